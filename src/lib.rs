@@ -1,0 +1,18 @@
+//! # dockhand
+//!
+//! A typed, streaming client for the Docker Engine API.
+//!
+//! The request and response types in [`models`] and the operation table in
+//! [`operations`] are generated from the upstream Engine API specifications
+//! (v1.25 to v1.56) by the `codegen` crate of this workspace; everything else
+//! is written by hand.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod error;
+pub mod models;
+pub mod operations;
+mod version;
+
+pub use error::{Error, Result};
+pub use version::{ApiVersion, ParseApiVersionError};

@@ -1,0 +1,1 @@
+//! Placeholder: replaced by `cargo run -p codegen`.
