@@ -114,6 +114,7 @@ pub enum Error {
     },
 }
 
+#[allow(dead_code)] // `config` and `protocol` are used by the client layers.
 impl Error {
     /// True for a daemon `404 Not Found` (no such container, image, network…).
     pub fn is_not_found(&self) -> bool {

@@ -55,7 +55,8 @@ impl FromStr for ApiVersion {
         let t = s.trim();
         let t = t.strip_prefix('v').unwrap_or(t);
         let (maj, min) = t.split_once('.').ok_or_else(err)?;
-        let digits = |p: &str| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit());
+        let digits =
+            |p: &str| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit());
         if !digits(maj) || !digits(min) {
             return Err(err());
         }

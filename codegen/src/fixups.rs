@@ -1,0 +1,241 @@
+//! Corrections to the upstream specification, each a named function that
+//! says which real daemon behaviour shows the specification is wrong or
+//! incomplete.
+//!
+//! A fixup first checks that the specification still says what the fixup
+//! corrects; when it no longer does (upstream fixed it), the import fails with
+//! that fixup's name, so stale fixups never linger.
+
+use crate::ir::*;
+
+/// A named correction.
+pub struct Fixup {
+    /// Its name, recorded in `api-spec/spec.json`.
+    pub name: &'static str,
+    /// Applies it, or says why it no longer applies.
+    pub apply: fn(&mut Spec) -> Result<(), String>,
+}
+
+/// Every fixup, in the order they are applied to the newest specification.
+pub const FIXUPS: &[Fixup] = &[
+    Fixup {
+        name: "progress_message_streams",
+        apply: progress_message_streams,
+    },
+    Fixup {
+        name: "container_stats_stream",
+        apply: container_stats_stream,
+    },
+    Fixup {
+        name: "exec_start_upgrades",
+        apply: exec_start_upgrades,
+    },
+    Fixup {
+        name: "json_encoded_query_params",
+        apply: json_encoded_query_params,
+    },
+    Fixup {
+        name: "json_encoded_platform_params",
+        apply: json_encoded_platform_params,
+    },
+    Fixup {
+        name: "auth_config_tokens",
+        apply: auth_config_tokens,
+    },
+];
+
+/// Applies every fixup; returns their names.
+pub fn apply_all(spec: &mut Spec) -> Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    for f in FIXUPS {
+        (f.apply)(spec).map_err(|e| format!("fixup {} no longer applies: {e}", f.name))?;
+        names.push(f.name.to_owned());
+    }
+    Ok(names)
+}
+
+fn op<'a>(spec: &'a mut Spec, id: &str) -> Result<&'a mut Operation, String> {
+    spec.operations
+        .iter_mut()
+        .find(|o| o.id == id)
+        .ok_or_else(|| format!("operation {id} is gone"))
+}
+
+fn reference(name: &str) -> Ty {
+    Ty::Ref {
+        name: name.to_owned(),
+    }
+}
+
+/// The spec gives pull, push, build, load and plugin pull/upgrade/push no
+/// response schema (or `application/json` with none), but dockerd answers
+/// each with a stream of JSON progress messages, one value after another,
+/// with an in-band `error`/`errorDetail` on failure (seen on dockerd 20.10:
+/// `POST /images/create?fromImage=…` writes `{"status":"Pulling from …"}`,
+/// `{"status":"Downloading","progressDetail":{…},"id":…}` …).
+fn progress_message_streams(spec: &mut Spec) -> Result<(), String> {
+    for (id, item) in [
+        ("ImageCreate", "CreateImageInfo"),
+        ("ImagePush", "PushImageInfo"),
+        ("ImageBuild", "BuildInfo"),
+        ("ImageLoad", "BuildInfo"),
+        ("PluginPull", "CreateImageInfo"),
+        ("PluginUpgrade", "CreateImageInfo"),
+        ("PluginPush", "CreateImageInfo"),
+    ] {
+        let o = op(spec, id)?;
+        if !matches!(o.response, Response::Empty { .. }) {
+            return Err(format!("{id} now declares {:?}", o.response));
+        }
+        o.response = Response::JsonStream {
+            ty: reference(item),
+        };
+    }
+    Ok(())
+}
+
+/// The spec declares one JSON document, but with `stream=true` (the
+/// default) dockerd sends one stats object per second until the client
+/// disconnects; `stream=false` is a stream of one.
+fn container_stats_stream(spec: &mut Spec) -> Result<(), String> {
+    let o = op(spec, "ContainerStats")?;
+    match &o.response {
+        Response::Json { ty } => {
+            o.response = Response::JsonStream { ty: ty.clone() };
+            Ok(())
+        }
+        other => Err(format!("ContainerStats now declares {other:?}")),
+    }
+}
+
+/// The spec lists only a 200 for `POST /exec/{id}/start`, but like attach
+/// dockerd answers `101 UPGRADED` and hijacks the connection when the
+/// request carries `Connection: Upgrade` / `Upgrade: tcp`, which is the only
+/// way to send stdin.
+fn exec_start_upgrades(spec: &mut Spec) -> Result<(), String> {
+    let o = op(spec, "ExecStart")?;
+    match o.response {
+        Response::Multiplexed => {
+            o.response = Response::Hijack;
+            Ok(())
+        }
+        ref other => Err(format!("ExecStart now declares {other:?}")),
+    }
+}
+
+/// `filters`, and the build's `buildargs`, `labels` and `cachefrom`, are
+/// typed `string` upstream, but dockerd `json.Unmarshal`s them (a filters
+/// value that is not a JSON `map[string][]string` is answered with
+/// `400 invalid filter`), so they are typed here by their JSON shape.
+fn json_encoded_query_params(spec: &mut Spec) -> Result<(), String> {
+    let string_list = Ty::Array {
+        items: Box::new(Ty::String { format: None }),
+    };
+    let string_map = Ty::Map {
+        values: Box::new(Ty::String { format: None }),
+    };
+    let filters = Ty::Map {
+        values: Box::new(string_list.clone()),
+    };
+    let mut seen_filters = 0;
+    for o in spec.operations.iter_mut() {
+        for p in o.params.iter_mut() {
+            if p.location != ParamIn::Query {
+                continue;
+            }
+            let new_ty = match (o.id.as_str(), p.name.as_str()) {
+                (_, "filters") => {
+                    seen_filters += 1;
+                    filters.clone()
+                }
+                ("ImageBuild", "buildargs" | "labels") => string_map.clone(),
+                ("ImageBuild", "cachefrom") => string_list.clone(),
+                _ => continue,
+            };
+            if !matches!(p.ty, Ty::String { .. }) {
+                return Err(format!("{} {} is now typed {:?}", o.id, p.name, p.ty));
+            }
+            p.ty = new_ty;
+            p.encoding = Encoding::Json;
+        }
+    }
+    if seen_filters == 0 {
+        return Err("no `filters` parameter left".into());
+    }
+    Ok(())
+}
+
+/// `platform` parameters are typed `string` (or arrays of strings) upstream,
+/// but dockerd decodes each value as a JSON OCI platform object
+/// (`{"os":"linux","architecture":"amd64"}`); a plain `linux/amd64` is
+/// rejected with 400.
+fn json_encoded_platform_params(spec: &mut Spec) -> Result<(), String> {
+    let mut changed = 0;
+    for o in spec.operations.iter_mut() {
+        for p in o.params.iter_mut() {
+            let targets = matches!(
+                (o.id.as_str(), p.name.as_str()),
+                (
+                    "ImageInspect"
+                        | "ImageHistory"
+                        | "ImagePush"
+                        | "ImageAttestations"
+                        | "ImageGet"
+                        | "ImageGetAll"
+                        | "ImageLoad",
+                    "platform"
+                ) | ("ImageDelete", "platforms")
+            );
+            if !targets || p.location != ParamIn::Query {
+                continue;
+            }
+            match &p.ty {
+                Ty::String { .. } => {
+                    p.ty = reference("OCIPlatform");
+                    p.encoding = Encoding::Json;
+                }
+                Ty::Array { items } if matches!(**items, Ty::String { .. }) => {
+                    p.ty = Ty::Array {
+                        items: Box::new(reference("OCIPlatform")),
+                    };
+                    p.encoding = Encoding::RepeatedJson;
+                }
+                other => return Err(format!("{} {} is now typed {other:?}", o.id, p.name)),
+            }
+            changed += 1;
+        }
+    }
+    if changed != 8 {
+        return Err(format!("expected 8 platform parameters, found {changed}"));
+    }
+    Ok(())
+}
+
+/// The spec's `AuthConfig` lists only username, password and server address,
+/// but the daemon's auth configuration (the body of `POST /auth` and the JSON
+/// inside `X-Registry-Auth`) also carries `identitytoken` (an OAuth refresh
+/// token that `POST /auth` hands out) and `registrytoken` (a bearer token sent
+/// to the registry as is); the daemon uses them when present.
+fn auth_config_tokens(spec: &mut Spec) -> Result<(), String> {
+    let def = spec
+        .definitions
+        .get_mut("AuthConfig")
+        .ok_or("AuthConfig is gone")?;
+    let since = def.since.clone();
+    let DefBody::Struct { fields, .. } = &mut def.body else {
+        return Err("AuthConfig is no longer a struct".into());
+    };
+    for name in ["identitytoken", "registrytoken"] {
+        if fields.iter().any(|f| f.name == name) {
+            return Err(format!("AuthConfig now has {name}"));
+        }
+        fields.push(Field {
+            name: name.to_owned(),
+            ty: Ty::String { format: None },
+            required: false,
+            nullable: false,
+            since: since.clone(),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,443 @@
+//! Operation metadata (what the generated table in [`crate::operations`] is
+//! made of) and the one place where query and header parameters are
+//! checked against the API version and turned into text.
+
+use crate::{ApiVersion, Error};
+use std::collections::HashMap;
+use std::fmt;
+
+/// A filters argument: the daemon's `map[string][]string`, sent as JSON.
+///
+/// ```
+/// let mut f = dockhand::operations::Filters::new();
+/// f.entry("label".into()).or_default().push("app=web".into());
+/// ```
+pub type Filters = HashMap<String, Vec<String>>;
+
+/// HTTP methods the Engine API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// DELETE
+    Delete,
+    /// HEAD
+    Head,
+}
+
+impl Method {
+    /// The method as the `http` crate spells it.
+    pub fn as_http(self) -> http::Method {
+        match self {
+            Method::Get => http::Method::GET,
+            Method::Post => http::Method::POST,
+            Method::Put => http::Method::PUT,
+            Method::Delete => http::Method::DELETE,
+            Method::Head => http::Method::HEAD,
+        }
+    }
+
+    /// Upper-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Head => "HEAD",
+        }
+    }
+}
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamLocation {
+    /// A `{name}` segment of the path.
+    Path,
+    /// The query string.
+    Query,
+    /// A request header.
+    Header,
+}
+
+/// How a query value is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// As text.
+    Plain,
+    /// An array as the same parameter repeated.
+    Repeated,
+    /// As JSON text.
+    Json,
+    /// An array as the same parameter repeated, each item as JSON text.
+    RepeatedJson,
+}
+
+/// One path, query or header parameter of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param {
+    /// The wire name.
+    pub name: &'static str,
+    /// Where it goes.
+    pub location: ParamLocation,
+    /// The Rust type used for it.
+    pub rust_type: &'static str,
+    /// How a query value is written.
+    pub encoding: Encoding,
+    /// Required by the specification.
+    pub required: bool,
+    /// The specification's default, as JSON text.
+    pub default: Option<&'static str>,
+    /// The first API version that has it.
+    pub since: ApiVersion,
+}
+
+/// What an operation sends as its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    /// No body.
+    None,
+    /// A JSON document of the named type.
+    Json {
+        /// The Rust type.
+        rust_type: &'static str,
+        /// Required by the specification.
+        required: bool,
+    },
+    /// Raw bytes (tar archives, image tarballs) with this content type.
+    Bytes {
+        /// The content type sent.
+        content_type: &'static str,
+    },
+}
+
+/// What a successful response carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseKind {
+    /// One JSON document of the named type.
+    Json {
+        /// The Rust type.
+        rust_type: &'static str,
+    },
+    /// Concatenated JSON values of the named type.
+    JsonStream {
+        /// The Rust type of each value.
+        rust_type: &'static str,
+    },
+    /// Container output: raw (TTY) or stdcopy-multiplexed frames.
+    Multiplexed,
+    /// A tar archive or other bytes.
+    Binary {
+        /// The content type.
+        content_type: &'static str,
+    },
+    /// Plain text.
+    Text,
+    /// The connection is upgraded (101) into a raw duplex stream.
+    Hijack,
+    /// The connection is upgraded into a WebSocket.
+    Websocket,
+    /// No body.
+    Empty,
+}
+
+/// One Engine API operation, as the generated table describes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    /// Upstream operation id, e.g. `ContainerList`.
+    pub id: &'static str,
+    /// Upstream tag (API group), e.g. `Container`.
+    pub group: &'static str,
+    /// HTTP method.
+    pub method: Method,
+    /// Path template without the version prefix, e.g. `/containers/{id}/json`.
+    pub path: &'static str,
+    /// The first API version that has it.
+    pub since: ApiVersion,
+    /// Path, query and header parameters.
+    pub params: &'static [Param],
+    /// The request body.
+    pub body: BodyKind,
+    /// The response.
+    pub response: ResponseKind,
+}
+
+impl Operation {
+    /// The parameter with this wire name and location.
+    pub fn param(&self, name: &str, location: ParamLocation) -> Option<&'static Param> {
+        self.params
+            .iter()
+            .find(|p| p.name == name && p.location == location)
+    }
+
+    /// Fails with [`Error::UnsupportedByVersion`] when `version` predates this operation.
+    pub fn check_version(&self, version: ApiVersion) -> Result<(), Error> {
+        if version < self.since {
+            return Err(Error::UnsupportedByVersion {
+                what: self.id.to_owned(),
+                needs: self.since,
+                negotiated: version,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A header value that must never be printed (credentials).
+///
+/// ```
+/// let s = dockhand::operations::SecretString::new("hunter2");
+/// assert_eq!(format!("{s:?}"), "SecretString(<redacted>)");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretString(String);
+
+impl SecretString {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        SecretString(value.into())
+    }
+
+    /// The secret text, for sending.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretString(<redacted>)")
+    }
+}
+
+impl From<String> for SecretString {
+    fn from(s: String) -> Self {
+        SecretString(s)
+    }
+}
+
+impl From<&str> for SecretString {
+    fn from(s: &str) -> Self {
+        SecretString(s.to_owned())
+    }
+}
+
+/// A value that can be written as one query-string value.
+pub trait QueryValue {
+    /// Appends the value's text.
+    fn write_query(&self, out: &mut String);
+}
+
+impl QueryValue for String {
+    fn write_query(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl QueryValue for bool {
+    fn write_query(&self, out: &mut String) {
+        out.push_str(if *self { "true" } else { "false" });
+    }
+}
+
+macro_rules! int_query_value {
+    ($($t:ty),*) => {$(
+        impl QueryValue for $t {
+            fn write_query(&self, out: &mut String) {
+                use std::fmt::Write;
+                let _ = write!(out, "{self}");
+            }
+        }
+    )*};
+}
+int_query_value!(i64, u64, u32, u16, u8, f64);
+
+/// A header value to send.
+#[derive(Clone, PartialEq, Eq)]
+pub enum HeaderText {
+    /// Printable.
+    Plain(String),
+    /// Never printed.
+    Secret(SecretString),
+}
+
+impl fmt::Debug for HeaderText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeaderText::Plain(s) => write!(f, "{s:?}"),
+            HeaderText::Secret(_) => f.write_str("<redacted>"),
+        }
+    }
+}
+
+/// Query parameters as (name, text) pairs, in order, not yet percent-encoded.
+pub type QueryPairs = Vec<(&'static str, String)>;
+
+/// Headers as (name, value) pairs, in order.
+pub type HeaderPairs = Vec<(&'static str, HeaderText)>;
+
+/// Collects an operation's query and header parameters, checking each set
+/// parameter against the API version in use.
+///
+/// Generated option structs write into it (`write_params`); the request
+/// builder then encodes [`ParamSink::query_pairs`] once.
+#[derive(Debug)]
+pub struct ParamSink {
+    operation: &'static Operation,
+    version: ApiVersion,
+    query: Vec<(&'static str, String)>,
+    headers: Vec<(&'static str, HeaderText)>,
+    error: Option<Error>,
+}
+
+impl ParamSink {
+    /// A sink for `operation` at API `version`.
+    pub fn new(operation: &'static Operation, version: ApiVersion) -> Self {
+        ParamSink {
+            operation,
+            version,
+            query: Vec::new(),
+            headers: Vec::new(),
+            error: None,
+        }
+    }
+
+    fn allowed(&mut self, name: &'static str, since: ApiVersion) -> bool {
+        if self.error.is_some() {
+            return false;
+        }
+        if self.version < since {
+            self.error = Some(Error::UnsupportedByVersion {
+                what: format!("{} parameter `{name}`", self.operation.id),
+                needs: since,
+                negotiated: self.version,
+            });
+            return false;
+        }
+        true
+    }
+
+    /// A plain query value.
+    pub fn query<T: QueryValue + ?Sized>(
+        &mut self,
+        name: &'static str,
+        since: ApiVersion,
+        v: Option<&T>,
+    ) {
+        if let Some(v) = v {
+            if self.allowed(name, since) {
+                let mut s = String::new();
+                v.write_query(&mut s);
+                self.query.push((name, s));
+            }
+        }
+    }
+
+    /// A query value sent as JSON text.
+    pub fn query_json<T: serde::Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        since: ApiVersion,
+        v: Option<&T>,
+    ) {
+        if let Some(v) = v {
+            if self.allowed(name, since) {
+                match serde_json::to_string(v) {
+                    Ok(s) => self.query.push((name, s)),
+                    Err(e) => {
+                        self.error = Some(Error::InvalidArgument {
+                            name,
+                            message: format!("cannot encode as JSON: {e}"),
+                        })
+                    }
+                }
+            }
+        }
+    }
+
+    /// An array as the same parameter repeated.
+    pub fn query_repeated<T: QueryValue>(
+        &mut self,
+        name: &'static str,
+        since: ApiVersion,
+        v: Option<&Vec<T>>,
+    ) {
+        if let Some(items) = v {
+            for item in items {
+                self.query(name, since, Some(item));
+            }
+        }
+    }
+
+    /// An array as the same parameter repeated, each item as JSON text.
+    pub fn query_repeated_json<T: serde::Serialize>(
+        &mut self,
+        name: &'static str,
+        since: ApiVersion,
+        v: Option<&Vec<T>>,
+    ) {
+        if let Some(items) = v {
+            for item in items {
+                self.query_json(name, since, Some(item));
+            }
+        }
+    }
+
+    /// A header value.
+    pub fn header<T: QueryValue + ?Sized>(
+        &mut self,
+        name: &'static str,
+        since: ApiVersion,
+        v: Option<&T>,
+    ) {
+        if let Some(v) = v {
+            if self.allowed(name, since) {
+                let mut s = String::new();
+                v.write_query(&mut s);
+                self.headers.push((name, HeaderText::Plain(s)));
+            }
+        }
+    }
+
+    /// A header value that must never be printed.
+    pub fn header_secret(
+        &mut self,
+        name: &'static str,
+        since: ApiVersion,
+        v: Option<&SecretString>,
+    ) {
+        if let Some(v) = v {
+            if self.allowed(name, since) {
+                self.headers.push((name, HeaderText::Secret(v.clone())));
+            }
+        }
+    }
+
+    /// The operation this sink is for.
+    pub fn operation(&self) -> &'static Operation {
+        self.operation
+    }
+
+    /// The query pairs collected, in order.
+    pub fn query_pairs(&self) -> &[(&'static str, String)] {
+        &self.query
+    }
+
+    /// The headers collected, in order.
+    pub fn headers(&self) -> &[(&'static str, HeaderText)] {
+        &self.headers
+    }
+
+    /// The collected parameters, or the first error (a parameter too new for
+    /// the API version, a value that cannot be encoded).
+    pub fn finish(self) -> Result<(QueryPairs, HeaderPairs), Error> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok((self.query, self.headers)),
+        }
+    }
+}
