@@ -10,7 +10,10 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod error;
+#[doc(hidden)]
+pub mod model_support;
 pub mod models;
+mod operation;
 pub mod operations;
 mod version;
 
