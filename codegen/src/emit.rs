@@ -80,7 +80,7 @@ pub fn generate(spec: &Spec) -> Result<Vec<(String, String)>, String> {
     for m in by_module.keys() {
         let _ = writeln!(mod_rs, "mod {m};\npub use {m}::*;");
     }
-    mod_rs.push_str("\npub use crate::model_support::Extra;\n");
+    mod_rs.push_str("\npub use crate::model_support::Extra;\n#[doc(hidden)]\npub mod registry;\n");
     files.push(("src/models/mod.rs".to_owned(), mod_rs));
     for (m, names) in &by_module {
         let mut out = String::new();
@@ -104,6 +104,7 @@ pub fn generate(spec: &Spec) -> Result<Vec<(String, String)>, String> {
         }
         files.push((format!("src/models/{m}.rs"), out));
     }
+    files.push(("src/models/registry.rs".to_owned(), registry(spec)));
     files.push(("src/operations/mod.rs".to_owned(), g.operations()?));
     let mut formatted = Vec::new();
     for (path, text) in files {
@@ -251,8 +252,18 @@ impl<'a> Gen<'a> {
     /// A field is a plain (non-`Option`) value only when the spec requires it,
     /// never sends it as null, and it is as old as its definition: a field that
     /// came later is absent from older daemons' answers.
+    ///
+    /// Arrays, maps and free-form values are never plain: Go encodes a nil
+    /// slice or map as `null` even where the spec says required and not
+    /// nullable (dockerd sends `"Settable": null` in `PluginEnv`).
     fn is_required(&self, def: &Definition, f: &Field) -> bool {
-        f.required && !f.nullable && f.since == def.since
+        f.required
+            && !f.nullable
+            && f.since == def.since
+            && !matches!(
+                f.ty,
+                Ty::Array { .. } | Ty::Map { .. } | Ty::Any | Ty::Nullable { .. }
+            )
     }
 
     fn rust_ty(&self, ty: &Ty) -> String {
@@ -271,6 +282,7 @@ impl<'a> Gen<'a> {
             Ty::Array { items } => format!("Vec<{}>", self.rust_ty(items)),
             Ty::Map { values } => format!("HashMap<String, {}>", self.rust_ty(values)),
             Ty::Ref { name } => name.clone(),
+            Ty::Nullable { inner } => format!("Option<{}>", self.rust_ty(inner)),
             Ty::Any => "serde_json::Value".into(),
         }
     }
@@ -854,4 +866,34 @@ impl<'a> Gen<'a> {
 fn prev_version(v: &str) -> String {
     let (a, b) = version_key(v);
     format!("{a}.{}", b.saturating_sub(1))
+}
+
+/// Every model by name, for tests and tools that pick a type at run time.
+fn registry(spec: &Spec) -> String {
+    let mut out = String::new();
+    out.push_str(HEADER);
+    out.push_str(
+        "//! Every generated model by name: lets tests and tools decode a JSON value as\n\
+         //! a type chosen at run time.\n\n\
+         use super::*;\n\n\
+         /// (Rust name, upstream origin, first API version) of every model.\n\
+         pub const MODELS: &[(&str, &str, &str)] = &[\n",
+    );
+    for (name, def) in &spec.definitions {
+        let _ = writeln!(out, "    ({name:?}, {:?}, {:?}),", def.upstream, def.since);
+    }
+    out.push_str(
+        "];\n\n\
+         fn roundtrip_as<T: serde::Serialize + serde::de::DeserializeOwned>(\n    value: serde_json::Value,\n) -> Result<serde_json::Value, serde_json::Error> {\n    \
+         let typed: T = serde_json::from_value(value)?;\n    serde_json::to_value(&typed)\n}\n\n\
+         /// Decodes `value` as the model called `name` and encodes it again; `None`\n\
+         /// when there is no such model.\n\
+         pub fn roundtrip(\n    name: &str,\n    value: serde_json::Value,\n) -> Option<Result<serde_json::Value, serde_json::Error>> {\n    \
+         Some(match name {\n",
+    );
+    for name in spec.definitions.keys() {
+        let _ = writeln!(out, "        {name:?} => roundtrip_as::<{name}>(value),");
+    }
+    out.push_str("        _ => return None,\n    })\n}\n");
+    out
 }

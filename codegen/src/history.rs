@@ -31,12 +31,11 @@ pub fn merge(specs: &[(String, Spec)]) -> Result<Spec, String> {
                 fields,
                 removed_fields,
             } => {
-                let history = presence(&seen, |d| match &d.body {
-                    DefBody::Struct { fields, .. } => {
-                        fields.iter().map(|f| f.name.clone()).collect()
-                    }
-                    _ => Vec::new(),
-                });
+                let struct_seen: Vec<(&str, Vec<String>)> = specs
+                    .iter()
+                    .filter_map(|(v, s)| struct_fields(s, name, 0).map(|f| (v.as_str(), f)))
+                    .collect();
+                let history = presence(&struct_seen, |f| f.clone());
                 for f in fields.iter_mut() {
                     f.since = history[&f.name].first.clone();
                 }
@@ -216,4 +215,27 @@ fn removals<'a>(
         .filter(|(n, _)| !current.contains(n))
         .map(|(n, span)| span.clone().removed(n.clone(), specs))
         .collect()
+}
+
+/// The field names of the struct a definition denotes in one version,
+/// following shape changes: older versions sometimes defined the same name
+/// as an array of an inline object (`ContainerSummary` before 1.40) or as an
+/// alias of another definition.
+fn struct_fields(spec: &Spec, name: &str, depth: usize) -> Option<Vec<String>> {
+    let def = spec.definitions.get(name)?;
+    match &def.body {
+        DefBody::Struct { fields, .. } => Some(fields.iter().map(|f| f.name.clone()).collect()),
+        DefBody::Alias { ty } if depth < 4 => {
+            let target = match ty {
+                Ty::Ref { name } => name,
+                Ty::Array { items } => match &**items {
+                    Ty::Ref { name } => name,
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            struct_fields(spec, target, depth + 1)
+        }
+        _ => None,
+    }
 }

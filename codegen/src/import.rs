@@ -290,11 +290,10 @@ impl Importer<'_> {
             Some("array") => {
                 let items = schema.get("items").ok_or("array without items")?;
                 Ty::Array {
-                    items: Box::new(self.ty_of(
+                    items: Box::new(nullable_if_marked(
                         items,
-                        &format!("{ctx}Item"),
-                        &format!("{origin}[]"),
-                    )?),
+                        self.ty_of(items, &format!("{ctx}Item"), &format!("{origin}[]"))?,
+                    )),
                 }
             }
             Some("object") | None => match schema.get("additionalProperties") {
@@ -302,11 +301,10 @@ impl Importer<'_> {
                     values: Box::new(Ty::Any),
                 },
                 Some(addl @ Value::Object(_)) => Ty::Map {
-                    values: Box::new(self.ty_of(
+                    values: Box::new(nullable_if_marked(
                         addl,
-                        &format!("{ctx}Value"),
-                        &format!("{origin}{{*}}"),
-                    )?),
+                        self.ty_of(addl, &format!("{ctx}Value"), &format!("{origin}{{*}}"))?,
+                    )),
                 },
                 _ => Ty::Any,
             },
@@ -509,4 +507,15 @@ fn str_list(v: Option<&Value>) -> Vec<&str> {
     v.and_then(Value::as_array)
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default()
+}
+
+/// An array item or map value marked `x-nullable: true` may be `null`.
+fn nullable_if_marked(schema: &Value, ty: Ty) -> Ty {
+    if schema.get("x-nullable").and_then(Value::as_bool) == Some(true) {
+        Ty::Nullable {
+            inner: Box::new(ty),
+        }
+    } else {
+        ty
+    }
 }

@@ -164,6 +164,12 @@ pub enum Ty {
         /// The value type.
         values: Box<Ty>,
     },
+    /// A value that may be `null` where it stands (an array item or map value
+    /// marked `x-nullable` upstream); fields have their own `nullable` flag.
+    Nullable {
+        /// The type when not null.
+        inner: Box<Ty>,
+    },
     /// A named definition.
     Ref {
         /// The definition's name.

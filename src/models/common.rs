@@ -1104,7 +1104,7 @@ pub struct DriverData {
     /// `Name`. Since API 1.47.
     pub name: String,
     /// `Data`. Since API 1.47.
-    pub data: HashMap<String, String>,
+    pub data: Option<HashMap<String, String>>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -1114,11 +1114,13 @@ impl Serialize for DriverData {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("Name", &self.name)?;
-        map.serialize_entry("Data", &self.data)?;
+        if let Some(v) = &self.data {
+            map.serialize_entry("Data", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
-                "Data" => true,
+                "Data" => self.data.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -1144,13 +1146,13 @@ impl<'de> Deserialize<'de> for DriverData {
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
                         "Name" => f_name = Some(map.next_value()?),
-                        "Data" => f_data = Some(map.next_value()?),
+                        "Data" => f_data = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
                 Ok(DriverData {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
-                    data: f_data.ok_or_else(|| support::missing("Data"))?,
+                    data: f_data,
                     extra,
                 })
             }
@@ -5647,7 +5649,7 @@ impl<'de> Deserialize<'de> for PortBinding {
 }
 
 /// Upstream definition: `PortMap`. Since API 1.32.
-pub type PortMap = HashMap<String, Vec<PortBinding>>;
+pub type PortMap = HashMap<String, Option<Vec<PortBinding>>>;
 
 /// Upstream definition: `PortStatus`. Since API 1.44.
 #[derive(Debug, Clone, PartialEq, Default)]

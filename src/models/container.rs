@@ -1044,7 +1044,7 @@ pub struct ContainerCreateResponse {
     /// `Id`. Since API 1.25.
     pub id: String,
     /// `Warnings`. Since API 1.25.
-    pub warnings: Vec<String>,
+    pub warnings: Option<Vec<String>>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -1054,11 +1054,13 @@ impl Serialize for ContainerCreateResponse {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("Id", &self.id)?;
-        map.serialize_entry("Warnings", &self.warnings)?;
+        if let Some(v) = &self.warnings {
+            map.serialize_entry("Warnings", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Id" => true,
-                "Warnings" => true,
+                "Warnings" => self.warnings.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -1087,13 +1089,13 @@ impl<'de> Deserialize<'de> for ContainerCreateResponse {
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
                         "Id" => f_id = Some(map.next_value()?),
-                        "Warnings" => f_warnings = Some(map.next_value()?),
+                        "Warnings" => f_warnings = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
                 Ok(ContainerCreateResponse {
                     id: f_id.ok_or_else(|| support::missing("Id"))?,
-                    warnings: f_warnings.ok_or_else(|| support::missing("Warnings"))?,
+                    warnings: f_warnings,
                     extra,
                 })
             }
@@ -1592,7 +1594,7 @@ pub struct ContainerMemoryStats {
     /// `max_usage`. Since API 1.48.
     pub max_usage: Option<u64>,
     /// `stats`. Since API 1.48.
-    pub stats: Option<HashMap<String, u64>>,
+    pub stats: Option<HashMap<String, Option<u64>>>,
     /// `failcnt`. Since API 1.48.
     pub failcnt: Option<u64>,
     /// `limit`. Since API 1.48.
@@ -1669,7 +1671,7 @@ impl<'de> Deserialize<'de> for ContainerMemoryStats {
             ) -> Result<ContainerMemoryStats, A::Error> {
                 let mut f_usage: Option<u64> = None;
                 let mut f_max_usage: Option<u64> = None;
-                let mut f_stats: Option<HashMap<String, u64>> = None;
+                let mut f_stats: Option<HashMap<String, Option<u64>>> = None;
                 let mut f_failcnt: Option<u64> = None;
                 let mut f_limit: Option<u64> = None;
                 let mut f_commitbytes: Option<u64> = None;
@@ -2604,37 +2606,37 @@ impl<'de> Deserialize<'de> for ContainerStorageStats {
 /// Upstream definition: `ContainerSummary`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerSummary {
-    /// `Id`. Since API 1.40.
+    /// `Id`. Since API 1.25.
     pub id: Option<String>,
-    /// `Names`. Since API 1.40.
+    /// `Names`. Since API 1.25.
     pub names: Option<Vec<String>>,
-    /// `Image`. Since API 1.40.
+    /// `Image`. Since API 1.25.
     pub image: Option<String>,
-    /// `ImageID`. Since API 1.40.
+    /// `ImageID`. Since API 1.25.
     pub image_id: Option<String>,
     /// `ImageManifestDescriptor`. Since API 1.48.
     pub image_manifest_descriptor: Option<OCIDescriptor>,
-    /// `Command`. Since API 1.40.
+    /// `Command`. Since API 1.25.
     pub command: Option<String>,
-    /// `Created`. Since API 1.40.
+    /// `Created`. Since API 1.25.
     pub created: Option<i64>,
-    /// `Ports`. Since API 1.40.
+    /// `Ports`. Since API 1.25.
     pub ports: Option<Vec<PortSummary>>,
-    /// `SizeRw`. Since API 1.40.
+    /// `SizeRw`. Since API 1.25.
     pub size_rw: Option<i64>,
-    /// `SizeRootFs`. Since API 1.40.
+    /// `SizeRootFs`. Since API 1.25.
     pub size_root_fs: Option<i64>,
-    /// `Labels`. Since API 1.40.
+    /// `Labels`. Since API 1.25.
     pub labels: Option<HashMap<String, String>>,
-    /// `State`. Since API 1.40.
+    /// `State`. Since API 1.25.
     pub state: Option<ContainerSummaryState>,
-    /// `Status`. Since API 1.40.
+    /// `Status`. Since API 1.25.
     pub status: Option<String>,
-    /// `HostConfig`. Since API 1.40.
+    /// `HostConfig`. Since API 1.25.
     pub host_config: Option<ContainerSummaryHostConfig>,
-    /// `NetworkSettings`. Since API 1.40.
+    /// `NetworkSettings`. Since API 1.25.
     pub network_settings: Option<ContainerSummaryNetworkSettings>,
-    /// `Mounts`. Since API 1.40.
+    /// `Mounts`. Since API 1.25.
     pub mounts: Option<Vec<MountPoint>>,
     /// `Health`. Since API 1.52.
     pub health: Option<ContainerSummaryHealth>,

@@ -24,7 +24,7 @@ pub struct DistributionInspect {
     /// `Descriptor`. Since API 1.40.
     pub descriptor: OCIDescriptor,
     /// `Platforms`. Since API 1.40.
-    pub platforms: Vec<OCIPlatform>,
+    pub platforms: Option<Vec<OCIPlatform>>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -34,11 +34,13 @@ impl Serialize for DistributionInspect {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("Descriptor", &self.descriptor)?;
-        map.serialize_entry("Platforms", &self.platforms)?;
+        if let Some(v) = &self.platforms {
+            map.serialize_entry("Platforms", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Descriptor" => true,
-                "Platforms" => true,
+                "Platforms" => self.platforms.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -67,13 +69,13 @@ impl<'de> Deserialize<'de> for DistributionInspect {
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
                         "Descriptor" => f_descriptor = Some(map.next_value()?),
-                        "Platforms" => f_platforms = Some(map.next_value()?),
+                        "Platforms" => f_platforms = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
                 Ok(DistributionInspect {
                     descriptor: f_descriptor.ok_or_else(|| support::missing("Descriptor"))?,
-                    platforms: f_platforms.ok_or_else(|| support::missing("Platforms"))?,
+                    platforms: f_platforms,
                     extra,
                 })
             }

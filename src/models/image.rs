@@ -412,7 +412,7 @@ pub struct ImageHistoryResponseItem {
     /// `CreatedBy`. Since API 1.25.
     pub created_by: String,
     /// `Tags`. Since API 1.25.
-    pub tags: Vec<String>,
+    pub tags: Option<Vec<String>>,
     /// `Size`. Since API 1.25.
     pub size: i64,
     /// `Comment`. Since API 1.25.
@@ -428,7 +428,9 @@ impl Serialize for ImageHistoryResponseItem {
         map.serialize_entry("Id", &self.id)?;
         map.serialize_entry("Created", &self.created)?;
         map.serialize_entry("CreatedBy", &self.created_by)?;
-        map.serialize_entry("Tags", &self.tags)?;
+        if let Some(v) = &self.tags {
+            map.serialize_entry("Tags", v)?;
+        }
         map.serialize_entry("Size", &self.size)?;
         map.serialize_entry("Comment", &self.comment)?;
         for (k, v) in &self.extra {
@@ -436,7 +438,7 @@ impl Serialize for ImageHistoryResponseItem {
                 "Id" => true,
                 "Created" => true,
                 "CreatedBy" => true,
-                "Tags" => true,
+                "Tags" => self.tags.is_some(),
                 "Size" => true,
                 "Comment" => true,
                 _ => false,
@@ -473,7 +475,7 @@ impl<'de> Deserialize<'de> for ImageHistoryResponseItem {
                         "Id" => f_id = Some(map.next_value()?),
                         "Created" => f_created = Some(map.next_value()?),
                         "CreatedBy" => f_created_by = Some(map.next_value()?),
-                        "Tags" => f_tags = Some(map.next_value()?),
+                        "Tags" => f_tags = support::optional(&mut map, key, &mut extra)?,
                         "Size" => f_size = Some(map.next_value()?),
                         "Comment" => f_comment = Some(map.next_value()?),
                         _ => support::unknown(&mut map, key, &mut extra)?,
@@ -483,7 +485,7 @@ impl<'de> Deserialize<'de> for ImageHistoryResponseItem {
                     id: f_id.ok_or_else(|| support::missing("Id"))?,
                     created: f_created.ok_or_else(|| support::missing("Created"))?,
                     created_by: f_created_by.ok_or_else(|| support::missing("CreatedBy"))?,
-                    tags: f_tags.ok_or_else(|| support::missing("Tags"))?,
+                    tags: f_tags,
                     size: f_size.ok_or_else(|| support::missing("Size"))?,
                     comment: f_comment.ok_or_else(|| support::missing("Comment"))?,
                     extra,
@@ -1071,7 +1073,7 @@ pub struct ImageManifestSummaryImageData {
     /// `Identity`. Since API 1.54.
     pub identity: Option<Identity>,
     /// `Containers`. Since API 1.47.
-    pub containers: Vec<String>,
+    pub containers: Option<Vec<String>>,
     /// `Size`. Since API 1.47.
     pub size: ImageManifestSummaryImageDataSize,
     /// Fields this version of dockhand does not know, and known fields the daemon
@@ -1086,13 +1088,15 @@ impl Serialize for ImageManifestSummaryImageData {
         if let Some(v) = &self.identity {
             map.serialize_entry("Identity", v)?;
         }
-        map.serialize_entry("Containers", &self.containers)?;
+        if let Some(v) = &self.containers {
+            map.serialize_entry("Containers", v)?;
+        }
         map.serialize_entry("Size", &self.size)?;
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Platform" => true,
                 "Identity" => self.identity.is_some(),
-                "Containers" => true,
+                "Containers" => self.containers.is_some(),
                 "Size" => true,
                 _ => false,
             };
@@ -1125,7 +1129,9 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryImageData {
                     match key.as_str() {
                         "Platform" => f_platform = Some(map.next_value()?),
                         "Identity" => f_identity = support::optional(&mut map, key, &mut extra)?,
-                        "Containers" => f_containers = Some(map.next_value()?),
+                        "Containers" => {
+                            f_containers = support::optional(&mut map, key, &mut extra)?
+                        }
                         "Size" => f_size = Some(map.next_value()?),
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
@@ -1133,7 +1139,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryImageData {
                 Ok(ImageManifestSummaryImageData {
                     platform: f_platform.ok_or_else(|| support::missing("Platform"))?,
                     identity: f_identity,
-                    containers: f_containers.ok_or_else(|| support::missing("Containers"))?,
+                    containers: f_containers,
                     size: f_size.ok_or_else(|| support::missing("Size"))?,
                     extra,
                 })
@@ -1519,9 +1525,9 @@ pub struct ImageSummary {
     /// `ParentId`. Since API 1.25.
     pub parent_id: String,
     /// `RepoTags`. Since API 1.25.
-    pub repo_tags: Vec<String>,
+    pub repo_tags: Option<Vec<String>>,
     /// `RepoDigests`. Since API 1.25.
-    pub repo_digests: Vec<String>,
+    pub repo_digests: Option<Vec<String>>,
     /// `Created`. Since API 1.25.
     pub created: i64,
     /// `Size`. Since API 1.25.
@@ -1529,7 +1535,7 @@ pub struct ImageSummary {
     /// `SharedSize`. Since API 1.25.
     pub shared_size: i64,
     /// `Labels`. Since API 1.25.
-    pub labels: HashMap<String, String>,
+    pub labels: Option<HashMap<String, String>>,
     /// `Containers`. Since API 1.25.
     pub containers: i64,
     /// `Manifests`. Since API 1.47.
@@ -1546,12 +1552,18 @@ impl Serialize for ImageSummary {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("Id", &self.id)?;
         map.serialize_entry("ParentId", &self.parent_id)?;
-        map.serialize_entry("RepoTags", &self.repo_tags)?;
-        map.serialize_entry("RepoDigests", &self.repo_digests)?;
+        if let Some(v) = &self.repo_tags {
+            map.serialize_entry("RepoTags", v)?;
+        }
+        if let Some(v) = &self.repo_digests {
+            map.serialize_entry("RepoDigests", v)?;
+        }
         map.serialize_entry("Created", &self.created)?;
         map.serialize_entry("Size", &self.size)?;
         map.serialize_entry("SharedSize", &self.shared_size)?;
-        map.serialize_entry("Labels", &self.labels)?;
+        if let Some(v) = &self.labels {
+            map.serialize_entry("Labels", v)?;
+        }
         map.serialize_entry("Containers", &self.containers)?;
         if let Some(v) = &self.manifests {
             map.serialize_entry("Manifests", v)?;
@@ -1563,12 +1575,12 @@ impl Serialize for ImageSummary {
             let shadowed = match k.as_str() {
                 "Id" => true,
                 "ParentId" => true,
-                "RepoTags" => true,
-                "RepoDigests" => true,
+                "RepoTags" => self.repo_tags.is_some(),
+                "RepoDigests" => self.repo_digests.is_some(),
                 "Created" => true,
                 "Size" => true,
                 "SharedSize" => true,
-                "Labels" => true,
+                "Labels" => self.labels.is_some(),
                 "Containers" => true,
                 "Manifests" => self.manifests.is_some(),
                 "Descriptor" => self.descriptor.is_some(),
@@ -1610,12 +1622,14 @@ impl<'de> Deserialize<'de> for ImageSummary {
                     match key.as_str() {
                         "Id" => f_id = Some(map.next_value()?),
                         "ParentId" => f_parent_id = Some(map.next_value()?),
-                        "RepoTags" => f_repo_tags = Some(map.next_value()?),
-                        "RepoDigests" => f_repo_digests = Some(map.next_value()?),
+                        "RepoTags" => f_repo_tags = support::optional(&mut map, key, &mut extra)?,
+                        "RepoDigests" => {
+                            f_repo_digests = support::optional(&mut map, key, &mut extra)?
+                        }
                         "Created" => f_created = Some(map.next_value()?),
                         "Size" => f_size = Some(map.next_value()?),
                         "SharedSize" => f_shared_size = Some(map.next_value()?),
-                        "Labels" => f_labels = Some(map.next_value()?),
+                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
                         "Containers" => f_containers = Some(map.next_value()?),
                         "Manifests" => f_manifests = support::optional(&mut map, key, &mut extra)?,
                         "Descriptor" => {
@@ -1627,12 +1641,12 @@ impl<'de> Deserialize<'de> for ImageSummary {
                 Ok(ImageSummary {
                     id: f_id.ok_or_else(|| support::missing("Id"))?,
                     parent_id: f_parent_id.ok_or_else(|| support::missing("ParentId"))?,
-                    repo_tags: f_repo_tags.ok_or_else(|| support::missing("RepoTags"))?,
-                    repo_digests: f_repo_digests.ok_or_else(|| support::missing("RepoDigests"))?,
+                    repo_tags: f_repo_tags,
+                    repo_digests: f_repo_digests,
                     created: f_created.ok_or_else(|| support::missing("Created"))?,
                     size: f_size.ok_or_else(|| support::missing("Size"))?,
                     shared_size: f_shared_size.ok_or_else(|| support::missing("SharedSize"))?,
-                    labels: f_labels.ok_or_else(|| support::missing("Labels"))?,
+                    labels: f_labels,
                     containers: f_containers.ok_or_else(|| support::missing("Containers"))?,
                     manifests: f_manifests,
                     descriptor: f_descriptor,

@@ -47,3 +47,5 @@ mod volume;
 pub use volume::*;
 
 pub use crate::model_support::Extra;
+#[doc(hidden)]
+pub mod registry;

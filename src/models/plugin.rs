@@ -126,7 +126,7 @@ pub struct PluginConfig {
     /// `Interface`. Since API 1.25.
     pub interface: PluginConfigInterface,
     /// `Entrypoint`. Since API 1.25.
-    pub entrypoint: Vec<String>,
+    pub entrypoint: Option<Vec<String>>,
     /// `WorkDir`. Since API 1.25.
     pub work_dir: String,
     /// `User`. Since API 1.25.
@@ -142,9 +142,9 @@ pub struct PluginConfig {
     /// `PidHost`. Since API 1.29.
     pub pid_host: Option<bool>,
     /// `Mounts`. Since API 1.25.
-    pub mounts: Vec<PluginMount>,
+    pub mounts: Option<Vec<PluginMount>>,
     /// `Env`. Since API 1.25.
-    pub env: Vec<PluginEnv>,
+    pub env: Option<Vec<PluginEnv>>,
     /// `Args`. Since API 1.25.
     pub args: PluginConfigArgs,
     /// `rootfs`. Since API 1.25.
@@ -160,7 +160,9 @@ impl Serialize for PluginConfig {
         map.serialize_entry("Description", &self.description)?;
         map.serialize_entry("Documentation", &self.documentation)?;
         map.serialize_entry("Interface", &self.interface)?;
-        map.serialize_entry("Entrypoint", &self.entrypoint)?;
+        if let Some(v) = &self.entrypoint {
+            map.serialize_entry("Entrypoint", v)?;
+        }
         map.serialize_entry("WorkDir", &self.work_dir)?;
         if let Some(v) = &self.user {
             map.serialize_entry("User", v)?;
@@ -174,8 +176,12 @@ impl Serialize for PluginConfig {
         if let Some(v) = &self.pid_host {
             map.serialize_entry("PidHost", v)?;
         }
-        map.serialize_entry("Mounts", &self.mounts)?;
-        map.serialize_entry("Env", &self.env)?;
+        if let Some(v) = &self.mounts {
+            map.serialize_entry("Mounts", v)?;
+        }
+        if let Some(v) = &self.env {
+            map.serialize_entry("Env", v)?;
+        }
         map.serialize_entry("Args", &self.args)?;
         if let Some(v) = &self.rootfs {
             map.serialize_entry("rootfs", v)?;
@@ -185,7 +191,7 @@ impl Serialize for PluginConfig {
                 "Description" => true,
                 "Documentation" => true,
                 "Interface" => true,
-                "Entrypoint" => true,
+                "Entrypoint" => self.entrypoint.is_some(),
                 "WorkDir" => true,
                 "User" => self.user.is_some(),
                 "Network" => true,
@@ -193,8 +199,8 @@ impl Serialize for PluginConfig {
                 "PropagatedMount" => true,
                 "IpcHost" => self.ipc_host.is_some(),
                 "PidHost" => self.pid_host.is_some(),
-                "Mounts" => true,
-                "Env" => true,
+                "Mounts" => self.mounts.is_some(),
+                "Env" => self.env.is_some(),
                 "Args" => true,
                 "rootfs" => self.rootfs.is_some(),
                 _ => false,
@@ -240,7 +246,9 @@ impl<'de> Deserialize<'de> for PluginConfig {
                         "Description" => f_description = Some(map.next_value()?),
                         "Documentation" => f_documentation = Some(map.next_value()?),
                         "Interface" => f_interface = Some(map.next_value()?),
-                        "Entrypoint" => f_entrypoint = Some(map.next_value()?),
+                        "Entrypoint" => {
+                            f_entrypoint = support::optional(&mut map, key, &mut extra)?
+                        }
                         "WorkDir" => f_work_dir = Some(map.next_value()?),
                         "User" => f_user = support::optional(&mut map, key, &mut extra)?,
                         "Network" => f_network = Some(map.next_value()?),
@@ -248,8 +256,8 @@ impl<'de> Deserialize<'de> for PluginConfig {
                         "PropagatedMount" => f_propagated_mount = Some(map.next_value()?),
                         "IpcHost" => f_ipc_host = support::optional(&mut map, key, &mut extra)?,
                         "PidHost" => f_pid_host = support::optional(&mut map, key, &mut extra)?,
-                        "Mounts" => f_mounts = Some(map.next_value()?),
-                        "Env" => f_env = Some(map.next_value()?),
+                        "Mounts" => f_mounts = support::optional(&mut map, key, &mut extra)?,
+                        "Env" => f_env = support::optional(&mut map, key, &mut extra)?,
                         "Args" => f_args = Some(map.next_value()?),
                         "rootfs" => f_rootfs = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
@@ -260,7 +268,7 @@ impl<'de> Deserialize<'de> for PluginConfig {
                     documentation: f_documentation
                         .ok_or_else(|| support::missing("Documentation"))?,
                     interface: f_interface.ok_or_else(|| support::missing("Interface"))?,
-                    entrypoint: f_entrypoint.ok_or_else(|| support::missing("Entrypoint"))?,
+                    entrypoint: f_entrypoint,
                     work_dir: f_work_dir.ok_or_else(|| support::missing("WorkDir"))?,
                     user: f_user,
                     network: f_network.ok_or_else(|| support::missing("Network"))?,
@@ -269,8 +277,8 @@ impl<'de> Deserialize<'de> for PluginConfig {
                         .ok_or_else(|| support::missing("PropagatedMount"))?,
                     ipc_host: f_ipc_host,
                     pid_host: f_pid_host,
-                    mounts: f_mounts.ok_or_else(|| support::missing("Mounts"))?,
-                    env: f_env.ok_or_else(|| support::missing("Env"))?,
+                    mounts: f_mounts,
+                    env: f_env,
                     args: f_args.ok_or_else(|| support::missing("Args"))?,
                     rootfs: f_rootfs,
                     extra,
@@ -289,9 +297,9 @@ pub struct PluginConfigArgs {
     /// `Description`. Since API 1.25.
     pub description: String,
     /// `Settable`. Since API 1.25.
-    pub settable: Vec<String>,
+    pub settable: Option<Vec<String>>,
     /// `Value`. Since API 1.25.
-    pub value: Vec<String>,
+    pub value: Option<Vec<String>>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -302,14 +310,18 @@ impl Serialize for PluginConfigArgs {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("Name", &self.name)?;
         map.serialize_entry("Description", &self.description)?;
-        map.serialize_entry("Settable", &self.settable)?;
-        map.serialize_entry("Value", &self.value)?;
+        if let Some(v) = &self.settable {
+            map.serialize_entry("Settable", v)?;
+        }
+        if let Some(v) = &self.value {
+            map.serialize_entry("Value", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
                 "Description" => true,
-                "Settable" => true,
-                "Value" => true,
+                "Settable" => self.settable.is_some(),
+                "Value" => self.value.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -341,16 +353,16 @@ impl<'de> Deserialize<'de> for PluginConfigArgs {
                     match key.as_str() {
                         "Name" => f_name = Some(map.next_value()?),
                         "Description" => f_description = Some(map.next_value()?),
-                        "Settable" => f_settable = Some(map.next_value()?),
-                        "Value" => f_value = Some(map.next_value()?),
+                        "Settable" => f_settable = support::optional(&mut map, key, &mut extra)?,
+                        "Value" => f_value = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
                 Ok(PluginConfigArgs {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
                     description: f_description.ok_or_else(|| support::missing("Description"))?,
-                    settable: f_settable.ok_or_else(|| support::missing("Settable"))?,
-                    value: f_value.ok_or_else(|| support::missing("Value"))?,
+                    settable: f_settable,
+                    value: f_value,
                     extra,
                 })
             }
@@ -363,7 +375,7 @@ impl<'de> Deserialize<'de> for PluginConfigArgs {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PluginConfigInterface {
     /// `Types`. Since API 1.25.
-    pub types: Vec<String>,
+    pub types: Option<Vec<String>>,
     /// `Socket`. Since API 1.25.
     pub socket: String,
     /// `ProtocolScheme`. Since API 1.38.
@@ -376,14 +388,16 @@ pub struct PluginConfigInterface {
 impl Serialize for PluginConfigInterface {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("Types", &self.types)?;
+        if let Some(v) = &self.types {
+            map.serialize_entry("Types", v)?;
+        }
         map.serialize_entry("Socket", &self.socket)?;
         if let Some(v) = &self.protocol_scheme {
             map.serialize_entry("ProtocolScheme", v)?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Types" => true,
+                "Types" => self.types.is_some(),
                 "Socket" => true,
                 "ProtocolScheme" => self.protocol_scheme.is_some(),
                 _ => false,
@@ -414,7 +428,7 @@ impl<'de> Deserialize<'de> for PluginConfigInterface {
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
-                        "Types" => f_types = Some(map.next_value()?),
+                        "Types" => f_types = support::optional(&mut map, key, &mut extra)?,
                         "Socket" => f_socket = Some(map.next_value()?),
                         "ProtocolScheme" => {
                             f_protocol_scheme = support::optional(&mut map, key, &mut extra)?
@@ -423,7 +437,7 @@ impl<'de> Deserialize<'de> for PluginConfigInterface {
                     }
                 }
                 Ok(PluginConfigInterface {
-                    types: f_types.ok_or_else(|| support::missing("Types"))?,
+                    types: f_types,
                     socket: f_socket.ok_or_else(|| support::missing("Socket"))?,
                     protocol_scheme: f_protocol_scheme,
                     extra,
@@ -503,11 +517,11 @@ impl crate::operation::QueryValue for PluginConfigInterfaceProtocolScheme {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PluginConfigLinux {
     /// `Capabilities`. Since API 1.25.
-    pub capabilities: Vec<String>,
+    pub capabilities: Option<Vec<String>>,
     /// `AllowAllDevices`. Since API 1.25.
     pub allow_all_devices: bool,
     /// `Devices`. Since API 1.25.
-    pub devices: Vec<PluginDevice>,
+    pub devices: Option<Vec<PluginDevice>>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -516,14 +530,18 @@ pub struct PluginConfigLinux {
 impl Serialize for PluginConfigLinux {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("Capabilities", &self.capabilities)?;
+        if let Some(v) = &self.capabilities {
+            map.serialize_entry("Capabilities", v)?;
+        }
         map.serialize_entry("AllowAllDevices", &self.allow_all_devices)?;
-        map.serialize_entry("Devices", &self.devices)?;
+        if let Some(v) = &self.devices {
+            map.serialize_entry("Devices", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Capabilities" => true,
+                "Capabilities" => self.capabilities.is_some(),
                 "AllowAllDevices" => true,
-                "Devices" => true,
+                "Devices" => self.devices.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -552,17 +570,19 @@ impl<'de> Deserialize<'de> for PluginConfigLinux {
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
-                        "Capabilities" => f_capabilities = Some(map.next_value()?),
+                        "Capabilities" => {
+                            f_capabilities = support::optional(&mut map, key, &mut extra)?
+                        }
                         "AllowAllDevices" => f_allow_all_devices = Some(map.next_value()?),
-                        "Devices" => f_devices = Some(map.next_value()?),
+                        "Devices" => f_devices = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
                 Ok(PluginConfigLinux {
-                    capabilities: f_capabilities.ok_or_else(|| support::missing("Capabilities"))?,
+                    capabilities: f_capabilities,
                     allow_all_devices: f_allow_all_devices
                         .ok_or_else(|| support::missing("AllowAllDevices"))?,
-                    devices: f_devices.ok_or_else(|| support::missing("Devices"))?,
+                    devices: f_devices,
                     extra,
                 })
             }
@@ -772,7 +792,7 @@ pub struct PluginDevice {
     /// `Description`. Since API 1.25.
     pub description: String,
     /// `Settable`. Since API 1.25.
-    pub settable: Vec<String>,
+    pub settable: Option<Vec<String>>,
     /// `Path`. Since API 1.25.
     pub path: String,
     /// Fields this version of dockhand does not know, and known fields the daemon
@@ -785,13 +805,15 @@ impl Serialize for PluginDevice {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("Name", &self.name)?;
         map.serialize_entry("Description", &self.description)?;
-        map.serialize_entry("Settable", &self.settable)?;
+        if let Some(v) = &self.settable {
+            map.serialize_entry("Settable", v)?;
+        }
         map.serialize_entry("Path", &self.path)?;
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
                 "Description" => true,
-                "Settable" => true,
+                "Settable" => self.settable.is_some(),
                 "Path" => true,
                 _ => false,
             };
@@ -824,7 +846,7 @@ impl<'de> Deserialize<'de> for PluginDevice {
                     match key.as_str() {
                         "Name" => f_name = Some(map.next_value()?),
                         "Description" => f_description = Some(map.next_value()?),
-                        "Settable" => f_settable = Some(map.next_value()?),
+                        "Settable" => f_settable = support::optional(&mut map, key, &mut extra)?,
                         "Path" => f_path = Some(map.next_value()?),
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
@@ -832,7 +854,7 @@ impl<'de> Deserialize<'de> for PluginDevice {
                 Ok(PluginDevice {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
                     description: f_description.ok_or_else(|| support::missing("Description"))?,
-                    settable: f_settable.ok_or_else(|| support::missing("Settable"))?,
+                    settable: f_settable,
                     path: f_path.ok_or_else(|| support::missing("Path"))?,
                     extra,
                 })
@@ -850,7 +872,7 @@ pub struct PluginEnv {
     /// `Description`. Since API 1.25.
     pub description: String,
     /// `Settable`. Since API 1.25.
-    pub settable: Vec<String>,
+    pub settable: Option<Vec<String>>,
     /// `Value`. Since API 1.25.
     pub value: String,
     /// Fields this version of dockhand does not know, and known fields the daemon
@@ -863,13 +885,15 @@ impl Serialize for PluginEnv {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("Name", &self.name)?;
         map.serialize_entry("Description", &self.description)?;
-        map.serialize_entry("Settable", &self.settable)?;
+        if let Some(v) = &self.settable {
+            map.serialize_entry("Settable", v)?;
+        }
         map.serialize_entry("Value", &self.value)?;
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
                 "Description" => true,
-                "Settable" => true,
+                "Settable" => self.settable.is_some(),
                 "Value" => true,
                 _ => false,
             };
@@ -899,7 +923,7 @@ impl<'de> Deserialize<'de> for PluginEnv {
                     match key.as_str() {
                         "Name" => f_name = Some(map.next_value()?),
                         "Description" => f_description = Some(map.next_value()?),
-                        "Settable" => f_settable = Some(map.next_value()?),
+                        "Settable" => f_settable = support::optional(&mut map, key, &mut extra)?,
                         "Value" => f_value = Some(map.next_value()?),
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
@@ -907,7 +931,7 @@ impl<'de> Deserialize<'de> for PluginEnv {
                 Ok(PluginEnv {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
                     description: f_description.ok_or_else(|| support::missing("Description"))?,
-                    settable: f_settable.ok_or_else(|| support::missing("Settable"))?,
+                    settable: f_settable,
                     value: f_value.ok_or_else(|| support::missing("Value"))?,
                     extra,
                 })
@@ -925,7 +949,7 @@ pub struct PluginMount {
     /// `Description`. Since API 1.25.
     pub description: String,
     /// `Settable`. Since API 1.25.
-    pub settable: Vec<String>,
+    pub settable: Option<Vec<String>>,
     /// `Source`. Since API 1.25.
     pub source: String,
     /// `Destination`. Since API 1.25.
@@ -933,7 +957,7 @@ pub struct PluginMount {
     /// `Type`. Since API 1.25.
     pub type_: String,
     /// `Options`. Since API 1.25.
-    pub options: Vec<String>,
+    pub options: Option<Vec<String>>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -944,20 +968,24 @@ impl Serialize for PluginMount {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("Name", &self.name)?;
         map.serialize_entry("Description", &self.description)?;
-        map.serialize_entry("Settable", &self.settable)?;
+        if let Some(v) = &self.settable {
+            map.serialize_entry("Settable", v)?;
+        }
         map.serialize_entry("Source", &self.source)?;
         map.serialize_entry("Destination", &self.destination)?;
         map.serialize_entry("Type", &self.type_)?;
-        map.serialize_entry("Options", &self.options)?;
+        if let Some(v) = &self.options {
+            map.serialize_entry("Options", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
                 "Description" => true,
-                "Settable" => true,
+                "Settable" => self.settable.is_some(),
                 "Source" => true,
                 "Destination" => true,
                 "Type" => true,
-                "Options" => true,
+                "Options" => self.options.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -989,22 +1017,22 @@ impl<'de> Deserialize<'de> for PluginMount {
                     match key.as_str() {
                         "Name" => f_name = Some(map.next_value()?),
                         "Description" => f_description = Some(map.next_value()?),
-                        "Settable" => f_settable = Some(map.next_value()?),
+                        "Settable" => f_settable = support::optional(&mut map, key, &mut extra)?,
                         "Source" => f_source = Some(map.next_value()?),
                         "Destination" => f_destination = Some(map.next_value()?),
                         "Type" => f_type_ = Some(map.next_value()?),
-                        "Options" => f_options = Some(map.next_value()?),
+                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
                 Ok(PluginMount {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
                     description: f_description.ok_or_else(|| support::missing("Description"))?,
-                    settable: f_settable.ok_or_else(|| support::missing("Settable"))?,
+                    settable: f_settable,
                     source: f_source.ok_or_else(|| support::missing("Source"))?,
                     destination: f_destination.ok_or_else(|| support::missing("Destination"))?,
                     type_: f_type_.ok_or_else(|| support::missing("Type"))?,
-                    options: f_options.ok_or_else(|| support::missing("Options"))?,
+                    options: f_options,
                     extra,
                 })
             }
@@ -1096,13 +1124,13 @@ impl<'de> Deserialize<'de> for PluginPrivilege {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PluginSettings {
     /// `Mounts`. Since API 1.25.
-    pub mounts: Vec<PluginMount>,
+    pub mounts: Option<Vec<PluginMount>>,
     /// `Env`. Since API 1.25.
-    pub env: Vec<String>,
+    pub env: Option<Vec<String>>,
     /// `Args`. Since API 1.25.
-    pub args: Vec<String>,
+    pub args: Option<Vec<String>>,
     /// `Devices`. Since API 1.25.
-    pub devices: Vec<PluginDevice>,
+    pub devices: Option<Vec<PluginDevice>>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -1111,16 +1139,24 @@ pub struct PluginSettings {
 impl Serialize for PluginSettings {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("Mounts", &self.mounts)?;
-        map.serialize_entry("Env", &self.env)?;
-        map.serialize_entry("Args", &self.args)?;
-        map.serialize_entry("Devices", &self.devices)?;
+        if let Some(v) = &self.mounts {
+            map.serialize_entry("Mounts", v)?;
+        }
+        if let Some(v) = &self.env {
+            map.serialize_entry("Env", v)?;
+        }
+        if let Some(v) = &self.args {
+            map.serialize_entry("Args", v)?;
+        }
+        if let Some(v) = &self.devices {
+            map.serialize_entry("Devices", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Mounts" => true,
-                "Env" => true,
-                "Args" => true,
-                "Devices" => true,
+                "Mounts" => self.mounts.is_some(),
+                "Env" => self.env.is_some(),
+                "Args" => self.args.is_some(),
+                "Devices" => self.devices.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -1150,18 +1186,18 @@ impl<'de> Deserialize<'de> for PluginSettings {
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
-                        "Mounts" => f_mounts = Some(map.next_value()?),
-                        "Env" => f_env = Some(map.next_value()?),
-                        "Args" => f_args = Some(map.next_value()?),
-                        "Devices" => f_devices = Some(map.next_value()?),
+                        "Mounts" => f_mounts = support::optional(&mut map, key, &mut extra)?,
+                        "Env" => f_env = support::optional(&mut map, key, &mut extra)?,
+                        "Args" => f_args = support::optional(&mut map, key, &mut extra)?,
+                        "Devices" => f_devices = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
                 Ok(PluginSettings {
-                    mounts: f_mounts.ok_or_else(|| support::missing("Mounts"))?,
-                    env: f_env.ok_or_else(|| support::missing("Env"))?,
-                    args: f_args.ok_or_else(|| support::missing("Args"))?,
-                    devices: f_devices.ok_or_else(|| support::missing("Devices"))?,
+                    mounts: f_mounts,
+                    env: f_env,
+                    args: f_args,
+                    devices: f_devices,
                     extra,
                 })
             }

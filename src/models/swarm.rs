@@ -455,7 +455,7 @@ pub struct SwarmJoinBody {
     /// `DataPathAddr`. Since API 1.30.
     pub data_path_addr: Option<String>,
     /// `RemoteAddrs`. Since API 1.25.
-    pub remote_addrs: Vec<String>,
+    pub remote_addrs: Option<Vec<String>>,
     /// `JoinToken`. Since API 1.25. Secret: never shown by `Debug`.
     pub join_token: String,
     /// Fields this version of dockhand does not know, and known fields the daemon
@@ -486,14 +486,16 @@ impl Serialize for SwarmJoinBody {
         if let Some(v) = &self.data_path_addr {
             map.serialize_entry("DataPathAddr", v)?;
         }
-        map.serialize_entry("RemoteAddrs", &self.remote_addrs)?;
+        if let Some(v) = &self.remote_addrs {
+            map.serialize_entry("RemoteAddrs", v)?;
+        }
         map.serialize_entry("JoinToken", &self.join_token)?;
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "ListenAddr" => true,
                 "AdvertiseAddr" => self.advertise_addr.is_some(),
                 "DataPathAddr" => self.data_path_addr.is_some(),
-                "RemoteAddrs" => true,
+                "RemoteAddrs" => self.remote_addrs.is_some(),
                 "JoinToken" => true,
                 _ => false,
             };
@@ -532,7 +534,9 @@ impl<'de> Deserialize<'de> for SwarmJoinBody {
                         "DataPathAddr" => {
                             f_data_path_addr = support::optional(&mut map, key, &mut extra)?
                         }
-                        "RemoteAddrs" => f_remote_addrs = Some(map.next_value()?),
+                        "RemoteAddrs" => {
+                            f_remote_addrs = support::optional(&mut map, key, &mut extra)?
+                        }
                         "JoinToken" => f_join_token = Some(map.next_value()?),
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
@@ -541,7 +545,7 @@ impl<'de> Deserialize<'de> for SwarmJoinBody {
                     listen_addr: f_listen_addr.ok_or_else(|| support::missing("ListenAddr"))?,
                     advertise_addr: f_advertise_addr,
                     data_path_addr: f_data_path_addr,
-                    remote_addrs: f_remote_addrs.ok_or_else(|| support::missing("RemoteAddrs"))?,
+                    remote_addrs: f_remote_addrs,
                     join_token: f_join_token.ok_or_else(|| support::missing("JoinToken"))?,
                     extra,
                 })

@@ -32,13 +32,13 @@ pub struct Volume {
     /// `Status`. Since API 1.25.
     pub status: Option<HashMap<String, serde_json::Value>>,
     /// `Labels`. Since API 1.25.
-    pub labels: HashMap<String, String>,
+    pub labels: Option<HashMap<String, String>>,
     /// `Scope`. Since API 1.25.
     pub scope: VolumeScope,
     /// `ClusterVolume`. Since API 1.42.
     pub cluster_volume: Option<ClusterVolume>,
     /// `Options`. Since API 1.25.
-    pub options: HashMap<String, String>,
+    pub options: Option<HashMap<String, String>>,
     /// `UsageData`. Since API 1.25.
     pub usage_data: Option<VolumeUsageData>,
     /// Fields this version of dockhand does not know, and known fields the daemon
@@ -58,12 +58,16 @@ impl Serialize for Volume {
         if let Some(v) = &self.status {
             map.serialize_entry("Status", v)?;
         }
-        map.serialize_entry("Labels", &self.labels)?;
+        if let Some(v) = &self.labels {
+            map.serialize_entry("Labels", v)?;
+        }
         map.serialize_entry("Scope", &self.scope)?;
         if let Some(v) = &self.cluster_volume {
             map.serialize_entry("ClusterVolume", v)?;
         }
-        map.serialize_entry("Options", &self.options)?;
+        if let Some(v) = &self.options {
+            map.serialize_entry("Options", v)?;
+        }
         if let Some(v) = &self.usage_data {
             map.serialize_entry("UsageData", v)?;
         }
@@ -74,10 +78,10 @@ impl Serialize for Volume {
                 "Mountpoint" => true,
                 "CreatedAt" => self.created_at.is_some(),
                 "Status" => self.status.is_some(),
-                "Labels" => true,
+                "Labels" => self.labels.is_some(),
                 "Scope" => true,
                 "ClusterVolume" => self.cluster_volume.is_some(),
-                "Options" => true,
+                "Options" => self.options.is_some(),
                 "UsageData" => self.usage_data.is_some(),
                 _ => false,
             };
@@ -116,12 +120,12 @@ impl<'de> Deserialize<'de> for Volume {
                         "Mountpoint" => f_mountpoint = Some(map.next_value()?),
                         "CreatedAt" => f_created_at = support::optional(&mut map, key, &mut extra)?,
                         "Status" => f_status = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = Some(map.next_value()?),
+                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
                         "Scope" => f_scope = Some(map.next_value()?),
                         "ClusterVolume" => {
                             f_cluster_volume = support::optional(&mut map, key, &mut extra)?
                         }
-                        "Options" => f_options = Some(map.next_value()?),
+                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
                         "UsageData" => f_usage_data = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
@@ -132,10 +136,10 @@ impl<'de> Deserialize<'de> for Volume {
                     mountpoint: f_mountpoint.ok_or_else(|| support::missing("Mountpoint"))?,
                     created_at: f_created_at,
                     status: f_status,
-                    labels: f_labels.ok_or_else(|| support::missing("Labels"))?,
+                    labels: f_labels,
                     scope: f_scope.ok_or_else(|| support::missing("Scope"))?,
                     cluster_volume: f_cluster_volume,
-                    options: f_options.ok_or_else(|| support::missing("Options"))?,
+                    options: f_options,
                     usage_data: f_usage_data,
                     extra,
                 })
