@@ -159,11 +159,7 @@ impl Walk<'_> {
                     }
                 }
             }
-            Some("nullable") => {
-                if !value.is_null() {
-                    self.value(&ty["inner"], value, at);
-                }
-            }
+            Some("nullable") if !value.is_null() => self.value(&ty["inner"], value, at),
             Some("map") => {
                 if let Some(m) = value.as_object() {
                     for (k, v) in m {
