@@ -9,13 +9,22 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod api;
+mod body;
+mod client;
+pub mod config;
 pub mod error;
 #[doc(hidden)]
 pub mod model_support;
 pub mod models;
 mod operation;
 pub mod operations;
+mod request;
+pub mod stream;
+pub mod transport;
 mod version;
 
+pub use body::Body;
+pub use client::{DaemonInfo, Docker, DockerBuilder};
 pub use error::{Error, Result};
 pub use version::{ApiVersion, ParseApiVersionError};

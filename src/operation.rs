@@ -403,6 +403,26 @@ impl ParamSink {
         }
     }
 
+    /// A required query parameter (given positionally by the caller), its
+    /// version taken from the operation's table entry.
+    pub fn required_query<T: QueryValue + ?Sized>(&mut self, name: &'static str, v: &T) {
+        let since = self
+            .operation
+            .param(name, ParamLocation::Query)
+            .map_or(self.operation.since, |p| p.since);
+        self.query(name, since, Some(v));
+    }
+
+    /// A required header that must never be printed, its version taken from
+    /// the operation's table entry.
+    pub fn required_header_secret(&mut self, name: &'static str, v: &SecretString) {
+        let since = self
+            .operation
+            .param(name, ParamLocation::Header)
+            .map_or(self.operation.since, |p| p.since);
+        self.header_secret(name, since, Some(v));
+    }
+
     /// A header value that must never be printed.
     pub fn header_secret(
         &mut self,

@@ -1,0 +1,707 @@
+//! Containers: create, run, inspect, change and remove them.
+
+use crate::client::json_body;
+use crate::models::{
+    ContainerCreateBody, ContainerCreateResponse, ContainerInspectResponse, ContainerPruneResponse,
+    ContainerStatsResponse, ContainerTopResponse, ContainerUpdateBody, ContainerUpdateResponse,
+    ContainerWaitResponse, FilesystemChange,
+};
+use crate::operations::{self as ops, *};
+use crate::stream::{ByteStream, JsonStream, LogStream, RawConnection};
+use crate::{Body, Docker, Error, Result};
+
+/// Container operations: `docker.containers()`.
+#[derive(Debug, Clone)]
+pub struct Containers {
+    docker: Docker,
+}
+
+/// What `HEAD /containers/{id}/archive` says about a path in a container
+/// (the `X-Docker-Container-Path-Stat` header).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[non_exhaustive]
+pub struct PathStat {
+    /// Base name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// Go `os.FileMode` bits (type bits included).
+    pub mode: u32,
+    /// Modification time, RFC 3339.
+    pub mtime: String,
+    /// Target of a symbolic link, else empty.
+    #[serde(rename = "linkTarget", default)]
+    pub link_target: String,
+}
+
+impl Docker {
+    /// Container operations.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// for c in docker.containers().list(&Default::default()).await? {
+    ///     println!("{:?} {:?}", c.id, c.names);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn containers(&self) -> Containers {
+        Containers {
+            docker: self.clone(),
+        }
+    }
+}
+
+impl Containers {
+    /// Lists containers (`docker ps`); running ones unless `all` is set.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// use dockhand::operations::ContainerListOptions;
+    /// let all = docker.containers().list(&ContainerListOptions::default().all(true)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn list(&self, options: &ContainerListOptions) -> Result<ContainerListResponse> {
+        self.docker
+            .json(&ops::CONTAINER_LIST, &[], |s| options.write_params(s), None)
+            .await
+    }
+
+    /// Creates a container (`docker create`).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// use dockhand::models::ContainerCreateBody;
+    /// use dockhand::operations::ContainerCreateOptions;
+    /// let body = ContainerCreateBody {
+    ///     image: Some("busybox".into()),
+    ///     cmd: Some(vec!["echo".into(), "hi".into()]),
+    ///     ..Default::default()
+    /// };
+    /// let created = docker.containers().create(&body, &ContainerCreateOptions::default().name("hello")).await?;
+    /// println!("{}", created.id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn create(
+        &self,
+        body: &ContainerCreateBody,
+        options: &ContainerCreateOptions,
+    ) -> Result<ContainerCreateResponse> {
+        let body = json_body(body)?;
+        self.docker
+            .json(
+                &ops::CONTAINER_CREATE,
+                &[],
+                |s| options.write_params(s),
+                Some(body),
+            )
+            .await
+    }
+
+    /// Low-level information about a container (`docker inspect`).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// let c = docker.containers().inspect("web", &Default::default()).await?;
+    /// println!("{:?}", c.state);
+    /// # Ok(()) }
+    /// ```
+    pub async fn inspect(
+        &self,
+        id: &str,
+        options: &ContainerInspectOptions,
+    ) -> Result<ContainerInspectResponse> {
+        self.docker
+            .json(
+                &ops::CONTAINER_INSPECT,
+                &[id],
+                |s| options.write_params(s),
+                None,
+            )
+            .await
+    }
+
+    /// The processes running in a container (`docker top`).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// let top = docker.containers().top("web", &Default::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn top(
+        &self,
+        id: &str,
+        options: &ContainerTopOptions,
+    ) -> Result<ContainerTopResponse> {
+        self.docker
+            .json(
+                &ops::CONTAINER_TOP,
+                &[id],
+                |s| options.write_params(s),
+                None,
+            )
+            .await
+    }
+
+    /// A container's output (`docker logs`) as typed pieces: stdout and
+    /// stderr told apart, or [`crate::stream::LogOutput::Console`] bytes for a TTY container.
+    /// With `follow(true)` it runs until the container stops; dropping the
+    /// stream cancels the request.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// use dockhand::operations::ContainerLogsOptions;
+    /// use dockhand::stream::LogOutput;
+    /// use futures::TryStreamExt;
+    /// let opts = ContainerLogsOptions::default().stdout(true).stderr(true);
+    /// let mut logs = docker.containers().logs("web", &opts).await?;
+    /// while let Some(piece) = logs.try_next().await? {
+    ///     match piece {
+    ///         LogOutput::StdErr(b) => eprint!("{}", String::from_utf8_lossy(&b)),
+    ///         other => print!("{}", String::from_utf8_lossy(other.bytes())),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn logs(
+        &self,
+        id: &str,
+        options: &ContainerLogsOptions,
+    ) -> Result<LogStream<ByteStream>> {
+        let resp = self
+            .docker
+            .raw(
+                &ops::CONTAINER_LOGS,
+                &[id],
+                |s| options.write_params(s),
+                None,
+            )
+            .await?;
+        let multiplexed = self.is_multiplexed(id, resp.headers()).await?;
+        Ok(LogStream::new(
+            ops::CONTAINER_LOGS.id,
+            ByteStream::new(ops::CONTAINER_LOGS.id, resp.into_body()),
+            multiplexed,
+        ))
+    }
+
+    /// Whether a container's output is stdcopy-framed: the Content-Type says
+    /// so from API 1.42 on; older daemons send none, and then a container
+    /// without a TTY is framed and one with a TTY is not.
+    async fn is_multiplexed(&self, id: &str, headers: &http::HeaderMap) -> Result<bool> {
+        match headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(ct) if ct.starts_with("application/vnd.docker.multiplexed-stream") => Ok(true),
+            Some(ct)
+                if ct.starts_with("application/vnd.docker.raw-stream")
+                    && self.docker.api_version().await? >= crate::ApiVersion::new(1, 42) =>
+            {
+                Ok(false)
+            }
+            _ => {
+                let c = self.inspect(id, &Default::default()).await?;
+                Ok(!c.config.and_then(|c| c.tty).unwrap_or(false))
+            }
+        }
+    }
+
+    /// Changes to a container's filesystem (`docker diff`).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// let changes = docker.containers().changes("web").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn changes(&self, id: &str) -> Result<Vec<FilesystemChange>> {
+        // The daemon sends `null` when nothing changed.
+        let changes: Option<Vec<FilesystemChange>> = self
+            .docker
+            .json(&ops::CONTAINER_CHANGES, &[id], |_| {}, None)
+            .await?;
+        Ok(changes.unwrap_or_default())
+    }
+
+    /// The container's filesystem as a tar stream (`docker export`).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// let tar = docker.containers().export("web").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn export(&self, id: &str) -> Result<ByteStream> {
+        let resp = self
+            .docker
+            .raw(&ops::CONTAINER_EXPORT, &[id], |_| {}, None)
+            .await?;
+        Ok(ByteStream::new(ops::CONTAINER_EXPORT.id, resp.into_body()))
+    }
+
+    /// Resource usage statistics (`docker stats`): one value a second, or
+    /// just one with `stream(false)`.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// use dockhand::operations::ContainerStatsOptions;
+    /// use futures::TryStreamExt;
+    /// let mut stats = docker.containers().stats("web", &ContainerStatsOptions::default().stream(false)).await?;
+    /// if let Some(s) = stats.try_next().await? {
+    ///     println!("{:?}", s.memory_stats);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn stats(
+        &self,
+        id: &str,
+        options: &ContainerStatsOptions,
+    ) -> Result<JsonStream<ByteStream, ContainerStatsResponse>> {
+        let resp = self
+            .docker
+            .raw(
+                &ops::CONTAINER_STATS,
+                &[id],
+                |s| options.write_params(s),
+                None,
+            )
+            .await?;
+        Ok(JsonStream::new(
+            ops::CONTAINER_STATS.id,
+            ByteStream::new(ops::CONTAINER_STATS.id, resp.into_body()),
+        ))
+    }
+
+    /// Resizes the container's TTY.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// docker.containers().resize("web", 40, 120).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn resize(&self, id: &str, height: u32, width: u32) -> Result<()> {
+        self.docker
+            .empty(
+                &ops::CONTAINER_RESIZE,
+                &[id],
+                |s| {
+                    s.required_query("h", &height);
+                    s.required_query("w", &width);
+                },
+                None,
+            )
+            .await
+    }
+
+    /// Starts a container (`docker start`). Starting a running container succeeds.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// docker.containers().start("web", &Default::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start(&self, id: &str, options: &ContainerStartOptions) -> Result<()> {
+        self.docker
+            .empty(
+                &ops::CONTAINER_START,
+                &[id],
+                |s| options.write_params(s),
+                None,
+            )
+            .await
+    }
+
+    /// Stops a container (`docker stop`). Stopping a stopped container succeeds.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// use dockhand::operations::ContainerStopOptions;
+    /// docker.containers().stop("web", &ContainerStopOptions::default().t(5)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn stop(&self, id: &str, options: &ContainerStopOptions) -> Result<()> {
+        self.docker
+            .empty(
+                &ops::CONTAINER_STOP,
+                &[id],
+                |s| options.write_params(s),
+                None,
+            )
+            .await
+    }
+
+    /// Restarts a container (`docker restart`).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// docker.containers().restart("web", &Default::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn restart(&self, id: &str, options: &ContainerRestartOptions) -> Result<()> {
+        self.docker
+            .empty(
+                &ops::CONTAINER_RESTART,
+                &[id],
+                |s| options.write_params(s),
+                None,
+            )
+            .await
+    }
+
+    /// Sends a signal to a container (`docker kill`).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// use dockhand::operations::ContainerKillOptions;
+    /// docker.containers().kill("web", &ContainerKillOptions::default().signal("SIGHUP")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn kill(&self, id: &str, options: &ContainerKillOptions) -> Result<()> {
+        self.docker
+            .empty(
+                &ops::CONTAINER_KILL,
+                &[id],
+                |s| options.write_params(s),
+                None,
+            )
+            .await
+    }
+
+    /// Changes a container's resources and restart policy (`docker update`).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// use dockhand::models::ContainerUpdateBody;
+    /// let body = ContainerUpdateBody { memory: Some(256 << 20), ..Default::default() };
+    /// docker.containers().update("web", &body).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn update(
+        &self,
+        id: &str,
+        body: &ContainerUpdateBody,
+    ) -> Result<ContainerUpdateResponse> {
+        let body = json_body(body)?;
+        self.docker
+            .json(&ops::CONTAINER_UPDATE, &[id], |_| {}, Some(body))
+            .await
+    }
+
+    /// Renames a container (`docker rename`).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// docker.containers().rename("web", "web-old").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn rename(&self, id: &str, new_name: &str) -> Result<()> {
+        let new_name = new_name.to_owned();
+        self.docker
+            .empty(
+                &ops::CONTAINER_RENAME,
+                &[id],
+                |s| s.required_query("name", &new_name),
+                None,
+            )
+            .await
+    }
+
+    /// Pauses every process of a container (`docker pause`).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// docker.containers().pause("web").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn pause(&self, id: &str) -> Result<()> {
+        self.docker
+            .empty(&ops::CONTAINER_PAUSE, &[id], |_| {}, None)
+            .await
+    }
+
+    /// Resumes a paused container (`docker unpause`).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// docker.containers().unpause("web").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn unpause(&self, id: &str) -> Result<()> {
+        self.docker
+            .empty(&ops::CONTAINER_UNPAUSE, &[id], |_| {}, None)
+            .await
+    }
+
+    /// Attaches to a container (`docker attach`): the connection is upgraded
+    /// and carries stdin one way and output (stdcopy frames, or raw bytes for a
+    /// TTY) the other.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// use dockhand::operations::ContainerAttachOptions;
+    /// let opts = ContainerAttachOptions::default().stream(true).stdout(true).stderr(true);
+    /// let conn = docker.containers().attach("web", &opts).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn attach(
+        &self,
+        id: &str,
+        options: &ContainerAttachOptions,
+    ) -> Result<RawConnection> {
+        self.docker
+            .upgrade(
+                &ops::CONTAINER_ATTACH,
+                &[id],
+                |s| options.write_params(s),
+                None,
+                &upgrade_headers("tcp"),
+            )
+            .await
+    }
+
+    /// Attaches over a WebSocket: the upgraded connection speaks the WebSocket
+    /// protocol (frames are the caller's to encode and decode).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// let ws = docker.containers().attach_websocket("web", &Default::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn attach_websocket(
+        &self,
+        id: &str,
+        options: &ContainerAttachWebsocketOptions,
+    ) -> Result<RawConnection> {
+        let mut headers = upgrade_headers("websocket");
+        headers.push((
+            http::HeaderName::from_static("sec-websocket-version"),
+            http::HeaderValue::from_static("13"),
+        ));
+        headers.push((
+            http::HeaderName::from_static("sec-websocket-key"),
+            http::HeaderValue::from_str(&websocket_key())
+                .map_err(|_| Error::protocol("websocket key"))?,
+        ));
+        self.docker
+            .upgrade(
+                &ops::CONTAINER_ATTACH_WEBSOCKET,
+                &[id],
+                |s| options.write_params(s),
+                None,
+                &headers,
+            )
+            .await
+    }
+
+    /// Waits until a container reaches a condition (`docker wait`) and returns
+    /// its exit code.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// let r = docker.containers().wait("web", &Default::default()).await?;
+    /// println!("exit {}", r.status_code);
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait(
+        &self,
+        id: &str,
+        options: &ContainerWaitOptions,
+    ) -> Result<ContainerWaitResponse> {
+        self.docker
+            .json(
+                &ops::CONTAINER_WAIT,
+                &[id],
+                |s| options.write_params(s),
+                None,
+            )
+            .await
+    }
+
+    /// Removes a container (`docker rm`).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// use dockhand::operations::ContainerDeleteOptions;
+    /// docker.containers().remove("web", &ContainerDeleteOptions::default().force(true)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn remove(&self, id: &str, options: &ContainerDeleteOptions) -> Result<()> {
+        self.docker
+            .empty(
+                &ops::CONTAINER_DELETE,
+                &[id],
+                |s| options.write_params(s),
+                None,
+            )
+            .await
+    }
+
+    /// Facts about a path inside a container, without its content.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// let stat = docker.containers().archive_info("web", "/etc/hostname").await?;
+    /// println!("{} bytes", stat.size);
+    /// # Ok(()) }
+    /// ```
+    pub async fn archive_info(&self, id: &str, path: &str) -> Result<PathStat> {
+        let path = path.to_owned();
+        let resp = self
+            .docker
+            .raw(
+                &ops::CONTAINER_ARCHIVE_INFO,
+                &[id],
+                |s| s.required_query("path", &path),
+                None,
+            )
+            .await?;
+        decode_path_stat(resp.headers())
+    }
+
+    /// A path inside a container as a tar stream (`docker cp` out).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// let tar = docker.containers().get_archive("web", "/etc").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_archive(&self, id: &str, path: &str) -> Result<ByteStream> {
+        let path = path.to_owned();
+        let resp = self
+            .docker
+            .raw(
+                &ops::CONTAINER_ARCHIVE,
+                &[id],
+                |s| s.required_query("path", &path),
+                None,
+            )
+            .await?;
+        Ok(ByteStream::new(ops::CONTAINER_ARCHIVE.id, resp.into_body()))
+    }
+
+    /// Extracts a tar archive into a directory of a container (`docker cp` in).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker, tar: Vec<u8>) -> dockhand::Result<()> {
+    /// docker.containers().put_archive("web", "/tmp", tar.into(), &Default::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn put_archive(
+        &self,
+        id: &str,
+        path: &str,
+        tar: Body,
+        options: &PutContainerArchiveOptions,
+    ) -> Result<()> {
+        let path = path.to_owned();
+        self.docker
+            .empty(
+                &ops::PUT_CONTAINER_ARCHIVE,
+                &[id],
+                |s| {
+                    s.required_query("path", &path);
+                    options.write_params(s);
+                },
+                Some((tar.0, "application/x-tar")),
+            )
+            .await
+    }
+
+    /// Removes stopped containers (`docker container prune`).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// let pruned = docker.containers().prune(&Default::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn prune(&self, options: &ContainerPruneOptions) -> Result<ContainerPruneResponse> {
+        self.docker
+            .json(
+                &ops::CONTAINER_PRUNE,
+                &[],
+                |s| options.write_params(s),
+                None,
+            )
+            .await
+    }
+}
+
+/// `Connection: Upgrade` and `Upgrade: <protocol>`.
+pub(crate) fn upgrade_headers(
+    protocol: &'static str,
+) -> Vec<(http::HeaderName, http::HeaderValue)> {
+    vec![
+        (
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("Upgrade"),
+        ),
+        (
+            http::header::UPGRADE,
+            http::HeaderValue::from_static(protocol),
+        ),
+    ]
+}
+
+/// A `Sec-WebSocket-Key`: 16 bytes, base64. Uniqueness is all the protocol asks.
+fn websocket_key() -> String {
+    use base64::Engine;
+    use std::hash::{BuildHasher, Hasher};
+    let mut bytes = [0u8; 16];
+    for chunk in bytes.chunks_mut(8) {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        chunk.copy_from_slice(&h.finish().to_le_bytes());
+    }
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Decodes the base64 JSON of `X-Docker-Container-Path-Stat`.
+pub(crate) fn decode_path_stat(headers: &http::HeaderMap) -> Result<PathStat> {
+    use base64::Engine;
+    let raw = headers.get("X-Docker-Container-Path-Stat").ok_or_else(|| {
+        Error::protocol("ContainerArchiveInfo: no X-Docker-Container-Path-Stat header")
+    })?;
+    let json = base64::engine::general_purpose::STANDARD
+        .decode(raw.as_bytes())
+        .map_err(|e| Error::Protocol {
+            message: "ContainerArchiveInfo: X-Docker-Container-Path-Stat is not base64".into(),
+            source: Some(Box::new(e)),
+        })?;
+    crate::client::decode_json("ContainerArchiveInfo", &json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    #[test]
+    fn path_stat_header_decodes() {
+        let json = r#"{"name":"hostname","size":13,"mode":420,"mtime":"2024-01-01T00:00:00Z","linkTarget":""}"#;
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            "X-Docker-Container-Path-Stat",
+            http::HeaderValue::from_str(&base64::engine::general_purpose::STANDARD.encode(json))
+                .unwrap(),
+        );
+        let s = decode_path_stat(&h).unwrap();
+        assert_eq!((s.name.as_str(), s.size, s.mode), ("hostname", 13, 420));
+        h.insert(
+            "X-Docker-Container-Path-Stat",
+            http::HeaderValue::from_static("!!"),
+        );
+        assert!(decode_path_stat(&h).is_err());
+        assert!(decode_path_stat(&http::HeaderMap::new()).is_err());
+    }
+
+    #[test]
+    fn websocket_keys_are_16_bytes() {
+        let k = websocket_key();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(&k)
+            .unwrap();
+        assert_eq!(raw.len(), 16);
+    }
+}

@@ -1,0 +1,259 @@
+//! Building requests without doing any I/O.
+//!
+//! Everything that decides what goes on the wire lives here, so it can be
+//! unit-tested exactly: the versioned path with percent-encoded, validated
+//! path arguments; the query string (one encoder for every operation); the
+//! headers; the body.
+
+use crate::operations::{HeaderText, Operation, ParamSink};
+use crate::transport::RequestBody;
+use crate::{ApiVersion, Error, Result};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// Characters escaped in a query name or value: everything but RFC 3986
+/// unreserved characters, as Go's `url.QueryEscape` does (a space is `%20`).
+const QUERY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Characters escaped in a path segment: as in a query, except that `:` and
+/// `@` stay (they are valid in a segment and appear in image references such
+/// as `busybox@sha256:…` and `localhost:5000/app`).
+const SEGMENT: &AsciiSet = &QUERY.remove(b':').remove(b'@');
+
+/// Checks an identifier or reference given for a `{name}` path parameter.
+///
+/// Image and plugin references contain `/` (`localhost:5000/team/app:1`);
+/// each `/`-separated part is checked and encoded on its own. Rejected before
+/// anything is sent: empty values and parts, `.` and `..` parts, control
+/// characters.
+pub(crate) fn encode_path_arg(name: &'static str, value: &str) -> Result<String> {
+    let invalid = |message: String| Error::InvalidArgument { name, message };
+    if value.is_empty() {
+        return Err(invalid("must not be empty".into()));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Err(invalid(format!("contains the control character {:?}", c)));
+    }
+    let mut out = String::with_capacity(value.len());
+    for (i, part) in value.split('/').enumerate() {
+        match part {
+            "" => return Err(invalid(format!("{value:?} has an empty path segment"))),
+            "." | ".." => {
+                return Err(invalid(format!(
+                    "{value:?} has a {part:?} segment, which would change the request path"
+                )))
+            }
+            _ => {}
+        }
+        if i > 0 {
+            out.push('/');
+        }
+        out.extend(utf8_percent_encode(part, SEGMENT));
+    }
+    Ok(out)
+}
+
+/// Appends `name=value` pairs to `out` as a query string (with the leading `?`).
+pub(crate) fn encode_query(out: &mut String, pairs: &[(&str, String)]) {
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        out.push(if i == 0 { '?' } else { '&' });
+        out.extend(utf8_percent_encode(k, QUERY));
+        out.push('=');
+        out.extend(utf8_percent_encode(v, QUERY));
+    }
+}
+
+/// Substitutes path arguments into an operation's template, in order.
+pub(crate) fn render_path(op: &'static Operation, args: &[&str]) -> Result<String> {
+    let mut out = String::with_capacity(op.path.len() + 32);
+    let mut rest = op.path;
+    let mut args = args.iter();
+    let mut params = op
+        .params
+        .iter()
+        .filter(|p| p.location == crate::operations::ParamLocation::Path);
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find('}')
+            .map(|e| start + e)
+            .ok_or_else(|| Error::protocol(format!("bad path template {}", op.path)))?;
+        let pname = params.next().map(|p| p.name).unwrap_or("path");
+        let value = args.next().ok_or_else(|| Error::InvalidArgument {
+            name: pname,
+            message: format!("{} needs a value for {{{pname}}}", op.id),
+        })?;
+        out.push_str(&encode_path_arg(pname, value)?);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Builds the request for `op` at API `version`.
+///
+/// `sink` holds the query and header parameters (already checked against the
+/// version); `content_type` goes with a non-empty body.
+pub(crate) fn build(
+    op: &'static Operation,
+    version: ApiVersion,
+    path_args: &[&str],
+    sink: ParamSink,
+    body: RequestBody,
+    content_type: Option<&str>,
+) -> Result<http::Request<RequestBody>> {
+    op.check_version(version)?;
+    let (query, headers) = sink.finish()?;
+    let mut uri = format!("/v{version}");
+    uri.push_str(&render_path(op, path_args)?);
+    encode_query(&mut uri, &query);
+    let mut req = http::Request::builder()
+        .method(op.method.as_http())
+        .uri(&uri);
+    if let Some(ct) = content_type {
+        req = req.header(http::header::CONTENT_TYPE, ct);
+    }
+    for (name, value) in headers {
+        let (text, sensitive) = match &value {
+            HeaderText::Plain(s) => (s.as_str(), false),
+            HeaderText::Secret(s) => (s.expose(), true),
+        };
+        let mut hv = http::HeaderValue::from_str(text).map_err(|_| Error::InvalidArgument {
+            name,
+            // Never echo the value: it may be a credential.
+            message: "is not a valid HTTP header value".into(),
+        })?;
+        hv.set_sensitive(sensitive);
+        req = req.header(name, hv);
+    }
+    req.body(body).map_err(|e| Error::InvalidArgument {
+        name: "request",
+        message: format!("{}: {e}", op.id),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operations::{self as ops, ContainerListOptions, Filters};
+
+    #[test]
+    fn path_args_are_validated_and_encoded() {
+        assert_eq!(encode_path_arg("id", "abc123").unwrap(), "abc123");
+        assert_eq!(
+            encode_path_arg("name", "localhost:5000/team/app:1").unwrap(),
+            "localhost:5000/team/app:1"
+        );
+        assert_eq!(
+            encode_path_arg("name", "busybox@sha256:ab").unwrap(),
+            "busybox@sha256:ab"
+        );
+        assert_eq!(
+            encode_path_arg("id", "a b?c#d%").unwrap(),
+            "a%20b%3Fc%23d%25"
+        );
+        for bad in ["", "..", "a/../b", "./x", "a//b", "x/", "a\nb", "a\u{7f}"] {
+            let e = encode_path_arg("id", bad).expect_err(bad);
+            assert!(
+                matches!(e, Error::InvalidArgument { name: "id", .. }),
+                "{bad:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn query_encoding() {
+        let mut s = String::new();
+        encode_query(
+            &mut s,
+            &[
+                ("filters", r#"{"label":["a=b c"]}"#.into()),
+                ("all", "true".into()),
+            ],
+        );
+        assert_eq!(
+            s,
+            "?filters=%7B%22label%22%3A%5B%22a%3Db%20c%22%5D%7D&all=true"
+        );
+    }
+
+    #[test]
+    fn builds_versioned_request_with_query() {
+        let mut f = Filters::new();
+        f.insert("status".into(), vec!["running".into()]);
+        let opts = ContainerListOptions::default().all(true).filters(f);
+        let mut sink = ParamSink::new(&ops::CONTAINER_LIST, ApiVersion::new(1, 41));
+        opts.write_params(&mut sink);
+        let b = build(
+            &ops::CONTAINER_LIST,
+            ApiVersion::new(1, 41),
+            &[],
+            sink,
+            crate::transport::empty_body(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(b.method(), http::Method::GET);
+        assert_eq!(
+            b.uri().to_string(),
+            "/v1.41/containers/json?all=true&filters=%7B%22status%22%3A%5B%22running%22%5D%7D"
+        );
+    }
+
+    #[test]
+    fn too_new_operation_or_parameter_is_refused() {
+        let sink = ParamSink::new(&ops::IMAGE_ATTESTATIONS, ApiVersion::new(1, 41));
+        let e = build(
+            &ops::IMAGE_ATTESTATIONS,
+            ApiVersion::new(1, 41),
+            &["busybox"],
+            sink,
+            crate::transport::empty_body(),
+            None,
+        )
+        .expect_err("refused");
+        assert!(
+            matches!(e, Error::UnsupportedByVersion { ref what, needs, negotiated }
+                if what == "ImageAttestations" && needs == ApiVersion::new(1, 55) && negotiated == ApiVersion::new(1, 41)),
+            "{e}"
+        );
+        let mut sink = ParamSink::new(&ops::CONTAINER_STOP, ApiVersion::new(1, 41));
+        ops::ContainerStopOptions::default()
+            .signal("SIGINT")
+            .write_params(&mut sink);
+        let e = build(
+            &ops::CONTAINER_STOP,
+            ApiVersion::new(1, 41),
+            &["x"],
+            sink,
+            crate::transport::empty_body(),
+            None,
+        )
+        .expect_err("refused");
+        assert!(e.to_string().contains("`signal`"), "{e}");
+    }
+
+    #[test]
+    fn secret_headers_are_marked_sensitive() {
+        let mut sink = ParamSink::new(&ops::IMAGE_CREATE, ApiVersion::new(1, 41));
+        ops::ImageCreateOptions::default()
+            .from_image("busybox")
+            .x_registry_auth("c2VjcmV0")
+            .write_params(&mut sink);
+        let b = build(
+            &ops::IMAGE_CREATE,
+            ApiVersion::new(1, 41),
+            &[],
+            sink,
+            crate::transport::empty_body(),
+            None,
+        )
+        .unwrap();
+        let h = b.headers().get("X-Registry-Auth").expect("header");
+        assert!(h.is_sensitive());
+        assert!(!format!("{:?}", b.headers()).contains("c2VjcmV0"));
+    }
+}

@@ -1,0 +1,406 @@
+//! Concatenated JSON values (progress of pull, push, build, load; events;
+//! stats): split into values, decode, and surface in-band errors.
+//!
+//! Values, not lines: the daemon writes `\n` or `\r\n` between values, and a
+//! chunk may hold several values or end inside one. The splitter scans each
+//! byte once, resuming where the previous chunk ended, so cost stays linear
+//! however the input is chunked.
+
+use crate::{Error, Result};
+use bytes::{Bytes, BytesMut};
+use futures::Stream;
+use serde::de::DeserializeOwned;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// The largest single JSON value accepted by default (16 MiB).
+pub const DEFAULT_MAX_VALUE: usize = 16 << 20;
+
+/// Splits a byte stream into complete top-level JSON values (objects or arrays).
+#[derive(Debug)]
+pub struct JsonSplitter {
+    buf: BytesMut,
+    /// Bytes of `buf` already scanned for the current value.
+    scanned: usize,
+    /// Where the current value starts in `buf` (after leading whitespace).
+    start: Option<usize>,
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+    max: usize,
+    /// Bytes consumed before `buf` (for error positions).
+    offset: u64,
+}
+
+impl JsonSplitter {
+    /// A splitter accepting values up to `max` bytes.
+    pub fn new(max: usize) -> Self {
+        JsonSplitter {
+            buf: BytesMut::new(),
+            scanned: 0,
+            start: None,
+            depth: 0,
+            in_string: false,
+            escaped: false,
+            max,
+            offset: 0,
+        }
+    }
+
+    /// Appends input.
+    pub fn push(&mut self, chunk: &[u8]) {
+        self.buf.extend_from_slice(chunk);
+    }
+
+    /// The next complete value, if the input holds one.
+    pub fn next_value(&mut self) -> Result<Option<Bytes>> {
+        let bytes = &self.buf[..];
+        let mut i = self.scanned;
+        while i < bytes.len() {
+            let b = bytes[i];
+            match self.start {
+                None => {
+                    if b.is_ascii_whitespace() {
+                        i += 1;
+                        continue;
+                    }
+                    if b != b'{' && b != b'[' {
+                        return Err(Error::protocol(format!(
+                            "JSON stream: expected an object or array at byte {}, found {:?}",
+                            self.offset + i as u64,
+                            char::from(b)
+                        )));
+                    }
+                    self.start = Some(i);
+                    self.depth = 1;
+                }
+                Some(_) if self.in_string => {
+                    if self.escaped {
+                        self.escaped = false;
+                    } else if b == b'\\' {
+                        self.escaped = true;
+                    } else if b == b'"' {
+                        self.in_string = false;
+                    }
+                }
+                Some(start) => match b {
+                    b'"' => self.in_string = true,
+                    b'{' | b'[' => self.depth += 1,
+                    b'}' | b']' => {
+                        self.depth -= 1;
+                        if self.depth == 0 {
+                            let end = i + 1;
+                            if end - start > self.max {
+                                return Err(self.too_large(start));
+                            }
+                            let mut taken = self.buf.split_to(end);
+                            self.offset += end as u64;
+                            let value = taken.split_off(start).freeze();
+                            self.scanned = 0;
+                            self.start = None;
+                            return Ok(Some(value));
+                        }
+                    }
+                    _ => {}
+                },
+            }
+            i += 1;
+        }
+        self.scanned = i;
+        match self.start {
+            Some(start) if i - start > self.max => Err(self.too_large(start)),
+            Some(_) => Ok(None),
+            None => {
+                // Only whitespace so far: drop it.
+                self.offset += self.buf.len() as u64;
+                self.buf.clear();
+                self.scanned = 0;
+                Ok(None)
+            }
+        }
+    }
+
+    fn too_large(&self, start: usize) -> Error {
+        Error::protocol(format!(
+            "JSON stream: a value at byte {} exceeds the {} byte limit",
+            self.offset + start as u64,
+            self.max
+        ))
+    }
+
+    /// Call at end of input: an unfinished value is an error.
+    pub fn finish(&self) -> Result<()> {
+        match self.start {
+            Some(start) => Err(Error::protocol(format!(
+                "JSON stream ended inside a value ({} bytes from byte {} never completed)",
+                self.buf.len() - start,
+                self.offset + start as u64
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// An error reported inside a 200 stream: `{"error": …, "errorDetail": {…}}`.
+#[derive(serde::Deserialize)]
+struct InBandError {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default, rename = "errorDetail")]
+    error_detail: Option<InBandDetail>,
+}
+
+#[derive(serde::Deserialize)]
+struct InBandDetail {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    code: Option<i64>,
+}
+
+/// If `value` carries an in-band error, that error.
+pub(crate) fn in_band_error(operation: &'static str, value: &[u8]) -> Option<Error> {
+    // Cheap pre-check: most messages have no such key.
+    let finder = memchr::memmem::find(value, b"\"error");
+    finder?;
+    let probe: InBandError = serde_json::from_slice(value).ok()?;
+    let detail = probe.error_detail;
+    let message = detail
+        .as_ref()
+        .and_then(|d| d.message.clone())
+        .or(probe.error)?;
+    let status = detail
+        .and_then(|d| d.code)
+        .and_then(|c| u16::try_from(c).ok())
+        .unwrap_or(0);
+    Some(Error::Api {
+        status,
+        message,
+        operation,
+    })
+}
+
+/// Typed values of a JSON message stream. An in-band error ends the stream
+/// with `Err(Error::Api { status: 0 or its code, .. })`; a value that does not
+/// decode is an `Err(Error::Decode)`; a truncated stream is `Err(Error::Protocol)`.
+pub struct JsonStream<S, T> {
+    inner: S,
+    splitter: JsonSplitter,
+    operation: &'static str,
+    done: bool,
+    _t: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<S, T> std::fmt::Debug for JsonStream<S, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonStream")
+            .field("operation", &self.operation)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, T> JsonStream<S, T> {
+    /// Decodes the byte stream `inner` of `operation`.
+    pub fn new(operation: &'static str, inner: S) -> Self {
+        Self::with_limit(operation, inner, DEFAULT_MAX_VALUE)
+    }
+
+    /// As [`JsonStream::new`], with a different limit on one value's size.
+    pub fn with_limit(operation: &'static str, inner: S, max_value: usize) -> Self {
+        JsonStream {
+            inner,
+            splitter: JsonSplitter::new(max_value),
+            operation,
+            done: false,
+            _t: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<S, T> Stream for JsonStream<S, T>
+where
+    S: Stream<Item = Result<Bytes>> + Unpin,
+    T: DeserializeOwned,
+{
+    type Item = Result<T>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        loop {
+            match this.splitter.next_value() {
+                Err(e) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                Ok(Some(value)) => {
+                    if let Some(e) = in_band_error(this.operation, &value) {
+                        this.done = true;
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                    let item = crate::client::decode_json::<T>(this.operation, &value);
+                    if item.is_err() {
+                        this.done = true;
+                    }
+                    return Poll::Ready(Some(item));
+                }
+                Ok(None) => {}
+            }
+            match Pin::new(&mut this.inner).poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(chunk))) => this.splitter.push(&chunk),
+                Poll::Ready(Some(Err(e))) => {
+                    this.done = true;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                Poll::Ready(None) => {
+                    this.done = true;
+                    return match this.splitter.finish() {
+                        Ok(()) => Poll::Ready(None),
+                        Err(e) => Poll::Ready(Some(Err(e))),
+                    };
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::{stream, StreamExt};
+
+    const INPUT: &[u8] = b"{\"status\":\"Pulling from x\",\"id\":\"1\"}\r\n{\"status\":\"a \\\"quoted\\\" }{ brace\"}\n\n  {\"progressDetail\":{\"current\":1,\"total\":[2,3]}}{\"aux\":{\"ID\":\"sha256:1\"}}\n";
+
+    fn split_all(input: &[u8], cuts: &[usize]) -> Result<Vec<Bytes>> {
+        let mut s = JsonSplitter::new(1 << 20);
+        let mut out = Vec::new();
+        let mut last = 0;
+        for &c in cuts.iter().chain(std::iter::once(&input.len())) {
+            s.push(&input[last..c]);
+            last = c;
+            while let Some(v) = s.next_value()? {
+                out.push(v);
+            }
+        }
+        s.finish()?;
+        Ok(out)
+    }
+
+    #[test]
+    fn values_not_lines() {
+        let vals = split_all(INPUT, &[]).unwrap();
+        assert_eq!(vals.len(), 4);
+        for v in &vals {
+            serde_json::from_slice::<serde_json::Value>(v).expect("each is one JSON value");
+        }
+        assert_eq!(&vals[3][..], br#"{"aux":{"ID":"sha256:1"}}"#);
+    }
+
+    #[test]
+    fn every_split_point_gives_the_same_values() {
+        let whole = split_all(INPUT, &[]).unwrap();
+        for cut in 0..=INPUT.len() {
+            assert_eq!(split_all(INPUT, &[cut]).unwrap(), whole, "cut at {cut}");
+        }
+        // Pseudo-random multi-splits (deterministic xorshift).
+        let mut x: u64 = 0x9E3779B97F4A7C15;
+        for _ in 0..500 {
+            let mut cuts: Vec<usize> = (0..6)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x % (INPUT.len() as u64 + 1)) as usize
+                })
+                .collect();
+            cuts.sort_unstable();
+            assert_eq!(split_all(INPUT, &cuts).unwrap(), whole, "cuts {cuts:?}");
+        }
+    }
+
+    #[test]
+    fn truncation_is_an_error_at_every_point() {
+        let whole = split_all(INPUT, &[]).unwrap();
+        let ends: Vec<usize> = {
+            // Byte offsets just after each complete value (whitespace after is fine).
+            let mut ends = Vec::new();
+            let mut pos = 0;
+            for v in &whole {
+                let at = INPUT[pos..]
+                    .windows(v.len())
+                    .position(|w| w == &v[..])
+                    .expect("value in input")
+                    + pos;
+                pos = at + v.len();
+                ends.push(pos);
+            }
+            ends
+        };
+        for len in 0..INPUT.len() {
+            let r = split_all(&INPUT[..len], &[]);
+            let inside_value = !INPUT[..len].iter().all(u8::is_ascii_whitespace)
+                && !ends
+                    .iter()
+                    .any(|&e| e <= len && INPUT[e..len].iter().all(u8::is_ascii_whitespace));
+            assert_eq!(r.is_err(), inside_value, "truncated at {len}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn garbage_and_oversized_values_are_errors() {
+        assert!(split_all(b"{\"a\":1} hello", &[]).is_err());
+        let mut s = JsonSplitter::new(16);
+        s.push(b"{\"a\":\"0123456789abcdef\"}");
+        assert!(s.next_value().is_err());
+    }
+
+    #[tokio::test]
+    async fn typed_stream_ends_with_in_band_error() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Msg {
+            status: Option<String>,
+        }
+        let chunks: Vec<Result<Bytes>> = vec![
+            Ok(Bytes::from_static(b"{\"status\":\"one\"}\n{\"sta")),
+            Ok(Bytes::from_static(
+                b"tus\":\"two\"}\n{\"errorDetail\":{\"message\":\"manifest unknown\"},\"error\":\"manifest unknown\"}\n{\"status\":\"never\"}",
+            )),
+        ];
+        let items: Vec<Result<Msg>> = JsonStream::new("ImageCreate", stream::iter(chunks))
+            .collect()
+            .await;
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[0].as_ref().unwrap().status.as_deref(), Some("one"));
+        assert_eq!(items[1].as_ref().unwrap().status.as_deref(), Some("two"));
+        match &items[2] {
+            Err(Error::Api {
+                message, operation, ..
+            }) => {
+                assert_eq!(message, "manifest unknown");
+                assert_eq!(*operation, "ImageCreate");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn truncated_typed_stream_is_an_error() {
+        let chunks: Vec<Result<Bytes>> = vec![Ok(Bytes::from_static(
+            b"{\"status\":\"one\"}\n{\"status\":",
+        ))];
+        let items: Vec<Result<serde_json::Value>> =
+            JsonStream::new("ImageCreate", stream::iter(chunks))
+                .collect()
+                .await;
+        assert_eq!(items.len(), 2);
+        assert!(
+            matches!(items[1], Err(Error::Protocol { .. })),
+            "{:?}",
+            items[1]
+        );
+    }
+}

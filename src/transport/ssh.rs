@@ -1,0 +1,132 @@
+//! `ssh://` hosts: each connection is an `ssh … docker system dial-stdio`
+//! child process whose stdin and stdout carry the HTTP connection, as the
+//! docker CLI does it. The child ends when the connection is dropped.
+
+use crate::error::BoxError;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+
+/// What of ssh's stderr is kept for error messages.
+const STDERR_LIMIT: usize = 4096;
+
+/// The ssh command line (after `ssh`) for a host. The host comes after `--`,
+/// so it can never be taken for an option.
+pub(super) fn argv(user: Option<&str>, host: &str, port: Option<u16>) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Some(u) = user {
+        v.push("-l".to_owned());
+        v.push(u.to_owned());
+    }
+    if let Some(p) = port {
+        v.push("-p".to_owned());
+        v.push(p.to_string());
+    }
+    v.extend(
+        [
+            "-o",
+            "ConnectTimeout=30",
+            "-T",
+            "--",
+            host,
+            "docker",
+            "system",
+            "dial-stdio",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    v
+}
+
+/// Spawns the ssh child for one connection.
+pub(super) fn spawn(
+    argv: &[String],
+    last_stderr: Arc<Mutex<String>>,
+) -> Result<SshStream, BoxError> {
+    let mut child = Command::new("ssh")
+        .args(argv)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot run ssh: {e}"))?;
+    let stdin = child.stdin.take().ok_or("ssh: no stdin")?;
+    let stdout = child.stdout.take().ok_or("ssh: no stdout")?;
+    if let Some(mut stderr) = child.stderr.take() {
+        tokio::spawn(async move {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while let Ok(n) = stderr.read(&mut chunk).await {
+                if n == 0 {
+                    break;
+                }
+                let room = STDERR_LIMIT.saturating_sub(buf.len());
+                buf.extend_from_slice(&chunk[..n.min(room)]);
+                if let Ok(mut s) = last_stderr.lock() {
+                    *s = String::from_utf8_lossy(&buf).into_owned();
+                }
+            }
+        });
+    }
+    Ok(SshStream {
+        _child: child,
+        stdin,
+        stdout,
+    })
+}
+
+/// The child's stdout (read) and stdin (write) as one duplex stream.
+pub(super) struct SshStream {
+    _child: Child,
+    stdin: ChildStdin,
+    stdout: ChildStdout,
+}
+
+impl AsyncRead for SshStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stdout).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for SshStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stdin).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stdin).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stdin).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::argv;
+
+    #[test]
+    fn command_line() {
+        assert_eq!(
+            argv(Some("root"), "127.0.0.1", Some(2222)).join(" "),
+            "-l root -p 2222 -o ConnectTimeout=30 -T -- 127.0.0.1 docker system dial-stdio"
+        );
+        assert_eq!(
+            argv(None, "box", None).join(" "),
+            "-o ConnectTimeout=30 -T -- box docker system dial-stdio"
+        );
+    }
+}
