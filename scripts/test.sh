@@ -17,3 +17,4 @@ else
   cargo run --quiet -p codegen -- generate --check
 fi
 cargo test --workspace "$@"
+scripts/examples.sh

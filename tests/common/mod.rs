@@ -1,0 +1,69 @@
+//! What the real-daemon tests need from the environment `scripts/test-env.sh`
+//! sets up (it writes the variables to `env.sh`, which `scripts/test.sh` sources).
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The test environment's facts.
+#[derive(Debug, Clone)]
+pub struct TestEnv {
+    pub image: String,
+    pub tls_host: String,
+    pub tls_cert_path: PathBuf,
+    pub tls_wrong_ca_path: PathBuf,
+    pub ssh_host: String,
+    pub registry: String,
+    pub auth_registry: String,
+    pub registry_user: String,
+    pub registry_password: String,
+}
+
+/// The environment when `DOCKHAND_TEST_ENV` is set; `None` (after saying so)
+/// when it is not, unless `CI` is set: then its absence fails the test.
+pub fn test_env(test: &str) -> Option<TestEnv> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if var("DOCKHAND_TEST_ENV").is_none() {
+        assert!(
+            var("CI").is_none(),
+            "{test}: CI is set but DOCKHAND_TEST_ENV is not: run the tests with scripts/test.sh"
+        );
+        eprintln!("{test}: skipped (no test environment; run scripts/test.sh)");
+        return None;
+    }
+    let need = |k: &str| {
+        var(k).unwrap_or_else(|| {
+            panic!("{test}: {k} is not set (source env.sh of scripts/test-env.sh)")
+        })
+    };
+    Some(TestEnv {
+        image: need("DOCKHAND_TEST_IMAGE"),
+        tls_host: need("DOCKHAND_TLS_HOST"),
+        tls_cert_path: need("DOCKHAND_TLS_CERT_PATH").into(),
+        tls_wrong_ca_path: need("DOCKHAND_TLS_WRONG_CA_PATH").into(),
+        ssh_host: need("DOCKHAND_SSH_HOST"),
+        registry: need("DOCKHAND_REGISTRY"),
+        auth_registry: need("DOCKHAND_AUTH_REGISTRY"),
+        registry_user: need("DOCKHAND_REGISTRY_USER"),
+        registry_password: need("DOCKHAND_REGISTRY_PASSWORD"),
+    })
+}
+
+/// A fresh temporary directory, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("dockhand-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("temp dir");
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
