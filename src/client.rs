@@ -341,6 +341,21 @@ impl Docker {
         body: Option<(RequestBody, &str)>,
         extra: &[(http::HeaderName, http::HeaderValue)],
     ) -> Result<crate::stream::RawConnection> {
+        let (conn, _headers) = self
+            .upgrade_with_headers(op, path_args, params, body, extra)
+            .await?;
+        Ok(conn)
+    }
+
+    /// As [`Docker::upgrade`], also returning the 101 response's headers.
+    pub(crate) async fn upgrade_with_headers(
+        &self,
+        op: &'static Operation,
+        path_args: &[&str],
+        params: impl FnOnce(&mut ParamSink),
+        body: Option<(RequestBody, &str)>,
+        extra: &[(http::HeaderName, http::HeaderValue)],
+    ) -> Result<(crate::stream::RawConnection, http::HeaderMap)> {
         let resp = self
             .execute_with(op, path_args, params, body, extra)
             .await?;
@@ -355,13 +370,14 @@ impl Docker {
                 source: None,
             });
         }
+        let headers = resp.inner.headers().clone();
         let upgraded = hyper::upgrade::on(resp.inner)
             .await
             .map_err(|e| Error::Protocol {
                 message: format!("{}: connection upgrade failed", op.id),
                 source: Some(Box::new(e)),
             })?;
-        Ok(crate::stream::RawConnection::new(upgraded))
+        Ok((crate::stream::RawConnection::new(upgraded), headers))
     }
 
     async fn execute_with(
@@ -381,7 +397,7 @@ impl Docker {
         };
         let mut req = request::build(op, version, path_args, sink, body, content_type)?;
         for (name, value) in extra {
-            req.headers_mut().insert(name.clone(), value.clone());
+            req.headers_mut().append(name.clone(), value.clone());
         }
         tracing::debug!(operation = op.id, uri = %req.uri(), "sending");
         let resp = self.send_raw(req).await?;

@@ -7,7 +7,7 @@ use crate::models::{
     ContainerWaitResponse, FilesystemChange,
 };
 use crate::operations::{self as ops, *};
-use crate::stream::{ByteStream, JsonStream, LogStream, RawConnection};
+use crate::stream::{Attached, ByteStream, JsonStream, LogStream, RawConnection};
 use crate::{Body, Docker, Error, Result};
 
 /// Container operations: `docker.containers()`.
@@ -184,26 +184,13 @@ impl Containers {
         ))
     }
 
-    /// Whether a container's output is stdcopy-framed: the Content-Type says
-    /// so from API 1.42 on; older daemons send none, and then a container
-    /// without a TTY is framed and one with a TTY is not.
+    /// Whether a container's output is stdcopy-framed (see [`super::output_format`]).
     async fn is_multiplexed(&self, id: &str, headers: &http::HeaderMap) -> Result<bool> {
-        match headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-        {
-            Some(ct) if ct.starts_with("application/vnd.docker.multiplexed-stream") => Ok(true),
-            Some(ct)
-                if ct.starts_with("application/vnd.docker.raw-stream")
-                    && self.docker.api_version().await? >= crate::ApiVersion::new(1, 42) =>
-            {
-                Ok(false)
-            }
-            _ => {
-                let c = self.inspect(id, &Default::default()).await?;
-                Ok(!c.config.and_then(|c| c.tty).unwrap_or(false))
-            }
-        }
+        super::output_format(&self.docker, headers, async {
+            let c = self.inspect(id, &Default::default()).await?;
+            Ok(c.config.and_then(|c| c.tty).unwrap_or(false))
+        })
+        .await
     }
 
     /// Changes to a container's filesystem (`docker diff`).
@@ -430,31 +417,30 @@ impl Containers {
             .await
     }
 
-    /// Attaches to a container (`docker attach`): the connection is upgraded
-    /// and carries stdin one way and output (stdcopy frames, or raw bytes for a
-    /// TTY) the other.
+    /// Attaches to a container (`docker attach`): its output as a typed
+    /// stream and, with `stdin(true)`, its stdin as a writer. Shutting the
+    /// writer down gives the process EOF while its output keeps flowing.
     ///
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
     /// use dockhand::operations::ContainerAttachOptions;
     /// let opts = ContainerAttachOptions::default().stream(true).stdout(true).stderr(true);
-    /// let conn = docker.containers().attach("web", &opts).await?;
+    /// let attached = docker.containers().attach("web", &opts).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn attach(
-        &self,
-        id: &str,
-        options: &ContainerAttachOptions,
-    ) -> Result<RawConnection> {
-        self.docker
-            .upgrade(
+    pub async fn attach(&self, id: &str, options: &ContainerAttachOptions) -> Result<Attached> {
+        let (conn, headers) = self
+            .docker
+            .upgrade_with_headers(
                 &ops::CONTAINER_ATTACH,
                 &[id],
                 |s| options.write_params(s),
                 None,
                 &upgrade_headers("tcp"),
             )
-            .await
+            .await?;
+        let multiplexed = self.is_multiplexed(id, &headers).await?;
+        Ok(Attached::new(ops::CONTAINER_ATTACH.id, conn, multiplexed))
     }
 
     /// Attaches over a WebSocket: the upgraded connection speaks the WebSocket

@@ -4,7 +4,8 @@ use super::containers::upgrade_headers;
 use crate::client::json_body;
 use crate::models::{ContainerExecBody, ExecInspectResponse, ExecStartBody, IDResponse};
 use crate::operations as ops;
-use crate::stream::RawConnection;
+use crate::stream::attach::multiplexed_from_headers;
+use crate::stream::Attached;
 use crate::{Docker, Result};
 
 /// Exec operations: `docker.exec()`.
@@ -47,27 +48,52 @@ impl Exec {
             .await
     }
 
-    /// Starts a created exec. Attached (the default), the connection is
-    /// upgraded and returned: stdin one way, output the other. With
-    /// `detach: true` nothing is attached and `None` is returned.
+    /// Starts a created exec. Attached (the default), its output comes as a
+    /// typed stream and its stdin (when the exec was created with
+    /// `attach_stdin`) as a writer; shutting the writer down gives the process
+    /// EOF. With `detach: true` nothing is attached and `None` is returned.
     ///
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker, id: &str) -> dockhand::Result<()> {
-    /// let conn = docker.exec().start(id, &Default::default()).await?;
+    /// use futures::TryStreamExt;
+    /// if let Some(mut attached) = docker.exec().start(id, &Default::default()).await? {
+    ///     while let Some(piece) = attached.output.try_next().await? {
+    ///         print!("{}", String::from_utf8_lossy(piece.bytes()));
+    ///     }
+    /// }
+    /// let code = docker.exec().inspect(id).await?.exit_code;
     /// # Ok(()) }
     /// ```
-    pub async fn start(&self, id: &str, body: &ExecStartBody) -> Result<Option<RawConnection>> {
+    pub async fn start(&self, id: &str, body: &ExecStartBody) -> Result<Option<Attached>> {
         let op = &ops::EXEC_START;
         let detach = body.detach == Some(true);
+        let start_tty = body.tty;
         let body = json_body(body)?;
         if detach {
             self.docker.empty(op, &[id], |_| {}, Some(body)).await?;
             return Ok(None);
         }
-        self.docker
-            .upgrade(op, &[id], |_| {}, Some(body), &upgrade_headers("tcp"))
-            .await
-            .map(Some)
+        let (conn, headers) = self
+            .docker
+            .upgrade_with_headers(op, &[id], |_| {}, Some(body), &upgrade_headers("tcp"))
+            .await?;
+        let announced = if self.docker.api_version().await? >= crate::ApiVersion::new(1, 42) {
+            multiplexed_from_headers(&headers)
+        } else {
+            None
+        };
+        let multiplexed = match (announced, start_tty) {
+            (Some(m), _) => m,
+            (None, Some(tty)) => !tty,
+            // The TTY was chosen when the exec was created.
+            (None, None) => !self
+                .inspect(id)
+                .await?
+                .process_config
+                .and_then(|p| p.tty)
+                .unwrap_or(false),
+        };
+        Ok(Some(Attached::new(op.id, conn, multiplexed)))
     }
 
     /// Resizes an exec's TTY.

@@ -3,16 +3,51 @@
 //! Required arguments are positional; optional ones come in the generated
 //! `…Options` structs of [`crate::operations`] (all `Default`, with setters).
 
+mod configs;
 mod containers;
+mod distribution;
 mod exec;
 mod images;
 mod networks;
+mod nodes;
+mod plugins;
+mod secrets;
+mod services;
+mod session;
+mod swarm;
 mod system;
+mod tasks;
 mod volumes;
 
+pub use configs::Configs;
 pub use containers::{Containers, PathStat};
+pub use distribution::Distribution;
 pub use exec::Exec;
 pub use images::{registry_auth_header, Images};
 pub use networks::Networks;
+pub use nodes::Nodes;
+pub use plugins::Plugins;
+pub use secrets::Secrets;
+pub use services::Services;
+pub use session::{Session, SessionOptions};
+pub use swarm::SwarmApi;
 pub use system::System;
+pub use tasks::Tasks;
 pub use volumes::Volumes;
+
+/// Whether process output (logs, attach) is stdcopy-framed: the Content-Type
+/// says so from API 1.42 on; older daemons send none (logs) or always say
+/// `raw-stream` (attach), and then output without a TTY is framed and output
+/// with one is not. `tty` is asked only when the headers do not tell.
+pub(crate) async fn output_format(
+    docker: &crate::Docker,
+    headers: &http::HeaderMap,
+    tty: impl std::future::Future<Output = crate::Result<bool>>,
+) -> crate::Result<bool> {
+    if docker.api_version().await? >= crate::ApiVersion::new(1, 42) {
+        if let Some(m) = crate::stream::attach::multiplexed_from_headers(headers) {
+            return Ok(m);
+        }
+    }
+    Ok(!tty.await?)
+}

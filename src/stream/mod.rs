@@ -1,9 +1,11 @@
 //! Response bodies as streams, never buffered whole: raw bytes, JSON
 //! message streams, and container output (stdcopy frames or TTY bytes).
 
+pub mod attach;
 pub mod json;
 pub mod stdcopy;
 
+pub use attach::Attached;
 pub use json::JsonStream;
 pub use stdcopy::{LogOutput, LogStream};
 

@@ -1,0 +1,460 @@
+//! Streams against the real daemon: logs, attach, exec with stdin, events,
+//! stats, export and pull progress.
+
+mod common;
+
+use common::{test_env, TestEnv};
+use dockhand::models::{ContainerCreateBody, ContainerExecBody, HostConfig};
+use dockhand::operations::{
+    ContainerAttachOptions, ContainerDeleteOptions, ContainerLogsOptions, ContainerStatsOptions,
+    Filters, ImageCreateOptions, ImageDeleteOptions, SystemEventsOptions,
+};
+use dockhand::stream::LogOutput;
+use dockhand::{Docker, Error};
+use futures::{StreamExt, TryStreamExt};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+
+fn docker() -> Docker {
+    Docker::connect_with_host("unix:///var/run/docker.sock").expect("client")
+}
+
+/// A container that is removed when the guard is dropped.
+struct Container {
+    docker: Docker,
+    id: String,
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let id = self.id.clone();
+        // Best effort, on a separate runtime thread: Drop cannot await. A new
+        // client, because the test's pooled connections are driven by tasks
+        // of the test's runtime, which this join blocks.
+        let _ = std::thread::spawn(move || {
+            let Ok(docker) = Docker::connect_with_host("unix:///var/run/docker.sock") else {
+                return;
+            };
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(rt) = rt {
+                let _ = rt.block_on(
+                    docker
+                        .containers()
+                        .remove(&id, &ContainerDeleteOptions::default().force(true)),
+                );
+            }
+        })
+        .join();
+    }
+}
+
+async fn create(
+    env: &TestEnv,
+    cmd: &[&str],
+    tty: bool,
+    stdin: bool,
+    label: Option<&str>,
+) -> Container {
+    let docker = docker();
+    let body = ContainerCreateBody {
+        image: Some(env.image.clone()),
+        cmd: Some(cmd.iter().map(|s| s.to_string()).collect()),
+        tty: Some(tty),
+        open_stdin: Some(stdin),
+        attach_stdin: Some(stdin),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        labels: label.map(|l| {
+            [("dockhand.test".to_owned(), l.to_owned())]
+                .into_iter()
+                .collect()
+        }),
+        host_config: Some(HostConfig::default()),
+        ..Default::default()
+    };
+    let id = docker
+        .containers()
+        .create(&body, &Default::default())
+        .await
+        .expect("create")
+        .id;
+    Container { docker, id }
+}
+
+async fn run_to_end(c: &Container) {
+    c.docker
+        .containers()
+        .start(&c.id, &Default::default())
+        .await
+        .expect("start");
+    let w = c
+        .docker
+        .containers()
+        .wait(&c.id, &Default::default())
+        .await
+        .expect("wait");
+    assert_eq!(w.status_code, 0);
+}
+
+fn split(pieces: &[LogOutput]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let (mut out, mut err, mut console) = (Vec::new(), Vec::new(), Vec::new());
+    for p in pieces {
+        match p {
+            LogOutput::StdOut(b) => out.extend_from_slice(b),
+            LogOutput::StdErr(b) => err.extend_from_slice(b),
+            LogOutput::Console(b) => console.extend_from_slice(b),
+            LogOutput::StdIn(_) => panic!("no stdin expected"),
+        }
+    }
+    (out, err, console)
+}
+
+const SCRIPT: &str = "for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done; printf 'no newline'";
+
+#[tokio::test]
+async fn logs_keep_stdout_and_stderr_apart() {
+    let Some(env) = test_env("logs_keep_stdout_and_stderr_apart") else {
+        return;
+    };
+    let c = create(&env, &["sh", "-c", SCRIPT], false, false, None).await;
+    run_to_end(&c).await;
+    let opts = ContainerLogsOptions::default().stdout(true).stderr(true);
+    let pieces: Vec<LogOutput> = c
+        .docker
+        .containers()
+        .logs(&c.id, &opts)
+        .await
+        .expect("logs")
+        .try_collect()
+        .await
+        .expect("stream");
+    let (out, err, console) = split(&pieces);
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        "out1\nout2\nout3\nout4\nout5\nno newline"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&err),
+        "err1\nerr2\nerr3\nerr4\nerr5\n"
+    );
+    assert!(console.is_empty());
+    // Only stderr when only stderr is asked for.
+    let opts = ContainerLogsOptions::default().stderr(true);
+    let pieces: Vec<LogOutput> = c
+        .docker
+        .containers()
+        .logs(&c.id, &opts)
+        .await
+        .expect("logs")
+        .try_collect()
+        .await
+        .expect("stream");
+    assert!(pieces.iter().all(|p| matches!(p, LogOutput::StdErr(_))));
+}
+
+#[tokio::test]
+async fn logs_of_a_tty_container_are_console_bytes() {
+    let Some(env) = test_env("logs_of_a_tty_container_are_console_bytes") else {
+        return;
+    };
+    let c = create(&env, &["sh", "-c", SCRIPT], true, false, None).await;
+    run_to_end(&c).await;
+    let opts = ContainerLogsOptions::default().stdout(true).stderr(true);
+    let pieces: Vec<LogOutput> = c
+        .docker
+        .containers()
+        .logs(&c.id, &opts)
+        .await
+        .expect("logs")
+        .try_collect()
+        .await
+        .expect("stream");
+    let (out, err, console) = split(&pieces);
+    assert!(
+        out.is_empty() && err.is_empty(),
+        "a TTY does not separate streams"
+    );
+    // The TTY turns \n into \r\n; nothing is lost or mangled by a guessed header.
+    assert_eq!(
+        String::from_utf8_lossy(&console),
+        "out1\r\nerr1\r\nout2\r\nerr2\r\nout3\r\nerr3\r\nout4\r\nerr4\r\nout5\r\nerr5\r\nno newline"
+    );
+}
+
+#[tokio::test]
+async fn exec_cat_echoes_a_mebibyte_of_binary_stdin() {
+    let Some(env) = test_env("exec_cat_echoes_a_mebibyte_of_binary_stdin") else {
+        return;
+    };
+    let c = create(&env, &["sleep", "60"], false, false, None).await;
+    c.docker
+        .containers()
+        .start(&c.id, &Default::default())
+        .await
+        .expect("start");
+    let exec = c
+        .docker
+        .exec()
+        .create(
+            &c.id,
+            &ContainerExecBody {
+                cmd: Some(vec!["cat".into()]),
+                attach_stdin: Some(true),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("exec create")
+        .id;
+    let attached = c
+        .docker
+        .exec()
+        .start(&exec, &Default::default())
+        .await
+        .expect("start")
+        .expect("attached");
+    // Every byte value, in a pattern that is not periodic at small scales.
+    let input: Vec<u8> = (0..(1usize << 20))
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let mut stdin = attached.input;
+    let data = input.clone();
+    let writer = tokio::spawn(async move {
+        stdin.write_all(&data).await?;
+        stdin.shutdown().await
+    });
+    let pieces: Vec<LogOutput> =
+        tokio::time::timeout(Duration::from_secs(60), attached.output.try_collect())
+            .await
+            .expect("cat finishes after stdin EOF")
+            .expect("output");
+    writer
+        .await
+        .expect("join")
+        .expect("stdin written and closed");
+    let (out, err, _) = split(&pieces);
+    assert!(err.is_empty(), "stderr: {}", String::from_utf8_lossy(&err));
+    assert_eq!(out.len(), input.len());
+    assert!(out == input, "stdout differs from stdin");
+    // The exit code, once the exec has finished.
+    let mut code = None;
+    for _ in 0..50 {
+        let state = c.docker.exec().inspect(&exec).await.expect("inspect");
+        if state.running == Some(false) {
+            code = state.exit_code;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(code, Some(0));
+}
+
+#[tokio::test]
+async fn attach_sees_output_to_the_end() {
+    let Some(env) = test_env("attach_sees_output_to_the_end") else {
+        return;
+    };
+    let script =
+        "sleep 0.5; i=0; while [ $i -lt 200 ]; do echo line$i; i=$((i+1)); done; echo last >&2";
+    let c = create(&env, &["sh", "-c", script], false, false, None).await;
+    let opts = ContainerAttachOptions::default()
+        .stream(true)
+        .stdout(true)
+        .stderr(true);
+    let attached = c
+        .docker
+        .containers()
+        .attach(&c.id, &opts)
+        .await
+        .expect("attach");
+    c.docker
+        .containers()
+        .start(&c.id, &Default::default())
+        .await
+        .expect("start");
+    let pieces: Vec<LogOutput> =
+        tokio::time::timeout(Duration::from_secs(30), attached.output.try_collect())
+            .await
+            .expect("ends when the container exits")
+            .expect("output");
+    let (out, err, _) = split(&pieces);
+    let expected: String = (0..200).map(|i| format!("line{i}\n")).collect();
+    assert_eq!(String::from_utf8_lossy(&out), expected);
+    assert_eq!(String::from_utf8_lossy(&err), "last\n");
+}
+
+#[tokio::test]
+async fn events_under_a_label_filter() {
+    let Some(env) = test_env("events_under_a_label_filter") else {
+        return;
+    };
+    let label = format!("events-{}", std::process::id());
+    let docker = docker();
+    let mut filters = Filters::new();
+    filters.insert("type".into(), vec!["container".into()]);
+    filters.insert("label".into(), vec![format!("dockhand.test={label}")]);
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut events = docker
+        .system()
+        .events(
+            &SystemEventsOptions::default()
+                .filters(filters)
+                .since(since.to_string()),
+        )
+        .await
+        .expect("events");
+    // Another container without the label must not show up.
+    let other = create(&env, &["true"], false, false, None).await;
+    let c = create(&env, &["true"], false, false, Some(&label)).await;
+    run_to_end(&other).await;
+    run_to_end(&c).await;
+    let mut actions = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !actions.contains(&"die".to_owned()) {
+        let next = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .expect("events in time");
+        let e = next.expect("stream open").expect("event decodes");
+        let actor = e
+            .actor
+            .as_ref()
+            .and_then(|a| a.id.clone())
+            .unwrap_or_default();
+        assert_eq!(actor, c.id, "only the labelled container");
+        actions.push(e.action.unwrap_or_default());
+    }
+    for want in ["create", "start", "die"] {
+        assert!(actions.iter().any(|a| a == want), "{want} in {actions:?}");
+    }
+    drop(events); // cancels the request
+}
+
+#[tokio::test]
+async fn stats_one_shot_decodes() {
+    let Some(env) = test_env("stats_one_shot_decodes") else {
+        return;
+    };
+    let c = create(&env, &["sleep", "30"], false, false, None).await;
+    c.docker
+        .containers()
+        .start(&c.id, &Default::default())
+        .await
+        .expect("start");
+    let stats: Vec<_> = c
+        .docker
+        .containers()
+        .stats(&c.id, &ContainerStatsOptions::default().stream(false))
+        .await
+        .expect("stats")
+        .try_collect()
+        .await
+        .expect("decodes");
+    assert_eq!(stats.len(), 1, "stream=false gives one value");
+    let s = &stats[0];
+    assert!(s.memory_stats.is_some() && s.cpu_stats.is_some(), "{s:?}");
+}
+
+#[tokio::test]
+async fn export_streams_a_tar_with_busybox() {
+    let Some(env) = test_env("export_streams_a_tar_with_busybox") else {
+        return;
+    };
+    let c = create(&env, &["true"], false, false, None).await;
+    let mut tar_bytes = Vec::new();
+    let mut s = c.docker.containers().export(&c.id).await.expect("export");
+    while let Some(chunk) = s.try_next().await.expect("chunk") {
+        tar_bytes.extend_from_slice(&chunk);
+    }
+    let mut archive = tar::Archive::new(&tar_bytes[..]);
+    let names: Vec<String> = archive
+        .entries()
+        .expect("tar")
+        .map(|e| {
+            e.expect("entry")
+                .path()
+                .expect("path")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.trim_start_matches("./") == "bin/busybox"),
+        "{names:?}"
+    );
+}
+
+#[tokio::test]
+async fn pull_from_the_local_registry_shows_progress_and_missing_tags_fail() {
+    let Some(env) = test_env("pull_from_the_local_registry_shows_progress_and_missing_tags_fail")
+    else {
+        return;
+    };
+    let docker = docker();
+    let repo = format!("{}/dockhand-test/busybox", env.registry);
+    // Make the pull real: drop the local tag first (the image stays under its other names).
+    let _ = docker
+        .images()
+        .remove(
+            &format!("{repo}:latest"),
+            &ImageDeleteOptions::default().noprune(true),
+        )
+        .await;
+    let opts = ImageCreateOptions::default()
+        .from_image(repo.clone())
+        .tag("latest");
+    let messages: Vec<_> = docker
+        .images()
+        .create(&opts, None)
+        .await
+        .expect("pull")
+        .try_collect()
+        .await
+        .expect("progress");
+    let statuses: Vec<String> = messages.iter().filter_map(|m| m.status.clone()).collect();
+    assert!(
+        statuses.iter().any(|s| s.starts_with("Pulling from")),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .any(|s| s.contains("Downloaded newer image") || s.contains("Image is up to date")),
+        "{statuses:?}"
+    );
+    docker
+        .images()
+        .inspect(&format!("{repo}:latest"), &Default::default())
+        .await
+        .expect("pulled image exists");
+
+    let opts = ImageCreateOptions::default()
+        .from_image(repo)
+        .tag("no-such-tag");
+    let result: Result<Vec<_>, Error> = async {
+        docker
+            .images()
+            .create(&opts, None)
+            .await?
+            .try_collect()
+            .await
+    }
+    .await;
+    let e = result.expect_err("missing tag");
+    assert!(matches!(e, Error::Api { .. }), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("no-such-tag")
+            || text.contains("not found")
+            || text.contains("manifest unknown"),
+        "{text}"
+    );
+}
