@@ -3,16 +3,17 @@
 //! checked against the API version and turned into text.
 
 use crate::{ApiVersion, Error};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A filters argument: the daemon's `map[string][]string`, sent as JSON.
+/// Ordered, so the same filters always give the same request bytes.
 ///
 /// ```
 /// let mut f = dockhand::operations::Filters::new();
 /// f.entry("label".into()).or_default().push("app=web".into());
 /// ```
-pub type Filters = HashMap<String, Vec<String>>;
+pub type Filters = BTreeMap<String, Vec<String>>;
 
 /// HTTP methods the Engine API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -42,6 +42,10 @@ pub const FIXUPS: &[Fixup] = &[
         name: "auth_config_tokens",
         apply: auth_config_tokens,
     },
+    Fixup {
+        name: "swarm_object_create_responses",
+        apply: swarm_object_create_responses,
+    },
 ];
 
 /// Applies every fixup; returns their names.
@@ -237,5 +241,53 @@ fn auth_config_tokens(spec: &mut Spec) -> Result<(), String> {
             since: since.clone(),
         });
     }
+    Ok(())
+}
+
+/// `POST /secrets/create` and `POST /configs/create` are declared to answer
+/// an `IDResponse` (`{"Id": …}`), but dockerd answers `{"ID": …}` (seen on
+/// dockerd 20.10 in a single-node swarm: `{"ID":"9swathw0vnceg53txozuyx2e0"}`),
+/// which the declared type, whose `Id` is required, cannot decode. They get a
+/// type of their own with the field the daemon sends.
+fn swarm_object_create_responses(spec: &mut Spec) -> Result<(), String> {
+    const NAME: &str = "SwarmObjectCreateResponse";
+    if spec.definitions.contains_key(NAME) {
+        return Err(format!("{NAME} already exists"));
+    }
+    let mut since: Option<String> = None;
+    for id in ["SecretCreate", "ConfigCreate"] {
+        let o = op(spec, id)?;
+        match &o.response {
+            Response::Json {
+                ty: Ty::Ref { name },
+            } if name == "IDResponse" => {}
+            other => return Err(format!("{id} now declares {other:?}")),
+        }
+        o.response = Response::Json {
+            ty: reference(NAME),
+        };
+        // The older of the two (secrets came first).
+        if since.is_none() {
+            since = Some(o.since.clone());
+        }
+    }
+    let since = since.unwrap_or_default();
+    spec.definitions.insert(
+        NAME.to_owned(),
+        Definition {
+            upstream: "SecretCreate and ConfigCreate responses (fixup)".to_owned(),
+            since: since.clone(),
+            body: DefBody::Struct {
+                fields: vec![Field {
+                    name: "ID".to_owned(),
+                    ty: Ty::String { format: None },
+                    required: true,
+                    nullable: false,
+                    since,
+                }],
+                removed_fields: Vec::new(),
+            },
+        },
+    );
     Ok(())
 }

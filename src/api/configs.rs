@@ -1,7 +1,7 @@
 //! Configs: non-secret configuration files handed to swarm services.
 
 use crate::client::json_body;
-use crate::models::{Config, ConfigCreateBody, ConfigSpec, IDResponse};
+use crate::models::{Config, ConfigCreateBody, ConfigSpec, SwarmObjectCreateResponse};
 use crate::operations::{self as ops, *};
 use crate::{Docker, Result};
 
@@ -55,7 +55,7 @@ impl Configs {
     /// let id = docker.configs().create(&body).await?.id;
     /// # Ok(()) }
     /// ```
-    pub async fn create(&self, body: &ConfigCreateBody) -> Result<IDResponse> {
+    pub async fn create(&self, body: &ConfigCreateBody) -> Result<SwarmObjectCreateResponse> {
         let body = json_body(body)?;
         self.docker
             .json(&ops::CONFIG_CREATE, &[], |_| {}, Some(body))

@@ -1,7 +1,7 @@
 //! Secrets: sensitive data handed to swarm services.
 
 use crate::client::json_body;
-use crate::models::{IDResponse, Secret, SecretCreateBody, SecretSpec};
+use crate::models::{Secret, SecretCreateBody, SecretSpec, SwarmObjectCreateResponse};
 use crate::operations::{self as ops, *};
 use crate::{Docker, Result};
 
@@ -55,7 +55,7 @@ impl Secrets {
     /// let id = docker.secrets().create(&body).await?.id;
     /// # Ok(()) }
     /// ```
-    pub async fn create(&self, body: &SecretCreateBody) -> Result<IDResponse> {
+    pub async fn create(&self, body: &SecretCreateBody) -> Result<SwarmObjectCreateResponse> {
         let body = json_body(body)?;
         self.docker
             .json(&ops::SECRET_CREATE, &[], |_| {}, Some(body))

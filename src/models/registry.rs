@@ -424,6 +424,11 @@ pub const MODELS: &[(&str, &str, &str)] = &[
     ("SwarmInfo", "SwarmInfo", "1.32"),
     ("SwarmInitBody", "SwarmInit body", "1.25"),
     ("SwarmJoinBody", "SwarmJoin body", "1.25"),
+    (
+        "SwarmObjectCreateResponse",
+        "SecretCreate and ConfigCreate responses (fixup)",
+        "1.25",
+    ),
     ("SwarmSpec", "SwarmSpec", "1.25"),
     ("SwarmSpecCAConfig", "SwarmSpec.CAConfig", "1.25"),
     (
@@ -879,6 +884,7 @@ pub fn roundtrip(
         "SwarmInfo" => roundtrip_as::<SwarmInfo>(value),
         "SwarmInitBody" => roundtrip_as::<SwarmInitBody>(value),
         "SwarmJoinBody" => roundtrip_as::<SwarmJoinBody>(value),
+        "SwarmObjectCreateResponse" => roundtrip_as::<SwarmObjectCreateResponse>(value),
         "SwarmSpec" => roundtrip_as::<SwarmSpec>(value),
         "SwarmSpecCAConfig" => roundtrip_as::<SwarmSpecCAConfig>(value),
         "SwarmSpecCAConfigExternalCAsItem" => {

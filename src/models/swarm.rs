@@ -555,6 +555,63 @@ impl<'de> Deserialize<'de> for SwarmJoinBody {
     }
 }
 
+/// Upstream: `SecretCreate and ConfigCreate responses (fixup)` (inline). Since API 1.25.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SwarmObjectCreateResponse {
+    /// `ID`. Since API 1.25.
+    pub id: String,
+    /// Fields this version of dockhand does not know, and known fields the daemon
+    /// sent as `null`; encoding writes them back unchanged.
+    pub extra: support::Extra,
+}
+
+impl Serialize for SwarmObjectCreateResponse {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("ID", &self.id)?;
+        for (k, v) in &self.extra {
+            let shadowed = match k.as_str() {
+                "ID" => true,
+                _ => false,
+            };
+            if !shadowed {
+                map.serialize_entry(k, v)?;
+            }
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for SwarmObjectCreateResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> de::Visitor<'de> for Visitor {
+            type Value = SwarmObjectCreateResponse;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a SwarmObjectCreateResponse object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SwarmObjectCreateResponse, A::Error> {
+                let mut f_id: Option<String> = None;
+                let mut extra = support::Extra::new();
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    match key.as_str() {
+                        "ID" => f_id = Some(map.next_value()?),
+                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    }
+                }
+                Ok(SwarmObjectCreateResponse {
+                    id: f_id.ok_or_else(|| support::missing("ID"))?,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
 /// Upstream definition: `SwarmSpec`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SwarmSpec {

@@ -3545,7 +3545,7 @@ pub const SECRET_CREATE: Operation = Operation {
         required: false,
     },
     response: ResponseKind::Json {
-        rust_type: "IDResponse",
+        rust_type: "SwarmObjectCreateResponse",
     },
 };
 
@@ -3660,7 +3660,7 @@ pub const CONFIG_CREATE: Operation = Operation {
         required: false,
     },
     response: ResponseKind::Json {
-        rust_type: "IDResponse",
+        rust_type: "SwarmObjectCreateResponse",
     },
 };
 
@@ -6456,7 +6456,7 @@ impl SecretListOptions {
 }
 
 /// The response of `SecretCreate` (POST /secrets/create).
-pub type SecretCreateResponse = IDResponse;
+pub type SecretCreateResponse = SwarmObjectCreateResponse;
 
 /// The response of `SecretInspect` (GET /secrets/{id}).
 pub type SecretInspectResponse = Secret;
@@ -6487,7 +6487,7 @@ impl ConfigListOptions {
 }
 
 /// The response of `ConfigCreate` (POST /configs/create).
-pub type ConfigCreateResponse = IDResponse;
+pub type ConfigCreateResponse = SwarmObjectCreateResponse;
 
 /// The response of `ConfigInspect` (GET /configs/{id}).
 pub type ConfigInspectResponse = Config;
