@@ -44,6 +44,31 @@ impl Body {
             .map_err(Into::into);
         Body(BodyExt::boxed_unsync(StreamBody::new(frames)))
     }
+
+    /// A body read from an [`AsyncRead`](tokio::io::AsyncRead) (a file, a
+    /// pipe, a decompressor) chunk by chunk as the request is sent, never
+    /// read whole into memory; a read error aborts the request.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// use dockhand::Body;
+    /// use dockhand::operations::ImageCreateOptions;
+    /// use futures::TryStreamExt;
+    /// // `docker import rootfs.tar app:1`
+    /// let file = tokio::fs::File::open("rootfs.tar").await.expect("open");
+    /// let opts = ImageCreateOptions::default().from_src("-").repo("app").tag("1");
+    /// let mut progress = docker.images().create(&opts, Some(Body::from_reader(file))).await?;
+    /// while let Some(message) = progress.try_next().await? {
+    ///     println!("{:?}", message.status);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn from_reader<R>(reader: R) -> Self
+    where
+        R: tokio::io::AsyncRead + Send + 'static,
+    {
+        Body::from_stream(tokio_util::io::ReaderStream::new(reader))
+    }
 }
 
 impl From<Bytes> for Body {

@@ -103,6 +103,17 @@ pub enum Error {
         message: String,
     },
 
+    /// Safe extraction of a tar archive refused an entry that could write
+    /// outside the destination directory (see [`crate::copy::unpack`]).
+    /// Nothing was written for the entry, nor for the ones after it.
+    #[error("archive entry {entry:?} refused: {reason}")]
+    UnsafeArchiveEntry {
+        /// The entry's path as the archive names it.
+        entry: String,
+        /// Why it was refused.
+        reason: crate::copy::Refusal,
+    },
+
     /// Local I/O failed (reading a build context, writing an extracted file).
     #[error("I/O error: {context}")]
     Io {

@@ -13,6 +13,7 @@ pub mod api;
 mod body;
 mod client;
 pub mod config;
+pub mod copy;
 pub mod error;
 #[doc(hidden)]
 pub mod model_support;

@@ -34,6 +34,35 @@ pub struct PathStat {
     pub link_target: String,
 }
 
+impl PathStat {
+    /// True when the path is a directory (Go's `os.ModeDir` bit).
+    pub fn is_dir(&self) -> bool {
+        self.mode & (1 << 31) != 0
+    }
+
+    /// True when the path is a symbolic link (Go's `os.ModeSymlink` bit).
+    pub fn is_symlink(&self) -> bool {
+        self.mode & (1 << 27) != 0
+    }
+
+    /// The permission bits (`0o755` for `rwxr-xr-x`).
+    pub fn permissions(&self) -> u32 {
+        self.mode & 0o777
+    }
+}
+
+/// A path of a container as a tar stream, with what the daemon says about
+/// the path (the answer of [`Containers::get_archive`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Archive {
+    /// The path's facts, from the `X-Docker-Container-Path-Stat` header.
+    /// Its `name` is the first path component of every entry in `stream`.
+    pub stat: PathStat,
+    /// The tar archive, streamed as the daemon sends it.
+    pub stream: ByteStream,
+}
+
 impl Docker {
     /// Container operations.
     ///
@@ -539,17 +568,23 @@ impl Containers {
                 None,
             )
             .await?;
-        decode_path_stat(resp.headers())
+        decode_path_stat(ops::CONTAINER_ARCHIVE_INFO.id, resp.headers())
     }
 
-    /// A path inside a container as a tar stream (`docker cp` out).
+    /// A path inside a container as a tar stream (`docker cp` out), with the
+    /// path's facts decoded from the response header. The stream is not
+    /// buffered: write it to a file, or unpack it safely with
+    /// [`crate::copy::unpack`].
     ///
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
-    /// let tar = docker.containers().get_archive("web", "/etc").await?;
+    /// let archive = docker.containers().get_archive("web", "/etc").await?;
+    /// println!("{} (mode {:o})", archive.stat.name, archive.stat.mode);
+    /// let mut file = tokio::fs::File::create("etc.tar").await.expect("create");
+    /// tokio::io::copy(&mut archive.stream.into_async_read(), &mut file).await.expect("write");
     /// # Ok(()) }
     /// ```
-    pub async fn get_archive(&self, id: &str, path: &str) -> Result<ByteStream> {
+    pub async fn get_archive(&self, id: &str, path: &str) -> Result<Archive> {
         let path = path.to_owned();
         let resp = self
             .docker
@@ -560,7 +595,11 @@ impl Containers {
                 None,
             )
             .await?;
-        Ok(ByteStream::new(ops::CONTAINER_ARCHIVE.id, resp.into_body()))
+        let stat = decode_path_stat(ops::CONTAINER_ARCHIVE.id, resp.headers())?;
+        Ok(Archive {
+            stat,
+            stream: ByteStream::new(ops::CONTAINER_ARCHIVE.id, resp.into_body()),
+        })
     }
 
     /// Extracts a tar archive into a directory of a container (`docker cp` in).
@@ -608,6 +647,62 @@ impl Containers {
             )
             .await
     }
+
+    /// Copies a host file or directory into a container (`docker cp HOST
+    /// CONTAINER:PATH`). When `container_path` is an existing directory (or a
+    /// link to one) the source goes inside it under its own name; otherwise
+    /// it is written as `container_path`, whose parent must exist. A
+    /// directory never replaces a file, nor a file a directory.
+    ///
+    /// The tree is tarred on a blocking thread while it is sent (see
+    /// [`crate::copy::pack`]): symbolic links are copied as links, modes and
+    /// modification times are kept, the container's root user owns the
+    /// copies.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// // ./site becomes /srv/site
+    /// docker.containers().copy_in("web", "./site", "/srv").await?;
+    /// // ./nginx.conf becomes /etc/nginx/nginx.conf, replacing it
+    /// docker.containers().copy_in("web", "./nginx.conf", "/etc/nginx/nginx.conf").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn copy_in(
+        &self,
+        id: &str,
+        host_path: impl AsRef<std::path::Path>,
+        container_path: &str,
+    ) -> Result<()> {
+        crate::copy::copy_in(self, id, host_path.as_ref(), container_path).await
+    }
+
+    /// Copies a file or directory out of a container to the host (`docker cp
+    /// CONTAINER:PATH HOST`). When `host_dest` is an existing directory the
+    /// copy goes inside it under the source's name; otherwise it is written
+    /// as `host_dest`, whose parent must exist.
+    ///
+    /// The archive is extracted entry by entry as it arrives, and never
+    /// outside the destination: entries with `..` or absolute paths, links
+    /// leaving the destination (absolute symbolic links included), device
+    /// files and FIFOs are refused with [`Error::UnsafeArchiveEntry`] (see
+    /// [`crate::copy::unpack`]).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// // /var/log/nginx becomes ./logs/nginx (./logs exists)
+    /// docker.containers().copy_out("web", "/var/log/nginx", "./logs").await?;
+    /// // /etc/hostname becomes ./web-hostname
+    /// docker.containers().copy_out("web", "/etc/hostname", "./web-hostname").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn copy_out(
+        &self,
+        id: &str,
+        container_path: &str,
+        host_dest: impl AsRef<std::path::Path>,
+    ) -> Result<()> {
+        crate::copy::copy_out(self, id, container_path, host_dest.as_ref()).await
+    }
 }
 
 /// `Connection: Upgrade` and `Upgrade: <protocol>`.
@@ -644,18 +739,23 @@ fn websocket_key() -> String {
 }
 
 /// Decodes the base64 JSON of `X-Docker-Container-Path-Stat`.
-pub(crate) fn decode_path_stat(headers: &http::HeaderMap) -> Result<PathStat> {
+pub(crate) fn decode_path_stat(
+    operation: &'static str,
+    headers: &http::HeaderMap,
+) -> Result<PathStat> {
     use base64::Engine;
     let raw = headers.get("X-Docker-Container-Path-Stat").ok_or_else(|| {
-        Error::protocol("ContainerArchiveInfo: no X-Docker-Container-Path-Stat header")
+        Error::protocol(format!(
+            "{operation}: no X-Docker-Container-Path-Stat header"
+        ))
     })?;
     let json = base64::engine::general_purpose::STANDARD
         .decode(raw.as_bytes())
         .map_err(|e| Error::Protocol {
-            message: "ContainerArchiveInfo: X-Docker-Container-Path-Stat is not base64".into(),
+            message: format!("{operation}: X-Docker-Container-Path-Stat is not base64"),
             source: Some(Box::new(e)),
         })?;
-    crate::client::decode_json("ContainerArchiveInfo", &json)
+    crate::client::decode_json(operation, &json)
 }
 
 #[cfg(test)]
@@ -672,14 +772,14 @@ mod tests {
             http::HeaderValue::from_str(&base64::engine::general_purpose::STANDARD.encode(json))
                 .unwrap(),
         );
-        let s = decode_path_stat(&h).unwrap();
+        let s = decode_path_stat("ContainerArchiveInfo", &h).unwrap();
         assert_eq!((s.name.as_str(), s.size, s.mode), ("hostname", 13, 420));
         h.insert(
             "X-Docker-Container-Path-Stat",
             http::HeaderValue::from_static("!!"),
         );
-        assert!(decode_path_stat(&h).is_err());
-        assert!(decode_path_stat(&http::HeaderMap::new()).is_err());
+        assert!(decode_path_stat("ContainerArchiveInfo", &h).is_err());
+        assert!(decode_path_stat("ContainerArchive", &http::HeaderMap::new()).is_err());
     }
 
     #[test]

@@ -20,7 +20,7 @@ mod tasks;
 mod volumes;
 
 pub use configs::Configs;
-pub use containers::{Containers, PathStat};
+pub use containers::{Archive, Containers, PathStat};
 pub use distribution::Distribution;
 pub use exec::Exec;
 pub use images::{registry_auth_header, Images};

@@ -46,6 +46,23 @@ impl ByteStream {
     pub(crate) fn new(operation: &'static str, body: Incoming) -> Self {
         ByteStream { operation, body }
     }
+
+    /// The stream as an [`AsyncRead`](tokio::io::AsyncRead), to
+    /// `tokio::io::copy` it into a file or hand it to a decoder. A stream
+    /// error becomes an `io::Error` whose inner error is the [`Error`].
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// // `docker save busybox -o busybox.tar`, never more than a chunk in memory
+    /// let tar = docker.images().get("busybox", &Default::default()).await?;
+    /// let mut file = tokio::fs::File::create("busybox.tar").await.expect("create");
+    /// tokio::io::copy(&mut tar.into_async_read(), &mut file).await.expect("copy");
+    /// # Ok(()) }
+    /// ```
+    pub fn into_async_read(self) -> impl tokio::io::AsyncRead + Send + Unpin + 'static {
+        use futures::TryStreamExt;
+        tokio_util::io::StreamReader::new(self.map_err(std::io::Error::other))
+    }
 }
 
 impl Stream for ByteStream {

@@ -1,0 +1,750 @@
+//! Copying files between the host and containers, like `docker cp`.
+//!
+//! [`pack`] tars a host file or directory on a blocking thread and streams
+//! it as a request [`Body`] through a bounded channel; [`unpack`] extracts a
+//! tar stream into a host directory entry by entry, refusing every entry that
+//! could write outside the destination. [`Containers::copy_in`] and
+//! [`Containers::copy_out`] put them together with `docker cp`'s rules for
+//! naming the destination. Neither side holds more than a few chunks of an
+//! archive in memory.
+//!
+//! [`Containers::copy_in`]: crate::api::Containers::copy_in
+//! [`Containers::copy_out`]: crate::api::Containers::copy_out
+
+use crate::api::Containers;
+use crate::operations::PutContainerArchiveOptions;
+use crate::{Body, Error, Result};
+use bytes::{Bytes, BytesMut};
+use futures::{Stream, TryStreamExt};
+use std::ffi::{OsStr, OsString};
+use std::io::{self, Read, Write};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Why safe extraction refused an archive entry (the `reason` of
+/// [`Error::UnsafeArchiveEntry`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The path has a `..` component.
+    #[error("its path has a `..` component")]
+    ParentComponent,
+    /// The path is absolute.
+    #[error("its path is absolute")]
+    AbsolutePath,
+    /// The path names nothing (empty, or only `.`), and the entry is not a directory.
+    #[error("its path is empty")]
+    EmptyPath,
+    /// A symbolic or hard link whose target is absolute, climbs above the
+    /// destination, or has a `..` after a name (which could climb through
+    /// another link).
+    #[error("its link target {target:?} may resolve outside the destination")]
+    LinkEscapes {
+        /// The link target as the archive gives it.
+        target: String,
+    },
+    /// Writing the entry would go through a symbolic link on disk.
+    #[error("its path goes through the symbolic link {link:?}")]
+    ThroughSymlink {
+        /// The link, relative to the destination.
+        link: String,
+    },
+    /// A character or block device.
+    #[error("it is a device file")]
+    Device,
+    /// A named pipe.
+    #[error("it is a FIFO")]
+    Fifo,
+    /// Extraction was asked to rename the archive's root, and this entry is
+    /// not under it.
+    #[error("it is not under the archive's root {root:?}")]
+    NotUnderRoot {
+        /// The expected first path component.
+        root: String,
+    },
+    /// An entry type extraction does not handle (given as the header's type byte).
+    #[error("its entry type {0:?} is not supported")]
+    UnsupportedType(char),
+}
+
+/// Chunks sent through the channel hold about this many bytes.
+const CHUNK: usize = 64 * 1024;
+/// Chunks in flight between the packing thread and the request.
+const CHANNEL: usize = 4;
+
+/// Tars a host file or directory as a request body for
+/// [`Containers::put_archive`](crate::api::Containers::put_archive): the
+/// archive's root entry is named after the path's last component, symbolic
+/// links are archived as links, and modes and modification times are kept.
+///
+/// The tree is read on a blocking thread while the request is sent, through a
+/// bounded channel: it is never held in memory whole. A read error while
+/// packing aborts the request.
+///
+/// ```no_run
+/// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+/// // `./site` becomes `/srv/site` in the container.
+/// let body = dockhand::copy::pack("./site")?;
+/// docker.containers().put_archive("web", "/srv", body, &Default::default()).await?;
+/// # Ok(()) }
+/// ```
+pub fn pack(path: impl AsRef<Path>) -> Result<Body> {
+    let path = path.as_ref();
+    let name = root_name(path)?;
+    Ok(start_packing(path, &name)?.0)
+}
+
+/// The last component of a host path, resolving `.` and `..` when needed.
+fn root_name(path: &Path) -> Result<OsString> {
+    if let Some(name) = path.file_name() {
+        return Ok(name.to_owned());
+    }
+    let canonical = std::fs::canonicalize(path).map_err(|source| Error::Io {
+        context: format!("resolving {}", path.display()),
+        source,
+    })?;
+    canonical
+        .file_name()
+        .map(OsStr::to_owned)
+        .ok_or_else(|| Error::InvalidArgument {
+            name: "host_path",
+            message: format!("{} has no name to copy it under", path.display()),
+        })
+}
+
+/// The thread packing a tree into a request body.
+struct Packer {
+    thread: tokio::task::JoinHandle<io::Result<()>>,
+    /// Set when a chunk could not be sent because the request had ended.
+    request_gone: Arc<AtomicBool>,
+}
+
+/// Starts the packing thread: the body, and the thread.
+fn start_packing(path: &Path, name: &OsStr) -> Result<(Body, Packer)> {
+    let meta = std::fs::symlink_metadata(path).map_err(|source| Error::Io {
+        context: format!("reading {}", path.display()),
+        source,
+    })?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(CHANNEL);
+    let (path, name) = (path.to_owned(), PathBuf::from(name));
+    let request_gone = Arc::new(AtomicBool::new(false));
+    let gone = request_gone.clone();
+    let thread = tokio::task::spawn_blocking(move || {
+        let error_tx = tx.clone();
+        let out = ChannelWriter {
+            tx,
+            buf: BytesMut::new(),
+            gone,
+        };
+        let result = pack_blocking(&path, &name, meta.is_dir(), out);
+        if let Err(e) = &result {
+            // Abort the request; its error names the request, this one the file.
+            let _ = error_tx.blocking_send(Err(io::Error::new(e.kind(), e.to_string())));
+        }
+        result
+    });
+    let chunks = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    Ok((
+        Body::from_stream(chunks),
+        Packer {
+            thread,
+            request_gone,
+        },
+    ))
+}
+
+fn pack_blocking(path: &Path, name: &Path, is_dir: bool, out: ChannelWriter) -> io::Result<()> {
+    let mut builder = tar::Builder::new(out);
+    builder.follow_symlinks(false);
+    if is_dir {
+        builder.append_dir_all(name, path)?;
+    } else {
+        builder.append_path_with_name(path, name)?;
+    }
+    builder.into_inner()?.flush()
+}
+
+/// `Write` into a bounded channel, in chunks of about [`CHUNK`] bytes; fails
+/// with `BrokenPipe` once the receiving request is gone.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<io::Result<Bytes>>,
+    buf: BytesMut,
+    gone: Arc<AtomicBool>,
+}
+
+impl ChannelWriter {
+    fn send(&mut self) -> io::Result<()> {
+        let chunk = self.buf.split().freeze();
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| {
+            self.gone.store(true, Ordering::Relaxed);
+            io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the request sending the archive ended",
+            )
+        })
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.send()?;
+        }
+        Ok(())
+    }
+}
+
+/// Extracts a tar stream into the host directory `dest` (which must exist),
+/// entry by entry as the stream arrives, on a blocking thread.
+///
+/// Extraction never writes outside `dest`. It refuses, with
+/// [`Error::UnsafeArchiveEntry`] naming the entry and before writing anything
+/// for it, entries whose path is absolute or has a `..` component; symbolic
+/// links whose target is absolute, climbs above `dest`, or has a `..` after a
+/// name; hard links whose target is not a plain path inside the archive;
+/// entries whose path goes through a symbolic link on disk (one extracted
+/// earlier or already there); device files and FIFOs. Extraction stops at
+/// the first refused entry; what came before it stays.
+///
+/// Regular files, directories, in-destination links are written with their
+/// permission bits (set-user-ID, set-group-ID and sticky bits are dropped,
+/// and ownership is not changed) and files keep their modification time.
+/// Directory permissions are applied at the end, so a read-only directory
+/// can still be filled. Dropping the returned future stops the extraction.
+///
+/// ```no_run
+/// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+/// // `docker export web | tar -x -C rootfs`, refusing anything unsafe
+/// let tar = docker.containers().export("web").await?;
+/// std::fs::create_dir_all("rootfs").expect("mkdir");
+/// dockhand::copy::unpack(tar, "rootfs").await?;
+/// # Ok(()) }
+/// ```
+pub async fn unpack<S>(tar: S, dest: impl AsRef<Path>) -> Result<()>
+where
+    S: Stream<Item = Result<Bytes>> + Send + 'static,
+{
+    unpack_stream(tar, dest.as_ref().to_owned(), None).await
+}
+
+/// Renames the archive's root: entries must start with `from`, which becomes `to`.
+type Rebase = (OsString, OsString);
+
+async fn unpack_stream<S>(tar: S, dest: PathBuf, rebase: Option<Rebase>) -> Result<()>
+where
+    S: Stream<Item = Result<Bytes>> + Send + 'static,
+{
+    let reader = tokio_util::io::StreamReader::new(Box::pin(tar.map_err(std::io::Error::other)));
+    let reader = tokio_util::io::SyncIoBridge::new(reader);
+    let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
+    let flag = cancel.0.clone();
+    let reader = Cancellable {
+        inner: reader,
+        cancel: flag.clone(),
+    };
+    let job =
+        tokio::task::spawn_blocking(move || unpack_reader(reader, &dest, rebase.as_ref(), &flag));
+    let result = job.await.map_err(|e| Error::Io {
+        context: "extracting the archive".into(),
+        source: io::Error::other(e),
+    })?;
+    drop(cancel);
+    result
+}
+
+/// Sets its flag when dropped: the caller stopped waiting.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A reader that fails once its flag is set.
+struct Cancellable<R> {
+    inner: R,
+    cancel: Arc<AtomicBool>,
+}
+
+impl<R: Read> Read for Cancellable<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(io::Error::other("extraction cancelled"));
+        }
+        self.inner.read(buf)
+    }
+}
+
+/// The synchronous extraction behind [`unpack`].
+fn unpack_reader<R: Read>(
+    reader: R,
+    dest: &Path,
+    rebase: Option<&Rebase>,
+    cancel: &AtomicBool,
+) -> Result<()> {
+    let dest_meta = std::fs::metadata(dest).map_err(|source| Error::Io {
+        context: format!("opening the destination {}", dest.display()),
+        source,
+    })?;
+    if !dest_meta.is_dir() {
+        return Err(Error::InvalidArgument {
+            name: "dest",
+            message: format!("{} is not a directory", dest.display()),
+        });
+    }
+    let mut archive = tar::Archive::new(reader);
+    let entries = archive.entries().map_err(|source| Error::Io {
+        context: "reading the archive".into(),
+        source,
+    })?;
+    // Directory permissions, applied last so read-only directories can be filled.
+    let mut dirs: Vec<(PathBuf, u32)> = Vec::new();
+    let mut previous = String::from("(start of archive)");
+    for entry in entries {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::Io {
+                context: "extracting the archive".into(),
+                source: io::Error::other("extraction cancelled"),
+            });
+        }
+        let mut entry = entry.map_err(|source| Error::Io {
+            context: format!("reading the archive after entry {previous:?}"),
+            source,
+        })?;
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        previous.clone_from(&name);
+        let io_err = |what: &str, source: io::Error| Error::Io {
+            context: format!("extracting {name:?}: {what}"),
+            source,
+        };
+        let refuse = |reason: Refusal| Error::UnsafeArchiveEntry {
+            entry: name.clone(),
+            reason,
+        };
+        let kind = entry.header().entry_type();
+        use tar::EntryType as T;
+        match kind {
+            T::Regular | T::Continuous | T::GNUSparse | T::Directory | T::Symlink | T::Link => {}
+            T::Char | T::Block => return Err(refuse(Refusal::Device)),
+            T::Fifo => return Err(refuse(Refusal::Fifo)),
+            // Global PAX headers carry no file.
+            T::XGlobalHeader => continue,
+            other => return Err(refuse(Refusal::UnsupportedType(other.as_byte() as char))),
+        }
+        let path = entry.path().map_err(|e| io_err("bad path", e))?;
+        let rel = plain_components(&path).map_err(&refuse)?;
+        if rel.is_empty() {
+            if kind == T::Directory {
+                continue; // `./`: the destination itself
+            }
+            return Err(refuse(Refusal::EmptyPath));
+        }
+        let rel = rebased(rel, rebase).map_err(&refuse)?;
+        let target = ensure_parents(dest, &rel)
+            .map_err(|e| e.into_error(&name, "creating its parent directories"))?;
+        let mode = entry.header().mode().unwrap_or(0o644) & 0o777;
+        match kind {
+            T::Directory => {
+                match std::fs::symlink_metadata(&target) {
+                    Ok(m) if m.is_dir() => {}
+                    Ok(_) => {
+                        std::fs::remove_file(&target).map_err(|e| io_err("replacing", e))?;
+                        std::fs::create_dir(&target).map_err(|e| io_err("creating", e))?;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        std::fs::create_dir(&target).map_err(|e| io_err("creating", e))?;
+                    }
+                    Err(e) => return Err(io_err("inspecting", e)),
+                }
+                dirs.push((target, mode));
+            }
+            T::Symlink => {
+                let link = entry
+                    .link_name()
+                    .map_err(|e| io_err("bad link target", e))?
+                    .ok_or_else(|| io_err("no link target", io::ErrorKind::InvalidData.into()))?
+                    .into_owned();
+                check_symlink_target(&rel, &link).map_err(&refuse)?;
+                clear(&target).map_err(|e| io_err("replacing", e))?;
+                make_symlink(&link, &target).map_err(|e| io_err("creating the link", e))?;
+            }
+            T::Link => {
+                let link = entry
+                    .link_name()
+                    .map_err(|e| io_err("bad link target", e))?
+                    .ok_or_else(|| io_err("no link target", io::ErrorKind::InvalidData.into()))?
+                    .into_owned();
+                let escapes = || Refusal::LinkEscapes {
+                    target: link.to_string_lossy().into_owned(),
+                };
+                let link_rel = plain_components(&link).map_err(|_| refuse(escapes()))?;
+                if link_rel.is_empty() {
+                    return Err(refuse(escapes()));
+                }
+                let link_rel = rebased(link_rel, rebase).map_err(&refuse)?;
+                let source = existing_without_symlinks(dest, &link_rel)
+                    .map_err(|e| e.into_error(&name, "finding the link target"))?;
+                clear(&target).map_err(|e| io_err("replacing", e))?;
+                std::fs::hard_link(&source, &target).map_err(|e| io_err("linking", e))?;
+            }
+            _ => {
+                clear(&target).map_err(|e| io_err("replacing", e))?;
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&target)
+                    .map_err(|e| io_err("creating", e))?;
+                io::copy(&mut entry, &mut file).map_err(|e| io_err("writing", e))?;
+                set_mode(&file, mode).map_err(|e| io_err("setting its mode", e))?;
+                if let Ok(secs) = entry.header().mtime() {
+                    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+                    // A filesystem without timestamps is no reason to fail.
+                    let _ = file.set_modified(at);
+                }
+            }
+        }
+    }
+    for (dir, mode) in dirs.iter().rev() {
+        set_dir_mode(dir, *mode).map_err(|source| Error::Io {
+            context: format!("setting the mode of {}", dir.display()),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// The normal components of an archive path; `.` is skipped.
+fn plain_components(path: &Path) -> std::result::Result<Vec<OsString>, Refusal> {
+    let mut out = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::Normal(n) => out.push(n.to_owned()),
+            Component::CurDir => {}
+            Component::ParentDir => return Err(Refusal::ParentComponent),
+            Component::RootDir | Component::Prefix(_) => return Err(Refusal::AbsolutePath),
+        }
+    }
+    Ok(out)
+}
+
+/// Applies a root rename to an entry's components.
+fn rebased(
+    mut rel: Vec<OsString>,
+    rebase: Option<&Rebase>,
+) -> std::result::Result<Vec<OsString>, Refusal> {
+    if let Some((from, to)) = rebase {
+        if rel.first() != Some(from) {
+            return Err(Refusal::NotUnderRoot {
+                root: from.to_string_lossy().into_owned(),
+            });
+        }
+        rel[0].clone_from(to);
+    }
+    Ok(rel)
+}
+
+/// A symbolic link at `rel` may point to `target` when the target is
+/// relative, all its `..` come before any name, and they climb no higher
+/// than the destination. Since the link's parents are real directories (no
+/// entry is written through a link), the `..` walk is exact; the names after
+/// it can only descend, through real directories or links that obey the
+/// same rule.
+fn check_symlink_target(rel: &[OsString], target: &Path) -> std::result::Result<(), Refusal> {
+    let escapes = || Refusal::LinkEscapes {
+        target: target.to_string_lossy().into_owned(),
+    };
+    let depth = rel.len() - 1;
+    let (mut ups, mut named) = (0usize, false);
+    for c in target.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if named => return Err(escapes()),
+            Component::ParentDir => ups += 1,
+            Component::Normal(_) => named = true,
+            Component::RootDir | Component::Prefix(_) => return Err(escapes()),
+        }
+    }
+    if ups > depth {
+        return Err(escapes());
+    }
+    Ok(())
+}
+
+/// Why a path under the destination cannot be used.
+enum PathProblem {
+    Refused(Refusal),
+    Io(io::Error),
+}
+
+impl PathProblem {
+    fn into_error(self, entry: &str, what: &str) -> Error {
+        match self {
+            PathProblem::Refused(reason) => Error::UnsafeArchiveEntry {
+                entry: entry.to_owned(),
+                reason,
+            },
+            PathProblem::Io(source) => Error::Io {
+                context: format!("extracting {entry:?}: {what}"),
+                source,
+            },
+        }
+    }
+}
+
+fn display(components: &[OsString]) -> String {
+    components
+        .iter()
+        .map(|c| c.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Makes sure every parent of `rel` under `dest` is a real directory
+/// (creating missing ones, refusing symbolic links); returns the full path.
+fn ensure_parents(dest: &Path, rel: &[OsString]) -> std::result::Result<PathBuf, PathProblem> {
+    let mut path = dest.to_path_buf();
+    for (i, c) in rel[..rel.len() - 1].iter().enumerate() {
+        path.push(c);
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(PathProblem::Refused(Refusal::ThroughSymlink {
+                    link: display(&rel[..=i]),
+                }))
+            }
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(PathProblem::Io(io::Error::other(format!(
+                    "{} is not a directory",
+                    display(&rel[..=i])
+                ))))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                std::fs::create_dir(&path).map_err(PathProblem::Io)?
+            }
+            Err(e) => return Err(PathProblem::Io(e)),
+        }
+    }
+    path.push(&rel[rel.len() - 1]);
+    Ok(path)
+}
+
+/// The full path of an existing `rel` under `dest` whose parents are real
+/// directories (the target of a hard link).
+fn existing_without_symlinks(
+    dest: &Path,
+    rel: &[OsString],
+) -> std::result::Result<PathBuf, PathProblem> {
+    let mut path = dest.to_path_buf();
+    for (i, c) in rel[..rel.len() - 1].iter().enumerate() {
+        path.push(c);
+        let m = std::fs::symlink_metadata(&path).map_err(PathProblem::Io)?;
+        if m.file_type().is_symlink() {
+            return Err(PathProblem::Refused(Refusal::ThroughSymlink {
+                link: display(&rel[..=i]),
+            }));
+        }
+    }
+    path.push(&rel[rel.len() - 1]);
+    Ok(path)
+}
+
+/// Removes what is at `path` unless it is a directory (which is an error):
+/// files are never written through an existing link.
+fn clear(path: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => Err(io::Error::other("a directory is in the way")),
+        Ok(_) => std::fs::remove_file(path),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(unix)]
+fn make_symlink(target: &Path, at: &Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(target, at)
+}
+
+#[cfg(windows)]
+fn make_symlink(target: &Path, at: &Path) -> io::Result<()> {
+    std::os::windows::fs::symlink_file(target, at)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn make_symlink(_target: &Path, _at: &Path) -> io::Result<()> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+#[cfg(unix)]
+fn set_mode(file: &std::fs::File, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_file: &std::fs::File, _mode: u32) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_dir_mode(dir: &Path, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_dir_mode(_dir: &Path, _mode: u32) -> io::Result<()> {
+    Ok(())
+}
+
+/// `dir/name` of a container path, as `docker cp` splits a destination that
+/// is not an existing directory.
+fn split_container_path(path: &str) -> Result<(String, OsString)> {
+    let trimmed = path.trim_end_matches('/');
+    let (dir, base) = match trimmed.rsplit_once('/') {
+        Some(("", base)) => ("/", base),
+        Some((dir, base)) => (dir, base),
+        None => ("/", trimmed),
+    };
+    if base.is_empty() || base == "." || base == ".." {
+        return Err(Error::InvalidArgument {
+            name: "container_path",
+            message: format!("{path:?} names no file or directory to copy to"),
+        });
+    }
+    Ok((dir.to_owned(), OsString::from(base)))
+}
+
+/// `docker cp HOST CONTAINER:PATH`.
+pub(crate) async fn copy_in(
+    containers: &Containers,
+    id: &str,
+    host_path: &Path,
+    container_path: &str,
+) -> Result<()> {
+    let source_name = root_name(host_path)?;
+    let source_is_dir = std::fs::symlink_metadata(host_path)
+        .map_err(|source| Error::Io {
+            context: format!("reading {}", host_path.display()),
+            source,
+        })?
+        .is_dir();
+    let stat = match containers.archive_info(id, container_path).await {
+        // A link to a directory is the directory.
+        Ok(stat) if stat.is_symlink() => {
+            let inside = format!("{}/.", container_path.trim_end_matches('/'));
+            match containers.archive_info(id, &inside).await {
+                Ok(target) if target.is_dir() => Ok(target),
+                _ => Ok(stat),
+            }
+        }
+        other => other,
+    };
+    let (dir, name) = match stat {
+        Ok(stat) if stat.is_dir() => (container_path.to_owned(), source_name),
+        Ok(_) if source_is_dir => {
+            return Err(Error::InvalidArgument {
+                name: "container_path",
+                message: format!(
+                    "cannot copy the directory {} onto the file {container_path}",
+                    host_path.display()
+                ),
+            })
+        }
+        Ok(_) => split_container_path(container_path)?,
+        Err(e) if e.is_not_found() => {
+            if container_path.ends_with('/') {
+                return Err(Error::InvalidArgument {
+                    name: "container_path",
+                    message: format!("the directory {container_path} does not exist"),
+                });
+            }
+            split_container_path(container_path)?
+        }
+        Err(e) => return Err(e),
+    };
+    let (body, packer) = start_packing(host_path, &name)?;
+    let options = PutContainerArchiveOptions::default().no_overwrite_dir_non_dir("true");
+    let sent = containers.put_archive(id, &dir, body, &options).await;
+    match packer.thread.await {
+        Ok(Ok(())) => sent,
+        // Packing stopped because the request ended: the request's error says why.
+        Ok(Err(_)) if sent.is_err() && packer.request_gone.load(Ordering::Relaxed) => sent,
+        // A packing error explains a broken request better than the request's error.
+        Ok(Err(source)) => Err(Error::Io {
+            context: format!("archiving {}", host_path.display()),
+            source,
+        }),
+        Err(join) => sent.and(Err(Error::Io {
+            context: format!("archiving {}", host_path.display()),
+            source: io::Error::other(join),
+        })),
+    }
+}
+
+/// `docker cp CONTAINER:PATH HOST`.
+pub(crate) async fn copy_out(
+    containers: &Containers,
+    id: &str,
+    container_path: &str,
+    host_dest: &Path,
+) -> Result<()> {
+    let archive = containers.get_archive(id, container_path).await?;
+    let root = OsString::from(&archive.stat.name);
+    let simple_root = matches!(
+        Path::new(&root).components().collect::<Vec<_>>()[..],
+        [Component::Normal(_)]
+    );
+    let parent = |p: &Path| match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let renamed = |p: &Path| -> Result<(PathBuf, Option<Rebase>)> {
+        let name = p.file_name().ok_or_else(|| Error::InvalidArgument {
+            name: "host_dest",
+            message: format!("{} names no file or directory to copy to", p.display()),
+        })?;
+        if !simple_root {
+            return Err(Error::InvalidArgument {
+                name: "container_path",
+                message: format!("{container_path} can only be copied into an existing directory"),
+            });
+        }
+        Ok((parent(p), Some((root.clone(), name.to_owned()))))
+    };
+    let (dir, rebase) = match std::fs::metadata(host_dest) {
+        Ok(m) if m.is_dir() => (host_dest.to_path_buf(), None),
+        Ok(_) if archive.stat.is_dir() => {
+            return Err(Error::InvalidArgument {
+                name: "host_dest",
+                message: format!(
+                    "cannot copy the directory {container_path} onto the file {}",
+                    host_dest.display()
+                ),
+            })
+        }
+        Ok(_) => renamed(host_dest)?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => renamed(host_dest)?,
+        Err(source) => {
+            return Err(Error::Io {
+                context: format!("inspecting {}", host_dest.display()),
+                source,
+            })
+        }
+    };
+    unpack_stream(archive.stream, dir, rebase).await
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1 @@
+//! Safe extraction against hand-made archives.
