@@ -374,8 +374,8 @@ fn unpack_reader<R: Read>(
                 let link = entry
                     .link_name()
                     .map_err(|e| io_err("bad link target", e))?
-                    .ok_or_else(|| io_err("no link target", io::ErrorKind::InvalidData.into()))?
-                    .into_owned();
+                    .map(|l| l.into_owned())
+                    .unwrap_or_default();
                 check_symlink_target(&rel, &link).map_err(&refuse)?;
                 clear(&target).map_err(|e| io_err("replacing", e))?;
                 make_symlink(&link, &target).map_err(|e| io_err("creating the link", e))?;
@@ -384,8 +384,8 @@ fn unpack_reader<R: Read>(
                 let link = entry
                     .link_name()
                     .map_err(|e| io_err("bad link target", e))?
-                    .ok_or_else(|| io_err("no link target", io::ErrorKind::InvalidData.into()))?
-                    .into_owned();
+                    .map(|l| l.into_owned())
+                    .unwrap_or_default();
                 let escapes = || Refusal::LinkEscapes {
                     target: link.to_string_lossy().into_owned(),
                 };
@@ -406,7 +406,17 @@ fn unpack_reader<R: Read>(
                     .create_new(true)
                     .open(&target)
                     .map_err(|e| io_err("creating", e))?;
-                io::copy(&mut entry, &mut file).map_err(|e| io_err("writing", e))?;
+                let written = io::copy(&mut entry, &mut file).map_err(|e| io_err("writing", e))?;
+                let size = entry.size();
+                if written != size {
+                    return Err(io_err(
+                        "reading its data",
+                        io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            format!("the archive ends after {written} of {size} bytes"),
+                        ),
+                    ));
+                }
                 set_mode(&file, mode).map_err(|e| io_err("setting its mode", e))?;
                 if let Ok(secs) = entry.header().mtime() {
                     let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
@@ -746,5 +756,5 @@ pub(crate) async fn copy_out(
     unpack_stream(archive.stream, dir, rebase).await
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests;
