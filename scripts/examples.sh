@@ -36,4 +36,40 @@ fi
 grep -q UnknownIssuer <<<"$out" || { echo "[examples] FAIL version (wrong CA) gave no reason: $out" >&2; exit 1; }
 echo "[examples] ok   version (wrong CA) is refused"
 passed=$((passed + 1))
+
+# cp: a directory into a container and back out, identical (contents, modes, links).
+docker_cli=/usr/bin/docker
+cp_tmp=$(mktemp -d)
+cp_ctr=$("$docker_cli" create "$DOCKHAND_TEST_IMAGE" true)
+cleanup_cp() {
+  rm -rf "$cp_tmp"
+  "$docker_cli" rm -f "$cp_ctr" >/dev/null 2>&1 || true
+}
+trap cleanup_cp EXIT
+mkdir -p "$cp_tmp/in/tree/nested/deeper" "$cp_tmp/out"
+printf 'hello\n' >"$cp_tmp/in/tree/a.txt"
+: >"$cp_tmp/in/tree/empty"
+head -c 300000 /dev/urandom >"$cp_tmp/in/tree/nested/deeper/blob.bin"
+printf '#!/bin/sh\necho hi\n' >"$cp_tmp/in/tree/run.sh"
+chmod 0755 "$cp_tmp/in/tree/run.sh"
+chmod 0750 "$cp_tmp/in/tree/nested"
+ln -s ../a.txt "$cp_tmp/in/tree/nested/link"
+run "cp (host to container)" "copied" "$ex/cp" "$cp_tmp/in/tree" "$cp_ctr:/tmp"
+run "cp (container to host)" "copied" "$ex/cp" "$cp_ctr:/tmp/tree" "$cp_tmp/out"
+listing() { (cd "$1" && find . -printf '%p %y %m %l\n' | sort); }
+if ! out=$(diff -r --no-dereference "$cp_tmp/in/tree" "$cp_tmp/out/tree" 2>&1 &&
+  diff <(listing "$cp_tmp/in/tree") <(listing "$cp_tmp/out/tree") 2>&1); then
+  printf '[examples] FAIL cp round trip differs:\n%s\n' "$out" >&2
+  exit 1
+fi
+echo "[examples] ok   cp round trip is identical (diff -r, modes, links)"
+passed=$((passed + 1))
+# A missing container fails, and says so.
+if out=$("$ex/cp" "$cp_tmp/in/tree" dockhand-no-such-container:/tmp 2>&1); then
+  echo "[examples] FAIL cp to a missing container succeeded: $out" >&2
+  exit 1
+fi
+grep -q "No such container" <<<"$out" || { echo "[examples] FAIL cp (missing container) gave no reason: $out" >&2; exit 1; }
+echo "[examples] ok   cp to a missing container is refused"
+passed=$((passed + 1))
 echo "examples: $passed passed, 0 failed"

@@ -1,0 +1,61 @@
+//! Copies files between a container and the host, like `docker cp`.
+//!
+//! ```sh
+//! cargo run --example cp -- CONTAINER:PATH HOSTPATH   # out of a container
+//! cargo run --example cp -- HOSTPATH CONTAINER:PATH   # into a container
+//! ```
+//!
+//! An existing directory as the destination receives the source under its
+//! own name; any other destination is the new name of the copy. Archives
+//! stream both ways; nothing is extracted outside the destination.
+
+use std::process::exit;
+
+/// `CONTAINER:PATH` or a host path, split as `docker cp` does: a path that
+/// starts with `/` or `.` is always a host path.
+fn split(arg: &str) -> Option<(&str, &str)> {
+    if arg.starts_with('/') || arg.starts_with('.') {
+        return None;
+    }
+    arg.split_once(':').filter(|(c, _)| !c.is_empty())
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("cp: {message}");
+    eprintln!("usage: cp CONTAINER:PATH HOSTPATH | cp HOSTPATH CONTAINER:PATH");
+    exit(2)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [from, to] = &args[..] else {
+        fail("expected two arguments");
+    };
+    let result = match (split(from), split(to)) {
+        (Some((container, path)), None) => async {
+            let docker = dockhand::Docker::connect()?;
+            docker.containers().copy_out(container, path, to).await
+        }
+        .await,
+        (None, Some((container, path))) => async {
+            let docker = dockhand::Docker::connect()?;
+            docker.containers().copy_in(container, from, path).await
+        }
+        .await,
+        (Some(_), Some(_)) => fail("copying between containers is not supported"),
+        (None, None) => fail("one argument must be CONTAINER:PATH"),
+    };
+    match result {
+        Ok(()) => println!("copied {from} to {to}"),
+        Err(e) => {
+            eprintln!("cp: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                eprintln!("  caused by: {s}");
+                source = s.source();
+            }
+            exit(1);
+        }
+    }
+}
