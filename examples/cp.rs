@@ -32,20 +32,22 @@ async fn main() {
     let [from, to] = &args[..] else {
         fail("expected two arguments");
     };
-    let result = match (split(from), split(to)) {
-        (Some((container, path)), None) => async {
-            let docker = dockhand::Docker::connect()?;
-            docker.containers().copy_out(container, path, to).await
-        }
-        .await,
-        (None, Some((container, path))) => async {
-            let docker = dockhand::Docker::connect()?;
-            docker.containers().copy_in(container, from, path).await
-        }
-        .await,
+    // (container, path in it, copying out of it)
+    let (container, path, out) = match (split(from), split(to)) {
+        (Some((container, path)), None) => (container, path, true),
+        (None, Some((container, path))) => (container, path, false),
         (Some(_), Some(_)) => fail("copying between containers is not supported"),
         (None, None) => fail("one argument must be CONTAINER:PATH"),
     };
+    let result = async {
+        let containers = dockhand::Docker::connect()?.containers();
+        if out {
+            containers.copy_out(container, path, to).await
+        } else {
+            containers.copy_in(container, from, path).await
+        }
+    }
+    .await;
     match result {
         Ok(()) => println!("copied {from} to {to}"),
         Err(e) => {
