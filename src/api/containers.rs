@@ -238,11 +238,15 @@ impl Containers {
         Ok(changes.unwrap_or_default())
     }
 
-    /// The container's filesystem as a tar stream (`docker export`).
+    /// The container's filesystem as a tar stream (`docker export`),
+    /// streamed as the daemon sends it, never collected in memory.
     ///
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// // `docker export web -o web.tar`
     /// let tar = docker.containers().export("web").await?;
+    /// let mut file = tokio::fs::File::create("web.tar").await.expect("create");
+    /// tokio::io::copy(&mut tar.into_async_read(), &mut file).await.expect("write");
     /// # Ok(()) }
     /// ```
     pub async fn export(&self, id: &str) -> Result<ByteStream> {

@@ -117,8 +117,13 @@ impl Images {
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
     /// use dockhand::operations::ImageCreateOptions;
+    /// use dockhand::Body;
     /// let opts = ImageCreateOptions::default().from_image("localhost:5000/app").tag("1");
     /// let progress = docker.images().create(&opts, None).await?;
+    /// // `docker import rootfs.tar app:base`, the file streamed as it is read
+    /// let file = tokio::fs::File::open("rootfs.tar").await.expect("open");
+    /// let opts = ImageCreateOptions::default().from_src("-").repo("app").tag("base");
+    /// let progress = docker.images().create(&opts, Some(Body::from_reader(file))).await?;
     /// # Ok(()) }
     /// ```
     pub async fn create(
@@ -327,11 +332,15 @@ impl Images {
             .await
     }
 
-    /// An image and its history as a tar stream (`docker save IMAGE`).
+    /// An image and its history as a tar stream (`docker save IMAGE`),
+    /// streamed as the daemon sends it, never collected in memory.
     ///
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// // `docker save busybox -o busybox.tar`
     /// let tar = docker.images().get("busybox", &Default::default()).await?;
+    /// let mut file = tokio::fs::File::create("busybox.tar").await.expect("create");
+    /// tokio::io::copy(&mut tar.into_async_read(), &mut file).await.expect("write");
     /// # Ok(()) }
     /// ```
     pub async fn get(&self, name: &str, options: &ImageGetOptions) -> Result<ByteStream> {
@@ -361,10 +370,18 @@ impl Images {
 
     /// Loads images from a tarball made by `save` (`docker load`), returning
     /// the typed progress messages (an in-band error ends the stream with `Err`).
+    /// A [`Body::from_reader`] sends a file as it is read.
     ///
     /// ```no_run
-    /// # async fn f(docker: dockhand::Docker, tar: Vec<u8>) -> dockhand::Result<()> {
-    /// let out = docker.images().load(tar.into(), &Default::default()).await?;
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// use dockhand::Body;
+    /// use futures::TryStreamExt;
+    /// // `docker load -i busybox.tar`
+    /// let file = tokio::fs::File::open("busybox.tar").await.expect("open");
+    /// let mut out = docker.images().load(Body::from_reader(file), &Default::default()).await?;
+    /// while let Some(message) = out.try_next().await? {
+    ///     print!("{}", message.stream.unwrap_or_default());
+    /// }
     /// # Ok(()) }
     /// ```
     pub async fn load(

@@ -429,6 +429,11 @@ async fn pack_then_unpack_round_trips() {
     std::fs::write(src.join("run.sh"), b"#!/bin/sh\n").unwrap();
     std::fs::set_permissions(src.join("run.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::os::unix::fs::symlink("a/b/big.bin", src.join("link")).unwrap();
+    // Names longer than a tar header holds (GNU long-name entries).
+    let long = "n".repeat(120);
+    std::fs::create_dir_all(src.join(&long)).unwrap();
+    std::fs::write(src.join(&long).join("f"), b"long").unwrap();
+    std::os::unix::fs::symlink(format!("{long}/f"), src.join("long-link")).unwrap();
     let body = pack(&src).expect("pack");
     let bytes = body.0.collect().await.expect("body").to_bytes();
     let dest = s.dest();
@@ -447,6 +452,11 @@ async fn pack_then_unpack_round_trips() {
     assert_eq!(
         std::fs::read_link(out.join("link")).unwrap(),
         Path::new("a/b/big.bin")
+    );
+    assert_eq!(std::fs::read(out.join(&long).join("f")).unwrap(), b"long");
+    assert_eq!(
+        std::fs::read_link(out.join("long-link")).unwrap(),
+        Path::new(&format!("{long}/f"))
     );
     // A missing source fails before anything is sent.
     assert!(matches!(
