@@ -215,20 +215,24 @@ impl Write for ChannelWriter {
 /// name; hard links whose target is not a plain path inside the archive;
 /// entries whose path goes through a symbolic link on disk (one extracted
 /// earlier or already there); device files and FIFOs. Extraction stops at
-/// the first refused entry; what came before it stays.
+/// the first refused entry; what came before it stays. Whole container
+/// filesystems often hold absolute links (`/etc/localtime`, `/var/run`),
+/// which are refused like any other.
 ///
 /// Regular files, directories, in-destination links are written with their
 /// permission bits (set-user-ID, set-group-ID and sticky bits are dropped,
-/// and ownership is not changed) and files keep their modification time.
-/// Directory permissions are applied at the end, so a read-only directory
-/// can still be filled. Dropping the returned future stops the extraction.
+/// and ownership is not changed) and files keep their modification time. A
+/// file or link already at an entry's path is replaced, never written
+/// through. Directory permissions are applied at the end, so a read-only
+/// directory can still be filled. Dropping the returned future stops the
+/// extraction.
 ///
 /// ```no_run
 /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
-/// // `docker export web | tar -x -C rootfs`, refusing anything unsafe
-/// let tar = docker.containers().export("web").await?;
-/// std::fs::create_dir_all("rootfs").expect("mkdir");
-/// dockhand::copy::unpack(tar, "rootfs").await?;
+/// // `docker cp web:/var/log ./logs` by hand, refusing anything unsafe
+/// let archive = docker.containers().get_archive("web", "/var/log").await?;
+/// std::fs::create_dir_all("logs").expect("mkdir");
+/// dockhand::copy::unpack(archive.stream, "logs").await?;
 /// # Ok(()) }
 /// ```
 pub async fn unpack<S>(tar: S, dest: impl AsRef<Path>) -> Result<()>
