@@ -36,4 +36,22 @@ fi
 grep -q UnknownIssuer <<<"$out" || { echo "[examples] FAIL version (wrong CA) gave no reason: $out" >&2; exit 1; }
 echo "[examples] ok   version (wrong CA) is refused"
 passed=$((passed + 1))
+# run: output streamed, exit code passed on, container removed.
+run "run (exit code passed on)" "out-and-err" bash -c \
+  "$ex/run $DOCKHAND_TEST_IMAGE sh -c 'echo out-and-err; echo to-stderr >&2; exit 3' 2>&1; test \$? -eq 3"
+# exec: stdin reaches the process, EOF ends it, its exit code is ours.
+DOCKER_CLI=/usr/bin/docker
+[ -x "$DOCKER_CLI" ] || DOCKER_CLI=docker
+cid=$("$DOCKER_CLI" run -d "$DOCKHAND_TEST_IMAGE" sleep 120)
+trap '"$DOCKER_CLI" rm -f "$cid" >/dev/null 2>&1 || true' EXIT
+run "exec (stdin to cat)" "piped-through-exec" bash -c "echo piped-through-exec | $ex/exec $cid cat"
+run "exec (exit code passed on)" "exit-seven" bash -c "$ex/exec $cid sh -c 'echo exit-seven; exit 7' </dev/null; test \$? -eq 7"
+# events: a labelled container's life, within a closed time window.
+since=$(date +%s)
+label="dockhand-examples-$$"
+"$DOCKER_CLI" run --rm --label "$label=1" "$DOCKHAND_TEST_IMAGE" true
+until=$(($(date +%s) + 1))
+sleep 1.5
+run "events (filters and window)" "container die" timeout 60 "$ex/events" --since "$since" --until "$until" \
+  --filter "label=$label" --filter type=container
 echo "examples: $passed passed, 0 failed"
