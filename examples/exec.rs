@@ -75,10 +75,12 @@ async fn exec(container: &str, cmd: &[String], tty: bool) -> dockhand::Result<i6
         .ok_or_else(|| protocol("exec start did not attach"))?;
     if tty {
         if let Ok((cols, rows)) = crossterm::terminal::size() {
-            docker
+            // Like the CLI: a failed resize (the process may already have
+            // exited) leaves the default size and is not an error.
+            let _ = docker
                 .exec()
                 .resize(&id, u32::from(rows), u32::from(cols))
-                .await?;
+                .await;
         }
         crossterm::terminal::enable_raw_mode().map_err(io_error("raw terminal mode"))?;
     }

@@ -46,6 +46,9 @@ cid=$("$DOCKER_CLI" run -d "$DOCKHAND_TEST_IMAGE" sleep 120)
 trap '"$DOCKER_CLI" rm -f "$cid" >/dev/null 2>&1 || true' EXIT
 run "exec (stdin to cat)" "piped-through-exec" bash -c "echo piped-through-exec | $ex/exec $cid cat"
 run "exec (exit code passed on)" "exit-seven" bash -c "$ex/exec $cid sh -c 'echo exit-seven; exit 7' </dev/null; test \$? -eq 7"
+# exec on a terminal (script(1) provides one): a TTY is allocated.
+run "exec (TTY when stdin is a terminal)" "/dev/pts/" bash -c \
+  "script -qec \"$ex/exec $cid sh -c 'tty; exit 5'\" /dev/null </dev/null | tr -d '\\000'; test \${PIPESTATUS[0]} -eq 5"
 # events: a labelled container's life, within a closed time window.
 since=$(date +%s)
 label="dockhand-examples-$$"
