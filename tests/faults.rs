@@ -164,3 +164,61 @@ async fn a_body_that_is_not_json_is_a_decode_error_with_a_snippet() {
         other => panic!("{other}"),
     }
 }
+
+#[tokio::test]
+async fn dropping_a_followed_stream_closes_its_connection() {
+    // An endless `logs --follow`: the fake daemon writes a frame every 10 ms
+    // until a write fails, which happens only when the client has closed.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (closed_tx, closed_rx) = tokio::sync::oneshot::channel::<usize>();
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.expect("accept");
+        let mut buf = [0u8; 4096];
+        let mut req = Vec::new();
+        while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = sock.read(&mut buf).await.expect("request");
+            req.extend_from_slice(&buf[..n]);
+        }
+        let head = b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+        sock.write_all(head).await.expect("head");
+        let mut frame = vec![1u8, 0, 0, 0, 0, 0, 0, 5];
+        frame.extend_from_slice(b"tick\n");
+        let chunk = [
+            format!("{:x}\r\n", frame.len()).into_bytes(),
+            frame,
+            b"\r\n".to_vec(),
+        ]
+        .concat();
+        let mut sent = 0usize;
+        loop {
+            if sock.write_all(&chunk).await.is_err() || sock.flush().await.is_err() {
+                break;
+            }
+            sent += 1;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let _ = closed_tx.send(sent);
+    });
+    let docker = client(&format!("http://{addr}"));
+    let mut logs = docker
+        .containers()
+        .logs(
+            "x",
+            &ContainerLogsOptions::default().stdout(true).follow(true),
+        )
+        .await
+        .expect("headers");
+    for _ in 0..3 {
+        let piece = logs.try_next().await.expect("frame").expect("open");
+        assert_eq!(piece.bytes().as_ref(), b"tick\n");
+    }
+    drop(logs);
+    let sent = tokio::time::timeout(BOUND, closed_rx)
+        .await
+        .expect("the daemon sees the connection close soon after the drop")
+        .expect("server reports");
+    assert!(sent >= 3, "{sent}");
+}
