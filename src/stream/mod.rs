@@ -4,6 +4,7 @@
 pub mod attach;
 pub mod events;
 pub mod json;
+pub mod progress;
 pub mod stats;
 pub mod stdcopy;
 pub mod timestamps;
