@@ -57,4 +57,22 @@ until=$(($(date +%s) + 1))
 sleep 1.5
 run "events (filters and window)" "container die" timeout 60 "$ex/events" --since "$since" --until "$until" \
   --filter "label=$label" --filter type=container
+# pull: credentials from a config.json `auths` entry (as `docker login` writes
+# it) in a temporary DOCKER_CONFIG; the example has no auth code. The local
+# tag goes first, so the registry must serve the manifest to these credentials.
+pullcfg=$(mktemp -d)
+printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$DOCKHAND_AUTH_REGISTRY" \
+  "$(printf '%s:%s' "$DOCKHAND_REGISTRY_USER" "$DOCKHAND_REGISTRY_PASSWORD" | base64 -w0)" >"$pullcfg/config.json"
+pullref="$DOCKHAND_AUTH_REGISTRY/dockhand-test/busybox:latest"
+"$DOCKER_CLI" rmi "$pullref" >/dev/null 2>&1 || true
+run "pull (config.json auths)" "Downloaded newer image for $pullref" env DOCKER_CONFIG="$pullcfg" "$ex/pull" "$pullref"
+# Without credentials the registry refuses, and the example says why.
+if out=$(env DOCKER_CONFIG="$pullcfg/empty" "$ex/pull" "$pullref" 2>&1); then
+  echo "[examples] FAIL pull (no credentials) succeeded: $out" >&2
+  exit 1
+fi
+grep -q "no basic auth credentials" <<<"$out" || { echo "[examples] FAIL pull (no credentials) gave no reason: $out" >&2; exit 1; }
+echo "[examples] ok   pull (no credentials) is refused"
+passed=$((passed + 1))
+rm -rf "$pullcfg"
 echo "examples: $passed passed, 0 failed"
