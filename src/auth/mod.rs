@@ -255,6 +255,52 @@ mod tests {
         assert_eq!(c.password.as_deref(), Some("p"));
     }
 
+    /// The headers of a push and a build are sensitive on the wire request,
+    /// and its `Debug` (what tracing would print) does not show them.
+    #[test]
+    fn auth_headers_are_sensitive_on_requests() {
+        use crate::operations::{self as ops, ParamSink};
+        use crate::ApiVersion;
+        let v = ApiVersion::new(1, 41);
+        let auth = registry_auth_header(Some(&creds())).unwrap();
+        let mut all = BTreeMap::new();
+        all.insert("127.0.0.1:5001".to_owned(), creds());
+        let config = registry_config_header(&all).unwrap();
+
+        let mut push = ParamSink::new(&ops::IMAGE_PUSH, v);
+        push.required_header_secret("X-Registry-Auth", &auth);
+        let mut build = ParamSink::new(&ops::IMAGE_BUILD, v);
+        ops::ImageBuildOptions::default()
+            .x_registry_config(config.clone())
+            .write_params(&mut build);
+        for (op, args, sink, name, value) in [
+            (
+                &ops::IMAGE_PUSH,
+                &["r/app"][..],
+                push,
+                "X-Registry-Auth",
+                &auth,
+            ),
+            (
+                &ops::IMAGE_BUILD,
+                &[][..],
+                build,
+                "X-Registry-Config",
+                &config,
+            ),
+        ] {
+            let req =
+                crate::request::build(op, v, args, sink, crate::transport::empty_body(), None)
+                    .unwrap();
+            let h = req.headers().get(name).expect("header sent");
+            assert!(h.is_sensitive(), "{name}");
+            assert_eq!(h.to_str().unwrap(), value.expose());
+            let shown = format!("{req:?}");
+            assert!(!shown.contains(value.expose()), "{shown}");
+            assert!(!shown.contains("p+s/w?rd"), "{shown}");
+        }
+    }
+
     /// Every credential-carrying type of this module hides its secrets.
     #[test]
     fn debug_output_of_every_credential_type_has_no_secret() {
