@@ -22,6 +22,9 @@ run() { # NAME EXPECTED-SUBSTRING COMMAND...
   passed=$((passed + 1))
 }
 passed=0
+cleanups=()
+run_cleanups() { local c; for c in "${cleanups[@]}"; do "$c"; done; }
+trap run_cleanups EXIT
 ex=target/debug/examples
 run "demo (unix socket)" "negotiated API 1.41" env -u DOCKER_HOST "$ex/demo"
 run "version (unix socket)" "API version: 1.41" env DOCKER_HOST=unix:///var/run/docker.sock "$ex/version"
@@ -36,6 +39,46 @@ fi
 grep -q UnknownIssuer <<<"$out" || { echo "[examples] FAIL version (wrong CA) gave no reason: $out" >&2; exit 1; }
 echo "[examples] ok   version (wrong CA) is refused"
 passed=$((passed + 1))
+# run: output streamed, exit code passed on, container removed.
+run "run (exit code passed on)" "out-and-err" bash -c \
+  "$ex/run $DOCKHAND_TEST_IMAGE sh -c 'echo out-and-err; echo to-stderr >&2; exit 3' 2>&1; test \$? -eq 3"
+# exec: stdin reaches the process, EOF ends it, its exit code is ours.
+DOCKER_CLI=/usr/bin/docker
+[ -x "$DOCKER_CLI" ] || DOCKER_CLI=docker
+cid=$("$DOCKER_CLI" run -d "$DOCKHAND_TEST_IMAGE" sleep 120)
+remove_exec_container() { "$DOCKER_CLI" rm -f "$cid" >/dev/null 2>&1 || true; }
+cleanups+=(remove_exec_container)
+run "exec (stdin to cat)" "piped-through-exec" bash -c "echo piped-through-exec | $ex/exec $cid cat"
+run "exec (exit code passed on)" "exit-seven" bash -c "$ex/exec $cid sh -c 'echo exit-seven; exit 7' </dev/null; test \$? -eq 7"
+# exec on a terminal (script(1) provides one): a TTY is allocated.
+run "exec (TTY when stdin is a terminal)" "/dev/pts/" bash -c \
+  "script -qec \"$ex/exec $cid sh -c 'tty; exit 5'\" /dev/null </dev/null | tr -d '\\000'; test \${PIPESTATUS[0]} -eq 5"
+# events: a labelled container's life, within a closed time window.
+since=$(date +%s)
+label="dockhand-examples-$$"
+"$DOCKER_CLI" run --rm --label "$label=1" "$DOCKHAND_TEST_IMAGE" true
+until=$(($(date +%s) + 1))
+sleep 1.5
+run "events (filters and window)" "container die" timeout 60 "$ex/events" --since "$since" --until "$until" \
+  --filter "label=$label" --filter type=container
+# pull: credentials from a config.json `auths` entry (as `docker login` writes
+# it) in a temporary DOCKER_CONFIG; the example has no auth code. The local
+# tag goes first, so the registry must serve the manifest to these credentials.
+pullcfg=$(mktemp -d)
+printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$DOCKHAND_AUTH_REGISTRY" \
+  "$(printf '%s:%s' "$DOCKHAND_REGISTRY_USER" "$DOCKHAND_REGISTRY_PASSWORD" | base64 -w0)" >"$pullcfg/config.json"
+pullref="$DOCKHAND_AUTH_REGISTRY/dockhand-test/busybox:latest"
+"$DOCKER_CLI" rmi "$pullref" >/dev/null 2>&1 || true
+run "pull (config.json auths)" "Downloaded newer image for $pullref" env DOCKER_CONFIG="$pullcfg" "$ex/pull" "$pullref"
+# Without credentials the registry refuses, and the example says why.
+if out=$(env DOCKER_CONFIG="$pullcfg/empty" "$ex/pull" "$pullref" 2>&1); then
+  echo "[examples] FAIL pull (no credentials) succeeded: $out" >&2
+  exit 1
+fi
+grep -q "no basic auth credentials" <<<"$out" || { echo "[examples] FAIL pull (no credentials) gave no reason: $out" >&2; exit 1; }
+echo "[examples] ok   pull (no credentials) is refused"
+passed=$((passed + 1))
+rm -rf "$pullcfg"
 
 # cp: a directory into a container and back out, identical (contents, modes, links).
 docker_cli=/usr/bin/docker
@@ -45,7 +88,7 @@ cleanup_cp() {
   rm -rf "$cp_tmp"
   "$docker_cli" rm -f "$cp_ctr" >/dev/null 2>&1 || true
 }
-trap cleanup_cp EXIT
+cleanups+=(cleanup_cp)
 mkdir -p "$cp_tmp/in/tree/nested/deeper" "$cp_tmp/out"
 printf 'hello\n' >"$cp_tmp/in/tree/a.txt"
 : >"$cp_tmp/in/tree/empty"

@@ -5,10 +5,15 @@ mod common;
 
 use common::{test_env, TestEnv};
 use dockhand::models::{ContainerCreateBody, ContainerExecBody, HostConfig};
+use dockhand::models::{ContainerWaitCondition, EventMessageType};
+use dockhand::operations::ContainerWaitOptions;
 use dockhand::operations::{
     ContainerAttachOptions, ContainerDeleteOptions, ContainerLogsOptions, ContainerStatsOptions,
-    Filters, ImageCreateOptions, ImageDeleteOptions, SystemEventsOptions,
+    ImageCreateOptions, ImageDeleteOptions,
 };
+use dockhand::stream::events::EventFilters;
+use dockhand::stream::stats::StatsSummary;
+use dockhand::stream::timestamps::{Timestamped, TimestampedLog};
 use dockhand::stream::LogOutput;
 use dockhand::{Docker, Error};
 use futures::{StreamExt, TryStreamExt};
@@ -294,22 +299,12 @@ async fn events_under_a_label_filter() {
     };
     let label = format!("events-{}", std::process::id());
     let docker = docker();
-    let mut filters = Filters::new();
-    filters.insert("type".into(), vec!["container".into()]);
-    filters.insert("label".into(), vec![format!("dockhand.test={label}")]);
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let mut events = docker
-        .system()
-        .events(
-            &SystemEventsOptions::default()
-                .filters(filters)
-                .since(since.to_string()),
-        )
-        .await
-        .expect("events");
+    let opts = EventFilters::new()
+        .kind(EventMessageType::Container)
+        .label("dockhand.test", Some(&label))
+        .since(std::time::SystemTime::now() - Duration::from_secs(1))
+        .into_options();
+    let mut events = docker.system().events(&opts).await.expect("events");
     // Another container without the label must not show up.
     let other = create(&env, &["true"], false, false, None).await;
     let c = create(&env, &["true"], false, false, Some(&label)).await;
@@ -457,4 +452,192 @@ async fn pull_from_the_local_registry_shows_progress_and_missing_tags_fail() {
             || text.contains("manifest unknown"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn logs_with_timestamps_parse_for_tty_and_non_tty() {
+    let Some(env) = test_env("logs_with_timestamps_parse_for_tty_and_non_tty") else {
+        return;
+    };
+    let start = std::time::SystemTime::now() - Duration::from_secs(5);
+    for tty in [false, true] {
+        let c = create(&env, &["sh", "-c", SCRIPT], tty, false, None).await;
+        run_to_end(&c).await;
+        let opts = ContainerLogsOptions::default()
+            .stdout(true)
+            .stderr(true)
+            .timestamps(true);
+        let lines: Vec<TimestampedLog> = Timestamped::new(
+            c.docker
+                .containers()
+                .logs(&c.id, &opts)
+                .await
+                .expect("logs"),
+        )
+        .try_collect()
+        .await
+        .expect("every message has a timestamp");
+        let end = std::time::SystemTime::now() + Duration::from_secs(5);
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.timestamp > start && l.timestamp < end),
+            "timestamps near now"
+        );
+        let text: String = lines
+            .iter()
+            .map(|l| String::from_utf8_lossy(l.output.bytes()).into_owned())
+            .collect();
+        if tty {
+            assert!(lines
+                .iter()
+                .all(|l| matches!(l.output, LogOutput::Console(_))));
+            assert_eq!(text, "out1\r\nerr1\r\nout2\r\nerr2\r\nout3\r\nerr3\r\nout4\r\nerr4\r\nout5\r\nerr5\r\nno newline");
+        } else {
+            let out: String = lines
+                .iter()
+                .filter(|l| matches!(l.output, LogOutput::StdOut(_)))
+                .map(|l| String::from_utf8_lossy(l.output.bytes()).into_owned())
+                .collect();
+            assert_eq!(out, "out1\nout2\nout3\nout4\nout5\nno newline");
+            assert_eq!(lines.len(), 11, "one message per line");
+        }
+    }
+}
+
+#[tokio::test]
+async fn streaming_stats_summarise_like_docker_stats() {
+    let Some(env) = test_env("streaming_stats_summarise_like_docker_stats") else {
+        return;
+    };
+    // A busy loop: CPU use shows from the second sample on.
+    let c = create(
+        &env,
+        &["sh", "-c", "while :; do :; done"],
+        false,
+        false,
+        None,
+    )
+    .await;
+    c.docker
+        .containers()
+        .start(&c.id, &Default::default())
+        .await
+        .expect("start");
+    let mut stats = c
+        .docker
+        .containers()
+        .stats(&c.id, &ContainerStatsOptions::default().stream(true))
+        .await
+        .expect("stats");
+    let mut summaries = Vec::new();
+    while summaries.len() < 3 {
+        let s = tokio::time::timeout(Duration::from_secs(10), stats.try_next())
+            .await
+            .expect("a sample a second")
+            .expect("decodes")
+            .expect("stream open");
+        summaries.push(StatsSummary::from_sample(&s));
+    }
+    drop(stats); // cancels the request
+    let last = summaries.last().expect("sample");
+    assert!(last.cpu_percent > 10.0, "a busy loop uses CPU: {last:?}");
+    assert!(
+        last.memory_used > 0 && last.memory_limit > last.memory_used,
+        "{last:?}"
+    );
+    assert!(
+        last.memory_percent > 0.0 && last.memory_percent < 100.0,
+        "{last:?}"
+    );
+    assert!(last.pids >= 1, "{last:?}");
+}
+
+#[tokio::test]
+async fn wait_for_removal_of_an_auto_removed_container() {
+    let Some(env) = test_env("wait_for_removal_of_an_auto_removed_container") else {
+        return;
+    };
+    let docker = docker();
+    let body = ContainerCreateBody {
+        image: Some(env.image.clone()),
+        cmd: Some(vec!["sh".into(), "-c".into(), "sleep 0.3; exit 3".into()]),
+        host_config: Some(HostConfig {
+            auto_remove: Some(true),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let id = docker
+        .containers()
+        .create(&body, &Default::default())
+        .await
+        .expect("create")
+        .id;
+    // Ask before starting: `removed` answers only once the container is gone.
+    let waiter = {
+        let docker = docker.clone();
+        let id = id.clone();
+        tokio::spawn(async move {
+            docker
+                .containers()
+                .wait(
+                    &id,
+                    &ContainerWaitOptions::default().condition(ContainerWaitCondition::Removed),
+                )
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    docker
+        .containers()
+        .start(&id, &Default::default())
+        .await
+        .expect("start");
+    let r = tokio::time::timeout(Duration::from_secs(30), waiter)
+        .await
+        .expect("wait answers")
+        .expect("join")
+        .expect("wait");
+    assert_eq!(r.status_code, 3);
+    let gone = docker
+        .containers()
+        .inspect(&id, &Default::default())
+        .await
+        .expect_err("removed");
+    assert!(gone.is_not_found(), "{gone}");
+}
+
+#[tokio::test]
+async fn attach_to_a_running_container_sees_its_output_to_the_end() {
+    let Some(env) = test_env("attach_to_a_running_container_sees_its_output_to_the_end") else {
+        return;
+    };
+    let script =
+        "sleep 1; i=0; while [ $i -lt 300 ]; do echo line$i; i=$((i+1)); done; echo done >&2";
+    let c = create(&env, &["sh", "-c", script], false, false, None).await;
+    c.docker
+        .containers()
+        .start(&c.id, &Default::default())
+        .await
+        .expect("start");
+    let opts = ContainerAttachOptions::default()
+        .stream(true)
+        .stdout(true)
+        .stderr(true);
+    let attached = c
+        .docker
+        .containers()
+        .attach(&c.id, &opts)
+        .await
+        .expect("attach");
+    let pieces: Vec<LogOutput> =
+        tokio::time::timeout(Duration::from_secs(30), attached.output.try_collect())
+            .await
+            .expect("ends when the container exits")
+            .expect("output");
+    let (out, err, _) = split(&pieces);
+    let expected: String = (0..300).map(|i| format!("line{i}\n")).collect();
+    assert_eq!(String::from_utf8_lossy(&out), expected);
+    assert_eq!(String::from_utf8_lossy(&err), "done\n");
 }

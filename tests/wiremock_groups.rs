@@ -491,3 +491,63 @@ async fn swarm_family_is_refused_by_too_old_daemons_without_sending() {
         .unwrap_or_default()
         .is_empty());
 }
+
+#[tokio::test]
+async fn log_format_comes_from_content_type_and_below_1_42_from_the_tty() {
+    // 1.44: the Content-Type decides; a container inspect would hit the catch-all.
+    let server = daemon("1.44").await;
+    Mock::given(method("GET"))
+        .and(path("/v1.44/containers/tty/logs"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("Content-Type", "application/vnd.docker.raw-stream")
+                // Bytes that would parse as a frame header if guessed.
+                .set_body_bytes(vec![1u8, 0, 0, 0, 0, 0, 0, 2, b'h', b'i']),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let docker = client(&server);
+    let pieces: Vec<LogOutput> = docker
+        .containers()
+        .logs("tty", &Default::default())
+        .await
+        .expect("logs")
+        .try_collect()
+        .await
+        .expect("bytes");
+    let bytes: Vec<u8> = pieces.iter().flat_map(|p| p.bytes().to_vec()).collect();
+    assert!(pieces.iter().all(|p| matches!(p, LogOutput::Console(_))));
+    assert_eq!(bytes, [1u8, 0, 0, 0, 0, 0, 0, 2, b'h', b'i']);
+
+    // 1.41: no Content-Type is sent, so the container's Tty decides.
+    let server = daemon("1.41").await;
+    Mock::given(method("GET"))
+        .and(path("/v1.41/containers/plain/logs"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_bytes(vec![2u8, 0, 0, 0, 0, 0, 0, 3, b'e', b'r', b'r']),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.41/containers/plain/json"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"Id": "plain", "Config": {"Tty": false}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let docker = client(&server);
+    let pieces: Vec<LogOutput> = docker
+        .containers()
+        .logs("plain", &Default::default())
+        .await
+        .expect("logs")
+        .try_collect()
+        .await
+        .expect("frames");
+    assert_eq!(pieces, vec![LogOutput::StdErr("err".into())]);
+}

@@ -1,5 +1,6 @@
 //! Images: pull, build, push, tag, inspect, save, load and remove them.
 
+use crate::auth::{registry_config_header, ConfigFile, ImageReference, RegistryAuth};
 use crate::client::json_body;
 use crate::models::{
     AuthConfig, BuildInfo, BuildPruneResponse, ContainerConfig, CreateImageInfo, IDResponse,
@@ -32,23 +33,7 @@ impl Docker {
     }
 }
 
-/// The `X-Registry-Auth` value for credentials: URL-safe base64 of the JSON
-/// auth object, which is what the daemon decodes (standard base64 is silently
-/// misread for passwords whose encoding contains `+` or `/`). No credentials
-/// encode `{}`, which the daemon accepts as anonymous.
-pub fn registry_auth_header(credentials: Option<&AuthConfig>) -> Result<SecretString> {
-    use base64::Engine;
-    let json = match credentials {
-        Some(c) => serde_json::to_vec(c).map_err(|e| Error::InvalidArgument {
-            name: "credentials",
-            message: format!("cannot encode: {e}"),
-        })?,
-        None => b"{}".to_vec(),
-    };
-    Ok(SecretString::new(
-        base64::engine::general_purpose::URL_SAFE.encode(json),
-    ))
-}
+pub use crate::auth::registry_auth_header;
 
 /// A progress message stream (pull, push, build, load).
 fn progress<T>(
@@ -56,6 +41,97 @@ fn progress<T>(
     resp: http::Response<hyper::body::Incoming>,
 ) -> JsonStream<ByteStream, T> {
     JsonStream::new(operation, ByteStream::new(operation, resp.into_body()))
+}
+
+/// Options of [`Images::pull`].
+///
+/// ```
+/// use dockhand::api::PullOptions;
+/// use dockhand::auth::RegistryAuth;
+/// let opts = PullOptions::default().auth(RegistryAuth::Anonymous).platform("linux/amd64");
+/// ```
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct PullOptions {
+    /// Where the registry credentials come from (default: `config.json` as
+    /// the docker CLI finds it).
+    pub auth: RegistryAuth,
+    /// The platform to pull (`os[/arch[/variant]]`) from a multi-platform image.
+    pub platform: Option<String>,
+}
+
+impl PullOptions {
+    /// Sets where the credentials come from: [`RegistryAuth`], an
+    /// [`AuthConfig`] or a [`ConfigFile`].
+    #[must_use]
+    pub fn auth(mut self, auth: impl Into<RegistryAuth>) -> Self {
+        self.auth = auth.into();
+        self
+    }
+
+    /// Sets the platform.
+    #[must_use]
+    pub fn platform(mut self, platform: impl Into<String>) -> Self {
+        self.platform = Some(platform.into());
+        self
+    }
+}
+
+/// Options of [`Images::push_image`].
+///
+/// ```
+/// use dockhand::api::PushOptions;
+/// let opts = PushOptions::default().all_tags(true);
+/// ```
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct PushOptions {
+    /// Where the registry credentials come from (default: `config.json` as
+    /// the docker CLI finds it).
+    pub auth: RegistryAuth,
+    /// Push every tag of the repository (the reference then has no tag).
+    pub all_tags: bool,
+    /// The platform to push from a multi-platform image (API 1.46).
+    pub platform: Option<crate::models::OCIPlatform>,
+}
+
+impl PushOptions {
+    /// Sets where the credentials come from: [`RegistryAuth`], an
+    /// [`AuthConfig`] or a [`ConfigFile`].
+    #[must_use]
+    pub fn auth(mut self, auth: impl Into<RegistryAuth>) -> Self {
+        self.auth = auth.into();
+        self
+    }
+
+    /// Pushes every tag.
+    #[must_use]
+    pub fn all_tags(mut self, all: bool) -> Self {
+        self.all_tags = all;
+        self
+    }
+
+    /// Sets the platform.
+    #[must_use]
+    pub fn platform(mut self, platform: crate::models::OCIPlatform) -> Self {
+        self.platform = Some(platform);
+        self
+    }
+}
+
+/// The credentials for the registry of `r`; explicit ones get the
+/// registry's server address when they have none.
+async fn resolve_credentials(
+    auth: &RegistryAuth,
+    r: &ImageReference,
+) -> Result<Option<AuthConfig>> {
+    let mut creds = auth.resolve_async(r.auth_key()).await?;
+    if let Some(c) = &mut creds {
+        if c.serveraddress.is_none() {
+            c.serveraddress = Some(r.auth_key().to_owned());
+        }
+    }
+    Ok(creds)
 }
 
 impl Images {
@@ -75,6 +151,14 @@ impl Images {
     /// Builds an image from a tar build context (`docker build`), returning
     /// the typed progress messages (an in-band error ends the stream with `Err`).
     ///
+    /// Unless `options` already carries an `X-Registry-Config`, the
+    /// credentials of every registry in `config.json` (found as the docker
+    /// CLI finds it, see [`ConfigFile::all_credentials`]) go along, so `FROM`
+    /// images can come from private registries; a malformed `config.json` or
+    /// a failing credential helper is then an error. To send none, set
+    /// `x_registry_config` to [`crate::auth::registry_config_header`] of an
+    /// empty map.
+    ///
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker, context_tar: Vec<u8>) -> dockhand::Result<()> {
     /// use dockhand::operations::ImageBuildOptions;
@@ -86,6 +170,11 @@ impl Images {
         context: Body,
         options: &ImageBuildOptions,
     ) -> Result<JsonStream<ByteStream, BuildInfo>> {
+        let mut options = options.clone();
+        if options.x_registry_config.is_none() {
+            let all = crate::auth::blocking(|| ConfigFile::from_env()?.all_credentials()).await?;
+            options.x_registry_config = Some(registry_config_header(&all)?);
+        }
         let resp = self
             .docker
             .raw(
@@ -114,11 +203,20 @@ impl Images {
     /// Pulls an image (`fromImage`) or imports one from a tarball (`fromSrc`
     /// `-` with `source`), returning the typed progress messages (an in-band error ends the stream with `Err`).
     ///
+    /// Registry credentials go in `options.x_registry_auth` (made with
+    /// [`registry_auth_header`]); without them the pull is anonymous.
+    /// [`Images::pull`] finds them in `config.json` by itself.
+    ///
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// use dockhand::auth::{registry_auth_header, AuthConfig};
     /// use dockhand::operations::ImageCreateOptions;
     /// use dockhand::Body;
-    /// let opts = ImageCreateOptions::default().from_image("localhost:5000/app").tag("1");
+    /// let creds = AuthConfig { username: Some("me".into()), password: Some("pw".into()), ..Default::default() };
+    /// let opts = ImageCreateOptions::default()
+    ///     .from_image("localhost:5000/app")
+    ///     .tag("1")
+    ///     .x_registry_auth(registry_auth_header(Some(&creds))?);
     /// let progress = docker.images().create(&opts, None).await?;
     /// // `docker import rootfs.tar app:base`, the file streamed as it is read
     /// let file = tokio::fs::File::open("rootfs.tar").await.expect("open");
@@ -137,6 +235,36 @@ impl Images {
             .raw(&ops::IMAGE_CREATE, &[], |s| options.write_params(s), body)
             .await?;
         Ok(progress(ops::IMAGE_CREATE.id, resp))
+    }
+
+    /// Pulls an image by reference (`docker pull REF`): splits off the tag or
+    /// digest, finds the registry's credentials (by default in `config.json`
+    /// as the docker CLI does: `auths`, `credsStore`, `credHelpers`) and
+    /// returns the typed progress messages. A registry that refuses the
+    /// credentials ends the call or the stream with `Err`.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// use futures::TryStreamExt;
+    /// let mut progress = docker.images().pull("localhost:5000/app:1", &Default::default()).await?;
+    /// while let Some(m) = progress.try_next().await? {
+    ///     println!("{:?} {:?}", m.id, m.status);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn pull(
+        &self,
+        reference: &str,
+        options: &PullOptions,
+    ) -> Result<JsonStream<ByteStream, CreateImageInfo>> {
+        let r = ImageReference::parse(reference)?;
+        let creds = resolve_credentials(&options.auth, &r).await?;
+        let mut opts = ImageCreateOptions::default()
+            .from_image(r.name())
+            .tag(r.tag_or_digest())
+            .x_registry_auth(registry_auth_header(creds.as_ref())?);
+        opts.platform = options.platform.clone();
+        self.create(&opts, None).await
     }
 
     /// Low-level information about an image (`docker image inspect`).
@@ -230,6 +358,45 @@ impl Images {
             )
             .await?;
         Ok(progress(ops::IMAGE_PUSH.id, resp))
+    }
+
+    /// Pushes an image by reference (`docker push REF`): its tag (`latest`
+    /// when none is written, every tag with [`PushOptions::all_tags`]), with
+    /// the registry's credentials found as for [`Images::pull`].
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// use futures::TryStreamExt;
+    /// let messages: Vec<_> = docker
+    ///     .images()
+    ///     .push_image("localhost:5000/app:1", &Default::default())
+    ///     .await?
+    ///     .try_collect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn push_image(
+        &self,
+        reference: &str,
+        options: &PushOptions,
+    ) -> Result<JsonStream<ByteStream, PushImageInfo>> {
+        let r = ImageReference::parse(reference)?;
+        let invalid = |message: &str| Error::InvalidArgument {
+            name: "reference",
+            message: format!("{reference:?}: {message}"),
+        };
+        if r.digest().is_some() {
+            return Err(invalid("a digest cannot be pushed; push a tag"));
+        }
+        let mut opts = ImagePushOptions::default();
+        match (options.all_tags, r.tag()) {
+            (true, Some(_)) => return Err(invalid("all_tags pushes every tag; give no tag")),
+            (true, None) => {}
+            (false, tag) => opts.tag = Some(tag.unwrap_or("latest").to_owned()),
+        }
+        opts.platform = options.platform.clone();
+        let creds = resolve_credentials(&options.auth, &r).await?;
+        self.push(r.name(), &opts, creds.as_ref()).await
     }
 
     /// Gives an image another name (`docker tag`).
@@ -399,31 +566,5 @@ impl Images {
             )
             .await?;
         Ok(progress(ops::IMAGE_LOAD.id, resp))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use base64::Engine;
-
-    #[test]
-    fn registry_auth_is_url_safe_base64_json() {
-        let creds = AuthConfig {
-            username: Some("dockhand".into()),
-            // Standard base64 of this JSON contains `+` and `/`.
-            password: Some("p+s/w?rd>>>".into()),
-            serveraddress: Some("127.0.0.1:5001".into()),
-            ..Default::default()
-        };
-        let h = registry_auth_header(Some(&creds)).unwrap();
-        let text = h.expose();
-        assert!(!text.contains('+') && !text.contains('/'), "{text}");
-        let json = base64::engine::general_purpose::URL_SAFE
-            .decode(text)
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
-        assert_eq!(v["password"], "p+s/w?rd>>>");
-        assert_eq!(registry_auth_header(None).unwrap().expose(), "e30=");
     }
 }

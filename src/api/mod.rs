@@ -23,7 +23,7 @@ pub use configs::Configs;
 pub use containers::{Archive, Containers, PathStat};
 pub use distribution::Distribution;
 pub use exec::Exec;
-pub use images::{registry_auth_header, Images};
+pub use images::{registry_auth_header, Images, PullOptions, PushOptions};
 pub use networks::Networks;
 pub use nodes::Nodes;
 pub use plugins::Plugins;

@@ -2,8 +2,12 @@
 //! message streams, and container output (stdcopy frames or TTY bytes).
 
 pub mod attach;
+pub mod events;
 pub mod json;
+pub mod progress;
+pub mod stats;
 pub mod stdcopy;
+pub mod timestamps;
 
 pub use attach::Attached;
 pub use json::JsonStream;
