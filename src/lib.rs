@@ -11,6 +11,7 @@
 
 pub mod api;
 mod body;
+pub mod build;
 mod client;
 pub mod config;
 pub mod error;
