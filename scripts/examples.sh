@@ -36,4 +36,24 @@ fi
 grep -q UnknownIssuer <<<"$out" || { echo "[examples] FAIL version (wrong CA) gave no reason: $out" >&2; exit 1; }
 echo "[examples] ok   version (wrong CA) is refused"
 passed=$((passed + 1))
+# build: a directory (a file, a RUN) into an image, then a failing RUN.
+ctx=$(mktemp -d)
+tag="dockhand-test/example-build:$$"
+cleanup_build() {
+  rm -rf "$ctx"
+  docker image rm -f "$tag" >/dev/null 2>&1 || true
+}
+trap cleanup_build EXIT
+printf 'FROM %s\nCOPY greeting.txt /greeting.txt\nRUN cat /greeting.txt\n' "$DOCKHAND_TEST_IMAGE" >"$ctx/Dockerfile"
+echo "hello from the build context" >"$ctx/greeting.txt"
+run "build (a directory)" "image id: sha256:" "$ex/build" "$ctx" "$tag"
+printf 'FROM %s\nRUN false\n' "$DOCKHAND_TEST_IMAGE" >"$ctx/Dockerfile"
+if out=$("$ex/build" "$ctx" "$tag" 2>&1); then
+  echo "[examples] FAIL build (RUN false) succeeded: $out" >&2
+  exit 1
+fi
+grep -q "returned a non-zero code" <<<"$out" \
+  || { echo "[examples] FAIL build (RUN false) gave no reason: $out" >&2; exit 1; }
+echo "[examples] ok   build (RUN false) exits non-zero with the daemon's message"
+passed=$((passed + 1))
 echo "examples: $passed passed, 0 failed"
