@@ -608,9 +608,11 @@ mod tests {
             .collect()
     }
 
+    #[cfg(unix)]
     const IGNORE: &str = "# neither secrets nor logs\n\nsecret.txt\nlogs/**\n*.tmp\n!keep.tmp\n\
                           Dockerfile\n/.dockerignore\nvendor\n!vendor/keep/me.txt\n";
 
+    #[cfg(unix)]
     fn sample() -> TempDir {
         let t = TempDir::new("sample");
         t.file(".dockerignore", IGNORE);

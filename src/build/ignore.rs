@@ -508,6 +508,10 @@ mod tests {
         ("**", "a/b", true),
         ("a**", "abc", true),
         ("**/b/**", "a/b/c", true),
+        // A leading `**` before plain text compares the end of the path, as
+        // in moby (its suffix shortcut), so this also crosses `/`.
+        ("**.log", "a/b.log", true),
+        ("**.log", "a/b.txt", false),
         // Character classes, negation, ranges, escapes inside.
         ("file[0-9].txt", "file7.txt", true),
         ("file[0-9].txt", "filex.txt", false),
@@ -515,7 +519,8 @@ mod tests {
         ("file[^0-9].txt", "file7.txt", false),
         ("[ab]c", "bc", true),
         ("[ab]c", "cc", false),
-        ("[!a]c", "!c", true), // `!` is a member, not a negation
+        ("[!a]c", "!c", true),   // `!` is a member, not a negation
+        ("a[^x]b", "a/b", true), // a negated class matches `/`, as in moby
         ("x[\\]]y", "x]y", true),
         ("x[a\\-z]y", "x-y", true),
         ("x[a\\-z]y", "xby", false),
