@@ -773,8 +773,13 @@ mod tests {
             chunks += 1;
             // The producer never runs more than the channel's room ahead of
             // the reader: the archive is never all in memory.
-            let ahead = producer.produced.load(Ordering::Relaxed) - got.len() as u64;
+            let produced = producer.produced.load(Ordering::Relaxed);
+            let ahead = produced - got.len() as u64;
             assert!(ahead <= bound, "{ahead} bytes produced ahead of the reader");
+            if chunks == 1 {
+                // So the first chunk came while the big file was being read.
+                assert!(produced < whole.len() as u64 / 4, "{produced} produced");
+            }
         }
         assert!(chunks > 1000, "{chunks} chunks");
         assert_eq!(got.len(), whole.len());
@@ -826,9 +831,13 @@ mod tests {
         };
         check(context.paths().unwrap_err());
         check(context.write_tar(Vec::new()).unwrap_err());
-        let items: Vec<Result<Bytes>> = context.tar_stream().unwrap().collect().await;
+        let (stream, producer) = context.clone().spawn(CHUNK, DEPTH).unwrap();
+        let items: Vec<Result<Bytes>> = stream.collect().await;
         assert_eq!(items.len(), 1);
         check(items.into_iter().next().unwrap().unwrap_err());
+        // The original is kept for build_dir, to report instead of the
+        // aborted request's error.
+        check(producer.take_failure().expect("failure kept"));
         let e = BuildContext::from_dir(&t.0).unwrap_err();
         assert!(matches!(e, Error::Io { .. }), "{e}");
     }
