@@ -8,10 +8,11 @@ source "${DOCKHAND_TEST_ENV_DIR:-/var/lib/dockhand-test-env}/env.sh"
 
 cargo build --quiet --examples
 run() { # NAME EXPECTED-SUBSTRING COMMAND...
-  local name=$1 want=$2 out
+  local name=$1 want=$2 out status=0
   shift 2
-  if ! out=$("$@" 2>&1); then
-    printf '[examples] FAIL %s (exit status %s):\n%s\n' "$name" "$?" "$out" >&2
+  out=$("$@" 2>&1) || status=$?
+  if [ "$status" -ne 0 ]; then
+    printf '[examples] FAIL %s (exit status %s):\n%s\n' "$name" "$status" "$out" >&2
     exit 1
   fi
   if ! grep -q -- "$want" <<<"$out"; then
@@ -114,5 +115,25 @@ if out=$("$ex/cp" "$cp_tmp/in/tree" dockhand-no-such-container:/tmp 2>&1); then
 fi
 grep -q "No such container" <<<"$out" || { echo "[examples] FAIL cp (missing container) gave no reason: $out" >&2; exit 1; }
 echo "[examples] ok   cp to a missing container is refused"
+passed=$((passed + 1))
+# build: a directory (a file, a RUN) into an image, then a failing RUN.
+ctx=$(mktemp -d)
+tag="dockhand-test/example-build:$$"
+cleanup_build() {
+  rm -rf "$ctx"
+  "$DOCKER_CLI" image rm -f "$tag" >/dev/null 2>&1 || true
+}
+cleanups+=(cleanup_build)
+printf 'FROM %s\nCOPY greeting.txt /greeting.txt\nRUN cat /greeting.txt\n' "$DOCKHAND_TEST_IMAGE" >"$ctx/Dockerfile"
+echo "hello from the build context" >"$ctx/greeting.txt"
+run "build (a directory)" "image id: sha256:" "$ex/build" "$ctx" "$tag"
+printf 'FROM %s\nRUN false\n' "$DOCKHAND_TEST_IMAGE" >"$ctx/Dockerfile"
+if out=$("$ex/build" "$ctx" "$tag" 2>&1); then
+  echo "[examples] FAIL build (RUN false) succeeded: $out" >&2
+  exit 1
+fi
+grep -q "returned a non-zero code" <<<"$out" \
+  || { echo "[examples] FAIL build (RUN false) gave no reason: $out" >&2; exit 1; }
+echo "[examples] ok   build (RUN false) exits non-zero with the daemon's message"
 passed=$((passed + 1))
 echo "examples: $passed passed, 0 failed"

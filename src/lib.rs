@@ -12,6 +12,7 @@
 pub mod api;
 pub mod auth;
 mod body;
+pub mod build;
 mod client;
 pub mod config;
 pub mod copy;

@@ -567,4 +567,26 @@ impl Images {
             .await?;
         Ok(progress(ops::IMAGE_LOAD.id, resp))
     }
+
+    /// Builds an image from a local directory (`docker build DIR`): the
+    /// directory is streamed as a tar archive honouring its `.dockerignore`
+    /// (see [`crate::build::BuildContext`]) after checking, like the CLI,
+    /// that every file to send is readable ([`Error::Io`] naming the file
+    /// otherwise). The `dockerfile` option names the Dockerfile inside `dir`.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// use dockhand::build::BuildOutcome;
+    /// use dockhand::operations::ImageBuildOptions;
+    /// let stream = docker.images().build_dir("./app", &ImageBuildOptions::default().t("app:1")).await?;
+    /// let image_id = BuildOutcome::collect(stream).await?.image_id;
+    /// # Ok(()) }
+    /// ```
+    pub async fn build_dir(
+        &self,
+        dir: impl AsRef<std::path::Path>,
+        options: &ImageBuildOptions,
+    ) -> Result<JsonStream<ByteStream, BuildInfo>> {
+        crate::build::build_dir(self, dir.as_ref(), options).await
+    }
 }
