@@ -641,3 +641,55 @@ async fn attach_to_a_running_container_sees_its_output_to_the_end() {
     assert_eq!(String::from_utf8_lossy(&out), expected);
     assert_eq!(String::from_utf8_lossy(&err), "done\n");
 }
+
+#[tokio::test]
+async fn push_progress_names_layers_and_ends_with_the_digest() {
+    let Some(env) = test_env("push_progress_names_layers_and_ends_with_the_digest") else {
+        return;
+    };
+    let docker = docker();
+    let repo = format!("{}/dockhand-test/pushed", env.registry);
+    let tag = format!("p{}", std::process::id());
+    docker
+        .images()
+        .tag(
+            &env.image,
+            &dockhand::operations::ImageTagOptions::default()
+                .repo(repo.clone())
+                .tag(tag.clone()),
+        )
+        .await
+        .expect("tag");
+    let messages: Vec<_> = docker
+        .images()
+        .push(
+            &repo,
+            &dockhand::operations::ImagePushOptions::default().tag(tag.clone()),
+            None,
+        )
+        .await
+        .expect("push")
+        .try_collect()
+        .await
+        .expect("progress");
+    let _ = docker
+        .images()
+        .remove(&format!("{repo}:{tag}"), &Default::default())
+        .await;
+    assert!(
+        messages.iter().any(|m| m.id.is_some()),
+        "layer ids: {messages:?}"
+    );
+    let aux = messages
+        .iter()
+        .find_map(|m| m.aux.clone())
+        .expect("the last message carries the pushed digest");
+    assert_eq!(aux.tag.as_deref(), Some(tag.as_str()));
+    assert!(
+        aux.digest
+            .as_deref()
+            .is_some_and(|d| d.starts_with("sha256:")),
+        "{aux:?}"
+    );
+    assert!(aux.size.is_some_and(|s| s > 0), "{aux:?}");
+}

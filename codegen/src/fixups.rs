@@ -46,6 +46,10 @@ pub const FIXUPS: &[Fixup] = &[
         name: "swarm_object_create_responses",
         apply: swarm_object_create_responses,
     },
+    Fixup {
+        name: "push_progress_fields",
+        apply: push_progress_fields,
+    },
 ];
 
 /// Applies every fixup; returns their names.
@@ -285,6 +289,63 @@ fn swarm_object_create_responses(spec: &mut Spec) -> Result<(), String> {
                     nullable: false,
                     since,
                 }],
+                removed_fields: Vec::new(),
+            },
+        },
+    );
+    Ok(())
+}
+
+/// `PushImageInfo` declares only `status`, `progressDetail` and
+/// `errorDetail`, but dockerd's push messages also carry the layer `id` and,
+/// at the end, an `aux` object with the pushed `Tag`, `Digest` and `Size`
+/// (seen on dockerd 20.10 pushing to a local registry:
+/// `{"status":"Preparing","progressDetail":{},"id":"2ceff5a805b5"}` …
+/// `{"progressDetail":{},"aux":{"Tag":"1","Digest":"sha256:e786…","Size":527}}`).
+fn push_progress_fields(spec: &mut Spec) -> Result<(), String> {
+    const AUX: &str = "PushImageInfoAux";
+    if spec.definitions.contains_key(AUX) {
+        return Err(format!("{AUX} already exists"));
+    }
+    let def = spec
+        .definitions
+        .get_mut("PushImageInfo")
+        .ok_or("PushImageInfo is gone")?;
+    let since = def.since.clone();
+    let DefBody::Struct { fields, .. } = &mut def.body else {
+        return Err("PushImageInfo is no longer a struct".into());
+    };
+    for name in ["id", "aux"] {
+        if fields.iter().any(|f| f.name == name) {
+            return Err(format!("PushImageInfo now has {name}"));
+        }
+    }
+    let field = |name: &str, ty: Ty| Field {
+        name: name.to_owned(),
+        ty,
+        required: false,
+        nullable: false,
+        since: since.clone(),
+    };
+    fields.push(field("id", Ty::String { format: None }));
+    fields.push(field("aux", reference(AUX)));
+    let aux_fields = vec![
+        field("Tag", Ty::String { format: None }),
+        field("Digest", Ty::String { format: None }),
+        field(
+            "Size",
+            Ty::Integer {
+                width: IntWidth::I64,
+            },
+        ),
+    ];
+    spec.definitions.insert(
+        AUX.to_owned(),
+        Definition {
+            upstream: "PushImageInfo.aux (fixup)".to_owned(),
+            since: since.clone(),
+            body: DefBody::Struct {
+                fields: aux_fields,
                 removed_fields: Vec::new(),
             },
         },

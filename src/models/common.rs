@@ -6102,6 +6102,10 @@ pub struct PushImageInfo {
     pub status: Option<String>,
     /// `progressDetail`. Since API 1.25.
     pub progress_detail: Option<ProgressDetail>,
+    /// `id`. Since API 1.25.
+    pub id: Option<String>,
+    /// `aux`. Since API 1.25.
+    pub aux: Option<PushImageInfoAux>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -6119,11 +6123,19 @@ impl Serialize for PushImageInfo {
         if let Some(v) = &self.progress_detail {
             map.serialize_entry("progressDetail", v)?;
         }
+        if let Some(v) = &self.id {
+            map.serialize_entry("id", v)?;
+        }
+        if let Some(v) = &self.aux {
+            map.serialize_entry("aux", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "errorDetail" => self.error_detail.is_some(),
                 "status" => self.status.is_some(),
                 "progressDetail" => self.progress_detail.is_some(),
+                "id" => self.id.is_some(),
+                "aux" => self.aux.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -6149,6 +6161,8 @@ impl<'de> Deserialize<'de> for PushImageInfo {
                 let mut f_error_detail: Option<ErrorDetail> = None;
                 let mut f_status: Option<String> = None;
                 let mut f_progress_detail: Option<ProgressDetail> = None;
+                let mut f_id: Option<String> = None;
+                let mut f_aux: Option<PushImageInfoAux> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -6159,6 +6173,8 @@ impl<'de> Deserialize<'de> for PushImageInfo {
                         "progressDetail" => {
                             f_progress_detail = support::optional(&mut map, key, &mut extra)?
                         }
+                        "id" => f_id = support::optional(&mut map, key, &mut extra)?,
+                        "aux" => f_aux = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -6166,6 +6182,85 @@ impl<'de> Deserialize<'de> for PushImageInfo {
                     error_detail: f_error_detail,
                     status: f_status,
                     progress_detail: f_progress_detail,
+                    id: f_id,
+                    aux: f_aux,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// Upstream: `PushImageInfo.aux (fixup)` (inline). Since API 1.25.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PushImageInfoAux {
+    /// `Tag`. Since API 1.25.
+    pub tag: Option<String>,
+    /// `Digest`. Since API 1.25.
+    pub digest: Option<String>,
+    /// `Size`. Since API 1.25.
+    pub size: Option<i64>,
+    /// Fields this version of dockhand does not know, and known fields the daemon
+    /// sent as `null`; encoding writes them back unchanged.
+    pub extra: support::Extra,
+}
+
+impl Serialize for PushImageInfoAux {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(v) = &self.tag {
+            map.serialize_entry("Tag", v)?;
+        }
+        if let Some(v) = &self.digest {
+            map.serialize_entry("Digest", v)?;
+        }
+        if let Some(v) = &self.size {
+            map.serialize_entry("Size", v)?;
+        }
+        for (k, v) in &self.extra {
+            let shadowed = match k.as_str() {
+                "Tag" => self.tag.is_some(),
+                "Digest" => self.digest.is_some(),
+                "Size" => self.size.is_some(),
+                _ => false,
+            };
+            if !shadowed {
+                map.serialize_entry(k, v)?;
+            }
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for PushImageInfoAux {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> de::Visitor<'de> for Visitor {
+            type Value = PushImageInfoAux;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a PushImageInfoAux object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<PushImageInfoAux, A::Error> {
+                let mut f_tag: Option<String> = None;
+                let mut f_digest: Option<String> = None;
+                let mut f_size: Option<i64> = None;
+                let mut extra = support::Extra::new();
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    match key.as_str() {
+                        "Tag" => f_tag = support::optional(&mut map, key, &mut extra)?,
+                        "Digest" => f_digest = support::optional(&mut map, key, &mut extra)?,
+                        "Size" => f_size = support::optional(&mut map, key, &mut extra)?,
+                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    }
+                }
+                Ok(PushImageInfoAux {
+                    tag: f_tag,
+                    digest: f_digest,
+                    size: f_size,
                     extra,
                 })
             }

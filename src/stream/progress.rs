@@ -37,8 +37,7 @@ impl ProgressMessage for CreateImageInfo {
 
 impl ProgressMessage for PushImageInfo {
     fn id(&self) -> Option<&str> {
-        // Daemons send it; the specification does not declare it.
-        self.extra.get("id").and_then(|v| v.as_str())
+        self.id.as_deref()
     }
     fn status(&self) -> Option<&str> {
         self.status.as_deref()
