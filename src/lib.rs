@@ -31,3 +31,8 @@ pub use body::Body;
 pub use client::{DaemonInfo, Docker, DockerBuilder};
 pub use error::{Error, Result};
 pub use version::{ApiVersion, ParseApiVersionError};
+
+/// The README's code blocks, compiled as doc tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
