@@ -404,7 +404,7 @@ async fn mock_scenarios(socket: &str, s: Sizes, only: &dyn Fn(&str) -> bool) -> 
         let (block, blocks) = mock::progress_layout(s.progress_msgs);
         let msgs = blocks * block.iter().filter(|&&b| b == b'\n').count() as u64;
         let rate = |d: Duration| msgs as f64 / d.as_secs_f64();
-        let once = s.reps.min(2).max(1);
+        let once = s.reps.clamp(1, 2);
         let d = timed!(once, async {
             let opts = dockhand::operations::ImageCreateOptions::default()
                 .from_image("localhost:5000/app")
@@ -643,6 +643,7 @@ fn real_main() -> Res<()> {
             mock::serve(&args[1], sizes)?;
             Ok(())
         }
+        Some("profile") => profile(&args[1..]),
         Some("rss") => rss_child(
             args.get(1).ok_or("rss: which client?")?,
             args.get(2).ok_or("rss: socket?")?,
@@ -719,6 +720,111 @@ fn run(args: &[String]) -> Res<()> {
     }
     print_table(&rows);
     Ok(())
+}
+
+/// `profile WHAT N [peer]`: run one dockhand scenario N times against a mock
+/// (for perf/callgrind); `peer` bollard or ceiling runs that client instead.
+fn profile(args: &[String]) -> Res<()> {
+    let what = args.first().ok_or("profile: what?")?.clone();
+    let n: usize = args
+        .get(1)
+        .map(|v| v.parse())
+        .transpose()?
+        .unwrap_or(10_000);
+    let peer = args.get(2).cloned().unwrap_or_else(|| "dockhand".into());
+    let dir = std::env::temp_dir().join(format!("dockhand-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let socket = dir.join("mock.sock").to_str().ok_or("utf-8")?.to_owned();
+    let sizes = mock::MockSizes {
+        log_bytes: 256 << 20,
+        progress_msgs: 200_000,
+        export_bytes: 256 << 20,
+        list_n: 5_000,
+    };
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .args([
+            "mock".to_owned(),
+            socket.clone(),
+            sizes.log_bytes.to_string(),
+            sizes.progress_msgs.to_string(),
+            sizes.export_bytes.to_string(),
+            sizes.list_n.to_string(),
+        ])
+        .spawn()?;
+    while !std::path::Path::new(&socket).exists() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let r = rt.block_on(async {
+        let dh = peers::dockhand(&socket)?;
+        let bo = peers::bollard(&socket, (1, 41))?;
+        let mut raw = Raw::connect(&socket).await?;
+        dh.system().ping().await?;
+        let t = Instant::now();
+        for _ in 0..n {
+            match (what.as_str(), peer.as_str()) {
+                ("ping", "dockhand") => drop(dh.system().ping().await?),
+                ("ping", "bollard") => drop(bo.ping().await?),
+                ("ping", _) => drop(raw.get_bytes("/_ping").await?),
+                ("inspect", "dockhand") => {
+                    drop(dh.containers().inspect(ID, &Default::default()).await?)
+                }
+                ("inspect", "bollard") => drop(
+                    bo.inspect_container(
+                        ID,
+                        None::<bollard::query_parameters::InspectContainerOptions>,
+                    )
+                    .await?,
+                ),
+                ("inspect", _) => drop(raw.get_json::<InspectT>("/v1.41/containers/x/json").await?),
+                ("list", "dockhand") => drop(
+                    dh.containers()
+                        .list(&dockhand::operations::ContainerListOptions::default().all(true))
+                        .await?,
+                ),
+                ("list", "bollard") => drop(
+                    bo.list_containers(None::<bollard::query_parameters::ListContainersOptions>)
+                        .await?,
+                ),
+                ("list", _) => drop(raw.get_json::<ListT>("/v1.41/containers/json").await?),
+                ("logs16k" | "logs64", "dockhand") => drop(
+                    peers::dockhand_logs(&dh, if what == "logs64" { "f64" } else { "f16k" })
+                        .await?,
+                ),
+                ("logs16k" | "logs64", "bollard") => drop(
+                    peers::bollard_logs(&bo, if what == "logs64" { "f64" } else { "f16k" }).await?,
+                ),
+                ("logs16k" | "logs64", _) => drop(
+                    peers::raw_socket_read(
+                        &socket,
+                        if what == "logs64" {
+                            "/v1.41/containers/f64/logs"
+                        } else {
+                            "/v1.41/containers/f16k/logs"
+                        },
+                    )
+                    .await?,
+                ),
+                ("progress", "dockhand") => {
+                    let opts = dockhand::operations::ImageCreateOptions::default().from_image("a");
+                    let mut st = dh.images().create(&opts, None).await?;
+                    while let Some(m) = st.next().await {
+                        std::hint::black_box(m?);
+                    }
+                }
+                ("progress", _) => drop(raw_progress(&mut raw).await?),
+                _ => return Err("profile: unknown scenario".into()),
+            }
+        }
+        eprintln!("{what} × {n} ({peer}): {:?}", t.elapsed());
+        Ok::<_, BoxError>(())
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    r
 }
 
 /// The export's body size as the mock sends it.

@@ -6,7 +6,6 @@ use futures::StreamExt;
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type Res<T> = Result<T, BoxError>;
@@ -76,21 +75,27 @@ impl Raw {
 
 /// The floor under any HTTP client: write the request by hand and read the
 /// socket until the daemon closes it, discarding the bytes (chunk framing
-/// included). Returns the bytes read.
+/// included), with blocking reads into a 1 MiB buffer on a thread of its
+/// own (no event loop in between). Returns the bytes read.
 pub async fn raw_socket_read(socket: &str, uri: &str) -> Res<u64> {
-    let mut s = tokio::net::UnixStream::connect(socket).await?;
+    let socket = socket.to_owned();
     let req =
         format!("GET {uri} HTTP/1.1\r\nHost: api.moby.localhost\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await?;
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut n = 0u64;
-    loop {
-        let r = s.read(&mut buf).await?;
-        if r == 0 {
-            return Ok(n);
+    tokio::task::spawn_blocking(move || -> Res<u64> {
+        use std::io::{Read, Write};
+        let mut s = std::os::unix::net::UnixStream::connect(&socket)?;
+        s.write_all(req.as_bytes())?;
+        let mut buf = vec![0u8; 1 << 20];
+        let mut n = 0u64;
+        loop {
+            let r = s.read(&mut buf)?;
+            if r == 0 {
+                return Ok(n);
+            }
+            n += r as u64;
         }
-        n += r as u64;
-    }
+    })
+    .await?
 }
 
 /// Bytes of container output through dockhand's typed log stream.

@@ -7,7 +7,7 @@
 //! however the input is chunked.
 
 use crate::{Error, Result};
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use futures::Stream;
 use serde::de::DeserializeOwned;
 use std::pin::Pin;
@@ -17,18 +17,26 @@ use std::task::{Context, Poll};
 pub const DEFAULT_MAX_VALUE: usize = 16 << 20;
 
 /// Splits a byte stream into complete top-level JSON values (objects or arrays).
+///
+/// A value that lies wholly inside a chunk given to
+/// [`JsonSplitter::push_bytes`] is handed out as a slice of it, without
+/// copying; only a value split across chunks is assembled in a buffer.
+/// Inside strings the scan jumps to the next quote or backslash (`memchr2`).
 #[derive(Debug)]
 pub struct JsonSplitter {
+    /// The beginning of a value split across chunks (all of it scanned).
     buf: BytesMut,
-    /// Bytes of `buf` already scanned for the current value.
-    scanned: usize,
-    /// Where the current value starts in `buf` (after leading whitespace).
-    start: Option<usize>,
+    /// Input not yet scanned.
+    chunk: Bytes,
+    /// Whether a value has started (its first byte is in `buf`, or at
+    /// `chunk[0]` when `buf` is empty).
+    in_value: bool,
     depth: usize,
     in_string: bool,
     escaped: bool,
     max: usize,
-    /// Bytes consumed before `buf` (for error positions).
+    /// Stream position of the first byte of `buf` (when a value is being
+    /// assembled) or else of `chunk`.
     offset: u64,
 }
 
@@ -37,8 +45,8 @@ impl JsonSplitter {
     pub fn new(max: usize) -> Self {
         JsonSplitter {
             buf: BytesMut::new(),
-            scanned: 0,
-            start: None,
+            chunk: Bytes::new(),
+            in_value: false,
             depth: 0,
             in_string: false,
             escaped: false,
@@ -47,97 +55,138 @@ impl JsonSplitter {
         }
     }
 
-    /// Appends input.
+    /// Appends input (copied; [`JsonSplitter::push_bytes`] does not copy).
     pub fn push(&mut self, chunk: &[u8]) {
-        self.buf.extend_from_slice(chunk);
+        self.push_bytes(Bytes::copy_from_slice(chunk));
     }
 
-    /// The next complete value, if the input holds one.
-    pub fn next_value(&mut self) -> Result<Option<Bytes>> {
-        let bytes = &self.buf[..];
-        let mut i = self.scanned;
-        while i < bytes.len() {
-            let b = bytes[i];
-            match self.start {
-                None => {
-                    if b.is_ascii_whitespace() {
-                        i += 1;
-                        continue;
-                    }
-                    if b != b'{' && b != b'[' {
-                        return Err(Error::protocol(format!(
-                            "JSON stream: expected an object or array at byte {}, found {:?}",
-                            self.offset + i as u64,
-                            char::from(b)
-                        )));
-                    }
-                    self.start = Some(i);
-                    self.depth = 1;
+    /// Appends a chunk of input; values that lie wholly inside it are handed
+    /// out as slices of it.
+    pub fn push_bytes(&mut self, chunk: Bytes) {
+        if self.chunk.is_empty() {
+            self.chunk = chunk;
+        } else {
+            let mut joined = BytesMut::with_capacity(self.chunk.len() + chunk.len());
+            joined.extend_from_slice(&self.chunk);
+            joined.extend_from_slice(&chunk);
+            self.chunk = joined.freeze();
+        }
+    }
+
+    /// Scans `data` (continuing the current value); the index of the byte
+    /// that closes the value, if it is in `data`.
+    fn scan(&mut self, data: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        while i < data.len() {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                    i += 1;
+                    continue;
                 }
-                Some(_) if self.in_string => {
-                    if self.escaped {
-                        self.escaped = false;
-                    } else if b == b'\\' {
-                        self.escaped = true;
-                    } else if b == b'"' {
-                        self.in_string = false;
+                match memchr::memchr2(b'"', b'\\', &data[i..]) {
+                    None => return None,
+                    Some(k) => {
+                        i += k;
+                        if data[i] == b'\\' {
+                            self.escaped = true;
+                        } else {
+                            self.in_string = false;
+                        }
                     }
                 }
-                Some(start) => match b {
+            } else {
+                match data[i] {
                     b'"' => self.in_string = true,
                     b'{' | b'[' => self.depth += 1,
                     b'}' | b']' => {
                         self.depth -= 1;
                         if self.depth == 0 {
-                            let end = i + 1;
-                            if end - start > self.max {
-                                return Err(self.too_large(start));
-                            }
-                            let mut taken = self.buf.split_to(end);
-                            self.offset += end as u64;
-                            let value = taken.split_off(start).freeze();
-                            self.scanned = 0;
-                            self.start = None;
-                            return Ok(Some(value));
+                            return Some(i);
                         }
                     }
                     _ => {}
-                },
+                }
             }
             i += 1;
         }
-        self.scanned = i;
-        match self.start {
-            Some(start) if i - start > self.max => Err(self.too_large(start)),
-            Some(_) => Ok(None),
+        None
+    }
+
+    /// The next complete value, if the input holds one.
+    pub fn next_value(&mut self) -> Result<Option<Bytes>> {
+        if !self.in_value {
+            // Skip whitespace between values.
+            let ws = self
+                .chunk
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .unwrap_or(self.chunk.len());
+            self.chunk.advance(ws);
+            self.offset += ws as u64;
+            let Some(&b) = self.chunk.first() else {
+                return Ok(None);
+            };
+            if b != b'{' && b != b'[' {
+                return Err(Error::protocol(format!(
+                    "JSON stream: expected an object or array at byte {}, found {:?}",
+                    self.offset,
+                    char::from(b)
+                )));
+            }
+            self.in_value = true;
+            self.depth = 0;
+            self.in_string = false;
+            self.escaped = false;
+        }
+        let chunk = std::mem::take(&mut self.chunk);
+        match self.scan(&chunk) {
+            Some(end) => {
+                let len = self.buf.len() + end + 1;
+                if len > self.max {
+                    self.chunk = chunk;
+                    return Err(self.too_large());
+                }
+                let value = if self.buf.is_empty() {
+                    chunk.slice(..=end)
+                } else {
+                    self.buf.extend_from_slice(&chunk[..=end]);
+                    self.buf.split().freeze()
+                };
+                self.chunk = chunk.slice(end + 1..);
+                self.offset += len as u64;
+                self.in_value = false;
+                Ok(Some(value))
+            }
             None => {
-                // Only whitespace so far: drop it.
-                self.offset += self.buf.len() as u64;
-                self.buf.clear();
-                self.scanned = 0;
+                if self.buf.len() + chunk.len() > self.max {
+                    self.chunk = chunk;
+                    return Err(self.too_large());
+                }
+                self.buf.extend_from_slice(&chunk);
                 Ok(None)
             }
         }
     }
 
-    fn too_large(&self, start: usize) -> Error {
+    fn too_large(&self) -> Error {
         Error::protocol(format!(
             "JSON stream: a value at byte {} exceeds the {} byte limit",
-            self.offset + start as u64,
-            self.max
+            self.offset, self.max
         ))
     }
 
     /// Call at end of input: an unfinished value is an error.
     pub fn finish(&self) -> Result<()> {
-        match self.start {
-            Some(start) => Err(Error::protocol(format!(
-                "JSON stream ended inside a value ({} bytes from byte {} never completed)",
-                self.buf.len() - start,
-                self.offset + start as u64
-            ))),
-            None => Ok(()),
+        let pending = self.buf.len() + self.chunk.len();
+        let only_whitespace = self.buf.is_empty() && self.chunk.iter().all(u8::is_ascii_whitespace);
+        if (self.in_value || !only_whitespace) && pending > 0 {
+            return Err(Error::protocol(format!(
+                "JSON stream ended inside a value ({pending} bytes from byte {} never completed)",
+                self.offset
+            )));
         }
+        Ok(())
     }
 }
 
@@ -251,7 +300,7 @@ where
             }
             match Pin::new(&mut this.inner).poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(chunk))) => this.splitter.push(&chunk),
+                Poll::Ready(Some(Ok(chunk))) => this.splitter.push_bytes(chunk),
                 Poll::Ready(Some(Err(e))) => {
                     this.done = true;
                     return Poll::Ready(Some(Err(e)));
@@ -275,19 +324,72 @@ mod tests {
 
     const INPUT: &[u8] = b"{\"status\":\"Pulling from x\",\"id\":\"1\"}\r\n{\"status\":\"a \\\"quoted\\\" }{ brace\"}\n\n  {\"progressDetail\":{\"current\":1,\"total\":[2,3]}}{\"aux\":{\"ID\":\"sha256:1\"}}\n";
 
+    /// Splits `input` cut at `cuts`, fed as shared chunks (zero-copy) and as
+    /// copied slices pushed without draining in between; both must agree.
     fn split_all(input: &[u8], cuts: &[usize]) -> Result<Vec<Bytes>> {
+        let results: Vec<Result<Vec<Bytes>>> = (0..2)
+            .map(|mode| {
+                let mut s = JsonSplitter::new(1 << 20);
+                let mut out = Vec::new();
+                let mut last = 0;
+                for (i, &c) in cuts.iter().chain(std::iter::once(&input.len())).enumerate() {
+                    if mode == 0 {
+                        s.push_bytes(Bytes::copy_from_slice(&input[last..c]));
+                    } else {
+                        s.push(&input[last..c]);
+                    }
+                    last = c;
+                    // In the second mode, drain only every other push.
+                    if mode == 0 || i % 2 == 1 || c == input.len() {
+                        while let Some(v) = s.next_value()? {
+                            out.push(v);
+                        }
+                    }
+                }
+                s.finish()?;
+                Ok(out)
+            })
+            .collect();
+        assert_eq!(
+            format!("{:?}", results[0]),
+            format!("{:?}", results[1]),
+            "push and push_bytes disagree"
+        );
+        results.into_iter().next().expect("two modes")
+    }
+
+    #[test]
+    fn values_inside_a_chunk_are_not_copied() {
+        let data = Bytes::from_static(INPUT);
         let mut s = JsonSplitter::new(1 << 20);
-        let mut out = Vec::new();
-        let mut last = 0;
-        for &c in cuts.iter().chain(std::iter::once(&input.len())) {
-            s.push(&input[last..c]);
-            last = c;
-            while let Some(v) = s.next_value()? {
-                out.push(v);
-            }
+        s.push_bytes(data.clone());
+        let v = s.next_value().unwrap().unwrap();
+        assert_eq!(v.as_ptr(), data.as_ptr());
+        // A string with escaped quotes and backslashes split at every byte.
+        let tricky: &[u8] = br#"{"a":"x\\\\\"}{[\"","b":["]"]}"#;
+        for cut in 0..=tricky.len() {
+            let vals = split_all(tricky, &[cut]).unwrap();
+            assert_eq!(vals.len(), 1, "cut {cut}");
+            serde_json::from_slice::<serde_json::Value>(&vals[0]).expect("one value");
         }
-        s.finish()?;
-        Ok(out)
+    }
+
+    #[test]
+    fn error_positions() {
+        let e = split_all(b"{\"a\":1}\n  x", &[]).unwrap_err();
+        assert!(e.to_string().contains("at byte 10"), "{e}");
+        let e = split_all(b"{\"a\":1}\n  {\"b\"", &[3, 11]).unwrap_err();
+        assert!(e.to_string().contains("from byte 10"), "{e}");
+        let mut s = JsonSplitter::new(8);
+        s.push(b"{} {\"a\":");
+        assert!(s.next_value().unwrap().is_some());
+        assert!(s.next_value().unwrap().is_none());
+        s.push(b"\"long\"}");
+        let e = s.next_value().unwrap_err();
+        assert!(
+            e.to_string().contains("at byte 3 exceeds the 8 byte"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -53,9 +53,17 @@ impl LogOutput {
 }
 
 /// The stdcopy frame decoder, fed chunks as they arrive.
+///
+/// Frames are sliced out of the chunks given to [`Demuxer::push_bytes`]
+/// without copying; only a frame split across chunks is assembled (copied)
+/// in an internal buffer.
 #[derive(Debug)]
 pub struct Demuxer {
+    /// A frame being assembled from several chunks (never more than one
+    /// frame's bytes).
     buf: BytesMut,
+    /// The chunk frames are being sliced from; unread once `buf` is not empty.
+    chunk: Bytes,
     max_frame: usize,
     offset: u64,
 }
@@ -65,28 +73,45 @@ impl Demuxer {
     pub fn new(max_frame: usize) -> Self {
         Demuxer {
             buf: BytesMut::new(),
+            chunk: Bytes::new(),
             max_frame,
             offset: 0,
         }
     }
 
-    /// Appends input.
+    /// Appends input (copied; [`Demuxer::push_bytes`] does not copy).
     pub fn push(&mut self, chunk: &[u8]) {
+        self.spill();
         self.buf.extend_from_slice(chunk);
     }
 
-    /// The next complete frame, if the input holds one.
-    pub fn next_frame(&mut self) -> Result<Option<LogOutput>> {
-        if self.buf.len() < 8 {
-            return Ok(None);
+    /// Appends a chunk of input; frames that lie wholly inside it are handed
+    /// out as slices of it.
+    pub fn push_bytes(&mut self, chunk: Bytes) {
+        if self.buf.is_empty() && self.chunk.is_empty() {
+            self.chunk = chunk;
+        } else {
+            self.spill();
+            self.buf.extend_from_slice(&chunk);
         }
-        let kind = self.buf[0];
-        let size =
-            u32::from_be_bytes([self.buf[4], self.buf[5], self.buf[6], self.buf[7]]) as usize;
-        if kind > 3 || self.buf[1..4] != [0, 0, 0] {
+    }
+
+    /// Moves the unread rest of `chunk` into `buf`, keeping the input order.
+    fn spill(&mut self) {
+        if !self.chunk.is_empty() {
+            self.buf.extend_from_slice(&self.chunk);
+            self.chunk = Bytes::new();
+        }
+    }
+
+    /// Checks a frame header; returns the stream and payload size.
+    fn header(&self, h: &[u8]) -> Result<(u8, usize)> {
+        let kind = h[0];
+        let size = u32::from_be_bytes([h[4], h[5], h[6], h[7]]) as usize;
+        if kind > 3 || h[1..4] != [0, 0, 0] {
             return Err(Error::protocol(format!(
                 "multiplexed stream: invalid frame header {:02x?} at byte {}",
-                &self.buf[..8],
+                &h[..8],
                 self.offset
             )));
         }
@@ -96,13 +121,52 @@ impl Demuxer {
                 self.offset, self.max_frame
             )));
         }
-        if self.buf.len() < 8 + size {
-            self.buf.reserve(8 + size - self.buf.len());
-            return Ok(None);
-        }
-        self.buf.advance(8);
-        let payload = self.buf.split_to(size).freeze();
-        self.offset += 8 + size as u64;
+        Ok((kind, size))
+    }
+
+    /// The next complete frame, if the input holds one.
+    pub fn next_frame(&mut self) -> Result<Option<LogOutput>> {
+        let (kind, payload) = if self.buf.is_empty() {
+            // Fast path: the whole frame is inside the current chunk.
+            if self.chunk.len() < 8 {
+                self.spill();
+                return Ok(None);
+            }
+            let (kind, size) = self.header(&self.chunk[..8])?;
+            if self.chunk.len() < 8 + size {
+                self.buf.reserve(8 + size);
+                self.spill();
+                return Ok(None);
+            }
+            let payload = self.chunk.slice(8..8 + size);
+            self.chunk.advance(8 + size);
+            (kind, payload)
+        } else {
+            // A frame split across chunks: complete it in `buf`.
+            if self.buf.len() < 8 {
+                let take = (8 - self.buf.len()).min(self.chunk.len());
+                self.buf.extend_from_slice(&self.chunk[..take]);
+                self.chunk.advance(take);
+                if self.buf.len() < 8 {
+                    return Ok(None);
+                }
+            }
+            let (kind, size) = self.header(&self.buf[..8])?;
+            let missing = (8 + size).saturating_sub(self.buf.len());
+            if missing > 0 {
+                self.buf.reserve(missing);
+                let take = missing.min(self.chunk.len());
+                self.buf.extend_from_slice(&self.chunk[..take]);
+                self.chunk.advance(take);
+                if take < missing {
+                    return Ok(None);
+                }
+            }
+            let mut frame = self.buf.split_to(8 + size);
+            frame.advance(8);
+            (kind, frame.freeze())
+        };
+        self.offset += 8 + payload.len() as u64;
         Ok(Some(match kind {
             0 => LogOutput::StdIn(payload),
             1 => LogOutput::StdOut(payload),
@@ -119,14 +183,20 @@ impl Demuxer {
 
     /// Call at end of input: a partial header or frame is an error.
     pub fn finish(&self) -> Result<()> {
-        match self.buf.len() {
+        let pending: std::borrow::Cow<'_, [u8]> = match (self.buf.is_empty(), self.chunk.is_empty())
+        {
+            (true, _) => (&self.chunk[..]).into(),
+            (false, true) => (&self.buf[..]).into(),
+            (false, false) => [&self.buf[..], &self.chunk[..]].concat().into(),
+        };
+        match pending.len() {
             0 => Ok(()),
             n if n < 8 => Err(Error::protocol(format!(
                 "multiplexed stream ended inside a frame header ({n} of 8 bytes at byte {})",
                 self.offset
             ))),
             n => {
-                let size = u32::from_be_bytes([self.buf[4], self.buf[5], self.buf[6], self.buf[7]]);
+                let size = u32::from_be_bytes([pending[4], pending[5], pending[6], pending[7]]);
                 Err(Error::protocol(format!(
                     "multiplexed stream ended inside a frame ({} of {size} bytes at byte {})",
                     n - 8,
@@ -202,7 +272,7 @@ where
             match Pin::new(&mut this.inner).poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(chunk))) => match this.demux.as_mut() {
-                    Some(d) => d.push(&chunk),
+                    Some(d) => d.push_bytes(chunk),
                     None => return Poll::Ready(Some(Ok(LogOutput::Console(chunk)))),
                 },
                 Poll::Ready(Some(Err(e))) => {
@@ -242,19 +312,56 @@ mod tests {
         v
     }
 
+    /// Decodes `input` cut at `cuts`, fed as shared chunks (zero-copy), as
+    /// copied slices, and alternating; all three must agree.
     fn decode(input: &[u8], cuts: &[usize]) -> Result<Vec<LogOutput>> {
-        let mut d = Demuxer::new(1 << 20);
-        let mut out = Vec::new();
-        let mut last = 0;
-        for &c in cuts.iter().chain(std::iter::once(&input.len())) {
-            d.push(&input[last..c]);
-            last = c;
-            while let Some(f) = d.next_frame()? {
-                out.push(f);
-            }
+        let results: Vec<Result<Vec<LogOutput>>> = (0..3)
+            .map(|mode| {
+                let mut d = Demuxer::new(1 << 20);
+                let mut out = Vec::new();
+                let mut last = 0;
+                for (i, &c) in cuts.iter().chain(std::iter::once(&input.len())).enumerate() {
+                    let piece = &input[last..c];
+                    match (mode, i % 2) {
+                        (0, _) | (2, 0) => d.push_bytes(Bytes::copy_from_slice(piece)),
+                        _ => d.push(piece),
+                    }
+                    last = c;
+                    while let Some(f) = d.next_frame()? {
+                        out.push(f);
+                    }
+                }
+                d.finish()?;
+                Ok(out)
+            })
+            .collect();
+        for r in &results[1..] {
+            assert_eq!(
+                format!("{r:?}"),
+                format!("{:?}", results[0]),
+                "push and push_bytes disagree"
+            );
         }
-        d.finish()?;
-        Ok(out)
+        results.into_iter().next().expect("three modes")
+    }
+
+    #[test]
+    fn frames_inside_a_chunk_are_not_copied() {
+        let data = Bytes::from(input());
+        let mut d = Demuxer::new(1 << 20);
+        d.push_bytes(data.clone());
+        let first = d.next_frame().unwrap().unwrap();
+        // The payload points into the chunk given.
+        assert_eq!(first.bytes().as_ptr(), data[8..].as_ptr());
+        // Pushing more while a split frame is pending keeps the order.
+        let mut d = Demuxer::new(1 << 20);
+        d.push_bytes(data.slice(..12));
+        assert!(d.next_frame().unwrap().is_none());
+        d.push_bytes(data.slice(12..));
+        let all: Vec<LogOutput> = std::iter::from_fn(|| d.next_frame().unwrap()).collect();
+        assert_eq!(all.len(), 5);
+        assert_eq!(all[1], LogOutput::StdErr(Bytes::from_static(b"err one\n")));
+        d.finish().unwrap();
     }
 
     #[test]

@@ -1,11 +1,17 @@
 //! Getting bytes to the daemon: one connector for every kind of host, behind
 //! one pooled hyper-util client per [`crate::Docker`].
 //!
-//! Connections are kept alive and reused; a request that finds its pooled
-//! connection already closed by the daemon is retried on a new one by
-//! hyper-util (only when nothing of it was sent). There is a connect timeout
-//! and an optional response-header timeout, never a timeout on reading a
-//! body: logs and events may run for hours.
+//! Connections are kept alive and reused. A request that finds its pooled
+//! connection already closed by the daemon is retried on a new one: by
+//! hyper-util when nothing of it was sent, and here when it was sent but the
+//! connection closed (or was reset) before any response came back — the
+//! daemon closed an idle connection just as the request went out. That
+//! second kind of retry is only for requests that are safe to send twice
+//! (GET and HEAD without a body) and only when the connection had already
+//! carried a response (a fresh connection that fails says something about
+//! the daemon, not about a stale pool). There is a connect timeout and an
+//! optional response-header timeout, never a timeout on reading a body: logs
+//! and events may run for hours.
 
 mod npipe;
 mod ssh;
@@ -25,6 +31,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -152,17 +159,53 @@ impl Transport {
             .path_and_query(path)
             .build()
             .map_err(|e| Error::protocol(format!("request URI: {e}")))?;
-        let fut = self.client.request(req);
-        let result = match self.options.response_header_timeout {
-            Some(limit) => tokio::time::timeout(limit, fut)
-                .await
-                .map_err(|_| Error::Timeout {
-                    during: "waiting for response headers",
-                    after: limit,
-                })?,
-            None => fut.await,
-        };
-        result.map_err(|e| self.map_error(e))
+        // What it takes to send the request again (GET/HEAD without a body).
+        let replay = replayable(&req).then(|| {
+            (
+                req.method().clone(),
+                req.uri().clone(),
+                req.version(),
+                req.headers().clone(),
+            )
+        });
+        let mut replays = 0;
+        loop {
+            let fut = self.client.request(req);
+            let result = match self.options.response_header_timeout {
+                Some(limit) => {
+                    tokio::time::timeout(limit, fut)
+                        .await
+                        .map_err(|_| Error::Timeout {
+                            during: "waiting for response headers",
+                            after: limit,
+                        })?
+                }
+                None => fut.await,
+            };
+            match result {
+                Ok(resp) => {
+                    if let Some(used) = resp.extensions().get::<ConnectionUse>() {
+                        used.0.store(true, Ordering::Relaxed);
+                    }
+                    return Ok(resp);
+                }
+                Err(e) => match &replay {
+                    Some((method, uri, version, headers))
+                        if replays < MAX_REPLAYS && stale_pooled_connection(&e) =>
+                    {
+                        replays += 1;
+                        tracing::debug!(%uri, error = %e, "pooled connection was closed; sending again on a new one");
+                        let mut again = http::Request::new(empty_body());
+                        *again.method_mut() = method.clone();
+                        *again.uri_mut() = uri.clone();
+                        *again.version_mut() = *version;
+                        *again.headers_mut() = headers.clone();
+                        req = again;
+                    }
+                    _ => return Err(self.map_error(e)),
+                },
+            }
+        }
     }
 
     fn map_error(&self, e: hyper_util::client::legacy::Error) -> Error {
@@ -196,6 +239,61 @@ impl Transport {
         }
     }
 }
+
+/// How many times a request is sent again after finding its pooled
+/// connection closed (each time on another connection).
+const MAX_REPLAYS: usize = 3;
+
+/// Whether sending `req` twice is harmless: GET or HEAD, with no body.
+fn replayable(req: &http::Request<RequestBody>) -> bool {
+    use hyper::body::Body as _;
+    (req.method() == http::Method::GET || req.method() == http::Method::HEAD)
+        && req.body().size_hint().exact() == Some(0)
+}
+
+/// Whether `e` is a connection that had already carried a response closing
+/// (or being reset) before this request got any answer.
+fn stale_pooled_connection(e: &hyper_util::client::legacy::Error) -> bool {
+    if e.is_connect() {
+        return false;
+    }
+    let reused = e.connect_info().is_some_and(|info| {
+        let mut ext = http::Extensions::new();
+        info.get_extras(&mut ext);
+        ext.get::<ConnectionUse>()
+            .is_some_and(|u| u.0.load(Ordering::Relaxed))
+    });
+    if !reused {
+        return false;
+    }
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = src {
+        if let Some(h) = s.downcast_ref::<hyper::Error>() {
+            if h.is_incomplete_message() || h.is_canceled() {
+                return true;
+            }
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::UnexpectedEof
+            ) {
+                return true;
+            }
+        }
+        src = s.source();
+    }
+    false
+}
+
+/// Set once a connection has carried a response; attached to each
+/// connection (hyper-util's connection "extra") so a failure can tell a
+/// reused connection from a fresh one.
+#[derive(Clone, Default)]
+struct ConnectionUse(Arc<AtomicBool>);
 
 fn authority(host: &str, port: u16) -> String {
     if host.contains(':') {
@@ -314,12 +412,14 @@ impl<T: AsyncRead + AsyncWrite + Send> Duplex for T {}
 /// A connection of any kind, as hyper sees it.
 pub(crate) struct Io {
     inner: TokioIo<Pin<Box<dyn Duplex>>>,
+    used: ConnectionUse,
 }
 
 impl Io {
     fn new(s: impl AsyncRead + AsyncWrite + Send + 'static) -> Self {
         Io {
             inner: TokioIo::new(Box::pin(s)),
+            used: ConnectionUse::default(),
         }
     }
 }
@@ -354,6 +454,191 @@ impl hyper::rt::Write for Io {
 
 impl Connection for Io {
     fn connected(&self) -> Connected {
-        Connected::new()
+        Connected::new().extra(self.used.clone())
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{UnixListener, UnixStream};
+
+    /// Reads one request head (and no body: the tests send none).
+    async fn read_head(s: &mut UnixStream) -> Option<String> {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if s.read(&mut byte).await.ok()? == 0 {
+                return None;
+            }
+            head.push(byte[0]);
+        }
+        Some(String::from_utf8_lossy(&head).into_owned())
+    }
+
+    async fn respond(s: &mut UnixStream, head: bool, body: &str) {
+        let r = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{}",
+            body.len(),
+            if head { "" } else { body }
+        );
+        s.write_all(r.as_bytes()).await.expect("write");
+    }
+
+    /// A daemon that answers the first request of its first connection,
+    /// then closes that connection when the next request arrives on it (as
+    /// when an idle connection times out just as a request is sent), and
+    /// answers every request on later connections. With
+    /// `close_first_request` it closes the first connection at its first
+    /// request instead. Counts connections and request heads seen.
+    fn flaky_daemon(
+        close_first_request: bool,
+    ) -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>, tempdir::Dir) {
+        let dir = tempdir::Dir::new();
+        let path = dir.0.join("d.sock");
+        let listener = UnixListener::bind(&path).expect("bind");
+        let conns = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let (c, r) = (conns.clone(), requests.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut s, _)) = listener.accept().await else {
+                    return;
+                };
+                let n = c.fetch_add(1, Ordering::SeqCst);
+                let r = r.clone();
+                tokio::spawn(async move {
+                    let mut served = 0;
+                    while let Some(head) = read_head(&mut s).await {
+                        r.fetch_add(1, Ordering::SeqCst);
+                        if n == 0 && (close_first_request || served == 1) {
+                            return; // close without answering
+                        }
+                        let path = head.split(' ').nth(1).unwrap_or("").to_owned();
+                        let is_head = head.starts_with("HEAD ");
+                        respond(&mut s, is_head, &format!("conn {n} {path}")).await;
+                        served += 1;
+                    }
+                });
+            }
+        });
+        (format!("unix://{}", path.display()), conns, requests, dir)
+    }
+
+    mod tempdir {
+        /// A private temporary directory, removed on drop.
+        pub struct Dir(pub std::path::PathBuf);
+        impl Dir {
+            pub fn new() -> Self {
+                static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+                let p = std::env::temp_dir().join(format!(
+                    "dockhand-transport-{}-{}",
+                    std::process::id(),
+                    N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                ));
+                std::fs::create_dir_all(&p).expect("temp dir");
+                Dir(p)
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
+    fn transport(host: &str) -> Transport {
+        let config = Config::for_host(host).expect("config");
+        Transport::new(
+            &config,
+            TransportOptions {
+                connect_timeout: Duration::from_secs(5),
+                response_header_timeout: Some(Duration::from_secs(5)),
+            },
+        )
+        .expect("transport")
+    }
+
+    fn request(method: http::Method, path: &str, body: RequestBody) -> http::Request<RequestBody> {
+        http::Request::builder()
+            .method(method)
+            .uri(path)
+            .body(body)
+            .expect("request")
+    }
+
+    async fn body_text(resp: http::Response<Incoming>) -> String {
+        let b = resp.into_body().collect().await.expect("body").to_bytes();
+        String::from_utf8_lossy(&b).into_owned()
+    }
+
+    #[tokio::test]
+    async fn idle_connection_closed_under_a_get_is_retried_on_a_new_one() {
+        let (host, conns, requests, _dir) = flaky_daemon(false);
+        let t = transport(&host);
+        let r = t.send(request(http::Method::GET, "/a", empty_body())).await;
+        assert_eq!(body_text(r.expect("first")).await, "conn 0 /a");
+        // Sent on the kept-alive connection, which the daemon closes: sent
+        // again on a new connection, and the caller sees only the answer.
+        let r = t
+            .send(request(http::Method::HEAD, "/b", empty_body()))
+            .await;
+        assert!(r.expect("head retried").status().is_success());
+        let r = t.send(request(http::Method::GET, "/c", empty_body())).await;
+        assert_eq!(body_text(r.expect("third")).await, "conn 1 /c");
+        assert_eq!(conns.load(Ordering::SeqCst), 2);
+        // /a, /b (closed), /b again, /c.
+        assert_eq!(requests.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn requests_that_are_not_safe_to_repeat_are_not_retried() {
+        for (method, body) in [
+            (http::Method::POST, empty_body()),
+            (http::Method::DELETE, empty_body()),
+            (http::Method::GET, full_body(Bytes::from_static(b"{}"))),
+        ] {
+            let (host, conns, requests, _dir) = flaky_daemon(false);
+            let t = transport(&host);
+            let r = t.send(request(http::Method::GET, "/a", empty_body())).await;
+            assert_eq!(body_text(r.expect("first")).await, "conn 0 /a");
+            let e = t
+                .send(request(method.clone(), "/b", body))
+                .await
+                .expect_err("the connection closed and the request is not repeated");
+            assert!(matches!(e, Error::Connect { .. }), "{method}: {e}");
+            assert_eq!(conns.load(Ordering::SeqCst), 1, "{method}");
+            assert_eq!(requests.load(Ordering::SeqCst), 2, "{method}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_fresh_connection_that_closes_is_an_error_not_a_retry() {
+        let (host, conns, requests, _dir) = flaky_daemon(true);
+        let t = transport(&host);
+        let e = t
+            .send(request(http::Method::GET, "/a", empty_body()))
+            .await
+            .expect_err("closed without an answer");
+        assert!(matches!(e, Error::Connect { .. }), "{e}");
+        assert_eq!(conns.load(Ordering::SeqCst), 1);
+        assert_eq!(requests.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn requests_on_one_client_share_a_kept_alive_connection() {
+        let (host, conns, _requests, _dir) = flaky_daemon(true);
+        // The first connection always fails here; later ones are reused.
+        let t = transport(&host);
+        let _ = t.send(request(http::Method::GET, "/x", empty_body())).await;
+        for i in 0..20 {
+            let r = t
+                .send(request(http::Method::GET, &format!("/{i}"), empty_body()))
+                .await;
+            assert_eq!(body_text(r.expect("ok")).await, format!("conn 1 /{i}"));
+        }
+        assert_eq!(conns.load(Ordering::SeqCst), 2);
     }
 }
