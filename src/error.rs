@@ -45,8 +45,9 @@ pub enum Error {
         after: std::time::Duration,
     },
 
-    /// The daemon answered with an error status.
-    #[error("{operation}: daemon returned {status}: {message}")]
+    /// The daemon answered with an error status, or reported an error
+    /// inside a stream it had answered with 200 (a failed pull or build).
+    #[error("{operation}: {}: {message}", api_origin(.status))]
     Api {
         /// HTTP status code (0 for an error reported inside a 200 stream).
         status: u16,
@@ -125,6 +126,14 @@ pub enum Error {
     },
 }
 
+/// How an `Api` error reached us, for its message.
+fn api_origin(status: &u16) -> String {
+    match status {
+        0 => "the daemon reported an error in the stream".to_owned(),
+        s => format!("daemon returned {s}"),
+    }
+}
+
 #[allow(dead_code)] // `config` and `protocol` are used by the client layers.
 impl Error {
     /// True for a daemon `404 Not Found` (no such container, image, network…).
@@ -182,5 +191,15 @@ mod tests {
             "ContainerInspect: daemon returned 404: No such container: x"
         );
         assert_eq!(Error::config("x").status(), None);
+        // An error inside a 200 stream says so instead of "returned 0".
+        let e = Error::Api {
+            status: 0,
+            message: "manifest unknown".into(),
+            operation: "ImageCreate",
+        };
+        assert_eq!(
+            e.to_string(),
+            "ImageCreate: the daemon reported an error in the stream: manifest unknown"
+        );
     }
 }
