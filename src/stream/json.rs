@@ -218,9 +218,13 @@ pub(crate) fn in_band_error(operation: &'static str, value: &[u8]) -> Option<Err
         .as_ref()
         .and_then(|d| d.message.clone())
         .or(probe.error)?;
+    // `errorDetail.code` is an HTTP status for registry failures (401, 404)
+    // but the command's exit code for a failed build step (`RUN false` sends
+    // 1): only an HTTP error status is taken as the status.
     let status = detail
         .and_then(|d| d.code)
         .and_then(|c| u16::try_from(c).ok())
+        .filter(|c| (400..=599).contains(c))
         .unwrap_or(0);
     Some(Error::Api {
         status,
@@ -230,7 +234,7 @@ pub(crate) fn in_band_error(operation: &'static str, value: &[u8]) -> Option<Err
 }
 
 /// Typed values of a JSON message stream. An in-band error ends the stream
-/// with `Err(Error::Api { status: 0 or its code, .. })`; a value that does not
+/// with `Err(Error::Api { status: 0, or its code when that is an HTTP error status, .. })`; a value that does not
 /// decode is an `Err(Error::Decode)`; a truncated stream is `Err(Error::Protocol)`.
 pub struct JsonStream<S, T> {
     inner: S,
@@ -487,6 +491,28 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn in_band_codes_are_statuses_only_when_they_are_http_errors() {
+        let status = |v: &str| match in_band_error("Op", v.as_bytes()) {
+            Some(Error::Api { status, .. }) => status,
+            other => panic!("{other:?}"),
+        };
+        // A registry refusal carries an HTTP status …
+        assert_eq!(
+            status(
+                r#"{"errorDetail":{"message":"unauthorized","code":401},"error":"unauthorized"}"#
+            ),
+            401
+        );
+        // … a failed build step its exit code, which is no status.
+        assert_eq!(
+            status(r#"{"errorDetail":{"message":"returned a non-zero code: 1","code":1}}"#),
+            0
+        );
+        assert_eq!(status(r#"{"error":"plain"}"#), 0);
+        assert!(in_band_error("Op", br#"{"status":"Downloading"}"#).is_none());
     }
 
     #[tokio::test]
