@@ -4,11 +4,10 @@
 use crate::config::Config;
 use crate::operations::{Operation, ParamSink};
 use crate::request;
-use crate::transport::{self, RequestBody, Transport, TransportOptions};
+use crate::transport::{self, RequestBody, ResponseBody, Transport, TransportOptions};
 use crate::{ApiVersion, Error, Result};
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use std::time::Duration;
@@ -181,7 +180,7 @@ impl DockerBuilder {
 /// A successful response, before its body is read.
 pub(crate) struct Response {
     pub operation: &'static Operation,
-    pub inner: http::Response<Incoming>,
+    pub inner: http::Response<ResponseBody>,
 }
 
 impl Docker {
@@ -254,7 +253,7 @@ impl Docker {
                 .uri("/_ping")
                 .body(transport::empty_body())
                 .map_err(|e| Error::protocol(format!("ping request: {e}")))?;
-            match self.send_raw(req).await {
+            match self.send_raw(req, false).await {
                 Ok(resp) => {
                     let status = resp.status();
                     let info = self.info_from_headers(resp.headers())?;
@@ -306,16 +305,28 @@ impl Docker {
     }
 
     /// Sends a request with the client's common headers; no status handling.
+    /// A `streaming` request (its answer is a stream or an archive) gets a
+    /// connection of its own, read in the task that reads the body.
     async fn send_raw(
         &self,
         mut req: http::Request<RequestBody>,
-    ) -> Result<http::Response<Incoming>> {
+        streaming: bool,
+    ) -> Result<http::Response<ResponseBody>> {
         let h = req.headers_mut();
         h.insert(http::header::USER_AGENT, self.inner.user_agent.clone());
         for (name, value) in &self.inner.headers {
             h.append(name.clone(), value.clone());
         }
-        self.inner.transport.send(req).await
+        if streaming {
+            self.inner.transport.send_streaming(req).await
+        } else {
+            Ok(self
+                .inner
+                .transport
+                .send(req)
+                .await?
+                .map(ResponseBody::pooled))
+        }
     }
 
     /// Builds and sends one operation; a non-success status becomes `Error::Api`.
@@ -326,7 +337,8 @@ impl Docker {
         params: impl FnOnce(&mut ParamSink),
         body: Option<(RequestBody, &str)>,
     ) -> Result<Response> {
-        self.execute_with(op, path_args, params, body, &[]).await
+        self.execute_with(op, path_args, params, body, &[], false)
+            .await
     }
 
     /// Sends an operation asking for a connection upgrade (`Upgrade: tcp` for
@@ -357,7 +369,7 @@ impl Docker {
         extra: &[(http::HeaderName, http::HeaderValue)],
     ) -> Result<(crate::stream::RawConnection, http::HeaderMap)> {
         let resp = self
-            .execute_with(op, path_args, params, body, extra)
+            .execute_with(op, path_args, params, body, extra, false)
             .await?;
         let status = resp.inner.status();
         if status != http::StatusCode::SWITCHING_PROTOCOLS {
@@ -387,6 +399,7 @@ impl Docker {
         params: impl FnOnce(&mut ParamSink),
         body: Option<(RequestBody, &str)>,
         extra: &[(http::HeaderName, http::HeaderValue)],
+        streaming: bool,
     ) -> Result<Response> {
         let version = self.api_version().await?;
         let mut sink = ParamSink::new(op, version);
@@ -400,7 +413,7 @@ impl Docker {
             req.headers_mut().append(name.clone(), value.clone());
         }
         tracing::debug!(operation = op.id, uri = %req.uri(), "sending");
-        let resp = self.send_raw(req).await?;
+        let resp = self.send_raw(req, streaming).await?;
         let status = resp.status();
         if status.is_success() || status == http::StatusCode::SWITCHING_PROTOCOLS {
             return Ok(Response {
@@ -487,8 +500,11 @@ impl Docker {
         path_args: &[&str],
         params: impl FnOnce(&mut ParamSink),
         body: Option<(RequestBody, &str)>,
-    ) -> Result<http::Response<Incoming>> {
-        Ok(self.execute(op, path_args, params, body).await?.inner)
+    ) -> Result<http::Response<ResponseBody>> {
+        Ok(self
+            .execute_with(op, path_args, params, body, &[], true)
+            .await?
+            .inner)
     }
 }
 
@@ -502,7 +518,7 @@ pub(crate) fn json_body<T: serde::Serialize>(value: &T) -> Result<(RequestBody, 
 }
 
 /// Reads a whole (non-streaming) response body.
-async fn collect(op: &'static Operation, body: Incoming) -> Result<Bytes> {
+async fn collect(op: &'static Operation, body: ResponseBody) -> Result<Bytes> {
     body.collect()
         .await
         .map(|c| c.to_bytes())
@@ -516,7 +532,7 @@ async fn collect(op: &'static Operation, body: Incoming) -> Result<Bytes> {
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
 /// The daemon's error message: `{"message": …}`, or the body text.
-async fn read_error_body(mut body: Incoming) -> String {
+async fn read_error_body(mut body: ResponseBody) -> String {
     let mut buf = Vec::new();
     while let Some(frame) = body.frame().await {
         match frame {

@@ -131,20 +131,30 @@ fn print_table(rows: &[Row]) {
     }
 }
 
-/// Times an async block `reps` times (median); the block is rebuilt for
-/// each repetition, so it may borrow mutably what is around it.
+/// Times three async blocks (dockhand, bollard, ceiling) `reps` times each,
+/// interleaved (d b c d b c …) so that drift in the machine's load hits all
+/// three alike; the median of each.
 #[macro_export]
-macro_rules! timed {
-    ($reps:expr, $fut:expr) => {
+macro_rules! trio {
+    ($reps:expr, $d:expr, $b:expr, $c:expr) => {
         async {
-            let mut v = Vec::new();
+            let (mut d, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..($reps).max(1) {
                 let t = std::time::Instant::now();
-                let r: $crate::peers::Res<()> = $fut.await;
+                let r: $crate::peers::Res<()> = $d.await;
                 r?;
-                v.push(t.elapsed().as_secs_f64());
+                d.push(t.elapsed().as_secs_f64());
+                let t = std::time::Instant::now();
+                let r: $crate::peers::Res<()> = $b.await;
+                r?;
+                b.push(t.elapsed().as_secs_f64());
+                let t = std::time::Instant::now();
+                let r: $crate::peers::Res<()> = $c.await;
+                r?;
+                c.push(t.elapsed().as_secs_f64());
             }
-            Ok::<_, $crate::peers::BoxError>(std::time::Duration::from_secs_f64($crate::median(v)))
+            let m = |v| std::time::Duration::from_secs_f64($crate::median(v));
+            Ok::<_, $crate::peers::BoxError>((m(d), m(b), m(c)))
         }
     };
 }
@@ -176,26 +186,27 @@ async fn mock_scenarios(socket: &str, s: Sizes, only: &dyn Fn(&str) -> bool) -> 
 
     if only("ping") {
         let n = s.seq;
-        let d = timed!(s.reps, async {
-            for _ in 0..n {
-                dh.system().ping().await?;
+        let (d, b, c) = trio!(
+            s.reps,
+            async {
+                for _ in 0..n {
+                    dh.system().ping().await?;
+                }
+                Ok(())
+            },
+            async {
+                for _ in 0..n {
+                    bo.ping().await?;
+                }
+                Ok(())
+            },
+            async {
+                for _ in 0..n {
+                    raw.get_bytes("/_ping").await?;
+                }
+                Ok(())
             }
-            Ok(())
-        })
-        .await?;
-        let b = timed!(s.reps, async {
-            for _ in 0..n {
-                bo.ping().await?;
-            }
-            Ok(())
-        })
-        .await?;
-        let c = timed!(s.reps, async {
-            for _ in 0..n {
-                raw.get_bytes("/_ping").await?;
-            }
-            Ok(())
-        })
+        )
         .await?;
         rows.push(Row {
             scenario: format!("mock: {n} sequential GET /_ping"),
@@ -211,34 +222,35 @@ async fn mock_scenarios(socket: &str, s: Sizes, only: &dyn Fn(&str) -> bool) -> 
 
     if only("inspect") {
         let n = s.seq;
-        let d = timed!(s.reps, async {
-            for _ in 0..n {
-                let c = dh.containers().inspect(ID, &Default::default()).await?;
-                std::hint::black_box(c);
+        let (d, b, c) = trio!(
+            s.reps,
+            async {
+                for _ in 0..n {
+                    let c = dh.containers().inspect(ID, &Default::default()).await?;
+                    std::hint::black_box(c);
+                }
+                Ok(())
+            },
+            async {
+                for _ in 0..n {
+                    let c = bo
+                        .inspect_container(
+                            ID,
+                            None::<bollard::query_parameters::InspectContainerOptions>,
+                        )
+                        .await?;
+                    std::hint::black_box(c);
+                }
+                Ok(())
+            },
+            async {
+                for _ in 0..n {
+                    let c: InspectT = raw.get_json(&inspect_uri).await?;
+                    std::hint::black_box(c);
+                }
+                Ok(())
             }
-            Ok(())
-        })
-        .await?;
-        let b = timed!(s.reps, async {
-            for _ in 0..n {
-                let c = bo
-                    .inspect_container(
-                        ID,
-                        None::<bollard::query_parameters::InspectContainerOptions>,
-                    )
-                    .await?;
-                std::hint::black_box(c);
-            }
-            Ok(())
-        })
-        .await?;
-        let c = timed!(s.reps, async {
-            for _ in 0..n {
-                let c: InspectT = raw.get_json(&inspect_uri).await?;
-                std::hint::black_box(c);
-            }
-            Ok(())
-        })
+        )
         .await?;
         rows.push(Row {
             scenario: format!("mock: {n} sequential container inspects (typed)"),
@@ -259,6 +271,7 @@ async fn mock_scenarios(socket: &str, s: Sizes, only: &dyn Fn(&str) -> bool) -> 
         let mut d = Vec::new();
         let mut b = Vec::new();
         let mut c = Vec::new();
+        let mut cb = Vec::new();
         let mut count = 0;
         for _ in 0..reps {
             let t = Instant::now();
@@ -279,6 +292,11 @@ async fn mock_scenarios(socket: &str, s: Sizes, only: &dyn Fn(&str) -> bool) -> 
             let l: ListT = raw.get_json("/v1.41/containers/json?all=1").await?;
             c.push(ms(t.elapsed()));
             assert_eq!(l.len(), count);
+            let t = Instant::now();
+            let l: Vec<bollard::models::ContainerSummary> =
+                raw.get_json("/v1.41/containers/json?all=1").await?;
+            cb.push(ms(t.elapsed()));
+            assert_eq!(l.len(), count);
         }
         rows.push(Row {
             scenario: format!(
@@ -291,58 +309,64 @@ async fn mock_scenarios(socket: &str, s: Sizes, only: &dyn Fn(&str) -> bool) -> 
             bollard: median(b),
             ceiling: median(c),
             ceiling_is: "raw hyper + serde_json into dockhand's type",
-            notes: String::new(),
+            notes: format!(
+                "raw hyper + serde_json into bollard's type: {:.1} ms",
+                median(cb)
+            ),
         });
     }
 
     if only("concurrent") {
         let (tasks, each) = (s.conc_tasks, s.conc_each);
-        let d = timed!(s.reps, async {
-            let futs = (0..tasks).map(|_| async {
-                for _ in 0..each {
-                    std::hint::black_box(dh.containers().inspect(ID, &Default::default()).await?);
+        let (d, b, c) = trio!(
+            s.reps,
+            async {
+                let futs = (0..tasks).map(|_| async {
+                    for _ in 0..each {
+                        std::hint::black_box(
+                            dh.containers().inspect(ID, &Default::default()).await?,
+                        );
+                    }
+                    Ok::<_, BoxError>(())
+                });
+                for r in futures::future::join_all(futs).await {
+                    r?;
                 }
-                Ok::<_, BoxError>(())
-            });
-            for r in futures::future::join_all(futs).await {
-                r?;
-            }
-            Ok(())
-        })
-        .await?;
-        let b = timed!(s.reps, async {
-            let futs = (0..tasks).map(|_| async {
-                for _ in 0..each {
-                    std::hint::black_box(
-                        bo.inspect_container(
-                            ID,
-                            None::<bollard::query_parameters::InspectContainerOptions>,
-                        )
-                        .await?,
-                    );
+                Ok(())
+            },
+            async {
+                let futs = (0..tasks).map(|_| async {
+                    for _ in 0..each {
+                        std::hint::black_box(
+                            bo.inspect_container(
+                                ID,
+                                None::<bollard::query_parameters::InspectContainerOptions>,
+                            )
+                            .await?,
+                        );
+                    }
+                    Ok::<_, BoxError>(())
+                });
+                for r in futures::future::join_all(futs).await {
+                    r?;
                 }
-                Ok::<_, BoxError>(())
-            });
-            for r in futures::future::join_all(futs).await {
-                r?;
-            }
-            Ok(())
-        })
-        .await?;
-        let c = timed!(s.reps, async {
-            let futs = (0..tasks).map(|_| async {
-                let mut raw = Raw::connect(socket).await?;
-                for _ in 0..each {
-                    let c: InspectT = raw.get_json(&inspect_uri).await?;
-                    std::hint::black_box(c);
+                Ok(())
+            },
+            async {
+                let futs = (0..tasks).map(|_| async {
+                    let mut raw = Raw::connect(socket).await?;
+                    for _ in 0..each {
+                        let c: InspectT = raw.get_json(&inspect_uri).await?;
+                        std::hint::black_box(c);
+                    }
+                    Ok::<_, BoxError>(())
+                });
+                for r in futures::future::join_all(futs).await {
+                    r?;
                 }
-                Ok::<_, BoxError>(())
-            });
-            for r in futures::future::join_all(futs).await {
-                r?;
+                Ok(())
             }
-            Ok(())
-        })
+        )
         .await?;
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         rows.push(Row {
@@ -366,23 +390,24 @@ async fn mock_scenarios(socket: &str, s: Sizes, only: &dyn Fn(&str) -> bool) -> 
         let payload_total = total / (8 + payload as u64) * payload as u64;
         let uri = format!("/v1.41/containers/{id}/logs?stdout=1&stderr=1");
         let once = s.reps.min(if payload == 64 { 1 } else { 3 }).max(1);
-        let d = timed!(once, async {
-            let n = peers::dockhand_logs(&dh, id).await?;
-            check(n, payload_total, "dockhand logs")
-        })
-        .await?;
-        let b = timed!(once, async {
-            let n = peers::bollard_logs(&bo, id).await?;
-            check(n, payload_total, "bollard logs")
-        })
-        .await?;
-        let c = timed!(once, async {
-            let n = peers::raw_socket_read(socket, &uri).await?;
-            if n < total {
-                return Err(format!("raw read {n} < {total}").into());
+        let (d, b, c) = trio!(
+            once,
+            async {
+                let n = peers::dockhand_logs(&dh, id).await?;
+                check(n, payload_total, "dockhand logs")
+            },
+            async {
+                let n = peers::bollard_logs(&bo, id).await?;
+                check(n, payload_total, "bollard logs")
+            },
+            async {
+                let n = peers::raw_socket_read(socket, &uri).await?;
+                if n < total {
+                    return Err(format!("raw read {n} < {total}").into());
+                }
+                Ok(())
             }
-            Ok(())
-        })
+        )
         .await?;
         rows.push(Row {
             scenario: format!(
@@ -405,37 +430,38 @@ async fn mock_scenarios(socket: &str, s: Sizes, only: &dyn Fn(&str) -> bool) -> 
         let msgs = blocks * block.iter().filter(|&&b| b == b'\n').count() as u64;
         let rate = |d: Duration| msgs as f64 / d.as_secs_f64();
         let once = s.reps.clamp(1, 2);
-        let d = timed!(once, async {
-            let opts = dockhand::operations::ImageCreateOptions::default()
-                .from_image("localhost:5000/app")
-                .tag("1");
-            let mut st = dh.images().create(&opts, None).await?;
-            let mut n = 0u64;
-            while let Some(m) = st.next().await {
-                std::hint::black_box(m?);
-                n += 1;
+        let (d, b, c) = trio!(
+            once,
+            async {
+                let opts = dockhand::operations::ImageCreateOptions::default()
+                    .from_image("localhost:5000/app")
+                    .tag("1");
+                let mut st = dh.images().create(&opts, None).await?;
+                let mut n = 0u64;
+                while let Some(m) = st.next().await {
+                    std::hint::black_box(m?);
+                    n += 1;
+                }
+                check(n, msgs, "dockhand progress")
+            },
+            async {
+                let opts = bollard::query_parameters::CreateImageOptionsBuilder::default()
+                    .from_image("localhost:5000/app")
+                    .tag("1")
+                    .build();
+                let mut st = bo.create_image(Some(opts), None, None);
+                let mut n = 0u64;
+                while let Some(m) = st.next().await {
+                    std::hint::black_box(m?);
+                    n += 1;
+                }
+                check(n, msgs, "bollard progress")
+            },
+            async {
+                let n = raw_progress(&mut raw).await?;
+                check(n, msgs, "raw progress")
             }
-            check(n, msgs, "dockhand progress")
-        })
-        .await?;
-        let b = timed!(once, async {
-            let opts = bollard::query_parameters::CreateImageOptionsBuilder::default()
-                .from_image("localhost:5000/app")
-                .tag("1")
-                .build();
-            let mut st = bo.create_image(Some(opts), None, None);
-            let mut n = 0u64;
-            while let Some(m) = st.next().await {
-                std::hint::black_box(m?);
-                n += 1;
-            }
-            check(n, msgs, "bollard progress")
-        })
-        .await?;
-        let c = timed!(once, async {
-            let n = raw_progress(&mut raw).await?;
-            check(n, msgs, "raw progress")
-        })
+        )
         .await?;
         rows.push(Row {
             scenario: format!(
@@ -644,6 +670,33 @@ fn real_main() -> Res<()> {
             Ok(())
         }
         Some("profile") => profile(&args[1..]),
+        Some("async-read") => {
+            // Experiment: an async read loop of a real-daemon URI.
+            let rt = runtime()?;
+            let uri = args.get(1).ok_or("uri?")?.clone();
+            rt.block_on(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let t = Instant::now();
+                let mut s = tokio::net::UnixStream::connect("/var/run/docker.sock").await?;
+                s.write_all(
+                    format!("GET {uri} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                        .as_bytes(),
+                )
+                .await?;
+                let mut buf = vec![0u8; 1 << 20];
+                let (mut n, mut reads) = (0u64, 0u64);
+                loop {
+                    let r = s.read(&mut buf).await?;
+                    if r == 0 {
+                        break;
+                    }
+                    n += r as u64;
+                    reads += 1;
+                }
+                eprintln!("{n} bytes in {reads} reads, {:?}", t.elapsed());
+                Ok::<_, BoxError>(())
+            })
+        }
         Some("rss") => rss_child(
             args.get(1).ok_or("rss: which client?")?,
             args.get(2).ok_or("rss: socket?")?,
@@ -696,9 +749,7 @@ fn run(args: &[String]) -> Res<()> {
             std::thread::sleep(Duration::from_millis(20));
         }
         let result = (|| -> Res<Vec<Row>> {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
+            let rt = runtime()?;
             let mut rows = rt.block_on(mock_scenarios(&socket_s, sizes, &only))?;
             drop(rt);
             if only("rss") {
@@ -713,9 +764,7 @@ fn run(args: &[String]) -> Res<()> {
         eprintln!("mock scenarios done");
     }
     if !no_real && only("real") {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        let rt = runtime()?;
         rows.extend(rt.block_on(real::scenarios(sizes))?);
     }
     print_table(&rows);
@@ -825,6 +874,20 @@ fn profile(args: &[String]) -> Res<()> {
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
     r
+}
+
+/// The runtime the clients run on: tokio's multi-thread runtime with a
+/// worker per core (what `#[tokio::main]` gives), or with
+/// `DOCKHAND_BENCH_RUNTIME=current-thread` a single-threaded one.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    match std::env::var("DOCKHAND_BENCH_RUNTIME").as_deref() {
+        Ok("current-thread") => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        _ => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+    }
 }
 
 /// The export's body size as the mock sends it.

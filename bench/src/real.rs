@@ -3,7 +3,7 @@
 //! lines; curl and the docker CLI as further peers.
 
 use crate::peers::{self, Raw, Res};
-use crate::{median, timed, us_per, Better, Row, Sizes};
+use crate::{median, trio, us_per, Better, Row, Sizes};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -79,14 +79,6 @@ fn time_command(program: &str, args: &[&str]) -> Res<Duration> {
     Ok(d)
 }
 
-fn cmd_median(reps: usize, program: &str, args: &[&str]) -> Res<Duration> {
-    let mut v = Vec::new();
-    for _ in 0..reps.max(1) {
-        v.push(time_command(program, args)?.as_secs_f64());
-    }
-    Ok(Duration::from_secs_f64(median(v)))
-}
-
 pub async fn scenarios(s: Sizes) -> Res<Vec<Row>> {
     let sock = socket();
     let mut rows = Vec::new();
@@ -117,54 +109,56 @@ pub async fn scenarios(s: Sizes) -> Res<Vec<Row>> {
     // Inspects.
     let n = s.real_inspects;
     let uri = format!("/v1.41/containers/{lines}/json");
-    let d = timed!(s.reps, async {
-        for _ in 0..n {
-            std::hint::black_box(dh.containers().inspect(&lines, &Default::default()).await?);
+    let (d, b, c) = trio!(
+        s.reps,
+        async {
+            for _ in 0..n {
+                std::hint::black_box(dh.containers().inspect(&lines, &Default::default()).await?);
+            }
+            Ok(())
+        },
+        async {
+            for _ in 0..n {
+                std::hint::black_box(
+                    bo.inspect_container(
+                        &lines,
+                        None::<bollard::query_parameters::InspectContainerOptions>,
+                    )
+                    .await?,
+                );
+            }
+            Ok(())
+        },
+        async {
+            for _ in 0..n {
+                let c: crate::InspectT = raw.get_json(&uri).await?;
+                std::hint::black_box(c);
+            }
+            Ok(())
         }
-        Ok(())
-    })
+    )
     .await?;
-    let b = timed!(s.reps, async {
-        for _ in 0..n {
-            std::hint::black_box(
-                bo.inspect_container(
-                    &lines,
-                    None::<bollard::query_parameters::InspectContainerOptions>,
-                )
-                .await?,
-            );
+    let (p, dp, bp) = trio!(
+        s.reps,
+        async {
+            for _ in 0..n {
+                raw.get_bytes("/_ping").await?;
+            }
+            Ok(())
+        },
+        async {
+            for _ in 0..n {
+                dh.system().ping().await?;
+            }
+            Ok(())
+        },
+        async {
+            for _ in 0..n {
+                bo.ping().await?;
+            }
+            Ok(())
         }
-        Ok(())
-    })
-    .await?;
-    let c = timed!(s.reps, async {
-        for _ in 0..n {
-            let c: crate::InspectT = raw.get_json(&uri).await?;
-            std::hint::black_box(c);
-        }
-        Ok(())
-    })
-    .await?;
-    let p = timed!(s.reps, async {
-        for _ in 0..n {
-            raw.get_bytes("/_ping").await?;
-        }
-        Ok(())
-    })
-    .await?;
-    let dp = timed!(s.reps, async {
-        for _ in 0..n {
-            dh.system().ping().await?;
-        }
-        Ok(())
-    })
-    .await?;
-    let bp = timed!(s.reps, async {
-        for _ in 0..n {
-            bo.ping().await?;
-        }
-        Ok(())
-    })
+    )
     .await?;
     rows.push(Row {
         scenario: format!("real dockerd: {n} sequential GET /_ping"),
@@ -196,48 +190,79 @@ pub async fn scenarios(s: Sizes) -> Res<Vec<Row>> {
         (&lines, format!("{} short lines", s.real_lines)),
     ] {
         let path = format!("/v1.41/containers/{name}/logs?stdout=1&stderr=1");
-        let mut payload = 0;
-        let d = timed!(s.reps, async {
-            payload = peers::dockhand_logs(&dh, name).await?;
-            Ok(())
-        })
-        .await?;
-        let mut bollard_payload = 0;
-        let b = timed!(s.reps, async {
-            bollard_payload = peers::bollard_logs(&bo, name).await?;
-            Ok(())
-        })
-        .await?;
-        if bollard_payload != payload {
-            return Err(
-                format!("logs {name}: dockhand read {payload}, bollard {bollard_payload}").into(),
-            );
-        }
         let url = format!("http://localhost{path}");
-        let curl = cmd_median(
-            s.reps,
-            "curl",
-            &["-sS", "--unix-socket", &sock, "-o", "/dev/null", &url],
-        )?;
-        let cli = cmd_median(s.reps, "docker", &["logs", name])?;
-        let mut wire = 0;
-        let r = timed!(s.reps, async {
+        let (mut d, mut b, mut curl, mut cli, mut r) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut rh, mut dct) = (Vec::new(), Vec::new());
+        let (mut payload, mut wire) = (0, 0);
+        // Interleaved, so that drift in the machine's load hits all alike.
+        for _ in 0..s.reps.max(1) {
+            let t = Instant::now();
+            payload = peers::dockhand_logs(&dh, name).await?;
+            d.push(t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            let bollard_payload = peers::bollard_logs(&bo, name).await?;
+            b.push(t.elapsed().as_secs_f64());
+            if bollard_payload != payload {
+                return Err(format!(
+                    "logs {name}: dockhand read {payload} bytes, bollard {bollard_payload}"
+                )
+                .into());
+            }
+            curl.push(
+                time_command(
+                    "curl",
+                    &["-sS", "--unix-socket", &sock, "-o", "/dev/null", &url],
+                )?
+                .as_secs_f64(),
+            );
+            cli.push(time_command("docker", &["logs", name])?.as_secs_f64());
+            let t = Instant::now();
             wire = peers::raw_socket_read(&sock, &path).await?;
-            Ok(())
-        })
-        .await?;
+            r.push(t.elapsed().as_secs_f64());
+            // Raw hyper, its connection task spawned on this runtime.
+            let t = Instant::now();
+            let mut conn = Raw::connect(&sock).await?;
+            let mut body = conn.send(http::Method::GET, &path).await?.into_body();
+            while let Some(f) = http_body_util::BodyExt::frame(&mut body).await {
+                std::hint::black_box(f?);
+            }
+            rh.push(t.elapsed().as_secs_f64());
+            // dockhand on a current-thread runtime of its own.
+            let (sock2, name2) = (sock.clone(), name.clone());
+            let t = Instant::now();
+            std::thread::spawn(move || -> Result<u64, String> {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                rt.block_on(async {
+                    let dh = peers::dockhand(&sock2).map_err(|e| e.to_string())?;
+                    peers::dockhand_logs(&dh, &name2)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .join()
+            .map_err(|_| "dockhand thread panicked")??;
+            dct.push(t.elapsed().as_secs_f64());
+        }
+        let (d, b, curl, cli, r) = (median(d), median(b), median(curl), median(cli), median(r));
+        let (rh, dct) = (median(rh), median(dct));
         rows.push(Row {
             scenario: format!("real dockerd: docker logs of a container that wrote {what}"),
             unit: "s",
             better: Better::Lower,
-            dockhand: d.as_secs_f64(),
-            bollard: b.as_secs_f64(),
-            ceiling: curl.as_secs_f64(),
+            dockhand: d,
+            bollard: b,
+            ceiling: curl,
             ceiling_is: "curl --unix-socket -o /dev/null",
             notes: format!(
-                "docker CLI {:.2} s, raw socket read in-process {:.2} s; {:.1} MB of output, {:.1} MB on the wire",
-                cli.as_secs_f64(),
-                r.as_secs_f64(),
+                "docker CLI {:.2} s, raw socket read {:.2} s, raw hyper (connection task spawned) {:.2} s, dockhand on a current-thread runtime {:.2} s; {:.1} MB of output, {:.1} MB on the wire",
+                cli,
+                r,
+                rh,
+                dct,
                 payload as f64 / 1e6,
                 wire as f64 / 1e6
             ),

@@ -38,7 +38,7 @@ pub use crate::auth::registry_auth_header;
 /// A progress message stream (pull, push, build, load).
 fn progress<T>(
     operation: &'static str,
-    resp: http::Response<hyper::body::Incoming>,
+    resp: http::Response<crate::transport::ResponseBody>,
 ) -> JsonStream<ByteStream, T> {
     JsonStream::new(operation, ByteStream::new(operation, resp.into_body()))
 }

@@ -13,10 +13,11 @@ pub use attach::Attached;
 pub use json::JsonStream;
 pub use stdcopy::{LogOutput, LogStream};
 
+use crate::transport::ResponseBody;
 use crate::{Error, Result};
 use bytes::Bytes;
 use futures::Stream;
-use hyper::body::{Body as _, Incoming};
+use hyper::body::Body as _;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -35,7 +36,7 @@ use std::task::{Context, Poll};
 /// ```
 pub struct ByteStream {
     operation: &'static str,
-    body: Incoming,
+    body: ResponseBody,
 }
 
 impl std::fmt::Debug for ByteStream {
@@ -47,7 +48,7 @@ impl std::fmt::Debug for ByteStream {
 }
 
 impl ByteStream {
-    pub(crate) fn new(operation: &'static str, body: Incoming) -> Self {
+    pub(crate) fn new(operation: &'static str, body: ResponseBody) -> Self {
         ByteStream { operation, body }
     }
 

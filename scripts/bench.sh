@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Side-by-side benchmarks, one process run: dockhand vs bollard vs the ceiling
+# (raw hyper on kept-alive connections; raw socket reads for throughput), on a
+# local mock daemon (a hyper server on a Unix socket in a temp dir) and on the
+# real daemon (/var/run/docker.sock, brought up by scripts/test-env.sh).
+# Prints the machine and one table; see bench/RESULTS.md for the latest.
+#
+#   scripts/bench.sh                # the full sizes of issue 6 (a few minutes)
+#   scripts/bench.sh --quick        # smaller sizes (also DOCKHAND_BENCH_QUICK=1)
+#   scripts/bench.sh --no-real      # mock daemon only
+#   scripts/bench.sh --no-mock      # real daemon only
+#   scripts/bench.sh --only ping,inspect,list,concurrent,logs16k,logs64,progress,rss,real
+#   scripts/bench.sh --write        # also replace the table in bench/RESULTS.md
+#
+# Profiling one client on the mock (for perf or valgrind --tool=callgrind):
+#   target/release/dockhand-bench profile ping|inspect|list|logs16k|logs64|progress N [dockhand|bollard|ceiling]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+write=0
+args=()
+real=1
+for a in "$@"; do
+  case "$a" in
+    --write) write=1 ;;
+    --no-real) real=0; args+=("$a") ;;
+    *) args+=("$a") ;;
+  esac
+done
+
+if [ "$real" = 1 ]; then
+  scripts/test-env.sh >/dev/null
+fi
+
+cargo build --release --quiet -p dockhand-bench
+
+out="target/bench-results.md"
+{
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/^Mem:/ {print $2}') GiB memory, kernel $(uname -r)"
+  echo "- $(rustc -V), dockhand $(git describe --always --dirty 2>/dev/null || echo '?'), bollard $(grep -A1 '^name = "bollard"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')"
+  if [ "$real" = 1 ]; then
+    echo "- daemon: dockerd $(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null || echo '?'), curl $(curl --version | head -1 | cut -d' ' -f2), docker CLI $(docker version --format '{{.Client.Version}}' 2>/dev/null || echo '?')"
+  fi
+  echo "- load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo
+  target/release/dockhand-bench run "${args[@]}"
+} | tee "$out"
+
+if [ "$write" = 1 ]; then
+  python3 - "$out" bench/RESULTS.md <<'EOF'
+import sys
+new = open(sys.argv[1]).read().strip()
+path = sys.argv[2]
+text = open(path).read()
+begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+i, j = text.index(begin) + len(begin), text.index(end)
+open(path, "w").write(text[:i] + "\n" + new + "\n" + text[j:])
+EOF
+  echo "bench/RESULTS.md updated"
+fi
