@@ -11,6 +11,9 @@
 #   scripts/bench.sh --no-mock      # real daemon only
 #   scripts/bench.sh --only ping,inspect,list,concurrent,logs16k,logs64,progress,rss,real
 #   scripts/bench.sh --write        # also replace the table in bench/RESULTS.md
+#   DOCKHAND_BENCH_RUNTIME=current-thread scripts/bench.sh   # clients on a
+#                                   # current-thread tokio runtime (default:
+#                                   # multi-thread, one worker per core)
 #
 # Profiling one client on the mock (for perf or valgrind --tool=callgrind):
 #   target/release/dockhand-bench profile ping|inspect|list|logs16k|logs64|progress N [dockhand|bollard|ceiling]
@@ -35,7 +38,8 @@ fi
 
 cargo build --release --quiet -p dockhand-bench
 
-out="target/bench-results.md"
+runtime="${DOCKHAND_BENCH_RUNTIME:-multi-thread}"
+out="target/bench-results-${runtime}.md"
 {
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/^Mem:/ {print $2}') GiB memory, kernel $(uname -r)"
@@ -43,18 +47,19 @@ out="target/bench-results.md"
   if [ "$real" = 1 ]; then
     echo "- daemon: dockerd $(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null || echo '?'), curl $(curl --version | head -1 | cut -d' ' -f2), docker CLI $(docker version --format '{{.Client.Version}}' 2>/dev/null || echo '?')"
   fi
+  echo "- clients on tokio's ${runtime} runtime"
   echo "- load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   target/release/dockhand-bench run "${args[@]}"
 } | tee "$out"
 
 if [ "$write" = 1 ]; then
-  python3 - "$out" bench/RESULTS.md <<'EOF'
+  python3 - "$out" bench/RESULTS.md "$runtime" <<'EOF'
 import sys
 new = open(sys.argv[1]).read().strip()
 path = sys.argv[2]
 text = open(path).read()
-begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+begin, end = f"<!-- bench:begin {sys.argv[3]} -->", f"<!-- bench:end {sys.argv[3]} -->"
 i, j = text.index(begin) + len(begin), text.index(end)
 open(path, "w").write(text[:i] + "\n" + new + "\n" + text[j:])
 EOF

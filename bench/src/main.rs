@@ -278,6 +278,7 @@ async fn mock_scenarios(socket: &str, s: Sizes, only: &dyn Fn(&str) -> bool) -> 
             let l = dh.containers().list(&opts).await?;
             d.push(ms(t.elapsed()));
             count = l.len();
+            drop(l); // each result freed before the next client runs
             let t = Instant::now();
             let l = bo
                 .list_containers(Some(
@@ -288,15 +289,18 @@ async fn mock_scenarios(socket: &str, s: Sizes, only: &dyn Fn(&str) -> bool) -> 
                 .await?;
             b.push(ms(t.elapsed()));
             assert_eq!(l.len(), count);
+            drop(l);
             let t = Instant::now();
             let l: ListT = raw.get_json("/v1.41/containers/json?all=1").await?;
             c.push(ms(t.elapsed()));
             assert_eq!(l.len(), count);
+            drop(l);
             let t = Instant::now();
             let l: Vec<bollard::models::ContainerSummary> =
                 raw.get_json("/v1.41/containers/json?all=1").await?;
             cb.push(ms(t.elapsed()));
             assert_eq!(l.len(), count);
+            drop(l);
         }
         rows.push(Row {
             scenario: format!(
@@ -670,33 +674,6 @@ fn real_main() -> Res<()> {
             Ok(())
         }
         Some("profile") => profile(&args[1..]),
-        Some("async-read") => {
-            // Experiment: an async read loop of a real-daemon URI.
-            let rt = runtime()?;
-            let uri = args.get(1).ok_or("uri?")?.clone();
-            rt.block_on(async move {
-                use tokio::io::{AsyncReadExt, AsyncWriteExt};
-                let t = Instant::now();
-                let mut s = tokio::net::UnixStream::connect("/var/run/docker.sock").await?;
-                s.write_all(
-                    format!("GET {uri} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                        .as_bytes(),
-                )
-                .await?;
-                let mut buf = vec![0u8; 1 << 20];
-                let (mut n, mut reads) = (0u64, 0u64);
-                loop {
-                    let r = s.read(&mut buf).await?;
-                    if r == 0 {
-                        break;
-                    }
-                    n += r as u64;
-                    reads += 1;
-                }
-                eprintln!("{n} bytes in {reads} reads, {:?}", t.elapsed());
-                Ok::<_, BoxError>(())
-            })
-        }
         Some("rss") => rss_child(
             args.get(1).ok_or("rss: which client?")?,
             args.get(2).ok_or("rss: socket?")?,
@@ -803,9 +780,7 @@ fn profile(args: &[String]) -> Res<()> {
     while !std::path::Path::new(&socket).exists() {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let rt = runtime()?;
     let r = rt.block_on(async {
         let dh = peers::dockhand(&socket)?;
         let bo = peers::bollard(&socket, (1, 41))?;

@@ -98,6 +98,25 @@ pub async fn raw_socket_read(socket: &str, uri: &str) -> Res<u64> {
     .await?
 }
 
+/// The same raw read as [`raw_socket_read`], as an async read loop on the
+/// tokio runtime the clients run on: the floor for any tokio-based client.
+pub async fn tokio_socket_read(socket: &str, uri: &str) -> Res<u64> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::UnixStream::connect(socket).await?;
+    let req =
+        format!("GET {uri} HTTP/1.1\r\nHost: api.moby.localhost\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0u64;
+    loop {
+        let r = s.read(&mut buf).await?;
+        if r == 0 {
+            return Ok(n);
+        }
+        n += r as u64;
+    }
+}
+
 /// Bytes of container output through dockhand's typed log stream.
 pub async fn dockhand_logs(d: &dockhand::Docker, id: &str) -> Res<u64> {
     use dockhand::operations::ContainerLogsOptions;

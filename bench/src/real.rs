@@ -193,7 +193,7 @@ pub async fn scenarios(s: Sizes) -> Res<Vec<Row>> {
         let url = format!("http://localhost{path}");
         let (mut d, mut b, mut curl, mut cli, mut r) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let (mut rh, mut dct) = (Vec::new(), Vec::new());
+        let (mut rh, mut dct, mut tr) = (Vec::new(), Vec::new(), Vec::new());
         let (mut payload, mut wire) = (0, 0);
         // Interleaved, so that drift in the machine's load hits all alike.
         for _ in 0..s.reps.max(1) {
@@ -220,6 +220,9 @@ pub async fn scenarios(s: Sizes) -> Res<Vec<Row>> {
             let t = Instant::now();
             wire = peers::raw_socket_read(&sock, &path).await?;
             r.push(t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            peers::tokio_socket_read(&sock, &path).await?;
+            tr.push(t.elapsed().as_secs_f64());
             // Raw hyper, its connection task spawned on this runtime.
             let t = Instant::now();
             let mut conn = Raw::connect(&sock).await?;
@@ -248,7 +251,7 @@ pub async fn scenarios(s: Sizes) -> Res<Vec<Row>> {
             dct.push(t.elapsed().as_secs_f64());
         }
         let (d, b, curl, cli, r) = (median(d), median(b), median(curl), median(cli), median(r));
-        let (rh, dct) = (median(rh), median(dct));
+        let (rh, dct, tr) = (median(rh), median(dct), median(tr));
         rows.push(Row {
             scenario: format!("real dockerd: docker logs of a container that wrote {what}"),
             unit: "s",
@@ -258,9 +261,10 @@ pub async fn scenarios(s: Sizes) -> Res<Vec<Row>> {
             ceiling: curl,
             ceiling_is: "curl --unix-socket -o /dev/null",
             notes: format!(
-                "docker CLI {:.2} s, raw socket read {:.2} s, raw hyper (connection task spawned) {:.2} s, dockhand on a current-thread runtime {:.2} s; {:.1} MB of output, {:.1} MB on the wire",
+                "docker CLI {:.2} s, raw socket read {:.2} s (as a tokio read loop {:.2} s), raw hyper (connection task spawned) {:.2} s, dockhand on a current-thread runtime {:.2} s; {:.1} MB of output, {:.1} MB on the wire",
                 cli,
                 r,
+                tr,
                 rh,
                 dct,
                 payload as f64 / 1e6,

@@ -465,6 +465,50 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn typed_stream_gives_the_same_items_at_every_split_point() {
+        let expected: Vec<serde_json::Value> = split_all(INPUT, &[])
+            .unwrap()
+            .iter()
+            .map(|v| serde_json::from_slice(v).unwrap())
+            .collect();
+        for cut in 0..=INPUT.len() {
+            let chunks: Vec<Result<Bytes>> = vec![
+                Ok(Bytes::copy_from_slice(&INPUT[..cut])),
+                Ok(Bytes::copy_from_slice(&INPUT[cut..])),
+            ];
+            let items: Vec<serde_json::Value> =
+                JsonStream::new("ImageCreate", stream::iter(chunks))
+                    .map(|r| r.expect("item"))
+                    .collect()
+                    .await;
+            assert_eq!(items, expected, "cut at {cut}");
+        }
+        // A value the type does not accept is a Decode error carrying its path,
+        // whether it arrives whole or split.
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Strict {
+            id: u32,
+        }
+        let input: &[u8] = b"{\"id\":1}\n{\"id\":\"x\"}\n";
+        for cut in [0, 3, 12, input.len()] {
+            let chunks: Vec<Result<Bytes>> = vec![
+                Ok(Bytes::copy_from_slice(&input[..cut])),
+                Ok(Bytes::copy_from_slice(&input[cut..])),
+            ];
+            let items: Vec<Result<Strict>> = JsonStream::new("ImageCreate", stream::iter(chunks))
+                .collect()
+                .await;
+            assert_eq!(items.len(), 2, "cut {cut}");
+            assert!(items[0].is_ok());
+            match &items[1] {
+                Err(Error::Decode { path, .. }) => assert_eq!(path, "id"),
+                other => panic!("cut {cut}: {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
     async fn typed_stream_ends_with_in_band_error() {
         #[derive(serde::Deserialize, Debug)]
         struct Msg {
