@@ -3,35 +3,14 @@
 //! where `copy_in` puts what it packs.
 
 use base64::Engine;
-use dockhand::{Body, Docker, Error};
+mod common;
+
+use common::mock::{client, daemon};
+use dockhand::{Body, Error};
 use futures::TryStreamExt;
 use std::io::Read;
-use wiremock::matchers::{any, header, method, path, query_param};
+use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
-
-async fn daemon() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(path("/_ping"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("Api-Version", "1.41")
-                .set_body_string("OK"),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(599).set_body_string("unexpected request"))
-        .with_priority(u8::MAX)
-        .expect(0)
-        .named("catch-all: unexpected request")
-        .mount(&server)
-        .await;
-    server
-}
-
-fn client(server: &MockServer) -> Docker {
-    Docker::connect_with_host(&server.uri()).expect("client")
-}
 
 fn stat_header(json: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(json)
@@ -49,7 +28,7 @@ async fn received(server: &MockServer, m: &str, p: &str) -> Vec<Request> {
 
 #[tokio::test]
 async fn get_archive_returns_the_decoded_stat_and_the_body() {
-    let server = daemon().await;
+    let server = daemon(Some("1.41")).await;
     let json =
         r#"{"name":"hosts","size":174,"mode":420,"mtime":"2024-05-01T10:00:00Z","linkTarget":""}"#;
     Mock::given(method("GET"))
@@ -88,7 +67,7 @@ async fn get_archive_returns_the_decoded_stat_and_the_body() {
 
 #[tokio::test]
 async fn get_archive_without_a_stat_header_is_a_protocol_error() {
-    let server = daemon().await;
+    let server = daemon(Some("1.41")).await;
     Mock::given(method("GET"))
         .and(path("/v1.41/containers/web/archive"))
         .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![0u8; 1024]))
@@ -105,7 +84,7 @@ async fn get_archive_without_a_stat_header_is_a_protocol_error() {
 
 #[tokio::test]
 async fn bodies_from_an_async_read_are_sent_whole() {
-    let server = daemon().await;
+    let server = daemon(Some("1.41")).await;
     Mock::given(method("PUT"))
         .and(path("/v1.41/containers/web/archive"))
         .and(query_param("path", "/srv"))
@@ -183,7 +162,7 @@ async fn copy_in_names_the_copy_like_docker_cp() {
     let file_stat =
         r#"{"name":"app.conf","size":3,"mode":420,"mtime":"2024-05-01T10:00:00Z","linkTarget":""}"#;
 
-    let server = daemon().await;
+    let server = daemon(Some("1.41")).await;
     for (p, stat) in [
         ("/srv", Some(dir_stat)),
         ("/etc/app.conf", Some(file_stat)),

@@ -16,46 +16,14 @@ use dockhand::operations::{
     SwarmLeaveOptions, SwarmUpdateOptions, TaskListOptions,
 };
 use dockhand::stream::LogOutput;
+mod common;
+
+use common::mock::{client, daemon, requests_to};
 use dockhand::{ApiVersion, Docker, Error};
 use futures::TryStreamExt;
 use serde_json::json;
-use wiremock::matchers::{any, body_json, header, method, path, query_param};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
-
-/// A mock daemon whose ping reports `version`.
-async fn daemon(version: &str) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(path("/_ping"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("Api-Version", version)
-                .set_body_string("OK"),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(599).set_body_string("unexpected request"))
-        .with_priority(u8::MAX)
-        .expect(0)
-        .named("catch-all: unexpected request")
-        .mount(&server)
-        .await;
-    server
-}
-
-fn client(server: &MockServer) -> Docker {
-    Docker::connect_with_host(&server.uri()).expect("client")
-}
-
-async fn requests_to(server: &MockServer, p: &str) -> Vec<Request> {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r.url.path() == p)
-        .collect()
-}
+use wiremock::matchers::{body_json, header, method, path, query_param};
+use wiremock::{Mock, Request, ResponseTemplate};
 
 fn registry_auth_json(req: &Request) -> serde_json::Value {
     let text = req
@@ -71,7 +39,7 @@ fn registry_auth_json(req: &Request) -> serde_json::Value {
 
 #[tokio::test]
 async fn swarm_init_inspect_update_leave() {
-    let server = daemon("1.44").await;
+    let server = daemon(Some("1.44")).await;
     Mock::given(method("POST"))
         .and(path("/v1.44/swarm/init"))
         .and(body_json(
@@ -148,7 +116,7 @@ async fn swarm_init_inspect_update_leave() {
 
 #[tokio::test]
 async fn nodes_update_and_remove() {
-    let server = daemon("1.41").await;
+    let server = daemon(Some("1.41")).await;
     Mock::given(method("POST"))
         .and(path("/v1.41/nodes/n%201/update"))
         .and(query_param("version", "7"))
@@ -189,7 +157,7 @@ async fn nodes_update_and_remove() {
 
 #[tokio::test]
 async fn services_create_with_registry_auth_and_logs() {
-    let server = daemon("1.44").await;
+    let server = daemon(Some("1.44")).await;
     Mock::given(method("POST"))
         .and(path("/v1.44/services/create"))
         .and(body_json(json!({
@@ -274,7 +242,7 @@ async fn services_create_with_registry_auth_and_logs() {
 
 #[tokio::test]
 async fn tasks_list_filters_are_json() {
-    let server = daemon("1.41").await;
+    let server = daemon(Some("1.41")).await;
     Mock::given(method("GET"))
         .and(path("/v1.41/tasks"))
         .and(query_param(
@@ -299,7 +267,7 @@ async fn tasks_list_filters_are_json() {
 
 #[tokio::test]
 async fn secrets_create_and_configs_list() {
-    let server = daemon("1.41").await;
+    let server = daemon(Some("1.41")).await;
     Mock::given(method("POST"))
         .and(path("/v1.41/secrets/create"))
         .and(body_json(json!({"Name": "db", "Data": "aHVudGVyMg=="})))
@@ -340,7 +308,7 @@ async fn secrets_create_and_configs_list() {
 
 #[tokio::test]
 async fn plugins_pull_sends_privileges_and_streams_progress() {
-    let server = daemon("1.41").await;
+    let server = daemon(Some("1.41")).await;
     Mock::given(method("POST"))
         .and(path("/v1.41/plugins/pull"))
         .and(query_param("remote", "vieux/sshfs:latest"))
@@ -395,7 +363,7 @@ async fn plugins_pull_sends_privileges_and_streams_progress() {
 
 #[tokio::test]
 async fn distribution_inspect_sends_credentials() {
-    let server = daemon("1.41").await;
+    let server = daemon(Some("1.41")).await;
     Mock::given(method("GET"))
         .and(path("/v1.41/distribution/127.0.0.1:5001/app:1/json"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -424,7 +392,7 @@ async fn distribution_inspect_sends_credentials() {
 
 #[tokio::test]
 async fn session_asks_for_an_upgrade_and_reports_refusal() {
-    let server = daemon("1.41").await;
+    let server = daemon(Some("1.41")).await;
     Mock::given(method("POST"))
         .and(path("/v1.41/session"))
         .and(header("upgrade", "h2c"))
@@ -464,7 +432,7 @@ async fn session_asks_for_an_upgrade_and_reports_refusal() {
 #[tokio::test]
 async fn swarm_family_is_refused_by_too_old_daemons_without_sending() {
     // Configs arrived in 1.30, the session endpoint in 1.31 (fixed version: no ping).
-    let server = daemon("1.29").await;
+    let server = daemon(Some("1.29")).await;
     let docker = Docker::builder()
         .host(server.uri())
         .api_version(ApiVersion::new(1, 29))
@@ -495,7 +463,7 @@ async fn swarm_family_is_refused_by_too_old_daemons_without_sending() {
 #[tokio::test]
 async fn log_format_comes_from_content_type_and_below_1_42_from_the_tty() {
     // 1.44: the Content-Type decides; a container inspect would hit the catch-all.
-    let server = daemon("1.44").await;
+    let server = daemon(Some("1.44")).await;
     Mock::given(method("GET"))
         .and(path("/v1.44/containers/tty/logs"))
         .respond_with(
@@ -521,7 +489,7 @@ async fn log_format_comes_from_content_type_and_below_1_42_from_the_tty() {
     assert_eq!(bytes, [1u8, 0, 0, 0, 0, 0, 0, 2, b'h', b'i']);
 
     // 1.41: no Content-Type is sent, so the container's Tty decides.
-    let server = daemon("1.41").await;
+    let server = daemon(Some("1.41")).await;
     Mock::given(method("GET"))
         .and(path("/v1.41/containers/plain/logs"))
         .respond_with(

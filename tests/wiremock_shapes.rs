@@ -10,50 +10,13 @@ use dockhand::operations::{
     ContainerCreateOptions, ContainerListOptions, ContainerStopOptions, Filters, ImageTagOptions,
     VolumeDeleteOptions,
 };
+mod common;
+
+use common::mock::{client, daemon, requests_to};
 use dockhand::{ApiVersion, Docker, Error};
 use serde_json::json;
-use wiremock::matchers::{any, body_json, header, method, path, query_param};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
-
-/// A mock daemon whose ping reports `version` (no header when `None`).
-async fn daemon(version: Option<&str>) -> MockServer {
-    let server = MockServer::start().await;
-    let mut ping = ResponseTemplate::new(200)
-        .insert_header("Ostype", "linux")
-        .insert_header("Docker-Experimental", "false")
-        .insert_header("Builder-Version", "2")
-        .set_body_string("OK");
-    if let Some(v) = version {
-        ping = ping.insert_header("Api-Version", v);
-    }
-    Mock::given(path("/_ping"))
-        .respond_with(ping)
-        .named("ping")
-        .mount(&server)
-        .await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(599).set_body_string("unexpected request"))
-        .with_priority(u8::MAX)
-        .expect(0)
-        .named("catch-all: unexpected request")
-        .mount(&server)
-        .await;
-    server
-}
-
-fn client(server: &MockServer) -> Docker {
-    Docker::connect_with_host(&server.uri()).expect("client")
-}
-
-async fn requests_to(server: &MockServer, p: &str) -> Vec<Request> {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r.url.path() == p)
-        .collect()
-}
+use wiremock::matchers::{body_json, header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[tokio::test]
 async fn negotiates_each_reported_version() {

@@ -2,6 +2,8 @@
 //! sets up (it writes the variables to `env.sh`, which `scripts/test.sh` sources).
 #![allow(dead_code)]
 
+pub mod mock;
+
 use std::path::PathBuf;
 
 /// The test environment's facts.
