@@ -166,6 +166,36 @@ fn ver(v: &str) -> String {
     format!("ApiVersion::new({a}, {b})")
 }
 
+/// A struct's fields as generated: the newest spec's, then the fields it
+/// dropped that still have a type (see `history::type_removed_fields`),
+/// always optional since only older daemons send them.
+fn generated_fields(fields: &[Field], removed: &[Removed]) -> Vec<Field> {
+    let mut all = fields.to_vec();
+    for r in typed_removed(fields, removed) {
+        if let Some(ty) = &r.ty {
+            all.push(Field {
+                name: r.name.clone(),
+                ty: ty.clone(),
+                required: false,
+                nullable: false,
+                since: r.since.clone(),
+            });
+        }
+    }
+    all
+}
+
+/// The dropped fields that are generated: those with a type whose Rust
+/// name does not clash with a current field's (`NanoCPUs` became `NanoCpus`:
+/// the old spelling stays in `extra`).
+fn typed_removed<'r>(fields: &[Field], removed: &'r [Removed]) -> Vec<&'r Removed> {
+    removed
+        .iter()
+        .filter(|r| r.ty.is_some())
+        .filter(|r| !fields.iter().any(|f| snake(&f.name) == snake(&r.name)))
+        .collect()
+}
+
 fn doc_escape(s: &str) -> String {
     s.replace('`', "'")
 }
@@ -183,8 +213,12 @@ impl<'a> Gen<'a> {
             g.defaults.insert(name.clone(), d);
         }
         for (name, def) in &spec.definitions {
-            if let DefBody::Struct { fields, .. } = &def.body {
-                for f in fields {
+            if let DefBody::Struct {
+                fields,
+                removed_fields,
+            } = &def.body
+            {
+                for f in &generated_fields(fields, removed_fields) {
                     if let Ty::Ref { name: target } = &f.ty {
                         if g.reaches(target, name, &mut BTreeSet::new()) {
                             g.boxed.insert((name.clone(), f.name.clone()));
@@ -215,10 +249,15 @@ impl<'a> Gen<'a> {
             return false;
         }
         match self.spec.definitions.get(from).map(|d| &d.body) {
-            Some(DefBody::Struct { fields, .. }) => fields.iter().any(|f| match &f.ty {
-                Ty::Ref { name } => self.reaches(name, to, seen),
-                _ => false,
-            }),
+            Some(DefBody::Struct {
+                fields,
+                removed_fields,
+            }) => generated_fields(fields, removed_fields)
+                .iter()
+                .any(|f| match &f.ty {
+                    Ty::Ref { name } => self.reaches(name, to, seen),
+                    _ => false,
+                }),
             Some(DefBody::Alias {
                 ty: Ty::Ref { name },
             }) => self.reaches(name, to, seen),
@@ -328,6 +367,19 @@ impl<'a> Gen<'a> {
         fields: &[Field],
         removed: &[Removed],
     ) -> Result<(), String> {
+        let typed = typed_removed(fields, removed);
+        let untyped: Vec<&Removed> = removed
+            .iter()
+            .filter(|r| !typed.iter().any(|t| t.name == r.name))
+            .collect();
+        let all = generated_fields(fields, removed);
+        let fields = &all[..];
+        let removed_in = |f: &Field| {
+            typed
+                .iter()
+                .find(|r| r.name == f.name)
+                .map(|r| r.removed_in.clone())
+        };
         // Rust names, made unique within the struct.
         let mut used = BTreeSet::from(["extra".to_owned()]);
         let mut rust_names = Vec::new();
@@ -341,9 +393,9 @@ impl<'a> Gen<'a> {
         let secret = |f: &Field| self.secrets.contains(&(name.to_owned(), f.name.clone()));
         let has_secret = fields.iter().any(secret);
         let _ = writeln!(out, "/// {origin}. Since API {}.", def.since);
-        if !removed.is_empty() {
+        if !untyped.is_empty() {
             out.push_str("///\n/// Fields that older API versions had (decoded into `extra` when a daemon sends them):\n");
-            for r in removed {
+            for r in &untyped {
                 let _ = writeln!(
                     out,
                     "/// `{}` (API {} to {}, removed in {}).",
@@ -373,6 +425,9 @@ impl<'a> Gen<'a> {
                 doc_escape(&f.name),
                 f.since
             );
+            if let Some(r) = removed_in(f) {
+                let _ = write!(out, " Removed in API {r}: only older daemons send it.");
+            }
             if secret(f) {
                 out.push_str(" Secret: never shown by `Debug`.");
             }

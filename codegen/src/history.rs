@@ -65,6 +65,8 @@ pub fn merge(specs: &[(String, Spec)]) -> Result<Spec, String> {
         }
     }
 
+    type_removed_fields(&mut out, specs);
+
     // Top-level definitions that went away.
     let mut gone: BTreeMap<String, Span> = BTreeMap::new();
     for (v, s) in specs {
@@ -189,6 +191,7 @@ impl Span {
             name,
             since: self.first,
             removed_in,
+            ty: None,
         }
     }
 }
@@ -237,5 +240,75 @@ fn struct_fields(spec: &Spec, name: &str, depth: usize) -> Option<Vec<String>> {
             struct_fields(spec, target, depth + 1)
         }
         _ => None,
+    }
+}
+
+/// Definition names upstream gave to another type: `Config` was the
+/// container configuration until 1.29 (then `ContainerConfig`) and is the
+/// swarm config object since 1.30, so its old fields are not the new type's.
+const REUSED_NAMES: &[&str] = &["Config"];
+
+/// Gives each removed struct field the type it had in the last version that
+/// had it, so older daemons' answers decode into typed fields (a 20.10
+/// daemon's `system df` is all in fields v1.52 dropped). Only fields of
+/// definitions that kept their identity (see `REUSED_NAMES`), removed after
+/// the definition appeared, whose type refers only to definitions the
+/// newest spec still has.
+fn type_removed_fields(out: &mut Spec, specs: &[(String, Spec)]) {
+    let names: std::collections::BTreeSet<String> = out.definitions.keys().cloned().collect();
+    for (name, def) in out.definitions.iter_mut() {
+        if REUSED_NAMES.contains(&name.as_str()) {
+            continue;
+        }
+        let def_since = version_key(&def.since);
+        let DefBody::Struct { removed_fields, .. } = &mut def.body else {
+            continue;
+        };
+        for r in removed_fields.iter_mut() {
+            if version_key(&r.removed_in) <= def_since {
+                continue;
+            }
+            let last = specs
+                .iter()
+                .rev()
+                .filter(|(v, _)| version_key(v) < version_key(&r.removed_in))
+                .find_map(|(_, s)| struct_field(s, name, &r.name, 0));
+            if let Some(ty) = last.filter(|t| refs_all_known(t, &names)) {
+                r.ty = Some(ty);
+            }
+        }
+    }
+}
+
+/// The type of field `field` of the struct `name` denotes in one version.
+fn struct_field(spec: &Spec, name: &str, field: &str, depth: usize) -> Option<Ty> {
+    let def = spec.definitions.get(name)?;
+    match &def.body {
+        DefBody::Struct { fields, .. } => fields
+            .iter()
+            .find(|f| f.name == field)
+            .map(|f| f.ty.clone()),
+        DefBody::Alias { ty } if depth < 4 => {
+            let target = match ty {
+                Ty::Ref { name } => name,
+                Ty::Array { items } => match &**items {
+                    Ty::Ref { name } => name,
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            struct_field(spec, target, field, depth + 1)
+        }
+        _ => None,
+    }
+}
+
+fn refs_all_known(ty: &Ty, names: &std::collections::BTreeSet<String>) -> bool {
+    match ty {
+        Ty::Ref { name } => names.contains(name),
+        Ty::Array { items: t } | Ty::Map { values: t } | Ty::Nullable { inner: t } => {
+            refs_all_known(t, names)
+        }
+        _ => true,
     }
 }

@@ -118,6 +118,12 @@ pub struct Removed {
     pub since: String,
     /// The first version that no longer has it.
     pub removed_in: String,
+    /// For a struct field: its type in the last version that had it, when
+    /// that type can still be expressed with the newest definitions (then
+    /// the field is generated, for daemons older than `removed_in`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
+    pub ty: Option<Ty>,
 }
 
 /// An operation older versions had and the newest dropped.

@@ -19,9 +19,6 @@ use std::collections::HashMap;
 use std::fmt;
 
 /// Upstream definition: `BuildCache`. Since API 1.39.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `Parent` (API 1.39 to 1.41, removed in 1.42).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuildCache {
     /// `ID`. Since API 1.39.
@@ -44,6 +41,8 @@ pub struct BuildCache {
     pub last_used_at: Option<String>,
     /// `UsageCount`. Since API 1.39.
     pub usage_count: Option<i64>,
+    /// `Parent`. Since API 1.39. Removed in API 1.42: only older daemons send it.
+    pub parent: Option<String>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -82,6 +81,9 @@ impl Serialize for BuildCache {
         if let Some(v) = &self.usage_count {
             map.serialize_entry("UsageCount", v)?;
         }
+        if let Some(v) = &self.parent {
+            map.serialize_entry("Parent", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "ID" => self.id.is_some(),
@@ -94,6 +96,7 @@ impl Serialize for BuildCache {
                 "CreatedAt" => self.created_at.is_some(),
                 "LastUsedAt" => self.last_used_at.is_some(),
                 "UsageCount" => self.usage_count.is_some(),
+                "Parent" => self.parent.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -123,6 +126,7 @@ impl<'de> Deserialize<'de> for BuildCache {
                 let mut f_created_at: Option<String> = None;
                 let mut f_last_used_at: Option<String> = None;
                 let mut f_usage_count: Option<i64> = None;
+                let mut f_parent: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -142,6 +146,7 @@ impl<'de> Deserialize<'de> for BuildCache {
                         "UsageCount" => {
                             f_usage_count = support::optional(&mut map, key, &mut extra)?
                         }
+                        "Parent" => f_parent = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -156,6 +161,7 @@ impl<'de> Deserialize<'de> for BuildCache {
                     created_at: f_created_at,
                     last_used_at: f_last_used_at,
                     usage_count: f_usage_count,
+                    parent: f_parent,
                     extra,
                 })
             }
@@ -415,10 +421,6 @@ impl<'de> Deserialize<'de> for BuildIdentity {
 }
 
 /// Upstream definition: `BuildInfo`. Since API 1.25.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `error` (API 1.25 to 1.51, removed in 1.52).
-/// `progress` (API 1.25 to 1.51, removed in 1.52).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuildInfo {
     /// `id`. Since API 1.25.
@@ -433,6 +435,10 @@ pub struct BuildInfo {
     pub progress_detail: Option<ProgressDetail>,
     /// `aux`. Since API 1.36.
     pub aux: Option<ImageID>,
+    /// `error`. Since API 1.25. Removed in API 1.52: only older daemons send it.
+    pub error: Option<String>,
+    /// `progress`. Since API 1.25. Removed in API 1.52: only older daemons send it.
+    pub progress: Option<String>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -459,6 +465,12 @@ impl Serialize for BuildInfo {
         if let Some(v) = &self.aux {
             map.serialize_entry("aux", v)?;
         }
+        if let Some(v) = &self.error {
+            map.serialize_entry("error", v)?;
+        }
+        if let Some(v) = &self.progress {
+            map.serialize_entry("progress", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "id" => self.id.is_some(),
@@ -467,6 +479,8 @@ impl Serialize for BuildInfo {
                 "status" => self.status.is_some(),
                 "progressDetail" => self.progress_detail.is_some(),
                 "aux" => self.aux.is_some(),
+                "error" => self.error.is_some(),
+                "progress" => self.progress.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -492,6 +506,8 @@ impl<'de> Deserialize<'de> for BuildInfo {
                 let mut f_status: Option<String> = None;
                 let mut f_progress_detail: Option<ProgressDetail> = None;
                 let mut f_aux: Option<ImageID> = None;
+                let mut f_error: Option<String> = None;
+                let mut f_progress: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -505,6 +521,8 @@ impl<'de> Deserialize<'de> for BuildInfo {
                             f_progress_detail = support::optional(&mut map, key, &mut extra)?
                         }
                         "aux" => f_aux = support::optional(&mut map, key, &mut extra)?,
+                        "error" => f_error = support::optional(&mut map, key, &mut extra)?,
+                        "progress" => f_progress = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -515,6 +533,8 @@ impl<'de> Deserialize<'de> for BuildInfo {
                     status: f_status,
                     progress_detail: f_progress_detail,
                     aux: f_aux,
+                    error: f_error,
+                    progress: f_progress,
                     extra,
                 })
             }

@@ -158,9 +158,6 @@ impl<'de> Deserialize<'de> for AttestationStatement {
 }
 
 /// Upstream definition: `AuthConfig`. Since API 1.25.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `email` (API 1.25 to 1.51, removed in 1.52).
 #[derive(Clone, PartialEq, Default)]
 pub struct AuthConfig {
     /// `username`. Since API 1.25.
@@ -173,6 +170,8 @@ pub struct AuthConfig {
     pub identitytoken: Option<String>,
     /// `registrytoken`. Since API 1.25. Secret: never shown by `Debug`.
     pub registrytoken: Option<String>,
+    /// `email`. Since API 1.25. Removed in API 1.52: only older daemons send it.
+    pub email: Option<String>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -186,6 +185,7 @@ impl fmt::Debug for AuthConfig {
             .field("serveraddress", &self.serveraddress)
             .field("identitytoken", &support::Redacted(&self.identitytoken))
             .field("registrytoken", &support::Redacted(&self.registrytoken))
+            .field("email", &self.email)
             .field("extra", &support::RedactedMap(&self.extra))
             .finish()
     }
@@ -209,6 +209,9 @@ impl Serialize for AuthConfig {
         if let Some(v) = &self.registrytoken {
             map.serialize_entry("registrytoken", v)?;
         }
+        if let Some(v) = &self.email {
+            map.serialize_entry("email", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "username" => self.username.is_some(),
@@ -216,6 +219,7 @@ impl Serialize for AuthConfig {
                 "serveraddress" => self.serveraddress.is_some(),
                 "identitytoken" => self.identitytoken.is_some(),
                 "registrytoken" => self.registrytoken.is_some(),
+                "email" => self.email.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -240,6 +244,7 @@ impl<'de> Deserialize<'de> for AuthConfig {
                 let mut f_serveraddress: Option<String> = None;
                 let mut f_identitytoken: Option<String> = None;
                 let mut f_registrytoken: Option<String> = None;
+                let mut f_email: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -254,6 +259,7 @@ impl<'de> Deserialize<'de> for AuthConfig {
                         "registrytoken" => {
                             f_registrytoken = support::optional(&mut map, key, &mut extra)?
                         }
+                        "email" => f_email = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -263,6 +269,7 @@ impl<'de> Deserialize<'de> for AuthConfig {
                     serveraddress: f_serveraddress,
                     identitytoken: f_identitytoken,
                     registrytoken: f_registrytoken,
+                    email: f_email,
                     extra,
                 })
             }
@@ -400,13 +407,12 @@ impl<'de> Deserialize<'de> for ChangeType {
 }
 
 /// Upstream definition: `Commit`. Since API 1.32.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `Expected` (API 1.32 to 1.48, removed in 1.49).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Commit {
     /// `ID`. Since API 1.32.
     pub id: Option<String>,
+    /// `Expected`. Since API 1.32. Removed in API 1.49: only older daemons send it.
+    pub expected: Option<String>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -418,9 +424,13 @@ impl Serialize for Commit {
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
         }
+        if let Some(v) = &self.expected {
+            map.serialize_entry("Expected", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "ID" => self.id.is_some(),
+                "Expected" => self.expected.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -441,14 +451,20 @@ impl<'de> Deserialize<'de> for Commit {
             }
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Commit, A::Error> {
                 let mut f_id: Option<String> = None;
+                let mut f_expected: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
                         "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
+                        "Expected" => f_expected = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
-                Ok(Commit { id: f_id, extra })
+                Ok(Commit {
+                    id: f_id,
+                    expected: f_expected,
+                    extra,
+                })
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -697,10 +713,6 @@ impl<'de> Deserialize<'de> for ContainersDiskUsage {
 }
 
 /// Upstream definition: `CreateImageInfo`. Since API 1.25.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `error` (API 1.25 to 1.51, removed in 1.52).
-/// `progress` (API 1.25 to 1.51, removed in 1.52).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreateImageInfo {
     /// `id`. Since API 1.36.
@@ -711,6 +723,10 @@ pub struct CreateImageInfo {
     pub status: Option<String>,
     /// `progressDetail`. Since API 1.25.
     pub progress_detail: Option<ProgressDetail>,
+    /// `error`. Since API 1.25. Removed in API 1.52: only older daemons send it.
+    pub error: Option<String>,
+    /// `progress`. Since API 1.25. Removed in API 1.52: only older daemons send it.
+    pub progress: Option<String>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -731,12 +747,20 @@ impl Serialize for CreateImageInfo {
         if let Some(v) = &self.progress_detail {
             map.serialize_entry("progressDetail", v)?;
         }
+        if let Some(v) = &self.error {
+            map.serialize_entry("error", v)?;
+        }
+        if let Some(v) = &self.progress {
+            map.serialize_entry("progress", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "id" => self.id.is_some(),
                 "errorDetail" => self.error_detail.is_some(),
                 "status" => self.status.is_some(),
                 "progressDetail" => self.progress_detail.is_some(),
+                "error" => self.error.is_some(),
+                "progress" => self.progress.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -763,6 +787,8 @@ impl<'de> Deserialize<'de> for CreateImageInfo {
                 let mut f_error_detail: Option<ErrorDetail> = None;
                 let mut f_status: Option<String> = None;
                 let mut f_progress_detail: Option<ProgressDetail> = None;
+                let mut f_error: Option<String> = None;
+                let mut f_progress: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -774,6 +800,8 @@ impl<'de> Deserialize<'de> for CreateImageInfo {
                         "progressDetail" => {
                             f_progress_detail = support::optional(&mut map, key, &mut extra)?
                         }
+                        "error" => f_error = support::optional(&mut map, key, &mut extra)?,
+                        "progress" => f_progress = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -782,6 +810,8 @@ impl<'de> Deserialize<'de> for CreateImageInfo {
                     error_detail: f_error_detail,
                     status: f_status,
                     progress_detail: f_progress_detail,
+                    error: f_error,
+                    progress: f_progress,
                     extra,
                 })
             }
@@ -2122,10 +2152,6 @@ impl<'de> Deserialize<'de> for HealthcheckResult {
 /// Upstream definition: `HostConfig`. Since API 1.25.
 ///
 /// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `Capabilities` (API 1.40 to 1.40, removed in 1.41).
-/// `DiskQuota` (API 1.25 to 1.39, removed in 1.40).
-/// `KernelMemory` (API 1.36 to 1.41, removed in 1.42).
-/// `KernelMemoryTCP` (API 1.40 to 1.51, removed in 1.52).
 /// `NanoCPUs` (API 1.27 to 1.27, removed in 1.28).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct HostConfig {
@@ -2267,6 +2293,14 @@ pub struct HostConfig {
     pub masked_paths: Option<Vec<String>>,
     /// `ReadonlyPaths`. Since API 1.38.
     pub readonly_paths: Option<Vec<String>>,
+    /// `Capabilities`. Since API 1.40. Removed in API 1.41: only older daemons send it.
+    pub capabilities: Option<Vec<String>>,
+    /// `DiskQuota`. Since API 1.25. Removed in API 1.40: only older daemons send it.
+    pub disk_quota: Option<i64>,
+    /// `KernelMemory`. Since API 1.36. Removed in API 1.42: only older daemons send it.
+    pub kernel_memory: Option<i64>,
+    /// `KernelMemoryTCP`. Since API 1.40. Removed in API 1.52: only older daemons send it.
+    pub kernel_memory_tcp: Option<i64>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -2482,6 +2516,18 @@ impl Serialize for HostConfig {
         if let Some(v) = &self.readonly_paths {
             map.serialize_entry("ReadonlyPaths", v)?;
         }
+        if let Some(v) = &self.capabilities {
+            map.serialize_entry("Capabilities", v)?;
+        }
+        if let Some(v) = &self.disk_quota {
+            map.serialize_entry("DiskQuota", v)?;
+        }
+        if let Some(v) = &self.kernel_memory {
+            map.serialize_entry("KernelMemory", v)?;
+        }
+        if let Some(v) = &self.kernel_memory_tcp {
+            map.serialize_entry("KernelMemoryTCP", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "CpuShares" => self.cpu_shares.is_some(),
@@ -2553,6 +2599,10 @@ impl Serialize for HostConfig {
                 "Isolation" => self.isolation.is_some(),
                 "MaskedPaths" => self.masked_paths.is_some(),
                 "ReadonlyPaths" => self.readonly_paths.is_some(),
+                "Capabilities" => self.capabilities.is_some(),
+                "DiskQuota" => self.disk_quota.is_some(),
+                "KernelMemory" => self.kernel_memory.is_some(),
+                "KernelMemoryTCP" => self.kernel_memory_tcp.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -2641,6 +2691,10 @@ impl<'de> Deserialize<'de> for HostConfig {
                 let mut f_isolation: Option<HostConfigIsolation> = None;
                 let mut f_masked_paths: Option<Vec<String>> = None;
                 let mut f_readonly_paths: Option<Vec<String>> = None;
+                let mut f_capabilities: Option<Vec<String>> = None;
+                let mut f_disk_quota: Option<i64> = None;
+                let mut f_kernel_memory: Option<i64> = None;
+                let mut f_kernel_memory_tcp: Option<i64> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -2796,6 +2850,16 @@ impl<'de> Deserialize<'de> for HostConfig {
                         "ReadonlyPaths" => {
                             f_readonly_paths = support::optional(&mut map, key, &mut extra)?
                         }
+                        "Capabilities" => {
+                            f_capabilities = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "DiskQuota" => f_disk_quota = support::optional(&mut map, key, &mut extra)?,
+                        "KernelMemory" => {
+                            f_kernel_memory = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "KernelMemoryTCP" => {
+                            f_kernel_memory_tcp = support::optional(&mut map, key, &mut extra)?
+                        }
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -2869,6 +2933,10 @@ impl<'de> Deserialize<'de> for HostConfig {
                     isolation: f_isolation,
                     masked_paths: f_masked_paths,
                     readonly_paths: f_readonly_paths,
+                    capabilities: f_capabilities,
+                    disk_quota: f_disk_quota,
+                    kernel_memory: f_kernel_memory,
+                    kernel_memory_tcp: f_kernel_memory_tcp,
                     extra,
                 })
             }
@@ -5957,16 +6025,16 @@ impl<'de> Deserialize<'de> for ProcessConfig {
 }
 
 /// Upstream definition: `ProgressDetail`. Since API 1.25.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `code` (API 1.25 to 1.35, removed in 1.36).
-/// `message` (API 1.25 to 1.35, removed in 1.36).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProgressDetail {
     /// `current`. Since API 1.36.
     pub current: Option<i64>,
     /// `total`. Since API 1.36.
     pub total: Option<i64>,
+    /// `code`. Since API 1.25. Removed in API 1.36: only older daemons send it.
+    pub code: Option<i64>,
+    /// `message`. Since API 1.25. Removed in API 1.36: only older daemons send it.
+    pub message: Option<i64>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -5981,10 +6049,18 @@ impl Serialize for ProgressDetail {
         if let Some(v) = &self.total {
             map.serialize_entry("total", v)?;
         }
+        if let Some(v) = &self.code {
+            map.serialize_entry("code", v)?;
+        }
+        if let Some(v) = &self.message {
+            map.serialize_entry("message", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "current" => self.current.is_some(),
                 "total" => self.total.is_some(),
+                "code" => self.code.is_some(),
+                "message" => self.message.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -6009,17 +6085,23 @@ impl<'de> Deserialize<'de> for ProgressDetail {
             ) -> Result<ProgressDetail, A::Error> {
                 let mut f_current: Option<i64> = None;
                 let mut f_total: Option<i64> = None;
+                let mut f_code: Option<i64> = None;
+                let mut f_message: Option<i64> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
                         "current" => f_current = support::optional(&mut map, key, &mut extra)?,
                         "total" => f_total = support::optional(&mut map, key, &mut extra)?,
+                        "code" => f_code = support::optional(&mut map, key, &mut extra)?,
+                        "message" => f_message = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
                 Ok(ProgressDetail {
                     current: f_current,
                     total: f_total,
+                    code: f_code,
+                    message: f_message,
                     extra,
                 })
             }
@@ -6090,10 +6172,6 @@ impl<'de> Deserialize<'de> for PullIdentity {
 }
 
 /// Upstream definition: `PushImageInfo`. Since API 1.25.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `error` (API 1.25 to 1.51, removed in 1.52).
-/// `progress` (API 1.25 to 1.51, removed in 1.52).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PushImageInfo {
     /// `errorDetail`. Since API 1.48.
@@ -6106,6 +6184,10 @@ pub struct PushImageInfo {
     pub id: Option<String>,
     /// `aux`. Since API 1.25.
     pub aux: Option<PushImageInfoAux>,
+    /// `error`. Since API 1.25. Removed in API 1.52: only older daemons send it.
+    pub error: Option<String>,
+    /// `progress`. Since API 1.25. Removed in API 1.52: only older daemons send it.
+    pub progress: Option<String>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -6129,6 +6211,12 @@ impl Serialize for PushImageInfo {
         if let Some(v) = &self.aux {
             map.serialize_entry("aux", v)?;
         }
+        if let Some(v) = &self.error {
+            map.serialize_entry("error", v)?;
+        }
+        if let Some(v) = &self.progress {
+            map.serialize_entry("progress", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "errorDetail" => self.error_detail.is_some(),
@@ -6136,6 +6224,8 @@ impl Serialize for PushImageInfo {
                 "progressDetail" => self.progress_detail.is_some(),
                 "id" => self.id.is_some(),
                 "aux" => self.aux.is_some(),
+                "error" => self.error.is_some(),
+                "progress" => self.progress.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -6163,6 +6253,8 @@ impl<'de> Deserialize<'de> for PushImageInfo {
                 let mut f_progress_detail: Option<ProgressDetail> = None;
                 let mut f_id: Option<String> = None;
                 let mut f_aux: Option<PushImageInfoAux> = None;
+                let mut f_error: Option<String> = None;
+                let mut f_progress: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -6175,6 +6267,8 @@ impl<'de> Deserialize<'de> for PushImageInfo {
                         }
                         "id" => f_id = support::optional(&mut map, key, &mut extra)?,
                         "aux" => f_aux = support::optional(&mut map, key, &mut extra)?,
+                        "error" => f_error = support::optional(&mut map, key, &mut extra)?,
+                        "progress" => f_progress = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -6184,6 +6278,8 @@ impl<'de> Deserialize<'de> for PushImageInfo {
                     progress_detail: f_progress_detail,
                     id: f_id,
                     aux: f_aux,
+                    error: f_error,
+                    progress: f_progress,
                     extra,
                 })
             }
@@ -6339,10 +6435,6 @@ impl crate::operation::QueryValue for Reachability {
 }
 
 /// Upstream definition: `RegistryServiceConfig`. Since API 1.32.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `AllowNondistributableArtifactsCIDRs` (API 1.32 to 1.48, removed in 1.49).
-/// `AllowNondistributableArtifactsHostnames` (API 1.32 to 1.48, removed in 1.49).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RegistryServiceConfig {
     /// `InsecureRegistryCIDRs`. Since API 1.32.
@@ -6351,6 +6443,10 @@ pub struct RegistryServiceConfig {
     pub index_configs: Option<HashMap<String, IndexInfo>>,
     /// `Mirrors`. Since API 1.32.
     pub mirrors: Option<Vec<String>>,
+    /// `AllowNondistributableArtifactsCIDRs`. Since API 1.32. Removed in API 1.49: only older daemons send it.
+    pub allow_nondistributable_artifacts_cidrs: Option<Vec<String>>,
+    /// `AllowNondistributableArtifactsHostnames`. Since API 1.32. Removed in API 1.49: only older daemons send it.
+    pub allow_nondistributable_artifacts_hostnames: Option<Vec<String>>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -6368,11 +6464,23 @@ impl Serialize for RegistryServiceConfig {
         if let Some(v) = &self.mirrors {
             map.serialize_entry("Mirrors", v)?;
         }
+        if let Some(v) = &self.allow_nondistributable_artifacts_cidrs {
+            map.serialize_entry("AllowNondistributableArtifactsCIDRs", v)?;
+        }
+        if let Some(v) = &self.allow_nondistributable_artifacts_hostnames {
+            map.serialize_entry("AllowNondistributableArtifactsHostnames", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "InsecureRegistryCIDRs" => self.insecure_registry_cidrs.is_some(),
                 "IndexConfigs" => self.index_configs.is_some(),
                 "Mirrors" => self.mirrors.is_some(),
+                "AllowNondistributableArtifactsCIDRs" => {
+                    self.allow_nondistributable_artifacts_cidrs.is_some()
+                }
+                "AllowNondistributableArtifactsHostnames" => {
+                    self.allow_nondistributable_artifacts_hostnames.is_some()
+                }
                 _ => false,
             };
             if !shadowed {
@@ -6398,6 +6506,8 @@ impl<'de> Deserialize<'de> for RegistryServiceConfig {
                 let mut f_insecure_registry_cidrs: Option<Vec<String>> = None;
                 let mut f_index_configs: Option<HashMap<String, IndexInfo>> = None;
                 let mut f_mirrors: Option<Vec<String>> = None;
+                let mut f_allow_nondistributable_artifacts_cidrs: Option<Vec<String>> = None;
+                let mut f_allow_nondistributable_artifacts_hostnames: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -6409,6 +6519,14 @@ impl<'de> Deserialize<'de> for RegistryServiceConfig {
                             f_index_configs = support::optional(&mut map, key, &mut extra)?
                         }
                         "Mirrors" => f_mirrors = support::optional(&mut map, key, &mut extra)?,
+                        "AllowNondistributableArtifactsCIDRs" => {
+                            f_allow_nondistributable_artifacts_cidrs =
+                                support::optional(&mut map, key, &mut extra)?
+                        }
+                        "AllowNondistributableArtifactsHostnames" => {
+                            f_allow_nondistributable_artifacts_hostnames =
+                                support::optional(&mut map, key, &mut extra)?
+                        }
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -6416,6 +6534,10 @@ impl<'de> Deserialize<'de> for RegistryServiceConfig {
                     insecure_registry_cidrs: f_insecure_registry_cidrs,
                     index_configs: f_index_configs,
                     mirrors: f_mirrors,
+                    allow_nondistributable_artifacts_cidrs:
+                        f_allow_nondistributable_artifacts_cidrs,
+                    allow_nondistributable_artifacts_hostnames:
+                        f_allow_nondistributable_artifacts_hostnames,
                     extra,
                 })
             }
@@ -6508,9 +6630,6 @@ impl<'de> Deserialize<'de> for ResourceObject {
 /// Upstream definition: `Resources`. Since API 1.25.
 ///
 /// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `DiskQuota` (API 1.25 to 1.39, removed in 1.40).
-/// `KernelMemory` (API 1.36 to 1.41, removed in 1.42).
-/// `KernelMemoryTCP` (API 1.40 to 1.51, removed in 1.52).
 /// `NanoCPUs` (API 1.27 to 1.27, removed in 1.28).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Resources {
@@ -6574,6 +6693,12 @@ pub struct Resources {
     pub io_maximum_iops: Option<i64>,
     /// `IOMaximumBandwidth`. Since API 1.25.
     pub io_maximum_bandwidth: Option<i64>,
+    /// `DiskQuota`. Since API 1.25. Removed in API 1.40: only older daemons send it.
+    pub disk_quota: Option<i64>,
+    /// `KernelMemory`. Since API 1.36. Removed in API 1.42: only older daemons send it.
+    pub kernel_memory: Option<i64>,
+    /// `KernelMemoryTCP`. Since API 1.40. Removed in API 1.52: only older daemons send it.
+    pub kernel_memory_tcp: Option<i64>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -6672,6 +6797,15 @@ impl Serialize for Resources {
         if let Some(v) = &self.io_maximum_bandwidth {
             map.serialize_entry("IOMaximumBandwidth", v)?;
         }
+        if let Some(v) = &self.disk_quota {
+            map.serialize_entry("DiskQuota", v)?;
+        }
+        if let Some(v) = &self.kernel_memory {
+            map.serialize_entry("KernelMemory", v)?;
+        }
+        if let Some(v) = &self.kernel_memory_tcp {
+            map.serialize_entry("KernelMemoryTCP", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "CpuShares" => self.cpu_shares.is_some(),
@@ -6704,6 +6838,9 @@ impl Serialize for Resources {
                 "CpuPercent" => self.cpu_percent.is_some(),
                 "IOMaximumIOps" => self.io_maximum_iops.is_some(),
                 "IOMaximumBandwidth" => self.io_maximum_bandwidth.is_some(),
+                "DiskQuota" => self.disk_quota.is_some(),
+                "KernelMemory" => self.kernel_memory.is_some(),
+                "KernelMemoryTCP" => self.kernel_memory_tcp.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -6753,6 +6890,9 @@ impl<'de> Deserialize<'de> for Resources {
                 let mut f_cpu_percent: Option<i64> = None;
                 let mut f_io_maximum_iops: Option<i64> = None;
                 let mut f_io_maximum_bandwidth: Option<i64> = None;
+                let mut f_disk_quota: Option<i64> = None;
+                let mut f_kernel_memory: Option<i64> = None;
+                let mut f_kernel_memory_tcp: Option<i64> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -6827,6 +6967,13 @@ impl<'de> Deserialize<'de> for Resources {
                         "IOMaximumBandwidth" => {
                             f_io_maximum_bandwidth = support::optional(&mut map, key, &mut extra)?
                         }
+                        "DiskQuota" => f_disk_quota = support::optional(&mut map, key, &mut extra)?,
+                        "KernelMemory" => {
+                            f_kernel_memory = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "KernelMemoryTCP" => {
+                            f_kernel_memory_tcp = support::optional(&mut map, key, &mut extra)?
+                        }
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -6861,6 +7008,9 @@ impl<'de> Deserialize<'de> for Resources {
                     cpu_percent: f_cpu_percent,
                     io_maximum_iops: f_io_maximum_iops,
                     io_maximum_bandwidth: f_io_maximum_bandwidth,
+                    disk_quota: f_disk_quota,
+                    kernel_memory: f_kernel_memory,
+                    kernel_memory_tcp: f_kernel_memory_tcp,
                     extra,
                 })
             }

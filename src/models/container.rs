@@ -431,9 +431,6 @@ impl<'de> Deserialize<'de> for ContainerCPUUsage {
 }
 
 /// Upstream definition: `ContainerConfig`. Since API 1.30.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `MacAddress` (API 1.30 to 1.51, removed in 1.52).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerConfig {
     /// `Hostname`. Since API 1.30.
@@ -484,6 +481,8 @@ pub struct ContainerConfig {
     pub stop_timeout: Option<i64>,
     /// `Shell`. Since API 1.30.
     pub shell: Option<Vec<String>>,
+    /// `MacAddress`. Since API 1.30. Removed in API 1.52: only older daemons send it.
+    pub mac_address: Option<String>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -564,6 +563,9 @@ impl Serialize for ContainerConfig {
         if let Some(v) = &self.shell {
             map.serialize_entry("Shell", v)?;
         }
+        if let Some(v) = &self.mac_address {
+            map.serialize_entry("MacAddress", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Hostname" => self.hostname.is_some(),
@@ -590,6 +592,7 @@ impl Serialize for ContainerConfig {
                 "StopSignal" => self.stop_signal.is_some(),
                 "StopTimeout" => self.stop_timeout.is_some(),
                 "Shell" => self.shell.is_some(),
+                "MacAddress" => self.mac_address.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -636,6 +639,7 @@ impl<'de> Deserialize<'de> for ContainerConfig {
                 let mut f_stop_signal: Option<String> = None;
                 let mut f_stop_timeout: Option<i64> = None;
                 let mut f_shell: Option<Vec<String>> = None;
+                let mut f_mac_address: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -687,6 +691,9 @@ impl<'de> Deserialize<'de> for ContainerConfig {
                             f_stop_timeout = support::optional(&mut map, key, &mut extra)?
                         }
                         "Shell" => f_shell = support::optional(&mut map, key, &mut extra)?,
+                        "MacAddress" => {
+                            f_mac_address = support::optional(&mut map, key, &mut extra)?
+                        }
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -715,6 +722,7 @@ impl<'de> Deserialize<'de> for ContainerConfig {
                     stop_signal: f_stop_signal,
                     stop_timeout: f_stop_timeout,
                     shell: f_shell,
+                    mac_address: f_mac_address,
                     extra,
                 })
             }
@@ -724,9 +732,6 @@ impl<'de> Deserialize<'de> for ContainerConfig {
 }
 
 /// Upstream: `ContainerCreate body` (inline). Since API 1.25.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `MacAddress` (API 1.25 to 1.51, removed in 1.52).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerCreateBody {
     /// `Hostname`. Since API 1.25.
@@ -781,6 +786,8 @@ pub struct ContainerCreateBody {
     pub host_config: Option<HostConfig>,
     /// `NetworkingConfig`. Since API 1.25.
     pub networking_config: Option<NetworkingConfig>,
+    /// `MacAddress`. Since API 1.25. Removed in API 1.52: only older daemons send it.
+    pub mac_address: Option<String>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -867,6 +874,9 @@ impl Serialize for ContainerCreateBody {
         if let Some(v) = &self.networking_config {
             map.serialize_entry("NetworkingConfig", v)?;
         }
+        if let Some(v) = &self.mac_address {
+            map.serialize_entry("MacAddress", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Hostname" => self.hostname.is_some(),
@@ -895,6 +905,7 @@ impl Serialize for ContainerCreateBody {
                 "Shell" => self.shell.is_some(),
                 "HostConfig" => self.host_config.is_some(),
                 "NetworkingConfig" => self.networking_config.is_some(),
+                "MacAddress" => self.mac_address.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -943,6 +954,7 @@ impl<'de> Deserialize<'de> for ContainerCreateBody {
                 let mut f_shell: Option<Vec<String>> = None;
                 let mut f_host_config: Option<HostConfig> = None;
                 let mut f_networking_config: Option<NetworkingConfig> = None;
+                let mut f_mac_address: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -1000,6 +1012,9 @@ impl<'de> Deserialize<'de> for ContainerCreateBody {
                         "NetworkingConfig" => {
                             f_networking_config = support::optional(&mut map, key, &mut extra)?
                         }
+                        "MacAddress" => {
+                            f_mac_address = support::optional(&mut map, key, &mut extra)?
+                        }
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -1030,6 +1045,7 @@ impl<'de> Deserialize<'de> for ContainerCreateBody {
                     shell: f_shell,
                     host_config: f_host_config,
                     networking_config: f_networking_config,
+                    mac_address: f_mac_address,
                     extra,
                 })
             }
@@ -1268,9 +1284,6 @@ impl<'de> Deserialize<'de> for ContainerExecBody {
 }
 
 /// Upstream definition: `ContainerInspectResponse`. Since API 1.25.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `Node` (API 1.25 to 1.38, removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerInspectResponse {
     /// `Id`. Since API 1.25.
@@ -1327,6 +1340,8 @@ pub struct ContainerInspectResponse {
     pub config: Option<ContainerConfig>,
     /// `NetworkSettings`. Since API 1.25.
     pub network_settings: Option<NetworkSettings>,
+    /// `Node`. Since API 1.25. Removed in API 1.39: only older daemons send it.
+    pub node: Option<serde_json::Value>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -1416,6 +1431,9 @@ impl Serialize for ContainerInspectResponse {
         if let Some(v) = &self.network_settings {
             map.serialize_entry("NetworkSettings", v)?;
         }
+        if let Some(v) = &self.node {
+            map.serialize_entry("Node", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Id" => self.id.is_some(),
@@ -1445,6 +1463,7 @@ impl Serialize for ContainerInspectResponse {
                 "Mounts" => self.mounts.is_some(),
                 "Config" => self.config.is_some(),
                 "NetworkSettings" => self.network_settings.is_some(),
+                "Node" => self.node.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -1494,6 +1513,7 @@ impl<'de> Deserialize<'de> for ContainerInspectResponse {
                 let mut f_mounts: Option<Vec<MountPoint>> = None;
                 let mut f_config: Option<ContainerConfig> = None;
                 let mut f_network_settings: Option<NetworkSettings> = None;
+                let mut f_node: Option<serde_json::Value> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -1547,6 +1567,7 @@ impl<'de> Deserialize<'de> for ContainerInspectResponse {
                         "NetworkSettings" => {
                             f_network_settings = support::optional(&mut map, key, &mut extra)?
                         }
+                        "Node" => f_node = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -1578,6 +1599,7 @@ impl<'de> Deserialize<'de> for ContainerInspectResponse {
                     mounts: f_mounts,
                     config: f_config,
                     network_settings: f_network_settings,
+                    node: f_node,
                     extra,
                 })
             }
@@ -3326,9 +3348,6 @@ impl<'de> Deserialize<'de> for ContainerTopResponse {
 /// Upstream: `ContainerUpdate body` (inline). Since API 1.25.
 ///
 /// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `DiskQuota` (API 1.25 to 1.39, removed in 1.40).
-/// `KernelMemory` (API 1.36 to 1.41, removed in 1.42).
-/// `KernelMemoryTCP` (API 1.40 to 1.51, removed in 1.52).
 /// `NanoCPUs` (API 1.27 to 1.27, removed in 1.28).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerUpdateBody {
@@ -3394,6 +3413,12 @@ pub struct ContainerUpdateBody {
     pub io_maximum_bandwidth: Option<i64>,
     /// `RestartPolicy`. Since API 1.25.
     pub restart_policy: Option<RestartPolicy>,
+    /// `DiskQuota`. Since API 1.25. Removed in API 1.40: only older daemons send it.
+    pub disk_quota: Option<i64>,
+    /// `KernelMemory`. Since API 1.36. Removed in API 1.42: only older daemons send it.
+    pub kernel_memory: Option<i64>,
+    /// `KernelMemoryTCP`. Since API 1.40. Removed in API 1.52: only older daemons send it.
+    pub kernel_memory_tcp: Option<i64>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -3495,6 +3520,15 @@ impl Serialize for ContainerUpdateBody {
         if let Some(v) = &self.restart_policy {
             map.serialize_entry("RestartPolicy", v)?;
         }
+        if let Some(v) = &self.disk_quota {
+            map.serialize_entry("DiskQuota", v)?;
+        }
+        if let Some(v) = &self.kernel_memory {
+            map.serialize_entry("KernelMemory", v)?;
+        }
+        if let Some(v) = &self.kernel_memory_tcp {
+            map.serialize_entry("KernelMemoryTCP", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "CpuShares" => self.cpu_shares.is_some(),
@@ -3528,6 +3562,9 @@ impl Serialize for ContainerUpdateBody {
                 "IOMaximumIOps" => self.io_maximum_iops.is_some(),
                 "IOMaximumBandwidth" => self.io_maximum_bandwidth.is_some(),
                 "RestartPolicy" => self.restart_policy.is_some(),
+                "DiskQuota" => self.disk_quota.is_some(),
+                "KernelMemory" => self.kernel_memory.is_some(),
+                "KernelMemoryTCP" => self.kernel_memory_tcp.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -3581,6 +3618,9 @@ impl<'de> Deserialize<'de> for ContainerUpdateBody {
                 let mut f_io_maximum_iops: Option<i64> = None;
                 let mut f_io_maximum_bandwidth: Option<i64> = None;
                 let mut f_restart_policy: Option<RestartPolicy> = None;
+                let mut f_disk_quota: Option<i64> = None;
+                let mut f_kernel_memory: Option<i64> = None;
+                let mut f_kernel_memory_tcp: Option<i64> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -3658,6 +3698,13 @@ impl<'de> Deserialize<'de> for ContainerUpdateBody {
                         "RestartPolicy" => {
                             f_restart_policy = support::optional(&mut map, key, &mut extra)?
                         }
+                        "DiskQuota" => f_disk_quota = support::optional(&mut map, key, &mut extra)?,
+                        "KernelMemory" => {
+                            f_kernel_memory = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "KernelMemoryTCP" => {
+                            f_kernel_memory_tcp = support::optional(&mut map, key, &mut extra)?
+                        }
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -3693,6 +3740,9 @@ impl<'de> Deserialize<'de> for ContainerUpdateBody {
                     io_maximum_iops: f_io_maximum_iops,
                     io_maximum_bandwidth: f_io_maximum_bandwidth,
                     restart_policy: f_restart_policy,
+                    disk_quota: f_disk_quota,
+                    kernel_memory: f_kernel_memory,
+                    kernel_memory_tcp: f_kernel_memory_tcp,
                     extra,
                 })
             }

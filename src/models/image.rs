@@ -145,20 +145,6 @@ impl crate::operation::QueryValue for ImageBuildVersion {
 }
 
 /// Upstream definition: `ImageConfig`. Since API 1.39.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `AttachStderr` (API 1.39 to 1.49, removed in 1.50).
-/// `AttachStdin` (API 1.39 to 1.49, removed in 1.50).
-/// `AttachStdout` (API 1.39 to 1.49, removed in 1.50).
-/// `Domainname` (API 1.39 to 1.49, removed in 1.50).
-/// `Hostname` (API 1.39 to 1.49, removed in 1.50).
-/// `Image` (API 1.39 to 1.49, removed in 1.50).
-/// `MacAddress` (API 1.39 to 1.49, removed in 1.50).
-/// `NetworkDisabled` (API 1.39 to 1.49, removed in 1.50).
-/// `OpenStdin` (API 1.39 to 1.49, removed in 1.50).
-/// `StdinOnce` (API 1.39 to 1.49, removed in 1.50).
-/// `StopTimeout` (API 1.39 to 1.49, removed in 1.50).
-/// `Tty` (API 1.39 to 1.49, removed in 1.50).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageConfig {
     /// `User`. Since API 1.39.
@@ -187,6 +173,30 @@ pub struct ImageConfig {
     pub stop_signal: Option<String>,
     /// `Shell`. Since API 1.39.
     pub shell: Option<Vec<String>>,
+    /// `AttachStderr`. Since API 1.39. Removed in API 1.50: only older daemons send it.
+    pub attach_stderr: Option<bool>,
+    /// `AttachStdin`. Since API 1.39. Removed in API 1.50: only older daemons send it.
+    pub attach_stdin: Option<bool>,
+    /// `AttachStdout`. Since API 1.39. Removed in API 1.50: only older daemons send it.
+    pub attach_stdout: Option<bool>,
+    /// `Domainname`. Since API 1.39. Removed in API 1.50: only older daemons send it.
+    pub domainname: Option<String>,
+    /// `Hostname`. Since API 1.39. Removed in API 1.50: only older daemons send it.
+    pub hostname: Option<String>,
+    /// `Image`. Since API 1.39. Removed in API 1.50: only older daemons send it.
+    pub image: Option<String>,
+    /// `MacAddress`. Since API 1.39. Removed in API 1.50: only older daemons send it.
+    pub mac_address: Option<String>,
+    /// `NetworkDisabled`. Since API 1.39. Removed in API 1.50: only older daemons send it.
+    pub network_disabled: Option<bool>,
+    /// `OpenStdin`. Since API 1.39. Removed in API 1.50: only older daemons send it.
+    pub open_stdin: Option<bool>,
+    /// `StdinOnce`. Since API 1.39. Removed in API 1.50: only older daemons send it.
+    pub stdin_once: Option<bool>,
+    /// `StopTimeout`. Since API 1.39. Removed in API 1.50: only older daemons send it.
+    pub stop_timeout: Option<i64>,
+    /// `Tty`. Since API 1.39. Removed in API 1.50: only older daemons send it.
+    pub tty: Option<bool>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -234,6 +244,42 @@ impl Serialize for ImageConfig {
         if let Some(v) = &self.shell {
             map.serialize_entry("Shell", v)?;
         }
+        if let Some(v) = &self.attach_stderr {
+            map.serialize_entry("AttachStderr", v)?;
+        }
+        if let Some(v) = &self.attach_stdin {
+            map.serialize_entry("AttachStdin", v)?;
+        }
+        if let Some(v) = &self.attach_stdout {
+            map.serialize_entry("AttachStdout", v)?;
+        }
+        if let Some(v) = &self.domainname {
+            map.serialize_entry("Domainname", v)?;
+        }
+        if let Some(v) = &self.hostname {
+            map.serialize_entry("Hostname", v)?;
+        }
+        if let Some(v) = &self.image {
+            map.serialize_entry("Image", v)?;
+        }
+        if let Some(v) = &self.mac_address {
+            map.serialize_entry("MacAddress", v)?;
+        }
+        if let Some(v) = &self.network_disabled {
+            map.serialize_entry("NetworkDisabled", v)?;
+        }
+        if let Some(v) = &self.open_stdin {
+            map.serialize_entry("OpenStdin", v)?;
+        }
+        if let Some(v) = &self.stdin_once {
+            map.serialize_entry("StdinOnce", v)?;
+        }
+        if let Some(v) = &self.stop_timeout {
+            map.serialize_entry("StopTimeout", v)?;
+        }
+        if let Some(v) = &self.tty {
+            map.serialize_entry("Tty", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "User" => self.user.is_some(),
@@ -249,6 +295,18 @@ impl Serialize for ImageConfig {
                 "Labels" => self.labels.is_some(),
                 "StopSignal" => self.stop_signal.is_some(),
                 "Shell" => self.shell.is_some(),
+                "AttachStderr" => self.attach_stderr.is_some(),
+                "AttachStdin" => self.attach_stdin.is_some(),
+                "AttachStdout" => self.attach_stdout.is_some(),
+                "Domainname" => self.domainname.is_some(),
+                "Hostname" => self.hostname.is_some(),
+                "Image" => self.image.is_some(),
+                "MacAddress" => self.mac_address.is_some(),
+                "NetworkDisabled" => self.network_disabled.is_some(),
+                "OpenStdin" => self.open_stdin.is_some(),
+                "StdinOnce" => self.stdin_once.is_some(),
+                "StopTimeout" => self.stop_timeout.is_some(),
+                "Tty" => self.tty.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -281,6 +339,18 @@ impl<'de> Deserialize<'de> for ImageConfig {
                 let mut f_labels: Option<HashMap<String, String>> = None;
                 let mut f_stop_signal: Option<String> = None;
                 let mut f_shell: Option<Vec<String>> = None;
+                let mut f_attach_stderr: Option<bool> = None;
+                let mut f_attach_stdin: Option<bool> = None;
+                let mut f_attach_stdout: Option<bool> = None;
+                let mut f_domainname: Option<String> = None;
+                let mut f_hostname: Option<String> = None;
+                let mut f_image: Option<String> = None;
+                let mut f_mac_address: Option<String> = None;
+                let mut f_network_disabled: Option<bool> = None;
+                let mut f_open_stdin: Option<bool> = None;
+                let mut f_stdin_once: Option<bool> = None;
+                let mut f_stop_timeout: Option<i64> = None;
+                let mut f_tty: Option<bool> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -309,6 +379,32 @@ impl<'de> Deserialize<'de> for ImageConfig {
                             f_stop_signal = support::optional(&mut map, key, &mut extra)?
                         }
                         "Shell" => f_shell = support::optional(&mut map, key, &mut extra)?,
+                        "AttachStderr" => {
+                            f_attach_stderr = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "AttachStdin" => {
+                            f_attach_stdin = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "AttachStdout" => {
+                            f_attach_stdout = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "Domainname" => {
+                            f_domainname = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "Hostname" => f_hostname = support::optional(&mut map, key, &mut extra)?,
+                        "Image" => f_image = support::optional(&mut map, key, &mut extra)?,
+                        "MacAddress" => {
+                            f_mac_address = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "NetworkDisabled" => {
+                            f_network_disabled = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "OpenStdin" => f_open_stdin = support::optional(&mut map, key, &mut extra)?,
+                        "StdinOnce" => f_stdin_once = support::optional(&mut map, key, &mut extra)?,
+                        "StopTimeout" => {
+                            f_stop_timeout = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "Tty" => f_tty = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -326,6 +422,18 @@ impl<'de> Deserialize<'de> for ImageConfig {
                     labels: f_labels,
                     stop_signal: f_stop_signal,
                     shell: f_shell,
+                    attach_stderr: f_attach_stderr,
+                    attach_stdin: f_attach_stdin,
+                    attach_stdout: f_attach_stdout,
+                    domainname: f_domainname,
+                    hostname: f_hostname,
+                    image: f_image,
+                    mac_address: f_mac_address,
+                    network_disabled: f_network_disabled,
+                    open_stdin: f_open_stdin,
+                    stdin_once: f_stdin_once,
+                    stop_timeout: f_stop_timeout,
+                    tty: f_tty,
                     extra,
                 })
             }
@@ -550,13 +658,6 @@ impl<'de> Deserialize<'de> for ImageID {
 }
 
 /// Upstream definition: `ImageInspect`. Since API 1.39.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `Container` (API 1.39 to 1.44, removed in 1.45).
-/// `ContainerConfig` (API 1.39 to 1.44, removed in 1.45).
-/// `DockerVersion` (API 1.39 to 1.51, removed in 1.52).
-/// `Parent` (API 1.39 to 1.51, removed in 1.52).
-/// `VirtualSize` (API 1.39 to 1.43, removed in 1.44).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageInspect {
     /// `Id`. Since API 1.39.
@@ -595,6 +696,16 @@ pub struct ImageInspect {
     pub root_fs: Option<ImageInspectRootFS>,
     /// `Metadata`. Since API 1.39.
     pub metadata: Option<ImageInspectMetadata>,
+    /// `Container`. Since API 1.39. Removed in API 1.45: only older daemons send it.
+    pub container: Option<String>,
+    /// `ContainerConfig`. Since API 1.39. Removed in API 1.45: only older daemons send it.
+    pub container_config: Option<ContainerConfig>,
+    /// `DockerVersion`. Since API 1.39. Removed in API 1.52: only older daemons send it.
+    pub docker_version: Option<String>,
+    /// `Parent`. Since API 1.39. Removed in API 1.52: only older daemons send it.
+    pub parent: Option<String>,
+    /// `VirtualSize`. Since API 1.39. Removed in API 1.44: only older daemons send it.
+    pub virtual_size: Option<i64>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -657,6 +768,21 @@ impl Serialize for ImageInspect {
         if let Some(v) = &self.metadata {
             map.serialize_entry("Metadata", v)?;
         }
+        if let Some(v) = &self.container {
+            map.serialize_entry("Container", v)?;
+        }
+        if let Some(v) = &self.container_config {
+            map.serialize_entry("ContainerConfig", v)?;
+        }
+        if let Some(v) = &self.docker_version {
+            map.serialize_entry("DockerVersion", v)?;
+        }
+        if let Some(v) = &self.parent {
+            map.serialize_entry("Parent", v)?;
+        }
+        if let Some(v) = &self.virtual_size {
+            map.serialize_entry("VirtualSize", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Id" => self.id.is_some(),
@@ -677,6 +803,11 @@ impl Serialize for ImageInspect {
                 "GraphDriver" => self.graph_driver.is_some(),
                 "RootFS" => self.root_fs.is_some(),
                 "Metadata" => self.metadata.is_some(),
+                "Container" => self.container.is_some(),
+                "ContainerConfig" => self.container_config.is_some(),
+                "DockerVersion" => self.docker_version.is_some(),
+                "Parent" => self.parent.is_some(),
+                "VirtualSize" => self.virtual_size.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -717,6 +848,11 @@ impl<'de> Deserialize<'de> for ImageInspect {
                 let mut f_graph_driver: Option<DriverData> = None;
                 let mut f_root_fs: Option<ImageInspectRootFS> = None;
                 let mut f_metadata: Option<ImageInspectMetadata> = None;
+                let mut f_container: Option<String> = None;
+                let mut f_container_config: Option<ContainerConfig> = None;
+                let mut f_docker_version: Option<String> = None;
+                let mut f_parent: Option<String> = None;
+                let mut f_virtual_size: Option<i64> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -746,6 +882,17 @@ impl<'de> Deserialize<'de> for ImageInspect {
                         }
                         "RootFS" => f_root_fs = support::optional(&mut map, key, &mut extra)?,
                         "Metadata" => f_metadata = support::optional(&mut map, key, &mut extra)?,
+                        "Container" => f_container = support::optional(&mut map, key, &mut extra)?,
+                        "ContainerConfig" => {
+                            f_container_config = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "DockerVersion" => {
+                            f_docker_version = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "Parent" => f_parent = support::optional(&mut map, key, &mut extra)?,
+                        "VirtualSize" => {
+                            f_virtual_size = support::optional(&mut map, key, &mut extra)?
+                        }
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -768,6 +915,11 @@ impl<'de> Deserialize<'de> for ImageInspect {
                     graph_driver: f_graph_driver,
                     root_fs: f_root_fs,
                     metadata: f_metadata,
+                    container: f_container,
+                    container_config: f_container_config,
+                    docker_version: f_docker_version,
+                    parent: f_parent,
+                    virtual_size: f_virtual_size,
                     extra,
                 })
             }
@@ -1515,9 +1667,6 @@ impl<'de> Deserialize<'de> for ImageSearchResponseItem {
 }
 
 /// Upstream definition: `ImageSummary`. Since API 1.25.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `VirtualSize` (API 1.25 to 1.43, removed in 1.44).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageSummary {
     /// `Id`. Since API 1.25.
@@ -1542,6 +1691,8 @@ pub struct ImageSummary {
     pub manifests: Option<Vec<ImageManifestSummary>>,
     /// `Descriptor`. Since API 1.48.
     pub descriptor: Option<OCIDescriptor>,
+    /// `VirtualSize`. Since API 1.25. Removed in API 1.44: only older daemons send it.
+    pub virtual_size: Option<i64>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -1571,6 +1722,9 @@ impl Serialize for ImageSummary {
         if let Some(v) = &self.descriptor {
             map.serialize_entry("Descriptor", v)?;
         }
+        if let Some(v) = &self.virtual_size {
+            map.serialize_entry("VirtualSize", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Id" => true,
@@ -1584,6 +1738,7 @@ impl Serialize for ImageSummary {
                 "Containers" => true,
                 "Manifests" => self.manifests.is_some(),
                 "Descriptor" => self.descriptor.is_some(),
+                "VirtualSize" => self.virtual_size.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -1617,6 +1772,7 @@ impl<'de> Deserialize<'de> for ImageSummary {
                 let mut f_containers: Option<i64> = None;
                 let mut f_manifests: Option<Vec<ImageManifestSummary>> = None;
                 let mut f_descriptor: Option<OCIDescriptor> = None;
+                let mut f_virtual_size: Option<i64> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -1635,6 +1791,9 @@ impl<'de> Deserialize<'de> for ImageSummary {
                         "Descriptor" => {
                             f_descriptor = support::optional(&mut map, key, &mut extra)?
                         }
+                        "VirtualSize" => {
+                            f_virtual_size = support::optional(&mut map, key, &mut extra)?
+                        }
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -1650,6 +1809,7 @@ impl<'de> Deserialize<'de> for ImageSummary {
                     containers: f_containers.ok_or_else(|| support::missing("Containers"))?,
                     manifests: f_manifests,
                     descriptor: f_descriptor,
+                    virtual_size: f_virtual_size,
                     extra,
                 })
             }

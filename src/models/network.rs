@@ -438,9 +438,6 @@ impl<'de> Deserialize<'de> for NetworkConnectRequest {
 }
 
 /// Upstream: `NetworkCreate body` (inline). Since API 1.25.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `CheckDuplicate` (API 1.25 to 1.45, removed in 1.46).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NetworkCreateBody {
     /// `Name`. Since API 1.25.
@@ -469,6 +466,8 @@ pub struct NetworkCreateBody {
     pub options: Option<HashMap<String, String>>,
     /// `Labels`. Since API 1.25.
     pub labels: Option<HashMap<String, String>>,
+    /// `CheckDuplicate`. Since API 1.25. Removed in API 1.46: only older daemons send it.
+    pub check_duplicate: Option<bool>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -514,6 +513,9 @@ impl Serialize for NetworkCreateBody {
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
         }
+        if let Some(v) = &self.check_duplicate {
+            map.serialize_entry("CheckDuplicate", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
@@ -529,6 +531,7 @@ impl Serialize for NetworkCreateBody {
                 "EnableIPv6" => self.enable_ipv6.is_some(),
                 "Options" => self.options.is_some(),
                 "Labels" => self.labels.is_some(),
+                "CheckDuplicate" => self.check_duplicate.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -564,6 +567,7 @@ impl<'de> Deserialize<'de> for NetworkCreateBody {
                 let mut f_enable_ipv6: Option<bool> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut f_labels: Option<HashMap<String, String>> = None;
+                let mut f_check_duplicate: Option<bool> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -590,6 +594,9 @@ impl<'de> Deserialize<'de> for NetworkCreateBody {
                         }
                         "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
                         "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
+                        "CheckDuplicate" => {
+                            f_check_duplicate = support::optional(&mut map, key, &mut extra)?
+                        }
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -607,6 +614,7 @@ impl<'de> Deserialize<'de> for NetworkCreateBody {
                     enable_ipv6: f_enable_ipv6,
                     options: f_options,
                     labels: f_labels,
+                    check_duplicate: f_check_duplicate,
                     extra,
                 })
             }
@@ -979,13 +987,12 @@ impl<'de> Deserialize<'de> for NetworkInspect {
 }
 
 /// Upstream: `NetworkPrune response` (inline). Since API 1.25.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `VolumesDeleted` (API 1.25 to 1.25, removed in 1.26).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NetworkPruneResponse {
     /// `NetworksDeleted`. Since API 1.26.
     pub networks_deleted: Option<Vec<String>>,
+    /// `VolumesDeleted`. Since API 1.25. Removed in API 1.26: only older daemons send it.
+    pub volumes_deleted: Option<Vec<String>>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -997,9 +1004,13 @@ impl Serialize for NetworkPruneResponse {
         if let Some(v) = &self.networks_deleted {
             map.serialize_entry("NetworksDeleted", v)?;
         }
+        if let Some(v) = &self.volumes_deleted {
+            map.serialize_entry("VolumesDeleted", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "NetworksDeleted" => self.networks_deleted.is_some(),
+                "VolumesDeleted" => self.volumes_deleted.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -1023,17 +1034,22 @@ impl<'de> Deserialize<'de> for NetworkPruneResponse {
                 mut map: A,
             ) -> Result<NetworkPruneResponse, A::Error> {
                 let mut f_networks_deleted: Option<Vec<String>> = None;
+                let mut f_volumes_deleted: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
                         "NetworksDeleted" => {
                             f_networks_deleted = support::optional(&mut map, key, &mut extra)?
                         }
+                        "VolumesDeleted" => {
+                            f_volumes_deleted = support::optional(&mut map, key, &mut extra)?
+                        }
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
                 Ok(NetworkPruneResponse {
                     networks_deleted: f_networks_deleted,
+                    volumes_deleted: f_volumes_deleted,
                     extra,
                 })
             }
@@ -1043,22 +1059,6 @@ impl<'de> Deserialize<'de> for NetworkPruneResponse {
 }
 
 /// Upstream definition: `NetworkSettings`. Since API 1.32.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `Bridge` (API 1.32 to 1.51, removed in 1.52).
-/// `EndpointID` (API 1.32 to 1.51, removed in 1.52).
-/// `Gateway` (API 1.32 to 1.51, removed in 1.52).
-/// `GlobalIPv6Address` (API 1.32 to 1.51, removed in 1.52).
-/// `GlobalIPv6PrefixLen` (API 1.32 to 1.51, removed in 1.52).
-/// `HairpinMode` (API 1.32 to 1.51, removed in 1.52).
-/// `IPAddress` (API 1.32 to 1.51, removed in 1.52).
-/// `IPPrefixLen` (API 1.32 to 1.51, removed in 1.52).
-/// `IPv6Gateway` (API 1.32 to 1.51, removed in 1.52).
-/// `LinkLocalIPv6Address` (API 1.32 to 1.51, removed in 1.52).
-/// `LinkLocalIPv6PrefixLen` (API 1.32 to 1.51, removed in 1.52).
-/// `MacAddress` (API 1.32 to 1.51, removed in 1.52).
-/// `SecondaryIPAddresses` (API 1.32 to 1.51, removed in 1.52).
-/// `SecondaryIPv6Addresses` (API 1.32 to 1.51, removed in 1.52).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NetworkSettings {
     /// `SandboxID`. Since API 1.32.
@@ -1069,6 +1069,34 @@ pub struct NetworkSettings {
     pub ports: Option<PortMap>,
     /// `Networks`. Since API 1.32.
     pub networks: Option<HashMap<String, EndpointSettings>>,
+    /// `Bridge`. Since API 1.32. Removed in API 1.52: only older daemons send it.
+    pub bridge: Option<String>,
+    /// `EndpointID`. Since API 1.32. Removed in API 1.52: only older daemons send it.
+    pub endpoint_id: Option<String>,
+    /// `Gateway`. Since API 1.32. Removed in API 1.52: only older daemons send it.
+    pub gateway: Option<String>,
+    /// `GlobalIPv6Address`. Since API 1.32. Removed in API 1.52: only older daemons send it.
+    pub global_ipv6_address: Option<String>,
+    /// `GlobalIPv6PrefixLen`. Since API 1.32. Removed in API 1.52: only older daemons send it.
+    pub global_ipv6_prefix_len: Option<i64>,
+    /// `HairpinMode`. Since API 1.32. Removed in API 1.52: only older daemons send it.
+    pub hairpin_mode: Option<bool>,
+    /// `IPAddress`. Since API 1.32. Removed in API 1.52: only older daemons send it.
+    pub ip_address: Option<String>,
+    /// `IPPrefixLen`. Since API 1.32. Removed in API 1.52: only older daemons send it.
+    pub ip_prefix_len: Option<i64>,
+    /// `IPv6Gateway`. Since API 1.32. Removed in API 1.52: only older daemons send it.
+    pub ipv6_gateway: Option<String>,
+    /// `LinkLocalIPv6Address`. Since API 1.32. Removed in API 1.52: only older daemons send it.
+    pub link_local_ipv6_address: Option<String>,
+    /// `LinkLocalIPv6PrefixLen`. Since API 1.32. Removed in API 1.52: only older daemons send it.
+    pub link_local_ipv6_prefix_len: Option<i64>,
+    /// `MacAddress`. Since API 1.32. Removed in API 1.52: only older daemons send it.
+    pub mac_address: Option<String>,
+    /// `SecondaryIPAddresses`. Since API 1.32. Removed in API 1.52: only older daemons send it.
+    pub secondary_ip_addresses: Option<Vec<Address>>,
+    /// `SecondaryIPv6Addresses`. Since API 1.32. Removed in API 1.52: only older daemons send it.
+    pub secondary_ipv6_addresses: Option<Vec<Address>>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -1089,12 +1117,68 @@ impl Serialize for NetworkSettings {
         if let Some(v) = &self.networks {
             map.serialize_entry("Networks", v)?;
         }
+        if let Some(v) = &self.bridge {
+            map.serialize_entry("Bridge", v)?;
+        }
+        if let Some(v) = &self.endpoint_id {
+            map.serialize_entry("EndpointID", v)?;
+        }
+        if let Some(v) = &self.gateway {
+            map.serialize_entry("Gateway", v)?;
+        }
+        if let Some(v) = &self.global_ipv6_address {
+            map.serialize_entry("GlobalIPv6Address", v)?;
+        }
+        if let Some(v) = &self.global_ipv6_prefix_len {
+            map.serialize_entry("GlobalIPv6PrefixLen", v)?;
+        }
+        if let Some(v) = &self.hairpin_mode {
+            map.serialize_entry("HairpinMode", v)?;
+        }
+        if let Some(v) = &self.ip_address {
+            map.serialize_entry("IPAddress", v)?;
+        }
+        if let Some(v) = &self.ip_prefix_len {
+            map.serialize_entry("IPPrefixLen", v)?;
+        }
+        if let Some(v) = &self.ipv6_gateway {
+            map.serialize_entry("IPv6Gateway", v)?;
+        }
+        if let Some(v) = &self.link_local_ipv6_address {
+            map.serialize_entry("LinkLocalIPv6Address", v)?;
+        }
+        if let Some(v) = &self.link_local_ipv6_prefix_len {
+            map.serialize_entry("LinkLocalIPv6PrefixLen", v)?;
+        }
+        if let Some(v) = &self.mac_address {
+            map.serialize_entry("MacAddress", v)?;
+        }
+        if let Some(v) = &self.secondary_ip_addresses {
+            map.serialize_entry("SecondaryIPAddresses", v)?;
+        }
+        if let Some(v) = &self.secondary_ipv6_addresses {
+            map.serialize_entry("SecondaryIPv6Addresses", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "SandboxID" => self.sandbox_id.is_some(),
                 "SandboxKey" => self.sandbox_key.is_some(),
                 "Ports" => self.ports.is_some(),
                 "Networks" => self.networks.is_some(),
+                "Bridge" => self.bridge.is_some(),
+                "EndpointID" => self.endpoint_id.is_some(),
+                "Gateway" => self.gateway.is_some(),
+                "GlobalIPv6Address" => self.global_ipv6_address.is_some(),
+                "GlobalIPv6PrefixLen" => self.global_ipv6_prefix_len.is_some(),
+                "HairpinMode" => self.hairpin_mode.is_some(),
+                "IPAddress" => self.ip_address.is_some(),
+                "IPPrefixLen" => self.ip_prefix_len.is_some(),
+                "IPv6Gateway" => self.ipv6_gateway.is_some(),
+                "LinkLocalIPv6Address" => self.link_local_ipv6_address.is_some(),
+                "LinkLocalIPv6PrefixLen" => self.link_local_ipv6_prefix_len.is_some(),
+                "MacAddress" => self.mac_address.is_some(),
+                "SecondaryIPAddresses" => self.secondary_ip_addresses.is_some(),
+                "SecondaryIPv6Addresses" => self.secondary_ipv6_addresses.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -1121,6 +1205,20 @@ impl<'de> Deserialize<'de> for NetworkSettings {
                 let mut f_sandbox_key: Option<String> = None;
                 let mut f_ports: Option<PortMap> = None;
                 let mut f_networks: Option<HashMap<String, EndpointSettings>> = None;
+                let mut f_bridge: Option<String> = None;
+                let mut f_endpoint_id: Option<String> = None;
+                let mut f_gateway: Option<String> = None;
+                let mut f_global_ipv6_address: Option<String> = None;
+                let mut f_global_ipv6_prefix_len: Option<i64> = None;
+                let mut f_hairpin_mode: Option<bool> = None;
+                let mut f_ip_address: Option<String> = None;
+                let mut f_ip_prefix_len: Option<i64> = None;
+                let mut f_ipv6_gateway: Option<String> = None;
+                let mut f_link_local_ipv6_address: Option<String> = None;
+                let mut f_link_local_ipv6_prefix_len: Option<i64> = None;
+                let mut f_mac_address: Option<String> = None;
+                let mut f_secondary_ip_addresses: Option<Vec<Address>> = None;
+                let mut f_secondary_ipv6_addresses: Option<Vec<Address>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -1130,6 +1228,45 @@ impl<'de> Deserialize<'de> for NetworkSettings {
                         }
                         "Ports" => f_ports = support::optional(&mut map, key, &mut extra)?,
                         "Networks" => f_networks = support::optional(&mut map, key, &mut extra)?,
+                        "Bridge" => f_bridge = support::optional(&mut map, key, &mut extra)?,
+                        "EndpointID" => {
+                            f_endpoint_id = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "Gateway" => f_gateway = support::optional(&mut map, key, &mut extra)?,
+                        "GlobalIPv6Address" => {
+                            f_global_ipv6_address = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "GlobalIPv6PrefixLen" => {
+                            f_global_ipv6_prefix_len = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "HairpinMode" => {
+                            f_hairpin_mode = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "IPAddress" => f_ip_address = support::optional(&mut map, key, &mut extra)?,
+                        "IPPrefixLen" => {
+                            f_ip_prefix_len = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "IPv6Gateway" => {
+                            f_ipv6_gateway = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "LinkLocalIPv6Address" => {
+                            f_link_local_ipv6_address =
+                                support::optional(&mut map, key, &mut extra)?
+                        }
+                        "LinkLocalIPv6PrefixLen" => {
+                            f_link_local_ipv6_prefix_len =
+                                support::optional(&mut map, key, &mut extra)?
+                        }
+                        "MacAddress" => {
+                            f_mac_address = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "SecondaryIPAddresses" => {
+                            f_secondary_ip_addresses = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "SecondaryIPv6Addresses" => {
+                            f_secondary_ipv6_addresses =
+                                support::optional(&mut map, key, &mut extra)?
+                        }
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -1138,6 +1275,20 @@ impl<'de> Deserialize<'de> for NetworkSettings {
                     sandbox_key: f_sandbox_key,
                     ports: f_ports,
                     networks: f_networks,
+                    bridge: f_bridge,
+                    endpoint_id: f_endpoint_id,
+                    gateway: f_gateway,
+                    global_ipv6_address: f_global_ipv6_address,
+                    global_ipv6_prefix_len: f_global_ipv6_prefix_len,
+                    hairpin_mode: f_hairpin_mode,
+                    ip_address: f_ip_address,
+                    ip_prefix_len: f_ip_prefix_len,
+                    ipv6_gateway: f_ipv6_gateway,
+                    link_local_ipv6_address: f_link_local_ipv6_address,
+                    link_local_ipv6_prefix_len: f_link_local_ipv6_prefix_len,
+                    mac_address: f_mac_address,
+                    secondary_ip_addresses: f_secondary_ip_addresses,
+                    secondary_ipv6_addresses: f_secondary_ipv6_addresses,
                     extra,
                 })
             }

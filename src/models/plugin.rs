@@ -114,9 +114,6 @@ impl<'de> Deserialize<'de> for Plugin {
 }
 
 /// Upstream: `Plugin.Config` (inline). Since API 1.25.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `DockerVersion` (API 1.29 to 1.51, removed in 1.52).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PluginConfig {
     /// `Description`. Since API 1.25.
@@ -149,6 +146,8 @@ pub struct PluginConfig {
     pub args: PluginConfigArgs,
     /// `rootfs`. Since API 1.25.
     pub rootfs: Option<PluginConfigRootfs>,
+    /// `DockerVersion`. Since API 1.29. Removed in API 1.52: only older daemons send it.
+    pub docker_version: Option<String>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -186,6 +185,9 @@ impl Serialize for PluginConfig {
         if let Some(v) = &self.rootfs {
             map.serialize_entry("rootfs", v)?;
         }
+        if let Some(v) = &self.docker_version {
+            map.serialize_entry("DockerVersion", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Description" => true,
@@ -203,6 +205,7 @@ impl Serialize for PluginConfig {
                 "Env" => self.env.is_some(),
                 "Args" => true,
                 "rootfs" => self.rootfs.is_some(),
+                "DockerVersion" => self.docker_version.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -240,6 +243,7 @@ impl<'de> Deserialize<'de> for PluginConfig {
                 let mut f_env: Option<Vec<PluginEnv>> = None;
                 let mut f_args: Option<PluginConfigArgs> = None;
                 let mut f_rootfs: Option<PluginConfigRootfs> = None;
+                let mut f_docker_version: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -260,6 +264,9 @@ impl<'de> Deserialize<'de> for PluginConfig {
                         "Env" => f_env = support::optional(&mut map, key, &mut extra)?,
                         "Args" => f_args = Some(map.next_value()?),
                         "rootfs" => f_rootfs = support::optional(&mut map, key, &mut extra)?,
+                        "DockerVersion" => {
+                            f_docker_version = support::optional(&mut map, key, &mut extra)?
+                        }
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -281,6 +288,7 @@ impl<'de> Deserialize<'de> for PluginConfig {
                     env: f_env,
                     args: f_args.ok_or_else(|| support::missing("Args"))?,
                     rootfs: f_rootfs,
+                    docker_version: f_docker_version,
                     extra,
                 })
             }

@@ -281,15 +281,14 @@ impl<'de> Deserialize<'de> for ServiceCreateBody {
 }
 
 /// Upstream definition: `ServiceCreateResponse`. Since API 1.25.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `Warning` (API 1.25 to 1.43, removed in 1.44).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceCreateResponse {
     /// `ID`. Since API 1.25.
     pub id: Option<String>,
     /// `Warnings`. Since API 1.44.
     pub warnings: Option<Vec<String>>,
+    /// `Warning`. Since API 1.25. Removed in API 1.44: only older daemons send it.
+    pub warning: Option<String>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -304,10 +303,14 @@ impl Serialize for ServiceCreateResponse {
         if let Some(v) = &self.warnings {
             map.serialize_entry("Warnings", v)?;
         }
+        if let Some(v) = &self.warning {
+            map.serialize_entry("Warning", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "ID" => self.id.is_some(),
                 "Warnings" => self.warnings.is_some(),
+                "Warning" => self.warning.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -332,17 +335,20 @@ impl<'de> Deserialize<'de> for ServiceCreateResponse {
             ) -> Result<ServiceCreateResponse, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut f_warnings: Option<Vec<String>> = None;
+                let mut f_warning: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
                         "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
                         "Warnings" => f_warnings = support::optional(&mut map, key, &mut extra)?,
+                        "Warning" => f_warning = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
                 Ok(ServiceCreateResponse {
                     id: f_id,
                     warnings: f_warnings,
+                    warning: f_warning,
                     extra,
                 })
             }

@@ -19,13 +19,6 @@ use std::collections::HashMap;
 use std::fmt;
 
 /// Upstream: `SystemDataUsage response` (inline). Since API 1.25.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `BuildCache` (API 1.39 to 1.51, removed in 1.52).
-/// `Containers` (API 1.25 to 1.51, removed in 1.52).
-/// `Images` (API 1.25 to 1.51, removed in 1.52).
-/// `LayersSize` (API 1.25 to 1.51, removed in 1.52).
-/// `Volumes` (API 1.25 to 1.51, removed in 1.52).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SystemDataUsageResponse {
     /// `ImageUsage`. Since API 1.52.
@@ -36,6 +29,16 @@ pub struct SystemDataUsageResponse {
     pub volume_usage: Option<VolumesDiskUsage>,
     /// `BuildCacheUsage`. Since API 1.52.
     pub build_cache_usage: Option<BuildCacheDiskUsage>,
+    /// `BuildCache`. Since API 1.39. Removed in API 1.52: only older daemons send it.
+    pub build_cache: Option<Vec<BuildCache>>,
+    /// `Containers`. Since API 1.25. Removed in API 1.52: only older daemons send it.
+    pub containers: Option<Vec<ContainerSummary>>,
+    /// `Images`. Since API 1.25. Removed in API 1.52: only older daemons send it.
+    pub images: Option<Vec<ImageSummary>>,
+    /// `LayersSize`. Since API 1.25. Removed in API 1.52: only older daemons send it.
+    pub layers_size: Option<i64>,
+    /// `Volumes`. Since API 1.25. Removed in API 1.52: only older daemons send it.
+    pub volumes: Option<Vec<Volume>>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -56,12 +59,32 @@ impl Serialize for SystemDataUsageResponse {
         if let Some(v) = &self.build_cache_usage {
             map.serialize_entry("BuildCacheUsage", v)?;
         }
+        if let Some(v) = &self.build_cache {
+            map.serialize_entry("BuildCache", v)?;
+        }
+        if let Some(v) = &self.containers {
+            map.serialize_entry("Containers", v)?;
+        }
+        if let Some(v) = &self.images {
+            map.serialize_entry("Images", v)?;
+        }
+        if let Some(v) = &self.layers_size {
+            map.serialize_entry("LayersSize", v)?;
+        }
+        if let Some(v) = &self.volumes {
+            map.serialize_entry("Volumes", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "ImageUsage" => self.image_usage.is_some(),
                 "ContainerUsage" => self.container_usage.is_some(),
                 "VolumeUsage" => self.volume_usage.is_some(),
                 "BuildCacheUsage" => self.build_cache_usage.is_some(),
+                "BuildCache" => self.build_cache.is_some(),
+                "Containers" => self.containers.is_some(),
+                "Images" => self.images.is_some(),
+                "LayersSize" => self.layers_size.is_some(),
+                "Volumes" => self.volumes.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -88,6 +111,11 @@ impl<'de> Deserialize<'de> for SystemDataUsageResponse {
                 let mut f_container_usage: Option<ContainersDiskUsage> = None;
                 let mut f_volume_usage: Option<VolumesDiskUsage> = None;
                 let mut f_build_cache_usage: Option<BuildCacheDiskUsage> = None;
+                let mut f_build_cache: Option<Vec<BuildCache>> = None;
+                let mut f_containers: Option<Vec<ContainerSummary>> = None;
+                let mut f_images: Option<Vec<ImageSummary>> = None;
+                let mut f_layers_size: Option<i64> = None;
+                let mut f_volumes: Option<Vec<Volume>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -103,6 +131,17 @@ impl<'de> Deserialize<'de> for SystemDataUsageResponse {
                         "BuildCacheUsage" => {
                             f_build_cache_usage = support::optional(&mut map, key, &mut extra)?
                         }
+                        "BuildCache" => {
+                            f_build_cache = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "Containers" => {
+                            f_containers = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "Images" => f_images = support::optional(&mut map, key, &mut extra)?,
+                        "LayersSize" => {
+                            f_layers_size = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "Volumes" => f_volumes = support::optional(&mut map, key, &mut extra)?,
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -111,6 +150,11 @@ impl<'de> Deserialize<'de> for SystemDataUsageResponse {
                     container_usage: f_container_usage,
                     volume_usage: f_volume_usage,
                     build_cache_usage: f_build_cache_usage,
+                    build_cache: f_build_cache,
+                    containers: f_containers,
+                    images: f_images,
+                    layers_size: f_layers_size,
+                    volumes: f_volumes,
                     extra,
                 })
             }
@@ -193,15 +237,6 @@ impl crate::operation::QueryValue for SystemDataUsageTypeItem {
 }
 
 /// Upstream definition: `SystemInfo`. Since API 1.32.
-///
-/// Fields that older API versions had (decoded into `extra` when a daemon sends them):
-/// `BridgeNfIp6tables` (API 1.32 to 1.49, removed in 1.50).
-/// `BridgeNfIptables` (API 1.32 to 1.49, removed in 1.50).
-/// `ClusterAdvertise` (API 1.32 to 1.41, removed in 1.42).
-/// `ClusterStore` (API 1.32 to 1.41, removed in 1.42).
-/// `KernelMemory` (API 1.36 to 1.41, removed in 1.42).
-/// `KernelMemoryTCP` (API 1.40 to 1.51, removed in 1.52).
-/// `SystemStatus` (API 1.32 to 1.40, removed in 1.41).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SystemInfo {
     /// `ID`. Since API 1.32.
@@ -328,6 +363,20 @@ pub struct SystemInfo {
     pub cdi_spec_dirs: Option<Vec<String>>,
     /// `Containerd`. Since API 1.46.
     pub containerd: Option<ContainerdInfo>,
+    /// `BridgeNfIp6tables`. Since API 1.32. Removed in API 1.50: only older daemons send it.
+    pub bridge_nf_ip6tables: Option<bool>,
+    /// `BridgeNfIptables`. Since API 1.32. Removed in API 1.50: only older daemons send it.
+    pub bridge_nf_iptables: Option<bool>,
+    /// `ClusterAdvertise`. Since API 1.32. Removed in API 1.42: only older daemons send it.
+    pub cluster_advertise: Option<String>,
+    /// `ClusterStore`. Since API 1.32. Removed in API 1.42: only older daemons send it.
+    pub cluster_store: Option<String>,
+    /// `KernelMemory`. Since API 1.36. Removed in API 1.42: only older daemons send it.
+    pub kernel_memory: Option<bool>,
+    /// `KernelMemoryTCP`. Since API 1.40. Removed in API 1.52: only older daemons send it.
+    pub kernel_memory_tcp: Option<bool>,
+    /// `SystemStatus`. Since API 1.32. Removed in API 1.41: only older daemons send it.
+    pub system_status: Option<Vec<Vec<String>>>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
@@ -522,6 +571,27 @@ impl Serialize for SystemInfo {
         if let Some(v) = &self.containerd {
             map.serialize_entry("Containerd", v)?;
         }
+        if let Some(v) = &self.bridge_nf_ip6tables {
+            map.serialize_entry("BridgeNfIp6tables", v)?;
+        }
+        if let Some(v) = &self.bridge_nf_iptables {
+            map.serialize_entry("BridgeNfIptables", v)?;
+        }
+        if let Some(v) = &self.cluster_advertise {
+            map.serialize_entry("ClusterAdvertise", v)?;
+        }
+        if let Some(v) = &self.cluster_store {
+            map.serialize_entry("ClusterStore", v)?;
+        }
+        if let Some(v) = &self.kernel_memory {
+            map.serialize_entry("KernelMemory", v)?;
+        }
+        if let Some(v) = &self.kernel_memory_tcp {
+            map.serialize_entry("KernelMemoryTCP", v)?;
+        }
+        if let Some(v) = &self.system_status {
+            map.serialize_entry("SystemStatus", v)?;
+        }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "ID" => self.id.is_some(),
@@ -586,6 +656,13 @@ impl Serialize for SystemInfo {
                 "Warnings" => self.warnings.is_some(),
                 "CDISpecDirs" => self.cdi_spec_dirs.is_some(),
                 "Containerd" => self.containerd.is_some(),
+                "BridgeNfIp6tables" => self.bridge_nf_ip6tables.is_some(),
+                "BridgeNfIptables" => self.bridge_nf_iptables.is_some(),
+                "ClusterAdvertise" => self.cluster_advertise.is_some(),
+                "ClusterStore" => self.cluster_store.is_some(),
+                "KernelMemory" => self.kernel_memory.is_some(),
+                "KernelMemoryTCP" => self.kernel_memory_tcp.is_some(),
+                "SystemStatus" => self.system_status.is_some(),
                 _ => false,
             };
             if !shadowed {
@@ -668,6 +745,13 @@ impl<'de> Deserialize<'de> for SystemInfo {
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut f_cdi_spec_dirs: Option<Vec<String>> = None;
                 let mut f_containerd: Option<ContainerdInfo> = None;
+                let mut f_bridge_nf_ip6tables: Option<bool> = None;
+                let mut f_bridge_nf_iptables: Option<bool> = None;
+                let mut f_cluster_advertise: Option<String> = None;
+                let mut f_cluster_store: Option<String> = None;
+                let mut f_kernel_memory: Option<bool> = None;
+                let mut f_kernel_memory_tcp: Option<bool> = None;
+                let mut f_system_status: Option<Vec<Vec<String>>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     match key.as_str() {
@@ -811,6 +895,27 @@ impl<'de> Deserialize<'de> for SystemInfo {
                         "Containerd" => {
                             f_containerd = support::optional(&mut map, key, &mut extra)?
                         }
+                        "BridgeNfIp6tables" => {
+                            f_bridge_nf_ip6tables = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "BridgeNfIptables" => {
+                            f_bridge_nf_iptables = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "ClusterAdvertise" => {
+                            f_cluster_advertise = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "ClusterStore" => {
+                            f_cluster_store = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "KernelMemory" => {
+                            f_kernel_memory = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "KernelMemoryTCP" => {
+                            f_kernel_memory_tcp = support::optional(&mut map, key, &mut extra)?
+                        }
+                        "SystemStatus" => {
+                            f_system_status = support::optional(&mut map, key, &mut extra)?
+                        }
                         _ => support::unknown(&mut map, key, &mut extra)?,
                     }
                 }
@@ -877,6 +982,13 @@ impl<'de> Deserialize<'de> for SystemInfo {
                     warnings: f_warnings,
                     cdi_spec_dirs: f_cdi_spec_dirs,
                     containerd: f_containerd,
+                    bridge_nf_ip6tables: f_bridge_nf_ip6tables,
+                    bridge_nf_iptables: f_bridge_nf_iptables,
+                    cluster_advertise: f_cluster_advertise,
+                    cluster_store: f_cluster_store,
+                    kernel_memory: f_kernel_memory,
+                    kernel_memory_tcp: f_kernel_memory_tcp,
+                    system_status: f_system_status,
                     extra,
                 })
             }
