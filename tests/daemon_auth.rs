@@ -56,19 +56,12 @@ struct Image {
 impl Drop for Image {
     fn drop(&mut self) {
         let reference = self.reference.clone();
-        // Drop cannot await: a new client on its own runtime thread.
-        let _ = std::thread::spawn(move || {
-            let Ok(docker) = Docker::connect_with_host("unix:///var/run/docker.sock") else {
-                return;
-            };
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                let _ = rt.block_on(docker.images().remove(&reference, &Default::default()));
-            }
-        })
-        .join();
+        common::cleanup(move |docker| async move {
+            let _ = docker
+                .images()
+                .remove(&reference, &Default::default())
+                .await;
+        });
     }
 }
 

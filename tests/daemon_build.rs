@@ -19,34 +19,13 @@ fn docker() -> Docker {
     Docker::connect_with_host("unix:///var/run/docker.sock").expect("client")
 }
 
-/// Runs `f` on a fresh client on its own thread and runtime: Drop cannot
-/// await, and the test's pooled connections belong to the test's runtime.
-fn cleanup<F, Fut>(f: F)
-where
-    F: FnOnce(Docker) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()>,
-{
-    let _ = std::thread::spawn(move || {
-        let Ok(docker) = Docker::connect_with_host("unix:///var/run/docker.sock") else {
-            return;
-        };
-        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            rt.block_on(f(docker));
-        }
-    })
-    .join();
-}
-
 /// An image tag removed (with its untagged parents) when dropped.
 struct Image(String);
 
 impl Drop for Image {
     fn drop(&mut self) {
         let tag = self.0.clone();
-        cleanup(move |docker| async move {
+        common::cleanup(move |docker| async move {
             let _ = docker
                 .images()
                 .remove(&tag, &ImageDeleteOptions::default().force(true))
@@ -61,7 +40,7 @@ struct Container(String);
 impl Drop for Container {
     fn drop(&mut self) {
         let id = self.0.clone();
-        cleanup(move |docker| async move {
+        common::cleanup(move |docker| async move {
             let _ = docker
                 .containers()
                 .remove(&id, &ContainerDeleteOptions::default().force(true))

@@ -26,23 +26,12 @@ struct Container {
 impl Drop for Container {
     fn drop(&mut self) {
         let id = self.id.clone();
-        // Drop cannot await: a new client on its own runtime thread.
-        let _ = std::thread::spawn(move || {
-            let Ok(docker) = Docker::connect_with_host("unix:///var/run/docker.sock") else {
-                return;
-            };
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                let _ = rt.block_on(
-                    docker
-                        .containers()
-                        .remove(&id, &ContainerDeleteOptions::default().force(true)),
-                );
-            }
-        })
-        .join();
+        common::cleanup(move |docker| async move {
+            let _ = docker
+                .containers()
+                .remove(&id, &ContainerDeleteOptions::default().force(true))
+                .await;
+        });
     }
 }
 

@@ -33,25 +33,12 @@ struct Container {
 impl Drop for Container {
     fn drop(&mut self) {
         let id = self.id.clone();
-        // Best effort, on a separate runtime thread: Drop cannot await. A new
-        // client, because the test's pooled connections are driven by tasks
-        // of the test's runtime, which this join blocks.
-        let _ = std::thread::spawn(move || {
-            let Ok(docker) = Docker::connect_with_host("unix:///var/run/docker.sock") else {
-                return;
-            };
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            if let Ok(rt) = rt {
-                let _ = rt.block_on(
-                    docker
-                        .containers()
-                        .remove(&id, &ContainerDeleteOptions::default().force(true)),
-                );
-            }
-        })
-        .join();
+        common::cleanup(move |docker| async move {
+            let _ = docker
+                .containers()
+                .remove(&id, &ContainerDeleteOptions::default().force(true))
+                .await;
+        });
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod mock;
 
+use dockhand::Docker;
 use std::path::PathBuf;
 
 /// The test environment's facts.
@@ -68,4 +69,27 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Runs `f` with a fresh client on a thread and runtime of its own, and
+/// waits for it: for `Drop` guards, which cannot await. A fresh client,
+/// because the test's pooled connections are driven by the test's runtime,
+/// which the wait blocks.
+pub fn cleanup<F, Fut>(f: F)
+where
+    F: FnOnce(Docker) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let _ = std::thread::spawn(move || {
+        let Ok(docker) = Docker::connect_with_host("unix:///var/run/docker.sock") else {
+            return;
+        };
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            rt.block_on(f(docker));
+        }
+    })
+    .join();
 }
