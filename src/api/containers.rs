@@ -205,21 +205,13 @@ impl Containers {
                 None,
             )
             .await?;
-        let multiplexed = self.is_multiplexed(id, resp.headers()).await?;
-        Ok(LogStream::new(
-            ops::CONTAINER_LOGS.id,
-            ByteStream::new(ops::CONTAINER_LOGS.id, resp.into_body()),
-            multiplexed,
-        ))
+        super::log_stream(&self.docker, ops::CONTAINER_LOGS.id, resp, self.tty(id)).await
     }
 
-    /// Whether a container's output is stdcopy-framed (see [`super::output_format`]).
-    async fn is_multiplexed(&self, id: &str, headers: &http::HeaderMap) -> Result<bool> {
-        super::output_format(&self.docker, headers, async {
-            let c = self.inspect(id, &Default::default()).await?;
-            Ok(c.config.and_then(|c| c.tty).unwrap_or(false))
-        })
-        .await
+    /// Whether the container has a TTY (its output is then not stdcopy-framed).
+    async fn tty(&self, id: &str) -> Result<bool> {
+        let c = self.inspect(id, &Default::default()).await?;
+        Ok(c.config.and_then(|c| c.tty).unwrap_or(false))
     }
 
     /// Changes to a container's filesystem (`docker diff`).
@@ -284,10 +276,7 @@ impl Containers {
                 None,
             )
             .await?;
-        Ok(JsonStream::new(
-            ops::CONTAINER_STATS.id,
-            ByteStream::new(ops::CONTAINER_STATS.id, resp.into_body()),
-        ))
+        Ok(super::json_stream(ops::CONTAINER_STATS.id, resp))
     }
 
     /// Resizes the container's TTY.
@@ -472,7 +461,7 @@ impl Containers {
                 &upgrade_headers("tcp"),
             )
             .await?;
-        let multiplexed = self.is_multiplexed(id, &headers).await?;
+        let multiplexed = super::output_format(&self.docker, &headers, self.tty(id)).await?;
         Ok(Attached::new(ops::CONTAINER_ATTACH.id, conn, multiplexed))
     }
 

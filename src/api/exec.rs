@@ -4,7 +4,6 @@ use super::containers::upgrade_headers;
 use crate::client::json_body;
 use crate::models::{ContainerExecBody, ExecInspectResponse, ExecStartBody, IDResponse};
 use crate::operations as ops;
-use crate::stream::attach::multiplexed_from_headers;
 use crate::stream::Attached;
 use crate::{Docker, Result};
 
@@ -77,22 +76,19 @@ impl Exec {
             .docker
             .upgrade_with_headers(op, &[id], |_| {}, Some(body), &upgrade_headers("tcp"))
             .await?;
-        let announced = if self.docker.api_version().await? >= crate::ApiVersion::new(1, 42) {
-            multiplexed_from_headers(&headers)
-        } else {
-            None
-        };
-        let multiplexed = match (announced, start_tty) {
-            (Some(m), _) => m,
-            (None, Some(tty)) => !tty,
-            // The TTY was chosen when the exec was created.
-            (None, None) => !self
-                .inspect(id)
-                .await?
-                .process_config
-                .and_then(|p| p.tty)
-                .unwrap_or(false),
-        };
+        // The TTY was chosen when the exec was created, unless start overrides it.
+        let multiplexed = super::output_format(&self.docker, &headers, async {
+            match start_tty {
+                Some(tty) => Ok(tty),
+                None => Ok(self
+                    .inspect(id)
+                    .await?
+                    .process_config
+                    .and_then(|p| p.tty)
+                    .unwrap_or(false)),
+            }
+        })
+        .await?;
         Ok(Some(Attached::new(op.id, conn, multiplexed)))
     }
 

@@ -35,14 +35,6 @@ impl Docker {
 
 pub use crate::auth::registry_auth_header;
 
-/// A progress message stream (pull, push, build, load).
-fn progress<T>(
-    operation: &'static str,
-    resp: http::Response<crate::transport::ResponseBody>,
-) -> JsonStream<ByteStream, T> {
-    JsonStream::new(operation, ByteStream::new(operation, resp.into_body()))
-}
-
 /// Options of [`Images::pull`].
 ///
 /// ```
@@ -184,7 +176,7 @@ impl Images {
                 Some((context.0, "application/x-tar")),
             )
             .await?;
-        Ok(progress(ops::IMAGE_BUILD.id, resp))
+        Ok(super::json_stream(ops::IMAGE_BUILD.id, resp))
     }
 
     /// Deletes build cache (`docker builder prune`).
@@ -234,7 +226,7 @@ impl Images {
             .docker
             .raw(&ops::IMAGE_CREATE, &[], |s| options.write_params(s), body)
             .await?;
-        Ok(progress(ops::IMAGE_CREATE.id, resp))
+        Ok(super::json_stream(ops::IMAGE_CREATE.id, resp))
     }
 
     /// Pulls an image by reference (`docker pull REF`): splits off the tag or
@@ -357,7 +349,7 @@ impl Images {
                 None,
             )
             .await?;
-        Ok(progress(ops::IMAGE_PUSH.id, resp))
+        Ok(super::json_stream(ops::IMAGE_PUSH.id, resp))
     }
 
     /// Pushes an image by reference (`docker push REF`): its tag (`latest`
@@ -565,7 +557,7 @@ impl Images {
                 Some((tarball.0, "application/x-tar")),
             )
             .await?;
-        Ok(progress(ops::IMAGE_LOAD.id, resp))
+        Ok(super::json_stream(ops::IMAGE_LOAD.id, resp))
     }
 
     /// Builds an image from a local directory (`docker build DIR`): the

@@ -51,3 +51,30 @@ pub(crate) async fn output_format(
     }
     Ok(!tty.await?)
 }
+
+/// A response whose body is a JSON message stream (progress, events, stats).
+pub(crate) fn json_stream<T>(
+    operation: &'static str,
+    resp: http::Response<crate::transport::ResponseBody>,
+) -> crate::stream::JsonStream<crate::stream::ByteStream, T> {
+    crate::stream::JsonStream::new(
+        operation,
+        crate::stream::ByteStream::new(operation, resp.into_body()),
+    )
+}
+
+/// A response whose body is process output (logs), typed by the format
+/// [`output_format`] finds; `tty` is asked only when the headers do not tell.
+pub(crate) async fn log_stream(
+    docker: &crate::Docker,
+    operation: &'static str,
+    resp: http::Response<crate::transport::ResponseBody>,
+    tty: impl std::future::Future<Output = crate::Result<bool>>,
+) -> crate::Result<crate::stream::LogStream<crate::stream::ByteStream>> {
+    let multiplexed = output_format(docker, resp.headers(), tty).await?;
+    Ok(crate::stream::LogStream::new(
+        operation,
+        crate::stream::ByteStream::new(operation, resp.into_body()),
+        multiplexed,
+    ))
+}

@@ -94,10 +94,7 @@ impl Plugins {
                 Some(body),
             )
             .await?;
-        Ok(JsonStream::new(
-            ops::PLUGIN_PULL.id,
-            ByteStream::new(ops::PLUGIN_PULL.id, resp.into_body()),
-        ))
+        Ok(super::json_stream(ops::PLUGIN_PULL.id, resp))
     }
 
     /// Low-level information about a plugin (`docker plugin inspect`).
@@ -198,10 +195,7 @@ impl Plugins {
                 Some(body),
             )
             .await?;
-        Ok(JsonStream::new(
-            ops::PLUGIN_UPGRADE.id,
-            ByteStream::new(ops::PLUGIN_UPGRADE.id, resp.into_body()),
-        ))
+        Ok(super::json_stream(ops::PLUGIN_UPGRADE.id, resp))
     }
 
     /// Creates a plugin from a tar archive holding `config.json` and `rootfs/`
@@ -249,10 +243,7 @@ impl Plugins {
                 None,
             )
             .await?;
-        Ok(JsonStream::new(
-            ops::PLUGIN_PUSH.id,
-            ByteStream::new(ops::PLUGIN_PUSH.id, resp.into_body()),
-        ))
+        Ok(super::json_stream(ops::PLUGIN_PUSH.id, resp))
     }
 
     /// Sets plugin settings, as `KEY=VALUE` strings (`docker plugin set`).

@@ -1,6 +1,5 @@
 //! Services: long-running tasks scheduled across a swarm.
 
-use super::output_format;
 use crate::client::json_body;
 use crate::models::{
     Service, ServiceCreateBody, ServiceCreateResponse, ServiceUpdateBody, ServiceUpdateResponse,
@@ -170,7 +169,7 @@ impl Services {
             .docker
             .raw(op, &[id], |s| options.write_params(s), None)
             .await?;
-        let multiplexed = output_format(&self.docker, resp.headers(), async {
+        super::log_stream(&self.docker, op.id, resp, async {
             let service = self.inspect(id, &Default::default()).await?;
             Ok(service
                 .spec
@@ -179,11 +178,6 @@ impl Services {
                 .and_then(|c| c.tty)
                 .unwrap_or(false))
         })
-        .await?;
-        Ok(LogStream::new(
-            op.id,
-            ByteStream::new(op.id, resp.into_body()),
-            multiplexed,
-        ))
+        .await
     }
 }

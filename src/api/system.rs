@@ -134,10 +134,7 @@ impl System {
             .docker
             .raw(&ops::SYSTEM_EVENTS, &[], |s| options.write_params(s), None)
             .await?;
-        Ok(JsonStream::new(
-            ops::SYSTEM_EVENTS.id,
-            ByteStream::new(ops::SYSTEM_EVENTS.id, resp.into_body()),
-        ))
+        Ok(super::json_stream(ops::SYSTEM_EVENTS.id, resp))
     }
 
     /// Disk usage of images, containers, volumes and build cache (`docker system df`).

@@ -1,6 +1,5 @@
 //! Tasks: the containers a swarm service runs.
 
-use super::output_format;
 use crate::models::Task;
 use crate::operations::{self as ops, *};
 use crate::stream::{ByteStream, LogStream};
@@ -71,7 +70,7 @@ impl Tasks {
             .docker
             .raw(op, &[id], |s| options.write_params(s), None)
             .await?;
-        let multiplexed = output_format(&self.docker, resp.headers(), async {
+        super::log_stream(&self.docker, op.id, resp, async {
             let task = self.inspect(id).await?;
             Ok(task
                 .spec
@@ -79,11 +78,6 @@ impl Tasks {
                 .and_then(|c| c.tty)
                 .unwrap_or(false))
         })
-        .await?;
-        Ok(LogStream::new(
-            op.id,
-            ByteStream::new(op.id, resp.into_body()),
-            multiplexed,
-        ))
+        .await
     }
 }
