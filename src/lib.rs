@@ -14,13 +14,14 @@ pub mod auth;
 mod body;
 pub mod build;
 mod client;
+mod codec;
 pub mod config;
 pub mod copy;
 pub mod error;
 #[doc(hidden)]
 pub mod model_support;
 pub mod models;
-mod operation;
+mod operation_support;
 pub mod operations;
 mod request;
 pub mod stream;

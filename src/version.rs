@@ -30,6 +30,31 @@ impl ApiVersion {
 
     /// The newest version this crate knows; negotiation never goes above it.
     pub const NEWEST: ApiVersion = crate::operations::NEWEST_API_VERSION;
+
+    /// Whether a daemon speaking this version has something that first
+    /// appeared in `since`.
+    ///
+    /// The version history starts at [`ApiVersion::OLDEST_SPEC`], so a
+    /// `since` of that version means "that version or older": a client pinned
+    /// at 1.24, or a daemon that sends no `Api-Version` header (the CLI then
+    /// assumes 1.24), may use everything the oldest specification has.
+    ///
+    /// ```
+    /// use dockhand::ApiVersion;
+    /// let v124 = ApiVersion::new(1, 24);
+    /// assert!(v124.supports(ApiVersion::OLDEST_SPEC));
+    /// assert!(!v124.supports(ApiVersion::new(1, 26)));
+    /// assert!(ApiVersion::new(1, 41).supports(ApiVersion::new(1, 41)));
+    /// assert!(!ApiVersion::new(1, 41).supports(ApiVersion::new(1, 42)));
+    /// ```
+    pub const fn supports(self, since: ApiVersion) -> bool {
+        let floor = Self::OLDEST_SPEC;
+        let at_floor = since.major < floor.major
+            || (since.major == floor.major && since.minor <= floor.minor);
+        at_floor
+            || self.major > since.major
+            || (self.major == since.major && self.minor >= since.minor)
+    }
 }
 
 impl fmt::Display for ApiVersion {

@@ -623,7 +623,7 @@ impl<'a> Gen<'a> {
              impl Serialize for {name} {{\n    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {{\n        serializer.serialize_str(self.as_str())\n    }}\n}}\n\n\
              impl<'de> Deserialize<'de> for {name} {{\n    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\n        \
              let key = Key::deserialize(deserializer)?;\n        Ok({name}::from(key.as_str()))\n    }}\n}}\n\n\
-             impl crate::operation::QueryValue for {name} {{\n    fn write_query(&self, out: &mut String) {{\n        out.push_str(self.as_str());\n    }}\n}}\n"
+             impl crate::operation_support::QueryValue for {name} {{\n    fn write_query(&self, out: &mut String) {{\n        out.push_str(self.as_str());\n    }}\n}}\n"
         );
     }
 
@@ -705,7 +705,7 @@ impl<'a> Gen<'a> {
              //! that has it, plus one options struct per operation with optional\n\
              //! query or header parameters.\n\n\
              #![allow(clippy::too_many_lines)]\n\n\
-             pub use crate::operation::*;\n\
+             pub use crate::operation_support::*;\n\
              #[allow(unused_imports)]\nuse crate::models::*;\n\
              use crate::ApiVersion;\n\
              #[allow(unused_imports)]\nuse std::collections::HashMap;\n\n",

@@ -748,7 +748,7 @@ pub(crate) fn decode_path_stat(
             message: format!("{operation}: X-Docker-Container-Path-Stat is not base64"),
             source: Some(Box::new(e)),
         })?;
-    crate::client::decode_json(operation, &json)
+    crate::codec::decode_json(operation, &json)
 }
 
 #[cfg(test)]

@@ -579,6 +579,12 @@ impl Images {
         dir: impl AsRef<std::path::Path>,
         options: &ImageBuildOptions,
     ) -> Result<JsonStream<ByteStream, BuildInfo>> {
-        crate::build::build_dir(self, dir.as_ref(), options).await
+        let (tar, producer) =
+            crate::build::prepare_dir(dir.as_ref(), options.dockerfile.clone()).await?;
+        match self.build(Body::from_stream(tar), options).await {
+            Ok(progress) => Ok(progress),
+            // The request failed because the archive could not be made: say why.
+            Err(e) => Err(producer.take_failure().unwrap_or(e)),
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! System: version, info, ping, events, disk usage and registry login.
 
-use crate::client::{decode_json, json_body};
+use crate::client::json_body;
+use crate::codec::decode_json;
 use crate::models::{
     AuthConfig, AuthResponse, EventMessage, SystemDataUsageResponse, SystemInfo, SystemVersion,
 };

@@ -2,10 +2,6 @@
 //! it is sent.
 
 use super::ignore::{clean, Dockerignore};
-use crate::api::Images;
-use crate::models::BuildInfo;
-use crate::operations::ImageBuildOptions;
-use crate::stream::{ByteStream, JsonStream};
 use crate::{Body, Error, Result};
 use bytes::{Bytes, BytesMut};
 use futures::Stream;
@@ -89,7 +85,7 @@ pub(crate) struct Producer {
 }
 
 impl Producer {
-    fn take_failure(&self) -> Option<Error> {
+    pub(crate) fn take_failure(&self) -> Option<Error> {
         self.failure.lock().ok().and_then(|mut f| f.take())
     }
 }
@@ -497,7 +493,7 @@ impl Write for ChunkWriter {
 }
 
 /// A copy of a producer error, for the stream (the original is kept for the
-/// caller of [`build_dir`]).
+/// caller of [`prepare_dir`]).
 fn duplicate(e: &Error) -> Error {
     match e {
         Error::Io { context, source } => Error::Io {
@@ -508,14 +504,15 @@ fn duplicate(e: &Error) -> Error {
     }
 }
 
-/// [`Images::build_dir`]: checks the context like the CLI, then streams it.
-pub(crate) async fn build_dir(
-    images: &Images,
+/// The context of `dir` for [`Images::build_dir`](crate::api::Images::build_dir):
+/// checked like the CLI checks it (every file to send is readable), then
+/// started as a tar stream, with the producer that reports why the archive
+/// could not be made when the request fails.
+pub(crate) async fn prepare_dir(
     dir: &Path,
-    options: &ImageBuildOptions,
-) -> Result<JsonStream<ByteStream, BuildInfo>> {
+    dockerfile: Option<String>,
+) -> Result<(TarStream, Arc<Producer>)> {
     let dir = dir.to_owned();
-    let dockerfile = options.dockerfile.clone();
     let context = tokio::task::spawn_blocking(move || {
         let mut context = BuildContext::from_dir(&dir)?;
         if let Some(d) = dockerfile {
@@ -529,12 +526,7 @@ pub(crate) async fn build_dir(
         context: "the build context check did not finish".to_owned(),
         source: io::Error::other(e),
     })??;
-    let (stream, producer) = context.spawn(CHUNK, DEPTH)?;
-    match images.build(Body::from_stream(stream), options).await {
-        Ok(progress) => Ok(progress),
-        // The request failed because the archive could not be made: say why.
-        Err(e) => Err(producer.take_failure().unwrap_or(e)),
-    }
+    context.spawn(CHUNK, DEPTH)
 }
 
 #[cfg(test)]

@@ -28,4 +28,4 @@ pub use context::{BuildContext, TarStream};
 pub use ignore::Dockerignore;
 pub use outcome::{image_id_from, BuildOutcome};
 
-pub(crate) use context::build_dir;
+pub(crate) use context::prepare_dir;

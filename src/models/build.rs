@@ -346,7 +346,7 @@ impl<'de> Deserialize<'de> for BuildCacheType {
     }
 }
 
-impl crate::operation::QueryValue for BuildCacheType {
+impl crate::operation_support::QueryValue for BuildCacheType {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }

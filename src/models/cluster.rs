@@ -521,7 +521,7 @@ impl<'de> Deserialize<'de> for ClusterVolumePublishStatusItemState {
     }
 }
 
-impl crate::operation::QueryValue for ClusterVolumePublishStatusItemState {
+impl crate::operation_support::QueryValue for ClusterVolumePublishStatusItemState {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -853,7 +853,7 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeAvailability {
     }
 }
 
-impl crate::operation::QueryValue for ClusterVolumeSpecAccessModeAvailability {
+impl crate::operation_support::QueryValue for ClusterVolumeSpecAccessModeAvailability {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -990,7 +990,7 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeScope {
     }
 }
 
-impl crate::operation::QueryValue for ClusterVolumeSpecAccessModeScope {
+impl crate::operation_support::QueryValue for ClusterVolumeSpecAccessModeScope {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -1131,7 +1131,7 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeSharing {
     }
 }
 
-impl crate::operation::QueryValue for ClusterVolumeSpecAccessModeSharing {
+impl crate::operation_support::QueryValue for ClusterVolumeSpecAccessModeSharing {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }

@@ -2057,7 +2057,7 @@ impl<'de> Deserialize<'de> for HealthStatus {
     }
 }
 
-impl crate::operation::QueryValue for HealthStatus {
+impl crate::operation_support::QueryValue for HealthStatus {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -3004,7 +3004,7 @@ impl<'de> Deserialize<'de> for HostConfigCgroupnsMode {
     }
 }
 
-impl crate::operation::QueryValue for HostConfigCgroupnsMode {
+impl crate::operation_support::QueryValue for HostConfigCgroupnsMode {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -3077,7 +3077,7 @@ impl<'de> Deserialize<'de> for HostConfigIsolation {
     }
 }
 
-impl crate::operation::QueryValue for HostConfigIsolation {
+impl crate::operation_support::QueryValue for HostConfigIsolation {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -3242,7 +3242,7 @@ impl<'de> Deserialize<'de> for HostConfigLogConfigType {
     }
 }
 
-impl crate::operation::QueryValue for HostConfigLogConfigType {
+impl crate::operation_support::QueryValue for HostConfigLogConfigType {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -3905,7 +3905,7 @@ impl<'de> Deserialize<'de> for KnownSignerIdentity {
     }
 }
 
-impl crate::operation::QueryValue for KnownSignerIdentity {
+impl crate::operation_support::QueryValue for KnownSignerIdentity {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -4062,7 +4062,7 @@ impl<'de> Deserialize<'de> for LocalNodeState {
     }
 }
 
-impl crate::operation::QueryValue for LocalNodeState {
+impl crate::operation_support::QueryValue for LocalNodeState {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -4467,7 +4467,7 @@ impl<'de> Deserialize<'de> for MountBindOptionsPropagation {
     }
 }
 
-impl crate::operation::QueryValue for MountBindOptionsPropagation {
+impl crate::operation_support::QueryValue for MountBindOptionsPropagation {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -4807,7 +4807,7 @@ impl<'de> Deserialize<'de> for MountType {
     }
 }
 
-impl crate::operation::QueryValue for MountType {
+impl crate::operation_support::QueryValue for MountType {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -5919,7 +5919,7 @@ impl<'de> Deserialize<'de> for PortSummaryType {
     }
 }
 
-impl crate::operation::QueryValue for PortSummaryType {
+impl crate::operation_support::QueryValue for PortSummaryType {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -6428,7 +6428,7 @@ impl<'de> Deserialize<'de> for Reachability {
     }
 }
 
-impl crate::operation::QueryValue for Reachability {
+impl crate::operation_support::QueryValue for Reachability {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -7305,7 +7305,7 @@ impl<'de> Deserialize<'de> for RestartPolicyName {
     }
 }
 
-impl crate::operation::QueryValue for RestartPolicyName {
+impl crate::operation_support::QueryValue for RestartPolicyName {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -7771,7 +7771,7 @@ impl<'de> Deserialize<'de> for SignatureTimestampType {
     }
 }
 
-impl crate::operation::QueryValue for SignatureTimestampType {
+impl crate::operation_support::QueryValue for SignatureTimestampType {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -7836,7 +7836,7 @@ impl<'de> Deserialize<'de> for SignatureType {
     }
 }
 
-impl crate::operation::QueryValue for SignatureType {
+impl crate::operation_support::QueryValue for SignatureType {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }

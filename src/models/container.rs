@@ -2269,7 +2269,7 @@ impl<'de> Deserialize<'de> for ContainerStateStatus {
     }
 }
 
-impl crate::operation::QueryValue for ContainerStateStatus {
+impl crate::operation_support::QueryValue for ContainerStateStatus {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -2974,7 +2974,7 @@ impl<'de> Deserialize<'de> for ContainerSummaryHealthStatus {
     }
 }
 
-impl crate::operation::QueryValue for ContainerSummaryHealthStatus {
+impl crate::operation_support::QueryValue for ContainerSummaryHealthStatus {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -3190,7 +3190,7 @@ impl<'de> Deserialize<'de> for ContainerSummaryState {
     }
 }
 
-impl crate::operation::QueryValue for ContainerSummaryState {
+impl crate::operation_support::QueryValue for ContainerSummaryState {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -3873,7 +3873,7 @@ impl<'de> Deserialize<'de> for ContainerWaitCondition {
     }
 }
 
-impl crate::operation::QueryValue for ContainerWaitCondition {
+impl crate::operation_support::QueryValue for ContainerWaitCondition {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }

@@ -265,7 +265,7 @@ impl<'de> Deserialize<'de> for EndpointPortConfigProtocol {
     }
 }
 
-impl crate::operation::QueryValue for EndpointPortConfigProtocol {
+impl crate::operation_support::QueryValue for EndpointPortConfigProtocol {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -330,7 +330,7 @@ impl<'de> Deserialize<'de> for EndpointPortConfigPublishMode {
     }
 }
 
-impl crate::operation::QueryValue for EndpointPortConfigPublishMode {
+impl crate::operation_support::QueryValue for EndpointPortConfigPublishMode {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -769,7 +769,7 @@ impl<'de> Deserialize<'de> for EndpointSpecMode {
     }
 }
 
-impl crate::operation::QueryValue for EndpointSpecMode {
+impl crate::operation_support::QueryValue for EndpointSpecMode {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }

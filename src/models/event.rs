@@ -248,7 +248,7 @@ impl<'de> Deserialize<'de> for EventMessageScope {
     }
 }
 
-impl crate::operation::QueryValue for EventMessageScope {
+impl crate::operation_support::QueryValue for EventMessageScope {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -349,7 +349,7 @@ impl<'de> Deserialize<'de> for EventMessageType {
     }
 }
 
-impl crate::operation::QueryValue for EventMessageType {
+impl crate::operation_support::QueryValue for EventMessageType {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }

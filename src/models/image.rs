@@ -73,7 +73,7 @@ impl<'de> Deserialize<'de> for ImageBuildContentType {
     }
 }
 
-impl crate::operation::QueryValue for ImageBuildContentType {
+impl crate::operation_support::QueryValue for ImageBuildContentType {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -138,7 +138,7 @@ impl<'de> Deserialize<'de> for ImageBuildVersion {
     }
 }
 
-impl crate::operation::QueryValue for ImageBuildVersion {
+impl crate::operation_support::QueryValue for ImageBuildVersion {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -1421,7 +1421,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryKind {
     }
 }
 
-impl crate::operation::QueryValue for ImageManifestSummaryKind {
+impl crate::operation_support::QueryValue for ImageManifestSummaryKind {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }

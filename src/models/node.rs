@@ -384,7 +384,7 @@ impl<'de> Deserialize<'de> for NodeSpecAvailability {
     }
 }
 
-impl crate::operation::QueryValue for NodeSpecAvailability {
+impl crate::operation_support::QueryValue for NodeSpecAvailability {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -449,7 +449,7 @@ impl<'de> Deserialize<'de> for NodeSpecRole {
     }
 }
 
-impl crate::operation::QueryValue for NodeSpecRole {
+impl crate::operation_support::QueryValue for NodeSpecRole {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -522,7 +522,7 @@ impl<'de> Deserialize<'de> for NodeState {
     }
 }
 
-impl crate::operation::QueryValue for NodeState {
+impl crate::operation_support::QueryValue for NodeState {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }

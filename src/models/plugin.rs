@@ -515,7 +515,7 @@ impl<'de> Deserialize<'de> for PluginConfigInterfaceProtocolScheme {
     }
 }
 
-impl crate::operation::QueryValue for PluginConfigInterfaceProtocolScheme {
+impl crate::operation_support::QueryValue for PluginConfigInterfaceProtocolScheme {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }

@@ -1261,7 +1261,7 @@ impl<'de> Deserialize<'de> for ServiceSpecRollbackConfigFailureAction {
     }
 }
 
-impl crate::operation::QueryValue for ServiceSpecRollbackConfigFailureAction {
+impl crate::operation_support::QueryValue for ServiceSpecRollbackConfigFailureAction {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -1326,7 +1326,7 @@ impl<'de> Deserialize<'de> for ServiceSpecRollbackConfigOrder {
     }
 }
 
-impl crate::operation::QueryValue for ServiceSpecRollbackConfigOrder {
+impl crate::operation_support::QueryValue for ServiceSpecRollbackConfigOrder {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -1505,7 +1505,7 @@ impl<'de> Deserialize<'de> for ServiceSpecUpdateConfigFailureAction {
     }
 }
 
-impl crate::operation::QueryValue for ServiceSpecUpdateConfigFailureAction {
+impl crate::operation_support::QueryValue for ServiceSpecUpdateConfigFailureAction {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -1570,7 +1570,7 @@ impl<'de> Deserialize<'de> for ServiceSpecUpdateConfigOrder {
     }
 }
 
-impl crate::operation::QueryValue for ServiceSpecUpdateConfigOrder {
+impl crate::operation_support::QueryValue for ServiceSpecUpdateConfigOrder {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -1765,7 +1765,7 @@ impl<'de> Deserialize<'de> for ServiceUpdateRegistryAuthFrom {
     }
 }
 
-impl crate::operation::QueryValue for ServiceUpdateRegistryAuthFrom {
+impl crate::operation_support::QueryValue for ServiceUpdateRegistryAuthFrom {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -1981,7 +1981,7 @@ impl<'de> Deserialize<'de> for ServiceUpdateStatusState {
     }
 }
 
-impl crate::operation::QueryValue for ServiceUpdateStatusState {
+impl crate::operation_support::QueryValue for ServiceUpdateStatusState {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }

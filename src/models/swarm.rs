@@ -985,7 +985,7 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfigExternalCAsItemProtocol {
     }
 }
 
-impl crate::operation::QueryValue for SwarmSpecCAConfigExternalCAsItemProtocol {
+impl crate::operation_support::QueryValue for SwarmSpecCAConfigExternalCAsItemProtocol {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }

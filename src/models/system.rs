@@ -230,7 +230,7 @@ impl<'de> Deserialize<'de> for SystemDataUsageTypeItem {
     }
 }
 
-impl crate::operation::QueryValue for SystemDataUsageTypeItem {
+impl crate::operation_support::QueryValue for SystemDataUsageTypeItem {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -1060,7 +1060,7 @@ impl<'de> Deserialize<'de> for SystemInfoCgroupDriver {
     }
 }
 
-impl crate::operation::QueryValue for SystemInfoCgroupDriver {
+impl crate::operation_support::QueryValue for SystemInfoCgroupDriver {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -1125,7 +1125,7 @@ impl<'de> Deserialize<'de> for SystemInfoCgroupVersion {
     }
 }
 
-impl crate::operation::QueryValue for SystemInfoCgroupVersion {
+impl crate::operation_support::QueryValue for SystemInfoCgroupVersion {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -1266,7 +1266,7 @@ impl<'de> Deserialize<'de> for SystemInfoIsolation {
     }
 }
 
-impl crate::operation::QueryValue for SystemInfoIsolation {
+impl crate::operation_support::QueryValue for SystemInfoIsolation {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }

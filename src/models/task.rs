@@ -993,7 +993,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecIsolation {
     }
 }
 
-impl crate::operation::QueryValue for TaskSpecContainerSpecIsolation {
+impl crate::operation_support::QueryValue for TaskSpecContainerSpecIsolation {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -1222,7 +1222,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesAppArmorMode {
     }
 }
 
-impl crate::operation::QueryValue for TaskSpecContainerSpecPrivilegesAppArmorMode {
+impl crate::operation_support::QueryValue for TaskSpecContainerSpecPrivilegesAppArmorMode {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -1533,7 +1533,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesSeccompMode {
     }
 }
 
-impl crate::operation::QueryValue for TaskSpecContainerSpecPrivilegesSeccompMode {
+impl crate::operation_support::QueryValue for TaskSpecContainerSpecPrivilegesSeccompMode {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -2451,7 +2451,7 @@ impl<'de> Deserialize<'de> for TaskSpecRestartPolicyCondition {
     }
 }
 
-impl crate::operation::QueryValue for TaskSpecRestartPolicyCondition {
+impl crate::operation_support::QueryValue for TaskSpecRestartPolicyCondition {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }
@@ -2568,7 +2568,7 @@ impl<'de> Deserialize<'de> for TaskState {
     }
 }
 
-impl crate::operation::QueryValue for TaskState {
+impl crate::operation_support::QueryValue for TaskState {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }

@@ -447,7 +447,7 @@ impl<'de> Deserialize<'de> for VolumeScope {
     }
 }
 
-impl crate::operation::QueryValue for VolumeScope {
+impl crate::operation_support::QueryValue for VolumeScope {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
     }

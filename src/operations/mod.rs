@@ -8,7 +8,7 @@
 
 #[allow(unused_imports)]
 use crate::models::*;
-pub use crate::operation::*;
+pub use crate::operation_support::*;
 use crate::ApiVersion;
 #[allow(unused_imports)]
 use std::collections::HashMap;

@@ -294,7 +294,7 @@ where
                         this.done = true;
                         return Poll::Ready(Some(Err(e)));
                     }
-                    let item = crate::client::decode_json::<T>(this.operation, &value);
+                    let item = crate::codec::decode_json::<T>(this.operation, &value);
                     if item.is_err() {
                         this.done = true;
                     }

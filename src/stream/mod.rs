@@ -13,11 +13,10 @@ pub use attach::Attached;
 pub use json::JsonStream;
 pub use stdcopy::{LogOutput, LogStream};
 
-use crate::transport::ResponseBody;
+use crate::error::BoxError;
 use crate::{Error, Result};
 use bytes::Bytes;
 use futures::Stream;
-use hyper::body::Body as _;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -36,8 +35,11 @@ use std::task::{Context, Poll};
 /// ```
 pub struct ByteStream {
     operation: &'static str,
-    body: ResponseBody,
+    body: BoxedBody,
 }
+
+/// Any response body: the stream layer does not know how bytes arrive.
+type BoxedBody = Pin<Box<dyn hyper::body::Body<Data = Bytes, Error = BoxError> + Send>>;
 
 impl std::fmt::Debug for ByteStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -48,8 +50,16 @@ impl std::fmt::Debug for ByteStream {
 }
 
 impl ByteStream {
-    pub(crate) fn new(operation: &'static str, body: ResponseBody) -> Self {
-        ByteStream { operation, body }
+    pub(crate) fn new<B>(operation: &'static str, body: B) -> Self
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        use http_body_util::BodyExt;
+        ByteStream {
+            operation,
+            body: Box::pin(body.map_err(Into::into)),
+        }
     }
 
     /// The stream as an [`AsyncRead`](tokio::io::AsyncRead), to
@@ -75,12 +85,12 @@ impl Stream for ByteStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         loop {
-            return match Pin::new(&mut self.body).poll_frame(cx) {
+            return match self.body.as_mut().poll_frame(cx) {
                 Poll::Pending => Poll::Pending,
                 Poll::Ready(None) => Poll::Ready(None),
                 Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Error::Protocol {
                     message: format!("{}: the response stream broke off", self.operation),
-                    source: Some(Box::new(e)),
+                    source: Some(e),
                 }))),
                 Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
                     Ok(data) if data.is_empty() => continue,

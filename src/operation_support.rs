@@ -177,7 +177,7 @@ impl Operation {
 
     /// Fails with [`Error::UnsupportedByVersion`] when `version` predates this operation.
     pub fn check_version(&self, version: ApiVersion) -> Result<(), Error> {
-        if version < self.since {
+        if !version.supports(self.since) {
             return Err(Error::UnsupportedByVersion {
                 what: self.id.to_owned(),
                 needs: self.since,
@@ -311,7 +311,7 @@ impl ParamSink {
         if self.error.is_some() {
             return false;
         }
-        if self.version < since {
+        if !self.version.supports(since) {
             self.error = Some(Error::UnsupportedByVersion {
                 what: format!("{} parameter `{name}`", self.operation.id),
                 needs: since,
