@@ -29,7 +29,7 @@ pub mod transport;
 mod version;
 
 pub use body::Body;
-pub use client::{DaemonInfo, Docker, DockerBuilder};
+pub use client::{DaemonInfo, Docker, DockerBuilder, RawRequest, RawResponse};
 pub use error::{Error, Result};
 pub use version::{ApiVersion, ParseApiVersionError};
 

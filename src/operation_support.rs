@@ -7,13 +7,48 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// A filters argument: the daemon's `map[string][]string`, sent as JSON.
-/// Ordered, so the same filters always give the same request bytes.
+/// Ordered, so the same filters always give the same request bytes. The
+/// [`filters!`](crate::filters) macro writes one without `.into()`s.
 ///
 /// ```
 /// let mut f = dockhand::operations::Filters::new();
 /// f.entry("label".into()).or_default().push("app=web".into());
+/// assert_eq!(f, dockhand::filters! { "label" => ["app=web"] });
 /// ```
 pub type Filters = BTreeMap<String, Vec<String>>;
+
+/// A [`Filters`] map from `key => [values…]` pairs (or `key => value`),
+/// with any string-like keys and values.
+///
+/// ```
+/// use dockhand::filters;
+/// let name = String::from("web");
+/// let f = filters! {
+///     "label" => ["app=web", "tier=front"],
+///     "status" => "running",
+///     "name" => [name],
+/// };
+/// assert_eq!(f["label"], vec!["app=web", "tier=front"]);
+/// assert_eq!(f["status"], vec!["running"]);
+/// let opts = dockhand::operations::ContainerListOptions::default().all(true).filters(f);
+/// ```
+#[macro_export]
+macro_rules! filters {
+    () => { $crate::operations::Filters::new() };
+    ($($key:expr => $values:tt),+ $(,)?) => {{
+        let mut f = $crate::operations::Filters::new();
+        $( $crate::filters!(@push f, $key, $values); )+
+        f
+    }};
+    (@push $f:ident, $key:expr, [$($v:expr),* $(,)?]) => {
+        $f.entry(::std::string::String::from($key)).or_default().extend(
+            [$(::std::string::String::from($v)),*]
+        );
+    };
+    (@push $f:ident, $key:expr, $v:expr) => {
+        $f.entry(::std::string::String::from($key)).or_default().push(::std::string::String::from($v));
+    };
+}
 
 /// HTTP methods the Engine API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -227,6 +262,10 @@ impl From<&str> for SecretString {
     }
 }
 
+/// Headers whose values are credentials: never printed, marked sensitive.
+pub(crate) const SECRET_HEADER_NAMES: &[&str] =
+    &["X-Registry-Auth", "X-Registry-Config", "Authorization"];
+
 /// A value that can be written as one query-string value.
 pub trait QueryValue {
     /// Appends the value's text.
@@ -438,6 +477,91 @@ impl ParamSink {
         }
     }
 
+    /// A query or header parameter of the operation by its wire name, with a
+    /// JSON value encoded the way the operation's table says (text, repeated,
+    /// JSON text): the generic entry for callers without the typed options
+    /// struct, such as hosts of the native library. `null` sends nothing; a
+    /// JSON-encoded parameter given as a string is taken as already encoded.
+    /// An unknown name, or a path parameter, is an error.
+    ///
+    /// ```
+    /// use dockhand::operations::{self as ops, ParamSink};
+    /// use dockhand::ApiVersion;
+    /// let mut sink = ParamSink::new(&ops::CONTAINER_LIST, ApiVersion::new(1, 41));
+    /// sink.param_value("all", &serde_json::json!(true));
+    /// sink.param_value("filters", &serde_json::json!({"label": ["app=web"]}));
+    /// let (query, _) = sink.finish().unwrap();
+    /// assert_eq!(query[0], ("all", "true".to_owned()));
+    /// assert_eq!(query[1], ("filters", r#"{"label":["app=web"]}"#.to_owned()));
+    /// ```
+    pub fn param_value(&mut self, name: &str, value: &serde_json::Value) {
+        use serde_json::Value;
+        if self.error.is_some() || value.is_null() {
+            return;
+        }
+        let op = self.operation;
+        let Some(p) = op
+            .params
+            .iter()
+            .find(|p| p.name == name && p.location != ParamLocation::Path)
+        else {
+            self.error = Some(Error::InvalidArgument {
+                name: "parameter",
+                message: format!("{} has no query or header parameter {name:?}", op.id),
+            });
+            return;
+        };
+        let plain = |v: &Value| -> Option<String> {
+            match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Bool(b) => Some(b.to_string()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            }
+        };
+        let json = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let texts: Option<Vec<String>> = match (p.encoding, value) {
+            (Encoding::Plain, v) => plain(v).map(|t| vec![t]),
+            (Encoding::Repeated, Value::Array(items)) => items.iter().map(plain).collect(),
+            (Encoding::Repeated, v) => plain(v).map(|t| vec![t]),
+            (Encoding::Json, v) => Some(vec![json(v)]),
+            (Encoding::RepeatedJson, Value::Array(items)) => {
+                Some(items.iter().map(|i| i.to_string()).collect())
+            }
+            (Encoding::RepeatedJson, v) => Some(vec![json(v)]),
+        };
+        let Some(texts) = texts else {
+            self.error = Some(Error::InvalidArgument {
+                name: p.name,
+                message: format!(
+                    "{}: expected {} for parameter {:?}",
+                    op.id,
+                    match p.encoding {
+                        Encoding::Repeated => "a string, number or boolean, or an array of them",
+                        _ => "a string, number or boolean",
+                    },
+                    p.name
+                ),
+            });
+            return;
+        };
+        if !self.allowed(p.name, p.since) {
+            return;
+        }
+        for text in texts {
+            match p.location {
+                ParamLocation::Header if SECRET_HEADER_NAMES.contains(&p.name) => self
+                    .headers
+                    .push((p.name, HeaderText::Secret(SecretString(text)))),
+                ParamLocation::Header => self.headers.push((p.name, HeaderText::Plain(text))),
+                _ => self.query.push((p.name, text)),
+            }
+        }
+    }
+
     /// The operation this sink is for.
     pub fn operation(&self) -> &'static Operation {
         self.operation
@@ -461,4 +585,15 @@ impl ParamSink {
             None => Ok((self.query, self.headers)),
         }
     }
+}
+
+/// The options struct of one operation (`ContainerListOptions` for
+/// `ContainerList`, …): which operation it belongs to, and how it writes its
+/// parameters. Lets [`crate::RawRequest::options`] take any of them.
+pub trait OperationOptions {
+    /// The operation whose optional parameters these are.
+    fn operation(&self) -> &'static Operation;
+    /// Writes the parameters that are set into `sink`, checking each against
+    /// the API version.
+    fn write_params(&self, sink: &mut ParamSink);
 }

@@ -23,19 +23,57 @@ const QUERY: &AsciiSet = &NON_ALPHANUMERIC
 /// as `busybox@sha256:…` and `localhost:5000/app`).
 const SEGMENT: &AsciiSet = &QUERY.remove(b':').remove(b'@');
 
-/// Checks an identifier or reference given for a `{name}` path parameter.
-///
-/// Image and plugin references contain `/` (`localhost:5000/team/app:1`);
-/// each `/`-separated part is checked and encoded on its own. Rejected before
-/// anything is sent: empty values and parts, `.` and `..` parts, control
-/// characters.
-pub(crate) fn encode_path_arg(name: &'static str, value: &str) -> Result<String> {
+/// What a `{name}` path parameter holds, which decides what it may contain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PathArg {
+    /// An image, plugin or distribution reference: `localhost:5000/team/app:1`
+    /// has slashes, each `/`-separated part is checked and encoded on its own.
+    Reference,
+    /// A container id or name. The daemon hands names out with a leading `/`
+    /// (`/web` in a container list), and `docker inspect /web` works: one
+    /// leading `/` is dropped; any other `/` is refused.
+    Container,
+    /// Any other identifier (exec, network, volume, node, service, task,
+    /// secret and config ids, names): one path segment, a `/` is refused.
+    Segment,
+}
+
+impl PathArg {
+    /// What the path parameters of `op` hold.
+    pub(crate) fn of(op: &Operation) -> PathArg {
+        match op.group {
+            "Image" | "Plugin" | "Distribution" => PathArg::Reference,
+            "Container" => PathArg::Container,
+            _ => PathArg::Segment,
+        }
+    }
+}
+
+/// Checks an identifier or reference given for a `{name}` path parameter and
+/// percent-encodes it. Rejected before anything is sent: empty values and
+/// parts, `.` and `..` parts, control characters, and a `/` in a value that
+/// is one path segment (it would address another endpoint).
+pub(crate) fn encode_path_arg(name: &'static str, kind: PathArg, value: &str) -> Result<String> {
     let invalid = |message: String| Error::InvalidArgument { name, message };
+    let value = match kind {
+        PathArg::Container => value.strip_prefix('/').unwrap_or(value),
+        _ => value,
+    };
     if value.is_empty() {
         return Err(invalid("must not be empty".into()));
     }
     if let Some(c) = value.chars().find(|c| c.is_control()) {
         return Err(invalid(format!("contains the control character {:?}", c)));
+    }
+    if kind != PathArg::Reference && value.contains('/') {
+        return Err(invalid(format!(
+            "{value:?} contains a '/', which no {} can hold",
+            if kind == PathArg::Container {
+                "container id or name (after one leading '/')"
+            } else {
+                "identifier of this kind"
+            }
+        )));
     }
     let mut out = String::with_capacity(value.len());
     for (i, part) in value.split('/').enumerate() {
@@ -57,10 +95,10 @@ pub(crate) fn encode_path_arg(name: &'static str, value: &str) -> Result<String>
 }
 
 /// Appends `name=value` pairs to `out` as a query string (with the leading `?`).
-pub(crate) fn encode_query(out: &mut String, pairs: &[(&str, String)]) {
+pub(crate) fn encode_query<K: AsRef<str>>(out: &mut String, pairs: &[(K, String)]) {
     for (i, (k, v)) in pairs.iter().enumerate() {
         out.push(if i == 0 { '?' } else { '&' });
-        out.extend(utf8_percent_encode(k, QUERY));
+        out.extend(utf8_percent_encode(k.as_ref(), QUERY));
         out.push('=');
         out.extend(utf8_percent_encode(v, QUERY));
     }
@@ -68,28 +106,50 @@ pub(crate) fn encode_query(out: &mut String, pairs: &[(&str, String)]) {
 
 /// Substitutes path arguments into an operation's template, in order.
 pub(crate) fn render_path(op: &'static Operation, args: &[&str]) -> Result<String> {
-    let mut out = String::with_capacity(op.path.len() + 32);
-    let mut rest = op.path;
-    let mut args = args.iter();
-    let mut params = op
+    let names = op
         .params
         .iter()
-        .filter(|p| p.location == crate::operations::ParamLocation::Path);
+        .filter(|p| p.location == crate::operations::ParamLocation::Path)
+        .map(|p| p.name);
+    render_template(op.id, op.path, names, PathArg::of(op), args)
+}
+
+/// Substitutes `args`, checked and encoded as `kind`, for the `{…}`
+/// placeholders of `template`, in order; `names` names them in errors.
+pub(crate) fn render_template(
+    what: &str,
+    template: &str,
+    mut names: impl Iterator<Item = &'static str>,
+    kind: PathArg,
+    args: &[&str],
+) -> Result<String> {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    let mut args = args.iter();
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
         let end = rest[start..]
             .find('}')
             .map(|e| start + e)
-            .ok_or_else(|| Error::protocol(format!("bad path template {}", op.path)))?;
-        let pname = params.next().map(|p| p.name).unwrap_or("path");
+            .ok_or_else(|| Error::InvalidArgument {
+                name: "path",
+                message: format!("{what}: {template:?} has a '{{' without '}}'"),
+            })?;
+        let pname = names.next().unwrap_or("path");
         let value = args.next().ok_or_else(|| Error::InvalidArgument {
             name: pname,
-            message: format!("{} needs a value for {{{pname}}}", op.id),
+            message: format!("{what} needs a value for {}", &rest[start..=end]),
         })?;
-        out.push_str(&encode_path_arg(pname, value)?);
+        out.push_str(&encode_path_arg(pname, kind, value)?);
         rest = &rest[end + 1..];
     }
     out.push_str(rest);
+    if args.next().is_some() {
+        return Err(Error::InvalidArgument {
+            name: "path",
+            message: format!("{what}: more path arguments than {template:?} has placeholders"),
+        });
+    }
     Ok(out)
 }
 
@@ -142,21 +202,21 @@ mod tests {
 
     #[test]
     fn path_args_are_validated_and_encoded() {
-        assert_eq!(encode_path_arg("id", "abc123").unwrap(), "abc123");
+        assert_eq!(encode_path_arg("id", PathArg::Segment, "abc123").unwrap(), "abc123");
         assert_eq!(
-            encode_path_arg("name", "localhost:5000/team/app:1").unwrap(),
+            encode_path_arg("name", PathArg::Reference, "localhost:5000/team/app:1").unwrap(),
             "localhost:5000/team/app:1"
         );
         assert_eq!(
-            encode_path_arg("name", "busybox@sha256:ab").unwrap(),
+            encode_path_arg("name", PathArg::Reference, "busybox@sha256:ab").unwrap(),
             "busybox@sha256:ab"
         );
         assert_eq!(
-            encode_path_arg("id", "a b?c#d%").unwrap(),
+            encode_path_arg("id", PathArg::Segment, "a b?c#d%").unwrap(),
             "a%20b%3Fc%23d%25"
         );
         for bad in ["", "..", "a/../b", "./x", "a//b", "x/", "a\nb", "a\u{7f}"] {
-            let e = encode_path_arg("id", bad).expect_err(bad);
+            let e = encode_path_arg("id", PathArg::Reference, bad).expect_err(bad);
             assert!(
                 matches!(e, Error::InvalidArgument { name: "id", .. }),
                 "{bad:?}: {e}"

@@ -52,29 +52,66 @@ async fn negotiates_each_reported_version() {
 }
 
 #[tokio::test]
-async fn ping_without_version_means_the_oldest_api_and_nothing_is_sent() {
+async fn ping_without_version_means_1_24_where_the_oldest_spec_counts_as_this_or_older() {
+    // The CLI assumes 1.24 when a ping has no Api-Version. Everything of the
+    // oldest specification (1.25) is "1.25 or older", so it is sent; what
+    // came later is refused without sending.
     let server = daemon(None).await;
+    Mock::given(method("GET"))
+        .and(path("/v1.24/containers/json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .expect(1)
+        .mount(&server)
+        .await;
     let docker = client(&server);
-    let err = docker
+    let list = docker
         .containers()
         .list(&Default::default())
         .await
-        .expect_err("1.24 has no operation of this crate");
+        .expect("1.25 operations go to a 1.24 daemon");
+    assert!(list.is_empty());
+    let err = docker
+        .distribution()
+        .inspect("localhost:5000/app:1", &Default::default())
+        .await
+        .expect_err("DistributionInspect is 1.30");
     match err {
         Error::UnsupportedByVersion {
             what,
             needs,
             negotiated,
         } => {
-            assert_eq!(what, "ContainerList");
-            assert_eq!(needs, ApiVersion::new(1, 25));
+            assert_eq!(what, "DistributionInspect");
+            assert_eq!(needs, ApiVersion::new(1, 30));
             assert_eq!(negotiated, ApiVersion::new(1, 24));
         }
         other => panic!("{other}"),
     }
-    assert!(requests_to(&server, "/v1.24/containers/json")
+    assert!(requests_to(&server, "/v1.24/distribution/localhost:5000/app:1/json")
         .await
         .is_empty());
+}
+
+#[tokio::test]
+async fn a_client_pinned_at_1_24_sends_what_the_oldest_spec_has() {
+    // bollard's downversioning test: DOCKER_API_VERSION=1.24.
+    let server = daemon(Some("1.41")).await;
+    Mock::given(method("GET"))
+        .and(path("/v1.24/containers/json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let docker = Docker::builder()
+        .host(server.uri())
+        .api_version(ApiVersion::new(1, 24))
+        .build()
+        .expect("client");
+    docker
+        .containers()
+        .list(&Default::default())
+        .await
+        .expect("sent at 1.24");
 }
 
 #[tokio::test]

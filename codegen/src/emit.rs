@@ -80,7 +80,7 @@ pub fn generate(spec: &Spec) -> Result<Vec<(String, String)>, String> {
     for m in by_module.keys() {
         let _ = writeln!(mod_rs, "mod {m};\npub use {m}::*;");
     }
-    mod_rs.push_str("\npub use crate::model_support::Extra;\n#[doc(hidden)]\npub mod registry;\n");
+    mod_rs.push_str("\npub use crate::model_support::{Extra, FieldVersions, TooNew};\n#[doc(hidden)]\npub mod registry;\n");
     files.push(("src/models/mod.rs".to_owned(), mod_rs));
     for (m, names) in &by_module {
         let mut out = String::new();
@@ -102,6 +102,11 @@ pub fn generate(spec: &Spec) -> Result<Vec<(String, String)>, String> {
         for name in names {
             g.definition(&mut out, name)?;
         }
+        for (a, b) in SAME_SHAPE {
+            if module_of(a) == *m {
+                g.same_shape(&mut out, a, b)?;
+            }
+        }
         files.push((format!("src/models/{m}.rs"), out));
     }
     files.push(("src/models/registry.rs".to_owned(), registry(spec)));
@@ -114,6 +119,30 @@ pub fn generate(spec: &Spec) -> Result<Vec<(String, String)>, String> {
         ));
     }
     Ok(formatted)
+}
+
+/// Pairs of definitions the spec keeps apart for the same object (the body
+/// that creates it and the spec it is stored as); `From` goes both ways.
+/// Generation fails when a pair stops having the same fields.
+const SAME_SHAPE: &[(&str, &str)] = &[
+    ("SecretCreateBody", "SecretSpec"),
+    ("ConfigCreateBody", "ConfigSpec"),
+    ("ServiceCreateBody", "ServiceSpec"),
+    ("ServiceUpdateBody", "ServiceSpec"),
+];
+
+/// The Rust names of a struct's fields, made unique within it.
+fn rust_field_names(fields: &[Field]) -> Vec<String> {
+    let mut used = BTreeSet::from(["extra".to_owned()]);
+    let mut names = Vec::new();
+    for f in fields {
+        let mut n = snake(&f.name);
+        while !used.insert(n.clone()) {
+            n.push('_');
+        }
+        names.push(n);
+    }
+    names
 }
 
 fn module_of(name: &str) -> String {
@@ -159,6 +188,23 @@ struct Gen<'a> {
     /// (struct, field) pairs that must be boxed to break a cycle.
     boxed: BTreeSet<(String, String)>,
     secrets: BTreeSet<(String, String)>,
+}
+
+/// `crate::ApiVersion::new(a, b)` for model files, which do not import it.
+fn crate_ver(v: &str) -> String {
+    format!("crate::{}", ver(v))
+}
+
+/// Whether a type names another definition (so a field of it is checked
+/// field by field too).
+fn has_ref(ty: &Ty) -> bool {
+    match ty {
+        Ty::Ref { .. } => true,
+        Ty::Array { items } => has_ref(items),
+        Ty::Map { values } => has_ref(values),
+        Ty::Nullable { inner } => has_ref(inner),
+        _ => false,
+    }
 }
 
 fn ver(v: &str) -> String {
@@ -380,16 +426,7 @@ impl<'a> Gen<'a> {
                 .find(|r| r.name == f.name)
                 .map(|r| r.removed_in.clone())
         };
-        // Rust names, made unique within the struct.
-        let mut used = BTreeSet::from(["extra".to_owned()]);
-        let mut rust_names = Vec::new();
-        for f in fields {
-            let mut n = snake(&f.name);
-            while !used.insert(n.clone()) {
-                n.push('_');
-            }
-            rust_names.push(n);
-        }
+        let rust_names = rust_field_names(fields);
         let secret = |f: &Field| self.secrets.contains(&(name.to_owned(), f.name.clone()));
         let has_secret = fields.iter().any(secret);
         let _ = writeln!(out, "/// {origin}. Since API {}.", def.since);
@@ -545,6 +582,86 @@ impl<'a> Gen<'a> {
         out.push_str(
             "                    extra,\n                })\n            }\n        }\n        deserializer.deserialize_map(Visitor)\n    }\n}\n\n",
         );
+
+        // The first set field newer than the API version in use.
+        let _ = writeln!(
+            out,
+            "impl support::FieldVersions for {name} {{\n    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {{"
+        );
+        let mut checks = 0;
+        for (f, rn) in fields.iter().zip(&rust_names) {
+            let optional = !self.is_required(def, f);
+            // Only a field added to its type after the type itself: the
+            // first version of a type is an artefact of the history where it
+            // was renamed or hoisted (`VolumeCreateRequest` is 1.52, its
+            // fields are as old as volumes), and a field that brings a newer
+            // type along is itself newer than its owner and checked here.
+            if optional
+                && version_key(&f.since) > version_key(&def.since)
+                && version_key(&f.since) > version_key(&self.spec.oldest)
+            {
+                checks += 1;
+                let _ = writeln!(
+                    out,
+                    "        if self.{rn}.is_some() && !version.supports({}) {{\n            return Some(support::TooNew::field({:?}, {}));\n        }}",
+                    crate_ver(&f.since),
+                    f.name,
+                    crate_ver(&f.since)
+                );
+            }
+            if has_ref(&f.ty) {
+                checks += 1;
+                let _ = writeln!(
+                    out,
+                    "        if let Some(t) = support::FieldVersions::first_too_new(&self.{rn}, version) {{\n            return Some(t.under({:?}));\n        }}",
+                    f.name
+                );
+            }
+        }
+        if checks == 0 {
+            out.push_str("        let _ = version;\n");
+        }
+        out.push_str("        None\n    }\n}\n\n");
+        Ok(())
+    }
+
+    /// `From` both ways between two definitions with the same fields.
+    fn same_shape(&self, out: &mut String, a: &str, b: &str) -> Result<(), String> {
+        let fields_of = |name: &str| -> Result<(Vec<Field>, &Definition), String> {
+            let def = self
+                .spec
+                .definitions
+                .get(name)
+                .ok_or_else(|| format!("{name} is gone"))?;
+            match &def.body {
+                DefBody::Struct {
+                    fields,
+                    removed_fields,
+                } => Ok((generated_fields(fields, removed_fields), def)),
+                _ => Err(format!("{name} is no longer a struct")),
+            }
+        };
+        let (fa, da) = fields_of(a)?;
+        let (fb, db) = fields_of(b)?;
+        let shape = |fs: &[Field], d: &Definition| -> Vec<(String, String)> {
+            fs.iter()
+                .map(|f| (f.name.clone(), self.field_ty(a, d, f)))
+                .collect()
+        };
+        if shape(&fa, da) != shape(&fb, db) {
+            return Err(format!("{a} and {b} no longer have the same fields"));
+        }
+        let names = rust_field_names(&fa);
+        for (from, to) in [(a, b), (b, a)] {
+            let _ = writeln!(
+                out,
+                "impl From<{from}> for {to} {{\n    fn from(v: {from}) -> Self {{\n        {to} {{"
+            );
+            for n in &names {
+                let _ = writeln!(out, "            {n}: v.{n},");
+            }
+            out.push_str("            extra: v.extra,\n        }\n    }\n}\n\n");
+        }
         Ok(())
     }
 
@@ -625,6 +742,27 @@ impl<'a> Gen<'a> {
              let key = Key::deserialize(deserializer)?;\n        Ok({name}::from(key.as_str()))\n    }}\n}}\n\n\
              impl crate::operation_support::QueryValue for {name} {{\n    fn write_query(&self, out: &mut String) {{\n        out.push_str(self.as_str());\n    }}\n}}\n"
         );
+        // A value newer than the API version in use.
+        let newer: Vec<(&EnumValue, &String)> = values
+            .iter()
+            .zip(&variants)
+            .filter(|(v, _)| version_key(&v.since) > version_key(&self.spec.oldest))
+            .collect();
+        let _ = writeln!(
+            out,
+            "impl support::FieldVersions for {name} {{\n    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {{"
+        );
+        if newer.is_empty() {
+            out.push_str("        let _ = version;\n        None\n    }\n}\n");
+        } else {
+            out.push_str("        let since = match self {\n");
+            for (v, n) in newer {
+                let _ = writeln!(out, "            {name}::{n} => {},", crate_ver(&v.since));
+            }
+            out.push_str(
+                "            _ => return None,\n        };\n        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))\n    }\n}\n",
+            );
+        }
     }
 
     fn int_enumeration(
@@ -681,7 +819,8 @@ impl<'a> Gen<'a> {
             "            other => {name}::Unknown(other),\n        }}\n    }}\n}}\n\n\
              impl Serialize for {name} {{\n    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {{\n        serializer.serialize_i64(self.as_i64())\n    }}\n}}\n\n\
              impl<'de> Deserialize<'de> for {name} {{\n    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\n        \
-             Ok({name}::from(i64::deserialize(deserializer)?))\n    }}\n}}\n"
+             Ok({name}::from(i64::deserialize(deserializer)?))\n    }}\n}}\n\n\
+             impl support::FieldVersions for {name} {{\n    fn first_too_new(&self, _: crate::ApiVersion) -> Option<support::TooNew> {{\n        None\n    }}\n}}\n"
         );
     }
 
@@ -913,6 +1052,11 @@ impl<'a> Gen<'a> {
                 );
             }
             out.push_str("    }\n}\n\n");
+            let _ = writeln!(
+                out,
+                "impl OperationOptions for {sname} {{\n    fn operation(&self) -> &'static Operation {{\n        &{}\n    }}\n\n    fn write_params(&self, sink: &mut ParamSink) {{\n        {sname}::write_params(self, sink);\n    }}\n}}\n",
+                screaming(&op.id)
+            );
         }
         Ok(out)
     }

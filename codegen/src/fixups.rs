@@ -50,6 +50,14 @@ pub const FIXUPS: &[Fixup] = &[
         name: "push_progress_fields",
         apply: push_progress_fields,
     },
+    Fixup {
+        name: "unlisted_registry_auth_headers",
+        apply: unlisted_registry_auth_headers,
+    },
+    Fixup {
+        name: "push_registry_auth_filled_by_client",
+        apply: push_registry_auth_filled_by_client,
+    },
 ];
 
 /// Applies every fixup; returns their names.
@@ -350,5 +358,54 @@ fn push_progress_fields(spec: &mut Spec) -> Result<(), String> {
             },
         },
     );
+    Ok(())
+}
+
+/// Two operations that talk to a registry list no parameter for its
+/// credentials, but dockerd reads `X-Registry-Auth` for both and the docker
+/// CLI sends it: `GET /distribution/{name}/json` (dockerd 20.10, asked for an
+/// image on the htpasswd test registry, answers "no basic auth credentials"
+/// without it and the descriptor with it) and `POST /plugins/{name}/push`.
+/// An optional header, so each operation gets an options struct like pull.
+fn unlisted_registry_auth_headers(spec: &mut Spec) -> Result<(), String> {
+    for id in ["DistributionInspect", "PluginPush"] {
+        let op = op(spec, id)?;
+        if op.params.iter().any(|p| p.name == "X-Registry-Auth") {
+            return Err(format!("{id} now lists X-Registry-Auth"));
+        }
+        let since = op.since.clone();
+        op.params.push(Param {
+            name: "X-Registry-Auth".to_owned(),
+            location: ParamIn::Header,
+            ty: Ty::String { format: None },
+            encoding: Encoding::Plain,
+            required: false,
+            default: None,
+            since,
+        });
+    }
+    Ok(())
+}
+
+/// `X-Registry-Auth` is required for image pushes (dockerd 20.10
+/// answers a push without it with "Bad parameters and missing
+/// X-Registry-Auth: EOF"), and dockhand always sends it: the credentials
+/// the options carry, else those `config.json` gives for the registry, else
+/// `{}` (anonymous), as for every other operation with credentials. So in
+/// the options struct it is an optional field, like pull's, not a
+/// positional argument.
+fn push_registry_auth_filled_by_client(spec: &mut Spec) -> Result<(), String> {
+    for id in ["ImagePush"] {
+        let op = op(spec, id)?;
+        let p = op
+            .params
+            .iter_mut()
+            .find(|p| p.name == "X-Registry-Auth")
+            .ok_or_else(|| format!("{id} no longer lists X-Registry-Auth"))?;
+        if !p.required {
+            return Err(format!("{id}: X-Registry-Auth is no longer required"));
+        }
+        p.required = false;
+    }
     Ok(())
 }

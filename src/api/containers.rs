@@ -1,6 +1,6 @@
 //! Containers: create, run, inspect, change and remove them.
 
-use crate::client::json_body;
+use crate::client::{json_body, Payload};
 use crate::models::{
     ContainerCreateBody, ContainerCreateResponse, ContainerInspectResponse, ContainerPruneResponse,
     ContainerStatsResponse, ContainerTopResponse, ContainerUpdateBody, ContainerUpdateResponse,
@@ -249,15 +249,15 @@ impl Containers {
         Ok(ByteStream::new(ops::CONTAINER_EXPORT.id, resp.into_body()))
     }
 
-    /// Resource usage statistics (`docker stats`): one value a second, or
-    /// just one with `stream(false)`.
+    /// Resource usage statistics as they change (`docker stats`): one value
+    /// a second until the stream is dropped. `options.stream` is ignored
+    /// (see [`Containers::stats_once`]).
     ///
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
-    /// use dockhand::operations::ContainerStatsOptions;
     /// use futures::TryStreamExt;
-    /// let mut stats = docker.containers().stats("web", &ContainerStatsOptions::default().stream(false)).await?;
-    /// if let Some(s) = stats.try_next().await? {
+    /// let mut stats = docker.containers().stats("web", &Default::default()).await?;
+    /// while let Some(s) = stats.try_next().await? {
     ///     println!("{:?}", s.memory_stats);
     /// }
     /// # Ok(()) }
@@ -267,6 +267,7 @@ impl Containers {
         id: &str,
         options: &ContainerStatsOptions,
     ) -> Result<JsonStream<ByteStream, ContainerStatsResponse>> {
+        let options = options.clone().stream(true);
         let resp = self
             .docker
             .raw(
@@ -277,6 +278,32 @@ impl Containers {
             )
             .await?;
         Ok(super::json_stream(ops::CONTAINER_STATS.id, resp))
+    }
+
+    /// One sample of resource usage (`docker stats --no-stream`);
+    /// `options.one_shot(true)` answers at once without the CPU delta's
+    /// second sample (API 1.41). `options.stream` is ignored.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// let s = docker.containers().stats_once("web", &Default::default()).await?;
+    /// println!("{:?}", s.memory_stats);
+    /// # Ok(()) }
+    /// ```
+    pub async fn stats_once(
+        &self,
+        id: &str,
+        options: &ContainerStatsOptions,
+    ) -> Result<ContainerStatsResponse> {
+        let options = options.clone().stream(false);
+        self.docker
+            .json(
+                &ops::CONTAINER_STATS,
+                &[id],
+                |s| options.write_params(s),
+                None,
+            )
+            .await
     }
 
     /// Resizes the container's TTY.
@@ -618,7 +645,7 @@ impl Containers {
                     s.required_query("path", &path);
                     options.write_params(s);
                 },
-                Some((tar.0, "application/x-tar")),
+                Some(Payload::Raw(tar.0, "application/x-tar")),
             )
             .await
     }

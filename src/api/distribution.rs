@@ -1,8 +1,7 @@
 //! Distribution: what a registry says about an image, without pulling it.
 
-use super::registry_auth_header;
-use crate::models::{AuthConfig, DistributionInspect};
-use crate::operations as ops;
+use crate::models::DistributionInspect;
+use crate::operations::{self as ops, DistributionInspectOptions};
 use crate::{Docker, Result};
 
 /// Registry lookups through the daemon: `docker.distribution()`.
@@ -16,7 +15,7 @@ impl Docker {
     ///
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
-    /// let d = docker.distribution().inspect("localhost:5000/app:1", None).await?;
+    /// let d = docker.distribution().inspect("localhost:5000/app:1", &Default::default()).await?;
     /// # Ok(()) }
     /// ```
     pub fn distribution(&self) -> Distribution {
@@ -28,27 +27,28 @@ impl Docker {
 
 impl Distribution {
     /// The manifest descriptor and platforms of an image in its registry
-    /// (`docker manifest inspect`-like); `None` credentials ask anonymously.
+    /// (`docker manifest inspect`-like), with the registry's credentials
+    /// found as for [`crate::api::Images::pull`].
     ///
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
-    /// let d = docker.distribution().inspect("localhost:5000/app:1", None).await?;
+    /// let d = docker.distribution().inspect("localhost:5000/app:1", &Default::default()).await?;
     /// println!("{:?}", d.descriptor.digest);
     /// # Ok(()) }
     /// ```
     pub async fn inspect(
         &self,
         name: &str,
-        credentials: Option<&AuthConfig>,
+        options: &DistributionInspectOptions,
     ) -> Result<DistributionInspect> {
-        // Not in the specification's parameter list, but the daemon reads it
-        // (the docker CLI sends it).
-        let auth = registry_auth_header(credentials)?;
+        let mut opts = options.clone();
+        opts.x_registry_auth =
+            Some(crate::auth::header_for(name, options.x_registry_auth.as_ref()).await?);
         self.docker
             .json(
                 &ops::DISTRIBUTION_INSPECT,
                 &[name],
-                |s| s.required_header_secret("X-Registry-Auth", &auth),
+                |s| opts.write_params(s),
                 None,
             )
             .await

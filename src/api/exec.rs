@@ -5,7 +5,7 @@ use crate::client::json_body;
 use crate::models::{ContainerExecBody, ExecInspectResponse, ExecStartBody, IDResponse};
 use crate::operations as ops;
 use crate::stream::Attached;
-use crate::{Docker, Result};
+use crate::{Docker, Error, Result};
 
 /// Exec operations: `docker.exec()`.
 #[derive(Debug, Clone)]
@@ -47,31 +47,32 @@ impl Exec {
             .await
     }
 
-    /// Starts a created exec. Attached (the default), its output comes as a
-    /// typed stream and its stdin (when the exec was created with
+    /// Starts a created exec, attached (`docker exec`): its output comes as
+    /// a typed stream and its stdin (when the exec was created with
     /// `attach_stdin`) as a writer; shutting the writer down gives the process
-    /// EOF. With `detach: true` nothing is attached and `None` is returned.
+    /// EOF. For a process that runs on its own, see [`Exec::start_detached`];
+    /// a body with `detach: true` is refused here.
     ///
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker, id: &str) -> dockhand::Result<()> {
     /// use futures::TryStreamExt;
-    /// if let Some(mut attached) = docker.exec().start(id, &Default::default()).await? {
-    ///     while let Some(piece) = attached.output.try_next().await? {
-    ///         print!("{}", String::from_utf8_lossy(piece.bytes()));
-    ///     }
+    /// let mut attached = docker.exec().start(id, &Default::default()).await?;
+    /// while let Some(piece) = attached.output.try_next().await? {
+    ///     print!("{piece}");
     /// }
     /// let code = docker.exec().inspect(id).await?.exit_code;
     /// # Ok(()) }
     /// ```
-    pub async fn start(&self, id: &str, body: &ExecStartBody) -> Result<Option<Attached>> {
+    pub async fn start(&self, id: &str, body: &ExecStartBody) -> Result<Attached> {
+        if body.detach == Some(true) {
+            return Err(Error::InvalidArgument {
+                name: "body",
+                message: "detach: true starts without attaching; use Exec::start_detached".into(),
+            });
+        }
         let op = &ops::EXEC_START;
-        let detach = body.detach == Some(true);
         let start_tty = body.tty;
         let body = json_body(body)?;
-        if detach {
-            self.docker.empty(op, &[id], |_| {}, Some(body)).await?;
-            return Ok(None);
-        }
         let (conn, headers) = self
             .docker
             .upgrade_with_headers(op, &[id], |_| {}, Some(body), &upgrade_headers("tcp"))
@@ -89,7 +90,25 @@ impl Exec {
             }
         })
         .await?;
-        Ok(Some(Attached::new(op.id, conn, multiplexed)))
+        Ok(Attached::new(op.id, conn, multiplexed))
+    }
+
+    /// Starts a created exec without attaching (`docker exec -d`): returns
+    /// once the daemon has started it; [`Exec::inspect`] tells when it ends
+    /// and its exit code.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker, id: &str) -> dockhand::Result<()> {
+    /// docker.exec().start_detached(id, &Default::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_detached(&self, id: &str, body: &ExecStartBody) -> Result<()> {
+        let mut body = body.clone();
+        body.detach = Some(true);
+        let body = json_body(&body)?;
+        self.docker
+            .empty(&ops::EXEC_START, &[id], |_| {}, Some(body))
+            .await
     }
 
     /// Resizes an exec's TTY.

@@ -1,9 +1,9 @@
 //! Images: pull, build, push, tag, inspect, save, load and remove them.
 
-use crate::auth::{registry_config_header, ConfigFile, ImageReference, RegistryAuth};
-use crate::client::json_body;
+use crate::auth::{registry_config_header, ConfigFile, ImageReference};
+use crate::client::{json_body, Payload};
 use crate::models::{
-    AuthConfig, BuildInfo, BuildPruneResponse, ContainerConfig, CreateImageInfo, IDResponse,
+    BuildInfo, BuildPruneResponse, ContainerConfig, CreateImageInfo, IDResponse,
     ImageDeleteResponseItem, ImageInspect, ImagePruneResponse, PushImageInfo,
 };
 use crate::operations::{self as ops, *};
@@ -31,99 +31,6 @@ impl Docker {
             docker: self.clone(),
         }
     }
-}
-
-pub use crate::auth::registry_auth_header;
-
-/// Options of [`Images::pull`].
-///
-/// ```
-/// use dockhand::api::PullOptions;
-/// use dockhand::auth::RegistryAuth;
-/// let opts = PullOptions::default().auth(RegistryAuth::Anonymous).platform("linux/amd64");
-/// ```
-#[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct PullOptions {
-    /// Where the registry credentials come from (default: `config.json` as
-    /// the docker CLI finds it).
-    pub auth: RegistryAuth,
-    /// The platform to pull (`os[/arch[/variant]]`) from a multi-platform image.
-    pub platform: Option<String>,
-}
-
-impl PullOptions {
-    /// Sets where the credentials come from: [`RegistryAuth`], an
-    /// [`AuthConfig`] or a [`ConfigFile`].
-    #[must_use]
-    pub fn auth(mut self, auth: impl Into<RegistryAuth>) -> Self {
-        self.auth = auth.into();
-        self
-    }
-
-    /// Sets the platform.
-    #[must_use]
-    pub fn platform(mut self, platform: impl Into<String>) -> Self {
-        self.platform = Some(platform.into());
-        self
-    }
-}
-
-/// Options of [`Images::push_image`].
-///
-/// ```
-/// use dockhand::api::PushOptions;
-/// let opts = PushOptions::default().all_tags(true);
-/// ```
-#[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct PushOptions {
-    /// Where the registry credentials come from (default: `config.json` as
-    /// the docker CLI finds it).
-    pub auth: RegistryAuth,
-    /// Push every tag of the repository (the reference then has no tag).
-    pub all_tags: bool,
-    /// The platform to push from a multi-platform image (API 1.46).
-    pub platform: Option<crate::models::OCIPlatform>,
-}
-
-impl PushOptions {
-    /// Sets where the credentials come from: [`RegistryAuth`], an
-    /// [`AuthConfig`] or a [`ConfigFile`].
-    #[must_use]
-    pub fn auth(mut self, auth: impl Into<RegistryAuth>) -> Self {
-        self.auth = auth.into();
-        self
-    }
-
-    /// Pushes every tag.
-    #[must_use]
-    pub fn all_tags(mut self, all: bool) -> Self {
-        self.all_tags = all;
-        self
-    }
-
-    /// Sets the platform.
-    #[must_use]
-    pub fn platform(mut self, platform: crate::models::OCIPlatform) -> Self {
-        self.platform = Some(platform);
-        self
-    }
-}
-
-/// The credentials for the registry of `r`; explicit ones get the
-/// registry's server address when they have none.
-async fn resolve_credentials(
-    auth: &RegistryAuth,
-    r: &ImageReference,
-) -> Result<Option<AuthConfig>> {
-    let mut creds = auth.resolve_async(r.auth_key()).await?;
-    if let Some(c) = &mut creds {
-        if c.serveraddress.is_none() {
-            c.serveraddress = Some(r.auth_key().to_owned());
-        }
-    }
-    Ok(creds)
 }
 
 impl Images {
@@ -173,7 +80,7 @@ impl Images {
                 &ops::IMAGE_BUILD,
                 &[],
                 |s| options.write_params(s),
-                Some((context.0, "application/x-tar")),
+                Some(Payload::Raw(context.0, "application/x-tar")),
             )
             .await?;
         Ok(super::json_stream(ops::IMAGE_BUILD.id, resp))
@@ -192,71 +99,101 @@ impl Images {
             .await
     }
 
-    /// Pulls an image (`fromImage`) or imports one from a tarball (`fromSrc`
-    /// `-` with `source`), returning the typed progress messages (an in-band error ends the stream with `Err`).
-    ///
-    /// Registry credentials go in `options.x_registry_auth` (made with
-    /// [`registry_auth_header`]); without them the pull is anonymous.
-    /// [`Images::pull`] finds them in `config.json` by itself.
+    /// Pulls an image by reference (`docker pull REF`), returning the typed
+    /// progress messages; an in-band error (a registry refusing the
+    /// credentials, an unknown tag) ends the stream with `Err`. `fromImage`
+    /// and `tag` come from the reference (no tag: `latest`); the platform
+    /// and credentials from `options`. Credentials are found as for every
+    /// registry operation: those the options carry
+    /// ([`ImageCreateOptions::credentials`],
+    /// [`ImageCreateOptions::anonymous`]), else `config.json`'s for the
+    /// registry (`auths`, `credsStore`, `credHelpers`, as the CLI finds them).
     ///
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
-    /// use dockhand::auth::{registry_auth_header, AuthConfig};
+    /// use dockhand::auth::AuthConfig;
     /// use dockhand::operations::ImageCreateOptions;
-    /// use dockhand::Body;
-    /// let creds = AuthConfig { username: Some("me".into()), password: Some("pw".into()), ..Default::default() };
-    /// let opts = ImageCreateOptions::default()
-    ///     .from_image("localhost:5000/app")
-    ///     .tag("1")
-    ///     .x_registry_auth(registry_auth_header(Some(&creds))?);
-    /// let progress = docker.images().create(&opts, None).await?;
-    /// // `docker import rootfs.tar app:base`, the file streamed as it is read
-    /// let file = tokio::fs::File::open("rootfs.tar").await.expect("open");
-    /// let opts = ImageCreateOptions::default().from_src("-").repo("app").tag("base");
-    /// let progress = docker.images().create(&opts, Some(Body::from_reader(file))).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn create(
-        &self,
-        options: &ImageCreateOptions,
-        source: Option<Body>,
-    ) -> Result<JsonStream<ByteStream, CreateImageInfo>> {
-        let body = source.map(|b| (b.0, "application/x-tar"));
-        let resp = self
-            .docker
-            .raw(&ops::IMAGE_CREATE, &[], |s| options.write_params(s), body)
-            .await?;
-        Ok(super::json_stream(ops::IMAGE_CREATE.id, resp))
-    }
-
-    /// Pulls an image by reference (`docker pull REF`): splits off the tag or
-    /// digest, finds the registry's credentials (by default in `config.json`
-    /// as the docker CLI does: `auths`, `credsStore`, `credHelpers`) and
-    /// returns the typed progress messages. A registry that refuses the
-    /// credentials ends the call or the stream with `Err`.
-    ///
-    /// ```no_run
-    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
     /// use futures::TryStreamExt;
     /// let mut progress = docker.images().pull("localhost:5000/app:1", &Default::default()).await?;
     /// while let Some(m) = progress.try_next().await? {
     ///     println!("{:?} {:?}", m.id, m.status);
     /// }
+    /// // Explicit credentials, whatever config.json says:
+    /// let creds = AuthConfig { username: Some("me".into()), password: Some("pw".into()), ..Default::default() };
+    /// let opts = ImageCreateOptions::default().credentials(&creds).platform("linux/amd64");
+    /// let progress = docker.images().pull("localhost:5001/private/app:1", &opts).await?;
     /// # Ok(()) }
     /// ```
     pub async fn pull(
         &self,
         reference: &str,
-        options: &PullOptions,
+        options: &ImageCreateOptions,
     ) -> Result<JsonStream<ByteStream, CreateImageInfo>> {
+        let invalid = |message: &str| Error::InvalidArgument {
+            name: "options",
+            message: format!("pull {reference:?}: {message}"),
+        };
+        if options.from_src.is_some() {
+            return Err(invalid("fromSrc imports; use Images::import"));
+        }
+        if options.from_image.is_some() || options.tag.is_some() {
+            return Err(invalid(
+                "the reference names the image and tag; leave from_image and tag unset",
+            ));
+        }
         let r = ImageReference::parse(reference)?;
-        let creds = resolve_credentials(&options.auth, &r).await?;
-        let mut opts = ImageCreateOptions::default()
-            .from_image(r.name())
-            .tag(r.tag_or_digest())
-            .x_registry_auth(registry_auth_header(creds.as_ref())?);
-        opts.platform = options.platform.clone();
+        let mut opts = options.clone();
+        opts.from_image = Some(r.name().to_owned());
+        opts.tag = Some(r.tag_or_digest().to_owned());
+        opts.x_registry_auth =
+            Some(crate::auth::header_for(reference, options.x_registry_auth.as_ref()).await?);
         self.create(&opts, None).await
+    }
+
+    /// Imports a root filesystem tarball as an image (`docker import`),
+    /// streamed as it is read, returning the progress messages. `repo`,
+    /// `tag`, `message`, `changes` and `platform` come from `options`;
+    /// `fromSrc` is `-` (the body) unless `options` names a URL for the
+    /// daemon to fetch (then send [`Body::empty`]).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// use dockhand::operations::ImageCreateOptions;
+    /// use dockhand::Body;
+    /// // `docker import rootfs.tar app:base`
+    /// let file = tokio::fs::File::open("rootfs.tar").await.expect("open");
+    /// let opts = ImageCreateOptions::default().repo("app").tag("base");
+    /// let progress = docker.images().import(Body::from_reader(file), &opts).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn import(
+        &self,
+        source: Body,
+        options: &ImageCreateOptions,
+    ) -> Result<JsonStream<ByteStream, CreateImageInfo>> {
+        if options.from_image.is_some() {
+            return Err(Error::InvalidArgument {
+                name: "options",
+                message: "fromImage pulls; use Images::pull".into(),
+            });
+        }
+        let mut opts = options.clone();
+        opts.from_src.get_or_insert_with(|| "-".to_owned());
+        self.create(&opts, Some(source)).await
+    }
+
+    /// `ImageCreate` as it is: the one operation behind pull and import.
+    async fn create(
+        &self,
+        options: &ImageCreateOptions,
+        source: Option<Body>,
+    ) -> Result<JsonStream<ByteStream, CreateImageInfo>> {
+        let body = source.map(|b| Payload::Raw(b.0, "application/x-tar"));
+        let resp = self
+            .docker
+            .raw(&ops::IMAGE_CREATE, &[], |s| options.write_params(s), body)
+            .await?;
+        Ok(super::json_stream(ops::IMAGE_CREATE.id, resp))
     }
 
     /// Low-level information about an image (`docker image inspect`).
@@ -321,74 +258,73 @@ impl Images {
             .await
     }
 
-    /// Pushes an image to its registry (`docker push`), returning the raw
-    /// stream of JSON progress messages. `None` credentials push anonymously.
-    ///
-    /// ```no_run
-    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
-    /// use dockhand::operations::ImagePushOptions;
-    /// let out = docker.images().push("localhost:5000/app", &ImagePushOptions::default().tag("1"), None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn push(
-        &self,
-        name: &str,
-        options: &ImagePushOptions,
-        credentials: Option<&AuthConfig>,
-    ) -> Result<JsonStream<ByteStream, PushImageInfo>> {
-        let auth = registry_auth_header(credentials)?;
-        let resp = self
-            .docker
-            .raw(
-                &ops::IMAGE_PUSH,
-                &[name],
-                |s| {
-                    s.required_header_secret("X-Registry-Auth", &auth);
-                    options.write_params(s);
-                },
-                None,
-            )
-            .await?;
-        Ok(super::json_stream(ops::IMAGE_PUSH.id, resp))
-    }
-
-    /// Pushes an image by reference (`docker push REF`): its tag (`latest`
-    /// when none is written, every tag with [`PushOptions::all_tags`]), with
-    /// the registry's credentials found as for [`Images::pull`].
+    /// Pushes an image by reference (`docker push REF`): its tag, or
+    /// `options.tag`, or `latest`; with the registry's credentials found as
+    /// for [`Images::pull`]. Returns the typed progress messages, the last
+    /// carrying the pushed digest; an in-band error ends the stream with `Err`.
     ///
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
     /// use futures::TryStreamExt;
     /// let messages: Vec<_> = docker
     ///     .images()
-    ///     .push_image("localhost:5000/app:1", &Default::default())
+    ///     .push("localhost:5000/app:1", &Default::default())
     ///     .await?
     ///     .try_collect()
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub async fn push_image(
+    pub async fn push(
         &self,
         reference: &str,
-        options: &PushOptions,
+        options: &ImagePushOptions,
     ) -> Result<JsonStream<ByteStream, PushImageInfo>> {
-        let r = ImageReference::parse(reference)?;
-        let invalid = |message: &str| Error::InvalidArgument {
-            name: "reference",
-            message: format!("{reference:?}: {message}"),
-        };
-        if r.digest().is_some() {
-            return Err(invalid("a digest cannot be pushed; push a tag"));
+        let (name, mut opts) = push_target(reference, options)?;
+        opts.tag.get_or_insert_with(|| "latest".to_owned());
+        self.push_name(reference, &name, opts).await
+    }
+
+    /// Pushes every tag of a repository (`docker push --all-tags NAME`); the
+    /// name carries no tag.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// let progress = docker.images().push_all_tags("localhost:5000/app", &Default::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn push_all_tags(
+        &self,
+        name: &str,
+        options: &ImagePushOptions,
+    ) -> Result<JsonStream<ByteStream, PushImageInfo>> {
+        let (repo, opts) = push_target(name, options)?;
+        if opts.tag.is_some() {
+            return Err(Error::InvalidArgument {
+                name: "reference",
+                message: format!("{name:?}: pushing every tag takes a name without a tag"),
+            });
         }
-        let mut opts = ImagePushOptions::default();
-        match (options.all_tags, r.tag()) {
-            (true, Some(_)) => return Err(invalid("all_tags pushes every tag; give no tag")),
-            (true, None) => {}
-            (false, tag) => opts.tag = Some(tag.unwrap_or("latest").to_owned()),
-        }
-        opts.platform = options.platform.clone();
-        let creds = resolve_credentials(&options.auth, &r).await?;
-        self.push(r.name(), &opts, creds.as_ref()).await
+        self.push_name(name, &repo, opts).await
+    }
+
+    async fn push_name(
+        &self,
+        reference: &str,
+        name: &str,
+        mut opts: ImagePushOptions,
+    ) -> Result<JsonStream<ByteStream, PushImageInfo>> {
+        opts.x_registry_auth =
+            Some(crate::auth::header_for(reference, opts.x_registry_auth.as_ref()).await?);
+        let resp = self
+            .docker
+            .raw(
+                &ops::IMAGE_PUSH,
+                &[name],
+                |s| opts.write_params(s),
+                None,
+            )
+            .await?;
+        Ok(super::json_stream(ops::IMAGE_PUSH.id, resp))
     }
 
     /// Gives an image another name (`docker tag`).
@@ -497,12 +433,12 @@ impl Images {
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
     /// // `docker save busybox -o busybox.tar`
-    /// let tar = docker.images().get("busybox", &Default::default()).await?;
+    /// let tar = docker.images().save("busybox", &Default::default()).await?;
     /// let mut file = tokio::fs::File::create("busybox.tar").await.expect("create");
     /// tokio::io::copy(&mut tar.into_async_read(), &mut file).await.expect("write");
     /// # Ok(()) }
     /// ```
-    pub async fn get(&self, name: &str, options: &ImageGetOptions) -> Result<ByteStream> {
+    pub async fn save(&self, name: &str, options: &ImageGetOptions) -> Result<ByteStream> {
         let resp = self
             .docker
             .raw(&ops::IMAGE_GET, &[name], |s| options.write_params(s), None)
@@ -510,16 +446,17 @@ impl Images {
         Ok(ByteStream::new(ops::IMAGE_GET.id, resp.into_body()))
     }
 
-    /// Several images as one tar stream (`docker save IMAGE…`).
+    /// Several images as one tar stream (`docker save IMAGE…`), named in
+    /// `options.names`.
     ///
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
     /// use dockhand::operations::ImageGetAllOptions;
     /// let opts = ImageGetAllOptions::default().names(vec!["busybox".to_string(), "alpine".to_string()]);
-    /// let tar = docker.images().get_all(&opts).await?;
+    /// let tar = docker.images().save_all(&opts).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn get_all(&self, options: &ImageGetAllOptions) -> Result<ByteStream> {
+    pub async fn save_all(&self, options: &ImageGetAllOptions) -> Result<ByteStream> {
         let resp = self
             .docker
             .raw(&ops::IMAGE_GET_ALL, &[], |s| options.write_params(s), None)
@@ -554,7 +491,7 @@ impl Images {
                 &ops::IMAGE_LOAD,
                 &[],
                 |s| options.write_params(s),
-                Some((tarball.0, "application/x-tar")),
+                Some(Payload::Raw(tarball.0, "application/x-tar")),
             )
             .await?;
         Ok(super::json_stream(ops::IMAGE_LOAD.id, resp))
@@ -587,4 +524,25 @@ impl Images {
             Err(e) => Err(producer.take_failure().unwrap_or(e)),
         }
     }
+}
+
+/// The repository and options of a push: a tag in the reference goes to
+/// `tag` (it may not also be in the options); a digest cannot be pushed.
+fn push_target(reference: &str, options: &ImagePushOptions) -> Result<(String, ImagePushOptions)> {
+    let r = ImageReference::parse(reference)?;
+    let invalid = |message: &str| Error::InvalidArgument {
+        name: "reference",
+        message: format!("{reference:?}: {message}"),
+    };
+    if r.digest().is_some() {
+        return Err(invalid("a digest cannot be pushed; push a tag"));
+    }
+    let mut opts = options.clone();
+    if let Some(tag) = r.tag() {
+        if opts.tag.as_deref().is_some_and(|t| t != tag) {
+            return Err(invalid("the tag is given twice (reference and options)"));
+        }
+        opts.tag = Some(tag.to_owned());
+    }
+    Ok((r.name().to_owned(), opts))
 }

@@ -23,14 +23,14 @@ pub use configs::Configs;
 pub use containers::{Archive, Containers, PathStat};
 pub use distribution::Distribution;
 pub use exec::Exec;
-pub use images::{registry_auth_header, Images, PullOptions, PushOptions};
+pub use images::Images;
 pub use networks::Networks;
 pub use nodes::Nodes;
 pub use plugins::Plugins;
 pub use secrets::Secrets;
 pub use services::Services;
 pub use session::{Session, SessionOptions};
-pub use swarm::SwarmApi;
+pub use swarm::Swarm;
 pub use system::System;
 pub use tasks::Tasks;
 pub use volumes::Volumes;
@@ -78,3 +78,45 @@ pub(crate) async fn log_stream(
         multiplexed,
     ))
 }
+
+/// `credentials` and `anonymous` setters on the options of every operation
+/// that talks to a registry: what they set is sent as `X-Registry-Auth`
+/// instead of the credentials `config.json` gives for the registry.
+macro_rules! registry_credentials {
+    ($($t:ident),*) => {$(
+        impl crate::operations::$t {
+            /// Sends these credentials to the registry, whatever
+            /// `config.json` has (they are never printed).
+            ///
+            /// ```
+            /// use dockhand::auth::AuthConfig;
+            #[doc = concat!("let opts = dockhand::operations::", stringify!($t), "::default()")]
+            ///     .credentials(&AuthConfig { username: Some("me".into()), password: Some("pw".into()), ..Default::default() });
+            /// assert!(!format!("{opts:?}").contains("pw"));
+            /// ```
+            #[must_use]
+            pub fn credentials(mut self, credentials: &crate::auth::AuthConfig) -> Self {
+                self.x_registry_auth = Some(crate::auth::header_of(Some(credentials)));
+                self
+            }
+
+            /// Sends no credentials (anonymous), whatever `config.json` has.
+            #[must_use]
+            pub fn anonymous(mut self) -> Self {
+                self.x_registry_auth = Some(crate::auth::header_of(None));
+                self
+            }
+        }
+    )*};
+}
+
+registry_credentials!(
+    ImageCreateOptions,
+    ImagePushOptions,
+    DistributionInspectOptions,
+    PluginPullOptions,
+    PluginUpgradeOptions,
+    PluginPushOptions,
+    ServiceCreateOptions,
+    ServiceUpdateOptions
+);

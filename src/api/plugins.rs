@@ -1,8 +1,7 @@
 //! Plugins: install, configure, enable and remove daemon plugins.
 
-use super::registry_auth_header;
-use crate::client::json_body;
-use crate::models::{AuthConfig, CreateImageInfo, Plugin, PluginPrivilege};
+use crate::client::{json_body, Payload};
+use crate::models::{CreateImageInfo, Plugin, PluginPrivilege};
 use crate::operations::{self as ops, *};
 use crate::stream::{ByteStream, JsonStream};
 use crate::{Body, Docker, Result};
@@ -80,6 +79,10 @@ impl Plugins {
         privileges: &[PluginPrivilege],
         options: &PluginPullOptions,
     ) -> Result<JsonStream<ByteStream, CreateImageInfo>> {
+        let mut opts = options.clone();
+        opts.x_registry_auth =
+            Some(crate::auth::header_for(remote, options.x_registry_auth.as_ref()).await?);
+        let options = &opts;
         let remote = remote.to_owned();
         let body = json_body(&privileges)?;
         let resp = self
@@ -181,6 +184,10 @@ impl Plugins {
         privileges: &[PluginPrivilege],
         options: &PluginUpgradeOptions,
     ) -> Result<JsonStream<ByteStream, CreateImageInfo>> {
+        let mut opts = options.clone();
+        opts.x_registry_auth =
+            Some(crate::auth::header_for(remote, options.x_registry_auth.as_ref()).await?);
+        let options = &opts;
         let remote = remote.to_owned();
         let body = json_body(&privileges)?;
         let resp = self
@@ -213,7 +220,7 @@ impl Plugins {
                 &ops::PLUGIN_CREATE,
                 &[],
                 |s| s.required_query("name", &name),
-                Some((tar.0, "application/x-tar")),
+                Some(Payload::Raw(tar.0, "application/x-tar")),
             )
             .await
     }
@@ -223,23 +230,23 @@ impl Plugins {
     ///
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
-    /// let progress = docker.plugins().push("localhost:5000/my/plugin:1", None).await?;
+    /// let progress = docker.plugins().push("localhost:5000/my/plugin:1", &Default::default()).await?;
     /// # Ok(()) }
     /// ```
     pub async fn push(
         &self,
         name: &str,
-        credentials: Option<&AuthConfig>,
+        options: &PluginPushOptions,
     ) -> Result<JsonStream<ByteStream, CreateImageInfo>> {
-        // Not in the specification's parameter list, but the daemon reads it
-        // (the docker CLI sends it).
-        let auth = registry_auth_header(credentials)?;
+        let mut opts = options.clone();
+        opts.x_registry_auth =
+            Some(crate::auth::header_for(name, options.x_registry_auth.as_ref()).await?);
         let resp = self
             .docker
             .raw(
                 &ops::PLUGIN_PUSH,
                 &[name],
-                |s| s.required_header_secret("X-Registry-Auth", &auth),
+                |s| opts.write_params(s),
                 None,
             )
             .await?;

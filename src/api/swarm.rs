@@ -2,14 +2,14 @@
 
 use crate::client::json_body;
 use crate::models::{
-    Swarm, SwarmInitBody, SwarmJoinBody, SwarmSpec, SwarmUnlockBody, SwarmUnlockkeyResponse,
+    SwarmInitBody, SwarmJoinBody, SwarmSpec, SwarmUnlockBody, SwarmUnlockkeyResponse,
 };
 use crate::operations::{self as ops, *};
 use crate::{Docker, Result};
 
 /// Swarm operations: `docker.swarm()`.
 #[derive(Debug, Clone)]
-pub struct SwarmApi {
+pub struct Swarm {
     docker: Docker,
 }
 
@@ -22,14 +22,14 @@ impl Docker {
     /// println!("{:?}", swarm.id);
     /// # Ok(()) }
     /// ```
-    pub fn swarm(&self) -> SwarmApi {
-        SwarmApi {
+    pub fn swarm(&self) -> Swarm {
+        Swarm {
             docker: self.clone(),
         }
     }
 }
 
-impl SwarmApi {
+impl Swarm {
     /// The swarm this daemon belongs to (`docker swarm inspect`, via `docker info` in the CLI).
     ///
     /// ```no_run
@@ -37,7 +37,7 @@ impl SwarmApi {
     /// let swarm = docker.swarm().inspect().await?;
     /// # Ok(()) }
     /// ```
-    pub async fn inspect(&self) -> Result<Swarm> {
+    pub async fn inspect(&self) -> Result<crate::models::Swarm> {
         self.docker
             .json(&ops::SWARM_INSPECT, &[], |_| {}, None)
             .await

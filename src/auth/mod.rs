@@ -344,3 +344,33 @@ mod tests {
         assert!(shown[0].contains("user") && shown[0].contains("r.example"));
     }
 }
+
+/// The `X-Registry-Auth` to send for `reference`, resolved the same way for
+/// every operation that talks to a registry (pull, push, import, distribution
+/// inspect, plugin pull/upgrade/push, service create/update): what the
+/// options carry, else the credentials `config.json` gives for the
+/// reference's registry (found as the docker CLI finds them), else `{}`
+/// (anonymous).
+pub(crate) async fn header_for(
+    reference: &str,
+    given: Option<&SecretString>,
+) -> Result<SecretString> {
+    if let Some(h) = given {
+        return Ok(h.clone());
+    }
+    let r = ImageReference::parse(reference)?;
+    let mut creds = RegistryAuth::FromEnv.resolve_async(r.auth_key()).await?;
+    if let Some(c) = &mut creds {
+        if c.serveraddress.is_none() {
+            c.serveraddress = Some(r.auth_key().to_owned());
+        }
+    }
+    registry_auth_header(creds.as_ref())
+}
+
+/// `X-Registry-Auth` for explicit credentials, for the options' setters.
+pub(crate) fn header_of(credentials: Option<&AuthConfig>) -> SecretString {
+    // Encoding an AuthConfig (strings and a map of strings) cannot fail;
+    // should it ever, anonymous is what the daemon gets.
+    registry_auth_header(credentials).unwrap_or_else(|_| SecretString::new("e30="))
+}

@@ -170,6 +170,21 @@ impl<'de> Deserialize<'de> for BuildCache {
     }
 }
 
+impl support::FieldVersions for BuildCache {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.parents.is_some() && !version.supports(crate::ApiVersion::new(1, 42)) {
+            return Some(support::TooNew::field(
+                "Parents",
+                crate::ApiVersion::new(1, 42),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.type_, version) {
+            return Some(t.under("Type"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `BuildCacheDiskUsage`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuildCacheDiskUsage {
@@ -271,6 +286,13 @@ impl<'de> Deserialize<'de> for BuildCacheDiskUsage {
     }
 }
 
+impl support::FieldVersions for BuildCacheDiskUsage {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream: `BuildCache.Type` (inline). Since API 1.39.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -352,6 +374,20 @@ impl crate::operation_support::QueryValue for BuildCacheType {
     }
 }
 
+impl support::FieldVersions for BuildCacheType {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            BuildCacheType::Internal => crate::ApiVersion::new(1, 39),
+            BuildCacheType::Frontend => crate::ApiVersion::new(1, 39),
+            BuildCacheType::SourceLocal => crate::ApiVersion::new(1, 39),
+            BuildCacheType::SourceGitCheckout => crate::ApiVersion::new(1, 39),
+            BuildCacheType::ExecCachemount => crate::ApiVersion::new(1, 39),
+            BuildCacheType::Regular => crate::ApiVersion::new(1, 39),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `BuildIdentity`. Since API 1.53.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuildIdentity {
@@ -417,6 +453,13 @@ impl<'de> Deserialize<'de> for BuildIdentity {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for BuildIdentity {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -543,6 +586,24 @@ impl<'de> Deserialize<'de> for BuildInfo {
     }
 }
 
+impl support::FieldVersions for BuildInfo {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.error_detail, version) {
+            return Some(t.under("errorDetail"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.progress_detail, version) {
+            return Some(t.under("progressDetail"));
+        }
+        if self.aux.is_some() && !version.supports(crate::ApiVersion::new(1, 36)) {
+            return Some(support::TooNew::field("aux", crate::ApiVersion::new(1, 36)));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.aux, version) {
+            return Some(t.under("aux"));
+        }
+        None
+    }
+}
+
 /// Upstream: `BuildPrune response` (inline). Since API 1.31.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuildPruneResponse {
@@ -612,5 +673,17 @@ impl<'de> Deserialize<'de> for BuildPruneResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for BuildPruneResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.caches_deleted.is_some() && !version.supports(crate::ApiVersion::new(1, 39)) {
+            return Some(support::TooNew::field(
+                "CachesDeleted",
+                crate::ApiVersion::new(1, 39),
+            ));
+        }
+        None
     }
 }

@@ -164,6 +164,53 @@ impl<'de> Deserialize<'de> for ClusterInfo {
     }
 }
 
+impl support::FieldVersions for ClusterInfo {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.version, version) {
+            return Some(t.under("Version"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.spec, version) {
+            return Some(t.under("Spec"));
+        }
+        if self.tls_info.is_some() && !version.supports(crate::ApiVersion::new(1, 30)) {
+            return Some(support::TooNew::field(
+                "TLSInfo",
+                crate::ApiVersion::new(1, 30),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.tls_info, version) {
+            return Some(t.under("TLSInfo"));
+        }
+        if self.root_rotation_in_progress.is_some()
+            && !version.supports(crate::ApiVersion::new(1, 30))
+        {
+            return Some(support::TooNew::field(
+                "RootRotationInProgress",
+                crate::ApiVersion::new(1, 30),
+            ));
+        }
+        if self.data_path_port.is_some() && !version.supports(crate::ApiVersion::new(1, 40)) {
+            return Some(support::TooNew::field(
+                "DataPathPort",
+                crate::ApiVersion::new(1, 40),
+            ));
+        }
+        if self.default_addr_pool.is_some() && !version.supports(crate::ApiVersion::new(1, 39)) {
+            return Some(support::TooNew::field(
+                "DefaultAddrPool",
+                crate::ApiVersion::new(1, 39),
+            ));
+        }
+        if self.subnet_size.is_some() && !version.supports(crate::ApiVersion::new(1, 39)) {
+            return Some(support::TooNew::field(
+                "SubnetSize",
+                crate::ApiVersion::new(1, 39),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `ClusterVolume`. Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClusterVolume {
@@ -279,6 +326,24 @@ impl<'de> Deserialize<'de> for ClusterVolume {
     }
 }
 
+impl support::FieldVersions for ClusterVolume {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.version, version) {
+            return Some(t.under("Version"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.spec, version) {
+            return Some(t.under("Spec"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.info, version) {
+            return Some(t.under("Info"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.publish_status, version) {
+            return Some(t.under("PublishStatus"));
+        }
+        None
+    }
+}
+
 /// Upstream: `ClusterVolume.Info` (inline). Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClusterVolumeInfo {
@@ -371,6 +436,15 @@ impl<'de> Deserialize<'de> for ClusterVolumeInfo {
     }
 }
 
+impl support::FieldVersions for ClusterVolumeInfo {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.accessible_topology, version) {
+            return Some(t.under("AccessibleTopology"));
+        }
+        None
+    }
+}
+
 /// Upstream: `ClusterVolume.PublishStatus[]` (inline). Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClusterVolumePublishStatusItem {
@@ -447,6 +521,15 @@ impl<'de> Deserialize<'de> for ClusterVolumePublishStatusItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ClusterVolumePublishStatusItem {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.state, version) {
+            return Some(t.under("State"));
+        }
+        None
     }
 }
 
@@ -527,6 +610,22 @@ impl crate::operation_support::QueryValue for ClusterVolumePublishStatusItemStat
     }
 }
 
+impl support::FieldVersions for ClusterVolumePublishStatusItemState {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            ClusterVolumePublishStatusItemState::PendingPublish => crate::ApiVersion::new(1, 42),
+            ClusterVolumePublishStatusItemState::Published => crate::ApiVersion::new(1, 42),
+            ClusterVolumePublishStatusItemState::PendingNodeUnpublish => {
+                crate::ApiVersion::new(1, 42)
+            }
+            ClusterVolumePublishStatusItemState::PendingControllerUnpublish => {
+                crate::ApiVersion::new(1, 42)
+            }
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `ClusterVolumeSpec`. Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClusterVolumeSpec {
@@ -594,6 +693,15 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ClusterVolumeSpec {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.access_mode, version) {
+            return Some(t.under("AccessMode"));
+        }
+        None
     }
 }
 
@@ -721,6 +829,32 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessMode {
     }
 }
 
+impl support::FieldVersions for ClusterVolumeSpecAccessMode {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.scope, version) {
+            return Some(t.under("Scope"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.sharing, version) {
+            return Some(t.under("Sharing"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.secrets, version) {
+            return Some(t.under("Secrets"));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.accessibility_requirements, version)
+        {
+            return Some(t.under("AccessibilityRequirements"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.capacity_range, version) {
+            return Some(t.under("CapacityRange"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.availability, version) {
+            return Some(t.under("Availability"));
+        }
+        None
+    }
+}
+
 /// Upstream: `ClusterVolumeSpec.AccessMode.AccessibilityRequirements` (inline). Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClusterVolumeSpecAccessModeAccessibilityRequirements {
@@ -787,6 +921,18 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeAccessibilityRequireme
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ClusterVolumeSpecAccessModeAccessibilityRequirements {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.requisite, version) {
+            return Some(t.under("Requisite"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.preferred, version) {
+            return Some(t.under("Preferred"));
+        }
+        None
     }
 }
 
@@ -859,6 +1005,17 @@ impl crate::operation_support::QueryValue for ClusterVolumeSpecAccessModeAvailab
     }
 }
 
+impl support::FieldVersions for ClusterVolumeSpecAccessModeAvailability {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            ClusterVolumeSpecAccessModeAvailability::Active => crate::ApiVersion::new(1, 42),
+            ClusterVolumeSpecAccessModeAvailability::Pause => crate::ApiVersion::new(1, 42),
+            ClusterVolumeSpecAccessModeAvailability::Drain => crate::ApiVersion::new(1, 42),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `ClusterVolumeSpec.AccessMode.CapacityRange` (inline). Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClusterVolumeSpecAccessModeCapacityRange {
@@ -931,6 +1088,13 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeCapacityRange {
     }
 }
 
+impl support::FieldVersions for ClusterVolumeSpecAccessModeCapacityRange {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream: `ClusterVolumeSpec.AccessMode.Scope` (inline). Since API 1.42.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -996,6 +1160,16 @@ impl crate::operation_support::QueryValue for ClusterVolumeSpecAccessModeScope {
     }
 }
 
+impl support::FieldVersions for ClusterVolumeSpecAccessModeScope {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            ClusterVolumeSpecAccessModeScope::Single => crate::ApiVersion::new(1, 42),
+            ClusterVolumeSpecAccessModeScope::Multi => crate::ApiVersion::new(1, 42),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `ClusterVolumeSpec.AccessMode.Secrets[]` (inline). Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClusterVolumeSpecAccessModeSecretsItem {
@@ -1061,6 +1235,13 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeSecretsItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ClusterVolumeSpecAccessModeSecretsItem {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1134,5 +1315,18 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeSharing {
 impl crate::operation_support::QueryValue for ClusterVolumeSpecAccessModeSharing {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
+    }
+}
+
+impl support::FieldVersions for ClusterVolumeSpecAccessModeSharing {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            ClusterVolumeSpecAccessModeSharing::None => crate::ApiVersion::new(1, 42),
+            ClusterVolumeSpecAccessModeSharing::Readonly => crate::ApiVersion::new(1, 42),
+            ClusterVolumeSpecAccessModeSharing::Onewriter => crate::ApiVersion::new(1, 42),
+            ClusterVolumeSpecAccessModeSharing::All => crate::ApiVersion::new(1, 42),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }

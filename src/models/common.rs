@@ -83,6 +83,13 @@ impl<'de> Deserialize<'de> for Address {
     }
 }
 
+impl support::FieldVersions for Address {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `AttestationStatement`. Since API 1.55.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AttestationStatement {
@@ -154,6 +161,15 @@ impl<'de> Deserialize<'de> for AttestationStatement {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for AttestationStatement {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.descriptor, version) {
+            return Some(t.under("Descriptor"));
+        }
+        None
     }
 }
 
@@ -278,6 +294,13 @@ impl<'de> Deserialize<'de> for AuthConfig {
     }
 }
 
+impl support::FieldVersions for AuthConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `AuthResponse`. Since API 1.52.
 #[derive(Clone, PartialEq, Default)]
 pub struct AuthResponse {
@@ -356,6 +379,13 @@ impl<'de> Deserialize<'de> for AuthResponse {
     }
 }
 
+impl support::FieldVersions for AuthResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `ChangeType`. Since API 1.43.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -403,6 +433,12 @@ impl Serialize for ChangeType {
 impl<'de> Deserialize<'de> for ChangeType {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Ok(ChangeType::from(i64::deserialize(deserializer)?))
+    }
+}
+
+impl support::FieldVersions for ChangeType {
+    fn first_too_new(&self, _: crate::ApiVersion) -> Option<support::TooNew> {
+        None
     }
 }
 
@@ -468,6 +504,13 @@ impl<'de> Deserialize<'de> for Commit {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for Commit {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -541,6 +584,15 @@ impl<'de> Deserialize<'de> for ContainerdInfo {
     }
 }
 
+impl support::FieldVersions for ContainerdInfo {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.namespaces, version) {
+            return Some(t.under("Namespaces"));
+        }
+        None
+    }
+}
+
 /// Upstream: `ContainerdInfo.Namespaces` (inline). Since API 1.46.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerdInfoNamespaces {
@@ -608,6 +660,13 @@ impl<'de> Deserialize<'de> for ContainerdInfoNamespaces {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ContainerdInfoNamespaces {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -709,6 +768,13 @@ impl<'de> Deserialize<'de> for ContainersDiskUsage {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ContainersDiskUsage {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -820,6 +886,27 @@ impl<'de> Deserialize<'de> for CreateImageInfo {
     }
 }
 
+impl support::FieldVersions for CreateImageInfo {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.id.is_some() && !version.supports(crate::ApiVersion::new(1, 36)) {
+            return Some(support::TooNew::field("id", crate::ApiVersion::new(1, 36)));
+        }
+        if self.error_detail.is_some() && !version.supports(crate::ApiVersion::new(1, 39)) {
+            return Some(support::TooNew::field(
+                "errorDetail",
+                crate::ApiVersion::new(1, 39),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.error_detail, version) {
+            return Some(t.under("errorDetail"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.progress_detail, version) {
+            return Some(t.under("progressDetail"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `DeviceInfo`. Since API 1.50.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeviceInfo {
@@ -882,6 +969,13 @@ impl<'de> Deserialize<'de> for DeviceInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for DeviceInfo {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -965,6 +1059,13 @@ impl<'de> Deserialize<'de> for DeviceMapping {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for DeviceMapping {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1065,6 +1166,13 @@ impl<'de> Deserialize<'de> for DeviceRequest {
     }
 }
 
+impl support::FieldVersions for DeviceRequest {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `Driver`. Since API 1.31.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Driver {
@@ -1128,6 +1236,13 @@ impl<'de> Deserialize<'de> for Driver {
     }
 }
 
+impl support::FieldVersions for Driver {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `DriverData`. Since API 1.47.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DriverData {
@@ -1188,6 +1303,13 @@ impl<'de> Deserialize<'de> for DriverData {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for DriverData {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1270,6 +1392,15 @@ impl<'de> Deserialize<'de> for EngineDescription {
     }
 }
 
+impl support::FieldVersions for EngineDescription {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.plugins, version) {
+            return Some(t.under("Plugins"));
+        }
+        None
+    }
+}
+
 /// Upstream: `EngineDescription.Plugins[]` (inline). Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EngineDescriptionPluginsItem {
@@ -1338,6 +1469,13 @@ impl<'de> Deserialize<'de> for EngineDescriptionPluginsItem {
     }
 }
 
+impl support::FieldVersions for EngineDescriptionPluginsItem {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `ErrorDetail`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ErrorDetail {
@@ -1403,6 +1541,13 @@ impl<'de> Deserialize<'de> for ErrorDetail {
     }
 }
 
+impl support::FieldVersions for ErrorDetail {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `ErrorResponse`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ErrorResponse {
@@ -1457,6 +1602,13 @@ impl<'de> Deserialize<'de> for ErrorResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ErrorResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1521,6 +1673,15 @@ impl<'de> Deserialize<'de> for FilesystemChange {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for FilesystemChange {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.kind, version) {
+            return Some(t.under("Kind"));
+        }
+        None
     }
 }
 
@@ -1589,6 +1750,13 @@ impl<'de> Deserialize<'de> for FirewallInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for FirewallInfo {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1670,6 +1838,20 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItem {
     }
 }
 
+impl support::FieldVersions for GenericResourcesItemItem {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.named_resource_spec, version) {
+            return Some(t.under("NamedResourceSpec"));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.discrete_resource_spec, version)
+        {
+            return Some(t.under("DiscreteResourceSpec"));
+        }
+        None
+    }
+}
+
 /// Upstream: `GenericResources[].DiscreteResourceSpec` (inline). Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GenericResourcesItemItemDiscreteResourceSpec {
@@ -1738,6 +1920,13 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItemDiscreteResourceSpec {
     }
 }
 
+impl support::FieldVersions for GenericResourcesItemItemDiscreteResourceSpec {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream: `GenericResources[].NamedResourceSpec` (inline). Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GenericResourcesItemItemNamedResourceSpec {
@@ -1803,6 +1992,13 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItemNamedResourceSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for GenericResourcesItemItemNamedResourceSpec {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1879,6 +2075,18 @@ impl<'de> Deserialize<'de> for Health {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for Health {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.status, version) {
+            return Some(t.under("Status"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.log, version) {
+            return Some(t.under("Log"));
+        }
+        None
     }
 }
 
@@ -1990,6 +2198,24 @@ impl<'de> Deserialize<'de> for HealthConfig {
     }
 }
 
+impl support::FieldVersions for HealthConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.start_period.is_some() && !version.supports(crate::ApiVersion::new(1, 29)) {
+            return Some(support::TooNew::field(
+                "StartPeriod",
+                crate::ApiVersion::new(1, 29),
+            ));
+        }
+        if self.start_interval.is_some() && !version.supports(crate::ApiVersion::new(1, 44)) {
+            return Some(support::TooNew::field(
+                "StartInterval",
+                crate::ApiVersion::new(1, 44),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream: `Health.Status` (inline). Since API 1.39.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -2063,6 +2289,18 @@ impl crate::operation_support::QueryValue for HealthStatus {
     }
 }
 
+impl support::FieldVersions for HealthStatus {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            HealthStatus::None => crate::ApiVersion::new(1, 39),
+            HealthStatus::Starting => crate::ApiVersion::new(1, 39),
+            HealthStatus::Healthy => crate::ApiVersion::new(1, 39),
+            HealthStatus::Unhealthy => crate::ApiVersion::new(1, 39),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `HealthcheckResult`. Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct HealthcheckResult {
@@ -2146,6 +2384,13 @@ impl<'de> Deserialize<'de> for HealthcheckResult {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for HealthcheckResult {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -2945,6 +3190,121 @@ impl<'de> Deserialize<'de> for HostConfig {
     }
 }
 
+impl support::FieldVersions for HostConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.blkio_weight_device, version) {
+            return Some(t.under("BlkioWeightDevice"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.blkio_device_read_bps, version)
+        {
+            return Some(t.under("BlkioDeviceReadBps"));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.blkio_device_write_bps, version)
+        {
+            return Some(t.under("BlkioDeviceWriteBps"));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.blkio_device_read_iops, version)
+        {
+            return Some(t.under("BlkioDeviceReadIOps"));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.blkio_device_write_iops, version)
+        {
+            return Some(t.under("BlkioDeviceWriteIOps"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.devices, version) {
+            return Some(t.under("Devices"));
+        }
+        if self.device_cgroup_rules.is_some() && !version.supports(crate::ApiVersion::new(1, 28)) {
+            return Some(support::TooNew::field(
+                "DeviceCgroupRules",
+                crate::ApiVersion::new(1, 28),
+            ));
+        }
+        if self.device_requests.is_some() && !version.supports(crate::ApiVersion::new(1, 40)) {
+            return Some(support::TooNew::field(
+                "DeviceRequests",
+                crate::ApiVersion::new(1, 40),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.device_requests, version) {
+            return Some(t.under("DeviceRequests"));
+        }
+        if self.init.is_some() && !version.supports(crate::ApiVersion::new(1, 37)) {
+            return Some(support::TooNew::field(
+                "Init",
+                crate::ApiVersion::new(1, 37),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.ulimits, version) {
+            return Some(t.under("Ulimits"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.log_config, version) {
+            return Some(t.under("LogConfig"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.port_bindings, version) {
+            return Some(t.under("PortBindings"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.restart_policy, version) {
+            return Some(t.under("RestartPolicy"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.mounts, version) {
+            return Some(t.under("Mounts"));
+        }
+        if self.annotations.is_some() && !version.supports(crate::ApiVersion::new(1, 43)) {
+            return Some(support::TooNew::field(
+                "Annotations",
+                crate::ApiVersion::new(1, 43),
+            ));
+        }
+        if self.cgroupns_mode.is_some() && !version.supports(crate::ApiVersion::new(1, 41)) {
+            return Some(support::TooNew::field(
+                "CgroupnsMode",
+                crate::ApiVersion::new(1, 41),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.cgroupns_mode, version) {
+            return Some(t.under("CgroupnsMode"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.isolation, version) {
+            return Some(t.under("Isolation"));
+        }
+        if self.masked_paths.is_some() && !version.supports(crate::ApiVersion::new(1, 38)) {
+            return Some(support::TooNew::field(
+                "MaskedPaths",
+                crate::ApiVersion::new(1, 38),
+            ));
+        }
+        if self.readonly_paths.is_some() && !version.supports(crate::ApiVersion::new(1, 38)) {
+            return Some(support::TooNew::field(
+                "ReadonlyPaths",
+                crate::ApiVersion::new(1, 38),
+            ));
+        }
+        if self.capabilities.is_some() && !version.supports(crate::ApiVersion::new(1, 40)) {
+            return Some(support::TooNew::field(
+                "Capabilities",
+                crate::ApiVersion::new(1, 40),
+            ));
+        }
+        if self.kernel_memory.is_some() && !version.supports(crate::ApiVersion::new(1, 36)) {
+            return Some(support::TooNew::field(
+                "KernelMemory",
+                crate::ApiVersion::new(1, 36),
+            ));
+        }
+        if self.kernel_memory_tcp.is_some() && !version.supports(crate::ApiVersion::new(1, 40)) {
+            return Some(support::TooNew::field(
+                "KernelMemoryTCP",
+                crate::ApiVersion::new(1, 40),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream: `HostConfig.CgroupnsMode` (inline). Since API 1.41.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -3010,6 +3370,16 @@ impl crate::operation_support::QueryValue for HostConfigCgroupnsMode {
     }
 }
 
+impl support::FieldVersions for HostConfigCgroupnsMode {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            HostConfigCgroupnsMode::Private => crate::ApiVersion::new(1, 41),
+            HostConfigCgroupnsMode::Host => crate::ApiVersion::new(1, 41),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `HostConfig.Isolation` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -3083,6 +3453,12 @@ impl crate::operation_support::QueryValue for HostConfigIsolation {
     }
 }
 
+impl support::FieldVersions for HostConfigIsolation {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
 /// Upstream: `HostConfig.LogConfig` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct HostConfigLogConfig {
@@ -3148,6 +3524,15 @@ impl<'de> Deserialize<'de> for HostConfigLogConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for HostConfigLogConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.type_, version) {
+            return Some(t.under("Type"));
+        }
+        None
     }
 }
 
@@ -3248,6 +3633,15 @@ impl crate::operation_support::QueryValue for HostConfigLogConfigType {
     }
 }
 
+impl support::FieldVersions for HostConfigLogConfigType {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            HostConfigLogConfigType::Local => crate::ApiVersion::new(1, 48),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `IDResponse`. Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IDResponse {
@@ -3299,6 +3693,13 @@ impl<'de> Deserialize<'de> for IDResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for IDResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -3373,6 +3774,15 @@ impl<'de> Deserialize<'de> for IPAM {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for IPAM {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.config, version) {
+            return Some(t.under("Config"));
+        }
+        None
     }
 }
 
@@ -3461,6 +3871,13 @@ impl<'de> Deserialize<'de> for IPAMConfig {
     }
 }
 
+impl support::FieldVersions for IPAMConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `IPAMStatus`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IPAMStatus {
@@ -3514,6 +3931,15 @@ impl<'de> Deserialize<'de> for IPAMStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for IPAMStatus {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.subnets, version) {
+            return Some(t.under("Subnets"));
+        }
+        None
     }
 }
 
@@ -3588,6 +4014,21 @@ impl<'de> Deserialize<'de> for Identity {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for Identity {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.signature, version) {
+            return Some(t.under("Signature"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.pull, version) {
+            return Some(t.under("Pull"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.build, version) {
+            return Some(t.under("Build"));
+        }
+        None
     }
 }
 
@@ -3692,6 +4133,13 @@ impl<'de> Deserialize<'de> for ImagesDiskUsage {
     }
 }
 
+impl support::FieldVersions for ImagesDiskUsage {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `IndexInfo`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IndexInfo {
@@ -3775,6 +4223,13 @@ impl<'de> Deserialize<'de> for IndexInfo {
     }
 }
 
+impl support::FieldVersions for IndexInfo {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `JoinTokens`. Since API 1.32.
 #[derive(Clone, PartialEq, Default)]
 pub struct JoinTokens {
@@ -3850,6 +4305,13 @@ impl<'de> Deserialize<'de> for JoinTokens {
     }
 }
 
+impl support::FieldVersions for JoinTokens {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `KnownSignerIdentity`. Since API 1.53.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -3911,6 +4373,15 @@ impl crate::operation_support::QueryValue for KnownSignerIdentity {
     }
 }
 
+impl support::FieldVersions for KnownSignerIdentity {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            KnownSignerIdentity::Dhi => crate::ApiVersion::new(1, 53),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `Limit`. Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Limit {
@@ -3984,6 +4455,13 @@ impl<'de> Deserialize<'de> for Limit {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for Limit {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -4068,6 +4546,20 @@ impl crate::operation_support::QueryValue for LocalNodeState {
     }
 }
 
+impl support::FieldVersions for LocalNodeState {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            LocalNodeState::Empty => crate::ApiVersion::new(1, 32),
+            LocalNodeState::Inactive => crate::ApiVersion::new(1, 32),
+            LocalNodeState::Pending => crate::ApiVersion::new(1, 32),
+            LocalNodeState::Active => crate::ApiVersion::new(1, 32),
+            LocalNodeState::Error => crate::ApiVersion::new(1, 32),
+            LocalNodeState::Locked => crate::ApiVersion::new(1, 32),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `ManagerStatus`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ManagerStatus {
@@ -4144,6 +4636,15 @@ impl<'de> Deserialize<'de> for ManagerStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ManagerStatus {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.reachability, version) {
+            return Some(t.under("Reachability"));
+        }
+        None
     }
 }
 
@@ -4285,6 +4786,39 @@ impl<'de> Deserialize<'de> for Mount {
     }
 }
 
+impl support::FieldVersions for Mount {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.type_, version) {
+            return Some(t.under("Type"));
+        }
+        if self.consistency.is_some() && !version.supports(crate::ApiVersion::new(1, 29)) {
+            return Some(support::TooNew::field(
+                "Consistency",
+                crate::ApiVersion::new(1, 29),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.bind_options, version) {
+            return Some(t.under("BindOptions"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.volume_options, version) {
+            return Some(t.under("VolumeOptions"));
+        }
+        if self.image_options.is_some() && !version.supports(crate::ApiVersion::new(1, 48)) {
+            return Some(support::TooNew::field(
+                "ImageOptions",
+                crate::ApiVersion::new(1, 48),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.image_options, version) {
+            return Some(t.under("ImageOptions"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.tmpfs_options, version) {
+            return Some(t.under("TmpfsOptions"));
+        }
+        None
+    }
+}
+
 /// Upstream: `Mount.BindOptions` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MountBindOptions {
@@ -4392,6 +4926,43 @@ impl<'de> Deserialize<'de> for MountBindOptions {
     }
 }
 
+impl support::FieldVersions for MountBindOptions {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.propagation, version) {
+            return Some(t.under("Propagation"));
+        }
+        if self.non_recursive.is_some() && !version.supports(crate::ApiVersion::new(1, 40)) {
+            return Some(support::TooNew::field(
+                "NonRecursive",
+                crate::ApiVersion::new(1, 40),
+            ));
+        }
+        if self.create_mountpoint.is_some() && !version.supports(crate::ApiVersion::new(1, 42)) {
+            return Some(support::TooNew::field(
+                "CreateMountpoint",
+                crate::ApiVersion::new(1, 42),
+            ));
+        }
+        if self.read_only_non_recursive.is_some()
+            && !version.supports(crate::ApiVersion::new(1, 44))
+        {
+            return Some(support::TooNew::field(
+                "ReadOnlyNonRecursive",
+                crate::ApiVersion::new(1, 44),
+            ));
+        }
+        if self.read_only_force_recursive.is_some()
+            && !version.supports(crate::ApiVersion::new(1, 44))
+        {
+            return Some(support::TooNew::field(
+                "ReadOnlyForceRecursive",
+                crate::ApiVersion::new(1, 44),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream: `Mount.BindOptions.Propagation` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -4473,6 +5044,12 @@ impl crate::operation_support::QueryValue for MountBindOptionsPropagation {
     }
 }
 
+impl support::FieldVersions for MountBindOptionsPropagation {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
 /// Upstream: `Mount.ImageOptions` (inline). Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MountImageOptions {
@@ -4529,6 +5106,13 @@ impl<'de> Deserialize<'de> for MountImageOptions {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for MountImageOptions {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -4655,6 +5239,15 @@ impl<'de> Deserialize<'de> for MountPoint {
     }
 }
 
+impl support::FieldVersions for MountPoint {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.type_, version) {
+            return Some(t.under("Type"));
+        }
+        None
+    }
+}
+
 /// Upstream: `Mount.TmpfsOptions` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MountTmpfsOptions {
@@ -4729,6 +5322,18 @@ impl<'de> Deserialize<'de> for MountTmpfsOptions {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for MountTmpfsOptions {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.options.is_some() && !version.supports(crate::ApiVersion::new(1, 46)) {
+            return Some(support::TooNew::field(
+                "Options",
+                crate::ApiVersion::new(1, 46),
+            ));
+        }
+        None
     }
 }
 
@@ -4813,6 +5418,17 @@ impl crate::operation_support::QueryValue for MountType {
     }
 }
 
+impl support::FieldVersions for MountType {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            MountType::Cluster => crate::ApiVersion::new(1, 42),
+            MountType::Image => crate::ApiVersion::new(1, 48),
+            MountType::Npipe => crate::ApiVersion::new(1, 32),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `Mount.VolumeOptions` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MountVolumeOptions {
@@ -4901,6 +5517,21 @@ impl<'de> Deserialize<'de> for MountVolumeOptions {
     }
 }
 
+impl support::FieldVersions for MountVolumeOptions {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.driver_config, version) {
+            return Some(t.under("DriverConfig"));
+        }
+        if self.subpath.is_some() && !version.supports(crate::ApiVersion::new(1, 45)) {
+            return Some(support::TooNew::field(
+                "Subpath",
+                crate::ApiVersion::new(1, 45),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream: `Mount.VolumeOptions.DriverConfig` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MountVolumeOptionsDriverConfig {
@@ -4969,6 +5600,13 @@ impl<'de> Deserialize<'de> for MountVolumeOptionsDriverConfig {
     }
 }
 
+impl support::FieldVersions for MountVolumeOptionsDriverConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `NRIInfo`. Since API 1.53.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NRIInfo {
@@ -5022,6 +5660,13 @@ impl<'de> Deserialize<'de> for NRIInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for NRIInfo {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -5083,6 +5728,15 @@ impl<'de> Deserialize<'de> for NetworkingConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for NetworkingConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.endpoints_config, version) {
+            return Some(t.under("EndpointsConfig"));
+        }
+        None
     }
 }
 
@@ -5212,6 +5866,45 @@ impl<'de> Deserialize<'de> for OCIDescriptor {
     }
 }
 
+impl support::FieldVersions for OCIDescriptor {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.urls.is_some() && !version.supports(crate::ApiVersion::new(1, 48)) {
+            return Some(support::TooNew::field(
+                "urls",
+                crate::ApiVersion::new(1, 48),
+            ));
+        }
+        if self.annotations.is_some() && !version.supports(crate::ApiVersion::new(1, 48)) {
+            return Some(support::TooNew::field(
+                "annotations",
+                crate::ApiVersion::new(1, 48),
+            ));
+        }
+        if self.data.is_some() && !version.supports(crate::ApiVersion::new(1, 48)) {
+            return Some(support::TooNew::field(
+                "data",
+                crate::ApiVersion::new(1, 48),
+            ));
+        }
+        if self.platform.is_some() && !version.supports(crate::ApiVersion::new(1, 48)) {
+            return Some(support::TooNew::field(
+                "platform",
+                crate::ApiVersion::new(1, 48),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.platform, version) {
+            return Some(t.under("platform"));
+        }
+        if self.artifact_type.is_some() && !version.supports(crate::ApiVersion::new(1, 48)) {
+            return Some(support::TooNew::field(
+                "artifactType",
+                crate::ApiVersion::new(1, 48),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `OCIPlatform`. Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OCIPlatform {
@@ -5310,6 +6003,13 @@ impl<'de> Deserialize<'de> for OCIPlatform {
     }
 }
 
+impl support::FieldVersions for OCIPlatform {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `ObjectVersion`. Since API 1.27.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ObjectVersion {
@@ -5366,6 +6066,13 @@ impl<'de> Deserialize<'de> for ObjectVersion {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ObjectVersion {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -5434,6 +6141,13 @@ impl<'de> Deserialize<'de> for PeerInfo {
     }
 }
 
+impl support::FieldVersions for PeerInfo {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `PeerNode`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PeerNode {
@@ -5496,6 +6210,13 @@ impl<'de> Deserialize<'de> for PeerNode {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for PeerNode {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -5563,6 +6284,13 @@ impl<'de> Deserialize<'de> for Platform {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for Platform {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -5651,6 +6379,13 @@ impl<'de> Deserialize<'de> for PluginsInfo {
     }
 }
 
+impl support::FieldVersions for PluginsInfo {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `PortBinding`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PortBinding {
@@ -5716,6 +6451,13 @@ impl<'de> Deserialize<'de> for PortBinding {
     }
 }
 
+impl support::FieldVersions for PortBinding {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `PortMap`. Since API 1.32.
 pub type PortMap = HashMap<String, Option<Vec<PortBinding>>>;
 
@@ -5772,6 +6514,15 @@ impl<'de> Deserialize<'de> for PortStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for PortStatus {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.ports, version) {
+            return Some(t.under("Ports"));
+        }
+        None
     }
 }
 
@@ -5856,6 +6607,15 @@ impl<'de> Deserialize<'de> for PortSummary {
     }
 }
 
+impl support::FieldVersions for PortSummary {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.type_, version) {
+            return Some(t.under("Type"));
+        }
+        None
+    }
+}
+
 /// Upstream: `PortSummary.Type` (inline). Since API 1.52.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -5925,6 +6685,17 @@ impl crate::operation_support::QueryValue for PortSummaryType {
     }
 }
 
+impl support::FieldVersions for PortSummaryType {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            PortSummaryType::Tcp => crate::ApiVersion::new(1, 52),
+            PortSummaryType::Udp => crate::ApiVersion::new(1, 52),
+            PortSummaryType::Sctp => crate::ApiVersion::new(1, 52),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `ProcessConfig`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProcessConfig {
@@ -6024,6 +6795,13 @@ impl<'de> Deserialize<'de> for ProcessConfig {
     }
 }
 
+impl support::FieldVersions for ProcessConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `ProgressDetail`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProgressDetail {
@@ -6110,6 +6888,24 @@ impl<'de> Deserialize<'de> for ProgressDetail {
     }
 }
 
+impl support::FieldVersions for ProgressDetail {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.current.is_some() && !version.supports(crate::ApiVersion::new(1, 36)) {
+            return Some(support::TooNew::field(
+                "current",
+                crate::ApiVersion::new(1, 36),
+            ));
+        }
+        if self.total.is_some() && !version.supports(crate::ApiVersion::new(1, 36)) {
+            return Some(support::TooNew::field(
+                "total",
+                crate::ApiVersion::new(1, 36),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `PullIdentity`. Since API 1.53.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PullIdentity {
@@ -6168,6 +6964,13 @@ impl<'de> Deserialize<'de> for PullIdentity {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for PullIdentity {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -6288,6 +7091,27 @@ impl<'de> Deserialize<'de> for PushImageInfo {
     }
 }
 
+impl support::FieldVersions for PushImageInfo {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.error_detail.is_some() && !version.supports(crate::ApiVersion::new(1, 48)) {
+            return Some(support::TooNew::field(
+                "errorDetail",
+                crate::ApiVersion::new(1, 48),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.error_detail, version) {
+            return Some(t.under("errorDetail"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.progress_detail, version) {
+            return Some(t.under("progressDetail"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.aux, version) {
+            return Some(t.under("aux"));
+        }
+        None
+    }
+}
+
 /// Upstream: `PushImageInfo.aux (fixup)` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PushImageInfoAux {
@@ -6365,6 +7189,13 @@ impl<'de> Deserialize<'de> for PushImageInfoAux {
     }
 }
 
+impl support::FieldVersions for PushImageInfoAux {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `Reachability`. Since API 1.32.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -6434,6 +7265,17 @@ impl crate::operation_support::QueryValue for Reachability {
     }
 }
 
+impl support::FieldVersions for Reachability {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            Reachability::LiteralUnknown => crate::ApiVersion::new(1, 32),
+            Reachability::Unreachable => crate::ApiVersion::new(1, 32),
+            Reachability::Reachable => crate::ApiVersion::new(1, 32),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `RegistryServiceConfig`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RegistryServiceConfig {
@@ -6546,6 +7388,15 @@ impl<'de> Deserialize<'de> for RegistryServiceConfig {
     }
 }
 
+impl support::FieldVersions for RegistryServiceConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.index_configs, version) {
+            return Some(t.under("IndexConfigs"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `ResourceObject`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResourceObject {
@@ -6624,6 +7475,15 @@ impl<'de> Deserialize<'de> for ResourceObject {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ResourceObject {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.generic_resources, version) {
+            return Some(t.under("GenericResources"));
+        }
+        None
     }
 }
 
@@ -7019,6 +7879,73 @@ impl<'de> Deserialize<'de> for Resources {
     }
 }
 
+impl support::FieldVersions for Resources {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.blkio_weight_device, version) {
+            return Some(t.under("BlkioWeightDevice"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.blkio_device_read_bps, version)
+        {
+            return Some(t.under("BlkioDeviceReadBps"));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.blkio_device_write_bps, version)
+        {
+            return Some(t.under("BlkioDeviceWriteBps"));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.blkio_device_read_iops, version)
+        {
+            return Some(t.under("BlkioDeviceReadIOps"));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.blkio_device_write_iops, version)
+        {
+            return Some(t.under("BlkioDeviceWriteIOps"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.devices, version) {
+            return Some(t.under("Devices"));
+        }
+        if self.device_cgroup_rules.is_some() && !version.supports(crate::ApiVersion::new(1, 28)) {
+            return Some(support::TooNew::field(
+                "DeviceCgroupRules",
+                crate::ApiVersion::new(1, 28),
+            ));
+        }
+        if self.device_requests.is_some() && !version.supports(crate::ApiVersion::new(1, 40)) {
+            return Some(support::TooNew::field(
+                "DeviceRequests",
+                crate::ApiVersion::new(1, 40),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.device_requests, version) {
+            return Some(t.under("DeviceRequests"));
+        }
+        if self.init.is_some() && !version.supports(crate::ApiVersion::new(1, 37)) {
+            return Some(support::TooNew::field(
+                "Init",
+                crate::ApiVersion::new(1, 37),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.ulimits, version) {
+            return Some(t.under("Ulimits"));
+        }
+        if self.kernel_memory.is_some() && !version.supports(crate::ApiVersion::new(1, 36)) {
+            return Some(support::TooNew::field(
+                "KernelMemory",
+                crate::ApiVersion::new(1, 36),
+            ));
+        }
+        if self.kernel_memory_tcp.is_some() && !version.supports(crate::ApiVersion::new(1, 40)) {
+            return Some(support::TooNew::field(
+                "KernelMemoryTCP",
+                crate::ApiVersion::new(1, 40),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream: `Resources.BlkioWeightDevice[]` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResourcesBlkioWeightDeviceItem {
@@ -7084,6 +8011,13 @@ impl<'de> Deserialize<'de> for ResourcesBlkioWeightDeviceItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ResourcesBlkioWeightDeviceItem {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -7164,6 +8098,13 @@ impl<'de> Deserialize<'de> for ResourcesUlimitsItem {
     }
 }
 
+impl support::FieldVersions for ResourcesUlimitsItem {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `RestartPolicy`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RestartPolicy {
@@ -7231,6 +8172,15 @@ impl<'de> Deserialize<'de> for RestartPolicy {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for RestartPolicy {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.name, version) {
+            return Some(t.under("Name"));
+        }
+        None
     }
 }
 
@@ -7311,6 +8261,16 @@ impl crate::operation_support::QueryValue for RestartPolicyName {
     }
 }
 
+impl support::FieldVersions for RestartPolicyName {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            RestartPolicyName::Empty => crate::ApiVersion::new(1, 30),
+            RestartPolicyName::No => crate::ApiVersion::new(1, 40),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `RootFSStorage`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RootFSStorage {
@@ -7370,6 +8330,15 @@ impl<'de> Deserialize<'de> for RootFSStorage {
     }
 }
 
+impl support::FieldVersions for RootFSStorage {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.snapshot, version) {
+            return Some(t.under("Snapshot"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `RootFSStorageSnapshot`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RootFSStorageSnapshot {
@@ -7426,6 +8395,13 @@ impl<'de> Deserialize<'de> for RootFSStorageSnapshot {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for RootFSStorageSnapshot {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -7502,6 +8478,18 @@ impl<'de> Deserialize<'de> for Runtime {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for Runtime {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.status.is_some() && !version.supports(crate::ApiVersion::new(1, 44)) {
+            return Some(support::TooNew::field(
+                "status",
+                crate::ApiVersion::new(1, 44),
+            ));
+        }
+        None
     }
 }
 
@@ -7635,6 +8623,24 @@ impl<'de> Deserialize<'de> for SignatureIdentity {
     }
 }
 
+impl support::FieldVersions for SignatureIdentity {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.timestamps, version) {
+            return Some(t.under("Timestamps"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.known_signer, version) {
+            return Some(t.under("KnownSigner"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.signer, version) {
+            return Some(t.under("Signer"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.signature_type, version) {
+            return Some(t.under("SignatureType"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `SignatureTimestamp`. Since API 1.53.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SignatureTimestamp {
@@ -7712,6 +8718,15 @@ impl<'de> Deserialize<'de> for SignatureTimestamp {
     }
 }
 
+impl support::FieldVersions for SignatureTimestamp {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.type_, version) {
+            return Some(t.under("Type"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `SignatureTimestampType`. Since API 1.53.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -7777,6 +8792,16 @@ impl crate::operation_support::QueryValue for SignatureTimestampType {
     }
 }
 
+impl support::FieldVersions for SignatureTimestampType {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            SignatureTimestampType::Tlog => crate::ApiVersion::new(1, 53),
+            SignatureTimestampType::TimestampAuthority => crate::ApiVersion::new(1, 53),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `SignatureType`. Since API 1.53.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -7842,6 +8867,16 @@ impl crate::operation_support::QueryValue for SignatureType {
     }
 }
 
+impl support::FieldVersions for SignatureType {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            SignatureType::BundleV03 => crate::ApiVersion::new(1, 53),
+            SignatureType::SimplesigningV1 => crate::ApiVersion::new(1, 53),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `SignerIdentity`. Since API 1.53.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SignerIdentity {
@@ -8088,6 +9123,13 @@ impl<'de> Deserialize<'de> for SignerIdentity {
     }
 }
 
+impl support::FieldVersions for SignerIdentity {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `Storage`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Storage {
@@ -8141,6 +9183,15 @@ impl<'de> Deserialize<'de> for Storage {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for Storage {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.root_fs, version) {
+            return Some(t.under("RootFS"));
+        }
+        None
     }
 }
 
@@ -8211,6 +9262,13 @@ impl<'de> Deserialize<'de> for SubnetStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for SubnetStatus {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -8292,6 +9350,13 @@ impl<'de> Deserialize<'de> for TLSInfo {
     }
 }
 
+impl support::FieldVersions for TLSInfo {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `ThrottleDevice`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ThrottleDevice {
@@ -8360,6 +9425,13 @@ impl<'de> Deserialize<'de> for ThrottleDevice {
     }
 }
 
+impl support::FieldVersions for ThrottleDevice {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `Topology`. Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Topology {
@@ -8413,6 +9485,13 @@ impl<'de> Deserialize<'de> for Topology {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for Topology {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -8514,5 +9593,12 @@ impl<'de> Deserialize<'de> for VolumesDiskUsage {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for VolumesDiskUsage {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }

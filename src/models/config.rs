@@ -137,6 +137,45 @@ impl<'de> Deserialize<'de> for Config {
     }
 }
 
+impl support::FieldVersions for Config {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.id.is_some() && !version.supports(crate::ApiVersion::new(1, 30)) {
+            return Some(support::TooNew::field("ID", crate::ApiVersion::new(1, 30)));
+        }
+        if self.version.is_some() && !version.supports(crate::ApiVersion::new(1, 30)) {
+            return Some(support::TooNew::field(
+                "Version",
+                crate::ApiVersion::new(1, 30),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.version, version) {
+            return Some(t.under("Version"));
+        }
+        if self.created_at.is_some() && !version.supports(crate::ApiVersion::new(1, 30)) {
+            return Some(support::TooNew::field(
+                "CreatedAt",
+                crate::ApiVersion::new(1, 30),
+            ));
+        }
+        if self.updated_at.is_some() && !version.supports(crate::ApiVersion::new(1, 30)) {
+            return Some(support::TooNew::field(
+                "UpdatedAt",
+                crate::ApiVersion::new(1, 30),
+            ));
+        }
+        if self.spec.is_some() && !version.supports(crate::ApiVersion::new(1, 30)) {
+            return Some(support::TooNew::field(
+                "Spec",
+                crate::ApiVersion::new(1, 30),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.spec, version) {
+            return Some(t.under("Spec"));
+        }
+        None
+    }
+}
+
 /// Upstream: `ConfigCreate body` (inline). Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConfigCreateBody {
@@ -225,6 +264,21 @@ impl<'de> Deserialize<'de> for ConfigCreateBody {
     }
 }
 
+impl support::FieldVersions for ConfigCreateBody {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.templating.is_some() && !version.supports(crate::ApiVersion::new(1, 37)) {
+            return Some(support::TooNew::field(
+                "Templating",
+                crate::ApiVersion::new(1, 37),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.templating, version) {
+            return Some(t.under("Templating"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `ConfigReference`. Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConfigReference {
@@ -281,6 +335,13 @@ impl<'de> Deserialize<'de> for ConfigReference {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ConfigReference {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -366,5 +427,44 @@ impl<'de> Deserialize<'de> for ConfigSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ConfigSpec {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.templating.is_some() && !version.supports(crate::ApiVersion::new(1, 37)) {
+            return Some(support::TooNew::field(
+                "Templating",
+                crate::ApiVersion::new(1, 37),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.templating, version) {
+            return Some(t.under("Templating"));
+        }
+        None
+    }
+}
+
+impl From<ConfigCreateBody> for ConfigSpec {
+    fn from(v: ConfigCreateBody) -> Self {
+        ConfigSpec {
+            name: v.name,
+            labels: v.labels,
+            data: v.data,
+            templating: v.templating,
+            extra: v.extra,
+        }
+    }
+}
+
+impl From<ConfigSpec> for ConfigCreateBody {
+    fn from(v: ConfigSpec) -> Self {
+        ConfigCreateBody {
+            name: v.name,
+            labels: v.labels,
+            data: v.data,
+            templating: v.templating,
+            extra: v.extra,
+        }
     }
 }

@@ -104,6 +104,13 @@ impl<'de> Deserialize<'de> for ContainerBlkioStatEntry {
     }
 }
 
+impl support::FieldVersions for ContainerBlkioStatEntry {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `ContainerBlkioStats`. Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerBlkioStats {
@@ -244,6 +251,43 @@ impl<'de> Deserialize<'de> for ContainerBlkioStats {
     }
 }
 
+impl support::FieldVersions for ContainerBlkioStats {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.io_service_bytes_recursive, version)
+        {
+            return Some(t.under("io_service_bytes_recursive"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.io_serviced_recursive, version)
+        {
+            return Some(t.under("io_serviced_recursive"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.io_queue_recursive, version) {
+            return Some(t.under("io_queue_recursive"));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.io_service_time_recursive, version)
+        {
+            return Some(t.under("io_service_time_recursive"));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.io_wait_time_recursive, version)
+        {
+            return Some(t.under("io_wait_time_recursive"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.io_merged_recursive, version) {
+            return Some(t.under("io_merged_recursive"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.io_time_recursive, version) {
+            return Some(t.under("io_time_recursive"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.sectors_recursive, version) {
+            return Some(t.under("sectors_recursive"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `ContainerCPUStats`. Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerCPUStats {
@@ -333,6 +377,18 @@ impl<'de> Deserialize<'de> for ContainerCPUStats {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ContainerCPUStats {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.cpu_usage, version) {
+            return Some(t.under("cpu_usage"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.throttling_data, version) {
+            return Some(t.under("throttling_data"));
+        }
+        None
     }
 }
 
@@ -427,6 +483,13 @@ impl<'de> Deserialize<'de> for ContainerCPUUsage {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ContainerCPUUsage {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -728,6 +791,15 @@ impl<'de> Deserialize<'de> for ContainerConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ContainerConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.healthcheck, version) {
+            return Some(t.under("Healthcheck"));
+        }
+        None
     }
 }
 
@@ -1054,6 +1126,21 @@ impl<'de> Deserialize<'de> for ContainerCreateBody {
     }
 }
 
+impl support::FieldVersions for ContainerCreateBody {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.healthcheck, version) {
+            return Some(t.under("Healthcheck"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.host_config, version) {
+            return Some(t.under("HostConfig"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.networking_config, version) {
+            return Some(t.under("NetworkingConfig"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `ContainerCreateResponse`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerCreateResponse {
@@ -1117,6 +1204,13 @@ impl<'de> Deserialize<'de> for ContainerCreateResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ContainerCreateResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1280,6 +1374,24 @@ impl<'de> Deserialize<'de> for ContainerExecBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ContainerExecBody {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.console_size.is_some() && !version.supports(crate::ApiVersion::new(1, 42)) {
+            return Some(support::TooNew::field(
+                "ConsoleSize",
+                crate::ApiVersion::new(1, 42),
+            ));
+        }
+        if self.working_dir.is_some() && !version.supports(crate::ApiVersion::new(1, 35)) {
+            return Some(support::TooNew::field(
+                "WorkingDir",
+                crate::ApiVersion::new(1, 35),
+            ));
+        }
+        None
     }
 }
 
@@ -1608,6 +1720,58 @@ impl<'de> Deserialize<'de> for ContainerInspectResponse {
     }
 }
 
+impl support::FieldVersions for ContainerInspectResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.state, version) {
+            return Some(t.under("State"));
+        }
+        if self.platform.is_some() && !version.supports(crate::ApiVersion::new(1, 40)) {
+            return Some(support::TooNew::field(
+                "Platform",
+                crate::ApiVersion::new(1, 40),
+            ));
+        }
+        if self.image_manifest_descriptor.is_some()
+            && !version.supports(crate::ApiVersion::new(1, 48))
+        {
+            return Some(support::TooNew::field(
+                "ImageManifestDescriptor",
+                crate::ApiVersion::new(1, 48),
+            ));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.image_manifest_descriptor, version)
+        {
+            return Some(t.under("ImageManifestDescriptor"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.host_config, version) {
+            return Some(t.under("HostConfig"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.graph_driver, version) {
+            return Some(t.under("GraphDriver"));
+        }
+        if self.storage.is_some() && !version.supports(crate::ApiVersion::new(1, 52)) {
+            return Some(support::TooNew::field(
+                "Storage",
+                crate::ApiVersion::new(1, 52),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.storage, version) {
+            return Some(t.under("Storage"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.mounts, version) {
+            return Some(t.under("Mounts"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.config, version) {
+            return Some(t.under("Config"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.network_settings, version) {
+            return Some(t.under("NetworkSettings"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `ContainerMemoryStats`. Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerMemoryStats {
@@ -1733,6 +1897,13 @@ impl<'de> Deserialize<'de> for ContainerMemoryStats {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ContainerMemoryStats {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1888,6 +2059,13 @@ impl<'de> Deserialize<'de> for ContainerNetworkStats {
     }
 }
 
+impl support::FieldVersions for ContainerNetworkStats {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `ContainerPidsStats`. Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerPidsStats {
@@ -1953,6 +2131,13 @@ impl<'de> Deserialize<'de> for ContainerPidsStats {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ContainerPidsStats {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -2025,6 +2210,13 @@ impl<'de> Deserialize<'de> for ContainerPruneResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ContainerPruneResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -2190,6 +2382,18 @@ impl<'de> Deserialize<'de> for ContainerState {
     }
 }
 
+impl support::FieldVersions for ContainerState {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.status, version) {
+            return Some(t.under("Status"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.health, version) {
+            return Some(t.under("Health"));
+        }
+        None
+    }
+}
+
 /// Upstream: `ContainerState.Status` (inline). Since API 1.39.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -2275,6 +2479,21 @@ impl crate::operation_support::QueryValue for ContainerStateStatus {
     }
 }
 
+impl support::FieldVersions for ContainerStateStatus {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            ContainerStateStatus::Created => crate::ApiVersion::new(1, 39),
+            ContainerStateStatus::Running => crate::ApiVersion::new(1, 39),
+            ContainerStateStatus::Paused => crate::ApiVersion::new(1, 39),
+            ContainerStateStatus::Restarting => crate::ApiVersion::new(1, 39),
+            ContainerStateStatus::Removing => crate::ApiVersion::new(1, 39),
+            ContainerStateStatus::Exited => crate::ApiVersion::new(1, 39),
+            ContainerStateStatus::Dead => crate::ApiVersion::new(1, 39),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `ContainerStatsResponse`. Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerStatsResponse {
@@ -2452,6 +2671,39 @@ impl<'de> Deserialize<'de> for ContainerStatsResponse {
     }
 }
 
+impl support::FieldVersions for ContainerStatsResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.os_type.is_some() && !version.supports(crate::ApiVersion::new(1, 52)) {
+            return Some(support::TooNew::field(
+                "os_type",
+                crate::ApiVersion::new(1, 52),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.cpu_stats, version) {
+            return Some(t.under("cpu_stats"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.memory_stats, version) {
+            return Some(t.under("memory_stats"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.networks, version) {
+            return Some(t.under("networks"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.pids_stats, version) {
+            return Some(t.under("pids_stats"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.blkio_stats, version) {
+            return Some(t.under("blkio_stats"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.storage_stats, version) {
+            return Some(t.under("storage_stats"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.precpu_stats, version) {
+            return Some(t.under("precpu_stats"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `ContainerStatus`. Since API 1.44.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerStatus {
@@ -2528,6 +2780,13 @@ impl<'de> Deserialize<'de> for ContainerStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ContainerStatus {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -2622,6 +2881,13 @@ impl<'de> Deserialize<'de> for ContainerStorageStats {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ContainerStorageStats {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -2837,6 +3103,49 @@ impl<'de> Deserialize<'de> for ContainerSummary {
     }
 }
 
+impl support::FieldVersions for ContainerSummary {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.image_manifest_descriptor.is_some()
+            && !version.supports(crate::ApiVersion::new(1, 48))
+        {
+            return Some(support::TooNew::field(
+                "ImageManifestDescriptor",
+                crate::ApiVersion::new(1, 48),
+            ));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.image_manifest_descriptor, version)
+        {
+            return Some(t.under("ImageManifestDescriptor"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.ports, version) {
+            return Some(t.under("Ports"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.state, version) {
+            return Some(t.under("State"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.host_config, version) {
+            return Some(t.under("HostConfig"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.network_settings, version) {
+            return Some(t.under("NetworkSettings"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.mounts, version) {
+            return Some(t.under("Mounts"));
+        }
+        if self.health.is_some() && !version.supports(crate::ApiVersion::new(1, 52)) {
+            return Some(support::TooNew::field(
+                "Health",
+                crate::ApiVersion::new(1, 52),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.health, version) {
+            return Some(t.under("Health"));
+        }
+        None
+    }
+}
+
 /// Upstream: `ContainerSummary.Health` (inline). Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerSummaryHealth {
@@ -2904,6 +3213,15 @@ impl<'de> Deserialize<'de> for ContainerSummaryHealth {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ContainerSummaryHealth {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.status, version) {
+            return Some(t.under("Status"));
+        }
+        None
     }
 }
 
@@ -2980,6 +3298,18 @@ impl crate::operation_support::QueryValue for ContainerSummaryHealthStatus {
     }
 }
 
+impl support::FieldVersions for ContainerSummaryHealthStatus {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            ContainerSummaryHealthStatus::None => crate::ApiVersion::new(1, 52),
+            ContainerSummaryHealthStatus::Starting => crate::ApiVersion::new(1, 52),
+            ContainerSummaryHealthStatus::Healthy => crate::ApiVersion::new(1, 52),
+            ContainerSummaryHealthStatus::Unhealthy => crate::ApiVersion::new(1, 52),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `ContainerSummary.HostConfig` (inline). Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerSummaryHostConfig {
@@ -3052,6 +3382,18 @@ impl<'de> Deserialize<'de> for ContainerSummaryHostConfig {
     }
 }
 
+impl support::FieldVersions for ContainerSummaryHostConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.annotations.is_some() && !version.supports(crate::ApiVersion::new(1, 46)) {
+            return Some(support::TooNew::field(
+                "Annotations",
+                crate::ApiVersion::new(1, 46),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream: `ContainerSummary.NetworkSettings` (inline). Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerSummaryNetworkSettings {
@@ -3108,6 +3450,15 @@ impl<'de> Deserialize<'de> for ContainerSummaryNetworkSettings {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ContainerSummaryNetworkSettings {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.networks, version) {
+            return Some(t.under("Networks"));
+        }
+        None
     }
 }
 
@@ -3196,6 +3547,21 @@ impl crate::operation_support::QueryValue for ContainerSummaryState {
     }
 }
 
+impl support::FieldVersions for ContainerSummaryState {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            ContainerSummaryState::Created => crate::ApiVersion::new(1, 48),
+            ContainerSummaryState::Running => crate::ApiVersion::new(1, 48),
+            ContainerSummaryState::Paused => crate::ApiVersion::new(1, 48),
+            ContainerSummaryState::Restarting => crate::ApiVersion::new(1, 48),
+            ContainerSummaryState::Exited => crate::ApiVersion::new(1, 48),
+            ContainerSummaryState::Removing => crate::ApiVersion::new(1, 48),
+            ContainerSummaryState::Dead => crate::ApiVersion::new(1, 48),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `ContainerThrottlingData`. Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerThrottlingData {
@@ -3277,6 +3643,13 @@ impl<'de> Deserialize<'de> for ContainerThrottlingData {
     }
 }
 
+impl support::FieldVersions for ContainerThrottlingData {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `ContainerTopResponse`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerTopResponse {
@@ -3342,6 +3715,13 @@ impl<'de> Deserialize<'de> for ContainerTopResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ContainerTopResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -3751,6 +4131,76 @@ impl<'de> Deserialize<'de> for ContainerUpdateBody {
     }
 }
 
+impl support::FieldVersions for ContainerUpdateBody {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.blkio_weight_device, version) {
+            return Some(t.under("BlkioWeightDevice"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.blkio_device_read_bps, version)
+        {
+            return Some(t.under("BlkioDeviceReadBps"));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.blkio_device_write_bps, version)
+        {
+            return Some(t.under("BlkioDeviceWriteBps"));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.blkio_device_read_iops, version)
+        {
+            return Some(t.under("BlkioDeviceReadIOps"));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.blkio_device_write_iops, version)
+        {
+            return Some(t.under("BlkioDeviceWriteIOps"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.devices, version) {
+            return Some(t.under("Devices"));
+        }
+        if self.device_cgroup_rules.is_some() && !version.supports(crate::ApiVersion::new(1, 28)) {
+            return Some(support::TooNew::field(
+                "DeviceCgroupRules",
+                crate::ApiVersion::new(1, 28),
+            ));
+        }
+        if self.device_requests.is_some() && !version.supports(crate::ApiVersion::new(1, 40)) {
+            return Some(support::TooNew::field(
+                "DeviceRequests",
+                crate::ApiVersion::new(1, 40),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.device_requests, version) {
+            return Some(t.under("DeviceRequests"));
+        }
+        if self.init.is_some() && !version.supports(crate::ApiVersion::new(1, 37)) {
+            return Some(support::TooNew::field(
+                "Init",
+                crate::ApiVersion::new(1, 37),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.ulimits, version) {
+            return Some(t.under("Ulimits"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.restart_policy, version) {
+            return Some(t.under("RestartPolicy"));
+        }
+        if self.kernel_memory.is_some() && !version.supports(crate::ApiVersion::new(1, 36)) {
+            return Some(support::TooNew::field(
+                "KernelMemory",
+                crate::ApiVersion::new(1, 36),
+            ));
+        }
+        if self.kernel_memory_tcp.is_some() && !version.supports(crate::ApiVersion::new(1, 40)) {
+            return Some(support::TooNew::field(
+                "KernelMemoryTCP",
+                crate::ApiVersion::new(1, 40),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `ContainerUpdateResponse`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerUpdateResponse {
@@ -3807,6 +4257,13 @@ impl<'de> Deserialize<'de> for ContainerUpdateResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ContainerUpdateResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -3879,6 +4336,17 @@ impl crate::operation_support::QueryValue for ContainerWaitCondition {
     }
 }
 
+impl support::FieldVersions for ContainerWaitCondition {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            ContainerWaitCondition::NotRunning => crate::ApiVersion::new(1, 30),
+            ContainerWaitCondition::NextExit => crate::ApiVersion::new(1, 30),
+            ContainerWaitCondition::Removed => crate::ApiVersion::new(1, 30),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `ContainerWaitExitError`. Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerWaitExitError {
@@ -3935,6 +4403,13 @@ impl<'de> Deserialize<'de> for ContainerWaitExitError {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ContainerWaitExitError {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -4001,5 +4476,20 @@ impl<'de> Deserialize<'de> for ContainerWaitResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ContainerWaitResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.error.is_some() && !version.supports(crate::ApiVersion::new(1, 34)) {
+            return Some(support::TooNew::field(
+                "Error",
+                crate::ApiVersion::new(1, 34),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.error, version) {
+            return Some(t.under("Error"));
+        }
+        None
     }
 }

@@ -83,3 +83,15 @@ impl<'de> Deserialize<'de> for DistributionInspect {
         deserializer.deserialize_map(Visitor)
     }
 }
+
+impl support::FieldVersions for DistributionInspect {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.descriptor, version) {
+            return Some(t.under("Descriptor"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.platforms, version) {
+            return Some(t.under("Platforms"));
+        }
+        None
+    }
+}

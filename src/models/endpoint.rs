@@ -101,6 +101,13 @@ impl<'de> Deserialize<'de> for EndpointIPAMConfig {
     }
 }
 
+impl support::FieldVersions for EndpointIPAMConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `EndpointPortConfig`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EndpointPortConfig {
@@ -202,6 +209,24 @@ impl<'de> Deserialize<'de> for EndpointPortConfig {
     }
 }
 
+impl support::FieldVersions for EndpointPortConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.protocol, version) {
+            return Some(t.under("Protocol"));
+        }
+        if self.publish_mode.is_some() && !version.supports(crate::ApiVersion::new(1, 34)) {
+            return Some(support::TooNew::field(
+                "PublishMode",
+                crate::ApiVersion::new(1, 34),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.publish_mode, version) {
+            return Some(t.under("PublishMode"));
+        }
+        None
+    }
+}
+
 /// Upstream: `EndpointPortConfig.Protocol` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -271,6 +296,15 @@ impl crate::operation_support::QueryValue for EndpointPortConfigProtocol {
     }
 }
 
+impl support::FieldVersions for EndpointPortConfigProtocol {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            EndpointPortConfigProtocol::Sctp => crate::ApiVersion::new(1, 37),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `EndpointPortConfig.PublishMode` (inline). Since API 1.34.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -336,6 +370,16 @@ impl crate::operation_support::QueryValue for EndpointPortConfigPublishMode {
     }
 }
 
+impl support::FieldVersions for EndpointPortConfigPublishMode {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            EndpointPortConfigPublishMode::Ingress => crate::ApiVersion::new(1, 34),
+            EndpointPortConfigPublishMode::Host => crate::ApiVersion::new(1, 34),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `EndpointResource`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EndpointResource {
@@ -436,6 +480,13 @@ impl<'de> Deserialize<'de> for EndpointResource {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for EndpointResource {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -642,6 +693,33 @@ impl<'de> Deserialize<'de> for EndpointSettings {
     }
 }
 
+impl support::FieldVersions for EndpointSettings {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.ipam_config, version) {
+            return Some(t.under("IPAMConfig"));
+        }
+        if self.driver_opts.is_some() && !version.supports(crate::ApiVersion::new(1, 32)) {
+            return Some(support::TooNew::field(
+                "DriverOpts",
+                crate::ApiVersion::new(1, 32),
+            ));
+        }
+        if self.gw_priority.is_some() && !version.supports(crate::ApiVersion::new(1, 48)) {
+            return Some(support::TooNew::field(
+                "GwPriority",
+                crate::ApiVersion::new(1, 48),
+            ));
+        }
+        if self.dns_names.is_some() && !version.supports(crate::ApiVersion::new(1, 44)) {
+            return Some(support::TooNew::field(
+                "DNSNames",
+                crate::ApiVersion::new(1, 44),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `EndpointSpec`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EndpointSpec {
@@ -710,6 +788,18 @@ impl<'de> Deserialize<'de> for EndpointSpec {
     }
 }
 
+impl support::FieldVersions for EndpointSpec {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.mode, version) {
+            return Some(t.under("Mode"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.ports, version) {
+            return Some(t.under("Ports"));
+        }
+        None
+    }
+}
+
 /// Upstream: `EndpointSpec.Mode` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -772,5 +862,12 @@ impl<'de> Deserialize<'de> for EndpointSpecMode {
 impl crate::operation_support::QueryValue for EndpointSpecMode {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
+    }
+}
+
+impl support::FieldVersions for EndpointSpecMode {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }

@@ -85,6 +85,13 @@ impl<'de> Deserialize<'de> for EventActor {
     }
 }
 
+impl support::FieldVersions for EventActor {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `EventMessage`. Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventMessage {
@@ -189,6 +196,21 @@ impl<'de> Deserialize<'de> for EventMessage {
     }
 }
 
+impl support::FieldVersions for EventMessage {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.type_, version) {
+            return Some(t.under("Type"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.actor, version) {
+            return Some(t.under("Actor"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.scope, version) {
+            return Some(t.under("scope"));
+        }
+        None
+    }
+}
+
 /// Upstream: `EventMessage.scope` (inline). Since API 1.40.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -254,6 +276,16 @@ impl crate::operation_support::QueryValue for EventMessageScope {
     }
 }
 
+impl support::FieldVersions for EventMessageScope {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            EventMessageScope::Local => crate::ApiVersion::new(1, 40),
+            EventMessageScope::Swarm => crate::ApiVersion::new(1, 40),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `EventMessage.Type` (inline). Since API 1.40.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -352,5 +384,25 @@ impl<'de> Deserialize<'de> for EventMessageType {
 impl crate::operation_support::QueryValue for EventMessageType {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
+    }
+}
+
+impl support::FieldVersions for EventMessageType {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            EventMessageType::Builder => crate::ApiVersion::new(1, 40),
+            EventMessageType::Config => crate::ApiVersion::new(1, 40),
+            EventMessageType::Container => crate::ApiVersion::new(1, 40),
+            EventMessageType::Daemon => crate::ApiVersion::new(1, 40),
+            EventMessageType::Image => crate::ApiVersion::new(1, 40),
+            EventMessageType::Network => crate::ApiVersion::new(1, 40),
+            EventMessageType::Node => crate::ApiVersion::new(1, 40),
+            EventMessageType::Plugin => crate::ApiVersion::new(1, 40),
+            EventMessageType::Secret => crate::ApiVersion::new(1, 40),
+            EventMessageType::Service => crate::ApiVersion::new(1, 40),
+            EventMessageType::Volume => crate::ApiVersion::new(1, 40),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }

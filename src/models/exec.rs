@@ -177,6 +177,27 @@ impl<'de> Deserialize<'de> for ExecInspectResponse {
     }
 }
 
+impl support::FieldVersions for ExecInspectResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.can_remove.is_some() && !version.supports(crate::ApiVersion::new(1, 36)) {
+            return Some(support::TooNew::field(
+                "CanRemove",
+                crate::ApiVersion::new(1, 36),
+            ));
+        }
+        if self.detach_keys.is_some() && !version.supports(crate::ApiVersion::new(1, 36)) {
+            return Some(support::TooNew::field(
+                "DetachKeys",
+                crate::ApiVersion::new(1, 36),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.process_config, version) {
+            return Some(t.under("ProcessConfig"));
+        }
+        None
+    }
+}
+
 /// Upstream: `ExecStart body` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ExecStartBody {
@@ -253,5 +274,17 @@ impl<'de> Deserialize<'de> for ExecStartBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ExecStartBody {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.console_size.is_some() && !version.supports(crate::ApiVersion::new(1, 42)) {
+            return Some(support::TooNew::field(
+                "ConsoleSize",
+                crate::ApiVersion::new(1, 42),
+            ));
+        }
+        None
     }
 }

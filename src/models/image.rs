@@ -79,6 +79,15 @@ impl crate::operation_support::QueryValue for ImageBuildContentType {
     }
 }
 
+impl support::FieldVersions for ImageBuildContentType {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            ImageBuildContentType::ApplicationXTar => crate::ApiVersion::new(1, 28),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `ImageBuild parameter version` (inline). Since API 1.38.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -144,6 +153,16 @@ impl crate::operation_support::QueryValue for ImageBuildVersion {
     }
 }
 
+impl support::FieldVersions for ImageBuildVersion {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            ImageBuildVersion::V1 => crate::ApiVersion::new(1, 38),
+            ImageBuildVersion::V2 => crate::ApiVersion::new(1, 38),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `ImageConfig`. Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageConfig {
@@ -442,6 +461,15 @@ impl<'de> Deserialize<'de> for ImageConfig {
     }
 }
 
+impl support::FieldVersions for ImageConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.healthcheck, version) {
+            return Some(t.under("Healthcheck"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `ImageDeleteResponseItem`. Since API 1.28.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageDeleteResponseItem {
@@ -507,6 +535,13 @@ impl<'de> Deserialize<'de> for ImageDeleteResponseItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ImageDeleteResponseItem {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -604,6 +639,13 @@ impl<'de> Deserialize<'de> for ImageHistoryResponseItem {
     }
 }
 
+impl support::FieldVersions for ImageHistoryResponseItem {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `ImageID`. Since API 1.36.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageID {
@@ -654,6 +696,13 @@ impl<'de> Deserialize<'de> for ImageID {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ImageID {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -928,6 +977,54 @@ impl<'de> Deserialize<'de> for ImageInspect {
     }
 }
 
+impl support::FieldVersions for ImageInspect {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.descriptor.is_some() && !version.supports(crate::ApiVersion::new(1, 48)) {
+            return Some(support::TooNew::field(
+                "Descriptor",
+                crate::ApiVersion::new(1, 48),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.descriptor, version) {
+            return Some(t.under("Descriptor"));
+        }
+        if self.manifests.is_some() && !version.supports(crate::ApiVersion::new(1, 48)) {
+            return Some(support::TooNew::field(
+                "Manifests",
+                crate::ApiVersion::new(1, 48),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.manifests, version) {
+            return Some(t.under("Manifests"));
+        }
+        if self.identity.is_some() && !version.supports(crate::ApiVersion::new(1, 53)) {
+            return Some(support::TooNew::field(
+                "Identity",
+                crate::ApiVersion::new(1, 53),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.identity, version) {
+            return Some(t.under("Identity"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.config, version) {
+            return Some(t.under("Config"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.graph_driver, version) {
+            return Some(t.under("GraphDriver"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.root_fs, version) {
+            return Some(t.under("RootFS"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.metadata, version) {
+            return Some(t.under("Metadata"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.container_config, version) {
+            return Some(t.under("ContainerConfig"));
+        }
+        None
+    }
+}
+
 /// Upstream: `ImageInspect.Metadata` (inline). Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageInspectMetadata {
@@ -986,6 +1083,13 @@ impl<'de> Deserialize<'de> for ImageInspectMetadata {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ImageInspectMetadata {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1052,6 +1156,13 @@ impl<'de> Deserialize<'de> for ImageInspectRootFS {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ImageInspectRootFS {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1160,6 +1271,27 @@ impl<'de> Deserialize<'de> for ImageManifestSummary {
     }
 }
 
+impl support::FieldVersions for ImageManifestSummary {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.descriptor, version) {
+            return Some(t.under("Descriptor"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.size, version) {
+            return Some(t.under("Size"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.kind, version) {
+            return Some(t.under("Kind"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.image_data, version) {
+            return Some(t.under("ImageData"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.attestation_data, version) {
+            return Some(t.under("AttestationData"));
+        }
+        None
+    }
+}
+
 /// Upstream: `ImageManifestSummary.AttestationData` (inline). Since API 1.47.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageManifestSummaryAttestationData {
@@ -1214,6 +1346,13 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryAttestationData {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ImageManifestSummaryAttestationData {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1301,6 +1440,27 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryImageData {
     }
 }
 
+impl support::FieldVersions for ImageManifestSummaryImageData {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.platform, version) {
+            return Some(t.under("Platform"));
+        }
+        if self.identity.is_some() && !version.supports(crate::ApiVersion::new(1, 54)) {
+            return Some(support::TooNew::field(
+                "Identity",
+                crate::ApiVersion::new(1, 54),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.identity, version) {
+            return Some(t.under("Identity"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.size, version) {
+            return Some(t.under("Size"));
+        }
+        None
+    }
+}
+
 /// Upstream: `ImageManifestSummary.ImageData.Size` (inline). Since API 1.47.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageManifestSummaryImageDataSize {
@@ -1355,6 +1515,13 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryImageDataSize {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ImageManifestSummaryImageDataSize {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1427,6 +1594,17 @@ impl crate::operation_support::QueryValue for ImageManifestSummaryKind {
     }
 }
 
+impl support::FieldVersions for ImageManifestSummaryKind {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            ImageManifestSummaryKind::Image => crate::ApiVersion::new(1, 47),
+            ImageManifestSummaryKind::Attestation => crate::ApiVersion::new(1, 47),
+            ImageManifestSummaryKind::LiteralUnknown => crate::ApiVersion::new(1, 47),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `ImageManifestSummary.Size` (inline). Since API 1.47.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageManifestSummarySize {
@@ -1488,6 +1666,13 @@ impl<'de> Deserialize<'de> for ImageManifestSummarySize {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ImageManifestSummarySize {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1560,6 +1745,15 @@ impl<'de> Deserialize<'de> for ImagePruneResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ImagePruneResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.images_deleted, version) {
+            return Some(t.under("ImagesDeleted"));
+        }
+        None
     }
 }
 
@@ -1663,6 +1857,13 @@ impl<'de> Deserialize<'de> for ImageSearchResponseItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ImageSearchResponseItem {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1815,5 +2016,29 @@ impl<'de> Deserialize<'de> for ImageSummary {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ImageSummary {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.manifests.is_some() && !version.supports(crate::ApiVersion::new(1, 47)) {
+            return Some(support::TooNew::field(
+                "Manifests",
+                crate::ApiVersion::new(1, 47),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.manifests, version) {
+            return Some(t.under("Manifests"));
+        }
+        if self.descriptor.is_some() && !version.supports(crate::ApiVersion::new(1, 48)) {
+            return Some(support::TooNew::field(
+                "Descriptor",
+                crate::ApiVersion::new(1, 48),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.descriptor, version) {
+            return Some(t.under("Descriptor"));
+        }
+        None
     }
 }

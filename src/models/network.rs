@@ -222,6 +222,57 @@ impl<'de> Deserialize<'de> for Network {
     }
 }
 
+impl support::FieldVersions for Network {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.enable_ipv4.is_some() && !version.supports(crate::ApiVersion::new(1, 47)) {
+            return Some(support::TooNew::field(
+                "EnableIPv4",
+                crate::ApiVersion::new(1, 47),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.ipam, version) {
+            return Some(t.under("IPAM"));
+        }
+        if self.attachable.is_some() && !version.supports(crate::ApiVersion::new(1, 27)) {
+            return Some(support::TooNew::field(
+                "Attachable",
+                crate::ApiVersion::new(1, 27),
+            ));
+        }
+        if self.ingress.is_some() && !version.supports(crate::ApiVersion::new(1, 29)) {
+            return Some(support::TooNew::field(
+                "Ingress",
+                crate::ApiVersion::new(1, 29),
+            ));
+        }
+        if self.config_from.is_some() && !version.supports(crate::ApiVersion::new(1, 41)) {
+            return Some(support::TooNew::field(
+                "ConfigFrom",
+                crate::ApiVersion::new(1, 41),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.config_from, version) {
+            return Some(t.under("ConfigFrom"));
+        }
+        if self.config_only.is_some() && !version.supports(crate::ApiVersion::new(1, 41)) {
+            return Some(support::TooNew::field(
+                "ConfigOnly",
+                crate::ApiVersion::new(1, 41),
+            ));
+        }
+        if self.peers.is_some() && !version.supports(crate::ApiVersion::new(1, 41)) {
+            return Some(support::TooNew::field(
+                "Peers",
+                crate::ApiVersion::new(1, 41),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.peers, version) {
+            return Some(t.under("Peers"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `NetworkAttachment`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NetworkAttachment {
@@ -287,6 +338,15 @@ impl<'de> Deserialize<'de> for NetworkAttachment {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for NetworkAttachment {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.network, version) {
+            return Some(t.under("Network"));
+        }
+        None
     }
 }
 
@@ -369,6 +429,13 @@ impl<'de> Deserialize<'de> for NetworkAttachmentConfig {
     }
 }
 
+impl support::FieldVersions for NetworkAttachmentConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `NetworkConnectRequest`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NetworkConnectRequest {
@@ -434,6 +501,15 @@ impl<'de> Deserialize<'de> for NetworkConnectRequest {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for NetworkConnectRequest {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.endpoint_config, version) {
+            return Some(t.under("EndpointConfig"));
+        }
+        None
     }
 }
 
@@ -623,6 +699,54 @@ impl<'de> Deserialize<'de> for NetworkCreateBody {
     }
 }
 
+impl support::FieldVersions for NetworkCreateBody {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.scope.is_some() && !version.supports(crate::ApiVersion::new(1, 41)) {
+            return Some(support::TooNew::field(
+                "Scope",
+                crate::ApiVersion::new(1, 41),
+            ));
+        }
+        if self.attachable.is_some() && !version.supports(crate::ApiVersion::new(1, 27)) {
+            return Some(support::TooNew::field(
+                "Attachable",
+                crate::ApiVersion::new(1, 27),
+            ));
+        }
+        if self.ingress.is_some() && !version.supports(crate::ApiVersion::new(1, 29)) {
+            return Some(support::TooNew::field(
+                "Ingress",
+                crate::ApiVersion::new(1, 29),
+            ));
+        }
+        if self.config_only.is_some() && !version.supports(crate::ApiVersion::new(1, 41)) {
+            return Some(support::TooNew::field(
+                "ConfigOnly",
+                crate::ApiVersion::new(1, 41),
+            ));
+        }
+        if self.config_from.is_some() && !version.supports(crate::ApiVersion::new(1, 41)) {
+            return Some(support::TooNew::field(
+                "ConfigFrom",
+                crate::ApiVersion::new(1, 41),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.config_from, version) {
+            return Some(t.under("ConfigFrom"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.ipam, version) {
+            return Some(t.under("IPAM"));
+        }
+        if self.enable_ipv4.is_some() && !version.supports(crate::ApiVersion::new(1, 47)) {
+            return Some(support::TooNew::field(
+                "EnableIPv4",
+                crate::ApiVersion::new(1, 47),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `NetworkCreateResponse`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NetworkCreateResponse {
@@ -684,6 +808,13 @@ impl<'de> Deserialize<'de> for NetworkCreateResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for NetworkCreateResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -750,6 +881,13 @@ impl<'de> Deserialize<'de> for NetworkDisconnectRequest {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for NetworkDisconnectRequest {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -986,6 +1124,27 @@ impl<'de> Deserialize<'de> for NetworkInspect {
     }
 }
 
+impl support::FieldVersions for NetworkInspect {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.ipam, version) {
+            return Some(t.under("IPAM"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.config_from, version) {
+            return Some(t.under("ConfigFrom"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.peers, version) {
+            return Some(t.under("Peers"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.containers, version) {
+            return Some(t.under("Containers"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.status, version) {
+            return Some(t.under("Status"));
+        }
+        None
+    }
+}
+
 /// Upstream: `NetworkPrune response` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NetworkPruneResponse {
@@ -1055,6 +1214,18 @@ impl<'de> Deserialize<'de> for NetworkPruneResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for NetworkPruneResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.networks_deleted.is_some() && !version.supports(crate::ApiVersion::new(1, 26)) {
+            return Some(support::TooNew::field(
+                "NetworksDeleted",
+                crate::ApiVersion::new(1, 26),
+            ));
+        }
+        None
     }
 }
 
@@ -1297,6 +1468,28 @@ impl<'de> Deserialize<'de> for NetworkSettings {
     }
 }
 
+impl support::FieldVersions for NetworkSettings {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.ports, version) {
+            return Some(t.under("Ports"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.networks, version) {
+            return Some(t.under("Networks"));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.secondary_ip_addresses, version)
+        {
+            return Some(t.under("SecondaryIPAddresses"));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.secondary_ipv6_addresses, version)
+        {
+            return Some(t.under("SecondaryIPv6Addresses"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `NetworkStatus`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NetworkStatus {
@@ -1353,6 +1546,15 @@ impl<'de> Deserialize<'de> for NetworkStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for NetworkStatus {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.ipam, version) {
+            return Some(t.under("IPAM"));
+        }
+        None
     }
 }
 
@@ -1446,5 +1648,12 @@ impl<'de> Deserialize<'de> for NetworkTaskInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for NetworkTaskInfo {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }

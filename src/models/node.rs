@@ -141,6 +141,39 @@ impl<'de> Deserialize<'de> for Node {
     }
 }
 
+impl support::FieldVersions for Node {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.version, version) {
+            return Some(t.under("Version"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.spec, version) {
+            return Some(t.under("Spec"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.description, version) {
+            return Some(t.under("Description"));
+        }
+        if self.status.is_some() && !version.supports(crate::ApiVersion::new(1, 32)) {
+            return Some(support::TooNew::field(
+                "Status",
+                crate::ApiVersion::new(1, 32),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.status, version) {
+            return Some(t.under("Status"));
+        }
+        if self.manager_status.is_some() && !version.supports(crate::ApiVersion::new(1, 32)) {
+            return Some(support::TooNew::field(
+                "ManagerStatus",
+                crate::ApiVersion::new(1, 32),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.manager_status, version) {
+            return Some(t.under("ManagerStatus"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `NodeDescription`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NodeDescription {
@@ -236,6 +269,30 @@ impl<'de> Deserialize<'de> for NodeDescription {
     }
 }
 
+impl support::FieldVersions for NodeDescription {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.platform, version) {
+            return Some(t.under("Platform"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.resources, version) {
+            return Some(t.under("Resources"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.engine, version) {
+            return Some(t.under("Engine"));
+        }
+        if self.tls_info.is_some() && !version.supports(crate::ApiVersion::new(1, 30)) {
+            return Some(support::TooNew::field(
+                "TLSInfo",
+                crate::ApiVersion::new(1, 30),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.tls_info, version) {
+            return Some(t.under("TLSInfo"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `NodeSpec`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NodeSpec {
@@ -321,6 +378,18 @@ impl<'de> Deserialize<'de> for NodeSpec {
     }
 }
 
+impl support::FieldVersions for NodeSpec {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.role, version) {
+            return Some(t.under("Role"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.availability, version) {
+            return Some(t.under("Availability"));
+        }
+        None
+    }
+}
+
 /// Upstream: `NodeSpec.Availability` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -390,6 +459,12 @@ impl crate::operation_support::QueryValue for NodeSpecAvailability {
     }
 }
 
+impl support::FieldVersions for NodeSpecAvailability {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
 /// Upstream: `NodeSpec.Role` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -455,6 +530,12 @@ impl crate::operation_support::QueryValue for NodeSpecRole {
     }
 }
 
+impl support::FieldVersions for NodeSpecRole {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
 /// Upstream definition: `NodeState`. Since API 1.32.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -528,6 +609,18 @@ impl crate::operation_support::QueryValue for NodeState {
     }
 }
 
+impl support::FieldVersions for NodeState {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            NodeState::LiteralUnknown => crate::ApiVersion::new(1, 32),
+            NodeState::Down => crate::ApiVersion::new(1, 32),
+            NodeState::Ready => crate::ApiVersion::new(1, 32),
+            NodeState::Disconnected => crate::ApiVersion::new(1, 32),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `NodeStatus`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NodeStatus {
@@ -599,5 +692,14 @@ impl<'de> Deserialize<'de> for NodeStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for NodeStatus {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.state, version) {
+            return Some(t.under("State"));
+        }
+        None
     }
 }

@@ -113,6 +113,24 @@ impl<'de> Deserialize<'de> for Plugin {
     }
 }
 
+impl support::FieldVersions for Plugin {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.settings, version) {
+            return Some(t.under("Settings"));
+        }
+        if self.plugin_reference.is_some() && !version.supports(crate::ApiVersion::new(1, 26)) {
+            return Some(support::TooNew::field(
+                "PluginReference",
+                crate::ApiVersion::new(1, 26),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.config, version) {
+            return Some(t.under("Config"));
+        }
+        None
+    }
+}
+
 /// Upstream: `Plugin.Config` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PluginConfig {
@@ -297,6 +315,54 @@ impl<'de> Deserialize<'de> for PluginConfig {
     }
 }
 
+impl support::FieldVersions for PluginConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.interface, version) {
+            return Some(t.under("Interface"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.user, version) {
+            return Some(t.under("User"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.network, version) {
+            return Some(t.under("Network"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.linux, version) {
+            return Some(t.under("Linux"));
+        }
+        if self.ipc_host.is_some() && !version.supports(crate::ApiVersion::new(1, 29)) {
+            return Some(support::TooNew::field(
+                "IpcHost",
+                crate::ApiVersion::new(1, 29),
+            ));
+        }
+        if self.pid_host.is_some() && !version.supports(crate::ApiVersion::new(1, 29)) {
+            return Some(support::TooNew::field(
+                "PidHost",
+                crate::ApiVersion::new(1, 29),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.mounts, version) {
+            return Some(t.under("Mounts"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.env, version) {
+            return Some(t.under("Env"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.args, version) {
+            return Some(t.under("Args"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.rootfs, version) {
+            return Some(t.under("rootfs"));
+        }
+        if self.docker_version.is_some() && !version.supports(crate::ApiVersion::new(1, 29)) {
+            return Some(support::TooNew::field(
+                "DockerVersion",
+                crate::ApiVersion::new(1, 29),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream: `Plugin.Config.Args` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PluginConfigArgs {
@@ -379,6 +445,13 @@ impl<'de> Deserialize<'de> for PluginConfigArgs {
     }
 }
 
+impl support::FieldVersions for PluginConfigArgs {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream: `Plugin.Config.Interface` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PluginConfigInterface {
@@ -456,6 +529,21 @@ impl<'de> Deserialize<'de> for PluginConfigInterface {
     }
 }
 
+impl support::FieldVersions for PluginConfigInterface {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.protocol_scheme.is_some() && !version.supports(crate::ApiVersion::new(1, 38)) {
+            return Some(support::TooNew::field(
+                "ProtocolScheme",
+                crate::ApiVersion::new(1, 38),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.protocol_scheme, version) {
+            return Some(t.under("ProtocolScheme"));
+        }
+        None
+    }
+}
+
 /// Upstream: `Plugin.Config.Interface.ProtocolScheme` (inline). Since API 1.38.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -521,6 +609,16 @@ impl crate::operation_support::QueryValue for PluginConfigInterfaceProtocolSchem
     }
 }
 
+impl support::FieldVersions for PluginConfigInterfaceProtocolScheme {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            PluginConfigInterfaceProtocolScheme::Empty => crate::ApiVersion::new(1, 38),
+            PluginConfigInterfaceProtocolScheme::MobyPluginsHttpV1 => crate::ApiVersion::new(1, 38),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `Plugin.Config.Linux` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PluginConfigLinux {
@@ -599,6 +697,15 @@ impl<'de> Deserialize<'de> for PluginConfigLinux {
     }
 }
 
+impl support::FieldVersions for PluginConfigLinux {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.devices, version) {
+            return Some(t.under("Devices"));
+        }
+        None
+    }
+}
+
 /// Upstream: `Plugin.Config.Network` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PluginConfigNetwork {
@@ -653,6 +760,13 @@ impl<'de> Deserialize<'de> for PluginConfigNetwork {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for PluginConfigNetwork {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -724,6 +838,13 @@ impl<'de> Deserialize<'de> for PluginConfigRootfs {
     }
 }
 
+impl support::FieldVersions for PluginConfigRootfs {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream: `Plugin.Config.User` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PluginConfigUser {
@@ -789,6 +910,13 @@ impl<'de> Deserialize<'de> for PluginConfigUser {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for PluginConfigUser {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -872,6 +1000,13 @@ impl<'de> Deserialize<'de> for PluginDevice {
     }
 }
 
+impl support::FieldVersions for PluginDevice {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `PluginEnv`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PluginEnv {
@@ -946,6 +1081,13 @@ impl<'de> Deserialize<'de> for PluginEnv {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for PluginEnv {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1049,6 +1191,13 @@ impl<'de> Deserialize<'de> for PluginMount {
     }
 }
 
+impl support::FieldVersions for PluginMount {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream definition: `PluginPrivilege`. Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PluginPrivilege {
@@ -1125,6 +1274,13 @@ impl<'de> Deserialize<'de> for PluginPrivilege {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for PluginPrivilege {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1211,5 +1367,17 @@ impl<'de> Deserialize<'de> for PluginSettings {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for PluginSettings {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.mounts, version) {
+            return Some(t.under("Mounts"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.devices, version) {
+            return Some(t.under("Devices"));
+        }
+        None
     }
 }

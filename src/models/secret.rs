@@ -110,6 +110,18 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
+impl support::FieldVersions for Secret {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.version, version) {
+            return Some(t.under("Version"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.spec, version) {
+            return Some(t.under("Spec"));
+        }
+        None
+    }
+}
+
 /// Upstream: `SecretCreate body` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SecretCreateBody {
@@ -204,6 +216,30 @@ impl<'de> Deserialize<'de> for SecretCreateBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for SecretCreateBody {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.driver.is_some() && !version.supports(crate::ApiVersion::new(1, 31)) {
+            return Some(support::TooNew::field(
+                "Driver",
+                crate::ApiVersion::new(1, 31),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.driver, version) {
+            return Some(t.under("Driver"));
+        }
+        if self.templating.is_some() && !version.supports(crate::ApiVersion::new(1, 37)) {
+            return Some(support::TooNew::field(
+                "Templating",
+                crate::ApiVersion::new(1, 37),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.templating, version) {
+            return Some(t.under("Templating"));
+        }
+        None
     }
 }
 
@@ -311,5 +347,55 @@ impl<'de> Deserialize<'de> for SecretSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for SecretSpec {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.driver.is_some() && !version.supports(crate::ApiVersion::new(1, 31)) {
+            return Some(support::TooNew::field(
+                "Driver",
+                crate::ApiVersion::new(1, 31),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.driver, version) {
+            return Some(t.under("Driver"));
+        }
+        if self.templating.is_some() && !version.supports(crate::ApiVersion::new(1, 37)) {
+            return Some(support::TooNew::field(
+                "Templating",
+                crate::ApiVersion::new(1, 37),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.templating, version) {
+            return Some(t.under("Templating"));
+        }
+        None
+    }
+}
+
+impl From<SecretCreateBody> for SecretSpec {
+    fn from(v: SecretCreateBody) -> Self {
+        SecretSpec {
+            name: v.name,
+            labels: v.labels,
+            data: v.data,
+            driver: v.driver,
+            templating: v.templating,
+            extra: v.extra,
+        }
+    }
+}
+
+impl From<SecretSpec> for SecretCreateBody {
+    fn from(v: SecretSpec) -> Self {
+        SecretCreateBody {
+            name: v.name,
+            labels: v.labels,
+            data: v.data,
+            driver: v.driver,
+            templating: v.templating,
+            extra: v.extra,
+        }
     }
 }

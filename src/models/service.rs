@@ -150,6 +150,42 @@ impl<'de> Deserialize<'de> for Service {
     }
 }
 
+impl support::FieldVersions for Service {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.version, version) {
+            return Some(t.under("Version"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.spec, version) {
+            return Some(t.under("Spec"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.endpoint, version) {
+            return Some(t.under("Endpoint"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.update_status, version) {
+            return Some(t.under("UpdateStatus"));
+        }
+        if self.service_status.is_some() && !version.supports(crate::ApiVersion::new(1, 41)) {
+            return Some(support::TooNew::field(
+                "ServiceStatus",
+                crate::ApiVersion::new(1, 41),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.service_status, version) {
+            return Some(t.under("ServiceStatus"));
+        }
+        if self.job_status.is_some() && !version.supports(crate::ApiVersion::new(1, 41)) {
+            return Some(support::TooNew::field(
+                "JobStatus",
+                crate::ApiVersion::new(1, 41),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.job_status, version) {
+            return Some(t.under("JobStatus"));
+        }
+        None
+    }
+}
+
 /// Upstream: `ServiceCreate body` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceCreateBody {
@@ -280,6 +316,36 @@ impl<'de> Deserialize<'de> for ServiceCreateBody {
     }
 }
 
+impl support::FieldVersions for ServiceCreateBody {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.task_template, version) {
+            return Some(t.under("TaskTemplate"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.mode, version) {
+            return Some(t.under("Mode"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.update_config, version) {
+            return Some(t.under("UpdateConfig"));
+        }
+        if self.rollback_config.is_some() && !version.supports(crate::ApiVersion::new(1, 28)) {
+            return Some(support::TooNew::field(
+                "RollbackConfig",
+                crate::ApiVersion::new(1, 28),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.rollback_config, version) {
+            return Some(t.under("RollbackConfig"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.networks, version) {
+            return Some(t.under("Networks"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.endpoint_spec, version) {
+            return Some(t.under("EndpointSpec"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `ServiceCreateResponse`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceCreateResponse {
@@ -354,6 +420,18 @@ impl<'de> Deserialize<'de> for ServiceCreateResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ServiceCreateResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.warnings.is_some() && !version.supports(crate::ApiVersion::new(1, 44)) {
+            return Some(support::TooNew::field(
+                "Warnings",
+                crate::ApiVersion::new(1, 44),
+            ));
+        }
+        None
     }
 }
 
@@ -436,6 +514,21 @@ impl<'de> Deserialize<'de> for ServiceEndpoint {
     }
 }
 
+impl support::FieldVersions for ServiceEndpoint {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.spec, version) {
+            return Some(t.under("Spec"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.ports, version) {
+            return Some(t.under("Ports"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.virtual_ips, version) {
+            return Some(t.under("VirtualIPs"));
+        }
+        None
+    }
+}
+
 /// Upstream: `Service.Endpoint.VirtualIPs[]` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceEndpointVirtualIPsItem {
@@ -501,6 +594,13 @@ impl<'de> Deserialize<'de> for ServiceEndpointVirtualIPsItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ServiceEndpointVirtualIPsItem {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -589,6 +689,15 @@ impl<'de> Deserialize<'de> for ServiceInfo {
     }
 }
 
+impl support::FieldVersions for ServiceInfo {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.tasks, version) {
+            return Some(t.under("Tasks"));
+        }
+        None
+    }
+}
+
 /// Upstream: `Service.JobStatus` (inline). Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceJobStatus {
@@ -658,6 +767,15 @@ impl<'de> Deserialize<'de> for ServiceJobStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ServiceJobStatus {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.job_iteration, version) {
+            return Some(t.under("JobIteration"));
+        }
+        None
     }
 }
 
@@ -741,6 +859,13 @@ impl<'de> Deserialize<'de> for ServiceServiceStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ServiceServiceStatus {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -871,6 +996,36 @@ impl<'de> Deserialize<'de> for ServiceSpec {
     }
 }
 
+impl support::FieldVersions for ServiceSpec {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.task_template, version) {
+            return Some(t.under("TaskTemplate"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.mode, version) {
+            return Some(t.under("Mode"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.update_config, version) {
+            return Some(t.under("UpdateConfig"));
+        }
+        if self.rollback_config.is_some() && !version.supports(crate::ApiVersion::new(1, 28)) {
+            return Some(support::TooNew::field(
+                "RollbackConfig",
+                crate::ApiVersion::new(1, 28),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.rollback_config, version) {
+            return Some(t.under("RollbackConfig"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.networks, version) {
+            return Some(t.under("Networks"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.endpoint_spec, version) {
+            return Some(t.under("EndpointSpec"));
+        }
+        None
+    }
+}
+
 /// Upstream: `ServiceSpec.Mode` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceSpecMode {
@@ -961,6 +1116,30 @@ impl<'de> Deserialize<'de> for ServiceSpecMode {
     }
 }
 
+impl support::FieldVersions for ServiceSpecMode {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.replicated, version) {
+            return Some(t.under("Replicated"));
+        }
+        if self.replicated_job.is_some() && !version.supports(crate::ApiVersion::new(1, 41)) {
+            return Some(support::TooNew::field(
+                "ReplicatedJob",
+                crate::ApiVersion::new(1, 41),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.replicated_job, version) {
+            return Some(t.under("ReplicatedJob"));
+        }
+        if self.global_job.is_some() && !version.supports(crate::ApiVersion::new(1, 41)) {
+            return Some(support::TooNew::field(
+                "GlobalJob",
+                crate::ApiVersion::new(1, 41),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream: `ServiceSpec.Mode.Replicated` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceSpecModeReplicated {
@@ -1017,6 +1196,13 @@ impl<'de> Deserialize<'de> for ServiceSpecModeReplicated {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ServiceSpecModeReplicated {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1089,6 +1275,13 @@ impl<'de> Deserialize<'de> for ServiceSpecModeReplicatedJob {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ServiceSpecModeReplicatedJob {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1202,6 +1395,24 @@ impl<'de> Deserialize<'de> for ServiceSpecRollbackConfig {
     }
 }
 
+impl support::FieldVersions for ServiceSpecRollbackConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.failure_action, version) {
+            return Some(t.under("FailureAction"));
+        }
+        if self.order.is_some() && !version.supports(crate::ApiVersion::new(1, 29)) {
+            return Some(support::TooNew::field(
+                "Order",
+                crate::ApiVersion::new(1, 29),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.order, version) {
+            return Some(t.under("Order"));
+        }
+        None
+    }
+}
+
 /// Upstream: `ServiceSpec.RollbackConfig.FailureAction` (inline). Since API 1.28.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -1267,6 +1478,16 @@ impl crate::operation_support::QueryValue for ServiceSpecRollbackConfigFailureAc
     }
 }
 
+impl support::FieldVersions for ServiceSpecRollbackConfigFailureAction {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            ServiceSpecRollbackConfigFailureAction::Continue => crate::ApiVersion::new(1, 28),
+            ServiceSpecRollbackConfigFailureAction::Pause => crate::ApiVersion::new(1, 28),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `ServiceSpec.RollbackConfig.Order` (inline). Since API 1.29.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -1332,6 +1553,16 @@ impl crate::operation_support::QueryValue for ServiceSpecRollbackConfigOrder {
     }
 }
 
+impl support::FieldVersions for ServiceSpecRollbackConfigOrder {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            ServiceSpecRollbackConfigOrder::StopFirst => crate::ApiVersion::new(1, 29),
+            ServiceSpecRollbackConfigOrder::StartFirst => crate::ApiVersion::new(1, 29),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `ServiceSpec.UpdateConfig` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceSpecUpdateConfig {
@@ -1442,6 +1673,24 @@ impl<'de> Deserialize<'de> for ServiceSpecUpdateConfig {
     }
 }
 
+impl support::FieldVersions for ServiceSpecUpdateConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.failure_action, version) {
+            return Some(t.under("FailureAction"));
+        }
+        if self.order.is_some() && !version.supports(crate::ApiVersion::new(1, 29)) {
+            return Some(support::TooNew::field(
+                "Order",
+                crate::ApiVersion::new(1, 29),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.order, version) {
+            return Some(t.under("Order"));
+        }
+        None
+    }
+}
+
 /// Upstream: `ServiceSpec.UpdateConfig.FailureAction` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -1511,6 +1760,15 @@ impl crate::operation_support::QueryValue for ServiceSpecUpdateConfigFailureActi
     }
 }
 
+impl support::FieldVersions for ServiceSpecUpdateConfigFailureAction {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            ServiceSpecUpdateConfigFailureAction::Rollback => crate::ApiVersion::new(1, 28),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `ServiceSpec.UpdateConfig.Order` (inline). Since API 1.29.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -1576,6 +1834,16 @@ impl crate::operation_support::QueryValue for ServiceSpecUpdateConfigOrder {
     }
 }
 
+impl support::FieldVersions for ServiceSpecUpdateConfigOrder {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            ServiceSpecUpdateConfigOrder::StopFirst => crate::ApiVersion::new(1, 29),
+            ServiceSpecUpdateConfigOrder::StartFirst => crate::ApiVersion::new(1, 29),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `ServiceUpdate body` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceUpdateBody {
@@ -1706,6 +1974,36 @@ impl<'de> Deserialize<'de> for ServiceUpdateBody {
     }
 }
 
+impl support::FieldVersions for ServiceUpdateBody {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.task_template, version) {
+            return Some(t.under("TaskTemplate"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.mode, version) {
+            return Some(t.under("Mode"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.update_config, version) {
+            return Some(t.under("UpdateConfig"));
+        }
+        if self.rollback_config.is_some() && !version.supports(crate::ApiVersion::new(1, 28)) {
+            return Some(support::TooNew::field(
+                "RollbackConfig",
+                crate::ApiVersion::new(1, 28),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.rollback_config, version) {
+            return Some(t.under("RollbackConfig"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.networks, version) {
+            return Some(t.under("Networks"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.endpoint_spec, version) {
+            return Some(t.under("EndpointSpec"));
+        }
+        None
+    }
+}
+
 /// Upstream: `ServiceUpdate parameter registryAuthFrom` (inline). Since API 1.39.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -1771,6 +2069,16 @@ impl crate::operation_support::QueryValue for ServiceUpdateRegistryAuthFrom {
     }
 }
 
+impl support::FieldVersions for ServiceUpdateRegistryAuthFrom {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            ServiceUpdateRegistryAuthFrom::Spec => crate::ApiVersion::new(1, 39),
+            ServiceUpdateRegistryAuthFrom::PreviousSpec => crate::ApiVersion::new(1, 39),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `ServiceUpdateResponse`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceUpdateResponse {
@@ -1827,6 +2135,13 @@ impl<'de> Deserialize<'de> for ServiceUpdateResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for ServiceUpdateResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1918,6 +2233,15 @@ impl<'de> Deserialize<'de> for ServiceUpdateStatus {
     }
 }
 
+impl support::FieldVersions for ServiceUpdateStatus {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.state, version) {
+            return Some(t.under("State"));
+        }
+        None
+    }
+}
+
 /// Upstream: `Service.UpdateStatus.State` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -1984,5 +2308,75 @@ impl<'de> Deserialize<'de> for ServiceUpdateStatusState {
 impl crate::operation_support::QueryValue for ServiceUpdateStatusState {
     fn write_query(&self, out: &mut String) {
         out.push_str(self.as_str());
+    }
+}
+
+impl support::FieldVersions for ServiceUpdateStatusState {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+impl From<ServiceCreateBody> for ServiceSpec {
+    fn from(v: ServiceCreateBody) -> Self {
+        ServiceSpec {
+            name: v.name,
+            labels: v.labels,
+            task_template: v.task_template,
+            mode: v.mode,
+            update_config: v.update_config,
+            rollback_config: v.rollback_config,
+            networks: v.networks,
+            endpoint_spec: v.endpoint_spec,
+            extra: v.extra,
+        }
+    }
+}
+
+impl From<ServiceSpec> for ServiceCreateBody {
+    fn from(v: ServiceSpec) -> Self {
+        ServiceCreateBody {
+            name: v.name,
+            labels: v.labels,
+            task_template: v.task_template,
+            mode: v.mode,
+            update_config: v.update_config,
+            rollback_config: v.rollback_config,
+            networks: v.networks,
+            endpoint_spec: v.endpoint_spec,
+            extra: v.extra,
+        }
+    }
+}
+
+impl From<ServiceUpdateBody> for ServiceSpec {
+    fn from(v: ServiceUpdateBody) -> Self {
+        ServiceSpec {
+            name: v.name,
+            labels: v.labels,
+            task_template: v.task_template,
+            mode: v.mode,
+            update_config: v.update_config,
+            rollback_config: v.rollback_config,
+            networks: v.networks,
+            endpoint_spec: v.endpoint_spec,
+            extra: v.extra,
+        }
+    }
+}
+
+impl From<ServiceSpec> for ServiceUpdateBody {
+    fn from(v: ServiceSpec) -> Self {
+        ServiceUpdateBody {
+            name: v.name,
+            labels: v.labels,
+            task_template: v.task_template,
+            mode: v.mode,
+            update_config: v.update_config,
+            rollback_config: v.rollback_config,
+            networks: v.networks,
+            endpoint_spec: v.endpoint_spec,
+            extra: v.extra,
+        }
     }
 }

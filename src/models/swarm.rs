@@ -175,6 +175,42 @@ impl<'de> Deserialize<'de> for Swarm {
     }
 }
 
+impl support::FieldVersions for Swarm {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.version, version) {
+            return Some(t.under("Version"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.spec, version) {
+            return Some(t.under("Spec"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.tls_info, version) {
+            return Some(t.under("TLSInfo"));
+        }
+        if self.data_path_port.is_some() && !version.supports(crate::ApiVersion::new(1, 40)) {
+            return Some(support::TooNew::field(
+                "DataPathPort",
+                crate::ApiVersion::new(1, 40),
+            ));
+        }
+        if self.default_addr_pool.is_some() && !version.supports(crate::ApiVersion::new(1, 39)) {
+            return Some(support::TooNew::field(
+                "DefaultAddrPool",
+                crate::ApiVersion::new(1, 39),
+            ));
+        }
+        if self.subnet_size.is_some() && !version.supports(crate::ApiVersion::new(1, 39)) {
+            return Some(support::TooNew::field(
+                "SubnetSize",
+                crate::ApiVersion::new(1, 39),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.join_tokens, version) {
+            return Some(t.under("JoinTokens"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `SwarmInfo`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SwarmInfo {
@@ -306,6 +342,21 @@ impl<'de> Deserialize<'de> for SwarmInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for SwarmInfo {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.local_node_state, version) {
+            return Some(t.under("LocalNodeState"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.remote_managers, version) {
+            return Some(t.under("RemoteManagers"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.cluster, version) {
+            return Some(t.under("Cluster"));
+        }
+        None
     }
 }
 
@@ -445,6 +496,39 @@ impl<'de> Deserialize<'de> for SwarmInitBody {
     }
 }
 
+impl support::FieldVersions for SwarmInitBody {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.data_path_addr.is_some() && !version.supports(crate::ApiVersion::new(1, 30)) {
+            return Some(support::TooNew::field(
+                "DataPathAddr",
+                crate::ApiVersion::new(1, 30),
+            ));
+        }
+        if self.data_path_port.is_some() && !version.supports(crate::ApiVersion::new(1, 40)) {
+            return Some(support::TooNew::field(
+                "DataPathPort",
+                crate::ApiVersion::new(1, 40),
+            ));
+        }
+        if self.default_addr_pool.is_some() && !version.supports(crate::ApiVersion::new(1, 39)) {
+            return Some(support::TooNew::field(
+                "DefaultAddrPool",
+                crate::ApiVersion::new(1, 39),
+            ));
+        }
+        if self.subnet_size.is_some() && !version.supports(crate::ApiVersion::new(1, 39)) {
+            return Some(support::TooNew::field(
+                "SubnetSize",
+                crate::ApiVersion::new(1, 39),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.spec, version) {
+            return Some(t.under("Spec"));
+        }
+        None
+    }
+}
+
 /// Upstream: `SwarmJoin body` (inline). Since API 1.25.
 #[derive(Clone, PartialEq, Default)]
 pub struct SwarmJoinBody {
@@ -555,6 +639,18 @@ impl<'de> Deserialize<'de> for SwarmJoinBody {
     }
 }
 
+impl support::FieldVersions for SwarmJoinBody {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.data_path_addr.is_some() && !version.supports(crate::ApiVersion::new(1, 30)) {
+            return Some(support::TooNew::field(
+                "DataPathAddr",
+                crate::ApiVersion::new(1, 30),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream: `SecretCreate and ConfigCreate responses (fixup)` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SwarmObjectCreateResponse {
@@ -609,6 +705,13 @@ impl<'de> Deserialize<'de> for SwarmObjectCreateResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for SwarmObjectCreateResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -739,6 +842,30 @@ impl<'de> Deserialize<'de> for SwarmSpec {
     }
 }
 
+impl support::FieldVersions for SwarmSpec {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.orchestration, version) {
+            return Some(t.under("Orchestration"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.raft, version) {
+            return Some(t.under("Raft"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.dispatcher, version) {
+            return Some(t.under("Dispatcher"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.ca_config, version) {
+            return Some(t.under("CAConfig"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.encryption_config, version) {
+            return Some(t.under("EncryptionConfig"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.task_defaults, version) {
+            return Some(t.under("TaskDefaults"));
+        }
+        None
+    }
+}
+
 /// Upstream: `SwarmSpec.CAConfig` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SwarmSpecCAConfig {
@@ -844,6 +971,33 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfig {
     }
 }
 
+impl support::FieldVersions for SwarmSpecCAConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.external_cas, version) {
+            return Some(t.under("ExternalCAs"));
+        }
+        if self.signing_ca_cert.is_some() && !version.supports(crate::ApiVersion::new(1, 30)) {
+            return Some(support::TooNew::field(
+                "SigningCACert",
+                crate::ApiVersion::new(1, 30),
+            ));
+        }
+        if self.signing_ca_key.is_some() && !version.supports(crate::ApiVersion::new(1, 30)) {
+            return Some(support::TooNew::field(
+                "SigningCAKey",
+                crate::ApiVersion::new(1, 30),
+            ));
+        }
+        if self.force_rotate.is_some() && !version.supports(crate::ApiVersion::new(1, 30)) {
+            return Some(support::TooNew::field(
+                "ForceRotate",
+                crate::ApiVersion::new(1, 30),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream: `SwarmSpec.CAConfig.ExternalCAs[]` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SwarmSpecCAConfigExternalCAsItem {
@@ -930,6 +1084,21 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfigExternalCAsItem {
     }
 }
 
+impl support::FieldVersions for SwarmSpecCAConfigExternalCAsItem {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.protocol, version) {
+            return Some(t.under("Protocol"));
+        }
+        if self.ca_cert.is_some() && !version.supports(crate::ApiVersion::new(1, 30)) {
+            return Some(support::TooNew::field(
+                "CACert",
+                crate::ApiVersion::new(1, 30),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream: `SwarmSpec.CAConfig.ExternalCAs[].Protocol` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -991,6 +1160,12 @@ impl crate::operation_support::QueryValue for SwarmSpecCAConfigExternalCAsItemPr
     }
 }
 
+impl support::FieldVersions for SwarmSpecCAConfigExternalCAsItemProtocol {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
 /// Upstream: `SwarmSpec.Dispatcher` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SwarmSpecDispatcher {
@@ -1049,6 +1224,13 @@ impl<'de> Deserialize<'de> for SwarmSpecDispatcher {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for SwarmSpecDispatcher {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1113,6 +1295,13 @@ impl<'de> Deserialize<'de> for SwarmSpecEncryptionConfig {
     }
 }
 
+impl support::FieldVersions for SwarmSpecEncryptionConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream: `SwarmSpec.Orchestration` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SwarmSpecOrchestration {
@@ -1172,6 +1361,13 @@ impl<'de> Deserialize<'de> for SwarmSpecOrchestration {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for SwarmSpecOrchestration {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1281,6 +1477,13 @@ impl<'de> Deserialize<'de> for SwarmSpecRaft {
     }
 }
 
+impl support::FieldVersions for SwarmSpecRaft {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream: `SwarmSpec.TaskDefaults` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SwarmSpecTaskDefaults {
@@ -1337,6 +1540,15 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaults {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for SwarmSpecTaskDefaults {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.log_driver, version) {
+            return Some(t.under("LogDriver"));
+        }
+        None
     }
 }
 
@@ -1408,6 +1620,13 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaultsLogDriver {
     }
 }
 
+impl support::FieldVersions for SwarmSpecTaskDefaultsLogDriver {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream: `SwarmUnlock body` (inline). Since API 1.25.
 #[derive(Clone, PartialEq, Default)]
 pub struct SwarmUnlockBody {
@@ -1476,6 +1695,13 @@ impl<'de> Deserialize<'de> for SwarmUnlockBody {
     }
 }
 
+impl support::FieldVersions for SwarmUnlockBody {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream: `SwarmUnlockkey response` (inline). Since API 1.25.
 #[derive(Clone, PartialEq, Default)]
 pub struct SwarmUnlockkeyResponse {
@@ -1541,5 +1767,12 @@ impl<'de> Deserialize<'de> for SwarmUnlockkeyResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for SwarmUnlockkeyResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }

@@ -163,6 +163,66 @@ impl<'de> Deserialize<'de> for SystemDataUsageResponse {
     }
 }
 
+impl support::FieldVersions for SystemDataUsageResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.image_usage.is_some() && !version.supports(crate::ApiVersion::new(1, 52)) {
+            return Some(support::TooNew::field(
+                "ImageUsage",
+                crate::ApiVersion::new(1, 52),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.image_usage, version) {
+            return Some(t.under("ImageUsage"));
+        }
+        if self.container_usage.is_some() && !version.supports(crate::ApiVersion::new(1, 52)) {
+            return Some(support::TooNew::field(
+                "ContainerUsage",
+                crate::ApiVersion::new(1, 52),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.container_usage, version) {
+            return Some(t.under("ContainerUsage"));
+        }
+        if self.volume_usage.is_some() && !version.supports(crate::ApiVersion::new(1, 52)) {
+            return Some(support::TooNew::field(
+                "VolumeUsage",
+                crate::ApiVersion::new(1, 52),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.volume_usage, version) {
+            return Some(t.under("VolumeUsage"));
+        }
+        if self.build_cache_usage.is_some() && !version.supports(crate::ApiVersion::new(1, 52)) {
+            return Some(support::TooNew::field(
+                "BuildCacheUsage",
+                crate::ApiVersion::new(1, 52),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.build_cache_usage, version) {
+            return Some(t.under("BuildCacheUsage"));
+        }
+        if self.build_cache.is_some() && !version.supports(crate::ApiVersion::new(1, 39)) {
+            return Some(support::TooNew::field(
+                "BuildCache",
+                crate::ApiVersion::new(1, 39),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.build_cache, version) {
+            return Some(t.under("BuildCache"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.containers, version) {
+            return Some(t.under("Containers"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.images, version) {
+            return Some(t.under("Images"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.volumes, version) {
+            return Some(t.under("Volumes"));
+        }
+        None
+    }
+}
+
 /// Upstream: `SystemDataUsage parameter type[]` (inline). Since API 1.42.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -236,6 +296,18 @@ impl crate::operation_support::QueryValue for SystemDataUsageTypeItem {
     }
 }
 
+impl support::FieldVersions for SystemDataUsageTypeItem {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            SystemDataUsageTypeItem::Container => crate::ApiVersion::new(1, 42),
+            SystemDataUsageTypeItem::Image => crate::ApiVersion::new(1, 42),
+            SystemDataUsageTypeItem::Volume => crate::ApiVersion::new(1, 42),
+            SystemDataUsageTypeItem::BuildCache => crate::ApiVersion::new(1, 42),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `SystemInfo`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SystemInfo {
@@ -997,6 +1069,137 @@ impl<'de> Deserialize<'de> for SystemInfo {
     }
 }
 
+impl support::FieldVersions for SystemInfo {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.plugins, version) {
+            return Some(t.under("Plugins"));
+        }
+        if self.pids_limit.is_some() && !version.supports(crate::ApiVersion::new(1, 40)) {
+            return Some(support::TooNew::field(
+                "PidsLimit",
+                crate::ApiVersion::new(1, 40),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.cgroup_driver, version) {
+            return Some(t.under("CgroupDriver"));
+        }
+        if self.cgroup_version.is_some() && !version.supports(crate::ApiVersion::new(1, 41)) {
+            return Some(support::TooNew::field(
+                "CgroupVersion",
+                crate::ApiVersion::new(1, 41),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.cgroup_version, version) {
+            return Some(t.under("CgroupVersion"));
+        }
+        if self.os_version.is_some() && !version.supports(crate::ApiVersion::new(1, 41)) {
+            return Some(support::TooNew::field(
+                "OSVersion",
+                crate::ApiVersion::new(1, 41),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.registry_config, version) {
+            return Some(t.under("RegistryConfig"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.generic_resources, version) {
+            return Some(t.under("GenericResources"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.runtimes, version) {
+            return Some(t.under("Runtimes"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.swarm, version) {
+            return Some(t.under("Swarm"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.isolation, version) {
+            return Some(t.under("Isolation"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.containerd_commit, version) {
+            return Some(t.under("ContainerdCommit"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.runc_commit, version) {
+            return Some(t.under("RuncCommit"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.init_commit, version) {
+            return Some(t.under("InitCommit"));
+        }
+        if self.product_license.is_some() && !version.supports(crate::ApiVersion::new(1, 39)) {
+            return Some(support::TooNew::field(
+                "ProductLicense",
+                crate::ApiVersion::new(1, 39),
+            ));
+        }
+        if self.default_address_pools.is_some() && !version.supports(crate::ApiVersion::new(1, 41))
+        {
+            return Some(support::TooNew::field(
+                "DefaultAddressPools",
+                crate::ApiVersion::new(1, 41),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.default_address_pools, version)
+        {
+            return Some(t.under("DefaultAddressPools"));
+        }
+        if self.firewall_backend.is_some() && !version.supports(crate::ApiVersion::new(1, 49)) {
+            return Some(support::TooNew::field(
+                "FirewallBackend",
+                crate::ApiVersion::new(1, 49),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.firewall_backend, version) {
+            return Some(t.under("FirewallBackend"));
+        }
+        if self.discovered_devices.is_some() && !version.supports(crate::ApiVersion::new(1, 50)) {
+            return Some(support::TooNew::field(
+                "DiscoveredDevices",
+                crate::ApiVersion::new(1, 50),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.discovered_devices, version) {
+            return Some(t.under("DiscoveredDevices"));
+        }
+        if self.nri.is_some() && !version.supports(crate::ApiVersion::new(1, 53)) {
+            return Some(support::TooNew::field("NRI", crate::ApiVersion::new(1, 53)));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.nri, version) {
+            return Some(t.under("NRI"));
+        }
+        if self.warnings.is_some() && !version.supports(crate::ApiVersion::new(1, 39)) {
+            return Some(support::TooNew::field(
+                "Warnings",
+                crate::ApiVersion::new(1, 39),
+            ));
+        }
+        if self.cdi_spec_dirs.is_some() && !version.supports(crate::ApiVersion::new(1, 44)) {
+            return Some(support::TooNew::field(
+                "CDISpecDirs",
+                crate::ApiVersion::new(1, 44),
+            ));
+        }
+        if self.containerd.is_some() && !version.supports(crate::ApiVersion::new(1, 46)) {
+            return Some(support::TooNew::field(
+                "Containerd",
+                crate::ApiVersion::new(1, 46),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.containerd, version) {
+            return Some(t.under("Containerd"));
+        }
+        if self.kernel_memory.is_some() && !version.supports(crate::ApiVersion::new(1, 36)) {
+            return Some(support::TooNew::field(
+                "KernelMemory",
+                crate::ApiVersion::new(1, 36),
+            ));
+        }
+        if self.kernel_memory_tcp.is_some() && !version.supports(crate::ApiVersion::new(1, 40)) {
+            return Some(support::TooNew::field(
+                "KernelMemoryTCP",
+                crate::ApiVersion::new(1, 40),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream: `SystemInfo.CgroupDriver` (inline). Since API 1.32.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -1066,6 +1269,17 @@ impl crate::operation_support::QueryValue for SystemInfoCgroupDriver {
     }
 }
 
+impl support::FieldVersions for SystemInfoCgroupDriver {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            SystemInfoCgroupDriver::Cgroupfs => crate::ApiVersion::new(1, 32),
+            SystemInfoCgroupDriver::Systemd => crate::ApiVersion::new(1, 32),
+            SystemInfoCgroupDriver::None => crate::ApiVersion::new(1, 40),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `SystemInfo.CgroupVersion` (inline). Since API 1.41.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -1131,6 +1345,16 @@ impl crate::operation_support::QueryValue for SystemInfoCgroupVersion {
     }
 }
 
+impl support::FieldVersions for SystemInfoCgroupVersion {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            SystemInfoCgroupVersion::V1 => crate::ApiVersion::new(1, 41),
+            SystemInfoCgroupVersion::V2 => crate::ApiVersion::new(1, 41),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `SystemInfo.DefaultAddressPools[]` (inline). Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SystemInfoDefaultAddressPoolsItem {
@@ -1196,6 +1420,13 @@ impl<'de> Deserialize<'de> for SystemInfoDefaultAddressPoolsItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for SystemInfoDefaultAddressPoolsItem {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -1272,6 +1503,18 @@ impl crate::operation_support::QueryValue for SystemInfoIsolation {
     }
 }
 
+impl support::FieldVersions for SystemInfoIsolation {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            SystemInfoIsolation::Default => crate::ApiVersion::new(1, 32),
+            SystemInfoIsolation::Hyperv => crate::ApiVersion::new(1, 32),
+            SystemInfoIsolation::Process => crate::ApiVersion::new(1, 32),
+            SystemInfoIsolation::Empty => crate::ApiVersion::new(1, 32),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `SystemVersion`. Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SystemVersion {
@@ -1440,6 +1683,18 @@ impl<'de> Deserialize<'de> for SystemVersion {
     }
 }
 
+impl support::FieldVersions for SystemVersion {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.platform, version) {
+            return Some(t.under("Platform"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.components, version) {
+            return Some(t.under("Components"));
+        }
+        None
+    }
+}
+
 /// Upstream: `SystemVersion.Components[]` (inline). Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SystemVersionComponentsItem {
@@ -1513,6 +1768,13 @@ impl<'de> Deserialize<'de> for SystemVersionComponentsItem {
     }
 }
 
+impl support::FieldVersions for SystemVersionComponentsItem {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream: `SystemVersion.Platform` (inline). Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SystemVersionPlatform {
@@ -1567,5 +1829,12 @@ impl<'de> Deserialize<'de> for SystemVersionPlatform {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for SystemVersionPlatform {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }

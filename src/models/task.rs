@@ -209,6 +209,50 @@ impl<'de> Deserialize<'de> for Task {
     }
 }
 
+impl support::FieldVersions for Task {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.version, version) {
+            return Some(t.under("Version"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.spec, version) {
+            return Some(t.under("Spec"));
+        }
+        if self.assigned_generic_resources.is_some()
+            && !version.supports(crate::ApiVersion::new(1, 32))
+        {
+            return Some(support::TooNew::field(
+                "AssignedGenericResources",
+                crate::ApiVersion::new(1, 32),
+            ));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.assigned_generic_resources, version)
+        {
+            return Some(t.under("AssignedGenericResources"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.status, version) {
+            return Some(t.under("Status"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.desired_state, version) {
+            return Some(t.under("DesiredState"));
+        }
+        if self.job_iteration.is_some() && !version.supports(crate::ApiVersion::new(1, 41)) {
+            return Some(support::TooNew::field(
+                "JobIteration",
+                crate::ApiVersion::new(1, 41),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.job_iteration, version) {
+            return Some(t.under("JobIteration"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.networks_attachments, version)
+        {
+            return Some(t.under("NetworksAttachments"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `TaskSpec`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpec {
@@ -354,6 +398,58 @@ impl<'de> Deserialize<'de> for TaskSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for TaskSpec {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.plugin_spec.is_some() && !version.supports(crate::ApiVersion::new(1, 31)) {
+            return Some(support::TooNew::field(
+                "PluginSpec",
+                crate::ApiVersion::new(1, 31),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.plugin_spec, version) {
+            return Some(t.under("PluginSpec"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.container_spec, version) {
+            return Some(t.under("ContainerSpec"));
+        }
+        if self.network_attachment_spec.is_some()
+            && !version.supports(crate::ApiVersion::new(1, 38))
+        {
+            return Some(support::TooNew::field(
+                "NetworkAttachmentSpec",
+                crate::ApiVersion::new(1, 38),
+            ));
+        }
+        if let Some(t) =
+            support::FieldVersions::first_too_new(&self.network_attachment_spec, version)
+        {
+            return Some(t.under("NetworkAttachmentSpec"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.resources, version) {
+            return Some(t.under("Resources"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.restart_policy, version) {
+            return Some(t.under("RestartPolicy"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.placement, version) {
+            return Some(t.under("Placement"));
+        }
+        if self.runtime.is_some() && !version.supports(crate::ApiVersion::new(1, 30)) {
+            return Some(support::TooNew::field(
+                "Runtime",
+                crate::ApiVersion::new(1, 30),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.networks, version) {
+            return Some(t.under("Networks"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.log_driver, version) {
+            return Some(t.under("LogDriver"));
+        }
+        None
     }
 }
 
@@ -673,6 +769,138 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpec {
     }
 }
 
+impl support::FieldVersions for TaskSpecContainerSpec {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.hostname.is_some() && !version.supports(crate::ApiVersion::new(1, 27)) {
+            return Some(support::TooNew::field(
+                "Hostname",
+                crate::ApiVersion::new(1, 27),
+            ));
+        }
+        if self.groups.is_some() && !version.supports(crate::ApiVersion::new(1, 27)) {
+            return Some(support::TooNew::field(
+                "Groups",
+                crate::ApiVersion::new(1, 27),
+            ));
+        }
+        if self.privileges.is_some() && !version.supports(crate::ApiVersion::new(1, 30)) {
+            return Some(support::TooNew::field(
+                "Privileges",
+                crate::ApiVersion::new(1, 30),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.privileges, version) {
+            return Some(t.under("Privileges"));
+        }
+        if self.open_stdin.is_some() && !version.supports(crate::ApiVersion::new(1, 27)) {
+            return Some(support::TooNew::field(
+                "OpenStdin",
+                crate::ApiVersion::new(1, 27),
+            ));
+        }
+        if self.read_only.is_some() && !version.supports(crate::ApiVersion::new(1, 27)) {
+            return Some(support::TooNew::field(
+                "ReadOnly",
+                crate::ApiVersion::new(1, 27),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.mounts, version) {
+            return Some(t.under("Mounts"));
+        }
+        if self.stop_signal.is_some() && !version.supports(crate::ApiVersion::new(1, 28)) {
+            return Some(support::TooNew::field(
+                "StopSignal",
+                crate::ApiVersion::new(1, 28),
+            ));
+        }
+        if self.health_check.is_some() && !version.supports(crate::ApiVersion::new(1, 27)) {
+            return Some(support::TooNew::field(
+                "HealthCheck",
+                crate::ApiVersion::new(1, 27),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.health_check, version) {
+            return Some(t.under("HealthCheck"));
+        }
+        if self.hosts.is_some() && !version.supports(crate::ApiVersion::new(1, 27)) {
+            return Some(support::TooNew::field(
+                "Hosts",
+                crate::ApiVersion::new(1, 27),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.dns_config, version) {
+            return Some(t.under("DNSConfig"));
+        }
+        if self.secrets.is_some() && !version.supports(crate::ApiVersion::new(1, 27)) {
+            return Some(support::TooNew::field(
+                "Secrets",
+                crate::ApiVersion::new(1, 27),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.secrets, version) {
+            return Some(t.under("Secrets"));
+        }
+        if self.oom_score_adj.is_some() && !version.supports(crate::ApiVersion::new(1, 46)) {
+            return Some(support::TooNew::field(
+                "OomScoreAdj",
+                crate::ApiVersion::new(1, 46),
+            ));
+        }
+        if self.configs.is_some() && !version.supports(crate::ApiVersion::new(1, 30)) {
+            return Some(support::TooNew::field(
+                "Configs",
+                crate::ApiVersion::new(1, 30),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.configs, version) {
+            return Some(t.under("Configs"));
+        }
+        if self.isolation.is_some() && !version.supports(crate::ApiVersion::new(1, 35)) {
+            return Some(support::TooNew::field(
+                "Isolation",
+                crate::ApiVersion::new(1, 35),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.isolation, version) {
+            return Some(t.under("Isolation"));
+        }
+        if self.init.is_some() && !version.supports(crate::ApiVersion::new(1, 38)) {
+            return Some(support::TooNew::field(
+                "Init",
+                crate::ApiVersion::new(1, 38),
+            ));
+        }
+        if self.sysctls.is_some() && !version.supports(crate::ApiVersion::new(1, 40)) {
+            return Some(support::TooNew::field(
+                "Sysctls",
+                crate::ApiVersion::new(1, 40),
+            ));
+        }
+        if self.capability_add.is_some() && !version.supports(crate::ApiVersion::new(1, 41)) {
+            return Some(support::TooNew::field(
+                "CapabilityAdd",
+                crate::ApiVersion::new(1, 41),
+            ));
+        }
+        if self.capability_drop.is_some() && !version.supports(crate::ApiVersion::new(1, 41)) {
+            return Some(support::TooNew::field(
+                "CapabilityDrop",
+                crate::ApiVersion::new(1, 41),
+            ));
+        }
+        if self.ulimits.is_some() && !version.supports(crate::ApiVersion::new(1, 41)) {
+            return Some(support::TooNew::field(
+                "Ulimits",
+                crate::ApiVersion::new(1, 41),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.ulimits, version) {
+            return Some(t.under("Ulimits"));
+        }
+        None
+    }
+}
+
 /// Upstream: `TaskSpec.ContainerSpec.Configs[]` (inline). Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecContainerSpecConfigsItem {
@@ -758,6 +986,21 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecConfigsItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for TaskSpecContainerSpecConfigsItem {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.file, version) {
+            return Some(t.under("File"));
+        }
+        if self.runtime.is_some() && !version.supports(crate::ApiVersion::new(1, 40)) {
+            return Some(support::TooNew::field(
+                "Runtime",
+                crate::ApiVersion::new(1, 40),
+            ));
+        }
+        None
     }
 }
 
@@ -847,6 +1090,13 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecConfigsItemFile {
     }
 }
 
+impl support::FieldVersions for TaskSpecContainerSpecConfigsItemFile {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream: `TaskSpec.ContainerSpec.DNSConfig` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecContainerSpecDNSConfig {
@@ -926,6 +1176,13 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecDNSConfig {
     }
 }
 
+impl support::FieldVersions for TaskSpecContainerSpecDNSConfig {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream: `TaskSpec.ContainerSpec.Isolation` (inline). Since API 1.35.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -999,6 +1256,18 @@ impl crate::operation_support::QueryValue for TaskSpecContainerSpecIsolation {
     }
 }
 
+impl support::FieldVersions for TaskSpecContainerSpecIsolation {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            TaskSpecContainerSpecIsolation::Default => crate::ApiVersion::new(1, 35),
+            TaskSpecContainerSpecIsolation::Process => crate::ApiVersion::new(1, 35),
+            TaskSpecContainerSpecIsolation::Hyperv => crate::ApiVersion::new(1, 35),
+            TaskSpecContainerSpecIsolation::Empty => crate::ApiVersion::new(1, 35),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `TaskSpec.ContainerSpec.Privileges` (inline). Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecContainerSpecPrivileges {
@@ -1102,6 +1371,42 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivileges {
     }
 }
 
+impl support::FieldVersions for TaskSpecContainerSpecPrivileges {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.credential_spec, version) {
+            return Some(t.under("CredentialSpec"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.se_linux_context, version) {
+            return Some(t.under("SELinuxContext"));
+        }
+        if self.seccomp.is_some() && !version.supports(crate::ApiVersion::new(1, 44)) {
+            return Some(support::TooNew::field(
+                "Seccomp",
+                crate::ApiVersion::new(1, 44),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.seccomp, version) {
+            return Some(t.under("Seccomp"));
+        }
+        if self.app_armor.is_some() && !version.supports(crate::ApiVersion::new(1, 44)) {
+            return Some(support::TooNew::field(
+                "AppArmor",
+                crate::ApiVersion::new(1, 44),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.app_armor, version) {
+            return Some(t.under("AppArmor"));
+        }
+        if self.no_new_privileges.is_some() && !version.supports(crate::ApiVersion::new(1, 44)) {
+            return Some(support::TooNew::field(
+                "NoNewPrivileges",
+                crate::ApiVersion::new(1, 44),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream: `TaskSpec.ContainerSpec.Privileges.AppArmor` (inline). Since API 1.44.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecContainerSpecPrivilegesAppArmor {
@@ -1158,6 +1463,15 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesAppArmor {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for TaskSpecContainerSpecPrivilegesAppArmor {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.mode, version) {
+            return Some(t.under("Mode"));
+        }
+        None
     }
 }
 
@@ -1228,6 +1542,16 @@ impl crate::operation_support::QueryValue for TaskSpecContainerSpecPrivilegesApp
     }
 }
 
+impl support::FieldVersions for TaskSpecContainerSpecPrivilegesAppArmorMode {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            TaskSpecContainerSpecPrivilegesAppArmorMode::Default => crate::ApiVersion::new(1, 44),
+            TaskSpecContainerSpecPrivilegesAppArmorMode::Disabled => crate::ApiVersion::new(1, 44),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `TaskSpec.ContainerSpec.Privileges.CredentialSpec` (inline). Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecContainerSpecPrivilegesCredentialSpec {
@@ -1302,6 +1626,18 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesCredentialSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for TaskSpecContainerSpecPrivilegesCredentialSpec {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.config.is_some() && !version.supports(crate::ApiVersion::new(1, 40)) {
+            return Some(support::TooNew::field(
+                "Config",
+                crate::ApiVersion::new(1, 40),
+            ));
+        }
+        None
     }
 }
 
@@ -1400,6 +1736,13 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesSELinuxContext {
     }
 }
 
+impl support::FieldVersions for TaskSpecContainerSpecPrivilegesSELinuxContext {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream: `TaskSpec.ContainerSpec.Privileges.Seccomp` (inline). Since API 1.44.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecContainerSpecPrivilegesSeccomp {
@@ -1465,6 +1808,15 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesSeccomp {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for TaskSpecContainerSpecPrivilegesSeccomp {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.mode, version) {
+            return Some(t.under("Mode"));
+        }
+        None
     }
 }
 
@@ -1539,6 +1891,17 @@ impl crate::operation_support::QueryValue for TaskSpecContainerSpecPrivilegesSec
     }
 }
 
+impl support::FieldVersions for TaskSpecContainerSpecPrivilegesSeccompMode {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            TaskSpecContainerSpecPrivilegesSeccompMode::Default => crate::ApiVersion::new(1, 44),
+            TaskSpecContainerSpecPrivilegesSeccompMode::Unconfined => crate::ApiVersion::new(1, 44),
+            TaskSpecContainerSpecPrivilegesSeccompMode::Custom => crate::ApiVersion::new(1, 44),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream: `TaskSpec.ContainerSpec.Secrets[]` (inline). Since API 1.27.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecContainerSpecSecretsItem {
@@ -1615,6 +1978,15 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecSecretsItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for TaskSpecContainerSpecSecretsItem {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.file, version) {
+            return Some(t.under("File"));
+        }
+        None
     }
 }
 
@@ -1704,6 +2076,13 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecSecretsItemFile {
     }
 }
 
+impl support::FieldVersions for TaskSpecContainerSpecSecretsItemFile {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream: `TaskSpec.ContainerSpec.Ulimits[]` (inline). Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecContainerSpecUlimitsItem {
@@ -1781,6 +2160,13 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecUlimitsItem {
     }
 }
 
+impl support::FieldVersions for TaskSpecContainerSpecUlimitsItem {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream: `TaskSpec.LogDriver` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecLogDriver {
@@ -1849,6 +2235,13 @@ impl<'de> Deserialize<'de> for TaskSpecLogDriver {
     }
 }
 
+impl support::FieldVersions for TaskSpecLogDriver {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream: `TaskSpec.NetworkAttachmentSpec` (inline). Since API 1.38.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecNetworkAttachmentSpec {
@@ -1907,6 +2300,13 @@ impl<'de> Deserialize<'de> for TaskSpecNetworkAttachmentSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for TaskSpecNetworkAttachmentSpec {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -2002,6 +2402,36 @@ impl<'de> Deserialize<'de> for TaskSpecPlacement {
     }
 }
 
+impl support::FieldVersions for TaskSpecPlacement {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.preferences.is_some() && !version.supports(crate::ApiVersion::new(1, 28)) {
+            return Some(support::TooNew::field(
+                "Preferences",
+                crate::ApiVersion::new(1, 28),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.preferences, version) {
+            return Some(t.under("Preferences"));
+        }
+        if self.max_replicas.is_some() && !version.supports(crate::ApiVersion::new(1, 40)) {
+            return Some(support::TooNew::field(
+                "MaxReplicas",
+                crate::ApiVersion::new(1, 40),
+            ));
+        }
+        if self.platforms.is_some() && !version.supports(crate::ApiVersion::new(1, 30)) {
+            return Some(support::TooNew::field(
+                "Platforms",
+                crate::ApiVersion::new(1, 30),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.platforms, version) {
+            return Some(t.under("Platforms"));
+        }
+        None
+    }
+}
+
 /// Upstream: `TaskSpec.Placement.Preferences[]` (inline). Since API 1.28.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecPlacementPreferencesItem {
@@ -2058,6 +2488,15 @@ impl<'de> Deserialize<'de> for TaskSpecPlacementPreferencesItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for TaskSpecPlacementPreferencesItem {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.spread, version) {
+            return Some(t.under("Spread"));
+        }
+        None
     }
 }
 
@@ -2119,6 +2558,13 @@ impl<'de> Deserialize<'de> for TaskSpecPlacementPreferencesItemSpread {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for TaskSpecPlacementPreferencesItemSpread {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }
 
@@ -2207,6 +2653,15 @@ impl<'de> Deserialize<'de> for TaskSpecPluginSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for TaskSpecPluginSpec {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.plugin_privilege, version) {
+            return Some(t.under("PluginPrivilege"));
+        }
+        None
     }
 }
 
@@ -2300,6 +2755,30 @@ impl<'de> Deserialize<'de> for TaskSpecResources {
     }
 }
 
+impl support::FieldVersions for TaskSpecResources {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.limits, version) {
+            return Some(t.under("Limits"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.reservations, version) {
+            return Some(t.under("Reservations"));
+        }
+        if self.swap_bytes.is_some() && !version.supports(crate::ApiVersion::new(1, 52)) {
+            return Some(support::TooNew::field(
+                "SwapBytes",
+                crate::ApiVersion::new(1, 52),
+            ));
+        }
+        if self.memory_swappiness.is_some() && !version.supports(crate::ApiVersion::new(1, 52)) {
+            return Some(support::TooNew::field(
+                "MemorySwappiness",
+                crate::ApiVersion::new(1, 52),
+            ));
+        }
+        None
+    }
+}
+
 /// Upstream: `TaskSpec.RestartPolicy` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecRestartPolicy {
@@ -2388,6 +2867,15 @@ impl<'de> Deserialize<'de> for TaskSpecRestartPolicy {
     }
 }
 
+impl support::FieldVersions for TaskSpecRestartPolicy {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.condition, version) {
+            return Some(t.under("Condition"));
+        }
+        None
+    }
+}
+
 /// Upstream: `TaskSpec.RestartPolicy.Condition` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -2457,6 +2945,12 @@ impl crate::operation_support::QueryValue for TaskSpecRestartPolicyCondition {
     }
 }
 
+impl support::FieldVersions for TaskSpecRestartPolicyCondition {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
 /// Upstream definition: `TaskState`. Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -2574,6 +3068,16 @@ impl crate::operation_support::QueryValue for TaskState {
     }
 }
 
+impl support::FieldVersions for TaskState {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let since = match self {
+            TaskState::Remove => crate::ApiVersion::new(1, 37),
+            TaskState::Orphaned => crate::ApiVersion::new(1, 37),
+            _ => return None,
+        };
+        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
 /// Upstream definition: `TaskStatus`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskStatus {
@@ -2676,5 +3180,26 @@ impl<'de> Deserialize<'de> for TaskStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for TaskStatus {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.state, version) {
+            return Some(t.under("State"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.container_status, version) {
+            return Some(t.under("ContainerStatus"));
+        }
+        if self.port_status.is_some() && !version.supports(crate::ApiVersion::new(1, 44)) {
+            return Some(support::TooNew::field(
+                "PortStatus",
+                crate::ApiVersion::new(1, 44),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.port_status, version) {
+            return Some(t.under("PortStatus"));
+        }
+        None
     }
 }

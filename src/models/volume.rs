@@ -149,6 +149,33 @@ impl<'de> Deserialize<'de> for Volume {
     }
 }
 
+impl support::FieldVersions for Volume {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if self.created_at.is_some() && !version.supports(crate::ApiVersion::new(1, 31)) {
+            return Some(support::TooNew::field(
+                "CreatedAt",
+                crate::ApiVersion::new(1, 31),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.scope, version) {
+            return Some(t.under("Scope"));
+        }
+        if self.cluster_volume.is_some() && !version.supports(crate::ApiVersion::new(1, 42)) {
+            return Some(support::TooNew::field(
+                "ClusterVolume",
+                crate::ApiVersion::new(1, 42),
+            ));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.cluster_volume, version) {
+            return Some(t.under("ClusterVolume"));
+        }
+        if let Some(t) = support::FieldVersions::first_too_new(&self.usage_data, version) {
+            return Some(t.under("UsageData"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `VolumeCreateRequest`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VolumeCreateRequest {
@@ -248,6 +275,15 @@ impl<'de> Deserialize<'de> for VolumeCreateRequest {
     }
 }
 
+impl support::FieldVersions for VolumeCreateRequest {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.cluster_volume_spec, version) {
+            return Some(t.under("ClusterVolumeSpec"));
+        }
+        None
+    }
+}
+
 /// Upstream definition: `VolumeListResponse`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VolumeListResponse {
@@ -313,6 +349,15 @@ impl<'de> Deserialize<'de> for VolumeListResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for VolumeListResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.volumes, version) {
+            return Some(t.under("Volumes"));
+        }
+        None
     }
 }
 
@@ -388,6 +433,13 @@ impl<'de> Deserialize<'de> for VolumePruneResponse {
     }
 }
 
+impl support::FieldVersions for VolumePruneResponse {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
+
 /// Upstream: `Volume.Scope` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -453,6 +505,12 @@ impl crate::operation_support::QueryValue for VolumeScope {
     }
 }
 
+impl support::FieldVersions for VolumeScope {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
+    }
+}
 /// Upstream: `VolumeUpdate body` (inline). Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VolumeUpdateBody {
@@ -509,6 +567,15 @@ impl<'de> Deserialize<'de> for VolumeUpdateBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for VolumeUpdateBody {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        if let Some(t) = support::FieldVersions::first_too_new(&self.spec, version) {
+            return Some(t.under("Spec"));
+        }
+        None
     }
 }
 
@@ -573,5 +640,12 @@ impl<'de> Deserialize<'de> for VolumeUsageData {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::FieldVersions for VolumeUsageData {
+    fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
+        let _ = version;
+        None
     }
 }

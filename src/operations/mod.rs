@@ -1635,7 +1635,7 @@ pub const IMAGE_PUSH: Operation = Operation {
             location: ParamLocation::Header,
             rust_type: "SecretString",
             encoding: Encoding::Plain,
-            required: true,
+            required: false,
             default: None,
             since: ApiVersion::new(1, 25),
         },
@@ -2834,15 +2834,26 @@ pub const PLUGIN_PUSH: Operation = Operation {
     method: Method::Post,
     path: "/plugins/{name}/push",
     since: ApiVersion::new(1, 25),
-    params: &[Param {
-        name: "name",
-        location: ParamLocation::Path,
-        rust_type: "String",
-        encoding: Encoding::Plain,
-        required: true,
-        default: None,
-        since: ApiVersion::new(1, 25),
-    }],
+    params: &[
+        Param {
+            name: "name",
+            location: ParamLocation::Path,
+            rust_type: "String",
+            encoding: Encoding::Plain,
+            required: true,
+            default: None,
+            since: ApiVersion::new(1, 25),
+        },
+        Param {
+            name: "X-Registry-Auth",
+            location: ParamLocation::Header,
+            rust_type: "SecretString",
+            encoding: Encoding::Plain,
+            required: false,
+            default: None,
+            since: ApiVersion::new(1, 25),
+        },
+    ],
     body: BodyKind::None,
     response: ResponseKind::JsonStream {
         rust_type: "CreateImageInfo",
@@ -3747,15 +3758,26 @@ pub const DISTRIBUTION_INSPECT: Operation = Operation {
     method: Method::Get,
     path: "/distribution/{name}/json",
     since: ApiVersion::new(1, 30),
-    params: &[Param {
-        name: "name",
-        location: ParamLocation::Path,
-        rust_type: "String",
-        encoding: Encoding::Plain,
-        required: true,
-        default: None,
-        since: ApiVersion::new(1, 30),
-    }],
+    params: &[
+        Param {
+            name: "name",
+            location: ParamLocation::Path,
+            rust_type: "String",
+            encoding: Encoding::Plain,
+            required: true,
+            default: None,
+            since: ApiVersion::new(1, 30),
+        },
+        Param {
+            name: "X-Registry-Auth",
+            location: ParamLocation::Header,
+            rust_type: "SecretString",
+            encoding: Encoding::Plain,
+            required: false,
+            default: None,
+            since: ApiVersion::new(1, 30),
+        },
+    ],
     body: BodyKind::None,
     response: ResponseKind::Json {
         rust_type: "DistributionInspect",
@@ -3944,6 +3966,16 @@ impl ContainerListOptions {
     }
 }
 
+impl OperationOptions for ContainerListOptions {
+    fn operation(&self) -> &'static Operation {
+        &CONTAINER_LIST
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ContainerListOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `ContainerCreate` (POST /containers/create). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -3976,6 +4008,16 @@ impl ContainerCreateOptions {
     }
 }
 
+impl OperationOptions for ContainerCreateOptions {
+    fn operation(&self) -> &'static Operation {
+        &CONTAINER_CREATE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ContainerCreateOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `ContainerInspect` (GET /containers/{id}/json). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -3998,6 +4040,16 @@ impl ContainerInspectOptions {
     }
 }
 
+impl OperationOptions for ContainerInspectOptions {
+    fn operation(&self) -> &'static Operation {
+        &CONTAINER_INSPECT
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ContainerInspectOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `ContainerTop` (GET /containers/{id}/top). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -4017,6 +4069,16 @@ impl ContainerTopOptions {
     /// Writes the parameters that are set into `sink`, checking each against the API version.
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query("ps_args", ApiVersion::new(1, 25), self.ps_args.as_ref());
+    }
+}
+
+impl OperationOptions for ContainerTopOptions {
+    fn operation(&self) -> &'static Operation {
+        &CONTAINER_TOP
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ContainerTopOptions::write_params(self, sink);
     }
 }
 
@@ -4106,6 +4168,16 @@ impl ContainerLogsOptions {
     }
 }
 
+impl OperationOptions for ContainerLogsOptions {
+    fn operation(&self) -> &'static Operation {
+        &CONTAINER_LOGS
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ContainerLogsOptions::write_params(self, sink);
+    }
+}
+
 /// The response of `ContainerChanges` (GET /containers/{id}/changes).
 pub type ContainerChangesResponse = Vec<FilesystemChange>;
 
@@ -4141,6 +4213,16 @@ impl ContainerStatsOptions {
     }
 }
 
+impl OperationOptions for ContainerStatsOptions {
+    fn operation(&self) -> &'static Operation {
+        &CONTAINER_STATS
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ContainerStatsOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `ContainerStart` (POST /containers/{id}/start). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -4164,6 +4246,16 @@ impl ContainerStartOptions {
             ApiVersion::new(1, 25),
             self.detach_keys.as_ref(),
         );
+    }
+}
+
+impl OperationOptions for ContainerStartOptions {
+    fn operation(&self) -> &'static Operation {
+        &CONTAINER_START
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ContainerStartOptions::write_params(self, sink);
     }
 }
 
@@ -4199,6 +4291,16 @@ impl ContainerStopOptions {
     }
 }
 
+impl OperationOptions for ContainerStopOptions {
+    fn operation(&self) -> &'static Operation {
+        &CONTAINER_STOP
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ContainerStopOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `ContainerRestart` (POST /containers/{id}/restart). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -4231,6 +4333,16 @@ impl ContainerRestartOptions {
     }
 }
 
+impl OperationOptions for ContainerRestartOptions {
+    fn operation(&self) -> &'static Operation {
+        &CONTAINER_RESTART
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ContainerRestartOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `ContainerKill` (POST /containers/{id}/kill). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -4250,6 +4362,16 @@ impl ContainerKillOptions {
     /// Writes the parameters that are set into `sink`, checking each against the API version.
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query("signal", ApiVersion::new(1, 25), self.signal.as_ref());
+    }
+}
+
+impl OperationOptions for ContainerKillOptions {
+    fn operation(&self) -> &'static Operation {
+        &CONTAINER_KILL
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ContainerKillOptions::write_params(self, sink);
     }
 }
 
@@ -4329,6 +4451,16 @@ impl ContainerAttachOptions {
     }
 }
 
+impl OperationOptions for ContainerAttachOptions {
+    fn operation(&self) -> &'static Operation {
+        &CONTAINER_ATTACH
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ContainerAttachOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `ContainerAttachWebsocket` (GET /containers/{id}/attach/ws). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -4405,6 +4537,16 @@ impl ContainerAttachWebsocketOptions {
     }
 }
 
+impl OperationOptions for ContainerAttachWebsocketOptions {
+    fn operation(&self) -> &'static Operation {
+        &CONTAINER_ATTACH_WEBSOCKET
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ContainerAttachWebsocketOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `ContainerWait` (POST /containers/{id}/wait). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -4424,6 +4566,16 @@ impl ContainerWaitOptions {
     /// Writes the parameters that are set into `sink`, checking each against the API version.
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query("condition", ApiVersion::new(1, 30), self.condition.as_ref());
+    }
+}
+
+impl OperationOptions for ContainerWaitOptions {
+    fn operation(&self) -> &'static Operation {
+        &CONTAINER_WAIT
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ContainerWaitOptions::write_params(self, sink);
     }
 }
 
@@ -4469,6 +4621,16 @@ impl ContainerDeleteOptions {
     }
 }
 
+impl OperationOptions for ContainerDeleteOptions {
+    fn operation(&self) -> &'static Operation {
+        &CONTAINER_DELETE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ContainerDeleteOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `PutContainerArchive` (PUT /containers/{id}/archive). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -4509,6 +4671,16 @@ impl PutContainerArchiveOptions {
     }
 }
 
+impl OperationOptions for PutContainerArchiveOptions {
+    fn operation(&self) -> &'static Operation {
+        &PUT_CONTAINER_ARCHIVE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        PutContainerArchiveOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `ContainerPrune` (POST /containers/prune). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -4528,6 +4700,16 @@ impl ContainerPruneOptions {
     /// Writes the parameters that are set into `sink`, checking each against the API version.
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query_json("filters", ApiVersion::new(1, 25), self.filters.as_ref());
+    }
+}
+
+impl OperationOptions for ContainerPruneOptions {
+    fn operation(&self) -> &'static Operation {
+        &CONTAINER_PRUNE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ContainerPruneOptions::write_params(self, sink);
     }
 }
 
@@ -4607,6 +4789,16 @@ impl ImageListOptions {
         sink.query("digests", ApiVersion::new(1, 25), self.digests.as_ref());
         sink.query("manifests", ApiVersion::new(1, 47), self.manifests.as_ref());
         sink.query("identity", ApiVersion::new(1, 54), self.identity.as_ref());
+    }
+}
+
+impl OperationOptions for ImageListOptions {
+    fn operation(&self) -> &'static Operation {
+        &IMAGE_LIST
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ImageListOptions::write_params(self, sink);
     }
 }
 
@@ -4919,6 +5111,16 @@ impl ImageBuildOptions {
     }
 }
 
+impl OperationOptions for ImageBuildOptions {
+    fn operation(&self) -> &'static Operation {
+        &IMAGE_BUILD
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ImageBuildOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `BuildPrune` (POST /build/prune). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -4990,6 +5192,16 @@ impl BuildPruneOptions {
         );
         sink.query("all", ApiVersion::new(1, 39), self.all.as_ref());
         sink.query_json("filters", ApiVersion::new(1, 39), self.filters.as_ref());
+    }
+}
+
+impl OperationOptions for BuildPruneOptions {
+    fn operation(&self) -> &'static Operation {
+        &BUILD_PRUNE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        BuildPruneOptions::write_params(self, sink);
     }
 }
 
@@ -5096,6 +5308,16 @@ impl ImageCreateOptions {
     }
 }
 
+impl OperationOptions for ImageCreateOptions {
+    fn operation(&self) -> &'static Operation {
+        &IMAGE_CREATE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ImageCreateOptions::write_params(self, sink);
+    }
+}
+
 /// The response of `ImageInspect` (GET /images/{name}/json).
 pub type ImageInspectResponse = ImageInspect;
 
@@ -5128,6 +5350,16 @@ impl ImageInspectOptions {
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query("manifests", ApiVersion::new(1, 48), self.manifests.as_ref());
         sink.query_json("platform", ApiVersion::new(1, 49), self.platform.as_ref());
+    }
+}
+
+impl OperationOptions for ImageInspectOptions {
+    fn operation(&self) -> &'static Operation {
+        &IMAGE_INSPECT
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ImageInspectOptions::write_params(self, sink);
     }
 }
 
@@ -5176,6 +5408,16 @@ impl ImageAttestationsOptions {
     }
 }
 
+impl OperationOptions for ImageAttestationsOptions {
+    fn operation(&self) -> &'static Operation {
+        &IMAGE_ATTESTATIONS
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ImageAttestationsOptions::write_params(self, sink);
+    }
+}
+
 /// The response of `ImageHistory` (GET /images/{name}/history).
 pub type ImageHistoryResponse = Vec<ImageHistoryResponseItem>;
 
@@ -5201,6 +5443,16 @@ impl ImageHistoryOptions {
     }
 }
 
+impl OperationOptions for ImageHistoryOptions {
+    fn operation(&self) -> &'static Operation {
+        &IMAGE_HISTORY
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ImageHistoryOptions::write_params(self, sink);
+    }
+}
+
 /// Each value of the response stream of `ImagePush` (POST /images/{name}/push).
 pub type ImagePushResponse = PushImageInfo;
 
@@ -5212,6 +5464,8 @@ pub struct ImagePushOptions {
     pub tag: Option<String>,
     /// Query parameter `platform`. Since API 1.46.
     pub platform: Option<OCIPlatform>,
+    /// Header `X-Registry-Auth`. Since API 1.25.
+    pub x_registry_auth: Option<SecretString>,
 }
 
 impl ImagePushOptions {
@@ -5229,10 +5483,32 @@ impl ImagePushOptions {
         self
     }
 
+    /// Sets `X-Registry-Auth`.
+    #[must_use]
+    pub fn x_registry_auth(mut self, value: impl Into<SecretString>) -> Self {
+        self.x_registry_auth = Some(value.into());
+        self
+    }
+
     /// Writes the parameters that are set into `sink`, checking each against the API version.
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query("tag", ApiVersion::new(1, 25), self.tag.as_ref());
         sink.query_json("platform", ApiVersion::new(1, 46), self.platform.as_ref());
+        sink.header_secret(
+            "X-Registry-Auth",
+            ApiVersion::new(1, 25),
+            self.x_registry_auth.as_ref(),
+        );
+    }
+}
+
+impl OperationOptions for ImagePushOptions {
+    fn operation(&self) -> &'static Operation {
+        &IMAGE_PUSH
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ImagePushOptions::write_params(self, sink);
     }
 }
 
@@ -5265,6 +5541,16 @@ impl ImageTagOptions {
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query("repo", ApiVersion::new(1, 25), self.repo.as_ref());
         sink.query("tag", ApiVersion::new(1, 25), self.tag.as_ref());
+    }
+}
+
+impl OperationOptions for ImageTagOptions {
+    fn operation(&self) -> &'static Operation {
+        &IMAGE_TAG
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ImageTagOptions::write_params(self, sink);
     }
 }
 
@@ -5313,6 +5599,16 @@ impl ImageDeleteOptions {
     }
 }
 
+impl OperationOptions for ImageDeleteOptions {
+    fn operation(&self) -> &'static Operation {
+        &IMAGE_DELETE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ImageDeleteOptions::write_params(self, sink);
+    }
+}
+
 /// The response of `ImageSearch` (GET /images/search).
 pub type ImageSearchResponse = Vec<ImageSearchResponseItem>;
 
@@ -5348,6 +5644,16 @@ impl ImageSearchOptions {
     }
 }
 
+impl OperationOptions for ImageSearchOptions {
+    fn operation(&self) -> &'static Operation {
+        &IMAGE_SEARCH
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ImageSearchOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `ImagePrune` (POST /images/prune). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -5367,6 +5673,16 @@ impl ImagePruneOptions {
     /// Writes the parameters that are set into `sink`, checking each against the API version.
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query_json("filters", ApiVersion::new(1, 25), self.filters.as_ref());
+    }
+}
+
+impl OperationOptions for ImagePruneOptions {
+    fn operation(&self) -> &'static Operation {
+        &IMAGE_PRUNE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ImagePruneOptions::write_params(self, sink);
     }
 }
 
@@ -5464,6 +5780,16 @@ impl ImageCommitOptions {
     }
 }
 
+impl OperationOptions for ImageCommitOptions {
+    fn operation(&self) -> &'static Operation {
+        &IMAGE_COMMIT
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ImageCommitOptions::write_params(self, sink);
+    }
+}
+
 /// Each value of the response stream of `SystemEvents` (GET /events).
 pub type SystemEventsResponse = EventMessage;
 
@@ -5509,6 +5835,16 @@ impl SystemEventsOptions {
     }
 }
 
+impl OperationOptions for SystemEventsOptions {
+    fn operation(&self) -> &'static Operation {
+        &SYSTEM_EVENTS
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        SystemEventsOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `SystemDataUsage` (GET /system/df). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -5541,6 +5877,16 @@ impl SystemDataUsageOptions {
     }
 }
 
+impl OperationOptions for SystemDataUsageOptions {
+    fn operation(&self) -> &'static Operation {
+        &SYSTEM_DATA_USAGE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        SystemDataUsageOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `ImageGet` (GET /images/{name}/get). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -5560,6 +5906,16 @@ impl ImageGetOptions {
     /// Writes the parameters that are set into `sink`, checking each against the API version.
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query_repeated_json("platform", ApiVersion::new(1, 48), self.platform.as_ref());
+    }
+}
+
+impl OperationOptions for ImageGetOptions {
+    fn operation(&self) -> &'static Operation {
+        &IMAGE_GET
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ImageGetOptions::write_params(self, sink);
     }
 }
 
@@ -5592,6 +5948,16 @@ impl ImageGetAllOptions {
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query_repeated("names", ApiVersion::new(1, 25), self.names.as_ref());
         sink.query_repeated_json("platform", ApiVersion::new(1, 48), self.platform.as_ref());
+    }
+}
+
+impl OperationOptions for ImageGetAllOptions {
+    fn operation(&self) -> &'static Operation {
+        &IMAGE_GET_ALL
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ImageGetAllOptions::write_params(self, sink);
     }
 }
 
@@ -5630,6 +5996,16 @@ impl ImageLoadOptions {
     }
 }
 
+impl OperationOptions for ImageLoadOptions {
+    fn operation(&self) -> &'static Operation {
+        &IMAGE_LOAD
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ImageLoadOptions::write_params(self, sink);
+    }
+}
+
 /// The response of `ContainerExec` (POST /containers/{id}/exec).
 pub type ContainerExecResponse = IDResponse;
 
@@ -5652,6 +6028,16 @@ impl VolumeListOptions {
     /// Writes the parameters that are set into `sink`, checking each against the API version.
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query_json("filters", ApiVersion::new(1, 25), self.filters.as_ref());
+    }
+}
+
+impl OperationOptions for VolumeListOptions {
+    fn operation(&self) -> &'static Operation {
+        &VOLUME_LIST
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        VolumeListOptions::write_params(self, sink);
     }
 }
 
@@ -5683,6 +6069,16 @@ impl VolumeDeleteOptions {
     }
 }
 
+impl OperationOptions for VolumeDeleteOptions {
+    fn operation(&self) -> &'static Operation {
+        &VOLUME_DELETE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        VolumeDeleteOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `VolumePrune` (POST /volumes/prune). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -5702,6 +6098,16 @@ impl VolumePruneOptions {
     /// Writes the parameters that are set into `sink`, checking each against the API version.
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query_json("filters", ApiVersion::new(1, 25), self.filters.as_ref());
+    }
+}
+
+impl OperationOptions for VolumePruneOptions {
+    fn operation(&self) -> &'static Operation {
+        &VOLUME_PRUNE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        VolumePruneOptions::write_params(self, sink);
     }
 }
 
@@ -5727,6 +6133,16 @@ impl NetworkListOptions {
     /// Writes the parameters that are set into `sink`, checking each against the API version.
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query_json("filters", ApiVersion::new(1, 25), self.filters.as_ref());
+    }
+}
+
+impl OperationOptions for NetworkListOptions {
+    fn operation(&self) -> &'static Operation {
+        &NETWORK_LIST
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        NetworkListOptions::write_params(self, sink);
     }
 }
 
@@ -5765,6 +6181,16 @@ impl NetworkInspectOptions {
     }
 }
 
+impl OperationOptions for NetworkInspectOptions {
+    fn operation(&self) -> &'static Operation {
+        &NETWORK_INSPECT
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        NetworkInspectOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `NetworkPrune` (POST /networks/prune). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -5784,6 +6210,16 @@ impl NetworkPruneOptions {
     /// Writes the parameters that are set into `sink`, checking each against the API version.
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query_json("filters", ApiVersion::new(1, 25), self.filters.as_ref());
+    }
+}
+
+impl OperationOptions for NetworkPruneOptions {
+    fn operation(&self) -> &'static Operation {
+        &NETWORK_PRUNE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        NetworkPruneOptions::write_params(self, sink);
     }
 }
 
@@ -5809,6 +6245,16 @@ impl PluginListOptions {
     /// Writes the parameters that are set into `sink`, checking each against the API version.
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query_json("filters", ApiVersion::new(1, 28), self.filters.as_ref());
+    }
+}
+
+impl OperationOptions for PluginListOptions {
+    fn operation(&self) -> &'static Operation {
+        &PLUGIN_LIST
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        PluginListOptions::write_params(self, sink);
     }
 }
 
@@ -5854,6 +6300,16 @@ impl PluginPullOptions {
     }
 }
 
+impl OperationOptions for PluginPullOptions {
+    fn operation(&self) -> &'static Operation {
+        &PLUGIN_PULL
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        PluginPullOptions::write_params(self, sink);
+    }
+}
+
 /// The response of `PluginInspect` (GET /plugins/{name}/json).
 pub type PluginInspectResponse = Plugin;
 
@@ -5882,6 +6338,16 @@ impl PluginDeleteOptions {
     }
 }
 
+impl OperationOptions for PluginDeleteOptions {
+    fn operation(&self) -> &'static Operation {
+        &PLUGIN_DELETE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        PluginDeleteOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `PluginEnable` (POST /plugins/{name}/enable). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -5904,6 +6370,16 @@ impl PluginEnableOptions {
     }
 }
 
+impl OperationOptions for PluginEnableOptions {
+    fn operation(&self) -> &'static Operation {
+        &PLUGIN_ENABLE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        PluginEnableOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `PluginDisable` (POST /plugins/{name}/disable). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -5923,6 +6399,16 @@ impl PluginDisableOptions {
     /// Writes the parameters that are set into `sink`, checking each against the API version.
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query("force", ApiVersion::new(1, 28), self.force.as_ref());
+    }
+}
+
+impl OperationOptions for PluginDisableOptions {
+    fn operation(&self) -> &'static Operation {
+        &PLUGIN_DISABLE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        PluginDisableOptions::write_params(self, sink);
     }
 }
 
@@ -5955,8 +6441,54 @@ impl PluginUpgradeOptions {
     }
 }
 
+impl OperationOptions for PluginUpgradeOptions {
+    fn operation(&self) -> &'static Operation {
+        &PLUGIN_UPGRADE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        PluginUpgradeOptions::write_params(self, sink);
+    }
+}
+
 /// Each value of the response stream of `PluginPush` (POST /plugins/{name}/push).
 pub type PluginPushResponse = CreateImageInfo;
+
+/// Optional parameters of `PluginPush` (POST /plugins/{name}/push). Unset fields are not sent,
+/// so the daemon's defaults apply.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PluginPushOptions {
+    /// Header `X-Registry-Auth`. Since API 1.25.
+    pub x_registry_auth: Option<SecretString>,
+}
+
+impl PluginPushOptions {
+    /// Sets `X-Registry-Auth`.
+    #[must_use]
+    pub fn x_registry_auth(mut self, value: impl Into<SecretString>) -> Self {
+        self.x_registry_auth = Some(value.into());
+        self
+    }
+
+    /// Writes the parameters that are set into `sink`, checking each against the API version.
+    pub fn write_params(&self, sink: &mut ParamSink) {
+        sink.header_secret(
+            "X-Registry-Auth",
+            ApiVersion::new(1, 25),
+            self.x_registry_auth.as_ref(),
+        );
+    }
+}
+
+impl OperationOptions for PluginPushOptions {
+    fn operation(&self) -> &'static Operation {
+        &PLUGIN_PUSH
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        PluginPushOptions::write_params(self, sink);
+    }
+}
 
 /// The response of `NodeList` (GET /nodes).
 pub type NodeListResponse = Vec<Node>;
@@ -5980,6 +6512,16 @@ impl NodeListOptions {
     /// Writes the parameters that are set into `sink`, checking each against the API version.
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query_json("filters", ApiVersion::new(1, 25), self.filters.as_ref());
+    }
+}
+
+impl OperationOptions for NodeListOptions {
+    fn operation(&self) -> &'static Operation {
+        &NODE_LIST
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        NodeListOptions::write_params(self, sink);
     }
 }
 
@@ -6008,6 +6550,16 @@ impl NodeDeleteOptions {
     }
 }
 
+impl OperationOptions for NodeDeleteOptions {
+    fn operation(&self) -> &'static Operation {
+        &NODE_DELETE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        NodeDeleteOptions::write_params(self, sink);
+    }
+}
+
 /// The response of `SwarmInspect` (GET /swarm).
 pub type SwarmInspectResponse = Swarm;
 
@@ -6033,6 +6585,16 @@ impl SwarmLeaveOptions {
     /// Writes the parameters that are set into `sink`, checking each against the API version.
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query("force", ApiVersion::new(1, 25), self.force.as_ref());
+    }
+}
+
+impl OperationOptions for SwarmLeaveOptions {
+    fn operation(&self) -> &'static Operation {
+        &SWARM_LEAVE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        SwarmLeaveOptions::write_params(self, sink);
     }
 }
 
@@ -6090,6 +6652,16 @@ impl SwarmUpdateOptions {
     }
 }
 
+impl OperationOptions for SwarmUpdateOptions {
+    fn operation(&self) -> &'static Operation {
+        &SWARM_UPDATE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        SwarmUpdateOptions::write_params(self, sink);
+    }
+}
+
 /// The response of `ServiceList` (GET /services).
 pub type ServiceListResponse = Vec<Service>;
 
@@ -6125,6 +6697,16 @@ impl ServiceListOptions {
     }
 }
 
+impl OperationOptions for ServiceListOptions {
+    fn operation(&self) -> &'static Operation {
+        &SERVICE_LIST
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ServiceListOptions::write_params(self, sink);
+    }
+}
+
 /// Optional parameters of `ServiceCreate` (POST /services/create). Unset fields are not sent,
 /// so the daemon's defaults apply.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -6148,6 +6730,16 @@ impl ServiceCreateOptions {
             ApiVersion::new(1, 25),
             self.x_registry_auth.as_ref(),
         );
+    }
+}
+
+impl OperationOptions for ServiceCreateOptions {
+    fn operation(&self) -> &'static Operation {
+        &SERVICE_CREATE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ServiceCreateOptions::write_params(self, sink);
     }
 }
 
@@ -6177,6 +6769,16 @@ impl ServiceInspectOptions {
             ApiVersion::new(1, 29),
             self.insert_defaults.as_ref(),
         );
+    }
+}
+
+impl OperationOptions for ServiceInspectOptions {
+    fn operation(&self) -> &'static Operation {
+        &SERVICE_INSPECT
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ServiceInspectOptions::write_params(self, sink);
     }
 }
 
@@ -6227,6 +6829,16 @@ impl ServiceUpdateOptions {
             ApiVersion::new(1, 25),
             self.x_registry_auth.as_ref(),
         );
+    }
+}
+
+impl OperationOptions for ServiceUpdateOptions {
+    fn operation(&self) -> &'static Operation {
+        &SERVICE_UPDATE
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ServiceUpdateOptions::write_params(self, sink);
     }
 }
 
@@ -6316,6 +6928,16 @@ impl ServiceLogsOptions {
     }
 }
 
+impl OperationOptions for ServiceLogsOptions {
+    fn operation(&self) -> &'static Operation {
+        &SERVICE_LOGS
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ServiceLogsOptions::write_params(self, sink);
+    }
+}
+
 /// The response of `TaskList` (GET /tasks).
 pub type TaskListResponse = Vec<Task>;
 
@@ -6338,6 +6960,16 @@ impl TaskListOptions {
     /// Writes the parameters that are set into `sink`, checking each against the API version.
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query_json("filters", ApiVersion::new(1, 25), self.filters.as_ref());
+    }
+}
+
+impl OperationOptions for TaskListOptions {
+    fn operation(&self) -> &'static Operation {
+        &TASK_LIST
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        TaskListOptions::write_params(self, sink);
     }
 }
 
@@ -6430,6 +7062,16 @@ impl TaskLogsOptions {
     }
 }
 
+impl OperationOptions for TaskLogsOptions {
+    fn operation(&self) -> &'static Operation {
+        &TASK_LOGS
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        TaskLogsOptions::write_params(self, sink);
+    }
+}
+
 /// The response of `SecretList` (GET /secrets).
 pub type SecretListResponse = Vec<Secret>;
 
@@ -6452,6 +7094,16 @@ impl SecretListOptions {
     /// Writes the parameters that are set into `sink`, checking each against the API version.
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query_json("filters", ApiVersion::new(1, 25), self.filters.as_ref());
+    }
+}
+
+impl OperationOptions for SecretListOptions {
+    fn operation(&self) -> &'static Operation {
+        &SECRET_LIST
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        SecretListOptions::write_params(self, sink);
     }
 }
 
@@ -6486,6 +7138,16 @@ impl ConfigListOptions {
     }
 }
 
+impl OperationOptions for ConfigListOptions {
+    fn operation(&self) -> &'static Operation {
+        &CONFIG_LIST
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        ConfigListOptions::write_params(self, sink);
+    }
+}
+
 /// The response of `ConfigCreate` (POST /configs/create).
 pub type ConfigCreateResponse = SwarmObjectCreateResponse;
 
@@ -6494,3 +7156,39 @@ pub type ConfigInspectResponse = Config;
 
 /// The response of `DistributionInspect` (GET /distribution/{name}/json).
 pub type DistributionInspectResponse = DistributionInspect;
+
+/// Optional parameters of `DistributionInspect` (GET /distribution/{name}/json). Unset fields are not sent,
+/// so the daemon's defaults apply.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DistributionInspectOptions {
+    /// Header `X-Registry-Auth`. Since API 1.30.
+    pub x_registry_auth: Option<SecretString>,
+}
+
+impl DistributionInspectOptions {
+    /// Sets `X-Registry-Auth`.
+    #[must_use]
+    pub fn x_registry_auth(mut self, value: impl Into<SecretString>) -> Self {
+        self.x_registry_auth = Some(value.into());
+        self
+    }
+
+    /// Writes the parameters that are set into `sink`, checking each against the API version.
+    pub fn write_params(&self, sink: &mut ParamSink) {
+        sink.header_secret(
+            "X-Registry-Auth",
+            ApiVersion::new(1, 30),
+            self.x_registry_auth.as_ref(),
+        );
+    }
+}
+
+impl OperationOptions for DistributionInspectOptions {
+    fn operation(&self) -> &'static Operation {
+        &DISTRIBUTION_INSPECT
+    }
+
+    fn write_params(&self, sink: &mut ParamSink) {
+        DistributionInspectOptions::write_params(self, sink);
+    }
+}

@@ -62,6 +62,11 @@ impl ByteStream {
         }
     }
 
+    /// The operation whose response this is.
+    pub(crate) fn operation(&self) -> &'static str {
+        self.operation
+    }
+
     /// The stream as an [`AsyncRead`](tokio::io::AsyncRead), to
     /// `tokio::io::copy` it into a file or hand it to a decoder. A stream
     /// error becomes an `io::Error` whose inner error is the [`Error`].

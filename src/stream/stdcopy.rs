@@ -30,6 +30,20 @@ pub enum LogOutput {
     Console(Bytes),
 }
 
+/// The bytes as text, invalid UTF-8 replaced by `�` (a piece may end in the
+/// middle of a character; collect the bytes first for exact text).
+///
+/// ```
+/// use dockhand::stream::LogOutput;
+/// let piece = LogOutput::StdErr(bytes::Bytes::from_static(b"oops\n"));
+/// assert_eq!(piece.to_string(), "oops\n");
+/// ```
+impl std::fmt::Display for LogOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&String::from_utf8_lossy(self.bytes()))
+    }
+}
+
 impl LogOutput {
     /// The bytes, whatever stream they came from.
     pub fn bytes(&self) -> &Bytes {

@@ -1,0 +1,121 @@
+//! [`DockerBuilder`]: a client with settings other than the environment's.
+
+use super::{Docker, Inner};
+use crate::config::Config;
+use crate::transport::{Transport, TransportOptions};
+use crate::{ApiVersion, Error, Result};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// Builds a [`Docker`] with non-default settings.
+///
+/// ```no_run
+/// # async fn f() -> dockhand::Result<()> {
+/// use std::time::Duration;
+/// let docker = dockhand::Docker::builder()
+///     .host("unix:///var/run/docker.sock")
+///     .api_version(dockhand::ApiVersion::new(1, 41))
+///     .connect_timeout(Duration::from_secs(5))
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Default)]
+#[must_use]
+pub struct DockerBuilder {
+    host: Option<String>,
+    config: Option<Config>,
+    api_version: Option<ApiVersion>,
+    connect_timeout: Option<Duration>,
+    response_header_timeout: Option<Duration>,
+    user_agent: Option<String>,
+    headers: Vec<(String, String)>,
+}
+
+impl DockerBuilder {
+    /// Talk to this host (`unix://`, `tcp://`, `http://`, `https://`,
+    /// `npipe://`, `ssh://`) instead of what the environment says.
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = Some(host.into());
+        self
+    }
+
+    /// Use an already resolved configuration.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// Use this API version for every request, without negotiating.
+    pub fn api_version(mut self, version: ApiVersion) -> Self {
+        self.api_version = Some(version);
+        self
+    }
+
+    /// How long connecting may take (default 30 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How long to wait for response headers once a request is sent (default
+    /// none: some operations, like `wait`, answer only when something happens).
+    /// Response bodies (logs, events) are never cut by a timeout.
+    pub fn response_header_timeout(mut self, timeout: Duration) -> Self {
+        self.response_header_timeout = Some(timeout);
+        self
+    }
+
+    /// The `User-Agent` header (default `dockhand/<version>`).
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = Some(agent.into());
+        self
+    }
+
+    /// A header sent with every request (like the CLI's `HttpHeaders` setting).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Resolves the configuration (explicit host, else the environment as the
+    /// docker CLI reads it) and creates the client. No connection is made yet.
+    pub fn build(self) -> Result<Docker> {
+        let mut config = match (self.config, &self.host) {
+            (Some(c), _) => c,
+            (None, Some(h)) => Config::for_host(h)?,
+            (None, None) => Config::from_env()?,
+        };
+        if let Some(v) = self.api_version {
+            config.api_version = Some(v);
+        }
+        let options = TransportOptions {
+            connect_timeout: self.connect_timeout.unwrap_or(Duration::from_secs(30)),
+            response_header_timeout: self.response_header_timeout,
+        };
+        let transport = Transport::new(&config, options)?;
+        let ua = self
+            .user_agent
+            .unwrap_or_else(|| format!("dockhand/{}", env!("CARGO_PKG_VERSION")));
+        let user_agent = http::HeaderValue::from_str(&ua)
+            .map_err(|_| Error::config(format!("user agent {ua:?} is not a valid header value")))?;
+        let mut headers = http::HeaderMap::new();
+        for (name, value) in self.headers {
+            let n = http::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::config(format!("header name {name:?} is invalid")))?;
+            let v = http::HeaderValue::from_str(&value)
+                .map_err(|_| Error::config(format!("header {name}: value is invalid")))?;
+            headers.append(n, v);
+        }
+        Ok(Docker {
+            inner: Arc::new(Inner {
+                transport,
+                fixed_version: config.api_version,
+                negotiated: OnceCell::new(),
+                user_agent,
+                headers,
+            }),
+        })
+    }
+}
+

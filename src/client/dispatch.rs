@@ -1,0 +1,328 @@
+//! Sending an operation: the request built from the table, the client's
+//! common headers, the status mapped to an error, the body read or handed on.
+
+use super::{Docker, Response};
+use crate::codec::{decode_json, error_message};
+use crate::operations::{Operation, ParamSink};
+use crate::request;
+use crate::transport::{self, RequestBody, ResponseBody};
+use crate::models::{FieldVersions, TooNew};
+use crate::{ApiVersion, Error, Result};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use serde::de::DeserializeOwned;
+
+impl Docker {
+    /// Sends a request with the client's common headers; no status handling.
+    /// A `streaming` request (its answer is a stream or an archive) gets a
+    /// connection of its own, read in the task that reads the body.
+    pub(super) async fn send_raw(
+        &self,
+        mut req: http::Request<RequestBody>,
+        streaming: bool,
+    ) -> Result<http::Response<ResponseBody>> {
+        let h = req.headers_mut();
+        h.insert(http::header::USER_AGENT, self.inner.user_agent.clone());
+        for (name, value) in &self.inner.headers {
+            h.append(name.clone(), value.clone());
+        }
+        if streaming {
+            self.inner.transport.send_streaming(req).await
+        } else {
+            Ok(self
+                .inner
+                .transport
+                .send(req)
+                .await?
+                .map(ResponseBody::pooled))
+        }
+    }
+
+    /// Builds and sends one operation; a non-success status becomes `Error::Api`.
+    pub(crate) async fn execute(
+        &self,
+        op: &'static Operation,
+        path_args: &[&str],
+        params: impl FnOnce(&mut ParamSink),
+        body: Option<Payload<'_>>,
+    ) -> Result<Response> {
+        self.execute_with(op, path_args, params, body, &[], false)
+            .await
+    }
+
+    /// Sends an operation asking for a connection upgrade (`Upgrade: tcp` for
+    /// attach, exec start and session; `websocket` for the WebSocket attach)
+    /// and returns the upgraded connection. Any status but 101 is an error
+    /// carrying the daemon's message.
+    pub(crate) async fn upgrade(
+        &self,
+        op: &'static Operation,
+        path_args: &[&str],
+        params: impl FnOnce(&mut ParamSink),
+        body: Option<Payload<'_>>,
+        extra: &[(http::HeaderName, http::HeaderValue)],
+    ) -> Result<crate::stream::RawConnection> {
+        let (conn, _headers) = self
+            .upgrade_with_headers(op, path_args, params, body, extra)
+            .await?;
+        Ok(conn)
+    }
+
+    /// As [`Docker::upgrade`], also returning the 101 response's headers.
+    pub(crate) async fn upgrade_with_headers(
+        &self,
+        op: &'static Operation,
+        path_args: &[&str],
+        params: impl FnOnce(&mut ParamSink),
+        body: Option<Payload<'_>>,
+        extra: &[(http::HeaderName, http::HeaderValue)],
+    ) -> Result<(crate::stream::RawConnection, http::HeaderMap)> {
+        let resp = self
+            .execute_with(op, path_args, params, body, extra, false)
+            .await?;
+        upgraded(op.id, resp.inner).await
+    }
+
+    async fn execute_with(
+        &self,
+        op: &'static Operation,
+        path_args: &[&str],
+        params: impl FnOnce(&mut ParamSink),
+        body: Option<Payload<'_>>,
+        extra: &[(http::HeaderName, http::HeaderValue)],
+        streaming: bool,
+    ) -> Result<Response> {
+        let version = self.api_version().await?;
+        op.check_version(version)?;
+        let mut sink = ParamSink::new(op, version);
+        params(&mut sink);
+        let (body, content_type) = encode_payload(op.id, version, body)?;
+        let mut req = request::build(op, version, path_args, sink, body, content_type)?;
+        for (name, value) in extra {
+            req.headers_mut().append(name.clone(), value.clone());
+        }
+        let resp = self.dispatch(op.id, req, streaming).await?;
+        Ok(Response {
+            operation: op,
+            inner: resp,
+        })
+    }
+
+    /// Sends a built request; a status that is not success (2xx, 101, or
+    /// 304 — the CLI's "nothing to do") becomes `Error::Api` with the
+    /// daemon's message.
+    pub(crate) async fn dispatch(
+        &self,
+        operation: &'static str,
+        req: http::Request<RequestBody>,
+        streaming: bool,
+    ) -> Result<http::Response<ResponseBody>> {
+        tracing::debug!(operation, method = %req.method(), path = req.uri().path(), "sending");
+        let resp = self.send_raw(req, streaming).await?;
+        let status = resp.status();
+        if status.is_success()
+            || status == http::StatusCode::SWITCHING_PROTOCOLS
+            || status == http::StatusCode::NOT_MODIFIED
+        {
+            return Ok(resp);
+        }
+        let message = read_error_body(resp.into_body()).await;
+        Err(Error::Api {
+            status: status.as_u16(),
+            message,
+            operation,
+        })
+    }
+
+    /// Executes and decodes a JSON response.
+    pub(crate) async fn json<T: DeserializeOwned>(
+        &self,
+        op: &'static Operation,
+        path_args: &[&str],
+        params: impl FnOnce(&mut ParamSink),
+        body: Option<Payload<'_>>,
+    ) -> Result<T> {
+        let resp = self.execute(op, path_args, params, body).await?;
+        let bytes = collect(resp.operation.id, resp.inner.into_body()).await?;
+        decode_json(op.id, &bytes)
+    }
+
+    /// Executes and returns the body as text (ping's `OK`).
+    pub(crate) async fn text(
+        &self,
+        op: &'static Operation,
+        path_args: &[&str],
+        params: impl FnOnce(&mut ParamSink),
+        body: Option<Payload<'_>>,
+    ) -> Result<String> {
+        let resp = self.execute(op, path_args, params, body).await?;
+        let bytes = collect(resp.operation.id, resp.inner.into_body()).await?;
+        String::from_utf8(bytes.to_vec()).map_err(|e| Error::Protocol {
+            message: format!("{}: response is not UTF-8 text", op.id),
+            source: Some(Box::new(e)),
+        })
+    }
+
+    /// Executes and returns the whole body (for responses that may be empty).
+    pub(crate) async fn bytes(
+        &self,
+        op: &'static Operation,
+        path_args: &[&str],
+        params: impl FnOnce(&mut ParamSink),
+        body: Option<Payload<'_>>,
+    ) -> Result<Bytes> {
+        let resp = self.execute(op, path_args, params, body).await?;
+        collect(resp.operation.id, resp.inner.into_body()).await
+    }
+
+    /// Executes an operation whose response body does not matter.
+    pub(crate) async fn empty(
+        &self,
+        op: &'static Operation,
+        path_args: &[&str],
+        params: impl FnOnce(&mut ParamSink),
+        body: Option<Payload<'_>>,
+    ) -> Result<()> {
+        let resp = self.execute(op, path_args, params, body).await?;
+        // Drain so the connection can go back to the pool.
+        let _ = collect(resp.operation.id, resp.inner.into_body()).await?;
+        Ok(())
+    }
+
+    /// Executes an operation and returns the raw response (headers and a
+    /// streaming body), for streams, archives and upgrades.
+    pub(crate) async fn raw(
+        &self,
+        op: &'static Operation,
+        path_args: &[&str],
+        params: impl FnOnce(&mut ParamSink),
+        body: Option<Payload<'_>>,
+    ) -> Result<http::Response<ResponseBody>> {
+        Ok(self
+            .execute_with(op, path_args, params, body, &[], true)
+            .await?
+            .inner)
+    }
+}
+
+/// A request body on its way to the daemon.
+pub(crate) enum Payload<'a> {
+    /// A model: checked field by field against the API version in use,
+    /// then encoded as JSON.
+    Json(&'a dyn JsonPayload),
+    /// Bytes or a stream with this content type, sent as they are.
+    Raw(RequestBody, &'static str),
+}
+
+/// A JSON body whose fields know their first API version.
+pub(crate) trait JsonPayload: Sync {
+    /// See [`FieldVersions::first_too_new`].
+    fn first_too_new(&self, version: ApiVersion) -> Option<TooNew>;
+    /// The JSON text.
+    fn encode(&self) -> serde_json::Result<Vec<u8>>;
+}
+
+impl<T: serde::Serialize + FieldVersions + Sync + ?Sized> JsonPayload for T {
+    fn first_too_new(&self, version: ApiVersion) -> Option<TooNew> {
+        FieldVersions::first_too_new(self, version)
+    }
+
+    fn encode(&self) -> serde_json::Result<Vec<u8>> {
+        serde_json::to_vec(self)
+    }
+}
+
+/// A JSON request body, checked against the API version when it is sent.
+pub(crate) fn json_body<T: serde::Serialize + FieldVersions + Sync>(value: &T) -> Result<Payload<'_>> {
+    Ok(Payload::Json(value))
+}
+
+/// The body as the transport sends it: a model refused when it sets a field
+/// `version` does not have, else encoded.
+pub(crate) fn encode_payload(
+    operation: &str,
+    version: ApiVersion,
+    body: Option<Payload<'_>>,
+) -> Result<(RequestBody, Option<&'static str>)> {
+    match body {
+        None => Ok((transport::empty_body(), None)),
+        Some(Payload::Raw(b, ct)) => Ok((b, Some(ct))),
+        Some(Payload::Json(value)) => {
+            if let Some(t) = value.first_too_new(version) {
+                return Err(Error::UnsupportedByVersion {
+                    what: format!("{operation} body {t}"),
+                    needs: t.needs,
+                    negotiated: version,
+                });
+            }
+            let bytes = value.encode().map_err(|e| Error::InvalidArgument {
+                name: "body",
+                message: format!("cannot encode as JSON: {e}"),
+            })?;
+            Ok((
+                transport::full_body(Bytes::from(bytes)),
+                Some("application/json"),
+            ))
+        }
+    }
+}
+
+/// The connection a 101 answer hands over, with the answer's headers; any
+/// other status is an error carrying the daemon's message.
+pub(crate) async fn upgraded(
+    operation: &str,
+    resp: http::Response<ResponseBody>,
+) -> Result<(crate::stream::RawConnection, http::HeaderMap)> {
+    let status = resp.status();
+    if status != http::StatusCode::SWITCHING_PROTOCOLS {
+        let message = read_error_body(resp.into_body()).await;
+        return Err(Error::Protocol {
+            message: format!(
+                "{operation}: expected 101 Switching Protocols, daemon answered {status}: {message}"
+            ),
+            source: None,
+        });
+    }
+    let headers = resp.headers().clone();
+    let upgraded = hyper::upgrade::on(resp)
+        .await
+        .map_err(|e| Error::Protocol {
+            message: format!("{operation}: connection upgrade failed"),
+            source: Some(Box::new(e)),
+        })?;
+    Ok((crate::stream::RawConnection::new(upgraded), headers))
+}
+
+/// Reads a whole (non-streaming) response body.
+pub(crate) async fn collect(operation: &str, body: ResponseBody) -> Result<Bytes> {
+    body.collect()
+        .await
+        .map(|c| c.to_bytes())
+        .map_err(|e| Error::Protocol {
+            message: format!("{operation}: reading the response body failed"),
+            source: Some(Box::new(e)),
+        })
+}
+
+/// The most of an error body that is read.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// The daemon's error message: `{"message": …}`, or the body text.
+pub(crate) async fn read_error_body(mut body: ResponseBody) -> String {
+    let mut buf = Vec::new();
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(f) => {
+                if let Some(d) = f.data_ref() {
+                    let room = ERROR_BODY_LIMIT.saturating_sub(buf.len());
+                    buf.extend_from_slice(&d[..d.len().min(room)]);
+                    if room <= d.len() {
+                        break;
+                    }
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    error_message(&buf)
+}
