@@ -71,8 +71,7 @@ async fn exec(container: &str, cmd: &[String], tty: bool) -> dockhand::Result<i6
     let attached = docker
         .exec()
         .start(&id, &Default::default())
-        .await?
-        .ok_or_else(|| protocol("exec start did not attach"))?;
+        .await?;
     if tty {
         if let Ok((cols, rows)) = crossterm::terminal::size() {
             // Like the CLI: a failed resize (the process may already have

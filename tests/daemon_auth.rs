@@ -12,12 +12,11 @@ mod common;
 
 use base64::Engine;
 use common::{test_env, TempDir, TestEnv};
-use dockhand::api::{PullOptions, PushOptions};
 use dockhand::auth::{
     registry_auth_header, registry_config_header, AuthConfig, ConfigFile, RegistryAuth,
 };
 use dockhand::models::{BuildInfo, CreateImageInfo, PushImageInfo};
-use dockhand::operations::{ImageBuildOptions, ImageCreateOptions, SecretString};
+use dockhand::operations::{ImageBuildOptions, ImageCreateOptions, ImagePushOptions, SecretString};
 use dockhand::stream::progress::Progress;
 use dockhand::{Docker, Error};
 use futures::TryStreamExt;
@@ -97,12 +96,11 @@ async fn unique_image(docker: &Docker, env: &TestEnv, case: &str) -> Image {
     let repo = format!("{}/dockhand-auth/{case}", env.auth_registry);
     let tag = format!("t{}", std::process::id());
     let opts = ImageCreateOptions::default()
-        .from_src("-")
         .repo(repo.clone())
         .tag(tag.clone());
     let _: Vec<CreateImageInfo> = docker
         .images()
-        .create(&opts, Some(unique_layer(case, 1 << 20).into()))
+        .import(unique_layer(case, 1 << 20).into(), &opts)
         .await
         .expect("import")
         .try_collect()
@@ -120,7 +118,10 @@ async fn push(
 ) -> Result<Vec<PushImageInfo>, Error> {
     docker
         .images()
-        .push_image(reference, &PushOptions::default().auth(auth))
+        .push(
+            reference,
+            &ImagePushOptions::default().x_registry_auth(auth.header_for(reference).await?),
+        )
         .await?
         .try_collect()
         .await
@@ -133,7 +134,10 @@ async fn pull(
 ) -> Result<Vec<CreateImageInfo>, Error> {
     docker
         .images()
-        .pull(reference, &PullOptions::default().auth(auth))
+        .pull(
+            reference,
+            &ImageCreateOptions::default().x_registry_auth(auth.header_for(reference).await?),
+        )
         .await?
         .try_collect()
         .await
@@ -270,15 +274,11 @@ async fn explicit_credentials_push_and_pull_with_url_safe_encoding() {
     // The same credentials in standard base64 are misread by the daemon,
     // which then pulls anonymously and is refused.
     remove_local(&docker, &tag.reference).await;
-    let (repo, t) = tag.reference.rsplit_once(':').unwrap();
-    let opts = ImageCreateOptions::default()
-        .from_image(repo)
-        .tag(t)
-        .x_registry_auth(SecretString::new(standard));
+    let opts = ImageCreateOptions::default().x_registry_auth(SecretString::new(standard));
     let result: Result<Vec<CreateImageInfo>, Error> = async {
         docker
             .images()
-            .create(&opts, None)
+            .pull(&tag.reference, &opts)
             .await?
             .try_collect()
             .await

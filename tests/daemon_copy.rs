@@ -287,7 +287,7 @@ async fn image_save_streams_to_a_file_and_loads_back() {
     let path = tmp.0.join("image.tar");
     let saved = docker
         .images()
-        .get(&env.image, &Default::default())
+        .save(&env.image, &Default::default())
         .await
         .expect("save");
     let mut file = tokio::fs::File::create(&path).await.unwrap();
@@ -358,13 +358,10 @@ async fn import_from_an_async_read_creates_an_image() {
 
     let tag = format!("t{}", std::process::id());
     let repo = "dockhand-test/imported";
-    let opts = ImageCreateOptions::default()
-        .from_src("-")
-        .repo(repo)
-        .tag(tag.clone());
+    let opts = ImageCreateOptions::default().repo(repo).tag(tag.clone());
     let progress: Vec<_> = docker
         .images()
-        .create(&opts, Some(Body::from_reader(reader)))
+        .import(Body::from_reader(reader), &opts)
         .await
         .expect("import")
         .try_collect()

@@ -207,8 +207,7 @@ async fn exec_cat_echoes_a_mebibyte_of_binary_stdin() {
         .exec()
         .start(&exec, &Default::default())
         .await
-        .expect("start")
-        .expect("attached");
+        .expect("start");
     // Every byte value, in a pattern that is not periodic at small scales.
     let input: Vec<u8> = (0..(1usize << 20))
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
@@ -390,12 +389,10 @@ async fn pull_from_the_local_registry_shows_progress_and_missing_tags_fail() {
             &ImageDeleteOptions::default().noprune(true),
         )
         .await;
-    let opts = ImageCreateOptions::default()
-        .from_image(repo.clone())
-        .tag("latest");
+    let opts = ImageCreateOptions::default().anonymous();
     let messages: Vec<_> = docker
         .images()
-        .create(&opts, None)
+        .pull(&format!("{repo}:latest"), &opts)
         .await
         .expect("pull")
         .try_collect()
@@ -418,13 +415,11 @@ async fn pull_from_the_local_registry_shows_progress_and_missing_tags_fail() {
         .await
         .expect("pulled image exists");
 
-    let opts = ImageCreateOptions::default()
-        .from_image(repo)
-        .tag("no-such-tag");
+    let opts = ImageCreateOptions::default().anonymous();
     let result: Result<Vec<_>, Error> = async {
         docker
             .images()
-            .create(&opts, None)
+            .pull(&format!("{repo}:no-such-tag"), &opts)
             .await?
             .try_collect()
             .await
@@ -651,8 +646,9 @@ async fn push_progress_names_layers_and_ends_with_the_digest() {
         .images()
         .push(
             &repo,
-            &dockhand::operations::ImagePushOptions::default().tag(tag.clone()),
-            None,
+            &dockhand::operations::ImagePushOptions::default()
+                .tag(tag.clone())
+                .anonymous(),
         )
         .await
         .expect("push")

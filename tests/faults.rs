@@ -105,8 +105,8 @@ async fn a_pull_stream_cut_inside_a_value_is_an_error() {
     );
     let host = fake_daemon(reply.into_bytes(), Duration::ZERO).await;
     let docker = client(&host);
-    let opts = ImageCreateOptions::default().from_image("x").tag("1");
-    let mut progress = docker.images().create(&opts, None).await.expect("headers");
+    let opts = ImageCreateOptions::default().anonymous();
+    let mut progress = docker.images().pull("x:1", &opts).await.expect("headers");
     let first = progress.try_next().await.expect("first").expect("some");
     assert_eq!(first.status.as_deref(), Some("Pulling from x"));
     let e = tokio::time::timeout(BOUND, progress.try_next())

@@ -195,7 +195,7 @@ async fn services_create_with_registry_auth_and_logs() {
         serveraddress: Some("127.0.0.1:5001".into()),
         ..Default::default()
     };
-    let auth = dockhand::api::registry_auth_header(Some(&creds)).expect("auth header");
+    let auth = dockhand::auth::registry_auth_header(Some(&creds)).expect("auth header");
     let body = ServiceCreateBody {
         name: Some("web".into()),
         task_template: Some(dockhand::models::TaskSpec {
@@ -382,7 +382,10 @@ async fn distribution_inspect_sends_credentials() {
     };
     let d = docker
         .distribution()
-        .inspect("127.0.0.1:5001/app:1", Some(&creds))
+        .inspect(
+            "127.0.0.1:5001/app:1",
+            &dockhand::operations::DistributionInspectOptions::default().credentials(&creds),
+        )
         .await
         .expect("inspect");
     assert_eq!(d.descriptor.digest.as_deref(), Some("sha256:abc"));

@@ -394,7 +394,10 @@ async fn images_tag_and_push_auth_header() {
     };
     docker
         .images()
-        .push("127.0.0.1:5000/bb", &Default::default(), Some(&creds))
+        .push(
+            "127.0.0.1:5000/bb",
+            &dockhand::operations::ImagePushOptions::default().credentials(&creds),
+        )
         .await
         .expect("push");
     let reqs = requests_to(&server, "/v1.41/images/127.0.0.1:5000/bb/push").await;

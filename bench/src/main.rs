@@ -437,10 +437,8 @@ async fn mock_scenarios(socket: &str, s: Sizes, only: &dyn Fn(&str) -> bool) -> 
         let (d, b, c) = trio!(
             once,
             async {
-                let opts = dockhand::operations::ImageCreateOptions::default()
-                    .from_image("localhost:5000/app")
-                    .tag("1");
-                let mut st = dh.images().create(&opts, None).await?;
+                let opts = dockhand::operations::ImageCreateOptions::default().anonymous();
+                let mut st = dh.images().pull("localhost:5000/app:1", &opts).await?;
                 let mut n = 0u64;
                 while let Some(m) = st.next().await {
                     std::hint::black_box(m?);
@@ -832,8 +830,8 @@ fn profile(args: &[String]) -> Res<()> {
                     .await?,
                 ),
                 ("progress", "dockhand") => {
-                    let opts = dockhand::operations::ImageCreateOptions::default().from_image("a");
-                    let mut st = dh.images().create(&opts, None).await?;
+                    let opts = dockhand::operations::ImageCreateOptions::default().anonymous();
+                    let mut st = dh.images().pull("a", &opts).await?;
                     while let Some(m) = st.next().await {
                         std::hint::black_box(m?);
                     }

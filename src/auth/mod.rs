@@ -355,17 +355,39 @@ pub(crate) async fn header_for(
     reference: &str,
     given: Option<&SecretString>,
 ) -> Result<SecretString> {
-    if let Some(h) = given {
-        return Ok(h.clone());
+    match given {
+        Some(h) => Ok(h.clone()),
+        None => RegistryAuth::FromEnv.header_for(reference).await,
     }
-    let r = ImageReference::parse(reference)?;
-    let mut creds = RegistryAuth::FromEnv.resolve_async(r.auth_key()).await?;
-    if let Some(c) = &mut creds {
-        if c.serveraddress.is_none() {
-            c.serveraddress = Some(r.auth_key().to_owned());
+}
+
+impl RegistryAuth {
+    /// The `X-Registry-Auth` value for an image reference: these
+    /// credentials for the reference's registry (with the registry as
+    /// `serveraddress` when they name none), encoded as the daemon decodes
+    /// them. For the `x_registry_auth` field of an operation's options.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// use dockhand::auth::{ConfigFile, RegistryAuth};
+    /// use dockhand::operations::ImageCreateOptions;
+    /// let config = ConfigFile::from_dir("/etc/ci/docker")?;
+    /// let reference = "localhost:5001/team/app:1";
+    /// let opts = ImageCreateOptions::default()
+    ///     .x_registry_auth(RegistryAuth::Config(config).header_for(reference).await?);
+    /// let progress = docker.images().pull(reference, &opts).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn header_for(&self, reference: &str) -> Result<SecretString> {
+        let r = ImageReference::parse(reference)?;
+        let mut creds = self.resolve_async(r.auth_key()).await?;
+        if let Some(c) = &mut creds {
+            if c.serveraddress.is_none() {
+                c.serveraddress = Some(r.auth_key().to_owned());
+            }
         }
+        registry_auth_header(creds.as_ref())
     }
-    registry_auth_header(creds.as_ref())
 }
 
 /// `X-Registry-Auth` for explicit credentials, for the options' setters.
