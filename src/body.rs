@@ -56,8 +56,8 @@ impl Body {
     /// use futures::TryStreamExt;
     /// // `docker import rootfs.tar app:1`
     /// let file = tokio::fs::File::open("rootfs.tar").await.expect("open");
-    /// let opts = ImageCreateOptions::default().from_src("-").repo("app").tag("1");
-    /// let mut progress = docker.images().create(&opts, Some(Body::from_reader(file))).await?;
+    /// let opts = ImageCreateOptions::default().repo("app").tag("1");
+    /// let mut progress = docker.images().import(Body::from_reader(file), &opts).await?;
     /// while let Some(message) = progress.try_next().await? {
     ///     println!("{:?}", message.status);
     /// }

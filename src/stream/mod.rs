@@ -74,7 +74,7 @@ impl ByteStream {
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
     /// // `docker save busybox -o busybox.tar`, never more than a chunk in memory
-    /// let tar = docker.images().get("busybox", &Default::default()).await?;
+    /// let tar = docker.images().save("busybox", &Default::default()).await?;
     /// let mut file = tokio::fs::File::create("busybox.tar").await.expect("create");
     /// tokio::io::copy(&mut tar.into_async_read(), &mut file).await.expect("copy");
     /// # Ok(()) }
