@@ -1,0 +1,277 @@
+//! The transport against small fake daemons on Unix sockets.
+
+use super::*;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use std::sync::atomic::AtomicUsize;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{UnixListener, UnixStream};
+
+/// Reads one request head (and no body: the tests send none).
+async fn read_head(s: &mut UnixStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if s.read(&mut byte).await.ok()? == 0 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
+
+async fn respond(s: &mut UnixStream, head: bool, body: &str) {
+    let r = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{}",
+        body.len(),
+        if head { "" } else { body }
+    );
+    s.write_all(r.as_bytes()).await.expect("write");
+}
+
+/// A daemon that answers the first request of its first connection,
+/// then closes that connection when the next request arrives on it (as
+/// when an idle connection times out just as a request is sent), and
+/// answers every request on later connections. With
+/// `close_first_request` it closes the first connection at its first
+/// request instead. Counts connections and request heads seen.
+fn flaky_daemon(
+    close_first_request: bool,
+) -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>, tempdir::Dir) {
+    let dir = tempdir::Dir::new();
+    let path = dir.0.join("d.sock");
+    let listener = UnixListener::bind(&path).expect("bind");
+    let conns = Arc::new(AtomicUsize::new(0));
+    let requests = Arc::new(AtomicUsize::new(0));
+    let (c, r) = (conns.clone(), requests.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let n = c.fetch_add(1, Ordering::SeqCst);
+            let r = r.clone();
+            tokio::spawn(async move {
+                let mut served = 0;
+                while let Some(head) = read_head(&mut s).await {
+                    r.fetch_add(1, Ordering::SeqCst);
+                    if n == 0 && (close_first_request || served == 1) {
+                        return; // close without answering
+                    }
+                    let path = head.split(' ').nth(1).unwrap_or("").to_owned();
+                    let is_head = head.starts_with("HEAD ");
+                    respond(&mut s, is_head, &format!("conn {n} {path}")).await;
+                    served += 1;
+                }
+            });
+        }
+    });
+    (format!("unix://{}", path.display()), conns, requests, dir)
+}
+
+mod tempdir {
+    /// A private temporary directory, removed on drop.
+    pub struct Dir(pub std::path::PathBuf);
+    impl Dir {
+        pub fn new() -> Self {
+            static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let p = std::env::temp_dir().join(format!(
+                "dockhand-transport-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            ));
+            std::fs::create_dir_all(&p).expect("temp dir");
+            Dir(p)
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn transport(host: &str) -> Transport {
+    let config = Config::for_host(host).expect("config");
+    Transport::new(
+        &config,
+        TransportOptions {
+            connect_timeout: Duration::from_secs(5),
+            response_header_timeout: Some(Duration::from_secs(5)),
+        },
+    )
+    .expect("transport")
+}
+
+fn request(method: http::Method, path: &str, body: RequestBody) -> http::Request<RequestBody> {
+    http::Request::builder()
+        .method(method)
+        .uri(path)
+        .body(body)
+        .expect("request")
+}
+
+async fn body_text(resp: http::Response<Incoming>) -> String {
+    let b = resp.into_body().collect().await.expect("body").to_bytes();
+    String::from_utf8_lossy(&b).into_owned()
+}
+
+#[tokio::test]
+async fn idle_connection_closed_under_a_get_is_retried_on_a_new_one() {
+    let (host, conns, requests, _dir) = flaky_daemon(false);
+    let t = transport(&host);
+    let r = t.send(request(http::Method::GET, "/a", empty_body())).await;
+    assert_eq!(body_text(r.expect("first")).await, "conn 0 /a");
+    // Sent on the kept-alive connection, which the daemon closes: sent
+    // again on a new connection, and the caller sees only the answer.
+    let r = t
+        .send(request(http::Method::HEAD, "/b", empty_body()))
+        .await;
+    assert!(r.expect("head retried").status().is_success());
+    let r = t.send(request(http::Method::GET, "/c", empty_body())).await;
+    assert_eq!(body_text(r.expect("third")).await, "conn 1 /c");
+    assert_eq!(conns.load(Ordering::SeqCst), 2);
+    // /a, /b (closed), /b again, /c.
+    assert_eq!(requests.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn requests_that_are_not_safe_to_repeat_are_not_retried() {
+    for (method, body) in [
+        (http::Method::POST, empty_body()),
+        (http::Method::DELETE, empty_body()),
+        (http::Method::GET, full_body(Bytes::from_static(b"{}"))),
+    ] {
+        let (host, conns, requests, _dir) = flaky_daemon(false);
+        let t = transport(&host);
+        let r = t.send(request(http::Method::GET, "/a", empty_body())).await;
+        assert_eq!(body_text(r.expect("first")).await, "conn 0 /a");
+        let e = t
+            .send(request(method.clone(), "/b", body))
+            .await
+            .expect_err("the connection closed and the request is not repeated");
+        assert!(matches!(e, Error::Connect { .. }), "{method}: {e}");
+        assert_eq!(conns.load(Ordering::SeqCst), 1, "{method}");
+        assert_eq!(requests.load(Ordering::SeqCst), 2, "{method}");
+    }
+}
+
+#[tokio::test]
+async fn a_fresh_connection_that_closes_is_an_error_not_a_retry() {
+    let (host, conns, requests, _dir) = flaky_daemon(true);
+    let t = transport(&host);
+    let e = t
+        .send(request(http::Method::GET, "/a", empty_body()))
+        .await
+        .expect_err("closed without an answer");
+    assert!(matches!(e, Error::Connect { .. }), "{e}");
+    assert_eq!(conns.load(Ordering::SeqCst), 1);
+    assert_eq!(requests.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn requests_on_one_client_share_a_kept_alive_connection() {
+    let (host, conns, _requests, _dir) = flaky_daemon(true);
+    // The first connection always fails here; later ones are reused.
+    let t = transport(&host);
+    let _ = t.send(request(http::Method::GET, "/x", empty_body())).await;
+    for i in 0..20 {
+        let r = t
+            .send(request(http::Method::GET, &format!("/{i}"), empty_body()))
+            .await;
+        assert_eq!(body_text(r.expect("ok")).await, format!("conn 1 /{i}"));
+    }
+    assert_eq!(conns.load(Ordering::SeqCst), 2);
+}
+
+/// A daemon that answers one request with `chunks` HTTP chunks of
+/// `line`, written one by one (as dockerd writes log lines), then ends
+/// the body, or, with `cut`, stops in the middle of a chunk and closes.
+/// Reports when the client closes the connection.
+fn chunked_daemon(
+    chunks: usize,
+    line: &'static str,
+    cut: bool,
+) -> (String, tokio::sync::oneshot::Receiver<()>, tempdir::Dir) {
+    let dir = tempdir::Dir::new();
+    let path = dir.0.join("d.sock");
+    let listener = UnixListener::bind(&path).expect("bind");
+    let (closed_tx, closed_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.expect("accept");
+        read_head(&mut s).await.expect("request");
+        let head =
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n";
+        if s.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        for i in 0..chunks {
+            let c = format!("{:x}\r\n{line}\r\n", line.len());
+            if cut && i == chunks / 2 {
+                let _ = s.write_all(&c.as_bytes()[..c.len() / 2]).await;
+                return;
+            }
+            if s.write_all(c.as_bytes()).await.is_err() {
+                let _ = closed_tx.send(());
+                return;
+            }
+            if i % 64 == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+        let _ = s.write_all(b"0\r\n\r\n").await;
+        // Wait for the client to close.
+        let mut b = [0u8; 1];
+        let _ = s.read(&mut b).await;
+        let _ = closed_tx.send(());
+    });
+    (format!("unix://{}", path.display()), closed_rx, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streaming_bodies_are_read_whole_by_their_reader() {
+    let (host, closed, _dir) = chunked_daemon(20_000, "a short log line\n", false);
+    let t = transport(&host);
+    let resp = t
+        .send_streaming(request(http::Method::GET, "/logs", empty_body()))
+        .await
+        .expect("head");
+    assert!(resp.status().is_success());
+    let b = resp.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(b.len(), 20_000 * "a short log line\n".len());
+    assert!(b.chunks(17).all(|l| l == b"a short log line\n"));
+    tokio::time::timeout(Duration::from_secs(5), closed)
+        .await
+        .expect("the connection is closed once the body is dropped")
+        .expect("daemon");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streaming_body_cut_mid_chunk_is_an_error() {
+    let (host, _closed, _dir) = chunked_daemon(1_000, "line\n", true);
+    let t = transport(&host);
+    let resp = t
+        .send_streaming(request(http::Method::GET, "/logs", empty_body()))
+        .await
+        .expect("head");
+    let r = resp.into_body().collect().await;
+    assert!(r.is_err(), "truncation must not look like the end");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_streaming_body_closes_its_connection() {
+    let (host, closed, _dir) = chunked_daemon(1_000_000, "endless\n", false);
+    let t = transport(&host);
+    let resp = t
+        .send_streaming(request(http::Method::GET, "/logs", empty_body()))
+        .await
+        .expect("head");
+    let mut body = resp.into_body();
+    let first = body.frame().await.expect("a frame").expect("data");
+    assert!(first.into_data().is_ok());
+    drop(body);
+    tokio::time::timeout(Duration::from_secs(5), closed)
+        .await
+        .expect("the daemon sees the connection close")
+        .expect("daemon");
+}
