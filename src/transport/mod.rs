@@ -1,28 +1,58 @@
 //! Getting bytes to the daemon: one connector for every kind of host, behind
-//! one pooled hyper-util client per [`crate::Docker`].
+//! pooled hyper-util clients, one per Tokio runtime the [`crate::Docker`] is
+//! used from (`pool`).
 //!
-//! Connections are kept alive and reused. A request that finds its pooled
-//! connection already closed by the daemon is retried on a new one: by
-//! hyper-util when nothing of it was sent, and here when it was sent but the
-//! connection closed (or was reset) before any response came back — the
-//! daemon closed an idle connection just as the request went out. That
-//! second kind of retry is only for requests that are safe to send twice
-//! (GET and HEAD without a body) and only when the connection had already
-//! carried a response (a fresh connection that fails says something about
-//! the daemon, not about a stale pool). There is a connect timeout and an
-//! optional response-header timeout, never a timeout on reading a body: logs
-//! and events may run for hours.
+//! **Runtimes.** A pooled connection is driven by a task of the runtime that
+//! opened it and dies with it; each runtime gets a pool of its own, which
+//! goes away when the runtime does, so one client can be shared by any
+//! number of runtimes (a `static` client in tests, each `#[tokio::test]` on
+//! a runtime of its own) for its whole life.
 //!
-//! One file per job: `body` (request bodies), `response` (response bodies
-//! and the inline driver of a streaming connection), `replay` (when a request
-//! is sent again), `connector` (where the daemon is and how to open a
+//! **Sending again.** A request that never reached the daemon (its pooled
+//! connection was closed, or its connection task died, before any byte of
+//! it was written) is sent again on another connection whatever its method,
+//! as long as its body is small enough to have been kept (`replay`). One
+//! that was written and lost its connection before an answer is sent again
+//! only when that is harmless: GET or HEAD without a body, on a kept-alive
+//! connection that had already answered (the daemon closed an idle
+//! connection as the request went out).
+//!
+//! **Failures by stage** ([`crate::Error`]): no connection (`Connect`, or
+//! `Timeout` while connecting), connected but nothing sent (`NotSent`), sent
+//! with the outcome unknown (`Interrupted`), an answer that is not HTTP
+//! (`Protocol`).
+//!
+//! **Limits**, one policy for everything held in memory whole or waited on:
+//! - a buffered response body (everything that is not a stream: inspect,
+//!   list, info…) is capped (`max_response_body`, default 256 MiB, enough for
+//!   a list of 50,000 containers): `Error::ResponseTooLarge` names the
+//!   operation and the cap. Streams are never buffered whole; what they hold
+//!   at once is capped per unit instead: one JSON message 16 MiB
+//!   (`stream::json`), one stdcopy frame 64 MiB (`stream::stdcopy`), one TTY
+//!   log line with timestamps 1 MiB (`stream::timestamps`); an error body is
+//!   read up to 64 KiB.
+//! - the response-header timeout (default 60 s) and the optional
+//!   whole-request deadline apply to operations that answer at once
+//!   ([`answers_at_once`]); never to streams (logs, events, stats, pull,
+//!   push, build, load, save, export, archives), connection upgrades
+//!   (attach, exec start, session), uploads, nor to operations that wait for
+//!   something to happen (`wait`, `stop`/`restart`/`kill`, prunes, commit,
+//!   swarm init/join/leave, plugin installs…).
+//! - the connect timeout (default 30 s) applies to every connection, and is
+//!   handed to ssh as its `ConnectTimeout`.
+//!
+//! One file per job: `body` (request bodies), `response` (response bodies,
+//! the inline driver of a streaming connection, capped collection), `replay`
+//! (how far a failed request got, when it is sent again), `pool` (one pool
+//! per runtime), `connector` (where the daemon is and how to open a
 //! connection), `io` (the IO adapter hyper sees), `tls`, `ssh`, `npipe`; this
-//! file holds the transport itself (the pool and the two send paths).
+//! file holds the transport itself (the two send paths and error mapping).
 
 mod body;
 mod connector;
 mod io;
 mod npipe;
+mod pool;
 mod replay;
 mod response;
 mod ssh;
@@ -30,37 +60,129 @@ mod tls;
 
 pub use body::{empty_body, full_body, RequestBody};
 pub use npipe::open_with_busy_retry;
-pub(crate) use response::ResponseBody;
+pub(crate) use response::{collect, ResponseBody};
 
 use crate::config::{Config, Host};
+use crate::operation::{BodyKind, Operation, ResponseKind};
 use crate::{Error, Result};
+use bytes::Bytes;
 use connector::{authority, connect, ConnectFailure, Connector, Target};
-use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
-use replay::{replayable, stale_pooled_connection, ConnectionUse, MAX_REPLAYS};
+use http_body_util::BodyExt;
+use replay::{idempotent, idempotent_without_body, ConnectionUse, Stage, MAX_REPLAYS};
 use response::ConnectionFuture;
 use std::future::Future;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Instant;
 
-/// Timeouts of a transport.
+/// Timeouts and limits of a transport (see the module docs for the policy).
 #[derive(Debug, Clone, Copy)]
 pub struct TransportOptions {
     /// How long opening a connection (and a TLS handshake) may take.
     pub connect_timeout: Duration,
-    /// How long to wait for a response's headers; `None` waits as long as the
-    /// daemon takes (`wait` answers only when the container stops).
+    /// How long to wait for a response's headers, for operations that answer
+    /// at once ([`answers_at_once`]); `None` waits as long as the daemon takes.
     pub response_header_timeout: Option<Duration>,
+    /// A deadline for the whole of a request that answers at once:
+    /// connecting, sending, the headers and reading the body.
+    pub request_timeout: Option<Duration>,
+    /// The most a buffered (non-streaming) response body may hold, in bytes.
+    pub max_response_body: usize,
+}
+
+impl TransportOptions {
+    /// The default connect timeout.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+    /// The default response-header timeout for operations that answer at once.
+    pub const DEFAULT_RESPONSE_HEADER_TIMEOUT: Duration = Duration::from_secs(60);
+    /// The default cap of a buffered response body: 256 MiB (a list of
+    /// 50,000 containers with labels, mounts and networks is ~100 MiB).
+    pub const DEFAULT_MAX_RESPONSE_BODY: usize = 256 << 20;
+}
+
+impl Default for TransportOptions {
+    fn default() -> Self {
+        TransportOptions {
+            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            response_header_timeout: Some(Self::DEFAULT_RESPONSE_HEADER_TIMEOUT),
+            request_timeout: None,
+            max_response_body: Self::DEFAULT_MAX_RESPONSE_BODY,
+        }
+    }
+}
+
+/// Operations that answer only once something has happened, however long
+/// that takes: never cut by the header timeout or the request deadline.
+const WAITS_FOR_SOMETHING: &[&str] = &[
+    "ContainerWait",
+    "ContainerStop",
+    "ContainerRestart",
+    "ContainerKill",
+    "ContainerChanges",
+    "ContainerPrune",
+    "ImagePrune",
+    "NetworkPrune",
+    "VolumePrune",
+    "BuildPrune",
+    "SystemDataUsage",
+    "ImageCommit",
+    "ImageDelete",
+    "ImageSearch",
+    "SwarmInit",
+    "SwarmJoin",
+    "SwarmLeave",
+    "SwarmUpdate",
+    "PluginPull",
+    "PluginUpgrade",
+    "PluginPush",
+    "PluginCreate",
+    "PluginEnable",
+    "PluginDisable",
+    "Session",
+];
+
+/// Whether `op` answers at once, so that a response-header timeout and a
+/// request deadline may apply: not a stream, an archive or an upgrade (by
+/// its response kind), not an upload (its body is bytes: the daemon answers
+/// once it has read them all), not an operation that waits for something to
+/// happen (`ContainerWait`, `ContainerStop`/`Restart`/`Kill` with their
+/// grace period, prunes, commit, swarm and plugin changes, `Session`).
+pub fn answers_at_once(op: &Operation) -> bool {
+    let streams = matches!(
+        op.response,
+        ResponseKind::JsonStream { .. }
+            | ResponseKind::Multiplexed
+            | ResponseKind::Binary { .. }
+            | ResponseKind::Hijack
+            | ResponseKind::Websocket
+    );
+    let uploads = matches!(op.body, BodyKind::Bytes { .. });
+    !streams && !uploads && !WAITS_FOR_SOMETHING.contains(&op.id)
+}
+
+/// The operation a request performs, set by the client as a request
+/// extension: its id names it in errors, and [`answers_at_once`] decides
+/// which timeouts apply. A request without one is treated as one that
+/// answers at once, named by its method and path.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ForOperation(pub(crate) &'static Operation);
+
+/// What one exchange may take, decided before it is sent.
+#[derive(Debug, Clone, Copy)]
+struct Exchange {
+    operation: &'static str,
+    idempotent: bool,
+    header_timeout: Option<Duration>,
+    /// When the whole request must be done.
+    deadline: Option<response::Deadline>,
 }
 
 /// The `Host` header sent over sockets, pipes and ssh, as the docker CLI does.
 const LOCAL_AUTHORITY: &str = "api.moby.localhost";
 
-/// The pooled HTTP client for one daemon.
+/// The pooled HTTP clients for one daemon.
 pub(crate) struct Transport {
-    client: Client<Connector, RequestBody>,
+    pools: pool::Pools,
     /// Where streaming requests get connections of their own.
     target: Arc<Target>,
     authority: http::uri::Authority,
@@ -82,7 +204,7 @@ impl Transport {
                 ssh_stderr = Some(stderr.clone());
                 (
                     Target::Ssh {
-                        argv: ssh::argv(user.as_deref(), host, *port),
+                        argv: ssh::argv(user.as_deref(), host, *port, options.connect_timeout),
                         stderr,
                     },
                     LOCAL_AUTHORITY.to_owned(),
@@ -123,12 +245,8 @@ impl Transport {
             target: target.clone(),
             connect_timeout: options.connect_timeout,
         };
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(32)
-            .build(connector);
         Ok(Transport {
-            client,
+            pools: pool::Pools::new(connector),
             target,
             authority,
             display,
@@ -142,11 +260,45 @@ impl Transport {
         &self.display
     }
 
-    /// Sends a request whose URI is a path and query (`/v1.41/info`).
+    /// The limits of one exchange of `req`.
+    fn exchange(&self, req: &http::Request<RequestBody>, streaming: bool) -> Exchange {
+        let op = req.extensions().get::<ForOperation>().map(|o| o.0);
+        let at_once = !streaming && op.is_none_or(answers_at_once);
+        Exchange {
+            operation: op.map_or("request", |o| o.id),
+            idempotent: idempotent(req.method()),
+            header_timeout: self.options.response_header_timeout.filter(|_| at_once),
+            deadline: self
+                .options
+                .request_timeout
+                .filter(|_| at_once)
+                .map(|limit| response::Deadline {
+                    at: Instant::now() + limit,
+                    limit,
+                    retryable: idempotent(req.method()),
+                }),
+        }
+    }
+
+    /// Sends a request whose URI is a path and query (`/v1.41/info`) through
+    /// the pool of the current runtime; its body is read by that pool's
+    /// connection task. Upgrades (attach, exec) come this way too.
     pub(crate) async fn send(
         &self,
+        req: http::Request<RequestBody>,
+    ) -> Result<http::Response<ResponseBody>> {
+        let x = self.exchange(&req, false);
+        let (limit, deadline) = (self.options.max_response_body, x.deadline);
+        let resp = within(x, self.send_pooled(req, x)).await?;
+        Ok(resp.map(|b| ResponseBody::pooled(b, limit, deadline)))
+    }
+
+    async fn send_pooled(
+        &self,
         mut req: http::Request<RequestBody>,
-    ) -> Result<http::Response<Incoming>> {
+        x: Exchange,
+    ) -> Result<http::Response<hyper::body::Incoming>> {
+        let client = self.pools.current()?;
         let path = req
             .uri()
             .path_and_query()
@@ -158,52 +310,39 @@ impl Transport {
             .path_and_query(path)
             .build()
             .map_err(|e| Error::protocol(format!("request URI: {e}")))?;
-        // What it takes to send the request again (GET/HEAD without a body).
-        let replay = replayable(&req).then(|| {
-            (
-                req.method().clone(),
-                req.uri().clone(),
-                req.version(),
-                req.headers().clone(),
-            )
-        });
+        let may_repeat_sent = idempotent_without_body(&req);
+        let mut again = Replay::keep(req).await?;
         let mut replays = 0;
         loop {
-            let fut = self.client.request(req);
-            let result = match self.options.response_header_timeout {
-                Some(limit) => {
-                    tokio::time::timeout(limit, fut)
-                        .await
-                        .map_err(|_| Error::Timeout {
-                            during: "waiting for response headers",
-                            after: limit,
-                        })?
-                }
+            let req = again.next();
+            let fut = client.request(req);
+            let result = match x.header_timeout {
+                Some(limit) => tokio::time::timeout(limit, fut)
+                    .await
+                    .map_err(|_| header_timeout(x, limit))?,
                 None => fut.await,
             };
-            match result {
+            let e = match result {
                 Ok(resp) => {
                     if let Some(used) = resp.extensions().get::<ConnectionUse>() {
-                        used.0.store(true, Ordering::Relaxed);
+                        used.answered();
                     }
                     return Ok(resp);
                 }
-                Err(e) => match &replay {
-                    Some((method, uri, version, headers))
-                        if replays < MAX_REPLAYS && stale_pooled_connection(&e) =>
-                    {
-                        replays += 1;
-                        tracing::debug!(%uri, error = %e, "pooled connection was closed; sending again on a new one");
-                        let mut again = http::Request::new(empty_body());
-                        *again.method_mut() = method.clone();
-                        *again.uri_mut() = uri.clone();
-                        *again.version_mut() = *version;
-                        *again.headers_mut() = headers.clone();
-                        req = again;
-                    }
-                    _ => return Err(self.map_error(e)),
-                },
+                Err(e) => e,
+            };
+            let stage = replay::stage(&e, self.ssh_said());
+            let repeat = match stage {
+                Stage::NotSent => again.possible(),
+                Stage::SentOutcomeUnknown { stale: true } => may_repeat_sent && again.possible(),
+                _ => false,
+            };
+            if repeat && replays < MAX_REPLAYS {
+                replays += 1;
+                tracing::debug!(operation = x.operation, ?stage, error = %e, "sending again on another connection");
+                continue;
             }
+            return Err(self.map_error(e, stage, x));
         }
     }
 
@@ -222,8 +361,10 @@ impl Transport {
         &self,
         mut req: http::Request<RequestBody>,
     ) -> Result<http::Response<ResponseBody>> {
+        let x = self.exchange(&req, true);
         if matches!(*self.target, Target::Ssh { .. } | Target::Npipe(_)) {
-            return Ok(self.send(req).await?.map(ResponseBody::pooled));
+            let resp = self.send_pooled(req, x).await?;
+            return Ok(resp.map(|b| ResponseBody::pooled(b, usize::MAX, None)));
         }
         let path = req
             .uri()
@@ -234,29 +375,47 @@ impl Transport {
         let host = http::HeaderValue::from_str(self.authority.as_str())
             .map_err(|_| Error::config(format!("{}: not a valid Host", self.display)))?;
         req.headers_mut().insert(http::header::HOST, host);
+        let mut again = Replay::keep(req).await?;
+        let mut replays = 0;
+        loop {
+            match self.send_inline(again.next(), x).await {
+                Err((Stage::NotSent, _)) if again.possible() && replays < MAX_REPLAYS => {
+                    replays += 1;
+                }
+                Err((_, e)) => return Err(e),
+                Ok(resp) => return Ok(resp),
+            }
+        }
+    }
+
+    /// One attempt of [`Transport::send_streaming`], on a new connection.
+    async fn send_inline(
+        &self,
+        req: http::Request<RequestBody>,
+        x: Exchange,
+    ) -> std::result::Result<http::Response<ResponseBody>, (Stage, Error)> {
         let limit = self.options.connect_timeout;
         let io = match tokio::time::timeout(limit, connect(&self.target)).await {
-            Err(_) => {
-                return Err(Error::Timeout {
-                    during: "connecting",
-                    after: limit,
-                })
-            }
+            Err(_) => return Err((Stage::NotConnected, connect_timeout(limit))),
             Ok(Err(e)) => {
-                return Err(Error::Connect {
-                    host: self.display.clone(),
-                    source: e,
-                })
+                return Err((
+                    Stage::NotConnected,
+                    Error::Connect {
+                        host: self.display.clone(),
+                        source: e,
+                    },
+                ))
             }
             Ok(Ok(io)) => io,
         };
-        let connect_error = |e: hyper::Error| Error::Connect {
-            host: self.display.clone(),
-            source: Box::new(e),
+        let used = io.use_tracker();
+        let fail = |e: hyper::Error| {
+            let stage = replay::stage_of(&e, Some(&used));
+            (stage, self.stage_error(stage, Box::new(e), x))
         };
         let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
             .await
-            .map_err(connect_error)?;
+            .map_err(fail)?;
         let mut conn: ConnectionFuture = Box::pin(conn);
         let mut conn_done = false;
         let mut response = std::pin::pin!(sender.send_request(req));
@@ -267,34 +426,43 @@ impl Transport {
             }
             response.as_mut().poll(cx)
         });
-        let resp = match self.options.response_header_timeout {
-            Some(limit) => tokio::time::timeout(limit, head)
-                .await
-                .map_err(|_| Error::Timeout {
-                    during: "waiting for response headers",
-                    after: limit,
-                })?,
+        let resp = match x.header_timeout {
+            Some(limit) => tokio::time::timeout(limit, head).await.map_err(|_| {
+                (
+                    Stage::SentOutcomeUnknown { stale: false },
+                    header_timeout(x, limit),
+                )
+            })?,
             None => head.await,
         }
-        .map_err(connect_error)?;
+        .map_err(fail)?;
         Ok(resp.map(|body| ResponseBody::inline(body, (!conn_done).then_some(conn), sender)))
     }
 
-    fn map_error(&self, e: hyper_util::client::legacy::Error) -> Error {
+    fn map_error(&self, e: hyper_util::client::legacy::Error, stage: Stage, x: Exchange) -> Error {
         // Our own connect failure, carried through hyper-util's error.
         let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
         while let Some(s) = src {
             if let Some(ce) = s.downcast_ref::<ConnectFailure>() {
                 if ce.timed_out {
-                    return Error::Timeout {
-                        during: "connecting",
-                        after: self.options.connect_timeout,
-                    };
+                    return connect_timeout(self.options.connect_timeout);
                 }
                 break;
             }
             src = s.source();
         }
+        self.stage_error(stage, Box::new(e), x)
+    }
+
+    /// Whether the ssh child (of an ssh host) wrote something on its stderr.
+    fn ssh_said(&self) -> bool {
+        self.ssh_stderr
+            .as_ref()
+            .is_some_and(|s| s.lock().map(|t| !t.trim().is_empty()).unwrap_or(false))
+    }
+
+    /// The error for a failure at `stage`.
+    fn stage_error(&self, stage: Stage, source: crate::error::BoxError, x: Exchange) -> Error {
         let mut host = self.display.clone();
         if let Some(stderr) = &self.ssh_stderr {
             let text = stderr
@@ -305,10 +473,117 @@ impl Transport {
                 host = format!("{host} (ssh said: {text})");
             }
         }
-        Error::Connect {
-            host,
-            source: Box::new(e),
+        match stage {
+            Stage::NotConnected => Error::Connect { host, source },
+            Stage::NotSent => Error::NotSent {
+                operation: x.operation,
+                host,
+                source,
+            },
+            Stage::SentOutcomeUnknown { .. } => Error::Interrupted {
+                operation: x.operation,
+                host,
+                idempotent: x.idempotent,
+                source,
+            },
+            Stage::Garbage => Error::Protocol {
+                message: format!(
+                    "{}: {host} answered something that is not HTTP",
+                    x.operation
+                ),
+                source: Some(source),
+            },
         }
+    }
+}
+
+/// Runs `fut` within the exchange's deadline, if it has one.
+async fn within<T>(x: Exchange, fut: impl Future<Output = Result<T>>) -> Result<T> {
+    match x.deadline {
+        Some(d) => tokio::time::timeout_at(d.at, fut)
+            .await
+            .map_err(|_| Error::Timeout {
+                during: "waiting for the response",
+                after: d.limit,
+                retryable: d.retryable,
+            })?,
+        None => fut.await,
+    }
+}
+
+fn connect_timeout(limit: Duration) -> Error {
+    Error::Timeout {
+        during: "connecting",
+        after: limit,
+        retryable: true,
+    }
+}
+
+fn header_timeout(x: Exchange, limit: Duration) -> Error {
+    Error::Timeout {
+        during: "waiting for response headers",
+        after: limit,
+        retryable: x.idempotent,
+    }
+}
+
+/// A request kept so it can be sent again: its head, and its body when that
+/// is small and already in memory (a JSON document; not a streamed archive).
+struct Replay {
+    head: http::request::Parts,
+    body: Option<Bytes>,
+    first: Option<RequestBody>,
+}
+
+impl Replay {
+    async fn keep(req: http::Request<RequestBody>) -> Result<Replay> {
+        use hyper::body::Body as _;
+        let (head, body) = req.into_parts();
+        let small = body
+            .size_hint()
+            .exact()
+            .is_some_and(|n| n <= replay::REPLAY_BODY_LIMIT);
+        if !small {
+            return Ok(Replay {
+                head,
+                body: None,
+                first: Some(body),
+            });
+        }
+        let bytes = body
+            .collect()
+            .await
+            .map_err(|e| Error::InvalidArgument {
+                name: "body",
+                message: format!("reading the request body failed: {e}"),
+            })?
+            .to_bytes();
+        Ok(Replay {
+            head,
+            body: Some(bytes),
+            first: None,
+        })
+    }
+
+    /// Whether the request can be sent (again).
+    fn possible(&self) -> bool {
+        self.body.is_some() || self.first.is_some()
+    }
+
+    /// The request, to send once more.
+    fn next(&mut self) -> http::Request<RequestBody> {
+        let body = match (&self.body, self.first.take()) {
+            (Some(b), _) => full_body(b.clone()),
+            (None, Some(b)) => b,
+            (None, None) => empty_body(),
+        };
+        let mut req = http::Request::new(body);
+        *req.method_mut() = self.head.method.clone();
+        *req.uri_mut() = self.head.uri.clone();
+        *req.version_mut() = self.head.version;
+        *req.headers_mut() = self.head.headers.clone();
+        *req.extensions_mut() = self.head.extensions.clone();
+        req
     }
 }
 

@@ -4,13 +4,17 @@
 //! reschedule.
 
 use super::RequestBody;
+use crate::{Error, Result};
 use bytes::Bytes;
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::time::Instant;
 
 pub(super) type ConnectionFuture = Pin<Box<dyn Future<Output = hyper::Result<()>> + Send>>;
 
@@ -22,6 +26,27 @@ pub(super) type ConnectionFuture = Pin<Box<dyn Future<Output = hyper::Result<()>
 pub(crate) struct ResponseBody {
     body: Incoming,
     inline: Option<Inline>,
+    /// The most [`collect`] reads of it.
+    limit: usize,
+    /// When [`collect`] must be done, if the request has a deadline.
+    deadline: Option<Deadline>,
+}
+
+impl std::fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseBody")
+            .field("inline", &self.inline.is_some())
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A whole-request deadline, as the body inherits it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Deadline {
+    pub(super) at: Instant,
+    pub(super) limit: Duration,
+    pub(super) retryable: bool,
 }
 
 /// The connection a streaming body drives itself.
@@ -67,8 +92,13 @@ const INLINE_ROUNDS: usize = 32;
 
 impl ResponseBody {
     /// A body read by its pooled connection's task.
-    pub(crate) fn pooled(body: Incoming) -> Self {
-        ResponseBody { body, inline: None }
+    pub(super) fn pooled(body: Incoming, limit: usize, deadline: Option<Deadline>) -> Self {
+        ResponseBody {
+            body,
+            inline: None,
+            limit,
+            deadline,
+        }
     }
 
     pub(super) fn inline(
@@ -85,6 +115,8 @@ impl ResponseBody {
                 waker: std::task::Waker::from(wake.clone()),
                 wake,
             }),
+            limit: usize::MAX,
+            deadline: None,
         }
     }
 }
@@ -141,5 +173,53 @@ impl hyper::body::Body for ResponseBody {
 
     fn size_hint(&self) -> hyper::body::SizeHint {
         self.body.size_hint()
+    }
+}
+
+/// Reads a whole buffered (non-streaming) response body of `operation`: no
+/// more than the transport's cap (`Error::ResponseTooLarge` as soon as it is
+/// passed, without reading the rest), and within the request's deadline when
+/// it has one.
+pub(crate) async fn collect(operation: &'static str, mut body: ResponseBody) -> Result<Bytes> {
+    use hyper::body::Body as _;
+    let limit = body.limit;
+    let too_large = || Error::ResponseTooLarge { operation, limit };
+    if body.size_hint().lower() > limit as u64 {
+        return Err(too_large());
+    }
+    let deadline = body.deadline;
+    let read = async move {
+        let mut chunks: Vec<Bytes> = Vec::new();
+        let mut len = 0usize;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| Error::Protocol {
+                message: format!("{operation}: reading the response body failed"),
+                source: Some(Box::new(e)),
+            })?;
+            if let Ok(data) = frame.into_data() {
+                len = len.saturating_add(data.len());
+                if len > limit {
+                    return Err(too_large());
+                }
+                if !data.is_empty() {
+                    chunks.push(data);
+                }
+            }
+        }
+        Ok(match chunks.len() {
+            0 => Bytes::new(),
+            1 => chunks.pop().unwrap_or_default(),
+            _ => Bytes::from(chunks.concat()),
+        })
+    };
+    match deadline {
+        Some(d) => tokio::time::timeout_at(d.at, read)
+            .await
+            .map_err(|_| Error::Timeout {
+                during: "reading the response body",
+                after: d.limit,
+                retryable: d.retryable,
+            })?,
+        None => read.await,
     }
 }

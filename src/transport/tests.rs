@@ -3,7 +3,7 @@
 use super::*;
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
 
@@ -98,6 +98,7 @@ fn transport(host: &str) -> Transport {
         TransportOptions {
             connect_timeout: Duration::from_secs(5),
             response_header_timeout: Some(Duration::from_secs(5)),
+            ..TransportOptions::default()
         },
     )
     .expect("transport")
@@ -111,7 +112,7 @@ fn request(method: http::Method, path: &str, body: RequestBody) -> http::Request
         .expect("request")
 }
 
-async fn body_text(resp: http::Response<Incoming>) -> String {
+async fn body_text(resp: http::Response<ResponseBody>) -> String {
     let b = resp.into_body().collect().await.expect("body").to_bytes();
     String::from_utf8_lossy(&b).into_owned()
 }
@@ -150,7 +151,12 @@ async fn requests_that_are_not_safe_to_repeat_are_not_retried() {
             .send(request(method.clone(), "/b", body))
             .await
             .expect_err("the connection closed and the request is not repeated");
-        assert!(matches!(e, Error::Connect { .. }), "{method}: {e}");
+        // Sent, and the answer lost: the outcome is unknown.
+        assert!(
+            matches!(e, Error::Interrupted { idempotent, .. } if idempotent == (method != http::Method::POST)),
+            "{method}: {e:?}"
+        );
+        assert_eq!(e.is_retryable(), method != http::Method::POST, "{method}");
         assert_eq!(conns.load(Ordering::SeqCst), 1, "{method}");
         assert_eq!(requests.load(Ordering::SeqCst), 2, "{method}");
     }
@@ -164,7 +170,7 @@ async fn a_fresh_connection_that_closes_is_an_error_not_a_retry() {
         .send(request(http::Method::GET, "/a", empty_body()))
         .await
         .expect_err("closed without an answer");
-    assert!(matches!(e, Error::Connect { .. }), "{e}");
+    assert!(matches!(e, Error::Interrupted { .. }), "{e:?}");
     assert_eq!(conns.load(Ordering::SeqCst), 1);
     assert_eq!(requests.load(Ordering::SeqCst), 1);
 }
@@ -274,4 +280,250 @@ async fn dropping_a_streaming_body_closes_its_connection() {
         .await
         .expect("the daemon sees the connection close")
         .expect("daemon");
+}
+
+fn request_for(
+    op: &'static crate::operations::Operation,
+    method: http::Method,
+    path: &str,
+) -> http::Request<RequestBody> {
+    let mut r = request(method, path, empty_body());
+    r.extensions_mut().insert(ForOperation(op));
+    r
+}
+
+/// A daemon that reads request heads and never answers.
+fn silent_daemon() -> (String, tempdir::Dir) {
+    let dir = tempdir::Dir::new();
+    let path = dir.0.join("d.sock");
+    let listener = UnixListener::bind(&path).expect("bind");
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move { while read_head(&mut s).await.is_some() {} });
+        }
+    });
+    (format!("unix://{}", path.display()), dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_of_a_runtime_that_is_gone_is_never_handed_out() {
+    let (host, conns, _requests, _dir) = flaky_daemon(false);
+    let t = Arc::new(transport(&host));
+    // Another runtime opens a pooled connection (conn 0) and ends.
+    let t2 = t.clone();
+    tokio::task::spawn_blocking(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let r = t2
+                .send(request(http::Method::GET, "/a", empty_body()))
+                .await;
+            assert_eq!(body_text(r.expect("first")).await, "conn 0 /a");
+        });
+        assert_eq!(t2.pools.len(), 1);
+    })
+    .await
+    .expect("other runtime");
+    // Its pool went away with it.
+    assert_eq!(t.pools.len(), 0);
+    // A POST with a body from this runtime gets a connection of its own.
+    let r = t
+        .send(request(
+            http::Method::POST,
+            "/b",
+            full_body(Bytes::from_static(b"{}")),
+        ))
+        .await;
+    assert_eq!(body_text(r.expect("post")).await, "conn 1 /b");
+    assert_eq!(t.pools.len(), 1);
+    assert_eq!(conns.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_failure_before_any_byte_was_written_is_not_sent() {
+    let used = ConnectionUse::default();
+    let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+    // A fresh connection: nothing written.
+    assert_eq!(replay::stage_for_test(&reset, &used), Stage::NotSent);
+    used.wrote(120);
+    assert_eq!(
+        replay::stage_for_test(&reset, &used),
+        Stage::SentOutcomeUnknown { stale: false }
+    );
+    // Answered; the next request finds the connection reset before writing.
+    used.answered();
+    assert_eq!(replay::stage_for_test(&reset, &used), Stage::NotSent);
+    used.wrote(80);
+    assert_eq!(
+        replay::stage_for_test(&reset, &used),
+        Stage::SentOutcomeUnknown { stale: true }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buffered_body_larger_than_the_cap_is_refused_without_reading_it_all() {
+    let (host, closed, _dir) = chunked_daemon(1_000_000, "endless\n", false);
+    let config = Config::for_host(&host).expect("config");
+    let t = Transport::new(
+        &config,
+        TransportOptions {
+            max_response_body: 64 << 10,
+            ..TransportOptions::default()
+        },
+    )
+    .expect("transport");
+    let resp = t
+        .send(request_for(
+            &crate::operations::CONTAINER_INSPECT,
+            http::Method::GET,
+            "/containers/x/json",
+        ))
+        .await
+        .expect("head");
+    let e = tokio::time::timeout(
+        Duration::from_secs(10),
+        collect("ContainerInspect", resp.into_body()),
+    )
+    .await
+    .expect("no hang")
+    .expect_err("too large");
+    assert!(
+        matches!(e, Error::ResponseTooLarge { operation: "ContainerInspect", limit } if limit == 64 << 10),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("65536"), "{e}");
+    // The rest is not read: the connection is closed.
+    tokio::time::timeout(Duration::from_secs(5), closed)
+        .await
+        .expect("closed")
+        .expect("daemon");
+}
+
+#[tokio::test]
+async fn the_request_deadline_covers_the_body() {
+    let dir = tempdir::Dir::new();
+    let path = dir.0.join("d.sock");
+    let listener = UnixListener::bind(&path).expect("bind");
+    tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.expect("accept");
+        read_head(&mut s).await.expect("request");
+        let _ = s
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{\"a\"")
+            .await;
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    });
+    let config = Config::for_host(&format!("unix://{}", path.display())).expect("config");
+    let t = Transport::new(
+        &config,
+        TransportOptions {
+            request_timeout: Some(Duration::from_millis(300)),
+            ..TransportOptions::default()
+        },
+    )
+    .expect("transport");
+    let resp = t
+        .send(request_for(
+            &crate::operations::CONTAINER_INSPECT,
+            http::Method::GET,
+            "/containers/x/json",
+        ))
+        .await
+        .expect("head");
+    let e = tokio::time::timeout(
+        Duration::from_secs(5),
+        collect("ContainerInspect", resp.into_body()),
+    )
+    .await
+    .expect("the deadline, not the test's timeout")
+    .expect_err("stalled body");
+    assert!(
+        matches!(
+            e,
+            Error::Timeout {
+                during: "reading the response body",
+                retryable: true,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_header_timeout_cuts_inspect_but_never_wait() {
+    let (host, _dir) = silent_daemon();
+    let config = Config::for_host(&host).expect("config");
+    let t = Transport::new(
+        &config,
+        TransportOptions {
+            response_header_timeout: Some(Duration::from_millis(200)),
+            request_timeout: Some(Duration::from_millis(200)),
+            ..TransportOptions::default()
+        },
+    )
+    .expect("transport");
+    let e = t
+        .send(request_for(
+            &crate::operations::CONTAINER_INSPECT,
+            http::Method::GET,
+            "/containers/x/json",
+        ))
+        .await
+        .expect_err("silence");
+    assert!(e.is_timeout() && e.is_retryable(), "{e:?}");
+    // `wait` answers when the container stops: still waiting long after.
+    let wait = t.send(request_for(
+        &crate::operations::CONTAINER_WAIT,
+        http::Method::POST,
+        "/containers/x/wait",
+    ));
+    assert!(
+        tokio::time::timeout(Duration::from_secs(1), wait)
+            .await
+            .is_err(),
+        "wait must not be cut by the header timeout or the deadline"
+    );
+    // Nor a stream.
+    let logs = t.send_streaming(request_for(
+        &crate::operations::CONTAINER_LOGS,
+        http::Method::GET,
+        "/containers/x/logs",
+    ));
+    assert!(tokio::time::timeout(Duration::from_secs(1), logs)
+        .await
+        .is_err());
+}
+
+#[test]
+fn which_operations_answer_at_once() {
+    use crate::operations as ops;
+    for op in [
+        &ops::CONTAINER_INSPECT,
+        &ops::CONTAINER_LIST,
+        &ops::SYSTEM_INFO,
+        &ops::CONTAINER_CREATE,
+    ] {
+        assert!(answers_at_once(op), "{}", op.id);
+    }
+    for op in [
+        &ops::CONTAINER_WAIT,
+        &ops::CONTAINER_STOP,
+        &ops::CONTAINER_RESTART,
+        &ops::CONTAINER_KILL,
+        &ops::CONTAINER_ATTACH,
+        &ops::EXEC_START,
+        &ops::SYSTEM_EVENTS,
+        &ops::CONTAINER_LOGS,
+        &ops::IMAGE_CREATE,
+        &ops::IMAGE_PUSH,
+        &ops::IMAGE_BUILD,
+        &ops::IMAGE_LOAD,
+        &ops::SESSION,
+        &ops::PUT_CONTAINER_ARCHIVE,
+        &ops::CONTAINER_PRUNE,
+    ] {
+        assert!(!answers_at_once(op), "{}", op.id);
+    }
 }
