@@ -10,7 +10,7 @@
 mod common;
 
 use common::test_env;
-use dockhand::models::ContainerCreateBody;
+use dockhand::models::{ContainerCreateBody, ContainerExecBody, ExecStartBody};
 use dockhand::operations::{ContainerDeleteOptions, ContainerLogsOptions};
 use dockhand::stream::LogOutput;
 use dockhand::Docker;
@@ -18,6 +18,7 @@ use futures::TryStreamExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 
 /// The one client every runtime of this binary uses.
 static DOCKER: LazyLock<Docker> =
@@ -26,8 +27,8 @@ static DOCKER: LazyLock<Docker> =
 /// How many lines the log container prints.
 const LINES: usize = 200;
 
-/// A stopped container with `LINES` lines of output, made on a runtime of
-/// its own (like everything else here) and removed when dropped.
+/// A running container that has printed `LINES` lines, made on a runtime
+/// of its own (like everything else here) and removed when dropped.
 struct LogContainer(String);
 
 impl LogContainer {
@@ -44,7 +45,7 @@ impl LogContainer {
                     cmd: Some(vec![
                         "sh".into(),
                         "-c".into(),
-                        format!("i=1; while [ $i -le {LINES} ]; do echo line $i; i=$((i+1)); done"),
+                        format!("i=1; while [ $i -le {LINES} ]; do echo line $i; i=$((i+1)); done; exec sleep 3600"),
                     ]),
                     ..Default::default()
                 };
@@ -59,13 +60,14 @@ impl LogContainer {
                     .start(&id, &Default::default())
                     .await
                     .expect("start");
-                let w = DOCKER
-                    .containers()
-                    .wait(&id, &Default::default())
-                    .await
-                    .expect("wait");
-                assert_eq!(w.status_code, 0);
-                id
+                // Until every line is there.
+                for _ in 0..200 {
+                    if log_lines(&id).await.ok() == Some(LINES) {
+                        return id;
+                    }
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+                panic!("the container did not print {LINES} lines");
             })
         })
         .join()
@@ -86,8 +88,51 @@ impl Drop for LogContainer {
     }
 }
 
+/// How many lines the container's logs hold.
+async fn log_lines(id: &str) -> dockhand::Result<usize> {
+    let opts = ContainerLogsOptions::default().stdout(true);
+    let logs: Vec<LogOutput> = DOCKER
+        .containers()
+        .logs(id, &opts)
+        .await?
+        .try_collect()
+        .await?;
+    let text: Vec<u8> = logs.iter().flat_map(|p| p.bytes().to_vec()).collect();
+    Ok(text
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count())
+}
+
+/// An exec of `cat` through an upgraded connection: stdin written and
+/// half-closed, its echo read to the end.
+async fn exec_cat(id: &str) -> dockhand::Result<Vec<u8>> {
+    let body = ContainerExecBody {
+        cmd: Some(vec!["cat".into()]),
+        attach_stdin: Some(true),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        ..Default::default()
+    };
+    let exec = DOCKER.exec().create(id, &body).await?.id;
+    let mut attached = DOCKER
+        .exec()
+        .start(&exec, &ExecStartBody::default())
+        .await?
+        .expect("attached");
+    attached
+        .input
+        .write_all(b"over the upgrade\n")
+        .await
+        .expect("stdin");
+    attached.input.shutdown().await.expect("half-close");
+    let out: Vec<LogOutput> = attached.output.try_collect().await?;
+    Ok(out.iter().flat_map(|p| p.bytes().to_vec()).collect())
+}
+
 /// ~50 requests through the shared client: pings, version, lists, inspects,
-/// and a log stream read to its end; `Err` names the first that failed.
+/// log streams read to their end, and an exec attached through a connection
+/// upgrade; `Err` names the first that failed.
 async fn workload(id: &str, round: usize) -> Result<(), String> {
     let c = DOCKER.containers();
     for i in 0..8 {
@@ -113,22 +158,16 @@ async fn workload(id: &str, round: usize) -> Result<(), String> {
             .list(&Default::default())
             .await
             .map_err(|e| at("images", e))?;
-        let opts = ContainerLogsOptions::default().stdout(true);
-        let logs: Vec<LogOutput> = c
-            .logs(id, &opts)
-            .await
-            .map_err(|e| at("logs", e))?
-            .try_collect()
-            .await
-            .map_err(|e| at("logs body", e))?;
-        let text: Vec<u8> = logs.iter().flat_map(|p| p.bytes().to_vec()).collect();
-        let lines = text
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.is_empty())
-            .count();
+        let lines = log_lines(id).await.map_err(|e| at("logs", e))?;
         if lines != LINES {
             return Err(format!("round {round}, {i}: {lines} log lines of {LINES}"));
         }
+    }
+    let echo = exec_cat(id)
+        .await
+        .map_err(|e| format!("round {round}: exec: {e:?}"))?;
+    if echo != b"over the upgrade\n" {
+        return Err(format!("round {round}: exec echoed {echo:?}"));
     }
     Ok(())
 }
