@@ -362,6 +362,7 @@ impl Transport {
         mut req: http::Request<RequestBody>,
     ) -> Result<http::Response<ResponseBody>> {
         let x = self.exchange(&req, true);
+        pool::in_runtime()?;
         if matches!(*self.target, Target::Ssh { .. } | Target::Npipe(_)) {
             let resp = self.send_pooled(req, x).await?;
             return Ok(resp.map(|b| ResponseBody::pooled(b, usize::MAX, None)));

@@ -49,10 +49,7 @@ impl Pools {
 
     /// The pooled client of the runtime this is called from.
     pub(super) fn current(&self) -> Result<PooledClient> {
-        let handle = Handle::try_current().map_err(|e| Error::Config {
-            message: "a Docker client must be used from within a Tokio runtime".into(),
-            source: Some(Box::new(e)),
-        })?;
+        let handle = in_runtime()?;
         let id = handle.id();
         let (client, sentinel) = {
             let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
@@ -91,6 +88,14 @@ impl Pools {
     pub(super) fn len(&self) -> usize {
         self.map.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
+}
+
+/// The current runtime, or an error saying a runtime is needed.
+pub(super) fn in_runtime() -> Result<Handle> {
+    Handle::try_current().map_err(|e| Error::Config {
+        message: "a Docker client must be used from within a Tokio runtime".into(),
+        source: Some(Box::new(e)),
+    })
 }
 
 /// Removes a runtime's pool when its sentinel task ends or is dropped.

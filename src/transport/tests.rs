@@ -527,3 +527,83 @@ fn which_operations_answer_at_once() {
         assert!(!answers_at_once(op), "{}", op.id);
     }
 }
+
+/// A daemon that drops its first connection as soon as it is accepted,
+/// before reading anything, and answers every request on later ones.
+fn dropping_daemon() -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>, tempdir::Dir) {
+    let dir = tempdir::Dir::new();
+    let path = dir.0.join("d.sock");
+    let listener = UnixListener::bind(&path).expect("bind");
+    let conns = Arc::new(AtomicUsize::new(0));
+    let requests = Arc::new(AtomicUsize::new(0));
+    let (c, r) = (conns.clone(), requests.clone());
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let n = c.fetch_add(1, Ordering::SeqCst);
+            if n == 0 {
+                drop(s);
+                continue;
+            }
+            let r = r.clone();
+            tokio::spawn(async move {
+                while let Some(head) = read_head(&mut s).await {
+                    r.fetch_add(1, Ordering::SeqCst);
+                    // Skip a body, if any (the tests send `{}`).
+                    if head.to_ascii_lowercase().contains("content-length: 2") {
+                        let mut body = [0u8; 2];
+                        let _ = s.read_exact(&mut body).await;
+                    }
+                    let path = head.split(' ').nth(1).unwrap_or("").to_owned();
+                    respond(&mut s, false, &format!("conn {n} {path}")).await;
+                }
+            });
+        }
+    });
+    (format!("unix://{}", path.display()), conns, requests, dir)
+}
+
+#[tokio::test]
+async fn a_post_that_never_reached_the_daemon_is_sent_again() {
+    let (host, conns, requests, _dir) = dropping_daemon();
+    let t = transport(&host);
+    let r = t
+        .send(request(
+            http::Method::POST,
+            "/containers/create",
+            full_body(Bytes::from_static(b"{}")),
+        ))
+        .await;
+    assert_eq!(
+        body_text(r.expect("sent again on a new connection")).await,
+        "conn 1 /containers/create"
+    );
+    assert_eq!(conns.load(Ordering::SeqCst), 2);
+    // The daemon saw it once.
+    assert_eq!(requests.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn outside_a_runtime_is_an_error_not_a_panic() {
+    let t = transport("unix:///nonexistent/d.sock");
+    let e = futures::executor::block_on(t.send(request(http::Method::GET, "/_ping", empty_body())))
+        .expect_err("no runtime");
+    assert!(matches!(e, Error::Config { .. }), "{e:?}");
+    let e = futures::executor::block_on(t.send_streaming(request(
+        http::Method::GET,
+        "/events",
+        empty_body(),
+    )))
+    .expect_err("no runtime");
+    assert!(matches!(e, Error::Config { .. }), "{e:?}");
+}
+
+#[test]
+fn defaults_bound_what_answers_at_once() {
+    let d = TransportOptions::default();
+    assert_eq!(d.response_header_timeout, Some(Duration::from_secs(60)));
+    assert_eq!(d.connect_timeout, Duration::from_secs(30));
+    assert_eq!(d.request_timeout, None);
+    // A 50,000-container list (~2 KiB each with labels, ports, mounts and
+    // networks) fits.
+    assert!(d.max_response_body >= 50_000 * 2048);
+}
