@@ -26,7 +26,8 @@ pub enum Error {
         source: Option<BoxError>,
     },
 
-    /// The connection to the daemon could not be made or broke.
+    /// No connection to the daemon could be made (refused, no such socket,
+    /// TLS handshake or ssh failed). Nothing was sent.
     #[error("cannot connect to the Docker daemon at {host}")]
     Connect {
         /// The daemon address that was tried.
@@ -36,13 +37,60 @@ pub enum Error {
         source: BoxError,
     },
 
-    /// A deadline passed: connecting, or waiting for the response headers.
+    /// A connection was made (or taken from the pool) but it closed before
+    /// any byte of the request was written: nothing reached the daemon, and
+    /// sending the request again is safe whatever it does. (The transport
+    /// already did so on fresh connections before giving up.)
+    #[error("{operation}: the connection to {host} closed before the request was sent; nothing reached the daemon")]
+    NotSent {
+        /// The operation id, e.g. `ContainerCreate`.
+        operation: &'static str,
+        /// The daemon address.
+        host: String,
+        /// The underlying cause.
+        #[source]
+        source: BoxError,
+    },
+
+    /// The request was sent (at least in part) and the connection broke
+    /// before a complete answer came back: the daemon may or may not have
+    /// acted on it. Sending it again is only safe when it is `idempotent`.
+    #[error("{operation}: the connection to {host} broke after the request was sent; whether the daemon acted on it is unknown")]
+    Interrupted {
+        /// The operation id, e.g. `ContainerCreate`.
+        operation: &'static str,
+        /// The daemon address.
+        host: String,
+        /// Whether the request's HTTP method is idempotent (GET, HEAD, PUT,
+        /// DELETE): doing it twice has the effect of doing it once.
+        idempotent: bool,
+        /// The underlying cause.
+        #[source]
+        source: BoxError,
+    },
+
+    /// A deadline passed: connecting, waiting for the response headers, or
+    /// the whole request (see `DockerBuilder::request_timeout`).
     #[error("timed out after {after:?} while {during}")]
     Timeout {
-        /// The stage that timed out (`"connecting"`, `"waiting for response headers"`).
+        /// The stage that timed out (`"connecting"`, `"waiting for response
+        /// headers"`, `"reading the response body"`).
         during: &'static str,
         /// The configured limit.
         after: std::time::Duration,
+        /// Whether sending the request again is safe: nothing reached the
+        /// daemon (a connect timeout), or the operation is idempotent.
+        retryable: bool,
+    },
+
+    /// A buffered (non-streaming) response body was larger than the cap
+    /// (`DockerBuilder::max_response_body`). Nothing more was read.
+    #[error("{operation}: the response body is larger than the {limit}-byte cap")]
+    ResponseTooLarge {
+        /// The operation id, e.g. `ContainerList`.
+        operation: &'static str,
+        /// The cap, in bytes.
+        limit: usize,
     },
 
     /// The daemon answered with an error status, or reported an error
@@ -71,7 +119,8 @@ pub enum Error {
         source: BoxError,
     },
 
-    /// The daemon broke the wire protocol: a truncated stream, a bad frame, an
+    /// The daemon broke the wire protocol: an answer that is not HTTP (an
+    /// ssh banner on a TCP port), a truncated stream, a bad frame, an
     /// unexpected status for a connection upgrade.
     #[error("protocol error: {message}")]
     Protocol {
@@ -136,6 +185,36 @@ fn api_origin(status: &u16) -> String {
 
 #[allow(dead_code)] // `config` and `protocol` are used by the client layers.
 impl Error {
+    /// True for a timeout (connecting, waiting for headers, the whole request).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
+    }
+
+    /// True when the transport failed: no connection could be made
+    /// ([`Error::Connect`]), the connection closed before the request was sent
+    /// ([`Error::NotSent`]), or broke after it was sent ([`Error::Interrupted`]).
+    pub fn is_connect(&self) -> bool {
+        matches!(
+            self,
+            Error::Connect { .. } | Error::NotSent { .. } | Error::Interrupted { .. }
+        )
+    }
+
+    /// True when sending the same request again is safe: nothing of it reached
+    /// the daemon ([`Error::Connect`], [`Error::NotSent`], a connect timeout),
+    /// or it may have but the operation is idempotent (GET, HEAD, PUT,
+    /// DELETE). False for everything else: an answer from the daemon, a
+    /// decode error, garbage on the wire, or a request that is not idempotent
+    /// (a POST creating a container) whose answer was lost.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Connect { .. } | Error::NotSent { .. } => true,
+            Error::Interrupted { idempotent, .. } => *idempotent,
+            Error::Timeout { retryable, .. } => *retryable,
+            _ => false,
+        }
+    }
+
     /// True for a daemon `404 Not Found` (no such container, image, network…).
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::Api { status: 404, .. })

@@ -1,6 +1,8 @@
 //! A daemon that misbehaves at the wire level: truncated bodies, streams cut
-//! mid-frame or mid-value, bytes that are not HTTP, silence. Each gives a
-//! typed error in bounded time; nothing panics, nothing hangs.
+//! mid-frame or mid-value, bytes that are not HTTP, silence, connections
+//! refused or dropped after a request was sent, endless or stalled bodies.
+//! Each gives exactly one typed error variant, by stage, in bounded time;
+//! nothing panics, nothing hangs.
 //!
 //! The fake daemon is a raw TCP listener on 127.0.0.1 that answers one
 //! request with exactly the bytes a test gives it, then closes.
@@ -123,8 +125,11 @@ async fn bytes_that_are_not_http_are_an_error() {
         .await
         .expect("no hang")
         .expect_err("not HTTP");
+    // The daemon answered, with garbage: not a connection failure.
+    assert!(matches!(e, Error::Protocol { .. }), "{e:?}");
+    assert!(e.to_string().contains("not HTTP"), "{e}");
     assert!(
-        matches!(e, Error::Connect { .. } | Error::Protocol { .. }),
+        !e.is_connect() && !e.is_retryable() && !e.is_timeout(),
         "{e}"
     );
 }
@@ -139,6 +144,159 @@ async fn a_silent_daemon_times_out_waiting_for_headers() {
     assert!(
         matches!(e, Error::Timeout { during, .. } if during.contains("headers")),
         "{e}"
+    );
+    // A ping is idempotent: safe to send again.
+    assert!(e.is_timeout() && e.is_retryable() && !e.is_connect(), "{e}");
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_connect_and_retryable() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    let e = tokio::time::timeout(
+        BOUND,
+        client(&format!("http://{addr}"))
+            .containers()
+            .create(&Default::default(), &Default::default()),
+    )
+    .await
+    .expect("no hang")
+    .expect_err("refused");
+    assert!(matches!(e, Error::Connect { .. }), "{e:?}");
+    // Nothing reached the daemon: even a create may be sent again.
+    assert!(e.is_connect() && e.is_retryable(), "{e}");
+}
+
+#[tokio::test]
+async fn a_post_whose_connection_drops_after_it_was_sent_is_interrupted_not_retryable() {
+    // Reads the request head, then closes without a word.
+    let host = fake_daemon(Vec::new(), Duration::ZERO).await;
+    let e = tokio::time::timeout(
+        BOUND,
+        client(&host)
+            .containers()
+            .create(&Default::default(), &Default::default()),
+    )
+    .await
+    .expect("no hang")
+    .expect_err("dropped");
+    assert!(
+        matches!(
+            e,
+            Error::Interrupted {
+                operation: "ContainerCreate",
+                idempotent: false,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    // The container may exist now: retrying would create it twice.
+    assert!(e.is_connect() && !e.is_retryable(), "{e}");
+}
+
+#[tokio::test]
+async fn a_get_whose_connection_drops_after_it_was_sent_is_interrupted_and_retryable() {
+    let host = fake_daemon(Vec::new(), Duration::ZERO).await;
+    let e = tokio::time::timeout(
+        BOUND,
+        client(&host).containers().inspect("x", &Default::default()),
+    )
+    .await
+    .expect("no hang")
+    .expect_err("dropped");
+    assert!(
+        matches!(
+            e,
+            Error::Interrupted {
+                operation: "ContainerInspect",
+                idempotent: true,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.is_connect() && e.is_retryable(), "{e}");
+}
+
+#[tokio::test]
+async fn an_endless_body_is_too_large_not_out_of_memory() {
+    // A 200 to a list, whose chunked body never ends.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (closed_tx, closed_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.expect("accept");
+        let mut buf = [0u8; 4096];
+        let mut req = Vec::new();
+        while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = sock.read(&mut buf).await.expect("request");
+            req.extend_from_slice(&buf[..n]);
+        }
+        let head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n[{},{}\r\n";
+        sock.write_all(head).await.expect("head");
+        let chunk = format!("{:x}\r\n{}\r\n", 4096, ",{} ".repeat(1024)).into_bytes();
+        while sock.write_all(&chunk).await.is_ok() {}
+        let _ = closed_tx.send(());
+    });
+    let docker = Docker::builder()
+        .host(format!("http://{addr}"))
+        .api_version(ApiVersion::new(1, 44))
+        .max_response_body(1 << 20)
+        .build()
+        .expect("client");
+    let e = tokio::time::timeout(BOUND, docker.containers().list(&Default::default()))
+        .await
+        .expect("no hang")
+        .expect_err("endless");
+    assert!(
+        matches!(
+            e,
+            Error::ResponseTooLarge {
+                operation: "ContainerList",
+                limit: 1048576
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(!e.is_retryable(), "{e}");
+    tokio::time::timeout(BOUND, closed_rx)
+        .await
+        .expect("the connection is closed, not read to the end")
+        .expect("daemon");
+}
+
+#[tokio::test]
+async fn a_stalled_body_hits_the_request_deadline() {
+    let host = fake_daemon(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"Id\":"
+            .to_vec(),
+        Duration::from_secs(60),
+    )
+    .await;
+    let docker = Docker::builder()
+        .host(&host)
+        .api_version(ApiVersion::new(1, 44))
+        .request_timeout(Duration::from_millis(500))
+        .build()
+        .expect("client");
+    let e = tokio::time::timeout(BOUND, docker.containers().inspect("x", &Default::default()))
+        .await
+        .expect("no hang")
+        .expect_err("stalled");
+    assert!(
+        matches!(
+            e,
+            Error::Timeout {
+                during: "reading the response body",
+                retryable: true,
+                ..
+            }
+        ),
+        "{e:?}"
     );
 }
 

@@ -27,7 +27,9 @@ pub struct DockerBuilder {
     config: Option<Config>,
     api_version: Option<ApiVersion>,
     connect_timeout: Option<Duration>,
-    response_header_timeout: Option<Duration>,
+    response_header_timeout: Option<Option<Duration>>,
+    request_timeout: Option<Duration>,
+    max_response_body: Option<usize>,
     user_agent: Option<String>,
     headers: Vec<(String, String)>,
 }
@@ -58,11 +60,29 @@ impl DockerBuilder {
         self
     }
 
-    /// How long to wait for response headers once a request is sent (default
-    /// none: some operations, like `wait`, answer only when something happens).
-    /// Response bodies (logs, events) are never cut by a timeout.
-    pub fn response_header_timeout(mut self, timeout: Duration) -> Self {
-        self.response_header_timeout = Some(timeout);
+    /// How long to wait for response headers once a request is sent, for
+    /// operations that answer at once (default 60 s; `None`: as long as the
+    /// daemon takes). Streams, upgrades, uploads and operations that wait for
+    /// something (`wait`, `stop`, prunes…) are never cut by it; see
+    /// [`crate::transport::answers_at_once`].
+    pub fn response_header_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.response_header_timeout = Some(timeout.into());
+        self
+    }
+
+    /// A deadline for the whole of each request that answers at once
+    /// (connecting, sending, headers and body; default none). Never applied
+    /// to streams, upgrades, uploads or operations that wait for something.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = Some(timeout);
+        self
+    }
+
+    /// The most a buffered (non-streaming) response body may hold, in bytes
+    /// (default 256 MiB, enough for a list of 50,000 containers); a larger one
+    /// is `Error::ResponseTooLarge`. Streams are capped per message instead.
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_response_body = Some(bytes);
         self
     }
 
@@ -89,9 +109,14 @@ impl DockerBuilder {
         if let Some(v) = self.api_version {
             config.api_version = Some(v);
         }
+        let defaults = TransportOptions::default();
         let options = TransportOptions {
-            connect_timeout: self.connect_timeout.unwrap_or(Duration::from_secs(30)),
-            response_header_timeout: self.response_header_timeout,
+            connect_timeout: self.connect_timeout.unwrap_or(defaults.connect_timeout),
+            response_header_timeout: self
+                .response_header_timeout
+                .unwrap_or(defaults.response_header_timeout),
+            request_timeout: self.request_timeout,
+            max_response_body: self.max_response_body.unwrap_or(defaults.max_response_body),
         };
         let transport = Transport::new(&config, options)?;
         let ua = self

@@ -29,12 +29,7 @@ impl Docker {
         if streaming {
             self.inner.transport.send_streaming(req).await
         } else {
-            Ok(self
-                .inner
-                .transport
-                .send(req)
-                .await?
-                .map(ResponseBody::pooled))
+            self.inner.transport.send(req).await
         }
     }
 
@@ -101,6 +96,7 @@ impl Docker {
         for (name, value) in extra {
             req.headers_mut().append(name.clone(), value.clone());
         }
+        req.extensions_mut().insert(transport::ForOperation(op));
         let resp = self.dispatch(op.id, req, streaming).await?;
         Ok(Response {
             operation: op,
@@ -294,14 +290,8 @@ pub(crate) async fn upgraded(
 }
 
 /// Reads a whole (non-streaming) response body.
-pub(crate) async fn collect(operation: &str, body: ResponseBody) -> Result<Bytes> {
-    body.collect()
-        .await
-        .map(|c| c.to_bytes())
-        .map_err(|e| Error::Protocol {
-            message: format!("{operation}: reading the response body failed"),
-            source: Some(Box::new(e)),
-        })
+pub(crate) async fn collect(operation: &'static str, body: ResponseBody) -> Result<Bytes> {
+    transport::collect(operation, body).await
 }
 
 /// The most of an error body that is read.

@@ -38,6 +38,7 @@ impl Docker {
             let req = http::Request::builder()
                 .method(method.clone())
                 .uri("/_ping")
+                .extension(transport::ForOperation(&crate::operations::SYSTEM_PING))
                 .body(transport::empty_body())
                 .map_err(|e| Error::protocol(format!("ping request: {e}")))?;
             match self.send_raw(req, false).await {

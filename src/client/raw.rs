@@ -446,6 +446,8 @@ impl RawRequest {
                 args.extend(positional.map(String::as_str));
                 let mut req =
                     request::build(op, version, &args, sink, req_body, content_type)?;
+                req.extensions_mut()
+                    .insert(crate::transport::ForOperation(op));
                 if !self.query.is_empty() {
                     let uri = req.uri().to_string();
                     let mut extra = String::new();

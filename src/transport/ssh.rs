@@ -13,8 +13,21 @@ use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 const STDERR_LIMIT: usize = 4096;
 
 /// The ssh command line (after `ssh`) for a host. The host comes after `--`,
-/// so it can never be taken for an option.
-pub(super) fn argv(user: Option<&str>, host: &str, port: Option<u16>) -> Vec<String> {
+/// so it can never be taken for an option. `BatchMode=yes`: ssh fails
+/// instead of asking for a password or a host key confirmation (nobody is
+/// there to answer); `ConnectTimeout` is the client's connect timeout, in
+/// whole seconds (at least one).
+pub(super) fn argv(
+    user: Option<&str>,
+    host: &str,
+    port: Option<u16>,
+    connect_timeout: std::time::Duration,
+) -> Vec<String> {
+    let secs = connect_timeout
+        .as_secs()
+        .saturating_add(u64::from(connect_timeout.subsec_nanos() > 0))
+        .max(1);
+    let timeout = format!("ConnectTimeout={secs}");
     let mut v = Vec::new();
     if let Some(u) = user {
         v.push("-l".to_owned());
@@ -27,7 +40,9 @@ pub(super) fn argv(user: Option<&str>, host: &str, port: Option<u16>) -> Vec<Str
     v.extend(
         [
             "-o",
-            "ConnectTimeout=30",
+            "BatchMode=yes",
+            "-o",
+            &timeout,
             "-T",
             "--",
             host,
@@ -117,16 +132,19 @@ impl AsyncWrite for SshStream {
 #[cfg(test)]
 mod tests {
     use super::argv;
+    use std::time::Duration;
 
     #[test]
     fn command_line() {
         assert_eq!(
-            argv(Some("root"), "127.0.0.1", Some(2222)).join(" "),
-            "-l root -p 2222 -o ConnectTimeout=30 -T -- 127.0.0.1 docker system dial-stdio"
+            argv(Some("root"), "127.0.0.1", Some(2222), Duration::from_secs(30)).join(" "),
+            "-l root -p 2222 -o BatchMode=yes -o ConnectTimeout=30 -T -- 127.0.0.1 docker system dial-stdio"
         );
         assert_eq!(
-            argv(None, "box", None).join(" "),
-            "-o ConnectTimeout=30 -T -- box docker system dial-stdio"
+            argv(None, "box", None, Duration::from_millis(2500)).join(" "),
+            "-o BatchMode=yes -o ConnectTimeout=3 -T -- box docker system dial-stdio"
         );
+        // Never 0, which ssh would read as "no timeout".
+        assert!(argv(None, "box", None, Duration::ZERO).contains(&"ConnectTimeout=1".to_owned()));
     }
 }

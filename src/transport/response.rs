@@ -1,0 +1,225 @@
+//! Response bodies, and the inline driver of a streaming request's own
+//! connection: polled in the task that reads the body, with a waker that
+//! turns wake-ups from inside the poll into another round instead of a
+//! reschedule.
+
+use super::RequestBody;
+use crate::{Error, Result};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::time::Instant;
+
+pub(super) type ConnectionFuture = Pin<Box<dyn Future<Output = hyper::Result<()>> + Send>>;
+
+/// A response body. Through the pool it is hyper's body, fed by the
+/// connection's own task; from [`Transport::send_streaming`] it also owns its
+/// connection and drives it when polled, so the bytes are read in the task
+/// that reads the body, with no hand-over between tasks. Dropping it closes
+/// the connection (which cancels the request on the daemon's side).
+pub(crate) struct ResponseBody {
+    body: Incoming,
+    inline: Option<Inline>,
+    /// The most [`collect`] reads of it.
+    limit: usize,
+    /// When [`collect`] must be done, if the request has a deadline.
+    deadline: Option<Deadline>,
+}
+
+impl std::fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseBody")
+            .field("inline", &self.inline.is_some())
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A whole-request deadline, as the body inherits it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Deadline {
+    pub(super) at: Instant,
+    pub(super) limit: Duration,
+    pub(super) retryable: bool,
+}
+
+/// The connection a streaming body drives itself.
+struct Inline {
+    // `Mutex` only to stay `Sync`; only ever reached through `&mut`.
+    conn: Option<std::sync::Mutex<ConnectionFuture>>,
+    _sender: std::sync::Mutex<hyper::client::conn::http1::SendRequest<RequestBody>>,
+    wake: Arc<InlineWake>,
+    waker: std::task::Waker,
+}
+
+/// The waker the connection and the body are polled with. Wake-ups that
+/// happen while the body is being polled (the body asking the connection
+/// for more, the connection handing over a chunk) are only noted: the poll
+/// loop goes round again instead of scheduling the task anew, which on a
+/// multi-thread runtime would wake another worker for every chunk. Wake-ups
+/// from outside (the socket became readable) wake the task.
+#[derive(Default)]
+struct InlineWake {
+    inside: AtomicBool,
+    woken: AtomicBool,
+    task: std::sync::Mutex<Option<std::task::Waker>>,
+}
+
+impl std::task::Wake for InlineWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        if !self.inside.load(Ordering::SeqCst) {
+            let task = self.task.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(w) = task.as_ref() {
+                w.wake_by_ref();
+            }
+        }
+    }
+}
+
+/// How often one poll of a streaming body goes round before yielding.
+const INLINE_ROUNDS: usize = 32;
+
+impl ResponseBody {
+    /// A body read by its pooled connection's task.
+    pub(super) fn pooled(body: Incoming, limit: usize, deadline: Option<Deadline>) -> Self {
+        ResponseBody {
+            body,
+            inline: None,
+            limit,
+            deadline,
+        }
+    }
+
+    pub(super) fn inline(
+        body: Incoming,
+        conn: Option<ConnectionFuture>,
+        sender: hyper::client::conn::http1::SendRequest<RequestBody>,
+    ) -> Self {
+        let wake = Arc::new(InlineWake::default());
+        ResponseBody {
+            body,
+            inline: Some(Inline {
+                conn: conn.map(std::sync::Mutex::new),
+                _sender: std::sync::Mutex::new(sender),
+                waker: std::task::Waker::from(wake.clone()),
+                wake,
+            }),
+            limit: usize::MAX,
+            deadline: None,
+        }
+    }
+}
+
+impl hyper::body::Body for ResponseBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<std::result::Result<hyper::body::Frame<Bytes>, hyper::Error>>> {
+        let this = &mut *self;
+        let Some(inline) = &mut this.inline else {
+            return Pin::new(&mut this.body).poll_frame(cx);
+        };
+        {
+            let mut task = inline.wake.task.lock().unwrap_or_else(|e| e.into_inner());
+            if !task.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *task = Some(cx.waker().clone());
+            }
+        }
+        let mut icx = Context::from_waker(&inline.waker);
+        for _ in 0..INLINE_ROUNDS {
+            inline.wake.woken.store(false, Ordering::SeqCst);
+            inline.wake.inside.store(true, Ordering::SeqCst);
+            // The body first: taking a chunk, or asking the connection for one.
+            let mut frame = Pin::new(&mut this.body).poll_frame(&mut icx);
+            if frame.is_pending() {
+                if let Some(conn) = &mut inline.conn {
+                    let conn = conn.get_mut().unwrap_or_else(|e| e.into_inner());
+                    // Reads the socket and hands the next chunk over. Once
+                    // the connection ends (or fails, which the body then
+                    // reports), it is not polled again.
+                    if conn.as_mut().poll(&mut icx).is_ready() {
+                        inline.conn = None;
+                    }
+                    frame = Pin::new(&mut this.body).poll_frame(&mut icx);
+                }
+            }
+            inline.wake.inside.store(false, Ordering::SeqCst);
+            if frame.is_ready() || !inline.wake.woken.load(Ordering::SeqCst) {
+                return frame;
+            }
+            // Woken while polling: go round again rather than reschedule.
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// Reads a whole buffered (non-streaming) response body of `operation`: no
+/// more than the transport's cap (`Error::ResponseTooLarge` as soon as it is
+/// passed, without reading the rest), and within the request's deadline when
+/// it has one.
+pub(crate) async fn collect(operation: &'static str, mut body: ResponseBody) -> Result<Bytes> {
+    use hyper::body::Body as _;
+    let limit = body.limit;
+    let too_large = || Error::ResponseTooLarge { operation, limit };
+    if body.size_hint().lower() > limit as u64 {
+        return Err(too_large());
+    }
+    let deadline = body.deadline;
+    let read = async move {
+        let mut chunks: Vec<Bytes> = Vec::new();
+        let mut len = 0usize;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| Error::Protocol {
+                message: format!("{operation}: reading the response body failed"),
+                source: Some(Box::new(e)),
+            })?;
+            if let Ok(data) = frame.into_data() {
+                len = len.saturating_add(data.len());
+                if len > limit {
+                    return Err(too_large());
+                }
+                if !data.is_empty() {
+                    chunks.push(data);
+                }
+            }
+        }
+        Ok(match chunks.len() {
+            0 => Bytes::new(),
+            1 => chunks.pop().unwrap_or_default(),
+            _ => Bytes::from(chunks.concat()),
+        })
+    };
+    match deadline {
+        Some(d) => tokio::time::timeout_at(d.at, read)
+            .await
+            .map_err(|_| Error::Timeout {
+                during: "reading the response body",
+                after: d.limit,
+                retryable: d.retryable,
+            })?,
+        None => read.await,
+    }
+}
