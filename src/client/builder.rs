@@ -20,7 +20,7 @@ use tokio::sync::OnceCell;
 ///     .build()?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Default)]
+#[derive(Default)]
 #[must_use]
 pub struct DockerBuilder {
     host: Option<String>,
@@ -32,6 +32,26 @@ pub struct DockerBuilder {
     max_response_body: Option<usize>,
     user_agent: Option<String>,
     headers: Vec<(String, String)>,
+}
+
+/// Header values are left out: they may be credentials (`Authorization`).
+impl std::fmt::Debug for DockerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DockerBuilder")
+            .field("host", &self.host)
+            .field("config", &self.config)
+            .field("api_version", &self.api_version)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("response_header_timeout", &self.response_header_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_response_body", &self.max_response_body)
+            .field("user_agent", &self.user_agent)
+            .field(
+                "headers",
+                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 impl DockerBuilder {
