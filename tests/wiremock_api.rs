@@ -337,3 +337,23 @@ async fn lossless_means_semantically_equal_json() {
     assert_eq!(a, b);
     assert!(out.starts_with(r#"{"Id":"c1""#), "{out}");
 }
+
+#[test]
+fn create_bodies_and_specs_of_the_same_object_convert_both_ways() {
+    use dockhand::models::{SecretCreateBody, SecretSpec, ServiceCreateBody, ServiceSpec};
+    let spec = SecretSpec {
+        name: Some("db-password".into()),
+        data: Some("c2VjcmV0".into()),
+        ..Default::default()
+    };
+    // `docker secret inspect` gives a spec; creating it again takes a body.
+    let body = SecretCreateBody::from(spec.clone());
+    assert_eq!(body.name.as_deref(), Some("db-password"));
+    assert_eq!(SecretSpec::from(body), spec);
+    let service = ServiceSpec {
+        name: Some("web".into()),
+        ..Default::default()
+    };
+    let again = ServiceSpec::from(ServiceCreateBody::from(service.clone()));
+    assert_eq!(again, service);
+}
