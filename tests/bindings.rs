@@ -35,13 +35,16 @@ use dockhand::models::{
     AuthConfig, ConfigCreateBody, ConfigSpec, ContainerConfig, ContainerCreateBody,
     ContainerExecBody, ContainerUpdateBody, ExecStartBody, NetworkConnectRequest,
     NetworkCreateBody, NetworkDisconnectRequest, NodeSpec, SecretCreateBody, SecretSpec,
-    ServiceCreateBody, ServiceUpdateBody, SwarmInitBody, SwarmJoinBody, SwarmSpec,
-    SwarmUnlockBody, VolumeCreateRequest, VolumeUpdateBody,
+    ServiceCreateBody, ServiceUpdateBody, SwarmInitBody, SwarmJoinBody, SwarmSpec, SwarmUnlockBody,
+    VolumeCreateRequest, VolumeUpdateBody,
 };
 use dockhand::operations::{Operation, OPERATIONS};
 use dockhand::{ApiVersion, Body, Docker};
 use wiremock::matchers::{any, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+mod common;
+use common::TempDir;
 
 /// Operations that several public methods reach on purpose: the CLI's verbs
 /// over one endpoint. Each listed method must reach it; no other may.
@@ -49,7 +52,10 @@ const VERBS: &[(&str, &[&str])] = &[
     ("ImageCreate", &["images.pull", "images.import"]),
     ("ImagePush", &["images.push", "images.push_all_tags"]),
     ("ExecStart", &["exec.start", "exec.start_detached"]),
-    ("ContainerStats", &["containers.stats", "containers.stats_once"]),
+    (
+        "ContainerStats",
+        &["containers.stats", "containers.stats_once"],
+    ),
 ];
 
 /// Methods built on operations other methods bind, with exactly the
@@ -259,29 +265,11 @@ fn table() -> Vec<Entry> {
     ]
 }
 
-/// A fresh temporary directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let p = std::env::temp_dir().join(format!("dockhand-bindings-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The fake daemon: the negotiation ping answers with the newest API version;
-/// every other request gets a 200 that sends no method on to another request
-/// (a Content-Type that says how process output is framed, so `logs` needs
-/// no inspect to learn the TTY; a path-stat header naming a directory, so
-/// `copy_in` goes on to send its archive) and a JSON body `{}`.
+/// every other request gets the same 200, which gives no binding a reason
+/// for a second request: a Content-Type that says how process output is
+/// framed (so `logs` needs no inspect to learn the TTY), a path-stat header
+/// naming a directory (so `copy_in` goes on to send its archive), and `{}`.
 async fn fake_daemon() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(path("/_ping"))
@@ -324,7 +312,9 @@ fn fits(op: &Operation, concrete: &[&str]) -> bool {
                 let most = if multi { c.len() } else { 1 };
                 (1..=most).any(|n| go(t_rest, &c[n..], multi))
             }
-            (Some((seg, t_rest)), [first, c_rest @ ..]) => seg == first && go(t_rest, c_rest, multi),
+            (Some((seg, t_rest)), [first, c_rest @ ..]) => {
+                seg == first && go(t_rest, c_rest, multi)
+            }
         }
     }
     go(&template, concrete, multi)
@@ -345,7 +335,9 @@ fn operation_of(method: &str, path: &str) -> Result<&'static Operation, String> 
         .collect();
     match found[..] {
         [op] => Ok(op),
-        [] => Err(format!("{method} {path}: no operation has this method and path")),
+        [] => Err(format!(
+            "{method} {path}: no operation has this method and path"
+        )),
         _ => Err(format!(
             "{method} {path}: fits several operations: {:?} (choose other test arguments)",
             found.iter().map(|o| o.id).collect::<Vec<_>>()
@@ -355,7 +347,7 @@ fn operation_of(method: &str, path: &str) -> Result<&'static Operation, String> 
 
 #[tokio::test]
 async fn every_operation_is_bound_by_exactly_one_public_method() {
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("bindings");
     // Credential lookups (pull, push, build, plugins) read an empty config.
     let docker_config = tmp.0.join("docker-config");
     std::fs::create_dir_all(&docker_config).expect("config dir");
@@ -383,10 +375,12 @@ async fn every_operation_is_bound_by_exactly_one_public_method() {
     let mut seen = 0;
     for entry in &entries {
         let name = entry.name();
-        let outcome =
-            tokio::time::timeout(Duration::from_secs(20), (entry.call)(docker.clone(), cx.clone()))
-                .await
-                .unwrap_or_else(|_| panic!("{name}: no answer within 20 s"));
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(20),
+            (entry.call)(docker.clone(), cx.clone()),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{name}: no answer within 20 s"));
         let all = server.received_requests().await.expect("recording is on");
         let new: Vec<_> = all[seen..]
             .iter()
@@ -420,7 +414,7 @@ async fn every_operation_is_bound_by_exactly_one_public_method() {
         .collect();
     let verbs: BTreeMap<&str, BTreeSet<&str>> = VERBS
         .iter()
-        .map(|(op, ms)| (*op, ms.iter().map(|m| *m).collect()))
+        .map(|(op, ms)| (*op, ms.iter().copied().collect()))
         .collect();
 
     // A method reaches one operation with one request; a helper exactly its list.
@@ -476,7 +470,9 @@ async fn every_operation_is_bound_by_exactly_one_public_method() {
         }
     }
     for (id, methods) in &by_op {
-        problems.push(format!("{id}, reached by {methods:?}, is not in OPERATIONS"));
+        problems.push(format!(
+            "{id}, reached by {methods:?}, is not in OPERATIONS"
+        ));
     }
     for id in verbs.keys() {
         if !ids.contains(id) {
@@ -579,7 +575,12 @@ fn every_public_handle_method_is_in_the_table() {
             }
         }
     }
-    assert_eq!(handles.len(), 15, "handles found: {handles:?}");
+    let table_handles: BTreeSet<&str> = table().iter().map(|e| e.handle).collect();
+    let source_handles: BTreeSet<&str> = handles.keys().map(String::as_str).collect();
+    assert_eq!(
+        source_handles, table_handles,
+        "the handle accessors of src/api (left) and the handles of the table (right)"
+    );
 
     let in_source: BTreeSet<String> = handles
         .iter()
@@ -601,5 +602,9 @@ fn every_public_handle_method_is_in_the_table() {
         extra.is_empty(),
         "table entries the source scan does not find: {extra:?}"
     );
-    assert_eq!(table().len(), in_table.len(), "a method is in the table twice");
+    assert_eq!(
+        table().len(),
+        in_table.len(),
+        "a method is in the table twice"
+    );
 }
