@@ -45,8 +45,9 @@ async fn a_traced_build_and_pull_log_no_secret() {
     Mock::given(method("POST"))
         .and(path("/v1.41/build"))
         .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_string("{\"stream\":\"Step 1/1\"}\r\n{\"aux\":{\"ID\":\"sha256:1\"}}\r\n"),
+            ResponseTemplate::new(200).set_body_string(
+                "{\"stream\":\"Step 1/1\"}\r\n{\"aux\":{\"ID\":\"sha256:1\"}}\r\n",
+            ),
         )
         .mount(&server)
         .await;
@@ -91,8 +92,14 @@ async fn a_traced_build_and_pull_log_no_secret() {
     assert!(!shown.contains(auth_header.expose()), "{shown}");
 
     let trace = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(trace.contains("ImageBuild"), "the trace was captured: {trace}");
-    assert!(trace.contains("ImageCreate"), "the trace was captured: {trace}");
+    assert!(
+        trace.contains("ImageBuild"),
+        "the trace was captured: {trace}"
+    );
+    assert!(
+        trace.contains("ImageCreate"),
+        "the trace was captured: {trace}"
+    );
     for secret in [BUILD_SECRET, PASSWORD, auth_header.expose()] {
         assert!(!trace.contains(secret), "{secret:?} in the trace:\n{trace}");
     }

@@ -3,10 +3,10 @@
 
 use super::{Docker, Response};
 use crate::codec::{decode_json, error_message};
+use crate::models::{FieldVersions, TooNew};
 use crate::operations::{Operation, ParamSink};
 use crate::request;
 use crate::transport::{self, RequestBody, ResponseBody};
-use crate::models::{FieldVersions, TooNew};
 use crate::{ApiVersion, Error, Result};
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -229,7 +229,9 @@ impl<T: serde::Serialize + FieldVersions + Sync + ?Sized> JsonPayload for T {
 }
 
 /// A JSON request body, checked against the API version when it is sent.
-pub(crate) fn json_body<T: serde::Serialize + FieldVersions + Sync>(value: &T) -> Result<Payload<'_>> {
+pub(crate) fn json_body<T: serde::Serialize + FieldVersions + Sync>(
+    value: &T,
+) -> Result<Payload<'_>> {
     Ok(Payload::Json(value))
 }
 

@@ -114,5 +114,4 @@ impl Docker {
             None => Ok(self.daemon_info().await?.api_version),
         }
     }
-
 }

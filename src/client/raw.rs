@@ -437,15 +437,18 @@ impl RawRequest {
                 }
                 let mut positional = self.path_args.iter();
                 let mut args = Vec::new();
-                for p in op.params.iter().filter(|p| p.location == ParamLocation::Path) {
+                for p in op
+                    .params
+                    .iter()
+                    .filter(|p| p.location == ParamLocation::Path)
+                {
                     match self.named_path_args.iter().find(|(n, _)| *n == p.name) {
                         Some((_, v)) => args.push(v.as_str()),
                         None => args.extend(positional.next().map(String::as_str)),
                     }
                 }
                 args.extend(positional.map(String::as_str));
-                let mut req =
-                    request::build(op, version, &args, sink, req_body, content_type)?;
+                let mut req = request::build(op, version, &args, sink, req_body, content_type)?;
                 req.extensions_mut()
                     .insert(crate::transport::ForOperation(op));
                 if !self.query.is_empty() {
@@ -550,15 +553,9 @@ impl RawRequest {
     /// unless an `Upgrade` header was set) and returns the raw connection
     /// the daemon hands over with its `101`.
     pub async fn upgrade(mut self) -> Result<RawConnection> {
-        if !self
-            .headers
-            .iter()
-            .any(|(n, _)| n == http::header::UPGRADE)
-        {
-            self.headers.push((
-                http::header::UPGRADE,
-                http::HeaderValue::from_static("tcp"),
-            ));
+        if !self.headers.iter().any(|(n, _)| n == http::header::UPGRADE) {
+            self.headers
+                .push((http::header::UPGRADE, http::HeaderValue::from_static("tcp")));
         }
         self.headers.push((
             http::header::CONNECTION,
