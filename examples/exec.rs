@@ -10,7 +10,7 @@
 //! On a terminal the exec gets a TTY of the terminal's size and the terminal
 //! is put in raw mode (keys go to the container as typed) until it ends.
 
-use dockhand::models::ContainerExecBody;
+use dockhand::models::{ContainerExecBody, ExecStartBody};
 use dockhand::stream::LogOutput;
 use dockhand::Docker;
 use futures::TryStreamExt;
@@ -68,7 +68,13 @@ async fn exec(container: &str, cmd: &[String], tty: bool) -> dockhand::Result<i6
         ..Default::default()
     };
     let id = docker.exec().create(container, &body).await?.id;
-    let attached = docker.exec().start(&id, &Default::default()).await?;
+    // As the CLI does: the start body says whether there is a TTY, which is
+    // what the daemon frames the output by.
+    let start = ExecStartBody {
+        tty: Some(tty),
+        ..Default::default()
+    };
+    let attached = docker.exec().start(&id, &start).await?;
     if tty {
         if let Ok((cols, rows)) = crossterm::terminal::size() {
             // Like the CLI: a failed resize (the process may already have

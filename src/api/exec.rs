@@ -77,19 +77,11 @@ impl Exec {
             .docker
             .upgrade_with_headers(op, &[id], |_| {}, Some(body), &upgrade_headers("tcp"))
             .await?;
-        // The TTY was chosen when the exec was created, unless start overrides it.
-        let multiplexed = super::output_format(&self.docker, &headers, async {
-            match start_tty {
-                Some(tty) => Ok(tty),
-                None => Ok(self
-                    .inspect(id)
-                    .await?
-                    .process_config
-                    .and_then(|p| p.tty)
-                    .unwrap_or(false)),
-            }
-        })
-        .await?;
+        // dockerd frames the output by the start body's `Tty` (absent: framed),
+        // whatever the exec was created with; from 1.42 the Content-Type says so.
+        let multiplexed =
+            super::output_format(&self.docker, &headers, async { Ok(start_tty.unwrap_or(false)) })
+                .await?;
         Ok(Attached::new(op.id, conn, multiplexed))
     }
 
