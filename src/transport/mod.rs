@@ -597,7 +597,11 @@ async fn connect(target: &Target) -> std::result::Result<Io, BoxError> {
         Target::Unix(path) => Io::new(tokio::net::UnixStream::connect(path).await?),
         #[cfg(not(unix))]
         Target::Unix(path) => {
-            return Err(format!("{}: unix sockets are not available on this platform", path.display()).into())
+            return Err(format!(
+                "{}: unix sockets are not available on this platform",
+                path.display()
+            )
+            .into())
         }
         Target::Tcp { host, port } => {
             let s = tokio::net::TcpStream::connect((host.as_str(), *port)).await?;

@@ -222,7 +222,10 @@ mod tests {
         p.shutdown().await.unwrap();
         p.shutdown().await.unwrap();
         assert_eq!(p.pipe.writes, vec![b"input".to_vec(), Vec::new()]);
-        assert!(p.pipe.flushes >= 1, "flushed before the end-of-input message");
+        assert!(
+            p.pipe.flushes >= 1,
+            "flushed before the end-of-input message"
+        );
         let e = p.write_all(b"late").await.unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::BrokenPipe);
         assert!(e.to_string().contains("closed for writing"), "{e}");
