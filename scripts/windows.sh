@@ -113,18 +113,25 @@ cleanup() {
   [ -z "$pull_ref" ] || docker rmi -f "$pull_ref" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+# A random loopback port; socat exits at once when it is taken, then another.
+# `-t 30`: after one side's end of input, the other side may go on for 30 s
+# (an exec's output after its stdin ended).
 port=
 for _ in $(seq 1 20); do
   p=$((20000 + RANDOM % 20000))
-  if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then port=$p; break; fi
+  socat -t 30 "TCP-LISTEN:$p,bind=127.0.0.1,reuseaddr,fork" UNIX-CONNECT:/var/run/docker.sock \
+    2>>"$WORK/socat.log" &
+  socat_pid=$!
+  for _ in $(seq 1 50); do
+    kill -0 "$socat_pid" 2>/dev/null || break
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
+    sleep 0.1
+  done
+  [ -z "$port" ] || break
+  kill "$socat_pid" 2>/dev/null || true
+  socat_pid=
 done
-[ -n "$port" ] || die "no free loopback port for the bridge"
-socat -t 30 "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" UNIX-CONNECT:/var/run/docker.sock &
-socat_pid=$!
-for _ in $(seq 1 50); do
-  ss -Hltn "sport = :$port" | grep -q . && break
-  sleep 0.1
-done
+[ -n "$port" ] || die "could not start the socat bridge on a loopback port (see $WORK/socat.log)"
 
 # An image in the loopback registry that is not on the daemon: pulled with
 # download progress by the test.

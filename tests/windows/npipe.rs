@@ -444,6 +444,7 @@ async fn busy_pipe_is_retried_under_20_concurrent_connections() {
 
     // And through the library: 20 clients, one connection each, at once.
     let before = server.seen.connections.load(Ordering::SeqCst);
+    let started = std::time::Instant::now();
     let pings = (0..20).map(|_| {
         let docker = server.docker();
         tokio::spawn(async move { docker.system().ping().await })
@@ -456,7 +457,10 @@ async fn busy_pipe_is_retried_under_20_concurrent_connections() {
         connections >= 20,
         "{connections} connections for 20 clients"
     );
-    println!("20 raw opens ({busy_opens} busy answers retried), 20 concurrent pings over {connections} connections");
+    println!(
+        "20 raw opens ({busy_opens} busy answers retried); 20 concurrent pings over {connections} connections in {:?}",
+        started.elapsed()
+    );
 }
 
 /// Sets (or, with `None`, removes) process environment variables. The
