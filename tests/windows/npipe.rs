@@ -500,6 +500,13 @@ async fn windows_defaults_and_userprofile_docker_dir() {
     assert_eq!(c.host, Host::default_host());
     assert_eq!(c.host.to_string(), "npipe:////./pipe/docker_engine");
 
+    // A unix:// host is refused when connecting, naming the path.
+    let unix = Docker::connect_with_host("unix:///var/run/docker.sock").expect("config");
+    let e = unix.system().ping().await.expect_err("no unix sockets here");
+    let text = format!("{e} {:?}", std::error::Error::source(&e));
+    assert!(text.contains("docker.sock"), "{text}");
+    assert!(text.contains("not available on this platform"), "{text}");
+
     // TLS files default to %USERPROFILE%\.docker.
     let dot_docker = profile.join(".docker");
     std::fs::create_dir_all(&dot_docker).unwrap();
