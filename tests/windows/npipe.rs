@@ -502,7 +502,11 @@ async fn windows_defaults_and_userprofile_docker_dir() {
 
     // A unix:// host is refused when connecting, naming the path.
     let unix = Docker::connect_with_host("unix:///var/run/docker.sock").expect("config");
-    let e = unix.system().ping().await.expect_err("no unix sockets here");
+    let e = unix
+        .system()
+        .ping()
+        .await
+        .expect_err("no unix sockets here");
     let text = format!("{e} {:?}", std::error::Error::source(&e));
     assert!(text.contains("docker.sock"), "{text}");
     assert!(text.contains("not available on this platform"), "{text}");
