@@ -75,32 +75,55 @@ else
   fail "cargo check --target $TARGET (library, tests, examples): exit $status, warnings or errors above"
 fi
 
-# --- 2. the pipe tests under Wine ---------------------------------------------
-status=0
-wcargo test -p dockhand --test windows_npipe --no-run --message-format=json \
-  >"$WORK/build.json" 2>"$WORK/build.log" || status=$?
-exe=$(grep '"name":"windows_npipe"' "$WORK/build.json" \
-  | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
-if [ "$status" -ne 0 ] || [ -z "$exe" ] || [ ! -f "$exe" ]; then
-  tail -30 "$WORK/build.log"
-  fail "build tests/windows/npipe.rs for $TARGET"
+# --- 2. Windows test executables ----------------------------------------------
+# The library's unit tests and the pipe test. Prints the executable's path.
+build_tests() { # NAME CARGO-ARGS...
+  local name=$1 status=0 exe
+  shift
+  wcargo test -p dockhand "$@" --no-run --message-format=json \
+    >"$WORK/build-$name.json" 2>"$WORK/build-$name.log" || status=$?
+  exe=$(grep "\"name\":\"$name\"" "$WORK/build-$name.json" \
+    | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+  if [ "$status" -ne 0 ] || [ -z "$exe" ] || [ ! -f "$exe" ]; then
+    tail -30 "$WORK/build-$name.log" >&2
+    return 1
+  fi
+  echo "$exe"
+}
+if ! unit_exe=$(build_tests dockhand --lib) || ! pipe_exe=$(build_tests windows_npipe --test windows_npipe); then
+  fail "build the test executables for $TARGET"
   echo "$passed passed, $failed failed"
   exit 1
 fi
-pass "build tests/windows/npipe.rs for $TARGET"
+pass "build the library's unit tests and tests/windows/npipe.rs for $TARGET"
 
-# ProcessPrng for Wine 8 (see tests/windows/bcryptprimitives.c), beside the exe.
+# ProcessPrng for Wine 8 (see tests/windows/bcryptprimitives.c), beside the exes.
 dll=$CARGO_TARGET_DIR/bcryptprimitives.dll
 if [ ! -f "$dll" ] || [ tests/windows/bcryptprimitives.c -nt "$dll" ]; then
   x86_64-w64-mingw32-gcc -shared -O2 -o "$dll" tests/windows/bcryptprimitives.c -ladvapi32
 fi
-cp "$dll" "$(dirname "$exe")/"
+cp "$dll" "$(dirname "$unit_exe")/"
+cp "$dll" "$(dirname "$pipe_exe")/"
 
 export WINEPREFIX=$CARGO_TARGET_DIR/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
 if [ ! -f "$WINEPREFIX/system.reg" ]; then
   log "creating the Wine prefix $WINEPREFIX"
   "$WINE" wineboot --init >"$WORK/wineboot.log" 2>&1 || true
 fi
+
+# --- 3. the library's unit tests under Wine -----------------------------------
+status=0
+timeout 300 "$WINE" "$unit_exe" >"$WORK/unit.log" 2>&1 || status=$?
+summary=$(tr -d '\r' <"$WORK/unit.log" | grep '^test result:' | tail -1)
+if [ "$status" -eq 0 ] && [[ "$summary" == "test result: ok."* ]]; then
+  pass "wine: the library's unit tests (${summary#test result: ok. })"
+else
+  tr -d '\r' <"$WORK/unit.log" | grep -E '^(----|thread|test .*FAILED|  left|  right)' | head -40
+  fail "wine: the library's unit tests (exit $status; $summary)"
+fi
+
+# --- 4. the pipe tests under Wine ---------------------------------------------
+exe=$pipe_exe
 
 # The bridge: pipe server (in the test) -> 127.0.0.1:PORT -> socat -> dockerd.
 socat_pid=
