@@ -95,7 +95,16 @@ if ! unit_exe=$(build_tests dockhand --lib) || ! pipe_exe=$(build_tests windows_
   echo "$passed passed, $failed failed"
   exit 1
 fi
-pass "build the library's unit tests and tests/windows/npipe.rs for $TARGET"
+status=0
+wcargo build -p dockhand --examples >"$WORK/build-examples.log" 2>&1 || status=$?
+examples_dir=$CARGO_TARGET_DIR/$TARGET/debug/examples
+if [ "$status" -ne 0 ] || [ ! -f "$examples_dir/exec.exe" ]; then
+  tail -30 "$WORK/build-examples.log"
+  fail "build the examples for $TARGET"
+  echo "$passed passed, $failed failed"
+  exit 1
+fi
+pass "build the library's unit tests, tests/windows/npipe.rs and the examples for $TARGET"
 
 # ProcessPrng for Wine 8 (see tests/windows/bcryptprimitives.c), beside the exes.
 dll=$CARGO_TARGET_DIR/bcryptprimitives.dll
@@ -104,6 +113,7 @@ if [ ! -f "$dll" ] || [ tests/windows/bcryptprimitives.c -nt "$dll" ]; then
 fi
 cp "$dll" "$(dirname "$unit_exe")/"
 cp "$dll" "$(dirname "$pipe_exe")/"
+cp "$dll" "$examples_dir/"
 
 export WINEPREFIX=$CARGO_TARGET_DIR/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
 if [ ! -f "$WINEPREFIX/system.reg" ]; then
@@ -169,6 +179,8 @@ docker rmi "$pull_ref" >/dev/null
 
 export DOCKHAND_WINE_BRIDGE=127.0.0.1:$port
 export DOCKHAND_WINE_PULL_REF=$pull_ref
+# Wine's drive Z: is the Unix root.
+export DOCKHAND_WINE_EXAMPLES="Z:${examples_dir//\//\\}"
 DOCKHAND_WINE_DAEMON_VERSION=$(docker version --format '{{.Server.Version}}')
 export DOCKHAND_WINE_DAEMON_VERSION
 

@@ -15,7 +15,8 @@
 //! Environment (set by `scripts/windows.sh`): `DOCKHAND_WINE_BRIDGE`
 //! (`127.0.0.1:PORT`), `DOCKHAND_WINE_DAEMON_VERSION` (the daemon's version as
 //! `docker version` says it), `DOCKHAND_WINE_PULL_REF` (an image in the
-//! 127.0.0.1 test registry that is not on the daemon), `DOCKHAND_TEST_IMAGE`.
+//! 127.0.0.1 test registry that is not on the daemon), `DOCKHAND_WINE_EXAMPLES`
+//! (the directory of the examples built for Windows), `DOCKHAND_TEST_IMAGE`.
 #![cfg(windows)]
 
 use dockhand::models::{ContainerCreateBody, ContainerExecBody, HostConfig};
@@ -461,6 +462,65 @@ async fn busy_pipe_is_retried_under_20_concurrent_connections() {
         "20 raw opens ({busy_opens} busy answers retried); 20 concurrent pings over {connections} connections in {:?}",
         started.elapsed()
     );
+}
+
+/// Runs a Windows build of an example (in `DOCKHAND_WINE_EXAMPLES`) against
+/// `host`, with `input` as its stdin; returns its exit code and stdout.
+async fn run_example(host: &str, name: &str, args: &[&str], input: &[u8]) -> (i32, String) {
+    use std::process::Stdio;
+    let dir = std::path::PathBuf::from(env("DOCKHAND_WINE_EXAMPLES"));
+    let mut child = tokio::process::Command::new(dir.join(format!("{name}.exe")))
+        .args(args)
+        .env("DOCKER_HOST", host)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start example {name}: {e}"));
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input).await.expect("example stdin");
+    drop(stdin);
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("example {name} did not finish within a minute"))
+        .expect("example output");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let code = out.status.code().unwrap_or(-1);
+    println!("{name} {args:?}: exit {code}, stdout {stdout:?}, stderr {stderr:?}");
+    (code, stdout)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn examples_run_on_windows_through_the_pipe() {
+    let server = PipeServer::start("examples", Duration::ZERO);
+    let docker = server.docker();
+    let host = server.host();
+    let id = create_container(&docker, &["sleep", "120"]).await;
+    let result = async {
+        docker
+            .containers()
+            .start(&id, &Default::default())
+            .await
+            .expect("start");
+        let (code, out) = run_example(&host, "version", &[], b"").await;
+        assert_eq!(code, 0, "version: {out}");
+        assert!(out.contains("API version: 1.41"), "{out}");
+        // stdin is a pipe, not a console: no TTY; its end reaches cat.
+        let input = b"piped through the exec example on windows\n";
+        let (code, out) = run_example(&host, "exec", &[&id, "cat"], input).await;
+        assert_eq!(code, 0, "exec cat: {out}");
+        assert_eq!(out.as_bytes(), input);
+        let (code, out) =
+            run_example(&host, "exec", &[&id, "sh", "-c", "echo seven; exit 7"], b"").await;
+        assert_eq!(code, 7, "the exit code is passed on: {out}");
+        assert_eq!(out, "seven\n");
+    };
+    let outcome = tokio::time::timeout(Duration::from_secs(120), result).await;
+    remove_container(&docker, &id).await;
+    outcome.expect("examples within two minutes");
+    println!("version and exec examples (Windows builds) ran through {host}");
 }
 
 /// Sets (or, with `None`, removes) process environment variables. The
