@@ -132,7 +132,7 @@ impl<P: AsyncWrite + Unpin> AsyncWrite for MessagePipe<P> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        if self.write_closed {
+        if self.write_closed || self.eof_sent {
             return Poll::Ready(Err(write_closed()));
         }
         if buf.is_empty() {
