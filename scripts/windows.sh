@@ -83,7 +83,7 @@ build_tests() { # NAME CARGO-ARGS...
   wcargo test -p dockhand "$@" --no-run --message-format=json \
     >"$WORK/build-$name.json" 2>"$WORK/build-$name.log" || status=$?
   exe=$(grep "\"name\":\"$name\"" "$WORK/build-$name.json" \
-    | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+    | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1 || true)
   if [ "$status" -ne 0 ] || [ -z "$exe" ] || [ ! -f "$exe" ]; then
     tail -30 "$WORK/build-$name.log" >&2
     return 1
@@ -124,11 +124,11 @@ fi
 # --- 3. the library's unit tests under Wine -----------------------------------
 status=0
 timeout 300 "$WINE" "$unit_exe" >"$WORK/unit.log" 2>&1 || status=$?
-summary=$(tr -d '\r' <"$WORK/unit.log" | grep '^test result:' | tail -1)
+summary=$(tr -d '\r' <"$WORK/unit.log" | grep '^test result:' | tail -1 || true)
 if [ "$status" -eq 0 ] && [[ "$summary" == "test result: ok."* ]]; then
   pass "wine: the library's unit tests (${summary#test result: ok. })"
 else
-  tr -d '\r' <"$WORK/unit.log" | grep -E '^(----|thread|test .*FAILED|  left|  right)' | head -40
+  tr -d '\r' <"$WORK/unit.log" | grep -E '^(----|thread|test .*FAILED|  left|  right)' | head -40 || true
   fail "wine: the library's unit tests (exit $status; $summary)"
 fi
 
@@ -184,7 +184,7 @@ export DOCKHAND_WINE_EXAMPLES="Z:${examples_dir//\//\\}"
 DOCKHAND_WINE_DAEMON_VERSION=$(docker version --format '{{.Server.Version}}')
 export DOCKHAND_WINE_DAEMON_VERSION
 
-tests=$(timeout 120 "$WINE" "$exe" --list 2>/dev/null | sed -n 's/: test\r\{0,1\}$//p')
+tests=$(timeout 120 "$WINE" "$exe" --list 2>/dev/null | sed -n 's/: test\r\{0,1\}$//p' || true)
 [ -n "$tests" ] || { fail "list the tests of $(basename "$exe") under Wine"; echo "$passed passed, $failed failed"; exit 1; }
 for t in $tests; do
   out=$WORK/$t.log
@@ -192,10 +192,10 @@ for t in $tests; do
   timeout 180 "$WINE" "$exe" --exact "$t" --nocapture >"$out" 2>&1 || status=$?
   if [ "$status" -eq 0 ] && grep -q 'test result: ok. 1 passed' "$out"; then
     # The test's own summary line (what it saw), when it printed one.
-    note=$(grep -vE '^(running|test |$)' "$out" | tr -d '\r' | tail -1)
+    note=$(tr -d '\r' <"$out" | grep -vE '^(running|test |$)' | tail -1 || true)
     pass "wine: $t${note:+ — $note}"
   else
-    sed 's/\r$//' "$out" | grep -vE '^\s+(at |[0-9]+: )' | tail -25
+    sed 's/\r$//' "$out" | grep -vE '^\s+(at |[0-9]+: )' | tail -25 || true
     fail "wine: $t (exit $status)"
   fi
 done
