@@ -18,3 +18,6 @@ else
 fi
 cargo test --workspace "$@"
 scripts/examples.sh
+# The Windows build and the named-pipe tests under Wine (installs what it
+# needs the first time).
+scripts/windows.sh

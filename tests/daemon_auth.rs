@@ -21,6 +21,7 @@ use dockhand::stream::progress::Progress;
 use dockhand::{Docker, Error};
 use futures::TryStreamExt;
 use std::collections::BTreeMap;
+#[cfg(unix)]
 use std::path::Path;
 
 fn docker() -> Docker {
@@ -333,7 +334,9 @@ async fn config_json_auths_push_and_pull() {
 }
 
 /// Writes `docker-credential-<name>` into `dir`: it records each call in
-/// `calls.log` and answers `get <registry>` with `answer.json`.
+/// `calls.log` and answers `get <registry>` with `answer.json`. A shell
+/// script: Unix only.
+#[cfg(unix)]
 fn write_helper(dir: &Path, name: &str, registry: &str, answer: &serde_json::Value) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::write(dir.join("answer.json"), answer.to_string()).unwrap();
@@ -355,6 +358,7 @@ exit 1
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+#[cfg(unix)]
 #[tokio::test]
 async fn credential_helper_push_and_pull() {
     let Some(env) = test_env("credential_helper_push_and_pull") else {

@@ -10,7 +10,9 @@ use dockhand::operations::{ContainerDeleteOptions, ContainerListOptions, Filters
 use dockhand::{ApiVersion, Docker, Error};
 use std::collections::HashMap;
 use std::path::Path;
+#[cfg(unix)]
 use std::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(unix)]
 use std::sync::Arc;
 
 fn config_from(vars: &[(&str, String)]) -> dockhand::Result<Config> {
@@ -246,7 +248,8 @@ async fn named_context_pointing_at_the_tls_daemon() {
     assert_eq!(v.api_version.as_deref(), Some("1.41"));
 }
 
-/// Bytes sent through a proxy in front of the daemon's socket.
+/// Bytes sent through a proxy in front of the daemon's socket (Unix only).
+#[cfg(unix)]
 async fn counting_proxy(dir: &Path) -> (String, Arc<AtomicUsize>) {
     let path = dir.join("proxy.sock");
     let listener = tokio::net::UnixListener::bind(&path).expect("bind proxy");
@@ -287,6 +290,7 @@ async fn counting_proxy(dir: &Path) -> (String, Arc<AtomicUsize>) {
     (format!("unix://{}", path.display()), sent)
 }
 
+#[cfg(unix)]
 #[tokio::test]
 async fn newer_operation_is_refused_without_sending_anything() {
     let Some(_env) = test_env("newer_operation_is_refused_without_sending_anything") else {

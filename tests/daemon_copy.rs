@@ -1,5 +1,7 @@
 //! Archives and byte streams against the real daemon: `docker cp` both ways,
 //! the path stat of an archive, image save, load and import, all streamed.
+//! Unix only: the trees copied carry Unix modes and symlinks.
+#![cfg(unix)]
 
 mod common;
 

@@ -4,6 +4,9 @@
 //! Needs the test environment (`scripts/test-env.sh`). When `DOCKHAND_TEST_ENV`
 //! or `CI` is set, a missing daemon fails these tests; otherwise they say they
 //! were skipped.
+//!
+//! Unix only: it talks to the daemon's Unix socket directly.
+#![cfg(unix)]
 
 use bytes::Bytes;
 use dockhand::models::{

@@ -117,7 +117,8 @@ impl ConfigFile {
     }
 
     /// Reads the `config.json` the docker CLI would: in `$DOCKER_CONFIG`,
-    /// else in `~/.docker`. With neither, the configuration is empty.
+    /// else in `~/.docker` (`%USERPROFILE%\.docker` on Windows). With
+    /// neither, the configuration is empty.
     ///
     /// ```no_run
     /// let config = dockhand::auth::ConfigFile::from_env()?;
@@ -127,7 +128,7 @@ impl ConfigFile {
         let dir = std::env::var_os("DOCKER_CONFIG")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")));
+            .or_else(|| crate::config::home_dir().map(|h| h.join(".docker")));
         match dir {
             Some(d) => ConfigFile::from_dir(d),
             None => Ok(ConfigFile::default()),

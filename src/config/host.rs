@@ -46,7 +46,12 @@ pub enum Host {
 impl Host {
     /// The platform's default: the Unix socket, or the `docker_engine` pipe on Windows.
     pub fn default_host() -> Host {
-        if cfg!(windows) {
+        Host::default_for(cfg!(windows))
+    }
+
+    /// The default host of Windows or of Unix.
+    fn default_for(windows: bool) -> Host {
+        if windows {
             Host::Npipe(r"\\.\pipe\docker_engine".into())
         } else {
             Host::Unix("/var/run/docker.sock".into())
@@ -207,6 +212,19 @@ impl fmt::Display for Host {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_windows_default_is_the_docker_engine_pipe() {
+        let pipe = Host::default_for(true);
+        assert_eq!(pipe, Host::Npipe(r"\\.\pipe\docker_engine".into()));
+        assert_eq!(pipe.to_string(), "npipe:////./pipe/docker_engine");
+        assert_eq!(Host::parse(&pipe.to_string()).unwrap(), pipe);
+        assert_eq!(
+            Host::default_for(false),
+            Host::Unix("/var/run/docker.sock".into())
+        );
+        assert_eq!(Host::default_host(), Host::default_for(cfg!(windows)));
+    }
 
     #[test]
     fn parses_every_form() {

@@ -61,7 +61,8 @@ pub struct Config {
 pub struct Env<'a> {
     /// Looks up a variable.
     pub var: &'a dyn Fn(&str) -> Option<String>,
-    /// The home directory (`~`).
+    /// The home directory (`~`): `%USERPROFILE%` on Windows, `$HOME`
+    /// elsewhere, as the docker CLI takes it.
     pub home: Option<PathBuf>,
 }
 
@@ -77,7 +78,7 @@ impl Config {
         let var = |k: &str| std::env::var(k).ok();
         Config::resolve(&Env {
             var: &var,
-            home: std::env::var_os("HOME").map(PathBuf::from),
+            home: home_dir(),
         })
     }
 
@@ -93,7 +94,7 @@ impl Config {
         let var = |k: &str| std::env::var(k).ok();
         let env = Env {
             var: &var,
-            home: std::env::var_os("HOME").map(PathBuf::from),
+            home: home_dir(),
         };
         let host = Host::parse(host).map_err(|m| Error::config(format!("host {host:?}: {m}")))?;
         Config::with_host(&env, host, "explicit host".into())
@@ -263,6 +264,23 @@ fn api_version(env: &Env<'_>) -> Result<Option<ApiVersion>> {
     }
 }
 
+/// The user's home directory as the docker CLI finds it (Go's
+/// `os.UserHomeDir`): `%USERPROFILE%` on Windows, `$HOME` elsewhere; unset
+/// or empty is none. `config.json`, contexts and the default TLS files live
+/// in its `.docker` (`C:\Users\me\.docker` on Windows).
+pub(crate) fn home_dir() -> Option<PathBuf> {
+    home_dir_from(cfg!(windows), &|k| std::env::var_os(k))
+}
+
+/// [`home_dir`] for either platform, from these variables.
+fn home_dir_from(
+    windows: bool,
+    var: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+) -> Option<PathBuf> {
+    let name = if windows { "USERPROFILE" } else { "HOME" };
+    var(name).filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
 /// `$DOCKER_CONFIG`, else `~/.docker`.
 fn docker_config_dir(env: &Env<'_>) -> Option<PathBuf> {
     (env.var)("DOCKER_CONFIG")
@@ -347,6 +365,46 @@ mod tests {
             var: &var,
             home: home.map(Path::to_path_buf),
         })
+    }
+
+    #[test]
+    fn home_is_userprofile_on_windows_and_home_elsewhere() {
+        let vars = |k: &str| match k {
+            "USERPROFILE" => Some(r"C:\Users\me".into()),
+            "HOME" => Some("/home/me".into()),
+            _ => None,
+        };
+        assert_eq!(
+            home_dir_from(true, &vars),
+            Some(PathBuf::from(r"C:\Users\me"))
+        );
+        assert_eq!(home_dir_from(false, &vars), Some(PathBuf::from("/home/me")));
+        // Windows does not fall back to HOME (nor Unix to USERPROFILE), and
+        // an empty value is no home.
+        let only_home = |k: &str| (k == "HOME").then(|| "/home/me".into());
+        assert_eq!(home_dir_from(true, &only_home), None);
+        let only_profile = |k: &str| (k == "USERPROFILE").then(|| r"C:\Users\me".into());
+        assert_eq!(home_dir_from(false, &only_profile), None);
+        let empty = |_: &str| Some(std::ffi::OsString::new());
+        assert_eq!(home_dir_from(true, &empty), None);
+        assert_eq!(home_dir_from(false, &empty), None);
+    }
+
+    #[test]
+    fn the_config_dir_is_dot_docker_in_the_home_unless_docker_config_says() {
+        let home = PathBuf::from(r"C:\Users\me");
+        let none = |_: &str| None;
+        let env = Env {
+            var: &none,
+            home: Some(home.clone()),
+        };
+        assert_eq!(docker_config_dir(&env), Some(home.join(".docker")));
+        let set = |k: &str| (k == "DOCKER_CONFIG").then(|| r"D:\cfg".to_owned());
+        let env = Env {
+            var: &set,
+            home: Some(home),
+        };
+        assert_eq!(docker_config_dir(&env), Some(PathBuf::from(r"D:\cfg")));
     }
 
     fn tempdir(tag: &str) -> PathBuf {

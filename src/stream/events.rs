@@ -169,7 +169,8 @@ mod tests {
 
     #[test]
     fn builds_filters_and_window() {
-        let t = UNIX_EPOCH + Duration::new(1_700_000_000, 5);
+        // 500 ns: Windows' SystemTime counts in 100 ns steps.
+        let t = UNIX_EPOCH + Duration::new(1_700_000_000, 500);
         let o = EventFilters::new()
             .kind(EventMessageType::Container)
             .event("start")
@@ -185,7 +186,7 @@ mod tests {
         assert_eq!(f["event"], ["start", "die"]);
         assert_eq!(f["label"], ["app=web", "tier"]);
         assert_eq!(f["image"], ["busybox"]);
-        assert_eq!(o.since.as_deref(), Some("1700000000.000000005"));
+        assert_eq!(o.since.as_deref(), Some("1700000000.000000500"));
         assert_eq!(o.until.as_deref(), Some("10m"));
         // Sent as the daemon's JSON map, keys in a fixed order.
         assert_eq!(

@@ -104,7 +104,13 @@ pub(super) async fn connect(target: &Target) -> std::result::Result<Io, BoxError
         #[cfg(unix)]
         Target::Unix(path) => Io::new(tokio::net::UnixStream::connect(path).await?),
         #[cfg(not(unix))]
-        Target::Unix(_) => return Err("unix sockets are not available on this platform".into()),
+        Target::Unix(path) => {
+            return Err(format!(
+                "{}: unix sockets are not available on this platform",
+                path.display()
+            )
+            .into())
+        }
         Target::Tcp { host, port } => {
             let s = tokio::net::TcpStream::connect((host.as_str(), *port)).await?;
             s.set_nodelay(true)?;
