@@ -483,6 +483,10 @@ impl Transport {
         }
         match stage {
             Stage::NotConnected => Error::Connect { host, source },
+            Stage::LocalBody => Error::Io {
+                context: format!("{}: reading the request body to send", x.operation),
+                source: std::io::Error::other(source),
+            },
             Stage::NotSent => Error::NotSent {
                 operation: x.operation,
                 host,
@@ -555,7 +559,7 @@ impl Replay {
             return Ok(Replay {
                 head,
                 body: None,
-                first: Some(body),
+                first: Some(body::marked(body)),
             });
         }
         let bytes = body
