@@ -258,6 +258,90 @@ mod tests {
     use super::*;
 
     #[test]
+    fn stages_say_what_is_safe_to_retry() {
+        let src = || -> BoxError { "x".into() };
+        let host = || "unix:///d.sock".to_owned();
+        let cases = [
+            (
+                Error::Connect {
+                    host: host(),
+                    source: src(),
+                },
+                true,
+                false,
+                true,
+            ),
+            (
+                Error::NotSent {
+                    operation: "ContainerCreate",
+                    host: host(),
+                    source: src(),
+                },
+                true,
+                false,
+                true,
+            ),
+            (
+                Error::Interrupted {
+                    operation: "ContainerCreate",
+                    host: host(),
+                    idempotent: false,
+                    source: src(),
+                },
+                true,
+                false,
+                false,
+            ),
+            (
+                Error::Interrupted {
+                    operation: "ContainerInspect",
+                    host: host(),
+                    idempotent: true,
+                    source: src(),
+                },
+                true,
+                false,
+                true,
+            ),
+            (
+                Error::Timeout {
+                    during: "waiting for response headers",
+                    after: std::time::Duration::from_secs(1),
+                    retryable: false,
+                },
+                false,
+                true,
+                false,
+            ),
+            (Error::protocol("not HTTP"), false, false, false),
+            (
+                Error::ResponseTooLarge {
+                    operation: "ContainerList",
+                    limit: 10,
+                },
+                false,
+                false,
+                false,
+            ),
+            (
+                Error::Api {
+                    status: 500,
+                    message: "x".into(),
+                    operation: "ContainerCreate",
+                },
+                false,
+                false,
+                false,
+            ),
+        ];
+        for (e, connect, timeout, retryable) in cases {
+            assert_eq!(e.is_connect(), connect, "{e}");
+            assert_eq!(e.is_timeout(), timeout, "{e}");
+            assert_eq!(e.is_retryable(), retryable, "{e}");
+        }
+    }
+
+    #[test]
     fn helpers_classify_statuses() {
         let e = Error::Api {
             status: 404,

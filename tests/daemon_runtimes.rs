@@ -62,7 +62,7 @@ impl LogContainer {
                     .expect("start");
                 // Until every line is there.
                 for _ in 0..200 {
-                    if log_lines(&id).await.ok() == Some(LINES) {
+                    if log_lines(&DOCKER, &id).await.ok() == Some(LINES) {
                         return id;
                     }
                     tokio::time::sleep(Duration::from_millis(25)).await;
@@ -89,9 +89,9 @@ impl Drop for LogContainer {
 }
 
 /// How many lines the container's logs hold.
-async fn log_lines(id: &str) -> dockhand::Result<usize> {
+async fn log_lines(docker: &Docker, id: &str) -> dockhand::Result<usize> {
     let opts = ContainerLogsOptions::default().stdout(true);
-    let logs: Vec<LogOutput> = DOCKER
+    let logs: Vec<LogOutput> = docker
         .containers()
         .logs(id, &opts)
         .await?
@@ -106,7 +106,7 @@ async fn log_lines(id: &str) -> dockhand::Result<usize> {
 
 /// An exec of `cat` through an upgraded connection: stdin written and
 /// half-closed, its echo read to the end.
-async fn exec_cat(id: &str) -> dockhand::Result<Vec<u8>> {
+async fn exec_cat(docker: &Docker, id: &str) -> dockhand::Result<Vec<u8>> {
     let body = ContainerExecBody {
         cmd: Some(vec!["cat".into()]),
         attach_stdin: Some(true),
@@ -114,8 +114,8 @@ async fn exec_cat(id: &str) -> dockhand::Result<Vec<u8>> {
         attach_stderr: Some(true),
         ..Default::default()
     };
-    let exec = DOCKER.exec().create(id, &body).await?.id;
-    let mut attached = DOCKER
+    let exec = docker.exec().create(id, &body).await?.id;
+    let mut attached = docker
         .exec()
         .start(&exec, &ExecStartBody::default())
         .await?;
@@ -125,19 +125,28 @@ async fn exec_cat(id: &str) -> dockhand::Result<Vec<u8>> {
         .await
         .expect("stdin");
     attached.input.shutdown().await.expect("half-close");
-    let out: Vec<LogOutput> = attached.output.try_collect().await?;
+    // `cat` ends only when the half-close reached it (over ssh too).
+    let out: Vec<LogOutput> =
+        tokio::time::timeout(Duration::from_secs(30), attached.output.try_collect())
+            .await
+            .expect("the process saw the end of its input")?;
     Ok(out.iter().flat_map(|p| p.bytes().to_vec()).collect())
 }
 
-/// ~50 requests through the shared client: pings, version, lists, inspects,
-/// log streams read to their end, and an exec attached through a connection
-/// upgrade; `Err` names the first that failed.
-async fn workload(id: &str, round: usize) -> Result<(), String> {
-    let c = DOCKER.containers();
-    for i in 0..8 {
+/// `iterations` × 6 requests (8 make ~50) through the shared client: pings,
+/// version, lists, inspects, log streams read to their end, and an exec
+/// attached through a connection upgrade; `Err` names the first that failed.
+async fn workload(
+    docker: &Docker,
+    id: &str,
+    round: usize,
+    iterations: usize,
+) -> Result<(), String> {
+    let c = docker.containers();
+    for i in 0..iterations {
         let at = |what: &str, e: dockhand::Error| format!("round {round}, {i}: {what}: {e:?}");
-        DOCKER.system().ping().await.map_err(|e| at("ping", e))?;
-        DOCKER
+        docker.system().ping().await.map_err(|e| at("ping", e))?;
+        docker
             .system()
             .version()
             .await
@@ -152,17 +161,17 @@ async fn workload(id: &str, round: usize) -> Result<(), String> {
         if info.id.as_deref() != Some(id) {
             return Err(format!("inspect answered for {:?}", info.id));
         }
-        DOCKER
+        docker
             .images()
             .list(&Default::default())
             .await
             .map_err(|e| at("images", e))?;
-        let lines = log_lines(id).await.map_err(|e| at("logs", e))?;
+        let lines = log_lines(docker, id).await.map_err(|e| at("logs", e))?;
         if lines != LINES {
             return Err(format!("round {round}, {i}: {lines} log lines of {LINES}"));
         }
     }
-    let echo = exec_cat(id)
+    let echo = exec_cat(docker, id)
         .await
         .map_err(|e| format!("round {round}: exec: {e:?}"))?;
     if echo != b"over the upgrade\n" {
@@ -183,7 +192,13 @@ fn runtime() -> tokio::runtime::Runtime {
 /// of its own running the workload, dropped when it is done. With
 /// `drop_one`, a fifth runtime starts the workload and is dropped a few
 /// milliseconds in, with its requests in flight. Returns the failures.
-fn race(id: &str, rounds: usize, drop_one: bool) -> Vec<String> {
+fn race(
+    docker: &'static Docker,
+    id: &str,
+    rounds: usize,
+    drop_one: bool,
+    iterations: usize,
+) -> Vec<String> {
     let failures = Mutex::new(Vec::new());
     let dropped_mid_run = AtomicUsize::new(0);
     for round in 0..rounds {
@@ -191,7 +206,7 @@ fn race(id: &str, rounds: usize, drop_one: bool) -> Vec<String> {
             for _ in 0..4 {
                 s.spawn(|| {
                     let rt = runtime();
-                    if let Err(e) = rt.block_on(workload(id, round)) {
+                    if let Err(e) = rt.block_on(workload(docker, id, round, iterations)) {
                         failures.lock().expect("lock").push(e);
                     }
                     drop(rt);
@@ -201,7 +216,8 @@ fn race(id: &str, rounds: usize, drop_one: bool) -> Vec<String> {
                 s.spawn(|| {
                     let rt = runtime();
                     let id = id.to_owned();
-                    let task = rt.spawn(async move { workload(&id, round).await });
+                    let task =
+                        rt.spawn(async move { workload(docker, &id, round, iterations).await });
                     std::thread::sleep(Duration::from_millis(5 + (round as u64 * 7) % 40));
                     if !task.is_finished() {
                         dropped_mid_run.fetch_add(1, Ordering::Relaxed);
@@ -230,7 +246,7 @@ fn twenty_rounds_of_four_runtimes_sharing_one_client() {
     let Some(c) = setup("twenty_rounds_of_four_runtimes_sharing_one_client") else {
         return;
     };
-    let failures = race(&c.0, 20, false);
+    let failures = race(&DOCKER, &c.0, 20, false, 8);
     assert!(
         failures.is_empty(),
         "{} of 80 runtimes failed: {failures:#?}",
@@ -243,7 +259,7 @@ fn twenty_rounds_with_a_runtime_dropped_mid_run() {
     let Some(c) = setup("twenty_rounds_with_a_runtime_dropped_mid_run") else {
         return;
     };
-    let failures = race(&c.0, 20, true);
+    let failures = race(&DOCKER, &c.0, 20, true, 8);
     assert!(
         failures.is_empty(),
         "{} of 80 runtimes failed: {failures:#?}",
@@ -257,7 +273,7 @@ async fn one_parallel_test(name: &str) {
     let Some(c) = setup(name) else {
         return;
     };
-    workload(&c.0, 0).await.expect("workload");
+    workload(&DOCKER, &c.0, 0, 8).await.expect("workload");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -278,4 +294,23 @@ async fn parallel_runtime_3() {
 #[tokio::test(flavor = "multi_thread")]
 async fn parallel_runtime_4() {
     one_parallel_test("parallel_runtime_4").await;
+}
+
+/// The same over ssh (`docker system dial-stdio`, a process per pooled
+/// connection), fewer rounds: each connection costs an ssh handshake.
+#[test]
+fn an_ssh_client_shared_by_runtimes_one_dropped_mid_run() {
+    static SSH: LazyLock<Docker> = LazyLock::new(|| {
+        let host = std::env::var("DOCKHAND_SSH_HOST").expect("DOCKHAND_SSH_HOST");
+        Docker::connect_with_host(&host).expect("ssh client")
+    });
+    let Some(c) = setup("an_ssh_client_shared_by_runtimes_one_dropped_mid_run") else {
+        return;
+    };
+    let failures = race(&SSH, &c.0, 4, true, 2);
+    assert!(
+        failures.is_empty(),
+        "{} of 16 runtimes failed: {failures:#?}",
+        failures.len()
+    );
 }

@@ -6,7 +6,9 @@
 //! opened it and dies with it; each runtime gets a pool of its own, which
 //! goes away when the runtime does, so one client can be shared by any
 //! number of runtimes (a `static` client in tests, each `#[tokio::test]` on
-//! a runtime of its own) for its whole life.
+//! a runtime of its own) for its whole life. A stream or an attached
+//! connection (logs, events, attach, exec) belongs to the runtime that
+//! opened it: read it there, or open it again from the other runtime.
 //!
 //! **Sending again.** A request that never reached the daemon (its pooled
 //! connection was closed, or its connection task died, before any byte of
@@ -37,9 +39,11 @@
 //!   push, build, load, save, export, archives), connection upgrades
 //!   (attach, exec start, session), uploads, nor to operations that wait for
 //!   something to happen (`wait`, `stop`/`restart`/`kill`, prunes, commit,
-//!   swarm init/join/leave, plugin installs…).
+//!   swarm init/join/leave, plugin installs, removing a container or a
+//!   volume…).
 //! - the connect timeout (default 30 s) applies to every connection, and is
-//!   handed to ssh as its `ConnectTimeout`.
+//!   handed to ssh as its `ConnectTimeout` (with `BatchMode=yes`, so ssh
+//!   fails instead of waiting for a password).
 //!
 //! One file per job: `body` (request bodies), `response` (response bodies,
 //! the inline driver of a streaming connection, capped collection), `replay`
@@ -119,6 +123,9 @@ const WAITS_FOR_SOMETHING: &[&str] = &[
     "ContainerRestart",
     "ContainerKill",
     "ContainerChanges",
+    // Removing a container's or a volume's files may take minutes.
+    "ContainerDelete",
+    "VolumeDelete",
     "ContainerPrune",
     "ImagePrune",
     "NetworkPrune",
@@ -476,6 +483,10 @@ impl Transport {
         }
         match stage {
             Stage::NotConnected => Error::Connect { host, source },
+            Stage::LocalBody => Error::Io {
+                context: format!("{}: reading the request body to send", x.operation),
+                source: std::io::Error::other(source),
+            },
             Stage::NotSent => Error::NotSent {
                 operation: x.operation,
                 host,
@@ -548,7 +559,7 @@ impl Replay {
             return Ok(Replay {
                 head,
                 body: None,
-                first: Some(body),
+                first: Some(body::marked(body)),
             });
         }
         let bytes = body

@@ -54,6 +54,9 @@ pub(super) enum Stage {
     SentOutcomeUnknown { stale: bool },
     /// The daemon answered something that is not HTTP.
     Garbage,
+    /// The request body failed on our side (a file of a build context or
+    /// an archive could not be read).
+    LocalBody,
 }
 
 /// The stage a failure of the pooled client happened at.
@@ -88,6 +91,9 @@ fn classify(
 ) -> Stage {
     let (mut closed, mut tls, mut canceled) = (false, false, false);
     while let Some(s) = src {
+        if s.is::<super::body::LocalBodyError>() {
+            return Stage::LocalBody;
+        }
         if let Some(h) = s.downcast_ref::<hyper::Error>() {
             if h.is_parse() || h.is_parse_status() {
                 return Stage::Garbage;

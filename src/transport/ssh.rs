@@ -89,15 +89,19 @@ pub(super) fn spawn(
     }
     Ok(SshStream {
         _child: child,
-        stdin,
+        stdin: Some(stdin),
         stdout,
     })
 }
 
 /// The child's stdout (read) and stdin (write) as one duplex stream.
+/// Shutting down the write half closes the child's stdin (a pipe has no
+/// half-close; tokio's `ChildStdin::poll_shutdown` only flushes), so ssh
+/// sends EOF and `dial-stdio` half-closes its connection to the daemon: an
+/// exec'd `cat` reads the end of its input.
 pub(super) struct SshStream {
     _child: Child,
-    stdin: ChildStdin,
+    stdin: Option<ChildStdin>,
     stdout: ChildStdout,
 }
 
@@ -117,15 +121,26 @@ impl AsyncWrite for SshStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.stdin).poll_write(cx, buf)
+        match &mut self.stdin {
+            Some(stdin) => Pin::new(stdin).poll_write(cx, buf),
+            None => Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into())),
+        }
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.stdin).poll_flush(cx)
+        match &mut self.stdin {
+            Some(stdin) => Pin::new(stdin).poll_flush(cx),
+            None => Poll::Ready(Ok(())),
+        }
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.stdin).poll_shutdown(cx)
+        if let Some(stdin) = &mut self.stdin {
+            std::task::ready!(Pin::new(stdin).poll_flush(cx))?;
+            // Dropping the pipe's write end is its close.
+            self.stdin = None;
+        }
+        Poll::Ready(Ok(()))
     }
 }
 

@@ -607,3 +607,30 @@ fn defaults_bound_what_answers_at_once() {
     // networks) fits.
     assert!(d.max_response_body >= 50_000 * 2048);
 }
+
+#[tokio::test]
+async fn a_request_body_that_fails_locally_is_io_not_a_connection_error() {
+    let (host, _conns, _requests, _dir) = flaky_daemon(false);
+    let t = transport(&host);
+    let frames = futures::stream::iter([
+        Ok(hyper::body::Frame::data(Bytes::from_static(
+            b"part of a tar",
+        ))),
+        Err::<_, crate::error::BoxError>(Box::new(std::io::Error::other("disk read failed"))),
+    ]);
+    let body = http_body_util::StreamBody::new(frames).boxed_unsync();
+    let e = t
+        .send(request(http::Method::POST, "/build", body))
+        .await
+        .expect_err("the body failed");
+    assert!(matches!(e, Error::Io { .. }), "{e:?}");
+    assert!(!e.is_connect() && !e.is_retryable(), "{e}");
+    let mut chain = String::new();
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(s) = src {
+        chain.push_str(&s.to_string());
+        chain.push_str(" <- ");
+        src = s.source();
+    }
+    assert!(chain.contains("disk read failed"), "{chain}");
+}
