@@ -24,6 +24,9 @@ mod operation;
 pub mod operations;
 mod request;
 pub mod stream;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 pub mod transport;
 mod version;
 
