@@ -3,8 +3,8 @@
 
 use super::requests::decode_filters;
 use super::script::{
-    finish_output, frame, ContainerScript, ExecHandler, ExecOutput, ExecProcess, FakeContainer, FakeImage,
-    Fault, FaultKind, PullScript, ScriptChooser, Step,
+    finish_output, frame, onlcr, ContainerScript, ExecHandler, ExecOutput, ExecProcess,
+    FakeContainer, FakeImage, Fault, FaultKind, PullScript, ScriptChooser, Step,
 };
 use crate::models::{
     ContainerCreateBody, ContainerExecBody, EventActor, EventMessage, EventMessageScope,
@@ -45,7 +45,9 @@ pub(crate) enum Reply {
     /// `101 UPGRADED`; the task runs on the hijacked connection.
     Upgrade {
         headers: Vec<(&'static str, String)>,
-        task: Box<dyn FnOnce(hyper::upgrade::Upgraded) -> futures::future::BoxFuture<'static, ()> + Send>,
+        task: Box<
+            dyn FnOnce(hyper::upgrade::Upgraded) -> futures::future::BoxFuture<'static, ()> + Send,
+        >,
     },
 }
 
@@ -117,14 +119,11 @@ impl Req {
     }
     fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Reply> {
         if self.body.is_empty() {
-            return serde_json::from_str("{}").map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()));
+            return serde_json::from_str("{}")
+                .map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()));
         }
-        serde_json::from_slice(&self.body).map_err(|e| {
-            error(
-                StatusCode::BAD_REQUEST,
-                format!("invalid JSON: {e}"),
-            )
-        })
+        serde_json::from_slice(&self.body)
+            .map_err(|e| error(StatusCode::BAD_REQUEST, format!("invalid JSON: {e}")))
     }
     fn filters(&self) -> Result<BTreeMap<String, Vec<String>>, Reply> {
         match self.query("filters") {
@@ -366,12 +365,42 @@ fn signal_number(s: &str) -> Option<i64> {
 }
 
 const ADJECTIVES: &[&str] = &[
-    "admiring", "brave", "clever", "dreamy", "eager", "focused", "gallant", "happy", "jolly",
-    "keen", "lucid", "modest", "nifty", "optimistic", "quirky", "serene", "tender", "vibrant",
+    "admiring",
+    "brave",
+    "clever",
+    "dreamy",
+    "eager",
+    "focused",
+    "gallant",
+    "happy",
+    "jolly",
+    "keen",
+    "lucid",
+    "modest",
+    "nifty",
+    "optimistic",
+    "quirky",
+    "serene",
+    "tender",
+    "vibrant",
 ];
 const NAMES: &[&str] = &[
-    "albattani", "babbage", "curie", "darwin", "euclid", "faraday", "galileo", "hopper",
-    "kepler", "lovelace", "mayer", "noether", "pasteur", "ritchie", "shannon", "turing",
+    "albattani",
+    "babbage",
+    "curie",
+    "darwin",
+    "euclid",
+    "faraday",
+    "galileo",
+    "hopper",
+    "kepler",
+    "lovelace",
+    "mayer",
+    "noether",
+    "pasteur",
+    "ritchie",
+    "shannon",
+    "turing",
 ];
 
 impl State {
@@ -392,7 +421,11 @@ impl State {
         if key.is_empty() {
             return None;
         }
-        if let Some(i) = self.containers.iter().position(|c| c.id == key || c.name == key) {
+        if let Some(i) = self
+            .containers
+            .iter()
+            .position(|c| c.id == key || c.name == key)
+        {
             return Some(i);
         }
         let hits: Vec<usize> = self
@@ -560,7 +593,11 @@ impl Shared {
                 Err(_) => {
                     // The name is taken: seeding replaces nothing, it reports the existing one.
                     let i = st.find_container(&spec.name).unwrap_or(0);
-                    return st.containers.get(i).map(|c| c.id.clone()).unwrap_or_default();
+                    return st
+                        .containers
+                        .get(i)
+                        .map(|c| c.id.clone())
+                        .unwrap_or_default();
                 }
             }
         };
@@ -650,7 +687,11 @@ impl Shared {
             .as_ref()
             .and_then(|h| h.network_mode.clone())
             .unwrap_or_else(|| "default".into());
-        let net = if mode == "default" { "bridge".to_string() } else { mode };
+        let net = if mode == "default" {
+            "bridge".to_string()
+        } else {
+            mode
+        };
         let Some(n) = st.find_network(&net) else {
             return;
         };
@@ -808,6 +849,7 @@ impl Shared {
                     if c.run != run || c.status != Status::Running {
                         return;
                     }
+                    let data = if c.tty() { onlcr(&data) } else { data };
                     c.logs.push(LogLine {
                         stream,
                         data,
@@ -1043,7 +1085,8 @@ impl Shared {
         };
         let (tx, rx) = mpsc::channel(64);
         tokio::spawn(async move {
-            let within = |e: &EventMessage| until.is_none_or(|u| (e.time_nano.unwrap_or(0) as i128) <= u);
+            let within =
+                |e: &EventMessage| until.is_none_or(|u| (e.time_nano.unwrap_or(0) as i128) <= u);
             for e in past {
                 if !within(&e) {
                     return;
@@ -1135,8 +1178,14 @@ impl Shared {
         if let Some(h) = host_config.as_object_mut() {
             h.entry("NetworkMode").or_insert(json!("default"));
         }
-        let time_or_zero = |t: Option<OffsetDateTime>| t.map(rfc3339).unwrap_or_else(|| ZERO_TIME.into());
-        let bridge = st.networks.iter().find(|n| n.name == "bridge").map(|n| n.id.clone()).unwrap_or_default();
+        let time_or_zero =
+            |t: Option<OffsetDateTime>| t.map(rfc3339).unwrap_or_else(|| ZERO_TIME.into());
+        let bridge = st
+            .networks
+            .iter()
+            .find(|n| n.name == "bridge")
+            .map(|n| n.id.clone())
+            .unwrap_or_default();
         json!({
             "Id": c.id,
             "Created": rfc3339(c.created),
@@ -1200,7 +1249,13 @@ impl Shared {
                 for v in values {
                     if !matches!(
                         v.as_str(),
-                        "created" | "restarting" | "running" | "removing" | "paused" | "exited" | "dead"
+                        "created"
+                            | "restarting"
+                            | "running"
+                            | "removing"
+                            | "paused"
+                            | "exited"
+                            | "dead"
                     ) {
                         return error(
                             StatusCode::BAD_REQUEST,
@@ -1212,13 +1267,23 @@ impl Shared {
         }
         let name_res: Vec<regex::Regex> = match filters
             .get("name")
-            .map(|v| v.iter().map(|p| regex::Regex::new(p)).collect::<Result<Vec<_>, _>>())
+            .map(|v| {
+                v.iter()
+                    .map(|p| regex::Regex::new(p))
+                    .collect::<Result<Vec<_>, _>>()
+            })
             .transpose()
         {
             Ok(v) => v.unwrap_or_default(),
-            Err(e) => return error(StatusCode::BAD_REQUEST, format!("invalid filter 'name': {e}")),
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("invalid filter 'name': {e}"),
+                )
+            }
         };
-        let all = req.flag("all") || filters.contains_key("status") || filters.contains_key("exited");
+        let all =
+            req.flag("all") || filters.contains_key("status") || filters.contains_key("exited");
         let limit = req
             .query("limit")
             .and_then(|l| l.parse::<i64>().ok())
@@ -1235,7 +1300,8 @@ impl Shared {
                 }
             }
             if let Some(vals) = filters.get("exited") {
-                if c.status != Status::Exited || !vals.iter().any(|v| *v == c.exit_code.to_string()) {
+                if c.status != Status::Exited || !vals.iter().any(|v| *v == c.exit_code.to_string())
+                {
                     continue;
                 }
             }
@@ -1246,7 +1312,10 @@ impl Shared {
             }
             if !name_res.is_empty() {
                 let slashed = format!("/{}", c.name);
-                if !name_res.iter().any(|r| r.is_match(&c.name) || r.is_match(&slashed)) {
+                if !name_res
+                    .iter()
+                    .any(|r| r.is_match(&c.name) || r.is_match(&slashed))
+                {
                     continue;
                 }
             }
@@ -1257,7 +1326,8 @@ impl Shared {
             }
             if let Some(vals) = filters.get("ancestor") {
                 let ok = vals.iter().any(|a| {
-                    st.find_image(a).is_some_and(|i| st.images[i].id == c.image_id)
+                    st.find_image(a)
+                        .is_some_and(|i| st.images[i].id == c.image_id)
                         || normalize_ref(a) == normalize_ref(&c.image_ref())
                 });
                 if !ok {
@@ -1276,15 +1346,26 @@ impl Shared {
         let (path, args) = c.path_args(&st.images);
         let status = match c.status {
             Status::Created => "Created".to_string(),
-            Status::Running => format!("Up {}", human_duration(since(c.started_at.unwrap_or(c.created)))),
-            Status::Paused => format!("Up {} (Paused)", human_duration(since(c.started_at.unwrap_or(c.created)))),
+            Status::Running => format!(
+                "Up {}",
+                human_duration(since(c.started_at.unwrap_or(c.created)))
+            ),
+            Status::Paused => format!(
+                "Up {} (Paused)",
+                human_duration(since(c.started_at.unwrap_or(c.created)))
+            ),
             Status::Exited => format!(
                 "Exited ({}) {} ago",
                 c.exit_code,
                 human_duration(since(c.finished_at.unwrap_or(c.created)))
             ),
         };
-        let bridge = st.networks.iter().find(|n| n.name == "bridge").map(|n| n.id.clone()).unwrap_or_default();
+        let bridge = st
+            .networks
+            .iter()
+            .find(|n| n.name == "bridge")
+            .map(|n| n.id.clone())
+            .unwrap_or_default();
         let mode = c
             .body
             .host_config
@@ -1386,13 +1467,22 @@ impl Shared {
                 self.container_event(&mut st, i, "unpause", &[]);
             }
             (true, Status::Paused) => {
-                return error(StatusCode::CONFLICT, format!("Container {id} is already paused"))
+                return error(
+                    StatusCode::CONFLICT,
+                    format!("Container {id} is already paused"),
+                )
             }
             (false, _) => {
-                return error(StatusCode::CONFLICT, format!("Container {id} is not paused"))
+                return error(
+                    StatusCode::CONFLICT,
+                    format!("Container {id} is not paused"),
+                )
             }
             (true, _) => {
-                return error(StatusCode::CONFLICT, format!("Container {id} is not running"))
+                return error(
+                    StatusCode::CONFLICT,
+                    format!("Container {id} is not running"),
+                )
             }
         }
         st.containers[i].notify();
@@ -1405,9 +1495,16 @@ impl Shared {
         let Some(i) = st.find_container(key) else {
             return no_such_container(key);
         };
-        let new = req.query("name").unwrap_or("").trim_start_matches('/').to_string();
+        let new = req
+            .query("name")
+            .unwrap_or("")
+            .trim_start_matches('/')
+            .to_string();
         if new.is_empty() {
-            return error(StatusCode::BAD_REQUEST, "Neither old nor new names may be empty");
+            return error(
+                StatusCode::BAD_REQUEST,
+                "Neither old nor new names may be empty",
+            );
         }
         if let Some(other) = st.containers.iter().find(|c| c.name == new) {
             return error(
@@ -1448,7 +1545,10 @@ impl Shared {
     fn container_wait(self: &Arc<Self>, req: &Req) -> Reply {
         let key = req.param("id").to_string();
         let condition = req.query("condition").unwrap_or("not-running").to_string();
-        if !matches!(condition.as_str(), "" | "not-running" | "next-exit" | "removed") {
+        if !matches!(
+            condition.as_str(),
+            "" | "not-running" | "next-exit" | "removed"
+        ) {
             return error(
                 StatusCode::BAD_REQUEST,
                 format!("invalid condition: \"{condition}\""),
@@ -1463,7 +1563,9 @@ impl Shared {
         };
         let id = {
             let st = lock(&self.state);
-            st.find_container(&key).map(|i| st.containers[i].id.clone()).unwrap_or_default()
+            st.find_container(&key)
+                .map(|i| st.containers[i].id.clone())
+                .unwrap_or_default()
         };
         let shared = self.clone();
         let (tx, out) = mpsc::channel(1);
@@ -1519,8 +1621,14 @@ impl Shared {
             None | Some("") | Some("all") => None,
             Some(n) => n.parse::<i64>().ok().map(|n| n.max(0) as usize),
         };
-        let since = req.query("since").and_then(parse_event_time).filter(|t| *t > 0);
-        let until = req.query("until").and_then(parse_event_time).filter(|t| *t > 0);
+        let since = req
+            .query("since")
+            .and_then(parse_event_time)
+            .filter(|t| *t > 0);
+        let until = req
+            .query("until")
+            .and_then(parse_event_time)
+            .filter(|t| *t > 0);
         let (id, tty, mut rx) = {
             let st = lock(&self.state);
             let Some(i) = st.find_container(&key) else {
@@ -1630,7 +1738,12 @@ impl Shared {
                     format!("Container {cid} is paused, unpause the container before exec"),
                 )
             }
-            _ => return error(StatusCode::CONFLICT, format!("Container {cid} is not running")),
+            _ => {
+                return error(
+                    StatusCode::CONFLICT,
+                    format!("Container {cid} is not running"),
+                )
+            }
         }
         let id = st.next_id();
         st.containers[i].exec_ids.push(id.clone());
@@ -1647,7 +1760,12 @@ impl Shared {
                 pid: 0,
             },
         );
-        self.container_event(&mut st, i, &format!("exec_create: {cmd}"), &[("execID", id.clone())]);
+        self.container_event(
+            &mut st,
+            i,
+            &format!("exec_create: {cmd}"),
+            &[("execID", id.clone())],
+        );
         json_reply(StatusCode::CREATED, &json!({"Id": id}))
     }
 
@@ -1655,7 +1773,10 @@ impl Shared {
         let st = lock(&self.state);
         let key = req.param("id");
         let Some(e) = st.execs.get(key) else {
-            return error(StatusCode::NOT_FOUND, format!("No such exec instance: {key}"));
+            return error(
+                StatusCode::NOT_FOUND,
+                format!("No such exec instance: {key}"),
+            );
         };
         let cmd = e.body.cmd.clone().unwrap_or_default();
         let v = json!({
@@ -1688,7 +1809,10 @@ impl Shared {
         let (body, container_id, cmd) = {
             let mut st = lock(&self.state);
             let Some(e) = st.execs.get(&key) else {
-                return error(StatusCode::NOT_FOUND, format!("No such exec instance: {key}"));
+                return error(
+                    StatusCode::NOT_FOUND,
+                    format!("No such exec instance: {key}"),
+                );
             };
             if e.started {
                 return error(
@@ -1701,12 +1825,18 @@ impl Shared {
                 return no_such_container(&cid);
             };
             if st.containers[ci].status != Status::Running {
-                return error(StatusCode::CONFLICT, format!("Container {cid} is not running"));
+                return error(
+                    StatusCode::CONFLICT,
+                    format!("Container {cid} is not running"),
+                );
             }
             st.counter += 1;
             let pid = 2000 + st.counter as i64;
             let Some(e) = st.execs.get_mut(&key) else {
-                return error(StatusCode::NOT_FOUND, format!("No such exec instance: {key}"));
+                return error(
+                    StatusCode::NOT_FOUND,
+                    format!("No such exec instance: {key}"),
+                );
             };
             e.started = true;
             e.running = true;
@@ -1721,7 +1851,9 @@ impl Shared {
             );
             (body, cid, cmd)
         };
-        let tty = start.tty.or(body.tty).unwrap_or(false);
+        let tty = body.tty.unwrap_or(false);
+        // dockerd frames the output unless the *start* body asks for a TTY.
+        let framed = start.tty != Some(true);
         let handler = lock(&self.exec_handler).clone();
         let process = move |stdin, output: ExecOutput| {
             let output = Arc::new(tokio::sync::Mutex::new(output));
@@ -1730,6 +1862,7 @@ impl Shared {
                 cmd: cmd.clone(),
                 env: body.env.clone().unwrap_or_default(),
                 tty,
+                framed,
                 stdin,
                 output: output.clone(),
             };
@@ -1767,7 +1900,7 @@ impl Shared {
             });
             return empty(StatusCode::OK);
         }
-        let ct = if tty || req.version < ApiVersion::new(1, 42) {
+        let ct = if !framed || req.version < ApiVersion::new(1, 42) {
             "application/vnd.docker.raw-stream"
         } else {
             "application/vnd.docker.multiplexed-stream"
@@ -1789,7 +1922,11 @@ impl Shared {
                         let io = hyper_util::rt::TokioIo::new(upgraded);
                         let (r, w) = tokio::io::split(io);
                         let stdin: Option<Box<dyn tokio::io::AsyncRead + Send + Unpin>> =
-                            if attach_stdin { Some(Box::new(r)) } else { None };
+                            if attach_stdin {
+                                Some(Box::new(r))
+                            } else {
+                                None
+                            };
                         let (p, output) = process(stdin, ExecOutput::Conn(Box::new(w)));
                         let code = run(p).await;
                         finish(code);
@@ -1845,7 +1982,9 @@ impl Shared {
                 let registry = repo.contains('/')
                     && (first.contains('.') || first.contains(':') || first == "localhost");
                 let message = if registry {
-                    format!("manifest for {reference} not found: manifest unknown: manifest unknown")
+                    format!(
+                        "manifest for {reference} not found: manifest unknown: manifest unknown"
+                    )
                 } else {
                     format!("pull access denied for {repo}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied")
                 };
@@ -1885,17 +2024,27 @@ impl Shared {
                 return;
             }
             let repo = repo_of(&reference);
-            let path = repo.split_once('/').filter(|(h, _)| h.contains('.') || h.contains(':') || *h == "localhost").map(|(_, p)| p.to_string()).unwrap_or_else(|| repo.clone());
-            let shown_tag = reference.rsplit_once(':').map(|(_, t)| t.to_string()).unwrap_or_else(|| "latest".into());
+            let path = repo
+                .split_once('/')
+                .filter(|(h, _)| h.contains('.') || h.contains(':') || *h == "localhost")
+                .map(|(_, p)| p.to_string())
+                .unwrap_or_else(|| repo.clone());
+            let shown_tag = reference
+                .rsplit_once(':')
+                .map(|(_, t)| t.to_string())
+                .unwrap_or_else(|| "latest".into());
             if !send(json!({"status": format!("Pulling from {path}"), "id": shown_tag})).await {
                 return;
             }
             let layers: Vec<String> = {
                 let mut st = lock(&shared.state);
-                (0..script.layers).map(|_| st.next_id()[..12].to_string()).collect()
+                (0..script.layers)
+                    .map(|_| st.next_id()[..12].to_string())
+                    .collect()
             };
             for l in &layers {
-                if !send(json!({"status": "Pulling fs layer", "progressDetail": {}, "id": l})).await {
+                if !send(json!({"status": "Pulling fs layer", "progressDetail": {}, "id": l})).await
+                {
                     return;
                 }
             }
@@ -1906,7 +2055,13 @@ impl Shared {
             for l in &layers {
                 let total = 1_048_576;
                 for (status, cur) in [("Downloading", total / 2), ("Downloading", total)] {
-                    let bar = format!("[{}>{}] {}kB/{}kB", "=".repeat(cur * 50 / total - 1), " ".repeat(50 - cur * 50 / total), cur / 1024, total / 1024);
+                    let bar = format!(
+                        "[{}>{}] {}kB/{}kB",
+                        "=".repeat(cur * 50 / total - 1),
+                        " ".repeat(50 - cur * 50 / total),
+                        cur / 1024,
+                        total / 1024
+                    );
                     if !send(json!({"status": status, "progressDetail": {"current": cur, "total": total}, "progress": bar, "id": l})).await {
                         return;
                     }
@@ -1947,7 +2102,10 @@ impl Shared {
         let (digest, fresh) = match st.find_image(reference) {
             Some(i) => (st.images[i].digest.clone(), false),
             None => {
-                let mut spec = script.image.clone().unwrap_or_else(|| FakeImage::new(reference));
+                let mut spec = script
+                    .image
+                    .clone()
+                    .unwrap_or_else(|| FakeImage::new(reference));
                 spec.reference = reference.to_string();
                 st.add_image(spec);
                 let i = st.images.len() - 1;
@@ -2010,9 +2168,9 @@ impl Shared {
             }
             if let Some(vals) = filters.get("reference") {
                 let ok = vals.iter().any(|pat| {
-                    img.tags.iter().any(|t| {
-                        glob_match(pat, t) || glob_match(pat, &repo_of(t))
-                    })
+                    img.tags
+                        .iter()
+                        .any(|t| glob_match(pat, t) || glob_match(pat, &repo_of(t)))
                 });
                 if !ok {
                     continue;
@@ -2050,7 +2208,11 @@ impl Shared {
         if let Some(c) = st.containers.iter().find(|c| c.image_id == img_id) {
             if !req.flag("force") || matches!(c.status, Status::Running | Status::Paused) {
                 let short = &img_id[7..19];
-                let what = if by_tag { normalize_ref(key) } else { short.to_string() };
+                let what = if by_tag {
+                    normalize_ref(key)
+                } else {
+                    short.to_string()
+                };
                 return error(
                     StatusCode::CONFLICT,
                     format!(
@@ -2065,16 +2227,34 @@ impl Shared {
             let tag = normalize_ref(key);
             st.images[i].tags.retain(|t| *t != tag);
             out.push(json!({"Untagged": tag}));
-            self.emit(&mut st, EventMessageType::Image, "untag", &img_id, HashMap::from([("name".into(), tag)]));
+            self.emit(
+                &mut st,
+                EventMessageType::Image,
+                "untag",
+                &img_id,
+                HashMap::from([("name".into(), tag)]),
+            );
         } else {
             let img = st.images.remove(i);
             for t in &img.tags {
                 out.push(json!({"Untagged": t}));
                 out.push(json!({"Untagged": format!("{}@{}", repo_of(t), img.digest)}));
-                self.emit(&mut st, EventMessageType::Image, "untag", &img.id, HashMap::from([("name".into(), t.clone())]));
+                self.emit(
+                    &mut st,
+                    EventMessageType::Image,
+                    "untag",
+                    &img.id,
+                    HashMap::from([("name".into(), t.clone())]),
+                );
             }
             out.push(json!({"Deleted": img.id}));
-            self.emit(&mut st, EventMessageType::Image, "delete", &img.id, HashMap::from([("name".into(), img.id.clone())]));
+            self.emit(
+                &mut st,
+                EventMessageType::Image,
+                "delete",
+                &img.id,
+                HashMap::from([("name".into(), img.id.clone())]),
+            );
         }
         typed_reply::<Vec<crate::models::ImageDeleteResponseItem>>(Value::Array(out))
     }
@@ -2086,16 +2266,28 @@ impl Shared {
             return no_such_image(key, req.version);
         };
         let Some(repo) = req.query("repo").filter(|r| !r.is_empty()) else {
-            return error(StatusCode::BAD_REQUEST, "repository name must have at least one component");
+            return error(
+                StatusCode::BAD_REQUEST,
+                "repository name must have at least one component",
+            );
         };
-        let tag = req.query("tag").filter(|t| !t.is_empty()).unwrap_or("latest");
+        let tag = req
+            .query("tag")
+            .filter(|t| !t.is_empty())
+            .unwrap_or("latest");
         let new = normalize_ref(&format!("{repo}:{tag}"));
         for img in &mut st.images {
             img.tags.retain(|t| *t != new);
         }
         st.images[i].tags.push(new.clone());
         let id = st.images[i].id.clone();
-        self.emit(&mut st, EventMessageType::Image, "tag", &id, HashMap::from([("name".into(), new)]));
+        self.emit(
+            &mut st,
+            EventMessageType::Image,
+            "tag",
+            &id,
+            HashMap::from([("name".into(), new)]),
+        );
         empty(StatusCode::CREATED)
     }
 
@@ -2160,7 +2352,10 @@ impl Shared {
         });
         let attrs = HashMap::from([
             ("name".to_string(), body.name.clone()),
-            ("type".to_string(), body.driver.clone().unwrap_or_else(|| "bridge".into())),
+            (
+                "type".to_string(),
+                body.driver.clone().unwrap_or_else(|| "bridge".into()),
+            ),
         ]);
         self.emit(&mut st, EventMessageType::Network, "create", &id, attrs);
         json_reply(StatusCode::CREATED, &json!({"Id": id, "Warning": ""}))
@@ -2184,14 +2379,30 @@ impl Shared {
         let out: Vec<Value> = st
             .networks
             .iter()
-            .filter(|n| filters.get("name").is_none_or(|v| v.iter().any(|x| n.name.contains(x.as_str()))))
-            .filter(|n| filters.get("id").is_none_or(|v| v.iter().any(|x| n.id.starts_with(x.as_str()))))
-            .filter(|n| filters.get("driver").is_none_or(|v| v.iter().any(|x| *x == n.driver)))
-            .filter(|n| filters.get("label").is_none_or(|v| labels_match(&n.labels, v)))
             .filter(|n| {
-                filters.get("type").is_none_or(|v| {
-                    v.iter().any(|x| (x == "builtin") == n.predefined)
-                })
+                filters
+                    .get("name")
+                    .is_none_or(|v| v.iter().any(|x| n.name.contains(x.as_str())))
+            })
+            .filter(|n| {
+                filters
+                    .get("id")
+                    .is_none_or(|v| v.iter().any(|x| n.id.starts_with(x.as_str())))
+            })
+            .filter(|n| {
+                filters
+                    .get("driver")
+                    .is_none_or(|v| v.iter().any(|x| *x == n.driver))
+            })
+            .filter(|n| {
+                filters
+                    .get("label")
+                    .is_none_or(|v| labels_match(&n.labels, v))
+            })
+            .filter(|n| {
+                filters
+                    .get("type")
+                    .is_none_or(|v| v.iter().any(|x| (x == "builtin") == n.predefined))
             })
             .map(|n| self.network_json(&st, n))
             .collect();
@@ -2207,11 +2418,17 @@ impl Shared {
         if st.networks[i].predefined {
             return error(
                 StatusCode::FORBIDDEN,
-                format!("{} is a pre-defined network and cannot be removed", st.networks[i].name),
+                format!(
+                    "{} is a pre-defined network and cannot be removed",
+                    st.networks[i].name
+                ),
             );
         }
         let n = st.networks.remove(i);
-        let attrs = HashMap::from([("name".to_string(), n.name.clone()), ("type".to_string(), n.driver.clone())]);
+        let attrs = HashMap::from([
+            ("name".to_string(), n.name.clone()),
+            ("type".to_string(), n.driver.clone()),
+        ]);
         self.emit(&mut st, EventMessageType::Network, "destroy", &n.id, attrs);
         empty(StatusCode::NO_CONTENT)
     }
@@ -2236,9 +2453,14 @@ impl Shared {
             Err(r) => return r,
         };
         let mut st = lock(&self.state);
-        let name = body.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| st.next_id());
+        let name = body
+            .name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| st.next_id());
         if let Some(v) = st.volumes.iter().find(|v| v.name == name) {
-            return typed_reply::<crate::models::Volume>(self.volume_json(v)).with_status(StatusCode::CREATED);
+            return typed_reply::<crate::models::Volume>(self.volume_json(v))
+                .with_status(StatusCode::CREATED);
         }
         st.volumes.push(VolumeRec {
             name: name.clone(),
@@ -2246,7 +2468,13 @@ impl Shared {
             labels: body.labels.clone().unwrap_or_default(),
             created: now(),
         });
-        self.emit(&mut st, EventMessageType::Volume, "create", &name, HashMap::from([("driver".into(), "local".into())]));
+        self.emit(
+            &mut st,
+            EventMessageType::Volume,
+            "create",
+            &name,
+            HashMap::from([("driver".into(), "local".into())]),
+        );
         let v = self.volume_json(st.volumes.last().expect("just pushed"));
         typed_reply::<crate::models::Volume>(v).with_status(StatusCode::CREATED)
     }
@@ -2269,9 +2497,21 @@ impl Shared {
         let vols: Vec<Value> = st
             .volumes
             .iter()
-            .filter(|v| filters.get("name").is_none_or(|x| x.iter().any(|n| v.name.contains(n.as_str()))))
-            .filter(|v| filters.get("label").is_none_or(|x| labels_match(&v.labels, x)))
-            .filter(|v| filters.get("driver").is_none_or(|x| x.iter().any(|d| *d == v.driver)))
+            .filter(|v| {
+                filters
+                    .get("name")
+                    .is_none_or(|x| x.iter().any(|n| v.name.contains(n.as_str())))
+            })
+            .filter(|v| {
+                filters
+                    .get("label")
+                    .is_none_or(|x| labels_match(&v.labels, x))
+            })
+            .filter(|v| {
+                filters
+                    .get("driver")
+                    .is_none_or(|x| x.iter().any(|d| *d == v.driver))
+            })
             .map(|v| self.volume_json(v))
             .collect();
         typed_reply::<crate::models::VolumeListResponse>(json!({"Volumes": vols, "Warnings": null}))
@@ -2284,7 +2524,13 @@ impl Shared {
             return error(StatusCode::NOT_FOUND, format!("get {key}: no such volume"));
         };
         let v = st.volumes.remove(i);
-        self.emit(&mut st, EventMessageType::Volume, "destroy", &v.name, HashMap::from([("driver".into(), v.driver.clone())]));
+        self.emit(
+            &mut st,
+            EventMessageType::Volume,
+            "destroy",
+            &v.name,
+            HashMap::from([("driver".into(), v.driver.clone())]),
+        );
         empty(StatusCode::NO_CONTENT)
     }
 }
@@ -2292,7 +2538,11 @@ impl Shared {
 impl Reply {
     fn with_status(self, s: StatusCode) -> Reply {
         match self {
-            Reply::Full { headers, body, status } if status.is_success() => Reply::Full {
+            Reply::Full {
+                headers,
+                body,
+                status,
+            } if status.is_success() => Reply::Full {
                 status: s,
                 headers,
                 body,
@@ -2341,9 +2591,13 @@ fn labels_match(labels: &HashMap<String, String>, wanted: &[String]) -> bool {
 fn glob_match(pattern: &str, text: &str) -> bool {
     let re = format!(
         "^{}$",
-        regex::escape(pattern).replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
+        regex::escape(pattern)
+            .replace(r"\*", "[^/]*")
+            .replace(r"\?", "[^/]")
     );
-    regex::Regex::new(&re).map(|r| r.is_match(text)).unwrap_or(false)
+    regex::Regex::new(&re)
+        .map(|r| r.is_match(text))
+        .unwrap_or(false)
 }
 
 /// Event and log times: unix seconds with optional fraction, or RFC 3339;
@@ -2369,7 +2623,11 @@ fn parse_event_time(v: &str) -> Option<i128> {
 }
 
 fn event_matches(e: &EventMessage, filters: &BTreeMap<String, Vec<String>>) -> bool {
-    let kind = e.type_.as_ref().map(|t| t.as_str().to_string()).unwrap_or_default();
+    let kind = e
+        .type_
+        .as_ref()
+        .map(|t| t.as_str().to_string())
+        .unwrap_or_default();
     let action = e.action.clone().unwrap_or_default();
     let actor = e.actor.clone().unwrap_or_default();
     let id = actor.id.clone().unwrap_or_default();
@@ -2378,11 +2636,14 @@ fn event_matches(e: &EventMessage, filters: &BTreeMap<String, Vec<String>>) -> b
     for (k, vals) in filters {
         let ok = match k.as_str() {
             "type" => vals.iter().any(|v| *v == kind),
-            "event" => vals.iter().any(|v| {
-                *v == action || action.split_once(':').is_some_and(|(a, _)| a == v)
-            }),
+            "event" => vals
+                .iter()
+                .any(|v| *v == action || action.split_once(':').is_some_and(|(a, _)| a == v)),
             "container" => {
-                kind == "container" && vals.iter().any(|v| *v == id || *v == name || id.starts_with(v.as_str()))
+                kind == "container"
+                    && vals
+                        .iter()
+                        .any(|v| *v == id || *v == name || id.starts_with(v.as_str()))
             }
             "image" => vals.iter().any(|v| {
                 let img = attrs.get("image").cloned().unwrap_or_default();
@@ -2433,7 +2694,11 @@ fn builtin_script(path: &str, args: &[String]) -> ContainerScript {
         "true" => ContainerScript::new().exit(0),
         "false" => ContainerScript::new().exit(1),
         "sh" | "/bin/sh" if args.len() == 2 && args[0] == "-c" => {
-            match args[1].trim().strip_prefix("exit ").and_then(|n| n.trim().parse().ok()) {
+            match args[1]
+                .trim()
+                .strip_prefix("exit ")
+                .and_then(|n| n.trim().parse().ok())
+            {
                 Some(code) => ContainerScript::new().exit(code),
                 None => ContainerScript::new(),
             }
@@ -2451,7 +2716,9 @@ async fn builtin_exec(mut p: ExecProcess) -> i64 {
             let mut buf = vec![0u8; 16 * 1024];
             loop {
                 let n = match p.stdin() {
-                    Some(s) => tokio::io::AsyncReadExt::read(s, &mut buf).await.unwrap_or(0),
+                    Some(s) => tokio::io::AsyncReadExt::read(s, &mut buf)
+                        .await
+                        .unwrap_or(0),
                     None => 0,
                 };
                 if n == 0 {

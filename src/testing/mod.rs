@@ -165,9 +165,7 @@ mod script;
 mod server;
 
 pub use requests::ReceivedRequest;
-pub use script::{
-    ContainerScript, ExecProcess, Fault, FakeContainer, FakeImage, PullScript,
-};
+pub use script::{ContainerScript, ExecProcess, FakeContainer, FakeImage, Fault, PullScript};
 
 use crate::models::ContainerCreateBody;
 use crate::{ApiVersion, Docker};
@@ -293,9 +291,7 @@ impl FakeDockerBuilder {
     pub async fn try_start(self) -> std::io::Result<FakeDocker> {
         let mock = wiremock::MockServer::start().await;
         wiremock::Mock::given(wiremock::matchers::any())
-            .respond_with(
-                wiremock::ResponseTemplate::new(599).insert_header(server::UNMOCKED, "1"),
-            )
+            .respond_with(wiremock::ResponseTemplate::new(599).insert_header(server::UNMOCKED, "1"))
             .with_priority(u8::MAX)
             .named("dockhand fake: not mocked, the fake engine answers")
             .mount(&mock)
@@ -395,7 +391,9 @@ impl FakeDocker {
 
     /// `unix:///…/dockhand-fake-….sock`, when it serves a Unix socket.
     pub fn unix_host(&self) -> Option<String> {
-        self.socket.as_ref().map(|p| format!("unix://{}", p.display()))
+        self.socket
+            .as_ref()
+            .map(|p| format!("unix://{}", p.display()))
     }
 
     /// The wiremock server consulted before the engine: mount raw mocks on

@@ -392,8 +392,12 @@ pub struct ExecProcess {
     pub cmd: Vec<String>,
     /// `Env` of the exec create body.
     pub env: Vec<String>,
-    /// Whether it has a TTY (output is then raw, stdout and stderr merged).
+    /// Whether it has a TTY (`Tty` of the exec create body): stdout and
+    /// stderr are then one terminal, whose `\n` the client sees as `\r\n`.
     pub tty: bool,
+    /// Whether output goes out in stdcopy frames: dockerd decides by the
+    /// *start* body's `Tty` (absent means framed), not the create body's.
+    pub(crate) framed: bool,
     pub(crate) stdin: Option<Box<dyn AsyncRead + Send + Unpin>>,
     pub(crate) output: Arc<tokio::sync::Mutex<ExecOutput>>,
 }
@@ -453,10 +457,15 @@ impl ExecProcess {
         if data.is_empty() {
             return;
         }
-        let bytes = if self.tty {
-            Bytes::copy_from_slice(data)
+        let (stream, data) = if self.tty {
+            (1, onlcr(data))
         } else {
-            frame(stream, data)
+            (stream, Bytes::copy_from_slice(data))
+        };
+        let bytes = if self.framed {
+            frame(stream, &data)
+        } else {
+            data
         };
         match &mut *self.output.lock().await {
             ExecOutput::Conn(w) => {
@@ -469,7 +478,6 @@ impl ExecProcess {
             ExecOutput::Discard => {}
         }
     }
-
 }
 
 /// Ends an exec's output once its exit code is recorded: the client sees
@@ -480,6 +488,19 @@ pub(crate) async fn finish_output(output: Arc<tokio::sync::Mutex<ExecOutput>>) {
         let _ = w.shutdown().await;
     }
     *out = ExecOutput::Discard;
+}
+
+/// What a terminal's output processing (`ONLCR`) makes of written bytes:
+/// each `\n` arrives as `\r\n`, as a TTY exec or container shows it.
+pub(crate) fn onlcr(data: &[u8]) -> Bytes {
+    let mut v = Vec::with_capacity(data.len() + data.len() / 16);
+    for &b in data {
+        if b == b'\n' {
+            v.push(b'\r');
+        }
+        v.push(b);
+    }
+    Bytes::from(v)
 }
 
 /// A stdcopy frame: stream byte, three zero bytes, big-endian length, data.

@@ -145,7 +145,10 @@ fn split_version(path: &str) -> (Option<Result<ApiVersion, String>>, &str) {
             None => (rest, ""),
         };
         if v.starts_with(|c: char| c.is_ascii_digit()) {
-            return (Some(v.parse::<ApiVersion>().map_err(|_| v.to_string())), tail);
+            return (
+                Some(v.parse::<ApiVersion>().map_err(|_| v.to_string())),
+                tail,
+            );
         }
     }
     (None, path)
@@ -162,7 +165,10 @@ fn daemon_headers(shared: &Shared, resp: &mut Response<Body>) {
     put("api-version", id.api_version.to_string());
     put("docker-experimental", "false".into());
     put("ostype", id.os.clone());
-    put("server", format!("Docker/{} ({})", id.engine_version, id.os));
+    put(
+        "server",
+        format!("Docker/{} ({})", id.engine_version, id.os),
+    );
 }
 
 fn to_response(reply: Reply, cut: Option<usize>) -> (Response<Body>, Option<UpgradeTask>) {
@@ -184,10 +190,12 @@ fn to_response(reply: Reply, cut: Option<usize>) -> (Response<Body>, Option<Upgr
             headers,
             rx,
         } => {
-            let stream = futures::stream::unfold(rx, |mut rx| async move {
-                rx.recv().await.map(|b| (b, rx))
-            })
-            .boxed();
+            let stream =
+                futures::stream::unfold(
+                    rx,
+                    |mut rx| async move { rx.recv().await.map(|b| (b, rx)) },
+                )
+                .boxed();
             let b = match cut {
                 Some(n) => cut_body(stream, n),
                 None => BodyExt::boxed_unsync(StreamBody::new(stream.map(|b| Ok(Frame::data(b))))),
@@ -223,7 +231,9 @@ fn cut_body(stream: futures::stream::BoxStream<'static, Bytes>, limit: usize) ->
             }
             if left == 0 {
                 return Some((
-                    Err(std::io::Error::other("dockhand fake: stream cut (injected fault)")),
+                    Err(std::io::Error::other(
+                        "dockhand fake: stream cut (injected fault)",
+                    )),
                     (stream, 0, true),
                 ));
             }
@@ -236,7 +246,9 @@ fn cut_body(stream: futures::stream::BoxStream<'static, Bytes>, limit: usize) ->
                     Some((Ok(Frame::data(b)), (stream, left, false)))
                 }
                 None => Some((
-                    Err(std::io::Error::other("dockhand fake: stream cut (injected fault)")),
+                    Err(std::io::Error::other(
+                        "dockhand fake: stream cut (injected fault)",
+                    )),
                     (stream, 0, true),
                 )),
             }
@@ -252,7 +264,10 @@ async fn handle(ctx: Arc<Ctx>, mut req: Request<Incoming>) -> Response<Body> {
         Ok(b) => b.to_bytes(),
         Err(e) => {
             let (mut resp, _) = to_response(
-                error(StatusCode::BAD_REQUEST, format!("dockhand fake: reading the request body: {e}")),
+                error(
+                    StatusCode::BAD_REQUEST,
+                    format!("dockhand fake: reading the request body: {e}"),
+                ),
                 None,
             );
             daemon_headers(&ctx.shared, &mut resp);
