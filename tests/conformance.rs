@@ -44,6 +44,18 @@ impl Obs {
     fn see(&mut self, what: &str, value: impl std::fmt::Debug) {
         self.0.push(mask(&format!("{what}: {value:?}")));
     }
+    /// One observation per item (readable differences).
+    fn see_each(&mut self, what: &str, r: Result<Vec<String>, Error>) {
+        match r {
+            Ok(items) => {
+                self.see(&format!("{what} count"), items.len());
+                for (i, item) in items.iter().enumerate() {
+                    self.0.push(mask(&format!("{what} [{i}]: {item}")));
+                }
+            }
+            Err(e) => self.see(what, error_of(&e)),
+        }
+    }
     fn see_result<T: std::fmt::Debug>(&mut self, what: &str, r: &Result<T, Error>) {
         match r {
             Ok(v) => self.see(what, v),
@@ -364,6 +376,7 @@ async fn follow_stop_kill(t: &Target) -> Obs {
 async fn exec_with_stdin(t: &Target) -> Obs {
     let mut o = Obs::default();
     let name = format!("{}-exec", t.prefix);
+    let t0 = SystemTime::now() - Duration::from_secs(1);
     let b = body(t, &["sleep", "100"], &[]);
     o.see_result("create", &create(t, &name, &b).await.map(|_| ()));
     o.see_result("start", &start(t, &name).await);
@@ -409,6 +422,12 @@ async fn exec_with_stdin(t: &Target) -> Obs {
             .map(|_| ()),
     );
     o.see_result("remove", &remove(t, &name, true).await);
+    let window = EventFilters::new()
+        .kind(dockhand::models::EventMessageType::Container)
+        .container(name.clone())
+        .since(t0)
+        .until(SystemTime::now() + Duration::from_secs(1));
+    o.see_each("events", events(t, window).await);
     o
 }
 
@@ -473,14 +492,14 @@ async fn events_window_and_follow(t: &Target) -> Obs {
         .container(name.clone())
         .since(t0)
         .until(t1);
-    o.see_result("window", &events(t, window).await);
+    o.see_each("window", events(t, window).await);
     let by_label = EventFilters::new()
         .kind(dockhand::models::EventMessageType::Container)
         .label("tier", Some("ev"))
         .event("die")
         .since(t0)
         .until(SystemTime::now() + Duration::from_secs(1));
-    o.see_result("die events by label", &events(t, by_label).await);
+    o.see_each("die events by label", events(t, by_label).await);
     o
 }
 

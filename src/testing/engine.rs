@@ -6,6 +6,7 @@ use super::script::{
     finish_output, frame, onlcr, ContainerScript, ExecHandler, ExecOutput, ExecProcess,
     FakeContainer, FakeImage, Fault, FaultKind, PullScript, ScriptChooser, Step,
 };
+use super::shell::{interpret, Op};
 use crate::models::{
     ContainerCreateBody, ContainerExecBody, EventActor, EventMessage, EventMessageScope,
     EventMessageType, ExecStartBody, NetworkCreateBody, VolumeCreateRequest,
@@ -801,7 +802,7 @@ impl Shared {
             }
         }
         let (path, args) = c.path_args(&st.images);
-        builtin_script(&path, &args)
+        builtin_script(&path, &args, c.tty())
     }
 
     /// Starts a container; `Ok(false)` when it was already running.
@@ -1747,7 +1748,7 @@ impl Shared {
         }
         let id = st.next_id();
         st.containers[i].exec_ids.push(id.clone());
-        let cmd = body.cmd.clone().unwrap_or_default().join(" ");
+        let cmd = exec_action(body.cmd.as_deref().unwrap_or_default());
         st.execs.insert(
             id.clone(),
             ExecRec {
@@ -1846,7 +1847,7 @@ impl Shared {
             self.container_event(
                 &mut st,
                 ci,
-                &format!("exec_start: {}", cmd.join(" ")),
+                &format!("exec_start: {}", exec_action(&cmd)),
                 &[("execID", key.clone())],
             );
             (body, cid, cmd)
@@ -2564,6 +2565,15 @@ fn typed_reply<T: serde::de::DeserializeOwned + serde::Serialize>(v: Value) -> R
     }
 }
 
+/// The command as exec events show it: dockerd writes the entrypoint, a
+/// space, and the arguments (so `cat` alone ends in a space).
+fn exec_action(cmd: &[String]) -> String {
+    match cmd.split_first() {
+        Some((first, rest)) => format!("{first} {}", rest.join(" ")),
+        None => String::new(),
+    }
+}
+
 fn no_such_container(key: &str) -> Reply {
     error(StatusCode::NOT_FOUND, format!("No such container: {key}"))
 }
@@ -2683,66 +2693,65 @@ fn event_bytes(e: &EventMessage, legacy: bool) -> Bytes {
     Bytes::from(b)
 }
 
-/// What a container does when nothing scripted it: a few commands are
-/// understood (`echo`, `true`, `false`, `sh -c 'exit N'`), anything else
-/// runs until stopped.
-fn builtin_script(path: &str, args: &[String]) -> ContainerScript {
-    match path {
-        "echo" => ContainerScript::new()
-            .stdout(format!("{}\n", args.join(" ")))
-            .exit(0),
-        "true" => ContainerScript::new().exit(0),
-        "false" => ContainerScript::new().exit(1),
-        "sh" | "/bin/sh" if args.len() == 2 && args[0] == "-c" => {
-            match args[1]
-                .trim()
-                .strip_prefix("exit ")
-                .and_then(|n| n.trim().parse().ok())
-            {
-                Some(code) => ContainerScript::new().exit(code),
-                None => ContainerScript::new(),
-            }
-        }
-        _ => ContainerScript::new(),
+/// What a container does when nothing scripted it: the commands
+/// [`super::shell`] understands do what they say; anything else runs until
+/// stopped.
+fn builtin_script(path: &str, args: &[String], tty: bool) -> ContainerScript {
+    let Some(ops) = interpret(path, args, tty) else {
+        return ContainerScript::new();
+    };
+    let mut script = ContainerScript::new();
+    for op in ops {
+        script = match op {
+            Op::Out(1, text) => script.stdout(text),
+            Op::Out(_, text) => script.stderr(text),
+            Op::Sleep(d) => script.sleep(d),
+            Op::Cat => script,
+            Op::Exit(code) => script.exit(code),
+        };
     }
+    script
 }
 
-/// An exec nothing scripted: `cat` copies stdin to stdout, `echo` prints its
-/// arguments, `true`/`false`; anything else fails as a missing executable.
+/// An exec nothing scripted: the commands [`super::shell`] understands
+/// (`cat` copies stdin to stdout); anything else fails as a missing
+/// executable does.
 async fn builtin_exec(mut p: ExecProcess) -> i64 {
-    let cmd = p.cmd.clone();
-    let code = match cmd.first().map(String::as_str) {
-        Some("cat") if cmd.len() == 1 => {
-            let mut buf = vec![0u8; 16 * 1024];
-            loop {
-                let n = match p.stdin() {
-                    Some(s) => tokio::io::AsyncReadExt::read(s, &mut buf)
-                        .await
-                        .unwrap_or(0),
-                    None => 0,
-                };
-                if n == 0 {
-                    break;
-                }
-                let chunk = buf[..n].to_vec();
-                p.stdout(chunk).await;
-            }
-            0
-        }
-        Some("echo") => {
-            p.stdout(format!("{}\n", cmd[1..].join(" "))).await;
-            0
-        }
-        Some("true") => 0,
-        Some("false") => 1,
-        Some(other) => {
-            p.stdout(format!(
-                "OCI runtime exec failed: exec failed: unable to start container process: exec: \"{other}\": executable file not found in $PATH: unknown\r\n"
-            ))
-            .await;
-            126
-        }
-        None => 126,
+    let Some(ops) = interpret(
+        p.cmd.first().map(String::as_str).unwrap_or(""),
+        p.cmd.get(1..).unwrap_or(&[]),
+        p.tty,
+    ) else {
+        let name = p.cmd.first().cloned().unwrap_or_default();
+        p.stdout(format!(
+            "OCI runtime exec failed: exec failed: unable to start container process: exec: \"{name}\": executable file not found in $PATH: unknown\r\n"
+        ))
+        .await;
+        return 126;
     };
-    code
+    for op in ops {
+        match op {
+            Op::Out(1, text) => p.stdout(text).await,
+            Op::Out(_, text) => p.stderr(text).await,
+            Op::Sleep(d) => tokio::time::sleep(d).await,
+            Op::Cat => {
+                let mut buf = vec![0u8; 16 * 1024];
+                loop {
+                    let n = match p.stdin() {
+                        Some(s) => tokio::io::AsyncReadExt::read(s, &mut buf)
+                            .await
+                            .unwrap_or(0),
+                        None => 0,
+                    };
+                    if n == 0 {
+                        break;
+                    }
+                    let chunk = buf[..n].to_vec();
+                    p.stdout(chunk).await;
+                }
+            }
+            Op::Exit(code) => return code,
+        }
+    }
+    0
 }

@@ -94,13 +94,15 @@
 //!   stops, `tail`, `since`, `until`, `timestamps`), remove (409 when
 //!   running without `force`). What a started container does is a
 //!   [`ContainerScript`]: per container, per image ([`FakeDocker::on_run`])
-//!   or chosen by a closure; unscripted, `echo`, `true`, `false` and
-//!   `sh -c 'exit N'` do what they say and anything else runs until stopped.
+//!   or chosen by a closure. Unscripted, a few commands do what they say
+//!   (`echo` with `>&2`, `exit N`, `true`, `false`, `sleep N`, `tty`, alone
+//!   or in `sh -c 'a; b'`); anything else runs until stopped.
 //! - **Exec**: create (409 unless running), start on a hijacked connection
 //!   (`101`, multiplexed or TTY output, stdin until the client shuts its
 //!   writer down) or detached, inspect with the exit code. The process is
-//!   your [`FakeDocker::on_exec`] handler; unscripted, `cat`, `echo`, `true`
-//!   and `false` work and anything else fails with exit code 126.
+//!   your [`FakeDocker::on_exec`] handler; unscripted, the same commands
+//!   as above work (and `cat` copies stdin), anything else fails as a
+//!   missing executable (exit code 126).
 //! - **Images**: seeded ([`FakeDocker::image`]), pulled when scripted
 //!   ([`FakeDocker::pullable`], progress as dockerd streams it or an in-band
 //!   error), inspect, list (`label`, `reference`, `dangling`), tag, remove.
@@ -163,6 +165,7 @@ mod engine;
 mod requests;
 mod script;
 mod server;
+mod shell;
 
 pub use requests::ReceivedRequest;
 pub use script::{ContainerScript, ExecProcess, FakeContainer, FakeImage, Fault, PullScript};
