@@ -20,5 +20,5 @@ cargo test --workspace "$@"
 # The `testing` feature (the fake daemon): its unit and doc tests, its own
 # tests, and the conformance suite against the real daemon and the fake.
 cargo test -p dockhand --features testing --lib --test conformance --test fake_daemon "$@"
-cargo test -p dockhand --features testing --doc testing "$@"
+cargo test -p dockhand --features testing --doc -- testing ReadmeDoctests
 scripts/examples.sh

@@ -639,3 +639,37 @@ async fn messages_follow_the_version_spoken() {
         .expect_err("404");
     assert_eq!(error_text(&e), "404 No such image: nope:latest");
 }
+
+#[tokio::test]
+async fn recorded_credentials_stay_out_of_debug() {
+    let fake = FakeDocker::start().await;
+    fake.pullable("127.0.0.1:5000/private/app:1", PullScript::new());
+    let docker = fake.docker();
+    let creds = dockhand::models::AuthConfig {
+        username: Some("ci".into()),
+        password: Some("hunter2-secret".into()),
+        serveraddress: Some("127.0.0.1:5000".into()),
+        ..Default::default()
+    };
+    let opts = dockhand::api::PullOptions::default().auth(creds.clone());
+    let _: Vec<_> = docker
+        .images()
+        .pull("127.0.0.1:5000/private/app:1", &opts)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let _ = docker.system().auth(&creds).await; // answered 501 by the fake
+    let pull = fake.requests_for("ImageCreate").pop().expect("pull seen");
+    assert!(
+        pull.headers.contains_key("x-registry-auth"),
+        "the header itself is kept"
+    );
+    let auth = fake.requests_for("SystemAuth").pop().expect("auth seen");
+    for r in [pull, auth] {
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
+}

@@ -446,7 +446,7 @@ impl State {
         let norm = normalize_ref(key);
         if let Some(i) = self.images.iter().position(|img| {
             img.id == key
-                || img.tags.iter().any(|t| *t == norm)
+                || img.tags.contains(&norm)
                 || format!("{}@{}", repo_of(&img.spec.reference), img.digest) == key
         }) {
             return Some(i);
@@ -2393,7 +2393,7 @@ impl Shared {
             .filter(|n| {
                 filters
                     .get("driver")
-                    .is_none_or(|v| v.iter().any(|x| *x == n.driver))
+                    .is_none_or(|v| v.contains(&n.driver))
             })
             .filter(|n| {
                 filters
@@ -2511,7 +2511,7 @@ impl Shared {
             .filter(|v| {
                 filters
                     .get("driver")
-                    .is_none_or(|x| x.iter().any(|d| *d == v.driver))
+                    .is_none_or(|x| x.contains(&v.driver))
             })
             .map(|v| self.volume_json(v))
             .collect();
@@ -2645,7 +2645,7 @@ fn event_matches(e: &EventMessage, filters: &BTreeMap<String, Vec<String>>) -> b
     let name = attrs.get("name").cloned().unwrap_or_default();
     for (k, vals) in filters {
         let ok = match k.as_str() {
-            "type" => vals.iter().any(|v| *v == kind),
+            "type" => vals.contains(&kind),
             "event" => vals
                 .iter()
                 .any(|v| *v == action || action.split_once(':').is_some_and(|(a, _)| a == v)),
@@ -2661,7 +2661,7 @@ fn event_matches(e: &EventMessage, filters: &BTreeMap<String, Vec<String>>) -> b
                     || normalize_ref(&img) == normalize_ref(v)
             }),
             "network" => kind == "network" && vals.iter().any(|v| *v == id || *v == name),
-            "volume" => kind == "volume" && vals.iter().any(|v| *v == id),
+            "volume" => kind == "volume" && vals.contains(&id),
             "label" => labels_match(&attrs, vals),
             "scope" => vals.iter().any(|v| v == "local"),
             _ => true,

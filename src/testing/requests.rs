@@ -17,7 +17,11 @@ use std::collections::BTreeMap;
 /// assert_eq!(body.host_config.and_then(|h| h.memory), Some(64 << 20));
 /// # }
 /// ```
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` output redacts credentials: the `X-Registry-Auth`,
+/// `X-Registry-Config` and `Authorization` headers, and the body of
+/// `SystemAuth` (`POST /auth`). The fields themselves hold what was sent.
+#[derive(Clone)]
 pub struct ReceivedRequest {
     /// The HTTP method.
     pub method: http::Method,
@@ -34,6 +38,40 @@ pub struct ReceivedRequest {
     pub headers: http::HeaderMap,
     /// The request body.
     pub body: Bytes,
+}
+
+/// Headers whose values are credentials.
+const SECRET_HEADERS: &[&str] = &["x-registry-auth", "x-registry-config", "authorization"];
+
+impl std::fmt::Debug for ReceivedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let value = if SECRET_HEADERS.contains(&k.as_str()) {
+                    "<redacted>"
+                } else {
+                    v.to_str().unwrap_or("<binary>")
+                };
+                (k.as_str(), value)
+            })
+            .collect();
+        let body: std::borrow::Cow<'_, str> = if self.operation == Some("SystemAuth") {
+            "<redacted>".into()
+        } else {
+            String::from_utf8_lossy(&self.body)
+        };
+        f.debug_struct("ReceivedRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("api_version", &self.api_version)
+            .field("operation", &self.operation)
+            .field("query", &self.query)
+            .field("headers", &headers)
+            .field("body", &body)
+            .finish()
+    }
 }
 
 impl ReceivedRequest {

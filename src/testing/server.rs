@@ -29,6 +29,9 @@ const MAX_BODY: usize = 64 << 20;
 
 type Body = UnsyncBoxBody<Bytes, std::io::Error>;
 
+/// Path parameters by name.
+type Params = Vec<(&'static str, String)>;
+
 pub(crate) struct Ctx {
     pub shared: Arc<Shared>,
     pub mock_addr: SocketAddr,
@@ -84,7 +87,7 @@ fn decode_query(q: &str) -> Vec<(String, String)> {
 fn match_segments(
     tpl: &[&'static str],
     path: &[String],
-    out: &mut Vec<(&'static str, String)>,
+    out: &mut Params,
 ) -> bool {
     match tpl.split_first() {
         None => path.is_empty(),
@@ -114,13 +117,13 @@ fn match_segments(
 pub(crate) fn route(
     method: &http::Method,
     path: &str,
-) -> Option<(&'static str, Vec<(&'static str, String)>)> {
+) -> Option<(&'static str, Params)> {
     let segs: Vec<String> = path
         .split('/')
         .filter(|s| !s.is_empty())
         .map(decode)
         .collect();
-    let mut best: Option<(usize, &'static str, Vec<(&'static str, String)>)> = None;
+    let mut best: Option<(usize, &'static str, Params)> = None;
     for op in OPERATIONS {
         if method_of(&op.method) != *method {
             continue;
