@@ -2390,11 +2390,7 @@ impl Shared {
                     .get("id")
                     .is_none_or(|v| v.iter().any(|x| n.id.starts_with(x.as_str())))
             })
-            .filter(|n| {
-                filters
-                    .get("driver")
-                    .is_none_or(|v| v.contains(&n.driver))
-            })
+            .filter(|n| filters.get("driver").is_none_or(|v| v.contains(&n.driver)))
             .filter(|n| {
                 filters
                     .get("label")
@@ -2508,11 +2504,7 @@ impl Shared {
                     .get("label")
                     .is_none_or(|x| labels_match(&v.labels, x))
             })
-            .filter(|v| {
-                filters
-                    .get("driver")
-                    .is_none_or(|x| x.contains(&v.driver))
-            })
+            .filter(|v| filters.get("driver").is_none_or(|x| x.contains(&v.driver)))
             .map(|v| self.volume_json(v))
             .collect();
         typed_reply::<crate::models::VolumeListResponse>(json!({"Volumes": vols, "Warnings": null}))

@@ -84,11 +84,7 @@ fn decode_query(q: &str) -> Vec<(String, String)> {
 
 /// Matches template segments against path segments; a parameter may span
 /// several segments (image names contain `/`).
-fn match_segments(
-    tpl: &[&'static str],
-    path: &[String],
-    out: &mut Params,
-) -> bool {
+fn match_segments(tpl: &[&'static str], path: &[String], out: &mut Params) -> bool {
     match tpl.split_first() {
         None => path.is_empty(),
         Some((t, rest)) => {
@@ -114,10 +110,7 @@ fn match_segments(
 
 /// The operation a method and (unversioned) path are, with its path
 /// parameters; the template with the most literal segments wins.
-pub(crate) fn route(
-    method: &http::Method,
-    path: &str,
-) -> Option<(&'static str, Params)> {
+pub(crate) fn route(method: &http::Method, path: &str) -> Option<(&'static str, Params)> {
     let segs: Vec<String> = path
         .split('/')
         .filter(|s| !s.is_empty())
