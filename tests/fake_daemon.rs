@@ -673,3 +673,127 @@ async fn recorded_credentials_stay_out_of_debug() {
         assert!(shown.contains("<redacted>"), "{shown}");
     }
 }
+
+#[tokio::test]
+async fn auto_remove_and_list_order_filters() {
+    let fake = FakeDocker::start().await;
+    fake.image("busybox");
+    let docker = fake.docker();
+    for n in ["first", "second", "third"] {
+        create(&docker, n, &create_body("busybox", &["sleep", "100"]))
+            .await
+            .unwrap();
+    }
+    let names = |v: Vec<dockhand::models::ContainerSummary>| -> Vec<String> {
+        v.into_iter()
+            .flat_map(|c| c.names.unwrap_or_default())
+            .collect()
+    };
+    let mut f = Filters::new();
+    f.insert("since".into(), vec!["first".into()]);
+    let since = docker
+        .containers()
+        .list(&ContainerListOptions::default().all(true).filters(f))
+        .await
+        .unwrap();
+    assert_eq!(names(since), vec!["/third", "/second"], "newest first");
+    let mut f = Filters::new();
+    f.insert("before".into(), vec!["third".into()]);
+    f.insert("health".into(), vec!["none".into()]);
+    let before = docker
+        .containers()
+        .list(&ContainerListOptions::default().all(true).filters(f))
+        .await
+        .unwrap();
+    assert_eq!(names(before), vec!["/second", "/first"]);
+    let mut f = Filters::new();
+    f.insert("before".into(), vec!["nope".into()]);
+    let e = docker
+        .containers()
+        .list(&ContainerListOptions::default().all(true).filters(f))
+        .await
+        .expect_err("unknown container in before");
+    assert_eq!(error_text(&e), "404 No such container: nope");
+
+    // `docker run --rm`: gone after it exits, and `removed` waits for it.
+    let mut body = create_body("busybox", &["sh", "-c", "echo bye; exit 4"]);
+    body.host_config = Some(HostConfig {
+        auto_remove: Some(true),
+        ..Default::default()
+    });
+    create(&docker, "rm-me", &body).await.unwrap();
+    let waiter = {
+        let docker = docker.clone();
+        tokio::spawn(async move {
+            docker
+                .containers()
+                .wait(
+                    "rm-me",
+                    &dockhand::operations::ContainerWaitOptions::default().condition("removed"),
+                )
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    docker
+        .containers()
+        .start("rm-me", &Default::default())
+        .await
+        .unwrap();
+    let waited = tokio::time::timeout(Duration::from_secs(5), waiter)
+        .await
+        .expect("wait for removal ends")
+        .unwrap()
+        .unwrap();
+    assert_eq!(waited.status_code, 4);
+    let gone = docker
+        .containers()
+        .inspect("rm-me", &Default::default())
+        .await
+        .expect_err("removed");
+    assert!(gone.is_not_found());
+}
+
+/// Sends raw bytes to the fake and returns the status line it answers.
+async fn raw_status(fake: &FakeDocker, request: &str) -> String {
+    let addr = fake.host().trim_start_matches("tcp://").to_string();
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
+        .await
+        .expect("an answer, not a hang")
+        .unwrap();
+    String::from_utf8_lossy(&buf[..n])
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+#[tokio::test]
+async fn bad_input_gets_an_answer_not_a_panic() {
+    let fake = FakeDocker::start().await;
+    fake.container(FakeContainer::new("web", "busybox").running());
+    let deep = "/x".repeat(2000);
+    for (req, want) in [
+        (format!("GET /v1.41/images{deep}/json HTTP/1.1\r\nHost: x\r\n\r\n"), "404"),
+        ("GET /v1.41/events?since=99999999999999999999999999999999999999&until=1 HTTP/1.1\r\nHost: x\r\n\r\n".to_string(), "400"),
+        ("GET /v1.41/events?since=1.5e3 HTTP/1.1\r\nHost: x\r\n\r\n".to_string(), "400"),
+        ("POST /v1.41/containers/web/kill?signal=99999999999999999999 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n".to_string(), "400"),
+        ("POST /v1.41/containers/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n{\"Image\":".to_string(), "400"),
+        ("POST /v1.41/containers/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"Image\":404}".to_string(), "400"),
+        ("GET /v1.41/containers/json?filters=%7Bnot-json HTTP/1.1\r\nHost: x\r\n\r\n".to_string(), "400"),
+        ("GET /v1.41/containers/json?filters=%7B%22name%22%3A%5B%22(%22%5D%7D HTTP/1.1\r\nHost: x\r\n\r\n".to_string(), "400"),
+        ("GET /v1.41/containers/web/logs?stdout=1&tail=-5 HTTP/1.1\r\nHost: x\r\n\r\n".to_string(), "200"),
+        ("GET /v1.41/containers/web/logs HTTP/1.1\r\nHost: x\r\n\r\n".to_string(), "400"),
+        ("POST /v1.41/exec/nope/start HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}".to_string(), "404"),
+        ("GET /vbogus/_ping HTTP/1.1\r\nHost: x\r\n\r\n".to_string(), "404"),
+        ("GET /v1.2/_ping HTTP/1.1\r\nHost: x\r\n\r\n".to_string(), "400"),
+    ] {
+        let status = raw_status(&fake, &req).await;
+        assert!(status.contains(want), "{req:.80} -> {status}");
+    }
+    // Still serving.
+    assert_eq!(fake.docker().system().ping().await.unwrap(), "OK");
+}

@@ -177,7 +177,9 @@ struct Container {
     pid: i64,
     restart_count: i64,
     exec_ids: Vec<String>,
-    changed: watch::Sender<u64>,
+    /// Bumped on every change, with the exit code: a waiter for removal
+    /// still reads the last code once the sender is gone.
+    changed: watch::Sender<(u64, i64)>,
 }
 
 impl Container {
@@ -191,7 +193,11 @@ impl Container {
         self.body.labels.clone().unwrap_or_default()
     }
     fn notify(&self) {
-        self.changed.send_modify(|n| *n += 1);
+        let code = self.exit_code;
+        self.changed.send_modify(|(n, c)| {
+            *n += 1;
+            *c = code;
+        });
     }
     fn path_args(&self, images: &[Image]) -> (String, Vec<String>) {
         let image_cmd = images
@@ -764,7 +770,7 @@ impl Shared {
             return Err(error(StatusCode::BAD_REQUEST, "No command specified"));
         }
         let id = st.next_id();
-        let (changed, _) = watch::channel(0);
+        let (changed, _) = watch::channel((0, 0));
         st.containers.push(Container {
             id: id.clone(),
             name,
@@ -814,7 +820,12 @@ impl Shared {
             };
             match st.containers[i].status {
                 Status::Running => return Ok(false),
-                Status::Paused => return Ok(false),
+                Status::Paused => {
+                    return Err(error(
+                        StatusCode::CONFLICT,
+                        "cannot start a paused container, try unpause instead",
+                    ))
+                }
                 _ => {}
             }
             let script = self.choose_script(&st, i);
@@ -865,6 +876,7 @@ impl Shared {
             if let Some(i) = st.containers.iter().position(|c| c.id == id) {
                 if st.containers[i].run == run && st.containers[i].status == Status::Running {
                     self.exit_locked(&mut st, i, code);
+                    self.auto_remove(&mut st, &id);
                 }
             }
         }
@@ -890,6 +902,18 @@ impl Shared {
         self.container_event(st, i, "die", &[("exitCode", code.to_string())]);
         self.network_event(st, i, "disconnect");
         st.containers[i].notify();
+    }
+
+    /// Removes a container that exited and asked for it (`AutoRemove`,
+    /// `docker run --rm`), as dockerd does after `die`.
+    fn auto_remove(&self, st: &mut State, id: &str) {
+        if let Some(i) = st.containers.iter().position(|c| c.id == id) {
+            let c = &st.containers[i];
+            let wanted = c.body.host_config.as_ref().and_then(|h| h.auto_remove) == Some(true);
+            if wanted && c.status == Status::Exited {
+                self.remove_locked(st, i);
+            }
+        }
     }
 
     fn kill_locked(&self, st: &mut State, i: usize, signal: i64) {
@@ -1289,10 +1313,67 @@ impl Shared {
             .query("limit")
             .and_then(|l| l.parse::<i64>().ok())
             .filter(|l| *l > 0);
+        if let Some(bad) = filters.get("health").and_then(|v| {
+            v.iter()
+                .find(|h| !matches!(h.as_str(), "starting" | "healthy" | "unhealthy" | "none"))
+        }) {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("Unrecognised filter value for health: {bad}"),
+            );
+        }
         let st = lock(&self.state);
+        let position = |key: &str| -> Result<Option<usize>, Reply> {
+            match filters.get(key).and_then(|v| v.first()) {
+                None => Ok(None),
+                Some(k) => st
+                    .find_container(k)
+                    .map(Some)
+                    .ok_or_else(|| no_such_container(k)),
+            }
+        };
+        let (since_pos, before_pos) = match (position("since"), position("before")) {
+            (Ok(s), Ok(b)) => (s, b),
+            (Err(r), _) | (_, Err(r)) => return r,
+        };
         let mut out = Vec::new();
-        for c in st.containers.iter().rev() {
+        for (pos, c) in st.containers.iter().enumerate().rev() {
             if !all && c.status != Status::Running && c.status != Status::Paused {
+                continue;
+            }
+            if since_pos.is_some_and(|s| pos <= s) || before_pos.is_some_and(|b| pos >= b) {
+                continue;
+            }
+            if let Some(vals) = filters.get("network") {
+                let mode = c
+                    .body
+                    .host_config
+                    .as_ref()
+                    .and_then(|h| h.network_mode.clone())
+                    .unwrap_or_else(|| "default".into());
+                let net = if mode == "default" {
+                    "bridge".to_string()
+                } else {
+                    mode
+                };
+                let id = st.find_network(&net).map(|n| st.networks[n].id.clone());
+                if !vals.iter().any(|v| *v == net || Some(v) == id.as_ref()) {
+                    continue;
+                }
+            }
+            // No healthchecks run, nothing is a swarm task, and ports,
+            // volumes and isolation are not modelled: those filters match
+            // what the fake's containers are (`health=none`, `is-task=false`).
+            if filters
+                .get("health")
+                .is_some_and(|v| !v.iter().any(|h| h == "none"))
+                || filters
+                    .get("is-task")
+                    .is_some_and(|v| !v.iter().any(|t| t == "false" || t == "0"))
+                || ["volume", "publish", "expose", "isolation"]
+                    .iter()
+                    .any(|k| filters.contains_key(*k))
+            {
                 continue;
             }
             if let Some(vals) = filters.get("status") {
@@ -1399,7 +1480,9 @@ impl Shared {
         if !matches!(st.containers[i].status, Status::Running | Status::Paused) {
             return empty(StatusCode::NOT_MODIFIED);
         }
+        let id = st.containers[i].id.clone();
         self.stop_locked(&mut st, i);
+        self.auto_remove(&mut st, &id);
         empty(StatusCode::NO_CONTENT)
     }
 
@@ -1432,7 +1515,7 @@ impl Shared {
         };
         let signal = match req.query("signal") {
             None | Some("") => 9,
-            Some(s) => match signal_number(s) {
+            Some(s) => match signal_number(s).filter(|n| (1..=64).contains(n)) {
                 Some(n) => n,
                 None => {
                     return error(StatusCode::BAD_REQUEST, format!("Invalid signal: {s}"));
@@ -1446,7 +1529,9 @@ impl Shared {
                 format!("Cannot kill container: {key}: Container {id} is not running"),
             );
         }
+        let id = st.containers[i].id.clone();
         self.kill_locked(&mut st, i, signal);
+        self.auto_remove(&mut st, &id);
         empty(StatusCode::NO_CONTENT)
     }
 
@@ -1571,14 +1656,12 @@ impl Shared {
         let shared = self.clone();
         let (tx, out) = mpsc::channel(1);
         tokio::spawn(async move {
-            let mut last_code = 0;
-            loop {
+            let last_code = loop {
                 {
                     let st = lock(&shared.state);
                     match st.containers.iter().find(|c| c.id == id) {
-                        None => break,
+                        None => break rx.borrow().1,
                         Some(c) => {
-                            last_code = c.exit_code;
                             let running = matches!(c.status, Status::Running | Status::Paused);
                             let done = match condition.as_str() {
                                 "next-exit" => c.exits > start_exits,
@@ -1586,16 +1669,18 @@ impl Shared {
                                 _ => !running,
                             };
                             if done {
-                                break;
+                                break c.exit_code;
                             }
                         }
                     }
                 }
                 tokio::select! {
-                    r = rx.changed() => if r.is_err() { break },
+                    r = rx.changed() => if r.is_err() {
+                        break rx.borrow().1;
+                    },
                     _ = tx.closed() => return,
                 }
-            }
+            };
             let body = format!("{{\"Error\":null,\"StatusCode\":{last_code}}}\n");
             let _ = tx.send(Bytes::from(body)).await;
         });
@@ -2608,16 +2693,19 @@ fn parse_event_time(v: &str) -> Option<i128> {
     let v = v.trim();
     if let Some((s, frac)) = v.split_once('.') {
         let secs: i128 = s.parse().ok()?;
+        if !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
         let mut f = frac.to_string();
         f.truncate(9);
         while f.len() < 9 {
             f.push('0');
         }
         let nanos: i128 = f.parse().ok()?;
-        return Some(secs * 1_000_000_000 + nanos);
+        return secs.checked_mul(1_000_000_000)?.checked_add(nanos);
     }
     if let Ok(secs) = v.parse::<i128>() {
-        return Some(secs * 1_000_000_000);
+        return secs.checked_mul(1_000_000_000);
     }
     OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
         .ok()

@@ -116,6 +116,10 @@ pub(crate) fn route(method: &http::Method, path: &str) -> Option<(&'static str, 
         .filter(|s| !s.is_empty())
         .map(decode)
         .collect();
+    // No operation has more than a few segments; image names a few more.
+    if segs.len() > 64 {
+        return None;
+    }
     let mut best: Option<(usize, &'static str, Params)> = None;
     for op in OPERATIONS {
         if method_of(&op.method) != *method {
