@@ -11,8 +11,8 @@ mod common;
 
 use dockhand::models::{ContainerCreateBody, ContainerExecBody, ExecStartBody};
 use dockhand::operations::{
-    ContainerCreateOptions, ContainerDeleteOptions, ContainerKillOptions, ContainerListOptions,
-    ContainerLogsOptions, ContainerStopOptions, Filters, ImageTagOptions,
+    ContainerAttachOptions, ContainerCreateOptions, ContainerDeleteOptions, ContainerKillOptions,
+    ContainerListOptions, ContainerLogsOptions, ContainerStopOptions, Filters, ImageTagOptions,
 };
 use dockhand::stream::events::EventFilters;
 use dockhand::stream::LogOutput;
@@ -369,6 +369,29 @@ async fn follow_stop_kill(t: &Target) -> Obs {
     o.see_result("kill", &kill(t, &name).await);
     o.see_result("wait after kill", &wait(t, &name).await);
     o.see_result("kill again", &kill(t, &name).await);
+    o.see_result("remove", &remove(t, &name, false).await);
+    o
+}
+
+async fn attach_then_start(t: &Target) -> Obs {
+    let mut o = Obs::default();
+    let name = format!("{}-attach", t.prefix);
+    let b = body(t, &["sh", "-c", "echo out; echo err >&2; exit 3"], &[]);
+    o.see_result("create", &create(t, &name, &b).await.map(|_| ()));
+    let opts = ContainerAttachOptions::default()
+        .stream(true)
+        .stdout(true)
+        .stderr(true);
+    let attached = t.docker.containers().attach(&name, &opts).await;
+    o.see("attach", attached.as_ref().map(|_| ()).map_err(error_of));
+    o.see_result("start", &start(t, &name).await);
+    if let Ok(a) = attached {
+        let pieces: Result<Vec<LogOutput>, Error> = a.output.try_collect().await;
+        o.see_result("output until exit", &pieces.map(|p| by_stream(&p)));
+    }
+    o.see_result("wait", &wait(t, &name).await);
+    let again = t.docker.containers().attach(&name, &opts).await.map(|_| ());
+    o.see_result("attach to an exited container", &again);
     o.see_result("remove", &remove(t, &name, false).await);
     o
 }
@@ -814,6 +837,7 @@ macro_rules! conformance {
 conformance! {
     container_lifecycle_logs_and_wait => lifecycle,
     follow_logs_stop_and_kill => follow_stop_kill,
+    attach_before_start => attach_then_start,
     exec_with_stdin_stderr_and_tty => exec_with_stdin,
     pull_progress_and_missing_manifest => pull_progress,
     events_window_filters_and_follow => events_window_and_follow,

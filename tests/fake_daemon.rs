@@ -797,3 +797,41 @@ async fn bad_input_gets_an_answer_not_a_panic() {
     // Still serving.
     assert_eq!(fake.docker().system().ping().await.unwrap(), "OK");
 }
+
+#[tokio::test]
+async fn attach_with_stdin_keeps_what_was_written() {
+    let fake = FakeDocker::start().await; // newest API: the 101 says multiplexed
+    fake.container(
+        FakeContainer::new("app", "busybox").script(
+            ContainerScript::new()
+                .stdout("hello\n")
+                .sleep(Duration::from_millis(100))
+                .exit(0),
+        ),
+    );
+    let docker = fake.docker();
+    let opts = dockhand::operations::ContainerAttachOptions::default()
+        .stream(true)
+        .stdin(true)
+        .stdout(true);
+    let mut attached = docker.containers().attach("app", &opts).await.unwrap();
+    attached.input.write_all(b"typed in").await.unwrap();
+    attached.input.shutdown().await.unwrap();
+    docker
+        .containers()
+        .start("app", &Default::default())
+        .await
+        .unwrap();
+    let out: Vec<LogOutput> = attached.output.try_collect().await.unwrap();
+    assert_eq!(out, vec![LogOutput::StdOut("hello\n".into())]);
+    assert_eq!(fake.container_stdin("app").unwrap(), "typed in");
+    // Attached to an exited container: its next run.
+    let again = docker.containers().attach("app", &opts).await.unwrap();
+    docker
+        .containers()
+        .start("app", &Default::default())
+        .await
+        .unwrap();
+    let out: Vec<LogOutput> = again.output.try_collect().await.unwrap();
+    assert_eq!(out, vec![LogOutput::StdOut("hello\n".into())]);
+}

@@ -177,6 +177,8 @@ struct Container {
     pid: i64,
     restart_count: i64,
     exec_ids: Vec<String>,
+    /// What clients attached with stdin wrote to the container.
+    stdin: Vec<u8>,
     /// Bumped on every change, with the exit code: a waiter for removal
     /// still reads the last code once the sender is gone.
     changed: watch::Sender<(u64, i64)>,
@@ -789,6 +791,7 @@ impl Shared {
             pid: 0,
             restart_count: 0,
             exec_ids: Vec::new(),
+            stdin: Vec::new(),
             changed,
         });
         let i = st.containers.len() - 1;
@@ -989,6 +992,7 @@ impl Shared {
             "ContainerDelete" => self.container_delete(&req),
             "ContainerLogs" => self.container_logs(&req),
             "ContainerRename" => self.container_rename(&req),
+            "ContainerAttach" => self.container_attach(&req),
             "ContainerPause" | "ContainerUnpause" => self.container_pause(&req),
             "ContainerExec" => self.exec_create(&req),
             "ExecStart" => self.exec_start(req),
@@ -1798,6 +1802,136 @@ impl Shared {
             headers,
             rx: out,
         }
+    }
+
+    /// `docker attach`: the container's output from now on (with `logs`,
+    /// from its start), following until it exits; stdin is kept for
+    /// [`Shared::container_stdin`]. A created or exited container is waited
+    /// for (its next run is streamed), as dockerd does.
+    fn container_attach(self: &Arc<Self>, req: &Req) -> Reply {
+        let key = req.param("id").to_string();
+        let (want_in, want_out, want_err) =
+            (req.flag("stdin"), req.flag("stdout"), req.flag("stderr"));
+        if !want_in && !want_out && !want_err {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "Bad parameters: you must choose at least one stream",
+            );
+        }
+        let (stream, with_logs) = (req.flag("stream"), req.flag("logs"));
+        let (id, tty, mut rx, start_at, exits_at) = {
+            let st = lock(&self.state);
+            let Some(i) = st.find_container(&key) else {
+                return no_such_container(&key);
+            };
+            let c = &st.containers[i];
+            let start_at = if with_logs { 0 } else { c.logs.len() };
+            (
+                c.id.clone(),
+                c.tty(),
+                c.changed.subscribe(),
+                start_at,
+                c.exits,
+            )
+        };
+        let ct = if tty || req.version < ApiVersion::new(1, 42) {
+            "application/vnd.docker.raw-stream"
+        } else {
+            "application/vnd.docker.multiplexed-stream"
+        };
+        let shared = self.clone();
+        let pump = move |mut out: ExecOutput| async move {
+            let mut next = start_at;
+            loop {
+                let (chunks, ended) = {
+                    let st = lock(&shared.state);
+                    let Some(c) = st.containers.iter().find(|c| c.id == id) else {
+                        break;
+                    };
+                    let chunks: Vec<Bytes> = c.logs[next.min(c.logs.len())..]
+                        .iter()
+                        .filter(|l| (l.stream == 1 && want_out) || (l.stream == 2 && want_err))
+                        .map(|l| {
+                            if tty {
+                                l.data.clone()
+                            } else {
+                                frame(l.stream, &l.data)
+                            }
+                        })
+                        .collect();
+                    next = c.logs.len();
+                    (chunks, c.exits > exits_at || !stream)
+                };
+                for ch in chunks {
+                    if !out.send(ch).await {
+                        return;
+                    }
+                }
+                if ended {
+                    break;
+                }
+                if rx.changed().await.is_err() {
+                    break;
+                }
+            }
+            out.close().await;
+        };
+        let wants_upgrade = req
+            .headers
+            .get(http::header::UPGRADE)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"tcp"));
+        if wants_upgrade && req.upgrade {
+            let shared = self.clone();
+            let key2 = key.clone();
+            return Reply::Upgrade {
+                headers: vec![
+                    ("content-type", ct.to_string()),
+                    ("connection", "Upgrade".into()),
+                    ("upgrade", "tcp".into()),
+                ],
+                task: Box::new(move |upgraded| {
+                    Box::pin(async move {
+                        let io = hyper_util::rt::TokioIo::new(upgraded);
+                        let (mut r, w) = tokio::io::split(io);
+                        if want_in {
+                            tokio::spawn(async move {
+                                let mut buf = vec![0u8; 16 * 1024];
+                                loop {
+                                    let n = tokio::io::AsyncReadExt::read(&mut r, &mut buf)
+                                        .await
+                                        .unwrap_or(0);
+                                    if n == 0 {
+                                        break;
+                                    }
+                                    let mut st = lock(&shared.state);
+                                    match st.find_container(&key2) {
+                                        Some(i) => {
+                                            st.containers[i].stdin.extend_from_slice(&buf[..n])
+                                        }
+                                        None => break,
+                                    }
+                                }
+                            });
+                        }
+                        pump(ExecOutput::Conn(Box::new(w))).await;
+                    })
+                }),
+            };
+        }
+        let (tx, rx_body) = mpsc::channel(64);
+        tokio::spawn(pump(ExecOutput::Channel(tx)));
+        Reply::Stream {
+            status: StatusCode::OK,
+            headers: vec![("content-type", ct.to_string())],
+            rx: rx_body,
+        }
+    }
+
+    /// What attached clients wrote to a container's stdin.
+    pub(crate) fn container_stdin(&self, key: &str) -> Option<Bytes> {
+        let st = lock(&self.state);
+        st.find_container(key)
+            .map(|i| Bytes::copy_from_slice(&st.containers[i].stdin))
     }
 
     // ----- exec ----------------------------------------------------------

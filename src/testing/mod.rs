@@ -88,7 +88,10 @@
 //!   name), inspect, list (`all`, `limit`, filters `label`, `name` as a
 //!   regular expression, `status`, `id`, `ancestor`, `exited`; unknown
 //!   filters are 400 as dockerd says), start (304 when running), stop,
-//!   restart, kill, pause, rename, wait (`not-running`, `next-exit`,
+//!   restart, kill, pause, rename, attach (hijacked: the output from then
+//!   on, or from the start with `logs`, until the container exits; a
+//!   created or exited container's next run; stdin
+//!   kept for [`FakeDocker::container_stdin`]), wait (`not-running`, `next-exit`,
 //!   `removed`; headers at once, the body at exit), logs (stdout/stderr
 //!   frames, or raw bytes for TTY containers; `follow` until the container
 //!   stops, `tail`, `since`, `until`, `timestamps`), remove (409 when
@@ -142,7 +145,9 @@
 //! - Nothing runs: container and exec output, exit codes and durations are
 //!   scripted. Stdout and stderr keep the order they were scripted in
 //!   (dockerd's log files may interleave them differently).
-//! - Operations outside the list above (attach, archives, export, stats,
+//! - A container's stdin goes nowhere but [`FakeDocker::container_stdin`]:
+//!   scripted processes do not read it (execs do).
+//! - Operations outside the list above (archives, export, stats,
 //!   top, build, commit, import/load/save, push, swarm, plugins, prune, …)
 //!   answer `501` naming the operation; mount a mock for them.
 //! - Inspect and list answers carry the fields clients use; many
@@ -490,6 +495,13 @@ impl FakeDocker {
             let h = handler.clone();
             Box::pin(async move { h(p).await })
         }));
+    }
+
+    /// What clients attached with stdin (`docker attach`, `docker run -i`)
+    /// wrote to a container (name or id) so far; `None` when there is no such
+    /// container.
+    pub fn container_stdin(&self, name_or_id: &str) -> Option<bytes::Bytes> {
+        self.shared.container_stdin(name_or_id)
     }
 
     /// Injects a fault for the next matching request(s).

@@ -480,6 +480,25 @@ impl ExecProcess {
     }
 }
 
+impl ExecOutput {
+    /// Sends bytes as they are; `false` once nobody reads them.
+    pub(crate) async fn send(&mut self, bytes: Bytes) -> bool {
+        match self {
+            ExecOutput::Conn(w) => w.write_all(&bytes).await.is_ok() && w.flush().await.is_ok(),
+            ExecOutput::Channel(tx) => tx.send(bytes).await.is_ok(),
+            ExecOutput::Discard => true,
+        }
+    }
+
+    /// Ends the output (EOF for the client).
+    pub(crate) async fn close(&mut self) {
+        if let ExecOutput::Conn(w) = self {
+            let _ = w.shutdown().await;
+        }
+        *self = ExecOutput::Discard;
+    }
+}
+
 /// Ends an exec's output once its exit code is recorded: the client sees
 /// EOF only then, as with dockerd.
 pub(crate) async fn finish_output(output: Arc<tokio::sync::Mutex<ExecOutput>>) {
