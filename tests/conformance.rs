@@ -301,9 +301,10 @@ async fn events(t: &Target, filters: EventFilters) -> Result<Vec<String>, Error>
             let actor = e.actor.unwrap_or_default();
             let attrs: BTreeMap<_, _> = actor.attributes.unwrap_or_default().into_iter().collect();
             format!(
-                "{:?} {:?} {:?}",
+                "{:?} {:?} actor={:?} {:?}",
                 e.type_.map(|t| t.as_str().to_string()),
                 e.action,
+                actor.id,
                 attrs
             )
         })
@@ -456,6 +457,7 @@ async fn exec_with_stdin(t: &Target) -> Obs {
 
 async fn pull_progress(t: &Target) -> Obs {
     let mut o = Obs::default();
+    let t0 = SystemTime::now() - Duration::from_secs(1);
     o.see_result("pull", &pull(t, &t.pull_ref).await);
     o.see_result("pull again", &pull(t, &t.pull_ref).await);
     let img = t
@@ -480,6 +482,13 @@ async fn pull_progress(t: &Target) -> Obs {
                     .any(|i| i.untagged.as_deref() == Some(t.pull_ref.as_str()))
             }),
     );
+    let window = EventFilters::new()
+        .kind(dockhand::models::EventMessageType::Image)
+        .image(t.pull_ref.clone())
+        .event("pull")
+        .since(t0)
+        .until(SystemTime::now() + Duration::from_secs(1));
+    o.see_each("pull events", events(t, window).await);
     o
 }
 
