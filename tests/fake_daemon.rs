@@ -835,3 +835,30 @@ async fn attach_with_stdin_keeps_what_was_written() {
     let out: Vec<LogOutput> = again.output.try_collect().await.unwrap();
     assert_eq!(out, vec![LogOutput::StdOut("hello\n".into())]);
 }
+
+#[tokio::test]
+async fn dropping_the_fake_ends_its_streams_and_connections() {
+    let fake = FakeDocker::start().await;
+    fake.container(FakeContainer::new("forever", "busybox").running());
+    let docker = fake.docker();
+    docker.system().ping().await.unwrap();
+    let follower = {
+        let docker = docker.clone();
+        tokio::spawn(async move { logs(&docker, "forever", true).await })
+    };
+    let events = docker.system().events(&Default::default()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!follower.is_finished());
+    drop(fake);
+    tokio::time::timeout(Duration::from_secs(5), follower)
+        .await
+        .expect("the log stream ends with the fake")
+        .unwrap()
+        .ok();
+    let rest: Vec<_> = tokio::time::timeout(Duration::from_secs(5), events.collect::<Vec<_>>())
+        .await
+        .expect("the event stream ends with the fake");
+    assert!(rest.len() <= 1, "{rest:?}");
+    // Its pooled connections are gone too: nothing answers any more.
+    assert!(docker.containers().list(&Default::default()).await.is_err());
+}

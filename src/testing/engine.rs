@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc, watch};
+use tokio_util::sync::CancellationToken;
 
 /// How the fake presents itself.
 #[derive(Debug, Clone)]
@@ -275,6 +276,22 @@ pub(crate) struct Shared {
     pub exec_handler: Mutex<Option<ExecHandler>>,
     pub scripts: Mutex<Vec<ScriptChooser>>,
     pub requests: Mutex<Vec<super::ReceivedRequest>>,
+    /// Cancelled when the [`super::FakeDocker`] is dropped: every task the
+    /// fake spawned (scripts, streams, connections) ends with it.
+    pub shutdown: CancellationToken,
+}
+
+/// Spawns `f`, ending it when `token` is cancelled.
+pub(crate) fn spawn_until<F>(token: CancellationToken, f: F)
+where
+    F: std::future::Future + Send + 'static,
+{
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = token.cancelled() => {}
+            _ = f => {}
+        }
+    });
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -548,6 +565,7 @@ impl Shared {
             exec_handler: Mutex::new(None),
             scripts: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
+            shutdown: CancellationToken::new(),
         };
         {
             let mut st = lock(&shared.state);
@@ -848,7 +866,9 @@ impl Shared {
             (id, run, script)
         };
         let shared = self.clone();
-        tokio::spawn(async move { shared.run_script(id, run, script).await });
+        spawn_until(self.shutdown.clone(), async move {
+            shared.run_script(id, run, script).await
+        });
         Ok(true)
     }
 
@@ -1113,7 +1133,7 @@ impl Shared {
             (past, self.events.subscribe())
         };
         let (tx, rx) = mpsc::channel(64);
-        tokio::spawn(async move {
+        spawn_until(self.shutdown.clone(), async move {
             let within =
                 |e: &EventMessage| until.is_none_or(|u| (e.time_nano.unwrap_or(0) as i128) <= u);
             for e in past {
@@ -1659,7 +1679,7 @@ impl Shared {
         };
         let shared = self.clone();
         let (tx, out) = mpsc::channel(1);
-        tokio::spawn(async move {
+        spawn_until(self.shutdown.clone(), async move {
             let last_code = loop {
                 {
                     let st = lock(&shared.state);
@@ -1738,7 +1758,7 @@ impl Shared {
         }
         let shared = self.clone();
         let (tx, out) = mpsc::channel(64);
-        tokio::spawn(async move {
+        spawn_until(self.shutdown.clone(), async move {
             let mut next = 0usize;
             let mut first = true;
             loop {
@@ -1894,7 +1914,7 @@ impl Shared {
                         let io = hyper_util::rt::TokioIo::new(upgraded);
                         let (mut r, w) = tokio::io::split(io);
                         if want_in {
-                            tokio::spawn(async move {
+                            spawn_until(shared.shutdown.clone(), async move {
                                 let mut buf = vec![0u8; 16 * 1024];
                                 loop {
                                     let n = tokio::io::AsyncReadExt::read(&mut r, &mut buf)
@@ -1919,7 +1939,7 @@ impl Shared {
             };
         }
         let (tx, rx_body) = mpsc::channel(64);
-        tokio::spawn(pump(ExecOutput::Channel(tx)));
+        spawn_until(self.shutdown.clone(), pump(ExecOutput::Channel(tx)));
         Reply::Stream {
             status: StatusCode::OK,
             headers: vec![("content-type", ct.to_string())],
@@ -2114,7 +2134,7 @@ impl Shared {
         };
         if start.detach == Some(true) {
             let (p, _) = process(None, ExecOutput::Discard);
-            tokio::spawn(async move {
+            spawn_until(self.shutdown.clone(), async move {
                 let code = run(p).await;
                 finish(code);
             });
@@ -2157,7 +2177,7 @@ impl Shared {
         }
         let (tx, rx) = mpsc::channel(64);
         let (p, output) = process(None, ExecOutput::Channel(tx));
-        tokio::spawn(async move {
+        spawn_until(self.shutdown.clone(), async move {
             let code = run(p).await;
             finish(code);
             finish_output(output).await;
@@ -2213,7 +2233,7 @@ impl Shared {
         };
         let shared = self.clone();
         let (tx, rx) = mpsc::channel(64);
-        tokio::spawn(async move {
+        spawn_until(self.shutdown.clone(), async move {
             let line = |v: Value| {
                 let mut b = serde_json::to_vec(&v).unwrap_or_default();
                 b.extend_from_slice(b"\r\n");

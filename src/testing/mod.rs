@@ -317,7 +317,10 @@ impl FakeDockerBuilder {
             tokio::spawn(async move {
                 while let Ok((stream, _)) = listener.accept().await {
                     let _ = stream.set_nodelay(true);
-                    tokio::spawn(server::serve_connection(stream, c.clone()));
+                    engine::spawn_until(
+                        c.shared.shutdown.clone(),
+                        server::serve_connection(stream, c.clone()),
+                    );
                 }
             })
             .abort_handle(),
@@ -338,7 +341,10 @@ impl FakeDockerBuilder {
             tasks.push(
                 tokio::spawn(async move {
                     while let Ok((stream, _)) = listener.accept().await {
-                        tokio::spawn(server::serve_connection(stream, c.clone()));
+                        engine::spawn_until(
+                            c.shared.shutdown.clone(),
+                            server::serve_connection(stream, c.clone()),
+                        );
                     }
                 })
                 .abort_handle(),
@@ -357,6 +363,7 @@ impl FakeDockerBuilder {
 
 impl Drop for FakeDocker {
     fn drop(&mut self) {
+        self.shared.shutdown.cancel();
         for t in &self.tasks {
             t.abort();
         }

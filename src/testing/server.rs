@@ -369,7 +369,7 @@ async fn handle(ctx: Arc<Ctx>, mut req: Request<Incoming>) -> Response<Body> {
     let (mut resp, upgrade) = to_response(reply, cut);
     daemon_headers(shared, &mut resp);
     if let Some(task) = upgrade {
-        tokio::spawn(async move {
+        super::engine::spawn_until(shared.shutdown.clone(), async move {
             if let Ok(upgraded) = on_upgrade.await {
                 task(upgraded).await;
             }
@@ -393,7 +393,7 @@ async fn forward_to_mock(
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .ok()?;
-    tokio::spawn(async move {
+    super::engine::spawn_until(ctx.shared.shutdown.clone(), async move {
         let _ = conn.await;
     });
     let uri = parts
