@@ -862,3 +862,14 @@ async fn dropping_the_fake_ends_its_streams_and_connections() {
     // Its pooled connections are gone too: nothing answers any more.
     assert!(docker.containers().list(&Default::default()).await.is_err());
 }
+
+#[test]
+fn handles_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<FakeDocker>();
+    send_sync::<dockhand::testing::ReceivedRequest>();
+    send_sync::<Fault>();
+    send_sync::<ContainerScript>();
+    send::<dockhand::testing::ExecProcess>();
+}

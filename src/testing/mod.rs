@@ -86,8 +86,9 @@
 //!   [`FakeDockerBuilder::engine_version`].
 //! - **Containers**: create (404 for a missing image, 409 for a taken
 //!   name), inspect, list (`all`, `limit`, filters `label`, `name` as a
-//!   regular expression, `status`, `id`, `ancestor`, `exited`; unknown
-//!   filters are 400 as dockerd says), start (304 when running), stop,
+//!   regular expression, `status`, `id`, `ancestor`, `exited`, `since`,
+//!   `before`, `network`, `health`, `is-task`; unknown filters and values
+//!   are 400 as dockerd says), start (304 when running), stop,
 //!   restart, kill, pause, rename, attach (hijacked: the output from then
 //!   on, or from the start with `logs`, until the container exits; a
 //!   created or exited container's next run; stdin
@@ -101,8 +102,10 @@
 //!   (`echo` with `>&2`, `exit N`, `true`, `false`, `sleep N`, `tty`, alone
 //!   or in `sh -c 'a; b'`); anything else runs until stopped.
 //! - **Exec**: create (409 unless running), start on a hijacked connection
-//!   (`101`, multiplexed or TTY output, stdin until the client shuts its
-//!   writer down) or detached, inspect with the exit code. The process is
+//!   (`101`; stdin until the client shuts its writer down; output in
+//!   stdcopy frames unless the *start* body asks for a TTY, as dockerd
+//!   decides, with a TTY exec's `\n` turned into `\r\n`), without an
+//!   upgrade, or detached; inspect with the exit code. The process is
 //!   your [`FakeDocker::on_exec`] handler; unscripted, the same commands
 //!   as above work (and `cat` copies stdin), anything else fails as a
 //!   missing executable (exit code 126).
@@ -140,7 +143,11 @@
 //!
 //! The conformance test (`tests/conformance.rs`) runs one set of scenarios
 //! against a real dockerd and against the fake and compares what the client
-//! observes; what it does not cover, and what is knowingly different:
+//! observes (lifecycle, logs, wait, follow, stop, kill, attach, exec with
+//! stdin, stderr and TTY, pull progress and its events, container events,
+//! 404/409/400 errors, list filters). The test environment's dockerd is
+//! 20.10 (API 1.41), so that is the version it proves; what it does not
+//! cover, and what is knowingly different:
 //!
 //! - Nothing runs: container and exec output, exit codes and durations are
 //!   scripted. Stdout and stderr keep the order they were scripted in
@@ -156,10 +163,16 @@
 //! - Events: no `network connect` for networks other than the default
 //!   bridge; `exec_create`/`exec_start` actions carry the command as dockerd
 //!   does, `exec_die` the exit code.
-//! - Error messages are dockerd 20.10's (API 1.41) when the fake speaks 1.41
-//!   or older, and current dockerd's otherwise, for the few messages that
-//!   changed (removing a running container, a missing image); other
-//!   messages are the same in both.
+//! - Error messages are dockerd 20.10's (API 1.41, compared) when the fake
+//!   speaks 1.41 or older; above that, the two messages that changed
+//!   (removing a running container, inspecting a missing image) follow
+//!   current dockerd's source, not a comparison. Content types of streams
+//!   follow the API version (from 1.42 `multiplexed-stream`/`raw-stream`).
+//! - Ports, mounts, volumes in containers, isolation and healthchecks are
+//!   not modelled: list filters `publish`, `expose`, `volume`, `isolation`
+//!   match nothing and `health` matches only `none`.
+//! - Ids are random hex, names of unnamed containers come from a small
+//!   list, `docker ps` durations are computed as the CLI words them.
 //! - A pull of an image that is neither scripted nor present fails as a
 //!   missing manifest (a `host:port/` registry) or as denied access (Docker
 //!   Hub names); one present locally is "up to date".
