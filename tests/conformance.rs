@@ -9,7 +9,10 @@
 
 mod common;
 
-use dockhand::models::{ContainerCreateBody, ContainerExecBody, ExecStartBody};
+use dockhand::models::{
+    ContainerCreateBody, ContainerExecBody, ExecStartBody, NetworkConnectRequest,
+    NetworkCreateBody, NetworkDisconnectRequest,
+};
 use dockhand::operations::{
     ContainerAttachOptions, ContainerCreateOptions, ContainerDeleteOptions, ContainerKillOptions,
     ContainerListOptions, ContainerLogsOptions, ContainerStopOptions, Filters, ImageTagOptions,
@@ -535,6 +538,117 @@ async fn events_window_and_follow(t: &Target) -> Obs {
     o
 }
 
+async fn network_connect(t: &Target) -> Obs {
+    let mut o = Obs::default();
+    let net = format!("{}-net", t.prefix);
+    let nets = t.docker.networks();
+    let body = NetworkCreateBody {
+        name: net.clone(),
+        labels: Some(HashMap::from([("dhconf".to_string(), t.prefix.clone())])),
+        // What the docker CLI sends; without it a 20.10 daemon creates a
+        // second network of the same name (the fake refuses, as API 1.44+ does).
+        check_duplicate: Some(true),
+        ..Default::default()
+    };
+    let t0 = SystemTime::now() - Duration::from_secs(1);
+    o.see_result(
+        "create network",
+        &nets.create(&body).await.map(|r| r.id.len()),
+    );
+    o.see_result("create it again", &nets.create(&body).await.map(|_| ()));
+    let name = format!("{}-member", t.prefix);
+    let b = body_with(t, &["sleep", "100"]);
+    o.see_result("create container", &create(t, &name, &b).await.map(|_| ()));
+    let connect = |c: &str| NetworkConnectRequest {
+        container: c.to_string(),
+        ..Default::default()
+    };
+    let disconnect = |c: &str| NetworkDisconnectRequest {
+        container: c.to_string(),
+        ..Default::default()
+    };
+    o.see_result(
+        "connect created",
+        &nets.connect(&net, &connect(&name)).await,
+    );
+    o.see_result("container networks", &networks_of(t, &name).await);
+    o.see_result("start", &start(t, &name).await);
+    o.see_result("network members", &members(t, &net).await);
+    o.see_result("connect again", &nets.connect(&net, &connect(&name)).await);
+    // (A created container connects to a missing network on 20.10: only
+    // its configuration changes. The fake refuses; a running one is the
+    // daemon's 404.)
+    o.see_result(
+        "connect to a missing network",
+        &nets
+            .connect("dhconf-no-such-network", &connect(&name))
+            .await,
+    );
+    o.see_result("remove network in use", &nets.remove(&net).await);
+    o.see_result(
+        "disconnect",
+        &nets.disconnect(&net, &disconnect(&name)).await,
+    );
+    o.see_result("container networks after", &networks_of(t, &name).await);
+    o.see_result("network members after", &members(t, &net).await);
+    o.see_result(
+        "disconnect again",
+        &nets.disconnect(&net, &disconnect(&name)).await,
+    );
+    o.see_result(
+        "connect a missing container",
+        &nets
+            .connect(&net, &connect("dhconf-no-such-container"))
+            .await,
+    );
+    o.see_result("remove container", &remove(t, &name, true).await);
+    o.see_result("remove network", &nets.remove(&net).await);
+    o.see_result("remove it again", &nets.remove(&net).await);
+    let window = EventFilters::new()
+        .kind(dockhand::models::EventMessageType::Network)
+        .network(net.clone())
+        .since(t0)
+        .until(SystemTime::now() + Duration::from_secs(1));
+    o.see_each("network events", events(t, window).await);
+    o
+}
+
+async fn networks_of(t: &Target, name: &str) -> Result<Vec<String>, Error> {
+    let c = t
+        .docker
+        .containers()
+        .inspect(name, &Default::default())
+        .await?;
+    let mut n: Vec<String> = c
+        .network_settings
+        .and_then(|s| s.networks)
+        .unwrap_or_default()
+        .into_keys()
+        .collect();
+    n.sort();
+    Ok(n)
+}
+
+async fn members(t: &Target, net: &str) -> Result<Vec<String>, Error> {
+    let n = t
+        .docker
+        .networks()
+        .inspect(net, &Default::default())
+        .await?;
+    let mut m: Vec<String> = n
+        .containers
+        .unwrap_or_default()
+        .into_values()
+        .filter_map(|e| e.name)
+        .collect();
+    m.sort();
+    Ok(m)
+}
+
+fn body_with(t: &Target, cmd: &[&str]) -> ContainerCreateBody {
+    body(t, cmd, &[])
+}
+
 async fn errors(t: &Target) -> Obs {
     let mut o = Obs::default();
     let missing = format!("{}-missing", t.prefix);
@@ -757,6 +871,14 @@ impl Drop for Cleanup {
                 }
             }
             let _ = docker.images().remove(&pull_ref, &Default::default()).await;
+            let mut f = Filters::new();
+            f.insert("label".into(), vec![format!("dhconf={prefix}")]);
+            let opts = dockhand::operations::NetworkListOptions::default().filters(f);
+            for n in docker.networks().list(&opts).await.unwrap_or_default() {
+                if let Some(id) = n.id {
+                    let _ = docker.networks().remove(&id).await;
+                }
+            }
         });
     }
 }
@@ -851,5 +973,6 @@ conformance! {
     pull_progress_and_missing_manifest => pull_progress,
     events_window_filters_and_follow => events_window_and_follow,
     errors_404_409 => errors,
+    network_connect_disconnect => network_connect,
     list_filters_label_name_status => list_filters,
 }

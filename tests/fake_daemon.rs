@@ -873,3 +873,66 @@ fn handles_are_send_and_sync() {
     send_sync::<ContainerScript>();
     send::<dockhand::testing::ExecProcess>();
 }
+
+#[tokio::test]
+async fn containers_join_networks_by_mode_and_connect() {
+    let fake = FakeDocker::start().await;
+    fake.image("busybox");
+    let docker = fake.docker();
+    for name in ["front", "back"] {
+        let body = dockhand::models::NetworkCreateBody {
+            name: name.into(),
+            ..Default::default()
+        };
+        docker.networks().create(&body).await.unwrap();
+    }
+    let mut body = create_body("busybox", &["sleep", "100"]);
+    body.host_config = Some(HostConfig {
+        network_mode: Some("front".into()),
+        ..Default::default()
+    });
+    create(&docker, "svc", &body).await.unwrap();
+    docker
+        .containers()
+        .start("svc", &Default::default())
+        .await
+        .unwrap();
+    let connect = dockhand::models::NetworkConnectRequest {
+        container: "svc".into(),
+        ..Default::default()
+    };
+    docker.networks().connect("back", &connect).await.unwrap();
+    let c = docker
+        .containers()
+        .inspect("svc", &Default::default())
+        .await
+        .unwrap();
+    let mut nets: Vec<String> = c
+        .network_settings
+        .unwrap()
+        .networks
+        .unwrap()
+        .into_keys()
+        .collect();
+    nets.sort();
+    assert_eq!(nets, vec!["back", "front"]);
+    let mut f = Filters::new();
+    f.insert("network".into(), vec!["back".into()]);
+    let on_back = docker
+        .containers()
+        .list(&ContainerListOptions::default().filters(f))
+        .await
+        .unwrap();
+    assert_eq!(on_back.len(), 1);
+    let busy = docker.networks().remove("front").await.expect_err("in use");
+    assert_eq!(busy.status(), Some(403));
+    let mut bad = create_body("busybox", &["true"]);
+    bad.host_config = Some(HostConfig {
+        network_mode: Some("nowhere".into()),
+        ..Default::default()
+    });
+    let e = create(&docker, "lost", &bad)
+        .await
+        .expect_err("missing network");
+    assert_eq!(error_text(&e), "404 network nowhere not found");
+}

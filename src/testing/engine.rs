@@ -180,6 +180,8 @@ struct Container {
     exec_ids: Vec<String>,
     /// What clients attached with stdin wrote to the container.
     stdin: Vec<u8>,
+    /// The ids of the networks it is connected to.
+    networks: Vec<String>,
     /// Bumped on every change, with the exit code: a waiter for removal
     /// still reads the last code once the sender is gone.
     changed: watch::Sender<(u64, i64)>,
@@ -706,37 +708,45 @@ impl Shared {
         self.emit(st, EventMessageType::Container, action, &id, attrs);
     }
 
+    /// A network event for each network the container is on (not `host`
+    /// or `none`, which dockerd does not report).
     fn network_event(&self, st: &mut State, i: usize, action: &str) {
-        let c = &st.containers[i];
-        let mode = c
-            .body
-            .host_config
-            .as_ref()
-            .and_then(|h| h.network_mode.clone())
-            .unwrap_or_else(|| "default".into());
-        let net = if mode == "default" {
-            "bridge".to_string()
-        } else {
-            mode
-        };
-        let Some(n) = st.find_network(&net) else {
+        let cid = st.containers[i].id.clone();
+        for nid in st.containers[i].networks.clone() {
+            self.network_event_for(st, &cid, &nid, action);
+        }
+    }
+
+    fn network_event_for(&self, st: &mut State, cid: &str, nid: &str, action: &str) {
+        let Some(n) = st.networks.iter().find(|n| n.id == nid) else {
             return;
         };
-        let (nid, nname, ndriver) = (
-            st.networks[n].id.clone(),
-            st.networks[n].name.clone(),
-            st.networks[n].driver.clone(),
-        );
-        if ndriver == "host" || ndriver == "null" {
+        if n.driver == "host" || n.driver == "null" {
             return;
         }
-        let cid = st.containers[i].id.clone();
         let attrs = HashMap::from([
-            ("container".to_string(), cid),
-            ("name".to_string(), nname),
-            ("type".to_string(), ndriver),
+            ("container".to_string(), cid.to_string()),
+            ("name".to_string(), n.name.clone()),
+            ("type".to_string(), n.driver.clone()),
         ]);
+        let nid = n.id.clone();
         self.emit(st, EventMessageType::Network, action, &nid, attrs);
+    }
+
+    /// `NetworkSettings.Networks` of a container: one entry per network.
+    fn networks_json(st: &State, c: &Container) -> Value {
+        let map: serde_json::Map<String, Value> = c
+            .networks
+            .iter()
+            .filter_map(|nid| st.networks.iter().find(|n| n.id == *nid))
+            .map(|n| {
+                (
+                    n.name.clone(),
+                    json!({"NetworkID": n.id, "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": ""}),
+                )
+            })
+            .collect();
+        Value::Object(map)
     }
 
     // ----- container lifecycle ------------------------------------------
@@ -789,6 +799,46 @@ impl Shared {
         if !has_cmd {
             return Err(error(StatusCode::BAD_REQUEST, "No command specified"));
         }
+        let mode = body
+            .host_config
+            .as_ref()
+            .and_then(|h| h.network_mode.clone())
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| "default".into());
+        let first = if mode == "default" {
+            "bridge".to_string()
+        } else {
+            mode
+        };
+        let mut wanted = vec![first];
+        if let Some(endpoints) = body
+            .networking_config
+            .as_ref()
+            .and_then(|n| n.endpoints_config.as_ref())
+        {
+            let mut more: Vec<String> = endpoints.keys().cloned().collect();
+            more.sort();
+            wanted.extend(more);
+        }
+        let mut networks = Vec::new();
+        for w in wanted {
+            if w.starts_with("container:") {
+                continue;
+            }
+            match st.find_network(&w) {
+                Some(n) => {
+                    if !networks.contains(&st.networks[n].id) {
+                        networks.push(st.networks[n].id.clone());
+                    }
+                }
+                None => {
+                    return Err(error(
+                        StatusCode::NOT_FOUND,
+                        format!("network {w} not found"),
+                    ))
+                }
+            }
+        }
         let id = st.next_id();
         let (changed, _) = watch::channel((0, 0));
         st.containers.push(Container {
@@ -810,6 +860,7 @@ impl Shared {
             restart_count: 0,
             exec_ids: Vec::new(),
             stdin: Vec::new(),
+            networks,
             changed,
         });
         let i = st.containers.len() - 1;
@@ -1027,6 +1078,8 @@ impl Shared {
             "NetworkList" => self.network_list(&req),
             "NetworkInspect" => self.network_inspect(&req),
             "NetworkDelete" => self.network_delete(&req),
+            "NetworkConnect" => self.network_connect(&req),
+            "NetworkDisconnect" => self.network_disconnect(&req),
             "VolumeCreate" => self.volume_create(&req),
             "VolumeList" => self.volume_list(&req),
             "VolumeInspect" => self.volume_inspect(&req),
@@ -1229,12 +1282,6 @@ impl Shared {
         }
         let time_or_zero =
             |t: Option<OffsetDateTime>| t.map(rfc3339).unwrap_or_else(|| ZERO_TIME.into());
-        let bridge = st
-            .networks
-            .iter()
-            .find(|n| n.name == "bridge")
-            .map(|n| n.id.clone())
-            .unwrap_or_default();
         json!({
             "Id": c.id,
             "Created": rfc3339(c.created),
@@ -1267,7 +1314,7 @@ impl Shared {
             "Config": config,
             "NetworkSettings": {
                 "Ports": {},
-                "Networks": {"bridge": {"NetworkID": bridge, "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": ""}},
+                "Networks": Self::networks_json(st, c),
             },
         })
     }
@@ -1369,19 +1416,12 @@ impl Shared {
                 continue;
             }
             if let Some(vals) = filters.get("network") {
-                let mode = c
-                    .body
-                    .host_config
-                    .as_ref()
-                    .and_then(|h| h.network_mode.clone())
-                    .unwrap_or_else(|| "default".into());
-                let net = if mode == "default" {
-                    "bridge".to_string()
-                } else {
-                    mode
+                let on = |v: &String| {
+                    c.networks.iter().any(|nid| {
+                        *nid == *v || st.networks.iter().any(|n| n.id == *nid && n.name == *v)
+                    })
                 };
-                let id = st.find_network(&net).map(|n| st.networks[n].id.clone());
-                if !vals.iter().any(|v| *v == net || Some(v) == id.as_ref()) {
+                if !vals.iter().any(on) {
                     continue;
                 }
             }
@@ -1466,12 +1506,6 @@ impl Shared {
                 human_duration(since(c.finished_at.unwrap_or(c.created)))
             ),
         };
-        let bridge = st
-            .networks
-            .iter()
-            .find(|n| n.name == "bridge")
-            .map(|n| n.id.clone())
-            .unwrap_or_default();
         let mode = c
             .body
             .host_config
@@ -1490,7 +1524,7 @@ impl Shared {
             "State": c.status.as_str(),
             "Status": status,
             "HostConfig": {"NetworkMode": mode},
-            "NetworkSettings": {"Networks": {"bridge": {"NetworkID": bridge, "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "MacAddress": ""}}},
+            "NetworkSettings": {"Networks": Self::networks_json(st, c)},
             "Mounts": [],
         })
     }
@@ -2538,13 +2572,7 @@ impl Shared {
             .containers
             .iter()
             .filter(|c| {
-                n.name == "bridge"
-                    && matches!(c.status, Status::Running | Status::Paused)
-                    && c.body
-                        .host_config
-                        .as_ref()
-                        .and_then(|h| h.network_mode.as_deref())
-                        .is_none_or(|m| m == "default" || m == "bridge")
+                matches!(c.status, Status::Running | Status::Paused) && c.networks.contains(&n.id)
             })
             .map(|c| (c.id.clone(), json!({"Name": c.name, "EndpointID": "", "MacAddress": "", "IPv4Address": "", "IPv6Address": ""})))
             .collect();
@@ -2660,6 +2688,18 @@ impl Shared {
                 ),
             );
         }
+        let nid = st.networks[i].id.clone();
+        if st.containers.iter().any(|c| {
+            matches!(c.status, Status::Running | Status::Paused) && c.networks.contains(&nid)
+        }) {
+            return error(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "error while removing network: network {} id {nid} has active endpoints",
+                    st.networks[i].name
+                ),
+            );
+        }
         let n = st.networks.remove(i);
         let attrs = HashMap::from([
             ("name".to_string(), n.name.clone()),
@@ -2667,6 +2707,69 @@ impl Shared {
         ]);
         self.emit(&mut st, EventMessageType::Network, "destroy", &n.id, attrs);
         empty(StatusCode::NO_CONTENT)
+    }
+
+    fn network_connect(&self, req: &Req) -> Reply {
+        let body: crate::models::NetworkConnectRequest = match req.json() {
+            Ok(b) => b,
+            Err(r) => return r,
+        };
+        let mut st = lock(&self.state);
+        let Some(ci) = st.find_container(&body.container) else {
+            return no_such_container(&body.container);
+        };
+        let key = req.param("id");
+        let Some(ni) = st.find_network(key) else {
+            return error(StatusCode::NOT_FOUND, format!("network {key} not found"));
+        };
+        let (nid, nname) = (st.networks[ni].id.clone(), st.networks[ni].name.clone());
+        if st.containers[ci].networks.contains(&nid) {
+            return error(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "endpoint with name {} already exists in network {nname}",
+                    st.containers[ci].name
+                ),
+            );
+        }
+        st.containers[ci].networks.push(nid.clone());
+        if matches!(st.containers[ci].status, Status::Running | Status::Paused) {
+            let cid = st.containers[ci].id.clone();
+            self.network_event_for(&mut st, &cid, &nid, "connect");
+        }
+        empty(StatusCode::OK)
+    }
+
+    fn network_disconnect(&self, req: &Req) -> Reply {
+        let body: crate::models::NetworkDisconnectRequest = match req.json() {
+            Ok(b) => b,
+            Err(r) => return r,
+        };
+        let mut st = lock(&self.state);
+        let Some(ci) = st.find_container(&body.container) else {
+            return no_such_container(&body.container);
+        };
+        let key = req.param("id");
+        let Some(ni) = st.find_network(key) else {
+            return error(StatusCode::NOT_FOUND, format!("network {key} not found"));
+        };
+        let (nid, nname) = (st.networks[ni].id.clone(), st.networks[ni].name.clone());
+        let cid = st.containers[ci].id.clone();
+        let Some(pos) = st.containers[ci].networks.iter().position(|n| *n == nid) else {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("container {cid} is not connected to network {nname}"),
+            );
+        };
+        st.containers[ci].networks.remove(pos);
+        if matches!(st.containers[ci].status, Status::Running | Status::Paused) {
+            self.network_event_for(&mut st, &cid, &nid, "disconnect");
+            // dockerd 20.10 reports a running container's disconnect twice.
+            if req.version <= ApiVersion::new(1, 41) {
+                self.network_event_for(&mut st, &cid, &nid, "disconnect");
+            }
+        }
+        empty(StatusCode::OK)
     }
 
     // ----- volumes -------------------------------------------------------

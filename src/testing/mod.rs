@@ -112,8 +112,11 @@
 //! - **Images**: seeded ([`FakeDocker::image`]), pulled when scripted
 //!   ([`FakeDocker::pullable`], progress as dockerd streams it or an in-band
 //!   error), inspect, list (`label`, `reference`, `dangling`), tag, remove.
-//! - **Networks** (`bridge`, `host`, `none` predefined) and **volumes**:
-//!   create, inspect, list with filters, remove.
+//! - **Networks** (`bridge`, `host`, `none` predefined): create, inspect
+//!   (with the running containers on it), list with filters, connect and
+//!   disconnect (events while the container runs), remove (403 while in
+//!   use); containers join their `NetworkMode` and `EndpointsConfig`
+//!   networks. **Volumes**: create, inspect, list with filters, remove.
 //! - **Events**: every change above, with `since`, `until` and filters
 //!   (`type`, `event`, `container`, `image`, `label`, `network`, `volume`);
 //!   without `until` the stream follows. Below API 1.52 container and image
@@ -145,7 +148,8 @@
 //! against a real dockerd and against the fake and compares what the client
 //! observes (lifecycle, logs, wait, follow, stop, kill, attach, exec with
 //! stdin, stderr and TTY, pull progress and its events, container events,
-//! 404/409/400 errors, list filters). The test environment's dockerd is
+//! network connect/disconnect and its events, 404/409/403/400 errors, list
+//! filters). The test environment's dockerd is
 //! 20.10 (API 1.41), so that is the version it proves; what it does not
 //! cover, and what is knowingly different:
 //!
@@ -168,6 +172,11 @@
 //!   (removing a running container, inspecting a missing image) follow
 //!   current dockerd's source, not a comparison. Content types of streams
 //!   follow the API version (from 1.42 `multiplexed-stream`/`raw-stream`).
+//! - Network names are unique: a 20.10 daemon creates a second network of
+//!   the same name unless `CheckDuplicate` is set (API 1.44+ daemons refuse,
+//!   as the fake does). Connecting a *created* container to a missing
+//!   network is refused (20.10 records it and fails later). Below API 1.42
+//!   a running container's disconnect is reported twice, as 20.10 does.
 //! - Ports, mounts, volumes in containers, isolation and healthchecks are
 //!   not modelled: list filters `publish`, `expose`, `volume`, `isolation`
 //!   match nothing and `health` matches only `none`.
