@@ -155,6 +155,18 @@ async fn stop(t: &Target, name: &str) -> Result<(), Error> {
         .await
 }
 
+/// `docker top`: the titles and each process's command.
+async fn top(t: &Target, name: &str) -> Result<(Vec<String>, Vec<String>), Error> {
+    let top = t.docker.containers().top(name, &Default::default()).await?;
+    let cmds = top
+        .processes
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| p.last().cloned())
+        .collect();
+    Ok((top.titles.unwrap_or_default(), cmds))
+}
+
 async fn kill(t: &Target, name: &str) -> Result<(), Error> {
     t.docker
         .containers()
@@ -365,10 +377,12 @@ async fn follow_stop_kill(t: &Target) -> Obs {
     o.see_result("start", &start(t, &name).await);
     o.see_result("start again (304)", &start(t, &name).await);
     o.see_result("inspect running", &state(t, &name).await);
+    o.see_result("top", &top(t, &name).await);
     o.see_result("stop", &stop(t, &name).await);
     o.see_result("wait after stop", &wait(t, &name).await);
     o.see_result("inspect stopped", &state(t, &name).await);
     o.see_result("stop again (304)", &stop(t, &name).await);
+    o.see_result("top of a stopped container", &top(t, &name).await);
     o.see_result("start after stop", &start(t, &name).await);
     o.see_result("kill", &kill(t, &name).await);
     o.see_result("wait after kill", &wait(t, &name).await);

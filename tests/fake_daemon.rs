@@ -282,13 +282,9 @@ async fn raw_mocks_take_precedence() {
         .unwrap();
     assert_eq!(c.id.as_deref().map(str::len), Some(64));
     // An operation the fake does not implement says so.
-    let err = docker
-        .containers()
-        .top("web", &Default::default())
-        .await
-        .expect_err("501");
+    let err = docker.containers().changes("web").await.expect_err("501");
     assert_eq!(err.status(), Some(501));
-    assert!(error_text(&err).contains("ContainerTop"), "{err}");
+    assert!(error_text(&err).contains("ContainerChanges"), "{err}");
 }
 
 #[tokio::test]
@@ -935,4 +931,86 @@ async fn containers_join_networks_by_mode_and_connect() {
         .await
         .expect_err("missing network");
     assert_eq!(error_text(&e), "404 network nowhere not found");
+}
+
+#[tokio::test]
+async fn prune_by_label_and_top() {
+    let fake = FakeDocker::start().await;
+    fake.container(FakeContainer::new("old", "busybox").label("team", "a"));
+    fake.container(FakeContainer::new("other", "busybox").label("team", "b"));
+    fake.container(
+        FakeContainer::new("live", "busybox")
+            .label("team", "a")
+            .cmd(["sleep", "100"])
+            .running(),
+    );
+    let docker = fake.docker();
+    let mut f = Filters::new();
+    f.insert("label".into(), vec!["team=a".into()]);
+    let pruned = docker
+        .containers()
+        .prune(&dockhand::operations::ContainerPruneOptions::default().filters(f))
+        .await
+        .unwrap();
+    assert_eq!(
+        pruned.containers_deleted.unwrap().len(),
+        1,
+        "only the stopped one of team a"
+    );
+    let left = docker
+        .containers()
+        .list(&ContainerListOptions::default().all(true))
+        .await
+        .unwrap();
+    let mut names: Vec<String> = left
+        .into_iter()
+        .flat_map(|c| c.names.unwrap_or_default())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["/live", "/other"]);
+
+    let top = docker
+        .containers()
+        .top("live", &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(top.titles.unwrap().last().map(String::as_str), Some("CMD"));
+    assert_eq!(
+        top.processes.unwrap()[0].last().map(String::as_str),
+        Some("sleep 100")
+    );
+    let e = docker
+        .containers()
+        .top("other", &Default::default())
+        .await
+        .expect_err("not running");
+    assert_eq!(e.status(), Some(409));
+
+    docker
+        .volumes()
+        .create(&dockhand::models::VolumeCreateRequest::default())
+        .await
+        .unwrap();
+    docker
+        .volumes()
+        .create(&dockhand::models::VolumeCreateRequest {
+            name: Some("named".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let pruned = docker.volumes().prune(&Default::default()).await.unwrap();
+    assert_eq!(
+        pruned.volumes_deleted.unwrap().len(),
+        1,
+        "API 1.42+: anonymous only"
+    );
+    let left = docker
+        .volumes()
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .volumes
+        .unwrap();
+    assert_eq!(left[0].name, "named");
 }

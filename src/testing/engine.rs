@@ -242,6 +242,8 @@ struct NetworkRec {
 
 struct VolumeRec {
     name: String,
+    /// Created without a name (what `prune` removes from API 1.42 on).
+    anonymous: bool,
     driver: String,
     labels: HashMap<String, String>,
     created: OffsetDateTime,
@@ -1079,6 +1081,10 @@ impl Shared {
             "NetworkInspect" => self.network_inspect(&req),
             "NetworkDelete" => self.network_delete(&req),
             "NetworkConnect" => self.network_connect(&req),
+            "ContainerPrune" => self.container_prune(&req),
+            "NetworkPrune" => self.network_prune(&req),
+            "VolumePrune" => self.volume_prune(&req),
+            "ContainerTop" => self.container_top(&req),
             "NetworkDisconnect" => self.network_disconnect(&req),
             "VolumeCreate" => self.volume_create(&req),
             "VolumeList" => self.volume_list(&req),
@@ -2772,6 +2778,120 @@ impl Shared {
         empty(StatusCode::OK)
     }
 
+    // ----- prune and top -------------------------------------------------
+
+    fn container_prune(&self, req: &Req) -> Reply {
+        let filters = match req.filters() {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        let mut st = lock(&self.state);
+        let mut deleted = Vec::new();
+        while let Some(i) = st.containers.iter().position(|c| {
+            matches!(c.status, Status::Created | Status::Exited)
+                && prune_labels_match(&c.labels(), &filters)
+        }) {
+            deleted.push(st.containers[i].id.clone());
+            self.remove_locked(&mut st, i);
+        }
+        let attrs = HashMap::from([("reclaimed".to_string(), "0".to_string())]);
+        self.emit(&mut st, EventMessageType::Container, "prune", "", attrs);
+        let deleted = if deleted.is_empty() {
+            Value::Null
+        } else {
+            json!(deleted)
+        };
+        typed_reply::<crate::models::ContainerPruneResponse>(
+            json!({"ContainersDeleted": deleted, "SpaceReclaimed": 0}),
+        )
+    }
+
+    fn network_prune(&self, req: &Req) -> Reply {
+        let filters = match req.filters() {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        let mut st = lock(&self.state);
+        let mut deleted = Vec::new();
+        while let Some(i) = st.networks.iter().position(|n| {
+            !n.predefined
+                && prune_labels_match(&n.labels, &filters)
+                && !st.containers.iter().any(|c| {
+                    matches!(c.status, Status::Running | Status::Paused)
+                        && c.networks.contains(&n.id)
+                })
+        }) {
+            let n = st.networks.remove(i);
+            let attrs = HashMap::from([
+                ("name".to_string(), n.name.clone()),
+                ("type".to_string(), n.driver.clone()),
+            ]);
+            self.emit(&mut st, EventMessageType::Network, "destroy", &n.id, attrs);
+            deleted.push(n.name);
+        }
+        let attrs = HashMap::from([("reclaimed".to_string(), "0".to_string())]);
+        self.emit(&mut st, EventMessageType::Network, "prune", "", attrs);
+        let deleted = if deleted.is_empty() {
+            Value::Null
+        } else {
+            json!(deleted)
+        };
+        typed_reply::<crate::models::NetworkPruneResponse>(json!({"NetworksDeleted": deleted}))
+    }
+
+    fn volume_prune(&self, req: &Req) -> Reply {
+        let mut filters = match req.filters() {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        // From API 1.42 only anonymous volumes, unless `all=true`.
+        let all = req.version < ApiVersion::new(1, 42)
+            || filters
+                .remove("all")
+                .is_some_and(|v| v.iter().any(|x| x == "true" || x == "1"));
+        let mut st = lock(&self.state);
+        let mut deleted = Vec::new();
+        while let Some(i) = st
+            .volumes
+            .iter()
+            .position(|v| (all || v.anonymous) && prune_labels_match(&v.labels, &filters))
+        {
+            let v = st.volumes.remove(i);
+            let attrs = HashMap::from([("driver".to_string(), v.driver.clone())]);
+            self.emit(&mut st, EventMessageType::Volume, "destroy", &v.name, attrs);
+            deleted.push(v.name);
+        }
+        let attrs = HashMap::from([("reclaimed".to_string(), "0".to_string())]);
+        self.emit(&mut st, EventMessageType::Volume, "prune", "", attrs);
+        typed_reply::<crate::models::VolumePruneResponse>(
+            json!({"VolumesDeleted": deleted, "SpaceReclaimed": 0}),
+        )
+    }
+
+    fn container_top(&self, req: &Req) -> Reply {
+        let st = lock(&self.state);
+        let key = req.param("id");
+        let Some(i) = st.find_container(key) else {
+            return no_such_container(key);
+        };
+        let c = &st.containers[i];
+        if !matches!(c.status, Status::Running | Status::Paused) {
+            return error(
+                StatusCode::CONFLICT,
+                format!("Container {} is not running", c.id),
+            );
+        }
+        let (path, args) = c.path_args(&st.images);
+        let started = c.started_at.unwrap_or(c.created);
+        let stime = format!("{:02}:{:02}", started.hour(), started.minute());
+        let mut cmd = vec![path];
+        cmd.extend(args);
+        typed_reply::<crate::models::ContainerTopResponse>(json!({
+            "Titles": ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
+            "Processes": [["root", c.pid.to_string(), (c.pid - 1).to_string(), "0", stime, "?", "00:00:00", cmd.join(" ")]],
+        }))
+    }
+
     // ----- volumes -------------------------------------------------------
 
     fn volume_json(&self, v: &VolumeRec) -> Value {
@@ -2801,7 +2921,9 @@ impl Shared {
             return typed_reply::<crate::models::Volume>(self.volume_json(v))
                 .with_status(StatusCode::CREATED);
         }
+        let anonymous = body.name.as_deref().is_none_or(str::is_empty);
         st.volumes.push(VolumeRec {
+            anonymous,
             name: name.clone(),
             driver: body.driver.clone().unwrap_or_else(|| "local".into()),
             labels: body.labels.clone().unwrap_or_default(),
@@ -2922,6 +3044,18 @@ fn no_such_image(key: &str, version: ApiVersion) -> Reply {
     } else {
         error(StatusCode::NOT_FOUND, format!("No such image: {norm}"))
     }
+}
+
+/// `label` and `label!` filters of the prune operations.
+fn prune_labels_match(
+    labels: &HashMap<String, String>,
+    filters: &BTreeMap<String, Vec<String>>,
+) -> bool {
+    filters.get("label").is_none_or(|w| labels_match(labels, w))
+        && filters.get("label!").is_none_or(|w| {
+            !w.iter()
+                .any(|x| labels_match(labels, std::slice::from_ref(x)))
+        })
 }
 
 fn labels_match(labels: &HashMap<String, String>, wanted: &[String]) -> bool {

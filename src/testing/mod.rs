@@ -96,7 +96,9 @@
 //!   `removed`; headers at once, the body at exit), logs (stdout/stderr
 //!   frames, or raw bytes for TTY containers; `follow` until the container
 //!   stops, `tail`, `since`, `until`, `timestamps`), remove (409 when
-//!   running without `force`). What a started container does is a
+//!   running without `force`), top (the scripted command; 409 unless
+//!   running), prune (stopped containers; `label`, `label!`). What a
+//!   started container does is a
 //!   [`ContainerScript`]: per container, per image ([`FakeDocker::on_run`])
 //!   or chosen by a closure. Unscripted, a few commands do what they say
 //!   (`echo` with `>&2`, `exit N`, `true`, `false`, `sleep N`, `tty`, alone
@@ -116,7 +118,8 @@
 //!   (with the running containers on it), list with filters, connect and
 //!   disconnect (events while the container runs), remove (403 while in
 //!   use); containers join their `NetworkMode` and `EndpointsConfig`
-//!   networks. **Volumes**: create, inspect, list with filters, remove.
+//!   networks; prune. **Volumes**: create, inspect, list with filters,
+//!   remove, prune (anonymous ones only from API 1.42 unless `all`).
 //! - **Events**: every change above, with `since`, `until` and filters
 //!   (`type`, `event`, `container`, `image`, `label`, `network`, `volume`);
 //!   without `until` the stream follows. Below API 1.52 container and image
@@ -158,9 +161,9 @@
 //!   (dockerd's log files may interleave them differently).
 //! - A container's stdin goes nowhere but [`FakeDocker::container_stdin`]:
 //!   scripted processes do not read it (execs do).
-//! - Operations outside the list above (archives, export, stats,
-//!   top, build, commit, import/load/save, push, swarm, plugins, prune, …)
-//!   answer `501` naming the operation; mount a mock for them.
+//! - Operations outside the list above (archives, export, stats, changes,
+//!   build, commit, import/load/save, push, image prune, auth, swarm,
+//!   plugins, …) answer `501` naming the operation; mount a mock for them.
 //! - Inspect and list answers carry the fields clients use; many
 //!   host-specific fields (paths, graph driver data, IP addresses, sandbox
 //!   keys) are absent or empty.
