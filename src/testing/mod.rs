@@ -350,32 +350,11 @@ impl FakeDockerBuilder {
             })
             .abort_handle(),
         );
-        let mut socket = None;
-        #[cfg(unix)]
-        if self.unix_socket {
-            use std::sync::atomic::{AtomicUsize, Ordering};
-            static N: AtomicUsize = AtomicUsize::new(0);
-            let path = std::env::temp_dir().join(format!(
-                "dockhand-fake-{}-{}.sock",
-                std::process::id(),
-                N.fetch_add(1, Ordering::Relaxed)
-            ));
-            let _ = std::fs::remove_file(&path);
-            let listener = tokio::net::UnixListener::bind(&path)?;
-            let c = ctx.clone();
-            tasks.push(
-                tokio::spawn(async move {
-                    while let Ok((stream, _)) = listener.accept().await {
-                        engine::spawn_until(
-                            c.shared.shutdown.clone(),
-                            server::serve_connection(stream, c.clone()),
-                        );
-                    }
-                })
-                .abort_handle(),
-            );
-            socket = Some(path);
-        }
+        let socket = if self.unix_socket {
+            serve_unix_socket(&ctx, &mut tasks)?
+        } else {
+            None
+        };
         Ok(FakeDocker {
             shared,
             mock,
@@ -384,6 +363,45 @@ impl FakeDockerBuilder {
             tasks,
         })
     }
+}
+
+/// Listens on a fresh Unix socket in the temporary directory; its path.
+#[cfg(unix)]
+fn serve_unix_socket(
+    ctx: &Arc<server::Ctx>,
+    tasks: &mut Vec<AbortHandle>,
+) -> std::io::Result<Option<PathBuf>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "dockhand-fake-{}-{}.sock",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_file(&path);
+    let listener = tokio::net::UnixListener::bind(&path)?;
+    let c = ctx.clone();
+    tasks.push(
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                engine::spawn_until(
+                    c.shared.shutdown.clone(),
+                    server::serve_connection(stream, c.clone()),
+                );
+            }
+        })
+        .abort_handle(),
+    );
+    Ok(Some(path))
+}
+
+/// No Unix sockets here: TCP only.
+#[cfg(not(unix))]
+fn serve_unix_socket(
+    _ctx: &Arc<server::Ctx>,
+    _tasks: &mut Vec<AbortHandle>,
+) -> std::io::Result<Option<PathBuf>> {
+    Ok(None)
 }
 
 impl Drop for FakeDocker {
