@@ -6,7 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck disable=SC1091
 source "${DOCKHAND_TEST_ENV_DIR:-/var/lib/dockhand-test-env}/env.sh"
 
-cargo build --quiet --examples
+cargo build --quiet --examples --features testing
 run() { # NAME EXPECTED-SUBSTRING COMMAND...
   local name=$1 want=$2 out status=0
   shift 2
@@ -136,4 +136,35 @@ grep -q "returned a non-zero code" <<<"$out" \
   || { echo "[examples] FAIL build (RUN false) gave no reason: $out" >&2; exit 1; }
 echo "[examples] ok   build (RUN false) exits non-zero with the daemon's message"
 passed=$((passed + 1))
+
+# The same examples against the fake daemon (dockhand::testing), as a
+# process: DOCKER_HOST points at it, nothing else changes.
+fake_fifo=$(mktemp -u)
+mkfifo "$fake_fifo"
+"$ex/fake_daemon" --api 1.41 --pullable 127.0.0.1:5000/team/app:1 <"$fake_fifo" >"$fake_fifo.out" 2>&1 &
+fake_pid=$!
+exec 7>"$fake_fifo" # its stdin: closing it ends the fake
+stop_fake() {
+  exec 7>&- || true
+  kill "$fake_pid" 2>/dev/null || true
+  rm -f "$fake_fifo" "$fake_fifo.out"
+}
+cleanups+=(stop_fake)
+for _ in $(seq 50); do grep -q '^DOCKER_HOST=tcp' "$fake_fifo.out" 2>/dev/null && break; sleep 0.1; done
+fake_host=$(sed -n 's/^DOCKER_HOST=\(tcp:.*\)/\1/p' "$fake_fifo.out")
+fake_unix=$(sed -n 's/^DOCKER_HOST=\(unix:.*\)/\1/p' "$fake_fifo.out")
+[ -n "$fake_host" ] || { echo "[examples] FAIL fake_daemon did not start: $(cat "$fake_fifo.out")" >&2; exit 1; }
+run "fake: demo" "fake-box" env DOCKER_HOST="$fake_host" "$ex/demo"
+run "fake: version (unix socket)" "API version: 1.41" env DOCKER_HOST="$fake_unix" "$ex/version"
+run "fake: run (exit code passed on)" "out-and-err" bash -c \
+  "DOCKER_HOST=$fake_host $ex/run busybox sh -c 'echo out-and-err; echo to-stderr >&2; exit 3' 2>&1; test \$? -eq 3"
+run "fake: exec (stdin to cat)" "piped-through-exec" bash -c "echo piped-through-exec | DOCKER_HOST=$fake_host $ex/exec fake-box cat"
+run "fake: exec (exit code passed on)" "exit-seven" bash -c \
+  "DOCKER_HOST=$fake_host $ex/exec fake-box sh -c 'echo exit-seven; exit 7' </dev/null; test \$? -eq 7"
+run "fake: exec (TTY when stdin is a terminal)" "/dev/pts/" bash -c \
+  "script -qec \"env DOCKER_HOST=$fake_host $ex/exec fake-box sh -c 'tty; exit 5'\" /dev/null </dev/null | tr -d '\\000'; test \${PIPESTATUS[0]} -eq 5"
+run "fake: pull (scripted progress)" "Downloaded newer image for 127.0.0.1:5000/team/app:1" \
+  env DOCKER_HOST="$fake_host" "$ex/pull" 127.0.0.1:5000/team/app:1
+run "fake: events (what the runs above did)" "container die" env DOCKER_HOST="$fake_host" timeout 60 "$ex/events" \
+  --since 0 --until "$(($(date +%s) + 1))" --filter type=container --filter event=die
 echo "examples: $passed passed, 0 failed"

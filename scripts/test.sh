@@ -17,6 +17,10 @@ else
   cargo run --quiet -p codegen -- generate --check
 fi
 cargo test --workspace "$@"
+# The `testing` feature (the fake daemon): its unit and doc tests, its own
+# tests, and the conformance suite against the real daemon and the fake.
+cargo test -p dockhand --features testing --lib --test conformance --test fake_daemon "$@"
+cargo test -p dockhand --features testing --doc -- testing ReadmeDoctests
 scripts/examples.sh
 # The Windows build and the named-pipe tests under Wine (installs what it
 # needs the first time).

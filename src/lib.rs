@@ -25,6 +25,9 @@ mod operation_support;
 pub mod operations;
 mod request;
 pub mod stream;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 pub mod transport;
 mod version;
 
