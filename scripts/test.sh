@@ -17,6 +17,9 @@ else
   cargo run --quiet -p codegen -- generate --check
 fi
 cargo test --workspace "$@"
+# Without the default features (no TLS, no ssh): the library builds, and
+# hosts that need them are refused with the feature's name.
+cargo test -p dockhand --no-default-features --lib "$@"
 # The `testing` feature (the fake daemon): its unit and doc tests, its own
 # tests, and the conformance suite against the real daemon and the fake.
 cargo test -p dockhand --features testing --lib --test conformance --test fake_daemon "$@"

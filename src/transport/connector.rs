@@ -3,7 +3,10 @@
 use super::io::Io;
 #[cfg(windows)]
 use super::npipe;
-use super::{ssh, tls};
+#[cfg(feature = "ssh")]
+use super::ssh;
+#[cfg(feature = "tls")]
+use super::tls;
 use crate::error::BoxError;
 use std::future::Future;
 use std::path::PathBuf;
@@ -26,11 +29,13 @@ pub(super) enum Target {
         host: String,
         port: u16,
     },
+    #[cfg(feature = "tls")]
     Tls {
         host: String,
         port: u16,
         config: Arc<rustls::ClientConfig>,
     },
+    #[cfg(feature = "ssh")]
     Ssh {
         argv: Vec<String>,
         stderr: Arc<std::sync::Mutex<String>>,
@@ -116,11 +121,13 @@ pub(super) async fn connect(target: &Target) -> std::result::Result<Io, BoxError
             s.set_nodelay(true)?;
             Io::new(s)
         }
+        #[cfg(feature = "tls")]
         Target::Tls { host, port, config } => {
             let s = tokio::net::TcpStream::connect((host.as_str(), *port)).await?;
             s.set_nodelay(true)?;
             Io::new(tls::handshake(config.clone(), host, s).await?)
         }
+        #[cfg(feature = "ssh")]
         Target::Ssh { argv, stderr } => Io::new(ssh::spawn(argv, stderr.clone())?),
         #[cfg(windows)]
         Target::Npipe(path) => Io::new(npipe::open(path).await?),

@@ -59,7 +59,9 @@ mod npipe;
 mod pool;
 mod replay;
 mod response;
+#[cfg(feature = "ssh")]
 mod ssh;
+#[cfg(feature = "tls")]
 mod tls;
 
 pub use body::{empty_body, full_body, RequestBody};
@@ -202,10 +204,18 @@ impl Transport {
     /// Sets up the connector for `config`. Nothing connects yet.
     pub(crate) fn new(config: &Config, options: TransportOptions) -> Result<Self> {
         let display = config.host.to_string();
+        #[cfg_attr(not(feature = "ssh"), allow(unused_mut))]
         let mut ssh_stderr = None;
         let (target, authority) = match &config.host {
             Host::Unix(path) => (Target::Unix(path.clone()), LOCAL_AUTHORITY.to_owned()),
             Host::Npipe(path) => (Target::Npipe(path.clone()), LOCAL_AUTHORITY.to_owned()),
+            #[cfg(not(feature = "ssh"))]
+            Host::Ssh { .. } => {
+                return Err(Error::config(format!(
+                    "{display}: this dockhand was built without the `ssh` feature"
+                )))
+            }
+            #[cfg(feature = "ssh")]
             Host::Ssh { user, host, port } => {
                 let stderr = Arc::new(std::sync::Mutex::new(String::new()));
                 ssh_stderr = Some(stderr.clone());
@@ -226,14 +236,34 @@ impl Transport {
             ),
             Host::Tcp { host, port } | Host::Https { host, port } => {
                 let target = match &config.tls {
+                    #[cfg(feature = "tls")]
                     Some(tls_cfg) => Target::Tls {
                         host: host.clone(),
                         port: *port,
                         config: Arc::new(tls::client_config(tls_cfg)?),
                     },
+                    #[cfg(not(feature = "tls"))]
+                    Some(_) => {
+                        return Err(Error::config(format!(
+                            "{display}: TLS is configured, but this dockhand was built without the `tls` feature"
+                        )))
+                    }
+                    // Verified against the system's roots.
+                    #[cfg(feature = "tls")]
+                    None if matches!(config.host, Host::Https { .. }) => Target::Tls {
+                        host: host.clone(),
+                        port: *port,
+                        config: Arc::new(tls::client_config(&crate::config::TlsConfig {
+                            ca: None,
+                            cert: None,
+                            key: None,
+                            verify: true,
+                        })?),
+                    },
+                    #[cfg(not(feature = "tls"))]
                     None if matches!(config.host, Host::Https { .. }) => {
                         return Err(Error::config(format!(
-                            "{display}: https needs TLS settings"
+                            "{display}: https needs the `tls` feature, which this dockhand was built without"
                         )))
                     }
                     None => Target::Tcp {
@@ -370,7 +400,13 @@ impl Transport {
     ) -> Result<http::Response<ResponseBody>> {
         let x = self.exchange(&req, true);
         pool::in_runtime()?;
-        if matches!(*self.target, Target::Ssh { .. } | Target::Npipe(_)) {
+        let pooled = match *self.target {
+            #[cfg(feature = "ssh")]
+            Target::Ssh { .. } => true,
+            Target::Npipe(_) => true,
+            _ => false,
+        };
+        if pooled {
             let resp = self.send_pooled(req, x).await?;
             return Ok(resp.map(|b| ResponseBody::pooled(b, usize::MAX, None)));
         }

@@ -89,6 +89,7 @@ fn classify(
     used: Option<&ConnectionUse>,
     ssh_said: bool,
 ) -> Stage {
+    #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
     let (mut closed, mut tls, mut canceled) = (false, false, false);
     while let Some(s) = src {
         if s.is::<super::body::LocalBodyError>() {
@@ -103,7 +104,10 @@ fn classify(
             closed |= h.is_incomplete_message() || h.is_user();
         }
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            tls |= io.get_ref().is_some_and(|i| i.is::<rustls::Error>());
+            #[cfg(feature = "tls")]
+            {
+                tls |= io.get_ref().is_some_and(|i| i.is::<rustls::Error>());
+            }
             closed |= matches!(
                 io.kind(),
                 std::io::ErrorKind::ConnectionReset

@@ -634,3 +634,33 @@ async fn a_request_body_that_fails_locally_is_io_not_a_connection_error() {
     }
     assert!(chain.contains("disk read failed"), "{chain}");
 }
+
+#[cfg(not(feature = "tls"))]
+#[test]
+fn tls_hosts_need_the_tls_feature() {
+    for host in ["https://127.0.0.1:2376", "tcp://127.0.0.1:2376"] {
+        let mut config = crate::config::Config::for_host(host).expect("config");
+        if config.tls.is_none() {
+            config.tls = Some(crate::config::TlsConfig {
+                ca: None,
+                cert: None,
+                key: None,
+                verify: true,
+            });
+        }
+        let e = Transport::new(&config, TransportOptions::default())
+            .err()
+            .expect("refused without the feature");
+        assert!(e.to_string().contains("`tls` feature"), "{host}: {e}");
+    }
+}
+
+#[cfg(not(feature = "ssh"))]
+#[test]
+fn ssh_hosts_need_the_ssh_feature() {
+    let config = crate::config::Config::for_host("ssh://root@127.0.0.1:2222").expect("config");
+    let e = Transport::new(&config, TransportOptions::default())
+        .err()
+        .expect("refused without the feature");
+    assert!(e.to_string().contains("`ssh` feature"), "{e}");
+}

@@ -30,10 +30,9 @@ pub(super) fn client_config(tls: &TlsConfig) -> Result<rustls::ClientConfig> {
             source: Some(Box::new(e)),
         })?;
     let builder = if tls.verify {
-        let ca = tls
-            .ca
-            .as_deref()
-            .ok_or_else(|| Error::config("TLS verification needs a CA certificate (ca.pem)"))?;
+        let Some(ca) = tls.ca.as_deref() else {
+            return Ok(client_identity(builder.with_root_certificates(system_roots()?), tls)?);
+        };
         let mut roots = RootCertStore::empty();
         let certs = CertificateDer::pem_file_iter(ca)
             .map_err(|e| file_error(ca, "the CA certificate", e))?;
@@ -55,6 +54,34 @@ pub(super) fn client_config(tls: &TlsConfig) -> Result<rustls::ClientConfig> {
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
     };
+    client_identity(builder, tls)
+}
+
+/// The system's root certificates, for a verified connection with no CA
+/// file (an `https://` daemon behind a public certificate): the platform's
+/// store, or the file `SSL_CERT_FILE` / directory `SSL_CERT_DIR` name.
+fn system_roots() -> Result<RootCertStore> {
+    let found = rustls_native_certs::load_native_certs();
+    let mut roots = RootCertStore::empty();
+    let (added, _ignored) = roots.add_parsable_certificates(found.certs);
+    if added == 0 {
+        let why = found
+            .errors
+            .first()
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default();
+        return Err(Error::config(format!(
+            "TLS verification has no CA file (ca.pem) and no system root certificate was found{why}"
+        )));
+    }
+    Ok(roots)
+}
+
+/// The client certificate, when there is one.
+fn client_identity(
+    builder: rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert>,
+    tls: &TlsConfig,
+) -> Result<rustls::ClientConfig> {
     match (&tls.cert, &tls.key) {
         (Some(cert), Some(key)) => {
             let chain = CertificateDer::pem_file_iter(cert)
