@@ -16,5 +16,10 @@ else
   echo "[test] ../shared/docker-engine-api not found: checking generated code against api-spec/ only"
   cargo run --quiet -p codegen -- generate --check
 fi
-cargo test --workspace "$@"
+# Tests that need the environment are #[ignore]d so that a plain `cargo test`
+# lists them as not run; here the environment is up, so they run too.
+case " $* " in
+  *" -- "*) cargo test --workspace "$@" --include-ignored ;;
+  *) cargo test --workspace "$@" -- --include-ignored ;;
+esac
 scripts/examples.sh
