@@ -38,6 +38,9 @@ pub struct JsonSplitter {
     /// Stream position of the first byte of `buf` (when a value is being
     /// assembled) or else of `chunk`.
     offset: u64,
+    /// The first error, given again by every later call: after it the scan
+    /// state no longer matches the input, so nothing more is split.
+    failed: Option<String>,
 }
 
 impl JsonSplitter {
@@ -52,6 +55,7 @@ impl JsonSplitter {
             escaped: false,
             max,
             offset: 0,
+            failed: None,
         }
     }
 
@@ -61,8 +65,11 @@ impl JsonSplitter {
     }
 
     /// Appends a chunk of input; values that lie wholly inside it are handed
-    /// out as slices of it.
+    /// out as slices of it. After an error, input is dropped.
     pub fn push_bytes(&mut self, chunk: Bytes) {
+        if self.failed.is_some() {
+            return;
+        }
         if self.chunk.is_empty() {
             self.chunk = chunk;
         } else {
@@ -100,7 +107,9 @@ impl JsonSplitter {
                     b'"' => self.in_string = true,
                     b'{' | b'[' => self.depth += 1,
                     b'}' | b']' => {
-                        self.depth -= 1;
+                        // A value starts with `{` or `[`, so depth is at least
+                        // 1 here; saturating all the same.
+                        self.depth = self.depth.saturating_sub(1);
                         if self.depth == 0 {
                             return Some(i);
                         }
@@ -114,7 +123,23 @@ impl JsonSplitter {
     }
 
     /// The next complete value, if the input holds one.
+    ///
+    /// Fused: after the first error, every call gives that error again.
     pub fn next_value(&mut self) -> Result<Option<Bytes>> {
+        if let Some(message) = &self.failed {
+            return Err(Error::protocol(message.clone()));
+        }
+        let result = self.split_next();
+        if let Err(Error::Protocol { message, .. }) = &result {
+            self.failed = Some(message.clone());
+            // Nothing more is read: let go of what was buffered.
+            self.buf = BytesMut::new();
+            self.chunk = Bytes::new();
+        }
+        result
+    }
+
+    fn split_next(&mut self) -> Result<Option<Bytes>> {
         if !self.in_value {
             // Skip whitespace between values.
             let ws = self
@@ -176,8 +201,12 @@ impl JsonSplitter {
         ))
     }
 
-    /// Call at end of input: an unfinished value is an error.
+    /// Call at end of input: an unfinished value is an error, and so is an
+    /// earlier error (given again).
     pub fn finish(&self) -> Result<()> {
+        if let Some(message) = &self.failed {
+            return Err(Error::protocol(message.clone()));
+        }
         let pending = self.buf.len() + self.chunk.len();
         let only_whitespace = self.buf.is_empty() && self.chunk.iter().all(u8::is_ascii_whitespace);
         if (self.in_value || !only_whitespace) && pending > 0 {
@@ -454,6 +483,48 @@ mod tests {
                     .any(|&e| e <= len && INPUT[e..len].iter().all(u8::is_ascii_whitespace));
             assert_eq!(r.is_err(), inside_value, "truncated at {len}: {r:?}");
         }
+    }
+
+    #[test]
+    fn the_splitter_is_fused_after_its_first_error() {
+        // Each input fails once; every later call must fail the same way,
+        // whatever is pushed, and never panic (the scan state is not reused).
+        let cases: [(&[u8], usize); 5] = [
+            // Cut inside a string: a rescan would read the string's `}` as
+            // structure (a bogus value, then a depth underflow).
+            (b"{\"a\":\"}}}}}}}}}}", 8),
+            (b"{\"a\":\"0123456789\"}}}]]{}", 8),
+            (b"{\"a\":[[[[[[[[[[[[[[", 8),
+            (b"x{}", 64),
+            (b"{}]}{}", 64),
+        ];
+        for (input, max) in cases {
+            let mut s = JsonSplitter::new(max);
+            s.push(input);
+            let first = loop {
+                match s.next_value() {
+                    Ok(Some(_)) => continue,
+                    Ok(None) => panic!("{input:?}: no error"),
+                    Err(e) => break e.to_string(),
+                }
+            };
+            for more in [&b""[..], b"}", b"]]]]", b"{}", b" {\"b\":1} "] {
+                s.push(more);
+                match s.next_value() {
+                    Err(e) => assert_eq!(e.to_string(), first, "{input:?}"),
+                    other => panic!("{input:?} then {more:?}: {other:?}"),
+                }
+            }
+            assert_eq!(s.finish().unwrap_err().to_string(), first, "{input:?}");
+        }
+        // A value too large once its second chunk closes it: a rescan of that
+        // chunk alone would start at depth 0 (an underflow in a debug build).
+        let mut s = JsonSplitter::new(8);
+        s.push(b"{\"a\":");
+        assert!(s.next_value().unwrap().is_none());
+        s.push(b"\"long\"}");
+        let first = s.next_value().unwrap_err().to_string();
+        assert_eq!(s.next_value().unwrap_err().to_string(), first);
     }
 
     #[test]

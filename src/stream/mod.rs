@@ -37,6 +37,8 @@ use std::task::{Context, Poll};
 pub struct ByteStream {
     operation: &'static str,
     body: ResponseBody,
+    /// Set after the first error: the stream ends there.
+    failed: bool,
 }
 
 impl std::fmt::Debug for ByteStream {
@@ -49,7 +51,11 @@ impl std::fmt::Debug for ByteStream {
 
 impl ByteStream {
     pub(crate) fn new(operation: &'static str, body: ResponseBody) -> Self {
-        ByteStream { operation, body }
+        ByteStream {
+            operation,
+            body,
+            failed: false,
+        }
     }
 
     /// The stream as an [`AsyncRead`](tokio::io::AsyncRead), to
@@ -74,14 +80,20 @@ impl Stream for ByteStream {
     type Item = Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.failed {
+            return Poll::Ready(None);
+        }
         loop {
             return match Pin::new(&mut self.body).poll_frame(cx) {
                 Poll::Pending => Poll::Pending,
                 Poll::Ready(None) => Poll::Ready(None),
-                Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Error::Protocol {
-                    message: format!("{}: the response stream broke off", self.operation),
-                    source: Some(Box::new(e)),
-                }))),
+                Poll::Ready(Some(Err(e))) => {
+                    self.failed = true;
+                    Poll::Ready(Some(Err(Error::Protocol {
+                        message: format!("{}: the response stream broke off", self.operation),
+                        source: Some(Box::new(e)),
+                    })))
+                }
                 Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
                     Ok(data) if data.is_empty() => continue,
                     Ok(data) => Poll::Ready(Some(Ok(data))),
