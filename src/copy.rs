@@ -974,6 +974,28 @@ fn split_container_path(path: &str) -> Result<(String, OsString)> {
     Ok((dir.to_owned(), OsString::from(base)))
 }
 
+/// The base name `docker cp` gives a container path: its last component
+/// once cleaned (`/a/b/` and `/a/x/../b` give `b`), `.` when the path ends
+/// in `/.` (the directory's contents), `/` for the root.
+fn container_base(path: &str) -> String {
+    if path == "." || path.ends_with("/.") {
+        return ".".into();
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            name => parts.push(name),
+        }
+    }
+    parts
+        .last()
+        .map_or_else(|| "/".into(), |name| (*name).to_owned())
+}
+
 /// `docker cp HOST CONTAINER:PATH`.
 pub(crate) async fn copy_in(
     containers: &Containers,
@@ -1049,7 +1071,10 @@ pub(crate) async fn copy_out(
     host_dest: &Path,
 ) -> Result<()> {
     let archive = containers.get_archive(id, container_path).await?;
-    let root = OsString::from(&archive.stat.name);
+    // The archive's root is named after the requested path, as `docker cp`
+    // takes it: not after the stat's `name`, which an implementation that
+    // follows a symbolic link (Podman's) gives as the link target's name.
+    let root = OsString::from(container_base(container_path));
     let simple_root = matches!(
         Path::new(&root).components().collect::<Vec<_>>()[..],
         [Component::Normal(_)]
@@ -1063,6 +1088,14 @@ pub(crate) async fn copy_out(
             name: "host_dest",
             message: format!("{} names no file or directory to copy to", p.display()),
         })?;
+        if root == "." && archive.stat.is_dir() {
+            // `DIR/.`: the directory's contents, into a new directory.
+            std::fs::create_dir(p).map_err(|source| Error::Io {
+                context: format!("creating {}", p.display()),
+                source,
+            })?;
+            return Ok((p.to_path_buf(), None));
+        }
         if !simple_root {
             return Err(Error::InvalidArgument {
                 name: "container_path",

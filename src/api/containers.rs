@@ -71,7 +71,9 @@ impl PathStat {
 #[non_exhaustive]
 pub struct Archive {
     /// The path's facts, from the `X-Docker-Container-Path-Stat` header.
-    /// Its `name` is the first path component of every entry in `stream`.
+    /// dockerd's entries start with the requested path's base name, which
+    /// is also this `name`; an implementation that follows a symbolic link
+    /// (Podman) names the link's target here, so rely on the requested path.
     pub stat: PathStat,
     /// The tar archive, streamed as the daemon sends it.
     pub stream: ByteStream,

@@ -645,3 +645,19 @@ fn pax_records_are_capped_and_their_size_is_followed() {
     let g = s.dest().join("e".repeat(150)).join("g");
     assert_eq!(std::fs::read(g).unwrap(), b"second");
 }
+
+#[test]
+fn container_paths_are_named_like_docker_cp_names_them() {
+    for (path, base) in [
+        ("/app/current", "current"),
+        ("/app/current/", "current"),
+        ("app//current", "current"),
+        ("/app/x/../current", "current"),
+        ("/data/.", "."),
+        (".", "."),
+        ("/", "/"),
+        ("/..", "/"),
+    ] {
+        assert_eq!(container_base(path), base, "{path}");
+    }
+}
