@@ -286,7 +286,8 @@ fn every_input_file_is_pinned_by_sha256() {
             .map(|b| format!("{b:02x}"))
             .collect();
         assert_eq!(
-            pinned, actual,
+            pinned,
+            actual,
             "{file}: api-spec/upstream.json pins another file than the one in {}",
             dir.display()
         );
