@@ -53,7 +53,7 @@ for t in "${targets[@]}"; do
   status=$?
   set -e
   execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "logs/$t.log" | tail -n1 | grep -o '[0-9]*$' || true)
-  speed=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "logs/$t.log" | tail -n1 | grep -o '[0-9]*$' || true)
+  speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "logs/$t.log" | tail -n1 | grep -o '[0-9]*$' || true)
   cov=$(grep -o 'cov: [0-9]*' "logs/$t.log" | tail -n1 | grep -o '[0-9]*$' || true)
   ft=$(grep -o 'ft: [0-9]*' "logs/$t.log" | tail -n1 | grep -o '[0-9]*$' || true)
   corp=$(grep -o 'corp: [0-9]*/[0-9]*[a-zA-Z]*' "logs/$t.log" | tail -n1 | cut -d' ' -f2 || true)

@@ -33,7 +33,6 @@ fn every_seed_and_regression_input_passes_its_target() {
             .chain(inputs(&root.join("regressions").join(name)))
         {
             let data = std::fs::read(&file).expect("read input");
-            eprintln!("{name}: {}", file.display());
             replayed += 1;
             if let Err(panic) = std::panic::catch_unwind(|| target(&data)) {
                 let message = panic

@@ -16,9 +16,12 @@ use dockhand::stream::stdcopy::{Demuxer, LogOutput};
 use futures::StreamExt;
 use std::path::{Component, Path, PathBuf};
 
+/// A target's body: bytes in, a panic when something that must hold does not.
+pub type Target = fn(&[u8]);
+
 /// Every target: its name (the directory of its seeds and regression inputs)
 /// and its body.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("stdcopy", stdcopy),
     ("json_splitter", json_splitter),
     ("timestamps", timestamps),

@@ -219,39 +219,30 @@ impl JsonSplitter {
     }
 }
 
-/// An error reported inside a 200 stream: `{"error": …, "errorDetail": {…}}`.
-#[derive(serde::Deserialize)]
-struct InBandError {
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default, rename = "errorDetail")]
-    error_detail: Option<InBandDetail>,
-}
-
-#[derive(serde::Deserialize)]
-struct InBandDetail {
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    code: Option<i64>,
-}
-
-/// If `value` carries an in-band error, that error.
+/// If `value` carries an in-band error (`{"error": …, "errorDetail": {…}}`),
+/// that error.
+///
+/// Read the way the typed decoders read the value: a key may be written
+/// with escapes (`"\u0065rror"`), and a key given twice counts once, its
+/// last value. (A strict derive refused duplicate keys, and a message with
+/// two `error` keys passed as a plain message: found by fuzzing.)
 pub(crate) fn in_band_error(operation: &'static str, value: &[u8]) -> Option<Error> {
-    // Cheap pre-check: most messages have no such key.
-    let finder = memchr::memmem::find(value, b"\"error");
-    finder?;
-    let probe: InBandError = serde_json::from_slice(value).ok()?;
-    let detail = probe.error_detail;
+    // Cheap pre-check: most messages have no such key, and an escaped one
+    // has a `\u`.
+    memchr::memmem::find(value, b"rror").or_else(|| memchr::memmem::find(value, b"\\u"))?;
+    let probe: serde_json::Value = serde_json::from_slice(value).ok()?;
+    let detail = probe.get("errorDetail").filter(|d| d.is_object());
     let message = detail
-        .as_ref()
-        .and_then(|d| d.message.clone())
-        .or(probe.error)?;
+        .and_then(|d| d.get("message"))
+        .and_then(serde_json::Value::as_str)
+        .or_else(|| probe.get("error").and_then(serde_json::Value::as_str))?
+        .to_owned();
     // `errorDetail.code` is an HTTP status for registry failures (401, 404)
     // but the command's exit code for a failed build step (`RUN false` sends
     // 1): only an HTTP error status is taken as the status.
     let status = detail
-        .and_then(|d| d.code)
+        .and_then(|d| d.get("code"))
+        .and_then(serde_json::Value::as_u64)
         .and_then(|c| u16::try_from(c).ok())
         .filter(|c| (400..=599).contains(c))
         .unwrap_or(0);
@@ -628,6 +619,25 @@ mod tests {
         );
         assert_eq!(status(r#"{"error":"plain"}"#), 0);
         assert!(in_band_error("Op", br#"{"status":"Downloading"}"#).is_none());
+    }
+
+    #[test]
+    fn in_band_errors_are_found_however_their_keys_are_written() {
+        // Found by fuzzing (fuzz/regressions/in_band_error): a key given
+        // twice made the strict probe fail, and the message passed.
+        for v in [
+            r#"{"error":"a","status":"x","error":"boom"}"#,
+            r#"{"\u0065rror":"boom"}"#,
+            r#"{"errorDetail":{"message":"boom","message":"boom"}}"#,
+            r#"{"errorDetail":{"code":"not a number","message":"boom"}}"#,
+            r#"{"errorDetail":null,"error":"boom"}"#,
+        ] {
+            match in_band_error("Op", v.as_bytes()) {
+                Some(Error::Api { message, .. }) => assert_eq!(message, "boom", "{v}"),
+                other => panic!("{v}: {other:?}"),
+            }
+        }
+        assert!(in_band_error("Op", br#"{"error":null,"status":"x"}"#).is_none());
     }
 
     #[tokio::test]
