@@ -449,7 +449,9 @@ fn empty_dir() -> PathBuf {
 }
 
 /// The `.dockerignore` matcher: rules from the first line block, paths to
-/// match from the rest.
+/// match from the rest. (`fuzz/regressions/dockerignore/climbing-path` is
+/// the input that showed this check must skip paths with `..`: a false
+/// alarm of the check, not of the matcher.)
 pub fn dockerignore(data: &[u8]) {
     use dockhand::build::Dockerignore;
     let Ok(text) = std::str::from_utf8(data) else {
@@ -460,8 +462,12 @@ pub fn dockerignore(data: &[u8]) {
         let _ = rules.has_exceptions();
         for p in paths.lines().take(32) {
             let excluded = rules.is_excluded(p);
-            // The same path written with a leading `./` or `/` is the same path.
-            if !p.is_empty() && !p.starts_with('/') && !p.starts_with('.') {
+            // The same path written with a leading `./` or `/` is the same
+            // path; not so for one whose `..` climb above the context
+            // (`/..` stays `/`, `./..` does not), which no walk of a build
+            // context produces.
+            let climbs = p.split('/').any(|c| c == "..");
+            if !p.is_empty() && !p.starts_with('/') && !p.starts_with('.') && !climbs {
                 assert_eq!(rules.is_excluded(&format!("./{p}")), excluded, "{p:?}");
                 assert_eq!(rules.is_excluded(&format!("/{p}")), excluded, "{p:?}");
             }
