@@ -61,7 +61,7 @@ impl PathStat {
     /// assert!(PathStat::from_header_value(b"!!").is_err());
     /// ```
     pub fn from_header_value(value: &[u8]) -> Result<PathStat> {
-        decode_path_stat_value(ops::CONTAINER_ARCHIVE_INFO.id, value)
+        decode_path_stat_value("X-Docker-Container-Path-Stat", value)
     }
 }
 
