@@ -16,13 +16,21 @@ else
   echo "[test] ../shared/docker-engine-api not found: checking generated code against api-spec/ only"
   cargo run --quiet -p codegen -- generate --check
 fi
-cargo test --workspace "$@"
+# Tests that need the environment are #[ignore]d so that a plain `cargo test`
+# lists them as not run; here the environment is up, so they run too.
+with_env_tests() {
+  case " $* " in
+    *" -- "*) cargo test "$@" --include-ignored ;;
+    *) cargo test "$@" -- --include-ignored ;;
+  esac
+}
+with_env_tests --workspace "$@"
 # Without the default features (no TLS, no ssh): the library builds, and
 # hosts that need them are refused with the feature's name.
 cargo test -p dockhand --no-default-features --lib "$@"
 # The `testing` feature (the fake daemon): its unit and doc tests, its own
 # tests, and the conformance suite against the real daemon and the fake.
-cargo test -p dockhand --features testing --lib --test conformance --test fake_daemon "$@"
+with_env_tests -p dockhand --features testing --lib --test conformance --test fake_daemon "$@"
 cargo test -p dockhand --features testing --doc -- testing ReadmeDoctests
 scripts/examples.sh
 # The Windows build and the named-pipe tests under Wine (installs what it

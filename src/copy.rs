@@ -66,6 +66,78 @@ pub enum Refusal {
     /// An entry type extraction does not handle (given as the header's type byte).
     #[error("its entry type {0:?} is not supported")]
     UnsupportedType(char),
+    /// Extracting it would go past one of the [`UnpackLimits`].
+    #[error("it would go past the limit of {limit} {what} (UnpackLimits::{field})")]
+    LimitExceeded {
+        /// What is counted: `bytes per archive`, `entries per archive`, or
+        /// `bytes in one long-name or PAX record`.
+        what: &'static str,
+        /// The [`UnpackLimits`] field that sets the limit.
+        field: &'static str,
+        /// The limit.
+        limit: u64,
+    },
+}
+
+/// How much one archive may unpack: [`unpack_with_limits`] refuses, with
+/// [`Refusal::LimitExceeded`] and before writing the entry, the entry that
+/// would go past one of them. An archive comes from the daemon, or from
+/// whoever sits between it and you: these bound the disk it can fill and the
+/// memory its metadata can take.
+///
+/// ```
+/// let limits = dockhand::copy::UnpackLimits::default()
+///     .max_bytes(1 << 30)
+///     .max_entries(10_000);
+/// assert_eq!(limits.max_bytes, 1 << 30);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UnpackLimits {
+    /// Bytes of file content written, summed over the archive (sparse files
+    /// count their full size). Default: 64 GiB.
+    pub max_bytes: u64,
+    /// Entries of any kind (files, directories, links, global PAX headers).
+    /// Default: 1,000,000.
+    pub max_entries: u64,
+    /// Size of one GNU long-name or long-link record, or one PAX extended
+    /// header (they are held in memory while the entry they describe is
+    /// read). Default: 1 MiB, the limit Go's `archive/tar`, which wrote
+    /// the daemon's archive, sets on them.
+    pub max_record: u64,
+}
+
+impl Default for UnpackLimits {
+    fn default() -> Self {
+        UnpackLimits {
+            max_bytes: 64 << 30,
+            max_entries: 1_000_000,
+            max_record: 1 << 20,
+        }
+    }
+}
+
+impl UnpackLimits {
+    /// Sets [`UnpackLimits::max_bytes`].
+    #[must_use]
+    pub fn max_bytes(mut self, max: u64) -> Self {
+        self.max_bytes = max;
+        self
+    }
+
+    /// Sets [`UnpackLimits::max_entries`].
+    #[must_use]
+    pub fn max_entries(mut self, max: u64) -> Self {
+        self.max_entries = max;
+        self
+    }
+
+    /// Sets [`UnpackLimits::max_record`].
+    #[must_use]
+    pub fn max_record(mut self, max: u64) -> Self {
+        self.max_record = max;
+        self
+    }
 }
 
 /// Chunks sent through the channel hold about this many bytes.
@@ -225,7 +297,8 @@ impl Write for ChannelWriter {
 /// file or link already at an entry's path is replaced, never written
 /// through. Directory permissions are applied at the end, so a read-only
 /// directory can still be filled. Dropping the returned future stops the
-/// extraction.
+/// extraction. What one archive may unpack is bounded by the default
+/// [`UnpackLimits`]; [`unpack_with_limits`] sets others.
 ///
 /// ```no_run
 /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
@@ -239,13 +312,39 @@ pub async fn unpack<S>(tar: S, dest: impl AsRef<Path>) -> Result<()>
 where
     S: Stream<Item = Result<Bytes>> + Send + 'static,
 {
-    unpack_stream(tar, dest.as_ref().to_owned(), None).await
+    unpack_stream(tar, dest.as_ref().to_owned(), None, UnpackLimits::default()).await
+}
+
+/// [`unpack`] with other [`UnpackLimits`] than the default ones.
+///
+/// ```no_run
+/// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+/// use dockhand::copy::{unpack_with_limits, UnpackLimits};
+/// let archive = docker.containers().get_archive("web", "/var/log").await?;
+/// let limits = UnpackLimits::default().max_bytes(100 << 20).max_entries(1000);
+/// unpack_with_limits(archive.stream, "logs", &limits).await?;
+/// # Ok(()) }
+/// ```
+pub async fn unpack_with_limits<S>(
+    tar: S,
+    dest: impl AsRef<Path>,
+    limits: &UnpackLimits,
+) -> Result<()>
+where
+    S: Stream<Item = Result<Bytes>> + Send + 'static,
+{
+    unpack_stream(tar, dest.as_ref().to_owned(), None, *limits).await
 }
 
 /// Renames the archive's root: entries must start with `from`, which becomes `to`.
 type Rebase = (OsString, OsString);
 
-async fn unpack_stream<S>(tar: S, dest: PathBuf, rebase: Option<Rebase>) -> Result<()>
+async fn unpack_stream<S>(
+    tar: S,
+    dest: PathBuf,
+    rebase: Option<Rebase>,
+    limits: UnpackLimits,
+) -> Result<()>
 where
     S: Stream<Item = Result<Bytes>> + Send + 'static,
 {
@@ -257,8 +356,9 @@ where
         inner: reader,
         cancel: flag.clone(),
     };
-    let job =
-        tokio::task::spawn_blocking(move || unpack_reader(reader, &dest, rebase.as_ref(), &flag));
+    let job = tokio::task::spawn_blocking(move || {
+        unpack_reader(reader, &dest, rebase.as_ref(), &flag, &limits)
+    });
     let result = job.await.map_err(|e| Error::Io {
         context: "extracting the archive".into(),
         source: io::Error::other(e),
@@ -297,6 +397,7 @@ fn unpack_reader<R: Read>(
     dest: &Path,
     rebase: Option<&Rebase>,
     cancel: &AtomicBool,
+    limits: &UnpackLimits,
 ) -> Result<()> {
     let dest_meta = std::fs::metadata(dest).map_err(|source| Error::Io {
         context: format!("opening the destination {}", dest.display()),
@@ -308,7 +409,9 @@ fn unpack_reader<R: Read>(
             message: format!("{} is not a directory", dest.display()),
         });
     }
-    let mut archive = tar::Archive::new(reader);
+    let guard = RecordGuard::new(reader, limits.max_record);
+    let record_refusal = guard.refusal.clone();
+    let mut archive = tar::Archive::new(guard);
     let entries = archive.entries().map_err(|source| Error::Io {
         context: "reading the archive".into(),
         source,
@@ -316,6 +419,7 @@ fn unpack_reader<R: Read>(
     // Directory permissions, applied last so read-only directories can be filled.
     let mut dirs: Vec<(PathBuf, u32)> = Vec::new();
     let mut previous = String::from("(start of archive)");
+    let (mut entry_count, mut bytes_written) = (0u64, 0u64);
     for entry in entries {
         if cancel.load(Ordering::Relaxed) {
             return Err(Error::Io {
@@ -323,10 +427,21 @@ fn unpack_reader<R: Read>(
                 source: io::Error::other("extraction cancelled"),
             });
         }
-        let mut entry = entry.map_err(|source| Error::Io {
-            context: format!("reading the archive after entry {previous:?}"),
-            source,
-        })?;
+        let mut entry = match entry {
+            Ok(entry) => entry,
+            Err(source) => {
+                if let Some(reason) = record_refusal.lock().ok().and_then(|mut r| r.take()) {
+                    return Err(Error::UnsafeArchiveEntry {
+                        entry: format!("(the record after {previous:?})"),
+                        reason,
+                    });
+                }
+                return Err(Error::Io {
+                    context: format!("reading the archive after entry {previous:?}"),
+                    source,
+                });
+            }
+        };
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         previous.clone_from(&name);
         let io_err = |what: &str, source: io::Error| Error::Io {
@@ -337,6 +452,14 @@ fn unpack_reader<R: Read>(
             entry: name.clone(),
             reason,
         };
+        entry_count += 1;
+        if entry_count > limits.max_entries {
+            return Err(refuse(Refusal::LimitExceeded {
+                what: "entries per archive",
+                field: "max_entries",
+                limit: limits.max_entries,
+            }));
+        }
         let kind = entry.header().entry_type();
         use tar::EntryType as T;
         match kind {
@@ -404,6 +527,17 @@ fn unpack_reader<R: Read>(
                 std::fs::hard_link(&source, &target).map_err(|e| io_err("linking", e))?;
             }
             _ => {
+                // Sparse entries count their full size, which is what lands on disk.
+                bytes_written = bytes_written
+                    .checked_add(entry.size())
+                    .filter(|&total| total <= limits.max_bytes)
+                    .ok_or_else(|| {
+                        refuse(Refusal::LimitExceeded {
+                            what: "bytes per archive",
+                            field: "max_bytes",
+                            limit: limits.max_bytes,
+                        })
+                    })?;
                 clear(&target).map_err(|e| io_err("replacing", e))?;
                 let mut file = std::fs::OpenOptions::new()
                     .write(true)
@@ -422,8 +556,12 @@ fn unpack_reader<R: Read>(
                     ));
                 }
                 set_mode(&file, mode).map_err(|e| io_err("setting its mode", e))?;
-                if let Ok(secs) = entry.header().mtime() {
-                    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+                // Any u64 may stand in the header: a time `SystemTime` cannot
+                // hold is left unset rather than overflowing.
+                let at = entry.header().mtime().ok().and_then(|secs| {
+                    std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(secs))
+                });
+                if let Some(at) = at {
                     // A filesystem without timestamps is no reason to fail.
                     let _ = file.set_modified(at);
                 }
@@ -437,6 +575,202 @@ fn unpack_reader<R: Read>(
         })?;
     }
     Ok(())
+}
+
+/// Tar block size.
+const BLOCK: u64 = 512;
+
+/// A reader that follows the tar block structure as the `tar` crate pulls
+/// it through, and fails before the crate reads a GNU long-name/long-link
+/// record or a PAX extended header larger than `max_record` into memory
+/// (the crate reads those whole, whatever size their header claims).
+///
+/// It tracks what the crate does: a PAX `size` record overrides the size of
+/// the next entry that is not itself a record, and a GNU sparse header may
+/// be followed by extension blocks. When a header is not one the crate can
+/// read either, the crate fails on it and the guard stops looking.
+struct RecordGuard<R> {
+    inner: R,
+    max_record: u64,
+    state: GuardState,
+    /// Header bytes collected so far.
+    block: Box<[u8; 512]>,
+    have: usize,
+    /// The PAX header being collected (at most `max_record` bytes).
+    record: Vec<u8>,
+    /// The `size` of the last PAX header, for the next entry.
+    pax_size: Option<u64>,
+    /// Set when the guard refused a record: why.
+    refusal: Arc<std::sync::Mutex<Option<Refusal>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GuardState {
+    /// Collecting a 512-byte header.
+    Header,
+    /// Collecting GNU sparse extension blocks, then skipping `data` bytes.
+    SparseExt { data: u64 },
+    /// Collecting a PAX header's `len` bytes (into `record`), then skipping `pad`.
+    Pax { len: u64, pad: u64 },
+    /// Passing `n` bytes of data and padding.
+    Skip(u64),
+    /// No longer following (the crate stops at or fails on what came).
+    Off,
+}
+
+impl<R> RecordGuard<R> {
+    fn new(inner: R, max_record: u64) -> Self {
+        RecordGuard {
+            inner,
+            max_record,
+            state: GuardState::Header,
+            block: Box::new([0; 512]),
+            have: 0,
+            record: Vec::new(),
+            pax_size: None,
+            refusal: Arc::new(std::sync::Mutex::new(None)),
+        }
+    }
+
+    /// Follows `data`, the next bytes of the archive.
+    fn observe(&mut self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            match self.state {
+                GuardState::Off => return Ok(()),
+                GuardState::Skip(n) => {
+                    let take = n.min(data.len() as u64);
+                    data = &data[take as usize..];
+                    self.state = match n - take {
+                        0 => GuardState::Header,
+                        left => GuardState::Skip(left),
+                    };
+                }
+                GuardState::Pax { len, pad } => {
+                    // `len` is at most `max_record`, checked on the header.
+                    let want = usize::try_from(len)
+                        .unwrap_or(usize::MAX)
+                        .saturating_sub(self.record.len());
+                    let take = want.min(data.len());
+                    self.record.extend_from_slice(&data[..take]);
+                    data = &data[take..];
+                    if self.record.len() as u64 >= len {
+                        self.pax_size = pax_size(&self.record);
+                        self.record.clear();
+                        self.state = if pad == 0 {
+                            GuardState::Header
+                        } else {
+                            GuardState::Skip(pad)
+                        };
+                    }
+                }
+                GuardState::Header | GuardState::SparseExt { .. } => {
+                    let take = (512 - self.have).min(data.len());
+                    self.block[self.have..self.have + take].copy_from_slice(&data[..take]);
+                    self.have += take;
+                    data = &data[take..];
+                    if self.have == 512 {
+                        self.have = 0;
+                        self.state = match self.state {
+                            // `isextended` of a GNU sparse extension block.
+                            GuardState::SparseExt { data } if self.block[504] == 1 => {
+                                GuardState::SparseExt { data }
+                            }
+                            GuardState::SparseExt { data } => skip(data),
+                            _ => self.header()?,
+                        };
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What follows the header in `block`.
+    fn header(&mut self) -> io::Result<GuardState> {
+        if self.block.iter().all(|&b| b == 0) {
+            // End-of-archive marker: the crate stops reading here.
+            return Ok(GuardState::Off);
+        }
+        let header = tar::Header::from_byte_slice(&self.block[..]);
+        let Ok(size) = header.entry_size() else {
+            return Ok(GuardState::Off); // the crate fails on this header
+        };
+        let kind = header.entry_type();
+        let recognized = header.as_gnu().is_some() || header.as_ustar().is_some();
+        let record = kind.is_gnu_longname()
+            || kind.is_gnu_longlink()
+            || kind.is_pax_local_extensions()
+            || kind.is_pax_global_extensions();
+        if record {
+            if size > self.max_record {
+                let refusal = Refusal::LimitExceeded {
+                    what: "bytes in one long-name or PAX record",
+                    field: "max_record",
+                    limit: self.max_record,
+                };
+                if let Ok(mut slot) = self.refusal.lock() {
+                    *slot = Some(refusal.clone());
+                }
+                return Err(io::Error::other(refusal.to_string()));
+            }
+            if recognized && kind.is_pax_local_extensions() {
+                return Ok(match size {
+                    0 => GuardState::Header,
+                    len => GuardState::Pax {
+                        len,
+                        pad: padded(len) - len,
+                    },
+                });
+            }
+            if !recognized || !kind.is_pax_global_extensions() {
+                return Ok(skip(size));
+            }
+        }
+        // An entry (or a global PAX header, which the crate hands out as one).
+        let size = match self.pax_size.take() {
+            Some(pax) if !record => pax,
+            _ => size,
+        };
+        let extended = kind.is_gnu_sparse() && header.as_gnu().is_some_and(|g| g.is_extended());
+        Ok(if extended {
+            GuardState::SparseExt { data: size }
+        } else {
+            skip(size)
+        })
+    }
+}
+
+/// `n` rounded up to whole blocks (saturating: the crate refuses sizes that
+/// overflow, and the guard then has nothing left to follow).
+fn padded(n: u64) -> u64 {
+    n.checked_add(BLOCK - 1)
+        .map_or(u64::MAX, |n| n & !(BLOCK - 1))
+}
+
+fn skip(size: u64) -> GuardState {
+    match padded(size) {
+        0 => GuardState::Header,
+        n => GuardState::Skip(n),
+    }
+}
+
+/// The `size` record of a PAX header, as the `tar` crate reads it.
+fn pax_size(record: &[u8]) -> Option<u64> {
+    for ext in tar::PaxExtensions::new(record) {
+        let ext = ext.ok()?;
+        if ext.key() == Ok("size") {
+            return ext.value().ok()?.parse().ok();
+        }
+    }
+    None
+}
+
+impl<R: Read> Read for RecordGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.observe(&buf[..n])?;
+        Ok(n)
+    }
 }
 
 /// The normal components of an archive path; `.` is skipped.
@@ -640,6 +974,28 @@ fn split_container_path(path: &str) -> Result<(String, OsString)> {
     Ok((dir.to_owned(), OsString::from(base)))
 }
 
+/// The base name `docker cp` gives a container path: its last component
+/// once cleaned (`/a/b/` and `/a/x/../b` give `b`), `.` when the path ends
+/// in `/.` (the directory's contents), `/` for the root.
+fn container_base(path: &str) -> String {
+    if path == "." || path.ends_with("/.") {
+        return ".".into();
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            name => parts.push(name),
+        }
+    }
+    parts
+        .last()
+        .map_or_else(|| "/".into(), |name| (*name).to_owned())
+}
+
 /// `docker cp HOST CONTAINER:PATH`.
 pub(crate) async fn copy_in(
     containers: &Containers,
@@ -715,7 +1071,10 @@ pub(crate) async fn copy_out(
     host_dest: &Path,
 ) -> Result<()> {
     let archive = containers.get_archive(id, container_path).await?;
-    let root = OsString::from(&archive.stat.name);
+    // The archive's root is named after the requested path, as `docker cp`
+    // takes it: not after the stat's `name`, which an implementation that
+    // follows a symbolic link (Podman's) gives as the link target's name.
+    let root = OsString::from(container_base(container_path));
     let simple_root = matches!(
         Path::new(&root).components().collect::<Vec<_>>()[..],
         [Component::Normal(_)]
@@ -729,6 +1088,14 @@ pub(crate) async fn copy_out(
             name: "host_dest",
             message: format!("{} names no file or directory to copy to", p.display()),
         })?;
+        if root == "." && archive.stat.is_dir() {
+            // `DIR/.`: the directory's contents, into a new directory.
+            std::fs::create_dir(p).map_err(|source| Error::Io {
+                context: format!("creating {}", p.display()),
+                source,
+            })?;
+            return Ok((p.to_path_buf(), None));
+        }
         if !simple_root {
             return Err(Error::InvalidArgument {
                 name: "container_path",
@@ -757,7 +1124,7 @@ pub(crate) async fn copy_out(
             })
         }
     };
-    unpack_stream(archive.stream, dir, rebase).await
+    unpack_stream(archive.stream, dir, rebase, UnpackLimits::default()).await
 }
 
 #[cfg(all(test, unix))]

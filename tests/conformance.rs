@@ -943,37 +943,59 @@ async fn push_for_pull(docker: &Docker, image: &str, repo: &str, tag: &str) {
         .expect("untag after push");
 }
 
+/// Runs a scenario on the fake, and with an environment on dockerd too,
+/// comparing what the client observes on both.
+macro_rules! run_scenario {
+    ($test:expr, $env:expr, $scenario:ident) => {{
+        let test: &str = $test;
+        let env: Option<common::TestEnv> = $env;
+        let real = match &env {
+            Some(env) => Some(real_target(env, test, test.starts_with("pull")).await),
+            None => None,
+        };
+        let version = match &real {
+            Some((_, t)) => t.docker.api_version().await.expect("real daemon's version"),
+            None => ApiVersion::new(1, 41),
+        };
+        let (image, registry) = match &env {
+            Some(e) => (e.image.clone(), e.registry.clone()),
+            None => (IMAGE.to_string(), REGISTRY.to_string()),
+        };
+        let (_fake, fake) = fake_target(version, &image, &registry, test).await;
+        let seen_fake = $scenario(&fake).await;
+        assert!(!seen_fake.0.is_empty(), "{test}: the fake observed nothing");
+        match real {
+            None => eprintln!("{test}: fake only:\n{}", seen_fake.0.join("\n")),
+            Some((_cleanup, real)) => {
+                let seen_real = $scenario(&real).await;
+                eprintln!("{test}: dockerd observed:\n{}", seen_real.0.join("\n"));
+                for (i, (r, f)) in seen_real.0.iter().zip(&seen_fake.0).enumerate() {
+                    assert_eq!(r, f, "{test}: observation {i} differs (left: dockerd, right: fake)");
+                }
+                assert_eq!(seen_real.0.len(), seen_fake.0.len(), "{test}: observation counts");
+            }
+        }
+    }};
+}
+
+/// Each scenario twice: on the fake alone (always), and on dockerd and the
+/// fake, compared (needs the test environment).
 macro_rules! conformance {
     ($($test:ident => $scenario:ident),* $(,)?) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $test() {
-            let test = stringify!($test);
-            let env = common::test_env(test);
-            let real = match &env {
-                Some(env) => Some(real_target(env, test, test.starts_with("pull")).await),
-                None => None,
-            };
-            let version = match &real {
-                Some((_, t)) => t.docker.api_version().await.expect("real daemon's version"),
-                None => ApiVersion::new(1, 41),
-            };
-            let (image, registry) = match &env {
-                Some(e) => (e.image.clone(), e.registry.clone()),
-                None => (IMAGE.to_string(), REGISTRY.to_string()),
-            };
-            let (_fake, fake) = fake_target(version, &image, &registry, test).await;
-            let seen_fake = $scenario(&fake).await;
-            assert!(!seen_fake.0.is_empty(), "{test}: the fake observed nothing");
-            let Some((_cleanup, real)) = real else {
-                eprintln!("{test}: fake only:\n{}", seen_fake.0.join("\n"));
-                return;
-            };
-            let seen_real = $scenario(&real).await;
-            eprintln!("{test}: dockerd observed:\n{}", seen_real.0.join("\n"));
-            for (i, (r, f)) in seen_real.0.iter().zip(&seen_fake.0).enumerate() {
-                assert_eq!(r, f, "{test}: observation {i} differs (left: dockerd, right: fake)");
+        mod $test {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_the_fake() {
+                run_scenario!(concat!(stringify!($test), "_fake"), None, $scenario);
             }
-            assert_eq!(seen_real.0.len(), seen_fake.0.len(), "{test}: observation counts");
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "needs the test environment (scripts/test-env.sh)"]
+            async fn against_dockerd() {
+                let test = stringify!($test);
+                run_scenario!(test, Some(common::test_env(test)), $scenario);
+            }
         }
     )*};
 }

@@ -244,10 +244,9 @@ fn assert_refused<T: std::fmt::Debug>(result: Result<T, Error>, env: &TestEnv, w
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn explicit_credentials_push_and_pull_with_url_safe_encoding() {
-    let Some(env) = test_env("explicit_credentials_push_and_pull_with_url_safe_encoding") else {
-        return;
-    };
+    let env = test_env("explicit_credentials_push_and_pull_with_url_safe_encoding");
     let docker = docker();
     // The password makes the standard base64 of the auth JSON contain `+`
     // or `/`: a daemon given that would misread it and pull anonymously,
@@ -289,10 +288,9 @@ async fn explicit_credentials_push_and_pull_with_url_safe_encoding() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn config_json_auths_push_and_pull() {
-    let Some(env) = test_env("config_json_auths_push_and_pull") else {
-        return;
-    };
+    let env = test_env("config_json_auths_push_and_pull");
     let docker = docker();
     // As `docker login` writes it.
     let plain = TempDir::new("auth-config-plain");
@@ -360,10 +358,9 @@ exit 1
 
 #[cfg(unix)]
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn credential_helper_push_and_pull() {
-    let Some(env) = test_env("credential_helper_push_and_pull") else {
-        return;
-    };
+    let env = test_env("credential_helper_push_and_pull");
     let docker = docker();
     let dir = TempDir::new("auth-helper");
     write_helper(
@@ -433,10 +430,9 @@ async fn credential_helper_push_and_pull() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn wrong_or_missing_credentials_fail_with_the_registry_error() {
-    let Some(env) = test_env("wrong_or_missing_credentials_fail_with_the_registry_error") else {
-        return;
-    };
+    let env = test_env("wrong_or_missing_credentials_fail_with_the_registry_error");
     let docker = docker();
     let existing = format!("{}/dockhand-test/busybox:latest", env.auth_registry);
     // Explicit wrong password: pull and push.
@@ -503,10 +499,9 @@ async fn wrong_or_missing_credentials_fail_with_the_registry_error() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn login_checks_credentials_against_the_registry() {
-    let Some(env) = test_env("login_checks_credentials_against_the_registry") else {
-        return;
-    };
+    let env = test_env("login_checks_credentials_against_the_registry");
     let docker = docker();
     let r = docker
         .system()
@@ -559,10 +554,9 @@ async fn build(
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn build_pulls_a_private_base_image_with_x_registry_config() {
-    let Some(env) = test_env("build_pulls_a_private_base_image_with_x_registry_config") else {
-        return;
-    };
+    let env = test_env("build_pulls_a_private_base_image_with_x_registry_config");
     let docker = docker();
     let base = unique_image(&docker, &env, "build-base").await;
     push(

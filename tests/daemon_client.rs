@@ -106,19 +106,17 @@ async fn lifecycle(docker: &Docker, env: &TestEnv, tag: &str) {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn unix_socket() {
-    let Some(env) = test_env("unix_socket") else {
-        return;
-    };
+    let env = test_env("unix_socket");
     let docker = Docker::connect_with_host("unix:///var/run/docker.sock").expect("client");
     lifecycle(&docker, &env, "unix").await;
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn tcp_with_mutual_tls() {
-    let Some(env) = test_env("tcp_with_mutual_tls") else {
-        return;
-    };
+    let env = test_env("tcp_with_mutual_tls");
     let config = tls_config(&env, &env.tls_cert_path).expect("config");
     assert!(matches!(config.host, Host::Tcp { port: 2376, .. }));
     let docker = Docker::builder().config(config).build().expect("client");
@@ -137,10 +135,9 @@ fn chain(e: &Error) -> String {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn tls_with_the_wrong_ca_fails_clearly() {
-    let Some(env) = test_env("tls_with_the_wrong_ca_fails_clearly") else {
-        return;
-    };
+    let env = test_env("tls_with_the_wrong_ca_fails_clearly");
     let docker = Docker::builder()
         .config(tls_config(&env, &env.tls_wrong_ca_path).expect("config"))
         .build()
@@ -153,10 +150,9 @@ async fn tls_with_the_wrong_ca_fails_clearly() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn tls_without_a_client_certificate_fails_clearly() {
-    let Some(env) = test_env("tls_without_a_client_certificate_fails_clearly") else {
-        return;
-    };
+    let env = test_env("tls_without_a_client_certificate_fails_clearly");
     let dir = TempDir::new("no-client-cert");
     std::fs::copy(env.tls_cert_path.join("ca.pem"), dir.0.join("ca.pem")).expect("copy CA");
     let docker = Docker::builder()
@@ -177,19 +173,17 @@ async fn tls_without_a_client_certificate_fails_clearly() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn ssh_dial_stdio() {
-    let Some(env) = test_env("ssh_dial_stdio") else {
-        return;
-    };
+    let env = test_env("ssh_dial_stdio");
     let docker = Docker::connect_with_host(&env.ssh_host).expect("client");
     lifecycle(&docker, &env, "ssh").await;
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn ssh_to_a_closed_port_fails_with_what_ssh_said() {
-    let Some(_env) = test_env("ssh_to_a_closed_port_fails_with_what_ssh_said") else {
-        return;
-    };
+    let _env = test_env("ssh_to_a_closed_port_fails_with_what_ssh_said");
     let docker = Docker::connect_with_host("ssh://root@127.0.0.1:1").expect("client");
     let e = docker
         .system()
@@ -205,11 +199,10 @@ async fn ssh_to_a_closed_port_fails_with_what_ssh_said() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn named_context_pointing_at_the_tls_daemon() {
     use sha2::{Digest, Sha256};
-    let Some(env) = test_env("named_context_pointing_at_the_tls_daemon") else {
-        return;
-    };
+    let env = test_env("named_context_pointing_at_the_tls_daemon");
     let cfg = TempDir::new("context");
     let id: String = Sha256::digest(b"tls-test")
         .iter()
@@ -292,10 +285,9 @@ async fn counting_proxy(dir: &Path) -> (String, Arc<AtomicUsize>) {
 
 #[cfg(unix)]
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn newer_operation_is_refused_without_sending_anything() {
-    let Some(_env) = test_env("newer_operation_is_refused_without_sending_anything") else {
-        return;
-    };
+    let _env = test_env("newer_operation_is_refused_without_sending_anything");
     let dir = TempDir::new("proxy");
     let (host, sent) = counting_proxy(&dir.0).await;
     let docker = Docker::connect_with_host(&host).expect("client");

@@ -1,12 +1,13 @@
 //! Real daemon: responses of the test daemon (dockerd 20.10, API 1.41) decode
 //! into the generated types and encode back to the same JSON.
 //!
-//! Needs the test environment (`scripts/test-env.sh`). When `DOCKHAND_TEST_ENV`
-//! or `CI` is set, a missing daemon fails these tests; otherwise they say they
-//! were skipped.
+//! Needs the test environment (`scripts/test-env.sh`): ignored by a plain
+//! `cargo test`, run by `scripts/test.sh` (`--include-ignored`).
 //!
 //! Unix only: it talks to the daemon's Unix socket directly.
 #![cfg(unix)]
+
+mod common;
 
 use bytes::Bytes;
 use dockhand::models::{
@@ -20,14 +21,6 @@ use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{json, Value};
 
 const SOCKET: &str = "/var/run/docker.sock";
-
-fn required() -> bool {
-    std::env::var_os("DOCKHAND_TEST_ENV").is_some() || std::env::var_os("CI").is_some()
-}
-
-fn test_image() -> String {
-    std::env::var("DOCKHAND_TEST_IMAGE").unwrap_or_else(|_| "dockhand-test/busybox:latest".into())
-}
 
 /// One request over a fresh connection to the daemon's socket.
 async fn call(method: &str, path: &str, body: Option<Value>) -> Result<(u16, Bytes), String> {
@@ -117,14 +110,11 @@ fn assert_lossless<T: DeserializeOwned + Serialize>(what: &str, body: &[u8]) -> 
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn daemon_responses_round_trip_losslessly() {
-    if tokio::net::UnixStream::connect(SOCKET).await.is_err() {
-        assert!(
-            !required(),
-            "the test daemon is not reachable at {SOCKET}: run scripts/test-env.sh"
-        );
-        eprintln!("skipped: no daemon at {SOCKET} (set DOCKHAND_TEST_ENV=1 to require one)");
-        return;
+    let env = common::test_env("daemon_responses_round_trip_losslessly");
+    if let Err(e) = tokio::net::UnixStream::connect(SOCKET).await {
+        panic!("the test daemon is not reachable at {SOCKET}: {e}: run scripts/test-env.sh");
     }
 
     // Something to look at: a labelled container from the test image, and a volume.
@@ -133,7 +123,7 @@ async fn daemon_responses_round_trip_losslessly() {
         "POST",
         "/containers/create",
         Some(json!({
-            "Image": test_image(),
+            "Image": env.image,
             "Cmd": ["sleep", "30"],
             "Labels": {"dockhand.test": label},
             "ExposedPorts": {"8080/tcp": {}},
@@ -183,7 +173,7 @@ async fn daemon_responses_round_trip_losslessly() {
             assert_lossless("GET /images/json", &get_ok("/images/json").await);
         let image_id = images
             .iter()
-            .find(|i| i.repo_tags.iter().flatten().any(|t| *t == test_image()))
+            .find(|i| i.repo_tags.iter().flatten().any(|t| *t == env.image))
             .map(|i| i.id.clone())
             .expect("test image listed");
         let image: ImageInspect = assert_lossless(

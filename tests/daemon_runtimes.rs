@@ -236,16 +236,14 @@ fn race(
     failures.into_inner().expect("lock")
 }
 
-fn setup(test: &str) -> Option<LogContainer> {
-    let env = test_env(test)?;
-    Some(LogContainer::new(&env.image))
+fn setup(test: &str) -> LogContainer {
+    LogContainer::new(&test_env(test).image)
 }
 
 #[test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 fn twenty_rounds_of_four_runtimes_sharing_one_client() {
-    let Some(c) = setup("twenty_rounds_of_four_runtimes_sharing_one_client") else {
-        return;
-    };
+    let c = setup("twenty_rounds_of_four_runtimes_sharing_one_client");
     let failures = race(&DOCKER, &c.0, 20, false, 8);
     assert!(
         failures.is_empty(),
@@ -255,10 +253,9 @@ fn twenty_rounds_of_four_runtimes_sharing_one_client() {
 }
 
 #[test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 fn twenty_rounds_with_a_runtime_dropped_mid_run() {
-    let Some(c) = setup("twenty_rounds_with_a_runtime_dropped_mid_run") else {
-        return;
-    };
+    let c = setup("twenty_rounds_with_a_runtime_dropped_mid_run");
     let failures = race(&DOCKER, &c.0, 20, true, 8);
     assert!(
         failures.is_empty(),
@@ -270,28 +267,30 @@ fn twenty_rounds_with_a_runtime_dropped_mid_run() {
 /// bollard's `race_test.rs` shape: four `#[tokio::test]`s, each a runtime
 /// of its own, run in parallel by the test harness.
 async fn one_parallel_test(name: &str) {
-    let Some(c) = setup(name) else {
-        return;
-    };
+    let c = setup(name);
     workload(&DOCKER, &c.0, 0, 8).await.expect("workload");
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn parallel_runtime_1() {
     one_parallel_test("parallel_runtime_1").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn parallel_runtime_2() {
     one_parallel_test("parallel_runtime_2").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn parallel_runtime_3() {
     one_parallel_test("parallel_runtime_3").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn parallel_runtime_4() {
     one_parallel_test("parallel_runtime_4").await;
 }
@@ -299,14 +298,13 @@ async fn parallel_runtime_4() {
 /// The same over ssh (`docker system dial-stdio`, a process per pooled
 /// connection), fewer rounds: each connection costs an ssh handshake.
 #[test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 fn an_ssh_client_shared_by_runtimes_one_dropped_mid_run() {
     static SSH: LazyLock<Docker> = LazyLock::new(|| {
         let host = std::env::var("DOCKHAND_SSH_HOST").expect("DOCKHAND_SSH_HOST");
         Docker::connect_with_host(&host).expect("ssh client")
     });
-    let Some(c) = setup("an_ssh_client_shared_by_runtimes_one_dropped_mid_run") else {
-        return;
-    };
+    let c = setup("an_ssh_client_shared_by_runtimes_one_dropped_mid_run");
     let failures = race(&SSH, &c.0, 4, true, 2);
     assert!(
         failures.is_empty(),

@@ -106,10 +106,9 @@ fn split(pieces: &[LogOutput]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
 const SCRIPT: &str = "for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done; printf 'no newline'";
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn logs_keep_stdout_and_stderr_apart() {
-    let Some(env) = test_env("logs_keep_stdout_and_stderr_apart") else {
-        return;
-    };
+    let env = test_env("logs_keep_stdout_and_stderr_apart");
     let c = create(&env, &["sh", "-c", SCRIPT], false, false, None).await;
     run_to_end(&c).await;
     let opts = ContainerLogsOptions::default().stdout(true).stderr(true);
@@ -147,10 +146,9 @@ async fn logs_keep_stdout_and_stderr_apart() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn logs_of_a_tty_container_are_console_bytes() {
-    let Some(env) = test_env("logs_of_a_tty_container_are_console_bytes") else {
-        return;
-    };
+    let env = test_env("logs_of_a_tty_container_are_console_bytes");
     let c = create(&env, &["sh", "-c", SCRIPT], true, false, None).await;
     run_to_end(&c).await;
     let opts = ContainerLogsOptions::default().stdout(true).stderr(true);
@@ -176,10 +174,9 @@ async fn logs_of_a_tty_container_are_console_bytes() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn exec_cat_echoes_a_mebibyte_of_binary_stdin() {
-    let Some(env) = test_env("exec_cat_echoes_a_mebibyte_of_binary_stdin") else {
-        return;
-    };
+    let env = test_env("exec_cat_echoes_a_mebibyte_of_binary_stdin");
     let c = create(&env, &["sleep", "60"], false, false, None).await;
     c.docker
         .containers()
@@ -245,10 +242,9 @@ async fn exec_cat_echoes_a_mebibyte_of_binary_stdin() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn attach_sees_output_to_the_end() {
-    let Some(env) = test_env("attach_sees_output_to_the_end") else {
-        return;
-    };
+    let env = test_env("attach_sees_output_to_the_end");
     let script =
         "sleep 0.5; i=0; while [ $i -lt 200 ]; do echo line$i; i=$((i+1)); done; echo last >&2";
     let c = create(&env, &["sh", "-c", script], false, false, None).await;
@@ -279,10 +275,9 @@ async fn attach_sees_output_to_the_end() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn events_under_a_label_filter() {
-    let Some(env) = test_env("events_under_a_label_filter") else {
-        return;
-    };
+    let env = test_env("events_under_a_label_filter");
     let label = format!("events-{}", std::process::id());
     let docker = docker();
     let opts = EventFilters::new()
@@ -318,10 +313,9 @@ async fn events_under_a_label_filter() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn stats_one_shot_decodes() {
-    let Some(env) = test_env("stats_one_shot_decodes") else {
-        return;
-    };
+    let env = test_env("stats_one_shot_decodes");
     let c = create(&env, &["sleep", "30"], false, false, None).await;
     c.docker
         .containers()
@@ -338,10 +332,9 @@ async fn stats_one_shot_decodes() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn export_streams_a_tar_with_busybox() {
-    let Some(env) = test_env("export_streams_a_tar_with_busybox") else {
-        return;
-    };
+    let env = test_env("export_streams_a_tar_with_busybox");
     let c = create(&env, &["true"], false, false, None).await;
     let mut tar_bytes = Vec::new();
     let mut s = c.docker.containers().export(&c.id).await.expect("export");
@@ -369,11 +362,9 @@ async fn export_streams_a_tar_with_busybox() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn pull_from_the_local_registry_shows_progress_and_missing_tags_fail() {
-    let Some(env) = test_env("pull_from_the_local_registry_shows_progress_and_missing_tags_fail")
-    else {
-        return;
-    };
+    let env = test_env("pull_from_the_local_registry_shows_progress_and_missing_tags_fail");
     let docker = docker();
     let repo = format!("{}/dockhand-test/busybox", env.registry);
     // Make the pull real: drop the local tag first (the image stays under its other names).
@@ -432,10 +423,9 @@ async fn pull_from_the_local_registry_shows_progress_and_missing_tags_fail() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn logs_with_timestamps_parse_for_tty_and_non_tty() {
-    let Some(env) = test_env("logs_with_timestamps_parse_for_tty_and_non_tty") else {
-        return;
-    };
+    let env = test_env("logs_with_timestamps_parse_for_tty_and_non_tty");
     let start = std::time::SystemTime::now() - Duration::from_secs(5);
     for tty in [false, true] {
         let c = create(&env, &["sh", "-c", SCRIPT], tty, false, None).await;
@@ -483,10 +473,9 @@ async fn logs_with_timestamps_parse_for_tty_and_non_tty() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn streaming_stats_summarise_like_docker_stats() {
-    let Some(env) = test_env("streaming_stats_summarise_like_docker_stats") else {
-        return;
-    };
+    let env = test_env("streaming_stats_summarise_like_docker_stats");
     // A busy loop: CPU use shows from the second sample on.
     let c = create(
         &env,
@@ -531,10 +520,9 @@ async fn streaming_stats_summarise_like_docker_stats() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn wait_for_removal_of_an_auto_removed_container() {
-    let Some(env) = test_env("wait_for_removal_of_an_auto_removed_container") else {
-        return;
-    };
+    let env = test_env("wait_for_removal_of_an_auto_removed_container");
     let docker = docker();
     let body = ContainerCreateBody {
         image: Some(env.image.clone()),
@@ -586,10 +574,9 @@ async fn wait_for_removal_of_an_auto_removed_container() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn attach_to_a_running_container_sees_its_output_to_the_end() {
-    let Some(env) = test_env("attach_to_a_running_container_sees_its_output_to_the_end") else {
-        return;
-    };
+    let env = test_env("attach_to_a_running_container_sees_its_output_to_the_end");
     let script =
         "sleep 1; i=0; while [ $i -lt 300 ]; do echo line$i; i=$((i+1)); done; echo done >&2";
     let c = create(&env, &["sh", "-c", script], false, false, None).await;
@@ -620,10 +607,9 @@ async fn attach_to_a_running_container_sees_its_output_to_the_end() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn push_progress_names_layers_and_ends_with_the_digest() {
-    let Some(env) = test_env("push_progress_names_layers_and_ends_with_the_digest") else {
-        return;
-    };
+    let env = test_env("push_progress_names_layers_and_ends_with_the_digest");
     let docker = docker();
     let repo = format!("{}/dockhand-test/pushed", env.registry);
     let tag = format!("p{}", std::process::id());

@@ -250,16 +250,46 @@ fn response_and_body_kinds() {
     }
 }
 
+/// The upstream directory the spec was imported from: where codegen looks.
+fn upstream_dir() -> std::path::PathBuf {
+    std::env::var_os("DOCKHAND_UPSTREAM_SPECS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/docker-engine-api")
+        })
+}
+
 #[test]
 fn every_input_file_is_pinned_by_sha256() {
+    use sha2::{Digest, Sha256};
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/api-spec/upstream.json");
     let up: Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("upstream.json")).expect("json");
     let inputs = up["inputs"].as_array().expect("inputs");
     assert_eq!(inputs.len(), 32, "v1.25 to v1.56");
-    for i in inputs {
-        let sha = i["sha256"].as_str().expect("sha256");
-        assert_eq!(sha.len(), 64);
-        assert!(sha.bytes().all(|b| b.is_ascii_hexdigit()));
+    let dir = upstream_dir();
+    assert!(
+        dir.is_dir(),
+        "the upstream specifications are not at {} (set DOCKHAND_UPSTREAM_SPECS to where they are)",
+        dir.display()
+    );
+    for (n, i) in inputs.iter().enumerate() {
+        let version = i["version"].as_str().expect("version");
+        assert_eq!(version, format!("1.{}", 25 + n), "inputs in version order");
+        let file = i["file"].as_str().expect("file");
+        assert_eq!(file, format!("v{version}.yaml"));
+        let pinned = i["sha256"].as_str().expect("sha256");
+        let bytes = std::fs::read(dir.join(file))
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.join(file).display()));
+        let actual: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            pinned,
+            actual,
+            "{file}: api-spec/upstream.json pins another file than the one in {}",
+            dir.display()
+        );
     }
 }

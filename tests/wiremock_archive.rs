@@ -9,6 +9,7 @@ use common::mock::{client, daemon};
 use dockhand::{Body, Error};
 use futures::TryStreamExt;
 use std::io::Read;
+use std::path::Path;
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -244,5 +245,122 @@ async fn copy_in_names_the_copy_like_docker_cp() {
     let mut content = String::new();
     entry.read_to_string(&mut content).unwrap();
     assert_eq!(content, "a=1");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// A `GET …/archive` answer: the stat header and a tar body.
+fn archive_answer(stat: &str, body: Vec<u8>) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .insert_header("X-Docker-Container-Path-Stat", stat_header(stat).as_str())
+        .insert_header("Content-Type", "application/x-tar")
+        .set_body_bytes(body)
+}
+
+fn tar_of(entries: &[(&str, tar::EntryType, &str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, kind, link, data) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(*kind);
+        h.set_mode(if *kind == tar::EntryType::Directory {
+            0o755
+        } else {
+            0o644
+        });
+        h.set_size(data.len() as u64);
+        if !link.is_empty() {
+            h.set_link_name(link).unwrap();
+        }
+        b.append_data(&mut h, name, *data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+#[tokio::test]
+async fn copy_out_of_a_symlinked_path_names_the_copy_after_the_requested_path() {
+    use tar::EntryType as T;
+    let tmp = std::env::temp_dir().join(format!("dockhand-wm-cpout-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(tmp.join("existing")).unwrap();
+    // `/app/current` is a link to `releases/v2`, a directory. Entries are
+    // named after the requested path, as `docker cp` expects.
+    let entries: &[(&str, T, &str, &[u8])] = &[
+        ("current", T::Directory, "", b""),
+        ("current/a.txt", T::Regular, "", b"a"),
+    ];
+    // dockerd stats the link itself …
+    let link_stat = r#"{"name":"current","size":11,"mode":134218239,"mtime":"2024-05-01T10:00:00Z","linkTarget":"/app/releases/v2"}"#;
+    // … an implementation that stats the link's target names the target.
+    let target_stat = r#"{"name":"v2","size":4096,"mode":2147484141,"mtime":"2024-05-01T10:00:00Z","linkTarget":""}"#;
+    for (answer, stat, body) in [
+        (
+            "the link",
+            link_stat,
+            tar_of(&[("current", T::Symlink, "releases/v2", b"")]),
+        ),
+        ("the target, followed", target_stat, tar_of(entries)),
+    ] {
+        let server = daemon(Some("1.41")).await;
+        Mock::given(method("GET"))
+            .and(path("/v1.41/containers/web/archive"))
+            .and(query_param("path", "/app/current"))
+            .respond_with(archive_answer(stat, body))
+            .mount(&server)
+            .await;
+        let containers = client(&server).containers();
+        let out = tmp.join(format!("out-{}", stat.len()));
+        containers
+            .copy_out("web", "/app/current", &out)
+            .await
+            .unwrap_or_else(|e| panic!("stat naming {answer}: {e}"));
+        let into = tmp.join("existing");
+        containers
+            .copy_out("web", "/app/current", &into)
+            .await
+            .unwrap_or_else(|e| panic!("stat naming {answer}, into a directory: {e}"));
+        if stat == link_stat {
+            assert_eq!(std::fs::read_link(&out).unwrap(), Path::new("releases/v2"));
+            assert!(std::fs::symlink_metadata(into.join("current"))
+                .unwrap()
+                .file_type()
+                .is_symlink());
+        } else {
+            assert_eq!(std::fs::read(out.join("a.txt")).unwrap(), b"a", "{answer}");
+            assert_eq!(std::fs::read(into.join("current/a.txt")).unwrap(), b"a");
+        }
+        let _ = std::fs::remove_dir_all(tmp.join("existing/current"));
+        let _ = std::fs::remove_file(tmp.join("existing/current"));
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[tokio::test]
+async fn copy_out_of_a_directory_s_contents_fills_the_new_directory() {
+    use tar::EntryType as T;
+    // `docker cp web:/data/. ./copy`: the entries are `./…`; `copy` is made
+    // and holds what `/data` holds.
+    let tmp = std::env::temp_dir().join(format!("dockhand-wm-cpdot-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    let stat = r#"{"name":".","size":4096,"mode":2147484141,"mtime":"2024-05-01T10:00:00Z","linkTarget":""}"#;
+    let server = daemon(Some("1.41")).await;
+    Mock::given(method("GET"))
+        .and(path("/v1.41/containers/web/archive"))
+        .and(query_param("path", "/data/."))
+        .respond_with(archive_answer(
+            stat,
+            tar_of(&[
+                ("./", T::Directory, "", b""),
+                ("./sub", T::Directory, "", b""),
+                ("./sub/f", T::Regular, "", b"f"),
+            ]),
+        ))
+        .mount(&server)
+        .await;
+    client(&server)
+        .containers()
+        .copy_out("web", "/data/.", &tmp.join("copy"))
+        .await
+        .expect("contents into a new directory");
+    assert_eq!(std::fs::read(tmp.join("copy/sub/f")).unwrap(), b"f");
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -49,6 +49,20 @@ impl PathStat {
     pub fn permissions(&self) -> u32 {
         self.mode & 0o777
     }
+
+    /// Decodes the value of an `X-Docker-Container-Path-Stat` header
+    /// (base64 of JSON), as [`Containers::archive_info`] does.
+    ///
+    /// ```
+    /// use dockhand::api::PathStat;
+    /// // {"name":"a","size":1,"mode":420,"mtime":"","linkTarget":""}
+    /// let v = b"eyJuYW1lIjoiYSIsInNpemUiOjEsIm1vZGUiOjQyMCwibXRpbWUiOiIiLCJsaW5rVGFyZ2V0IjoiIn0=";
+    /// assert_eq!(PathStat::from_header_value(v).unwrap().name, "a");
+    /// assert!(PathStat::from_header_value(b"!!").is_err());
+    /// ```
+    pub fn from_header_value(value: &[u8]) -> Result<PathStat> {
+        decode_path_stat_value("X-Docker-Container-Path-Stat", value)
+    }
 }
 
 /// A path of a container as a tar stream, with what the daemon says about
@@ -57,7 +71,9 @@ impl PathStat {
 #[non_exhaustive]
 pub struct Archive {
     /// The path's facts, from the `X-Docker-Container-Path-Stat` header.
-    /// Its `name` is the first path component of every entry in `stream`.
+    /// dockerd's entries start with the requested path's base name, which
+    /// is also this `name`; an implementation that follows a symbolic link
+    /// (Podman) names the link's target here, so rely on the requested path.
     pub stat: PathStat,
     /// The tar archive, streamed as the daemon sends it.
     pub stream: ByteStream,
@@ -763,14 +779,18 @@ pub(crate) fn decode_path_stat(
     operation: &'static str,
     headers: &http::HeaderMap,
 ) -> Result<PathStat> {
-    use base64::Engine;
     let raw = headers.get("X-Docker-Container-Path-Stat").ok_or_else(|| {
         Error::protocol(format!(
             "{operation}: no X-Docker-Container-Path-Stat header"
         ))
     })?;
+    decode_path_stat_value(operation, raw.as_bytes())
+}
+
+fn decode_path_stat_value(operation: &'static str, raw: &[u8]) -> Result<PathStat> {
+    use base64::Engine;
     let json = base64::engine::general_purpose::STANDARD
-        .decode(raw.as_bytes())
+        .decode(raw)
         .map_err(|e| Error::Protocol {
             message: format!("{operation}: X-Docker-Container-Path-Stat is not base64"),
             source: Some(Box::new(e)),

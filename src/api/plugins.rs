@@ -113,7 +113,9 @@ impl Plugins {
             .await
     }
 
-    /// Removes a plugin (`docker plugin rm`), returning what it was.
+    /// Removes a plugin (`docker plugin rm`), returning what it was, or
+    /// `Plugin::default()` when the daemon says nothing more than that it
+    /// succeeded (dockerd 20.10 answers with an empty body).
     ///
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
@@ -123,7 +125,7 @@ impl Plugins {
     /// ```
     pub async fn remove(&self, name: &str, options: &PluginDeleteOptions) -> Result<Plugin> {
         self.docker
-            .json(
+            .json_or_default(
                 &ops::PLUGIN_DELETE,
                 &[name],
                 |s| options.write_params(s),

@@ -143,6 +143,26 @@ impl Docker {
         decode_json(op.id, &bytes)
     }
 
+    /// As [`Docker::json`], for operations whose success body some daemons
+    /// leave empty (or send as `null`) although the specification promises a
+    /// value: then `T::default()`. Used by `PluginDelete` (dockerd 20.10
+    /// answers `200` with `Content-Length: 0`).
+    pub(crate) async fn json_or_default<T: DeserializeOwned + Default>(
+        &self,
+        op: &'static Operation,
+        path_args: &[&str],
+        params: impl FnOnce(&mut ParamSink),
+        body: Option<Payload<'_>>,
+    ) -> Result<T> {
+        let resp = self.execute(op, path_args, params, body).await?;
+        let bytes = collect(resp.operation.id, resp.inner.into_body()).await?;
+        let text = bytes.trim_ascii();
+        if text.is_empty() || text == b"null" {
+            return Ok(T::default());
+        }
+        decode_json(op.id, &bytes)
+    }
+
     /// Executes and returns the body as text (ping's `OK`).
     pub(crate) async fn text(
         &self,

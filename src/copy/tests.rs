@@ -92,7 +92,13 @@ fn archive(build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
 }
 
 fn extract(tar: &[u8], dest: &Path) -> Result<()> {
-    unpack_reader(tar, dest, None, &AtomicBool::new(false))
+    unpack_reader(
+        tar,
+        dest,
+        None,
+        &AtomicBool::new(false),
+        &UnpackLimits::default(),
+    )
 }
 
 /// Asserts the error refuses `entry` for `reason`.
@@ -283,7 +289,13 @@ fn an_archive_root_rename_refuses_entries_outside_the_root() {
         raw(b, T::Regular, "other", "", b"o");
     });
     let rebase = (OsString::from("d"), OsString::from("renamed"));
-    let r = unpack_reader(&tar[..], &s.dest(), Some(&rebase), &AtomicBool::new(false));
+    let r = unpack_reader(
+        &tar[..],
+        &s.dest(),
+        Some(&rebase),
+        &AtomicBool::new(false),
+        &UnpackLimits::default(),
+    );
     assert_refused(r, "other", Refusal::NotUnderRoot { root: "d".into() });
     assert_eq!(s.dest_tree(), ["renamed", "renamed/f", "renamed/hl"]);
     let f = std::fs::metadata(s.dest().join("renamed/f")).unwrap();
@@ -397,7 +409,13 @@ fn broken_archives_fail_without_panicking() {
 fn a_cancelled_extraction_stops() {
     let s = Sandbox::new("cancel");
     let tar = archive(|b| raw(b, T::Regular, "f", "", b"x"));
-    let r = unpack_reader(&tar[..], &s.dest(), None, &AtomicBool::new(true));
+    let r = unpack_reader(
+        &tar[..],
+        &s.dest(),
+        None,
+        &AtomicBool::new(true),
+        &UnpackLimits::default(),
+    );
     assert!(matches!(r, Err(Error::Io { .. })), "{r:?}");
     assert!(s.dest_tree().is_empty());
 }
@@ -465,4 +483,181 @@ async fn pack_then_unpack_round_trips() {
         pack(s.root.join("missing")),
         Err(Error::Io { .. })
     ));
+}
+
+#[test]
+fn an_mtime_past_the_end_of_time_does_not_panic() {
+    // A daemon or a man in the middle controls every header field: the
+    // largest mtime a header can hold overflows `SystemTime`.
+    let s = Sandbox::new("mtime");
+    for mtime in [u64::MAX, u64::MAX / 2, 1 << 62] {
+        let tar = archive(|b| {
+            let mut h = tar::Header::new_gnu();
+            h.set_path("f").unwrap();
+            h.set_entry_type(T::Regular);
+            h.set_size(1);
+            h.set_mode(0o644);
+            h.set_mtime(mtime);
+            h.set_cksum();
+            b.append(&h, &b"x"[..]).expect("append");
+        });
+        extract(&tar, &s.dest()).unwrap_or_else(|e| panic!("mtime {mtime}: {e}"));
+        assert_eq!(std::fs::read(s.dest().join("f")).unwrap(), b"x");
+    }
+}
+
+fn extract_limited(tar: &[u8], dest: &Path, limits: UnpackLimits) -> Result<()> {
+    unpack_reader(tar, dest, None, &AtomicBool::new(false), &limits)
+}
+
+fn assert_limit(result: Result<()>, entry: &str, field: &str) {
+    match result {
+        Err(Error::UnsafeArchiveEntry {
+            entry: e,
+            reason: Refusal::LimitExceeded { field: f, .. },
+        }) => assert_eq!((e.as_str(), f), (entry, field)),
+        other => panic!("{entry}: expected {field} to be exceeded, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_bytes_an_archive_writes_are_capped() {
+    let s = Sandbox::new("cap-bytes");
+    let tar = archive(|b| {
+        raw(b, T::Regular, "a", "", &[1u8; 600]);
+        raw(b, T::Regular, "b", "", &[2u8; 600]);
+    });
+    let limits = UnpackLimits::default().max_bytes(1000);
+    assert_limit(extract_limited(&tar, &s.dest(), limits), "b", "max_bytes");
+    // Refused before anything of it was written.
+    assert_eq!(s.dest_tree(), ["a"]);
+    let e = extract_limited(&tar, &s.dest(), limits)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("1000 bytes") && e.contains("max_bytes"), "{e}");
+    extract_limited(&tar, &s.dest(), limits.max_bytes(1200)).expect("exactly at the limit");
+}
+
+#[test]
+fn the_entries_of_an_archive_are_capped() {
+    let s = Sandbox::new("cap-entries");
+    let tar = archive(|b| {
+        raw(b, T::Directory, "d", "", b"");
+        raw(b, T::Regular, "d/f", "", b"x");
+        raw(b, T::Symlink, "d/l", "f", b"");
+    });
+    let limits = UnpackLimits::default().max_entries(2);
+    assert_limit(
+        extract_limited(&tar, &s.dest(), limits),
+        "d/l",
+        "max_entries",
+    );
+    extract_limited(&tar, &s.dest(), limits.max_entries(3)).expect("at the limit");
+}
+
+/// An archive whose entry `name` (too long for the header) is carried by a
+/// GNU long-name record.
+fn long_named(name: &str, data: &[u8]) -> Vec<u8> {
+    archive(|b| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(T::Regular);
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name, data).expect("append");
+    })
+}
+
+#[test]
+fn long_name_records_are_capped_before_they_are_read() {
+    let s = Sandbox::new("cap-longname");
+    let name = format!("{}/f", "d".repeat(200));
+    let tar = long_named(&name, b"data");
+    assert_eq!(tar[156], b'L', "the tar crate wrote a GNU long-name record");
+    let limits = UnpackLimits::default().max_record(100);
+    assert_limit(
+        extract_limited(&tar, &s.dest(), limits),
+        "(the record after \"(start of archive)\")",
+        "max_record",
+    );
+    assert!(s.dest_tree().is_empty());
+    extract_limited(&tar, &s.dest(), limits.max_record(512)).expect("under the limit");
+    assert_eq!(std::fs::read(s.dest().join(&name)).unwrap(), b"data");
+
+    // A record claiming far more than the archive holds is refused at its
+    // header, not read (the tar crate would try to read it all into memory).
+    let mut huge = tar.clone();
+    let mut h = tar::Header::new_gnu();
+    h.as_mut_bytes().copy_from_slice(&huge[..512]);
+    h.set_size(1 << 40);
+    h.set_cksum();
+    huge[..512].copy_from_slice(h.as_bytes());
+    assert_limit(
+        extract_limited(&huge, &s.dest(), UnpackLimits::default()),
+        "(the record after \"(start of archive)\")",
+        "max_record",
+    );
+}
+
+#[test]
+fn pax_records_are_capped_and_their_size_is_followed() {
+    let s = Sandbox::new("cap-pax");
+    let name = "p".repeat(150);
+    // The file's content looks like a long-name record claiming 1 TiB: a
+    // guard that lost its place would take it for a header and refuse it.
+    let mut content = {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(T::GNULongName);
+        h.set_size(1 << 40);
+        h.set_cksum();
+        h.as_bytes().to_vec()
+    };
+    content.extend_from_slice(&[0u8; 512]);
+    let mut tar = archive(|b| {
+        b.append_pax_extensions([
+            ("path", name.as_bytes()),
+            ("comment", "v".repeat(3000).as_bytes()),
+            ("size", content.len().to_string().as_bytes()),
+        ])
+        .expect("pax");
+    });
+    tar.truncate(tar.len() - 1024); // the end-of-archive marker
+                                    // The entry's own header says size 0: the PAX `size` overrides it.
+    let mut h = tar::Header::new_gnu();
+    h.set_path("short").unwrap();
+    h.set_entry_type(T::Regular);
+    h.set_size(0);
+    h.set_mode(0o644);
+    h.set_cksum();
+    tar.extend_from_slice(h.as_bytes());
+    tar.extend_from_slice(&content);
+    // Then a long-named entry, to check the guard is still in step.
+    tar.extend_from_slice(&long_named(&format!("{}/g", "e".repeat(150)), b"second"));
+
+    let limits = UnpackLimits::default().max_record(1024);
+    assert_limit(
+        extract_limited(&tar, &s.dest(), limits),
+        "(the record after \"(start of archive)\")",
+        "max_record",
+    );
+    assert!(s.dest_tree().is_empty());
+    extract_limited(&tar, &s.dest(), limits.max_record(4096)).expect("under the limit");
+    assert_eq!(std::fs::read(s.dest().join(&name)).unwrap(), content);
+    let g = s.dest().join("e".repeat(150)).join("g");
+    assert_eq!(std::fs::read(g).unwrap(), b"second");
+}
+
+#[test]
+fn container_paths_are_named_like_docker_cp_names_them() {
+    for (path, base) in [
+        ("/app/current", "current"),
+        ("/app/current/", "current"),
+        ("app//current", "current"),
+        ("/app/x/../current", "current"),
+        ("/data/.", "."),
+        (".", "."),
+        ("/", "/"),
+        ("/..", "/"),
+    ] {
+        assert_eq!(container_base(path), base, "{path}");
+    }
 }

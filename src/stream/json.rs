@@ -38,6 +38,9 @@ pub struct JsonSplitter {
     /// Stream position of the first byte of `buf` (when a value is being
     /// assembled) or else of `chunk`.
     offset: u64,
+    /// The first error, given again by every later call: after it the scan
+    /// state no longer matches the input, so nothing more is split.
+    failed: Option<String>,
 }
 
 impl JsonSplitter {
@@ -52,6 +55,7 @@ impl JsonSplitter {
             escaped: false,
             max,
             offset: 0,
+            failed: None,
         }
     }
 
@@ -61,8 +65,11 @@ impl JsonSplitter {
     }
 
     /// Appends a chunk of input; values that lie wholly inside it are handed
-    /// out as slices of it.
+    /// out as slices of it. After an error, input is dropped.
     pub fn push_bytes(&mut self, chunk: Bytes) {
+        if self.failed.is_some() {
+            return;
+        }
         if self.chunk.is_empty() {
             self.chunk = chunk;
         } else {
@@ -100,7 +107,9 @@ impl JsonSplitter {
                     b'"' => self.in_string = true,
                     b'{' | b'[' => self.depth += 1,
                     b'}' | b']' => {
-                        self.depth -= 1;
+                        // A value starts with `{` or `[`, so depth is at least
+                        // 1 here; saturating all the same.
+                        self.depth = self.depth.saturating_sub(1);
                         if self.depth == 0 {
                             return Some(i);
                         }
@@ -114,7 +123,23 @@ impl JsonSplitter {
     }
 
     /// The next complete value, if the input holds one.
+    ///
+    /// Fused: after the first error, every call gives that error again.
     pub fn next_value(&mut self) -> Result<Option<Bytes>> {
+        if let Some(message) = &self.failed {
+            return Err(Error::protocol(message.clone()));
+        }
+        let result = self.split_next();
+        if let Err(Error::Protocol { message, .. }) = &result {
+            self.failed = Some(message.clone());
+            // Nothing more is read: let go of what was buffered.
+            self.buf = BytesMut::new();
+            self.chunk = Bytes::new();
+        }
+        result
+    }
+
+    fn split_next(&mut self) -> Result<Option<Bytes>> {
         if !self.in_value {
             // Skip whitespace between values.
             let ws = self
@@ -176,8 +201,12 @@ impl JsonSplitter {
         ))
     }
 
-    /// Call at end of input: an unfinished value is an error.
+    /// Call at end of input: an unfinished value is an error, and so is an
+    /// earlier error (given again).
     pub fn finish(&self) -> Result<()> {
+        if let Some(message) = &self.failed {
+            return Err(Error::protocol(message.clone()));
+        }
         let pending = self.buf.len() + self.chunk.len();
         let only_whitespace = self.buf.is_empty() && self.chunk.iter().all(u8::is_ascii_whitespace);
         if (self.in_value || !only_whitespace) && pending > 0 {
@@ -190,39 +219,30 @@ impl JsonSplitter {
     }
 }
 
-/// An error reported inside a 200 stream: `{"error": …, "errorDetail": {…}}`.
-#[derive(serde::Deserialize)]
-struct InBandError {
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default, rename = "errorDetail")]
-    error_detail: Option<InBandDetail>,
-}
-
-#[derive(serde::Deserialize)]
-struct InBandDetail {
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    code: Option<i64>,
-}
-
-/// If `value` carries an in-band error, that error.
+/// If `value` carries an in-band error (`{"error": …, "errorDetail": {…}}`),
+/// that error.
+///
+/// Read the way the typed decoders read the value: a key may be written
+/// with escapes (`"\u0065rror"`), and a key given twice counts once, its
+/// last value. (A strict derive refused duplicate keys, and a message with
+/// two `error` keys passed as a plain message: found by fuzzing.)
 pub(crate) fn in_band_error(operation: &'static str, value: &[u8]) -> Option<Error> {
-    // Cheap pre-check: most messages have no such key.
-    let finder = memchr::memmem::find(value, b"\"error");
-    finder?;
-    let probe: InBandError = serde_json::from_slice(value).ok()?;
-    let detail = probe.error_detail;
+    // Cheap pre-check: most messages have no such key, and an escaped one
+    // has a `\u`.
+    memchr::memmem::find(value, b"rror").or_else(|| memchr::memmem::find(value, b"\\u"))?;
+    let probe: serde_json::Value = serde_json::from_slice(value).ok()?;
+    let detail = probe.get("errorDetail").filter(|d| d.is_object());
     let message = detail
-        .as_ref()
-        .and_then(|d| d.message.clone())
-        .or(probe.error)?;
+        .and_then(|d| d.get("message"))
+        .and_then(serde_json::Value::as_str)
+        .or_else(|| probe.get("error").and_then(serde_json::Value::as_str))?
+        .to_owned();
     // `errorDetail.code` is an HTTP status for registry failures (401, 404)
     // but the command's exit code for a failed build step (`RUN false` sends
     // 1): only an HTTP error status is taken as the status.
     let status = detail
-        .and_then(|d| d.code)
+        .and_then(|d| d.get("code"))
+        .and_then(serde_json::Value::as_u64)
         .and_then(|c| u16::try_from(c).ok())
         .filter(|c| (400..=599).contains(c))
         .unwrap_or(0);
@@ -457,6 +477,48 @@ mod tests {
     }
 
     #[test]
+    fn the_splitter_is_fused_after_its_first_error() {
+        // Each input fails once; every later call must fail the same way,
+        // whatever is pushed, and never panic (the scan state is not reused).
+        let cases: [(&[u8], usize); 5] = [
+            // Cut inside a string: a rescan would read the string's `}` as
+            // structure (a bogus value, then a depth underflow).
+            (b"{\"a\":\"}}}}}}}}}}", 8),
+            (b"{\"a\":\"0123456789\"}}}]]{}", 8),
+            (b"{\"a\":[[[[[[[[[[[[[[", 8),
+            (b"x{}", 64),
+            (b"{}]}{}", 64),
+        ];
+        for (input, max) in cases {
+            let mut s = JsonSplitter::new(max);
+            s.push(input);
+            let first = loop {
+                match s.next_value() {
+                    Ok(Some(_)) => continue,
+                    Ok(None) => panic!("{input:?}: no error"),
+                    Err(e) => break e.to_string(),
+                }
+            };
+            for more in [&b""[..], b"}", b"]]]]", b"{}", b" {\"b\":1} "] {
+                s.push(more);
+                match s.next_value() {
+                    Err(e) => assert_eq!(e.to_string(), first, "{input:?}"),
+                    other => panic!("{input:?} then {more:?}: {other:?}"),
+                }
+            }
+            assert_eq!(s.finish().unwrap_err().to_string(), first, "{input:?}");
+        }
+        // A value too large once its second chunk closes it: a rescan of that
+        // chunk alone would start at depth 0 (an underflow in a debug build).
+        let mut s = JsonSplitter::new(8);
+        s.push(b"{\"a\":");
+        assert!(s.next_value().unwrap().is_none());
+        s.push(b"\"long\"}");
+        let first = s.next_value().unwrap_err().to_string();
+        assert_eq!(s.next_value().unwrap_err().to_string(), first);
+    }
+
+    #[test]
     fn garbage_and_oversized_values_are_errors() {
         assert!(split_all(b"{\"a\":1} hello", &[]).is_err());
         let mut s = JsonSplitter::new(16);
@@ -557,6 +619,25 @@ mod tests {
         );
         assert_eq!(status(r#"{"error":"plain"}"#), 0);
         assert!(in_band_error("Op", br#"{"status":"Downloading"}"#).is_none());
+    }
+
+    #[test]
+    fn in_band_errors_are_found_however_their_keys_are_written() {
+        // Found by fuzzing (fuzz/regressions/in_band_error): a key given
+        // twice made the strict probe fail, and the message passed.
+        for v in [
+            r#"{"error":"a","status":"x","error":"boom"}"#,
+            r#"{"\u0065rror":"boom"}"#,
+            r#"{"errorDetail":{"message":"boom","message":"boom"}}"#,
+            r#"{"errorDetail":{"code":"not a number","message":"boom"}}"#,
+            r#"{"errorDetail":null,"error":"boom"}"#,
+        ] {
+            match in_band_error("Op", v.as_bytes()) {
+                Some(Error::Api { message, .. }) => assert_eq!(message, "boom", "{v}"),
+                other => panic!("{v}: {other:?}"),
+            }
+        }
+        assert!(in_band_error("Op", br#"{"error":null,"status":"x"}"#).is_none());
     }
 
     #[tokio::test]

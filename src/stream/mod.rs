@@ -36,6 +36,8 @@ use std::task::{Context, Poll};
 pub struct ByteStream {
     operation: &'static str,
     body: BoxedBody,
+    /// Set after the first error: the stream ends there.
+    failed: bool,
 }
 
 /// Any response body: the stream layer does not know how bytes arrive.
@@ -59,6 +61,7 @@ impl ByteStream {
         ByteStream {
             operation,
             body: Box::pin(body.map_err(Into::into)),
+            failed: false,
         }
     }
 
@@ -89,14 +92,20 @@ impl Stream for ByteStream {
     type Item = Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.failed {
+            return Poll::Ready(None);
+        }
         loop {
             return match self.body.as_mut().poll_frame(cx) {
                 Poll::Pending => Poll::Pending,
                 Poll::Ready(None) => Poll::Ready(None),
-                Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Error::Protocol {
-                    message: format!("{}: the response stream broke off", self.operation),
-                    source: Some(e),
-                }))),
+                Poll::Ready(Some(Err(e))) => {
+                    self.failed = true;
+                    Poll::Ready(Some(Err(Error::Protocol {
+                        message: format!("{}: the response stream broke off", self.operation),
+                        source: Some(e),
+                    })))
+                }
                 Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
                     Ok(data) if data.is_empty() => continue,
                     Ok(data) => Poll::Ready(Some(Ok(data))),

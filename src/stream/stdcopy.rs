@@ -80,6 +80,9 @@ pub struct Demuxer {
     chunk: Bytes,
     max_frame: usize,
     offset: u64,
+    /// The first error (a protocol error, or else a system error frame's
+    /// message), given again by every later call.
+    failed: Option<(bool, String)>,
 }
 
 impl Demuxer {
@@ -90,11 +93,27 @@ impl Demuxer {
             chunk: Bytes::new(),
             max_frame,
             offset: 0,
+            failed: None,
         }
     }
 
+    /// The error a fused decoder gives again.
+    fn failure(&self) -> Option<Error> {
+        self.failed.as_ref().map(|(protocol, message)| {
+            if *protocol {
+                Error::protocol(message.clone())
+            } else {
+                system_error(message.clone())
+            }
+        })
+    }
+
     /// Appends input (copied; [`Demuxer::push_bytes`] does not copy).
+    /// After an error, input is dropped.
     pub fn push(&mut self, chunk: &[u8]) {
+        if self.failed.is_some() {
+            return;
+        }
         self.spill();
         self.buf.extend_from_slice(chunk);
     }
@@ -102,6 +121,9 @@ impl Demuxer {
     /// Appends a chunk of input; frames that lie wholly inside it are handed
     /// out as slices of it.
     pub fn push_bytes(&mut self, chunk: Bytes) {
+        if self.failed.is_some() {
+            return;
+        }
         if self.buf.is_empty() && self.chunk.is_empty() {
             self.chunk = chunk;
         } else {
@@ -139,7 +161,27 @@ impl Demuxer {
     }
 
     /// The next complete frame, if the input holds one.
+    ///
+    /// Fused: after the first error (a bad header, or a system error frame),
+    /// every call gives that error again.
     pub fn next_frame(&mut self) -> Result<Option<LogOutput>> {
+        if let Some(e) = self.failure() {
+            return Err(e);
+        }
+        let result = self.split_next();
+        if let Err(e) = &result {
+            self.failed = match e {
+                Error::Protocol { message, .. } => Some((true, message.clone())),
+                Error::Api { message, .. } => Some((false, message.clone())),
+                other => Some((true, other.to_string())),
+            };
+            self.buf = BytesMut::new();
+            self.chunk = Bytes::new();
+        }
+        result
+    }
+
+    fn split_next(&mut self) -> Result<Option<LogOutput>> {
         let (kind, payload) = if self.buf.is_empty() {
             // Fast path: the whole frame is inside the current chunk.
             if self.chunk.len() < 8 {
@@ -186,17 +228,19 @@ impl Demuxer {
             1 => LogOutput::StdOut(payload),
             2 => LogOutput::StdErr(payload),
             _ => {
-                return Err(Error::Api {
-                    status: 0,
-                    message: String::from_utf8_lossy(&payload).trim_end().to_owned(),
-                    operation: "stream",
-                })
+                return Err(system_error(
+                    String::from_utf8_lossy(&payload).trim_end().to_owned(),
+                ))
             }
         }))
     }
 
-    /// Call at end of input: a partial header or frame is an error.
+    /// Call at end of input: a partial header or frame is an error, and so
+    /// is an earlier error (given again).
     pub fn finish(&self) -> Result<()> {
+        if let Some(e) = self.failure() {
+            return Err(e);
+        }
         let pending: std::borrow::Cow<'_, [u8]> = match (self.buf.is_empty(), self.chunk.is_empty())
         {
             (true, _) => (&self.chunk[..]).into(),
@@ -218,6 +262,15 @@ impl Demuxer {
                 )))
             }
         }
+    }
+}
+
+/// A system error frame (stream 3): the daemon's message.
+fn system_error(message: String) -> Error {
+    Error::Api {
+        status: 0,
+        message,
+        operation: "stream",
     }
 }
 
@@ -451,6 +504,29 @@ mod tests {
         let mut d = Demuxer::new(16);
         d.push(&[1, 0, 0, 0, 0, 0, 1, 0]);
         assert!(d.next_frame().is_err());
+    }
+
+    #[test]
+    fn the_demuxer_is_fused_after_its_first_error() {
+        // After a system error frame, the frame behind it is not handed out.
+        let mut data = frame(3, b"boom");
+        data.extend(frame(1, b"never"));
+        let mut d = Demuxer::new(1 << 20);
+        d.push(&data);
+        for _ in 0..3 {
+            match d.next_frame() {
+                Err(Error::Api { message, .. }) => assert_eq!(message, "boom"),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(d.finish().is_err());
+        // After a bad header, later input is not read as frames either.
+        let mut d = Demuxer::new(1 << 20);
+        d.push(&[9, 0, 0, 0, 0, 0, 0, 1, b'x']);
+        let first = d.next_frame().unwrap_err().to_string();
+        d.push(&frame(1, b"later"));
+        assert_eq!(d.next_frame().unwrap_err().to_string(), first);
+        assert_eq!(d.finish().unwrap_err().to_string(), first);
     }
 
     #[tokio::test]
