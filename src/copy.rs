@@ -11,8 +11,6 @@
 //! [`Containers::copy_in`]: crate::api::Containers::copy_in
 //! [`Containers::copy_out`]: crate::api::Containers::copy_out
 
-use crate::api::Containers;
-use crate::operations::PutContainerArchiveOptions;
 use crate::{Body, Error, Result};
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, TryStreamExt};
@@ -22,62 +20,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// Why safe extraction refused an archive entry (the `reason` of
-/// [`Error::UnsafeArchiveEntry`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Refusal {
-    /// The path has a `..` component.
-    #[error("its path has a `..` component")]
-    ParentComponent,
-    /// The path is absolute.
-    #[error("its path is absolute")]
-    AbsolutePath,
-    /// The path names nothing (empty, or only `.`), and the entry is not a directory.
-    #[error("its path is empty")]
-    EmptyPath,
-    /// A symbolic or hard link whose target is absolute, climbs above the
-    /// destination, or has a `..` after a name (which could climb through
-    /// another link).
-    #[error("its link target {target:?} may resolve outside the destination")]
-    LinkEscapes {
-        /// The link target as the archive gives it.
-        target: String,
-    },
-    /// Writing the entry would go through a symbolic link on disk.
-    #[error("its path goes through the symbolic link {link:?}")]
-    ThroughSymlink {
-        /// The link, relative to the destination.
-        link: String,
-    },
-    /// A character or block device.
-    #[error("it is a device file")]
-    Device,
-    /// A named pipe.
-    #[error("it is a FIFO")]
-    Fifo,
-    /// Extraction was asked to rename the archive's root, and this entry is
-    /// not under it.
-    #[error("it is not under the archive's root {root:?}")]
-    NotUnderRoot {
-        /// The expected first path component.
-        root: String,
-    },
-    /// An entry type extraction does not handle (given as the header's type byte).
-    #[error("its entry type {0:?} is not supported")]
-    UnsupportedType(char),
-    /// Extracting it would go past one of the [`UnpackLimits`].
-    #[error("it would go past the limit of {limit} {what} (UnpackLimits::{field})")]
-    LimitExceeded {
-        /// What is counted: `bytes per archive`, `entries per archive`, or
-        /// `bytes in one long-name or PAX record`.
-        what: &'static str,
-        /// The [`UnpackLimits`] field that sets the limit.
-        field: &'static str,
-        /// The limit.
-        limit: u64,
-    },
-}
+pub use crate::error::Refusal;
 
 /// How much one archive may unpack: [`unpack_with_limits`] refuses, with
 /// [`Refusal::LimitExceeded`] and before writing the entry, the entry that
@@ -168,7 +111,7 @@ pub fn pack(path: impl AsRef<Path>) -> Result<Body> {
 }
 
 /// The last component of a host path, resolving `.` and `..` when needed.
-fn root_name(path: &Path) -> Result<OsString> {
+pub(crate) fn root_name(path: &Path) -> Result<OsString> {
     if let Some(name) = path.file_name() {
         return Ok(name.to_owned());
     }
@@ -186,14 +129,14 @@ fn root_name(path: &Path) -> Result<OsString> {
 }
 
 /// The thread packing a tree into a request body.
-struct Packer {
-    thread: tokio::task::JoinHandle<io::Result<()>>,
+pub(crate) struct Packer {
+    pub(crate) thread: tokio::task::JoinHandle<io::Result<()>>,
     /// Set when a chunk could not be sent because the request had ended.
-    request_gone: Arc<AtomicBool>,
+    pub(crate) request_gone: Arc<AtomicBool>,
 }
 
 /// Starts the packing thread: the body, and the thread.
-fn start_packing(path: &Path, name: &OsStr) -> Result<(Body, Packer)> {
+pub(crate) fn start_packing(path: &Path, name: &OsStr) -> Result<(Body, Packer)> {
     let meta = std::fs::symlink_metadata(path).map_err(|source| Error::Io {
         context: format!("reading {}", path.display()),
         source,
@@ -337,9 +280,9 @@ where
 }
 
 /// Renames the archive's root: entries must start with `from`, which becomes `to`.
-type Rebase = (OsString, OsString);
+pub(crate) type Rebase = (OsString, OsString);
 
-async fn unpack_stream<S>(
+pub(crate) async fn unpack_stream<S>(
     tar: S,
     dest: PathBuf,
     rebase: Option<Rebase>,
@@ -958,7 +901,7 @@ fn set_dir_mode(_dir: &Path, _mode: u32) -> io::Result<()> {
 
 /// `dir/name` of a container path, as `docker cp` splits a destination that
 /// is not an existing directory.
-fn split_container_path(path: &str) -> Result<(String, OsString)> {
+pub(crate) fn split_container_path(path: &str) -> Result<(String, OsString)> {
     let trimmed = path.trim_end_matches('/');
     let (dir, base) = match trimmed.rsplit_once('/') {
         Some(("", base)) => ("/", base),
@@ -977,7 +920,7 @@ fn split_container_path(path: &str) -> Result<(String, OsString)> {
 /// The base name `docker cp` gives a container path: its last component
 /// once cleaned (`/a/b/` and `/a/x/../b` give `b`), `.` when the path ends
 /// in `/.` (the directory's contents), `/` for the root.
-fn container_base(path: &str) -> String {
+pub(crate) fn container_base(path: &str) -> String {
     if path == "." || path.ends_with("/.") {
         return ".".into();
     }
@@ -994,137 +937,6 @@ fn container_base(path: &str) -> String {
     parts
         .last()
         .map_or_else(|| "/".into(), |name| (*name).to_owned())
-}
-
-/// `docker cp HOST CONTAINER:PATH`.
-pub(crate) async fn copy_in(
-    containers: &Containers,
-    id: &str,
-    host_path: &Path,
-    container_path: &str,
-) -> Result<()> {
-    let source_name = root_name(host_path)?;
-    let source_is_dir = std::fs::symlink_metadata(host_path)
-        .map_err(|source| Error::Io {
-            context: format!("reading {}", host_path.display()),
-            source,
-        })?
-        .is_dir();
-    let stat = match containers.archive_info(id, container_path).await {
-        // A link to a directory is the directory.
-        Ok(stat) if stat.is_symlink() => {
-            let inside = format!("{}/.", container_path.trim_end_matches('/'));
-            match containers.archive_info(id, &inside).await {
-                Ok(target) if target.is_dir() => Ok(target),
-                _ => Ok(stat),
-            }
-        }
-        other => other,
-    };
-    let (dir, name) = match stat {
-        Ok(stat) if stat.is_dir() => (container_path.to_owned(), source_name),
-        Ok(_) if source_is_dir => {
-            return Err(Error::InvalidArgument {
-                name: "container_path",
-                message: format!(
-                    "cannot copy the directory {} onto the file {container_path}",
-                    host_path.display()
-                ),
-            })
-        }
-        Ok(_) => split_container_path(container_path)?,
-        Err(e) if e.is_not_found() => {
-            if container_path.ends_with('/') {
-                return Err(Error::InvalidArgument {
-                    name: "container_path",
-                    message: format!("the directory {container_path} does not exist"),
-                });
-            }
-            split_container_path(container_path)?
-        }
-        Err(e) => return Err(e),
-    };
-    let (body, packer) = start_packing(host_path, &name)?;
-    let options = PutContainerArchiveOptions::default().no_overwrite_dir_non_dir("true");
-    let sent = containers.put_archive(id, &dir, body, &options).await;
-    match packer.thread.await {
-        Ok(Ok(())) => sent,
-        // Packing stopped because the request ended: the request's error says why.
-        Ok(Err(_)) if sent.is_err() && packer.request_gone.load(Ordering::Relaxed) => sent,
-        // A packing error explains a broken request better than the request's error.
-        Ok(Err(source)) => Err(Error::Io {
-            context: format!("archiving {}", host_path.display()),
-            source,
-        }),
-        Err(join) => sent.and(Err(Error::Io {
-            context: format!("archiving {}", host_path.display()),
-            source: io::Error::other(join),
-        })),
-    }
-}
-
-/// `docker cp CONTAINER:PATH HOST`.
-pub(crate) async fn copy_out(
-    containers: &Containers,
-    id: &str,
-    container_path: &str,
-    host_dest: &Path,
-) -> Result<()> {
-    let archive = containers.get_archive(id, container_path).await?;
-    // The archive's root is named after the requested path, as `docker cp`
-    // takes it: not after the stat's `name`, which an implementation that
-    // follows a symbolic link (Podman's) gives as the link target's name.
-    let root = OsString::from(container_base(container_path));
-    let simple_root = matches!(
-        Path::new(&root).components().collect::<Vec<_>>()[..],
-        [Component::Normal(_)]
-    );
-    let parent = |p: &Path| match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let renamed = |p: &Path| -> Result<(PathBuf, Option<Rebase>)> {
-        let name = p.file_name().ok_or_else(|| Error::InvalidArgument {
-            name: "host_dest",
-            message: format!("{} names no file or directory to copy to", p.display()),
-        })?;
-        if root == "." && archive.stat.is_dir() {
-            // `DIR/.`: the directory's contents, into a new directory.
-            std::fs::create_dir(p).map_err(|source| Error::Io {
-                context: format!("creating {}", p.display()),
-                source,
-            })?;
-            return Ok((p.to_path_buf(), None));
-        }
-        if !simple_root {
-            return Err(Error::InvalidArgument {
-                name: "container_path",
-                message: format!("{container_path} can only be copied into an existing directory"),
-            });
-        }
-        Ok((parent(p), Some((root.clone(), name.to_owned()))))
-    };
-    let (dir, rebase) = match std::fs::metadata(host_dest) {
-        Ok(m) if m.is_dir() => (host_dest.to_path_buf(), None),
-        Ok(_) if archive.stat.is_dir() => {
-            return Err(Error::InvalidArgument {
-                name: "host_dest",
-                message: format!(
-                    "cannot copy the directory {container_path} onto the file {}",
-                    host_dest.display()
-                ),
-            })
-        }
-        Ok(_) => renamed(host_dest)?,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => renamed(host_dest)?,
-        Err(source) => {
-            return Err(Error::Io {
-                context: format!("inspecting {}", host_dest.display()),
-                source,
-            })
-        }
-    };
-    unpack_stream(archive.stream, dir, rebase, UnpackLimits::default()).await
 }
 
 #[cfg(all(test, unix))]

@@ -161,7 +161,7 @@ pub enum Error {
         /// The entry's path as the archive names it.
         entry: String,
         /// Why it was refused.
-        reason: crate::copy::Refusal,
+        reason: Refusal,
     },
 
     /// Local I/O failed (reading a build context, writing an extracted file).
@@ -365,4 +365,61 @@ mod tests {
             "ImageCreate: the daemon reported an error in the stream: manifest unknown"
         );
     }
+}
+
+/// Why safe extraction refused an archive entry (the `reason` of
+/// [`Error::UnsafeArchiveEntry`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The path has a `..` component.
+    #[error("its path has a `..` component")]
+    ParentComponent,
+    /// The path is absolute.
+    #[error("its path is absolute")]
+    AbsolutePath,
+    /// The path names nothing (empty, or only `.`), and the entry is not a directory.
+    #[error("its path is empty")]
+    EmptyPath,
+    /// A symbolic or hard link whose target is absolute, climbs above the
+    /// destination, or has a `..` after a name (which could climb through
+    /// another link).
+    #[error("its link target {target:?} may resolve outside the destination")]
+    LinkEscapes {
+        /// The link target as the archive gives it.
+        target: String,
+    },
+    /// Writing the entry would go through a symbolic link on disk.
+    #[error("its path goes through the symbolic link {link:?}")]
+    ThroughSymlink {
+        /// The link, relative to the destination.
+        link: String,
+    },
+    /// A character or block device.
+    #[error("it is a device file")]
+    Device,
+    /// A named pipe.
+    #[error("it is a FIFO")]
+    Fifo,
+    /// Extraction was asked to rename the archive's root, and this entry is
+    /// not under it.
+    #[error("it is not under the archive's root {root:?}")]
+    NotUnderRoot {
+        /// The expected first path component.
+        root: String,
+    },
+    /// An entry type extraction does not handle (given as the header's type byte).
+    #[error("its entry type {0:?} is not supported")]
+    UnsupportedType(char),
+    /// Extracting it would go past one of the [`UnpackLimits`](crate::copy::UnpackLimits).
+    #[error("it would go past the limit of {limit} {what} (UnpackLimits::{field})")]
+    LimitExceeded {
+        /// What is counted: `bytes per archive`, `entries per archive`, or
+        /// `bytes in one long-name or PAX record`.
+        what: &'static str,
+        /// The [`UnpackLimits`](crate::copy::UnpackLimits) field that sets the limit.
+        field: &'static str,
+        /// The limit.
+        limit: u64,
+    },
 }

@@ -970,9 +970,16 @@ macro_rules! run_scenario {
                 let seen_real = $scenario(&real).await;
                 eprintln!("{test}: dockerd observed:\n{}", seen_real.0.join("\n"));
                 for (i, (r, f)) in seen_real.0.iter().zip(&seen_fake.0).enumerate() {
-                    assert_eq!(r, f, "{test}: observation {i} differs (left: dockerd, right: fake)");
+                    assert_eq!(
+                        r, f,
+                        "{test}: observation {i} differs (left: dockerd, right: fake)"
+                    );
                 }
-                assert_eq!(seen_real.0.len(), seen_fake.0.len(), "{test}: observation counts");
+                assert_eq!(
+                    seen_real.0.len(),
+                    seen_fake.0.len(),
+                    "{test}: observation counts"
+                );
             }
         }
     }};

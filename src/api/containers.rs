@@ -709,7 +709,7 @@ impl Containers {
         host_path: impl AsRef<std::path::Path>,
         container_path: &str,
     ) -> Result<()> {
-        crate::copy::copy_in(self, id, host_path.as_ref(), container_path).await
+        super::cp::copy_in(self, id, host_path.as_ref(), container_path).await
     }
 
     /// Copies a file or directory out of a container to the host (`docker cp
@@ -737,7 +737,7 @@ impl Containers {
         container_path: &str,
         host_dest: impl AsRef<std::path::Path>,
     ) -> Result<()> {
-        crate::copy::copy_out(self, id, container_path, host_dest.as_ref()).await
+        super::cp::copy_out(self, id, container_path, host_dest.as_ref()).await
     }
 }
 

@@ -79,9 +79,10 @@ impl Exec {
             .await?;
         // dockerd frames the output by the start body's `Tty` (absent: framed),
         // whatever the exec was created with; from 1.42 the Content-Type says so.
-        let multiplexed =
-            super::output_format(&self.docker, &headers, async { Ok(start_tty.unwrap_or(false)) })
-                .await?;
+        let multiplexed = super::output_format(&self.docker, &headers, async {
+            Ok(start_tty.unwrap_or(false))
+        })
+        .await?;
         Ok(Attached::new(op.id, conn, multiplexed))
     }
 

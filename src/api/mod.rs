@@ -5,6 +5,7 @@
 
 mod configs;
 mod containers;
+mod cp;
 mod distribution;
 mod exec;
 mod images;
