@@ -483,6 +483,18 @@ impl<T: FieldPlatforms> FieldPlatforms for Option<T> {
 
 impl<T: FieldPlatforms> FieldPlatforms for Vec<T> {
     fn first_not_on(&self, os: &str) -> Option<NotOnPlatform> {
+        self.as_slice().first_not_on(os)
+    }
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        self.as_slice().ignored_on(os, out)
+    }
+    fn is_zero(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<T: FieldPlatforms> FieldPlatforms for [T] {
+    fn first_not_on(&self, os: &str) -> Option<NotOnPlatform> {
         self.iter().enumerate().find_map(|(i, v)| {
             v.first_not_on(os).map(|t| t.prefixed(format!("[{i}]")))
         })

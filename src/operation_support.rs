@@ -390,6 +390,25 @@ impl ParamSink {
         }
     }
 
+    /// The table entries of the parameters written so far (each once).
+    pub(crate) fn set_params(&self) -> impl Iterator<Item = &'static Param> + '_ {
+        let op = self.operation;
+        let query = self
+            .query
+            .iter()
+            .filter_map(move |(n, _)| op.param(n, ParamLocation::Query));
+        let headers = self
+            .headers
+            .iter()
+            .filter_map(move |(n, _)| op.param(n, ParamLocation::Header));
+        let mut seen: Vec<&'static str> = Vec::new();
+        query.chain(headers).filter(move |p| {
+            let new = !seen.contains(&p.name);
+            seen.push(p.name);
+            new
+        })
+    }
+
     fn allowed(&mut self, name: &'static str, since: ApiVersion) -> bool {
         if self.error.is_some() {
             return false;
