@@ -357,14 +357,21 @@ impl NotOnPlatform {
     }
 }
 
+impl NotOnPlatform {
+    /// What it is, without the fact: ``field `HostConfig.CpuCount` ``,
+    /// ``value "hyperv" of `HostConfig.Isolation` ``.
+    pub fn what(&self) -> String {
+        match (&self.value, self.path.is_empty()) {
+            (Some(v), true) => format!("value {v:?}"),
+            (Some(v), false) => format!("value {v:?} of `{}`", self.path),
+            (None, _) => format!("field `{}`", self.path),
+        }
+    }
+}
+
 impl fmt::Display for NotOnPlatform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.value, self.path.is_empty()) {
-            (Some(v), true) => write!(f, "value {v:?}")?,
-            (Some(v), false) => write!(f, "value {v:?} of `{}`", self.path)?,
-            (None, _) => write!(f, "field `{}`", self.path)?,
-        }
-        write!(f, " ({})", capitalized(&self.platform()))
+        write!(f, "{} ({})", self.what(), capitalized(&self.platform()))
     }
 }
 
@@ -495,9 +502,9 @@ impl<T: FieldPlatforms> FieldPlatforms for Vec<T> {
 
 impl<T: FieldPlatforms> FieldPlatforms for [T] {
     fn first_not_on(&self, os: &str) -> Option<NotOnPlatform> {
-        self.iter().enumerate().find_map(|(i, v)| {
-            v.first_not_on(os).map(|t| t.prefixed(format!("[{i}]")))
-        })
+        self.iter()
+            .enumerate()
+            .find_map(|(i, v)| v.first_not_on(os).map(|t| t.prefixed(format!("[{i}]"))))
     }
     fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
         for (i, v) in self.iter().enumerate() {

@@ -305,7 +305,10 @@ fn platformed(spec: &Spec) -> Result<BTreeSet<String>, String> {
             DefBody::Struct { fields, .. } => fields.iter().any(|f| !f.platform.is_empty()),
             DefBody::Enum { values } => {
                 if let Some(v) = values.iter().find(|v| !v.platform.ignored_on.is_empty()) {
-                    return Err(format!("{name}: value {:?} is `ignored_on`; only fields can be", v.value));
+                    return Err(format!(
+                        "{name}: value {:?} is `ignored_on`; only fields can be",
+                        v.value
+                    ));
                 }
                 values.iter().any(|v| !v.platform.is_empty())
             }
@@ -733,7 +736,13 @@ impl<'a> Gen<'a> {
 
     /// `FieldPlatforms` for a struct: its fields with facts, then the fields
     /// whose types have facts inside.
-    fn struct_platforms(&self, out: &mut String, name: &str, fields: &[Field], rust_names: &[String]) {
+    fn struct_platforms(
+        &self,
+        out: &mut String,
+        name: &str,
+        fields: &[Field],
+        rust_names: &[String],
+    ) {
         if !self.platformed.contains(name) {
             let _ = writeln!(out, "impl support::FieldPlatforms for {name} {{}}\n");
             return;
@@ -766,7 +775,9 @@ impl<'a> Gen<'a> {
         if checks == 0 {
             out.push_str("        let _ = os;\n");
         }
-        out.push_str("        None\n    }\n\n    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {\n");
+        out.push_str(
+            "        None\n    }\n\n    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {\n",
+        );
         let mut any = false;
         for (f, rn) in fields.iter().zip(rust_names) {
             if !f.platform.ignored_on.is_empty() {

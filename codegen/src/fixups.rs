@@ -469,7 +469,10 @@ fn container_top_on_windows(spec: &mut Spec) -> Result<(), String> {
 /// \"hyperv\" - linux only supports 'default'"). So the field is valid
 /// everywhere and its values `process` and `hyperv` are Windows only.
 fn isolation_default_on_every_platform(spec: &mut Spec) -> Result<(), String> {
-    for (def, field) in [("HostConfig", "Isolation"), ("TaskSpecContainerSpec", "Isolation")] {
+    for (def, field) in [
+        ("HostConfig", "Isolation"),
+        ("TaskSpecContainerSpec", "Isolation"),
+    ] {
         let f = struct_field(spec, def, field)?;
         if f.platform != windows_only() {
             return Err(format!("{def}.{field} now has {:?}", f.platform));
@@ -499,14 +502,17 @@ fn isolation_default_on_every_platform(spec: &mut Spec) -> Result<(), String> {
 /// and a `Config` taken from an inspect answer carries it. Ignored on Linux,
 /// so a warning rather than a refusal.
 fn args_escaped_ignored_on_linux(spec: &mut Spec) -> Result<(), String> {
-    let f = struct_field(spec, "ContainerConfig", "ArgsEscaped")?;
-    if f.platform != windows_only() {
-        return Err(format!("ContainerConfig.ArgsEscaped now has {:?}", f.platform));
+    // The create body is `ContainerConfig` with more fields (an allOf).
+    for def in ["ContainerConfig", "ContainerCreateBody"] {
+        let f = struct_field(spec, def, "ArgsEscaped")?;
+        if f.platform != windows_only() {
+            return Err(format!("{def}.ArgsEscaped now has {:?}", f.platform));
+        }
+        f.platform = Platforms {
+            ignored_on: vec!["linux".into()],
+            ..Platforms::default()
+        };
     }
-    f.platform = Platforms {
-        ignored_on: vec!["linux".into()],
-        ..Platforms::default()
-    };
     Ok(())
 }
 

@@ -79,7 +79,13 @@ impl Importer<'_> {
     fn define_top_level(&mut self, name: &str, schema: &Value) -> Result<(), String> {
         let rust_name = pascal(name);
         let body = self.def_body(&rust_name, name, schema)?;
-        self.insert(rust_name, name.to_owned(), body, true, description_facts(schema))?;
+        self.insert(
+            rust_name,
+            name.to_owned(),
+            body,
+            true,
+            description_facts(schema),
+        )?;
         Ok(())
     }
 

@@ -138,7 +138,10 @@ pub const NO_FACT: &[(&str, NoFact)] = &[
     ("TaskSpec.Placement.Constraints", NoFact::FilterValue),
     ("TaskSpec.Placement.Constraints (example)", NoFact::Example),
     ("ContainerInspectResponse.Platform", NoFact::OsValues),
-    ("ContainerInspectResponse.Platform (example)", NoFact::Example),
+    (
+        "ContainerInspectResponse.Platform (example)",
+        NoFact::Example,
+    ),
     ("ContainerState.Running", NoFact::MeaningDiffers),
     ("ContainerStatsResponse.os_type", NoFact::OsValues),
     ("ContainerStatsResponse.os_type (example)", NoFact::Example),
@@ -174,7 +177,10 @@ pub const NO_FACT: &[(&str, NoFact)] = &[
     ("ImageHistory param platform", NoFact::Example),
     ("ImagePush param platform", NoFact::Example),
     ("ImageSearch response 200 (example)", NoFact::Example),
-    ("SystemPing response 200 header Builder-Version", NoFact::PlatformDefault),
+    (
+        "SystemPing response 200 header Builder-Version",
+        NoFact::PlatformDefault,
+    ),
     ("ImageGet param platform", NoFact::Example),
     ("ImageGetAll param platform", NoFact::Example),
     ("ImageLoad param platform", NoFact::Example),
@@ -297,7 +303,11 @@ pub fn place(doc: &Value, path: &[String]) -> (String, bool) {
             "allOf" | "schema" | "items" | "additionalProperties" => {}
             s if s.parse::<usize>().is_ok() => {}
             other => {
-                role = Some(if other == "enum" { "value".into() } else { other.into() });
+                role = Some(if other == "enum" {
+                    "value".into()
+                } else {
+                    other.into()
+                });
             }
         }
         k += 1;
@@ -359,7 +369,9 @@ pub fn review(doc: &Value) -> Result<Value, String> {
     }
     for (at, _) in NO_FACT {
         if !used.contains(*at) {
-            problems.push(format!("{at}: listed in NO_FACT but no longer mentions a platform"));
+            problems.push(format!(
+                "{at}: listed in NO_FACT but no longer mentions a platform"
+            ));
         }
     }
     if !problems.is_empty() {

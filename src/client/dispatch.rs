@@ -3,11 +3,11 @@
 
 use super::{Docker, Response};
 use crate::codec::{decode_json, error_message};
+use crate::models::{FieldPlatforms, FieldVersions, NotOnPlatform, TooNew};
+use crate::operations::Param;
 use crate::operations::{Operation, ParamSink};
 use crate::request;
 use crate::transport::{self, RequestBody, ResponseBody};
-use crate::models::{FieldPlatforms, FieldVersions, NotOnPlatform, TooNew};
-use crate::operations::Param;
 use crate::{ApiVersion, Error, Result};
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -357,7 +357,7 @@ fn platform_findings(
     if let Some(t) = body.and_then(|b| b.first_not_on(os)) {
         return Some(Finding::Refused {
             platform: t.platform(),
-            thing: format!("body {t}"),
+            thing: format!("body {}", t.what()),
         });
     }
     let mut ignored: Vec<String> = params

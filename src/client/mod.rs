@@ -142,5 +142,4 @@ impl Docker {
             None => Ok(self.daemon_info().await?.api_version),
         }
     }
-
 }

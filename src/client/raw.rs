@@ -448,9 +448,7 @@ impl RawRequest {
             }
             None => Vec::new(),
         };
-        self.docker
-            .check_platform(what, op, &set, model)
-            .await?;
+        self.docker.check_platform(what, op, &set, model).await?;
         let (req_body, content_type) = match self.body {
             None => encode_payload(what, version, None)?,
             Some(OwnedPayload::Raw(b, ct)) => (b.0, Some(ct)),
@@ -469,15 +467,18 @@ impl RawRequest {
                 }
                 let mut positional = self.path_args.iter();
                 let mut args = Vec::new();
-                for p in op.params.iter().filter(|p| p.location == ParamLocation::Path) {
+                for p in op
+                    .params
+                    .iter()
+                    .filter(|p| p.location == ParamLocation::Path)
+                {
                     match self.named_path_args.iter().find(|(n, _)| *n == p.name) {
                         Some((_, v)) => args.push(v.as_str()),
                         None => args.extend(positional.next().map(String::as_str)),
                     }
                 }
                 args.extend(positional.map(String::as_str));
-                let mut req =
-                    request::build(op, version, &args, sink, req_body, content_type)?;
+                let mut req = request::build(op, version, &args, sink, req_body, content_type)?;
                 if !self.query.is_empty() {
                     let uri = req.uri().to_string();
                     let mut extra = String::new();
@@ -580,15 +581,9 @@ impl RawRequest {
     /// unless an `Upgrade` header was set) and returns the raw connection
     /// the daemon hands over with its `101`.
     pub async fn upgrade(mut self) -> Result<RawConnection> {
-        if !self
-            .headers
-            .iter()
-            .any(|(n, _)| n == http::header::UPGRADE)
-        {
-            self.headers.push((
-                http::header::UPGRADE,
-                http::HeaderValue::from_static("tcp"),
-            ));
+        if !self.headers.iter().any(|(n, _)| n == http::header::UPGRADE) {
+            self.headers
+                .push((http::header::UPGRADE, http::HeaderValue::from_static("tcp")));
         }
         self.headers.push((
             http::header::CONNECTION,

@@ -964,7 +964,7 @@ pub struct ContainerCreateBody {
     pub cmd: Option<Vec<String>>,
     /// `Healthcheck`. Since API 1.25.
     pub healthcheck: Option<HealthConfig>,
-    /// `ArgsEscaped`. Since API 1.25. Windows only.
+    /// `ArgsEscaped`. Since API 1.25. Ignored on Linux.
     pub args_escaped: Option<bool>,
     /// `Image`. Since API 1.25.
     pub image: Option<String>,
@@ -1275,11 +1275,6 @@ impl support::FieldVersions for ContainerCreateBody {
 
 impl support::FieldPlatforms for ContainerCreateBody {
     fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
-        if let Some(t) =
-            support::field_not_on(&self.args_escaped, "ArgsEscaped", os, &["windows"], &[])
-        {
-            return Some(t);
-        }
         if let Some(t) = support::FieldPlatforms::first_not_on(&self.host_config, os) {
             return Some(t.under("HostConfig"));
         }
@@ -1287,6 +1282,9 @@ impl support::FieldPlatforms for ContainerCreateBody {
     }
 
     fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        if support::field_ignored(&self.args_escaped, os, &["linux"]) {
+            out.push("ArgsEscaped".to_owned());
+        }
         let n = out.len();
         support::FieldPlatforms::ignored_on(&self.host_config, os, out);
         support::prefix_from(out, n, "HostConfig");
