@@ -383,3 +383,109 @@ pub fn review(doc: &Value) -> Result<Value, String> {
         "no_fact": none_out,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+    use std::path::PathBuf;
+
+    fn root() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .to_path_buf()
+    }
+
+    #[test]
+    fn phrases_give_facts() {
+        let only_w = facts("Something (Windows\n only).");
+        assert_eq!(only_w.platforms, ["windows"]);
+        assert_eq!(facts("This type is Linux-specific.").platforms, ["linux"]);
+        assert_eq!(facts("It is not supported on Windows.").not_on, ["windows"]);
+        assert_eq!(facts("Not used on Windows.").ignored_on, ["windows"]);
+        assert_eq!(facts("Not used on Linux.").ignored_on, ["linux"]);
+        assert!(facts("Defaults to a path on Windows.").is_empty());
+        assert!(facts("(Windows daemon only)").is_empty());
+    }
+
+    #[test]
+    fn mentions_are_words() {
+        assert!(mentions("on Windows."));
+        assert!(mentions("Linux-specific"));
+        assert!(mentions("`linux` or"));
+        assert!(!mentions("SELinux labels"));
+        assert!(!mentions("windowsfilter"));
+    }
+
+    #[test]
+    fn an_unreviewed_mention_fails_the_import() {
+        let doc = serde_json::json!({
+            "definitions": {
+                "Thing": {"properties": {"Knob": {"description": "Only meaningful on Windows hosts."}}}
+            }
+        });
+        let err = review(&doc).unwrap_err();
+        assert!(err.contains("Thing.Knob: mentions a platform"), "{err}");
+        // Every NO_FACT place is missing from this document too.
+        assert!(err.contains("MountPoint.Mode: listed in NO_FACT but no longer mentions a platform"), "{err}");
+    }
+
+    /// Every string of v1.56 that mentions Windows or Linux is in the
+    /// committed review file, as a fact or as a reviewed non-fact, and the
+    /// file lists nothing else.
+    #[test]
+    fn every_mention_in_v1_56_is_a_fact_or_listed() {
+        let upstream = root().join("../shared/docker-engine-api/v1.56.yaml");
+        let Ok(text) = std::fs::read_to_string(&upstream) else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{} is missing",
+                upstream.display()
+            );
+            eprintln!("skipped: {} not found", upstream.display());
+            return;
+        };
+        let doc = crate::yaml::parse(&text).unwrap();
+        // An independent count: every string value with the word.
+        fn strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+            match v {
+                Value::String(s) => out.push(s),
+                Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+                Value::Object(m) => m.values().for_each(|x| strings(x, out)),
+                _ => {}
+            }
+        }
+        let mut all = Vec::new();
+        strings(&doc, &mut all);
+        let with_word = all.iter().filter(|s| mentions(s)).count();
+        let mentions_found = scan(&doc);
+        assert_eq!(mentions_found.len(), with_word, "one place per mentioning string");
+
+        let committed: Value = serde_json::from_str(
+            &std::fs::read_to_string(root().join("api-spec/platforms.json")).unwrap(),
+        )
+        .unwrap();
+        let listed: BTreeSet<&str> = ["facts", "no_fact"]
+            .iter()
+            .flat_map(|k| committed[*k].as_array().unwrap())
+            .map(|e| e["at"].as_str().unwrap())
+            .collect();
+        let places: BTreeSet<&str> = mentions_found.iter().map(|m| m.at.as_str()).collect();
+        assert_eq!(places, listed);
+        // And each fact is what the phrases give for that place.
+        for e in committed["facts"].as_array().unwrap() {
+            let at = e["at"].as_str().unwrap();
+            let m = mentions_found.iter().find(|m| m.at == at).unwrap();
+            let f = facts(&m.text);
+            let field = |k: &str| -> Vec<String> {
+                e.get(k)
+                    .map(|v| serde_json::from_value(v.clone()).unwrap())
+                    .unwrap_or_default()
+            };
+            assert_eq!(f.platforms, field("platforms"), "{at}");
+            assert_eq!(f.not_on, field("not_on"), "{at}");
+            assert_eq!(f.ignored_on, field("ignored_on"), "{at}");
+        }
+    }
+}
