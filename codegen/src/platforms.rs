@@ -428,7 +428,10 @@ mod tests {
         let err = review(&doc).unwrap_err();
         assert!(err.contains("Thing.Knob: mentions a platform"), "{err}");
         // Every NO_FACT place is missing from this document too.
-        assert!(err.contains("MountPoint.Mode: listed in NO_FACT but no longer mentions a platform"), "{err}");
+        assert!(
+            err.contains("MountPoint.Mode: listed in NO_FACT but no longer mentions a platform"),
+            "{err}"
+        );
     }
 
     /// Every string of v1.56 that mentions Windows or Linux is in the
@@ -460,7 +463,11 @@ mod tests {
         strings(&doc, &mut all);
         let with_word = all.iter().filter(|s| mentions(s)).count();
         let mentions_found = scan(&doc);
-        assert_eq!(mentions_found.len(), with_word, "one place per mentioning string");
+        assert_eq!(
+            mentions_found.len(),
+            with_word,
+            "one place per mentioning string"
+        );
 
         let committed: Value = serde_json::from_str(
             &std::fs::read_to_string(root().join("api-spec/platforms.json")).unwrap(),

@@ -291,7 +291,7 @@ impl Docker {
             None => {
                 let involved = KNOWN_OSES
                     .iter()
-                    .any(|os| platform_findings(*os, op, params, body).is_some());
+                    .any(|os| platform_findings(os, op, params, body).is_some());
                 if !involved {
                     return Ok(());
                 }
