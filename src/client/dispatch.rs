@@ -462,3 +462,91 @@ pub(crate) async fn read_error_body(mut body: ResponseBody) -> String {
     }
     error_message(&buf)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operations::{
+        BodyKind, Encoding, Method, Operation, ParamLocation, PlatformFacts, ResponseKind,
+    };
+
+    // No operation or parameter of v1.56 has a platform fact after the fixups
+    // (the prose's one, ContainerTop, is wrong); these check the code path
+    // for when one does.
+    static WINDOWS_ONLY_PARAM: Param = Param {
+        name: "isolation",
+        location: ParamLocation::Query,
+        rust_type: "String",
+        encoding: Encoding::Plain,
+        required: false,
+        default: None,
+        since: ApiVersion::new(1, 25),
+        platform: PlatformFacts {
+            only: &["windows"],
+            not_on: &[],
+            ignored_on: &[],
+        },
+    };
+    static IGNORED_ON_LINUX_PARAM: Param = Param {
+        name: "quirk",
+        location: ParamLocation::Query,
+        rust_type: "String",
+        encoding: Encoding::Plain,
+        required: false,
+        default: None,
+        since: ApiVersion::new(1, 25),
+        platform: PlatformFacts {
+            only: &[],
+            not_on: &[],
+            ignored_on: &["linux"],
+        },
+    };
+    static NOT_ON_WINDOWS_OP: Operation = Operation {
+        id: "Example",
+        group: "Container",
+        method: Method::Get,
+        path: "/example",
+        since: ApiVersion::new(1, 25),
+        platform: PlatformFacts {
+            only: &[],
+            not_on: &["windows"],
+            ignored_on: &[],
+        },
+        params: &[],
+        body: BodyKind::None,
+        response: ResponseKind::Empty,
+    };
+
+    #[test]
+    fn operation_and_parameter_facts() {
+        match platform_findings("windows", Some(&NOT_ON_WINDOWS_OP), &[], None) {
+            Some(Finding::Refused { thing, platform }) => {
+                assert_eq!(thing, "(the operation)");
+                assert_eq!(platform, "not on Windows");
+            }
+            _ => panic!("the operation is not on Windows"),
+        }
+        assert!(platform_findings("linux", Some(&NOT_ON_WINDOWS_OP), &[], None).is_none());
+        match platform_findings("linux", None, &[&WINDOWS_ONLY_PARAM], None) {
+            Some(Finding::Refused { thing, platform }) => {
+                assert_eq!(thing, "parameter `isolation`");
+                assert_eq!(platform, "Windows only");
+            }
+            _ => panic!("the parameter is Windows only"),
+        }
+        assert!(platform_findings("windows", None, &[&WINDOWS_ONLY_PARAM], None).is_none());
+        match platform_findings("linux", None, &[&IGNORED_ON_LINUX_PARAM], None) {
+            Some(Finding::Ignored(list)) => assert_eq!(list, ["parameter `quirk`"]),
+            _ => panic!("the parameter is ignored on Linux"),
+        }
+        let body = crate::models::ContainerCreateBody {
+            args_escaped: Some(true),
+            ..Default::default()
+        };
+        match platform_findings("linux", None, &[], Some(&body)) {
+            Some(Finding::Ignored(list)) => assert_eq!(list, ["body field `ArgsEscaped`"]),
+            _ => panic!("ArgsEscaped is ignored on Linux"),
+        }
+        assert!(platform_findings("windows", None, &[], Some(&body)).is_none());
+    }
+}
