@@ -392,3 +392,69 @@ async fn real_linux_daemon() {
         .await
         .expect("remove");
 }
+
+/// Collects the messages of `WARN` events on this thread.
+#[derive(Clone, Default)]
+struct Warnings(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl tracing::Subscriber for Warnings {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Message<'a>(&'a mut String);
+        impl tracing::field::Visit for Message<'_> {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    *self.0 = format!("{value:?}");
+                }
+            }
+        }
+        if *event.metadata().level() == tracing::Level::WARN {
+            let mut text = String::new();
+            event.record(&mut Message(&mut text));
+            self.0.lock().unwrap().push(text);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn ignored_fields_are_sent_with_a_warning() {
+    let warnings = Warnings::default();
+    let _guard = tracing::subscriber::set_default(warnings.clone());
+    let server = daemon_on(Some("1.44"), "linux").await;
+    answers_create(&server).await;
+    let docker = client(&server);
+    let body = ContainerCreateBody {
+        image: Some("busybox".into()),
+        args_escaped: Some(true),
+        ..Default::default()
+    };
+    docker
+        .containers()
+        .create(&body, &Default::default())
+        .await
+        .expect("ignored, not refused");
+    assert_eq!(requests_to(&server, CREATE).await.len(), 1);
+    let seen = warnings.0.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        ["body field `ArgsEscaped` is ignored by a daemon on linux; sending it anyway"]
+    );
+    // On Windows it means something: no warning.
+    let server = daemon_on(Some("1.44"), "windows").await;
+    answers_create(&server).await;
+    client(&server)
+        .containers()
+        .create(&body, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(warnings.0.lock().unwrap().len(), 1);
+}
