@@ -68,7 +68,10 @@ async fn exec(container: &str, cmd: &[String], tty: bool) -> dockhand::Result<i6
         ..Default::default()
     };
     let id = docker.exec().create(container, &body).await?.id;
-    let attached = docker.exec().start(&id, &Default::default()).await?;
+    let attached = docker
+        .exec()
+        .start(&id, &Default::default())
+        .await?;
     if tty {
         if let Ok((cols, rows)) = crossterm::terminal::size() {
             // Like the CLI: a failed resize (the process may already have

@@ -128,14 +128,13 @@ pub(crate) fn render_template(
     let mut args = args.iter();
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
-        let end =
-            rest[start..]
-                .find('}')
-                .map(|e| start + e)
-                .ok_or_else(|| Error::InvalidArgument {
-                    name: "path",
-                    message: format!("{what}: {template:?} has a '{{' without '}}'"),
-                })?;
+        let end = rest[start..]
+            .find('}')
+            .map(|e| start + e)
+            .ok_or_else(|| Error::InvalidArgument {
+                name: "path",
+                message: format!("{what}: {template:?} has a '{{' without '}}'"),
+            })?;
         let pname = names.next().unwrap_or("path");
         let value = args.next().ok_or_else(|| Error::InvalidArgument {
             name: pname,
@@ -203,10 +202,7 @@ mod tests {
 
     #[test]
     fn path_args_are_validated_and_encoded() {
-        assert_eq!(
-            encode_path_arg("id", PathArg::Segment, "abc123").unwrap(),
-            "abc123"
-        );
+        assert_eq!(encode_path_arg("id", PathArg::Segment, "abc123").unwrap(), "abc123");
         assert_eq!(
             encode_path_arg("name", PathArg::Reference, "localhost:5000/team/app:1").unwrap(),
             "localhost:5000/team/app:1"

@@ -49,8 +49,8 @@ impl ApiVersion {
     /// ```
     pub const fn supports(self, since: ApiVersion) -> bool {
         let floor = Self::OLDEST_SPEC;
-        let at_floor =
-            since.major < floor.major || (since.major == floor.major && since.minor <= floor.minor);
+        let at_floor = since.major < floor.major
+            || (since.major == floor.major && since.minor <= floor.minor);
         at_floor
             || self.major > since.major
             || (self.major == since.major && self.minor >= since.minor)

@@ -216,9 +216,7 @@ async fn a_body_field_newer_than_the_daemon_is_refused_before_sending() {
     assert!(requests_to(&server, "/v1.41/containers/create")
         .await
         .is_empty());
-    assert!(requests_to(&server, "/v1.41/exec/e1/start")
-        .await
-        .is_empty());
+    assert!(requests_to(&server, "/v1.41/exec/e1/start").await.is_empty());
 }
 
 #[tokio::test]
@@ -300,12 +298,7 @@ async fn names_the_daemon_hands_out_are_accepted_back() {
         ),
         (
             "exec",
-            docker
-                .exec()
-                .inspect("e1/x")
-                .await
-                .map(|_| ())
-                .expect_err("exec"),
+            docker.exec().inspect("e1/x").await.map(|_| ()).expect_err("exec"),
         ),
         (
             "network",

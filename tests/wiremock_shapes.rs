@@ -87,11 +87,9 @@ async fn ping_without_version_means_1_24_where_the_oldest_spec_counts_as_this_or
         }
         other => panic!("{other}"),
     }
-    assert!(
-        requests_to(&server, "/v1.24/distribution/localhost:5000/app:1/json")
-            .await
-            .is_empty()
-    );
+    assert!(requests_to(&server, "/v1.24/distribution/localhost:5000/app:1/json")
+        .await
+        .is_empty());
 }
 
 #[tokio::test]

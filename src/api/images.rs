@@ -317,7 +317,12 @@ impl Images {
             Some(crate::auth::header_for(reference, opts.x_registry_auth.as_ref()).await?);
         let resp = self
             .docker
-            .raw(&ops::IMAGE_PUSH, &[name], |s| opts.write_params(s), None)
+            .raw(
+                &ops::IMAGE_PUSH,
+                &[name],
+                |s| opts.write_params(s),
+                None,
+            )
             .await?;
         Ok(super::json_stream(ops::IMAGE_PUSH.id, resp))
     }

@@ -243,7 +243,12 @@ impl Plugins {
             Some(crate::auth::header_for(name, options.x_registry_auth.as_ref()).await?);
         let resp = self
             .docker
-            .raw(&ops::PLUGIN_PUSH, &[name], |s| opts.write_params(s), None)
+            .raw(
+                &ops::PLUGIN_PUSH,
+                &[name],
+                |s| opts.write_params(s),
+                None,
+            )
             .await?;
         Ok(super::json_stream(ops::PLUGIN_PUSH.id, resp))
     }
