@@ -143,6 +143,21 @@ pub enum Error {
         negotiated: ApiVersion,
     },
 
+    /// The request sets a field or parameter (or is an operation) that the
+    /// daemon's operating system does not have, as the API specification
+    /// states it: Windows-only settings on a Linux daemon, settings a
+    /// Windows daemon refuses. Nothing was sent. See
+    /// [`crate::models::FieldPlatforms`].
+    #[error("{what} is {platform}, but the daemon runs on {daemon_os}")]
+    UnsupportedOnPlatform {
+        /// The operation and what in it, e.g. ``ContainerCreate body field `HostConfig.CpuCount` ``.
+        what: String,
+        /// What the specification says: `Windows only`, `not on Windows`.
+        platform: String,
+        /// The daemon's OS as it reported it (`linux`, `windows`).
+        daemon_os: String,
+    },
+
     /// An argument given by the caller was rejected before anything was sent
     /// (an empty identifier, a `..` path segment, a control character).
     #[error("invalid argument {name}: {message}")]

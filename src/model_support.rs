@@ -264,3 +264,319 @@ macro_rules! leaf_field_versions {
     )*};
 }
 leaf_field_versions!(String, str, bool, i64, u64, i32, u32, u16, u8, f64, Value);
+
+/// What a daemon's operating system does not have in a request body: fields
+/// (and enum values) the specification marks as one platform's only
+/// (`HostConfig.CpuCount` is Windows only), or as refused on a platform
+/// (`HostConfig.BlkioWeight` is not on Windows). A body that *sets* one is
+/// refused before anything is sent; fields a platform merely ignores are
+/// listed by [`FieldPlatforms::ignored_on`] (the client logs a warning).
+///
+/// "Set" means present with a value other than the zero value (`""`, `0`,
+/// `false`, an empty list or map): the daemon decodes into Go values and
+/// cannot tell a zero from an absent field, so neither does this check.
+///
+/// ```
+/// use dockhand::models::{FieldPlatforms, HostConfig, HostConfigIsolation};
+/// let body = HostConfig { cpu_count: Some(2), ..Default::default() };
+/// let refused = body.first_not_on("linux").expect("CpuCount is Windows only");
+/// assert_eq!(refused.to_string(), "field `CpuCount` (Windows only)");
+/// assert!(body.first_not_on("windows").is_none());
+///
+/// let body = HostConfig { isolation: Some(HostConfigIsolation::Hyperv), ..Default::default() };
+/// assert_eq!(
+///     body.first_not_on("linux").unwrap().to_string(),
+///     "value \"hyperv\" of `Isolation` (Windows only)"
+/// );
+/// let body = HostConfig { isolation: Some(HostConfigIsolation::Default), ..Default::default() };
+/// assert!(body.first_not_on("linux").is_none());
+/// ```
+pub trait FieldPlatforms {
+    /// The first field or value (depth first, in field order) that is set and
+    /// that a daemon on `os` (`linux`, `windows`) does not have.
+    fn first_not_on(&self, os: &str) -> Option<NotOnPlatform> {
+        let _ = os;
+        None
+    }
+
+    /// Appends the paths of the set fields a daemon on `os` ignores.
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let _ = (os, out);
+    }
+
+    /// Whether this is the value Go decodes from an absent field.
+    #[doc(hidden)]
+    fn is_zero(&self) -> bool {
+        false
+    }
+}
+
+/// A set field or value the daemon's platform does not have. Displays as
+/// ``field `HostConfig.CpuCount` (Windows only)``.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotOnPlatform {
+    /// Where it is in the body; empty for the body itself.
+    pub path: String,
+    /// The enum value, when it is a value (not a field) that is limited.
+    pub value: Option<String>,
+    /// The platforms that have it, when it is limited to some (`["windows"]`).
+    pub only: &'static [&'static str],
+    /// The platforms that refuse it.
+    pub not_on: &'static [&'static str],
+}
+
+impl NotOnPlatform {
+    /// What the fact says: `Windows only`, `not on Windows`.
+    pub fn platform(&self) -> String {
+        if self.only.is_empty() {
+            format!("not on {}", os_names(self.not_on))
+        } else {
+            format!("{} only", os_names(self.only))
+        }
+    }
+
+    /// The same, inside field `name`.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn under(mut self, name: &str) -> Self {
+        self.path = match (self.path.is_empty(), self.path.starts_with('[')) {
+            (true, _) => name.to_owned(),
+            (false, true) => format!("{name}{}", self.path),
+            (false, false) => format!("{name}.{}", self.path),
+        };
+        self
+    }
+
+    fn prefixed(mut self, prefix: String) -> Self {
+        self.path = if self.path.is_empty() || self.path.starts_with('[') {
+            prefix + &self.path
+        } else {
+            format!("{prefix}.{}", self.path)
+        };
+        self
+    }
+}
+
+impl NotOnPlatform {
+    /// What it is, without the fact: ``field `HostConfig.CpuCount` ``,
+    /// ``value "hyperv" of `HostConfig.Isolation` ``.
+    pub fn what(&self) -> String {
+        match (&self.value, self.path.is_empty()) {
+            (Some(v), true) => format!("value {v:?}"),
+            (Some(v), false) => format!("value {v:?} of `{}`", self.path),
+            (None, _) => format!("field `{}`", self.path),
+        }
+    }
+}
+
+impl fmt::Display for NotOnPlatform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.what(), capitalized(&self.platform()))
+    }
+}
+
+/// `Windows`, `Linux`, or the name as it is; joined with "and".
+pub(crate) fn os_names(list: &[&str]) -> String {
+    list.iter()
+        .map(|o| capitalized(o))
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// Does a daemon on `os` lack something with these facts?
+pub(crate) fn lacks(os: &str, only: &[&str], not_on: &[&str]) -> bool {
+    (!only.is_empty() && !only.iter().any(|o| o.eq_ignore_ascii_case(os)))
+        || not_on.iter().any(|o| o.eq_ignore_ascii_case(os))
+}
+
+/// The check of one field with facts.
+#[doc(hidden)]
+pub fn field_not_on<T: FieldPlatforms + ?Sized>(
+    value: &T,
+    name: &str,
+    os: &str,
+    only: &'static [&'static str],
+    not_on: &'static [&'static str],
+) -> Option<NotOnPlatform> {
+    (!value.is_zero() && lacks(os, only, not_on)).then(|| NotOnPlatform {
+        path: name.to_owned(),
+        value: None,
+        only,
+        not_on,
+    })
+}
+
+/// The check of one enum value with facts.
+#[doc(hidden)]
+pub fn value_not_on(
+    value: &str,
+    os: &str,
+    only: &'static [&'static str],
+    not_on: &'static [&'static str],
+) -> Option<NotOnPlatform> {
+    lacks(os, only, not_on).then(|| NotOnPlatform {
+        path: String::new(),
+        value: Some(value.to_owned()),
+        only,
+        not_on,
+    })
+}
+
+/// Is this field set and ignored on `os`?
+#[doc(hidden)]
+pub fn field_ignored<T: FieldPlatforms + ?Sized>(value: &T, os: &str, ignored: &[&str]) -> bool {
+    !value.is_zero() && ignored.iter().any(|o| o.eq_ignore_ascii_case(os))
+}
+
+/// Prefixes the paths pushed since `from` with field `name`.
+#[doc(hidden)]
+pub fn prefix_from(out: &mut [String], from: usize, name: &str) {
+    for p in out.iter_mut().skip(from) {
+        *p = if p.is_empty() {
+            name.to_owned()
+        } else if p.starts_with('[') {
+            format!("{name}{p}")
+        } else {
+            format!("{name}.{p}")
+        };
+    }
+}
+
+impl<T: FieldPlatforms + ?Sized> FieldPlatforms for &T {
+    fn first_not_on(&self, os: &str) -> Option<NotOnPlatform> {
+        (**self).first_not_on(os)
+    }
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        (**self).ignored_on(os, out)
+    }
+    fn is_zero(&self) -> bool {
+        (**self).is_zero()
+    }
+}
+
+impl<T: FieldPlatforms + ?Sized> FieldPlatforms for Box<T> {
+    fn first_not_on(&self, os: &str) -> Option<NotOnPlatform> {
+        (**self).first_not_on(os)
+    }
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        (**self).ignored_on(os, out)
+    }
+    fn is_zero(&self) -> bool {
+        (**self).is_zero()
+    }
+}
+
+impl<T: FieldPlatforms> FieldPlatforms for Option<T> {
+    fn first_not_on(&self, os: &str) -> Option<NotOnPlatform> {
+        self.as_ref().and_then(|v| v.first_not_on(os))
+    }
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        if let Some(v) = self {
+            v.ignored_on(os, out);
+        }
+    }
+    fn is_zero(&self) -> bool {
+        self.as_ref().is_none_or(FieldPlatforms::is_zero)
+    }
+}
+
+impl<T: FieldPlatforms> FieldPlatforms for Vec<T> {
+    fn first_not_on(&self, os: &str) -> Option<NotOnPlatform> {
+        self.as_slice().first_not_on(os)
+    }
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        self.as_slice().ignored_on(os, out)
+    }
+    fn is_zero(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<T: FieldPlatforms> FieldPlatforms for [T] {
+    fn first_not_on(&self, os: &str) -> Option<NotOnPlatform> {
+        self.iter()
+            .enumerate()
+            .find_map(|(i, v)| v.first_not_on(os).map(|t| t.prefixed(format!("[{i}]"))))
+    }
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        for (i, v) in self.iter().enumerate() {
+            let n = out.len();
+            v.ignored_on(os, out);
+            prefix_from(out, n, &format!("[{i}]"));
+        }
+    }
+    fn is_zero(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<T: FieldPlatforms, S> FieldPlatforms for std::collections::HashMap<String, T, S> {
+    fn first_not_on(&self, os: &str) -> Option<NotOnPlatform> {
+        // The smallest key, so the same body always names the same field.
+        self.iter()
+            .filter_map(|(k, v)| v.first_not_on(os).map(|t| (k, t)))
+            .min_by(|a, b| a.0.cmp(b.0))
+            .map(|(k, t)| t.prefixed(format!("[{k:?}]")))
+    }
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let mut entries: Vec<(&String, &T)> = self.iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        for (k, v) in entries {
+            let n = out.len();
+            v.ignored_on(os, out);
+            prefix_from(out, n, &format!("[{k:?}]"));
+        }
+    }
+    fn is_zero(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<T: FieldPlatforms> FieldPlatforms for std::collections::BTreeMap<String, T> {
+    fn first_not_on(&self, os: &str) -> Option<NotOnPlatform> {
+        self.iter()
+            .find_map(|(k, v)| v.first_not_on(os).map(|t| t.prefixed(format!("[{k:?}]"))))
+    }
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        for (k, v) in self {
+            let n = out.len();
+            v.ignored_on(os, out);
+            prefix_from(out, n, &format!("[{k:?}]"));
+        }
+    }
+    fn is_zero(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+macro_rules! leaf_field_platforms {
+    ($($t:ty => $zero:expr),* $(,)?) => {$(
+        impl FieldPlatforms for $t {
+            fn is_zero(&self) -> bool {
+                let zero: fn(&$t) -> bool = $zero;
+                zero(self)
+            }
+        }
+    )*};
+}
+leaf_field_platforms!(
+    String => |s| s.is_empty(),
+    str => |s| s.is_empty(),
+    bool => |b| !*b,
+    i64 => |n| *n == 0,
+    u64 => |n| *n == 0,
+    i32 => |n| *n == 0,
+    u32 => |n| *n == 0,
+    u16 => |n| *n == 0,
+    u8 => |n| *n == 0,
+    f64 => |n| *n == 0.0,
+    Value => |v| v.is_null(),
+);

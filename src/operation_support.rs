@@ -130,6 +130,48 @@ pub struct Param {
     pub default: Option<&'static str>,
     /// The first API version that has it.
     pub since: ApiVersion,
+    /// The daemon platforms it is limited to, refused on or ignored on.
+    pub platform: PlatformFacts,
+}
+
+/// Platform facts from the specification (and its fixups): which daemon
+/// operating systems (`linux`, `windows`) have a parameter or operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlatformFacts {
+    /// Only daemons on these have it (empty: every platform).
+    pub only: &'static [&'static str],
+    /// Daemons on these refuse it.
+    pub not_on: &'static [&'static str],
+    /// Daemons on these accept it and do nothing with it.
+    pub ignored_on: &'static [&'static str],
+}
+
+impl PlatformFacts {
+    /// No platform fact.
+    pub const NONE: PlatformFacts = PlatformFacts {
+        only: &[],
+        not_on: &[],
+        ignored_on: &[],
+    };
+
+    /// Does a daemon on `os` lack it (refuse it, or only the other platform has it)?
+    pub fn lacks(&self, os: &str) -> bool {
+        crate::model_support::lacks(os, self.only, self.not_on)
+    }
+
+    /// Does a daemon on `os` ignore it?
+    pub fn ignored(&self, os: &str) -> bool {
+        self.ignored_on.iter().any(|o| o.eq_ignore_ascii_case(os))
+    }
+
+    /// What the fact says: `Windows only`, `not on Windows`.
+    pub fn describe(&self) -> String {
+        if self.only.is_empty() {
+            format!("not on {}", crate::model_support::os_names(self.not_on))
+        } else {
+            format!("{} only", crate::model_support::os_names(self.only))
+        }
+    }
 }
 
 /// What an operation sends as its body.
@@ -194,6 +236,8 @@ pub struct Operation {
     pub path: &'static str,
     /// The first API version that has it.
     pub since: ApiVersion,
+    /// The daemon platforms it is limited to, refused on or ignored on.
+    pub platform: PlatformFacts,
     /// Path, query and header parameters.
     pub params: &'static [Param],
     /// The request body.
@@ -344,6 +388,25 @@ impl ParamSink {
             headers: Vec::new(),
             error: None,
         }
+    }
+
+    /// The table entries of the parameters written so far (each once).
+    pub(crate) fn set_params(&self) -> impl Iterator<Item = &'static Param> + '_ {
+        let op = self.operation;
+        let query = self
+            .query
+            .iter()
+            .filter_map(move |(n, _)| op.param(n, ParamLocation::Query));
+        let headers = self
+            .headers
+            .iter()
+            .filter_map(move |(n, _)| op.param(n, ParamLocation::Header));
+        let mut seen: Vec<&'static str> = Vec::new();
+        query.chain(headers).filter(move |p| {
+            let new = !seen.contains(&p.name);
+            seen.push(p.name);
+            new
+        })
     }
 
     fn allowed(&mut self, name: &'static str, since: ApiVersion) -> bool {

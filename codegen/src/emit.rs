@@ -80,7 +80,7 @@ pub fn generate(spec: &Spec) -> Result<Vec<(String, String)>, String> {
     for m in by_module.keys() {
         let _ = writeln!(mod_rs, "mod {m};\npub use {m}::*;");
     }
-    mod_rs.push_str("\npub use crate::model_support::{Extra, FieldVersions, TooNew};\n#[doc(hidden)]\npub mod registry;\n");
+    mod_rs.push_str("\npub use crate::model_support::{Extra, FieldPlatforms, FieldVersions, NotOnPlatform, TooNew};\n#[doc(hidden)]\npub mod registry;\n");
     files.push(("src/models/mod.rs".to_owned(), mod_rs));
     for (m, names) in &by_module {
         let mut out = String::new();
@@ -188,6 +188,8 @@ struct Gen<'a> {
     /// (struct, field) pairs that must be boxed to break a cycle.
     boxed: BTreeSet<(String, String)>,
     secrets: BTreeSet<(String, String)>,
+    /// Definitions with a platform fact in them, directly or through a field.
+    platformed: BTreeSet<String>,
 }
 
 /// `crate::ApiVersion::new(a, b)` for model files, which do not import it.
@@ -225,6 +227,7 @@ fn generated_fields(fields: &[Field], removed: &[Removed]) -> Vec<Field> {
                 required: false,
                 nullable: false,
                 since: r.since.clone(),
+                platform: Platforms::default(),
             });
         }
     }
@@ -242,6 +245,103 @@ fn typed_removed<'r>(fields: &[Field], removed: &'r [Removed]) -> Vec<&'r Remove
         .collect()
 }
 
+/// The platform facts as a doc sentence (with a leading space), or nothing.
+fn platform_doc(p: &Platforms) -> String {
+    let names = |v: &[String]| {
+        v.iter()
+            .map(|o| os_name(o))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    let mut s = String::new();
+    if !p.platforms.is_empty() {
+        let _ = write!(s, " {} only.", names(&p.platforms));
+    }
+    if !p.not_on.is_empty() {
+        let _ = write!(s, " Not on {}: refused before sending.", names(&p.not_on));
+    }
+    if !p.ignored_on.is_empty() {
+        let _ = write!(s, " Ignored on {}.", names(&p.ignored_on));
+    }
+    s
+}
+
+fn os_name(os: &str) -> String {
+    match os {
+        "windows" => "Windows".into(),
+        "linux" => "Linux".into(),
+        other => other.to_owned(),
+    }
+}
+
+/// The facts as a `PlatformFacts` constant expression.
+fn platform_facts(p: &Platforms) -> String {
+    if p.is_empty() {
+        "PlatformFacts::NONE".into()
+    } else {
+        format!(
+            "PlatformFacts {{ only: &{:?}, not_on: &{:?}, ignored_on: &{:?} }}",
+            p.platforms, p.not_on, p.ignored_on
+        )
+    }
+}
+
+/// Every definition name a type expression refers to.
+fn refs(ty: &Ty) -> Vec<String> {
+    match ty {
+        Ty::Ref { name } => vec![name.clone()],
+        Ty::Array { items: t } | Ty::Map { values: t } | Ty::Nullable { inner: t } => refs(t),
+        _ => Vec::new(),
+    }
+}
+
+/// Definitions that carry a platform fact: on a field or value of their own,
+/// or inside a type one of their fields refers to (an alias counts as its
+/// target).
+fn platformed(spec: &Spec) -> Result<BTreeSet<String>, String> {
+    let mut set = BTreeSet::new();
+    for (name, def) in &spec.definitions {
+        let direct = match &def.body {
+            DefBody::Struct { fields, .. } => fields.iter().any(|f| !f.platform.is_empty()),
+            DefBody::Enum { values } => {
+                if let Some(v) = values.iter().find(|v| !v.platform.ignored_on.is_empty()) {
+                    return Err(format!(
+                        "{name}: value {:?} is `ignored_on`; only fields can be",
+                        v.value
+                    ));
+                }
+                values.iter().any(|v| !v.platform.is_empty())
+            }
+            _ => false,
+        };
+        if direct {
+            set.insert(name.clone());
+        }
+    }
+    loop {
+        let before = set.len();
+        for (name, def) in &spec.definitions {
+            let tys: Vec<Ty> = match &def.body {
+                DefBody::Struct {
+                    fields,
+                    removed_fields,
+                } => generated_fields(fields, removed_fields)
+                    .into_iter()
+                    .map(|f| f.ty)
+                    .collect(),
+                DefBody::Alias { ty } => vec![ty.clone()],
+                _ => Vec::new(),
+            };
+            if tys.iter().any(|t| refs(t).iter().any(|r| set.contains(r))) {
+                set.insert(name.clone());
+            }
+        }
+        if set.len() == before {
+            return Ok(set);
+        }
+    }
+}
+
 fn doc_escape(s: &str) -> String {
     s.replace('`', "'")
 }
@@ -253,7 +353,9 @@ impl<'a> Gen<'a> {
             defaults: HashMap::new(),
             boxed: BTreeSet::new(),
             secrets: BTreeSet::new(),
+            platformed: BTreeSet::new(),
         };
+        g.platformed = platformed(spec)?;
         for name in spec.definitions.keys() {
             let d = g.can_default_def(name, &mut BTreeSet::new());
             g.defaults.insert(name.clone(), d);
@@ -429,7 +531,12 @@ impl<'a> Gen<'a> {
         let rust_names = rust_field_names(fields);
         let secret = |f: &Field| self.secrets.contains(&(name.to_owned(), f.name.clone()));
         let has_secret = fields.iter().any(secret);
-        let _ = writeln!(out, "/// {origin}. Since API {}.", def.since);
+        let _ = writeln!(
+            out,
+            "/// {origin}. Since API {}.{}",
+            def.since,
+            platform_doc(&def.platform)
+        );
         if !untyped.is_empty() {
             out.push_str("///\n/// Fields that older API versions had (decoded into `extra` when a daemon sends them):\n");
             for r in &untyped {
@@ -468,6 +575,7 @@ impl<'a> Gen<'a> {
             if secret(f) {
                 out.push_str(" Secret: never shown by `Debug`.");
             }
+            out.push_str(&platform_doc(&f.platform));
             out.push('\n');
             let _ = writeln!(out, "    pub {rn}: {},", self.field_ty(name, def, f));
         }
@@ -622,7 +730,77 @@ impl<'a> Gen<'a> {
             out.push_str("        let _ = version;\n");
         }
         out.push_str("        None\n    }\n}\n\n");
+        self.struct_platforms(out, name, fields, &rust_names);
         Ok(())
+    }
+
+    /// `FieldPlatforms` for a struct: its fields with facts, then the fields
+    /// whose types have facts inside.
+    fn struct_platforms(
+        &self,
+        out: &mut String,
+        name: &str,
+        fields: &[Field],
+        rust_names: &[String],
+    ) {
+        if !self.platformed.contains(name) {
+            let _ = writeln!(out, "impl support::FieldPlatforms for {name} {{}}\n");
+            return;
+        }
+        let nested = |f: &Field| refs(&f.ty).iter().any(|r| self.platformed.contains(r));
+        let _ = writeln!(
+            out,
+            "impl support::FieldPlatforms for {name} {{\n    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {{"
+        );
+        let mut checks = 0;
+        for (f, rn) in fields.iter().zip(rust_names) {
+            let p = &f.platform;
+            if !p.platforms.is_empty() || !p.not_on.is_empty() {
+                checks += 1;
+                let _ = writeln!(
+                    out,
+                    "        if let Some(t) = support::field_not_on(&self.{rn}, {:?}, os, &{:?}, &{:?}) {{\n            return Some(t);\n        }}",
+                    f.name, p.platforms, p.not_on
+                );
+            }
+            if nested(f) {
+                checks += 1;
+                let _ = writeln!(
+                    out,
+                    "        if let Some(t) = support::FieldPlatforms::first_not_on(&self.{rn}, os) {{\n            return Some(t.under({:?}));\n        }}",
+                    f.name
+                );
+            }
+        }
+        if checks == 0 {
+            out.push_str("        let _ = os;\n");
+        }
+        out.push_str(
+            "        None\n    }\n\n    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {\n",
+        );
+        let mut any = false;
+        for (f, rn) in fields.iter().zip(rust_names) {
+            if !f.platform.ignored_on.is_empty() {
+                any = true;
+                let _ = writeln!(
+                    out,
+                    "        if support::field_ignored(&self.{rn}, os, &{:?}) {{\n            out.push({:?}.to_owned());\n        }}",
+                    f.platform.ignored_on, f.name
+                );
+            }
+            if nested(f) {
+                any = true;
+                let _ = writeln!(
+                    out,
+                    "        let n = out.len();\n        support::FieldPlatforms::ignored_on(&self.{rn}, os, out);\n        support::prefix_from(out, n, {:?});",
+                    f.name
+                );
+            }
+        }
+        if !any {
+            out.push_str("        let _ = (os, out);\n");
+        }
+        out.push_str("    }\n}\n\n");
     }
 
     /// `From` both ways between two definitions with the same fields.
@@ -710,8 +888,10 @@ impl<'a> Gen<'a> {
         for (v, n) in values.iter().zip(&variants) {
             let _ = writeln!(
                 out,
-                "    /// `{:?}`. Since API {}.\n    {n},",
-                v.value, v.since
+                "    /// `{:?}`. Since API {}.{}\n    {n},",
+                v.value,
+                v.since,
+                platform_doc(&v.platform)
             );
         }
         out.push_str(
@@ -763,6 +943,28 @@ impl<'a> Gen<'a> {
                 "            _ => return None,\n        };\n        (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))\n    }\n}\n",
             );
         }
+        // Values limited to a platform.
+        let _ = writeln!(
+            out,
+            "\nimpl support::FieldPlatforms for {name} {{\n    fn is_zero(&self) -> bool {{\n        self.as_str().is_empty()\n    }}"
+        );
+        let limited: Vec<(&EnumValue, &String)> = values
+            .iter()
+            .zip(&variants)
+            .filter(|(v, _)| !v.platform.is_empty())
+            .collect();
+        if !limited.is_empty() {
+            out.push_str("\n    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {\n        let (only, not_on): (&[&str], &[&str]) = match self {\n");
+            for (v, n) in limited {
+                let _ = writeln!(
+                    out,
+                    "            {name}::{n} => (&{:?}, &{:?}),",
+                    v.platform.platforms, v.platform.not_on
+                );
+            }
+            out.push_str("            _ => return None,\n        };\n        support::value_not_on(self.as_str(), os, only, not_on)\n    }\n");
+        }
+        out.push_str("}\n");
     }
 
     fn int_enumeration(
@@ -820,7 +1022,8 @@ impl<'a> Gen<'a> {
              impl Serialize for {name} {{\n    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {{\n        serializer.serialize_i64(self.as_i64())\n    }}\n}}\n\n\
              impl<'de> Deserialize<'de> for {name} {{\n    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\n        \
              Ok({name}::from(i64::deserialize(deserializer)?))\n    }}\n}}\n\n\
-             impl support::FieldVersions for {name} {{\n    fn first_too_new(&self, _: crate::ApiVersion) -> Option<support::TooNew> {{\n        None\n    }}\n}}\n"
+             impl support::FieldVersions for {name} {{\n    fn first_too_new(&self, _: crate::ApiVersion) -> Option<support::TooNew> {{\n        None\n    }}\n}}\n\n\
+             impl support::FieldPlatforms for {name} {{}}\n"
         );
     }
 
@@ -871,8 +1074,17 @@ impl<'a> Gen<'a> {
             };
             let _ = writeln!(
                 out,
-                "/// `{} {}` (`{}`). Since API {}.\npub const {cname}: Operation = Operation {{\n    id: {:?},\n    group: {:?},\n    method: Method::{method},\n    path: {:?},\n    since: {},\n    params: &[",
-                op.method, op.path, op.id, op.since, op.id, op.group, op.path, ver(&op.since)
+                "/// `{} {}` (`{}`). Since API {}.{}\npub const {cname}: Operation = Operation {{\n    id: {:?},\n    group: {:?},\n    method: Method::{method},\n    path: {:?},\n    since: {},\n    platform: {},\n    params: &[",
+                op.method,
+                op.path,
+                op.id,
+                op.since,
+                platform_doc(&op.platform),
+                op.id,
+                op.group,
+                op.path,
+                ver(&op.since),
+                platform_facts(&op.platform)
             );
             for p in &op.params {
                 let loc = match p.location {
@@ -892,11 +1104,12 @@ impl<'a> Gen<'a> {
                 };
                 let _ = writeln!(
                     out,
-                    "        Param {{ name: {:?}, location: ParamLocation::{loc}, rust_type: {:?}, encoding: Encoding::{enc}, required: {}, default: {default}, since: {} }},",
+                    "        Param {{ name: {:?}, location: ParamLocation::{loc}, rust_type: {:?}, encoding: Encoding::{enc}, required: {}, default: {default}, since: {}, platform: {} }},",
                     p.name,
                     self.param_rust_ty(p),
                     p.required,
-                    ver(&p.since)
+                    ver(&p.since),
+                    platform_facts(&p.platform)
                 );
             }
             out.push_str("    ],\n");

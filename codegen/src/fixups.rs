@@ -58,6 +58,22 @@ pub const FIXUPS: &[Fixup] = &[
         name: "push_registry_auth_filled_by_client",
         apply: push_registry_auth_filled_by_client,
     },
+    Fixup {
+        name: "container_top_on_windows",
+        apply: container_top_on_windows,
+    },
+    Fixup {
+        name: "isolation_default_on_every_platform",
+        apply: isolation_default_on_every_platform,
+    },
+    Fixup {
+        name: "args_escaped_ignored_on_linux",
+        apply: args_escaped_ignored_on_linux,
+    },
+    Fixup {
+        name: "resources_windows_refuses",
+        apply: resources_windows_refuses,
+    },
 ];
 
 /// Applies every fixup; returns their names.
@@ -251,6 +267,7 @@ fn auth_config_tokens(spec: &mut Spec) -> Result<(), String> {
             required: false,
             nullable: false,
             since: since.clone(),
+            platform: Platforms::default(),
         });
     }
     Ok(())
@@ -289,6 +306,7 @@ fn swarm_object_create_responses(spec: &mut Spec) -> Result<(), String> {
         Definition {
             upstream: "SecretCreate and ConfigCreate responses (fixup)".to_owned(),
             since: since.clone(),
+            platform: Platforms::default(),
             body: DefBody::Struct {
                 fields: vec![Field {
                     name: "ID".to_owned(),
@@ -296,6 +314,7 @@ fn swarm_object_create_responses(spec: &mut Spec) -> Result<(), String> {
                     required: true,
                     nullable: false,
                     since,
+                    platform: Platforms::default(),
                 }],
                 removed_fields: Vec::new(),
             },
@@ -334,6 +353,7 @@ fn push_progress_fields(spec: &mut Spec) -> Result<(), String> {
         required: false,
         nullable: false,
         since: since.clone(),
+        platform: Platforms::default(),
     };
     fields.push(field("id", Ty::String { format: None }));
     fields.push(field("aux", reference(AUX)));
@@ -352,6 +372,7 @@ fn push_progress_fields(spec: &mut Spec) -> Result<(), String> {
         Definition {
             upstream: "PushImageInfo.aux (fixup)".to_owned(),
             since: since.clone(),
+            platform: Platforms::default(),
             body: DefBody::Struct {
                 fields: aux_fields,
                 removed_fields: Vec::new(),
@@ -382,6 +403,7 @@ fn unlisted_registry_auth_headers(spec: &mut Spec) -> Result<(), String> {
             required: false,
             default: None,
             since,
+            platform: Platforms::default(),
         });
     }
     Ok(())
@@ -395,17 +417,134 @@ fn unlisted_registry_auth_headers(spec: &mut Spec) -> Result<(), String> {
 /// the options struct it is an optional field, like pull's, not a
 /// positional argument.
 fn push_registry_auth_filled_by_client(spec: &mut Spec) -> Result<(), String> {
-    for id in ["ImagePush"] {
-        let op = op(spec, id)?;
-        let p = op
-            .params
+    let p = op(spec, "ImagePush")?
+        .params
+        .iter_mut()
+        .find(|p| p.name == "X-Registry-Auth")
+        .ok_or("ImagePush no longer lists X-Registry-Auth")?;
+    if !p.required {
+        return Err("ImagePush: X-Registry-Auth is no longer required".into());
+    }
+    p.required = false;
+    Ok(())
+}
+
+fn struct_field<'a>(spec: &'a mut Spec, def: &str, field: &str) -> Result<&'a mut Field, String> {
+    match spec.definitions.get_mut(def).map(|d| &mut d.body) {
+        Some(DefBody::Struct { fields, .. }) => fields
             .iter_mut()
-            .find(|p| p.name == "X-Registry-Auth")
-            .ok_or_else(|| format!("{id} no longer lists X-Registry-Auth"))?;
-        if !p.required {
-            return Err(format!("{id}: X-Registry-Auth is no longer required"));
+            .find(|f| f.name == field)
+            .ok_or_else(|| format!("{def}.{field} is gone")),
+        _ => Err(format!("{def} is no longer a struct")),
+    }
+}
+
+fn windows_only() -> Platforms {
+    Platforms {
+        platforms: vec!["windows".into()],
+        ..Platforms::default()
+    }
+}
+
+/// The prose says `GET /containers/{id}/top` is not supported on Windows,
+/// but dockerd implements it there (moby's `daemon/top_windows.go` lists the
+/// container's processes through the compute service, with Name, PID, CPU
+/// and private working set columns), so it is not refused on Windows.
+fn container_top_on_windows(spec: &mut Spec) -> Result<(), String> {
+    let o = op(spec, "ContainerTop")?;
+    if o.platform.not_on != ["windows"] {
+        return Err(format!("ContainerTop now has {:?}", o.platform));
+    }
+    o.platform = Platforms::default();
+    Ok(())
+}
+
+/// `HostConfig.Isolation` and a service's `ContainerSpec.Isolation` are
+/// "(Windows only)" in the prose, but a Linux daemon takes the value
+/// `default` (dockerd 20.10 on Linux creates a container with
+/// `"Isolation": "default"` and refuses `"hyperv"` with "Invalid isolation:
+/// \"hyperv\" - linux only supports 'default'"). So the field is valid
+/// everywhere and its values `process` and `hyperv` are Windows only.
+fn isolation_default_on_every_platform(spec: &mut Spec) -> Result<(), String> {
+    for (def, field) in [
+        ("HostConfig", "Isolation"),
+        ("TaskSpecContainerSpec", "Isolation"),
+    ] {
+        let f = struct_field(spec, def, field)?;
+        if f.platform != windows_only() {
+            return Err(format!("{def}.{field} now has {:?}", f.platform));
         }
-        p.required = false;
+        f.platform = Platforms::default();
+        let Ty::Ref { name } = f.ty.clone() else {
+            return Err(format!("{def}.{field} is no longer an enum"));
+        };
+        let Some(DefBody::Enum { values }) = spec.definitions.get_mut(&name).map(|d| &mut d.body)
+        else {
+            return Err(format!("{name} is no longer an enum"));
+        };
+        for value in ["process", "hyperv"] {
+            let v = values
+                .iter_mut()
+                .find(|v| v.value == value)
+                .ok_or_else(|| format!("{name} no longer has {value:?}"))?;
+            v.platform = windows_only();
+        }
+    }
+    Ok(())
+}
+
+/// A container config's `ArgsEscaped` is "(Windows only)" in the prose, but
+/// a Linux daemon accepts it and does nothing with it (dockerd 20.10 on Linux
+/// creates a container from `{"ArgsEscaped": true, …}` without a warning),
+/// and a `Config` taken from an inspect answer carries it. Ignored on Linux,
+/// so a warning rather than a refusal.
+fn args_escaped_ignored_on_linux(spec: &mut Spec) -> Result<(), String> {
+    // The create body is `ContainerConfig` with more fields (an allOf).
+    for def in ["ContainerConfig", "ContainerCreateBody"] {
+        let f = struct_field(spec, def, "ArgsEscaped")?;
+        if f.platform != windows_only() {
+            return Err(format!("{def}.ArgsEscaped now has {:?}", f.platform));
+        }
+        f.platform = Platforms {
+            ignored_on: vec!["linux".into()],
+            ..Platforms::default()
+        };
+    }
+    Ok(())
+}
+
+/// Resource settings a Windows daemon refuses that the prose does not mark:
+/// moby's `daemon/daemon_windows.go` (`verifyContainerResources`) answers
+/// "invalid option: Windows does not support …" for each of these when set.
+/// They are `not_on: [windows]` wherever the resources are (`Resources`,
+/// `HostConfig`, the update body).
+fn resources_windows_refuses(spec: &mut Spec) -> Result<(), String> {
+    const FIELDS: &[&str] = &[
+        "BlkioWeight",
+        "BlkioWeightDevice",
+        "BlkioDeviceReadBps",
+        "BlkioDeviceWriteBps",
+        "BlkioDeviceReadIOps",
+        "BlkioDeviceWriteIOps",
+        "CgroupParent",
+        "CpuPeriod",
+        "CpusetCpus",
+        "CpusetMems",
+        "MemoryReservation",
+        "MemorySwap",
+        "MemorySwappiness",
+        "OomKillDisable",
+        "PidsLimit",
+        "Ulimits",
+    ];
+    for def in ["Resources", "HostConfig", "ContainerUpdateBody"] {
+        for name in FIELDS {
+            let f = struct_field(spec, def, name)?;
+            if !f.platform.is_empty() {
+                return Err(format!("{def}.{name} now has {:?}", f.platform));
+            }
+            f.platform.not_on = vec!["windows".into()];
+        }
     }
     Ok(())
 }

@@ -8,6 +8,7 @@
 
 use crate::ir::*;
 use crate::names::pascal;
+use crate::platforms::facts;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -78,7 +79,13 @@ impl Importer<'_> {
     fn define_top_level(&mut self, name: &str, schema: &Value) -> Result<(), String> {
         let rust_name = pascal(name);
         let body = self.def_body(&rust_name, name, schema)?;
-        self.insert(rust_name, name.to_owned(), body, true)?;
+        self.insert(
+            rust_name,
+            name.to_owned(),
+            body,
+            true,
+            description_facts(schema),
+        )?;
         Ok(())
     }
 
@@ -89,6 +96,7 @@ impl Importer<'_> {
         upstream: String,
         body: DefBody,
         top_level: bool,
+        platform: Platforms,
     ) -> Result<String, String> {
         let mut candidate = name.clone();
         for suffix in ["", "Inline", "Inline2", "Inline3"] {
@@ -103,6 +111,7 @@ impl Importer<'_> {
                         Definition {
                             upstream,
                             since: self.version.clone(),
+                            platform,
                             body,
                         },
                     );
@@ -135,6 +144,7 @@ impl Importer<'_> {
                             .map(|v| EnumValue {
                                 value: v.to_owned(),
                                 since: self.version.clone(),
+                                platform: Platforms::default(),
                             })
                             .collect(),
                     })
@@ -216,6 +226,7 @@ impl Importer<'_> {
                     required: required.contains(pname.as_str()),
                     nullable: pschema.get("x-nullable").and_then(Value::as_bool) == Some(true),
                     since: self.version.clone(),
+                    platform: description_facts(pschema),
                 };
                 // A later allOf part redefining a field replaces it in place.
                 match fields.iter_mut().find(|f| f.name == *pname) {
@@ -258,14 +269,26 @@ impl Importer<'_> {
         let ty = schema.get("type").and_then(Value::as_str);
         if hoist && is_struct(schema) {
             let body = self.struct_body(ctx, origin, schema)?;
-            let name = self.insert(ctx.to_owned(), origin.to_owned(), body, false)?;
+            let name = self.insert(
+                ctx.to_owned(),
+                origin.to_owned(),
+                body,
+                false,
+                description_facts(schema),
+            )?;
             return Ok(Ty::Ref { name });
         }
         if hoist {
             if let Some(values) = schema.get("enum").and_then(Value::as_array) {
                 if values.iter().all(Value::is_string) || ty == Some("integer") {
                     let body = self.def_body(ctx, origin, schema)?;
-                    let name = self.insert(ctx.to_owned(), origin.to_owned(), body, false)?;
+                    let name = self.insert(
+                        ctx.to_owned(),
+                        origin.to_owned(),
+                        body,
+                        false,
+                        Platforms::default(),
+                    )?;
                     return Ok(Ty::Ref { name });
                 }
             }
@@ -403,6 +426,7 @@ impl Importer<'_> {
                     || location == ParamIn::Path,
                 default: p.get("default").cloned(),
                 since: self.version.clone(),
+                platform: description_facts(p),
             });
         }
         let response = self.response(&id, method, op, &produces)?;
@@ -416,6 +440,7 @@ impl Importer<'_> {
             removed_params: Vec::new(),
             body,
             response,
+            platform: description_facts(op),
         })
     }
 
@@ -483,6 +508,14 @@ impl Importer<'_> {
             Response::Empty { headers }
         })
     }
+}
+
+/// The platform facts a schema's, parameter's or operation's description states.
+fn description_facts(v: &Value) -> Platforms {
+    v.get("description")
+        .and_then(Value::as_str)
+        .map(facts)
+        .unwrap_or_default()
 }
 
 /// An object schema with named properties (or an allOf merge of such).

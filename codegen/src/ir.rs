@@ -38,9 +38,36 @@ pub struct Definition {
     pub upstream: String,
     /// The first API version that has it.
     pub since: String,
+    /// The platforms it is limited to (a type only a Windows daemon sends).
+    #[serde(default, skip_serializing_if = "Platforms::is_empty")]
+    pub platform: Platforms,
     /// What it is.
     #[serde(flatten)]
     pub body: DefBody,
+}
+
+/// Platform facts of a field, parameter, enum value, operation or type, as
+/// the upstream prose states them ("(Windows only)", "not supported on
+/// Windows", "not used on Windows"), corrected by fixups. Operating systems
+/// by their `GOOS` name (`linux`, `windows`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Platforms {
+    /// Only these daemons have it; any other refuses or ignores it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub platforms: Vec<String>,
+    /// These daemons do not support it (they refuse it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_on: Vec<String>,
+    /// These daemons accept it and do nothing with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored_on: Vec<String>,
+}
+
+impl Platforms {
+    /// No fact at all.
+    pub fn is_empty(&self) -> bool {
+        self.platforms.is_empty() && self.not_on.is_empty() && self.ignored_on.is_empty()
+    }
 }
 
 /// The shape of a definition.
@@ -89,6 +116,9 @@ pub struct Field {
     pub nullable: bool,
     /// The first API version that has it.
     pub since: String,
+    /// Its platform facts.
+    #[serde(flatten)]
+    pub platform: Platforms,
 }
 
 /// A string enum value.
@@ -98,6 +128,9 @@ pub struct EnumValue {
     pub value: String,
     /// The first API version that has it.
     pub since: String,
+    /// Its platform facts.
+    #[serde(flatten)]
+    pub platform: Platforms,
 }
 
 /// An integer enum value.
@@ -224,6 +257,9 @@ pub struct Operation {
     pub body: Option<Body>,
     /// What the successful response carries.
     pub response: Response,
+    /// Its platform facts.
+    #[serde(flatten)]
+    pub platform: Platforms,
 }
 
 /// Where a parameter goes.
@@ -275,6 +311,9 @@ pub struct Param {
     pub default: Option<serde_json::Value>,
     /// The first version that has it.
     pub since: String,
+    /// Its platform facts.
+    #[serde(flatten)]
+    pub platform: Platforms,
 }
 
 /// A request body.

@@ -17,6 +17,7 @@ mod history;
 mod import;
 mod ir;
 mod names;
+mod platforms;
 mod yaml;
 
 use sha2::{Digest, Sha256};
@@ -27,6 +28,7 @@ use std::process::ExitCode;
 
 const SPEC_FILE: &str = "api-spec/spec.json";
 const UPSTREAM_FILE: &str = "api-spec/upstream.json";
+const PLATFORMS_FILE: &str = "api-spec/platforms.json";
 const GENERATED_DIRS: &[&str] = &["src/models", "src/operations"];
 
 struct Args {
@@ -97,10 +99,11 @@ fn run() -> Result<bool, String> {
 
     if args.import {
         if upstream.is_dir() {
-            let (spec, upstream_json) = import_all(&upstream)?;
+            let (spec, upstream_json, platforms_json) = import_all(&upstream)?;
             let text = to_json(&spec)?;
             outputs.push((SPEC_FILE.to_owned(), text.clone()));
             outputs.push((UPSTREAM_FILE.to_owned(), upstream_json));
+            outputs.push((PLATFORMS_FILE.to_owned(), platforms_json));
             spec_text = Some(text);
         } else if args.generate {
             eprintln!(
@@ -194,8 +197,9 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String, String> {
     Ok(s)
 }
 
-/// Reads every `v1.*.yaml`, imports each, merges the history and applies the fixups.
-fn import_all(dir: &Path) -> Result<(ir::Spec, String), String> {
+/// Reads every `v1.*.yaml`, imports each, merges the history and applies the
+/// fixups; reviews the newest one's platform mentions.
+fn import_all(dir: &Path) -> Result<(ir::Spec, String, String), String> {
     let mut files: Vec<(String, PathBuf)> = fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .flatten()
@@ -211,6 +215,7 @@ fn import_all(dir: &Path) -> Result<(ir::Spec, String), String> {
     }
     let mut specs = Vec::new();
     let mut inputs = Vec::new();
+    let mut review = None;
     for (v, path) in &files {
         let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let sha = Sha256::digest(&bytes);
@@ -222,13 +227,16 @@ fn import_all(dir: &Path) -> Result<(ir::Spec, String), String> {
         let text = String::from_utf8(bytes).map_err(|e| format!("{}: {e}", path.display()))?;
         let doc = yaml::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         let spec = import::import(&doc, v).map_err(|e| format!("{}: {e}", path.display()))?;
+        review = Some(doc);
         specs.push((v.clone(), spec));
     }
+    let newest_doc = review.ok_or("no specifications")?;
+    let platforms = to_json(&platforms::review(&newest_doc)?)?;
     let mut spec = history::merge(&specs)?;
     spec.fixups = fixups::apply_all(&mut spec)?;
     let upstream = to_json(&serde_json::json!({
         "description": "The upstream Engine API specifications this spec.json was imported from.",
         "inputs": inputs,
     }))?;
-    Ok((spec, upstream))
+    Ok((spec, upstream, platforms))
 }

@@ -168,6 +168,58 @@ fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
     })
 }
 
+/// The `X-Registry-Auth` to send for `reference`, resolved the same way for
+/// every operation that talks to a registry (pull, push, import, distribution
+/// inspect, plugin pull/upgrade/push, service create/update): what the
+/// options carry, else the credentials `config.json` gives for the
+/// reference's registry (found as the docker CLI finds them), else `{}`
+/// (anonymous).
+pub(crate) async fn header_for(
+    reference: &str,
+    given: Option<&SecretString>,
+) -> Result<SecretString> {
+    match given {
+        Some(h) => Ok(h.clone()),
+        None => RegistryAuth::FromEnv.header_for(reference).await,
+    }
+}
+
+impl RegistryAuth {
+    /// The `X-Registry-Auth` value for an image reference: these
+    /// credentials for the reference's registry (with the registry as
+    /// `serveraddress` when they name none), encoded as the daemon decodes
+    /// them. For the `x_registry_auth` field of an operation's options.
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// use dockhand::auth::{ConfigFile, RegistryAuth};
+    /// use dockhand::operations::ImageCreateOptions;
+    /// let config = ConfigFile::from_dir("/etc/ci/docker")?;
+    /// let reference = "localhost:5001/team/app:1";
+    /// let opts = ImageCreateOptions::default()
+    ///     .x_registry_auth(RegistryAuth::Config(config).header_for(reference).await?);
+    /// let progress = docker.images().pull(reference, &opts).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn header_for(&self, reference: &str) -> Result<SecretString> {
+        let r = ImageReference::parse(reference)?;
+        let mut creds = self.resolve_async(r.auth_key()).await?;
+        if let Some(c) = &mut creds {
+            if c.serveraddress.is_none() {
+                c.serveraddress = Some(r.auth_key().to_owned());
+            }
+        }
+        registry_auth_header(creds.as_ref())
+    }
+}
+
+/// `X-Registry-Auth` for explicit credentials, for the options' setters.
+pub(crate) fn header_of(credentials: Option<&AuthConfig>) -> SecretString {
+    // Encoding an AuthConfig (strings and a map of strings) cannot fail;
+    // should it ever, anonymous is what the daemon gets.
+    registry_auth_header(credentials).unwrap_or_else(|_| SecretString::new("e30="))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,56 +395,4 @@ mod tests {
         // The user name and server are not secret, and are shown.
         assert!(shown[0].contains("user") && shown[0].contains("r.example"));
     }
-}
-
-/// The `X-Registry-Auth` to send for `reference`, resolved the same way for
-/// every operation that talks to a registry (pull, push, import, distribution
-/// inspect, plugin pull/upgrade/push, service create/update): what the
-/// options carry, else the credentials `config.json` gives for the
-/// reference's registry (found as the docker CLI finds them), else `{}`
-/// (anonymous).
-pub(crate) async fn header_for(
-    reference: &str,
-    given: Option<&SecretString>,
-) -> Result<SecretString> {
-    match given {
-        Some(h) => Ok(h.clone()),
-        None => RegistryAuth::FromEnv.header_for(reference).await,
-    }
-}
-
-impl RegistryAuth {
-    /// The `X-Registry-Auth` value for an image reference: these
-    /// credentials for the reference's registry (with the registry as
-    /// `serveraddress` when they name none), encoded as the daemon decodes
-    /// them. For the `x_registry_auth` field of an operation's options.
-    ///
-    /// ```no_run
-    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
-    /// use dockhand::auth::{ConfigFile, RegistryAuth};
-    /// use dockhand::operations::ImageCreateOptions;
-    /// let config = ConfigFile::from_dir("/etc/ci/docker")?;
-    /// let reference = "localhost:5001/team/app:1";
-    /// let opts = ImageCreateOptions::default()
-    ///     .x_registry_auth(RegistryAuth::Config(config).header_for(reference).await?);
-    /// let progress = docker.images().pull(reference, &opts).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn header_for(&self, reference: &str) -> Result<SecretString> {
-        let r = ImageReference::parse(reference)?;
-        let mut creds = self.resolve_async(r.auth_key()).await?;
-        if let Some(c) = &mut creds {
-            if c.serveraddress.is_none() {
-                c.serveraddress = Some(r.auth_key().to_owned());
-            }
-        }
-        registry_auth_header(creds.as_ref())
-    }
-}
-
-/// `X-Registry-Auth` for explicit credentials, for the options' setters.
-pub(crate) fn header_of(credentials: Option<&AuthConfig>) -> SecretString {
-    // Encoding an AuthConfig (strings and a map of strings) cannot fail;
-    // should it ever, anonymous is what the daemon gets.
-    registry_auth_header(credentials).unwrap_or_else(|_| SecretString::new("e30="))
 }

@@ -32,6 +32,7 @@ pub struct DockerBuilder {
     max_response_body: Option<usize>,
     user_agent: Option<String>,
     headers: Vec<(String, String)>,
+    no_platform_check: bool,
 }
 
 /// Header values are left out: they may be credentials (`Authorization`).
@@ -118,6 +119,16 @@ impl DockerBuilder {
         self
     }
 
+    /// Whether requests are checked against the daemon's platform before
+    /// sending (default `true`): a body field, parameter or operation the
+    /// specification says the daemon's OS does not have is refused with
+    /// [`Error::UnsupportedOnPlatform`], and fields it ignores are logged as
+    /// warnings. `false` sends everything as it is.
+    pub fn platform_check(mut self, check: bool) -> Self {
+        self.no_platform_check = !check;
+        self
+    }
+
     /// Resolves the configuration (explicit host, else the environment as the
     /// docker CLI reads it) and creates the client. No connection is made yet.
     pub fn build(self) -> Result<Docker> {
@@ -157,6 +168,7 @@ impl DockerBuilder {
                 transport,
                 fixed_version: config.api_version,
                 negotiated: OnceCell::new(),
+                platform_check: !self.no_platform_check,
                 user_agent,
                 headers,
             }),

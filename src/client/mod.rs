@@ -33,6 +33,7 @@ struct Inner {
     transport: Transport,
     fixed_version: Option<ApiVersion>,
     negotiated: OnceCell<DaemonInfo>,
+    platform_check: bool,
     user_agent: http::HeaderValue,
     headers: http::HeaderMap,
 }
@@ -104,6 +105,33 @@ impl Docker {
             .get_or_try_init(|| self.ping_for_info())
             .await
             .cloned()
+    }
+
+    /// The daemon's operating system (`linux`, `windows`, lower case) as
+    /// learned from the `Ostype` header of the negotiation ping; `None`
+    /// before the first request (or, with a fixed API version, before
+    /// [`Docker::daemon_info`] or a request that needed it), and for a daemon
+    /// that does not say. No request is made.
+    ///
+    /// Requests are checked against it before sending: a field, parameter or
+    /// operation the specification says this platform does not have is
+    /// [`crate::Error::UnsupportedOnPlatform`] (see
+    /// [`crate::models::FieldPlatforms`]; off with
+    /// [`crate::DockerBuilder::platform_check`]).
+    ///
+    /// ```no_run
+    /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
+    /// docker.system().ping().await?;
+    /// if docker.platform() == Some("windows") {
+    ///     println!("Windows containers: process or Hyper-V isolation");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn platform(&self) -> Option<&str> {
+        self.inner
+            .negotiated
+            .get()
+            .and_then(|d| d.os_type.as_deref())
     }
 
     /// The API version requests use: the fixed one, or the negotiated one

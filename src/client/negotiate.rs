@@ -15,7 +15,8 @@ pub struct DaemonInfo {
     pub api_version: ApiVersion,
     /// The daemon's newest API version, when it sent one.
     pub daemon_api_version: Option<ApiVersion>,
-    /// `Ostype` header (`linux`, `windows`).
+    /// `Ostype` header (`linux`, `windows`): what requests are checked
+    /// against before sending (see [`Docker::platform`]).
     pub os_type: Option<String>,
     /// `Docker-Experimental` header.
     pub experimental: bool,

@@ -8,9 +8,9 @@ use super::dispatch::{collect, encode_payload, upgraded, JsonPayload, Payload};
 use super::Docker;
 use crate::auth::{registry_auth_header, AuthConfig};
 use crate::codec::decode_json;
-use crate::models::{FieldVersions, TooNew};
+use crate::models::{FieldPlatforms, FieldVersions, NotOnPlatform, TooNew};
 use crate::operation_support::SECRET_HEADER_NAMES;
-use crate::operations::{Operation, OperationOptions, ParamLocation, ParamSink};
+use crate::operations::{Operation, OperationOptions, Param, ParamLocation, ParamSink};
 use crate::request::{self, PathArg};
 use crate::stream::{ByteStream, JsonStream, RawConnection};
 use crate::{ApiVersion, Body, Error, Result};
@@ -112,9 +112,17 @@ impl JsonPayload for Encoded {
 /// A model kept whole until the API version is known.
 struct Model<T>(T);
 
-impl<T: serde::Serialize + FieldVersions + Sync> JsonPayload for Model<T> {
+impl<T: serde::Serialize + FieldVersions + FieldPlatforms + Sync> JsonPayload for Model<T> {
     fn first_too_new(&self, version: ApiVersion) -> Option<TooNew> {
         self.0.first_too_new(version)
+    }
+
+    fn first_not_on(&self, os: &str) -> Option<NotOnPlatform> {
+        self.0.first_not_on(os)
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        self.0.ignored_on(os, out)
     }
 
     fn encode(&self) -> serde_json::Result<Vec<u8>> {
@@ -341,11 +349,11 @@ impl RawRequest {
     }
 
     /// A JSON body made from a generated model (or anything whose fields know
-    /// their API version), refused before sending when it sets a field the
-    /// API version in use does not have.
+    /// their API version and platforms), refused before sending when it sets
+    /// a field the API version in use, or the daemon's platform, does not have.
     pub fn model<T>(mut self, body: T) -> Self
     where
-        T: serde::Serialize + FieldVersions + Send + Sync + 'static,
+        T: serde::Serialize + FieldVersions + FieldPlatforms + Send + Sync + 'static,
     {
         self.body = Some(OwnedPayload::Model(Box::new(Model(body))));
         self
@@ -419,6 +427,28 @@ impl RawRequest {
                 });
             }
         }
+        let op = match &self.target {
+            Target::Operation(op) => Some(*op),
+            Target::Path { .. } => None,
+        };
+        let model = match &self.body {
+            Some(OwnedPayload::Model(m)) => Some(m.as_ref() as &dyn JsonPayload),
+            _ => None,
+        };
+        let set: Vec<&'static Param> = match op {
+            Some(op) => {
+                let mut sink = ParamSink::new(op, version);
+                for o in &self.options {
+                    o.write(&mut sink);
+                }
+                for (name, value) in &self.params {
+                    sink.param_value(name, value);
+                }
+                sink.set_params().collect()
+            }
+            None => Vec::new(),
+        };
+        self.docker.check_platform(what, op, &set, model).await?;
         let (req_body, content_type) = match self.body {
             None => encode_payload(what, version, None)?,
             Some(OwnedPayload::Raw(b, ct)) => (b.0, Some(ct)),

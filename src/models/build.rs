@@ -185,6 +185,8 @@ impl support::FieldVersions for BuildCache {
     }
 }
 
+impl support::FieldPlatforms for BuildCache {}
+
 /// Upstream definition: `BuildCacheDiskUsage`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuildCacheDiskUsage {
@@ -293,6 +295,8 @@ impl support::FieldVersions for BuildCacheDiskUsage {
     }
 }
 
+impl support::FieldPlatforms for BuildCacheDiskUsage {}
+
 /// Upstream: `BuildCache.Type` (inline). Since API 1.39.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -388,6 +392,12 @@ impl support::FieldVersions for BuildCacheType {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for BuildCacheType {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream definition: `BuildIdentity`. Since API 1.53.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuildIdentity {
@@ -462,6 +472,8 @@ impl support::FieldVersions for BuildIdentity {
         None
     }
 }
+
+impl support::FieldPlatforms for BuildIdentity {}
 
 /// Upstream definition: `BuildInfo`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -604,6 +616,8 @@ impl support::FieldVersions for BuildInfo {
     }
 }
 
+impl support::FieldPlatforms for BuildInfo {}
+
 /// Upstream: `BuildPrune response` (inline). Since API 1.31.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BuildPruneResponse {
@@ -687,3 +701,5 @@ impl support::FieldVersions for BuildPruneResponse {
         None
     }
 }
+
+impl support::FieldPlatforms for BuildPruneResponse {}

@@ -211,6 +211,8 @@ impl support::FieldVersions for ClusterInfo {
     }
 }
 
+impl support::FieldPlatforms for ClusterInfo {}
+
 /// Upstream definition: `ClusterVolume`. Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClusterVolume {
@@ -344,6 +346,8 @@ impl support::FieldVersions for ClusterVolume {
     }
 }
 
+impl support::FieldPlatforms for ClusterVolume {}
+
 /// Upstream: `ClusterVolume.Info` (inline). Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClusterVolumeInfo {
@@ -445,6 +449,8 @@ impl support::FieldVersions for ClusterVolumeInfo {
     }
 }
 
+impl support::FieldPlatforms for ClusterVolumeInfo {}
+
 /// Upstream: `ClusterVolume.PublishStatus[]` (inline). Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClusterVolumePublishStatusItem {
@@ -532,6 +538,8 @@ impl support::FieldVersions for ClusterVolumePublishStatusItem {
         None
     }
 }
+
+impl support::FieldPlatforms for ClusterVolumePublishStatusItem {}
 
 /// Upstream: `ClusterVolume.PublishStatus[].State` (inline). Since API 1.42.
 ///
@@ -626,6 +634,12 @@ impl support::FieldVersions for ClusterVolumePublishStatusItemState {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for ClusterVolumePublishStatusItemState {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream definition: `ClusterVolumeSpec`. Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClusterVolumeSpec {
@@ -704,6 +718,8 @@ impl support::FieldVersions for ClusterVolumeSpec {
         None
     }
 }
+
+impl support::FieldPlatforms for ClusterVolumeSpec {}
 
 /// Upstream: `ClusterVolumeSpec.AccessMode` (inline). Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -855,6 +871,8 @@ impl support::FieldVersions for ClusterVolumeSpecAccessMode {
     }
 }
 
+impl support::FieldPlatforms for ClusterVolumeSpecAccessMode {}
+
 /// Upstream: `ClusterVolumeSpec.AccessMode.AccessibilityRequirements` (inline). Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ClusterVolumeSpecAccessModeAccessibilityRequirements {
@@ -936,6 +954,8 @@ impl support::FieldVersions for ClusterVolumeSpecAccessModeAccessibilityRequirem
     }
 }
 
+impl support::FieldPlatforms for ClusterVolumeSpecAccessModeAccessibilityRequirements {}
+
 /// Upstream: `ClusterVolumeSpec.AccessMode.Availability` (inline). Since API 1.42.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -1014,6 +1034,12 @@ impl support::FieldVersions for ClusterVolumeSpecAccessModeAvailability {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for ClusterVolumeSpecAccessModeAvailability {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream: `ClusterVolumeSpec.AccessMode.CapacityRange` (inline). Since API 1.42.
@@ -1095,6 +1121,8 @@ impl support::FieldVersions for ClusterVolumeSpecAccessModeCapacityRange {
     }
 }
 
+impl support::FieldPlatforms for ClusterVolumeSpecAccessModeCapacityRange {}
+
 /// Upstream: `ClusterVolumeSpec.AccessMode.Scope` (inline). Since API 1.42.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -1168,6 +1196,12 @@ impl support::FieldVersions for ClusterVolumeSpecAccessModeScope {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for ClusterVolumeSpecAccessModeScope {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream: `ClusterVolumeSpec.AccessMode.Secrets[]` (inline). Since API 1.42.
@@ -1244,6 +1278,8 @@ impl support::FieldVersions for ClusterVolumeSpecAccessModeSecretsItem {
         None
     }
 }
+
+impl support::FieldPlatforms for ClusterVolumeSpecAccessModeSecretsItem {}
 
 /// Upstream: `ClusterVolumeSpec.AccessMode.Sharing` (inline). Since API 1.42.
 ///
@@ -1328,5 +1364,11 @@ impl support::FieldVersions for ClusterVolumeSpecAccessModeSharing {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for ClusterVolumeSpecAccessModeSharing {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }

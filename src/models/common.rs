@@ -90,6 +90,8 @@ impl support::FieldVersions for Address {
     }
 }
 
+impl support::FieldPlatforms for Address {}
+
 /// Upstream definition: `AttestationStatement`. Since API 1.55.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AttestationStatement {
@@ -172,6 +174,8 @@ impl support::FieldVersions for AttestationStatement {
         None
     }
 }
+
+impl support::FieldPlatforms for AttestationStatement {}
 
 /// Upstream definition: `AuthConfig`. Since API 1.25.
 #[derive(Clone, PartialEq, Default)]
@@ -301,6 +305,8 @@ impl support::FieldVersions for AuthConfig {
     }
 }
 
+impl support::FieldPlatforms for AuthConfig {}
+
 /// Upstream definition: `AuthResponse`. Since API 1.52.
 #[derive(Clone, PartialEq, Default)]
 pub struct AuthResponse {
@@ -386,6 +392,8 @@ impl support::FieldVersions for AuthResponse {
     }
 }
 
+impl support::FieldPlatforms for AuthResponse {}
+
 /// Upstream definition: `ChangeType`. Since API 1.43.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -441,6 +449,8 @@ impl support::FieldVersions for ChangeType {
         None
     }
 }
+
+impl support::FieldPlatforms for ChangeType {}
 
 /// Upstream definition: `Commit`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -513,6 +523,8 @@ impl support::FieldVersions for Commit {
         None
     }
 }
+
+impl support::FieldPlatforms for Commit {}
 
 /// Upstream definition: `ContainerdInfo`. Since API 1.46.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -593,6 +605,8 @@ impl support::FieldVersions for ContainerdInfo {
     }
 }
 
+impl support::FieldPlatforms for ContainerdInfo {}
+
 /// Upstream: `ContainerdInfo.Namespaces` (inline). Since API 1.46.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerdInfoNamespaces {
@@ -669,6 +683,8 @@ impl support::FieldVersions for ContainerdInfoNamespaces {
         None
     }
 }
+
+impl support::FieldPlatforms for ContainerdInfoNamespaces {}
 
 /// Upstream definition: `ContainersDiskUsage`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -777,6 +793,8 @@ impl support::FieldVersions for ContainersDiskUsage {
         None
     }
 }
+
+impl support::FieldPlatforms for ContainersDiskUsage {}
 
 /// Upstream definition: `CreateImageInfo`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -907,6 +925,8 @@ impl support::FieldVersions for CreateImageInfo {
     }
 }
 
+impl support::FieldPlatforms for CreateImageInfo {}
+
 /// Upstream definition: `DeviceInfo`. Since API 1.50.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeviceInfo {
@@ -978,6 +998,8 @@ impl support::FieldVersions for DeviceInfo {
         None
     }
 }
+
+impl support::FieldPlatforms for DeviceInfo {}
 
 /// Upstream definition: `DeviceMapping`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1068,6 +1090,8 @@ impl support::FieldVersions for DeviceMapping {
         None
     }
 }
+
+impl support::FieldPlatforms for DeviceMapping {}
 
 /// Upstream definition: `DeviceRequest`. Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1173,6 +1197,8 @@ impl support::FieldVersions for DeviceRequest {
     }
 }
 
+impl support::FieldPlatforms for DeviceRequest {}
+
 /// Upstream definition: `Driver`. Since API 1.31.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Driver {
@@ -1243,6 +1269,8 @@ impl support::FieldVersions for Driver {
     }
 }
 
+impl support::FieldPlatforms for Driver {}
+
 /// Upstream definition: `DriverData`. Since API 1.47.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DriverData {
@@ -1312,6 +1340,8 @@ impl support::FieldVersions for DriverData {
         None
     }
 }
+
+impl support::FieldPlatforms for DriverData {}
 
 /// Upstream definition: `EngineDescription`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1401,6 +1431,8 @@ impl support::FieldVersions for EngineDescription {
     }
 }
 
+impl support::FieldPlatforms for EngineDescription {}
+
 /// Upstream: `EngineDescription.Plugins[]` (inline). Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EngineDescriptionPluginsItem {
@@ -1476,6 +1508,8 @@ impl support::FieldVersions for EngineDescriptionPluginsItem {
     }
 }
 
+impl support::FieldPlatforms for EngineDescriptionPluginsItem {}
+
 /// Upstream definition: `ErrorDetail`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ErrorDetail {
@@ -1548,6 +1582,8 @@ impl support::FieldVersions for ErrorDetail {
     }
 }
 
+impl support::FieldPlatforms for ErrorDetail {}
+
 /// Upstream definition: `ErrorResponse`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ErrorResponse {
@@ -1611,6 +1647,8 @@ impl support::FieldVersions for ErrorResponse {
         None
     }
 }
+
+impl support::FieldPlatforms for ErrorResponse {}
 
 /// Upstream definition: `FilesystemChange`. Since API 1.43.
 #[derive(Debug, Clone, PartialEq)]
@@ -1685,7 +1723,9 @@ impl support::FieldVersions for FilesystemChange {
     }
 }
 
-/// Upstream definition: `FirewallInfo`. Since API 1.49.
+impl support::FieldPlatforms for FilesystemChange {}
+
+/// Upstream definition: `FirewallInfo`. Since API 1.49. Linux only.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FirewallInfo {
     /// `Driver`. Since API 1.49.
@@ -1759,6 +1799,8 @@ impl support::FieldVersions for FirewallInfo {
         None
     }
 }
+
+impl support::FieldPlatforms for FirewallInfo {}
 
 /// Upstream definition: `GenericResources`. Since API 1.32.
 pub type GenericResources = Vec<GenericResourcesItemItem>;
@@ -1852,6 +1894,8 @@ impl support::FieldVersions for GenericResourcesItemItem {
     }
 }
 
+impl support::FieldPlatforms for GenericResourcesItemItem {}
+
 /// Upstream: `GenericResources[].DiscreteResourceSpec` (inline). Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GenericResourcesItemItemDiscreteResourceSpec {
@@ -1927,6 +1971,8 @@ impl support::FieldVersions for GenericResourcesItemItemDiscreteResourceSpec {
     }
 }
 
+impl support::FieldPlatforms for GenericResourcesItemItemDiscreteResourceSpec {}
+
 /// Upstream: `GenericResources[].NamedResourceSpec` (inline). Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GenericResourcesItemItemNamedResourceSpec {
@@ -2001,6 +2047,8 @@ impl support::FieldVersions for GenericResourcesItemItemNamedResourceSpec {
         None
     }
 }
+
+impl support::FieldPlatforms for GenericResourcesItemItemNamedResourceSpec {}
 
 /// Upstream definition: `Health`. Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2089,6 +2137,8 @@ impl support::FieldVersions for Health {
         None
     }
 }
+
+impl support::FieldPlatforms for Health {}
 
 /// Upstream definition: `HealthConfig`. Since API 1.27.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2216,6 +2266,8 @@ impl support::FieldVersions for HealthConfig {
     }
 }
 
+impl support::FieldPlatforms for HealthConfig {}
+
 /// Upstream: `Health.Status` (inline). Since API 1.39.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -2299,6 +2351,12 @@ impl support::FieldVersions for HealthStatus {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for HealthStatus {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream definition: `HealthcheckResult`. Since API 1.39.
@@ -2394,6 +2452,8 @@ impl support::FieldVersions for HealthcheckResult {
     }
 }
 
+impl support::FieldPlatforms for HealthcheckResult {}
+
 /// Upstream definition: `HostConfig`. Since API 1.25.
 ///
 /// Fields that older API versions had (decoded into `extra` when a daemon sends them):
@@ -2404,21 +2464,21 @@ pub struct HostConfig {
     pub cpu_shares: Option<i64>,
     /// `Memory`. Since API 1.25.
     pub memory: Option<i64>,
-    /// `CgroupParent`. Since API 1.25.
+    /// `CgroupParent`. Since API 1.25. Not on Windows: refused before sending.
     pub cgroup_parent: Option<String>,
-    /// `BlkioWeight`. Since API 1.25.
+    /// `BlkioWeight`. Since API 1.25. Not on Windows: refused before sending.
     pub blkio_weight: Option<i64>,
-    /// `BlkioWeightDevice`. Since API 1.25.
+    /// `BlkioWeightDevice`. Since API 1.25. Not on Windows: refused before sending.
     pub blkio_weight_device: Option<Vec<ResourcesBlkioWeightDeviceItem>>,
-    /// `BlkioDeviceReadBps`. Since API 1.25.
+    /// `BlkioDeviceReadBps`. Since API 1.25. Not on Windows: refused before sending.
     pub blkio_device_read_bps: Option<Vec<ThrottleDevice>>,
-    /// `BlkioDeviceWriteBps`. Since API 1.25.
+    /// `BlkioDeviceWriteBps`. Since API 1.25. Not on Windows: refused before sending.
     pub blkio_device_write_bps: Option<Vec<ThrottleDevice>>,
-    /// `BlkioDeviceReadIOps`. Since API 1.25.
+    /// `BlkioDeviceReadIOps`. Since API 1.25. Not on Windows: refused before sending.
     pub blkio_device_read_iops: Option<Vec<ThrottleDevice>>,
-    /// `BlkioDeviceWriteIOps`. Since API 1.25.
+    /// `BlkioDeviceWriteIOps`. Since API 1.25. Not on Windows: refused before sending.
     pub blkio_device_write_iops: Option<Vec<ThrottleDevice>>,
-    /// `CpuPeriod`. Since API 1.25.
+    /// `CpuPeriod`. Since API 1.25. Not on Windows: refused before sending.
     pub cpu_period: Option<i64>,
     /// `CpuQuota`. Since API 1.25.
     pub cpu_quota: Option<i64>,
@@ -2426,9 +2486,9 @@ pub struct HostConfig {
     pub cpu_realtime_period: Option<i64>,
     /// `CpuRealtimeRuntime`. Since API 1.25.
     pub cpu_realtime_runtime: Option<i64>,
-    /// `CpusetCpus`. Since API 1.25.
+    /// `CpusetCpus`. Since API 1.25. Not on Windows: refused before sending.
     pub cpuset_cpus: Option<String>,
-    /// `CpusetMems`. Since API 1.25.
+    /// `CpusetMems`. Since API 1.25. Not on Windows: refused before sending.
     pub cpuset_mems: Option<String>,
     /// `Devices`. Since API 1.25.
     pub devices: Option<Vec<DeviceMapping>>,
@@ -2436,29 +2496,29 @@ pub struct HostConfig {
     pub device_cgroup_rules: Option<Vec<String>>,
     /// `DeviceRequests`. Since API 1.40.
     pub device_requests: Option<Vec<DeviceRequest>>,
-    /// `MemoryReservation`. Since API 1.25.
+    /// `MemoryReservation`. Since API 1.25. Not on Windows: refused before sending.
     pub memory_reservation: Option<i64>,
-    /// `MemorySwap`. Since API 1.25.
+    /// `MemorySwap`. Since API 1.25. Not on Windows: refused before sending.
     pub memory_swap: Option<i64>,
-    /// `MemorySwappiness`. Since API 1.25.
+    /// `MemorySwappiness`. Since API 1.25. Not on Windows: refused before sending.
     pub memory_swappiness: Option<i64>,
     /// `NanoCpus`. Since API 1.25.
     pub nano_cpus: Option<i64>,
-    /// `OomKillDisable`. Since API 1.25.
+    /// `OomKillDisable`. Since API 1.25. Not on Windows: refused before sending.
     pub oom_kill_disable: Option<bool>,
     /// `Init`. Since API 1.37.
     pub init: Option<bool>,
-    /// `PidsLimit`. Since API 1.25.
+    /// `PidsLimit`. Since API 1.25. Not on Windows: refused before sending.
     pub pids_limit: Option<i64>,
-    /// `Ulimits`. Since API 1.25.
+    /// `Ulimits`. Since API 1.25. Not on Windows: refused before sending.
     pub ulimits: Option<Vec<ResourcesUlimitsItem>>,
-    /// `CpuCount`. Since API 1.25.
+    /// `CpuCount`. Since API 1.25. Windows only.
     pub cpu_count: Option<i64>,
-    /// `CpuPercent`. Since API 1.25.
+    /// `CpuPercent`. Since API 1.25. Windows only.
     pub cpu_percent: Option<i64>,
-    /// `IOMaximumIOps`. Since API 1.25.
+    /// `IOMaximumIOps`. Since API 1.25. Windows only.
     pub io_maximum_iops: Option<i64>,
-    /// `IOMaximumBandwidth`. Since API 1.25.
+    /// `IOMaximumBandwidth`. Since API 1.25. Windows only.
     pub io_maximum_bandwidth: Option<i64>,
     /// `Binds`. Since API 1.25.
     pub binds: Option<Vec<String>>,
@@ -3305,6 +3365,155 @@ impl support::FieldVersions for HostConfig {
     }
 }
 
+impl support::FieldPlatforms for HostConfig {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) =
+            support::field_not_on(&self.cgroup_parent, "CgroupParent", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.blkio_weight, "BlkioWeight", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.blkio_weight_device,
+            "BlkioWeightDevice",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.blkio_device_read_bps,
+            "BlkioDeviceReadBps",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.blkio_device_write_bps,
+            "BlkioDeviceWriteBps",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.blkio_device_read_iops,
+            "BlkioDeviceReadIOps",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.blkio_device_write_iops,
+            "BlkioDeviceWriteIOps",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(&self.cpu_period, "CpuPeriod", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.cpuset_cpus, "CpusetCpus", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.cpuset_mems, "CpusetMems", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.memory_reservation,
+            "MemoryReservation",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.memory_swap, "MemorySwap", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.memory_swappiness,
+            "MemorySwappiness",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.oom_kill_disable,
+            "OomKillDisable",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(&self.pids_limit, "PidsLimit", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(&self.ulimits, "Ulimits", os, &[], &["windows"]) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(&self.cpu_count, "CpuCount", os, &["windows"], &[]) {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.cpu_percent, "CpuPercent", os, &["windows"], &[])
+        {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.io_maximum_iops,
+            "IOMaximumIOps",
+            os,
+            &["windows"],
+            &[],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.io_maximum_bandwidth,
+            "IOMaximumBandwidth",
+            os,
+            &["windows"],
+            &[],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.isolation, os) {
+            return Some(t.under("Isolation"));
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.isolation, os, out);
+        support::prefix_from(out, n, "Isolation");
+    }
+}
+
 /// Upstream: `HostConfig.CgroupnsMode` (inline). Since API 1.41.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -3380,6 +3589,12 @@ impl support::FieldVersions for HostConfigCgroupnsMode {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for HostConfigCgroupnsMode {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream: `HostConfig.Isolation` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -3387,9 +3602,9 @@ impl support::FieldVersions for HostConfigCgroupnsMode {
 pub enum HostConfigIsolation {
     /// `"default"`. Since API 1.25.
     Default,
-    /// `"process"`. Since API 1.25.
+    /// `"process"`. Since API 1.25. Windows only.
     Process,
-    /// `"hyperv"`. Since API 1.25.
+    /// `"hyperv"`. Since API 1.25. Windows only.
     Hyperv,
     /// `""`. Since API 1.25.
     Empty,
@@ -3457,6 +3672,21 @@ impl support::FieldVersions for HostConfigIsolation {
     fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
         let _ = version;
         None
+    }
+}
+
+impl support::FieldPlatforms for HostConfigIsolation {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        let (only, not_on): (&[&str], &[&str]) = match self {
+            HostConfigIsolation::Process => (&["windows"], &[]),
+            HostConfigIsolation::Hyperv => (&["windows"], &[]),
+            _ => return None,
+        };
+        support::value_not_on(self.as_str(), os, only, not_on)
     }
 }
 /// Upstream: `HostConfig.LogConfig` (inline). Since API 1.25.
@@ -3535,6 +3765,8 @@ impl support::FieldVersions for HostConfigLogConfig {
         None
     }
 }
+
+impl support::FieldPlatforms for HostConfigLogConfig {}
 
 /// Upstream: `HostConfig.LogConfig.Type` (inline). Since API 1.25.
 ///
@@ -3642,6 +3874,12 @@ impl support::FieldVersions for HostConfigLogConfigType {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for HostConfigLogConfigType {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream definition: `IDResponse`. Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IDResponse {
@@ -3702,6 +3940,8 @@ impl support::FieldVersions for IDResponse {
         None
     }
 }
+
+impl support::FieldPlatforms for IDResponse {}
 
 /// Upstream definition: `IPAM`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3785,6 +4025,8 @@ impl support::FieldVersions for IPAM {
         None
     }
 }
+
+impl support::FieldPlatforms for IPAM {}
 
 /// Upstream definition: `IPAMConfig`. Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3878,6 +4120,8 @@ impl support::FieldVersions for IPAMConfig {
     }
 }
 
+impl support::FieldPlatforms for IPAMConfig {}
+
 /// Upstream definition: `IPAMStatus`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IPAMStatus {
@@ -3942,6 +4186,8 @@ impl support::FieldVersions for IPAMStatus {
         None
     }
 }
+
+impl support::FieldPlatforms for IPAMStatus {}
 
 /// Upstream definition: `Identity`. Since API 1.53.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4031,6 +4277,8 @@ impl support::FieldVersions for Identity {
         None
     }
 }
+
+impl support::FieldPlatforms for Identity {}
 
 /// Upstream definition: `ImagesDiskUsage`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4140,6 +4388,8 @@ impl support::FieldVersions for ImagesDiskUsage {
     }
 }
 
+impl support::FieldPlatforms for ImagesDiskUsage {}
+
 /// Upstream definition: `IndexInfo`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IndexInfo {
@@ -4230,6 +4480,8 @@ impl support::FieldVersions for IndexInfo {
     }
 }
 
+impl support::FieldPlatforms for IndexInfo {}
+
 /// Upstream definition: `JoinTokens`. Since API 1.32.
 #[derive(Clone, PartialEq, Default)]
 pub struct JoinTokens {
@@ -4312,6 +4564,8 @@ impl support::FieldVersions for JoinTokens {
     }
 }
 
+impl support::FieldPlatforms for JoinTokens {}
+
 /// Upstream definition: `KnownSignerIdentity`. Since API 1.53.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -4380,6 +4634,12 @@ impl support::FieldVersions for KnownSignerIdentity {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for KnownSignerIdentity {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream definition: `Limit`. Since API 1.41.
@@ -4464,6 +4724,8 @@ impl support::FieldVersions for Limit {
         None
     }
 }
+
+impl support::FieldPlatforms for Limit {}
 
 /// Upstream definition: `LocalNodeState`. Since API 1.32.
 ///
@@ -4560,6 +4822,12 @@ impl support::FieldVersions for LocalNodeState {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for LocalNodeState {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream definition: `ManagerStatus`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ManagerStatus {
@@ -4647,6 +4915,8 @@ impl support::FieldVersions for ManagerStatus {
         None
     }
 }
+
+impl support::FieldPlatforms for ManagerStatus {}
 
 /// Upstream definition: `Mount`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4819,6 +5089,8 @@ impl support::FieldVersions for Mount {
     }
 }
 
+impl support::FieldPlatforms for Mount {}
+
 /// Upstream: `Mount.BindOptions` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MountBindOptions {
@@ -4963,6 +5235,8 @@ impl support::FieldVersions for MountBindOptions {
     }
 }
 
+impl support::FieldPlatforms for MountBindOptions {}
+
 /// Upstream: `Mount.BindOptions.Propagation` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -5050,6 +5324,12 @@ impl support::FieldVersions for MountBindOptionsPropagation {
         None
     }
 }
+
+impl support::FieldPlatforms for MountBindOptionsPropagation {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream: `Mount.ImageOptions` (inline). Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MountImageOptions {
@@ -5116,6 +5396,8 @@ impl support::FieldVersions for MountImageOptions {
     }
 }
 
+impl support::FieldPlatforms for MountImageOptions {}
+
 /// Upstream definition: `MountPoint`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MountPoint {
@@ -5133,7 +5415,7 @@ pub struct MountPoint {
     pub mode: Option<String>,
     /// `RW`. Since API 1.25.
     pub rw: Option<bool>,
-    /// `Propagation`. Since API 1.25.
+    /// `Propagation`. Since API 1.25. Ignored on Windows.
     pub propagation: Option<String>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
@@ -5248,6 +5530,19 @@ impl support::FieldVersions for MountPoint {
     }
 }
 
+impl support::FieldPlatforms for MountPoint {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        let _ = os;
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        if support::field_ignored(&self.propagation, os, &["windows"]) {
+            out.push("Propagation".to_owned());
+        }
+    }
+}
+
 /// Upstream: `Mount.TmpfsOptions` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MountTmpfsOptions {
@@ -5336,6 +5631,8 @@ impl support::FieldVersions for MountTmpfsOptions {
         None
     }
 }
+
+impl support::FieldPlatforms for MountTmpfsOptions {}
 
 /// Upstream definition: `MountType`. Since API 1.25.
 ///
@@ -5427,6 +5724,12 @@ impl support::FieldVersions for MountType {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for MountType {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream: `Mount.VolumeOptions` (inline). Since API 1.25.
@@ -5532,6 +5835,8 @@ impl support::FieldVersions for MountVolumeOptions {
     }
 }
 
+impl support::FieldPlatforms for MountVolumeOptions {}
+
 /// Upstream: `Mount.VolumeOptions.DriverConfig` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MountVolumeOptionsDriverConfig {
@@ -5607,6 +5912,8 @@ impl support::FieldVersions for MountVolumeOptionsDriverConfig {
     }
 }
 
+impl support::FieldPlatforms for MountVolumeOptionsDriverConfig {}
+
 /// Upstream definition: `NRIInfo`. Since API 1.53.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NRIInfo {
@@ -5669,6 +5976,8 @@ impl support::FieldVersions for NRIInfo {
         None
     }
 }
+
+impl support::FieldPlatforms for NRIInfo {}
 
 /// Upstream definition: `NetworkingConfig`. Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5739,6 +6048,8 @@ impl support::FieldVersions for NetworkingConfig {
         None
     }
 }
+
+impl support::FieldPlatforms for NetworkingConfig {}
 
 /// Upstream definition: `OCIDescriptor`. Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -5905,6 +6216,8 @@ impl support::FieldVersions for OCIDescriptor {
     }
 }
 
+impl support::FieldPlatforms for OCIDescriptor {}
+
 /// Upstream definition: `OCIPlatform`. Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OCIPlatform {
@@ -6010,6 +6323,8 @@ impl support::FieldVersions for OCIPlatform {
     }
 }
 
+impl support::FieldPlatforms for OCIPlatform {}
+
 /// Upstream definition: `ObjectVersion`. Since API 1.27.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ObjectVersion {
@@ -6075,6 +6390,8 @@ impl support::FieldVersions for ObjectVersion {
         None
     }
 }
+
+impl support::FieldPlatforms for ObjectVersion {}
 
 /// Upstream definition: `PeerInfo`. Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -6148,6 +6465,8 @@ impl support::FieldVersions for PeerInfo {
     }
 }
 
+impl support::FieldPlatforms for PeerInfo {}
+
 /// Upstream definition: `PeerNode`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PeerNode {
@@ -6219,6 +6538,8 @@ impl support::FieldVersions for PeerNode {
         None
     }
 }
+
+impl support::FieldPlatforms for PeerNode {}
 
 /// Upstream definition: `Platform`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -6293,6 +6614,8 @@ impl support::FieldVersions for Platform {
         None
     }
 }
+
+impl support::FieldPlatforms for Platform {}
 
 /// Upstream definition: `PluginsInfo`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -6386,6 +6709,8 @@ impl support::FieldVersions for PluginsInfo {
     }
 }
 
+impl support::FieldPlatforms for PluginsInfo {}
+
 /// Upstream definition: `PortBinding`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PortBinding {
@@ -6458,6 +6783,8 @@ impl support::FieldVersions for PortBinding {
     }
 }
 
+impl support::FieldPlatforms for PortBinding {}
+
 /// Upstream definition: `PortMap`. Since API 1.32.
 pub type PortMap = HashMap<String, Option<Vec<PortBinding>>>;
 
@@ -6525,6 +6852,8 @@ impl support::FieldVersions for PortStatus {
         None
     }
 }
+
+impl support::FieldPlatforms for PortStatus {}
 
 /// Upstream definition: `PortSummary`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq)]
@@ -6616,6 +6945,8 @@ impl support::FieldVersions for PortSummary {
     }
 }
 
+impl support::FieldPlatforms for PortSummary {}
+
 /// Upstream: `PortSummary.Type` (inline). Since API 1.52.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -6694,6 +7025,12 @@ impl support::FieldVersions for PortSummaryType {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for PortSummaryType {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream definition: `ProcessConfig`. Since API 1.25.
@@ -6802,6 +7139,8 @@ impl support::FieldVersions for ProcessConfig {
     }
 }
 
+impl support::FieldPlatforms for ProcessConfig {}
+
 /// Upstream definition: `ProgressDetail`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProgressDetail {
@@ -6906,6 +7245,8 @@ impl support::FieldVersions for ProgressDetail {
     }
 }
 
+impl support::FieldPlatforms for ProgressDetail {}
+
 /// Upstream definition: `PullIdentity`. Since API 1.53.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PullIdentity {
@@ -6973,6 +7314,8 @@ impl support::FieldVersions for PullIdentity {
         None
     }
 }
+
+impl support::FieldPlatforms for PullIdentity {}
 
 /// Upstream definition: `PushImageInfo`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -7112,6 +7455,8 @@ impl support::FieldVersions for PushImageInfo {
     }
 }
 
+impl support::FieldPlatforms for PushImageInfo {}
+
 /// Upstream: `PushImageInfo.aux (fixup)` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PushImageInfoAux {
@@ -7196,6 +7541,8 @@ impl support::FieldVersions for PushImageInfoAux {
     }
 }
 
+impl support::FieldPlatforms for PushImageInfoAux {}
+
 /// Upstream definition: `Reachability`. Since API 1.32.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -7274,6 +7621,12 @@ impl support::FieldVersions for Reachability {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for Reachability {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream definition: `RegistryServiceConfig`. Since API 1.32.
@@ -7397,6 +7750,8 @@ impl support::FieldVersions for RegistryServiceConfig {
     }
 }
 
+impl support::FieldPlatforms for RegistryServiceConfig {}
+
 /// Upstream definition: `ResourceObject`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResourceObject {
@@ -7487,6 +7842,8 @@ impl support::FieldVersions for ResourceObject {
     }
 }
 
+impl support::FieldPlatforms for ResourceObject {}
+
 /// Upstream definition: `Resources`. Since API 1.25.
 ///
 /// Fields that older API versions had (decoded into `extra` when a daemon sends them):
@@ -7497,21 +7854,21 @@ pub struct Resources {
     pub cpu_shares: Option<i64>,
     /// `Memory`. Since API 1.25.
     pub memory: Option<i64>,
-    /// `CgroupParent`. Since API 1.25.
+    /// `CgroupParent`. Since API 1.25. Not on Windows: refused before sending.
     pub cgroup_parent: Option<String>,
-    /// `BlkioWeight`. Since API 1.25.
+    /// `BlkioWeight`. Since API 1.25. Not on Windows: refused before sending.
     pub blkio_weight: Option<i64>,
-    /// `BlkioWeightDevice`. Since API 1.25.
+    /// `BlkioWeightDevice`. Since API 1.25. Not on Windows: refused before sending.
     pub blkio_weight_device: Option<Vec<ResourcesBlkioWeightDeviceItem>>,
-    /// `BlkioDeviceReadBps`. Since API 1.25.
+    /// `BlkioDeviceReadBps`. Since API 1.25. Not on Windows: refused before sending.
     pub blkio_device_read_bps: Option<Vec<ThrottleDevice>>,
-    /// `BlkioDeviceWriteBps`. Since API 1.25.
+    /// `BlkioDeviceWriteBps`. Since API 1.25. Not on Windows: refused before sending.
     pub blkio_device_write_bps: Option<Vec<ThrottleDevice>>,
-    /// `BlkioDeviceReadIOps`. Since API 1.25.
+    /// `BlkioDeviceReadIOps`. Since API 1.25. Not on Windows: refused before sending.
     pub blkio_device_read_iops: Option<Vec<ThrottleDevice>>,
-    /// `BlkioDeviceWriteIOps`. Since API 1.25.
+    /// `BlkioDeviceWriteIOps`. Since API 1.25. Not on Windows: refused before sending.
     pub blkio_device_write_iops: Option<Vec<ThrottleDevice>>,
-    /// `CpuPeriod`. Since API 1.25.
+    /// `CpuPeriod`. Since API 1.25. Not on Windows: refused before sending.
     pub cpu_period: Option<i64>,
     /// `CpuQuota`. Since API 1.25.
     pub cpu_quota: Option<i64>,
@@ -7519,9 +7876,9 @@ pub struct Resources {
     pub cpu_realtime_period: Option<i64>,
     /// `CpuRealtimeRuntime`. Since API 1.25.
     pub cpu_realtime_runtime: Option<i64>,
-    /// `CpusetCpus`. Since API 1.25.
+    /// `CpusetCpus`. Since API 1.25. Not on Windows: refused before sending.
     pub cpuset_cpus: Option<String>,
-    /// `CpusetMems`. Since API 1.25.
+    /// `CpusetMems`. Since API 1.25. Not on Windows: refused before sending.
     pub cpuset_mems: Option<String>,
     /// `Devices`. Since API 1.25.
     pub devices: Option<Vec<DeviceMapping>>,
@@ -7529,29 +7886,29 @@ pub struct Resources {
     pub device_cgroup_rules: Option<Vec<String>>,
     /// `DeviceRequests`. Since API 1.40.
     pub device_requests: Option<Vec<DeviceRequest>>,
-    /// `MemoryReservation`. Since API 1.25.
+    /// `MemoryReservation`. Since API 1.25. Not on Windows: refused before sending.
     pub memory_reservation: Option<i64>,
-    /// `MemorySwap`. Since API 1.25.
+    /// `MemorySwap`. Since API 1.25. Not on Windows: refused before sending.
     pub memory_swap: Option<i64>,
-    /// `MemorySwappiness`. Since API 1.25.
+    /// `MemorySwappiness`. Since API 1.25. Not on Windows: refused before sending.
     pub memory_swappiness: Option<i64>,
     /// `NanoCpus`. Since API 1.25.
     pub nano_cpus: Option<i64>,
-    /// `OomKillDisable`. Since API 1.25.
+    /// `OomKillDisable`. Since API 1.25. Not on Windows: refused before sending.
     pub oom_kill_disable: Option<bool>,
     /// `Init`. Since API 1.37.
     pub init: Option<bool>,
-    /// `PidsLimit`. Since API 1.25.
+    /// `PidsLimit`. Since API 1.25. Not on Windows: refused before sending.
     pub pids_limit: Option<i64>,
-    /// `Ulimits`. Since API 1.25.
+    /// `Ulimits`. Since API 1.25. Not on Windows: refused before sending.
     pub ulimits: Option<Vec<ResourcesUlimitsItem>>,
-    /// `CpuCount`. Since API 1.25.
+    /// `CpuCount`. Since API 1.25. Windows only.
     pub cpu_count: Option<i64>,
-    /// `CpuPercent`. Since API 1.25.
+    /// `CpuPercent`. Since API 1.25. Windows only.
     pub cpu_percent: Option<i64>,
-    /// `IOMaximumIOps`. Since API 1.25.
+    /// `IOMaximumIOps`. Since API 1.25. Windows only.
     pub io_maximum_iops: Option<i64>,
-    /// `IOMaximumBandwidth`. Since API 1.25.
+    /// `IOMaximumBandwidth`. Since API 1.25. Windows only.
     pub io_maximum_bandwidth: Option<i64>,
     /// `DiskQuota`. Since API 1.25. Removed in API 1.40: only older daemons send it.
     pub disk_quota: Option<i64>,
@@ -7946,6 +8303,150 @@ impl support::FieldVersions for Resources {
     }
 }
 
+impl support::FieldPlatforms for Resources {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) =
+            support::field_not_on(&self.cgroup_parent, "CgroupParent", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.blkio_weight, "BlkioWeight", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.blkio_weight_device,
+            "BlkioWeightDevice",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.blkio_device_read_bps,
+            "BlkioDeviceReadBps",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.blkio_device_write_bps,
+            "BlkioDeviceWriteBps",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.blkio_device_read_iops,
+            "BlkioDeviceReadIOps",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.blkio_device_write_iops,
+            "BlkioDeviceWriteIOps",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(&self.cpu_period, "CpuPeriod", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.cpuset_cpus, "CpusetCpus", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.cpuset_mems, "CpusetMems", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.memory_reservation,
+            "MemoryReservation",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.memory_swap, "MemorySwap", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.memory_swappiness,
+            "MemorySwappiness",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.oom_kill_disable,
+            "OomKillDisable",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(&self.pids_limit, "PidsLimit", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(&self.ulimits, "Ulimits", os, &[], &["windows"]) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(&self.cpu_count, "CpuCount", os, &["windows"], &[]) {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.cpu_percent, "CpuPercent", os, &["windows"], &[])
+        {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.io_maximum_iops,
+            "IOMaximumIOps",
+            os,
+            &["windows"],
+            &[],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.io_maximum_bandwidth,
+            "IOMaximumBandwidth",
+            os,
+            &["windows"],
+            &[],
+        ) {
+            return Some(t);
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let _ = (os, out);
+    }
+}
+
 /// Upstream: `Resources.BlkioWeightDevice[]` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResourcesBlkioWeightDeviceItem {
@@ -8020,6 +8521,8 @@ impl support::FieldVersions for ResourcesBlkioWeightDeviceItem {
         None
     }
 }
+
+impl support::FieldPlatforms for ResourcesBlkioWeightDeviceItem {}
 
 /// Upstream: `Resources.Ulimits[]` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8105,6 +8608,8 @@ impl support::FieldVersions for ResourcesUlimitsItem {
     }
 }
 
+impl support::FieldPlatforms for ResourcesUlimitsItem {}
+
 /// Upstream definition: `RestartPolicy`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RestartPolicy {
@@ -8183,6 +8688,8 @@ impl support::FieldVersions for RestartPolicy {
         None
     }
 }
+
+impl support::FieldPlatforms for RestartPolicy {}
 
 /// Upstream: `RestartPolicy.Name` (inline). Since API 1.25.
 ///
@@ -8271,6 +8778,12 @@ impl support::FieldVersions for RestartPolicyName {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for RestartPolicyName {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream definition: `RootFSStorage`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RootFSStorage {
@@ -8339,6 +8852,8 @@ impl support::FieldVersions for RootFSStorage {
     }
 }
 
+impl support::FieldPlatforms for RootFSStorage {}
+
 /// Upstream definition: `RootFSStorageSnapshot`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RootFSStorageSnapshot {
@@ -8404,6 +8919,8 @@ impl support::FieldVersions for RootFSStorageSnapshot {
         None
     }
 }
+
+impl support::FieldPlatforms for RootFSStorageSnapshot {}
 
 /// Upstream definition: `Runtime`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8492,6 +9009,8 @@ impl support::FieldVersions for Runtime {
         None
     }
 }
+
+impl support::FieldPlatforms for Runtime {}
 
 /// Upstream definition: `SignatureIdentity`. Since API 1.53.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -8641,6 +9160,8 @@ impl support::FieldVersions for SignatureIdentity {
     }
 }
 
+impl support::FieldPlatforms for SignatureIdentity {}
+
 /// Upstream definition: `SignatureTimestamp`. Since API 1.53.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SignatureTimestamp {
@@ -8727,6 +9248,8 @@ impl support::FieldVersions for SignatureTimestamp {
     }
 }
 
+impl support::FieldPlatforms for SignatureTimestamp {}
+
 /// Upstream definition: `SignatureTimestampType`. Since API 1.53.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -8802,6 +9325,12 @@ impl support::FieldVersions for SignatureTimestampType {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for SignatureTimestampType {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream definition: `SignatureType`. Since API 1.53.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -8875,6 +9404,12 @@ impl support::FieldVersions for SignatureType {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for SignatureType {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream definition: `SignerIdentity`. Since API 1.53.
@@ -9130,6 +9665,8 @@ impl support::FieldVersions for SignerIdentity {
     }
 }
 
+impl support::FieldPlatforms for SignerIdentity {}
+
 /// Upstream definition: `Storage`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Storage {
@@ -9194,6 +9731,8 @@ impl support::FieldVersions for Storage {
         None
     }
 }
+
+impl support::FieldPlatforms for Storage {}
 
 /// Upstream definition: `SubnetStatus`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -9271,6 +9810,8 @@ impl support::FieldVersions for SubnetStatus {
         None
     }
 }
+
+impl support::FieldPlatforms for SubnetStatus {}
 
 /// Upstream definition: `TLSInfo`. Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -9357,6 +9898,8 @@ impl support::FieldVersions for TLSInfo {
     }
 }
 
+impl support::FieldPlatforms for TLSInfo {}
+
 /// Upstream definition: `ThrottleDevice`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ThrottleDevice {
@@ -9432,6 +9975,8 @@ impl support::FieldVersions for ThrottleDevice {
     }
 }
 
+impl support::FieldPlatforms for ThrottleDevice {}
+
 /// Upstream definition: `Topology`. Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Topology {
@@ -9494,6 +10039,8 @@ impl support::FieldVersions for Topology {
         None
     }
 }
+
+impl support::FieldPlatforms for Topology {}
 
 /// Upstream definition: `VolumesDiskUsage`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -9602,3 +10149,5 @@ impl support::FieldVersions for VolumesDiskUsage {
         None
     }
 }
+
+impl support::FieldPlatforms for VolumesDiskUsage {}

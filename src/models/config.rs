@@ -176,6 +176,8 @@ impl support::FieldVersions for Config {
     }
 }
 
+impl support::FieldPlatforms for Config {}
+
 /// Upstream: `ConfigCreate body` (inline). Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConfigCreateBody {
@@ -279,6 +281,8 @@ impl support::FieldVersions for ConfigCreateBody {
     }
 }
 
+impl support::FieldPlatforms for ConfigCreateBody {}
+
 /// Upstream definition: `ConfigReference`. Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ConfigReference {
@@ -344,6 +348,8 @@ impl support::FieldVersions for ConfigReference {
         None
     }
 }
+
+impl support::FieldPlatforms for ConfigReference {}
 
 /// Upstream definition: `ConfigSpec`. Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -444,6 +450,8 @@ impl support::FieldVersions for ConfigSpec {
         None
     }
 }
+
+impl support::FieldPlatforms for ConfigSpec {}
 
 impl From<ConfigCreateBody> for ConfigSpec {
     fn from(v: ConfigCreateBody) -> Self {

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 #[allow(unused_imports)]
 use std::fmt;
 
-/// Upstream definition: `ContainerBlkioStatEntry`. Since API 1.48.
+/// Upstream definition: `ContainerBlkioStatEntry`. Since API 1.48. Linux only.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerBlkioStatEntry {
     /// `major`. Since API 1.48.
@@ -111,24 +111,26 @@ impl support::FieldVersions for ContainerBlkioStatEntry {
     }
 }
 
-/// Upstream definition: `ContainerBlkioStats`. Since API 1.48.
+impl support::FieldPlatforms for ContainerBlkioStatEntry {}
+
+/// Upstream definition: `ContainerBlkioStats`. Since API 1.48. Linux only.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerBlkioStats {
     /// `io_service_bytes_recursive`. Since API 1.48.
     pub io_service_bytes_recursive: Option<Vec<ContainerBlkioStatEntry>>,
-    /// `io_serviced_recursive`. Since API 1.48.
+    /// `io_serviced_recursive`. Since API 1.48. Linux only.
     pub io_serviced_recursive: Option<Vec<ContainerBlkioStatEntry>>,
-    /// `io_queue_recursive`. Since API 1.48.
+    /// `io_queue_recursive`. Since API 1.48. Linux only.
     pub io_queue_recursive: Option<Vec<ContainerBlkioStatEntry>>,
-    /// `io_service_time_recursive`. Since API 1.48.
+    /// `io_service_time_recursive`. Since API 1.48. Linux only.
     pub io_service_time_recursive: Option<Vec<ContainerBlkioStatEntry>>,
-    /// `io_wait_time_recursive`. Since API 1.48.
+    /// `io_wait_time_recursive`. Since API 1.48. Linux only.
     pub io_wait_time_recursive: Option<Vec<ContainerBlkioStatEntry>>,
-    /// `io_merged_recursive`. Since API 1.48.
+    /// `io_merged_recursive`. Since API 1.48. Linux only.
     pub io_merged_recursive: Option<Vec<ContainerBlkioStatEntry>>,
-    /// `io_time_recursive`. Since API 1.48.
+    /// `io_time_recursive`. Since API 1.48. Linux only.
     pub io_time_recursive: Option<Vec<ContainerBlkioStatEntry>>,
-    /// `sectors_recursive`. Since API 1.48.
+    /// `sectors_recursive`. Since API 1.48. Linux only.
     pub sectors_recursive: Option<Vec<ContainerBlkioStatEntry>>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
@@ -288,14 +290,87 @@ impl support::FieldVersions for ContainerBlkioStats {
     }
 }
 
+impl support::FieldPlatforms for ContainerBlkioStats {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) = support::field_not_on(
+            &self.io_serviced_recursive,
+            "io_serviced_recursive",
+            os,
+            &["linux"],
+            &[],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.io_queue_recursive,
+            "io_queue_recursive",
+            os,
+            &["linux"],
+            &[],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.io_service_time_recursive,
+            "io_service_time_recursive",
+            os,
+            &["linux"],
+            &[],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.io_wait_time_recursive,
+            "io_wait_time_recursive",
+            os,
+            &["linux"],
+            &[],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.io_merged_recursive,
+            "io_merged_recursive",
+            os,
+            &["linux"],
+            &[],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.io_time_recursive,
+            "io_time_recursive",
+            os,
+            &["linux"],
+            &[],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.sectors_recursive,
+            "sectors_recursive",
+            os,
+            &["linux"],
+            &[],
+        ) {
+            return Some(t);
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let _ = (os, out);
+    }
+}
+
 /// Upstream definition: `ContainerCPUStats`. Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerCPUStats {
     /// `cpu_usage`. Since API 1.48.
     pub cpu_usage: Option<ContainerCPUUsage>,
-    /// `system_cpu_usage`. Since API 1.48.
+    /// `system_cpu_usage`. Since API 1.48. Linux only.
     pub system_cpu_usage: Option<u64>,
-    /// `online_cpus`. Since API 1.48.
+    /// `online_cpus`. Since API 1.48. Linux only.
     pub online_cpus: Option<u32>,
     /// `throttling_data`. Since API 1.48.
     pub throttling_data: Option<ContainerThrottlingData>,
@@ -392,12 +467,41 @@ impl support::FieldVersions for ContainerCPUStats {
     }
 }
 
+impl support::FieldPlatforms for ContainerCPUStats {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.cpu_usage, os) {
+            return Some(t.under("cpu_usage"));
+        }
+        if let Some(t) = support::field_not_on(
+            &self.system_cpu_usage,
+            "system_cpu_usage",
+            os,
+            &["linux"],
+            &[],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.online_cpus, "online_cpus", os, &["linux"], &[])
+        {
+            return Some(t);
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.cpu_usage, os, out);
+        support::prefix_from(out, n, "cpu_usage");
+    }
+}
+
 /// Upstream definition: `ContainerCPUUsage`. Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerCPUUsage {
     /// `total_usage`. Since API 1.48.
     pub total_usage: Option<u64>,
-    /// `percpu_usage`. Since API 1.48.
+    /// `percpu_usage`. Since API 1.48. Linux only.
     pub percpu_usage: Option<Vec<u64>>,
     /// `usage_in_kernelmode`. Since API 1.48.
     pub usage_in_kernelmode: Option<u64>,
@@ -493,6 +597,21 @@ impl support::FieldVersions for ContainerCPUUsage {
     }
 }
 
+impl support::FieldPlatforms for ContainerCPUUsage {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) =
+            support::field_not_on(&self.percpu_usage, "percpu_usage", os, &["linux"], &[])
+        {
+            return Some(t);
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let _ = (os, out);
+    }
+}
+
 /// Upstream definition: `ContainerConfig`. Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerConfig {
@@ -522,7 +641,7 @@ pub struct ContainerConfig {
     pub cmd: Option<Vec<String>>,
     /// `Healthcheck`. Since API 1.30.
     pub healthcheck: Option<HealthConfig>,
-    /// `ArgsEscaped`. Since API 1.30.
+    /// `ArgsEscaped`. Since API 1.30. Ignored on Linux.
     pub args_escaped: Option<bool>,
     /// `Image`. Since API 1.30.
     pub image: Option<String>,
@@ -803,6 +922,19 @@ impl support::FieldVersions for ContainerConfig {
     }
 }
 
+impl support::FieldPlatforms for ContainerConfig {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        let _ = os;
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        if support::field_ignored(&self.args_escaped, os, &["linux"]) {
+            out.push("ArgsEscaped".to_owned());
+        }
+    }
+}
+
 /// Upstream: `ContainerCreate body` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerCreateBody {
@@ -832,7 +964,7 @@ pub struct ContainerCreateBody {
     pub cmd: Option<Vec<String>>,
     /// `Healthcheck`. Since API 1.25.
     pub healthcheck: Option<HealthConfig>,
-    /// `ArgsEscaped`. Since API 1.25.
+    /// `ArgsEscaped`. Since API 1.25. Ignored on Linux.
     pub args_escaped: Option<bool>,
     /// `Image`. Since API 1.25.
     pub image: Option<String>,
@@ -1141,6 +1273,24 @@ impl support::FieldVersions for ContainerCreateBody {
     }
 }
 
+impl support::FieldPlatforms for ContainerCreateBody {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.host_config, os) {
+            return Some(t.under("HostConfig"));
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        if support::field_ignored(&self.args_escaped, os, &["linux"]) {
+            out.push("ArgsEscaped".to_owned());
+        }
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.host_config, os, out);
+        support::prefix_from(out, n, "HostConfig");
+    }
+}
+
 /// Upstream definition: `ContainerCreateResponse`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerCreateResponse {
@@ -1213,6 +1363,8 @@ impl support::FieldVersions for ContainerCreateResponse {
         None
     }
 }
+
+impl support::FieldPlatforms for ContainerCreateResponse {}
 
 /// Upstream: `ContainerExec body` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1394,6 +1546,8 @@ impl support::FieldVersions for ContainerExecBody {
         None
     }
 }
+
+impl support::FieldPlatforms for ContainerExecBody {}
 
 /// Upstream definition: `ContainerInspectResponse`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1772,24 +1926,51 @@ impl support::FieldVersions for ContainerInspectResponse {
     }
 }
 
+impl support::FieldPlatforms for ContainerInspectResponse {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.host_config, os) {
+            return Some(t.under("HostConfig"));
+        }
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.mounts, os) {
+            return Some(t.under("Mounts"));
+        }
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.config, os) {
+            return Some(t.under("Config"));
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.host_config, os, out);
+        support::prefix_from(out, n, "HostConfig");
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.mounts, os, out);
+        support::prefix_from(out, n, "Mounts");
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.config, os, out);
+        support::prefix_from(out, n, "Config");
+    }
+}
+
 /// Upstream definition: `ContainerMemoryStats`. Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerMemoryStats {
-    /// `usage`. Since API 1.48.
+    /// `usage`. Since API 1.48. Linux only.
     pub usage: Option<u64>,
-    /// `max_usage`. Since API 1.48.
+    /// `max_usage`. Since API 1.48. Linux only.
     pub max_usage: Option<u64>,
-    /// `stats`. Since API 1.48.
+    /// `stats`. Since API 1.48. Linux only.
     pub stats: Option<HashMap<String, Option<u64>>>,
-    /// `failcnt`. Since API 1.48.
+    /// `failcnt`. Since API 1.48. Linux only.
     pub failcnt: Option<u64>,
-    /// `limit`. Since API 1.48.
+    /// `limit`. Since API 1.48. Linux only.
     pub limit: Option<u64>,
-    /// `commitbytes`. Since API 1.48.
+    /// `commitbytes`. Since API 1.48. Windows only.
     pub commitbytes: Option<u64>,
-    /// `commitpeakbytes`. Since API 1.48.
+    /// `commitpeakbytes`. Since API 1.48. Windows only.
     pub commitpeakbytes: Option<u64>,
-    /// `privateworkingset`. Since API 1.48.
+    /// `privateworkingset`. Since API 1.48. Windows only.
     pub privateworkingset: Option<u64>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
@@ -1907,6 +2088,54 @@ impl support::FieldVersions for ContainerMemoryStats {
     }
 }
 
+impl support::FieldPlatforms for ContainerMemoryStats {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) = support::field_not_on(&self.usage, "usage", os, &["linux"], &[]) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(&self.max_usage, "max_usage", os, &["linux"], &[]) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(&self.stats, "stats", os, &["linux"], &[]) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(&self.failcnt, "failcnt", os, &["linux"], &[]) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(&self.limit, "limit", os, &["linux"], &[]) {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.commitbytes, "commitbytes", os, &["windows"], &[])
+        {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.commitpeakbytes,
+            "commitpeakbytes",
+            os,
+            &["windows"],
+            &[],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.privateworkingset,
+            "privateworkingset",
+            os,
+            &["windows"],
+            &[],
+        ) {
+            return Some(t);
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let _ = (os, out);
+    }
+}
+
 /// Upstream definition: `ContainerNetworkStats`. Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerNetworkStats {
@@ -1914,7 +2143,7 @@ pub struct ContainerNetworkStats {
     pub rx_bytes: Option<u64>,
     /// `rx_packets`. Since API 1.48.
     pub rx_packets: Option<u64>,
-    /// `rx_errors`. Since API 1.48.
+    /// `rx_errors`. Since API 1.48. Linux only. Ignored on Windows.
     pub rx_errors: Option<u64>,
     /// `rx_dropped`. Since API 1.48.
     pub rx_dropped: Option<u64>,
@@ -1922,13 +2151,13 @@ pub struct ContainerNetworkStats {
     pub tx_bytes: Option<u64>,
     /// `tx_packets`. Since API 1.48.
     pub tx_packets: Option<u64>,
-    /// `tx_errors`. Since API 1.48.
+    /// `tx_errors`. Since API 1.48. Linux only. Ignored on Windows.
     pub tx_errors: Option<u64>,
     /// `tx_dropped`. Since API 1.48.
     pub tx_dropped: Option<u64>,
-    /// `endpoint_id`. Since API 1.48.
+    /// `endpoint_id`. Since API 1.48. Windows only. Ignored on Linux.
     pub endpoint_id: Option<String>,
-    /// `instance_id`. Since API 1.48.
+    /// `instance_id`. Since API 1.48. Windows only. Ignored on Linux.
     pub instance_id: Option<String>,
     /// Fields this version of dockhand does not know, and known fields the daemon
     /// sent as `null`; encoding writes them back unchanged.
@@ -2066,7 +2295,44 @@ impl support::FieldVersions for ContainerNetworkStats {
     }
 }
 
-/// Upstream definition: `ContainerPidsStats`. Since API 1.48.
+impl support::FieldPlatforms for ContainerNetworkStats {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) = support::field_not_on(&self.rx_errors, "rx_errors", os, &["linux"], &[]) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(&self.tx_errors, "tx_errors", os, &["linux"], &[]) {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.endpoint_id, "endpoint_id", os, &["windows"], &[])
+        {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.instance_id, "instance_id", os, &["windows"], &[])
+        {
+            return Some(t);
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        if support::field_ignored(&self.rx_errors, os, &["windows"]) {
+            out.push("rx_errors".to_owned());
+        }
+        if support::field_ignored(&self.tx_errors, os, &["windows"]) {
+            out.push("tx_errors".to_owned());
+        }
+        if support::field_ignored(&self.endpoint_id, os, &["linux"]) {
+            out.push("endpoint_id".to_owned());
+        }
+        if support::field_ignored(&self.instance_id, os, &["linux"]) {
+            out.push("instance_id".to_owned());
+        }
+    }
+}
+
+/// Upstream definition: `ContainerPidsStats`. Since API 1.48. Linux only.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerPidsStats {
     /// `current`. Since API 1.48.
@@ -2140,6 +2406,8 @@ impl support::FieldVersions for ContainerPidsStats {
         None
     }
 }
+
+impl support::FieldPlatforms for ContainerPidsStats {}
 
 /// Upstream: `ContainerPrune response` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2219,6 +2487,8 @@ impl support::FieldVersions for ContainerPruneResponse {
         None
     }
 }
+
+impl support::FieldPlatforms for ContainerPruneResponse {}
 
 /// Upstream definition: `ContainerState`. Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2394,6 +2664,8 @@ impl support::FieldVersions for ContainerState {
     }
 }
 
+impl support::FieldPlatforms for ContainerState {}
+
 /// Upstream: `ContainerState.Status` (inline). Since API 1.39.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -2494,6 +2766,12 @@ impl support::FieldVersions for ContainerStateStatus {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for ContainerStateStatus {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream definition: `ContainerStatsResponse`. Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerStatsResponse {
@@ -2515,7 +2793,7 @@ pub struct ContainerStatsResponse {
     pub pids_stats: Option<ContainerPidsStats>,
     /// `blkio_stats`. Since API 1.48.
     pub blkio_stats: Option<ContainerBlkioStats>,
-    /// `num_procs`. Since API 1.48.
+    /// `num_procs`. Since API 1.48. Windows only.
     pub num_procs: Option<u32>,
     /// `storage_stats`. Since API 1.48.
     pub storage_stats: Option<ContainerStorageStats>,
@@ -2704,6 +2982,49 @@ impl support::FieldVersions for ContainerStatsResponse {
     }
 }
 
+impl support::FieldPlatforms for ContainerStatsResponse {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.cpu_stats, os) {
+            return Some(t.under("cpu_stats"));
+        }
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.memory_stats, os) {
+            return Some(t.under("memory_stats"));
+        }
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.networks, os) {
+            return Some(t.under("networks"));
+        }
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.blkio_stats, os) {
+            return Some(t.under("blkio_stats"));
+        }
+        if let Some(t) = support::field_not_on(&self.num_procs, "num_procs", os, &["windows"], &[])
+        {
+            return Some(t);
+        }
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.precpu_stats, os) {
+            return Some(t.under("precpu_stats"));
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.cpu_stats, os, out);
+        support::prefix_from(out, n, "cpu_stats");
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.memory_stats, os, out);
+        support::prefix_from(out, n, "memory_stats");
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.networks, os, out);
+        support::prefix_from(out, n, "networks");
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.blkio_stats, os, out);
+        support::prefix_from(out, n, "blkio_stats");
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.precpu_stats, os, out);
+        support::prefix_from(out, n, "precpu_stats");
+    }
+}
+
 /// Upstream definition: `ContainerStatus`. Since API 1.44.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerStatus {
@@ -2790,7 +3111,9 @@ impl support::FieldVersions for ContainerStatus {
     }
 }
 
-/// Upstream definition: `ContainerStorageStats`. Since API 1.48.
+impl support::FieldPlatforms for ContainerStatus {}
+
+/// Upstream definition: `ContainerStorageStats`. Since API 1.48. Windows only.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerStorageStats {
     /// `read_count_normalized`. Since API 1.48.
@@ -2890,6 +3213,8 @@ impl support::FieldVersions for ContainerStorageStats {
         None
     }
 }
+
+impl support::FieldPlatforms for ContainerStorageStats {}
 
 /// Upstream definition: `ContainerSummary`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -3146,6 +3471,21 @@ impl support::FieldVersions for ContainerSummary {
     }
 }
 
+impl support::FieldPlatforms for ContainerSummary {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.mounts, os) {
+            return Some(t.under("Mounts"));
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.mounts, os, out);
+        support::prefix_from(out, n, "Mounts");
+    }
+}
+
 /// Upstream: `ContainerSummary.Health` (inline). Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerSummaryHealth {
@@ -3224,6 +3564,8 @@ impl support::FieldVersions for ContainerSummaryHealth {
         None
     }
 }
+
+impl support::FieldPlatforms for ContainerSummaryHealth {}
 
 /// Upstream: `ContainerSummary.Health.Status` (inline). Since API 1.52.
 ///
@@ -3310,6 +3652,12 @@ impl support::FieldVersions for ContainerSummaryHealthStatus {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for ContainerSummaryHealthStatus {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream: `ContainerSummary.HostConfig` (inline). Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerSummaryHostConfig {
@@ -3394,6 +3742,8 @@ impl support::FieldVersions for ContainerSummaryHostConfig {
     }
 }
 
+impl support::FieldPlatforms for ContainerSummaryHostConfig {}
+
 /// Upstream: `ContainerSummary.NetworkSettings` (inline). Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerSummaryNetworkSettings {
@@ -3461,6 +3811,8 @@ impl support::FieldVersions for ContainerSummaryNetworkSettings {
         None
     }
 }
+
+impl support::FieldPlatforms for ContainerSummaryNetworkSettings {}
 
 /// Upstream: `ContainerSummary.State` (inline). Since API 1.48.
 ///
@@ -3562,7 +3914,13 @@ impl support::FieldVersions for ContainerSummaryState {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
-/// Upstream definition: `ContainerThrottlingData`. Since API 1.48.
+
+impl support::FieldPlatforms for ContainerSummaryState {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
+/// Upstream definition: `ContainerThrottlingData`. Since API 1.48. Linux only.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerThrottlingData {
     /// `periods`. Since API 1.48.
@@ -3650,6 +4008,8 @@ impl support::FieldVersions for ContainerThrottlingData {
     }
 }
 
+impl support::FieldPlatforms for ContainerThrottlingData {}
+
 /// Upstream definition: `ContainerTopResponse`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerTopResponse {
@@ -3725,6 +4085,8 @@ impl support::FieldVersions for ContainerTopResponse {
     }
 }
 
+impl support::FieldPlatforms for ContainerTopResponse {}
+
 /// Upstream: `ContainerUpdate body` (inline). Since API 1.25.
 ///
 /// Fields that older API versions had (decoded into `extra` when a daemon sends them):
@@ -3735,21 +4097,21 @@ pub struct ContainerUpdateBody {
     pub cpu_shares: Option<i64>,
     /// `Memory`. Since API 1.25.
     pub memory: Option<i64>,
-    /// `CgroupParent`. Since API 1.25.
+    /// `CgroupParent`. Since API 1.25. Not on Windows: refused before sending.
     pub cgroup_parent: Option<String>,
-    /// `BlkioWeight`. Since API 1.25.
+    /// `BlkioWeight`. Since API 1.25. Not on Windows: refused before sending.
     pub blkio_weight: Option<i64>,
-    /// `BlkioWeightDevice`. Since API 1.25.
+    /// `BlkioWeightDevice`. Since API 1.25. Not on Windows: refused before sending.
     pub blkio_weight_device: Option<Vec<ResourcesBlkioWeightDeviceItem>>,
-    /// `BlkioDeviceReadBps`. Since API 1.25.
+    /// `BlkioDeviceReadBps`. Since API 1.25. Not on Windows: refused before sending.
     pub blkio_device_read_bps: Option<Vec<ThrottleDevice>>,
-    /// `BlkioDeviceWriteBps`. Since API 1.25.
+    /// `BlkioDeviceWriteBps`. Since API 1.25. Not on Windows: refused before sending.
     pub blkio_device_write_bps: Option<Vec<ThrottleDevice>>,
-    /// `BlkioDeviceReadIOps`. Since API 1.25.
+    /// `BlkioDeviceReadIOps`. Since API 1.25. Not on Windows: refused before sending.
     pub blkio_device_read_iops: Option<Vec<ThrottleDevice>>,
-    /// `BlkioDeviceWriteIOps`. Since API 1.25.
+    /// `BlkioDeviceWriteIOps`. Since API 1.25. Not on Windows: refused before sending.
     pub blkio_device_write_iops: Option<Vec<ThrottleDevice>>,
-    /// `CpuPeriod`. Since API 1.25.
+    /// `CpuPeriod`. Since API 1.25. Not on Windows: refused before sending.
     pub cpu_period: Option<i64>,
     /// `CpuQuota`. Since API 1.25.
     pub cpu_quota: Option<i64>,
@@ -3757,9 +4119,9 @@ pub struct ContainerUpdateBody {
     pub cpu_realtime_period: Option<i64>,
     /// `CpuRealtimeRuntime`. Since API 1.25.
     pub cpu_realtime_runtime: Option<i64>,
-    /// `CpusetCpus`. Since API 1.25.
+    /// `CpusetCpus`. Since API 1.25. Not on Windows: refused before sending.
     pub cpuset_cpus: Option<String>,
-    /// `CpusetMems`. Since API 1.25.
+    /// `CpusetMems`. Since API 1.25. Not on Windows: refused before sending.
     pub cpuset_mems: Option<String>,
     /// `Devices`. Since API 1.25.
     pub devices: Option<Vec<DeviceMapping>>,
@@ -3767,29 +4129,29 @@ pub struct ContainerUpdateBody {
     pub device_cgroup_rules: Option<Vec<String>>,
     /// `DeviceRequests`. Since API 1.40.
     pub device_requests: Option<Vec<DeviceRequest>>,
-    /// `MemoryReservation`. Since API 1.25.
+    /// `MemoryReservation`. Since API 1.25. Not on Windows: refused before sending.
     pub memory_reservation: Option<i64>,
-    /// `MemorySwap`. Since API 1.25.
+    /// `MemorySwap`. Since API 1.25. Not on Windows: refused before sending.
     pub memory_swap: Option<i64>,
-    /// `MemorySwappiness`. Since API 1.25.
+    /// `MemorySwappiness`. Since API 1.25. Not on Windows: refused before sending.
     pub memory_swappiness: Option<i64>,
     /// `NanoCpus`. Since API 1.25.
     pub nano_cpus: Option<i64>,
-    /// `OomKillDisable`. Since API 1.25.
+    /// `OomKillDisable`. Since API 1.25. Not on Windows: refused before sending.
     pub oom_kill_disable: Option<bool>,
     /// `Init`. Since API 1.37.
     pub init: Option<bool>,
-    /// `PidsLimit`. Since API 1.25.
+    /// `PidsLimit`. Since API 1.25. Not on Windows: refused before sending.
     pub pids_limit: Option<i64>,
-    /// `Ulimits`. Since API 1.25.
+    /// `Ulimits`. Since API 1.25. Not on Windows: refused before sending.
     pub ulimits: Option<Vec<ResourcesUlimitsItem>>,
-    /// `CpuCount`. Since API 1.25.
+    /// `CpuCount`. Since API 1.25. Windows only.
     pub cpu_count: Option<i64>,
-    /// `CpuPercent`. Since API 1.25.
+    /// `CpuPercent`. Since API 1.25. Windows only.
     pub cpu_percent: Option<i64>,
-    /// `IOMaximumIOps`. Since API 1.25.
+    /// `IOMaximumIOps`. Since API 1.25. Windows only.
     pub io_maximum_iops: Option<i64>,
-    /// `IOMaximumBandwidth`. Since API 1.25.
+    /// `IOMaximumBandwidth`. Since API 1.25. Windows only.
     pub io_maximum_bandwidth: Option<i64>,
     /// `RestartPolicy`. Since API 1.25.
     pub restart_policy: Option<RestartPolicy>,
@@ -4201,6 +4563,150 @@ impl support::FieldVersions for ContainerUpdateBody {
     }
 }
 
+impl support::FieldPlatforms for ContainerUpdateBody {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) =
+            support::field_not_on(&self.cgroup_parent, "CgroupParent", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.blkio_weight, "BlkioWeight", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.blkio_weight_device,
+            "BlkioWeightDevice",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.blkio_device_read_bps,
+            "BlkioDeviceReadBps",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.blkio_device_write_bps,
+            "BlkioDeviceWriteBps",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.blkio_device_read_iops,
+            "BlkioDeviceReadIOps",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.blkio_device_write_iops,
+            "BlkioDeviceWriteIOps",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(&self.cpu_period, "CpuPeriod", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.cpuset_cpus, "CpusetCpus", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.cpuset_mems, "CpusetMems", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.memory_reservation,
+            "MemoryReservation",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.memory_swap, "MemorySwap", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.memory_swappiness,
+            "MemorySwappiness",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.oom_kill_disable,
+            "OomKillDisable",
+            os,
+            &[],
+            &["windows"],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(&self.pids_limit, "PidsLimit", os, &[], &["windows"])
+        {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(&self.ulimits, "Ulimits", os, &[], &["windows"]) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(&self.cpu_count, "CpuCount", os, &["windows"], &[]) {
+            return Some(t);
+        }
+        if let Some(t) =
+            support::field_not_on(&self.cpu_percent, "CpuPercent", os, &["windows"], &[])
+        {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.io_maximum_iops,
+            "IOMaximumIOps",
+            os,
+            &["windows"],
+            &[],
+        ) {
+            return Some(t);
+        }
+        if let Some(t) = support::field_not_on(
+            &self.io_maximum_bandwidth,
+            "IOMaximumBandwidth",
+            os,
+            &["windows"],
+            &[],
+        ) {
+            return Some(t);
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let _ = (os, out);
+    }
+}
+
 /// Upstream definition: `ContainerUpdateResponse`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerUpdateResponse {
@@ -4266,6 +4772,8 @@ impl support::FieldVersions for ContainerUpdateResponse {
         None
     }
 }
+
+impl support::FieldPlatforms for ContainerUpdateResponse {}
 
 /// Upstream: `ContainerWait parameter condition` (inline). Since API 1.30.
 ///
@@ -4347,6 +4855,12 @@ impl support::FieldVersions for ContainerWaitCondition {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for ContainerWaitCondition {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream definition: `ContainerWaitExitError`. Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerWaitExitError {
@@ -4412,6 +4926,8 @@ impl support::FieldVersions for ContainerWaitExitError {
         None
     }
 }
+
+impl support::FieldPlatforms for ContainerWaitExitError {}
 
 /// Upstream definition: `ContainerWaitResponse`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -4493,3 +5009,5 @@ impl support::FieldVersions for ContainerWaitResponse {
         None
     }
 }
+
+impl support::FieldPlatforms for ContainerWaitResponse {}

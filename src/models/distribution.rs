@@ -95,3 +95,5 @@ impl support::FieldVersions for DistributionInspect {
         None
     }
 }
+
+impl support::FieldPlatforms for DistributionInspect {}

@@ -108,6 +108,8 @@ impl support::FieldVersions for EndpointIPAMConfig {
     }
 }
 
+impl support::FieldPlatforms for EndpointIPAMConfig {}
+
 /// Upstream definition: `EndpointPortConfig`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EndpointPortConfig {
@@ -227,6 +229,8 @@ impl support::FieldVersions for EndpointPortConfig {
     }
 }
 
+impl support::FieldPlatforms for EndpointPortConfig {}
+
 /// Upstream: `EndpointPortConfig.Protocol` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -305,6 +309,12 @@ impl support::FieldVersions for EndpointPortConfigProtocol {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for EndpointPortConfigProtocol {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream: `EndpointPortConfig.PublishMode` (inline). Since API 1.34.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -378,6 +388,12 @@ impl support::FieldVersions for EndpointPortConfigPublishMode {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for EndpointPortConfigPublishMode {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream definition: `EndpointResource`. Since API 1.52.
@@ -489,6 +505,8 @@ impl support::FieldVersions for EndpointResource {
         None
     }
 }
+
+impl support::FieldPlatforms for EndpointResource {}
 
 /// Upstream definition: `EndpointSettings`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -720,6 +738,8 @@ impl support::FieldVersions for EndpointSettings {
     }
 }
 
+impl support::FieldPlatforms for EndpointSettings {}
+
 /// Upstream definition: `EndpointSpec`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EndpointSpec {
@@ -800,6 +820,8 @@ impl support::FieldVersions for EndpointSpec {
     }
 }
 
+impl support::FieldPlatforms for EndpointSpec {}
+
 /// Upstream: `EndpointSpec.Mode` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -869,5 +891,11 @@ impl support::FieldVersions for EndpointSpecMode {
     fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
         let _ = version;
         None
+    }
+}
+
+impl support::FieldPlatforms for EndpointSpecMode {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }

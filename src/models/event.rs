@@ -92,6 +92,8 @@ impl support::FieldVersions for EventActor {
     }
 }
 
+impl support::FieldPlatforms for EventActor {}
+
 /// Upstream definition: `EventMessage`. Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventMessage {
@@ -211,6 +213,8 @@ impl support::FieldVersions for EventMessage {
     }
 }
 
+impl support::FieldPlatforms for EventMessage {}
+
 /// Upstream: `EventMessage.scope` (inline). Since API 1.40.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -284,6 +288,12 @@ impl support::FieldVersions for EventMessageScope {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for EventMessageScope {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream: `EventMessage.Type` (inline). Since API 1.40.
@@ -404,5 +414,11 @@ impl support::FieldVersions for EventMessageType {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for EventMessageType {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }

@@ -198,6 +198,8 @@ impl support::FieldVersions for ExecInspectResponse {
     }
 }
 
+impl support::FieldPlatforms for ExecInspectResponse {}
+
 /// Upstream: `ExecStart body` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ExecStartBody {
@@ -288,3 +290,5 @@ impl support::FieldVersions for ExecStartBody {
         None
     }
 }
+
+impl support::FieldPlatforms for ExecStartBody {}

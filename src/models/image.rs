@@ -88,6 +88,12 @@ impl support::FieldVersions for ImageBuildContentType {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for ImageBuildContentType {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream: `ImageBuild parameter version` (inline). Since API 1.38.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -163,6 +169,12 @@ impl support::FieldVersions for ImageBuildVersion {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for ImageBuildVersion {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream definition: `ImageConfig`. Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageConfig {
@@ -176,7 +188,7 @@ pub struct ImageConfig {
     pub cmd: Option<Vec<String>>,
     /// `Healthcheck`. Since API 1.39.
     pub healthcheck: Option<HealthConfig>,
-    /// `ArgsEscaped`. Since API 1.39.
+    /// `ArgsEscaped`. Since API 1.39. Windows only.
     pub args_escaped: Option<bool>,
     /// `Volumes`. Since API 1.39.
     pub volumes: Option<HashMap<String, serde_json::Value>>,
@@ -470,6 +482,21 @@ impl support::FieldVersions for ImageConfig {
     }
 }
 
+impl support::FieldPlatforms for ImageConfig {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) =
+            support::field_not_on(&self.args_escaped, "ArgsEscaped", os, &["windows"], &[])
+        {
+            return Some(t);
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let _ = (os, out);
+    }
+}
+
 /// Upstream definition: `ImageDeleteResponseItem`. Since API 1.28.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageDeleteResponseItem {
@@ -544,6 +571,8 @@ impl support::FieldVersions for ImageDeleteResponseItem {
         None
     }
 }
+
+impl support::FieldPlatforms for ImageDeleteResponseItem {}
 
 /// Upstream definition: `ImageHistoryResponseItem`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -646,6 +675,8 @@ impl support::FieldVersions for ImageHistoryResponseItem {
     }
 }
 
+impl support::FieldPlatforms for ImageHistoryResponseItem {}
+
 /// Upstream definition: `ImageID`. Since API 1.36.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageID {
@@ -705,6 +736,8 @@ impl support::FieldVersions for ImageID {
         None
     }
 }
+
+impl support::FieldPlatforms for ImageID {}
 
 /// Upstream definition: `ImageInspect`. Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1025,6 +1058,27 @@ impl support::FieldVersions for ImageInspect {
     }
 }
 
+impl support::FieldPlatforms for ImageInspect {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.config, os) {
+            return Some(t.under("Config"));
+        }
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.container_config, os) {
+            return Some(t.under("ContainerConfig"));
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.config, os, out);
+        support::prefix_from(out, n, "Config");
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.container_config, os, out);
+        support::prefix_from(out, n, "ContainerConfig");
+    }
+}
+
 /// Upstream: `ImageInspect.Metadata` (inline). Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageInspectMetadata {
@@ -1092,6 +1146,8 @@ impl support::FieldVersions for ImageInspectMetadata {
         None
     }
 }
+
+impl support::FieldPlatforms for ImageInspectMetadata {}
 
 /// Upstream: `ImageInspect.RootFS` (inline). Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1165,6 +1221,8 @@ impl support::FieldVersions for ImageInspectRootFS {
         None
     }
 }
+
+impl support::FieldPlatforms for ImageInspectRootFS {}
 
 /// Upstream definition: `ImageManifestSummary`. Since API 1.47.
 #[derive(Debug, Clone, PartialEq)]
@@ -1292,6 +1350,8 @@ impl support::FieldVersions for ImageManifestSummary {
     }
 }
 
+impl support::FieldPlatforms for ImageManifestSummary {}
+
 /// Upstream: `ImageManifestSummary.AttestationData` (inline). Since API 1.47.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageManifestSummaryAttestationData {
@@ -1355,6 +1415,8 @@ impl support::FieldVersions for ImageManifestSummaryAttestationData {
         None
     }
 }
+
+impl support::FieldPlatforms for ImageManifestSummaryAttestationData {}
 
 /// Upstream: `ImageManifestSummary.ImageData` (inline). Since API 1.47.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1461,6 +1523,8 @@ impl support::FieldVersions for ImageManifestSummaryImageData {
     }
 }
 
+impl support::FieldPlatforms for ImageManifestSummaryImageData {}
+
 /// Upstream: `ImageManifestSummary.ImageData.Size` (inline). Since API 1.47.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageManifestSummaryImageDataSize {
@@ -1524,6 +1588,8 @@ impl support::FieldVersions for ImageManifestSummaryImageDataSize {
         None
     }
 }
+
+impl support::FieldPlatforms for ImageManifestSummaryImageDataSize {}
 
 /// Upstream: `ImageManifestSummary.Kind` (inline). Since API 1.47.
 ///
@@ -1605,6 +1671,12 @@ impl support::FieldVersions for ImageManifestSummaryKind {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for ImageManifestSummaryKind {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream: `ImageManifestSummary.Size` (inline). Since API 1.47.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImageManifestSummarySize {
@@ -1675,6 +1747,8 @@ impl support::FieldVersions for ImageManifestSummarySize {
         None
     }
 }
+
+impl support::FieldPlatforms for ImageManifestSummarySize {}
 
 /// Upstream: `ImagePrune response` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1756,6 +1830,8 @@ impl support::FieldVersions for ImagePruneResponse {
         None
     }
 }
+
+impl support::FieldPlatforms for ImagePruneResponse {}
 
 /// Upstream: `ImageSearch response[]` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1866,6 +1942,8 @@ impl support::FieldVersions for ImageSearchResponseItem {
         None
     }
 }
+
+impl support::FieldPlatforms for ImageSearchResponseItem {}
 
 /// Upstream definition: `ImageSummary`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2042,3 +2120,5 @@ impl support::FieldVersions for ImageSummary {
         None
     }
 }
+
+impl support::FieldPlatforms for ImageSummary {}

@@ -46,6 +46,6 @@ pub use task::*;
 mod volume;
 pub use volume::*;
 
-pub use crate::model_support::{Extra, FieldVersions, TooNew};
+pub use crate::model_support::{Extra, FieldPlatforms, FieldVersions, NotOnPlatform, TooNew};
 #[doc(hidden)]
 pub mod registry;

@@ -273,6 +273,8 @@ impl support::FieldVersions for Network {
     }
 }
 
+impl support::FieldPlatforms for Network {}
+
 /// Upstream definition: `NetworkAttachment`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NetworkAttachment {
@@ -349,6 +351,8 @@ impl support::FieldVersions for NetworkAttachment {
         None
     }
 }
+
+impl support::FieldPlatforms for NetworkAttachment {}
 
 /// Upstream definition: `NetworkAttachmentConfig`. Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -436,6 +440,8 @@ impl support::FieldVersions for NetworkAttachmentConfig {
     }
 }
 
+impl support::FieldPlatforms for NetworkAttachmentConfig {}
+
 /// Upstream definition: `NetworkConnectRequest`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NetworkConnectRequest {
@@ -512,6 +518,8 @@ impl support::FieldVersions for NetworkConnectRequest {
         None
     }
 }
+
+impl support::FieldPlatforms for NetworkConnectRequest {}
 
 /// Upstream: `NetworkCreate body` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -747,6 +755,8 @@ impl support::FieldVersions for NetworkCreateBody {
     }
 }
 
+impl support::FieldPlatforms for NetworkCreateBody {}
+
 /// Upstream definition: `NetworkCreateResponse`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NetworkCreateResponse {
@@ -817,6 +827,8 @@ impl support::FieldVersions for NetworkCreateResponse {
         None
     }
 }
+
+impl support::FieldPlatforms for NetworkCreateResponse {}
 
 /// Upstream definition: `NetworkDisconnectRequest`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -890,6 +902,8 @@ impl support::FieldVersions for NetworkDisconnectRequest {
         None
     }
 }
+
+impl support::FieldPlatforms for NetworkDisconnectRequest {}
 
 /// Upstream definition: `NetworkInspect`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1145,6 +1159,8 @@ impl support::FieldVersions for NetworkInspect {
     }
 }
 
+impl support::FieldPlatforms for NetworkInspect {}
+
 /// Upstream: `NetworkPrune response` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NetworkPruneResponse {
@@ -1228,6 +1244,8 @@ impl support::FieldVersions for NetworkPruneResponse {
         None
     }
 }
+
+impl support::FieldPlatforms for NetworkPruneResponse {}
 
 /// Upstream definition: `NetworkSettings`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1490,6 +1508,8 @@ impl support::FieldVersions for NetworkSettings {
     }
 }
 
+impl support::FieldPlatforms for NetworkSettings {}
+
 /// Upstream definition: `NetworkStatus`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NetworkStatus {
@@ -1557,6 +1577,8 @@ impl support::FieldVersions for NetworkStatus {
         None
     }
 }
+
+impl support::FieldPlatforms for NetworkStatus {}
 
 /// Upstream definition: `NetworkSummary`. Since API 1.52.
 pub type NetworkSummary = Network;
@@ -1657,3 +1679,5 @@ impl support::FieldVersions for NetworkTaskInfo {
         None
     }
 }
+
+impl support::FieldPlatforms for NetworkTaskInfo {}

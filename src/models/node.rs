@@ -174,6 +174,8 @@ impl support::FieldVersions for Node {
     }
 }
 
+impl support::FieldPlatforms for Node {}
+
 /// Upstream definition: `NodeDescription`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NodeDescription {
@@ -293,6 +295,8 @@ impl support::FieldVersions for NodeDescription {
     }
 }
 
+impl support::FieldPlatforms for NodeDescription {}
+
 /// Upstream definition: `NodeSpec`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NodeSpec {
@@ -390,6 +394,8 @@ impl support::FieldVersions for NodeSpec {
     }
 }
 
+impl support::FieldPlatforms for NodeSpec {}
+
 /// Upstream: `NodeSpec.Availability` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -465,6 +471,12 @@ impl support::FieldVersions for NodeSpecAvailability {
         None
     }
 }
+
+impl support::FieldPlatforms for NodeSpecAvailability {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream: `NodeSpec.Role` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -534,6 +546,12 @@ impl support::FieldVersions for NodeSpecRole {
     fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
         let _ = version;
         None
+    }
+}
+
+impl support::FieldPlatforms for NodeSpecRole {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream definition: `NodeState`. Since API 1.32.
@@ -621,6 +639,12 @@ impl support::FieldVersions for NodeState {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for NodeState {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream definition: `NodeStatus`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NodeStatus {
@@ -703,3 +727,5 @@ impl support::FieldVersions for NodeStatus {
         None
     }
 }
+
+impl support::FieldPlatforms for NodeStatus {}

@@ -131,6 +131,8 @@ impl support::FieldVersions for Plugin {
     }
 }
 
+impl support::FieldPlatforms for Plugin {}
+
 /// Upstream: `Plugin.Config` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PluginConfig {
@@ -363,6 +365,8 @@ impl support::FieldVersions for PluginConfig {
     }
 }
 
+impl support::FieldPlatforms for PluginConfig {}
+
 /// Upstream: `Plugin.Config.Args` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PluginConfigArgs {
@@ -451,6 +455,8 @@ impl support::FieldVersions for PluginConfigArgs {
         None
     }
 }
+
+impl support::FieldPlatforms for PluginConfigArgs {}
 
 /// Upstream: `Plugin.Config.Interface` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -544,6 +550,8 @@ impl support::FieldVersions for PluginConfigInterface {
     }
 }
 
+impl support::FieldPlatforms for PluginConfigInterface {}
+
 /// Upstream: `Plugin.Config.Interface.ProtocolScheme` (inline). Since API 1.38.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -617,6 +625,12 @@ impl support::FieldVersions for PluginConfigInterfaceProtocolScheme {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for PluginConfigInterfaceProtocolScheme {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream: `Plugin.Config.Linux` (inline). Since API 1.25.
@@ -706,6 +720,8 @@ impl support::FieldVersions for PluginConfigLinux {
     }
 }
 
+impl support::FieldPlatforms for PluginConfigLinux {}
+
 /// Upstream: `Plugin.Config.Network` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PluginConfigNetwork {
@@ -769,6 +785,8 @@ impl support::FieldVersions for PluginConfigNetwork {
         None
     }
 }
+
+impl support::FieldPlatforms for PluginConfigNetwork {}
 
 /// Upstream: `Plugin.Config.rootfs` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -845,6 +863,8 @@ impl support::FieldVersions for PluginConfigRootfs {
     }
 }
 
+impl support::FieldPlatforms for PluginConfigRootfs {}
+
 /// Upstream: `Plugin.Config.User` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PluginConfigUser {
@@ -919,6 +939,8 @@ impl support::FieldVersions for PluginConfigUser {
         None
     }
 }
+
+impl support::FieldPlatforms for PluginConfigUser {}
 
 /// Upstream definition: `PluginDevice`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1007,6 +1029,8 @@ impl support::FieldVersions for PluginDevice {
     }
 }
 
+impl support::FieldPlatforms for PluginDevice {}
+
 /// Upstream definition: `PluginEnv`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PluginEnv {
@@ -1090,6 +1114,8 @@ impl support::FieldVersions for PluginEnv {
         None
     }
 }
+
+impl support::FieldPlatforms for PluginEnv {}
 
 /// Upstream definition: `PluginMount`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1198,6 +1224,8 @@ impl support::FieldVersions for PluginMount {
     }
 }
 
+impl support::FieldPlatforms for PluginMount {}
+
 /// Upstream definition: `PluginPrivilege`. Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PluginPrivilege {
@@ -1283,6 +1311,8 @@ impl support::FieldVersions for PluginPrivilege {
         None
     }
 }
+
+impl support::FieldPlatforms for PluginPrivilege {}
 
 /// Upstream: `Plugin.Settings` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1381,3 +1411,5 @@ impl support::FieldVersions for PluginSettings {
         None
     }
 }
+
+impl support::FieldPlatforms for PluginSettings {}

@@ -122,6 +122,8 @@ impl support::FieldVersions for Secret {
     }
 }
 
+impl support::FieldPlatforms for Secret {}
+
 /// Upstream: `SecretCreate body` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SecretCreateBody {
@@ -242,6 +244,8 @@ impl support::FieldVersions for SecretCreateBody {
         None
     }
 }
+
+impl support::FieldPlatforms for SecretCreateBody {}
 
 /// Upstream definition: `SecretSpec`. Since API 1.25.
 #[derive(Clone, PartialEq, Default)]
@@ -373,6 +377,8 @@ impl support::FieldVersions for SecretSpec {
         None
     }
 }
+
+impl support::FieldPlatforms for SecretSpec {}
 
 impl From<SecretCreateBody> for SecretSpec {
     fn from(v: SecretCreateBody) -> Self {

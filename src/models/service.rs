@@ -186,6 +186,21 @@ impl support::FieldVersions for Service {
     }
 }
 
+impl support::FieldPlatforms for Service {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.spec, os) {
+            return Some(t.under("Spec"));
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.spec, os, out);
+        support::prefix_from(out, n, "Spec");
+    }
+}
+
 /// Upstream: `ServiceCreate body` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceCreateBody {
@@ -346,6 +361,21 @@ impl support::FieldVersions for ServiceCreateBody {
     }
 }
 
+impl support::FieldPlatforms for ServiceCreateBody {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.task_template, os) {
+            return Some(t.under("TaskTemplate"));
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.task_template, os, out);
+        support::prefix_from(out, n, "TaskTemplate");
+    }
+}
+
 /// Upstream definition: `ServiceCreateResponse`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceCreateResponse {
@@ -434,6 +464,8 @@ impl support::FieldVersions for ServiceCreateResponse {
         None
     }
 }
+
+impl support::FieldPlatforms for ServiceCreateResponse {}
 
 /// Upstream: `Service.Endpoint` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -529,6 +561,8 @@ impl support::FieldVersions for ServiceEndpoint {
     }
 }
 
+impl support::FieldPlatforms for ServiceEndpoint {}
+
 /// Upstream: `Service.Endpoint.VirtualIPs[]` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceEndpointVirtualIPsItem {
@@ -603,6 +637,8 @@ impl support::FieldVersions for ServiceEndpointVirtualIPsItem {
         None
     }
 }
+
+impl support::FieldPlatforms for ServiceEndpointVirtualIPsItem {}
 
 /// Upstream definition: `ServiceInfo`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -698,6 +734,8 @@ impl support::FieldVersions for ServiceInfo {
     }
 }
 
+impl support::FieldPlatforms for ServiceInfo {}
+
 /// Upstream: `Service.JobStatus` (inline). Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceJobStatus {
@@ -778,6 +816,8 @@ impl support::FieldVersions for ServiceJobStatus {
         None
     }
 }
+
+impl support::FieldPlatforms for ServiceJobStatus {}
 
 /// Upstream: `Service.ServiceStatus` (inline). Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -868,6 +908,8 @@ impl support::FieldVersions for ServiceServiceStatus {
         None
     }
 }
+
+impl support::FieldPlatforms for ServiceServiceStatus {}
 
 /// Upstream definition: `ServiceSpec`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1026,6 +1068,21 @@ impl support::FieldVersions for ServiceSpec {
     }
 }
 
+impl support::FieldPlatforms for ServiceSpec {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.task_template, os) {
+            return Some(t.under("TaskTemplate"));
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.task_template, os, out);
+        support::prefix_from(out, n, "TaskTemplate");
+    }
+}
+
 /// Upstream: `ServiceSpec.Mode` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceSpecMode {
@@ -1140,6 +1197,8 @@ impl support::FieldVersions for ServiceSpecMode {
     }
 }
 
+impl support::FieldPlatforms for ServiceSpecMode {}
+
 /// Upstream: `ServiceSpec.Mode.Replicated` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceSpecModeReplicated {
@@ -1205,6 +1264,8 @@ impl support::FieldVersions for ServiceSpecModeReplicated {
         None
     }
 }
+
+impl support::FieldPlatforms for ServiceSpecModeReplicated {}
 
 /// Upstream: `ServiceSpec.Mode.ReplicatedJob` (inline). Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1284,6 +1345,8 @@ impl support::FieldVersions for ServiceSpecModeReplicatedJob {
         None
     }
 }
+
+impl support::FieldPlatforms for ServiceSpecModeReplicatedJob {}
 
 /// Upstream: `ServiceSpec.RollbackConfig` (inline). Since API 1.28.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1413,6 +1476,8 @@ impl support::FieldVersions for ServiceSpecRollbackConfig {
     }
 }
 
+impl support::FieldPlatforms for ServiceSpecRollbackConfig {}
+
 /// Upstream: `ServiceSpec.RollbackConfig.FailureAction` (inline). Since API 1.28.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -1488,6 +1553,12 @@ impl support::FieldVersions for ServiceSpecRollbackConfigFailureAction {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for ServiceSpecRollbackConfigFailureAction {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream: `ServiceSpec.RollbackConfig.Order` (inline). Since API 1.29.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -1561,6 +1632,12 @@ impl support::FieldVersions for ServiceSpecRollbackConfigOrder {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for ServiceSpecRollbackConfigOrder {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream: `ServiceSpec.UpdateConfig` (inline). Since API 1.25.
@@ -1691,6 +1768,8 @@ impl support::FieldVersions for ServiceSpecUpdateConfig {
     }
 }
 
+impl support::FieldPlatforms for ServiceSpecUpdateConfig {}
+
 /// Upstream: `ServiceSpec.UpdateConfig.FailureAction` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -1769,6 +1848,12 @@ impl support::FieldVersions for ServiceSpecUpdateConfigFailureAction {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for ServiceSpecUpdateConfigFailureAction {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream: `ServiceSpec.UpdateConfig.Order` (inline). Since API 1.29.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -1842,6 +1927,12 @@ impl support::FieldVersions for ServiceSpecUpdateConfigOrder {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for ServiceSpecUpdateConfigOrder {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream: `ServiceUpdate body` (inline). Since API 1.25.
@@ -2004,6 +2095,21 @@ impl support::FieldVersions for ServiceUpdateBody {
     }
 }
 
+impl support::FieldPlatforms for ServiceUpdateBody {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.task_template, os) {
+            return Some(t.under("TaskTemplate"));
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.task_template, os, out);
+        support::prefix_from(out, n, "TaskTemplate");
+    }
+}
+
 /// Upstream: `ServiceUpdate parameter registryAuthFrom` (inline). Since API 1.39.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -2079,6 +2185,12 @@ impl support::FieldVersions for ServiceUpdateRegistryAuthFrom {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for ServiceUpdateRegistryAuthFrom {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream definition: `ServiceUpdateResponse`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceUpdateResponse {
@@ -2144,6 +2256,8 @@ impl support::FieldVersions for ServiceUpdateResponse {
         None
     }
 }
+
+impl support::FieldPlatforms for ServiceUpdateResponse {}
 
 /// Upstream: `Service.UpdateStatus` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2242,6 +2356,8 @@ impl support::FieldVersions for ServiceUpdateStatus {
     }
 }
 
+impl support::FieldPlatforms for ServiceUpdateStatus {}
+
 /// Upstream: `Service.UpdateStatus.State` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -2315,6 +2431,12 @@ impl support::FieldVersions for ServiceUpdateStatusState {
     fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
         let _ = version;
         None
+    }
+}
+
+impl support::FieldPlatforms for ServiceUpdateStatusState {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 impl From<ServiceCreateBody> for ServiceSpec {

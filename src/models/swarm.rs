@@ -211,6 +211,8 @@ impl support::FieldVersions for Swarm {
     }
 }
 
+impl support::FieldPlatforms for Swarm {}
+
 /// Upstream definition: `SwarmInfo`. Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SwarmInfo {
@@ -359,6 +361,8 @@ impl support::FieldVersions for SwarmInfo {
         None
     }
 }
+
+impl support::FieldPlatforms for SwarmInfo {}
 
 /// Upstream: `SwarmInit body` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -529,6 +533,8 @@ impl support::FieldVersions for SwarmInitBody {
     }
 }
 
+impl support::FieldPlatforms for SwarmInitBody {}
+
 /// Upstream: `SwarmJoin body` (inline). Since API 1.25.
 #[derive(Clone, PartialEq, Default)]
 pub struct SwarmJoinBody {
@@ -651,6 +657,8 @@ impl support::FieldVersions for SwarmJoinBody {
     }
 }
 
+impl support::FieldPlatforms for SwarmJoinBody {}
+
 /// Upstream: `SecretCreate and ConfigCreate responses (fixup)` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SwarmObjectCreateResponse {
@@ -714,6 +722,8 @@ impl support::FieldVersions for SwarmObjectCreateResponse {
         None
     }
 }
+
+impl support::FieldPlatforms for SwarmObjectCreateResponse {}
 
 /// Upstream definition: `SwarmSpec`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -866,6 +876,8 @@ impl support::FieldVersions for SwarmSpec {
     }
 }
 
+impl support::FieldPlatforms for SwarmSpec {}
+
 /// Upstream: `SwarmSpec.CAConfig` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SwarmSpecCAConfig {
@@ -998,6 +1010,8 @@ impl support::FieldVersions for SwarmSpecCAConfig {
     }
 }
 
+impl support::FieldPlatforms for SwarmSpecCAConfig {}
+
 /// Upstream: `SwarmSpec.CAConfig.ExternalCAs[]` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SwarmSpecCAConfigExternalCAsItem {
@@ -1099,6 +1113,8 @@ impl support::FieldVersions for SwarmSpecCAConfigExternalCAsItem {
     }
 }
 
+impl support::FieldPlatforms for SwarmSpecCAConfigExternalCAsItem {}
+
 /// Upstream: `SwarmSpec.CAConfig.ExternalCAs[].Protocol` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -1164,6 +1180,12 @@ impl support::FieldVersions for SwarmSpecCAConfigExternalCAsItemProtocol {
     fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
         let _ = version;
         None
+    }
+}
+
+impl support::FieldPlatforms for SwarmSpecCAConfigExternalCAsItemProtocol {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream: `SwarmSpec.Dispatcher` (inline). Since API 1.25.
@@ -1234,6 +1256,8 @@ impl support::FieldVersions for SwarmSpecDispatcher {
     }
 }
 
+impl support::FieldPlatforms for SwarmSpecDispatcher {}
+
 /// Upstream: `SwarmSpec.EncryptionConfig` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SwarmSpecEncryptionConfig {
@@ -1301,6 +1325,8 @@ impl support::FieldVersions for SwarmSpecEncryptionConfig {
         None
     }
 }
+
+impl support::FieldPlatforms for SwarmSpecEncryptionConfig {}
 
 /// Upstream: `SwarmSpec.Orchestration` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1370,6 +1396,8 @@ impl support::FieldVersions for SwarmSpecOrchestration {
         None
     }
 }
+
+impl support::FieldPlatforms for SwarmSpecOrchestration {}
 
 /// Upstream: `SwarmSpec.Raft` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1484,6 +1512,8 @@ impl support::FieldVersions for SwarmSpecRaft {
     }
 }
 
+impl support::FieldPlatforms for SwarmSpecRaft {}
+
 /// Upstream: `SwarmSpec.TaskDefaults` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SwarmSpecTaskDefaults {
@@ -1551,6 +1581,8 @@ impl support::FieldVersions for SwarmSpecTaskDefaults {
         None
     }
 }
+
+impl support::FieldPlatforms for SwarmSpecTaskDefaults {}
 
 /// Upstream: `SwarmSpec.TaskDefaults.LogDriver` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1627,6 +1659,8 @@ impl support::FieldVersions for SwarmSpecTaskDefaultsLogDriver {
     }
 }
 
+impl support::FieldPlatforms for SwarmSpecTaskDefaultsLogDriver {}
+
 /// Upstream: `SwarmUnlock body` (inline). Since API 1.25.
 #[derive(Clone, PartialEq, Default)]
 pub struct SwarmUnlockBody {
@@ -1702,6 +1736,8 @@ impl support::FieldVersions for SwarmUnlockBody {
     }
 }
 
+impl support::FieldPlatforms for SwarmUnlockBody {}
+
 /// Upstream: `SwarmUnlockkey response` (inline). Since API 1.25.
 #[derive(Clone, PartialEq, Default)]
 pub struct SwarmUnlockkeyResponse {
@@ -1776,3 +1812,5 @@ impl support::FieldVersions for SwarmUnlockkeyResponse {
         None
     }
 }
+
+impl support::FieldPlatforms for SwarmUnlockkeyResponse {}

@@ -223,6 +223,21 @@ impl support::FieldVersions for SystemDataUsageResponse {
     }
 }
 
+impl support::FieldPlatforms for SystemDataUsageResponse {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.containers, os) {
+            return Some(t.under("Containers"));
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.containers, os, out);
+        support::prefix_from(out, n, "Containers");
+    }
+}
+
 /// Upstream: `SystemDataUsage parameter type[]` (inline). Since API 1.42.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -306,6 +321,12 @@ impl support::FieldVersions for SystemDataUsageTypeItem {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for SystemDataUsageTypeItem {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream definition: `SystemInfo`. Since API 1.32.
@@ -1200,6 +1221,8 @@ impl support::FieldVersions for SystemInfo {
     }
 }
 
+impl support::FieldPlatforms for SystemInfo {}
+
 /// Upstream: `SystemInfo.CgroupDriver` (inline). Since API 1.32.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -1280,6 +1303,12 @@ impl support::FieldVersions for SystemInfoCgroupDriver {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for SystemInfoCgroupDriver {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream: `SystemInfo.CgroupVersion` (inline). Since API 1.41.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -1353,6 +1382,12 @@ impl support::FieldVersions for SystemInfoCgroupVersion {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for SystemInfoCgroupVersion {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream: `SystemInfo.DefaultAddressPools[]` (inline). Since API 1.41.
@@ -1429,6 +1464,8 @@ impl support::FieldVersions for SystemInfoDefaultAddressPoolsItem {
         None
     }
 }
+
+impl support::FieldPlatforms for SystemInfoDefaultAddressPoolsItem {}
 
 /// Upstream: `SystemInfo.Isolation` (inline). Since API 1.32.
 ///
@@ -1513,6 +1550,12 @@ impl support::FieldVersions for SystemInfoIsolation {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for SystemInfoIsolation {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream definition: `SystemVersion`. Since API 1.39.
@@ -1695,6 +1738,8 @@ impl support::FieldVersions for SystemVersion {
     }
 }
 
+impl support::FieldPlatforms for SystemVersion {}
+
 /// Upstream: `SystemVersion.Components[]` (inline). Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SystemVersionComponentsItem {
@@ -1775,6 +1820,8 @@ impl support::FieldVersions for SystemVersionComponentsItem {
     }
 }
 
+impl support::FieldPlatforms for SystemVersionComponentsItem {}
+
 /// Upstream: `SystemVersion.Platform` (inline). Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SystemVersionPlatform {
@@ -1838,3 +1885,5 @@ impl support::FieldVersions for SystemVersionPlatform {
         None
     }
 }
+
+impl support::FieldPlatforms for SystemVersionPlatform {}

@@ -253,6 +253,21 @@ impl support::FieldVersions for Task {
     }
 }
 
+impl support::FieldPlatforms for Task {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.spec, os) {
+            return Some(t.under("Spec"));
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.spec, os, out);
+        support::prefix_from(out, n, "Spec");
+    }
+}
+
 /// Upstream definition: `TaskSpec`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpec {
@@ -450,6 +465,21 @@ impl support::FieldVersions for TaskSpec {
             return Some(t.under("LogDriver"));
         }
         None
+    }
+}
+
+impl support::FieldPlatforms for TaskSpec {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.container_spec, os) {
+            return Some(t.under("ContainerSpec"));
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.container_spec, os, out);
+        support::prefix_from(out, n, "ContainerSpec");
     }
 }
 
@@ -901,6 +931,27 @@ impl support::FieldVersions for TaskSpecContainerSpec {
     }
 }
 
+impl support::FieldPlatforms for TaskSpecContainerSpec {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.privileges, os) {
+            return Some(t.under("Privileges"));
+        }
+        if let Some(t) = support::FieldPlatforms::first_not_on(&self.isolation, os) {
+            return Some(t.under("Isolation"));
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.privileges, os, out);
+        support::prefix_from(out, n, "Privileges");
+        let n = out.len();
+        support::FieldPlatforms::ignored_on(&self.isolation, os, out);
+        support::prefix_from(out, n, "Isolation");
+    }
+}
+
 /// Upstream: `TaskSpec.ContainerSpec.Configs[]` (inline). Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecContainerSpecConfigsItem {
@@ -1004,6 +1055,8 @@ impl support::FieldVersions for TaskSpecContainerSpecConfigsItem {
     }
 }
 
+impl support::FieldPlatforms for TaskSpecContainerSpecConfigsItem {}
+
 /// Upstream: `TaskSpec.ContainerSpec.Configs[].File` (inline). Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecContainerSpecConfigsItemFile {
@@ -1097,6 +1150,8 @@ impl support::FieldVersions for TaskSpecContainerSpecConfigsItemFile {
     }
 }
 
+impl support::FieldPlatforms for TaskSpecContainerSpecConfigsItemFile {}
+
 /// Upstream: `TaskSpec.ContainerSpec.DNSConfig` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecContainerSpecDNSConfig {
@@ -1183,6 +1238,8 @@ impl support::FieldVersions for TaskSpecContainerSpecDNSConfig {
     }
 }
 
+impl support::FieldPlatforms for TaskSpecContainerSpecDNSConfig {}
+
 /// Upstream: `TaskSpec.ContainerSpec.Isolation` (inline). Since API 1.35.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -1190,9 +1247,9 @@ impl support::FieldVersions for TaskSpecContainerSpecDNSConfig {
 pub enum TaskSpecContainerSpecIsolation {
     /// `"default"`. Since API 1.35.
     Default,
-    /// `"process"`. Since API 1.35.
+    /// `"process"`. Since API 1.35. Windows only.
     Process,
-    /// `"hyperv"`. Since API 1.35.
+    /// `"hyperv"`. Since API 1.35. Windows only.
     Hyperv,
     /// `""`. Since API 1.35.
     Empty,
@@ -1268,10 +1325,25 @@ impl support::FieldVersions for TaskSpecContainerSpecIsolation {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for TaskSpecContainerSpecIsolation {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        let (only, not_on): (&[&str], &[&str]) = match self {
+            TaskSpecContainerSpecIsolation::Process => (&["windows"], &[]),
+            TaskSpecContainerSpecIsolation::Hyperv => (&["windows"], &[]),
+            _ => return None,
+        };
+        support::value_not_on(self.as_str(), os, only, not_on)
+    }
+}
 /// Upstream: `TaskSpec.ContainerSpec.Privileges` (inline). Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecContainerSpecPrivileges {
-    /// `CredentialSpec`. Since API 1.30.
+    /// `CredentialSpec`. Since API 1.30. Windows only.
     pub credential_spec: Option<TaskSpecContainerSpecPrivilegesCredentialSpec>,
     /// `SELinuxContext`. Since API 1.30.
     pub se_linux_context: Option<TaskSpecContainerSpecPrivilegesSELinuxContext>,
@@ -1407,6 +1479,25 @@ impl support::FieldVersions for TaskSpecContainerSpecPrivileges {
     }
 }
 
+impl support::FieldPlatforms for TaskSpecContainerSpecPrivileges {
+    fn first_not_on(&self, os: &str) -> Option<support::NotOnPlatform> {
+        if let Some(t) = support::field_not_on(
+            &self.credential_spec,
+            "CredentialSpec",
+            os,
+            &["windows"],
+            &[],
+        ) {
+            return Some(t);
+        }
+        None
+    }
+
+    fn ignored_on(&self, os: &str, out: &mut Vec<String>) {
+        let _ = (os, out);
+    }
+}
+
 /// Upstream: `TaskSpec.ContainerSpec.Privileges.AppArmor` (inline). Since API 1.44.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecContainerSpecPrivilegesAppArmor {
@@ -1474,6 +1565,8 @@ impl support::FieldVersions for TaskSpecContainerSpecPrivilegesAppArmor {
         None
     }
 }
+
+impl support::FieldPlatforms for TaskSpecContainerSpecPrivilegesAppArmor {}
 
 /// Upstream: `TaskSpec.ContainerSpec.Privileges.AppArmor.Mode` (inline). Since API 1.44.
 ///
@@ -1552,7 +1645,13 @@ impl support::FieldVersions for TaskSpecContainerSpecPrivilegesAppArmorMode {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
-/// Upstream: `TaskSpec.ContainerSpec.Privileges.CredentialSpec` (inline). Since API 1.30.
+
+impl support::FieldPlatforms for TaskSpecContainerSpecPrivilegesAppArmorMode {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
+/// Upstream: `TaskSpec.ContainerSpec.Privileges.CredentialSpec` (inline). Since API 1.30. Windows only.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecContainerSpecPrivilegesCredentialSpec {
     /// `Config`. Since API 1.40.
@@ -1640,6 +1739,8 @@ impl support::FieldVersions for TaskSpecContainerSpecPrivilegesCredentialSpec {
         None
     }
 }
+
+impl support::FieldPlatforms for TaskSpecContainerSpecPrivilegesCredentialSpec {}
 
 /// Upstream: `TaskSpec.ContainerSpec.Privileges.SELinuxContext` (inline). Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -1743,6 +1844,8 @@ impl support::FieldVersions for TaskSpecContainerSpecPrivilegesSELinuxContext {
     }
 }
 
+impl support::FieldPlatforms for TaskSpecContainerSpecPrivilegesSELinuxContext {}
+
 /// Upstream: `TaskSpec.ContainerSpec.Privileges.Seccomp` (inline). Since API 1.44.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecContainerSpecPrivilegesSeccomp {
@@ -1819,6 +1922,8 @@ impl support::FieldVersions for TaskSpecContainerSpecPrivilegesSeccomp {
         None
     }
 }
+
+impl support::FieldPlatforms for TaskSpecContainerSpecPrivilegesSeccomp {}
 
 /// Upstream: `TaskSpec.ContainerSpec.Privileges.Seccomp.Mode` (inline). Since API 1.44.
 ///
@@ -1900,6 +2005,12 @@ impl support::FieldVersions for TaskSpecContainerSpecPrivilegesSeccompMode {
             _ => return None,
         };
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
+    }
+}
+
+impl support::FieldPlatforms for TaskSpecContainerSpecPrivilegesSeccompMode {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream: `TaskSpec.ContainerSpec.Secrets[]` (inline). Since API 1.27.
@@ -1989,6 +2100,8 @@ impl support::FieldVersions for TaskSpecContainerSpecSecretsItem {
         None
     }
 }
+
+impl support::FieldPlatforms for TaskSpecContainerSpecSecretsItem {}
 
 /// Upstream: `TaskSpec.ContainerSpec.Secrets[].File` (inline). Since API 1.27.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2083,6 +2196,8 @@ impl support::FieldVersions for TaskSpecContainerSpecSecretsItemFile {
     }
 }
 
+impl support::FieldPlatforms for TaskSpecContainerSpecSecretsItemFile {}
+
 /// Upstream: `TaskSpec.ContainerSpec.Ulimits[]` (inline). Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecContainerSpecUlimitsItem {
@@ -2167,6 +2282,8 @@ impl support::FieldVersions for TaskSpecContainerSpecUlimitsItem {
     }
 }
 
+impl support::FieldPlatforms for TaskSpecContainerSpecUlimitsItem {}
+
 /// Upstream: `TaskSpec.LogDriver` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecLogDriver {
@@ -2242,6 +2359,8 @@ impl support::FieldVersions for TaskSpecLogDriver {
     }
 }
 
+impl support::FieldPlatforms for TaskSpecLogDriver {}
+
 /// Upstream: `TaskSpec.NetworkAttachmentSpec` (inline). Since API 1.38.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecNetworkAttachmentSpec {
@@ -2309,6 +2428,8 @@ impl support::FieldVersions for TaskSpecNetworkAttachmentSpec {
         None
     }
 }
+
+impl support::FieldPlatforms for TaskSpecNetworkAttachmentSpec {}
 
 /// Upstream: `TaskSpec.Placement` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2432,6 +2553,8 @@ impl support::FieldVersions for TaskSpecPlacement {
     }
 }
 
+impl support::FieldPlatforms for TaskSpecPlacement {}
+
 /// Upstream: `TaskSpec.Placement.Preferences[]` (inline). Since API 1.28.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecPlacementPreferencesItem {
@@ -2500,6 +2623,8 @@ impl support::FieldVersions for TaskSpecPlacementPreferencesItem {
     }
 }
 
+impl support::FieldPlatforms for TaskSpecPlacementPreferencesItem {}
+
 /// Upstream: `TaskSpec.Placement.Preferences[].Spread` (inline). Since API 1.28.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecPlacementPreferencesItemSpread {
@@ -2567,6 +2692,8 @@ impl support::FieldVersions for TaskSpecPlacementPreferencesItemSpread {
         None
     }
 }
+
+impl support::FieldPlatforms for TaskSpecPlacementPreferencesItemSpread {}
 
 /// Upstream: `TaskSpec.PluginSpec` (inline). Since API 1.31.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2664,6 +2791,8 @@ impl support::FieldVersions for TaskSpecPluginSpec {
         None
     }
 }
+
+impl support::FieldPlatforms for TaskSpecPluginSpec {}
 
 /// Upstream: `TaskSpec.Resources` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -2779,6 +2908,8 @@ impl support::FieldVersions for TaskSpecResources {
     }
 }
 
+impl support::FieldPlatforms for TaskSpecResources {}
+
 /// Upstream: `TaskSpec.RestartPolicy` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskSpecRestartPolicy {
@@ -2876,6 +3007,8 @@ impl support::FieldVersions for TaskSpecRestartPolicy {
     }
 }
 
+impl support::FieldPlatforms for TaskSpecRestartPolicy {}
+
 /// Upstream: `TaskSpec.RestartPolicy.Condition` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -2949,6 +3082,12 @@ impl support::FieldVersions for TaskSpecRestartPolicyCondition {
     fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
         let _ = version;
         None
+    }
+}
+
+impl support::FieldPlatforms for TaskSpecRestartPolicyCondition {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
     }
 }
 /// Upstream definition: `TaskState`. Since API 1.25.
@@ -3078,6 +3217,12 @@ impl support::FieldVersions for TaskState {
         (!version.supports(since)).then(|| support::TooNew::value(self.as_str(), since))
     }
 }
+
+impl support::FieldPlatforms for TaskState {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream definition: `TaskStatus`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TaskStatus {
@@ -3203,3 +3348,5 @@ impl support::FieldVersions for TaskStatus {
         None
     }
 }
+
+impl support::FieldPlatforms for TaskStatus {}

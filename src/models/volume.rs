@@ -176,6 +176,8 @@ impl support::FieldVersions for Volume {
     }
 }
 
+impl support::FieldPlatforms for Volume {}
+
 /// Upstream definition: `VolumeCreateRequest`. Since API 1.52.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VolumeCreateRequest {
@@ -284,6 +286,8 @@ impl support::FieldVersions for VolumeCreateRequest {
     }
 }
 
+impl support::FieldPlatforms for VolumeCreateRequest {}
+
 /// Upstream definition: `VolumeListResponse`. Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VolumeListResponse {
@@ -360,6 +364,8 @@ impl support::FieldVersions for VolumeListResponse {
         None
     }
 }
+
+impl support::FieldPlatforms for VolumeListResponse {}
 
 /// Upstream: `VolumePrune response` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -440,6 +446,8 @@ impl support::FieldVersions for VolumePruneResponse {
     }
 }
 
+impl support::FieldPlatforms for VolumePruneResponse {}
+
 /// Upstream: `Volume.Scope` (inline). Since API 1.25.
 ///
 /// Values this version of dockhand does not know decode to `Unknown`.
@@ -511,6 +519,12 @@ impl support::FieldVersions for VolumeScope {
         None
     }
 }
+
+impl support::FieldPlatforms for VolumeScope {
+    fn is_zero(&self) -> bool {
+        self.as_str().is_empty()
+    }
+}
 /// Upstream: `VolumeUpdate body` (inline). Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct VolumeUpdateBody {
@@ -578,6 +592,8 @@ impl support::FieldVersions for VolumeUpdateBody {
         None
     }
 }
+
+impl support::FieldPlatforms for VolumeUpdateBody {}
 
 /// Upstream: `Volume.UsageData` (inline). Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -649,3 +665,5 @@ impl support::FieldVersions for VolumeUsageData {
         None
     }
 }
+
+impl support::FieldPlatforms for VolumeUsageData {}

@@ -25,6 +25,7 @@ pub const CONTAINER_LIST: Operation = Operation {
     method: Method::Get,
     path: "/containers/json",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "all",
@@ -34,6 +35,7 @@ pub const CONTAINER_LIST: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "limit",
@@ -43,6 +45,7 @@ pub const CONTAINER_LIST: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "size",
@@ -52,6 +55,7 @@ pub const CONTAINER_LIST: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "filters",
@@ -61,6 +65,7 @@ pub const CONTAINER_LIST: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -76,6 +81,7 @@ pub const CONTAINER_CREATE: Operation = Operation {
     method: Method::Post,
     path: "/containers/create",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "name",
@@ -85,6 +91,7 @@ pub const CONTAINER_CREATE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "platform",
@@ -94,6 +101,7 @@ pub const CONTAINER_CREATE: Operation = Operation {
             required: false,
             default: Some("\"\""),
             since: ApiVersion::new(1, 41),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::Json {
@@ -112,6 +120,7 @@ pub const CONTAINER_INSPECT: Operation = Operation {
     method: Method::Get,
     path: "/containers/{id}/json",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -121,6 +130,7 @@ pub const CONTAINER_INSPECT: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "size",
@@ -130,6 +140,7 @@ pub const CONTAINER_INSPECT: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -145,6 +156,7 @@ pub const CONTAINER_TOP: Operation = Operation {
     method: Method::Get,
     path: "/containers/{id}/top",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -154,6 +166,7 @@ pub const CONTAINER_TOP: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "ps_args",
@@ -163,6 +176,7 @@ pub const CONTAINER_TOP: Operation = Operation {
             required: false,
             default: Some("\"-ef\""),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -178,6 +192,7 @@ pub const CONTAINER_LOGS: Operation = Operation {
     method: Method::Get,
     path: "/containers/{id}/logs",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -187,6 +202,7 @@ pub const CONTAINER_LOGS: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "follow",
@@ -196,6 +212,7 @@ pub const CONTAINER_LOGS: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "stdout",
@@ -205,6 +222,7 @@ pub const CONTAINER_LOGS: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "stderr",
@@ -214,6 +232,7 @@ pub const CONTAINER_LOGS: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "since",
@@ -223,6 +242,7 @@ pub const CONTAINER_LOGS: Operation = Operation {
             required: false,
             default: Some("0"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "until",
@@ -232,6 +252,7 @@ pub const CONTAINER_LOGS: Operation = Operation {
             required: false,
             default: Some("0"),
             since: ApiVersion::new(1, 35),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "timestamps",
@@ -241,6 +262,7 @@ pub const CONTAINER_LOGS: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "tail",
@@ -250,6 +272,7 @@ pub const CONTAINER_LOGS: Operation = Operation {
             required: false,
             default: Some("\"all\""),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -263,6 +286,7 @@ pub const CONTAINER_CHANGES: Operation = Operation {
     method: Method::Get,
     path: "/containers/{id}/changes",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "id",
         location: ParamLocation::Path,
@@ -271,6 +295,7 @@ pub const CONTAINER_CHANGES: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -285,6 +310,7 @@ pub const CONTAINER_EXPORT: Operation = Operation {
     method: Method::Get,
     path: "/containers/{id}/export",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "id",
         location: ParamLocation::Path,
@@ -293,6 +319,7 @@ pub const CONTAINER_EXPORT: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Binary {
@@ -307,6 +334,7 @@ pub const CONTAINER_STATS: Operation = Operation {
     method: Method::Get,
     path: "/containers/{id}/stats",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -316,6 +344,7 @@ pub const CONTAINER_STATS: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "stream",
@@ -325,6 +354,7 @@ pub const CONTAINER_STATS: Operation = Operation {
             required: false,
             default: Some("true"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "one-shot",
@@ -334,6 +364,7 @@ pub const CONTAINER_STATS: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 41),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -349,6 +380,7 @@ pub const CONTAINER_RESIZE: Operation = Operation {
     method: Method::Post,
     path: "/containers/{id}/resize",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -358,6 +390,7 @@ pub const CONTAINER_RESIZE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "h",
@@ -367,6 +400,7 @@ pub const CONTAINER_RESIZE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "w",
@@ -376,6 +410,7 @@ pub const CONTAINER_RESIZE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -389,6 +424,7 @@ pub const CONTAINER_START: Operation = Operation {
     method: Method::Post,
     path: "/containers/{id}/start",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -398,6 +434,7 @@ pub const CONTAINER_START: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "detachKeys",
@@ -407,6 +444,7 @@ pub const CONTAINER_START: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -420,6 +458,7 @@ pub const CONTAINER_STOP: Operation = Operation {
     method: Method::Post,
     path: "/containers/{id}/stop",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -429,6 +468,7 @@ pub const CONTAINER_STOP: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "signal",
@@ -438,6 +478,7 @@ pub const CONTAINER_STOP: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 42),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "t",
@@ -447,6 +488,7 @@ pub const CONTAINER_STOP: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -460,6 +502,7 @@ pub const CONTAINER_RESTART: Operation = Operation {
     method: Method::Post,
     path: "/containers/{id}/restart",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -469,6 +512,7 @@ pub const CONTAINER_RESTART: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "signal",
@@ -478,6 +522,7 @@ pub const CONTAINER_RESTART: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 42),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "t",
@@ -487,6 +532,7 @@ pub const CONTAINER_RESTART: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -500,6 +546,7 @@ pub const CONTAINER_KILL: Operation = Operation {
     method: Method::Post,
     path: "/containers/{id}/kill",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -509,6 +556,7 @@ pub const CONTAINER_KILL: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "signal",
@@ -518,6 +566,7 @@ pub const CONTAINER_KILL: Operation = Operation {
             required: false,
             default: Some("\"SIGKILL\""),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -531,6 +580,7 @@ pub const CONTAINER_UPDATE: Operation = Operation {
     method: Method::Post,
     path: "/containers/{id}/update",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "id",
         location: ParamLocation::Path,
@@ -539,6 +589,7 @@ pub const CONTAINER_UPDATE: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::Json {
         rust_type: "ContainerUpdateBody",
@@ -556,6 +607,7 @@ pub const CONTAINER_RENAME: Operation = Operation {
     method: Method::Post,
     path: "/containers/{id}/rename",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -565,6 +617,7 @@ pub const CONTAINER_RENAME: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "name",
@@ -574,6 +627,7 @@ pub const CONTAINER_RENAME: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -587,6 +641,7 @@ pub const CONTAINER_PAUSE: Operation = Operation {
     method: Method::Post,
     path: "/containers/{id}/pause",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "id",
         location: ParamLocation::Path,
@@ -595,6 +650,7 @@ pub const CONTAINER_PAUSE: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Empty,
@@ -607,6 +663,7 @@ pub const CONTAINER_UNPAUSE: Operation = Operation {
     method: Method::Post,
     path: "/containers/{id}/unpause",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "id",
         location: ParamLocation::Path,
@@ -615,6 +672,7 @@ pub const CONTAINER_UNPAUSE: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Empty,
@@ -627,6 +685,7 @@ pub const CONTAINER_ATTACH: Operation = Operation {
     method: Method::Post,
     path: "/containers/{id}/attach",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -636,6 +695,7 @@ pub const CONTAINER_ATTACH: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "detachKeys",
@@ -645,6 +705,7 @@ pub const CONTAINER_ATTACH: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "logs",
@@ -654,6 +715,7 @@ pub const CONTAINER_ATTACH: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "stream",
@@ -663,6 +725,7 @@ pub const CONTAINER_ATTACH: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "stdin",
@@ -672,6 +735,7 @@ pub const CONTAINER_ATTACH: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "stdout",
@@ -681,6 +745,7 @@ pub const CONTAINER_ATTACH: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "stderr",
@@ -690,6 +755,7 @@ pub const CONTAINER_ATTACH: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -703,6 +769,7 @@ pub const CONTAINER_ATTACH_WEBSOCKET: Operation = Operation {
     method: Method::Get,
     path: "/containers/{id}/attach/ws",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -712,6 +779,7 @@ pub const CONTAINER_ATTACH_WEBSOCKET: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "detachKeys",
@@ -721,6 +789,7 @@ pub const CONTAINER_ATTACH_WEBSOCKET: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "logs",
@@ -730,6 +799,7 @@ pub const CONTAINER_ATTACH_WEBSOCKET: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "stream",
@@ -739,6 +809,7 @@ pub const CONTAINER_ATTACH_WEBSOCKET: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "stdin",
@@ -748,6 +819,7 @@ pub const CONTAINER_ATTACH_WEBSOCKET: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 42),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "stdout",
@@ -757,6 +829,7 @@ pub const CONTAINER_ATTACH_WEBSOCKET: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 42),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "stderr",
@@ -766,6 +839,7 @@ pub const CONTAINER_ATTACH_WEBSOCKET: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 42),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -779,6 +853,7 @@ pub const CONTAINER_WAIT: Operation = Operation {
     method: Method::Post,
     path: "/containers/{id}/wait",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -788,6 +863,7 @@ pub const CONTAINER_WAIT: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "condition",
@@ -797,6 +873,7 @@ pub const CONTAINER_WAIT: Operation = Operation {
             required: false,
             default: Some("\"not-running\""),
             since: ApiVersion::new(1, 30),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -812,6 +889,7 @@ pub const CONTAINER_DELETE: Operation = Operation {
     method: Method::Delete,
     path: "/containers/{id}",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -821,6 +899,7 @@ pub const CONTAINER_DELETE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "v",
@@ -830,6 +909,7 @@ pub const CONTAINER_DELETE: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "force",
@@ -839,6 +919,7 @@ pub const CONTAINER_DELETE: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "link",
@@ -848,6 +929,7 @@ pub const CONTAINER_DELETE: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 27),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -861,6 +943,7 @@ pub const CONTAINER_ARCHIVE_INFO: Operation = Operation {
     method: Method::Head,
     path: "/containers/{id}/archive",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -870,6 +953,7 @@ pub const CONTAINER_ARCHIVE_INFO: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "path",
@@ -879,6 +963,7 @@ pub const CONTAINER_ARCHIVE_INFO: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -892,6 +977,7 @@ pub const CONTAINER_ARCHIVE: Operation = Operation {
     method: Method::Get,
     path: "/containers/{id}/archive",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -901,6 +987,7 @@ pub const CONTAINER_ARCHIVE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "path",
@@ -910,6 +997,7 @@ pub const CONTAINER_ARCHIVE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -925,6 +1013,7 @@ pub const PUT_CONTAINER_ARCHIVE: Operation = Operation {
     method: Method::Put,
     path: "/containers/{id}/archive",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -934,6 +1023,7 @@ pub const PUT_CONTAINER_ARCHIVE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "path",
@@ -943,6 +1033,7 @@ pub const PUT_CONTAINER_ARCHIVE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "noOverwriteDirNonDir",
@@ -952,6 +1043,7 @@ pub const PUT_CONTAINER_ARCHIVE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "copyUIDGID",
@@ -961,6 +1053,7 @@ pub const PUT_CONTAINER_ARCHIVE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 39),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::Bytes {
@@ -976,6 +1069,7 @@ pub const CONTAINER_PRUNE: Operation = Operation {
     method: Method::Post,
     path: "/containers/prune",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "filters",
         location: ParamLocation::Query,
@@ -984,6 +1078,7 @@ pub const CONTAINER_PRUNE: Operation = Operation {
         required: false,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -998,6 +1093,7 @@ pub const IMAGE_LIST: Operation = Operation {
     method: Method::Get,
     path: "/images/json",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "all",
@@ -1007,6 +1103,7 @@ pub const IMAGE_LIST: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "filters",
@@ -1016,6 +1113,7 @@ pub const IMAGE_LIST: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "shared-size",
@@ -1025,6 +1123,7 @@ pub const IMAGE_LIST: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 42),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "digests",
@@ -1034,6 +1133,7 @@ pub const IMAGE_LIST: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "manifests",
@@ -1043,6 +1143,7 @@ pub const IMAGE_LIST: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 47),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "identity",
@@ -1052,6 +1153,7 @@ pub const IMAGE_LIST: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 54),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -1067,6 +1169,7 @@ pub const IMAGE_BUILD: Operation = Operation {
     method: Method::Post,
     path: "/build",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "dockerfile",
@@ -1076,6 +1179,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: Some("\"Dockerfile\""),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "t",
@@ -1085,6 +1189,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "extrahosts",
@@ -1094,6 +1199,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 28),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "remote",
@@ -1103,6 +1209,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "q",
@@ -1112,6 +1219,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "nocache",
@@ -1121,6 +1229,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "cachefrom",
@@ -1130,6 +1239,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "pull",
@@ -1139,6 +1249,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "rm",
@@ -1148,6 +1259,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: Some("true"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "forcerm",
@@ -1157,6 +1269,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "memory",
@@ -1166,6 +1279,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "memswap",
@@ -1175,6 +1289,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "cpushares",
@@ -1184,6 +1299,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "cpusetcpus",
@@ -1193,6 +1309,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "cpuperiod",
@@ -1202,6 +1319,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "cpuquota",
@@ -1211,6 +1329,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "buildargs",
@@ -1220,6 +1339,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "shmsize",
@@ -1229,6 +1349,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "squash",
@@ -1238,6 +1359,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "labels",
@@ -1247,6 +1369,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "networkmode",
@@ -1256,6 +1379,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "Content-type",
@@ -1265,6 +1389,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: Some("\"application/x-tar\""),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "X-Registry-Config",
@@ -1274,6 +1399,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "platform",
@@ -1283,6 +1409,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: Some("\"\""),
             since: ApiVersion::new(1, 34),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "target",
@@ -1292,6 +1419,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: Some("\"\""),
             since: ApiVersion::new(1, 37),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "outputs",
@@ -1301,6 +1429,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: Some("\"\""),
             since: ApiVersion::new(1, 40),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "version",
@@ -1310,6 +1439,7 @@ pub const IMAGE_BUILD: Operation = Operation {
             required: false,
             default: Some("\"1\""),
             since: ApiVersion::new(1, 38),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::Bytes {
@@ -1327,6 +1457,7 @@ pub const BUILD_PRUNE: Operation = Operation {
     method: Method::Post,
     path: "/build/prune",
     since: ApiVersion::new(1, 31),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "reserved-space",
@@ -1336,6 +1467,7 @@ pub const BUILD_PRUNE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 48),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "max-used-space",
@@ -1345,6 +1477,7 @@ pub const BUILD_PRUNE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 48),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "min-free-space",
@@ -1354,6 +1487,7 @@ pub const BUILD_PRUNE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 48),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "all",
@@ -1363,6 +1497,7 @@ pub const BUILD_PRUNE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 39),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "filters",
@@ -1372,6 +1507,7 @@ pub const BUILD_PRUNE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 39),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -1387,6 +1523,7 @@ pub const IMAGE_CREATE: Operation = Operation {
     method: Method::Post,
     path: "/images/create",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "fromImage",
@@ -1396,6 +1533,7 @@ pub const IMAGE_CREATE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "fromSrc",
@@ -1405,6 +1543,7 @@ pub const IMAGE_CREATE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "repo",
@@ -1414,6 +1553,7 @@ pub const IMAGE_CREATE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "tag",
@@ -1423,6 +1563,7 @@ pub const IMAGE_CREATE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "message",
@@ -1432,6 +1573,7 @@ pub const IMAGE_CREATE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 39),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "X-Registry-Auth",
@@ -1441,6 +1583,7 @@ pub const IMAGE_CREATE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "changes",
@@ -1450,6 +1593,7 @@ pub const IMAGE_CREATE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 40),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "platform",
@@ -1459,6 +1603,7 @@ pub const IMAGE_CREATE: Operation = Operation {
             required: false,
             default: Some("\"\""),
             since: ApiVersion::new(1, 32),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::Bytes {
@@ -1476,6 +1621,7 @@ pub const IMAGE_INSPECT: Operation = Operation {
     method: Method::Get,
     path: "/images/{name}/json",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "name",
@@ -1485,6 +1631,7 @@ pub const IMAGE_INSPECT: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "manifests",
@@ -1494,6 +1641,7 @@ pub const IMAGE_INSPECT: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 48),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "platform",
@@ -1503,6 +1651,7 @@ pub const IMAGE_INSPECT: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 49),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -1518,6 +1667,7 @@ pub const IMAGE_ATTESTATIONS: Operation = Operation {
     method: Method::Get,
     path: "/images/{name}/attestations",
     since: ApiVersion::new(1, 55),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "name",
@@ -1527,6 +1677,7 @@ pub const IMAGE_ATTESTATIONS: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 55),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "platform",
@@ -1536,6 +1687,7 @@ pub const IMAGE_ATTESTATIONS: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 55),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "type",
@@ -1545,6 +1697,7 @@ pub const IMAGE_ATTESTATIONS: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 55),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "statement",
@@ -1554,6 +1707,7 @@ pub const IMAGE_ATTESTATIONS: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 55),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -1569,6 +1723,7 @@ pub const IMAGE_HISTORY: Operation = Operation {
     method: Method::Get,
     path: "/images/{name}/history",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "name",
@@ -1578,6 +1733,7 @@ pub const IMAGE_HISTORY: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "platform",
@@ -1587,6 +1743,7 @@ pub const IMAGE_HISTORY: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 48),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -1602,6 +1759,7 @@ pub const IMAGE_PUSH: Operation = Operation {
     method: Method::Post,
     path: "/images/{name}/push",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "name",
@@ -1611,6 +1769,7 @@ pub const IMAGE_PUSH: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "tag",
@@ -1620,6 +1779,7 @@ pub const IMAGE_PUSH: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "platform",
@@ -1629,6 +1789,7 @@ pub const IMAGE_PUSH: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 46),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "X-Registry-Auth",
@@ -1638,6 +1799,7 @@ pub const IMAGE_PUSH: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -1653,6 +1815,7 @@ pub const IMAGE_TAG: Operation = Operation {
     method: Method::Post,
     path: "/images/{name}/tag",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "name",
@@ -1662,6 +1825,7 @@ pub const IMAGE_TAG: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "repo",
@@ -1671,6 +1835,7 @@ pub const IMAGE_TAG: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "tag",
@@ -1680,6 +1845,7 @@ pub const IMAGE_TAG: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -1693,6 +1859,7 @@ pub const IMAGE_DELETE: Operation = Operation {
     method: Method::Delete,
     path: "/images/{name}",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "name",
@@ -1702,6 +1869,7 @@ pub const IMAGE_DELETE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "force",
@@ -1711,6 +1879,7 @@ pub const IMAGE_DELETE: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "noprune",
@@ -1720,6 +1889,7 @@ pub const IMAGE_DELETE: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "platforms",
@@ -1729,6 +1899,7 @@ pub const IMAGE_DELETE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 50),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -1744,6 +1915,7 @@ pub const IMAGE_SEARCH: Operation = Operation {
     method: Method::Get,
     path: "/images/search",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "term",
@@ -1753,6 +1925,7 @@ pub const IMAGE_SEARCH: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "limit",
@@ -1762,6 +1935,7 @@ pub const IMAGE_SEARCH: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "filters",
@@ -1771,6 +1945,7 @@ pub const IMAGE_SEARCH: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -1786,6 +1961,7 @@ pub const IMAGE_PRUNE: Operation = Operation {
     method: Method::Post,
     path: "/images/prune",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "filters",
         location: ParamLocation::Query,
@@ -1794,6 +1970,7 @@ pub const IMAGE_PRUNE: Operation = Operation {
         required: false,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -1808,6 +1985,7 @@ pub const SYSTEM_AUTH: Operation = Operation {
     method: Method::Post,
     path: "/auth",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[],
     body: BodyKind::Json {
         rust_type: "AuthConfig",
@@ -1825,6 +2003,7 @@ pub const SYSTEM_INFO: Operation = Operation {
     method: Method::Get,
     path: "/info",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -1839,6 +2018,7 @@ pub const SYSTEM_VERSION: Operation = Operation {
     method: Method::Get,
     path: "/version",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -1853,6 +2033,7 @@ pub const SYSTEM_PING: Operation = Operation {
     method: Method::Get,
     path: "/_ping",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[],
     body: BodyKind::None,
     response: ResponseKind::Text,
@@ -1865,6 +2046,7 @@ pub const SYSTEM_PING_HEAD: Operation = Operation {
     method: Method::Head,
     path: "/_ping",
     since: ApiVersion::new(1, 40),
+    platform: PlatformFacts::NONE,
     params: &[],
     body: BodyKind::None,
     response: ResponseKind::Empty,
@@ -1877,6 +2059,7 @@ pub const IMAGE_COMMIT: Operation = Operation {
     method: Method::Post,
     path: "/commit",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "container",
@@ -1886,6 +2069,7 @@ pub const IMAGE_COMMIT: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "repo",
@@ -1895,6 +2079,7 @@ pub const IMAGE_COMMIT: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "tag",
@@ -1904,6 +2089,7 @@ pub const IMAGE_COMMIT: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "comment",
@@ -1913,6 +2099,7 @@ pub const IMAGE_COMMIT: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "author",
@@ -1922,6 +2109,7 @@ pub const IMAGE_COMMIT: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "pause",
@@ -1931,6 +2119,7 @@ pub const IMAGE_COMMIT: Operation = Operation {
             required: false,
             default: Some("true"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "changes",
@@ -1940,6 +2129,7 @@ pub const IMAGE_COMMIT: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::Json {
@@ -1958,6 +2148,7 @@ pub const SYSTEM_EVENTS: Operation = Operation {
     method: Method::Get,
     path: "/events",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "since",
@@ -1967,6 +2158,7 @@ pub const SYSTEM_EVENTS: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "until",
@@ -1976,6 +2168,7 @@ pub const SYSTEM_EVENTS: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "filters",
@@ -1985,6 +2178,7 @@ pub const SYSTEM_EVENTS: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -2000,6 +2194,7 @@ pub const SYSTEM_DATA_USAGE: Operation = Operation {
     method: Method::Get,
     path: "/system/df",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "type",
@@ -2009,6 +2204,7 @@ pub const SYSTEM_DATA_USAGE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 42),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "verbose",
@@ -2018,6 +2214,7 @@ pub const SYSTEM_DATA_USAGE: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 52),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -2033,6 +2230,7 @@ pub const IMAGE_GET: Operation = Operation {
     method: Method::Get,
     path: "/images/{name}/get",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "name",
@@ -2042,6 +2240,7 @@ pub const IMAGE_GET: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "platform",
@@ -2051,6 +2250,7 @@ pub const IMAGE_GET: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 48),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -2066,6 +2266,7 @@ pub const IMAGE_GET_ALL: Operation = Operation {
     method: Method::Get,
     path: "/images/get",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "names",
@@ -2075,6 +2276,7 @@ pub const IMAGE_GET_ALL: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "platform",
@@ -2084,6 +2286,7 @@ pub const IMAGE_GET_ALL: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 48),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -2099,6 +2302,7 @@ pub const IMAGE_LOAD: Operation = Operation {
     method: Method::Post,
     path: "/images/load",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "quiet",
@@ -2108,6 +2312,7 @@ pub const IMAGE_LOAD: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "platform",
@@ -2117,6 +2322,7 @@ pub const IMAGE_LOAD: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 48),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::Bytes {
@@ -2134,6 +2340,7 @@ pub const CONTAINER_EXEC: Operation = Operation {
     method: Method::Post,
     path: "/containers/{id}/exec",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "id",
         location: ParamLocation::Path,
@@ -2142,6 +2349,7 @@ pub const CONTAINER_EXEC: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::Json {
         rust_type: "ContainerExecBody",
@@ -2159,6 +2367,7 @@ pub const EXEC_START: Operation = Operation {
     method: Method::Post,
     path: "/exec/{id}/start",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "id",
         location: ParamLocation::Path,
@@ -2167,6 +2376,7 @@ pub const EXEC_START: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::Json {
         rust_type: "ExecStartBody",
@@ -2182,6 +2392,7 @@ pub const EXEC_RESIZE: Operation = Operation {
     method: Method::Post,
     path: "/exec/{id}/resize",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -2191,6 +2402,7 @@ pub const EXEC_RESIZE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "h",
@@ -2200,6 +2412,7 @@ pub const EXEC_RESIZE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "w",
@@ -2209,6 +2422,7 @@ pub const EXEC_RESIZE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -2222,6 +2436,7 @@ pub const EXEC_INSPECT: Operation = Operation {
     method: Method::Get,
     path: "/exec/{id}/json",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "id",
         location: ParamLocation::Path,
@@ -2230,6 +2445,7 @@ pub const EXEC_INSPECT: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -2244,6 +2460,7 @@ pub const VOLUME_LIST: Operation = Operation {
     method: Method::Get,
     path: "/volumes",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "filters",
         location: ParamLocation::Query,
@@ -2252,6 +2469,7 @@ pub const VOLUME_LIST: Operation = Operation {
         required: false,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -2266,6 +2484,7 @@ pub const VOLUME_CREATE: Operation = Operation {
     method: Method::Post,
     path: "/volumes/create",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[],
     body: BodyKind::Json {
         rust_type: "VolumeCreateRequest",
@@ -2283,6 +2502,7 @@ pub const VOLUME_INSPECT: Operation = Operation {
     method: Method::Get,
     path: "/volumes/{name}",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "name",
         location: ParamLocation::Path,
@@ -2291,6 +2511,7 @@ pub const VOLUME_INSPECT: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -2305,6 +2526,7 @@ pub const VOLUME_UPDATE: Operation = Operation {
     method: Method::Put,
     path: "/volumes/{name}",
     since: ApiVersion::new(1, 42),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "name",
@@ -2314,6 +2536,7 @@ pub const VOLUME_UPDATE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 42),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "version",
@@ -2323,6 +2546,7 @@ pub const VOLUME_UPDATE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 42),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::Json {
@@ -2339,6 +2563,7 @@ pub const VOLUME_DELETE: Operation = Operation {
     method: Method::Delete,
     path: "/volumes/{name}",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "name",
@@ -2348,6 +2573,7 @@ pub const VOLUME_DELETE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "force",
@@ -2357,6 +2583,7 @@ pub const VOLUME_DELETE: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -2370,6 +2597,7 @@ pub const VOLUME_PRUNE: Operation = Operation {
     method: Method::Post,
     path: "/volumes/prune",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "filters",
         location: ParamLocation::Query,
@@ -2378,6 +2606,7 @@ pub const VOLUME_PRUNE: Operation = Operation {
         required: false,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -2392,6 +2621,7 @@ pub const NETWORK_LIST: Operation = Operation {
     method: Method::Get,
     path: "/networks",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "filters",
         location: ParamLocation::Query,
@@ -2400,6 +2630,7 @@ pub const NETWORK_LIST: Operation = Operation {
         required: false,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -2414,6 +2645,7 @@ pub const NETWORK_INSPECT: Operation = Operation {
     method: Method::Get,
     path: "/networks/{id}",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -2423,6 +2655,7 @@ pub const NETWORK_INSPECT: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "verbose",
@@ -2432,6 +2665,7 @@ pub const NETWORK_INSPECT: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 28),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "scope",
@@ -2441,6 +2675,7 @@ pub const NETWORK_INSPECT: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 31),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -2456,6 +2691,7 @@ pub const NETWORK_DELETE: Operation = Operation {
     method: Method::Delete,
     path: "/networks/{id}",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "id",
         location: ParamLocation::Path,
@@ -2464,6 +2700,7 @@ pub const NETWORK_DELETE: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Empty,
@@ -2476,6 +2713,7 @@ pub const NETWORK_CREATE: Operation = Operation {
     method: Method::Post,
     path: "/networks/create",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[],
     body: BodyKind::Json {
         rust_type: "NetworkCreateBody",
@@ -2493,6 +2731,7 @@ pub const NETWORK_CONNECT: Operation = Operation {
     method: Method::Post,
     path: "/networks/{id}/connect",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "id",
         location: ParamLocation::Path,
@@ -2501,6 +2740,7 @@ pub const NETWORK_CONNECT: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::Json {
         rust_type: "NetworkConnectRequest",
@@ -2516,6 +2756,7 @@ pub const NETWORK_DISCONNECT: Operation = Operation {
     method: Method::Post,
     path: "/networks/{id}/disconnect",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "id",
         location: ParamLocation::Path,
@@ -2524,6 +2765,7 @@ pub const NETWORK_DISCONNECT: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::Json {
         rust_type: "NetworkDisconnectRequest",
@@ -2539,6 +2781,7 @@ pub const NETWORK_PRUNE: Operation = Operation {
     method: Method::Post,
     path: "/networks/prune",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "filters",
         location: ParamLocation::Query,
@@ -2547,6 +2790,7 @@ pub const NETWORK_PRUNE: Operation = Operation {
         required: false,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -2561,6 +2805,7 @@ pub const PLUGIN_LIST: Operation = Operation {
     method: Method::Get,
     path: "/plugins",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "filters",
         location: ParamLocation::Query,
@@ -2569,6 +2814,7 @@ pub const PLUGIN_LIST: Operation = Operation {
         required: false,
         default: None,
         since: ApiVersion::new(1, 28),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -2583,6 +2829,7 @@ pub const GET_PLUGIN_PRIVILEGES: Operation = Operation {
     method: Method::Get,
     path: "/plugins/privileges",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "remote",
         location: ParamLocation::Query,
@@ -2591,6 +2838,7 @@ pub const GET_PLUGIN_PRIVILEGES: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 27),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -2605,6 +2853,7 @@ pub const PLUGIN_PULL: Operation = Operation {
     method: Method::Post,
     path: "/plugins/pull",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "remote",
@@ -2614,6 +2863,7 @@ pub const PLUGIN_PULL: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "name",
@@ -2623,6 +2873,7 @@ pub const PLUGIN_PULL: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "X-Registry-Auth",
@@ -2632,6 +2883,7 @@ pub const PLUGIN_PULL: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::Json {
@@ -2650,6 +2902,7 @@ pub const PLUGIN_INSPECT: Operation = Operation {
     method: Method::Get,
     path: "/plugins/{name}/json",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "name",
         location: ParamLocation::Path,
@@ -2658,6 +2911,7 @@ pub const PLUGIN_INSPECT: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -2672,6 +2926,7 @@ pub const PLUGIN_DELETE: Operation = Operation {
     method: Method::Delete,
     path: "/plugins/{name}",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "name",
@@ -2681,6 +2936,7 @@ pub const PLUGIN_DELETE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "force",
@@ -2690,6 +2946,7 @@ pub const PLUGIN_DELETE: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -2705,6 +2962,7 @@ pub const PLUGIN_ENABLE: Operation = Operation {
     method: Method::Post,
     path: "/plugins/{name}/enable",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "name",
@@ -2714,6 +2972,7 @@ pub const PLUGIN_ENABLE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "timeout",
@@ -2723,6 +2982,7 @@ pub const PLUGIN_ENABLE: Operation = Operation {
             required: false,
             default: Some("0"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -2736,6 +2996,7 @@ pub const PLUGIN_DISABLE: Operation = Operation {
     method: Method::Post,
     path: "/plugins/{name}/disable",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "name",
@@ -2745,6 +3006,7 @@ pub const PLUGIN_DISABLE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "force",
@@ -2754,6 +3016,7 @@ pub const PLUGIN_DISABLE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 28),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -2767,6 +3030,7 @@ pub const PLUGIN_UPGRADE: Operation = Operation {
     method: Method::Post,
     path: "/plugins/{name}/upgrade",
     since: ApiVersion::new(1, 26),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "name",
@@ -2776,6 +3040,7 @@ pub const PLUGIN_UPGRADE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 26),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "remote",
@@ -2785,6 +3050,7 @@ pub const PLUGIN_UPGRADE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 26),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "X-Registry-Auth",
@@ -2794,6 +3060,7 @@ pub const PLUGIN_UPGRADE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 26),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::Json {
@@ -2812,6 +3079,7 @@ pub const PLUGIN_CREATE: Operation = Operation {
     method: Method::Post,
     path: "/plugins/create",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "name",
         location: ParamLocation::Query,
@@ -2820,6 +3088,7 @@ pub const PLUGIN_CREATE: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::Bytes {
         content_type: "application/x-tar",
@@ -2834,6 +3103,7 @@ pub const PLUGIN_PUSH: Operation = Operation {
     method: Method::Post,
     path: "/plugins/{name}/push",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "name",
@@ -2843,6 +3113,7 @@ pub const PLUGIN_PUSH: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "X-Registry-Auth",
@@ -2852,6 +3123,7 @@ pub const PLUGIN_PUSH: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -2867,6 +3139,7 @@ pub const PLUGIN_SET: Operation = Operation {
     method: Method::Post,
     path: "/plugins/{name}/set",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "name",
         location: ParamLocation::Path,
@@ -2875,6 +3148,7 @@ pub const PLUGIN_SET: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::Json {
         rust_type: "Vec<String>",
@@ -2890,6 +3164,7 @@ pub const NODE_LIST: Operation = Operation {
     method: Method::Get,
     path: "/nodes",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "filters",
         location: ParamLocation::Query,
@@ -2898,6 +3173,7 @@ pub const NODE_LIST: Operation = Operation {
         required: false,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -2912,6 +3188,7 @@ pub const NODE_INSPECT: Operation = Operation {
     method: Method::Get,
     path: "/nodes/{id}",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "id",
         location: ParamLocation::Path,
@@ -2920,6 +3197,7 @@ pub const NODE_INSPECT: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json { rust_type: "Node" },
@@ -2932,6 +3210,7 @@ pub const NODE_DELETE: Operation = Operation {
     method: Method::Delete,
     path: "/nodes/{id}",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -2941,6 +3220,7 @@ pub const NODE_DELETE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "force",
@@ -2950,6 +3230,7 @@ pub const NODE_DELETE: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -2963,6 +3244,7 @@ pub const NODE_UPDATE: Operation = Operation {
     method: Method::Post,
     path: "/nodes/{id}/update",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -2972,6 +3254,7 @@ pub const NODE_UPDATE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "version",
@@ -2981,6 +3264,7 @@ pub const NODE_UPDATE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::Json {
@@ -2997,6 +3281,7 @@ pub const SWARM_INSPECT: Operation = Operation {
     method: Method::Get,
     path: "/swarm",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[],
     body: BodyKind::None,
     response: ResponseKind::Json { rust_type: "Swarm" },
@@ -3009,6 +3294,7 @@ pub const SWARM_INIT: Operation = Operation {
     method: Method::Post,
     path: "/swarm/init",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[],
     body: BodyKind::Json {
         rust_type: "SwarmInitBody",
@@ -3026,6 +3312,7 @@ pub const SWARM_JOIN: Operation = Operation {
     method: Method::Post,
     path: "/swarm/join",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[],
     body: BodyKind::Json {
         rust_type: "SwarmJoinBody",
@@ -3041,6 +3328,7 @@ pub const SWARM_LEAVE: Operation = Operation {
     method: Method::Post,
     path: "/swarm/leave",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "force",
         location: ParamLocation::Query,
@@ -3049,6 +3337,7 @@ pub const SWARM_LEAVE: Operation = Operation {
         required: false,
         default: Some("false"),
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Empty,
@@ -3061,6 +3350,7 @@ pub const SWARM_UPDATE: Operation = Operation {
     method: Method::Post,
     path: "/swarm/update",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "version",
@@ -3070,6 +3360,7 @@ pub const SWARM_UPDATE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "rotateWorkerToken",
@@ -3079,6 +3370,7 @@ pub const SWARM_UPDATE: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "rotateManagerToken",
@@ -3088,6 +3380,7 @@ pub const SWARM_UPDATE: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "rotateManagerUnlockKey",
@@ -3097,6 +3390,7 @@ pub const SWARM_UPDATE: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::Json {
@@ -3113,6 +3407,7 @@ pub const SWARM_UNLOCKKEY: Operation = Operation {
     method: Method::Get,
     path: "/swarm/unlockkey",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -3127,6 +3422,7 @@ pub const SWARM_UNLOCK: Operation = Operation {
     method: Method::Post,
     path: "/swarm/unlock",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[],
     body: BodyKind::Json {
         rust_type: "SwarmUnlockBody",
@@ -3142,6 +3438,7 @@ pub const SERVICE_LIST: Operation = Operation {
     method: Method::Get,
     path: "/services",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "filters",
@@ -3151,6 +3448,7 @@ pub const SERVICE_LIST: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "status",
@@ -3160,6 +3458,7 @@ pub const SERVICE_LIST: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 41),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -3175,6 +3474,7 @@ pub const SERVICE_CREATE: Operation = Operation {
     method: Method::Post,
     path: "/services/create",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "X-Registry-Auth",
         location: ParamLocation::Header,
@@ -3183,6 +3483,7 @@ pub const SERVICE_CREATE: Operation = Operation {
         required: false,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::Json {
         rust_type: "ServiceCreateBody",
@@ -3200,6 +3501,7 @@ pub const SERVICE_INSPECT: Operation = Operation {
     method: Method::Get,
     path: "/services/{id}",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -3209,6 +3511,7 @@ pub const SERVICE_INSPECT: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "insertDefaults",
@@ -3218,6 +3521,7 @@ pub const SERVICE_INSPECT: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 29),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -3233,6 +3537,7 @@ pub const SERVICE_DELETE: Operation = Operation {
     method: Method::Delete,
     path: "/services/{id}",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "id",
         location: ParamLocation::Path,
@@ -3241,6 +3546,7 @@ pub const SERVICE_DELETE: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Empty,
@@ -3253,6 +3559,7 @@ pub const SERVICE_UPDATE: Operation = Operation {
     method: Method::Post,
     path: "/services/{id}/update",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -3262,6 +3569,7 @@ pub const SERVICE_UPDATE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "version",
@@ -3271,6 +3579,7 @@ pub const SERVICE_UPDATE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "registryAuthFrom",
@@ -3280,6 +3589,7 @@ pub const SERVICE_UPDATE: Operation = Operation {
             required: false,
             default: Some("\"spec\""),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "rollback",
@@ -3289,6 +3599,7 @@ pub const SERVICE_UPDATE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 28),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "X-Registry-Auth",
@@ -3298,6 +3609,7 @@ pub const SERVICE_UPDATE: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::Json {
@@ -3316,6 +3628,7 @@ pub const SERVICE_LOGS: Operation = Operation {
     method: Method::Get,
     path: "/services/{id}/logs",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -3325,6 +3638,7 @@ pub const SERVICE_LOGS: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "details",
@@ -3334,6 +3648,7 @@ pub const SERVICE_LOGS: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "follow",
@@ -3343,6 +3658,7 @@ pub const SERVICE_LOGS: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "stdout",
@@ -3352,6 +3668,7 @@ pub const SERVICE_LOGS: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "stderr",
@@ -3361,6 +3678,7 @@ pub const SERVICE_LOGS: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "since",
@@ -3370,6 +3688,7 @@ pub const SERVICE_LOGS: Operation = Operation {
             required: false,
             default: Some("0"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "timestamps",
@@ -3379,6 +3698,7 @@ pub const SERVICE_LOGS: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "tail",
@@ -3388,6 +3708,7 @@ pub const SERVICE_LOGS: Operation = Operation {
             required: false,
             default: Some("\"all\""),
             since: ApiVersion::new(1, 25),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -3401,6 +3722,7 @@ pub const TASK_LIST: Operation = Operation {
     method: Method::Get,
     path: "/tasks",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "filters",
         location: ParamLocation::Query,
@@ -3409,6 +3731,7 @@ pub const TASK_LIST: Operation = Operation {
         required: false,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -3423,6 +3746,7 @@ pub const TASK_INSPECT: Operation = Operation {
     method: Method::Get,
     path: "/tasks/{id}",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "id",
         location: ParamLocation::Path,
@@ -3431,6 +3755,7 @@ pub const TASK_INSPECT: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json { rust_type: "Task" },
@@ -3443,6 +3768,7 @@ pub const TASK_LOGS: Operation = Operation {
     method: Method::Get,
     path: "/tasks/{id}/logs",
     since: ApiVersion::new(1, 29),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -3452,6 +3778,7 @@ pub const TASK_LOGS: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 29),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "details",
@@ -3461,6 +3788,7 @@ pub const TASK_LOGS: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 29),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "follow",
@@ -3470,6 +3798,7 @@ pub const TASK_LOGS: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 29),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "stdout",
@@ -3479,6 +3808,7 @@ pub const TASK_LOGS: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 29),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "stderr",
@@ -3488,6 +3818,7 @@ pub const TASK_LOGS: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 29),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "since",
@@ -3497,6 +3828,7 @@ pub const TASK_LOGS: Operation = Operation {
             required: false,
             default: Some("0"),
             since: ApiVersion::new(1, 29),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "timestamps",
@@ -3506,6 +3838,7 @@ pub const TASK_LOGS: Operation = Operation {
             required: false,
             default: Some("false"),
             since: ApiVersion::new(1, 29),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "tail",
@@ -3515,6 +3848,7 @@ pub const TASK_LOGS: Operation = Operation {
             required: false,
             default: Some("\"all\""),
             since: ApiVersion::new(1, 29),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -3528,6 +3862,7 @@ pub const SECRET_LIST: Operation = Operation {
     method: Method::Get,
     path: "/secrets",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "filters",
         location: ParamLocation::Query,
@@ -3536,6 +3871,7 @@ pub const SECRET_LIST: Operation = Operation {
         required: false,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -3550,6 +3886,7 @@ pub const SECRET_CREATE: Operation = Operation {
     method: Method::Post,
     path: "/secrets/create",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[],
     body: BodyKind::Json {
         rust_type: "SecretCreateBody",
@@ -3567,6 +3904,7 @@ pub const SECRET_INSPECT: Operation = Operation {
     method: Method::Get,
     path: "/secrets/{id}",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "id",
         location: ParamLocation::Path,
@@ -3575,6 +3913,7 @@ pub const SECRET_INSPECT: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -3589,6 +3928,7 @@ pub const SECRET_DELETE: Operation = Operation {
     method: Method::Delete,
     path: "/secrets/{id}",
     since: ApiVersion::new(1, 25),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "id",
         location: ParamLocation::Path,
@@ -3597,6 +3937,7 @@ pub const SECRET_DELETE: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 25),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Empty,
@@ -3609,6 +3950,7 @@ pub const SECRET_UPDATE: Operation = Operation {
     method: Method::Post,
     path: "/secrets/{id}/update",
     since: ApiVersion::new(1, 26),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -3618,6 +3960,7 @@ pub const SECRET_UPDATE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 26),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "version",
@@ -3627,6 +3970,7 @@ pub const SECRET_UPDATE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 26),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::Json {
@@ -3643,6 +3987,7 @@ pub const CONFIG_LIST: Operation = Operation {
     method: Method::Get,
     path: "/configs",
     since: ApiVersion::new(1, 30),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "filters",
         location: ParamLocation::Query,
@@ -3651,6 +3996,7 @@ pub const CONFIG_LIST: Operation = Operation {
         required: false,
         default: None,
         since: ApiVersion::new(1, 30),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -3665,6 +4011,7 @@ pub const CONFIG_CREATE: Operation = Operation {
     method: Method::Post,
     path: "/configs/create",
     since: ApiVersion::new(1, 30),
+    platform: PlatformFacts::NONE,
     params: &[],
     body: BodyKind::Json {
         rust_type: "ConfigCreateBody",
@@ -3682,6 +4029,7 @@ pub const CONFIG_INSPECT: Operation = Operation {
     method: Method::Get,
     path: "/configs/{id}",
     since: ApiVersion::new(1, 30),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "id",
         location: ParamLocation::Path,
@@ -3690,6 +4038,7 @@ pub const CONFIG_INSPECT: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 30),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Json {
@@ -3704,6 +4053,7 @@ pub const CONFIG_DELETE: Operation = Operation {
     method: Method::Delete,
     path: "/configs/{id}",
     since: ApiVersion::new(1, 30),
+    platform: PlatformFacts::NONE,
     params: &[Param {
         name: "id",
         location: ParamLocation::Path,
@@ -3712,6 +4062,7 @@ pub const CONFIG_DELETE: Operation = Operation {
         required: true,
         default: None,
         since: ApiVersion::new(1, 30),
+        platform: PlatformFacts::NONE,
     }],
     body: BodyKind::None,
     response: ResponseKind::Empty,
@@ -3724,6 +4075,7 @@ pub const CONFIG_UPDATE: Operation = Operation {
     method: Method::Post,
     path: "/configs/{id}/update",
     since: ApiVersion::new(1, 30),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "id",
@@ -3733,6 +4085,7 @@ pub const CONFIG_UPDATE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 30),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "version",
@@ -3742,6 +4095,7 @@ pub const CONFIG_UPDATE: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 30),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::Json {
@@ -3758,6 +4112,7 @@ pub const DISTRIBUTION_INSPECT: Operation = Operation {
     method: Method::Get,
     path: "/distribution/{name}/json",
     since: ApiVersion::new(1, 30),
+    platform: PlatformFacts::NONE,
     params: &[
         Param {
             name: "name",
@@ -3767,6 +4122,7 @@ pub const DISTRIBUTION_INSPECT: Operation = Operation {
             required: true,
             default: None,
             since: ApiVersion::new(1, 30),
+            platform: PlatformFacts::NONE,
         },
         Param {
             name: "X-Registry-Auth",
@@ -3776,6 +4132,7 @@ pub const DISTRIBUTION_INSPECT: Operation = Operation {
             required: false,
             default: None,
             since: ApiVersion::new(1, 30),
+            platform: PlatformFacts::NONE,
         },
     ],
     body: BodyKind::None,
@@ -3791,6 +4148,7 @@ pub const SESSION: Operation = Operation {
     method: Method::Post,
     path: "/session",
     since: ApiVersion::new(1, 31),
+    platform: PlatformFacts::NONE,
     params: &[],
     body: BodyKind::None,
     response: ResponseKind::Hijack,

@@ -31,10 +31,7 @@ pub(super) fn client_config(tls: &TlsConfig) -> Result<rustls::ClientConfig> {
         })?;
     let builder = if tls.verify {
         let Some(ca) = tls.ca.as_deref() else {
-            return Ok(client_identity(
-                builder.with_root_certificates(system_roots()?),
-                tls,
-            )?);
+            return client_identity(builder.with_root_certificates(system_roots()?), tls);
         };
         let mut roots = RootCertStore::empty();
         let certs = CertificateDer::pem_file_iter(ca)

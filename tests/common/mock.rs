@@ -6,11 +6,17 @@ use dockhand::Docker;
 use wiremock::matchers::{any, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-/// A mock daemon whose ping reports `version` (no header when `None`).
+/// A mock daemon whose ping reports `version` (no header when `None`), on Linux.
 pub async fn daemon(version: Option<&str>) -> MockServer {
+    daemon_on(version, "linux").await
+}
+
+/// A mock daemon whose ping reports `version` and the OS `os` (`Ostype`).
+#[allow(dead_code)] // not every test binary uses it
+pub async fn daemon_on(version: Option<&str>, os: &str) -> MockServer {
     let server = MockServer::start().await;
     let mut ping = ResponseTemplate::new(200)
-        .insert_header("Ostype", "linux")
+        .insert_header("Ostype", os)
         .insert_header("Docker-Experimental", "false")
         .insert_header("Builder-Version", "2")
         .set_body_string("OK");
