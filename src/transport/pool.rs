@@ -84,7 +84,7 @@ impl Pools {
     }
 
     /// How many runtimes have a pool (for tests).
-    #[cfg(test)]
+    #[cfg(all(test, unix))]
     pub(super) fn len(&self) -> usize {
         self.map.lock().unwrap_or_else(|e| e.into_inner()).len()
     }

@@ -192,7 +192,7 @@ impl ConnectionUse {
 }
 
 /// [`classify`] of one error on a connection, for the unit tests.
-#[cfg(test)]
+#[cfg(all(test, unix))]
 pub(super) fn stage_for_test(e: &(dyn std::error::Error + 'static), used: &ConnectionUse) -> Stage {
     classify(Some(e), Some(used), false)
 }

@@ -300,8 +300,7 @@ async fn exec_cat_sees_stdin_end_from_a_zero_length_message() {
             .exec()
             .start(&exec, &Default::default())
             .await
-            .expect("exec start")
-            .expect("attached");
+            .expect("exec start");
         let input: Vec<u8> = (0..(256usize << 10))
             .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
             .collect();
