@@ -19,6 +19,7 @@
 //!   the same handle at once).
 
 use bytes::Bytes;
+use dockhand::auth::ConfigFile;
 use dockhand::config::{Config, TlsConfig};
 use dockhand::operations::{BodyKind, Operation, ParamLocation, ResponseKind, OPERATIONS};
 use dockhand::stream::LogOutput;
@@ -559,27 +560,29 @@ fn build_request(
         )
     })?;
     let mut req = docker.request(op);
+    let mut given = Map::new();
     if !params.is_empty() {
         let p: Value = serde_json::from_slice(params)
             .map_err(|e| invalid(Some(op.id), &format!("params are not JSON: {e}")))?;
         match p {
             Value::Null => {}
-            Value::Object(m) => {
-                for (k, v) in m {
-                    if !v.is_null() {
-                        req = req.param(&k, v);
-                    }
-                }
-            }
+            Value::Object(m) => given = m,
             _ => return Err(invalid(Some(op.id), "params must be a JSON object")),
         }
     }
+    for (k, v) in &given {
+        if !v.is_null() {
+            req = req.param(k, v);
+        }
+    }
+    let mut json_body = None;
     match (op.body, body) {
         (_, None) => {}
         (BodyKind::Json { .. }, Some(b)) => {
             let v: Value = serde_json::from_slice(b)
                 .map_err(|e| invalid(Some(op.id), &format!("the body is not JSON: {e}")))?;
             req = req.json_body(&v);
+            json_body = Some(v);
         }
         (BodyKind::Bytes { content_type }, Some(b)) => {
             req = req.body(Bytes::copy_from_slice(b), content_type);
@@ -588,8 +591,33 @@ fn build_request(
             return Err(invalid(Some(op.id), &format!("{} takes no body", op.id)))
         }
     }
+    if op.param(AUTH_HEADER, ParamLocation::Header).is_some()
+        && !given.keys().any(|k| k.eq_ignore_ascii_case(AUTH_HEADER))
+    {
+        let reference = ["fromImage", "remote", "name"]
+            .iter()
+            .find_map(|k| given.get(*k).and_then(Value::as_str))
+            .or_else(|| {
+                json_body
+                    .as_ref()
+                    .and_then(|b| b.pointer("/TaskTemplate/ContainerSpec/Image"))
+                    .and_then(Value::as_str)
+            });
+        if let Some(r) = reference {
+            // As the typed API: config.json, its credsStore/credHelpers.
+            // Blocking is fine here: this runs on the host's thread.
+            let creds = ConfigFile::from_env()
+                .and_then(|c| c.credentials_for_image(r))
+                .map_err(|e| error_json(&e, Some(op.id)))?;
+            req = req.registry_auth(creds.as_ref());
+        }
+    }
     Ok((op, req))
 }
+
+/// The registry credentials header: resolved from `config.json` for the
+/// image or plugin the parameters name, unless the host gives it.
+const AUTH_HEADER: &str = "X-Registry-Auth";
 
 /// The common inputs of a call: client, operation id, params, body.
 ///
@@ -630,6 +658,11 @@ pub fn call(
 ) -> Result<Vec<u8>, Value> {
     let (op, req) = build_request(&client.docker, id, params, body)?;
     if matches!(op.response, ResponseKind::Hijack | ResponseKind::Websocket) {
+        // Refused by version first, as a sendable call would be.
+        let rt = runtime()?;
+        rt.block_on(client.docker.api_version())
+            .and_then(|v| op.check_version(v))
+            .map_err(|e| error_json(&e, Some(op.id)))?;
         return Err(invalid(
             Some(op.id),
             &format!(
@@ -833,8 +866,9 @@ pub fn next(
     })?;
     let got = match timeout {
         None => rt.block_on(rx.recv()),
+        // The timer is made inside the runtime: it needs its clock.
         Some(t) => rt
-            .block_on(tokio::time::timeout(t, rx.recv()))
+            .block_on(async { tokio::time::timeout(t, rx.recv()).await })
             .map_err(|_| None)?,
     };
     match got {
