@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 struct Client(*mut DhClient);
-// SAFETY (test): the library documents a client as usable from any thread.
+// SAFETY: the library documents a client as usable from any thread.
 unsafe impl Send for Client {}
-// SAFETY (test): as above, concurrent calls with one handle are allowed.
+// SAFETY: as above, concurrent calls with one handle are allowed.
 unsafe impl Sync for Client {}
 
 impl Drop for Client {
@@ -84,9 +84,9 @@ fn call_json(c: &Client, id: &str, params: &Value, body: Option<&Value>) -> Valu
 }
 
 struct Stream(*mut DhStream);
-// SAFETY (test): next/cancel may be called from any thread.
+// SAFETY: next/cancel may be called from any thread.
 unsafe impl Send for Stream {}
-// SAFETY (test): cancel is meant to be called while another thread waits in next.
+// SAFETY: cancel is meant to be called while another thread waits in next.
 unsafe impl Sync for Stream {}
 
 impl Drop for Stream {
