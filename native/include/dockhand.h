@@ -170,6 +170,29 @@ void dh_stream_cancel(const struct dh_stream *stream);
 // uses it at the same time or after.
 void dh_stream_free(struct dh_stream *stream);
 
+// Writes `data_len` bytes to the stdin of an attach (`ContainerAttach`
+// with `stdin`) or exec (`ExecStart`) stream. [`DH_ERROR`] with the error
+// JSON in `err` when the stream has no stdin, it was closed, or the
+// connection broke. Blocks until written. A TTY is resized with the
+// `ContainerResize` / `ExecResize` operations through [`dh_call`].
+//
+// # Safety
+// `stream` is a live stream; `data` points to `data_len` readable bytes
+// (or is null with 0); `err`, `err_len` are writable.
+int32_t dh_stream_write(const struct dh_stream *stream,
+                        const uint8_t *data,
+                        size_t data_len,
+                        uint8_t **err,
+                        size_t *err_len);
+
+// Half-closes the stdin of an attach or exec stream (the process reads end
+// of input; its output is still read with [`dh_stream_next`]). A no-op on
+// other streams and when already closed.
+//
+// # Safety
+// `stream` is a live stream; `err`, `err_len` are writable.
+int32_t dh_stream_close_write(const struct dh_stream *stream, uint8_t **err, size_t *err_len);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

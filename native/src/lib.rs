@@ -70,7 +70,11 @@ pub struct DhStream {
     task: tokio::task::AbortHandle,
     cancelled: AtomicBool,
     operation: &'static str,
+    /// The stdin side of an attach or exec connection (`None` once closed).
+    writer: Option<Writer>,
 }
+
+type Writer = tokio::sync::Mutex<Option<tokio::io::WriteHalf<dockhand::stream::RawConnection>>>;
 
 enum Item {
     Data(i32, Vec<u8>),
@@ -552,7 +556,7 @@ fn build_request(
     id: &str,
     params: &[u8],
     body: Option<&[u8]>,
-) -> Result<(&'static Operation, dockhand::RawRequest), Value> {
+) -> Result<(&'static Operation, dockhand::RawRequest, Option<Value>), Value> {
     let op = find_operation(id).ok_or_else(|| {
         invalid(
             Some(id),
@@ -612,7 +616,7 @@ fn build_request(
             req = req.registry_auth(creds.as_ref());
         }
     }
-    Ok((op, req))
+    Ok((op, req, json_body))
 }
 
 /// The registry credentials header: resolved from `config.json` for the
@@ -656,7 +660,7 @@ pub fn call(
     params: &[u8],
     body: Option<&[u8]>,
 ) -> Result<Vec<u8>, Value> {
-    let (op, req) = build_request(&client.docker, id, params, body)?;
+    let (op, req, _) = build_request(&client.docker, id, params, body)?;
     if matches!(op.response, ResponseKind::Hijack | ResponseKind::Websocket) {
         // Refused by version first, as a sendable call would be.
         let rt = runtime()?;
@@ -745,8 +749,29 @@ async fn open_items(
     op: &'static Operation,
     req: dockhand::RawRequest,
     params: Value,
-) -> Result<Items, Error> {
-    match op.response {
+    json_body: Option<Value>,
+) -> Result<(Items, Option<Writer>), Error> {
+    if op.response == ResponseKind::Hijack && op.id != "Session" {
+        // Attach and exec: output read from the upgraded connection, stdin
+        // written to it. Framed unless there is a TTY: an exec says so in
+        // its body, an attach's container in its configuration.
+        let tty = match json_body.as_ref().and_then(|b| b.get("Tty")) {
+            Some(t) => t.as_bool().unwrap_or(false),
+            None if op.id == "ContainerAttach" => container_tty(&docker, &params).await?,
+            None => false,
+        };
+        let conn = req.upgrade().await?;
+        let (read, write) = tokio::io::split(conn);
+        let bytes = tokio_util::io::ReaderStream::new(read).map(move |r| {
+            r.map_err(|e| Error::Io {
+                context: format!("{}: reading the connection", op.id),
+                source: e,
+            })
+        });
+        let s = dockhand::stream::LogStream::new(op.id, bytes, !tty);
+        return Ok((output_items(s), Some(tokio::sync::Mutex::new(Some(write)))));
+    }
+    let items = match op.response {
         ResponseKind::JsonStream { .. } => {
             let s = req.json_stream::<Value>().await?;
             Ok(
@@ -767,22 +792,11 @@ async fn open_items(
                 None => !container_tty(&docker, &params).await?,
             };
             let s = dockhand::stream::LogStream::new(op.id, resp.body, multiplexed);
-            Ok(s.map(|r| {
-                r.map(|o| match o {
-                    LogOutput::StdOut(b) => (DH_ITEM_STDOUT, b.to_vec()),
-                    LogOutput::StdErr(b) => (DH_ITEM_STDERR, b.to_vec()),
-                    LogOutput::StdIn(b) => (DH_ITEM_STDIN, b.to_vec()),
-                    LogOutput::Console(b) => (DH_ITEM_CONSOLE, b.to_vec()),
-                })
-            })
-            .boxed())
+            Ok(output_items(s))
         }
         ResponseKind::Hijack | ResponseKind::Websocket => Err(Error::InvalidArgument {
             name: "operation",
-            message: format!(
-                "{}: attach/exec streams are not in the native library yet",
-                op.id
-            ),
+            message: format!("{}: not available through the native library yet", op.id),
         }),
         _ => {
             let resp = req.send().await?;
@@ -791,7 +805,24 @@ async fn open_items(
                 .map(|r| r.map(|b| (DH_ITEM_BYTES, b.to_vec())))
                 .boxed())
         }
-    }
+    };
+    Ok((items?, None))
+}
+
+/// Container output as items tagged stdout/stderr/stdin/console.
+fn output_items<S>(s: dockhand::stream::LogStream<S>) -> Items
+where
+    S: futures::Stream<Item = Result<Bytes, Error>> + Unpin + Send + 'static,
+{
+    s.map(|r| {
+        r.map(|o| match o {
+            LogOutput::StdOut(b) => (DH_ITEM_STDOUT, b.to_vec()),
+            LogOutput::StdErr(b) => (DH_ITEM_STDERR, b.to_vec()),
+            LogOutput::StdIn(b) => (DH_ITEM_STDIN, b.to_vec()),
+            LogOutput::Console(b) => (DH_ITEM_CONSOLE, b.to_vec()),
+        })
+    })
+    .boxed()
 }
 
 /// Whether the container the parameters name (`id`) has a TTY, for output
@@ -819,7 +850,7 @@ pub fn stream_open(
     params: &[u8],
     body: Option<&[u8]>,
 ) -> Result<DhStream, Value> {
-    let (op, req) = build_request(&client.docker, id, params, body)?;
+    let (op, req, json_body) = build_request(&client.docker, id, params, body)?;
     let params: Value = if params.is_empty() {
         Value::Null
     } else {
@@ -827,8 +858,8 @@ pub fn stream_open(
     };
     let rt = runtime()?;
     let docker = client.docker.clone();
-    let mut items = rt
-        .block_on(open_items(docker, op, req, params))
+    let (mut items, writer) = rt
+        .block_on(open_items(docker, op, req, params, json_body))
         .map_err(|e| error_json(&e, Some(op.id)))?;
     let (tx, rx) = mpsc::channel(64);
     let task = rt.spawn(async move {
@@ -847,6 +878,7 @@ pub fn stream_open(
         task: task.abort_handle(),
         cancelled: AtomicBool::new(false),
         operation: op.id,
+        writer,
     })
 }
 
@@ -1020,4 +1052,117 @@ pub unsafe extern "C" fn dh_stream_free(stream: *mut DhStream) {
     let s = unsafe { Box::from_raw(stream) };
     s.task.abort();
     drop(s);
+}
+
+/// Writes `data` to the stdin of an attach or exec stream, and flushes it.
+pub fn write(stream: &DhStream, data: &[u8]) -> Result<(), Value> {
+    use tokio::io::AsyncWriteExt;
+    let writer = stream.writer.as_ref().ok_or_else(|| {
+        invalid(
+            Some(stream.operation),
+            &format!(
+                "{}: this stream has no stdin (attach and exec have)",
+                stream.operation
+            ),
+        )
+    })?;
+    let op = stream.operation;
+    runtime()?.block_on(async {
+        let mut w = writer.lock().await;
+        let w = w
+            .as_mut()
+            .ok_or_else(|| invalid(Some(op), &format!("{op}: stdin was already closed")))?;
+        let io = |e: std::io::Error| {
+            error_json(
+                &Error::Io {
+                    context: format!("{op}: writing stdin"),
+                    source: e,
+                },
+                Some(op),
+            )
+        };
+        w.write_all(data).await.map_err(io)?;
+        w.flush().await.map_err(io)
+    })
+}
+
+/// Half-closes stdin of an attach or exec stream: the process sees end of
+/// input; its output can still be read to the end. Closing twice is a no-op.
+pub fn close_write(stream: &DhStream) -> Result<(), Value> {
+    use tokio::io::AsyncWriteExt;
+    let Some(writer) = stream.writer.as_ref() else {
+        return Ok(());
+    };
+    let op = stream.operation;
+    runtime()?.block_on(async {
+        // The half stays owned by the stream: dropping it early would not
+        // close the connection (the read half keeps it), but shutting it
+        // down sends the end of input.
+        let mut w = writer.lock().await;
+        if let Some(mut half) = w.take() {
+            half.shutdown().await.map_err(|e| {
+                error_json(
+                    &Error::Io {
+                        context: format!("{op}: closing stdin"),
+                        source: e,
+                    },
+                    Some(op),
+                )
+            })?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes `data_len` bytes to the stdin of an attach (`ContainerAttach`
+/// with `stdin`) or exec (`ExecStart`) stream. [`DH_ERROR`] with the error
+/// JSON in `err` when the stream has no stdin, it was closed, or the
+/// connection broke. Blocks until written. A TTY is resized with the
+/// `ContainerResize` / `ExecResize` operations through [`dh_call`].
+///
+/// # Safety
+/// `stream` is a live stream; `data` points to `data_len` readable bytes
+/// (or is null with 0); `err`, `err_len` are writable.
+#[no_mangle]
+pub unsafe extern "C" fn dh_stream_write(
+    stream: *const DhStream,
+    data: *const u8,
+    data_len: usize,
+    err: *mut *mut u8,
+    err_len: *mut usize,
+) -> i32 {
+    if stream.is_null() {
+        return DH_BAD_POINTER;
+    }
+    let f = || {
+        // SAFETY: non-null; the host keeps the stream alive during the call
+        // and `data` points to `data_len` readable bytes.
+        let (s, d) = unsafe { (&*stream, input(data, data_len, "data")?) };
+        write(s, d).map(|()| Vec::new())
+    };
+    // SAFETY: forwarded from the caller's contract.
+    unsafe { guarded(err, err_len, f) }
+}
+
+/// Half-closes the stdin of an attach or exec stream (the process reads end
+/// of input; its output is still read with [`dh_stream_next`]). A no-op on
+/// other streams and when already closed.
+///
+/// # Safety
+/// `stream` is a live stream; `err`, `err_len` are writable.
+#[no_mangle]
+pub unsafe extern "C" fn dh_stream_close_write(
+    stream: *const DhStream,
+    err: *mut *mut u8,
+    err_len: *mut usize,
+) -> i32 {
+    if stream.is_null() {
+        return DH_BAD_POINTER;
+    }
+    let f = || {
+        // SAFETY: non-null; the host keeps the stream alive during the call.
+        close_write(unsafe { &*stream }).map(|()| Vec::new())
+    };
+    // SAFETY: forwarded from the caller's contract.
+    unsafe { guarded(err, err_len, f) }
 }

@@ -596,3 +596,86 @@ fn pull_progress_comes_as_json_items() {
         None,
     );
 }
+
+fn write_stdin(s: &Stream, data: &[u8]) -> Result<(), Value> {
+    let (mut e, mut n) = (ptr::null_mut(), 0);
+    // SAFETY: valid pointers; the stream is alive.
+    let code = unsafe { dh_stream_write(s.0, data.as_ptr(), data.len(), &mut e, &mut n) };
+    let err = take(e, n);
+    if code == DH_OK {
+        Ok(())
+    } else {
+        Err(serde_json::from_slice(&err).expect("error JSON"))
+    }
+}
+
+fn close_stdin(s: &Stream) {
+    let (mut e, mut n) = (ptr::null_mut(), 0);
+    // SAFETY: valid pointers; the stream is alive.
+    let code = unsafe { dh_stream_close_write(s.0, &mut e, &mut n) };
+    let err = take(e, n);
+    assert_eq!(code, DH_OK, "{}", String::from_utf8_lossy(&err));
+}
+
+#[test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+fn exec_cat_echoes_stdin_until_it_is_half_closed() {
+    let c = daemon();
+    let ctr = run(&c, &["sleep", "60"]);
+    let exec = call_json(
+        &c,
+        "ContainerExec",
+        &json!({"id": ctr.1}),
+        Some(
+            &json!({"Cmd": ["cat"], "AttachStdin": true, "AttachStdout": true, "AttachStderr": true}),
+        ),
+    );
+    let exec_id = exec["Id"].as_str().expect("exec Id").to_owned();
+    let body = json!({"Detach": false, "Tty": false}).to_string();
+    let p = json!({"id": exec_id}).to_string();
+    let id = "ExecStart";
+    let mut s = ptr::null_mut();
+    let (mut e, mut n) = (ptr::null_mut(), 0);
+    // SAFETY: valid pointers and lengths; the client is alive.
+    let code = unsafe {
+        dh_stream_open(
+            c.0,
+            id.as_ptr(),
+            id.len(),
+            p.as_ptr(),
+            p.len(),
+            body.as_ptr(),
+            body.len(),
+            &mut s,
+            &mut e,
+            &mut n,
+        )
+    };
+    let err = take(e, n);
+    assert_eq!(code, DH_OK, "{}", String::from_utf8_lossy(&err));
+    let s = Stream(s);
+    write_stdin(&s, b"hello ").expect("write");
+    write_stdin(&s, b"stdin\n").expect("write");
+    close_stdin(&s);
+    // Writing after the half-close is a typed error, not a crash.
+    let e = write_stdin(&s, b"late").unwrap_err();
+    assert_eq!(e["kind"], "invalid_argument", "{e}");
+    let mut out = Vec::new();
+    loop {
+        match next(&s, 10_000) {
+            Next::Item(DH_ITEM_STDOUT, b) => out.extend(b),
+            Next::Item(k, b) => panic!("unexpected item {k}: {b:?}"),
+            Next::End => break,
+            Next::Timeout => panic!("cat did not end after stdin was closed"),
+            Next::Error(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(String::from_utf8_lossy(&out), "hello stdin\n");
+    let inspect = call_json(&c, "ExecInspect", &json!({"id": exec_id}), None);
+    assert_eq!(inspect["ExitCode"], 0, "{inspect}");
+
+    // A stream without stdin says so.
+    let logs = open(&c, "ContainerLogs", &json!({"id": ctr.1, "stdout": true})).unwrap();
+    let e = write_stdin(&logs, b"x").unwrap_err();
+    assert_eq!(e["kind"], "invalid_argument");
+}

@@ -193,6 +193,52 @@ int main(void) {
     remove_container(c, id);
     free(id);
 
+    /* exec cat with stdin, half-closed */
+    id = run_container(c, image, "sleep 60");
+    snprintf(params, sizeof params, "{\"id\":\"%s\"}", id);
+    rc = call(c, "ContainerExec", params,
+              "{\"Cmd\":[\"cat\"],\"AttachStdin\":true,\"AttachStdout\":true,\"AttachStderr\":true}", &out);
+    CHECK(rc == DH_OK, "exec create: %s", out);
+    char *exec_id = json_id(out);
+    free(out);
+    snprintf(params, sizeof params, "{\"id\":\"%s\"}", exec_id);
+    const char *start = "{\"Detach\":false,\"Tty\":false}";
+    s = NULL;
+    e = NULL;
+    en = 0;
+    rc = dh_stream_open(c, (const uint8_t *)"ExecStart", 9, (const uint8_t *)params, strlen(params),
+                        (const uint8_t *)start, strlen(start), &s, &e, &en);
+    err = take(e, en);
+    CHECK(rc == DH_OK, "exec start: %s", err);
+    free(err);
+    const char *input = "fed through stdin\n";
+    rc = dh_stream_write(s, (const uint8_t *)input, strlen(input), &e, &en);
+    err = take(e, en);
+    CHECK(rc == DH_OK, "write: %s", err);
+    free(err);
+    rc = dh_stream_close_write(s, &e, &en);
+    err = take(e, en);
+    CHECK(rc == DH_OK, "close stdin: %s", err);
+    free(err);
+    so[0] = 0;
+    for (;;) {
+        int32_t kind;
+        uint8_t *o = NULL;
+        size_t n = 0;
+        rc = dh_stream_next(s, 10000, &kind, &o, &n);
+        char *item = take(o, n);
+        if (rc == DH_END) { free(item); break; }
+        CHECK(rc == DH_OK && kind == DH_ITEM_STDOUT, "exec next: %d %d %s", rc, kind, item);
+        strncat(so, item, sizeof so - strlen(so) - 1);
+        free(item);
+    }
+    dh_stream_free(s);
+    CHECK(strcmp(so, input) == 0, "cat echoed: %s", so);
+    printf("ok exec cat with stdin\n");
+    free(exec_id);
+    remove_container(c, id);
+    free(id);
+
     dh_client_free(c);
     printf("all C checks passed (%d failures)\n", failures);
     return failures != 0;
