@@ -32,6 +32,12 @@ lib.dh_stream_open.restype = ctypes.c_int32
 lib.dh_stream_next.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.POINTER(ctypes.c_int32),
                                ctypes.POINTER(_u8p), ctypes.POINTER(ctypes.c_size_t)]
 lib.dh_stream_next.restype = ctypes.c_int32
+lib.dh_stream_write.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t,
+                                ctypes.POINTER(_u8p), ctypes.POINTER(ctypes.c_size_t)]
+lib.dh_stream_write.restype = ctypes.c_int32
+lib.dh_stream_close_write.argtypes = [ctypes.c_void_p, ctypes.POINTER(_u8p),
+                                      ctypes.POINTER(ctypes.c_size_t)]
+lib.dh_stream_close_write.restype = ctypes.c_int32
 lib.dh_stream_cancel.argtypes = [ctypes.c_void_p]
 lib.dh_stream_cancel.restype = None
 lib.dh_stream_free.argtypes = [ctypes.c_void_p]
@@ -92,11 +98,14 @@ class Client:
         out = self.call_bytes(op, params, body)
         return json.loads(out) if out else None
 
-    def stream(self, op, params=None):
+    def stream(self, op, params=None, body=None):
         op_b = op.encode()
         par = json.dumps(params or {}).encode()
+        if body is not None and not isinstance(body, bytes):
+            body = json.dumps(body).encode()
         h, p, n = ctypes.c_void_p(), _u8p(), ctypes.c_size_t()
-        rc = lib.dh_stream_open(self.handle, op_b, len(op_b), par, len(par), None, 0,
+        rc = lib.dh_stream_open(self.handle, op_b, len(op_b), par, len(par), body,
+                                len(body) if body is not None else 0,
                                 ctypes.byref(h), ctypes.byref(p), ctypes.byref(n))
         err = _take(p, n)
         if rc != DH_OK:
@@ -120,6 +129,20 @@ class Stream:
         if rc == DH_TIMEOUT:
             raise TimeoutError()
         raise DockerError(json.loads(out))
+
+    def write(self, data):
+        p, n = _u8p(), ctypes.c_size_t()
+        rc = lib.dh_stream_write(self.handle, data, len(data), ctypes.byref(p), ctypes.byref(n))
+        err = _take(p, n)
+        if rc != DH_OK:
+            raise DockerError(json.loads(err))
+
+    def close_write(self):
+        p, n = _u8p(), ctypes.c_size_t()
+        rc = lib.dh_stream_close_write(self.handle, ctypes.byref(p), ctypes.byref(n))
+        err = _take(p, n)
+        if rc != DH_OK:
+            raise DockerError(json.loads(err))
 
     def cancel(self):
         lib.dh_stream_cancel(self.handle)

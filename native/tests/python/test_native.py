@@ -1,6 +1,7 @@
 """The native library from Python through ctypes, against the real daemon
 (scripts/native.sh runs it with DOCKHAND_NATIVE_LIB and the environment)."""
 
+import json
 import os
 import threading
 import time
@@ -99,6 +100,49 @@ def test_container_logs_to_the_end_and_exit_code(client, container):
         s.close()
     assert got == {"stdout": b"py-out\n", "stderr": b"py-err\n"}
     assert client.call("ContainerWait", {"id": cid})["StatusCode"] == 5
+
+
+def test_exec_cat_with_stdin(client, container):
+    cid = container("sleep 60")
+    exec_id = client.call("ContainerExec", {"id": cid},
+                          {"Cmd": ["cat"], "AttachStdin": True, "AttachStdout": True})["Id"]
+    s = client.stream("ExecStart", {"id": exec_id}, {"Detach": False, "Tty": False})
+    try:
+        s.write(b"from python\n")
+        s.close_write()
+        out = b""
+        while (item := s.next(10_000)) is not None:
+            assert item[0] == "stdout"
+            out += item[1]
+    finally:
+        s.close()
+    assert out == b"from python\n"
+    assert client.call("ExecInspect", {"id": exec_id})["ExitCode"] == 0
+
+
+def test_pull_progress_from_the_test_registry(client):
+    registry = os.environ["DOCKHAND_REGISTRY"]
+    assert registry.startswith("127.0.0.1:")
+    repo = f"{registry}/dockhand-native-py"
+    client.call_bytes("ImageTag", {"name": IMAGE, "repo": repo, "tag": "p1"})
+    push = client.stream("ImagePush", {"name": repo, "tag": "p1"})
+    try:
+        while push.next(60_000) is not None:
+            pass
+    finally:
+        push.close()
+    client.call_bytes("ImageDelete", {"name": f"{repo}:p1"})
+    pull = client.stream("ImageCreate", {"fromImage": repo, "tag": "p1"})
+    messages = []
+    try:
+        while (item := pull.next(60_000)) is not None:
+            assert item[0] == "json"
+            messages.append(json.loads(item[1]))
+    finally:
+        pull.close()
+    assert any("status" in m for m in messages), messages
+    assert client.call("ImageInspect", {"name": f"{repo}:p1"})["Id"]
+    client.call_bytes("ImageDelete", {"name": f"{repo}:p1"})
 
 
 def test_cancel_from_another_thread(client, container):
