@@ -239,6 +239,56 @@ int main(void) {
     remove_container(c, id);
     free(id);
 
+    /* pull from the test registry with progress items (pushed there first) */
+    const char *registry = getenv("DOCKHAND_REGISTRY");
+    CHECK(registry && strncmp(registry, "127.0.0.1:", 10) == 0, "DOCKHAND_REGISTRY must be a loopback registry");
+    char repo[256];
+    snprintf(repo, sizeof repo, "%s/dockhand-native-c", registry);
+    snprintf(params, sizeof params, "{\"name\":\"%s\",\"repo\":\"%s\",\"tag\":\"c1\"}", image, repo);
+    rc = call(c, "ImageTag", params, NULL, &out);
+    CHECK(rc == DH_OK, "tag: %s", out);
+    free(out);
+    snprintf(params, sizeof params, "{\"name\":\"%s\",\"tag\":\"c1\"}", repo);
+    s = open_stream(c, "ImagePush", params);
+    for (;;) {
+        int32_t kind;
+        uint8_t *o = NULL;
+        size_t n = 0;
+        rc = dh_stream_next(s, 60000, &kind, &o, &n);
+        char *item = take(o, n);
+        CHECK(rc == DH_OK || rc == DH_END, "push: %d %s", rc, item);
+        free(item);
+        if (rc == DH_END) break;
+    }
+    dh_stream_free(s);
+    snprintf(params, sizeof params, "{\"name\":\"%s:c1\"}", repo);
+    rc = call(c, "ImageDelete", params, NULL, &out);
+    CHECK(rc == DH_OK, "delete before pull: %s", out);
+    free(out);
+    snprintf(params, sizeof params, "{\"fromImage\":\"%s\",\"tag\":\"c1\"}", repo);
+    s = open_stream(c, "ImageCreate", params);
+    int progress = 0;
+    for (;;) {
+        int32_t kind;
+        uint8_t *o = NULL;
+        size_t n = 0;
+        rc = dh_stream_next(s, 60000, &kind, &o, &n);
+        char *item = take(o, n);
+        if (rc == DH_END) { free(item); break; }
+        CHECK(rc == DH_OK && kind == DH_ITEM_JSON, "pull: %d %d %s", rc, kind, item);
+        if (strstr(item, "\"status\"")) progress++;
+        free(item);
+    }
+    dh_stream_free(s);
+    CHECK(progress > 0, "no progress message");
+    snprintf(params, sizeof params, "{\"name\":\"%s:c1\"}", repo);
+    rc = call(c, "ImageInspect", params, NULL, &out);
+    CHECK(rc == DH_OK, "pulled image: %s", out);
+    free(out);
+    rc = call(c, "ImageDelete", params, NULL, &out);
+    free(out);
+    printf("ok pull with %d progress messages\n", progress);
+
     dh_client_free(c);
     printf("all C checks passed (%d failures)\n", failures);
     return failures != 0;
