@@ -37,9 +37,7 @@ fn header_functions(text: &str) -> BTreeMap<String, (String, Vec<String>)> {
             .map(|a| {
                 // Drop the parameter name; keep the type with its stars.
                 let a = a.trim();
-                let cut = a
-                    .rfind(|c: char| c == '*' || c == ' ')
-                    .expect("typed argument");
+                let cut = a.rfind(['*', ' ']).expect("typed argument");
                 a[..=cut]
                     .split_whitespace()
                     .collect::<Vec<_>>()
