@@ -679,3 +679,45 @@ fn exec_cat_echoes_stdin_until_it_is_half_closed() {
     let e = write_stdin(&logs, b"x").unwrap_err();
     assert_eq!(e["kind"], "invalid_argument");
 }
+
+#[test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+fn attach_writes_stdin_and_reads_the_output_to_the_end() {
+    let c = daemon();
+    let created = call_json(
+        &c,
+        "ContainerCreate",
+        &json!({}),
+        Some(&json!({
+            "Image": env_image(),
+            "Cmd": ["cat"],
+            "OpenStdin": true,
+            "StdinOnce": true,
+            "AttachStdin": true,
+            "AttachStdout": true,
+        })),
+    );
+    let ctr = Container(&c, created["Id"].as_str().unwrap().to_owned());
+    let s = open(
+        &c,
+        "ContainerAttach",
+        &json!({"id": ctr.1, "stream": true, "stdin": true, "stdout": true}),
+    )
+    .expect("attach");
+    call(&c, "ContainerStart", &json!({"id": ctr.1}), None).expect("start");
+    write_stdin(&s, b"attached\n").expect("write");
+    close_stdin(&s);
+    let mut out = Vec::new();
+    loop {
+        match next(&s, 10_000) {
+            Next::Item(DH_ITEM_STDOUT, b) => out.extend(b),
+            Next::Item(k, b) => panic!("unexpected item {k}: {b:?}"),
+            Next::End => break,
+            Next::Timeout => panic!("attach did not end after stdin was closed"),
+            Next::Error(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(String::from_utf8_lossy(&out), "attached\n");
+    let waited = call_json(&c, "ContainerWait", &json!({"id": ctr.1}), None);
+    assert_eq!(waited["StatusCode"], 0, "{waited}");
+}
