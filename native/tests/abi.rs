@@ -721,3 +721,37 @@ fn attach_writes_stdin_and_reads_the_output_to_the_end() {
     let waited = call_json(&c, "ContainerWait", &json!({"id": ctr.1}), None);
     assert_eq!(waited["StatusCode"], 0, "{waited}");
 }
+
+#[test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+fn a_failed_pull_is_a_typed_error_at_open_or_in_band() {
+    let registry = std::env::var("DOCKHAND_REGISTRY").expect("DOCKHAND_REGISTRY");
+    assert!(registry.starts_with("127.0.0.1:"));
+    let _ = env_image();
+    let c = daemon();
+    let params = json!({"fromImage": format!("{registry}/dockhand-native-missing"), "tag": "nope"});
+    let err = match open(&c, "ImageCreate", &params) {
+        Err(e) => e,
+        Ok(s) => loop {
+            match next(&s, 60_000) {
+                Next::Item(DH_ITEM_JSON, _) => {}
+                Next::Error(e) => break e,
+                Next::Item(k, _) => panic!("unexpected item kind {k}"),
+                Next::End => panic!("a pull of a missing image ended without an error"),
+                Next::Timeout => panic!("pull stalled"),
+            }
+        },
+    };
+    assert!(
+        matches!(err["kind"].as_str(), Some("not_found" | "api")),
+        "{err}"
+    );
+    assert_eq!(err["operation"], "ImageCreate", "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("dockhand-native-missing"),
+        "{err}"
+    );
+}

@@ -215,3 +215,22 @@ def test_rss_flat_over_10000_calls(client):
     # Not freeing the ~200-byte error buffers alone grows it by ~1 MB
     # (checked by hand with dh_buf_free replaced by a no-op); 0 is typical.
     assert grown < 512, f"RSS grew by {grown} KiB over 10,000 calls"
+
+
+def test_rss_flat_over_2000_streams(client, container):
+    cid = container("echo once")
+    client.call("ContainerWait", {"id": cid})
+
+    def batch(n):
+        for _ in range(n):
+            s = client.stream("ContainerLogs", {"id": cid, "stdout": True})
+            try:
+                assert s.next(10_000) == ("stdout", b"once\n")
+            finally:
+                s.close()
+
+    batch(300)
+    before = _rss_kib()
+    batch(2000)
+    grown = _rss_kib() - before
+    assert grown < 1024, f"RSS grew by {grown} KiB over 2,000 streams"
