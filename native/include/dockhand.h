@@ -1,3 +1,17 @@
+/* dockhand native library: every Docker Engine API operation by its id.
+ *
+ * - Text is UTF-8 with an explicit length (never NUL-terminated); a null
+ *   pointer with length 0 is an empty input.
+ * - Buffers returned in out/err are owned by the library: free each with
+ *   dh_buf_free(ptr, len); clients with dh_client_free, streams with
+ *   dh_stream_free.
+ * - Functions return DH_OK, or DH_ERROR with an error JSON object
+ *   {"kind", "status", "message", "operation", "retryable", ...} in out/err;
+ *   DH_BAD_POINTER when a required pointer was null (nothing written).
+ * - A client may be used from several threads at once; one stream is read
+ *   by one thread at a time, and cancelled (dh_stream_cancel) from any.
+ */
+
 #ifndef DOCKHAND_H
 #define DOCKHAND_H
 

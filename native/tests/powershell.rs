@@ -8,6 +8,14 @@ use std::path::Path;
 
 /// name → (return type, argument types), from C declarations.
 fn header_functions(text: &str) -> BTreeMap<String, (String, Vec<String>)> {
+    // Block comments out first (the header's preamble names functions too).
+    let mut text = text.to_owned();
+    while let Some(start) = text.find("/*") {
+        let end = text[start..]
+            .find("*/")
+            .map_or(text.len(), |e| start + e + 2);
+        text.replace_range(start..end, " ");
+    }
     let code: String = text
         .lines()
         .filter(|l| !l.trim_start().starts_with("//") && !l.trim_start().starts_with('#'))
