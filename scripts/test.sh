@@ -25,6 +25,8 @@ with_env_tests() {
   esac
 }
 with_env_tests --workspace "$@"
+# The native library from C (header, shared and static) and Python (ctypes).
+scripts/native.sh
 # Without the default features (no TLS, no ssh): the library builds, and
 # hosts that need them are refused with the feature's name.
 cargo test -p dockhand --no-default-features --lib "$@"
