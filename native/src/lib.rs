@@ -154,6 +154,16 @@ pub fn error_json(e: &Error, operation: Option<&str>) -> Value {
             extra.insert("argument".into(), json!(name));
             "invalid_argument"
         }
+        Error::UnsupportedOnPlatform {
+            what,
+            platform,
+            daemon_os,
+        } => {
+            extra.insert("what".into(), json!(what));
+            extra.insert("platform".into(), json!(platform));
+            extra.insert("daemon_os".into(), json!(daemon_os));
+            "unsupported_on_platform"
+        }
         Error::UnsafeArchiveEntry { .. } => "unsafe_archive_entry",
         Error::Io { .. } => "io",
         _ => "other",
