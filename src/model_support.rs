@@ -173,32 +173,41 @@ impl TooNew {
     #[doc(hidden)]
     #[must_use]
     pub fn under(mut self, name: &str) -> Self {
-        self.path = match (self.path.is_empty(), self.path.starts_with('[')) {
-            (true, _) => name.to_owned(),
-            (false, true) => format!("{name}{}", self.path),
-            (false, false) => format!("{name}.{}", self.path),
-        };
+        self.path = path_under(name, &self.path);
         self
     }
 
     fn prefixed(mut self, prefix: String) -> Self {
-        self.path = if self.path.is_empty() || self.path.starts_with('[') {
-            prefix + &self.path
-        } else {
-            format!("{prefix}.{}", self.path)
-        };
+        self.path = path_under(&prefix, &self.path);
         self
+    }
+}
+
+/// `path` inside `outer`, a field name (`HostConfig` + `Mounts[1]` →
+/// `HostConfig.Mounts[1]`) or an index or key (`[1]` + `Subpath` →
+/// `[1].Subpath`).
+fn path_under(outer: &str, path: &str) -> String {
+    if path.is_empty() {
+        outer.to_owned()
+    } else if path.starts_with('[') {
+        format!("{outer}{path}")
+    } else {
+        format!("{outer}.{path}")
+    }
+}
+
+/// ``field `Path` ``, or ``value "v" of `Path` `` for an enum value.
+fn describe(value: Option<&str>, path: &str) -> String {
+    match (value, path.is_empty()) {
+        (Some(v), true) => format!("value {v:?}"),
+        (Some(v), false) => format!("value {v:?} of `{path}`"),
+        (None, _) => format!("field `{path}`"),
     }
 }
 
 impl fmt::Display for TooNew {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.value, self.path.is_empty()) {
-            (Some(v), true) => write!(f, "value {v:?}")?,
-            (Some(v), false) => write!(f, "value {v:?} of `{}`", self.path)?,
-            (None, _) => write!(f, "field `{}`", self.path)?,
-        }
-        Ok(())
+        f.write_str(&describe(self.value.as_deref(), &self.path))
     }
 }
 
@@ -339,20 +348,12 @@ impl NotOnPlatform {
     #[doc(hidden)]
     #[must_use]
     pub fn under(mut self, name: &str) -> Self {
-        self.path = match (self.path.is_empty(), self.path.starts_with('[')) {
-            (true, _) => name.to_owned(),
-            (false, true) => format!("{name}{}", self.path),
-            (false, false) => format!("{name}.{}", self.path),
-        };
+        self.path = path_under(name, &self.path);
         self
     }
 
     fn prefixed(mut self, prefix: String) -> Self {
-        self.path = if self.path.is_empty() || self.path.starts_with('[') {
-            prefix + &self.path
-        } else {
-            format!("{prefix}.{}", self.path)
-        };
+        self.path = path_under(&prefix, &self.path);
         self
     }
 }
@@ -361,11 +362,7 @@ impl NotOnPlatform {
     /// What it is, without the fact: ``field `HostConfig.CpuCount` ``,
     /// ``value "hyperv" of `HostConfig.Isolation` ``.
     pub fn what(&self) -> String {
-        match (&self.value, self.path.is_empty()) {
-            (Some(v), true) => format!("value {v:?}"),
-            (Some(v), false) => format!("value {v:?} of `{}`", self.path),
-            (None, _) => format!("field `{}`", self.path),
-        }
+        describe(self.value.as_deref(), &self.path)
     }
 }
 
