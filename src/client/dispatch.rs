@@ -145,8 +145,7 @@ impl Docker {
         params: impl FnOnce(&mut ParamSink),
         body: Option<Payload<'_>>,
     ) -> Result<T> {
-        let resp = self.execute(op, path_args, params, body).await?;
-        let bytes = collect(resp.operation.id, resp.inner.into_body()).await?;
+        let bytes = self.bytes(op, path_args, params, body).await?;
         decode_json(op.id, &bytes)
     }
 
@@ -161,8 +160,7 @@ impl Docker {
         params: impl FnOnce(&mut ParamSink),
         body: Option<Payload<'_>>,
     ) -> Result<T> {
-        let resp = self.execute(op, path_args, params, body).await?;
-        let bytes = collect(resp.operation.id, resp.inner.into_body()).await?;
+        let bytes = self.bytes(op, path_args, params, body).await?;
         let text = bytes.trim_ascii();
         if text.is_empty() || text == b"null" {
             return Ok(T::default());
@@ -178,8 +176,7 @@ impl Docker {
         params: impl FnOnce(&mut ParamSink),
         body: Option<Payload<'_>>,
     ) -> Result<String> {
-        let resp = self.execute(op, path_args, params, body).await?;
-        let bytes = collect(resp.operation.id, resp.inner.into_body()).await?;
+        let bytes = self.bytes(op, path_args, params, body).await?;
         String::from_utf8(bytes.to_vec()).map_err(|e| Error::Protocol {
             message: format!("{}: response is not UTF-8 text", op.id),
             source: Some(Box::new(e)),
@@ -206,9 +203,8 @@ impl Docker {
         params: impl FnOnce(&mut ParamSink),
         body: Option<Payload<'_>>,
     ) -> Result<()> {
-        let resp = self.execute(op, path_args, params, body).await?;
-        // Drain so the connection can go back to the pool.
-        let _ = collect(resp.operation.id, resp.inner.into_body()).await?;
+        // Read to the end, so the connection can go back to the pool.
+        self.bytes(op, path_args, params, body).await?;
         Ok(())
     }
 
