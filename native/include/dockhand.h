@@ -65,6 +65,15 @@ typedef struct dh_stream dh_stream;
 extern "C" {
 #endif // __cplusplus
 
+// Whether a panic caught inside the library is also printed to the
+// process's stderr (`enabled` non-zero, the default: Rust's usual
+// "thread … panicked at …" message) or not (`enabled` 0: for hosts such as
+// PowerShell whose stderr belongs to the user). Either way the panic comes
+// back as an error JSON of kind `panic` with its message and place, and
+// never crosses the boundary. Returns the previous setting (1 or 0).
+// Process-wide; may be called at any time from any thread.
+int32_t dh_set_panic_output(int32_t enabled);
+
 // Releases a buffer the library returned (`out`, `out_len`). Null is ignored.
 //
 // # Safety
@@ -187,8 +196,8 @@ void dh_stream_free(struct dh_stream *stream);
 // Writes `data_len` bytes to the stdin of an attach (`ContainerAttach`
 // with `stdin`) or exec (`ExecStart`) stream. [`DH_ERROR`] with the error
 // JSON in `err` when the stream has no stdin, it was closed, or the
-// connection broke. Blocks until written. A TTY is resized with the
-// `ContainerResize` / `ExecResize` operations through [`dh_call`].
+// connection broke. Blocks until written. A TTY is resized with
+// [`dh_stream_resize`].
 //
 // # Safety
 // `stream` is a live stream; `data` points to `data_len` readable bytes
@@ -206,6 +215,21 @@ int32_t dh_stream_write(const struct dh_stream *stream,
 // # Safety
 // `stream` is a live stream; `err`, `err_len` are writable.
 int32_t dh_stream_close_write(const struct dh_stream *stream, uint8_t **err, size_t *err_len);
+
+// Resizes the TTY of an attach (`ContainerAttach`) or exec (`ExecStart`)
+// stream opened with a TTY to `rows` lines and `cols` columns: the
+// library calls `ContainerResize` for the attached container or
+// `ExecResize` for the exec. [`DH_ERROR`] with the error JSON in `err`
+// (kind `invalid_argument`) for a stream without a TTY, another kind of
+// stream, or a zero size; the daemon's errors as from [`dh_call`].
+//
+// # Safety
+// `stream` is a live stream; `err`, `err_len` are writable.
+int32_t dh_stream_resize(const struct dh_stream *stream,
+                         uint32_t rows,
+                         uint32_t cols,
+                         uint8_t **err,
+                         size_t *err_len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -25,7 +25,7 @@ use dockhand::operations::{BodyKind, Operation, ParamLocation, ResponseKind, OPE
 use dockhand::stream::LogOutput;
 use dockhand::{ApiVersion, Docker, Error};
 use futures::stream::BoxStream;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use serde_json::{json, Map, Value};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -72,6 +72,20 @@ pub struct DhStream {
     operation: &'static str,
     /// The stdin side of an attach or exec connection (`None` once closed).
     writer: Option<Writer>,
+    /// What [`dh_stream_resize`] resizes: the container of an attach, the
+    /// exec of an exec start (`None` for other streams).
+    tty: Option<TtyTarget>,
+}
+
+/// The TTY behind an attach or exec stream.
+struct TtyTarget {
+    docker: Docker,
+    /// `ContainerResize` or `ExecResize`.
+    resize: &'static Operation,
+    /// The container (attach) or exec (exec start) id.
+    id: String,
+    /// Whether the stream was opened with a TTY; resizing one without is refused.
+    tty: bool,
 }
 
 type Writer = tokio::sync::Mutex<Option<tokio::io::WriteHalf<dockhand::stream::RawConnection>>>;
@@ -246,11 +260,65 @@ fn utf8<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str, Value> {
     })
 }
 
-/// Runs `f`, catching a panic; writes its answer or error to `out`.
+// ---------------------------------------------------------------------------
+// Panics.
+
+/// Whether a panic caught at the boundary is also printed to stderr by the
+/// previous panic hook (std's: "thread … panicked at …"). See
+/// [`dh_set_panic_output`].
+static PANIC_OUTPUT: AtomicBool = AtomicBool::new(true);
+
+thread_local! {
+    /// Where this thread's last panic happened (`file:line:column`), taken
+    /// by the code that caught it.
+    static PANIC_LOCATION: std::cell::Cell<Option<String>> = const { std::cell::Cell::new(None) };
+}
+
+/// Installs, once, the library's panic hook: it records where a panic
+/// happened (for the error JSON) and passes it on to the hook that was
+/// there before only while [`PANIC_OUTPUT`] is on. Built as a `cdylib` the
+/// library has a std of its own, so this hook sees only its own panics.
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if let Some(l) = info.location() {
+                PANIC_LOCATION.with(|c| c.set(Some(l.to_string())));
+            }
+            if PANIC_OUTPUT.load(Ordering::SeqCst) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// The error JSON of a caught panic: kind `panic`, its message and place.
+fn panic_error(payload: &(dyn std::any::Any + Send), operation: Option<&str>) -> Value {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into());
+    let place = PANIC_LOCATION
+        .with(std::cell::Cell::take)
+        .map(|l| format!(" at {l}"))
+        .unwrap_or_default();
+    plain_error(
+        "panic",
+        operation,
+        &format!("a panic was caught{place}: {what}"),
+    )
+}
+
+/// Runs `f`, catching a panic; writes its answer or error to `out`. Every
+/// exported function that can fail goes through here (or [`shielded`]):
+/// no panic crosses the boundary.
 ///
 /// # Safety
 /// `out`/`out_len` are null or writable.
-unsafe fn guarded(
+#[doc(hidden)]
+pub unsafe fn guarded(
     out: *mut *mut u8,
     out_len: *mut usize,
     f: impl FnOnce() -> Result<Vec<u8>, Value>,
@@ -258,18 +326,8 @@ unsafe fn guarded(
     if out.is_null() || out_len.is_null() {
         return DH_BAD_POINTER;
     }
-    let result = catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| {
-        let what = p
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown".into());
-        Err(plain_error(
-            "panic",
-            None,
-            &format!("a panic was caught: {what}"),
-        ))
-    });
+    install_panic_hook();
+    let result = catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(panic_error(&*p, None)));
     let (code, bytes) = match result {
         Ok(b) => (DH_OK, b),
         Err(e) => (DH_ERROR, e.to_string().into_bytes()),
@@ -277,6 +335,26 @@ unsafe fn guarded(
     // SAFETY: checked non-null above.
     unsafe { write_out(out, out_len, bytes) };
     code
+}
+
+/// Runs `f` for an exported function that answers nothing (free, cancel):
+/// a panic is caught and dropped, never unwound into the host.
+fn shielded(f: impl FnOnce()) {
+    install_panic_hook();
+    let _ = catch_unwind(AssertUnwindSafe(f));
+}
+
+/// Whether a panic caught inside the library is also printed to the
+/// process's stderr (`enabled` non-zero, the default: Rust's usual
+/// "thread … panicked at …" message) or not (`enabled` 0: for hosts such as
+/// PowerShell whose stderr belongs to the user). Either way the panic comes
+/// back as an error JSON of kind `panic` with its message and place, and
+/// never crosses the boundary. Returns the previous setting (1 or 0).
+/// Process-wide; may be called at any time from any thread.
+#[no_mangle]
+pub extern "C" fn dh_set_panic_output(enabled: i32) -> i32 {
+    install_panic_hook();
+    i32::from(PANIC_OUTPUT.swap(enabled != 0, Ordering::SeqCst))
 }
 
 /// Releases a buffer the library returned (`out`, `out_len`). Null is ignored.
@@ -290,7 +368,8 @@ pub unsafe extern "C" fn dh_buf_free(ptr: *mut u8, len: usize) {
     }
     // SAFETY: the pair came from `into_buf` (a boxed slice of `len` bytes)
     // and is freed only once, as documented.
-    drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len)) });
+    let b = unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len)) };
+    shielded(move || drop(b));
 }
 
 // ---------------------------------------------------------------------------
@@ -547,13 +626,13 @@ pub unsafe extern "C" fn dh_client_free(client: *mut DhClient) {
     }
     // SAFETY: the pointer came from `Box::into_raw` and is freed once.
     let c = unsafe { Box::from_raw(client) };
-    let _ = catch_unwind(AssertUnwindSafe(move || {
+    shielded(move || {
         // Dropping the client may close pooled connections: inside the runtime.
         if let Ok(rt) = runtime() {
             let _enter = rt.enter();
             drop(c);
         }
-    }));
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -626,8 +705,23 @@ fn build_request(
             req = req.registry_auth(creds.as_ref());
         }
     }
+    if op.param(CONFIG_HEADER, ParamLocation::Header).is_some()
+        && !given.keys().any(|k| k.eq_ignore_ascii_case(CONFIG_HEADER))
+    {
+        // A build: every registry's credentials, so that `FROM` images can
+        // come from private registries (as the typed `images().build`).
+        let header = ConfigFile::from_env()
+            .and_then(|c| c.all_credentials())
+            .and_then(|all| dockhand::auth::registry_config_header(&all))
+            .map_err(|e| error_json(&e, Some(op.id)))?;
+        req = req.header(CONFIG_HEADER, header.expose());
+    }
     Ok((op, req, json_body))
 }
+
+/// The credentials header of a build (`ImageBuild`): every registry's
+/// credentials from `config.json`, unless the host gives it.
+const CONFIG_HEADER: &str = "X-Registry-Config";
 
 /// The registry credentials header: resolved from `config.json` for the
 /// image or plugin the parameters name, unless the host gives it.
@@ -743,6 +837,9 @@ pub unsafe extern "C" fn dh_call(
 
 type Items = BoxStream<'static, Result<(i32, Vec<u8>), Error>>;
 
+/// An opened stream's items, its stdin (attach, exec) and its TTY.
+type Opened = (Items, Option<Writer>, Option<TtyTarget>);
+
 fn is_multiplexed_header(headers: &http::HeaderMap) -> Option<bool> {
     let ct = headers.get("content-type")?.to_str().ok()?;
     if ct.starts_with("application/vnd.docker.multiplexed-stream") {
@@ -760,7 +857,7 @@ async fn open_items(
     req: dockhand::RawRequest,
     params: Value,
     json_body: Option<Value>,
-) -> Result<(Items, Option<Writer>), Error> {
+) -> Result<Opened, Error> {
     if op.response == ResponseKind::Hijack && op.id != "Session" {
         // Attach and exec: output read from the upgraded connection, stdin
         // written to it. Framed unless there is a TTY: an exec says so in
@@ -769,6 +866,20 @@ async fn open_items(
             Some(t) => t.as_bool().unwrap_or(false),
             None if op.id == "ContainerAttach" => container_tty(&docker, &params).await?,
             None => false,
+        };
+        let target = TtyTarget {
+            docker: docker.clone(),
+            resize: if op.id == "ContainerAttach" {
+                &dockhand::operations::CONTAINER_RESIZE
+            } else {
+                &dockhand::operations::EXEC_RESIZE
+            },
+            id: params
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            tty,
         };
         let conn = req.upgrade().await?;
         let (read, write) = tokio::io::split(conn);
@@ -779,7 +890,11 @@ async fn open_items(
             })
         });
         let s = dockhand::stream::LogStream::new(op.id, bytes, !tty);
-        return Ok((output_items(s), Some(tokio::sync::Mutex::new(Some(write)))));
+        return Ok((
+            output_items(s),
+            Some(tokio::sync::Mutex::new(Some(write))),
+            Some(target),
+        ));
     }
     let items = match op.response {
         ResponseKind::JsonStream { .. } => {
@@ -816,7 +931,7 @@ async fn open_items(
                 .boxed())
         }
     };
-    Ok((items?, None))
+    Ok((items?, None, None))
 }
 
 /// Container output as items tagged stdout/stderr/stdin/console.
@@ -868,19 +983,28 @@ pub fn stream_open(
     };
     let rt = runtime()?;
     let docker = client.docker.clone();
-    let (mut items, writer) = rt
+    let (mut items, writer, tty) = rt
         .block_on(open_items(docker, op, req, params, json_body))
         .map_err(|e| error_json(&e, Some(op.id)))?;
     let (tx, rx) = mpsc::channel(64);
-    let task = rt.spawn(async move {
-        while let Some(item) = items.next().await {
-            let (item, last) = match item {
-                Ok((k, b)) => (Item::Data(k, b), false),
-                Err(e) => (Item::Error(error_json(&e, Some(op.id))), true),
-            };
-            if tx.send(item).await.is_err() || last {
-                break;
+    let pump = {
+        let tx = tx.clone();
+        async move {
+            while let Some(item) = items.next().await {
+                let (item, last) = match item {
+                    Ok((k, b)) => (Item::Data(k, b), false),
+                    Err(e) => (Item::Error(error_json(&e, Some(op.id))), true),
+                };
+                if tx.send(item).await.is_err() || last {
+                    break;
+                }
             }
+        }
+    };
+    let task = rt.spawn(async move {
+        // A panic while reading must not look like the end of the stream.
+        if let Err(p) = AssertUnwindSafe(pump).catch_unwind().await {
+            let _ = tx.send(Item::Error(panic_error(&*p, Some(op.id)))).await;
         }
     });
     Ok(DhStream {
@@ -889,6 +1013,7 @@ pub fn stream_open(
         cancelled: AtomicBool::new(false),
         operation: op.id,
         writer,
+        tty,
     })
 }
 
@@ -1043,8 +1168,10 @@ pub unsafe extern "C" fn dh_stream_cancel(stream: *const DhStream) {
     }
     // SAFETY: non-null; the host keeps the stream alive during the call.
     let s = unsafe { &*stream };
-    s.cancelled.store(true, Ordering::SeqCst);
-    s.task.abort();
+    shielded(|| {
+        s.cancelled.store(true, Ordering::SeqCst);
+        s.task.abort();
+    });
 }
 
 /// Releases a stream, closing its connection if it is still open. Null is
@@ -1060,8 +1187,14 @@ pub unsafe extern "C" fn dh_stream_free(stream: *mut DhStream) {
     }
     // SAFETY: the pointer came from `Box::into_raw` and is freed once.
     let s = unsafe { Box::from_raw(stream) };
-    s.task.abort();
-    drop(s);
+    shielded(move || {
+        s.task.abort();
+        // Its connection's halves are dropped inside the runtime.
+        if let Ok(rt) = runtime() {
+            let _enter = rt.enter();
+            drop(s);
+        }
+    });
 }
 
 /// Writes `data` to the stdin of an attach or exec stream, and flushes it.
@@ -1127,8 +1260,8 @@ pub fn close_write(stream: &DhStream) -> Result<(), Value> {
 /// Writes `data_len` bytes to the stdin of an attach (`ContainerAttach`
 /// with `stdin`) or exec (`ExecStart`) stream. [`DH_ERROR`] with the error
 /// JSON in `err` when the stream has no stdin, it was closed, or the
-/// connection broke. Blocks until written. A TTY is resized with the
-/// `ContainerResize` / `ExecResize` operations through [`dh_call`].
+/// connection broke. Blocks until written. A TTY is resized with
+/// [`dh_stream_resize`].
 ///
 /// # Safety
 /// `stream` is a live stream; `data` points to `data_len` readable bytes
@@ -1172,6 +1305,68 @@ pub unsafe extern "C" fn dh_stream_close_write(
     let f = || {
         // SAFETY: non-null; the host keeps the stream alive during the call.
         close_write(unsafe { &*stream }).map(|()| Vec::new())
+    };
+    // SAFETY: forwarded from the caller's contract.
+    unsafe { guarded(err, err_len, f) }
+}
+
+/// Resizes the TTY of an attach or exec stream to `rows` × `cols`
+/// (`ContainerResize` for an attach, `ExecResize` for an exec).
+pub fn resize(stream: &DhStream, rows: u32, cols: u32) -> Result<(), Value> {
+    let op = stream.operation;
+    let target = stream.tty.as_ref().ok_or_else(|| {
+        invalid(
+            Some(op),
+            &format!("{op}: only attach (ContainerAttach) and exec (ExecStart) streams have a TTY to resize"),
+        )
+    })?;
+    if !target.tty {
+        return Err(invalid(
+            Some(op),
+            &format!("{op}: this stream has no TTY (it was opened with Tty false), nothing to resize"),
+        ));
+    }
+    if rows == 0 || cols == 0 {
+        return Err(invalid(
+            Some(target.resize.id),
+            &format!("{op}: a TTY of {rows} rows and {cols} columns cannot be; both must be at least 1"),
+        ));
+    }
+    let req = target
+        .docker
+        .request(target.resize)
+        .param("id", &target.id)
+        .param("h", rows)
+        .param("w", cols);
+    runtime()?
+        .block_on(req.bytes())
+        .map(drop)
+        .map_err(|e| error_json(&e, Some(target.resize.id)))
+}
+
+/// Resizes the TTY of an attach (`ContainerAttach`) or exec (`ExecStart`)
+/// stream opened with a TTY to `rows` lines and `cols` columns: the
+/// library calls `ContainerResize` for the attached container or
+/// `ExecResize` for the exec. [`DH_ERROR`] with the error JSON in `err`
+/// (kind `invalid_argument`) for a stream without a TTY, another kind of
+/// stream, or a zero size; the daemon's errors as from [`dh_call`].
+///
+/// # Safety
+/// `stream` is a live stream; `err`, `err_len` are writable.
+#[no_mangle]
+pub unsafe extern "C" fn dh_stream_resize(
+    stream: *const DhStream,
+    rows: u32,
+    cols: u32,
+    err: *mut *mut u8,
+    err_len: *mut usize,
+) -> i32 {
+    if stream.is_null() {
+        return DH_BAD_POINTER;
+    }
+    let f = || {
+        // SAFETY: non-null; the host keeps the stream alive during the call.
+        resize(unsafe { &*stream }, rows, cols).map(|()| Vec::new())
     };
     // SAFETY: forwarded from the caller's contract.
     unsafe { guarded(err, err_len, f) }

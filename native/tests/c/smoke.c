@@ -1,15 +1,30 @@
-/* The C ABI from C, against the real daemon (scripts/native.sh builds and
- * runs it): ping, create and start a container, follow its logs to the end,
- * wait for its exit code, inspect of a missing container -> not_found, and a
- * following log stream cancelled from another thread. Exits non-zero, saying
- * what failed, on the first failure. */
+/* The C ABI from C, against the real daemon: ping, the operation table,
+ * inspect of a missing container -> not_found, create and start a container,
+ * follow its logs to the end, wait for its exit code, a following log stream
+ * cancelled from another thread, exec `cat` with stdin half-closed, a TTY
+ * resized (`stty size` in the exec sees it), push to and pull from the test
+ * registry with progress items. Exits non-zero, saying what failed, on the
+ * first failure.
+ *
+ * Built for Linux by scripts/native.sh (against the shared and the static
+ * library) and for Windows by scripts/windows.sh (mingw, against
+ * dockhand_native.dll, run under Wine over a named pipe). The daemon is
+ * DOCKHAND_NATIVE_HOST when set (`npipe:////./pipe/...` on Windows), else
+ * the Unix socket. */
 #include "dockhand.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef _WIN32
+#include <windows.h>
+typedef HANDLE thread_t;
+#else
+#include <pthread.h>
 #include <unistd.h>
+typedef pthread_t thread_t;
+#endif
 
 static int failures = 0;
 
@@ -94,21 +109,50 @@ struct reader {
     char *out;
 };
 
-static void *read_next(void *arg) {
-    struct reader *r = arg;
+static void read_next(struct reader *r) {
     int32_t kind;
     uint8_t *o = NULL;
     size_t n = 0;
     r->rc = dh_stream_next(r->s, -1, &kind, &o, &n);
     r->out = take(o, n);
+}
+
+/* read_next on a thread of its own: Win32 threads on Windows (no pthreads
+ * library to ship beside the DLL), pthreads elsewhere. */
+#ifdef _WIN32
+static DWORD WINAPI reader_main(LPVOID arg) {
+    read_next(arg);
+    return 0;
+}
+static void start_reader(thread_t *t, struct reader *r) {
+    *t = CreateThread(NULL, 0, reader_main, r, 0, NULL);
+    CHECK(*t != NULL, "CreateThread failed");
+}
+static void join_reader(thread_t t) {
+    WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
+}
+static void sleep_ms(unsigned ms) { Sleep(ms); }
+#else
+static void *reader_main(void *arg) {
+    read_next(arg);
     return NULL;
 }
+static void start_reader(thread_t *t, struct reader *r) {
+    CHECK(pthread_create(t, NULL, reader_main, r) == 0, "pthread_create failed");
+}
+static void join_reader(thread_t t) { pthread_join(t, NULL); }
+static void sleep_ms(unsigned ms) { usleep(ms * 1000); }
+#endif
 
 int main(void) {
     const char *image = getenv("DOCKHAND_TEST_IMAGE");
     CHECK(image != NULL, "DOCKHAND_TEST_IMAGE is not set (source env.sh of scripts/test-env.sh)");
 
-    const char *opts = "{\"host\":\"unix:///var/run/docker.sock\"}";
+    const char *host = getenv("DOCKHAND_NATIVE_HOST");
+    if (!host || !*host) host = "unix:///var/run/docker.sock";
+    char opts[512];
+    snprintf(opts, sizeof opts, "{\"host\":\"%s\"}", host);
     dh_client *c = NULL;
     uint8_t *e = NULL;
     size_t en = 0;
@@ -122,7 +166,7 @@ int main(void) {
     rc = call(c, "SystemPing", NULL, NULL, &out);
     CHECK(rc == DH_OK && strcmp(out, "OK") == 0, "ping: %d %s", rc, out);
     free(out);
-    printf("ok ping\n");
+    printf("ok ping (%s)\n", host);
 
     /* the operation table */
     uint8_t *t = NULL;
@@ -181,11 +225,11 @@ int main(void) {
     CHECK(first.rc == DH_OK && strcmp(first.out, "started\n") == 0, "first line: %d %s", first.rc, first.out);
     free(first.out);
     struct reader r = {s, -1, NULL};
-    pthread_t th;
-    pthread_create(&th, NULL, read_next, &r);
-    usleep(300 * 1000);
+    thread_t th;
+    start_reader(&th, &r);
+    sleep_ms(300);
     dh_stream_cancel(s);
-    pthread_join(th, NULL);
+    join_reader(th);
     CHECK(r.rc == DH_ERROR && strstr(r.out, "\"kind\":\"cancelled\""), "cancel: %d %s", r.rc, r.out);
     free(r.out);
     dh_stream_free(s);
@@ -236,6 +280,60 @@ int main(void) {
     CHECK(strcmp(so, input) == 0, "cat echoed: %s", so);
     printf("ok exec cat with stdin\n");
     free(exec_id);
+
+    /* resize the TTY of an exec: `stty size` (run once stdin says go) sees it */
+    snprintf(params, sizeof params, "{\"id\":\"%s\"}", id);
+    rc = call(c, "ContainerExec", params,
+              "{\"Cmd\":[\"sh\",\"-c\",\"read go; stty size\"],\"AttachStdin\":true,"
+              "\"AttachStdout\":true,\"Tty\":true}", &out);
+    CHECK(rc == DH_OK, "tty exec create: %s", out);
+    exec_id = json_id(out);
+    free(out);
+    snprintf(params, sizeof params, "{\"id\":\"%s\"}", exec_id);
+    const char *tty_start = "{\"Detach\":false,\"Tty\":true}";
+    rc = dh_stream_open(c, (const uint8_t *)"ExecStart", 9, (const uint8_t *)params, strlen(params),
+                        (const uint8_t *)tty_start, strlen(tty_start), &s, &e, &en);
+    err = take(e, en);
+    CHECK(rc == DH_OK, "tty exec start: %s", err);
+    free(err);
+    rc = dh_stream_resize(s, 0, 80, &e, &en);
+    err = take(e, en);
+    CHECK(rc == DH_ERROR && strstr(err, "\"kind\":\"invalid_argument\""), "resize to 0 rows: %d %s", rc, err);
+    free(err);
+    rc = dh_stream_resize(s, 33, 101, &e, &en);
+    err = take(e, en);
+    CHECK(rc == DH_OK, "resize: %s", err);
+    free(err);
+    rc = dh_stream_write(s, (const uint8_t *)"go\n", 3, &e, &en);
+    err = take(e, en);
+    CHECK(rc == DH_OK, "tty write: %s", err);
+    free(err);
+    so[0] = 0;
+    for (;;) {
+        int32_t kind;
+        uint8_t *o = NULL;
+        size_t n = 0;
+        rc = dh_stream_next(s, 10000, &kind, &o, &n);
+        char *item = take(o, n);
+        if (rc == DH_END) { free(item); break; }
+        CHECK(rc == DH_OK && kind == DH_ITEM_CONSOLE, "tty next: %d %d %s", rc, kind, item);
+        strncat(so, item, sizeof so - strlen(so) - 1);
+        free(item);
+    }
+    dh_stream_free(s);
+    CHECK(strstr(so, "33 101") != NULL, "stty size after resize: %s", so);
+    printf("ok tty resized to 33x101\n");
+    free(exec_id);
+
+    /* a stream without a TTY cannot be resized */
+    snprintf(params, sizeof params, "{\"id\":\"%s\",\"stdout\":true}", id);
+    s = open_stream(c, "ContainerLogs", params);
+    rc = dh_stream_resize(s, 24, 80, &e, &en);
+    err = take(e, en);
+    CHECK(rc == DH_ERROR && strstr(err, "\"kind\":\"invalid_argument\""), "resize logs: %d %s", rc, err);
+    free(err);
+    dh_stream_free(s);
+    printf("ok resize refused on a log stream\n");
     remove_container(c, id);
     free(id);
 
