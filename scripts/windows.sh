@@ -4,7 +4,11 @@
 #      and examples: no error and no warning allowed;
 #   2. the named-pipe test (tests/windows/npipe.rs) built for Windows and run
 #      under Wine, each test in a process of its own, through a pipe served
-#      like dockerd's and bridged to the real test daemon by socat.
+#      like dockerd's and bridged to the real test daemon by socat;
+#   3. the native library (native/) built as dockhand_native.dll and the C
+#      program of native/tests/c/smoke.c built with mingw against it: run
+#      under Wine through such a pipe by one of those tests (every check it
+#      makes on Linux), the shape in which a PowerShell module loads it.
 # Wine is not Windows: see the README's "Windows" section.
 #
 # Installs what it needs once (as root; apt-get update only when a package is
@@ -106,6 +110,28 @@ if [ "$status" -ne 0 ] || [ ! -f "$examples_dir/exec.exe" ]; then
 fi
 pass "build the library's unit tests, tests/windows/npipe.rs and the examples for $TARGET"
 
+# The native library as a Windows DLL, and the C program linked to it through
+# its import library (not the static one): what P/Invoke would load. A
+# failure here also fails native_c_program_through_the_pipe (no program).
+native_dir=$CARGO_TARGET_DIR/native-c
+dll_dir=$CARGO_TARGET_DIR/$TARGET/debug
+mkdir -p "$native_dir"
+rm -f "$native_dir/smoke.exe" "$native_dir/dockhand_native.dll"
+status=0
+wcargo build -p dockhand-native >"$WORK/build-native.log" 2>&1 || status=$?
+if [ "$status" -eq 0 ] && ! grep -qE '^(warning|error)' "$WORK/build-native.log" \
+  && x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -pedantic -I native/include \
+    native/tests/c/smoke.c "$dll_dir/libdockhand_native.dll.a" -o "$native_dir/smoke.exe" \
+    >"$WORK/build-smoke.log" 2>&1 \
+  && x86_64-w64-mingw32-objdump -p "$native_dir/smoke.exe" | grep -q 'DLL Name: dockhand_native.dll'; then
+  cp "$dll_dir/dockhand_native.dll" "$native_dir/"
+  pass "build dockhand_native.dll and native/tests/c/smoke.c against it (mingw) for $TARGET: no warnings"
+else
+  grep -E '^(warning|error)' -A8 "$WORK/build-native.log" | head -40 || true
+  tail -20 "$WORK/build-native.log" "$WORK/build-smoke.log" 2>/dev/null || true
+  fail "build dockhand_native.dll and native/tests/c/smoke.c against it for $TARGET"
+fi
+
 # ProcessPrng for Wine 8 (see tests/windows/bcryptprimitives.c), beside the exes.
 dll=$CARGO_TARGET_DIR/bcryptprimitives.dll
 if [ ! -f "$dll" ] || [ tests/windows/bcryptprimitives.c -nt "$dll" ]; then
@@ -114,6 +140,7 @@ fi
 cp "$dll" "$(dirname "$unit_exe")/"
 cp "$dll" "$(dirname "$pipe_exe")/"
 cp "$dll" "$examples_dir/"
+cp "$dll" "$native_dir/"
 
 export WINEPREFIX=$CARGO_TARGET_DIR/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
 if [ ! -f "$WINEPREFIX/system.reg" ]; then
@@ -141,8 +168,10 @@ pull_ref=
 cleanup() {
   [ -n "$socat_pid" ] && kill "$socat_pid" 2>/dev/null || true
   local left
-  left=$(docker ps -aq --filter label=dockhand-wine 2>/dev/null || true)
-  [ -z "$left" ] || docker rm -f $left >/dev/null 2>&1 || true
+  for label in dockhand-wine dockhand-native-c; do
+    left=$(docker ps -aq --filter "label=$label" 2>/dev/null || true)
+    [ -z "$left" ] || docker rm -f $left >/dev/null 2>&1 || true
+  done
   [ -z "$pull_ref" ] || docker rmi -f "$pull_ref" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -181,6 +210,7 @@ export DOCKHAND_WINE_BRIDGE=127.0.0.1:$port
 export DOCKHAND_WINE_PULL_REF=$pull_ref
 # Wine's drive Z: is the Unix root.
 export DOCKHAND_WINE_EXAMPLES="Z:${examples_dir//\//\\}"
+export DOCKHAND_WINE_NATIVE_SMOKE="Z:${native_dir//\//\\}\\smoke.exe"
 DOCKHAND_WINE_DAEMON_VERSION=$(docker version --format '{{.Server.Version}}')
 export DOCKHAND_WINE_DAEMON_VERSION
 

@@ -755,3 +755,138 @@ fn a_failed_pull_is_a_typed_error_at_open_or_in_band() {
         "{err}"
     );
 }
+
+fn resize(s: &Stream, rows: u32, cols: u32) -> Result<(), Value> {
+    let (mut e, mut n) = (ptr::null_mut(), 0);
+    // SAFETY: valid pointers; the stream is alive.
+    let code = unsafe { dh_stream_resize(s.0, rows, cols, &mut e, &mut n) };
+    let err = take(e, n);
+    match code {
+        DH_OK => Ok(()),
+        DH_ERROR => Err(serde_json::from_slice(&err).expect("error JSON")),
+        other => panic!("resize: unexpected status {other}"),
+    }
+}
+
+fn open_with_body(c: &Client, id: &str, params: &Value, body: &Value) -> Stream {
+    let p = params.to_string();
+    let b = body.to_string();
+    let mut s = ptr::null_mut();
+    let (mut e, mut n) = (ptr::null_mut(), 0);
+    // SAFETY: valid pointers and lengths; the client is alive.
+    let code = unsafe {
+        dh_stream_open(
+            c.0,
+            id.as_ptr(),
+            id.len(),
+            p.as_ptr(),
+            p.len(),
+            b.as_ptr(),
+            b.len(),
+            &mut s,
+            &mut e,
+            &mut n,
+        )
+    };
+    let err = take(e, n);
+    assert_eq!(code, DH_OK, "{id}: {}", String::from_utf8_lossy(&err));
+    Stream(s)
+}
+
+/// A TTY's console output to the end of the stream.
+fn console_to_end(s: &Stream) -> String {
+    let mut out = Vec::new();
+    loop {
+        match next(s, 10_000) {
+            Next::Item(DH_ITEM_CONSOLE, b) => out.extend(b),
+            Next::Item(k, b) => panic!("unexpected item {k}: {b:?}"),
+            Next::End => break,
+            Next::Timeout => panic!("the TTY's output did not end"),
+            Next::Error(e) => panic!("{e}"),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `stty size` after the resize prints the new size: the exec's TTY
+/// (`ExecResize`) and the attached container's (`ContainerResize`). Without
+/// a resize the TTY would be 0 × 0.
+#[test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+fn a_tty_is_resized_through_its_attach_or_exec_stream() {
+    let c = daemon();
+    // Exec: sh waits for a line on stdin, then reports its terminal's size.
+    let ctr = run(&c, &["sleep", "60"]);
+    let script = ["sh", "-c", "read go; stty size"];
+    let exec = call_json(
+        &c,
+        "ContainerExec",
+        &json!({"id": ctr.1}),
+        Some(&json!({"Cmd": script, "AttachStdin": true, "AttachStdout": true, "Tty": true})),
+    );
+    let exec_id = exec["Id"].as_str().expect("exec Id").to_owned();
+    let s = open_with_body(
+        &c,
+        "ExecStart",
+        &json!({"id": exec_id}),
+        &json!({"Detach": false, "Tty": true}),
+    );
+    let e = resize(&s, 24, 0).unwrap_err();
+    assert_eq!(e["kind"], "invalid_argument", "{e}");
+    resize(&s, 41, 117).expect("resize the exec");
+    write_stdin(&s, b"go\n").expect("write");
+    let out = console_to_end(&s);
+    assert!(out.contains("41 117"), "stty size said {out:?}");
+
+    // A stream without a TTY, and one that is not an attach or exec, refuse.
+    let exec = call_json(
+        &c,
+        "ContainerExec",
+        &json!({"id": ctr.1}),
+        Some(&json!({"Cmd": ["true"], "AttachStdout": true})),
+    );
+    let plain = open_with_body(
+        &c,
+        "ExecStart",
+        &json!({"id": exec["Id"]}),
+        &json!({"Detach": false, "Tty": false}),
+    );
+    let e = resize(&plain, 24, 80).unwrap_err();
+    assert_eq!(e["kind"], "invalid_argument", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("no TTY"), "{e}");
+    let logs = open(&c, "ContainerLogs", &json!({"id": ctr.1, "stdout": true})).unwrap();
+    let e = resize(&logs, 24, 80).unwrap_err();
+    assert_eq!(e["kind"], "invalid_argument", "{e}");
+
+    // Attach: the container's TTY, found from its configuration.
+    let created = call_json(
+        &c,
+        "ContainerCreate",
+        &json!({}),
+        Some(&json!({
+            "Image": env_image(),
+            "Cmd": script,
+            "Tty": true,
+            "OpenStdin": true,
+            "AttachStdin": true,
+            "AttachStdout": true,
+        })),
+    );
+    let ctr = Container(&c, created["Id"].as_str().unwrap().to_owned());
+    call(&c, "ContainerStart", &json!({"id": ctr.1}), None).expect("start");
+    let s = open(
+        &c,
+        "ContainerAttach",
+        &json!({"id": ctr.1, "stream": true, "stdin": true, "stdout": true}),
+    )
+    .expect("attach");
+    resize(&s, 29, 93).expect("resize the container");
+    write_stdin(&s, b"go\n").expect("write");
+    let out = console_to_end(&s);
+    assert!(out.contains("29 93"), "stty size said {out:?}");
+    // A daemon error comes back as the resize operation's.
+    call(&c, "ContainerDelete", &json!({"id": ctr.1, "force": true}), None).expect("delete");
+    let e = resize(&s, 30, 90).unwrap_err();
+    assert_eq!(e["kind"], "not_found", "{e}");
+    assert_eq!(e["operation"], "ContainerResize", "{e}");
+}

@@ -16,7 +16,10 @@
 //! (`127.0.0.1:PORT`), `DOCKHAND_WINE_DAEMON_VERSION` (the daemon's version as
 //! `docker version` says it), `DOCKHAND_WINE_PULL_REF` (an image in the
 //! 127.0.0.1 test registry that is not on the daemon), `DOCKHAND_WINE_EXAMPLES`
-//! (the directory of the examples built for Windows), `DOCKHAND_TEST_IMAGE`.
+//! (the directory of the examples built for Windows), `DOCKHAND_WINE_NATIVE_SMOKE`
+//! (the C program of the native library, `native/tests/c/smoke.c`, built for
+//! Windows against `dockhand_native.dll`), `DOCKHAND_TEST_IMAGE`,
+//! `DOCKHAND_REGISTRY`.
 #![cfg(windows)]
 
 use dockhand::models::{ContainerCreateBody, ContainerExecBody, HostConfig};
@@ -520,6 +523,72 @@ async fn examples_run_on_windows_through_the_pipe() {
     remove_container(&docker, &id).await;
     outcome.expect("examples within two minutes");
     println!("version and exec examples (Windows builds) ran through {host}");
+}
+
+/// What the C program prints for each check it passed, in order: all must
+/// be there (a check skipped or lost is a failure, not a pass).
+const NATIVE_CHECKS: &[&str] = &[
+    "ok ping",
+    "ok operation table",
+    "ok not_found",
+    "ok logs followed to the end",
+    "ok exit code 7",
+    "ok cancelled from another thread",
+    "ok exec cat with stdin",
+    "ok tty resized to 33x101",
+    "ok resize refused on a log stream",
+    "ok pull with",
+    "all C checks passed (0 failures)",
+];
+
+/// The native library as a PowerShell module on Windows would load it: the
+/// C program of `native/tests/c/smoke.c`, built for Windows by the script
+/// (mingw, against `dockhand_native.dll` built with `-Zbuild-std`), talking
+/// to the daemon through the pipe. Every check it makes on Linux.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_c_program_through_the_pipe() {
+    use std::process::Stdio;
+    let server = PipeServer::start("native", Duration::ZERO);
+    let host = server.host();
+    let exe = env("DOCKHAND_WINE_NATIVE_SMOKE");
+    let child = tokio::process::Command::new(&exe)
+        .env("DOCKHAND_NATIVE_HOST", &host)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {exe}: {e}"));
+    let out = tokio::time::timeout(Duration::from_secs(240), child.wait_with_output())
+        .await
+        .expect("the C program finished within four minutes")
+        .expect("the C program's output");
+    let stdout = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(out.status.success(), "the C program failed: {:?}", out.status);
+    let lines: Vec<&str> = stdout.lines().collect();
+    let mut at = 0;
+    for check in NATIVE_CHECKS {
+        let found = lines[at..].iter().position(|l| l.starts_with(check));
+        let i = found.unwrap_or_else(|| panic!("no {check:?} (after line {at}) in:\n{stdout}"));
+        at += i + 1;
+    }
+    assert!(
+        lines[0].contains(&host),
+        "the program used the pipe: {}",
+        lines[0]
+    );
+    assert!(server.seen.connections.load(Ordering::SeqCst) >= 1);
+    assert!(
+        server.seen.input_ends.load(Ordering::SeqCst) >= 1,
+        "exec cat's stdin was half-closed with a zero-length message"
+    );
+    println!(
+        "smoke.exe (dockhand_native.dll): {} checks passed through {host}",
+        NATIVE_CHECKS.len() - 1
+    );
 }
 
 /// Sets (or, with `None`, removes) process environment variables. The

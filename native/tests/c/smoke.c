@@ -83,7 +83,10 @@ static char *json_id(const char *json) {
 
 static char *run_container(dh_client *c, const char *image, const char *script) {
     char body[1024], *out;
-    snprintf(body, sizeof body, "{\"Image\":\"%s\",\"Cmd\":[\"sh\",\"-c\",\"%s\"]}", image, script);
+    /* The label lets scripts remove what a failed run left behind. */
+    snprintf(body, sizeof body,
+             "{\"Image\":\"%s\",\"Cmd\":[\"sh\",\"-c\",\"%s\"],\"Labels\":{\"dockhand-native-c\":\"1\"}}",
+             image, script);
     int rc = call(c, "ContainerCreate", "{}", body, &out);
     CHECK(rc == DH_OK, "create: %s", out);
     char *id = json_id(out);

@@ -38,10 +38,20 @@ lib.dh_stream_write.restype = ctypes.c_int32
 lib.dh_stream_close_write.argtypes = [ctypes.c_void_p, ctypes.POINTER(_u8p),
                                       ctypes.POINTER(ctypes.c_size_t)]
 lib.dh_stream_close_write.restype = ctypes.c_int32
+lib.dh_stream_resize.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32,
+                                 ctypes.POINTER(_u8p), ctypes.POINTER(ctypes.c_size_t)]
+lib.dh_stream_resize.restype = ctypes.c_int32
+lib.dh_set_panic_output.argtypes = [ctypes.c_int32]
+lib.dh_set_panic_output.restype = ctypes.c_int32
 lib.dh_stream_cancel.argtypes = [ctypes.c_void_p]
 lib.dh_stream_cancel.restype = None
 lib.dh_stream_free.argtypes = [ctypes.c_void_p]
 lib.dh_stream_free.restype = None
+
+
+def set_panic_output(enabled):
+    """Whether a panic caught in the library is also printed to stderr; the previous setting."""
+    return bool(lib.dh_set_panic_output(1 if enabled else 0))
 
 
 class DockerError(Exception):
@@ -140,6 +150,14 @@ class Stream:
     def close_write(self):
         p, n = _u8p(), ctypes.c_size_t()
         rc = lib.dh_stream_close_write(self.handle, ctypes.byref(p), ctypes.byref(n))
+        err = _take(p, n)
+        if rc != DH_OK:
+            raise DockerError(json.loads(err))
+
+    def resize(self, rows, cols):
+        """Resizes the TTY of an attach or exec stream."""
+        p, n = _u8p(), ctypes.c_size_t()
+        rc = lib.dh_stream_resize(self.handle, rows, cols, ctypes.byref(p), ctypes.byref(n))
         err = _take(p, n)
         if rc != DH_OK:
             raise DockerError(json.loads(err))

@@ -234,3 +234,94 @@ def test_rss_flat_over_2000_streams(client, container):
     batch(2000)
     grown = _rss_kib() - before
     assert grown < 1024, f"RSS grew by {grown} KiB over 2,000 streams"
+
+
+def test_tty_resize(client, container):
+    cid = container("sleep 60")
+    exec_id = client.call("ContainerExec", {"id": cid},
+                          {"Cmd": ["sh", "-c", "read go; stty size"], "AttachStdin": True,
+                           "AttachStdout": True, "Tty": True})["Id"]
+    s = client.stream("ExecStart", {"id": exec_id}, {"Detach": False, "Tty": True})
+    try:
+        s.resize(27, 88)
+        s.write(b"go\n")
+        out = b""
+        while (item := s.next(10_000)) is not None:
+            assert item[0] == "console"
+            out += item[1]
+    finally:
+        s.close()
+    assert b"27 88" in out, out
+
+
+def test_panic_output_setting_is_kept():
+    assert dh.set_panic_output(False) is True
+    assert dh.set_panic_output(True) is False
+
+
+def _tar(files):
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _build(client, context, params):
+    s = client.stream("ImageBuild", params, context)
+    messages = []
+    try:
+        while (item := s.next(120_000)) is not None:
+            messages.append(json.loads(item[1]))
+    finally:
+        s.close()
+    return messages
+
+
+def test_build_pulls_a_private_base_image_with_config_json_credentials(client, tmp_path, monkeypatch):
+    """ImageBuild through the generic call sends X-Registry-Config made from
+    config.json (every registry's credentials), as the typed build does: the
+    FROM image lives in the registry that needs a password."""
+    import base64
+    registry = os.environ["DOCKHAND_AUTH_REGISTRY"]
+    assert registry.startswith("127.0.0.1:")
+    user, password = os.environ["DOCKHAND_REGISTRY_USER"], os.environ["DOCKHAND_REGISTRY_PASSWORD"]
+    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
+    (tmp_path / "config.json").write_text(json.dumps({"auths": {registry: {"auth": auth}}}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    tag = f"b{os.getpid()}x{int(time.time() * 1000)}"
+    base = f"{registry}/dockhand-native-py/base"
+    built = f"dockhand-native-py-built:{tag}"
+    client.call_bytes("ImageTag", {"name": IMAGE, "repo": base, "tag": tag})
+    try:
+        # Pushed with X-Registry-Auth from the same config.json.
+        push = client.stream("ImagePush", {"name": base, "tag": tag})
+        try:
+            while push.next(60_000) is not None:
+                pass
+        finally:
+            push.close()
+        client.call_bytes("ImageDelete", {"name": f"{base}:{tag}"})
+        context = _tar({"Dockerfile": f"FROM {base}:{tag}\nLABEL dockhand-native-py=build\n".encode()})
+        # Without credentials (the host's own, empty X-Registry-Config) the
+        # builder is refused by the registry...
+        empty = base64.urlsafe_b64encode(b"{}").decode()
+        with pytest.raises(dh.DockerError) as refused:
+            _build(client, context, {"t": built, "X-Registry-Config": empty})
+        assert "unauthorized" in refused.value.info["message"].lower() or \
+            "no basic auth" in refused.value.info["message"].lower(), refused.value.info
+        # ...and with the header the library made from config.json it pulls.
+        messages = _build(client, context, {"t": built})
+        assert any("stream" in m for m in messages), messages
+        labels = client.call("ImageInspect", {"name": built})["Config"]["Labels"]
+        assert labels.get("dockhand-native-py") == "build"
+    finally:
+        for ref in (built, f"{base}:{tag}"):
+            try:
+                client.call_bytes("ImageDelete", {"name": ref, "force": True})
+            except dh.DockerError:
+                pass
