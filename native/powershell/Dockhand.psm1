@@ -3,7 +3,9 @@
 # all logic is in the library. The P/Invoke declarations are checked against
 # the generated header by native/tests/powershell.rs (names, argument counts
 # and types), so the two cannot drift.
-# Not run on these machines (PowerShell cannot be installed): first increment.
+# Not run on these machines (PowerShell cannot be installed). On Windows the
+# library is dockhand_native.dll (scripts/windows.sh builds it and runs the C
+# program against it under Wine, through a named pipe).
 
 Set-StrictMode -Version Latest
 
@@ -20,7 +22,13 @@ Add-Type -Namespace Dockhand -Name Native -MemberDefinition @'
 [DllImport("dockhand_native")] public static extern void dh_stream_free(IntPtr stream);
 [DllImport("dockhand_native")] public static extern int dh_stream_write(IntPtr stream, byte[] data, UIntPtr dataLen, out IntPtr err, out UIntPtr errLen);
 [DllImport("dockhand_native")] public static extern int dh_stream_close_write(IntPtr stream, out IntPtr err, out UIntPtr errLen);
+[DllImport("dockhand_native")] public static extern int dh_stream_resize(IntPtr stream, uint rows, uint cols, out IntPtr err, out UIntPtr errLen);
+[DllImport("dockhand_native")] public static extern int dh_set_panic_output(int enabled);
 '@
+
+# The host's stderr belongs to the user: a panic inside the library is not
+# printed there; it still comes back as an error of kind 'panic'.
+[void][Dockhand.Native]::dh_set_panic_output(0)
 
 $script:Utf8 = [System.Text.UTF8Encoding]::new($false)
 $script:Client = [IntPtr]::Zero
@@ -151,12 +159,20 @@ function Receive-DockerLog {
 }
 
 function Invoke-DockerExec {
-    param([Parameter(Mandatory)][string]$Id, [Parameter(Mandatory)][string[]]$Command, [string]$InputText)
+    <# .SYNOPSIS Runs a command in a container; -Tty gives it a terminal the size of this console. #>
+    param([Parameter(Mandatory)][string]$Id, [Parameter(Mandatory)][string[]]$Command, [string]$InputText, [switch]$Tty)
     $exec = Invoke-DockerOperation -Id ContainerExec -Parameters @{ id = $Id } -Body @{
-        Cmd = $Command; AttachStdin = [bool]$InputText; AttachStdout = $true; AttachStderr = $true }
-    $s = Open-DockerStream ExecStart @{ id = $exec.Id } @{ Detach = $false; Tty = $false }
+        Cmd = $Command; AttachStdin = [bool]$InputText; AttachStdout = $true; AttachStderr = $true; Tty = [bool]$Tty }
+    $s = Open-DockerStream ExecStart @{ id = $exec.Id } @{ Detach = $false; Tty = [bool]$Tty }
+    $err = [IntPtr]::Zero; $len = [UIntPtr]::Zero
+    if ($Tty) {
+        $size = $Host.UI.RawUI.WindowSize
+        $rc = [Dockhand.Native]::dh_stream_resize($s, [uint]$size.Height, [uint]$size.Width, [ref]$err, [ref]$len)
+        $e = Get-NativeBytes $err $len
+        if ($rc -ne 0) { [Dockhand.Native]::dh_stream_free($s); Throw-NativeError $e }
+    }
     if ($InputText) {
-        $data = $script:Utf8.GetBytes($InputText); $err = [IntPtr]::Zero; $len = [UIntPtr]::Zero
+        $data = $script:Utf8.GetBytes($InputText)
         $rc = [Dockhand.Native]::dh_stream_write($s, $data, [UIntPtr]$data.Length, [ref]$err, [ref]$len)
         $e = Get-NativeBytes $err $len
         if ($rc -ne 0) { [Dockhand.Native]::dh_stream_free($s); Throw-NativeError $e }

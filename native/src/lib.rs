@@ -29,10 +29,11 @@ use futures::{FutureExt, StreamExt};
 use serde_json::{json, Map, Value};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 /// Success; `out` (if any) holds the answer.
 pub const DH_OK: i32 = 0;
@@ -70,8 +71,11 @@ pub struct DhStream {
     task: tokio::task::AbortHandle,
     cancelled: AtomicBool,
     operation: &'static str,
-    /// The stdin side of an attach or exec connection (`None` once closed).
-    writer: Option<Writer>,
+    /// Interrupts a stdin write blocked at the moment of a cancel.
+    cancel: CancellationToken,
+    /// The stdin side of an attach or exec connection (`None` inside once
+    /// closed; shared with the task that drops it on a cancel).
+    writer: Option<Arc<Writer>>,
     /// What [`dh_stream_resize`] resizes: the container of an attach, the
     /// exec of an exec start (`None` for other streams).
     tty: Option<TtyTarget>,
@@ -1012,7 +1016,8 @@ pub fn stream_open(
         task: task.abort_handle(),
         cancelled: AtomicBool::new(false),
         operation: op.id,
-        writer,
+        cancel: CancellationToken::new(),
+        writer: writer.map(Arc::new),
         tty,
     })
 }
@@ -1041,11 +1046,9 @@ pub fn next(
     match got {
         Some(Item::Data(k, b)) => Ok(Some((k, b))),
         Some(Item::Error(e)) => Err(Some(e)),
-        None if stream.cancelled.load(Ordering::SeqCst) => Err(Some(plain_error(
-            "cancelled",
-            Some(stream.operation),
-            &format!("{}: the stream was cancelled", stream.operation),
-        ))),
+        None if stream.cancelled.load(Ordering::SeqCst) => {
+            Err(Some(cancelled_error(stream.operation)))
+        }
         None => Ok(None),
     }
 }
@@ -1155,8 +1158,9 @@ pub unsafe extern "C" fn dh_stream_next(
     }
 }
 
-/// Cancels a stream from any thread: its connection is closed, and a
-/// [`dh_stream_next`] waiting on it (or called later) returns [`DH_ERROR`]
+/// Cancels a stream from any thread: its connection is closed (both
+/// directions, also for attach and exec), and a [`dh_stream_next`] or
+/// [`dh_stream_write`] waiting on it (or called later) returns [`DH_ERROR`]
 /// with kind `cancelled`. The handle must still be freed.
 ///
 /// # Safety
@@ -1170,7 +1174,17 @@ pub unsafe extern "C" fn dh_stream_cancel(stream: *const DhStream) {
     let s = unsafe { &*stream };
     shielded(|| {
         s.cancelled.store(true, Ordering::SeqCst);
+        s.cancel.cancel();
+        // The reading task owns the read half: aborting it drops that half.
         s.task.abort();
+        // The stdin half (attach, exec) is dropped too, so the connection
+        // closes now, not when the handle is freed; once any write that was
+        // blocked has seen the cancel and let go of it.
+        if let (Some(w), Ok(rt)) = (s.writer.clone(), runtime()) {
+            rt.spawn(async move {
+                w.lock().await.take();
+            });
+        }
     });
 }
 
@@ -1197,9 +1211,21 @@ pub unsafe extern "C" fn dh_stream_free(stream: *mut DhStream) {
     });
 }
 
+/// The error of a use of a cancelled stream.
+fn cancelled_error(op: &str) -> Value {
+    plain_error(
+        "cancelled",
+        Some(op),
+        &format!("{op}: the stream was cancelled"),
+    )
+}
+
 /// Writes `data` to the stdin of an attach or exec stream, and flushes it.
 pub fn write(stream: &DhStream, data: &[u8]) -> Result<(), Value> {
     use tokio::io::AsyncWriteExt;
+    if stream.cancelled.load(Ordering::SeqCst) {
+        return Err(cancelled_error(stream.operation));
+    }
     let writer = stream.writer.as_ref().ok_or_else(|| {
         invalid(
             Some(stream.operation),
@@ -1224,8 +1250,14 @@ pub fn write(stream: &DhStream, data: &[u8]) -> Result<(), Value> {
                 Some(op),
             )
         };
-        w.write_all(data).await.map_err(io)?;
-        w.flush().await.map_err(io)
+        let written = async {
+            w.write_all(data).await.map_err(io)?;
+            w.flush().await.map_err(io)
+        };
+        tokio::select! {
+            r = written => r,
+            () = stream.cancel.cancelled() => Err(cancelled_error(op)),
+        }
     })
 }
 
@@ -1237,10 +1269,12 @@ pub fn close_write(stream: &DhStream) -> Result<(), Value> {
         return Ok(());
     };
     let op = stream.operation;
+    if stream.cancelled.load(Ordering::SeqCst) {
+        return Err(cancelled_error(op));
+    }
     runtime()?.block_on(async {
-        // The half stays owned by the stream: dropping it early would not
-        // close the connection (the read half keeps it), but shutting it
-        // down sends the end of input.
+        // Shutting the half down sends the end of input (dropping it would
+        // not: the read half keeps the connection open).
         let mut w = writer.lock().await;
         if let Some(mut half) = w.take() {
             half.shutdown().await.map_err(|e| {

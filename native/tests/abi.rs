@@ -890,3 +890,65 @@ fn a_tty_is_resized_through_its_attach_or_exec_stream() {
     assert_eq!(e["kind"], "not_found", "{e}");
     assert_eq!(e["operation"], "ContainerResize", "{e}");
 }
+
+/// Cancelling or freeing an attach stream closes its connection: the daemon
+/// sees the attached stdin end, and a `StdinOnce` container's `cat` exits.
+#[test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+fn a_cancelled_or_freed_attach_stream_closes_its_connection() {
+    let c = daemon();
+    for how in ["cancel", "free"] {
+        let created = call_json(
+            &c,
+            "ContainerCreate",
+            &json!({}),
+            Some(&json!({
+                "Image": env_image(),
+                "Cmd": ["cat"],
+                "OpenStdin": true,
+                "StdinOnce": true,
+                "AttachStdin": true,
+                "AttachStdout": true,
+            })),
+        );
+        let ctr = Container(&c, created["Id"].as_str().unwrap().to_owned());
+        let s = open(
+            &c,
+            "ContainerAttach",
+            &json!({"id": ctr.1, "stream": true, "stdin": true, "stdout": true}),
+        )
+        .expect("attach");
+        call(&c, "ContainerStart", &json!({"id": ctr.1}), None).expect("start");
+        write_stdin(&s, b"before\n").expect("write");
+        match next(&s, 10_000) {
+            Next::Item(DH_ITEM_STDOUT, b) => assert_eq!(b, b"before\n"),
+            _ => panic!("{how}: cat did not echo"),
+        }
+        let running = |c: &Client| {
+            call_json(c, "ContainerInspect", &json!({"id": ctr.1}), None)["State"]["Running"]
+                == json!(true)
+        };
+        assert!(running(&c), "{how}: cat runs while attached");
+        let kept;
+        if how == "cancel" {
+            // SAFETY: the stream is alive (freed by its guard later).
+            unsafe { dh_stream_cancel(s.0) };
+            kept = Some(s);
+        } else {
+            drop(s);
+            kept = None;
+        }
+        let start = Instant::now();
+        while running(&c) {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "{how}: the connection stayed open (cat still runs)"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if let Some(s) = kept {
+            let e = write_stdin(&s, b"after").unwrap_err();
+            assert_eq!(e["kind"], "cancelled", "{how}: {e}");
+        }
+    }
+}

@@ -82,6 +82,7 @@ fn module_functions(text: &str) -> BTreeMap<String, (String, Vec<String>)> {
 fn compatible(c: &str, cs: &str) -> bool {
     match c {
         "int32_t" => cs == "int",
+        "uint32_t" => cs == "uint",
         "int64_t" => cs == "long",
         "void" => cs == "void",
         "size_t" => cs == "UIntPtr",
