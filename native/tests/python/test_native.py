@@ -325,3 +325,33 @@ def test_build_pulls_a_private_base_image_with_config_json_credentials(client, t
                 client.call_bytes("ImageDelete", {"name": ref, "force": True})
             except dh.DockerError:
                 pass
+
+
+def test_events_and_stats_streams(client, container):
+    label = f"dockhand-native-ev={os.getpid()}-{time.monotonic_ns()}"
+    events = client.stream("SystemEvents", {"filters": {"type": ["container"], "label": [label]}})
+    try:
+        created = client.call("ContainerCreate",
+                              body={"Image": IMAGE, "Cmd": ["true"], "Labels": {label.split("=")[0]: label.split("=")[1]}})
+        try:
+            kind, data = events.next(10_000)
+            assert kind == "json"
+            event = json.loads(data)
+            assert event["Action"] == "create" and event["Actor"]["ID"] == created["Id"], event
+        finally:
+            client.call_bytes("ContainerDelete", {"id": created["Id"], "force": True})
+        # The filter holds: the next event is the same container's removal.
+        event = json.loads(events.next(10_000)[1])
+        assert event["Actor"]["ID"] == created["Id"], event
+    finally:
+        events.cancel()
+        events.close()
+
+    cid = container("sleep 60")
+    stats = client.stream("ContainerStats", {"id": cid, "stream": True})
+    try:
+        samples = [json.loads(stats.next(10_000)[1]) for _ in range(2)]
+    finally:
+        stats.close()
+    assert all("cpu_stats" in s and "memory_stats" in s for s in samples), samples
+    assert samples[0]["read"] != samples[1]["read"]
