@@ -668,7 +668,25 @@ fn build_request(
         }
     }
     for (k, v) in &given {
-        if !v.is_null() {
+        if v.is_null() {
+            continue;
+        }
+        if v.is_object() && k.eq_ignore_ascii_case(AUTH_HEADER) {
+            // Credentials as an object ({"username", "password", …}):
+            // encoded as the daemon decodes them.
+            let creds: dockhand::models::AuthConfig = serde_json::from_value(v.clone())
+                // Not serde's message: it could quote a credential.
+                .map_err(|_| invalid(Some(op.id), &format!("{AUTH_HEADER}: credentials are an object of strings (username, password, auth, serveraddress, identitytoken, registrytoken)")))?;
+            req = req.registry_auth(Some(&creds));
+        } else if v.is_object() && k.eq_ignore_ascii_case(CONFIG_HEADER) {
+            // A map of registry → credentials.
+            let all: std::collections::BTreeMap<String, dockhand::models::AuthConfig> =
+                serde_json::from_value(v.clone())
+                    .map_err(|_| invalid(Some(op.id), &format!("{CONFIG_HEADER}: an object of registry address → credentials (an object of strings)")))?;
+            let header = dockhand::auth::registry_config_header(&all)
+                .map_err(|e| error_json(&e, Some(op.id)))?;
+            req = req.header(CONFIG_HEADER, header.expose());
+        } else {
             req = req.param(k, v);
         }
     }

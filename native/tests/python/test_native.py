@@ -355,3 +355,50 @@ def test_events_and_stats_streams(client, container):
         stats.close()
     assert all("cpu_stats" in s and "memory_stats" in s for s in samples), samples
     assert samples[0]["read"] != samples[1]["read"]
+
+
+def test_explicit_credentials_as_an_object(client, tmp_path, monkeypatch):
+    """X-Registry-Auth given as {"username", "password"} is encoded by the
+    library; config.json (empty here) is not consulted then. A wrong password
+    is the registry's refusal, and never appears in the error."""
+    registry = os.environ["DOCKHAND_AUTH_REGISTRY"]
+    assert registry.startswith("127.0.0.1:")
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    user, password = os.environ["DOCKHAND_REGISTRY_USER"], os.environ["DOCKHAND_REGISTRY_PASSWORD"]
+    repo = f"{registry}/dockhand-native-py/creds"
+    tag = f"c{os.getpid()}x{time.monotonic_ns()}"
+    client.call_bytes("ImageTag", {"name": IMAGE, "repo": repo, "tag": tag})
+
+    def push(creds):
+        s = client.stream("ImagePush", {"name": repo, "tag": tag, "X-Registry-Auth": creds})
+        try:
+            while s.next(60_000) is not None:
+                pass
+        finally:
+            s.close()
+
+    try:
+        wrong = "wrong-" + password
+        with pytest.raises(dh.DockerError) as refused:
+            push({"username": user, "password": wrong})
+        assert wrong not in json.dumps(refused.value.info)
+        with pytest.raises(dh.DockerError) as bad:
+            push({"username": user, "password": ["not", "a", "string", wrong]})
+        assert bad.value.kind == "invalid_argument"
+        assert wrong not in json.dumps(bad.value.info)
+        push({"username": user, "password": password, "serveraddress": registry})
+        pulled = f"{repo}:{tag}"
+        client.call_bytes("ImageDelete", {"name": pulled})
+        pull = client.stream("ImageCreate", {"fromImage": repo, "tag": tag,
+                                             "X-Registry-Auth": {"username": user, "password": password}})
+        try:
+            while pull.next(60_000) is not None:
+                pass
+        finally:
+            pull.close()
+        assert client.call("ImageInspect", {"name": pulled})["Id"]
+    finally:
+        try:
+            client.call_bytes("ImageDelete", {"name": f"{repo}:{tag}", "force": True})
+        except dh.DockerError:
+            pass
