@@ -1375,13 +1375,17 @@ pub fn resize(stream: &DhStream, rows: u32, cols: u32) -> Result<(), Value> {
     if !target.tty {
         return Err(invalid(
             Some(op),
-            &format!("{op}: this stream has no TTY (it was opened with Tty false), nothing to resize"),
+            &format!(
+                "{op}: this stream has no TTY (it was opened with Tty false), nothing to resize"
+            ),
         ));
     }
     if rows == 0 || cols == 0 {
         return Err(invalid(
             Some(target.resize.id),
-            &format!("{op}: a TTY of {rows} rows and {cols} columns cannot be; both must be at least 1"),
+            &format!(
+                "{op}: a TTY of {rows} rows and {cols} columns cannot be; both must be at least 1"
+            ),
         ));
     }
     let req = target

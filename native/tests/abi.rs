@@ -885,7 +885,13 @@ fn a_tty_is_resized_through_its_attach_or_exec_stream() {
     let out = console_to_end(&s);
     assert!(out.contains("29 93"), "stty size said {out:?}");
     // A daemon error comes back as the resize operation's.
-    call(&c, "ContainerDelete", &json!({"id": ctr.1, "force": true}), None).expect("delete");
+    call(
+        &c,
+        "ContainerDelete",
+        &json!({"id": ctr.1, "force": true}),
+        None,
+    )
+    .expect("delete");
     let e = resize(&s, 30, 90).unwrap_err();
     assert_eq!(e["kind"], "not_found", "{e}");
     assert_eq!(e["operation"], "ContainerResize", "{e}");
@@ -929,15 +935,14 @@ fn a_cancelled_or_freed_attach_stream_closes_its_connection() {
                 == json!(true)
         };
         assert!(running(&c), "{how}: cat runs while attached");
-        let kept;
-        if how == "cancel" {
+        let kept = if how == "cancel" {
             // SAFETY: the stream is alive (freed by its guard later).
             unsafe { dh_stream_cancel(s.0) };
-            kept = Some(s);
+            Some(s)
         } else {
             drop(s);
-            kept = None;
-        }
+            None
+        };
         let start = Instant::now();
         while running(&c) {
             assert!(

@@ -40,7 +40,10 @@ fn a_panic_is_an_error_with_its_place_and_printed_only_when_asked() {
     assert_eq!(e["kind"], "panic", "{e}");
     let message = e["message"].as_str().expect("message");
     assert!(message.contains("first on purpose"), "{message}");
-    assert!(message.contains("native/tests/panic.rs:"), "the place: {message}");
+    assert!(
+        message.contains("native/tests/panic.rs:"),
+        "the place: {message}"
+    );
     assert_eq!(PRINTED.load(Ordering::SeqCst), 1, "printed by default");
 
     assert_eq!(dh_set_panic_output(0), 1, "it was on");
@@ -48,7 +51,10 @@ fn a_panic_is_an_error_with_its_place_and_printed_only_when_asked() {
     assert_eq!(code, DH_ERROR);
     let e: Value = serde_json::from_slice(&out).expect("error JSON");
     assert_eq!(e["kind"], "panic");
-    assert!(e["message"].as_str().unwrap().contains("second, formatted"), "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("second, formatted"),
+        "{e}"
+    );
     assert_eq!(PRINTED.load(Ordering::SeqCst), 1, "quiet: nothing printed");
 
     // A panic on another thread (a stream's reader is one) is quiet too.

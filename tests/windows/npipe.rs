@@ -567,7 +567,11 @@ async fn native_c_program_through_the_pipe() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
     eprintln!("{stderr}");
-    assert!(out.status.success(), "the C program failed: {:?}", out.status);
+    assert!(
+        out.status.success(),
+        "the C program failed: {:?}",
+        out.status
+    );
     let lines: Vec<&str> = stdout.lines().collect();
     let mut at = 0;
     for check in NATIVE_CHECKS {
