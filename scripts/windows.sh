@@ -126,6 +126,17 @@ if [ "$status" -eq 0 ] && ! grep -qE '^(warning|error)' "$WORK/build-native.log"
   && x86_64-w64-mingw32-objdump -p "$native_dir/smoke.exe" | grep -q 'DLL Name: dockhand_native.dll'; then
   cp "$dll_dir/dockhand_native.dll" "$native_dir/"
   pass "build dockhand_native.dll and native/tests/c/smoke.c against it (mingw) for $TARGET: no warnings"
+  # What P/Invoke finds in the DLL: exactly the header's functions.
+  exported=$(x86_64-w64-mingw32-objdump -p "$native_dir/dockhand_native.dll" \
+    | sed -n 's/^\s*\[ *[0-9]*\] \+\(dh_[a-z_]*\)$/\1/p' | sort)
+  declared=$(grep -o '^[a-z0-9_ ]*\bdh_[a-z_]*(' native/include/dockhand.h \
+    | sed 's/.*\b\(dh_[a-z_]*\)(/\1/' | sort)
+  if [ -n "$declared" ] && [ "$exported" = "$declared" ]; then
+    pass "dockhand_native.dll exports the header's $(wc -w <<<"$declared") functions, and nothing else named dh_"
+  else
+    diff <(echo "$declared") <(echo "$exported") || true
+    fail "dockhand_native.dll exports differ from native/include/dockhand.h (< header, > DLL)"
+  fi
 else
   grep -E '^(warning|error)' -A8 "$WORK/build-native.log" | head -40 || true
   tail -20 "$WORK/build-native.log" "$WORK/build-smoke.log" 2>/dev/null || true

@@ -530,6 +530,7 @@ async fn examples_run_on_windows_through_the_pipe() {
 const NATIVE_CHECKS: &[&str] = &[
     "ok ping",
     "ok operation table",
+    "ok panic output setting",
     "ok not_found",
     "ok logs followed to the end",
     "ok exit code 7",

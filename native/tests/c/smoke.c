@@ -180,6 +180,11 @@ int main(void) {
     free(table);
     printf("ok operation table\n");
 
+    /* panics are printed by default; the setting answers its previous value */
+    CHECK(dh_set_panic_output(0) == 1, "panic output was not on by default");
+    CHECK(dh_set_panic_output(1) == 0, "panic output was not turned off");
+    printf("ok panic output setting\n");
+
     /* missing container -> not_found */
     rc = call(c, "ContainerInspect", "{\"id\":\"dockhand-native-c-missing\"}", NULL, &out);
     CHECK(rc == DH_ERROR && strstr(out, "\"kind\":\"not_found\"") && strstr(out, "\"status\":404"),
