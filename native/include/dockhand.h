@@ -177,8 +177,9 @@ int32_t dh_stream_next(const struct dh_stream *stream,
                        uint8_t **out,
                        size_t *out_len);
 
-// Cancels a stream from any thread: its connection is closed, and a
-// [`dh_stream_next`] waiting on it (or called later) returns [`DH_ERROR`]
+// Cancels a stream from any thread: its connection is closed (both
+// directions, also for attach and exec), and a [`dh_stream_next`] or
+// [`dh_stream_write`] waiting on it (or called later) returns [`DH_ERROR`]
 // with kind `cancelled`. The handle must still be freed.
 //
 // # Safety
