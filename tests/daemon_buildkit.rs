@@ -515,3 +515,98 @@ async fn outputs_go_to_a_local_directory_and_a_tar_stream() {
     .expect("tar file output");
     assert!(std::fs::metadata(&file).unwrap().len() >= 1024);
 }
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn a_private_base_image_is_pulled_with_the_sessions_credentials() {
+    use dockhand::auth::{AuthConfig, ConfigFile, RegistryAuth};
+    use dockhand::operations::{ImagePushOptions, ImageTagOptions};
+    let env = test_env("a_private_base_image_is_pulled_with_the_sessions_credentials");
+    let docker = docker();
+    let creds = AuthConfig {
+        username: Some(env.registry_user.clone()),
+        password: Some(env.registry_password.clone()),
+        serveraddress: Some(env.auth_registry.clone()),
+        ..Default::default()
+    };
+    // The test image, pushed to the htpasswd registry, then untagged here.
+    let repo = format!("{}/dockhand-bk/base-{}", env.auth_registry, std::process::id());
+    let reference = format!("{repo}:1");
+    docker
+        .images()
+        .tag(&env.image, &ImageTagOptions::default().repo(repo.clone()).tag("1"))
+        .await
+        .expect("tag");
+    let pushed: Vec<_> = docker
+        .images()
+        .push(
+            &reference,
+            &ImagePushOptions::default()
+                .x_registry_auth(RegistryAuth::Credentials(creds.clone()).header_for(&reference).await.expect("header")),
+        )
+        .await
+        .expect("push")
+        .try_collect()
+        .await
+        .expect("push stream");
+    assert!(!pushed.is_empty());
+    docker
+        .images()
+        .remove(&reference, &Default::default())
+        .await
+        .expect("untag");
+
+    let dir = TempDir::new("bk-auth");
+    write(
+        &dir.0,
+        "Dockerfile",
+        &format!("FROM {reference}\nRUN echo from-private > /private\n"),
+    );
+    // `pull`: the base image is resolved at the registry, not found locally.
+    let base = BuildKitOptions::default().pull(true).no_cache(true);
+
+    // Without credentials the registry refuses.
+    let e = BuildKitOutcome::collect(
+        docker
+            .images()
+            .build_kit(&dir.0, &base.clone().registry_auth(RegistryAuth::Anonymous))
+            .await
+            .expect("build_kit"),
+    )
+    .await
+    .unwrap_err();
+    match &e {
+        Error::BuildFailed { message, .. } => assert!(
+            message.contains("401") || message.to_lowercase().contains("unauthorized") || message.contains("authoriz"),
+            "{message}"
+        ),
+        other => panic!("{other:?}"),
+    }
+
+    // With the credentials a config.json gives for the registry (as pulls
+    // find them), the daemon asks the session and gets them.
+    let config = ConfigFile::parse(&format!(
+        r#"{{"auths":{{"{}":{{"auth":"{}"}}}}}}"#,
+        env.auth_registry,
+        {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", env.registry_user, env.registry_password))
+        }
+    ))
+    .expect("config.json");
+    let t = tag("auth");
+    let outcome = BuildKitOutcome::collect(
+        docker
+            .images()
+            .build_kit(&dir.0, &base.clone().tag(t.0.clone()).registry_auth(config))
+            .await
+            .expect("build_kit"),
+    )
+    .await
+    .expect("build FROM the private image");
+    assert!(outcome.image_id.is_some());
+    assert_eq!(run(&docker, &t.0, "cat /private").await, "from-private\n");
+    // The credentials never show in what the build reported.
+    assert!(!format!("{outcome:?}").contains(&env.registry_password));
+}
