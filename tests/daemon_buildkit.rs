@@ -610,3 +610,57 @@ async fn a_private_base_image_is_pulled_with_the_sessions_credentials() {
     // The credentials never show in what the build reported.
     assert!(!format!("{outcome:?}").contains(&env.registry_password));
 }
+
+/// The build cache records whose description mentions `marker`.
+async fn cache_ids(docker: &Docker, marker: &str) -> Vec<String> {
+    docker
+        .system()
+        .df(&Default::default())
+        .await
+        .expect("df")
+        .build_cache
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c.description.as_deref().is_some_and(|d| d.contains(marker)))
+        .filter_map(|c| c.id)
+        .collect()
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn build_cache_prune_takes_filters() {
+    use dockhand::operations::BuildPruneOptions;
+    let env = test_env("build_cache_prune_takes_filters");
+    let dir = TempDir::new("bk-prune");
+    let pid = std::process::id();
+    let (keep, prune) = (format!("keep-{pid}"), format!("prune-{pid}"));
+    write(
+        &dir.0,
+        "Dockerfile",
+        &format!("FROM {}\nRUN echo {keep} > /k\nRUN echo {prune} > /p\n", env.image),
+    );
+    let docker = docker();
+    BuildKitOutcome::collect(
+        docker
+            .images()
+            .build_kit(&dir.0, &BuildKitOptions::default().no_cache(true))
+            .await
+            .expect("build_kit"),
+    )
+    .await
+    .expect("build");
+    let kept = cache_ids(&docker, &keep).await;
+    let doomed = cache_ids(&docker, &prune).await;
+    assert!(!kept.is_empty() && !doomed.is_empty(), "{kept:?} {doomed:?}");
+    let target = doomed[0].clone();
+    let report = docker
+        .images()
+        .build_prune(&BuildPruneOptions::default().all(true).filters(dockhand::filters! { "id" => target }))
+        .await
+        .expect("prune");
+    let deleted = report.caches_deleted.unwrap_or_default();
+    assert!(deleted.contains(&doomed[0]), "{deleted:?}");
+    assert!(!deleted.iter().any(|d| kept.contains(d)), "{deleted:?}");
+    assert!(!cache_ids(&docker, &prune).await.contains(&doomed[0]));
+    assert_eq!(cache_ids(&docker, &keep).await, kept);
+}
