@@ -664,3 +664,82 @@ async fn build_cache_prune_takes_filters() {
     assert!(!cache_ids(&docker, &prune).await.contains(&doomed[0]));
     assert_eq!(cache_ids(&docker, &keep).await, kept);
 }
+
+/// An `ssh-agent -D` of this test, killed (by its pid) when dropped.
+struct Agent(std::process::Child);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn an_ssh_agent_is_forwarded_by_id() {
+    let env = test_env("an_ssh_agent_is_forwarded_by_id");
+    let dir = TempDir::new("bk-ssh");
+    let sock = dir.0.join("agent.sock");
+    let agent = Agent(
+        Command::new("ssh-agent")
+            .arg("-D")
+            .arg("-a")
+            .arg(&sock)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("ssh-agent (Debian's openssh-client)"),
+    );
+    for _ in 0..100 {
+        if sock.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(sock.exists(), "the agent socket");
+    let ctx = dir.0.join("ctx");
+    write(
+        &ctx,
+        "Dockerfile",
+        &format!(
+            "FROM {}\nRUN --mount=type=ssh test -S \"$SSH_AUTH_SOCK\" && echo agent-socket-mounted\n",
+            env.image
+        ),
+    );
+    let docker = docker();
+    let mut logs = String::new();
+    BuildKitOutcome::collect_with(
+        docker
+            .images()
+            .build_kit(&ctx, &BuildKitOptions::default().no_cache(true).ssh("default", &sock))
+            .await
+            .expect("build_kit"),
+        |e| {
+            if let BuildKitEvent::Log(l) = e {
+                logs.push_str(&String::from_utf8_lossy(&l.data));
+            }
+        },
+    )
+    .await
+    .expect("build with the agent");
+    assert!(logs.contains("agent-socket-mounted"), "{logs}");
+
+    // An id the session does not serve: the daemon's check fails the build.
+    write(
+        &ctx,
+        "Dockerfile",
+        &format!("FROM {}\nRUN --mount=type=ssh,id=other,required true\n", env.image),
+    );
+    let e = BuildKitOutcome::collect(
+        docker
+            .images()
+            .build_kit(&ctx, &BuildKitOptions::default().no_cache(true).ssh("default", &sock))
+            .await
+            .expect("build_kit"),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, Error::BuildFailed { .. }), "{e:?}");
+    assert!(e.to_string().contains("other"), "{e}");
+    drop(agent);
+}
