@@ -89,12 +89,10 @@ async fn build_kit(dir: &str, tag: &str) -> dockhand::Result<String> {
         let _ = out.flush();
     })
     .await?;
-    outcome
-        .image_id
-        .ok_or_else(|| dockhand::Error::Protocol {
-            message: "the build reported no image id".into(),
-            source: None,
-        })
+    outcome.image_id.ok_or_else(|| dockhand::Error::Protocol {
+        message: "the build reported no image id".into(),
+        source: None,
+    })
 }
 
 #[cfg(not(feature = "buildkit"))]

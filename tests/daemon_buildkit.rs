@@ -6,7 +6,9 @@
 mod common;
 
 use common::{test_env, TempDir};
-use dockhand::buildkit::{BuildKitEvent, BuildKitOptions, BuildKitOutcome, BuildOutput, SecretSource};
+use dockhand::buildkit::{
+    BuildKitEvent, BuildKitOptions, BuildKitOutcome, BuildOutput, SecretSource,
+};
 use dockhand::models::ContainerCreateBody;
 use dockhand::operations::{ContainerDeleteOptions, ContainerLogsOptions, ImageDeleteOptions};
 use dockhand::stream::LogOutput;
@@ -31,7 +33,10 @@ fn cli() -> Command {
             panic!("{CLI_2010}: {e} (scripts/test-env.sh installs Debian's docker.io)")
         });
     let v = String::from_utf8_lossy(&out.stdout);
-    assert!(v.starts_with("20.10"), "{CLI_2010} is not the 20.10 CLI: {v}");
+    assert!(
+        v.starts_with("20.10"),
+        "{CLI_2010} is not the 20.10 CLI: {v}"
+    );
     let mut c = Command::new(CLI_2010);
     c.env("DOCKER_BUILDKIT", "1")
         .env("DOCKER_HOST", "unix:///var/run/docker.sock");
@@ -88,7 +93,10 @@ async fn run(docker: &Docker, image: &str, script: &str) -> String {
         .expect("wait");
     let out: Vec<LogOutput> = docker
         .containers()
-        .logs(&id, &ContainerLogsOptions::default().stdout(true).stderr(true))
+        .logs(
+            &id,
+            &ContainerLogsOptions::default().stdout(true).stderr(true),
+        )
         .await
         .expect("logs")
         .try_collect()
@@ -202,10 +210,15 @@ async fn a_multi_stage_build_matches_the_docker_cli() {
         names.iter().any(|n| n.contains("load build context")),
         "{names:?}"
     );
-    assert!(names.iter().any(|n| n.contains("COPY . /ctx/")), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.contains("COPY . /ctx/")),
+        "{names:?}"
+    );
     assert!(statuses > 0, "the context transfer reports progress");
     assert!(
-        !names.iter().any(|n| n.contains("/stage/last") || n.contains("/stage/unused")),
+        !names
+            .iter()
+            .any(|n| n.contains("/stage/last") || n.contains("/stage/unused")),
         "--target app builds no later or unused stage: {names:?}"
     );
     assert!(outcome
@@ -219,15 +232,28 @@ async fn a_multi_stage_build_matches_the_docker_cli() {
         .expect("inspect");
     assert_eq!(inspect.id, Some(id));
     let labels = inspect.config.and_then(|c| c.labels).unwrap_or_default();
-    assert_eq!(labels.get("org.dockhand.test").map(String::as_str), Some("buildkit"));
+    assert_eq!(
+        labels.get("org.dockhand.test").map(String::as_str),
+        Some("buildkit")
+    );
 
     // the 20.10 CLI, same context, same flags
     let theirs = tag("cli");
     let out = cli()
-        .args(["build", "--no-cache", "--target", "app", "--build-arg", "GREETING=bonjour"])
+        .args([
+            "build",
+            "--no-cache",
+            "--target",
+            "app",
+            "--build-arg",
+            "GREETING=bonjour",
+        ])
         .args(["--label", "org.dockhand.test=buildkit"])
         .arg("--secret")
-        .arg(format!("id=token,src={}", secret_dir.0.join("token").display()))
+        .arg(format!(
+            "id=token,src={}",
+            secret_dir.0.join("token").display()
+        ))
         .args(["-t", &theirs.0])
         .arg(&dir.0)
         .output()
@@ -254,10 +280,24 @@ async fn a_multi_stage_build_matches_the_docker_cli() {
     ] {
         assert!(listing.contains(want), "{want:?} missing:\n{listing}");
     }
-    for unwanted in ["secret.txt", "x.tmp\n", "ctx/x.tmp", "logs/a.log", "vendor/lib.rs", "stage/unused", "stage/last"] {
-        assert!(!listing.contains(unwanted), "{unwanted:?} present:\n{listing}");
+    for unwanted in [
+        "secret.txt",
+        "x.tmp\n",
+        "ctx/x.tmp",
+        "logs/a.log",
+        "vendor/lib.rs",
+        "stage/unused",
+        "stage/last",
+    ] {
+        assert!(
+            !listing.contains(unwanted),
+            "{unwanted:?} present:\n{listing}"
+        );
     }
-    assert_eq!(run(&docker, &ours.0, "cat /stage/greeting").await, "bonjour\n");
+    assert_eq!(
+        run(&docker, &ours.0, "cat /stage/greeting").await,
+        "bonjour\n"
+    );
 
     // The secret was readable during the build (its checksum was taken)
     // and is in no layer.
@@ -268,9 +308,14 @@ async fn a_multi_stage_build_matches_the_docker_cli() {
             .map(|b| format!("{b:02x}"))
             .collect()
     };
-    assert_eq!(run(&docker, &ours.0, "cat /stage/secret-sha").await.trim(), sha);
     assert_eq!(
-        run(&docker, &ours.0, "ls /run/secrets 2>/dev/null | wc -l").await.trim(),
+        run(&docker, &ours.0, "cat /stage/secret-sha").await.trim(),
+        sha
+    );
+    assert_eq!(
+        run(&docker, &ours.0, "ls /run/secrets 2>/dev/null | wc -l")
+            .await
+            .trim(),
         "0"
     );
     let mut saved = docker
@@ -290,7 +335,10 @@ async fn a_multi_stage_build_matches_the_docker_cli() {
         let keep = tail.len().saturating_sub(SECRET.len());
         tail.drain(..keep);
     }
-    assert!(total > 1_000_000, "the saved image holds the context ({total} bytes)");
+    assert!(
+        total > 1_000_000,
+        "the saved image holds the context ({total} bytes)"
+    );
     let history = docker
         .images()
         .history(&ours.0, &Default::default())
@@ -320,13 +368,25 @@ async fn a_dockerfile_elsewhere_and_a_second_build_from_cache() {
         .tag(t.0.clone())
         .tag(format!("{}-second", t.0));
     let second = Image(format!("{}-second", t.0));
-    let first = BuildKitOutcome::collect(docker.images().build_kit(&dir.0, &opts).await.expect("build"))
-        .await
-        .expect("first build");
+    let first = BuildKitOutcome::collect(
+        docker
+            .images()
+            .build_kit(&dir.0, &opts)
+            .await
+            .expect("build"),
+    )
+    .await
+    .expect("first build");
     // Again: every step is cached, the image is the same.
-    let again = BuildKitOutcome::collect(docker.images().build_kit(&dir.0, &opts).await.expect("build"))
-        .await
-        .expect("second build");
+    let again = BuildKitOutcome::collect(
+        docker
+            .images()
+            .build_kit(&dir.0, &opts)
+            .await
+            .expect("build"),
+    )
+    .await
+    .expect("second build");
     assert_eq!(first.image_id, again.image_id);
     assert!(
         again
@@ -363,7 +423,8 @@ async fn a_failing_run_is_an_error_with_the_steps_output() {
         Error::BuildFailed { message, step, log } => {
             assert!(message.contains("exit code: 3"), "{message}");
             assert!(
-                step.as_deref().is_some_and(|s| s.contains("RUN echo about-to-fail")),
+                step.as_deref()
+                    .is_some_and(|s| s.contains("RUN echo about-to-fail")),
                 "{step:?}"
             );
             assert!(log.contains("about-to-fail"), "{log}");
@@ -384,7 +445,10 @@ async fn a_failing_run_is_an_error_with_the_steps_output() {
     );
     let stream = docker
         .images()
-        .build_kit(&dir.0, &BuildKitOptions::default().secret("other", SecretSource::value("x")))
+        .build_kit(
+            &dir.0,
+            &BuildKitOptions::default().secret("other", SecretSource::value("x")),
+        )
         .await
         .expect("build_kit");
     let e = BuildKitOutcome::collect(stream).await.unwrap_err();
@@ -406,7 +470,10 @@ async fn dropping_the_stream_cancels_the_build() {
     let t = tag("cancel");
     let mut stream = docker
         .images()
-        .build_kit(&dir.0, &BuildKitOptions::default().tag(t.0.clone()).no_cache(true))
+        .build_kit(
+            &dir.0,
+            &BuildKitOptions::default().tag(t.0.clone()).no_cache(true),
+        )
         .await
         .expect("build_kit");
     // Wait until the RUN step printed: the build is under way.
@@ -450,17 +517,26 @@ async fn outputs_go_to_a_local_directory_and_a_tar_stream() {
     let outcome = BuildKitOutcome::collect(
         docker
             .images()
-            .build_kit(&dir.0, &BuildKitOptions::default().output(BuildOutput::local(&dest)))
+            .build_kit(
+                &dir.0,
+                &BuildKitOptions::default().output(BuildOutput::local(&dest)),
+            )
             .await
             .expect("build_kit"),
     )
     .await
     .expect("local output");
     assert_eq!(outcome.image_id, None, "no image for a local output");
-    assert_eq!(std::fs::read_to_string(dest.join("sub/file")).unwrap(), "made\n");
+    assert_eq!(
+        std::fs::read_to_string(dest.join("sub/file")).unwrap(),
+        "made\n"
+    );
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dest.join("sub/file")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dest.join("sub/file"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o751);
     }
     let mut entries: Vec<String> = std::fs::read_dir(&dest)
@@ -481,7 +557,10 @@ async fn outputs_go_to_a_local_directory_and_a_tar_stream() {
     BuildKitOutcome::collect(
         docker
             .images()
-            .build_kit(&dir.0, &BuildKitOptions::default().output(BuildOutput::tar_writer(writer)))
+            .build_kit(
+                &dir.0,
+                &BuildKitOptions::default().output(BuildOutput::tar_writer(writer)),
+            )
             .await
             .expect("build_kit"),
     )
@@ -499,7 +578,10 @@ async fn outputs_go_to_a_local_directory_and_a_tar_stream() {
         }
         names.push(name);
     }
-    assert!(names.iter().any(|n| n.trim_end_matches('/') == "sub/file"), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.trim_end_matches('/') == "sub/file"),
+        "{names:?}"
+    );
     assert_eq!(content, "made\n");
 
     // type=tar to a file
@@ -507,7 +589,10 @@ async fn outputs_go_to_a_local_directory_and_a_tar_stream() {
     BuildKitOutcome::collect(
         docker
             .images()
-            .build_kit(&dir.0, &BuildKitOptions::default().output(BuildOutput::tar_file(&file)))
+            .build_kit(
+                &dir.0,
+                &BuildKitOptions::default().output(BuildOutput::tar_file(&file)),
+            )
             .await
             .expect("build_kit"),
     )
@@ -530,19 +615,30 @@ async fn a_private_base_image_is_pulled_with_the_sessions_credentials() {
         ..Default::default()
     };
     // The test image, pushed to the htpasswd registry, then untagged here.
-    let repo = format!("{}/dockhand-bk/base-{}", env.auth_registry, std::process::id());
+    let repo = format!(
+        "{}/dockhand-bk/base-{}",
+        env.auth_registry,
+        std::process::id()
+    );
     let reference = format!("{repo}:1");
     docker
         .images()
-        .tag(&env.image, &ImageTagOptions::default().repo(repo.clone()).tag("1"))
+        .tag(
+            &env.image,
+            &ImageTagOptions::default().repo(repo.clone()).tag("1"),
+        )
         .await
         .expect("tag");
     let pushed: Vec<_> = docker
         .images()
         .push(
             &reference,
-            &ImagePushOptions::default()
-                .x_registry_auth(RegistryAuth::Credentials(creds.clone()).header_for(&reference).await.expect("header")),
+            &ImagePushOptions::default().x_registry_auth(
+                RegistryAuth::Credentials(creds.clone())
+                    .header_for(&reference)
+                    .await
+                    .expect("header"),
+            ),
         )
         .await
         .expect("push")
@@ -577,7 +673,9 @@ async fn a_private_base_image_is_pulled_with_the_sessions_credentials() {
     .unwrap_err();
     match &e {
         Error::BuildFailed { message, .. } => assert!(
-            message.contains("401") || message.to_lowercase().contains("unauthorized") || message.contains("authoriz"),
+            message.contains("401")
+                || message.to_lowercase().contains("unauthorized")
+                || message.contains("authoriz"),
             "{message}"
         ),
         other => panic!("{other:?}"),
@@ -637,7 +735,10 @@ async fn build_cache_prune_takes_filters() {
     write(
         &dir.0,
         "Dockerfile",
-        &format!("FROM {}\nRUN echo {keep} > /k\nRUN echo {prune} > /p\n", env.image),
+        &format!(
+            "FROM {}\nRUN echo {keep} > /k\nRUN echo {prune} > /p\n",
+            env.image
+        ),
     );
     let docker = docker();
     BuildKitOutcome::collect(
@@ -651,11 +752,18 @@ async fn build_cache_prune_takes_filters() {
     .expect("build");
     let kept = cache_ids(&docker, &keep).await;
     let doomed = cache_ids(&docker, &prune).await;
-    assert!(!kept.is_empty() && !doomed.is_empty(), "{kept:?} {doomed:?}");
+    assert!(
+        !kept.is_empty() && !doomed.is_empty(),
+        "{kept:?} {doomed:?}"
+    );
     let target = doomed[0].clone();
     let report = docker
         .images()
-        .build_prune(&BuildPruneOptions::default().all(true).filters(dockhand::filters! { "id" => target }))
+        .build_prune(
+            &BuildPruneOptions::default()
+                .all(true)
+                .filters(dockhand::filters! { "id" => target }),
+        )
         .await
         .expect("prune");
     let deleted = report.caches_deleted.unwrap_or_default();
@@ -711,7 +819,12 @@ async fn an_ssh_agent_is_forwarded_by_id() {
     BuildKitOutcome::collect_with(
         docker
             .images()
-            .build_kit(&ctx, &BuildKitOptions::default().no_cache(true).ssh("default", &sock))
+            .build_kit(
+                &ctx,
+                &BuildKitOptions::default()
+                    .no_cache(true)
+                    .ssh("default", &sock),
+            )
             .await
             .expect("build_kit"),
         |e| {
@@ -728,12 +841,20 @@ async fn an_ssh_agent_is_forwarded_by_id() {
     write(
         &ctx,
         "Dockerfile",
-        &format!("FROM {}\nRUN --mount=type=ssh,id=other,required true\n", env.image),
+        &format!(
+            "FROM {}\nRUN --mount=type=ssh,id=other,required true\n",
+            env.image
+        ),
     );
     let e = BuildKitOutcome::collect(
         docker
             .images()
-            .build_kit(&ctx, &BuildKitOptions::default().no_cache(true).ssh("default", &sock))
+            .build_kit(
+                &ctx,
+                &BuildKitOptions::default()
+                    .no_cache(true)
+                    .ssh("default", &sock),
+            )
             .await
             .expect("build_kit"),
     )

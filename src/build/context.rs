@@ -181,6 +181,7 @@ impl BuildContext {
     }
 
     /// The Dockerfile's path inside the context (cleaned).
+    #[cfg(feature = "buildkit")]
     pub(crate) fn dockerfile_rel(&self) -> &str {
         &self.dockerfile
     }

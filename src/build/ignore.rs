@@ -208,12 +208,20 @@ impl Dockerignore {
     }
 
     /// Whether there are no patterns.
-    pub(crate) fn is_empty(&self) -> bool {
+    ///
+    /// ```
+    /// use dockhand::build::Dockerignore;
+    /// assert!(Dockerignore::parse("# only a comment\n")?.is_empty());
+    /// assert!(!Dockerignore::parse("target")?.is_empty());
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
     }
 
     /// Whether a pattern that is not an exception matches `path` itself
     /// (not through a parent directory).
+    #[cfg(feature = "buildkit")]
     pub(crate) fn matches_exactly(&self, path: &str) -> bool {
         self.patterns
             .iter()

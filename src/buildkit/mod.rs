@@ -207,10 +207,22 @@ impl Images {
             build = build.t(first.clone());
         }
         if !options.build_args.is_empty() {
-            build = build.buildargs(options.build_args.clone().into_iter().collect::<std::collections::HashMap<_, _>>());
+            build = build.buildargs(
+                options
+                    .build_args
+                    .clone()
+                    .into_iter()
+                    .collect::<std::collections::HashMap<_, _>>(),
+            );
         }
         if !options.labels.is_empty() {
-            build = build.labels(options.labels.clone().into_iter().collect::<std::collections::HashMap<_, _>>());
+            build = build.labels(
+                options
+                    .labels
+                    .clone()
+                    .into_iter()
+                    .collect::<std::collections::HashMap<_, _>>(),
+            );
         }
         if let Some(t) = &options.target {
             build = build.target(t.clone());
@@ -314,7 +326,8 @@ impl BuildKitStream {
             }
             (Some("moby.image.id"), Some(aux)) => {
                 if let Some(id) = aux.get("ID").and_then(|v| v.as_str()) {
-                    self.pending.push_back(BuildKitEvent::ImageId(id.to_owned()));
+                    self.pending
+                        .push_back(BuildKitEvent::ImageId(id.to_owned()));
                 }
             }
             _ => {

@@ -294,9 +294,11 @@ impl std::fmt::Debug for TarSink {
 impl TarSink {
     pub(crate) async fn open(&self) -> std::io::Result<Box<dyn AsyncWrite + Send + Unpin>> {
         match self {
-            TarSink::File(p) => Ok(Box::new(tokio::fs::File::create(p).await.map_err(
-                |e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())),
-            )?)),
+            TarSink::File(p) => {
+                Ok(Box::new(tokio::fs::File::create(p).await.map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("{}: {e}", p.display()))
+                })?))
+            }
             TarSink::Writer(w) => w
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())

@@ -467,7 +467,9 @@ mod tests {
             v.completed,
             Some(SystemTime::UNIX_EPOCH + Duration::from_millis(12_500))
         );
-        assert!(matches!(&events[1], BuildKitEvent::Status(s) if s.current == 512 && s.total == 1024));
+        assert!(
+            matches!(&events[1], BuildKitEvent::Status(s) if s.current == 512 && s.total == 1024)
+        );
         assert!(matches!(&events[2], BuildKitEvent::Log(l) if l.stream == 2));
 
         let mut plain = PlainProgress::new();

@@ -200,9 +200,10 @@ async fn route(a: Arc<Attachables>, req: http::Request<hyper::body::Incoming>) -
                     let Some(source) = a.secrets.get(&id) else {
                         return Err(Status::not_found(format!("secret {id} not found")));
                     };
-                    let data = source.read().await.map_err(|e| {
-                        Status::not_found(format!("secret {id}: {e}"))
-                    })?;
+                    let data = source
+                        .read()
+                        .await
+                        .map_err(|e| Status::not_found(format!("secret {id}: {e}")))?;
                     Ok(tonic::Response::new(proto::GetSecretResponse { data }))
                 }
             });
@@ -319,9 +320,10 @@ fn file_sync(
             if theirs.is_empty() {
                 None
             } else {
-                Some(Dockerignore::parse(&theirs.join("\n")).map_err(|e| {
-                    Status::invalid_argument(format!("exclude patterns: {e}"))
-                })?)
+                Some(
+                    Dockerignore::parse(&theirs.join("\n"))
+                        .map_err(|e| Status::invalid_argument(format!("exclude patterns: {e}")))?,
+                )
             }
         }
     };
@@ -375,9 +377,14 @@ async fn forward_agent(
     mut incoming: Streaming<proto::SshBytes>,
 ) -> Result<tonic::Response<Outgoing<proto::SshBytes>>, Status> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let conn = tokio::net::UnixStream::connect(&socket).await.map_err(|e| {
-        Status::unavailable(format!("cannot reach the ssh agent {}: {e}", socket.display()))
-    })?;
+    let conn = tokio::net::UnixStream::connect(&socket)
+        .await
+        .map_err(|e| {
+            Status::unavailable(format!(
+                "cannot reach the ssh agent {}: {e}",
+                socket.display()
+            ))
+        })?;
     let (mut rd, mut wr) = conn.into_split();
     let (tx, rx) = mpsc::channel(4);
     tokio::spawn(async move {

@@ -31,7 +31,11 @@ impl Drop for TempDir {
 fn listing(root: &Path, filter: &WalkFilter) -> Vec<String> {
     let mut out = Vec::new();
     walk(root, filter, |e| {
-        let kind = if e.stat.mode & mode::DIR != 0 { "/" } else { "" };
+        let kind = if e.stat.mode & mode::DIR != 0 {
+            "/"
+        } else {
+            ""
+        };
         out.push(format!("{}{kind}", e.stat.path));
         Ok(())
     })
@@ -82,7 +86,16 @@ fn unix_modes_become_go_file_modes() {
 #[test]
 fn the_walk_is_in_the_receivers_order_and_honours_dockerignore() {
     let d = TempDir::new("walk");
-    for f in ["b", "a.txt", "a/z", "a/b/c", "a-b", "logs/x.log", "logs/keep.log", "Dockerfile"] {
+    for f in [
+        "b",
+        "a.txt",
+        "a/z",
+        "a/b/c",
+        "a-b",
+        "logs/x.log",
+        "logs/keep.log",
+        "Dockerfile",
+    ] {
         d.write(f, b"x");
     }
     // No filter: everything, names byte-wise inside each directory
@@ -90,8 +103,17 @@ fn the_walk_is_in_the_receivers_order_and_honours_dockerignore() {
     assert_eq!(
         listing(&d.0, &WalkFilter::default()),
         [
-            "Dockerfile", "a/", "a/b/", "a/b/c", "a/z", "a-b", "a.txt", "b", "logs/",
-            "logs/keep.log", "logs/x.log"
+            "Dockerfile",
+            "a/",
+            "a/b/",
+            "a/b/c",
+            "a/z",
+            "a-b",
+            "a.txt",
+            "b",
+            "logs/",
+            "logs/keep.log",
+            "logs/x.log"
         ]
     );
     // `.dockerignore` rules with an exception below an excluded directory:
@@ -100,24 +122,48 @@ fn the_walk_is_in_the_receivers_order_and_honours_dockerignore() {
     let f = WalkFilter::new(&d.0, Some(rules), &[], &[]).unwrap();
     assert_eq!(
         listing(&d.0, &f),
-        ["Dockerfile", "a/", "a/z", "a-b", "a.txt", "b", "logs/", "logs/keep.log"]
+        [
+            "Dockerfile",
+            "a/",
+            "a/z",
+            "a-b",
+            "a.txt",
+            "b",
+            "logs/",
+            "logs/keep.log"
+        ]
     );
 }
 
 #[test]
 fn include_patterns_and_follow_paths_select_entries() {
     let d = TempDir::new("include");
-    for f in ["Dockerfile", "Dockerfile.dockerignore", "src/x.rs", "src/deep/y.rs", "z"] {
+    for f in [
+        "Dockerfile",
+        "Dockerfile.dockerignore",
+        "src/x.rs",
+        "src/deep/y.rs",
+        "z",
+    ] {
         d.write(f, b"x");
     }
-    let f = WalkFilter::new(&d.0, None, &[], &["Dockerfile".into(), "Dockerfile.dockerignore".into()]).unwrap();
+    let f = WalkFilter::new(
+        &d.0,
+        None,
+        &[],
+        &["Dockerfile".into(), "Dockerfile.dockerignore".into()],
+    )
+    .unwrap();
     assert_eq!(listing(&d.0, &f), ["Dockerfile", "Dockerfile.dockerignore"]);
     // A directory pattern includes all below it; a deeper pattern brings its
     // parent directories along.
     let f = WalkFilter::new(&d.0, None, &["src/deep/*.rs".into()], &[]).unwrap();
     assert_eq!(listing(&d.0, &f), ["src/", "src/deep/", "src/deep/y.rs"]);
     let f = WalkFilter::new(&d.0, None, &["src".into()], &[]).unwrap();
-    assert_eq!(listing(&d.0, &f), ["src/", "src/deep/", "src/deep/y.rs", "src/x.rs"]);
+    assert_eq!(
+        listing(&d.0, &f),
+        ["src/", "src/deep/", "src/deep/y.rs", "src/x.rs"]
+    );
     // A follow path that is a symlink brings its target too.
     #[cfg(unix)]
     {
@@ -141,9 +187,10 @@ async fn send_dir_answers_requests_with_chunked_data_and_fin() {
     d.write("empty", b"");
     let (to_sender, from_receiver) = mpsc::channel::<Result<Packet, Status>>(4);
     let (out, mut from_sender) = mpsc::channel(4);
-    let incoming = Box::pin(futures::stream::unfold(from_receiver, |mut rx| async move {
-        rx.recv().await.map(|p| (p, rx))
-    }));
+    let incoming = Box::pin(futures::stream::unfold(
+        from_receiver,
+        |mut rx| async move { rx.recv().await.map(|p| (p, rx)) },
+    ));
     let sender = tokio::spawn(send_dir(d.0.clone(), WalkFilter::default(), incoming, out));
 
     let mut stats = Vec::new();
@@ -226,9 +273,14 @@ async fn send_dir_refuses_unknown_ids_and_reports_receiver_errors() {
     }
     // The receiver hanging up without FIN is an error, not a success.
     let (out, _rx) = mpsc::channel(16);
-    let e = send_dir(d.0.clone(), WalkFilter::default(), futures::stream::empty(), out)
-        .await
-        .unwrap_err();
+    let e = send_dir(
+        d.0.clone(),
+        WalkFilter::default(),
+        futures::stream::empty(),
+        out,
+    )
+    .await
+    .unwrap_err();
     assert!(e.message().contains("before FIN"), "{e:?}");
 }
 
@@ -300,7 +352,10 @@ async fn receive_dir_requests_files_writes_them_and_finishes() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let m = std::fs::metadata(dest.join("bin/tool")).unwrap().permissions().mode();
+        let m = std::fs::metadata(dest.join("bin/tool"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(m & 0o777, 0o755);
     }
 }
@@ -311,7 +366,9 @@ async fn receive_dir_refuses_paths_that_escape() {
     for bad in ["../x", "/etc/passwd", "a/../../x", "a//b"] {
         let incoming = Box::pin(futures::stream::iter(vec![Ok(stat_packet(bad, 0o644, 1))]));
         let (out, _rx) = mpsc::channel(16);
-        let e = receive_dir(d.0.join("out"), incoming, out).await.unwrap_err();
+        let e = receive_dir(d.0.join("out"), incoming, out)
+            .await
+            .unwrap_err();
         assert!(e.message().contains("refused path"), "{bad}: {e:?}");
     }
     // Through a symlink the sender made: refused as well.
@@ -330,7 +387,9 @@ async fn receive_dir_refuses_paths_that_escape() {
             Ok(stat_packet("l/evil", 0o644, 1)),
         ]));
         let (out, _rx) = mpsc::channel(16);
-        let e = receive_dir(d.0.join("out2"), incoming, out).await.unwrap_err();
+        let e = receive_dir(d.0.join("out2"), incoming, out)
+            .await
+            .unwrap_err();
         assert!(e.message().contains("not a directory"), "{e:?}");
     }
 }
