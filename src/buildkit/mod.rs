@@ -254,11 +254,22 @@ impl Images {
             request = request.query("extrahosts", h.clone());
         }
 
-        // The session first: the daemon looks it up when the build starts.
-        let conn = docker.session().start(&session_opts).await?;
-        let session = tokio::spawn(session::serve(conn, Arc::new(attachables)));
-        let guard = SessionGuard(session);
-        let inner = request.json_stream::<Wire>().await?;
+        // The session and the build at the same time, as the docker CLI
+        // does: dockerd waits for a build's session to appear, and the
+        // session is served as soon as it is upgraded (the build's first
+        // answer needs the Dockerfile, which comes through the session).
+        let attachables = Arc::new(attachables);
+        let session = async {
+            let conn = docker.session().start(&session_opts).await?;
+            Ok::<_, Error>(SessionGuard(tokio::spawn(session::serve(
+                conn,
+                attachables,
+            ))))
+        };
+        let (guard, inner) = tokio::join!(session, request.json_stream::<Wire>());
+        // A session that could not start explains a failed build best.
+        let guard = guard?;
+        let inner = inner?;
         Ok(BuildKitStream {
             inner,
             pending: VecDeque::new(),

@@ -181,16 +181,33 @@ pub enum SecretSource {
 
 impl SecretSource {
     /// A file's contents.
+    ///
+    /// ```
+    /// use dockhand::buildkit::SecretSource;
+    /// let s = SecretSource::file("/run/secrets/npmrc");
+    /// assert_eq!(format!("{s:?}"), r#"File("/run/secrets/npmrc")"#);
+    /// ```
     pub fn file(path: impl Into<PathBuf>) -> Self {
         SecretSource::File(path.into())
     }
 
     /// An environment variable.
+    ///
+    /// ```
+    /// use dockhand::buildkit::SecretSource;
+    /// let s = SecretSource::env("API_TOKEN");
+    /// ```
     pub fn env(name: impl Into<String>) -> Self {
         SecretSource::Env(name.into())
     }
 
-    /// A value.
+    /// A value; `Debug` never shows it.
+    ///
+    /// ```
+    /// use dockhand::buildkit::SecretSource;
+    /// let s = SecretSource::value("hunter2");
+    /// assert_eq!(format!("{s:?}"), "Value(<redacted>)");
+    /// ```
     pub fn value(bytes: impl AsRef<[u8]>) -> Self {
         SecretSource::Value(Arc::from(bytes.as_ref()))
     }
@@ -244,11 +261,21 @@ pub enum BuildOutput {
 
 impl BuildOutput {
     /// Files into a directory.
+    ///
+    /// ```
+    /// use dockhand::buildkit::{BuildKitOptions, BuildOutput};
+    /// let opts = BuildKitOptions::default().output(BuildOutput::local("./out"));
+    /// ```
     pub fn local(dest: impl Into<PathBuf>) -> Self {
         BuildOutput::Local { dest: dest.into() }
     }
 
     /// A tar archive written to a file.
+    ///
+    /// ```
+    /// use dockhand::buildkit::{BuildKitOptions, BuildOutput};
+    /// let opts = BuildKitOptions::default().output(BuildOutput::tar_file("rootfs.tar"));
+    /// ```
     pub fn tar_file(path: impl Into<PathBuf>) -> Self {
         BuildOutput::Tar {
             sink: TarSink::File(path.into()),
@@ -257,6 +284,13 @@ impl BuildOutput {
 
     /// A tar archive streamed into `writer` (shut down at the end), e.g. one
     /// end of [`tokio::io::duplex`] to read it as it comes.
+    ///
+    /// ```
+    /// use dockhand::buildkit::{BuildKitOptions, BuildOutput};
+    /// let (writer, reader) = tokio::io::duplex(64 * 1024);
+    /// let opts = BuildKitOptions::default().output(BuildOutput::tar_writer(writer));
+    /// // read the archive from `reader` while the build runs
+    /// ```
     pub fn tar_writer(writer: impl AsyncWrite + Send + Unpin + 'static) -> Self {
         BuildOutput::Tar {
             sink: TarSink::Writer(Arc::new(Mutex::new(Some(Box::new(writer))))),

@@ -336,6 +336,10 @@ pub struct PlainProgress {
 
 impl PlainProgress {
     /// A printer with no steps seen.
+    ///
+    /// ```
+    /// let plain = dockhand::buildkit::PlainProgress::new();
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -351,6 +355,13 @@ impl PlainProgress {
     }
 
     /// The lines to print for one event (none, one or several).
+    ///
+    /// ```
+    /// use dockhand::buildkit::{BuildKitEvent, PlainProgress};
+    /// let mut plain = PlainProgress::new();
+    /// let lines = plain.lines(&BuildKitEvent::ImageId("sha256:4b8e".into()));
+    /// assert_eq!(lines, ["writing image sha256:4b8e done"]);
+    /// ```
     pub fn lines(&mut self, event: &BuildKitEvent) -> Vec<String> {
         let mut out = Vec::new();
         match event {
