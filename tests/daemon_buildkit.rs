@@ -864,3 +864,47 @@ async fn an_ssh_agent_is_forwarded_by_id() {
     assert!(e.to_string().contains("other"), "{e}");
     drop(agent);
 }
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn network_extra_hosts_and_platform_reach_run_steps() {
+    let env = test_env("network_extra_hosts_and_platform_reach_run_steps");
+    let dir = TempDir::new("bk-net");
+    write(
+        &dir.0,
+        "Dockerfile",
+        &format!(
+            "FROM {}\nRUN grep -c eth0 /proc/net/dev > /eth0 || true; \
+             grep dockhand.example /etc/hosts > /hosts || true\n",
+            env.image
+        ),
+    );
+    let docker = docker();
+    let mut seen = Vec::new();
+    for network in ["default", "none"] {
+        let t = tag(&format!("net-{network}"));
+        let opts = BuildKitOptions::default()
+            .tag(t.0.clone())
+            .no_cache(true)
+            .network(network)
+            .platform("linux/amd64")
+            .extra_host("dockhand.example:10.9.8.7");
+        BuildKitOutcome::collect(
+            docker
+                .images()
+                .build_kit(&dir.0, &opts)
+                .await
+                .expect("build_kit"),
+        )
+        .await
+        .expect("build");
+        let eth0 = run(&docker, &t.0, "cat /eth0").await;
+        let hosts = run(&docker, &t.0, "cat /hosts").await;
+        assert!(hosts.contains("10.9.8.7"), "{network}: {hosts:?}");
+        seen.push((network, eth0.trim().to_owned()));
+    }
+    assert_eq!(
+        seen,
+        [("default", "1".to_owned()), ("none", "0".to_owned())]
+    );
+}

@@ -389,6 +389,10 @@ impl PlainProgress {
                 }
             }
             BuildKitEvent::Status(s) => {
+                // Nothing to say yet.
+                if s.current == 0 && s.total == 0 && s.completed.is_none() {
+                    return out;
+                }
                 let (n, _) = self.number(&s.vertex);
                 let name = if s.name.is_empty() { &s.id } else { &s.name };
                 let mut line = format!("#{n} {name}");
