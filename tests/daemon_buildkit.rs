@@ -434,6 +434,32 @@ async fn a_failing_run_is_an_error_with_the_steps_output() {
     }
     assert!(e.to_string().contains("exit code: 3"), "{e}");
 
+    // Bad input is refused before anything is sent.
+    let e = docker
+        .images()
+        .build_kit(dir.0.join("missing"), &BuildKitOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Io { .. }), "{e:?}");
+    let e = docker
+        .images()
+        .build_kit(
+            &dir.0,
+            &BuildKitOptions::default().dockerfile("../Dockerfile"),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidArgument {
+                name: "dockerfile",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+
     // A missing secret the Dockerfile requires fails the build too, naming it.
     write(
         &dir.0,

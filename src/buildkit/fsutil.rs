@@ -28,6 +28,8 @@ use tonic::Status;
 pub(crate) const CHUNK: usize = 32 * 1024;
 
 /// Go's `os.FileMode` bits.
+// Without Unix modes (Windows) the special bits are never set.
+#[cfg_attr(not(unix), allow(dead_code))]
 pub(crate) mod mode {
     pub const DIR: u32 = 1 << 31;
     pub const SYMLINK: u32 = 1 << 27;
@@ -44,6 +46,7 @@ pub(crate) mod mode {
 }
 
 /// Go's `os.FileMode` for a Unix `st_mode`.
+#[cfg_attr(not(unix), allow(dead_code))]
 pub(crate) fn go_mode(unix: u32) -> u32 {
     let mut m = unix & 0o777;
     m |= match unix & 0o170000 {

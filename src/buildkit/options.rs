@@ -350,3 +350,56 @@ pub(crate) fn split_dockerfile(rel: &str) -> (&Path, &str) {
         None => (Path::new(""), rel),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_and_writers_stay_out_of_debug() {
+        let opts = BuildKitOptions::default()
+            .secret("a", SecretSource::value("hunter2"))
+            .secret("b", SecretSource::env("TOKEN"))
+            .output(BuildOutput::tar_writer(tokio::io::sink()));
+        let text = format!("{opts:?}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(
+            text.contains("Value(<redacted>)") && text.contains("Env(\"TOKEN\")"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn secret_sources_read_or_say_what_is_missing() {
+        assert_eq!(SecretSource::value("v").read().await.unwrap(), b"v");
+        let e = SecretSource::env("DOCKHAND_SURELY_UNSET_VARIABLE")
+            .read()
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("DOCKHAND_SURELY_UNSET_VARIABLE"),
+            "{e}"
+        );
+        let e = SecretSource::file("/nonexistent/secret")
+            .read()
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/secret"), "{e}");
+        // A tar writer is used once.
+        let sink = TarSink::Writer(Arc::new(Mutex::new(Some(Box::new(tokio::io::sink())))));
+        assert!(sink.open().await.is_ok());
+        assert!(sink.open().await.is_err());
+    }
+
+    #[test]
+    fn dockerfile_paths_split_into_directory_and_name() {
+        assert_eq!(
+            split_dockerfile("Dockerfile"),
+            (Path::new(""), "Dockerfile")
+        );
+        assert_eq!(
+            split_dockerfile("a/b/app.Dockerfile"),
+            (Path::new("a/b"), "app.Dockerfile")
+        );
+    }
+}
