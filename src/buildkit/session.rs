@@ -12,7 +12,6 @@ use super::options::{BuildOutput, SecretSource, TarSink};
 use super::proto;
 use crate::auth::{RegistryAuth, DOCKER_HUB_AUTH_KEY};
 use crate::build::Dockerignore;
-use crate::stream::RawConnection;
 use futures::{Stream, StreamExt};
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -90,9 +89,12 @@ impl Attachables {
     }
 }
 
-/// Serves the session on `conn` until the daemon closes it (or the future
-/// is dropped).
-pub(crate) async fn serve(conn: RawConnection, attachables: Arc<Attachables>) {
+/// Serves the session on `conn` (the upgraded `/session` connection) until
+/// the daemon closes it (or the future is dropped).
+pub(crate) async fn serve<IO>(conn: IO, attachables: Arc<Attachables>)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let service = hyper::service::service_fn(move |req| {
         let a = attachables.clone();
         async move { Ok::<_, Infallible>(route(a, req).await) }
@@ -424,3 +426,6 @@ async fn forward_agent(
         socket.display()
     )))
 }
+
+#[cfg(test)]
+mod tests;
