@@ -189,12 +189,14 @@ async fn secrets_by_id_and_missing_ones_named() {
 
 #[tokio::test]
 async fn credentials_for_a_host() {
-    let mut a = Attachables::default();
-    a.auth = Some(RegistryAuth::Credentials(AuthConfig {
-        username: Some("me".into()),
-        password: Some("pw".into()),
+    let a = Attachables {
+        auth: Some(RegistryAuth::Credentials(AuthConfig {
+            username: Some("me".into()),
+            password: Some("pw".into()),
+            ..Default::default()
+        })),
         ..Default::default()
-    }));
+    };
     let mut c = client(a).await;
     let ask = proto::CredentialsRequest {
         host: "127.0.0.1:5001".into(),
@@ -202,18 +204,22 @@ async fn credentials_for_a_host() {
     let r: proto::CredentialsResponse = unary(&mut c, AUTH_CREDENTIALS, &ask).await.expect("creds");
     assert_eq!((r.username.as_str(), r.secret.as_str()), ("me", "pw"));
     // An identity token goes as the secret, without a user name.
-    let mut a = Attachables::default();
-    a.auth = Some(RegistryAuth::Credentials(AuthConfig {
-        username: Some("me".into()),
-        identitytoken: Some("tok".into()),
+    let a = Attachables {
+        auth: Some(RegistryAuth::Credentials(AuthConfig {
+            username: Some("me".into()),
+            identitytoken: Some("tok".into()),
+            ..Default::default()
+        })),
         ..Default::default()
-    }));
+    };
     let mut c = client(a).await;
     let r: proto::CredentialsResponse = unary(&mut c, AUTH_CREDENTIALS, &ask).await.expect("creds");
     assert_eq!((r.username.as_str(), r.secret.as_str()), ("", "tok"));
     // Anonymous: empty credentials, not an error.
-    let mut a = Attachables::default();
-    a.auth = Some(RegistryAuth::Anonymous);
+    let a = Attachables {
+        auth: Some(RegistryAuth::Anonymous),
+        ..Default::default()
+    };
     let mut c = client(a).await;
     let r: proto::CredentialsResponse = unary(&mut c, AUTH_CREDENTIALS, &ask).await.expect("creds");
     assert_eq!(r, proto::CredentialsResponse::default());
@@ -338,8 +344,10 @@ async fn file_sync_serves_named_dirs_only() {
 #[tokio::test]
 async fn a_tar_output_is_written_as_it_comes() {
     let (writer, mut reader) = tokio::io::duplex(1024);
-    let mut a = Attachables::default();
-    a.output = Some(BuildOutput::tar_writer(writer));
+    let a = Attachables {
+        output: Some(BuildOutput::tar_writer(writer)),
+        ..Default::default()
+    };
     assert!(a.methods().contains(&FILE_SEND_DIFF_COPY));
     let mut c = client(a).await;
     let (tx, resp) = streaming(&mut c, FILE_SEND_DIFF_COPY, &[]).await;
