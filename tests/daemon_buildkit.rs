@@ -196,10 +196,10 @@ async fn a_multi_stage_build_matches_the_docker_cli() {
         .await
         .expect("build_kit");
     let mut names = Vec::new();
-    let mut statuses = 0;
+    let mut statuses = Vec::new();
     let outcome = BuildKitOutcome::collect_with(stream, |e| match e {
         BuildKitEvent::Vertex(v) => names.push(v.name.clone()),
-        BuildKitEvent::Status(_) => statuses += 1,
+        BuildKitEvent::Status(s) => statuses.push(s.id.clone()),
         _ => {}
     })
     .await
@@ -214,7 +214,17 @@ async fn a_multi_stage_build_matches_the_docker_cli() {
         names.iter().any(|n| n.contains("COPY . /ctx/")),
         "{names:?}"
     );
-    assert!(statuses > 0, "the context transfer reports progress");
+    assert!(
+        statuses.iter().any(|s| s.starts_with("transferring")),
+        "the context transfer reports progress: {statuses:?}"
+    );
+    // As bollard's build_buildkit_image checks it: the tag is named.
+    assert!(
+        statuses
+            .iter()
+            .any(|s| s == &format!("naming to docker.io/{}", ours.0)),
+        "{statuses:?}"
+    );
     assert!(
         !names
             .iter()

@@ -566,8 +566,7 @@ where
         .await
         .map_err(|e| write_err(&dest, e))?;
     let mut next_id: u32 = 0;
-    // Requested files: (path, Go mode, file once its first packet came).
-    let mut open: HashMap<u32, (PathBuf, u32, Option<tokio::fs::File>)> = HashMap::new();
+    let mut open: HashMap<u32, Requested> = HashMap::new();
     let mut listed = false;
     let mut fin_sent = false;
     loop {
@@ -607,7 +606,15 @@ where
                     let _ = std::fs::remove_file(&path);
                     std::fs::hard_link(&from, &path).map_err(|e| write_err(&path, e))?;
                 } else if kind == 0 {
-                    open.insert(id, (path, stat.mode, None));
+                    open.insert(
+                        id,
+                        Requested {
+                            path,
+                            mode: stat.mode,
+                            mod_time: stat.mod_time,
+                            file: None,
+                        },
+                    );
                     let req = Packet {
                         id,
                         ..packet(PacketType::PacketReq)
@@ -625,23 +632,23 @@ where
                         p.id
                     )));
                 };
-                let file = match &mut slot.2 {
+                let file = match &mut slot.file {
                     Some(f) => f,
                     none => none.insert(
-                        tokio::fs::File::create(&slot.0)
+                        tokio::fs::File::create(&slot.path)
                             .await
-                            .map_err(|e| write_err(&slot.0, e))?,
+                            .map_err(|e| write_err(&slot.path, e))?,
                     ),
                 };
                 if p.data.is_empty() {
-                    file.flush().await.map_err(|e| write_err(&slot.0, e))?;
-                    if let Some((path, mode_bits, _)) = open.remove(&p.id) {
-                        set_perm(&path, mode_bits);
+                    file.flush().await.map_err(|e| write_err(&slot.path, e))?;
+                    if let Some(done) = open.remove(&p.id) {
+                        done.finish().await?;
                     }
                 } else {
                     file.write_all(&p.data)
                         .await
-                        .map_err(|e| write_err(&slot.0, e))?;
+                        .map_err(|e| write_err(&slot.path, e))?;
                 }
             }
             Ok(PacketType::PacketFin) => {
@@ -663,6 +670,32 @@ where
                 )))
             }
         }
+    }
+}
+
+/// A file the receiver asked for.
+struct Requested {
+    path: PathBuf,
+    /// Go mode bits.
+    mode: u32,
+    /// Nanoseconds since the epoch.
+    mod_time: i64,
+    /// Open once its first packet came.
+    file: Option<tokio::fs::File>,
+}
+
+impl Requested {
+    /// The file is complete: its permissions and modification time as sent.
+    async fn finish(self) -> Result<(), Status> {
+        if let Some(file) = self.file {
+            let file = file.into_std().await;
+            if let Ok(nanos) = u64::try_from(self.mod_time) {
+                let t = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(nanos);
+                file.set_modified(t).map_err(|e| write_err(&self.path, e))?;
+            }
+        }
+        set_perm(&self.path, self.mode);
+        Ok(())
     }
 }
 

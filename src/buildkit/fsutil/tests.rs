@@ -319,7 +319,13 @@ async fn receive_dir_requests_files_writes_them_and_finishes() {
     let receiver = tokio::spawn(receive_dir(dest.clone(), incoming, out));
     for p in [
         stat_packet("bin", mode::DIR | 0o755, 0),
-        stat_packet("bin/tool", 0o755, 6),
+        Packet {
+            stat: Some(Stat {
+                mod_time: 1_600_000_000_123_456_789,
+                ..stat_packet("bin/tool", 0o755, 6).stat.unwrap()
+            }),
+            ..stat_packet("bin/tool", 0o755, 6)
+        },
         stat_packet("etc", mode::DIR | 0o755, 0),
         stat_packet("etc/conf", 0o600, 0),
         Packet::default(),
@@ -349,6 +355,17 @@ async fn receive_dir_requests_files_writes_them_and_finishes() {
     receiver.await.unwrap().unwrap();
     assert_eq!(std::fs::read(dest.join("bin/tool")).unwrap(), b"#!/bin");
     assert_eq!(std::fs::read(dest.join("etc/conf")).unwrap(), b"");
+    let modified = std::fs::metadata(dest.join("bin/tool"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(
+        modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+        1_600_000_000
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
