@@ -138,7 +138,9 @@ echo "[examples] ok   build (RUN false) exits non-zero with the daemon's message
 passed=$((passed + 1))
 # build --kit: the same with BuildKit, progress printed like --progress=plain.
 printf 'FROM %s\nCOPY greeting.txt /greeting.txt\nRUN cat /greeting.txt\n' "$DOCKHAND_TEST_IMAGE" >"$ctx/Dockerfile"
-run "build --kit (a directory)" "hello from the build context" "$ex/build" --kit "$ctx" "$tag"
+# Text of this run only, so that the RUN step is not a cached one.
+echo "hello from BuildKit, run $$-$RANDOM" >"$ctx/greeting.txt"
+run "build --kit (a directory)" "$(cat "$ctx/greeting.txt")" "$ex/build" --kit "$ctx" "$tag"
 out=$("$ex/build" --kit "$ctx" "$tag" 2>&1)
 grep -q "image id: sha256:" <<<"$out" || { echo "[examples] FAIL build --kit gave no image id: $out" >&2; exit 1; }
 grep -q "^#[0-9]* \[internal\] load build definition from Dockerfile" <<<"$out" \
