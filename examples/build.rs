@@ -3,8 +3,14 @@
 //! `.dockerignore`), the build output is printed as it arrives, then the
 //! image id. A failed build exits with status 1 and the daemon's message.
 //!
+//! With `--kit`, the build runs with BuildKit (`DOCKER_BUILDKIT=1 docker
+//! build --progress=plain`): the context is served over a session and the
+//! progress is printed the way `--progress=plain` prints it; a failed step
+//! prints its output.
+//!
 //! ```sh
 //! cargo run --example build -- ./app app:1
+//! cargo run --example build -- --kit ./app app:1
 //! ```
 
 use dockhand::build::BuildOutcome;
@@ -14,15 +20,30 @@ use std::io::Write;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let kit = args.first().is_some_and(|a| a == "--kit");
+    if kit {
+        args.remove(0);
+    }
     let [dir, tag] = args.as_slice() else {
-        eprintln!("usage: build DIR TAG");
+        eprintln!("usage: build [--kit] DIR TAG");
         std::process::exit(2);
     };
-    match build(dir, tag).await {
-        Ok(outcome) => println!("image id: {}", outcome.image_id),
+    let result = if kit {
+        build_kit(dir, tag).await
+    } else {
+        build(dir, tag).await.map(|o| o.image_id)
+    };
+    match result {
+        Ok(id) => println!("image id: {id}"),
         Err(e) => {
             eprintln!("build: {e}");
+            #[cfg(feature = "buildkit")]
+            if let dockhand::Error::BuildFailed { log, .. } = &e {
+                for line in log.lines() {
+                    eprintln!("  | {line}");
+                }
+            }
             let mut source = std::error::Error::source(&e);
             while let Some(s) = source {
                 eprintln!("  caused by: {s}");
@@ -48,4 +69,36 @@ async fn build(dir: &str, tag: &str) -> dockhand::Result<BuildOutcome> {
         let _ = out.flush();
     })
     .await
+}
+
+#[cfg(feature = "buildkit")]
+async fn build_kit(dir: &str, tag: &str) -> dockhand::Result<String> {
+    use dockhand::buildkit::{BuildKitOptions, BuildKitOutcome, PlainProgress};
+    let docker = Docker::connect()?;
+    let stream = docker
+        .images()
+        .build_kit(dir, &BuildKitOptions::default().tag(tag))
+        .await?;
+    let mut plain = PlainProgress::new();
+    let stdout = std::io::stdout();
+    let outcome = BuildKitOutcome::collect_with(stream, |event| {
+        let mut out = stdout.lock();
+        for line in plain.lines(event) {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = out.flush();
+    })
+    .await?;
+    outcome.image_id.ok_or_else(|| dockhand::Error::Protocol {
+        message: "the build reported no image id".into(),
+        source: None,
+    })
+}
+
+#[cfg(not(feature = "buildkit"))]
+async fn build_kit(_dir: &str, _tag: &str) -> dockhand::Result<String> {
+    Err(dockhand::Error::InvalidArgument {
+        name: "--kit",
+        message: "dockhand was built without its `buildkit` feature".into(),
+    })
 }

@@ -136,6 +136,24 @@ grep -q "returned a non-zero code" <<<"$out" \
   || { echo "[examples] FAIL build (RUN false) gave no reason: $out" >&2; exit 1; }
 echo "[examples] ok   build (RUN false) exits non-zero with the daemon's message"
 passed=$((passed + 1))
+# build --kit: the same with BuildKit, progress printed like --progress=plain.
+printf 'FROM %s\nCOPY greeting.txt /greeting.txt\nRUN cat /greeting.txt\n' "$DOCKHAND_TEST_IMAGE" >"$ctx/Dockerfile"
+# Text of this run only, so that the RUN step is not a cached one.
+echo "hello from BuildKit, run $$-$RANDOM" >"$ctx/greeting.txt"
+run "build --kit (a directory)" "$(cat "$ctx/greeting.txt")" "$ex/build" --kit "$ctx" "$tag"
+out=$("$ex/build" --kit "$ctx" "$tag" 2>&1)
+grep -q "image id: sha256:" <<<"$out" || { echo "[examples] FAIL build --kit gave no image id: $out" >&2; exit 1; }
+grep -q "^#[0-9]* \[internal\] load build definition from Dockerfile" <<<"$out" \
+  || { echo "[examples] FAIL build --kit printed no plain progress: $out" >&2; exit 1; }
+printf 'FROM %s\nRUN echo failing-step-output && false\n' "$DOCKHAND_TEST_IMAGE" >"$ctx/Dockerfile"
+if out=$("$ex/build" --kit "$ctx" "$tag" 2>&1); then
+  echo "[examples] FAIL build --kit (RUN false) succeeded: $out" >&2
+  exit 1
+fi
+grep -q "  | failing-step-output" <<<"$out" \
+  || { echo "[examples] FAIL build --kit (RUN false) did not show the step's output: $out" >&2; exit 1; }
+echo "[examples] ok   build --kit (RUN false) exits non-zero with the step's output"
+passed=$((passed + 1))
 
 # The same examples against the fake daemon (dockhand::testing), as a
 # process: DOCKER_HOST points at it, nothing else changes.

@@ -25,6 +25,11 @@ mkdir -p "$STATE"
 # --- packages -----------------------------------------------------------------
 need_pkgs=()
 command -v dockerd >/dev/null || need_pkgs+=(docker.io)
+# The BuildKit tests compare with Debian's 20.10 CLI (DOCKER_BUILDKIT=1 runs
+# the same session protocol against dockerd 20.10; a newer CLI wants buildx).
+[ -x /usr/bin/docker ] || need_pkgs+=(docker.io)
+# ssh-agent, for the BuildKit ssh forwarding test.
+command -v ssh-agent >/dev/null || need_pkgs+=(openssh-client)
 command -v docker-registry >/dev/null || need_pkgs+=(docker-registry)
 [ -x /bin/busybox ] || need_pkgs+=(busybox-static)
 command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)

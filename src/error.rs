@@ -179,6 +179,19 @@ pub enum Error {
         reason: Refusal,
     },
 
+    /// A BuildKit build failed: the daemon's message, and the step that
+    /// failed with the end of its output (what it printed before failing).
+    #[error("ImageBuild: the build failed{}: {message}", build_step(.step))]
+    BuildFailed {
+        /// The daemon's message (`process "/bin/sh -c make" did not
+        /// complete successfully: exit code: 2`).
+        message: String,
+        /// The failing step's name (`[build 3/4] RUN make`), when known.
+        step: Option<String>,
+        /// The failing step's output (its last 64 KiB).
+        log: String,
+    },
+
     /// Local I/O failed (reading a build context, writing an extracted file).
     #[error("I/O error: {context}")]
     Io {
@@ -188,6 +201,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The step of a failed build, for its message.
+fn build_step(step: &Option<String>) -> String {
+    match step {
+        Some(s) => format!(" at {s}"),
+        None => String::new(),
+    }
 }
 
 /// How an `Api` error reached us, for its message.

@@ -13,6 +13,8 @@ pub mod api;
 pub mod auth;
 mod body;
 pub mod build;
+#[cfg(feature = "buildkit")]
+pub mod buildkit;
 mod client;
 mod codec;
 pub mod config;

@@ -70,6 +70,10 @@ const HELPERS: &[(&str, &[&str])] = &[
     ("containers.copy_out", &["ContainerArchive"]),
     // `docker build DIR`: the directory tarred and sent as `images().build`.
     ("images.build_dir", &["ImageBuild"]),
+    // `DOCKER_BUILDKIT=1 docker build DIR`: a session and a `version=2`
+    // build, sent together.
+    #[cfg(feature = "buildkit")]
+    ("images.build_kit", &["Session", "ImageBuild"]),
 ];
 
 /// What the calls need from the host.
@@ -181,6 +185,8 @@ fn table() -> Vec<Entry> {
         bind!(cx => images.save_all(&def())),
         bind!(cx => images.load(Body::empty(), &def())),
         bind!(cx => images.build_dir(&cx.context, &def())),
+        #[cfg(feature = "buildkit")]
+        bind!(cx => images.build_kit(&cx.context, &def())),
         // exec
         bind!(cx => exec.create("c1", &ContainerExecBody::default())),
         bind!(cx => exec.start("e1", &ExecStartBody::default())),

@@ -74,6 +74,10 @@ pub const FIXUPS: &[Fixup] = &[
         name: "resources_windows_refuses",
         apply: resources_windows_refuses,
     },
+    Fixup {
+        name: "build_session_params",
+        apply: build_session_params,
+    },
 ];
 
 /// Applies every fixup; returns their names.
@@ -426,6 +430,34 @@ fn push_registry_auth_filled_by_client(spec: &mut Spec) -> Result<(), String> {
         return Err("ImagePush: X-Registry-Auth is no longer required".into());
     }
     p.required = false;
+    Ok(())
+}
+
+/// `POST /build` lists no `session` and no `buildid` parameter, but dockerd
+/// reads both: `version=2&session=<id>` runs the build with BuildKit and
+/// takes the context, the Dockerfile, secrets and credentials from the
+/// client's `/session` connection of that id (dockerd 20.10 answers a
+/// `remote=client-session` build without `session` with "session not
+/// found"), and `buildid` names the build for `POST /build/cancel?id=…`. The
+/// docker CLI sends both. `session` came with `/session` (API 1.31),
+/// `buildid` with BuildKit builds (API 1.38).
+fn build_session_params(spec: &mut Spec) -> Result<(), String> {
+    let op = op(spec, "ImageBuild")?;
+    for (name, since) in [("session", "1.31"), ("buildid", "1.38")] {
+        if op.params.iter().any(|p| p.name == name) {
+            return Err(format!("ImageBuild now lists {name}"));
+        }
+        op.params.push(Param {
+            name: name.to_owned(),
+            location: ParamIn::Query,
+            ty: Ty::String { format: None },
+            encoding: Encoding::Plain,
+            required: false,
+            default: None,
+            since: since.to_owned(),
+            platform: Platforms::default(),
+        });
+    }
     Ok(())
 }
 

@@ -34,6 +34,12 @@ impl Docker {
 }
 
 impl Images {
+    /// The client this handle uses.
+    #[cfg_attr(not(feature = "buildkit"), allow(dead_code))]
+    pub(crate) fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
     /// Lists images (`docker images`).
     ///
     /// ```no_run

@@ -180,9 +180,15 @@ impl BuildContext {
         &self.ignore
     }
 
+    /// The Dockerfile's path inside the context (cleaned).
+    #[cfg(feature = "buildkit")]
+    pub(crate) fn dockerfile_rel(&self) -> &str {
+        &self.dockerfile
+    }
+
     /// The patterns in force: `.dockerignore`'s, plus the exceptions the CLI
     /// adds for `.dockerignore` and the Dockerfile when they are excluded.
-    fn rules(&self) -> Dockerignore {
+    pub(crate) fn rules(&self) -> Dockerignore {
         let mut rules = self.ignore.clone();
         if rules.is_excluded(".dockerignore") {
             rules.push_exception(".dockerignore");

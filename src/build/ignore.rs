@@ -207,6 +207,27 @@ impl Dockerignore {
         excluded
     }
 
+    /// Whether there are no patterns.
+    ///
+    /// ```
+    /// use dockhand::build::Dockerignore;
+    /// assert!(Dockerignore::parse("# only a comment\n")?.is_empty());
+    /// assert!(!Dockerignore::parse("target")?.is_empty());
+    /// # Ok::<(), dockhand::Error>(())
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Whether a pattern that is not an exception matches `path` itself
+    /// (not through a parent directory).
+    #[cfg(feature = "buildkit")]
+    pub(crate) fn matches_exactly(&self, path: &str) -> bool {
+        self.patterns
+            .iter()
+            .any(|p| !p.exception && p.matches(path))
+    }
+
     /// Whether an exception could re-include something below the excluded
     /// directory `dir`: the CLI then walks into it instead of skipping it. As
     /// in the CLI, this is a plain prefix test on the exception's text, so

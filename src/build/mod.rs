@@ -29,3 +29,5 @@ pub use ignore::Dockerignore;
 pub use outcome::{image_id_from, BuildOutcome};
 
 pub(crate) use context::prepare_dir;
+#[cfg(feature = "buildkit")]
+pub(crate) use ignore::clean as clean_pattern;

@@ -1441,6 +1441,26 @@ pub const IMAGE_BUILD: Operation = Operation {
             since: ApiVersion::new(1, 38),
             platform: PlatformFacts::NONE,
         },
+        Param {
+            name: "session",
+            location: ParamLocation::Query,
+            rust_type: "String",
+            encoding: Encoding::Plain,
+            required: false,
+            default: None,
+            since: ApiVersion::new(1, 31),
+            platform: PlatformFacts::NONE,
+        },
+        Param {
+            name: "buildid",
+            location: ParamLocation::Query,
+            rust_type: "String",
+            encoding: Encoding::Plain,
+            required: false,
+            default: None,
+            since: ApiVersion::new(1, 38),
+            platform: PlatformFacts::NONE,
+        },
     ],
     body: BodyKind::Bytes {
         content_type: "application/octet-stream",
@@ -5221,6 +5241,10 @@ pub struct ImageBuildOptions {
     pub outputs: Option<String>,
     /// Query parameter `version`. Since API 1.38. Daemon default: `"1"`.
     pub version: Option<ImageBuildVersion>,
+    /// Query parameter `session`. Since API 1.31.
+    pub session: Option<String>,
+    /// Query parameter `buildid`. Since API 1.38.
+    pub buildid: Option<String>,
 }
 
 impl ImageBuildOptions {
@@ -5413,6 +5437,20 @@ impl ImageBuildOptions {
         self
     }
 
+    /// Sets `session`.
+    #[must_use]
+    pub fn session(mut self, value: impl Into<String>) -> Self {
+        self.session = Some(value.into());
+        self
+    }
+
+    /// Sets `buildid`.
+    #[must_use]
+    pub fn buildid(mut self, value: impl Into<String>) -> Self {
+        self.buildid = Some(value.into());
+        self
+    }
+
     /// Writes the parameters that are set into `sink`, checking each against the API version.
     pub fn write_params(&self, sink: &mut ParamSink) {
         sink.query(
@@ -5466,6 +5504,8 @@ impl ImageBuildOptions {
         sink.query("target", ApiVersion::new(1, 37), self.target.as_ref());
         sink.query("outputs", ApiVersion::new(1, 40), self.outputs.as_ref());
         sink.query("version", ApiVersion::new(1, 38), self.version.as_ref());
+        sink.query("session", ApiVersion::new(1, 31), self.session.as_ref());
+        sink.query("buildid", ApiVersion::new(1, 38), self.buildid.as_ref());
     }
 }
 
