@@ -184,6 +184,14 @@ pub fn error_json(e: &Error, operation: Option<&str>) -> Value {
         }
         Error::UnsafeArchiveEntry { .. } => "unsafe_archive_entry",
         Error::Io { .. } => "io",
+        // Not reachable through the generic call today (BuildKit builds need
+        // the session, which the library does not serve), kept so a future
+        // entry point reports it by its own kind.
+        Error::BuildFailed { step, log, .. } => {
+            extra.insert("step".into(), json!(step));
+            extra.insert("log".into(), json!(log));
+            "build_failed"
+        }
         _ => "other",
     };
     let mut message = e.to_string();
