@@ -1,7 +1,8 @@
 //! Helpers the generated models use to decode and encode without losing data.
 //!
-//! Every generated struct keeps an [`Extra`] map: fields this crate does not
-//! know, and known fields the daemon sent as `null` (so that `null` is not
+//! Every generated struct keeps an [`Extra`]: the fields this crate does not
+//! know (a map, allocated only when such a field arrives), and which known
+//! fields the daemon sent as `null` (a bit per field, so that `null` is not
 //! turned into "absent" on re-encoding). Decoding borrows map keys from the
 //! input whenever it can, so known fields cost no allocation.
 
@@ -10,8 +11,192 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
 
-/// Fields kept verbatim: unknown to this crate, or sent as `null`.
-pub type Extra = serde_json::Map<String, Value>;
+/// The unknown fields of a model: name → value, in the order they arrived.
+pub type UnknownFields = serde_json::Map<String, Value>;
+
+/// What a generated model keeps beyond its typed fields, so that decoding a
+/// daemon response and encoding it again gives back the same JSON value:
+///
+/// - the fields this version of dockhand does not know, as a map in arrival
+///   order ([`get`](Self::get), [`insert`](Self::insert), [`iter`](Self::iter),
+///   …); allocated only when there is one;
+/// - which known fields the daemon sent as `null` (see
+///   [`KnownFields::null_fields`]); encoding writes them back as `null`.
+///
+/// A field inserted here under the name of a known field is written only
+/// when the typed field is `None` (a way to send an explicit `null`).
+///
+/// ```
+/// use dockhand::models::{ContainerSummary, KnownFields};
+/// let c: ContainerSummary =
+///     serde_json::from_str(r#"{"Id":"a","Ports":null,"FromTheFuture":1}"#).unwrap();
+/// assert_eq!(c.extra.get("FromTheFuture"), Some(&serde_json::json!(1)));
+/// assert_eq!(c.extra.len(), 1, "only unknown fields are in the map");
+/// assert!(c.is_null("Ports"));
+/// assert_eq!(c.null_fields().collect::<Vec<_>>(), ["Ports"]);
+/// assert_eq!(
+///     serde_json::to_string(&c).unwrap(),
+///     r#"{"Id":"a","Ports":null,"FromTheFuture":1}"#
+/// );
+/// ```
+#[derive(Clone, Default)]
+pub struct Extra {
+    /// Bit `i`: the known field at position `i` (declaration order) was
+    /// `null`. Fields from position 64 on (two models have more) are kept
+    /// as `null` entries of the map instead.
+    nulls: u64,
+    unknown: Option<Box<UnknownFields>>,
+}
+
+impl Extra {
+    /// Nothing kept (no allocation).
+    pub const fn new() -> Self {
+        Extra {
+            nulls: 0,
+            unknown: None,
+        }
+    }
+
+    /// The unknown fields, when there are any.
+    pub fn unknown(&self) -> Option<&UnknownFields> {
+        self.unknown.as_deref().filter(|m| !m.is_empty())
+    }
+
+    /// The unknown fields, to change them (allocates the map if needed).
+    pub fn unknown_mut(&mut self) -> &mut UnknownFields {
+        self.unknown.get_or_insert_with(Box::default)
+    }
+
+    /// The unknown field `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.unknown.as_deref().and_then(|m| m.get(key))
+    }
+
+    /// Whether there is an unknown field `key`.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Adds (or replaces) an unknown field; returns the old value.
+    pub fn insert(&mut self, key: impl Into<String>, value: Value) -> Option<Value> {
+        self.unknown_mut().insert(key.into(), value)
+    }
+
+    /// Removes an unknown field, keeping the order of the others.
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        self.unknown.as_deref_mut().and_then(|m| m.shift_remove(key))
+    }
+
+    /// The unknown fields in arrival order.
+    pub fn iter(&self) -> serde_json::map::Iter<'_> {
+        static EMPTY: std::sync::OnceLock<UnknownFields> = std::sync::OnceLock::new();
+        match self.unknown.as_deref() {
+            Some(m) => m.iter(),
+            None => EMPTY.get_or_init(UnknownFields::new).iter(),
+        }
+    }
+
+    /// How many unknown fields there are.
+    pub fn len(&self) -> usize {
+        self.unknown.as_deref().map_or(0, |m| m.len())
+    }
+
+    /// No unknown field and no known field sent as `null`.
+    pub fn is_empty(&self) -> bool {
+        self.nulls == 0 && self.len() == 0
+    }
+
+    /// Whether the known field at `index` was sent as `null`.
+    #[doc(hidden)]
+    #[inline]
+    pub fn is_null_at(&self, index: u32) -> bool {
+        index < 64 && self.nulls & (1u64 << index) != 0
+    }
+
+    /// Records whether the known field at `index` (< 64) was `null`.
+    #[doc(hidden)]
+    #[inline]
+    pub fn set_null_at(&mut self, index: u32, null: bool) {
+        debug_assert!(index < 64);
+        let bit = 1u64 << (index & 63);
+        self.nulls = (self.nulls & !bit) | if null { bit } else { 0 };
+    }
+
+    /// The names among `names` (a model's known fields) that were `null`.
+    fn nulls_in(&self, names: &'static [&'static str]) -> impl Iterator<Item = &'static str> + '_ {
+        let bits = names
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(i, _)| self.nulls & (1u64 << i) != 0)
+            .map(|(_, n)| *n);
+        let late = names
+            .iter()
+            .skip(64)
+            .filter(|n| self.get(n).is_some_and(Value::is_null))
+            .copied();
+        bits.chain(late)
+    }
+}
+
+impl PartialEq for Extra {
+    fn eq(&self, other: &Self) -> bool {
+        self.nulls == other.nulls
+            && match (self.unknown(), other.unknown()) {
+                (Some(a), Some(b)) => a == b,
+                (None, None) => true,
+                _ => false,
+            }
+    }
+}
+
+impl fmt::Debug for Extra {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_map();
+        d.entries(self.iter());
+        if self.nulls != 0 {
+            d.entry(&"(null fields)", &format_args!("{:#x}", self.nulls));
+        }
+        d.finish()
+    }
+}
+
+impl<'a> IntoIterator for &'a Extra {
+    type Item = (&'a String, &'a Value);
+    type IntoIter = serde_json::map::Iter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// The known fields of a generated model: their names as the daemon spells
+/// them, and which of them a decoded value had as `null`.
+///
+/// ```
+/// use dockhand::models::{HostConfig, KnownFields};
+/// let hc: HostConfig = serde_json::from_str(r#"{"MemorySwappiness":null}"#).unwrap();
+/// assert!(hc.is_null("MemorySwappiness"));
+/// assert_eq!(hc.memory_swappiness, None);
+/// assert!(HostConfig::FIELDS.contains(&"MemorySwappiness"));
+/// ```
+pub trait KnownFields {
+    /// The wire names of the typed fields, in declaration (and encoding) order.
+    const FIELDS: &'static [&'static str];
+
+    /// The unknown fields and the record of `null`s.
+    fn extra(&self) -> &Extra;
+
+    /// The known fields that were decoded from a `null`, in declaration
+    /// order (encoding writes `null` for each that is still `None`).
+    fn null_fields(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.extra().nulls_in(Self::FIELDS)
+    }
+
+    /// Whether the known field `name` (wire name) was sent as `null`.
+    fn is_null(&self, name: &str) -> bool {
+        self.null_fields().any(|n| n == name)
+    }
+}
 
 /// A JSON object key, borrowed from the input when possible.
 #[doc(hidden)]
@@ -19,6 +204,7 @@ pub struct Key<'de>(Cow<'de, str>);
 
 impl Key<'_> {
     /// The key text.
+    #[inline]
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -51,9 +237,24 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
-/// Decodes an optional field; a `null` is remembered in `extra`.
+/// Decodes the optional known field at `index` (< 64); a `null` is
+/// remembered as a bit of `extra`.
 #[doc(hidden)]
-pub fn optional<'de, A, T>(
+#[inline]
+pub fn optional<'de, A, T>(map: &mut A, index: u32, extra: &mut Extra) -> Result<Option<T>, A::Error>
+where
+    A: MapAccess<'de>,
+    T: Deserialize<'de>,
+{
+    let v: Option<T> = map.next_value()?;
+    extra.set_null_at(index, v.is_none());
+    Ok(v)
+}
+
+/// Decodes an optional known field past the 64th; a `null` is remembered
+/// as an entry of the unknown-field map.
+#[doc(hidden)]
+pub fn optional_late<'de, A, T>(
     map: &mut A,
     key: Key<'de>,
     extra: &mut Extra,
@@ -73,6 +274,7 @@ where
 
 /// Keeps a field this crate does not know.
 #[doc(hidden)]
+#[cold]
 pub fn unknown<'de, A>(map: &mut A, key: Key<'de>, extra: &mut Extra) -> Result<(), A::Error>
 where
     A: MapAccess<'de>,
@@ -105,7 +307,7 @@ pub struct RedactedMap<'a>(pub &'a Extra);
 impl fmt::Debug for RedactedMap<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.0.keys().map(|k| (k, "<redacted>")))
+            .entries(self.0.iter().map(|(k, _)| (k, "<redacted>")))
             .finish()
     }
 }

@@ -28,6 +28,10 @@ const SECRET_FIELDS: &[(&str, &str)] = &[
 ];
 
 /// Header parameters that carry credentials: typed `Secret`.
+/// Known fields whose `null` is a bit of `Extra` (the rest, past the 64th
+/// field of the two largest models, are `null` entries of its map).
+const NULL_BITS: usize = 64;
+
 const SECRET_HEADERS: &[&str] = &["X-Registry-Auth", "X-Registry-Config"];
 
 /// Names for integer enum values (the values' meaning is a protocol fact).
@@ -80,7 +84,7 @@ pub fn generate(spec: &Spec) -> Result<Vec<(String, String)>, String> {
     for m in by_module.keys() {
         let _ = writeln!(mod_rs, "mod {m};\npub use {m}::*;");
     }
-    mod_rs.push_str("\npub use crate::model_support::{Extra, FieldPlatforms, FieldVersions, NotOnPlatform, TooNew};\n#[doc(hidden)]\npub mod registry;\n");
+    mod_rs.push_str("\npub use crate::model_support::{Extra, FieldPlatforms, FieldVersions, KnownFields, NotOnPlatform, TooNew, UnknownFields};\n#[doc(hidden)]\npub mod registry;\n");
     files.push(("src/models/mod.rs".to_owned(), mod_rs));
     for (m, names) in &by_module {
         let mut out = String::new();
@@ -580,8 +584,8 @@ impl<'a> Gen<'a> {
             let _ = writeln!(out, "    pub {rn}: {},", self.field_ty(name, def, f));
         }
         out.push_str(
-            "    /// Fields this version of dockhand does not know, and known fields the daemon\n    \
-             /// sent as `null`; encoding writes them back unchanged.\n    pub extra: support::Extra,\n}\n\n",
+            "    /// Fields this version of dockhand does not know, and which known fields the\n    \
+             /// daemon sent as `null`; encoding writes them back unchanged.\n    pub extra: support::Extra,\n}\n\n",
         );
 
         // Debug with redaction.
@@ -609,12 +613,19 @@ impl<'a> Gen<'a> {
             out,
             "impl Serialize for {name} {{\n    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {{\n        let mut map = serializer.serialize_map(None)?;"
         );
-        for (f, rn) in fields.iter().zip(&rust_names) {
+        for (i, (f, rn)) in fields.iter().zip(&rust_names).enumerate() {
             if self.is_required(def, f) {
                 let _ = writeln!(
                     out,
                     "        map.serialize_entry({:?}, &self.{rn})?;",
                     f.name
+                );
+            } else if i < NULL_BITS {
+                // A `null` the daemon sent stays where the field stands.
+                let _ = writeln!(
+                    out,
+                    "        if let Some(v) = &self.{rn} {{\n            map.serialize_entry({:?}, v)?;\n        }} else if self.extra.is_null_at({i}) {{\n            map.serialize_entry({:?}, &())?;\n        }}",
+                    f.name, f.name
                 );
             } else {
                 let _ = writeln!(
@@ -627,9 +638,15 @@ impl<'a> Gen<'a> {
         out.push_str(
             "        for (k, v) in &self.extra {\n            let shadowed = match k.as_str() {\n",
         );
-        for (f, rn) in fields.iter().zip(&rust_names) {
+        for (i, (f, rn)) in fields.iter().zip(&rust_names).enumerate() {
             if self.is_required(def, f) {
                 let _ = writeln!(out, "                {:?} => true,", f.name);
+            } else if i < NULL_BITS {
+                let _ = writeln!(
+                    out,
+                    "                {:?} => self.{rn}.is_some() || self.extra.is_null_at({i}),",
+                    f.name
+                );
             } else {
                 let _ = writeln!(out, "                {:?} => self.{rn}.is_some(),", f.name);
             }
@@ -653,28 +670,39 @@ impl<'a> Gen<'a> {
                 self.base_ty(name, f)
             );
         }
+        // Keys are matched by length first (a jump), then compared with
+        // the few names of that length; no key is copied.
         out.push_str(
             "                let mut extra = support::Extra::new();\n                \
-             while let Some(key) = map.next_key::<Key<'de>>()? {\n                    match key.as_str() {\n",
+             while let Some(key) = map.next_key::<Key<'de>>()? {\n                    \
+             let k = key.as_str();\n                    match k.len() {\n",
         );
-        for (f, rn) in fields.iter().zip(&rust_names) {
-            if self.is_required(def, f) {
+        let mut by_len: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (i, f) in fields.iter().enumerate() {
+            by_len.entry(f.name.len()).or_default().push(i);
+        }
+        for (len, idx) in &by_len {
+            let _ = writeln!(out, "                        {len} => {{");
+            for &i in idx {
+                let (f, rn) = (&fields[i], &rust_names[i]);
+                let read = if self.is_required(def, f) {
+                    "Some(map.next_value()?)".to_owned()
+                } else if i < NULL_BITS {
+                    format!("support::optional(&mut map, {i}, &mut extra)?")
+                } else {
+                    "support::optional_late(&mut map, key, &mut extra)?".to_owned()
+                };
                 let _ = writeln!(
                     out,
-                    "                        {:?} => f_{rn} = Some(map.next_value()?),",
-                    f.name
-                );
-            } else {
-                let _ = writeln!(
-                    out,
-                    "                        {:?} => f_{rn} = support::optional(&mut map, key, &mut extra)?,",
+                    "                            if k == {:?} {{\n                                f_{rn} = {read};\n                                continue;\n                            }}",
                     f.name
                 );
             }
+            out.push_str("                        }\n");
         }
         let _ = writeln!(
             out,
-            "                        _ => support::unknown(&mut map, key, &mut extra)?,\n                    }}\n                }}\n                Ok({name} {{"
+            "                        _ => {{}}\n                    }}\n                    support::unknown(&mut map, key, &mut extra)?;\n                }}\n                Ok({name} {{"
         );
         for (f, rn) in fields.iter().zip(&rust_names) {
             if self.is_required(def, f) {
@@ -690,6 +718,19 @@ impl<'a> Gen<'a> {
         out.push_str(
             "                    extra,\n                })\n            }\n        }\n        deserializer.deserialize_map(Visitor)\n    }\n}\n\n",
         );
+
+        // The names, for `KnownFields::null_fields`.
+        let _ = write!(
+            out,
+            "impl support::KnownFields for {name} {{\n    const FIELDS: &'static [&'static str] = &["
+        );
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            let _ = write!(out, "{:?}", f.name);
+        }
+        out.push_str("];\n    fn extra(&self) -> &support::Extra {\n        &self.extra\n    }\n}\n\n");
 
         // The first set field newer than the API version in use.
         let _ = writeln!(

@@ -58,8 +58,8 @@ pub struct Config {
     pub updated_at: Option<String>,
     /// `Spec`. Since API 1.30.
     pub spec: Option<ConfigSpec>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -68,26 +68,36 @@ impl Serialize for Config {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ID", &())?;
         }
         if let Some(v) = &self.version {
             map.serialize_entry("Version", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Version", &())?;
         }
         if let Some(v) = &self.created_at {
             map.serialize_entry("CreatedAt", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CreatedAt", &())?;
         }
         if let Some(v) = &self.updated_at {
             map.serialize_entry("UpdatedAt", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("UpdatedAt", &())?;
         }
         if let Some(v) = &self.spec {
             map.serialize_entry("Spec", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Spec", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ID" => self.id.is_some(),
-                "Version" => self.version.is_some(),
-                "CreatedAt" => self.created_at.is_some(),
-                "UpdatedAt" => self.updated_at.is_some(),
-                "Spec" => self.spec.is_some(),
+                "ID" => self.id.is_some() || self.extra.is_null_at(0),
+                "Version" => self.version.is_some() || self.extra.is_null_at(1),
+                "CreatedAt" => self.created_at.is_some() || self.extra.is_null_at(2),
+                "UpdatedAt" => self.updated_at.is_some() || self.extra.is_null_at(3),
+                "Spec" => self.spec.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -114,14 +124,39 @@ impl<'de> Deserialize<'de> for Config {
                 let mut f_spec: Option<ConfigSpec> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Version" => f_version = support::optional(&mut map, key, &mut extra)?,
-                        "CreatedAt" => f_created_at = support::optional(&mut map, key, &mut extra)?,
-                        "UpdatedAt" => f_updated_at = support::optional(&mut map, key, &mut extra)?,
-                        "Spec" => f_spec = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        2 => {
+                            if k == "ID" {
+                                f_id = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        4 => {
+                            if k == "Spec" {
+                                f_spec = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        7 => {
+                            if k == "Version" {
+                                f_version = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        9 => {
+                            if k == "CreatedAt" {
+                                f_created_at = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                            if k == "UpdatedAt" {
+                                f_updated_at = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Config {
                     id: f_id,
@@ -134,6 +169,13 @@ impl<'de> Deserialize<'de> for Config {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Config {
+    const FIELDS: &'static [&'static str] = &["ID", "Version", "CreatedAt", "UpdatedAt", "Spec"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -189,8 +231,8 @@ pub struct ConfigCreateBody {
     pub data: Option<String>,
     /// `Templating`. Since API 1.37.
     pub templating: Option<Driver>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -199,22 +241,30 @@ impl Serialize for ConfigCreateBody {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.data {
             map.serialize_entry("Data", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Data", &())?;
         }
         if let Some(v) = &self.templating {
             map.serialize_entry("Templating", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Templating", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Labels" => self.labels.is_some(),
-                "Data" => self.data.is_some(),
-                "Templating" => self.templating.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(1),
+                "Data" => self.data.is_some() || self.extra.is_null_at(2),
+                "Templating" => self.templating.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -243,15 +293,33 @@ impl<'de> Deserialize<'de> for ConfigCreateBody {
                 let mut f_templating: Option<Driver> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Data" => f_data = support::optional(&mut map, key, &mut extra)?,
-                        "Templating" => {
-                            f_templating = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Name" {
+                                f_name = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Data" {
+                                f_data = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        6 => {
+                            if k == "Labels" {
+                                f_labels = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        10 => {
+                            if k == "Templating" {
+                                f_templating = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ConfigCreateBody {
                     name: f_name,
@@ -263,6 +331,13 @@ impl<'de> Deserialize<'de> for ConfigCreateBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ConfigCreateBody {
+    const FIELDS: &'static [&'static str] = &["Name", "Labels", "Data", "Templating"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -288,8 +363,8 @@ impl support::FieldPlatforms for ConfigCreateBody {}
 pub struct ConfigReference {
     /// `Network`. Since API 1.41.
     pub network: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -298,10 +373,12 @@ impl Serialize for ConfigReference {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.network {
             map.serialize_entry("Network", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Network", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Network" => self.network.is_some(),
+                "Network" => self.network.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -327,10 +404,17 @@ impl<'de> Deserialize<'de> for ConfigReference {
                 let mut f_network: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Network" => f_network = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        7 => {
+                            if k == "Network" {
+                                f_network = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ConfigReference {
                     network: f_network,
@@ -339,6 +423,13 @@ impl<'de> Deserialize<'de> for ConfigReference {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ConfigReference {
+    const FIELDS: &'static [&'static str] = &["Network"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -362,8 +453,8 @@ pub struct ConfigSpec {
     pub data: Option<String>,
     /// `Templating`. Since API 1.37.
     pub templating: Option<Driver>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -372,22 +463,30 @@ impl Serialize for ConfigSpec {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.data {
             map.serialize_entry("Data", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Data", &())?;
         }
         if let Some(v) = &self.templating {
             map.serialize_entry("Templating", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Templating", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Labels" => self.labels.is_some(),
-                "Data" => self.data.is_some(),
-                "Templating" => self.templating.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(1),
+                "Data" => self.data.is_some() || self.extra.is_null_at(2),
+                "Templating" => self.templating.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -413,15 +512,33 @@ impl<'de> Deserialize<'de> for ConfigSpec {
                 let mut f_templating: Option<Driver> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Data" => f_data = support::optional(&mut map, key, &mut extra)?,
-                        "Templating" => {
-                            f_templating = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Name" {
+                                f_name = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Data" {
+                                f_data = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        6 => {
+                            if k == "Labels" {
+                                f_labels = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        10 => {
+                            if k == "Templating" {
+                                f_templating = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ConfigSpec {
                     name: f_name,
@@ -433,6 +550,13 @@ impl<'de> Deserialize<'de> for ConfigSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ConfigSpec {
+    const FIELDS: &'static [&'static str] = &["Name", "Labels", "Data", "Templating"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 

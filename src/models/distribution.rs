@@ -25,8 +25,8 @@ pub struct DistributionInspect {
     pub descriptor: OCIDescriptor,
     /// `Platforms`. Since API 1.40.
     pub platforms: Option<Vec<OCIPlatform>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -36,11 +36,13 @@ impl Serialize for DistributionInspect {
         map.serialize_entry("Descriptor", &self.descriptor)?;
         if let Some(v) = &self.platforms {
             map.serialize_entry("Platforms", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Platforms", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Descriptor" => true,
-                "Platforms" => self.platforms.is_some(),
+                "Platforms" => self.platforms.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -67,11 +69,23 @@ impl<'de> Deserialize<'de> for DistributionInspect {
                 let mut f_platforms: Option<Vec<OCIPlatform>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Descriptor" => f_descriptor = Some(map.next_value()?),
-                        "Platforms" => f_platforms = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        9 => {
+                            if k == "Platforms" {
+                                f_platforms = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        10 => {
+                            if k == "Descriptor" {
+                                f_descriptor = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(DistributionInspect {
                     descriptor: f_descriptor.ok_or_else(|| support::missing("Descriptor"))?,
@@ -81,6 +95,13 @@ impl<'de> Deserialize<'de> for DistributionInspect {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for DistributionInspect {
+    const FIELDS: &'static [&'static str] = &["Descriptor", "Platforms"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 

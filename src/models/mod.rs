@@ -46,6 +46,8 @@ pub use task::*;
 mod volume;
 pub use volume::*;
 
-pub use crate::model_support::{Extra, FieldPlatforms, FieldVersions, NotOnPlatform, TooNew};
+pub use crate::model_support::{
+    Extra, FieldPlatforms, FieldVersions, KnownFields, NotOnPlatform, TooNew, UnknownFields,
+};
 #[doc(hidden)]
 pub mod registry;

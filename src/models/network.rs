@@ -56,8 +56,8 @@ pub struct Network {
     pub labels: Option<HashMap<String, String>>,
     /// `Peers`. Since API 1.41.
     pub peers: Option<Vec<PeerInfo>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -66,70 +66,102 @@ impl Serialize for Network {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.id {
             map.serialize_entry("Id", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Id", &())?;
         }
         if let Some(v) = &self.created {
             map.serialize_entry("Created", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Created", &())?;
         }
         if let Some(v) = &self.scope {
             map.serialize_entry("Scope", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Scope", &())?;
         }
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.enable_ipv4 {
             map.serialize_entry("EnableIPv4", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("EnableIPv4", &())?;
         }
         if let Some(v) = &self.enable_ipv6 {
             map.serialize_entry("EnableIPv6", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("EnableIPv6", &())?;
         }
         if let Some(v) = &self.ipam {
             map.serialize_entry("IPAM", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("IPAM", &())?;
         }
         if let Some(v) = &self.internal {
             map.serialize_entry("Internal", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Internal", &())?;
         }
         if let Some(v) = &self.attachable {
             map.serialize_entry("Attachable", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("Attachable", &())?;
         }
         if let Some(v) = &self.ingress {
             map.serialize_entry("Ingress", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("Ingress", &())?;
         }
         if let Some(v) = &self.config_from {
             map.serialize_entry("ConfigFrom", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("ConfigFrom", &())?;
         }
         if let Some(v) = &self.config_only {
             map.serialize_entry("ConfigOnly", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("ConfigOnly", &())?;
         }
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("Options", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.peers {
             map.serialize_entry("Peers", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("Peers", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Id" => self.id.is_some(),
-                "Created" => self.created.is_some(),
-                "Scope" => self.scope.is_some(),
-                "Driver" => self.driver.is_some(),
-                "EnableIPv4" => self.enable_ipv4.is_some(),
-                "EnableIPv6" => self.enable_ipv6.is_some(),
-                "IPAM" => self.ipam.is_some(),
-                "Internal" => self.internal.is_some(),
-                "Attachable" => self.attachable.is_some(),
-                "Ingress" => self.ingress.is_some(),
-                "ConfigFrom" => self.config_from.is_some(),
-                "ConfigOnly" => self.config_only.is_some(),
-                "Options" => self.options.is_some(),
-                "Labels" => self.labels.is_some(),
-                "Peers" => self.peers.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Id" => self.id.is_some() || self.extra.is_null_at(1),
+                "Created" => self.created.is_some() || self.extra.is_null_at(2),
+                "Scope" => self.scope.is_some() || self.extra.is_null_at(3),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(4),
+                "EnableIPv4" => self.enable_ipv4.is_some() || self.extra.is_null_at(5),
+                "EnableIPv6" => self.enable_ipv6.is_some() || self.extra.is_null_at(6),
+                "IPAM" => self.ipam.is_some() || self.extra.is_null_at(7),
+                "Internal" => self.internal.is_some() || self.extra.is_null_at(8),
+                "Attachable" => self.attachable.is_some() || self.extra.is_null_at(9),
+                "Ingress" => self.ingress.is_some() || self.extra.is_null_at(10),
+                "ConfigFrom" => self.config_from.is_some() || self.extra.is_null_at(11),
+                "ConfigOnly" => self.config_only.is_some() || self.extra.is_null_at(12),
+                "Options" => self.options.is_some() || self.extra.is_null_at(13),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(14),
+                "Peers" => self.peers.is_some() || self.extra.is_null_at(15),
                 _ => false,
             };
             if !shadowed {
@@ -167,35 +199,89 @@ impl<'de> Deserialize<'de> for Network {
                 let mut f_peers: Option<Vec<PeerInfo>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Id" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Created" => f_created = support::optional(&mut map, key, &mut extra)?,
-                        "Scope" => f_scope = support::optional(&mut map, key, &mut extra)?,
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "EnableIPv4" => {
-                            f_enable_ipv4 = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        2 => {
+                            if k == "Id" {
+                                f_id = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "EnableIPv6" => {
-                            f_enable_ipv6 = support::optional(&mut map, key, &mut extra)?
+                        4 => {
+                            if k == "Name" {
+                                f_name = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                            if k == "IPAM" {
+                                f_ipam = support::optional(&mut map, 7, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "IPAM" => f_ipam = support::optional(&mut map, key, &mut extra)?,
-                        "Internal" => f_internal = support::optional(&mut map, key, &mut extra)?,
-                        "Attachable" => {
-                            f_attachable = support::optional(&mut map, key, &mut extra)?
+                        5 => {
+                            if k == "Scope" {
+                                f_scope = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Peers" {
+                                f_peers = support::optional(&mut map, 15, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Ingress" => f_ingress = support::optional(&mut map, key, &mut extra)?,
-                        "ConfigFrom" => {
-                            f_config_from = support::optional(&mut map, key, &mut extra)?
+                        6 => {
+                            if k == "Driver" {
+                                f_driver = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Labels" {
+                                f_labels = support::optional(&mut map, 14, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "ConfigOnly" => {
-                            f_config_only = support::optional(&mut map, key, &mut extra)?
+                        7 => {
+                            if k == "Created" {
+                                f_created = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Ingress" {
+                                f_ingress = support::optional(&mut map, 10, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Options" {
+                                f_options = support::optional(&mut map, 13, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Peers" => f_peers = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        8 => {
+                            if k == "Internal" {
+                                f_internal = support::optional(&mut map, 8, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        10 => {
+                            if k == "EnableIPv4" {
+                                f_enable_ipv4 = support::optional(&mut map, 5, &mut extra)?;
+                                continue;
+                            }
+                            if k == "EnableIPv6" {
+                                f_enable_ipv6 = support::optional(&mut map, 6, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Attachable" {
+                                f_attachable = support::optional(&mut map, 9, &mut extra)?;
+                                continue;
+                            }
+                            if k == "ConfigFrom" {
+                                f_config_from = support::optional(&mut map, 11, &mut extra)?;
+                                continue;
+                            }
+                            if k == "ConfigOnly" {
+                                f_config_only = support::optional(&mut map, 12, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Network {
                     name: f_name,
@@ -219,6 +305,30 @@ impl<'de> Deserialize<'de> for Network {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Network {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Id",
+        "Created",
+        "Scope",
+        "Driver",
+        "EnableIPv4",
+        "EnableIPv6",
+        "IPAM",
+        "Internal",
+        "Attachable",
+        "Ingress",
+        "ConfigFrom",
+        "ConfigOnly",
+        "Options",
+        "Labels",
+        "Peers",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -282,8 +392,8 @@ pub struct NetworkAttachment {
     pub network: Option<Network>,
     /// `Addresses`. Since API 1.25.
     pub addresses: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -292,14 +402,18 @@ impl Serialize for NetworkAttachment {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.network {
             map.serialize_entry("Network", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Network", &())?;
         }
         if let Some(v) = &self.addresses {
             map.serialize_entry("Addresses", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Addresses", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Network" => self.network.is_some(),
-                "Addresses" => self.addresses.is_some(),
+                "Network" => self.network.is_some() || self.extra.is_null_at(0),
+                "Addresses" => self.addresses.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -326,11 +440,23 @@ impl<'de> Deserialize<'de> for NetworkAttachment {
                 let mut f_addresses: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Network" => f_network = support::optional(&mut map, key, &mut extra)?,
-                        "Addresses" => f_addresses = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        7 => {
+                            if k == "Network" {
+                                f_network = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        9 => {
+                            if k == "Addresses" {
+                                f_addresses = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkAttachment {
                     network: f_network,
@@ -340,6 +466,13 @@ impl<'de> Deserialize<'de> for NetworkAttachment {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkAttachment {
+    const FIELDS: &'static [&'static str] = &["Network", "Addresses"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -363,8 +496,8 @@ pub struct NetworkAttachmentConfig {
     pub aliases: Option<Vec<String>>,
     /// `DriverOpts`. Since API 1.39.
     pub driver_opts: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -373,18 +506,24 @@ impl Serialize for NetworkAttachmentConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.target {
             map.serialize_entry("Target", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Target", &())?;
         }
         if let Some(v) = &self.aliases {
             map.serialize_entry("Aliases", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Aliases", &())?;
         }
         if let Some(v) = &self.driver_opts {
             map.serialize_entry("DriverOpts", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("DriverOpts", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Target" => self.target.is_some(),
-                "Aliases" => self.aliases.is_some(),
-                "DriverOpts" => self.driver_opts.is_some(),
+                "Target" => self.target.is_some() || self.extra.is_null_at(0),
+                "Aliases" => self.aliases.is_some() || self.extra.is_null_at(1),
+                "DriverOpts" => self.driver_opts.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -412,14 +551,29 @@ impl<'de> Deserialize<'de> for NetworkAttachmentConfig {
                 let mut f_driver_opts: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Target" => f_target = support::optional(&mut map, key, &mut extra)?,
-                        "Aliases" => f_aliases = support::optional(&mut map, key, &mut extra)?,
-                        "DriverOpts" => {
-                            f_driver_opts = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        6 => {
+                            if k == "Target" {
+                                f_target = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        7 => {
+                            if k == "Aliases" {
+                                f_aliases = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        10 => {
+                            if k == "DriverOpts" {
+                                f_driver_opts = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkAttachmentConfig {
                     target: f_target,
@@ -430,6 +584,13 @@ impl<'de> Deserialize<'de> for NetworkAttachmentConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkAttachmentConfig {
+    const FIELDS: &'static [&'static str] = &["Target", "Aliases", "DriverOpts"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -449,8 +610,8 @@ pub struct NetworkConnectRequest {
     pub container: String,
     /// `EndpointConfig`. Since API 1.52.
     pub endpoint_config: Option<EndpointSettings>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -460,11 +621,13 @@ impl Serialize for NetworkConnectRequest {
         map.serialize_entry("Container", &self.container)?;
         if let Some(v) = &self.endpoint_config {
             map.serialize_entry("EndpointConfig", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("EndpointConfig", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Container" => true,
-                "EndpointConfig" => self.endpoint_config.is_some(),
+                "EndpointConfig" => self.endpoint_config.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -491,13 +654,23 @@ impl<'de> Deserialize<'de> for NetworkConnectRequest {
                 let mut f_endpoint_config: Option<EndpointSettings> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Container" => f_container = Some(map.next_value()?),
-                        "EndpointConfig" => {
-                            f_endpoint_config = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        9 => {
+                            if k == "Container" {
+                                f_container = Some(map.next_value()?);
+                                continue;
+                            }
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        14 => {
+                            if k == "EndpointConfig" {
+                                f_endpoint_config = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkConnectRequest {
                     container: f_container.ok_or_else(|| support::missing("Container"))?,
@@ -507,6 +680,13 @@ impl<'de> Deserialize<'de> for NetworkConnectRequest {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkConnectRequest {
+    const FIELDS: &'static [&'static str] = &["Container", "EndpointConfig"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -552,8 +732,8 @@ pub struct NetworkCreateBody {
     pub labels: Option<HashMap<String, String>>,
     /// `CheckDuplicate`. Since API 1.25. Removed in API 1.46: only older daemons send it.
     pub check_duplicate: Option<bool>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -563,59 +743,85 @@ impl Serialize for NetworkCreateBody {
         map.serialize_entry("Name", &self.name)?;
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.scope {
             map.serialize_entry("Scope", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Scope", &())?;
         }
         if let Some(v) = &self.internal {
             map.serialize_entry("Internal", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Internal", &())?;
         }
         if let Some(v) = &self.attachable {
             map.serialize_entry("Attachable", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Attachable", &())?;
         }
         if let Some(v) = &self.ingress {
             map.serialize_entry("Ingress", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Ingress", &())?;
         }
         if let Some(v) = &self.config_only {
             map.serialize_entry("ConfigOnly", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("ConfigOnly", &())?;
         }
         if let Some(v) = &self.config_from {
             map.serialize_entry("ConfigFrom", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("ConfigFrom", &())?;
         }
         if let Some(v) = &self.ipam {
             map.serialize_entry("IPAM", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("IPAM", &())?;
         }
         if let Some(v) = &self.enable_ipv4 {
             map.serialize_entry("EnableIPv4", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("EnableIPv4", &())?;
         }
         if let Some(v) = &self.enable_ipv6 {
             map.serialize_entry("EnableIPv6", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("EnableIPv6", &())?;
         }
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("Options", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.check_duplicate {
             map.serialize_entry("CheckDuplicate", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("CheckDuplicate", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
-                "Driver" => self.driver.is_some(),
-                "Scope" => self.scope.is_some(),
-                "Internal" => self.internal.is_some(),
-                "Attachable" => self.attachable.is_some(),
-                "Ingress" => self.ingress.is_some(),
-                "ConfigOnly" => self.config_only.is_some(),
-                "ConfigFrom" => self.config_from.is_some(),
-                "IPAM" => self.ipam.is_some(),
-                "EnableIPv4" => self.enable_ipv4.is_some(),
-                "EnableIPv6" => self.enable_ipv6.is_some(),
-                "Options" => self.options.is_some(),
-                "Labels" => self.labels.is_some(),
-                "CheckDuplicate" => self.check_duplicate.is_some(),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(1),
+                "Scope" => self.scope.is_some() || self.extra.is_null_at(2),
+                "Internal" => self.internal.is_some() || self.extra.is_null_at(3),
+                "Attachable" => self.attachable.is_some() || self.extra.is_null_at(4),
+                "Ingress" => self.ingress.is_some() || self.extra.is_null_at(5),
+                "ConfigOnly" => self.config_only.is_some() || self.extra.is_null_at(6),
+                "ConfigFrom" => self.config_from.is_some() || self.extra.is_null_at(7),
+                "IPAM" => self.ipam.is_some() || self.extra.is_null_at(8),
+                "EnableIPv4" => self.enable_ipv4.is_some() || self.extra.is_null_at(9),
+                "EnableIPv6" => self.enable_ipv6.is_some() || self.extra.is_null_at(10),
+                "Options" => self.options.is_some() || self.extra.is_null_at(11),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(12),
+                "CheckDuplicate" => self.check_duplicate.is_some() || self.extra.is_null_at(13),
                 _ => false,
             };
             if !shadowed {
@@ -654,35 +860,81 @@ impl<'de> Deserialize<'de> for NetworkCreateBody {
                 let mut f_check_duplicate: Option<bool> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = Some(map.next_value()?),
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "Scope" => f_scope = support::optional(&mut map, key, &mut extra)?,
-                        "Internal" => f_internal = support::optional(&mut map, key, &mut extra)?,
-                        "Attachable" => {
-                            f_attachable = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Name" {
+                                f_name = Some(map.next_value()?);
+                                continue;
+                            }
+                            if k == "IPAM" {
+                                f_ipam = support::optional(&mut map, 8, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Ingress" => f_ingress = support::optional(&mut map, key, &mut extra)?,
-                        "ConfigOnly" => {
-                            f_config_only = support::optional(&mut map, key, &mut extra)?
+                        5 => {
+                            if k == "Scope" {
+                                f_scope = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "ConfigFrom" => {
-                            f_config_from = support::optional(&mut map, key, &mut extra)?
+                        6 => {
+                            if k == "Driver" {
+                                f_driver = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Labels" {
+                                f_labels = support::optional(&mut map, 12, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "IPAM" => f_ipam = support::optional(&mut map, key, &mut extra)?,
-                        "EnableIPv4" => {
-                            f_enable_ipv4 = support::optional(&mut map, key, &mut extra)?
+                        7 => {
+                            if k == "Ingress" {
+                                f_ingress = support::optional(&mut map, 5, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Options" {
+                                f_options = support::optional(&mut map, 11, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "EnableIPv6" => {
-                            f_enable_ipv6 = support::optional(&mut map, key, &mut extra)?
+                        8 => {
+                            if k == "Internal" {
+                                f_internal = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "CheckDuplicate" => {
-                            f_check_duplicate = support::optional(&mut map, key, &mut extra)?
+                        10 => {
+                            if k == "Attachable" {
+                                f_attachable = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
+                            if k == "ConfigOnly" {
+                                f_config_only = support::optional(&mut map, 6, &mut extra)?;
+                                continue;
+                            }
+                            if k == "ConfigFrom" {
+                                f_config_from = support::optional(&mut map, 7, &mut extra)?;
+                                continue;
+                            }
+                            if k == "EnableIPv4" {
+                                f_enable_ipv4 = support::optional(&mut map, 9, &mut extra)?;
+                                continue;
+                            }
+                            if k == "EnableIPv6" {
+                                f_enable_ipv6 = support::optional(&mut map, 10, &mut extra)?;
+                                continue;
+                            }
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        14 => {
+                            if k == "CheckDuplicate" {
+                                f_check_duplicate = support::optional(&mut map, 13, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkCreateBody {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
@@ -704,6 +956,28 @@ impl<'de> Deserialize<'de> for NetworkCreateBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkCreateBody {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Driver",
+        "Scope",
+        "Internal",
+        "Attachable",
+        "Ingress",
+        "ConfigOnly",
+        "ConfigFrom",
+        "IPAM",
+        "EnableIPv4",
+        "EnableIPv6",
+        "Options",
+        "Labels",
+        "CheckDuplicate",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -764,8 +1038,8 @@ pub struct NetworkCreateResponse {
     pub id: String,
     /// `Warning`. Since API 1.25.
     pub warning: String,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -804,11 +1078,23 @@ impl<'de> Deserialize<'de> for NetworkCreateResponse {
                 let mut f_warning: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Id" => f_id = Some(map.next_value()?),
-                        "Warning" => f_warning = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        2 => {
+                            if k == "Id" {
+                                f_id = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        7 => {
+                            if k == "Warning" {
+                                f_warning = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkCreateResponse {
                     id: f_id.ok_or_else(|| support::missing("Id"))?,
@@ -818,6 +1104,13 @@ impl<'de> Deserialize<'de> for NetworkCreateResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkCreateResponse {
+    const FIELDS: &'static [&'static str] = &["Id", "Warning"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -837,8 +1130,8 @@ pub struct NetworkDisconnectRequest {
     pub container: String,
     /// `Force`. Since API 1.52.
     pub force: Option<bool>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -848,11 +1141,13 @@ impl Serialize for NetworkDisconnectRequest {
         map.serialize_entry("Container", &self.container)?;
         if let Some(v) = &self.force {
             map.serialize_entry("Force", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Force", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Container" => true,
-                "Force" => self.force.is_some(),
+                "Force" => self.force.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -879,11 +1174,23 @@ impl<'de> Deserialize<'de> for NetworkDisconnectRequest {
                 let mut f_force: Option<bool> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Container" => f_container = Some(map.next_value()?),
-                        "Force" => f_force = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        5 => {
+                            if k == "Force" {
+                                f_force = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        9 => {
+                            if k == "Container" {
+                                f_container = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkDisconnectRequest {
                     container: f_container.ok_or_else(|| support::missing("Container"))?,
@@ -893,6 +1200,13 @@ impl<'de> Deserialize<'de> for NetworkDisconnectRequest {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkDisconnectRequest {
+    const FIELDS: &'static [&'static str] = &["Container", "Force"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -946,8 +1260,8 @@ pub struct NetworkInspect {
     pub services: Option<HashMap<String, serde_json::Value>>,
     /// `Status`. Since API 1.52.
     pub status: Option<NetworkStatus>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -956,82 +1270,120 @@ impl Serialize for NetworkInspect {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.id {
             map.serialize_entry("Id", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Id", &())?;
         }
         if let Some(v) = &self.created {
             map.serialize_entry("Created", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Created", &())?;
         }
         if let Some(v) = &self.scope {
             map.serialize_entry("Scope", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Scope", &())?;
         }
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.enable_ipv4 {
             map.serialize_entry("EnableIPv4", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("EnableIPv4", &())?;
         }
         if let Some(v) = &self.enable_ipv6 {
             map.serialize_entry("EnableIPv6", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("EnableIPv6", &())?;
         }
         if let Some(v) = &self.ipam {
             map.serialize_entry("IPAM", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("IPAM", &())?;
         }
         if let Some(v) = &self.internal {
             map.serialize_entry("Internal", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Internal", &())?;
         }
         if let Some(v) = &self.attachable {
             map.serialize_entry("Attachable", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("Attachable", &())?;
         }
         if let Some(v) = &self.ingress {
             map.serialize_entry("Ingress", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("Ingress", &())?;
         }
         if let Some(v) = &self.config_from {
             map.serialize_entry("ConfigFrom", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("ConfigFrom", &())?;
         }
         if let Some(v) = &self.config_only {
             map.serialize_entry("ConfigOnly", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("ConfigOnly", &())?;
         }
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("Options", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.peers {
             map.serialize_entry("Peers", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("Peers", &())?;
         }
         if let Some(v) = &self.containers {
             map.serialize_entry("Containers", v)?;
+        } else if self.extra.is_null_at(16) {
+            map.serialize_entry("Containers", &())?;
         }
         if let Some(v) = &self.services {
             map.serialize_entry("Services", v)?;
+        } else if self.extra.is_null_at(17) {
+            map.serialize_entry("Services", &())?;
         }
         if let Some(v) = &self.status {
             map.serialize_entry("Status", v)?;
+        } else if self.extra.is_null_at(18) {
+            map.serialize_entry("Status", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Id" => self.id.is_some(),
-                "Created" => self.created.is_some(),
-                "Scope" => self.scope.is_some(),
-                "Driver" => self.driver.is_some(),
-                "EnableIPv4" => self.enable_ipv4.is_some(),
-                "EnableIPv6" => self.enable_ipv6.is_some(),
-                "IPAM" => self.ipam.is_some(),
-                "Internal" => self.internal.is_some(),
-                "Attachable" => self.attachable.is_some(),
-                "Ingress" => self.ingress.is_some(),
-                "ConfigFrom" => self.config_from.is_some(),
-                "ConfigOnly" => self.config_only.is_some(),
-                "Options" => self.options.is_some(),
-                "Labels" => self.labels.is_some(),
-                "Peers" => self.peers.is_some(),
-                "Containers" => self.containers.is_some(),
-                "Services" => self.services.is_some(),
-                "Status" => self.status.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Id" => self.id.is_some() || self.extra.is_null_at(1),
+                "Created" => self.created.is_some() || self.extra.is_null_at(2),
+                "Scope" => self.scope.is_some() || self.extra.is_null_at(3),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(4),
+                "EnableIPv4" => self.enable_ipv4.is_some() || self.extra.is_null_at(5),
+                "EnableIPv6" => self.enable_ipv6.is_some() || self.extra.is_null_at(6),
+                "IPAM" => self.ipam.is_some() || self.extra.is_null_at(7),
+                "Internal" => self.internal.is_some() || self.extra.is_null_at(8),
+                "Attachable" => self.attachable.is_some() || self.extra.is_null_at(9),
+                "Ingress" => self.ingress.is_some() || self.extra.is_null_at(10),
+                "ConfigFrom" => self.config_from.is_some() || self.extra.is_null_at(11),
+                "ConfigOnly" => self.config_only.is_some() || self.extra.is_null_at(12),
+                "Options" => self.options.is_some() || self.extra.is_null_at(13),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(14),
+                "Peers" => self.peers.is_some() || self.extra.is_null_at(15),
+                "Containers" => self.containers.is_some() || self.extra.is_null_at(16),
+                "Services" => self.services.is_some() || self.extra.is_null_at(17),
+                "Status" => self.status.is_some() || self.extra.is_null_at(18),
                 _ => false,
             };
             if !shadowed {
@@ -1075,40 +1427,101 @@ impl<'de> Deserialize<'de> for NetworkInspect {
                 let mut f_status: Option<NetworkStatus> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Id" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Created" => f_created = support::optional(&mut map, key, &mut extra)?,
-                        "Scope" => f_scope = support::optional(&mut map, key, &mut extra)?,
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "EnableIPv4" => {
-                            f_enable_ipv4 = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        2 => {
+                            if k == "Id" {
+                                f_id = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "EnableIPv6" => {
-                            f_enable_ipv6 = support::optional(&mut map, key, &mut extra)?
+                        4 => {
+                            if k == "Name" {
+                                f_name = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                            if k == "IPAM" {
+                                f_ipam = support::optional(&mut map, 7, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "IPAM" => f_ipam = support::optional(&mut map, key, &mut extra)?,
-                        "Internal" => f_internal = support::optional(&mut map, key, &mut extra)?,
-                        "Attachable" => {
-                            f_attachable = support::optional(&mut map, key, &mut extra)?
+                        5 => {
+                            if k == "Scope" {
+                                f_scope = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Peers" {
+                                f_peers = support::optional(&mut map, 15, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Ingress" => f_ingress = support::optional(&mut map, key, &mut extra)?,
-                        "ConfigFrom" => {
-                            f_config_from = support::optional(&mut map, key, &mut extra)?
+                        6 => {
+                            if k == "Driver" {
+                                f_driver = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Labels" {
+                                f_labels = support::optional(&mut map, 14, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Status" {
+                                f_status = support::optional(&mut map, 18, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "ConfigOnly" => {
-                            f_config_only = support::optional(&mut map, key, &mut extra)?
+                        7 => {
+                            if k == "Created" {
+                                f_created = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Ingress" {
+                                f_ingress = support::optional(&mut map, 10, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Options" {
+                                f_options = support::optional(&mut map, 13, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Peers" => f_peers = support::optional(&mut map, key, &mut extra)?,
-                        "Containers" => {
-                            f_containers = support::optional(&mut map, key, &mut extra)?
+                        8 => {
+                            if k == "Internal" {
+                                f_internal = support::optional(&mut map, 8, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Services" {
+                                f_services = support::optional(&mut map, 17, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Services" => f_services = support::optional(&mut map, key, &mut extra)?,
-                        "Status" => f_status = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        10 => {
+                            if k == "EnableIPv4" {
+                                f_enable_ipv4 = support::optional(&mut map, 5, &mut extra)?;
+                                continue;
+                            }
+                            if k == "EnableIPv6" {
+                                f_enable_ipv6 = support::optional(&mut map, 6, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Attachable" {
+                                f_attachable = support::optional(&mut map, 9, &mut extra)?;
+                                continue;
+                            }
+                            if k == "ConfigFrom" {
+                                f_config_from = support::optional(&mut map, 11, &mut extra)?;
+                                continue;
+                            }
+                            if k == "ConfigOnly" {
+                                f_config_only = support::optional(&mut map, 12, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Containers" {
+                                f_containers = support::optional(&mut map, 16, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkInspect {
                     name: f_name,
@@ -1135,6 +1548,33 @@ impl<'de> Deserialize<'de> for NetworkInspect {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkInspect {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Id",
+        "Created",
+        "Scope",
+        "Driver",
+        "EnableIPv4",
+        "EnableIPv6",
+        "IPAM",
+        "Internal",
+        "Attachable",
+        "Ingress",
+        "ConfigFrom",
+        "ConfigOnly",
+        "Options",
+        "Labels",
+        "Peers",
+        "Containers",
+        "Services",
+        "Status",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1168,8 +1608,8 @@ pub struct NetworkPruneResponse {
     pub networks_deleted: Option<Vec<String>>,
     /// `VolumesDeleted`. Since API 1.25. Removed in API 1.26: only older daemons send it.
     pub volumes_deleted: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1178,14 +1618,18 @@ impl Serialize for NetworkPruneResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.networks_deleted {
             map.serialize_entry("NetworksDeleted", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("NetworksDeleted", &())?;
         }
         if let Some(v) = &self.volumes_deleted {
             map.serialize_entry("VolumesDeleted", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("VolumesDeleted", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "NetworksDeleted" => self.networks_deleted.is_some(),
-                "VolumesDeleted" => self.volumes_deleted.is_some(),
+                "NetworksDeleted" => self.networks_deleted.is_some() || self.extra.is_null_at(0),
+                "VolumesDeleted" => self.volumes_deleted.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1212,15 +1656,23 @@ impl<'de> Deserialize<'de> for NetworkPruneResponse {
                 let mut f_volumes_deleted: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "NetworksDeleted" => {
-                            f_networks_deleted = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        14 => {
+                            if k == "VolumesDeleted" {
+                                f_volumes_deleted = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "VolumesDeleted" => {
-                            f_volumes_deleted = support::optional(&mut map, key, &mut extra)?
+                        15 => {
+                            if k == "NetworksDeleted" {
+                                f_networks_deleted = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkPruneResponse {
                     networks_deleted: f_networks_deleted,
@@ -1230,6 +1682,13 @@ impl<'de> Deserialize<'de> for NetworkPruneResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkPruneResponse {
+    const FIELDS: &'static [&'static str] = &["NetworksDeleted", "VolumesDeleted"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1286,8 +1745,8 @@ pub struct NetworkSettings {
     pub secondary_ip_addresses: Option<Vec<Address>>,
     /// `SecondaryIPv6Addresses`. Since API 1.32. Removed in API 1.52: only older daemons send it.
     pub secondary_ipv6_addresses: Option<Vec<Address>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1296,78 +1755,126 @@ impl Serialize for NetworkSettings {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.sandbox_id {
             map.serialize_entry("SandboxID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("SandboxID", &())?;
         }
         if let Some(v) = &self.sandbox_key {
             map.serialize_entry("SandboxKey", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("SandboxKey", &())?;
         }
         if let Some(v) = &self.ports {
             map.serialize_entry("Ports", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Ports", &())?;
         }
         if let Some(v) = &self.networks {
             map.serialize_entry("Networks", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Networks", &())?;
         }
         if let Some(v) = &self.bridge {
             map.serialize_entry("Bridge", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Bridge", &())?;
         }
         if let Some(v) = &self.endpoint_id {
             map.serialize_entry("EndpointID", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("EndpointID", &())?;
         }
         if let Some(v) = &self.gateway {
             map.serialize_entry("Gateway", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Gateway", &())?;
         }
         if let Some(v) = &self.global_ipv6_address {
             map.serialize_entry("GlobalIPv6Address", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("GlobalIPv6Address", &())?;
         }
         if let Some(v) = &self.global_ipv6_prefix_len {
             map.serialize_entry("GlobalIPv6PrefixLen", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("GlobalIPv6PrefixLen", &())?;
         }
         if let Some(v) = &self.hairpin_mode {
             map.serialize_entry("HairpinMode", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("HairpinMode", &())?;
         }
         if let Some(v) = &self.ip_address {
             map.serialize_entry("IPAddress", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("IPAddress", &())?;
         }
         if let Some(v) = &self.ip_prefix_len {
             map.serialize_entry("IPPrefixLen", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("IPPrefixLen", &())?;
         }
         if let Some(v) = &self.ipv6_gateway {
             map.serialize_entry("IPv6Gateway", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("IPv6Gateway", &())?;
         }
         if let Some(v) = &self.link_local_ipv6_address {
             map.serialize_entry("LinkLocalIPv6Address", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("LinkLocalIPv6Address", &())?;
         }
         if let Some(v) = &self.link_local_ipv6_prefix_len {
             map.serialize_entry("LinkLocalIPv6PrefixLen", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("LinkLocalIPv6PrefixLen", &())?;
         }
         if let Some(v) = &self.mac_address {
             map.serialize_entry("MacAddress", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("MacAddress", &())?;
         }
         if let Some(v) = &self.secondary_ip_addresses {
             map.serialize_entry("SecondaryIPAddresses", v)?;
+        } else if self.extra.is_null_at(16) {
+            map.serialize_entry("SecondaryIPAddresses", &())?;
         }
         if let Some(v) = &self.secondary_ipv6_addresses {
             map.serialize_entry("SecondaryIPv6Addresses", v)?;
+        } else if self.extra.is_null_at(17) {
+            map.serialize_entry("SecondaryIPv6Addresses", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "SandboxID" => self.sandbox_id.is_some(),
-                "SandboxKey" => self.sandbox_key.is_some(),
-                "Ports" => self.ports.is_some(),
-                "Networks" => self.networks.is_some(),
-                "Bridge" => self.bridge.is_some(),
-                "EndpointID" => self.endpoint_id.is_some(),
-                "Gateway" => self.gateway.is_some(),
-                "GlobalIPv6Address" => self.global_ipv6_address.is_some(),
-                "GlobalIPv6PrefixLen" => self.global_ipv6_prefix_len.is_some(),
-                "HairpinMode" => self.hairpin_mode.is_some(),
-                "IPAddress" => self.ip_address.is_some(),
-                "IPPrefixLen" => self.ip_prefix_len.is_some(),
-                "IPv6Gateway" => self.ipv6_gateway.is_some(),
-                "LinkLocalIPv6Address" => self.link_local_ipv6_address.is_some(),
-                "LinkLocalIPv6PrefixLen" => self.link_local_ipv6_prefix_len.is_some(),
-                "MacAddress" => self.mac_address.is_some(),
-                "SecondaryIPAddresses" => self.secondary_ip_addresses.is_some(),
-                "SecondaryIPv6Addresses" => self.secondary_ipv6_addresses.is_some(),
+                "SandboxID" => self.sandbox_id.is_some() || self.extra.is_null_at(0),
+                "SandboxKey" => self.sandbox_key.is_some() || self.extra.is_null_at(1),
+                "Ports" => self.ports.is_some() || self.extra.is_null_at(2),
+                "Networks" => self.networks.is_some() || self.extra.is_null_at(3),
+                "Bridge" => self.bridge.is_some() || self.extra.is_null_at(4),
+                "EndpointID" => self.endpoint_id.is_some() || self.extra.is_null_at(5),
+                "Gateway" => self.gateway.is_some() || self.extra.is_null_at(6),
+                "GlobalIPv6Address" => {
+                    self.global_ipv6_address.is_some() || self.extra.is_null_at(7)
+                }
+                "GlobalIPv6PrefixLen" => {
+                    self.global_ipv6_prefix_len.is_some() || self.extra.is_null_at(8)
+                }
+                "HairpinMode" => self.hairpin_mode.is_some() || self.extra.is_null_at(9),
+                "IPAddress" => self.ip_address.is_some() || self.extra.is_null_at(10),
+                "IPPrefixLen" => self.ip_prefix_len.is_some() || self.extra.is_null_at(11),
+                "IPv6Gateway" => self.ipv6_gateway.is_some() || self.extra.is_null_at(12),
+                "LinkLocalIPv6Address" => {
+                    self.link_local_ipv6_address.is_some() || self.extra.is_null_at(13)
+                }
+                "LinkLocalIPv6PrefixLen" => {
+                    self.link_local_ipv6_prefix_len.is_some() || self.extra.is_null_at(14)
+                }
+                "MacAddress" => self.mac_address.is_some() || self.extra.is_null_at(15),
+                "SecondaryIPAddresses" => {
+                    self.secondary_ip_addresses.is_some() || self.extra.is_null_at(16)
+                }
+                "SecondaryIPv6Addresses" => {
+                    self.secondary_ipv6_addresses.is_some() || self.extra.is_null_at(17)
+                }
                 _ => false,
             };
             if !shadowed {
@@ -1410,54 +1917,110 @@ impl<'de> Deserialize<'de> for NetworkSettings {
                 let mut f_secondary_ipv6_addresses: Option<Vec<Address>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "SandboxID" => f_sandbox_id = support::optional(&mut map, key, &mut extra)?,
-                        "SandboxKey" => {
-                            f_sandbox_key = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        5 => {
+                            if k == "Ports" {
+                                f_ports = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Ports" => f_ports = support::optional(&mut map, key, &mut extra)?,
-                        "Networks" => f_networks = support::optional(&mut map, key, &mut extra)?,
-                        "Bridge" => f_bridge = support::optional(&mut map, key, &mut extra)?,
-                        "EndpointID" => {
-                            f_endpoint_id = support::optional(&mut map, key, &mut extra)?
+                        6 => {
+                            if k == "Bridge" {
+                                f_bridge = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Gateway" => f_gateway = support::optional(&mut map, key, &mut extra)?,
-                        "GlobalIPv6Address" => {
-                            f_global_ipv6_address = support::optional(&mut map, key, &mut extra)?
+                        7 => {
+                            if k == "Gateway" {
+                                f_gateway = support::optional(&mut map, 6, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "GlobalIPv6PrefixLen" => {
-                            f_global_ipv6_prefix_len = support::optional(&mut map, key, &mut extra)?
+                        8 => {
+                            if k == "Networks" {
+                                f_networks = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "HairpinMode" => {
-                            f_hairpin_mode = support::optional(&mut map, key, &mut extra)?
+                        9 => {
+                            if k == "SandboxID" {
+                                f_sandbox_id = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                            if k == "IPAddress" {
+                                f_ip_address = support::optional(&mut map, 10, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "IPAddress" => f_ip_address = support::optional(&mut map, key, &mut extra)?,
-                        "IPPrefixLen" => {
-                            f_ip_prefix_len = support::optional(&mut map, key, &mut extra)?
+                        10 => {
+                            if k == "SandboxKey" {
+                                f_sandbox_key = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                            if k == "EndpointID" {
+                                f_endpoint_id = support::optional(&mut map, 5, &mut extra)?;
+                                continue;
+                            }
+                            if k == "MacAddress" {
+                                f_mac_address = support::optional(&mut map, 15, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "IPv6Gateway" => {
-                            f_ipv6_gateway = support::optional(&mut map, key, &mut extra)?
+                        11 => {
+                            if k == "HairpinMode" {
+                                f_hairpin_mode = support::optional(&mut map, 9, &mut extra)?;
+                                continue;
+                            }
+                            if k == "IPPrefixLen" {
+                                f_ip_prefix_len = support::optional(&mut map, 11, &mut extra)?;
+                                continue;
+                            }
+                            if k == "IPv6Gateway" {
+                                f_ipv6_gateway = support::optional(&mut map, 12, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "LinkLocalIPv6Address" => {
-                            f_link_local_ipv6_address =
-                                support::optional(&mut map, key, &mut extra)?
+                        17 => {
+                            if k == "GlobalIPv6Address" {
+                                f_global_ipv6_address = support::optional(&mut map, 7, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "LinkLocalIPv6PrefixLen" => {
-                            f_link_local_ipv6_prefix_len =
-                                support::optional(&mut map, key, &mut extra)?
+                        19 => {
+                            if k == "GlobalIPv6PrefixLen" {
+                                f_global_ipv6_prefix_len =
+                                    support::optional(&mut map, 8, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "MacAddress" => {
-                            f_mac_address = support::optional(&mut map, key, &mut extra)?
+                        20 => {
+                            if k == "LinkLocalIPv6Address" {
+                                f_link_local_ipv6_address =
+                                    support::optional(&mut map, 13, &mut extra)?;
+                                continue;
+                            }
+                            if k == "SecondaryIPAddresses" {
+                                f_secondary_ip_addresses =
+                                    support::optional(&mut map, 16, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "SecondaryIPAddresses" => {
-                            f_secondary_ip_addresses = support::optional(&mut map, key, &mut extra)?
+                        22 => {
+                            if k == "LinkLocalIPv6PrefixLen" {
+                                f_link_local_ipv6_prefix_len =
+                                    support::optional(&mut map, 14, &mut extra)?;
+                                continue;
+                            }
+                            if k == "SecondaryIPv6Addresses" {
+                                f_secondary_ipv6_addresses =
+                                    support::optional(&mut map, 17, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "SecondaryIPv6Addresses" => {
-                            f_secondary_ipv6_addresses =
-                                support::optional(&mut map, key, &mut extra)?
-                        }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkSettings {
                     sandbox_id: f_sandbox_id,
@@ -1483,6 +2046,32 @@ impl<'de> Deserialize<'de> for NetworkSettings {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkSettings {
+    const FIELDS: &'static [&'static str] = &[
+        "SandboxID",
+        "SandboxKey",
+        "Ports",
+        "Networks",
+        "Bridge",
+        "EndpointID",
+        "Gateway",
+        "GlobalIPv6Address",
+        "GlobalIPv6PrefixLen",
+        "HairpinMode",
+        "IPAddress",
+        "IPPrefixLen",
+        "IPv6Gateway",
+        "LinkLocalIPv6Address",
+        "LinkLocalIPv6PrefixLen",
+        "MacAddress",
+        "SecondaryIPAddresses",
+        "SecondaryIPv6Addresses",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1515,8 +2104,8 @@ impl support::FieldPlatforms for NetworkSettings {}
 pub struct NetworkStatus {
     /// `IPAM`. Since API 1.52.
     pub ipam: Option<IPAMStatus>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1525,10 +2114,12 @@ impl Serialize for NetworkStatus {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.ipam {
             map.serialize_entry("IPAM", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("IPAM", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "IPAM" => self.ipam.is_some(),
+                "IPAM" => self.ipam.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -1554,10 +2145,17 @@ impl<'de> Deserialize<'de> for NetworkStatus {
                 let mut f_ipam: Option<IPAMStatus> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "IPAM" => f_ipam = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "IPAM" {
+                                f_ipam = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkStatus {
                     ipam: f_ipam,
@@ -1566,6 +2164,13 @@ impl<'de> Deserialize<'de> for NetworkStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkStatus {
+    const FIELDS: &'static [&'static str] = &["IPAM"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1594,8 +2199,8 @@ pub struct NetworkTaskInfo {
     pub endpoint_ip: Option<String>,
     /// `Info`. Since API 1.52.
     pub info: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1604,22 +2209,30 @@ impl Serialize for NetworkTaskInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.endpoint_id {
             map.serialize_entry("EndpointID", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("EndpointID", &())?;
         }
         if let Some(v) = &self.endpoint_ip {
             map.serialize_entry("EndpointIP", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("EndpointIP", &())?;
         }
         if let Some(v) = &self.info {
             map.serialize_entry("Info", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Info", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "EndpointID" => self.endpoint_id.is_some(),
-                "EndpointIP" => self.endpoint_ip.is_some(),
-                "Info" => self.info.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "EndpointID" => self.endpoint_id.is_some() || self.extra.is_null_at(1),
+                "EndpointIP" => self.endpoint_ip.is_some() || self.extra.is_null_at(2),
+                "Info" => self.info.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -1648,17 +2261,31 @@ impl<'de> Deserialize<'de> for NetworkTaskInfo {
                 let mut f_info: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "EndpointID" => {
-                            f_endpoint_id = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Name" {
+                                f_name = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Info" {
+                                f_info = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "EndpointIP" => {
-                            f_endpoint_ip = support::optional(&mut map, key, &mut extra)?
+                        10 => {
+                            if k == "EndpointID" {
+                                f_endpoint_id = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                            if k == "EndpointIP" {
+                                f_endpoint_ip = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Info" => f_info = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkTaskInfo {
                     name: f_name,
@@ -1670,6 +2297,13 @@ impl<'de> Deserialize<'de> for NetworkTaskInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkTaskInfo {
+    const FIELDS: &'static [&'static str] = &["Name", "EndpointID", "EndpointIP", "Info"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 

@@ -33,8 +33,8 @@ pub struct Plugin {
     pub plugin_reference: Option<String>,
     /// `Config`. Since API 1.25.
     pub config: PluginConfig,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -43,21 +43,25 @@ impl Serialize for Plugin {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("Id", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Id", &())?;
         }
         map.serialize_entry("Name", &self.name)?;
         map.serialize_entry("Enabled", &self.enabled)?;
         map.serialize_entry("Settings", &self.settings)?;
         if let Some(v) = &self.plugin_reference {
             map.serialize_entry("PluginReference", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("PluginReference", &())?;
         }
         map.serialize_entry("Config", &self.config)?;
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Id" => self.id.is_some(),
+                "Id" => self.id.is_some() || self.extra.is_null_at(0),
                 "Name" => true,
                 "Enabled" => true,
                 "Settings" => true,
-                "PluginReference" => self.plugin_reference.is_some(),
+                "PluginReference" => self.plugin_reference.is_some() || self.extra.is_null_at(4),
                 "Config" => true,
                 _ => false,
             };
@@ -86,17 +90,47 @@ impl<'de> Deserialize<'de> for Plugin {
                 let mut f_config: Option<PluginConfig> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Id" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Name" => f_name = Some(map.next_value()?),
-                        "Enabled" => f_enabled = Some(map.next_value()?),
-                        "Settings" => f_settings = Some(map.next_value()?),
-                        "PluginReference" => {
-                            f_plugin_reference = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        2 => {
+                            if k == "Id" {
+                                f_id = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Config" => f_config = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        4 => {
+                            if k == "Name" {
+                                f_name = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        6 => {
+                            if k == "Config" {
+                                f_config = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        7 => {
+                            if k == "Enabled" {
+                                f_enabled = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        8 => {
+                            if k == "Settings" {
+                                f_settings = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        15 => {
+                            if k == "PluginReference" {
+                                f_plugin_reference = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Plugin {
                     id: f_id,
@@ -110,6 +144,20 @@ impl<'de> Deserialize<'de> for Plugin {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Plugin {
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "Name",
+        "Enabled",
+        "Settings",
+        "PluginReference",
+        "Config",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -168,8 +216,8 @@ pub struct PluginConfig {
     pub rootfs: Option<PluginConfigRootfs>,
     /// `DockerVersion`. Since API 1.29. Removed in API 1.52: only older daemons send it.
     pub docker_version: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -181,51 +229,67 @@ impl Serialize for PluginConfig {
         map.serialize_entry("Interface", &self.interface)?;
         if let Some(v) = &self.entrypoint {
             map.serialize_entry("Entrypoint", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Entrypoint", &())?;
         }
         map.serialize_entry("WorkDir", &self.work_dir)?;
         if let Some(v) = &self.user {
             map.serialize_entry("User", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("User", &())?;
         }
         map.serialize_entry("Network", &self.network)?;
         map.serialize_entry("Linux", &self.linux)?;
         map.serialize_entry("PropagatedMount", &self.propagated_mount)?;
         if let Some(v) = &self.ipc_host {
             map.serialize_entry("IpcHost", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("IpcHost", &())?;
         }
         if let Some(v) = &self.pid_host {
             map.serialize_entry("PidHost", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("PidHost", &())?;
         }
         if let Some(v) = &self.mounts {
             map.serialize_entry("Mounts", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("Mounts", &())?;
         }
         if let Some(v) = &self.env {
             map.serialize_entry("Env", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("Env", &())?;
         }
         map.serialize_entry("Args", &self.args)?;
         if let Some(v) = &self.rootfs {
             map.serialize_entry("rootfs", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("rootfs", &())?;
         }
         if let Some(v) = &self.docker_version {
             map.serialize_entry("DockerVersion", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("DockerVersion", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Description" => true,
                 "Documentation" => true,
                 "Interface" => true,
-                "Entrypoint" => self.entrypoint.is_some(),
+                "Entrypoint" => self.entrypoint.is_some() || self.extra.is_null_at(3),
                 "WorkDir" => true,
-                "User" => self.user.is_some(),
+                "User" => self.user.is_some() || self.extra.is_null_at(5),
                 "Network" => true,
                 "Linux" => true,
                 "PropagatedMount" => true,
-                "IpcHost" => self.ipc_host.is_some(),
-                "PidHost" => self.pid_host.is_some(),
-                "Mounts" => self.mounts.is_some(),
-                "Env" => self.env.is_some(),
+                "IpcHost" => self.ipc_host.is_some() || self.extra.is_null_at(9),
+                "PidHost" => self.pid_host.is_some() || self.extra.is_null_at(10),
+                "Mounts" => self.mounts.is_some() || self.extra.is_null_at(11),
+                "Env" => self.env.is_some() || self.extra.is_null_at(12),
                 "Args" => true,
-                "rootfs" => self.rootfs.is_some(),
-                "DockerVersion" => self.docker_version.is_some(),
+                "rootfs" => self.rootfs.is_some() || self.extra.is_null_at(14),
+                "DockerVersion" => self.docker_version.is_some() || self.extra.is_null_at(15),
                 _ => false,
             };
             if !shadowed {
@@ -266,29 +330,95 @@ impl<'de> Deserialize<'de> for PluginConfig {
                 let mut f_docker_version: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Description" => f_description = Some(map.next_value()?),
-                        "Documentation" => f_documentation = Some(map.next_value()?),
-                        "Interface" => f_interface = Some(map.next_value()?),
-                        "Entrypoint" => {
-                            f_entrypoint = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        3 => {
+                            if k == "Env" {
+                                f_env = support::optional(&mut map, 12, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "WorkDir" => f_work_dir = Some(map.next_value()?),
-                        "User" => f_user = support::optional(&mut map, key, &mut extra)?,
-                        "Network" => f_network = Some(map.next_value()?),
-                        "Linux" => f_linux = Some(map.next_value()?),
-                        "PropagatedMount" => f_propagated_mount = Some(map.next_value()?),
-                        "IpcHost" => f_ipc_host = support::optional(&mut map, key, &mut extra)?,
-                        "PidHost" => f_pid_host = support::optional(&mut map, key, &mut extra)?,
-                        "Mounts" => f_mounts = support::optional(&mut map, key, &mut extra)?,
-                        "Env" => f_env = support::optional(&mut map, key, &mut extra)?,
-                        "Args" => f_args = Some(map.next_value()?),
-                        "rootfs" => f_rootfs = support::optional(&mut map, key, &mut extra)?,
-                        "DockerVersion" => {
-                            f_docker_version = support::optional(&mut map, key, &mut extra)?
+                        4 => {
+                            if k == "User" {
+                                f_user = support::optional(&mut map, 5, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Args" {
+                                f_args = Some(map.next_value()?);
+                                continue;
+                            }
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        5 => {
+                            if k == "Linux" {
+                                f_linux = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        6 => {
+                            if k == "Mounts" {
+                                f_mounts = support::optional(&mut map, 11, &mut extra)?;
+                                continue;
+                            }
+                            if k == "rootfs" {
+                                f_rootfs = support::optional(&mut map, 14, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        7 => {
+                            if k == "WorkDir" {
+                                f_work_dir = Some(map.next_value()?);
+                                continue;
+                            }
+                            if k == "Network" {
+                                f_network = Some(map.next_value()?);
+                                continue;
+                            }
+                            if k == "IpcHost" {
+                                f_ipc_host = support::optional(&mut map, 9, &mut extra)?;
+                                continue;
+                            }
+                            if k == "PidHost" {
+                                f_pid_host = support::optional(&mut map, 10, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        9 => {
+                            if k == "Interface" {
+                                f_interface = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        10 => {
+                            if k == "Entrypoint" {
+                                f_entrypoint = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        11 => {
+                            if k == "Description" {
+                                f_description = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        13 => {
+                            if k == "Documentation" {
+                                f_documentation = Some(map.next_value()?);
+                                continue;
+                            }
+                            if k == "DockerVersion" {
+                                f_docker_version = support::optional(&mut map, 15, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        15 => {
+                            if k == "PropagatedMount" {
+                                f_propagated_mount = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginConfig {
                     description: f_description.ok_or_else(|| support::missing("Description"))?,
@@ -314,6 +444,30 @@ impl<'de> Deserialize<'de> for PluginConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginConfig {
+    const FIELDS: &'static [&'static str] = &[
+        "Description",
+        "Documentation",
+        "Interface",
+        "Entrypoint",
+        "WorkDir",
+        "User",
+        "Network",
+        "Linux",
+        "PropagatedMount",
+        "IpcHost",
+        "PidHost",
+        "Mounts",
+        "Env",
+        "Args",
+        "rootfs",
+        "DockerVersion",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -378,8 +532,8 @@ pub struct PluginConfigArgs {
     pub settable: Option<Vec<String>>,
     /// `Value`. Since API 1.25.
     pub value: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -390,16 +544,20 @@ impl Serialize for PluginConfigArgs {
         map.serialize_entry("Description", &self.description)?;
         if let Some(v) = &self.settable {
             map.serialize_entry("Settable", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Settable", &())?;
         }
         if let Some(v) = &self.value {
             map.serialize_entry("Value", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Value", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
                 "Description" => true,
-                "Settable" => self.settable.is_some(),
-                "Value" => self.value.is_some(),
+                "Settable" => self.settable.is_some() || self.extra.is_null_at(2),
+                "Value" => self.value.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -428,13 +586,35 @@ impl<'de> Deserialize<'de> for PluginConfigArgs {
                 let mut f_value: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = Some(map.next_value()?),
-                        "Description" => f_description = Some(map.next_value()?),
-                        "Settable" => f_settable = support::optional(&mut map, key, &mut extra)?,
-                        "Value" => f_value = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Name" {
+                                f_name = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        5 => {
+                            if k == "Value" {
+                                f_value = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        8 => {
+                            if k == "Settable" {
+                                f_settable = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        11 => {
+                            if k == "Description" {
+                                f_description = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginConfigArgs {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
@@ -446,6 +626,13 @@ impl<'de> Deserialize<'de> for PluginConfigArgs {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginConfigArgs {
+    const FIELDS: &'static [&'static str] = &["Name", "Description", "Settable", "Value"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -467,8 +654,8 @@ pub struct PluginConfigInterface {
     pub socket: String,
     /// `ProtocolScheme`. Since API 1.38.
     pub protocol_scheme: Option<PluginConfigInterfaceProtocolScheme>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -477,16 +664,20 @@ impl Serialize for PluginConfigInterface {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.types {
             map.serialize_entry("Types", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Types", &())?;
         }
         map.serialize_entry("Socket", &self.socket)?;
         if let Some(v) = &self.protocol_scheme {
             map.serialize_entry("ProtocolScheme", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("ProtocolScheme", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Types" => self.types.is_some(),
+                "Types" => self.types.is_some() || self.extra.is_null_at(0),
                 "Socket" => true,
-                "ProtocolScheme" => self.protocol_scheme.is_some(),
+                "ProtocolScheme" => self.protocol_scheme.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -514,14 +705,29 @@ impl<'de> Deserialize<'de> for PluginConfigInterface {
                 let mut f_protocol_scheme: Option<PluginConfigInterfaceProtocolScheme> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Types" => f_types = support::optional(&mut map, key, &mut extra)?,
-                        "Socket" => f_socket = Some(map.next_value()?),
-                        "ProtocolScheme" => {
-                            f_protocol_scheme = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        5 => {
+                            if k == "Types" {
+                                f_types = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        6 => {
+                            if k == "Socket" {
+                                f_socket = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        14 => {
+                            if k == "ProtocolScheme" {
+                                f_protocol_scheme = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginConfigInterface {
                     types: f_types,
@@ -532,6 +738,13 @@ impl<'de> Deserialize<'de> for PluginConfigInterface {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginConfigInterface {
+    const FIELDS: &'static [&'static str] = &["Types", "Socket", "ProtocolScheme"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -642,8 +855,8 @@ pub struct PluginConfigLinux {
     pub allow_all_devices: bool,
     /// `Devices`. Since API 1.25.
     pub devices: Option<Vec<PluginDevice>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -652,16 +865,20 @@ impl Serialize for PluginConfigLinux {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.capabilities {
             map.serialize_entry("Capabilities", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Capabilities", &())?;
         }
         map.serialize_entry("AllowAllDevices", &self.allow_all_devices)?;
         if let Some(v) = &self.devices {
             map.serialize_entry("Devices", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Devices", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Capabilities" => self.capabilities.is_some(),
+                "Capabilities" => self.capabilities.is_some() || self.extra.is_null_at(0),
                 "AllowAllDevices" => true,
-                "Devices" => self.devices.is_some(),
+                "Devices" => self.devices.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -689,14 +906,29 @@ impl<'de> Deserialize<'de> for PluginConfigLinux {
                 let mut f_devices: Option<Vec<PluginDevice>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Capabilities" => {
-                            f_capabilities = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        7 => {
+                            if k == "Devices" {
+                                f_devices = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "AllowAllDevices" => f_allow_all_devices = Some(map.next_value()?),
-                        "Devices" => f_devices = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        12 => {
+                            if k == "Capabilities" {
+                                f_capabilities = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        15 => {
+                            if k == "AllowAllDevices" {
+                                f_allow_all_devices = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginConfigLinux {
                     capabilities: f_capabilities,
@@ -708,6 +940,13 @@ impl<'de> Deserialize<'de> for PluginConfigLinux {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginConfigLinux {
+    const FIELDS: &'static [&'static str] = &["Capabilities", "AllowAllDevices", "Devices"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -727,8 +966,8 @@ impl support::FieldPlatforms for PluginConfigLinux {}
 pub struct PluginConfigNetwork {
     /// `Type`. Since API 1.25.
     pub type_: String,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -764,10 +1003,17 @@ impl<'de> Deserialize<'de> for PluginConfigNetwork {
                 let mut f_type_: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Type" => f_type_ = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Type" {
+                                f_type_ = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginConfigNetwork {
                     type_: f_type_.ok_or_else(|| support::missing("Type"))?,
@@ -776,6 +1022,13 @@ impl<'de> Deserialize<'de> for PluginConfigNetwork {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginConfigNetwork {
+    const FIELDS: &'static [&'static str] = &["Type"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -795,8 +1048,8 @@ pub struct PluginConfigRootfs {
     pub type_: Option<String>,
     /// `diff_ids`. Since API 1.25.
     pub diff_ids: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -805,14 +1058,18 @@ impl Serialize for PluginConfigRootfs {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.type_ {
             map.serialize_entry("type", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("type", &())?;
         }
         if let Some(v) = &self.diff_ids {
             map.serialize_entry("diff_ids", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("diff_ids", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "type" => self.type_.is_some(),
-                "diff_ids" => self.diff_ids.is_some(),
+                "type" => self.type_.is_some() || self.extra.is_null_at(0),
+                "diff_ids" => self.diff_ids.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -839,11 +1096,23 @@ impl<'de> Deserialize<'de> for PluginConfigRootfs {
                 let mut f_diff_ids: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "type" => f_type_ = support::optional(&mut map, key, &mut extra)?,
-                        "diff_ids" => f_diff_ids = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "type" {
+                                f_type_ = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        8 => {
+                            if k == "diff_ids" {
+                                f_diff_ids = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginConfigRootfs {
                     type_: f_type_,
@@ -853,6 +1122,13 @@ impl<'de> Deserialize<'de> for PluginConfigRootfs {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginConfigRootfs {
+    const FIELDS: &'static [&'static str] = &["type", "diff_ids"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -872,8 +1148,8 @@ pub struct PluginConfigUser {
     pub uid: Option<u32>,
     /// `GID`. Since API 1.25.
     pub gid: Option<u32>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -882,14 +1158,18 @@ impl Serialize for PluginConfigUser {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.uid {
             map.serialize_entry("UID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("UID", &())?;
         }
         if let Some(v) = &self.gid {
             map.serialize_entry("GID", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("GID", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "UID" => self.uid.is_some(),
-                "GID" => self.gid.is_some(),
+                "UID" => self.uid.is_some() || self.extra.is_null_at(0),
+                "GID" => self.gid.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -916,11 +1196,21 @@ impl<'de> Deserialize<'de> for PluginConfigUser {
                 let mut f_gid: Option<u32> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "UID" => f_uid = support::optional(&mut map, key, &mut extra)?,
-                        "GID" => f_gid = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        3 => {
+                            if k == "UID" {
+                                f_uid = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                            if k == "GID" {
+                                f_gid = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginConfigUser {
                     uid: f_uid,
@@ -930,6 +1220,13 @@ impl<'de> Deserialize<'de> for PluginConfigUser {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginConfigUser {
+    const FIELDS: &'static [&'static str] = &["UID", "GID"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -953,8 +1250,8 @@ pub struct PluginDevice {
     pub settable: Option<Vec<String>>,
     /// `Path`. Since API 1.25.
     pub path: String,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -965,13 +1262,15 @@ impl Serialize for PluginDevice {
         map.serialize_entry("Description", &self.description)?;
         if let Some(v) = &self.settable {
             map.serialize_entry("Settable", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Settable", &())?;
         }
         map.serialize_entry("Path", &self.path)?;
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
                 "Description" => true,
-                "Settable" => self.settable.is_some(),
+                "Settable" => self.settable.is_some() || self.extra.is_null_at(2),
                 "Path" => true,
                 _ => false,
             };
@@ -1001,13 +1300,33 @@ impl<'de> Deserialize<'de> for PluginDevice {
                 let mut f_path: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = Some(map.next_value()?),
-                        "Description" => f_description = Some(map.next_value()?),
-                        "Settable" => f_settable = support::optional(&mut map, key, &mut extra)?,
-                        "Path" => f_path = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Name" {
+                                f_name = Some(map.next_value()?);
+                                continue;
+                            }
+                            if k == "Path" {
+                                f_path = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        8 => {
+                            if k == "Settable" {
+                                f_settable = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        11 => {
+                            if k == "Description" {
+                                f_description = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginDevice {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
@@ -1019,6 +1338,13 @@ impl<'de> Deserialize<'de> for PluginDevice {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginDevice {
+    const FIELDS: &'static [&'static str] = &["Name", "Description", "Settable", "Path"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1042,8 +1368,8 @@ pub struct PluginEnv {
     pub settable: Option<Vec<String>>,
     /// `Value`. Since API 1.25.
     pub value: String,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1054,13 +1380,15 @@ impl Serialize for PluginEnv {
         map.serialize_entry("Description", &self.description)?;
         if let Some(v) = &self.settable {
             map.serialize_entry("Settable", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Settable", &())?;
         }
         map.serialize_entry("Value", &self.value)?;
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
                 "Description" => true,
-                "Settable" => self.settable.is_some(),
+                "Settable" => self.settable.is_some() || self.extra.is_null_at(2),
                 "Value" => true,
                 _ => false,
             };
@@ -1087,13 +1415,35 @@ impl<'de> Deserialize<'de> for PluginEnv {
                 let mut f_value: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = Some(map.next_value()?),
-                        "Description" => f_description = Some(map.next_value()?),
-                        "Settable" => f_settable = support::optional(&mut map, key, &mut extra)?,
-                        "Value" => f_value = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Name" {
+                                f_name = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        5 => {
+                            if k == "Value" {
+                                f_value = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        8 => {
+                            if k == "Settable" {
+                                f_settable = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        11 => {
+                            if k == "Description" {
+                                f_description = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginEnv {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
@@ -1105,6 +1455,13 @@ impl<'de> Deserialize<'de> for PluginEnv {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginEnv {
+    const FIELDS: &'static [&'static str] = &["Name", "Description", "Settable", "Value"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1134,8 +1491,8 @@ pub struct PluginMount {
     pub type_: String,
     /// `Options`. Since API 1.25.
     pub options: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1146,22 +1503,26 @@ impl Serialize for PluginMount {
         map.serialize_entry("Description", &self.description)?;
         if let Some(v) = &self.settable {
             map.serialize_entry("Settable", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Settable", &())?;
         }
         map.serialize_entry("Source", &self.source)?;
         map.serialize_entry("Destination", &self.destination)?;
         map.serialize_entry("Type", &self.type_)?;
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Options", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
                 "Description" => true,
-                "Settable" => self.settable.is_some(),
+                "Settable" => self.settable.is_some() || self.extra.is_null_at(2),
                 "Source" => true,
                 "Destination" => true,
                 "Type" => true,
-                "Options" => self.options.is_some(),
+                "Options" => self.options.is_some() || self.extra.is_null_at(6),
                 _ => false,
             };
             if !shadowed {
@@ -1190,16 +1551,49 @@ impl<'de> Deserialize<'de> for PluginMount {
                 let mut f_options: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = Some(map.next_value()?),
-                        "Description" => f_description = Some(map.next_value()?),
-                        "Settable" => f_settable = support::optional(&mut map, key, &mut extra)?,
-                        "Source" => f_source = Some(map.next_value()?),
-                        "Destination" => f_destination = Some(map.next_value()?),
-                        "Type" => f_type_ = Some(map.next_value()?),
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Name" {
+                                f_name = Some(map.next_value()?);
+                                continue;
+                            }
+                            if k == "Type" {
+                                f_type_ = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        6 => {
+                            if k == "Source" {
+                                f_source = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        7 => {
+                            if k == "Options" {
+                                f_options = support::optional(&mut map, 6, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        8 => {
+                            if k == "Settable" {
+                                f_settable = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        11 => {
+                            if k == "Description" {
+                                f_description = Some(map.next_value()?);
+                                continue;
+                            }
+                            if k == "Destination" {
+                                f_destination = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginMount {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
@@ -1214,6 +1608,21 @@ impl<'de> Deserialize<'de> for PluginMount {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginMount {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Description",
+        "Settable",
+        "Source",
+        "Destination",
+        "Type",
+        "Options",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1235,8 +1644,8 @@ pub struct PluginPrivilege {
     pub description: Option<String>,
     /// `Value`. Since API 1.40.
     pub value: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1245,18 +1654,24 @@ impl Serialize for PluginPrivilege {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.description {
             map.serialize_entry("Description", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Description", &())?;
         }
         if let Some(v) = &self.value {
             map.serialize_entry("Value", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Value", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Description" => self.description.is_some(),
-                "Value" => self.value.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Description" => self.description.is_some() || self.extra.is_null_at(1),
+                "Value" => self.value.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -1284,14 +1699,29 @@ impl<'de> Deserialize<'de> for PluginPrivilege {
                 let mut f_value: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Description" => {
-                            f_description = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Name" {
+                                f_name = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Value" => f_value = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        5 => {
+                            if k == "Value" {
+                                f_value = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        11 => {
+                            if k == "Description" {
+                                f_description = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginPrivilege {
                     name: f_name,
@@ -1302,6 +1732,13 @@ impl<'de> Deserialize<'de> for PluginPrivilege {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginPrivilege {
+    const FIELDS: &'static [&'static str] = &["Name", "Description", "Value"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1325,8 +1762,8 @@ pub struct PluginSettings {
     pub args: Option<Vec<String>>,
     /// `Devices`. Since API 1.25.
     pub devices: Option<Vec<PluginDevice>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1335,22 +1772,30 @@ impl Serialize for PluginSettings {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.mounts {
             map.serialize_entry("Mounts", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Mounts", &())?;
         }
         if let Some(v) = &self.env {
             map.serialize_entry("Env", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Env", &())?;
         }
         if let Some(v) = &self.args {
             map.serialize_entry("Args", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Args", &())?;
         }
         if let Some(v) = &self.devices {
             map.serialize_entry("Devices", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Devices", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Mounts" => self.mounts.is_some(),
-                "Env" => self.env.is_some(),
-                "Args" => self.args.is_some(),
-                "Devices" => self.devices.is_some(),
+                "Mounts" => self.mounts.is_some() || self.extra.is_null_at(0),
+                "Env" => self.env.is_some() || self.extra.is_null_at(1),
+                "Args" => self.args.is_some() || self.extra.is_null_at(2),
+                "Devices" => self.devices.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -1379,13 +1824,35 @@ impl<'de> Deserialize<'de> for PluginSettings {
                 let mut f_devices: Option<Vec<PluginDevice>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Mounts" => f_mounts = support::optional(&mut map, key, &mut extra)?,
-                        "Env" => f_env = support::optional(&mut map, key, &mut extra)?,
-                        "Args" => f_args = support::optional(&mut map, key, &mut extra)?,
-                        "Devices" => f_devices = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        3 => {
+                            if k == "Env" {
+                                f_env = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        4 => {
+                            if k == "Args" {
+                                f_args = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        6 => {
+                            if k == "Mounts" {
+                                f_mounts = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        7 => {
+                            if k == "Devices" {
+                                f_devices = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginSettings {
                     mounts: f_mounts,
@@ -1397,6 +1864,13 @@ impl<'de> Deserialize<'de> for PluginSettings {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginSettings {
+    const FIELDS: &'static [&'static str] = &["Mounts", "Env", "Args", "Devices"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 

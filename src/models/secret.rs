@@ -31,8 +31,8 @@ pub struct Secret {
     pub updated_at: Option<String>,
     /// `Spec`. Since API 1.25.
     pub spec: Option<SecretSpec>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -41,26 +41,36 @@ impl Serialize for Secret {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ID", &())?;
         }
         if let Some(v) = &self.version {
             map.serialize_entry("Version", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Version", &())?;
         }
         if let Some(v) = &self.created_at {
             map.serialize_entry("CreatedAt", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CreatedAt", &())?;
         }
         if let Some(v) = &self.updated_at {
             map.serialize_entry("UpdatedAt", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("UpdatedAt", &())?;
         }
         if let Some(v) = &self.spec {
             map.serialize_entry("Spec", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Spec", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ID" => self.id.is_some(),
-                "Version" => self.version.is_some(),
-                "CreatedAt" => self.created_at.is_some(),
-                "UpdatedAt" => self.updated_at.is_some(),
-                "Spec" => self.spec.is_some(),
+                "ID" => self.id.is_some() || self.extra.is_null_at(0),
+                "Version" => self.version.is_some() || self.extra.is_null_at(1),
+                "CreatedAt" => self.created_at.is_some() || self.extra.is_null_at(2),
+                "UpdatedAt" => self.updated_at.is_some() || self.extra.is_null_at(3),
+                "Spec" => self.spec.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -87,14 +97,39 @@ impl<'de> Deserialize<'de> for Secret {
                 let mut f_spec: Option<SecretSpec> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Version" => f_version = support::optional(&mut map, key, &mut extra)?,
-                        "CreatedAt" => f_created_at = support::optional(&mut map, key, &mut extra)?,
-                        "UpdatedAt" => f_updated_at = support::optional(&mut map, key, &mut extra)?,
-                        "Spec" => f_spec = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        2 => {
+                            if k == "ID" {
+                                f_id = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        4 => {
+                            if k == "Spec" {
+                                f_spec = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        7 => {
+                            if k == "Version" {
+                                f_version = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        9 => {
+                            if k == "CreatedAt" {
+                                f_created_at = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                            if k == "UpdatedAt" {
+                                f_updated_at = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Secret {
                     id: f_id,
@@ -107,6 +142,13 @@ impl<'de> Deserialize<'de> for Secret {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Secret {
+    const FIELDS: &'static [&'static str] = &["ID", "Version", "CreatedAt", "UpdatedAt", "Spec"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -137,8 +179,8 @@ pub struct SecretCreateBody {
     pub driver: Option<Driver>,
     /// `Templating`. Since API 1.37.
     pub templating: Option<Driver>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -147,26 +189,36 @@ impl Serialize for SecretCreateBody {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.data {
             map.serialize_entry("Data", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Data", &())?;
         }
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.templating {
             map.serialize_entry("Templating", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Templating", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Labels" => self.labels.is_some(),
-                "Data" => self.data.is_some(),
-                "Driver" => self.driver.is_some(),
-                "Templating" => self.templating.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(1),
+                "Data" => self.data.is_some() || self.extra.is_null_at(2),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(3),
+                "Templating" => self.templating.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -196,16 +248,37 @@ impl<'de> Deserialize<'de> for SecretCreateBody {
                 let mut f_templating: Option<Driver> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Data" => f_data = support::optional(&mut map, key, &mut extra)?,
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "Templating" => {
-                            f_templating = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Name" {
+                                f_name = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Data" {
+                                f_data = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        6 => {
+                            if k == "Labels" {
+                                f_labels = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Driver" {
+                                f_driver = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        10 => {
+                            if k == "Templating" {
+                                f_templating = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SecretCreateBody {
                     name: f_name,
@@ -218,6 +291,13 @@ impl<'de> Deserialize<'de> for SecretCreateBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SecretCreateBody {
+    const FIELDS: &'static [&'static str] = &["Name", "Labels", "Data", "Driver", "Templating"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -260,8 +340,8 @@ pub struct SecretSpec {
     pub driver: Option<Driver>,
     /// `Templating`. Since API 1.37.
     pub templating: Option<Driver>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -283,26 +363,36 @@ impl Serialize for SecretSpec {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.data {
             map.serialize_entry("Data", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Data", &())?;
         }
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.templating {
             map.serialize_entry("Templating", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Templating", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Labels" => self.labels.is_some(),
-                "Data" => self.data.is_some(),
-                "Driver" => self.driver.is_some(),
-                "Templating" => self.templating.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(1),
+                "Data" => self.data.is_some() || self.extra.is_null_at(2),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(3),
+                "Templating" => self.templating.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -329,16 +419,37 @@ impl<'de> Deserialize<'de> for SecretSpec {
                 let mut f_templating: Option<Driver> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Data" => f_data = support::optional(&mut map, key, &mut extra)?,
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "Templating" => {
-                            f_templating = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Name" {
+                                f_name = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Data" {
+                                f_data = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        6 => {
+                            if k == "Labels" {
+                                f_labels = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Driver" {
+                                f_driver = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        10 => {
+                            if k == "Templating" {
+                                f_templating = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SecretSpec {
                     name: f_name,
@@ -351,6 +462,13 @@ impl<'de> Deserialize<'de> for SecretSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SecretSpec {
+    const FIELDS: &'static [&'static str] = &["Name", "Labels", "Data", "Driver", "Templating"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 

@@ -43,8 +43,8 @@ pub struct Swarm {
     pub subnet_size: Option<u32>,
     /// `JoinTokens`. Since API 1.32.
     pub join_tokens: Option<JoinTokens>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -53,50 +53,74 @@ impl Serialize for Swarm {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ID", &())?;
         }
         if let Some(v) = &self.version {
             map.serialize_entry("Version", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Version", &())?;
         }
         if let Some(v) = &self.created_at {
             map.serialize_entry("CreatedAt", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CreatedAt", &())?;
         }
         if let Some(v) = &self.updated_at {
             map.serialize_entry("UpdatedAt", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("UpdatedAt", &())?;
         }
         if let Some(v) = &self.spec {
             map.serialize_entry("Spec", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Spec", &())?;
         }
         if let Some(v) = &self.tls_info {
             map.serialize_entry("TLSInfo", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("TLSInfo", &())?;
         }
         if let Some(v) = &self.root_rotation_in_progress {
             map.serialize_entry("RootRotationInProgress", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("RootRotationInProgress", &())?;
         }
         if let Some(v) = &self.data_path_port {
             map.serialize_entry("DataPathPort", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("DataPathPort", &())?;
         }
         if let Some(v) = &self.default_addr_pool {
             map.serialize_entry("DefaultAddrPool", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("DefaultAddrPool", &())?;
         }
         if let Some(v) = &self.subnet_size {
             map.serialize_entry("SubnetSize", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("SubnetSize", &())?;
         }
         if let Some(v) = &self.join_tokens {
             map.serialize_entry("JoinTokens", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("JoinTokens", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ID" => self.id.is_some(),
-                "Version" => self.version.is_some(),
-                "CreatedAt" => self.created_at.is_some(),
-                "UpdatedAt" => self.updated_at.is_some(),
-                "Spec" => self.spec.is_some(),
-                "TLSInfo" => self.tls_info.is_some(),
-                "RootRotationInProgress" => self.root_rotation_in_progress.is_some(),
-                "DataPathPort" => self.data_path_port.is_some(),
-                "DefaultAddrPool" => self.default_addr_pool.is_some(),
-                "SubnetSize" => self.subnet_size.is_some(),
-                "JoinTokens" => self.join_tokens.is_some(),
+                "ID" => self.id.is_some() || self.extra.is_null_at(0),
+                "Version" => self.version.is_some() || self.extra.is_null_at(1),
+                "CreatedAt" => self.created_at.is_some() || self.extra.is_null_at(2),
+                "UpdatedAt" => self.updated_at.is_some() || self.extra.is_null_at(3),
+                "Spec" => self.spec.is_some() || self.extra.is_null_at(4),
+                "TLSInfo" => self.tls_info.is_some() || self.extra.is_null_at(5),
+                "RootRotationInProgress" => {
+                    self.root_rotation_in_progress.is_some() || self.extra.is_null_at(6)
+                }
+                "DataPathPort" => self.data_path_port.is_some() || self.extra.is_null_at(7),
+                "DefaultAddrPool" => self.default_addr_pool.is_some() || self.extra.is_null_at(8),
+                "SubnetSize" => self.subnet_size.is_some() || self.extra.is_null_at(9),
+                "JoinTokens" => self.join_tokens.is_some() || self.extra.is_null_at(10),
                 _ => false,
             };
             if !shadowed {
@@ -129,31 +153,72 @@ impl<'de> Deserialize<'de> for Swarm {
                 let mut f_join_tokens: Option<JoinTokens> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Version" => f_version = support::optional(&mut map, key, &mut extra)?,
-                        "CreatedAt" => f_created_at = support::optional(&mut map, key, &mut extra)?,
-                        "UpdatedAt" => f_updated_at = support::optional(&mut map, key, &mut extra)?,
-                        "Spec" => f_spec = support::optional(&mut map, key, &mut extra)?,
-                        "TLSInfo" => f_tls_info = support::optional(&mut map, key, &mut extra)?,
-                        "RootRotationInProgress" => {
-                            f_root_rotation_in_progress =
-                                support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        2 => {
+                            if k == "ID" {
+                                f_id = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "DataPathPort" => {
-                            f_data_path_port = support::optional(&mut map, key, &mut extra)?
+                        4 => {
+                            if k == "Spec" {
+                                f_spec = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "DefaultAddrPool" => {
-                            f_default_addr_pool = support::optional(&mut map, key, &mut extra)?
+                        7 => {
+                            if k == "Version" {
+                                f_version = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                            if k == "TLSInfo" {
+                                f_tls_info = support::optional(&mut map, 5, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "SubnetSize" => {
-                            f_subnet_size = support::optional(&mut map, key, &mut extra)?
+                        9 => {
+                            if k == "CreatedAt" {
+                                f_created_at = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                            if k == "UpdatedAt" {
+                                f_updated_at = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "JoinTokens" => {
-                            f_join_tokens = support::optional(&mut map, key, &mut extra)?
+                        10 => {
+                            if k == "SubnetSize" {
+                                f_subnet_size = support::optional(&mut map, 9, &mut extra)?;
+                                continue;
+                            }
+                            if k == "JoinTokens" {
+                                f_join_tokens = support::optional(&mut map, 10, &mut extra)?;
+                                continue;
+                            }
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        12 => {
+                            if k == "DataPathPort" {
+                                f_data_path_port = support::optional(&mut map, 7, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        15 => {
+                            if k == "DefaultAddrPool" {
+                                f_default_addr_pool = support::optional(&mut map, 8, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        22 => {
+                            if k == "RootRotationInProgress" {
+                                f_root_rotation_in_progress =
+                                    support::optional(&mut map, 6, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Swarm {
                     id: f_id,
@@ -172,6 +237,25 @@ impl<'de> Deserialize<'de> for Swarm {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Swarm {
+    const FIELDS: &'static [&'static str] = &[
+        "ID",
+        "Version",
+        "CreatedAt",
+        "UpdatedAt",
+        "Spec",
+        "TLSInfo",
+        "RootRotationInProgress",
+        "DataPathPort",
+        "DefaultAddrPool",
+        "SubnetSize",
+        "JoinTokens",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -234,8 +318,8 @@ pub struct SwarmInfo {
     pub managers: Option<i64>,
     /// `Cluster`. Since API 1.32.
     pub cluster: Option<ClusterInfo>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -244,42 +328,60 @@ impl Serialize for SwarmInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.node_id {
             map.serialize_entry("NodeID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("NodeID", &())?;
         }
         if let Some(v) = &self.node_addr {
             map.serialize_entry("NodeAddr", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("NodeAddr", &())?;
         }
         if let Some(v) = &self.local_node_state {
             map.serialize_entry("LocalNodeState", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("LocalNodeState", &())?;
         }
         if let Some(v) = &self.control_available {
             map.serialize_entry("ControlAvailable", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("ControlAvailable", &())?;
         }
         if let Some(v) = &self.error {
             map.serialize_entry("Error", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Error", &())?;
         }
         if let Some(v) = &self.remote_managers {
             map.serialize_entry("RemoteManagers", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("RemoteManagers", &())?;
         }
         if let Some(v) = &self.nodes {
             map.serialize_entry("Nodes", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Nodes", &())?;
         }
         if let Some(v) = &self.managers {
             map.serialize_entry("Managers", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("Managers", &())?;
         }
         if let Some(v) = &self.cluster {
             map.serialize_entry("Cluster", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Cluster", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "NodeID" => self.node_id.is_some(),
-                "NodeAddr" => self.node_addr.is_some(),
-                "LocalNodeState" => self.local_node_state.is_some(),
-                "ControlAvailable" => self.control_available.is_some(),
-                "Error" => self.error.is_some(),
-                "RemoteManagers" => self.remote_managers.is_some(),
-                "Nodes" => self.nodes.is_some(),
-                "Managers" => self.managers.is_some(),
-                "Cluster" => self.cluster.is_some(),
+                "NodeID" => self.node_id.is_some() || self.extra.is_null_at(0),
+                "NodeAddr" => self.node_addr.is_some() || self.extra.is_null_at(1),
+                "LocalNodeState" => self.local_node_state.is_some() || self.extra.is_null_at(2),
+                "ControlAvailable" => self.control_available.is_some() || self.extra.is_null_at(3),
+                "Error" => self.error.is_some() || self.extra.is_null_at(4),
+                "RemoteManagers" => self.remote_managers.is_some() || self.extra.is_null_at(5),
+                "Nodes" => self.nodes.is_some() || self.extra.is_null_at(6),
+                "Managers" => self.managers.is_some() || self.extra.is_null_at(7),
+                "Cluster" => self.cluster.is_some() || self.extra.is_null_at(8),
                 _ => false,
             };
             if !shadowed {
@@ -310,24 +412,59 @@ impl<'de> Deserialize<'de> for SwarmInfo {
                 let mut f_cluster: Option<ClusterInfo> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "NodeID" => f_node_id = support::optional(&mut map, key, &mut extra)?,
-                        "NodeAddr" => f_node_addr = support::optional(&mut map, key, &mut extra)?,
-                        "LocalNodeState" => {
-                            f_local_node_state = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        5 => {
+                            if k == "Error" {
+                                f_error = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Nodes" {
+                                f_nodes = support::optional(&mut map, 6, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "ControlAvailable" => {
-                            f_control_available = support::optional(&mut map, key, &mut extra)?
+                        6 => {
+                            if k == "NodeID" {
+                                f_node_id = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Error" => f_error = support::optional(&mut map, key, &mut extra)?,
-                        "RemoteManagers" => {
-                            f_remote_managers = support::optional(&mut map, key, &mut extra)?
+                        7 => {
+                            if k == "Cluster" {
+                                f_cluster = support::optional(&mut map, 8, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Nodes" => f_nodes = support::optional(&mut map, key, &mut extra)?,
-                        "Managers" => f_managers = support::optional(&mut map, key, &mut extra)?,
-                        "Cluster" => f_cluster = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        8 => {
+                            if k == "NodeAddr" {
+                                f_node_addr = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Managers" {
+                                f_managers = support::optional(&mut map, 7, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        14 => {
+                            if k == "LocalNodeState" {
+                                f_local_node_state = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                            if k == "RemoteManagers" {
+                                f_remote_managers = support::optional(&mut map, 5, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        16 => {
+                            if k == "ControlAvailable" {
+                                f_control_available = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmInfo {
                     node_id: f_node_id,
@@ -344,6 +481,23 @@ impl<'de> Deserialize<'de> for SwarmInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmInfo {
+    const FIELDS: &'static [&'static str] = &[
+        "NodeID",
+        "NodeAddr",
+        "LocalNodeState",
+        "ControlAvailable",
+        "Error",
+        "RemoteManagers",
+        "Nodes",
+        "Managers",
+        "Cluster",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -383,8 +537,8 @@ pub struct SwarmInitBody {
     pub subnet_size: Option<u32>,
     /// `Spec`. Since API 1.25.
     pub spec: Option<SwarmSpec>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -393,38 +547,54 @@ impl Serialize for SwarmInitBody {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.listen_addr {
             map.serialize_entry("ListenAddr", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ListenAddr", &())?;
         }
         if let Some(v) = &self.advertise_addr {
             map.serialize_entry("AdvertiseAddr", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("AdvertiseAddr", &())?;
         }
         if let Some(v) = &self.data_path_addr {
             map.serialize_entry("DataPathAddr", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("DataPathAddr", &())?;
         }
         if let Some(v) = &self.data_path_port {
             map.serialize_entry("DataPathPort", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("DataPathPort", &())?;
         }
         if let Some(v) = &self.default_addr_pool {
             map.serialize_entry("DefaultAddrPool", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("DefaultAddrPool", &())?;
         }
         if let Some(v) = &self.force_new_cluster {
             map.serialize_entry("ForceNewCluster", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("ForceNewCluster", &())?;
         }
         if let Some(v) = &self.subnet_size {
             map.serialize_entry("SubnetSize", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("SubnetSize", &())?;
         }
         if let Some(v) = &self.spec {
             map.serialize_entry("Spec", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("Spec", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ListenAddr" => self.listen_addr.is_some(),
-                "AdvertiseAddr" => self.advertise_addr.is_some(),
-                "DataPathAddr" => self.data_path_addr.is_some(),
-                "DataPathPort" => self.data_path_port.is_some(),
-                "DefaultAddrPool" => self.default_addr_pool.is_some(),
-                "ForceNewCluster" => self.force_new_cluster.is_some(),
-                "SubnetSize" => self.subnet_size.is_some(),
-                "Spec" => self.spec.is_some(),
+                "ListenAddr" => self.listen_addr.is_some() || self.extra.is_null_at(0),
+                "AdvertiseAddr" => self.advertise_addr.is_some() || self.extra.is_null_at(1),
+                "DataPathAddr" => self.data_path_addr.is_some() || self.extra.is_null_at(2),
+                "DataPathPort" => self.data_path_port.is_some() || self.extra.is_null_at(3),
+                "DefaultAddrPool" => self.default_addr_pool.is_some() || self.extra.is_null_at(4),
+                "ForceNewCluster" => self.force_new_cluster.is_some() || self.extra.is_null_at(5),
+                "SubnetSize" => self.subnet_size.is_some() || self.extra.is_null_at(6),
+                "Spec" => self.spec.is_some() || self.extra.is_null_at(7),
                 _ => false,
             };
             if !shadowed {
@@ -457,31 +627,53 @@ impl<'de> Deserialize<'de> for SwarmInitBody {
                 let mut f_spec: Option<SwarmSpec> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ListenAddr" => {
-                            f_listen_addr = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Spec" {
+                                f_spec = support::optional(&mut map, 7, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "AdvertiseAddr" => {
-                            f_advertise_addr = support::optional(&mut map, key, &mut extra)?
+                        10 => {
+                            if k == "ListenAddr" {
+                                f_listen_addr = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                            if k == "SubnetSize" {
+                                f_subnet_size = support::optional(&mut map, 6, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "DataPathAddr" => {
-                            f_data_path_addr = support::optional(&mut map, key, &mut extra)?
+                        12 => {
+                            if k == "DataPathAddr" {
+                                f_data_path_addr = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                            if k == "DataPathPort" {
+                                f_data_path_port = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "DataPathPort" => {
-                            f_data_path_port = support::optional(&mut map, key, &mut extra)?
+                        13 => {
+                            if k == "AdvertiseAddr" {
+                                f_advertise_addr = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "DefaultAddrPool" => {
-                            f_default_addr_pool = support::optional(&mut map, key, &mut extra)?
+                        15 => {
+                            if k == "DefaultAddrPool" {
+                                f_default_addr_pool = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
+                            if k == "ForceNewCluster" {
+                                f_force_new_cluster = support::optional(&mut map, 5, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "ForceNewCluster" => {
-                            f_force_new_cluster = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "SubnetSize" => {
-                            f_subnet_size = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "Spec" => f_spec = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmInitBody {
                     listen_addr: f_listen_addr,
@@ -497,6 +689,22 @@ impl<'de> Deserialize<'de> for SwarmInitBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmInitBody {
+    const FIELDS: &'static [&'static str] = &[
+        "ListenAddr",
+        "AdvertiseAddr",
+        "DataPathAddr",
+        "DataPathPort",
+        "DefaultAddrPool",
+        "ForceNewCluster",
+        "SubnetSize",
+        "Spec",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -548,8 +756,8 @@ pub struct SwarmJoinBody {
     pub remote_addrs: Option<Vec<String>>,
     /// `JoinToken`. Since API 1.25. Secret: never shown by `Debug`.
     pub join_token: String,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -572,20 +780,26 @@ impl Serialize for SwarmJoinBody {
         map.serialize_entry("ListenAddr", &self.listen_addr)?;
         if let Some(v) = &self.advertise_addr {
             map.serialize_entry("AdvertiseAddr", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("AdvertiseAddr", &())?;
         }
         if let Some(v) = &self.data_path_addr {
             map.serialize_entry("DataPathAddr", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("DataPathAddr", &())?;
         }
         if let Some(v) = &self.remote_addrs {
             map.serialize_entry("RemoteAddrs", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("RemoteAddrs", &())?;
         }
         map.serialize_entry("JoinToken", &self.join_token)?;
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "ListenAddr" => true,
-                "AdvertiseAddr" => self.advertise_addr.is_some(),
-                "DataPathAddr" => self.data_path_addr.is_some(),
-                "RemoteAddrs" => self.remote_addrs.is_some(),
+                "AdvertiseAddr" => self.advertise_addr.is_some() || self.extra.is_null_at(1),
+                "DataPathAddr" => self.data_path_addr.is_some() || self.extra.is_null_at(2),
+                "RemoteAddrs" => self.remote_addrs.is_some() || self.extra.is_null_at(3),
                 "JoinToken" => true,
                 _ => false,
             };
@@ -616,20 +830,41 @@ impl<'de> Deserialize<'de> for SwarmJoinBody {
                 let mut f_join_token: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ListenAddr" => f_listen_addr = Some(map.next_value()?),
-                        "AdvertiseAddr" => {
-                            f_advertise_addr = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        9 => {
+                            if k == "JoinToken" {
+                                f_join_token = Some(map.next_value()?);
+                                continue;
+                            }
                         }
-                        "DataPathAddr" => {
-                            f_data_path_addr = support::optional(&mut map, key, &mut extra)?
+                        10 => {
+                            if k == "ListenAddr" {
+                                f_listen_addr = Some(map.next_value()?);
+                                continue;
+                            }
                         }
-                        "RemoteAddrs" => {
-                            f_remote_addrs = support::optional(&mut map, key, &mut extra)?
+                        11 => {
+                            if k == "RemoteAddrs" {
+                                f_remote_addrs = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "JoinToken" => f_join_token = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        12 => {
+                            if k == "DataPathAddr" {
+                                f_data_path_addr = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        13 => {
+                            if k == "AdvertiseAddr" {
+                                f_advertise_addr = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmJoinBody {
                     listen_addr: f_listen_addr.ok_or_else(|| support::missing("ListenAddr"))?,
@@ -642,6 +877,19 @@ impl<'de> Deserialize<'de> for SwarmJoinBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmJoinBody {
+    const FIELDS: &'static [&'static str] = &[
+        "ListenAddr",
+        "AdvertiseAddr",
+        "DataPathAddr",
+        "RemoteAddrs",
+        "JoinToken",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -664,8 +912,8 @@ impl support::FieldPlatforms for SwarmJoinBody {}
 pub struct SwarmObjectCreateResponse {
     /// `ID`. Since API 1.25.
     pub id: String,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -701,10 +949,17 @@ impl<'de> Deserialize<'de> for SwarmObjectCreateResponse {
                 let mut f_id: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        2 => {
+                            if k == "ID" {
+                                f_id = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmObjectCreateResponse {
                     id: f_id.ok_or_else(|| support::missing("ID"))?,
@@ -713,6 +968,13 @@ impl<'de> Deserialize<'de> for SwarmObjectCreateResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmObjectCreateResponse {
+    const FIELDS: &'static [&'static str] = &["ID"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -744,8 +1006,8 @@ pub struct SwarmSpec {
     pub encryption_config: Option<SwarmSpecEncryptionConfig>,
     /// `TaskDefaults`. Since API 1.25.
     pub task_defaults: Option<SwarmSpecTaskDefaults>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -754,38 +1016,54 @@ impl Serialize for SwarmSpec {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.orchestration {
             map.serialize_entry("Orchestration", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Orchestration", &())?;
         }
         if let Some(v) = &self.raft {
             map.serialize_entry("Raft", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Raft", &())?;
         }
         if let Some(v) = &self.dispatcher {
             map.serialize_entry("Dispatcher", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Dispatcher", &())?;
         }
         if let Some(v) = &self.ca_config {
             map.serialize_entry("CAConfig", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("CAConfig", &())?;
         }
         if let Some(v) = &self.encryption_config {
             map.serialize_entry("EncryptionConfig", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("EncryptionConfig", &())?;
         }
         if let Some(v) = &self.task_defaults {
             map.serialize_entry("TaskDefaults", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("TaskDefaults", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Labels" => self.labels.is_some(),
-                "Orchestration" => self.orchestration.is_some(),
-                "Raft" => self.raft.is_some(),
-                "Dispatcher" => self.dispatcher.is_some(),
-                "CAConfig" => self.ca_config.is_some(),
-                "EncryptionConfig" => self.encryption_config.is_some(),
-                "TaskDefaults" => self.task_defaults.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(1),
+                "Orchestration" => self.orchestration.is_some() || self.extra.is_null_at(2),
+                "Raft" => self.raft.is_some() || self.extra.is_null_at(3),
+                "Dispatcher" => self.dispatcher.is_some() || self.extra.is_null_at(4),
+                "CAConfig" => self.ca_config.is_some() || self.extra.is_null_at(5),
+                "EncryptionConfig" => self.encryption_config.is_some() || self.extra.is_null_at(6),
+                "TaskDefaults" => self.task_defaults.is_some() || self.extra.is_null_at(7),
                 _ => false,
             };
             if !shadowed {
@@ -815,25 +1093,57 @@ impl<'de> Deserialize<'de> for SwarmSpec {
                 let mut f_task_defaults: Option<SwarmSpecTaskDefaults> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Orchestration" => {
-                            f_orchestration = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Name" {
+                                f_name = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Raft" {
+                                f_raft = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Raft" => f_raft = support::optional(&mut map, key, &mut extra)?,
-                        "Dispatcher" => {
-                            f_dispatcher = support::optional(&mut map, key, &mut extra)?
+                        6 => {
+                            if k == "Labels" {
+                                f_labels = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "CAConfig" => f_ca_config = support::optional(&mut map, key, &mut extra)?,
-                        "EncryptionConfig" => {
-                            f_encryption_config = support::optional(&mut map, key, &mut extra)?
+                        8 => {
+                            if k == "CAConfig" {
+                                f_ca_config = support::optional(&mut map, 5, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "TaskDefaults" => {
-                            f_task_defaults = support::optional(&mut map, key, &mut extra)?
+                        10 => {
+                            if k == "Dispatcher" {
+                                f_dispatcher = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        12 => {
+                            if k == "TaskDefaults" {
+                                f_task_defaults = support::optional(&mut map, 7, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        13 => {
+                            if k == "Orchestration" {
+                                f_orchestration = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        16 => {
+                            if k == "EncryptionConfig" {
+                                f_encryption_config = support::optional(&mut map, 6, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmSpec {
                     name: f_name,
@@ -849,6 +1159,22 @@ impl<'de> Deserialize<'de> for SwarmSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmSpec {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Labels",
+        "Orchestration",
+        "Raft",
+        "Dispatcher",
+        "CAConfig",
+        "EncryptionConfig",
+        "TaskDefaults",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -891,8 +1217,8 @@ pub struct SwarmSpecCAConfig {
     pub signing_ca_key: Option<String>,
     /// `ForceRotate`. Since API 1.30.
     pub force_rotate: Option<u64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -901,26 +1227,36 @@ impl Serialize for SwarmSpecCAConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.node_cert_expiry {
             map.serialize_entry("NodeCertExpiry", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("NodeCertExpiry", &())?;
         }
         if let Some(v) = &self.external_cas {
             map.serialize_entry("ExternalCAs", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("ExternalCAs", &())?;
         }
         if let Some(v) = &self.signing_ca_cert {
             map.serialize_entry("SigningCACert", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("SigningCACert", &())?;
         }
         if let Some(v) = &self.signing_ca_key {
             map.serialize_entry("SigningCAKey", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("SigningCAKey", &())?;
         }
         if let Some(v) = &self.force_rotate {
             map.serialize_entry("ForceRotate", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("ForceRotate", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "NodeCertExpiry" => self.node_cert_expiry.is_some(),
-                "ExternalCAs" => self.external_cas.is_some(),
-                "SigningCACert" => self.signing_ca_cert.is_some(),
-                "SigningCAKey" => self.signing_ca_key.is_some(),
-                "ForceRotate" => self.force_rotate.is_some(),
+                "NodeCertExpiry" => self.node_cert_expiry.is_some() || self.extra.is_null_at(0),
+                "ExternalCAs" => self.external_cas.is_some() || self.extra.is_null_at(1),
+                "SigningCACert" => self.signing_ca_cert.is_some() || self.extra.is_null_at(2),
+                "SigningCAKey" => self.signing_ca_key.is_some() || self.extra.is_null_at(3),
+                "ForceRotate" => self.force_rotate.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -950,24 +1286,39 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfig {
                 let mut f_force_rotate: Option<u64> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "NodeCertExpiry" => {
-                            f_node_cert_expiry = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        11 => {
+                            if k == "ExternalCAs" {
+                                f_external_cas = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                            if k == "ForceRotate" {
+                                f_force_rotate = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "ExternalCAs" => {
-                            f_external_cas = support::optional(&mut map, key, &mut extra)?
+                        12 => {
+                            if k == "SigningCAKey" {
+                                f_signing_ca_key = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "SigningCACert" => {
-                            f_signing_ca_cert = support::optional(&mut map, key, &mut extra)?
+                        13 => {
+                            if k == "SigningCACert" {
+                                f_signing_ca_cert = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "SigningCAKey" => {
-                            f_signing_ca_key = support::optional(&mut map, key, &mut extra)?
+                        14 => {
+                            if k == "NodeCertExpiry" {
+                                f_node_cert_expiry = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "ForceRotate" => {
-                            f_force_rotate = support::optional(&mut map, key, &mut extra)?
-                        }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmSpecCAConfig {
                     node_cert_expiry: f_node_cert_expiry,
@@ -980,6 +1331,19 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmSpecCAConfig {
+    const FIELDS: &'static [&'static str] = &[
+        "NodeCertExpiry",
+        "ExternalCAs",
+        "SigningCACert",
+        "SigningCAKey",
+        "ForceRotate",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1023,8 +1387,8 @@ pub struct SwarmSpecCAConfigExternalCAsItem {
     pub options: Option<HashMap<String, String>>,
     /// `CACert`. Since API 1.30.
     pub ca_cert: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1033,22 +1397,30 @@ impl Serialize for SwarmSpecCAConfigExternalCAsItem {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.protocol {
             map.serialize_entry("Protocol", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Protocol", &())?;
         }
         if let Some(v) = &self.url {
             map.serialize_entry("URL", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("URL", &())?;
         }
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Options", &())?;
         }
         if let Some(v) = &self.ca_cert {
             map.serialize_entry("CACert", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("CACert", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Protocol" => self.protocol.is_some(),
-                "URL" => self.url.is_some(),
-                "Options" => self.options.is_some(),
-                "CACert" => self.ca_cert.is_some(),
+                "Protocol" => self.protocol.is_some() || self.extra.is_null_at(0),
+                "URL" => self.url.is_some() || self.extra.is_null_at(1),
+                "Options" => self.options.is_some() || self.extra.is_null_at(2),
+                "CACert" => self.ca_cert.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -1077,13 +1449,35 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfigExternalCAsItem {
                 let mut f_ca_cert: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Protocol" => f_protocol = support::optional(&mut map, key, &mut extra)?,
-                        "URL" => f_url = support::optional(&mut map, key, &mut extra)?,
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        "CACert" => f_ca_cert = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        3 => {
+                            if k == "URL" {
+                                f_url = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        6 => {
+                            if k == "CACert" {
+                                f_ca_cert = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        7 => {
+                            if k == "Options" {
+                                f_options = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        8 => {
+                            if k == "Protocol" {
+                                f_protocol = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmSpecCAConfigExternalCAsItem {
                     protocol: f_protocol,
@@ -1095,6 +1489,13 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfigExternalCAsItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmSpecCAConfigExternalCAsItem {
+    const FIELDS: &'static [&'static str] = &["Protocol", "URL", "Options", "CACert"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1193,8 +1594,8 @@ impl support::FieldPlatforms for SwarmSpecCAConfigExternalCAsItemProtocol {
 pub struct SwarmSpecDispatcher {
     /// `HeartbeatPeriod`. Since API 1.25.
     pub heartbeat_period: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1203,10 +1604,12 @@ impl Serialize for SwarmSpecDispatcher {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.heartbeat_period {
             map.serialize_entry("HeartbeatPeriod", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("HeartbeatPeriod", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "HeartbeatPeriod" => self.heartbeat_period.is_some(),
+                "HeartbeatPeriod" => self.heartbeat_period.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -1232,12 +1635,17 @@ impl<'de> Deserialize<'de> for SwarmSpecDispatcher {
                 let mut f_heartbeat_period: Option<i64> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "HeartbeatPeriod" => {
-                            f_heartbeat_period = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        15 => {
+                            if k == "HeartbeatPeriod" {
+                                f_heartbeat_period = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmSpecDispatcher {
                     heartbeat_period: f_heartbeat_period,
@@ -1246,6 +1654,13 @@ impl<'de> Deserialize<'de> for SwarmSpecDispatcher {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmSpecDispatcher {
+    const FIELDS: &'static [&'static str] = &["HeartbeatPeriod"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1263,8 +1678,8 @@ impl support::FieldPlatforms for SwarmSpecDispatcher {}
 pub struct SwarmSpecEncryptionConfig {
     /// `AutoLockManagers`. Since API 1.25.
     pub auto_lock_managers: Option<bool>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1273,10 +1688,12 @@ impl Serialize for SwarmSpecEncryptionConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.auto_lock_managers {
             map.serialize_entry("AutoLockManagers", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("AutoLockManagers", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "AutoLockManagers" => self.auto_lock_managers.is_some(),
+                "AutoLockManagers" => self.auto_lock_managers.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -1302,12 +1719,17 @@ impl<'de> Deserialize<'de> for SwarmSpecEncryptionConfig {
                 let mut f_auto_lock_managers: Option<bool> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "AutoLockManagers" => {
-                            f_auto_lock_managers = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        16 => {
+                            if k == "AutoLockManagers" {
+                                f_auto_lock_managers = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmSpecEncryptionConfig {
                     auto_lock_managers: f_auto_lock_managers,
@@ -1316,6 +1738,13 @@ impl<'de> Deserialize<'de> for SwarmSpecEncryptionConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmSpecEncryptionConfig {
+    const FIELDS: &'static [&'static str] = &["AutoLockManagers"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1333,8 +1762,8 @@ impl support::FieldPlatforms for SwarmSpecEncryptionConfig {}
 pub struct SwarmSpecOrchestration {
     /// `TaskHistoryRetentionLimit`. Since API 1.25.
     pub task_history_retention_limit: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1343,10 +1772,14 @@ impl Serialize for SwarmSpecOrchestration {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.task_history_retention_limit {
             map.serialize_entry("TaskHistoryRetentionLimit", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("TaskHistoryRetentionLimit", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "TaskHistoryRetentionLimit" => self.task_history_retention_limit.is_some(),
+                "TaskHistoryRetentionLimit" => {
+                    self.task_history_retention_limit.is_some() || self.extra.is_null_at(0)
+                }
                 _ => false,
             };
             if !shadowed {
@@ -1372,13 +1805,18 @@ impl<'de> Deserialize<'de> for SwarmSpecOrchestration {
                 let mut f_task_history_retention_limit: Option<i64> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "TaskHistoryRetentionLimit" => {
-                            f_task_history_retention_limit =
-                                support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        25 => {
+                            if k == "TaskHistoryRetentionLimit" {
+                                f_task_history_retention_limit =
+                                    support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmSpecOrchestration {
                     task_history_retention_limit: f_task_history_retention_limit,
@@ -1387,6 +1825,13 @@ impl<'de> Deserialize<'de> for SwarmSpecOrchestration {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmSpecOrchestration {
+    const FIELDS: &'static [&'static str] = &["TaskHistoryRetentionLimit"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1412,8 +1857,8 @@ pub struct SwarmSpecRaft {
     pub election_tick: Option<i64>,
     /// `HeartbeatTick`. Since API 1.25.
     pub heartbeat_tick: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1422,26 +1867,38 @@ impl Serialize for SwarmSpecRaft {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.snapshot_interval {
             map.serialize_entry("SnapshotInterval", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("SnapshotInterval", &())?;
         }
         if let Some(v) = &self.keep_old_snapshots {
             map.serialize_entry("KeepOldSnapshots", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("KeepOldSnapshots", &())?;
         }
         if let Some(v) = &self.log_entries_for_slow_followers {
             map.serialize_entry("LogEntriesForSlowFollowers", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("LogEntriesForSlowFollowers", &())?;
         }
         if let Some(v) = &self.election_tick {
             map.serialize_entry("ElectionTick", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("ElectionTick", &())?;
         }
         if let Some(v) = &self.heartbeat_tick {
             map.serialize_entry("HeartbeatTick", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("HeartbeatTick", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "SnapshotInterval" => self.snapshot_interval.is_some(),
-                "KeepOldSnapshots" => self.keep_old_snapshots.is_some(),
-                "LogEntriesForSlowFollowers" => self.log_entries_for_slow_followers.is_some(),
-                "ElectionTick" => self.election_tick.is_some(),
-                "HeartbeatTick" => self.heartbeat_tick.is_some(),
+                "SnapshotInterval" => self.snapshot_interval.is_some() || self.extra.is_null_at(0),
+                "KeepOldSnapshots" => self.keep_old_snapshots.is_some() || self.extra.is_null_at(1),
+                "LogEntriesForSlowFollowers" => {
+                    self.log_entries_for_slow_followers.is_some() || self.extra.is_null_at(2)
+                }
+                "ElectionTick" => self.election_tick.is_some() || self.extra.is_null_at(3),
+                "HeartbeatTick" => self.heartbeat_tick.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -1471,25 +1928,40 @@ impl<'de> Deserialize<'de> for SwarmSpecRaft {
                 let mut f_heartbeat_tick: Option<i64> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "SnapshotInterval" => {
-                            f_snapshot_interval = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        12 => {
+                            if k == "ElectionTick" {
+                                f_election_tick = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "KeepOldSnapshots" => {
-                            f_keep_old_snapshots = support::optional(&mut map, key, &mut extra)?
+                        13 => {
+                            if k == "HeartbeatTick" {
+                                f_heartbeat_tick = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "LogEntriesForSlowFollowers" => {
-                            f_log_entries_for_slow_followers =
-                                support::optional(&mut map, key, &mut extra)?
+                        16 => {
+                            if k == "SnapshotInterval" {
+                                f_snapshot_interval = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                            if k == "KeepOldSnapshots" {
+                                f_keep_old_snapshots = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "ElectionTick" => {
-                            f_election_tick = support::optional(&mut map, key, &mut extra)?
+                        26 => {
+                            if k == "LogEntriesForSlowFollowers" {
+                                f_log_entries_for_slow_followers =
+                                    support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "HeartbeatTick" => {
-                            f_heartbeat_tick = support::optional(&mut map, key, &mut extra)?
-                        }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmSpecRaft {
                     snapshot_interval: f_snapshot_interval,
@@ -1502,6 +1974,19 @@ impl<'de> Deserialize<'de> for SwarmSpecRaft {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmSpecRaft {
+    const FIELDS: &'static [&'static str] = &[
+        "SnapshotInterval",
+        "KeepOldSnapshots",
+        "LogEntriesForSlowFollowers",
+        "ElectionTick",
+        "HeartbeatTick",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1519,8 +2004,8 @@ impl support::FieldPlatforms for SwarmSpecRaft {}
 pub struct SwarmSpecTaskDefaults {
     /// `LogDriver`. Since API 1.25.
     pub log_driver: Option<SwarmSpecTaskDefaultsLogDriver>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1529,10 +2014,12 @@ impl Serialize for SwarmSpecTaskDefaults {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.log_driver {
             map.serialize_entry("LogDriver", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("LogDriver", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "LogDriver" => self.log_driver.is_some(),
+                "LogDriver" => self.log_driver.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -1558,10 +2045,17 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaults {
                 let mut f_log_driver: Option<SwarmSpecTaskDefaultsLogDriver> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "LogDriver" => f_log_driver = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        9 => {
+                            if k == "LogDriver" {
+                                f_log_driver = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmSpecTaskDefaults {
                     log_driver: f_log_driver,
@@ -1570,6 +2064,13 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaults {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmSpecTaskDefaults {
+    const FIELDS: &'static [&'static str] = &["LogDriver"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1591,8 +2092,8 @@ pub struct SwarmSpecTaskDefaultsLogDriver {
     pub name: Option<String>,
     /// `Options`. Since API 1.25.
     pub options: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1601,14 +2102,18 @@ impl Serialize for SwarmSpecTaskDefaultsLogDriver {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Options", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Options" => self.options.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Options" => self.options.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1635,11 +2140,23 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaultsLogDriver {
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Name" {
+                                f_name = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        7 => {
+                            if k == "Options" {
+                                f_options = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmSpecTaskDefaultsLogDriver {
                     name: f_name,
@@ -1649,6 +2166,13 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaultsLogDriver {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmSpecTaskDefaultsLogDriver {
+    const FIELDS: &'static [&'static str] = &["Name", "Options"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1666,8 +2190,8 @@ impl support::FieldPlatforms for SwarmSpecTaskDefaultsLogDriver {}
 pub struct SwarmUnlockBody {
     /// `UnlockKey`. Since API 1.25. Secret: never shown by `Debug`.
     pub unlock_key: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1685,10 +2209,12 @@ impl Serialize for SwarmUnlockBody {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.unlock_key {
             map.serialize_entry("UnlockKey", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("UnlockKey", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "UnlockKey" => self.unlock_key.is_some(),
+                "UnlockKey" => self.unlock_key.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -1714,10 +2240,17 @@ impl<'de> Deserialize<'de> for SwarmUnlockBody {
                 let mut f_unlock_key: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "UnlockKey" => f_unlock_key = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        9 => {
+                            if k == "UnlockKey" {
+                                f_unlock_key = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmUnlockBody {
                     unlock_key: f_unlock_key,
@@ -1726,6 +2259,13 @@ impl<'de> Deserialize<'de> for SwarmUnlockBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmUnlockBody {
+    const FIELDS: &'static [&'static str] = &["UnlockKey"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1743,8 +2283,8 @@ impl support::FieldPlatforms for SwarmUnlockBody {}
 pub struct SwarmUnlockkeyResponse {
     /// `UnlockKey`. Since API 1.25. Secret: never shown by `Debug`.
     pub unlock_key: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1762,10 +2302,12 @@ impl Serialize for SwarmUnlockkeyResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.unlock_key {
             map.serialize_entry("UnlockKey", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("UnlockKey", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "UnlockKey" => self.unlock_key.is_some(),
+                "UnlockKey" => self.unlock_key.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -1791,10 +2333,17 @@ impl<'de> Deserialize<'de> for SwarmUnlockkeyResponse {
                 let mut f_unlock_key: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "UnlockKey" => f_unlock_key = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        9 => {
+                            if k == "UnlockKey" {
+                                f_unlock_key = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmUnlockkeyResponse {
                     unlock_key: f_unlock_key,
@@ -1803,6 +2352,13 @@ impl<'de> Deserialize<'de> for SwarmUnlockkeyResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmUnlockkeyResponse {
+    const FIELDS: &'static [&'static str] = &["UnlockKey"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 

@@ -39,8 +39,8 @@ pub struct SystemDataUsageResponse {
     pub layers_size: Option<i64>,
     /// `Volumes`. Since API 1.25. Removed in API 1.52: only older daemons send it.
     pub volumes: Option<Vec<Volume>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -49,42 +49,60 @@ impl Serialize for SystemDataUsageResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.image_usage {
             map.serialize_entry("ImageUsage", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ImageUsage", &())?;
         }
         if let Some(v) = &self.container_usage {
             map.serialize_entry("ContainerUsage", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("ContainerUsage", &())?;
         }
         if let Some(v) = &self.volume_usage {
             map.serialize_entry("VolumeUsage", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("VolumeUsage", &())?;
         }
         if let Some(v) = &self.build_cache_usage {
             map.serialize_entry("BuildCacheUsage", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("BuildCacheUsage", &())?;
         }
         if let Some(v) = &self.build_cache {
             map.serialize_entry("BuildCache", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("BuildCache", &())?;
         }
         if let Some(v) = &self.containers {
             map.serialize_entry("Containers", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Containers", &())?;
         }
         if let Some(v) = &self.images {
             map.serialize_entry("Images", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Images", &())?;
         }
         if let Some(v) = &self.layers_size {
             map.serialize_entry("LayersSize", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("LayersSize", &())?;
         }
         if let Some(v) = &self.volumes {
             map.serialize_entry("Volumes", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Volumes", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ImageUsage" => self.image_usage.is_some(),
-                "ContainerUsage" => self.container_usage.is_some(),
-                "VolumeUsage" => self.volume_usage.is_some(),
-                "BuildCacheUsage" => self.build_cache_usage.is_some(),
-                "BuildCache" => self.build_cache.is_some(),
-                "Containers" => self.containers.is_some(),
-                "Images" => self.images.is_some(),
-                "LayersSize" => self.layers_size.is_some(),
-                "Volumes" => self.volumes.is_some(),
+                "ImageUsage" => self.image_usage.is_some() || self.extra.is_null_at(0),
+                "ContainerUsage" => self.container_usage.is_some() || self.extra.is_null_at(1),
+                "VolumeUsage" => self.volume_usage.is_some() || self.extra.is_null_at(2),
+                "BuildCacheUsage" => self.build_cache_usage.is_some() || self.extra.is_null_at(3),
+                "BuildCache" => self.build_cache.is_some() || self.extra.is_null_at(4),
+                "Containers" => self.containers.is_some() || self.extra.is_null_at(5),
+                "Images" => self.images.is_some() || self.extra.is_null_at(6),
+                "LayersSize" => self.layers_size.is_some() || self.extra.is_null_at(7),
+                "Volumes" => self.volumes.is_some() || self.extra.is_null_at(8),
                 _ => false,
             };
             if !shadowed {
@@ -118,32 +136,59 @@ impl<'de> Deserialize<'de> for SystemDataUsageResponse {
                 let mut f_volumes: Option<Vec<Volume>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ImageUsage" => {
-                            f_image_usage = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        6 => {
+                            if k == "Images" {
+                                f_images = support::optional(&mut map, 6, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "ContainerUsage" => {
-                            f_container_usage = support::optional(&mut map, key, &mut extra)?
+                        7 => {
+                            if k == "Volumes" {
+                                f_volumes = support::optional(&mut map, 8, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "VolumeUsage" => {
-                            f_volume_usage = support::optional(&mut map, key, &mut extra)?
+                        10 => {
+                            if k == "ImageUsage" {
+                                f_image_usage = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                            if k == "BuildCache" {
+                                f_build_cache = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Containers" {
+                                f_containers = support::optional(&mut map, 5, &mut extra)?;
+                                continue;
+                            }
+                            if k == "LayersSize" {
+                                f_layers_size = support::optional(&mut map, 7, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "BuildCacheUsage" => {
-                            f_build_cache_usage = support::optional(&mut map, key, &mut extra)?
+                        11 => {
+                            if k == "VolumeUsage" {
+                                f_volume_usage = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "BuildCache" => {
-                            f_build_cache = support::optional(&mut map, key, &mut extra)?
+                        14 => {
+                            if k == "ContainerUsage" {
+                                f_container_usage = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Containers" => {
-                            f_containers = support::optional(&mut map, key, &mut extra)?
+                        15 => {
+                            if k == "BuildCacheUsage" {
+                                f_build_cache_usage = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Images" => f_images = support::optional(&mut map, key, &mut extra)?,
-                        "LayersSize" => {
-                            f_layers_size = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "Volumes" => f_volumes = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SystemDataUsageResponse {
                     image_usage: f_image_usage,
@@ -160,6 +205,23 @@ impl<'de> Deserialize<'de> for SystemDataUsageResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SystemDataUsageResponse {
+    const FIELDS: &'static [&'static str] = &[
+        "ImageUsage",
+        "ContainerUsage",
+        "VolumeUsage",
+        "BuildCacheUsage",
+        "BuildCache",
+        "Containers",
+        "Images",
+        "LayersSize",
+        "Volumes",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -470,8 +532,8 @@ pub struct SystemInfo {
     pub kernel_memory_tcp: Option<bool>,
     /// `SystemStatus`. Since API 1.32. Removed in API 1.41: only older daemons send it.
     pub system_status: Option<Vec<Vec<String>>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -480,195 +542,323 @@ impl Serialize for SystemInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ID", &())?;
         }
         if let Some(v) = &self.containers {
             map.serialize_entry("Containers", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Containers", &())?;
         }
         if let Some(v) = &self.containers_running {
             map.serialize_entry("ContainersRunning", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("ContainersRunning", &())?;
         }
         if let Some(v) = &self.containers_paused {
             map.serialize_entry("ContainersPaused", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("ContainersPaused", &())?;
         }
         if let Some(v) = &self.containers_stopped {
             map.serialize_entry("ContainersStopped", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("ContainersStopped", &())?;
         }
         if let Some(v) = &self.images {
             map.serialize_entry("Images", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Images", &())?;
         }
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.driver_status {
             map.serialize_entry("DriverStatus", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("DriverStatus", &())?;
         }
         if let Some(v) = &self.docker_root_dir {
             map.serialize_entry("DockerRootDir", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("DockerRootDir", &())?;
         }
         if let Some(v) = &self.plugins {
             map.serialize_entry("Plugins", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("Plugins", &())?;
         }
         if let Some(v) = &self.memory_limit {
             map.serialize_entry("MemoryLimit", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("MemoryLimit", &())?;
         }
         if let Some(v) = &self.swap_limit {
             map.serialize_entry("SwapLimit", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("SwapLimit", &())?;
         }
         if let Some(v) = &self.cpu_cfs_period {
             map.serialize_entry("CpuCfsPeriod", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("CpuCfsPeriod", &())?;
         }
         if let Some(v) = &self.cpu_cfs_quota {
             map.serialize_entry("CpuCfsQuota", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("CpuCfsQuota", &())?;
         }
         if let Some(v) = &self.cpu_shares {
             map.serialize_entry("CPUShares", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("CPUShares", &())?;
         }
         if let Some(v) = &self.cpu_set {
             map.serialize_entry("CPUSet", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("CPUSet", &())?;
         }
         if let Some(v) = &self.pids_limit {
             map.serialize_entry("PidsLimit", v)?;
+        } else if self.extra.is_null_at(16) {
+            map.serialize_entry("PidsLimit", &())?;
         }
         if let Some(v) = &self.oom_kill_disable {
             map.serialize_entry("OomKillDisable", v)?;
+        } else if self.extra.is_null_at(17) {
+            map.serialize_entry("OomKillDisable", &())?;
         }
         if let Some(v) = &self.ipv4_forwarding {
             map.serialize_entry("IPv4Forwarding", v)?;
+        } else if self.extra.is_null_at(18) {
+            map.serialize_entry("IPv4Forwarding", &())?;
         }
         if let Some(v) = &self.debug {
             map.serialize_entry("Debug", v)?;
+        } else if self.extra.is_null_at(19) {
+            map.serialize_entry("Debug", &())?;
         }
         if let Some(v) = &self.n_fd {
             map.serialize_entry("NFd", v)?;
+        } else if self.extra.is_null_at(20) {
+            map.serialize_entry("NFd", &())?;
         }
         if let Some(v) = &self.n_goroutines {
             map.serialize_entry("NGoroutines", v)?;
+        } else if self.extra.is_null_at(21) {
+            map.serialize_entry("NGoroutines", &())?;
         }
         if let Some(v) = &self.system_time {
             map.serialize_entry("SystemTime", v)?;
+        } else if self.extra.is_null_at(22) {
+            map.serialize_entry("SystemTime", &())?;
         }
         if let Some(v) = &self.logging_driver {
             map.serialize_entry("LoggingDriver", v)?;
+        } else if self.extra.is_null_at(23) {
+            map.serialize_entry("LoggingDriver", &())?;
         }
         if let Some(v) = &self.cgroup_driver {
             map.serialize_entry("CgroupDriver", v)?;
+        } else if self.extra.is_null_at(24) {
+            map.serialize_entry("CgroupDriver", &())?;
         }
         if let Some(v) = &self.cgroup_version {
             map.serialize_entry("CgroupVersion", v)?;
+        } else if self.extra.is_null_at(25) {
+            map.serialize_entry("CgroupVersion", &())?;
         }
         if let Some(v) = &self.n_events_listener {
             map.serialize_entry("NEventsListener", v)?;
+        } else if self.extra.is_null_at(26) {
+            map.serialize_entry("NEventsListener", &())?;
         }
         if let Some(v) = &self.kernel_version {
             map.serialize_entry("KernelVersion", v)?;
+        } else if self.extra.is_null_at(27) {
+            map.serialize_entry("KernelVersion", &())?;
         }
         if let Some(v) = &self.operating_system {
             map.serialize_entry("OperatingSystem", v)?;
+        } else if self.extra.is_null_at(28) {
+            map.serialize_entry("OperatingSystem", &())?;
         }
         if let Some(v) = &self.os_version {
             map.serialize_entry("OSVersion", v)?;
+        } else if self.extra.is_null_at(29) {
+            map.serialize_entry("OSVersion", &())?;
         }
         if let Some(v) = &self.os_type {
             map.serialize_entry("OSType", v)?;
+        } else if self.extra.is_null_at(30) {
+            map.serialize_entry("OSType", &())?;
         }
         if let Some(v) = &self.architecture {
             map.serialize_entry("Architecture", v)?;
+        } else if self.extra.is_null_at(31) {
+            map.serialize_entry("Architecture", &())?;
         }
         if let Some(v) = &self.ncpu {
             map.serialize_entry("NCPU", v)?;
+        } else if self.extra.is_null_at(32) {
+            map.serialize_entry("NCPU", &())?;
         }
         if let Some(v) = &self.mem_total {
             map.serialize_entry("MemTotal", v)?;
+        } else if self.extra.is_null_at(33) {
+            map.serialize_entry("MemTotal", &())?;
         }
         if let Some(v) = &self.index_server_address {
             map.serialize_entry("IndexServerAddress", v)?;
+        } else if self.extra.is_null_at(34) {
+            map.serialize_entry("IndexServerAddress", &())?;
         }
         if let Some(v) = &self.registry_config {
             map.serialize_entry("RegistryConfig", v)?;
+        } else if self.extra.is_null_at(35) {
+            map.serialize_entry("RegistryConfig", &())?;
         }
         if let Some(v) = &self.generic_resources {
             map.serialize_entry("GenericResources", v)?;
+        } else if self.extra.is_null_at(36) {
+            map.serialize_entry("GenericResources", &())?;
         }
         if let Some(v) = &self.http_proxy {
             map.serialize_entry("HttpProxy", v)?;
+        } else if self.extra.is_null_at(37) {
+            map.serialize_entry("HttpProxy", &())?;
         }
         if let Some(v) = &self.https_proxy {
             map.serialize_entry("HttpsProxy", v)?;
+        } else if self.extra.is_null_at(38) {
+            map.serialize_entry("HttpsProxy", &())?;
         }
         if let Some(v) = &self.no_proxy {
             map.serialize_entry("NoProxy", v)?;
+        } else if self.extra.is_null_at(39) {
+            map.serialize_entry("NoProxy", &())?;
         }
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(40) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(41) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.experimental_build {
             map.serialize_entry("ExperimentalBuild", v)?;
+        } else if self.extra.is_null_at(42) {
+            map.serialize_entry("ExperimentalBuild", &())?;
         }
         if let Some(v) = &self.server_version {
             map.serialize_entry("ServerVersion", v)?;
+        } else if self.extra.is_null_at(43) {
+            map.serialize_entry("ServerVersion", &())?;
         }
         if let Some(v) = &self.runtimes {
             map.serialize_entry("Runtimes", v)?;
+        } else if self.extra.is_null_at(44) {
+            map.serialize_entry("Runtimes", &())?;
         }
         if let Some(v) = &self.default_runtime {
             map.serialize_entry("DefaultRuntime", v)?;
+        } else if self.extra.is_null_at(45) {
+            map.serialize_entry("DefaultRuntime", &())?;
         }
         if let Some(v) = &self.swarm {
             map.serialize_entry("Swarm", v)?;
+        } else if self.extra.is_null_at(46) {
+            map.serialize_entry("Swarm", &())?;
         }
         if let Some(v) = &self.live_restore_enabled {
             map.serialize_entry("LiveRestoreEnabled", v)?;
+        } else if self.extra.is_null_at(47) {
+            map.serialize_entry("LiveRestoreEnabled", &())?;
         }
         if let Some(v) = &self.isolation {
             map.serialize_entry("Isolation", v)?;
+        } else if self.extra.is_null_at(48) {
+            map.serialize_entry("Isolation", &())?;
         }
         if let Some(v) = &self.init_binary {
             map.serialize_entry("InitBinary", v)?;
+        } else if self.extra.is_null_at(49) {
+            map.serialize_entry("InitBinary", &())?;
         }
         if let Some(v) = &self.containerd_commit {
             map.serialize_entry("ContainerdCommit", v)?;
+        } else if self.extra.is_null_at(50) {
+            map.serialize_entry("ContainerdCommit", &())?;
         }
         if let Some(v) = &self.runc_commit {
             map.serialize_entry("RuncCommit", v)?;
+        } else if self.extra.is_null_at(51) {
+            map.serialize_entry("RuncCommit", &())?;
         }
         if let Some(v) = &self.init_commit {
             map.serialize_entry("InitCommit", v)?;
+        } else if self.extra.is_null_at(52) {
+            map.serialize_entry("InitCommit", &())?;
         }
         if let Some(v) = &self.security_options {
             map.serialize_entry("SecurityOptions", v)?;
+        } else if self.extra.is_null_at(53) {
+            map.serialize_entry("SecurityOptions", &())?;
         }
         if let Some(v) = &self.product_license {
             map.serialize_entry("ProductLicense", v)?;
+        } else if self.extra.is_null_at(54) {
+            map.serialize_entry("ProductLicense", &())?;
         }
         if let Some(v) = &self.default_address_pools {
             map.serialize_entry("DefaultAddressPools", v)?;
+        } else if self.extra.is_null_at(55) {
+            map.serialize_entry("DefaultAddressPools", &())?;
         }
         if let Some(v) = &self.firewall_backend {
             map.serialize_entry("FirewallBackend", v)?;
+        } else if self.extra.is_null_at(56) {
+            map.serialize_entry("FirewallBackend", &())?;
         }
         if let Some(v) = &self.discovered_devices {
             map.serialize_entry("DiscoveredDevices", v)?;
+        } else if self.extra.is_null_at(57) {
+            map.serialize_entry("DiscoveredDevices", &())?;
         }
         if let Some(v) = &self.nri {
             map.serialize_entry("NRI", v)?;
+        } else if self.extra.is_null_at(58) {
+            map.serialize_entry("NRI", &())?;
         }
         if let Some(v) = &self.warnings {
             map.serialize_entry("Warnings", v)?;
+        } else if self.extra.is_null_at(59) {
+            map.serialize_entry("Warnings", &())?;
         }
         if let Some(v) = &self.cdi_spec_dirs {
             map.serialize_entry("CDISpecDirs", v)?;
+        } else if self.extra.is_null_at(60) {
+            map.serialize_entry("CDISpecDirs", &())?;
         }
         if let Some(v) = &self.containerd {
             map.serialize_entry("Containerd", v)?;
+        } else if self.extra.is_null_at(61) {
+            map.serialize_entry("Containerd", &())?;
         }
         if let Some(v) = &self.bridge_nf_ip6tables {
             map.serialize_entry("BridgeNfIp6tables", v)?;
+        } else if self.extra.is_null_at(62) {
+            map.serialize_entry("BridgeNfIp6tables", &())?;
         }
         if let Some(v) = &self.bridge_nf_iptables {
             map.serialize_entry("BridgeNfIptables", v)?;
+        } else if self.extra.is_null_at(63) {
+            map.serialize_entry("BridgeNfIptables", &())?;
         }
         if let Some(v) = &self.cluster_advertise {
             map.serialize_entry("ClusterAdvertise", v)?;
@@ -687,70 +877,88 @@ impl Serialize for SystemInfo {
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ID" => self.id.is_some(),
-                "Containers" => self.containers.is_some(),
-                "ContainersRunning" => self.containers_running.is_some(),
-                "ContainersPaused" => self.containers_paused.is_some(),
-                "ContainersStopped" => self.containers_stopped.is_some(),
-                "Images" => self.images.is_some(),
-                "Driver" => self.driver.is_some(),
-                "DriverStatus" => self.driver_status.is_some(),
-                "DockerRootDir" => self.docker_root_dir.is_some(),
-                "Plugins" => self.plugins.is_some(),
-                "MemoryLimit" => self.memory_limit.is_some(),
-                "SwapLimit" => self.swap_limit.is_some(),
-                "CpuCfsPeriod" => self.cpu_cfs_period.is_some(),
-                "CpuCfsQuota" => self.cpu_cfs_quota.is_some(),
-                "CPUShares" => self.cpu_shares.is_some(),
-                "CPUSet" => self.cpu_set.is_some(),
-                "PidsLimit" => self.pids_limit.is_some(),
-                "OomKillDisable" => self.oom_kill_disable.is_some(),
-                "IPv4Forwarding" => self.ipv4_forwarding.is_some(),
-                "Debug" => self.debug.is_some(),
-                "NFd" => self.n_fd.is_some(),
-                "NGoroutines" => self.n_goroutines.is_some(),
-                "SystemTime" => self.system_time.is_some(),
-                "LoggingDriver" => self.logging_driver.is_some(),
-                "CgroupDriver" => self.cgroup_driver.is_some(),
-                "CgroupVersion" => self.cgroup_version.is_some(),
-                "NEventsListener" => self.n_events_listener.is_some(),
-                "KernelVersion" => self.kernel_version.is_some(),
-                "OperatingSystem" => self.operating_system.is_some(),
-                "OSVersion" => self.os_version.is_some(),
-                "OSType" => self.os_type.is_some(),
-                "Architecture" => self.architecture.is_some(),
-                "NCPU" => self.ncpu.is_some(),
-                "MemTotal" => self.mem_total.is_some(),
-                "IndexServerAddress" => self.index_server_address.is_some(),
-                "RegistryConfig" => self.registry_config.is_some(),
-                "GenericResources" => self.generic_resources.is_some(),
-                "HttpProxy" => self.http_proxy.is_some(),
-                "HttpsProxy" => self.https_proxy.is_some(),
-                "NoProxy" => self.no_proxy.is_some(),
-                "Name" => self.name.is_some(),
-                "Labels" => self.labels.is_some(),
-                "ExperimentalBuild" => self.experimental_build.is_some(),
-                "ServerVersion" => self.server_version.is_some(),
-                "Runtimes" => self.runtimes.is_some(),
-                "DefaultRuntime" => self.default_runtime.is_some(),
-                "Swarm" => self.swarm.is_some(),
-                "LiveRestoreEnabled" => self.live_restore_enabled.is_some(),
-                "Isolation" => self.isolation.is_some(),
-                "InitBinary" => self.init_binary.is_some(),
-                "ContainerdCommit" => self.containerd_commit.is_some(),
-                "RuncCommit" => self.runc_commit.is_some(),
-                "InitCommit" => self.init_commit.is_some(),
-                "SecurityOptions" => self.security_options.is_some(),
-                "ProductLicense" => self.product_license.is_some(),
-                "DefaultAddressPools" => self.default_address_pools.is_some(),
-                "FirewallBackend" => self.firewall_backend.is_some(),
-                "DiscoveredDevices" => self.discovered_devices.is_some(),
-                "NRI" => self.nri.is_some(),
-                "Warnings" => self.warnings.is_some(),
-                "CDISpecDirs" => self.cdi_spec_dirs.is_some(),
-                "Containerd" => self.containerd.is_some(),
-                "BridgeNfIp6tables" => self.bridge_nf_ip6tables.is_some(),
-                "BridgeNfIptables" => self.bridge_nf_iptables.is_some(),
+                "ID" => self.id.is_some() || self.extra.is_null_at(0),
+                "Containers" => self.containers.is_some() || self.extra.is_null_at(1),
+                "ContainersRunning" => {
+                    self.containers_running.is_some() || self.extra.is_null_at(2)
+                }
+                "ContainersPaused" => self.containers_paused.is_some() || self.extra.is_null_at(3),
+                "ContainersStopped" => {
+                    self.containers_stopped.is_some() || self.extra.is_null_at(4)
+                }
+                "Images" => self.images.is_some() || self.extra.is_null_at(5),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(6),
+                "DriverStatus" => self.driver_status.is_some() || self.extra.is_null_at(7),
+                "DockerRootDir" => self.docker_root_dir.is_some() || self.extra.is_null_at(8),
+                "Plugins" => self.plugins.is_some() || self.extra.is_null_at(9),
+                "MemoryLimit" => self.memory_limit.is_some() || self.extra.is_null_at(10),
+                "SwapLimit" => self.swap_limit.is_some() || self.extra.is_null_at(11),
+                "CpuCfsPeriod" => self.cpu_cfs_period.is_some() || self.extra.is_null_at(12),
+                "CpuCfsQuota" => self.cpu_cfs_quota.is_some() || self.extra.is_null_at(13),
+                "CPUShares" => self.cpu_shares.is_some() || self.extra.is_null_at(14),
+                "CPUSet" => self.cpu_set.is_some() || self.extra.is_null_at(15),
+                "PidsLimit" => self.pids_limit.is_some() || self.extra.is_null_at(16),
+                "OomKillDisable" => self.oom_kill_disable.is_some() || self.extra.is_null_at(17),
+                "IPv4Forwarding" => self.ipv4_forwarding.is_some() || self.extra.is_null_at(18),
+                "Debug" => self.debug.is_some() || self.extra.is_null_at(19),
+                "NFd" => self.n_fd.is_some() || self.extra.is_null_at(20),
+                "NGoroutines" => self.n_goroutines.is_some() || self.extra.is_null_at(21),
+                "SystemTime" => self.system_time.is_some() || self.extra.is_null_at(22),
+                "LoggingDriver" => self.logging_driver.is_some() || self.extra.is_null_at(23),
+                "CgroupDriver" => self.cgroup_driver.is_some() || self.extra.is_null_at(24),
+                "CgroupVersion" => self.cgroup_version.is_some() || self.extra.is_null_at(25),
+                "NEventsListener" => self.n_events_listener.is_some() || self.extra.is_null_at(26),
+                "KernelVersion" => self.kernel_version.is_some() || self.extra.is_null_at(27),
+                "OperatingSystem" => self.operating_system.is_some() || self.extra.is_null_at(28),
+                "OSVersion" => self.os_version.is_some() || self.extra.is_null_at(29),
+                "OSType" => self.os_type.is_some() || self.extra.is_null_at(30),
+                "Architecture" => self.architecture.is_some() || self.extra.is_null_at(31),
+                "NCPU" => self.ncpu.is_some() || self.extra.is_null_at(32),
+                "MemTotal" => self.mem_total.is_some() || self.extra.is_null_at(33),
+                "IndexServerAddress" => {
+                    self.index_server_address.is_some() || self.extra.is_null_at(34)
+                }
+                "RegistryConfig" => self.registry_config.is_some() || self.extra.is_null_at(35),
+                "GenericResources" => self.generic_resources.is_some() || self.extra.is_null_at(36),
+                "HttpProxy" => self.http_proxy.is_some() || self.extra.is_null_at(37),
+                "HttpsProxy" => self.https_proxy.is_some() || self.extra.is_null_at(38),
+                "NoProxy" => self.no_proxy.is_some() || self.extra.is_null_at(39),
+                "Name" => self.name.is_some() || self.extra.is_null_at(40),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(41),
+                "ExperimentalBuild" => {
+                    self.experimental_build.is_some() || self.extra.is_null_at(42)
+                }
+                "ServerVersion" => self.server_version.is_some() || self.extra.is_null_at(43),
+                "Runtimes" => self.runtimes.is_some() || self.extra.is_null_at(44),
+                "DefaultRuntime" => self.default_runtime.is_some() || self.extra.is_null_at(45),
+                "Swarm" => self.swarm.is_some() || self.extra.is_null_at(46),
+                "LiveRestoreEnabled" => {
+                    self.live_restore_enabled.is_some() || self.extra.is_null_at(47)
+                }
+                "Isolation" => self.isolation.is_some() || self.extra.is_null_at(48),
+                "InitBinary" => self.init_binary.is_some() || self.extra.is_null_at(49),
+                "ContainerdCommit" => self.containerd_commit.is_some() || self.extra.is_null_at(50),
+                "RuncCommit" => self.runc_commit.is_some() || self.extra.is_null_at(51),
+                "InitCommit" => self.init_commit.is_some() || self.extra.is_null_at(52),
+                "SecurityOptions" => self.security_options.is_some() || self.extra.is_null_at(53),
+                "ProductLicense" => self.product_license.is_some() || self.extra.is_null_at(54),
+                "DefaultAddressPools" => {
+                    self.default_address_pools.is_some() || self.extra.is_null_at(55)
+                }
+                "FirewallBackend" => self.firewall_backend.is_some() || self.extra.is_null_at(56),
+                "DiscoveredDevices" => {
+                    self.discovered_devices.is_some() || self.extra.is_null_at(57)
+                }
+                "NRI" => self.nri.is_some() || self.extra.is_null_at(58),
+                "Warnings" => self.warnings.is_some() || self.extra.is_null_at(59),
+                "CDISpecDirs" => self.cdi_spec_dirs.is_some() || self.extra.is_null_at(60),
+                "Containerd" => self.containerd.is_some() || self.extra.is_null_at(61),
+                "BridgeNfIp6tables" => {
+                    self.bridge_nf_ip6tables.is_some() || self.extra.is_null_at(62)
+                }
+                "BridgeNfIptables" => {
+                    self.bridge_nf_iptables.is_some() || self.extra.is_null_at(63)
+                }
                 "ClusterAdvertise" => self.cluster_advertise.is_some(),
                 "ClusterStore" => self.cluster_store.is_some(),
                 "KernelMemory" => self.kernel_memory.is_some(),
@@ -847,170 +1055,332 @@ impl<'de> Deserialize<'de> for SystemInfo {
                 let mut f_system_status: Option<Vec<Vec<String>>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Containers" => {
-                            f_containers = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        2 => {
+                            if k == "ID" {
+                                f_id = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "ContainersRunning" => {
-                            f_containers_running = support::optional(&mut map, key, &mut extra)?
+                        3 => {
+                            if k == "NFd" {
+                                f_n_fd = support::optional(&mut map, 20, &mut extra)?;
+                                continue;
+                            }
+                            if k == "NRI" {
+                                f_nri = support::optional(&mut map, 58, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "ContainersPaused" => {
-                            f_containers_paused = support::optional(&mut map, key, &mut extra)?
+                        4 => {
+                            if k == "NCPU" {
+                                f_ncpu = support::optional(&mut map, 32, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Name" {
+                                f_name = support::optional(&mut map, 40, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "ContainersStopped" => {
-                            f_containers_stopped = support::optional(&mut map, key, &mut extra)?
+                        5 => {
+                            if k == "Debug" {
+                                f_debug = support::optional(&mut map, 19, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Swarm" {
+                                f_swarm = support::optional(&mut map, 46, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Images" => f_images = support::optional(&mut map, key, &mut extra)?,
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "DriverStatus" => {
-                            f_driver_status = support::optional(&mut map, key, &mut extra)?
+                        6 => {
+                            if k == "Images" {
+                                f_images = support::optional(&mut map, 5, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Driver" {
+                                f_driver = support::optional(&mut map, 6, &mut extra)?;
+                                continue;
+                            }
+                            if k == "CPUSet" {
+                                f_cpu_set = support::optional(&mut map, 15, &mut extra)?;
+                                continue;
+                            }
+                            if k == "OSType" {
+                                f_os_type = support::optional(&mut map, 30, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Labels" {
+                                f_labels = support::optional(&mut map, 41, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "DockerRootDir" => {
-                            f_docker_root_dir = support::optional(&mut map, key, &mut extra)?
+                        7 => {
+                            if k == "Plugins" {
+                                f_plugins = support::optional(&mut map, 9, &mut extra)?;
+                                continue;
+                            }
+                            if k == "NoProxy" {
+                                f_no_proxy = support::optional(&mut map, 39, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Plugins" => f_plugins = support::optional(&mut map, key, &mut extra)?,
-                        "MemoryLimit" => {
-                            f_memory_limit = support::optional(&mut map, key, &mut extra)?
+                        8 => {
+                            if k == "MemTotal" {
+                                f_mem_total = support::optional(&mut map, 33, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Runtimes" {
+                                f_runtimes = support::optional(&mut map, 44, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Warnings" {
+                                f_warnings = support::optional(&mut map, 59, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "SwapLimit" => f_swap_limit = support::optional(&mut map, key, &mut extra)?,
-                        "CpuCfsPeriod" => {
-                            f_cpu_cfs_period = support::optional(&mut map, key, &mut extra)?
+                        9 => {
+                            if k == "SwapLimit" {
+                                f_swap_limit = support::optional(&mut map, 11, &mut extra)?;
+                                continue;
+                            }
+                            if k == "CPUShares" {
+                                f_cpu_shares = support::optional(&mut map, 14, &mut extra)?;
+                                continue;
+                            }
+                            if k == "PidsLimit" {
+                                f_pids_limit = support::optional(&mut map, 16, &mut extra)?;
+                                continue;
+                            }
+                            if k == "OSVersion" {
+                                f_os_version = support::optional(&mut map, 29, &mut extra)?;
+                                continue;
+                            }
+                            if k == "HttpProxy" {
+                                f_http_proxy = support::optional(&mut map, 37, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Isolation" {
+                                f_isolation = support::optional(&mut map, 48, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "CpuCfsQuota" => {
-                            f_cpu_cfs_quota = support::optional(&mut map, key, &mut extra)?
+                        10 => {
+                            if k == "Containers" {
+                                f_containers = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                            if k == "SystemTime" {
+                                f_system_time = support::optional(&mut map, 22, &mut extra)?;
+                                continue;
+                            }
+                            if k == "HttpsProxy" {
+                                f_https_proxy = support::optional(&mut map, 38, &mut extra)?;
+                                continue;
+                            }
+                            if k == "InitBinary" {
+                                f_init_binary = support::optional(&mut map, 49, &mut extra)?;
+                                continue;
+                            }
+                            if k == "RuncCommit" {
+                                f_runc_commit = support::optional(&mut map, 51, &mut extra)?;
+                                continue;
+                            }
+                            if k == "InitCommit" {
+                                f_init_commit = support::optional(&mut map, 52, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Containerd" {
+                                f_containerd = support::optional(&mut map, 61, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "CPUShares" => f_cpu_shares = support::optional(&mut map, key, &mut extra)?,
-                        "CPUSet" => f_cpu_set = support::optional(&mut map, key, &mut extra)?,
-                        "PidsLimit" => f_pids_limit = support::optional(&mut map, key, &mut extra)?,
-                        "OomKillDisable" => {
-                            f_oom_kill_disable = support::optional(&mut map, key, &mut extra)?
+                        11 => {
+                            if k == "MemoryLimit" {
+                                f_memory_limit = support::optional(&mut map, 10, &mut extra)?;
+                                continue;
+                            }
+                            if k == "CpuCfsQuota" {
+                                f_cpu_cfs_quota = support::optional(&mut map, 13, &mut extra)?;
+                                continue;
+                            }
+                            if k == "NGoroutines" {
+                                f_n_goroutines = support::optional(&mut map, 21, &mut extra)?;
+                                continue;
+                            }
+                            if k == "CDISpecDirs" {
+                                f_cdi_spec_dirs = support::optional(&mut map, 60, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "IPv4Forwarding" => {
-                            f_ipv4_forwarding = support::optional(&mut map, key, &mut extra)?
+                        12 => {
+                            if k == "DriverStatus" {
+                                f_driver_status = support::optional(&mut map, 7, &mut extra)?;
+                                continue;
+                            }
+                            if k == "CpuCfsPeriod" {
+                                f_cpu_cfs_period = support::optional(&mut map, 12, &mut extra)?;
+                                continue;
+                            }
+                            if k == "CgroupDriver" {
+                                f_cgroup_driver = support::optional(&mut map, 24, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Architecture" {
+                                f_architecture = support::optional(&mut map, 31, &mut extra)?;
+                                continue;
+                            }
+                            if k == "ClusterStore" {
+                                f_cluster_store =
+                                    support::optional_late(&mut map, key, &mut extra)?;
+                                continue;
+                            }
+                            if k == "KernelMemory" {
+                                f_kernel_memory =
+                                    support::optional_late(&mut map, key, &mut extra)?;
+                                continue;
+                            }
+                            if k == "SystemStatus" {
+                                f_system_status =
+                                    support::optional_late(&mut map, key, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Debug" => f_debug = support::optional(&mut map, key, &mut extra)?,
-                        "NFd" => f_n_fd = support::optional(&mut map, key, &mut extra)?,
-                        "NGoroutines" => {
-                            f_n_goroutines = support::optional(&mut map, key, &mut extra)?
+                        13 => {
+                            if k == "DockerRootDir" {
+                                f_docker_root_dir = support::optional(&mut map, 8, &mut extra)?;
+                                continue;
+                            }
+                            if k == "LoggingDriver" {
+                                f_logging_driver = support::optional(&mut map, 23, &mut extra)?;
+                                continue;
+                            }
+                            if k == "CgroupVersion" {
+                                f_cgroup_version = support::optional(&mut map, 25, &mut extra)?;
+                                continue;
+                            }
+                            if k == "KernelVersion" {
+                                f_kernel_version = support::optional(&mut map, 27, &mut extra)?;
+                                continue;
+                            }
+                            if k == "ServerVersion" {
+                                f_server_version = support::optional(&mut map, 43, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "SystemTime" => {
-                            f_system_time = support::optional(&mut map, key, &mut extra)?
+                        14 => {
+                            if k == "OomKillDisable" {
+                                f_oom_kill_disable = support::optional(&mut map, 17, &mut extra)?;
+                                continue;
+                            }
+                            if k == "IPv4Forwarding" {
+                                f_ipv4_forwarding = support::optional(&mut map, 18, &mut extra)?;
+                                continue;
+                            }
+                            if k == "RegistryConfig" {
+                                f_registry_config = support::optional(&mut map, 35, &mut extra)?;
+                                continue;
+                            }
+                            if k == "DefaultRuntime" {
+                                f_default_runtime = support::optional(&mut map, 45, &mut extra)?;
+                                continue;
+                            }
+                            if k == "ProductLicense" {
+                                f_product_license = support::optional(&mut map, 54, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "LoggingDriver" => {
-                            f_logging_driver = support::optional(&mut map, key, &mut extra)?
+                        15 => {
+                            if k == "NEventsListener" {
+                                f_n_events_listener = support::optional(&mut map, 26, &mut extra)?;
+                                continue;
+                            }
+                            if k == "OperatingSystem" {
+                                f_operating_system = support::optional(&mut map, 28, &mut extra)?;
+                                continue;
+                            }
+                            if k == "SecurityOptions" {
+                                f_security_options = support::optional(&mut map, 53, &mut extra)?;
+                                continue;
+                            }
+                            if k == "FirewallBackend" {
+                                f_firewall_backend = support::optional(&mut map, 56, &mut extra)?;
+                                continue;
+                            }
+                            if k == "KernelMemoryTCP" {
+                                f_kernel_memory_tcp =
+                                    support::optional_late(&mut map, key, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "CgroupDriver" => {
-                            f_cgroup_driver = support::optional(&mut map, key, &mut extra)?
+                        16 => {
+                            if k == "ContainersPaused" {
+                                f_containers_paused = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
+                            if k == "GenericResources" {
+                                f_generic_resources = support::optional(&mut map, 36, &mut extra)?;
+                                continue;
+                            }
+                            if k == "ContainerdCommit" {
+                                f_containerd_commit = support::optional(&mut map, 50, &mut extra)?;
+                                continue;
+                            }
+                            if k == "BridgeNfIptables" {
+                                f_bridge_nf_iptables = support::optional(&mut map, 63, &mut extra)?;
+                                continue;
+                            }
+                            if k == "ClusterAdvertise" {
+                                f_cluster_advertise =
+                                    support::optional_late(&mut map, key, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "CgroupVersion" => {
-                            f_cgroup_version = support::optional(&mut map, key, &mut extra)?
+                        17 => {
+                            if k == "ContainersRunning" {
+                                f_containers_running = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                            if k == "ContainersStopped" {
+                                f_containers_stopped = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
+                            if k == "ExperimentalBuild" {
+                                f_experimental_build = support::optional(&mut map, 42, &mut extra)?;
+                                continue;
+                            }
+                            if k == "DiscoveredDevices" {
+                                f_discovered_devices = support::optional(&mut map, 57, &mut extra)?;
+                                continue;
+                            }
+                            if k == "BridgeNfIp6tables" {
+                                f_bridge_nf_ip6tables =
+                                    support::optional(&mut map, 62, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "NEventsListener" => {
-                            f_n_events_listener = support::optional(&mut map, key, &mut extra)?
+                        18 => {
+                            if k == "IndexServerAddress" {
+                                f_index_server_address =
+                                    support::optional(&mut map, 34, &mut extra)?;
+                                continue;
+                            }
+                            if k == "LiveRestoreEnabled" {
+                                f_live_restore_enabled =
+                                    support::optional(&mut map, 47, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "KernelVersion" => {
-                            f_kernel_version = support::optional(&mut map, key, &mut extra)?
+                        19 => {
+                            if k == "DefaultAddressPools" {
+                                f_default_address_pools =
+                                    support::optional(&mut map, 55, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "OperatingSystem" => {
-                            f_operating_system = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "OSVersion" => f_os_version = support::optional(&mut map, key, &mut extra)?,
-                        "OSType" => f_os_type = support::optional(&mut map, key, &mut extra)?,
-                        "Architecture" => {
-                            f_architecture = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "NCPU" => f_ncpu = support::optional(&mut map, key, &mut extra)?,
-                        "MemTotal" => f_mem_total = support::optional(&mut map, key, &mut extra)?,
-                        "IndexServerAddress" => {
-                            f_index_server_address = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "RegistryConfig" => {
-                            f_registry_config = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "GenericResources" => {
-                            f_generic_resources = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "HttpProxy" => f_http_proxy = support::optional(&mut map, key, &mut extra)?,
-                        "HttpsProxy" => {
-                            f_https_proxy = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "NoProxy" => f_no_proxy = support::optional(&mut map, key, &mut extra)?,
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "ExperimentalBuild" => {
-                            f_experimental_build = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "ServerVersion" => {
-                            f_server_version = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "Runtimes" => f_runtimes = support::optional(&mut map, key, &mut extra)?,
-                        "DefaultRuntime" => {
-                            f_default_runtime = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "Swarm" => f_swarm = support::optional(&mut map, key, &mut extra)?,
-                        "LiveRestoreEnabled" => {
-                            f_live_restore_enabled = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "Isolation" => f_isolation = support::optional(&mut map, key, &mut extra)?,
-                        "InitBinary" => {
-                            f_init_binary = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "ContainerdCommit" => {
-                            f_containerd_commit = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "RuncCommit" => {
-                            f_runc_commit = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "InitCommit" => {
-                            f_init_commit = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "SecurityOptions" => {
-                            f_security_options = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "ProductLicense" => {
-                            f_product_license = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "DefaultAddressPools" => {
-                            f_default_address_pools = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "FirewallBackend" => {
-                            f_firewall_backend = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "DiscoveredDevices" => {
-                            f_discovered_devices = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "NRI" => f_nri = support::optional(&mut map, key, &mut extra)?,
-                        "Warnings" => f_warnings = support::optional(&mut map, key, &mut extra)?,
-                        "CDISpecDirs" => {
-                            f_cdi_spec_dirs = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "Containerd" => {
-                            f_containerd = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "BridgeNfIp6tables" => {
-                            f_bridge_nf_ip6tables = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "BridgeNfIptables" => {
-                            f_bridge_nf_iptables = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "ClusterAdvertise" => {
-                            f_cluster_advertise = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "ClusterStore" => {
-                            f_cluster_store = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "KernelMemory" => {
-                            f_kernel_memory = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "KernelMemoryTCP" => {
-                            f_kernel_memory_tcp = support::optional(&mut map, key, &mut extra)?
-                        }
-                        "SystemStatus" => {
-                            f_system_status = support::optional(&mut map, key, &mut extra)?
-                        }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SystemInfo {
                     id: f_id,
@@ -1087,6 +1457,83 @@ impl<'de> Deserialize<'de> for SystemInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SystemInfo {
+    const FIELDS: &'static [&'static str] = &[
+        "ID",
+        "Containers",
+        "ContainersRunning",
+        "ContainersPaused",
+        "ContainersStopped",
+        "Images",
+        "Driver",
+        "DriverStatus",
+        "DockerRootDir",
+        "Plugins",
+        "MemoryLimit",
+        "SwapLimit",
+        "CpuCfsPeriod",
+        "CpuCfsQuota",
+        "CPUShares",
+        "CPUSet",
+        "PidsLimit",
+        "OomKillDisable",
+        "IPv4Forwarding",
+        "Debug",
+        "NFd",
+        "NGoroutines",
+        "SystemTime",
+        "LoggingDriver",
+        "CgroupDriver",
+        "CgroupVersion",
+        "NEventsListener",
+        "KernelVersion",
+        "OperatingSystem",
+        "OSVersion",
+        "OSType",
+        "Architecture",
+        "NCPU",
+        "MemTotal",
+        "IndexServerAddress",
+        "RegistryConfig",
+        "GenericResources",
+        "HttpProxy",
+        "HttpsProxy",
+        "NoProxy",
+        "Name",
+        "Labels",
+        "ExperimentalBuild",
+        "ServerVersion",
+        "Runtimes",
+        "DefaultRuntime",
+        "Swarm",
+        "LiveRestoreEnabled",
+        "Isolation",
+        "InitBinary",
+        "ContainerdCommit",
+        "RuncCommit",
+        "InitCommit",
+        "SecurityOptions",
+        "ProductLicense",
+        "DefaultAddressPools",
+        "FirewallBackend",
+        "DiscoveredDevices",
+        "NRI",
+        "Warnings",
+        "CDISpecDirs",
+        "Containerd",
+        "BridgeNfIp6tables",
+        "BridgeNfIptables",
+        "ClusterAdvertise",
+        "ClusterStore",
+        "KernelMemory",
+        "KernelMemoryTCP",
+        "SystemStatus",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1397,8 +1844,8 @@ pub struct SystemInfoDefaultAddressPoolsItem {
     pub base: Option<String>,
     /// `Size`. Since API 1.41.
     pub size: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1407,14 +1854,18 @@ impl Serialize for SystemInfoDefaultAddressPoolsItem {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.base {
             map.serialize_entry("Base", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Base", &())?;
         }
         if let Some(v) = &self.size {
             map.serialize_entry("Size", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Size", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Base" => self.base.is_some(),
-                "Size" => self.size.is_some(),
+                "Base" => self.base.is_some() || self.extra.is_null_at(0),
+                "Size" => self.size.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1441,11 +1892,21 @@ impl<'de> Deserialize<'de> for SystemInfoDefaultAddressPoolsItem {
                 let mut f_size: Option<i64> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Base" => f_base = support::optional(&mut map, key, &mut extra)?,
-                        "Size" => f_size = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Base" {
+                                f_base = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Size" {
+                                f_size = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SystemInfoDefaultAddressPoolsItem {
                     base: f_base,
@@ -1455,6 +1916,13 @@ impl<'de> Deserialize<'de> for SystemInfoDefaultAddressPoolsItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SystemInfoDefaultAddressPoolsItem {
+    const FIELDS: &'static [&'static str] = &["Base", "Size"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1585,8 +2053,8 @@ pub struct SystemVersion {
     pub experimental: Option<bool>,
     /// `BuildTime`. Since API 1.39.
     pub build_time: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1595,54 +2063,78 @@ impl Serialize for SystemVersion {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.platform {
             map.serialize_entry("Platform", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Platform", &())?;
         }
         if let Some(v) = &self.components {
             map.serialize_entry("Components", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Components", &())?;
         }
         if let Some(v) = &self.version {
             map.serialize_entry("Version", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Version", &())?;
         }
         if let Some(v) = &self.api_version {
             map.serialize_entry("ApiVersion", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("ApiVersion", &())?;
         }
         if let Some(v) = &self.min_api_version {
             map.serialize_entry("MinAPIVersion", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("MinAPIVersion", &())?;
         }
         if let Some(v) = &self.git_commit {
             map.serialize_entry("GitCommit", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("GitCommit", &())?;
         }
         if let Some(v) = &self.go_version {
             map.serialize_entry("GoVersion", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("GoVersion", &())?;
         }
         if let Some(v) = &self.os {
             map.serialize_entry("Os", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("Os", &())?;
         }
         if let Some(v) = &self.arch {
             map.serialize_entry("Arch", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Arch", &())?;
         }
         if let Some(v) = &self.kernel_version {
             map.serialize_entry("KernelVersion", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("KernelVersion", &())?;
         }
         if let Some(v) = &self.experimental {
             map.serialize_entry("Experimental", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("Experimental", &())?;
         }
         if let Some(v) = &self.build_time {
             map.serialize_entry("BuildTime", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("BuildTime", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Platform" => self.platform.is_some(),
-                "Components" => self.components.is_some(),
-                "Version" => self.version.is_some(),
-                "ApiVersion" => self.api_version.is_some(),
-                "MinAPIVersion" => self.min_api_version.is_some(),
-                "GitCommit" => self.git_commit.is_some(),
-                "GoVersion" => self.go_version.is_some(),
-                "Os" => self.os.is_some(),
-                "Arch" => self.arch.is_some(),
-                "KernelVersion" => self.kernel_version.is_some(),
-                "Experimental" => self.experimental.is_some(),
-                "BuildTime" => self.build_time.is_some(),
+                "Platform" => self.platform.is_some() || self.extra.is_null_at(0),
+                "Components" => self.components.is_some() || self.extra.is_null_at(1),
+                "Version" => self.version.is_some() || self.extra.is_null_at(2),
+                "ApiVersion" => self.api_version.is_some() || self.extra.is_null_at(3),
+                "MinAPIVersion" => self.min_api_version.is_some() || self.extra.is_null_at(4),
+                "GitCommit" => self.git_commit.is_some() || self.extra.is_null_at(5),
+                "GoVersion" => self.go_version.is_some() || self.extra.is_null_at(6),
+                "Os" => self.os.is_some() || self.extra.is_null_at(7),
+                "Arch" => self.arch.is_some() || self.extra.is_null_at(8),
+                "KernelVersion" => self.kernel_version.is_some() || self.extra.is_null_at(9),
+                "Experimental" => self.experimental.is_some() || self.extra.is_null_at(10),
+                "BuildTime" => self.build_time.is_some() || self.extra.is_null_at(11),
                 _ => false,
             };
             if !shadowed {
@@ -1679,31 +2171,75 @@ impl<'de> Deserialize<'de> for SystemVersion {
                 let mut f_build_time: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Platform" => f_platform = support::optional(&mut map, key, &mut extra)?,
-                        "Components" => {
-                            f_components = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        2 => {
+                            if k == "Os" {
+                                f_os = support::optional(&mut map, 7, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Version" => f_version = support::optional(&mut map, key, &mut extra)?,
-                        "ApiVersion" => {
-                            f_api_version = support::optional(&mut map, key, &mut extra)?
+                        4 => {
+                            if k == "Arch" {
+                                f_arch = support::optional(&mut map, 8, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "MinAPIVersion" => {
-                            f_min_api_version = support::optional(&mut map, key, &mut extra)?
+                        7 => {
+                            if k == "Version" {
+                                f_version = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "GitCommit" => f_git_commit = support::optional(&mut map, key, &mut extra)?,
-                        "GoVersion" => f_go_version = support::optional(&mut map, key, &mut extra)?,
-                        "Os" => f_os = support::optional(&mut map, key, &mut extra)?,
-                        "Arch" => f_arch = support::optional(&mut map, key, &mut extra)?,
-                        "KernelVersion" => {
-                            f_kernel_version = support::optional(&mut map, key, &mut extra)?
+                        8 => {
+                            if k == "Platform" {
+                                f_platform = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Experimental" => {
-                            f_experimental = support::optional(&mut map, key, &mut extra)?
+                        9 => {
+                            if k == "GitCommit" {
+                                f_git_commit = support::optional(&mut map, 5, &mut extra)?;
+                                continue;
+                            }
+                            if k == "GoVersion" {
+                                f_go_version = support::optional(&mut map, 6, &mut extra)?;
+                                continue;
+                            }
+                            if k == "BuildTime" {
+                                f_build_time = support::optional(&mut map, 11, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "BuildTime" => f_build_time = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        10 => {
+                            if k == "Components" {
+                                f_components = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                            if k == "ApiVersion" {
+                                f_api_version = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        12 => {
+                            if k == "Experimental" {
+                                f_experimental = support::optional(&mut map, 10, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        13 => {
+                            if k == "MinAPIVersion" {
+                                f_min_api_version = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
+                            if k == "KernelVersion" {
+                                f_kernel_version = support::optional(&mut map, 9, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SystemVersion {
                     platform: f_platform,
@@ -1723,6 +2259,26 @@ impl<'de> Deserialize<'de> for SystemVersion {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SystemVersion {
+    const FIELDS: &'static [&'static str] = &[
+        "Platform",
+        "Components",
+        "Version",
+        "ApiVersion",
+        "MinAPIVersion",
+        "GitCommit",
+        "GoVersion",
+        "Os",
+        "Arch",
+        "KernelVersion",
+        "Experimental",
+        "BuildTime",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1749,8 +2305,8 @@ pub struct SystemVersionComponentsItem {
     pub version: String,
     /// `Details`. Since API 1.39.
     pub details: Option<serde_json::Value>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1761,12 +2317,14 @@ impl Serialize for SystemVersionComponentsItem {
         map.serialize_entry("Version", &self.version)?;
         if let Some(v) = &self.details {
             map.serialize_entry("Details", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Details", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
                 "Version" => true,
-                "Details" => self.details.is_some(),
+                "Details" => self.details.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -1794,12 +2352,27 @@ impl<'de> Deserialize<'de> for SystemVersionComponentsItem {
                 let mut f_details: Option<serde_json::Value> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = Some(map.next_value()?),
-                        "Version" => f_version = Some(map.next_value()?),
-                        "Details" => f_details = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Name" {
+                                f_name = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        7 => {
+                            if k == "Version" {
+                                f_version = Some(map.next_value()?);
+                                continue;
+                            }
+                            if k == "Details" {
+                                f_details = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SystemVersionComponentsItem {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
@@ -1810,6 +2383,13 @@ impl<'de> Deserialize<'de> for SystemVersionComponentsItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SystemVersionComponentsItem {
+    const FIELDS: &'static [&'static str] = &["Name", "Version", "Details"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -1827,8 +2407,8 @@ impl support::FieldPlatforms for SystemVersionComponentsItem {}
 pub struct SystemVersionPlatform {
     /// `Name`. Since API 1.39.
     pub name: String,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1864,10 +2444,17 @@ impl<'de> Deserialize<'de> for SystemVersionPlatform {
                 let mut f_name: Option<String> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Name" {
+                                f_name = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SystemVersionPlatform {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
@@ -1876,6 +2463,13 @@ impl<'de> Deserialize<'de> for SystemVersionPlatform {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SystemVersionPlatform {
+    const FIELDS: &'static [&'static str] = &["Name"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 

@@ -41,8 +41,8 @@ pub struct Volume {
     pub options: Option<HashMap<String, String>>,
     /// `UsageData`. Since API 1.25.
     pub usage_data: Option<VolumeUsageData>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -54,35 +54,47 @@ impl Serialize for Volume {
         map.serialize_entry("Mountpoint", &self.mountpoint)?;
         if let Some(v) = &self.created_at {
             map.serialize_entry("CreatedAt", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("CreatedAt", &())?;
         }
         if let Some(v) = &self.status {
             map.serialize_entry("Status", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Status", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Labels", &())?;
         }
         map.serialize_entry("Scope", &self.scope)?;
         if let Some(v) = &self.cluster_volume {
             map.serialize_entry("ClusterVolume", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("ClusterVolume", &())?;
         }
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Options", &())?;
         }
         if let Some(v) = &self.usage_data {
             map.serialize_entry("UsageData", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("UsageData", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
                 "Driver" => true,
                 "Mountpoint" => true,
-                "CreatedAt" => self.created_at.is_some(),
-                "Status" => self.status.is_some(),
-                "Labels" => self.labels.is_some(),
+                "CreatedAt" => self.created_at.is_some() || self.extra.is_null_at(3),
+                "Status" => self.status.is_some() || self.extra.is_null_at(4),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(5),
                 "Scope" => true,
-                "ClusterVolume" => self.cluster_volume.is_some(),
-                "Options" => self.options.is_some(),
-                "UsageData" => self.usage_data.is_some(),
+                "ClusterVolume" => self.cluster_volume.is_some() || self.extra.is_null_at(7),
+                "Options" => self.options.is_some() || self.extra.is_null_at(8),
+                "UsageData" => self.usage_data.is_some() || self.extra.is_null_at(9),
                 _ => false,
             };
             if !shadowed {
@@ -114,21 +126,65 @@ impl<'de> Deserialize<'de> for Volume {
                 let mut f_usage_data: Option<VolumeUsageData> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = Some(map.next_value()?),
-                        "Driver" => f_driver = Some(map.next_value()?),
-                        "Mountpoint" => f_mountpoint = Some(map.next_value()?),
-                        "CreatedAt" => f_created_at = support::optional(&mut map, key, &mut extra)?,
-                        "Status" => f_status = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Scope" => f_scope = Some(map.next_value()?),
-                        "ClusterVolume" => {
-                            f_cluster_volume = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Name" {
+                                f_name = Some(map.next_value()?);
+                                continue;
+                            }
                         }
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        "UsageData" => f_usage_data = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        5 => {
+                            if k == "Scope" {
+                                f_scope = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        6 => {
+                            if k == "Driver" {
+                                f_driver = Some(map.next_value()?);
+                                continue;
+                            }
+                            if k == "Status" {
+                                f_status = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Labels" {
+                                f_labels = support::optional(&mut map, 5, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        7 => {
+                            if k == "Options" {
+                                f_options = support::optional(&mut map, 8, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        9 => {
+                            if k == "CreatedAt" {
+                                f_created_at = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
+                            if k == "UsageData" {
+                                f_usage_data = support::optional(&mut map, 9, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        10 => {
+                            if k == "Mountpoint" {
+                                f_mountpoint = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        13 => {
+                            if k == "ClusterVolume" {
+                                f_cluster_volume = support::optional(&mut map, 7, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Volume {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
@@ -146,6 +202,24 @@ impl<'de> Deserialize<'de> for Volume {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Volume {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Driver",
+        "Mountpoint",
+        "CreatedAt",
+        "Status",
+        "Labels",
+        "Scope",
+        "ClusterVolume",
+        "Options",
+        "UsageData",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -191,8 +265,8 @@ pub struct VolumeCreateRequest {
     pub labels: Option<HashMap<String, String>>,
     /// `ClusterVolumeSpec`. Since API 1.52.
     pub cluster_volume_spec: Option<ClusterVolumeSpec>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -201,26 +275,38 @@ impl Serialize for VolumeCreateRequest {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.driver_opts {
             map.serialize_entry("DriverOpts", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("DriverOpts", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.cluster_volume_spec {
             map.serialize_entry("ClusterVolumeSpec", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("ClusterVolumeSpec", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Driver" => self.driver.is_some(),
-                "DriverOpts" => self.driver_opts.is_some(),
-                "Labels" => self.labels.is_some(),
-                "ClusterVolumeSpec" => self.cluster_volume_spec.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(1),
+                "DriverOpts" => self.driver_opts.is_some() || self.extra.is_null_at(2),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(3),
+                "ClusterVolumeSpec" => {
+                    self.cluster_volume_spec.is_some() || self.extra.is_null_at(4)
+                }
                 _ => false,
             };
             if !shadowed {
@@ -250,18 +336,39 @@ impl<'de> Deserialize<'de> for VolumeCreateRequest {
                 let mut f_cluster_volume_spec: Option<ClusterVolumeSpec> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "DriverOpts" => {
-                            f_driver_opts = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Name" {
+                                f_name = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "ClusterVolumeSpec" => {
-                            f_cluster_volume_spec = support::optional(&mut map, key, &mut extra)?
+                        6 => {
+                            if k == "Driver" {
+                                f_driver = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                            if k == "Labels" {
+                                f_labels = support::optional(&mut map, 3, &mut extra)?;
+                                continue;
+                            }
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        10 => {
+                            if k == "DriverOpts" {
+                                f_driver_opts = support::optional(&mut map, 2, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        17 => {
+                            if k == "ClusterVolumeSpec" {
+                                f_cluster_volume_spec = support::optional(&mut map, 4, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(VolumeCreateRequest {
                     name: f_name,
@@ -274,6 +381,19 @@ impl<'de> Deserialize<'de> for VolumeCreateRequest {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for VolumeCreateRequest {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Driver",
+        "DriverOpts",
+        "Labels",
+        "ClusterVolumeSpec",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -295,8 +415,8 @@ pub struct VolumeListResponse {
     pub volumes: Option<Vec<Volume>>,
     /// `Warnings`. Since API 1.25.
     pub warnings: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -305,14 +425,18 @@ impl Serialize for VolumeListResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.volumes {
             map.serialize_entry("Volumes", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Volumes", &())?;
         }
         if let Some(v) = &self.warnings {
             map.serialize_entry("Warnings", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Warnings", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Volumes" => self.volumes.is_some(),
-                "Warnings" => self.warnings.is_some(),
+                "Volumes" => self.volumes.is_some() || self.extra.is_null_at(0),
+                "Warnings" => self.warnings.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -339,11 +463,23 @@ impl<'de> Deserialize<'de> for VolumeListResponse {
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Volumes" => f_volumes = support::optional(&mut map, key, &mut extra)?,
-                        "Warnings" => f_warnings = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        7 => {
+                            if k == "Volumes" {
+                                f_volumes = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        8 => {
+                            if k == "Warnings" {
+                                f_warnings = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(VolumeListResponse {
                     volumes: f_volumes,
@@ -353,6 +489,13 @@ impl<'de> Deserialize<'de> for VolumeListResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for VolumeListResponse {
+    const FIELDS: &'static [&'static str] = &["Volumes", "Warnings"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -374,8 +517,8 @@ pub struct VolumePruneResponse {
     pub volumes_deleted: Option<Vec<String>>,
     /// `SpaceReclaimed`. Since API 1.25.
     pub space_reclaimed: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -384,14 +527,18 @@ impl Serialize for VolumePruneResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.volumes_deleted {
             map.serialize_entry("VolumesDeleted", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("VolumesDeleted", &())?;
         }
         if let Some(v) = &self.space_reclaimed {
             map.serialize_entry("SpaceReclaimed", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("SpaceReclaimed", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "VolumesDeleted" => self.volumes_deleted.is_some(),
-                "SpaceReclaimed" => self.space_reclaimed.is_some(),
+                "VolumesDeleted" => self.volumes_deleted.is_some() || self.extra.is_null_at(0),
+                "SpaceReclaimed" => self.space_reclaimed.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -418,15 +565,21 @@ impl<'de> Deserialize<'de> for VolumePruneResponse {
                 let mut f_space_reclaimed: Option<i64> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "VolumesDeleted" => {
-                            f_volumes_deleted = support::optional(&mut map, key, &mut extra)?
+                    let k = key.as_str();
+                    match k.len() {
+                        14 => {
+                            if k == "VolumesDeleted" {
+                                f_volumes_deleted = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                            if k == "SpaceReclaimed" {
+                                f_space_reclaimed = support::optional(&mut map, 1, &mut extra)?;
+                                continue;
+                            }
                         }
-                        "SpaceReclaimed" => {
-                            f_space_reclaimed = support::optional(&mut map, key, &mut extra)?
-                        }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(VolumePruneResponse {
                     volumes_deleted: f_volumes_deleted,
@@ -436,6 +589,13 @@ impl<'de> Deserialize<'de> for VolumePruneResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for VolumePruneResponse {
+    const FIELDS: &'static [&'static str] = &["VolumesDeleted", "SpaceReclaimed"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -530,8 +690,8 @@ impl support::FieldPlatforms for VolumeScope {
 pub struct VolumeUpdateBody {
     /// `Spec`. Since API 1.42.
     pub spec: Option<ClusterVolumeSpec>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -540,10 +700,12 @@ impl Serialize for VolumeUpdateBody {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.spec {
             map.serialize_entry("Spec", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Spec", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Spec" => self.spec.is_some(),
+                "Spec" => self.spec.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -569,10 +731,17 @@ impl<'de> Deserialize<'de> for VolumeUpdateBody {
                 let mut f_spec: Option<ClusterVolumeSpec> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Spec" => f_spec = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Spec" {
+                                f_spec = support::optional(&mut map, 0, &mut extra)?;
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(VolumeUpdateBody {
                     spec: f_spec,
@@ -581,6 +750,13 @@ impl<'de> Deserialize<'de> for VolumeUpdateBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for VolumeUpdateBody {
+    const FIELDS: &'static [&'static str] = &["Spec"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
@@ -602,8 +778,8 @@ pub struct VolumeUsageData {
     pub size: i64,
     /// `RefCount`. Since API 1.25.
     pub ref_count: i64,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -642,11 +818,23 @@ impl<'de> Deserialize<'de> for VolumeUsageData {
                 let mut f_ref_count: Option<i64> = None;
                 let mut extra = support::Extra::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Size" => f_size = Some(map.next_value()?),
-                        "RefCount" => f_ref_count = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                    let k = key.as_str();
+                    match k.len() {
+                        4 => {
+                            if k == "Size" {
+                                f_size = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        8 => {
+                            if k == "RefCount" {
+                                f_ref_count = Some(map.next_value()?);
+                                continue;
+                            }
+                        }
+                        _ => {}
                     }
+                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(VolumeUsageData {
                     size: f_size.ok_or_else(|| support::missing("Size"))?,
@@ -656,6 +844,13 @@ impl<'de> Deserialize<'de> for VolumeUsageData {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for VolumeUsageData {
+    const FIELDS: &'static [&'static str] = &["Size", "RefCount"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
     }
 }
 
