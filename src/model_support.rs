@@ -237,6 +237,118 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// The index a key has among a model's known fields ([`UNKNOWN`] if none).
+#[doc(hidden)]
+pub trait FieldIndex {
+    /// `key` (the name as sent) → position among the known fields.
+    fn field_index(key: &[u8]) -> u32;
+}
+
+/// [`FieldIndex::field_index`] of a key that is not a known field.
+#[doc(hidden)]
+pub const UNKNOWN: u32 = u32::MAX;
+
+/// An object key as a model decodes it: the position of a known field, or
+/// the name of an unknown one (copied only then).
+#[doc(hidden)]
+pub enum Field {
+    /// The known field at this position.
+    Known(u32),
+    /// A field this crate does not know.
+    Unknown(String),
+}
+
+/// Whether the keys of map `A` can be read as bytes (skipping the UTF-8
+/// check a `&str` needs; a known name is ASCII, and an unknown one is
+/// checked when it is copied). True for serde_json's maps, whose keys give
+/// their bytes to `deserialize_bytes`; other formats (YAML refuses
+/// `deserialize_bytes`) read keys as strings. The type's name is only a
+/// hint: were it ever spelled differently, keys would be read as strings,
+/// slower and still correct.
+#[doc(hidden)]
+#[inline]
+pub fn bytes_keys<A: ?Sized>() -> bool {
+    std::any::type_name::<A>().starts_with("serde_json::")
+}
+
+/// The seed that reads one key of model `T`'s object.
+#[doc(hidden)]
+pub struct FieldKey<T: ?Sized> {
+    bytes: bool,
+    model: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: FieldIndex + ?Sized> FieldKey<T> {
+    /// Reads keys as bytes when `bytes` (see [`bytes_keys`]).
+    #[inline]
+    pub fn new(bytes: bool) -> Self {
+        FieldKey {
+            bytes,
+            model: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: FieldIndex + ?Sized> Clone for FieldKey<T> {
+    fn clone(&self) -> Self {
+        FieldKey::new(self.bytes)
+    }
+}
+impl<T: FieldIndex + ?Sized> Copy for FieldKey<T> {}
+
+impl<'de, T: FieldIndex + ?Sized> de::DeserializeSeed<'de> for FieldKey<T> {
+    type Value = Field;
+    #[inline]
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Field, D::Error> {
+        if self.bytes {
+            d.deserialize_bytes(self)
+        } else {
+            d.deserialize_str(self)
+        }
+    }
+}
+
+impl<T: FieldIndex + ?Sized> FieldKey<T> {
+    #[inline]
+    fn known_or<E>(key: &[u8], owned: impl FnOnce() -> Result<String, E>) -> Result<Field, E> {
+        match T::field_index(key) {
+            UNKNOWN => owned().map(Field::Unknown),
+            i => Ok(Field::Known(i)),
+        }
+    }
+}
+
+impl<'de, T: FieldIndex + ?Sized> de::Visitor<'de> for FieldKey<T> {
+    type Value = Field;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    #[inline]
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
+        Self::known_or(v.as_bytes(), || Ok(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Field, E> {
+        match T::field_index(v.as_bytes()) {
+            UNKNOWN => Ok(Field::Unknown(v)),
+            i => Ok(Field::Known(i)),
+        }
+    }
+    #[inline]
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Field, E> {
+        Self::known_or(v, || match std::str::from_utf8(v) {
+            Ok(s) => Ok(s.to_owned()),
+            Err(_) => Err(E::invalid_value(de::Unexpected::Bytes(v), &"a UTF-8 field name")),
+        })
+    }
+}
+
+/// Skips a value (for a key no model produces).
+#[doc(hidden)]
+#[cold]
+pub fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
+    map.next_value::<de::IgnoredAny>().map(drop)
+}
+
 /// Decodes the optional known field at `index` (< 64); a `null` is
 /// remembered as a bit of `extra`.
 #[doc(hidden)]
@@ -256,7 +368,7 @@ where
 #[doc(hidden)]
 pub fn optional_late<'de, A, T>(
     map: &mut A,
-    key: Key<'de>,
+    name: &'static str,
     extra: &mut Extra,
 ) -> Result<Option<T>, A::Error>
 where
@@ -265,9 +377,9 @@ where
 {
     let v: Option<T> = map.next_value()?;
     if v.is_none() {
-        extra.insert(key.into_owned(), Value::Null);
+        extra.insert(name, Value::Null);
     } else {
-        extra.remove(key.as_str());
+        extra.remove(name);
     }
     Ok(v)
 }
@@ -275,12 +387,12 @@ where
 /// Keeps a field this crate does not know.
 #[doc(hidden)]
 #[cold]
-pub fn unknown<'de, A>(map: &mut A, key: Key<'de>, extra: &mut Extra) -> Result<(), A::Error>
+pub fn unknown<'de, A>(map: &mut A, key: String, extra: &mut Extra) -> Result<(), A::Error>
 where
     A: MapAccess<'de>,
 {
     let v: Value = map.next_value()?;
-    extra.insert(key.into_owned(), v);
+    extra.insert(key, v);
     Ok(())
 }
 

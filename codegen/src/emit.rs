@@ -670,39 +670,31 @@ impl<'a> Gen<'a> {
                 self.base_ty(name, f)
             );
         }
-        // Keys are matched by length first (a jump), then compared with
-        // the few names of that length; no key is copied.
-        out.push_str(
+        // A key becomes the index of its field (no copy, bytes not checked
+        // for UTF-8 when serde_json reads them); unknown keys are copied.
+        let _ = writeln!(
+            out,
             "                let mut extra = support::Extra::new();\n                \
-             while let Some(key) = map.next_key::<Key<'de>>()? {\n                    \
-             let k = key.as_str();\n                    match k.len() {\n",
+             let seed = support::FieldKey::<{name}>::new(support::bytes_keys::<A>());\n                \
+             while let Some(field) = map.next_key_seed(seed)? {{\n                    match field {{"
         );
-        let mut by_len: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for (i, f) in fields.iter().enumerate() {
-            by_len.entry(f.name.len()).or_default().push(i);
-        }
-        for (len, idx) in &by_len {
-            let _ = writeln!(out, "                        {len} => {{");
-            for &i in idx {
-                let (f, rn) = (&fields[i], &rust_names[i]);
-                let read = if self.is_required(def, f) {
-                    "Some(map.next_value()?)".to_owned()
-                } else if i < NULL_BITS {
-                    format!("support::optional(&mut map, {i}, &mut extra)?")
-                } else {
-                    "support::optional_late(&mut map, key, &mut extra)?".to_owned()
-                };
-                let _ = writeln!(
-                    out,
-                    "                            if k == {:?} {{\n                                f_{rn} = {read};\n                                continue;\n                            }}",
-                    f.name
-                );
-            }
-            out.push_str("                        }\n");
+        for (i, (f, rn)) in fields.iter().zip(&rust_names).enumerate() {
+            let read = if self.is_required(def, f) {
+                "Some(map.next_value()?)".to_owned()
+            } else if i < NULL_BITS {
+                format!("support::optional(&mut map, {i}, &mut extra)?")
+            } else {
+                format!("support::optional_late(&mut map, {:?}, &mut extra)?", f.name)
+            };
+            let _ = writeln!(
+                out,
+                "                        support::Field::Known({i}) => f_{rn} = {read},"
+            );
         }
         let _ = writeln!(
             out,
-            "                        _ => {{}}\n                    }}\n                    support::unknown(&mut map, key, &mut extra)?;\n                }}\n                Ok({name} {{"
+            "                        support::Field::Known(_) => support::skip(&mut map)?,\n                        \
+             support::Field::Unknown(key) => support::unknown(&mut map, key, &mut extra)?,\n                    }}\n                }}\n                Ok({name} {{"
         );
         for (f, rn) in fields.iter().zip(&rust_names) {
             if self.is_required(def, f) {
@@ -731,6 +723,28 @@ impl<'a> Gen<'a> {
             let _ = write!(out, "{:?}", f.name);
         }
         out.push_str("];\n    fn extra(&self) -> &support::Extra {\n        &self.extra\n    }\n}\n\n");
+        // Names grouped by length: a jump on the length, then a compare
+        // with the few names of that length.
+        let mut by_len: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (i, f) in fields.iter().enumerate() {
+            by_len.entry(f.name.len()).or_default().push(i);
+        }
+        let _ = writeln!(
+            out,
+            "impl support::FieldIndex for {name} {{\n    #[inline]\n    fn field_index(key: &[u8]) -> u32 {{\n        match key.len() {{"
+        );
+        for (len, idx) in &by_len {
+            let _ = writeln!(out, "            {len} => {{");
+            for &i in idx {
+                let _ = writeln!(
+                    out,
+                    "                if key == b{:?} {{\n                    return {i};\n                }}",
+                    fields[i].name
+                );
+            }
+            out.push_str("            }\n");
+        }
+        out.push_str("            _ => {}\n        }\n        support::UNKNOWN\n    }\n}\n\n");
 
         // The first set field newer than the API version in use.
         let _ = writeln!(

@@ -150,72 +150,47 @@ impl<'de> Deserialize<'de> for BuildCache {
                 let mut f_usage_count: Option<i64> = None;
                 let mut f_parent: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "ID" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<BuildCache>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Type" {
-                                f_type_ = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Size" {
-                                f_size = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_parents = support::optional(&mut map, 1, &mut extra)?
                         }
-                        5 => {
-                            if k == "InUse" {
-                                f_in_use = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_type_ = support::optional(&mut map, 2, &mut extra)?
                         }
-                        6 => {
-                            if k == "Shared" {
-                                f_shared = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Parent" {
-                                f_parent = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_description = support::optional(&mut map, 3, &mut extra)?
                         }
-                        7 => {
-                            if k == "Parents" {
-                                f_parents = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_in_use = support::optional(&mut map, 4, &mut extra)?
                         }
-                        9 => {
-                            if k == "CreatedAt" {
-                                f_created_at = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_shared = support::optional(&mut map, 5, &mut extra)?
                         }
-                        10 => {
-                            if k == "LastUsedAt" {
-                                f_last_used_at = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
-                            if k == "UsageCount" {
-                                f_usage_count = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_size = support::optional(&mut map, 6, &mut extra)?
                         }
-                        11 => {
-                            if k == "Description" {
-                                f_description = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_created_at = support::optional(&mut map, 7, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(8) => {
+                            f_last_used_at = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_usage_count = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_parent = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(BuildCache {
                     id: f_id,
@@ -253,6 +228,65 @@ impl support::KnownFields for BuildCache {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for BuildCache {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Type" {
+                    return 2;
+                }
+                if key == b"Size" {
+                    return 6;
+                }
+            }
+            5 => {
+                if key == b"InUse" {
+                    return 4;
+                }
+            }
+            6 => {
+                if key == b"Shared" {
+                    return 5;
+                }
+                if key == b"Parent" {
+                    return 10;
+                }
+            }
+            7 => {
+                if key == b"Parents" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 7;
+                }
+            }
+            10 => {
+                if key == b"LastUsedAt" {
+                    return 8;
+                }
+                if key == b"UsageCount" {
+                    return 9;
+                }
+            }
+            11 => {
+                if key == b"Description" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -354,40 +388,30 @@ impl<'de> Deserialize<'de> for BuildCacheDiskUsage {
                 let mut f_total_size: Option<i64> = None;
                 let mut f_items: Option<Vec<serde_json::Value>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Items" {
-                                f_items = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<BuildCacheDiskUsage>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_active_count = support::optional(&mut map, 0, &mut extra)?
                         }
-                        9 => {
-                            if k == "TotalSize" {
-                                f_total_size = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_total_count = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "TotalCount" {
-                                f_total_count = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_reclaimable = support::optional(&mut map, 2, &mut extra)?
                         }
-                        11 => {
-                            if k == "ActiveCount" {
-                                f_active_count = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Reclaimable" {
-                                f_reclaimable = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_total_size = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(4) => {
+                            f_items = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(BuildCacheDiskUsage {
                     active_count: f_active_count,
@@ -413,6 +437,39 @@ impl support::KnownFields for BuildCacheDiskUsage {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for BuildCacheDiskUsage {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Items" {
+                    return 4;
+                }
+            }
+            9 => {
+                if key == b"TotalSize" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"TotalCount" {
+                    return 1;
+                }
+            }
+            11 => {
+                if key == b"ActiveCount" {
+                    return 0;
+                }
+                if key == b"Reclaimable" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -580,24 +637,20 @@ impl<'de> Deserialize<'de> for BuildIdentity {
                 let mut f_ref_: Option<String> = None;
                 let mut f_created_at: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "Ref" {
-                                f_ref_ = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<BuildIdentity>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_ref_ = support::optional(&mut map, 0, &mut extra)?
                         }
-                        9 => {
-                            if k == "CreatedAt" {
-                                f_created_at = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_created_at = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(BuildIdentity {
                     ref_: f_ref_,
@@ -614,6 +667,26 @@ impl support::KnownFields for BuildIdentity {
     const FIELDS: &'static [&'static str] = &["Ref", "CreatedAt"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for BuildIdentity {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Ref" {
+                    return 0;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -731,58 +804,38 @@ impl<'de> Deserialize<'de> for BuildInfo {
                 let mut f_error: Option<String> = None;
                 let mut f_progress: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "id" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<BuildInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        3 => {
-                            if k == "aux" {
-                                f_aux = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_stream = support::optional(&mut map, 1, &mut extra)?
                         }
-                        5 => {
-                            if k == "error" {
-                                f_error = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_error_detail = support::optional(&mut map, 2, &mut extra)?
                         }
-                        6 => {
-                            if k == "stream" {
-                                f_stream = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "status" {
-                                f_status = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_status = support::optional(&mut map, 3, &mut extra)?
                         }
-                        8 => {
-                            if k == "progress" {
-                                f_progress = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_progress_detail = support::optional(&mut map, 4, &mut extra)?
                         }
-                        11 => {
-                            if k == "errorDetail" {
-                                f_error_detail = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_aux = support::optional(&mut map, 5, &mut extra)?
                         }
-                        14 => {
-                            if k == "progressDetail" {
-                                f_progress_detail = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_error = support::optional(&mut map, 6, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(7) => {
+                            f_progress = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(BuildInfo {
                     id: f_id,
@@ -814,6 +867,54 @@ impl support::KnownFields for BuildInfo {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for BuildInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"id" {
+                    return 0;
+                }
+            }
+            3 => {
+                if key == b"aux" {
+                    return 5;
+                }
+            }
+            5 => {
+                if key == b"error" {
+                    return 6;
+                }
+            }
+            6 => {
+                if key == b"stream" {
+                    return 1;
+                }
+                if key == b"status" {
+                    return 3;
+                }
+            }
+            8 => {
+                if key == b"progress" {
+                    return 7;
+                }
+            }
+            11 => {
+                if key == b"errorDetail" {
+                    return 2;
+                }
+            }
+            14 => {
+                if key == b"progressDetail" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -891,24 +992,20 @@ impl<'de> Deserialize<'de> for BuildPruneResponse {
                 let mut f_caches_deleted: Option<Vec<String>> = None;
                 let mut f_space_reclaimed: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        13 => {
-                            if k == "CachesDeleted" {
-                                f_caches_deleted = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<BuildPruneResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_caches_deleted = support::optional(&mut map, 0, &mut extra)?
                         }
-                        14 => {
-                            if k == "SpaceReclaimed" {
-                                f_space_reclaimed = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_space_reclaimed = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(BuildPruneResponse {
                     caches_deleted: f_caches_deleted,
@@ -925,6 +1022,26 @@ impl support::KnownFields for BuildPruneResponse {
     const FIELDS: &'static [&'static str] = &["CachesDeleted", "SpaceReclaimed"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for BuildPruneResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            13 => {
+                if key == b"CachesDeleted" {
+                    return 0;
+                }
+            }
+            14 => {
+                if key == b"SpaceReclaimed" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

@@ -143,69 +143,45 @@ impl<'de> Deserialize<'de> for ClusterInfo {
                 let mut f_default_addr_pool: Option<Vec<String>> = None;
                 let mut f_subnet_size: Option<u32> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "ID" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ClusterInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Spec" {
-                                f_spec = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_version = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Version" {
-                                f_version = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "TLSInfo" {
-                                f_tls_info = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_created_at = support::optional(&mut map, 2, &mut extra)?
                         }
-                        9 => {
-                            if k == "CreatedAt" {
-                                f_created_at = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "UpdatedAt" {
-                                f_updated_at = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
                         }
-                        10 => {
-                            if k == "SubnetSize" {
-                                f_subnet_size = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_spec = support::optional(&mut map, 4, &mut extra)?
                         }
-                        12 => {
-                            if k == "DataPathPort" {
-                                f_data_path_port = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_tls_info = support::optional(&mut map, 5, &mut extra)?
                         }
-                        15 => {
-                            if k == "DefaultAddrPool" {
-                                f_default_addr_pool = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_root_rotation_in_progress =
+                                support::optional(&mut map, 6, &mut extra)?
                         }
-                        22 => {
-                            if k == "RootRotationInProgress" {
-                                f_root_rotation_in_progress =
-                                    support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_data_path_port = support::optional(&mut map, 7, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(8) => {
+                            f_default_addr_pool = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_subnet_size = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ClusterInfo {
                     id: f_id,
@@ -241,6 +217,62 @@ impl support::KnownFields for ClusterInfo {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ClusterInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Spec" {
+                    return 4;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 1;
+                }
+                if key == b"TLSInfo" {
+                    return 5;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 2;
+                }
+                if key == b"UpdatedAt" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"SubnetSize" {
+                    return 9;
+                }
+            }
+            12 => {
+                if key == b"DataPathPort" {
+                    return 7;
+                }
+            }
+            15 => {
+                if key == b"DefaultAddrPool" {
+                    return 8;
+                }
+            }
+            22 => {
+                if key == b"RootRotationInProgress" {
+                    return 6;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -392,50 +424,35 @@ impl<'de> Deserialize<'de> for ClusterVolume {
                 let mut f_info: Option<ClusterVolumeInfo> = None;
                 let mut f_publish_status: Option<Vec<ClusterVolumePublishStatusItem>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "ID" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ClusterVolume>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Spec" {
-                                f_spec = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Info" {
-                                f_info = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_version = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Version" {
-                                f_version = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_created_at = support::optional(&mut map, 2, &mut extra)?
                         }
-                        9 => {
-                            if k == "CreatedAt" {
-                                f_created_at = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "UpdatedAt" {
-                                f_updated_at = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
                         }
-                        13 => {
-                            if k == "PublishStatus" {
-                                f_publish_status = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_spec = support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(5) => {
+                            f_info = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_publish_status = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ClusterVolume {
                     id: f_id,
@@ -465,6 +482,47 @@ impl support::KnownFields for ClusterVolume {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ClusterVolume {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Spec" {
+                    return 4;
+                }
+                if key == b"Info" {
+                    return 5;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 2;
+                }
+                if key == b"UpdatedAt" {
+                    return 3;
+                }
+            }
+            13 => {
+                if key == b"PublishStatus" {
+                    return 6;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -562,34 +620,26 @@ impl<'de> Deserialize<'de> for ClusterVolumeInfo {
                 let mut f_volume_id: Option<String> = None;
                 let mut f_accessible_topology: Option<Vec<Topology>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        8 => {
-                            if k == "VolumeID" {
-                                f_volume_id = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ClusterVolumeInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_capacity_bytes = support::optional(&mut map, 0, &mut extra)?
                         }
-                        13 => {
-                            if k == "CapacityBytes" {
-                                f_capacity_bytes = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "VolumeContext" {
-                                f_volume_context = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_volume_context = support::optional(&mut map, 1, &mut extra)?
                         }
-                        18 => {
-                            if k == "AccessibleTopology" {
-                                f_accessible_topology = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_volume_id = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(3) => {
+                            f_accessible_topology = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ClusterVolumeInfo {
                     capacity_bytes: f_capacity_bytes,
@@ -613,6 +663,34 @@ impl support::KnownFields for ClusterVolumeInfo {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ClusterVolumeInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"VolumeID" {
+                    return 2;
+                }
+            }
+            13 => {
+                if key == b"CapacityBytes" {
+                    return 0;
+                }
+                if key == b"VolumeContext" {
+                    return 1;
+                }
+            }
+            18 => {
+                if key == b"AccessibleTopology" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -690,30 +768,25 @@ impl<'de> Deserialize<'de> for ClusterVolumePublishStatusItem {
                 let mut f_state: Option<ClusterVolumePublishStatusItemState> = None;
                 let mut f_publish_context: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "State" {
-                                f_state = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ClusterVolumePublishStatusItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_node_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "NodeID" {
-                                f_node_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_state = support::optional(&mut map, 1, &mut extra)?
                         }
-                        14 => {
-                            if k == "PublishContext" {
-                                f_publish_context = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_publish_context = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ClusterVolumePublishStatusItem {
                     node_id: f_node_id,
@@ -731,6 +804,31 @@ impl support::KnownFields for ClusterVolumePublishStatusItem {
     const FIELDS: &'static [&'static str] = &["NodeID", "State", "PublishContext"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ClusterVolumePublishStatusItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"State" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"NodeID" {
+                    return 0;
+                }
+            }
+            14 => {
+                if key == b"PublishContext" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -898,24 +996,20 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpec {
                 let mut f_group: Option<String> = None;
                 let mut f_access_mode: Option<ClusterVolumeSpecAccessMode> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Group" {
-                                f_group = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ClusterVolumeSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_group = support::optional(&mut map, 0, &mut extra)?
                         }
-                        10 => {
-                            if k == "AccessMode" {
-                                f_access_mode = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_access_mode = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ClusterVolumeSpec {
                     group: f_group,
@@ -932,6 +1026,26 @@ impl support::KnownFields for ClusterVolumeSpec {
     const FIELDS: &'static [&'static str] = &["Group", "AccessMode"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ClusterVolumeSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Group" {
+                    return 0;
+                }
+            }
+            10 => {
+                if key == b"AccessMode" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1049,53 +1163,38 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessMode {
                 let mut f_capacity_range: Option<ClusterVolumeSpecAccessModeCapacityRange> = None;
                 let mut f_availability: Option<ClusterVolumeSpecAccessModeAvailability> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Scope" {
-                                f_scope = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ClusterVolumeSpecAccessMode>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_scope = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Sharing" {
-                                f_sharing = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Secrets" {
-                                f_secrets = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_sharing = support::optional(&mut map, 1, &mut extra)?
                         }
-                        11 => {
-                            if k == "MountVolume" {
-                                f_mount_volume = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_mount_volume = support::optional(&mut map, 2, &mut extra)?
                         }
-                        12 => {
-                            if k == "Availability" {
-                                f_availability = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_secrets = support::optional(&mut map, 3, &mut extra)?
                         }
-                        13 => {
-                            if k == "CapacityRange" {
-                                f_capacity_range = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_accessibility_requirements =
+                                support::optional(&mut map, 4, &mut extra)?
                         }
-                        25 => {
-                            if k == "AccessibilityRequirements" {
-                                f_accessibility_requirements =
-                                    support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_capacity_range = support::optional(&mut map, 5, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(6) => {
+                            f_availability = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ClusterVolumeSpecAccessMode {
                     scope: f_scope,
@@ -1125,6 +1224,49 @@ impl support::KnownFields for ClusterVolumeSpecAccessMode {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ClusterVolumeSpecAccessMode {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Scope" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Sharing" {
+                    return 1;
+                }
+                if key == b"Secrets" {
+                    return 3;
+                }
+            }
+            11 => {
+                if key == b"MountVolume" {
+                    return 2;
+                }
+            }
+            12 => {
+                if key == b"Availability" {
+                    return 6;
+                }
+            }
+            13 => {
+                if key == b"CapacityRange" {
+                    return 5;
+                }
+            }
+            25 => {
+                if key == b"AccessibilityRequirements" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1211,22 +1353,23 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeAccessibilityRequireme
                 let mut f_requisite: Option<Vec<Topology>> = None;
                 let mut f_preferred: Option<Vec<Topology>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        9 => {
-                            if k == "Requisite" {
-                                f_requisite = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Preferred" {
-                                f_preferred = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ClusterVolumeSpecAccessModeAccessibilityRequirements>::new(
+                        support::bytes_keys::<A>(),
+                    );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_requisite = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(1) => {
+                            f_preferred = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ClusterVolumeSpecAccessModeAccessibilityRequirements {
                     requisite: f_requisite,
@@ -1243,6 +1386,24 @@ impl support::KnownFields for ClusterVolumeSpecAccessModeAccessibilityRequiremen
     const FIELDS: &'static [&'static str] = &["Requisite", "Preferred"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ClusterVolumeSpecAccessModeAccessibilityRequirements {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"Requisite" {
+                    return 0;
+                }
+                if key == b"Preferred" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1400,24 +1561,22 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeCapacityRange {
                 let mut f_required_bytes: Option<i64> = None;
                 let mut f_limit_bytes: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        10 => {
-                            if k == "LimitBytes" {
-                                f_limit_bytes = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ClusterVolumeSpecAccessModeCapacityRange>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_required_bytes = support::optional(&mut map, 0, &mut extra)?
                         }
-                        13 => {
-                            if k == "RequiredBytes" {
-                                f_required_bytes = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_limit_bytes = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ClusterVolumeSpecAccessModeCapacityRange {
                     required_bytes: f_required_bytes,
@@ -1434,6 +1593,26 @@ impl support::KnownFields for ClusterVolumeSpecAccessModeCapacityRange {
     const FIELDS: &'static [&'static str] = &["RequiredBytes", "LimitBytes"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ClusterVolumeSpecAccessModeCapacityRange {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            10 => {
+                if key == b"LimitBytes" {
+                    return 1;
+                }
+            }
+            13 => {
+                if key == b"RequiredBytes" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1581,24 +1760,22 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeSecretsItem {
                 let mut f_key: Option<String> = None;
                 let mut f_secret: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "Key" {
-                                f_key = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ClusterVolumeSpecAccessModeSecretsItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_key = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Secret" {
-                                f_secret = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_secret = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ClusterVolumeSpecAccessModeSecretsItem {
                     key: f_key,
@@ -1615,6 +1792,26 @@ impl support::KnownFields for ClusterVolumeSpecAccessModeSecretsItem {
     const FIELDS: &'static [&'static str] = &["Key", "Secret"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ClusterVolumeSpecAccessModeSecretsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Key" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"Secret" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

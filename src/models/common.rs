@@ -69,24 +69,20 @@ impl<'de> Deserialize<'de> for Address {
                 let mut f_addr: Option<String> = None;
                 let mut f_prefix_len: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Addr" {
-                                f_addr = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<Address>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_addr = support::optional(&mut map, 0, &mut extra)?
                         }
-                        9 => {
-                            if k == "PrefixLen" {
-                                f_prefix_len = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_prefix_len = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Address {
                     addr: f_addr,
@@ -103,6 +99,26 @@ impl support::KnownFields for Address {
     const FIELDS: &'static [&'static str] = &["Addr", "PrefixLen"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Address {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Addr" {
+                    return 0;
+                }
+            }
+            9 => {
+                if key == b"PrefixLen" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -170,30 +186,20 @@ impl<'de> Deserialize<'de> for AttestationStatement {
                 let mut f_predicate_type: Option<String> = None;
                 let mut f_statement: Option<serde_json::Value> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        9 => {
-                            if k == "Statement" {
-                                f_statement = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<AttestationStatement>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_descriptor = Some(map.next_value()?),
+                        support::Field::Known(1) => f_predicate_type = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_statement = support::optional(&mut map, 2, &mut extra)?
                         }
-                        10 => {
-                            if k == "Descriptor" {
-                                f_descriptor = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        13 => {
-                            if k == "PredicateType" {
-                                f_predicate_type = Some(map.next_value()?);
-                                continue;
-                            }
-                        }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(AttestationStatement {
                     descriptor: f_descriptor.ok_or_else(|| support::missing("Descriptor"))?,
@@ -212,6 +218,31 @@ impl support::KnownFields for AttestationStatement {
     const FIELDS: &'static [&'static str] = &["Descriptor", "PredicateType", "Statement"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for AttestationStatement {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"Statement" {
+                    return 2;
+                }
+            }
+            10 => {
+                if key == b"Descriptor" {
+                    return 0;
+                }
+            }
+            13 => {
+                if key == b"PredicateType" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -327,42 +358,32 @@ impl<'de> Deserialize<'de> for AuthConfig {
                 let mut f_registrytoken: Option<String> = None;
                 let mut f_email: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "email" {
-                                f_email = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<AuthConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_username = support::optional(&mut map, 0, &mut extra)?
                         }
-                        8 => {
-                            if k == "username" {
-                                f_username = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "password" {
-                                f_password = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_password = support::optional(&mut map, 1, &mut extra)?
                         }
-                        13 => {
-                            if k == "serveraddress" {
-                                f_serveraddress = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "identitytoken" {
-                                f_identitytoken = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "registrytoken" {
-                                f_registrytoken = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_serveraddress = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(3) => {
+                            f_identitytoken = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_registrytoken = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_email = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(AuthConfig {
                     username: f_username,
@@ -390,6 +411,40 @@ impl support::KnownFields for AuthConfig {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for AuthConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"email" {
+                    return 5;
+                }
+            }
+            8 => {
+                if key == b"username" {
+                    return 0;
+                }
+                if key == b"password" {
+                    return 1;
+                }
+            }
+            13 => {
+                if key == b"serveraddress" {
+                    return 2;
+                }
+                if key == b"identitytoken" {
+                    return 3;
+                }
+                if key == b"registrytoken" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -462,24 +517,18 @@ impl<'de> Deserialize<'de> for AuthResponse {
                 let mut f_status: Option<String> = None;
                 let mut f_identity_token: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        6 => {
-                            if k == "Status" {
-                                f_status = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed = support::FieldKey::<AuthResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_status = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_identity_token = support::optional(&mut map, 1, &mut extra)?
                         }
-                        13 => {
-                            if k == "IdentityToken" {
-                                f_identity_token = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(AuthResponse {
                     status: f_status.ok_or_else(|| support::missing("Status"))?,
@@ -496,6 +545,26 @@ impl support::KnownFields for AuthResponse {
     const FIELDS: &'static [&'static str] = &["Status", "IdentityToken"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for AuthResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Status" {
+                    return 0;
+                }
+            }
+            13 => {
+                if key == b"IdentityToken" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -617,24 +686,20 @@ impl<'de> Deserialize<'de> for Commit {
                 let mut f_id: Option<String> = None;
                 let mut f_expected: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "ID" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<Commit>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        8 => {
-                            if k == "Expected" {
-                                f_expected = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_expected = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Commit {
                     id: f_id,
@@ -651,6 +716,26 @@ impl support::KnownFields for Commit {
     const FIELDS: &'static [&'static str] = &["ID", "Expected"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Commit {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            8 => {
+                if key == b"Expected" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -717,24 +802,20 @@ impl<'de> Deserialize<'de> for ContainerdInfo {
                 let mut f_address: Option<String> = None;
                 let mut f_namespaces: Option<ContainerdInfoNamespaces> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        7 => {
-                            if k == "Address" {
-                                f_address = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ContainerdInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_address = support::optional(&mut map, 0, &mut extra)?
                         }
-                        10 => {
-                            if k == "Namespaces" {
-                                f_namespaces = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_namespaces = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerdInfo {
                     address: f_address,
@@ -751,6 +832,26 @@ impl support::KnownFields for ContainerdInfo {
     const FIELDS: &'static [&'static str] = &["Address", "Namespaces"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerdInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Address" {
+                    return 0;
+                }
+            }
+            10 => {
+                if key == b"Namespaces" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -819,24 +920,21 @@ impl<'de> Deserialize<'de> for ContainerdInfoNamespaces {
                 let mut f_containers: Option<String> = None;
                 let mut f_plugins: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        7 => {
-                            if k == "Plugins" {
-                                f_plugins = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainerdInfoNamespaces>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_containers = support::optional(&mut map, 0, &mut extra)?
                         }
-                        10 => {
-                            if k == "Containers" {
-                                f_containers = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_plugins = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerdInfoNamespaces {
                     containers: f_containers,
@@ -853,6 +951,26 @@ impl support::KnownFields for ContainerdInfoNamespaces {
     const FIELDS: &'static [&'static str] = &["Containers", "Plugins"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerdInfoNamespaces {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Plugins" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"Containers" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -946,40 +1064,30 @@ impl<'de> Deserialize<'de> for ContainersDiskUsage {
                 let mut f_total_size: Option<i64> = None;
                 let mut f_items: Option<Vec<serde_json::Value>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Items" {
-                                f_items = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainersDiskUsage>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_active_count = support::optional(&mut map, 0, &mut extra)?
                         }
-                        9 => {
-                            if k == "TotalSize" {
-                                f_total_size = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_total_count = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "TotalCount" {
-                                f_total_count = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_reclaimable = support::optional(&mut map, 2, &mut extra)?
                         }
-                        11 => {
-                            if k == "ActiveCount" {
-                                f_active_count = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Reclaimable" {
-                                f_reclaimable = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_total_size = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(4) => {
+                            f_items = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainersDiskUsage {
                     active_count: f_active_count,
@@ -1005,6 +1113,39 @@ impl support::KnownFields for ContainersDiskUsage {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainersDiskUsage {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Items" {
+                    return 4;
+                }
+            }
+            9 => {
+                if key == b"TotalSize" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"TotalCount" {
+                    return 1;
+                }
+            }
+            11 => {
+                if key == b"ActiveCount" {
+                    return 0;
+                }
+                if key == b"Reclaimable" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1107,48 +1248,32 @@ impl<'de> Deserialize<'de> for CreateImageInfo {
                 let mut f_error: Option<String> = None;
                 let mut f_progress: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "id" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<CreateImageInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        5 => {
-                            if k == "error" {
-                                f_error = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_error_detail = support::optional(&mut map, 1, &mut extra)?
                         }
-                        6 => {
-                            if k == "status" {
-                                f_status = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_status = support::optional(&mut map, 2, &mut extra)?
                         }
-                        8 => {
-                            if k == "progress" {
-                                f_progress = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_progress_detail = support::optional(&mut map, 3, &mut extra)?
                         }
-                        11 => {
-                            if k == "errorDetail" {
-                                f_error_detail = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_error = support::optional(&mut map, 4, &mut extra)?
                         }
-                        14 => {
-                            if k == "progressDetail" {
-                                f_progress_detail = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_progress = support::optional(&mut map, 5, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(CreateImageInfo {
                     id: f_id,
@@ -1176,6 +1301,46 @@ impl support::KnownFields for CreateImageInfo {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for CreateImageInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"id" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"error" {
+                    return 4;
+                }
+            }
+            6 => {
+                if key == b"status" {
+                    return 2;
+                }
+            }
+            8 => {
+                if key == b"progress" {
+                    return 5;
+                }
+            }
+            11 => {
+                if key == b"errorDetail" {
+                    return 1;
+                }
+            }
+            14 => {
+                if key == b"progressDetail" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1253,24 +1418,20 @@ impl<'de> Deserialize<'de> for DeviceInfo {
                 let mut f_source: Option<String> = None;
                 let mut f_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "ID" {
-                                f_id = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<DeviceInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_source = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Source" {
-                                f_source = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_id = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(DeviceInfo {
                     source: f_source,
@@ -1287,6 +1448,26 @@ impl support::KnownFields for DeviceInfo {
     const FIELDS: &'static [&'static str] = &["Source", "ID"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for DeviceInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"Source" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1364,30 +1545,23 @@ impl<'de> Deserialize<'de> for DeviceMapping {
                 let mut f_path_in_container: Option<String> = None;
                 let mut f_cgroup_permissions: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        10 => {
-                            if k == "PathOnHost" {
-                                f_path_on_host = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<DeviceMapping>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_path_on_host = support::optional(&mut map, 0, &mut extra)?
                         }
-                        15 => {
-                            if k == "PathInContainer" {
-                                f_path_in_container = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_path_in_container = support::optional(&mut map, 1, &mut extra)?
                         }
-                        17 => {
-                            if k == "CgroupPermissions" {
-                                f_cgroup_permissions = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_cgroup_permissions = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(DeviceMapping {
                     path_on_host: f_path_on_host,
@@ -1405,6 +1579,31 @@ impl support::KnownFields for DeviceMapping {
     const FIELDS: &'static [&'static str] = &["PathOnHost", "PathInContainer", "CgroupPermissions"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for DeviceMapping {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            10 => {
+                if key == b"PathOnHost" {
+                    return 0;
+                }
+            }
+            15 => {
+                if key == b"PathInContainer" {
+                    return 1;
+                }
+            }
+            17 => {
+                if key == b"CgroupPermissions" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1498,42 +1697,29 @@ impl<'de> Deserialize<'de> for DeviceRequest {
                 let mut f_capabilities: Option<Vec<Vec<String>>> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Count" {
-                                f_count = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<DeviceRequest>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_driver = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Driver" {
-                                f_driver = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_count = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Options" {
-                                f_options = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_device_ids = support::optional(&mut map, 2, &mut extra)?
                         }
-                        9 => {
-                            if k == "DeviceIDs" {
-                                f_device_ids = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_capabilities = support::optional(&mut map, 3, &mut extra)?
                         }
-                        12 => {
-                            if k == "Capabilities" {
-                                f_capabilities = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_options = support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(DeviceRequest {
                     driver: f_driver,
@@ -1554,6 +1740,41 @@ impl support::KnownFields for DeviceRequest {
         &["Driver", "Count", "DeviceIDs", "Capabilities", "Options"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for DeviceRequest {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Count" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"Driver" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 4;
+                }
+            }
+            9 => {
+                if key == b"DeviceIDs" {
+                    return 2;
+                }
+            }
+            12 => {
+                if key == b"Capabilities" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1613,24 +1834,18 @@ impl<'de> Deserialize<'de> for Driver {
                 let mut f_name: Option<String> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed = support::FieldKey::<Driver>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_options = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Options" {
-                                f_options = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Driver {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
@@ -1647,6 +1862,26 @@ impl support::KnownFields for Driver {
     const FIELDS: &'static [&'static str] = &["Name", "Options"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Driver {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1706,22 +1941,18 @@ impl<'de> Deserialize<'de> for DriverData {
                 let mut f_name: Option<String> = None;
                 let mut f_data: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = Some(map.next_value()?);
-                                continue;
-                            }
-                            if k == "Data" {
-                                f_data = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<DriverData>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_data = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(DriverData {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
@@ -1738,6 +1969,24 @@ impl support::KnownFields for DriverData {
     const FIELDS: &'static [&'static str] = &["Name", "Data"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for DriverData {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Data" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1813,30 +2062,23 @@ impl<'de> Deserialize<'de> for EngineDescription {
                 let mut f_labels: Option<HashMap<String, String>> = None;
                 let mut f_plugins: Option<Vec<EngineDescriptionPluginsItem>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        6 => {
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<EngineDescription>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_engine_version = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Plugins" {
-                                f_plugins = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_labels = support::optional(&mut map, 1, &mut extra)?
                         }
-                        13 => {
-                            if k == "EngineVersion" {
-                                f_engine_version = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_plugins = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(EngineDescription {
                     engine_version: f_engine_version,
@@ -1854,6 +2096,31 @@ impl support::KnownFields for EngineDescription {
     const FIELDS: &'static [&'static str] = &["EngineVersion", "Labels", "Plugins"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for EngineDescription {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"Plugins" {
+                    return 2;
+                }
+            }
+            13 => {
+                if key == b"EngineVersion" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1922,22 +2189,22 @@ impl<'de> Deserialize<'de> for EngineDescriptionPluginsItem {
                 let mut f_type_: Option<String> = None;
                 let mut f_name: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Type" {
-                                f_type_ = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<EngineDescriptionPluginsItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_type_ = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(1) => {
+                            f_name = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(EngineDescriptionPluginsItem {
                     type_: f_type_,
@@ -1954,6 +2221,24 @@ impl support::KnownFields for EngineDescriptionPluginsItem {
     const FIELDS: &'static [&'static str] = &["Type", "Name"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for EngineDescriptionPluginsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Type" {
+                    return 0;
+                }
+                if key == b"Name" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2017,24 +2302,20 @@ impl<'de> Deserialize<'de> for ErrorDetail {
                 let mut f_code: Option<i64> = None;
                 let mut f_message: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "code" {
-                                f_code = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ErrorDetail>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_code = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "message" {
-                                f_message = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_message = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ErrorDetail {
                     code: f_code,
@@ -2051,6 +2332,26 @@ impl support::KnownFields for ErrorDetail {
     const FIELDS: &'static [&'static str] = &["code", "message"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ErrorDetail {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"code" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"message" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2104,18 +2405,15 @@ impl<'de> Deserialize<'de> for ErrorResponse {
             ) -> Result<ErrorResponse, A::Error> {
                 let mut f_message: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        7 => {
-                            if k == "message" {
-                                f_message = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed = support::FieldKey::<ErrorResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_message = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ErrorResponse {
                     message: f_message.ok_or_else(|| support::missing("message"))?,
@@ -2131,6 +2429,21 @@ impl support::KnownFields for ErrorResponse {
     const FIELDS: &'static [&'static str] = &["message"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ErrorResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"message" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2189,22 +2502,16 @@ impl<'de> Deserialize<'de> for FilesystemChange {
                 let mut f_path: Option<String> = None;
                 let mut f_kind: Option<ChangeType> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Path" {
-                                f_path = Some(map.next_value()?);
-                                continue;
-                            }
-                            if k == "Kind" {
-                                f_kind = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed = support::FieldKey::<FilesystemChange>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_path = Some(map.next_value()?),
+                        support::Field::Known(1) => f_kind = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(FilesystemChange {
                     path: f_path.ok_or_else(|| support::missing("Path"))?,
@@ -2221,6 +2528,24 @@ impl support::KnownFields for FilesystemChange {
     const FIELDS: &'static [&'static str] = &["Path", "Kind"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for FilesystemChange {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Path" {
+                    return 0;
+                }
+                if key == b"Kind" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2289,24 +2614,20 @@ impl<'de> Deserialize<'de> for FirewallInfo {
                 let mut f_driver: Option<String> = None;
                 let mut f_info: Option<Vec<Vec<String>>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Info" {
-                                f_info = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<FirewallInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_driver = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Driver" {
-                                f_driver = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_info = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(FirewallInfo {
                     driver: f_driver,
@@ -2323,6 +2644,26 @@ impl support::KnownFields for FirewallInfo {
     const FIELDS: &'static [&'static str] = &["Driver", "Info"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for FirewallInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Info" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"Driver" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2399,25 +2740,21 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItem {
                     GenericResourcesItemItemDiscreteResourceSpec,
                 > = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        17 => {
-                            if k == "NamedResourceSpec" {
-                                f_named_resource_spec = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<GenericResourcesItemItem>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_named_resource_spec = support::optional(&mut map, 0, &mut extra)?
                         }
-                        20 => {
-                            if k == "DiscreteResourceSpec" {
-                                f_discrete_resource_spec =
-                                    support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_discrete_resource_spec = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(GenericResourcesItemItem {
                     named_resource_spec: f_named_resource_spec,
@@ -2434,6 +2771,26 @@ impl support::KnownFields for GenericResourcesItemItem {
     const FIELDS: &'static [&'static str] = &["NamedResourceSpec", "DiscreteResourceSpec"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for GenericResourcesItemItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            17 => {
+                if key == b"NamedResourceSpec" {
+                    return 0;
+                }
+            }
+            20 => {
+                if key == b"DiscreteResourceSpec" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2507,24 +2864,22 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItemDiscreteResourceSpec {
                 let mut f_kind: Option<String> = None;
                 let mut f_value: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Kind" {
-                                f_kind = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<GenericResourcesItemItemDiscreteResourceSpec>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_kind = support::optional(&mut map, 0, &mut extra)?
                         }
-                        5 => {
-                            if k == "Value" {
-                                f_value = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_value = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(GenericResourcesItemItemDiscreteResourceSpec {
                     kind: f_kind,
@@ -2541,6 +2896,26 @@ impl support::KnownFields for GenericResourcesItemItemDiscreteResourceSpec {
     const FIELDS: &'static [&'static str] = &["Kind", "Value"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for GenericResourcesItemItemDiscreteResourceSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Kind" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Value" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2607,24 +2982,22 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItemNamedResourceSpec {
                 let mut f_kind: Option<String> = None;
                 let mut f_value: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Kind" {
-                                f_kind = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<GenericResourcesItemItemNamedResourceSpec>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_kind = support::optional(&mut map, 0, &mut extra)?
                         }
-                        5 => {
-                            if k == "Value" {
-                                f_value = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_value = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(GenericResourcesItemItemNamedResourceSpec {
                     kind: f_kind,
@@ -2641,6 +3014,26 @@ impl support::KnownFields for GenericResourcesItemItemNamedResourceSpec {
     const FIELDS: &'static [&'static str] = &["Kind", "Value"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for GenericResourcesItemItemNamedResourceSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Kind" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Value" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2713,30 +3106,23 @@ impl<'de> Deserialize<'de> for Health {
                 let mut f_failing_streak: Option<i64> = None;
                 let mut f_log: Option<Vec<HealthcheckResult>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "Log" {
-                                f_log = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<Health>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_status = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Status" {
-                                f_status = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_failing_streak = support::optional(&mut map, 1, &mut extra)?
                         }
-                        13 => {
-                            if k == "FailingStreak" {
-                                f_failing_streak = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_log = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Health {
                     status: f_status,
@@ -2754,6 +3140,31 @@ impl support::KnownFields for Health {
     const FIELDS: &'static [&'static str] = &["Status", "FailingStreak", "Log"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Health {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Log" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Status" {
+                    return 0;
+                }
+            }
+            13 => {
+                if key == b"FailingStreak" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2861,46 +3272,32 @@ impl<'de> Deserialize<'de> for HealthConfig {
                 let mut f_start_period: Option<i64> = None;
                 let mut f_start_interval: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Test" {
-                                f_test = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<HealthConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_test = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Timeout" {
-                                f_timeout = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Retries" {
-                                f_retries = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_interval = support::optional(&mut map, 1, &mut extra)?
                         }
-                        8 => {
-                            if k == "Interval" {
-                                f_interval = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_timeout = support::optional(&mut map, 2, &mut extra)?
                         }
-                        11 => {
-                            if k == "StartPeriod" {
-                                f_start_period = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_retries = support::optional(&mut map, 3, &mut extra)?
                         }
-                        13 => {
-                            if k == "StartInterval" {
-                                f_start_interval = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_start_period = support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(5) => {
+                            f_start_interval = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(HealthConfig {
                     test: f_test,
@@ -2928,6 +3325,44 @@ impl support::KnownFields for HealthConfig {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for HealthConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Test" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Timeout" {
+                    return 2;
+                }
+                if key == b"Retries" {
+                    return 3;
+                }
+            }
+            8 => {
+                if key == b"Interval" {
+                    return 1;
+                }
+            }
+            11 => {
+                if key == b"StartPeriod" {
+                    return 4;
+                }
+            }
+            13 => {
+                if key == b"StartInterval" {
+                    return 5;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3114,36 +3549,26 @@ impl<'de> Deserialize<'de> for HealthcheckResult {
                 let mut f_exit_code: Option<i64> = None;
                 let mut f_output: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "End" {
-                                f_end = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<HealthcheckResult>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_start = support::optional(&mut map, 0, &mut extra)?
                         }
-                        5 => {
-                            if k == "Start" {
-                                f_start = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_end = support::optional(&mut map, 1, &mut extra)?
                         }
-                        6 => {
-                            if k == "Output" {
-                                f_output = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_exit_code = support::optional(&mut map, 2, &mut extra)?
                         }
-                        8 => {
-                            if k == "ExitCode" {
-                                f_exit_code = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_output = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(HealthcheckResult {
                     start: f_start,
@@ -3162,6 +3587,36 @@ impl support::KnownFields for HealthcheckResult {
     const FIELDS: &'static [&'static str] = &["Start", "End", "ExitCode", "Output"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for HealthcheckResult {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"End" {
+                    return 1;
+                }
+            }
+            5 => {
+                if key == b"Start" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"Output" {
+                    return 3;
+                }
+            }
+            8 => {
+                if key == b"ExitCode" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3869,351 +4324,239 @@ impl<'de> Deserialize<'de> for HostConfig {
                 let mut f_kernel_memory: Option<i64> = None;
                 let mut f_kernel_memory_tcp: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "Dns" {
-                                f_dns = support::optional(&mut map, 45, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<HostConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_cpu_shares = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Init" {
-                                f_init = support::optional(&mut map, 23, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_memory = support::optional(&mut map, 1, &mut extra)?
                         }
-                        5 => {
-                            if k == "Binds" {
-                                f_binds = support::optional(&mut map, 30, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Links" {
-                                f_links = support::optional(&mut map, 52, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Tmpfs" {
-                                f_tmpfs = support::optional(&mut map, 60, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_cgroup_parent = support::optional(&mut map, 2, &mut extra)?
                         }
-                        6 => {
-                            if k == "Memory" {
-                                f_memory = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Mounts" {
-                                f_mounts = support::optional(&mut map, 39, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CapAdd" {
-                                f_cap_add = support::optional(&mut map, 42, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Cgroup" {
-                                f_cgroup = support::optional(&mut map, 51, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_blkio_weight = support::optional(&mut map, 3, &mut extra)?
                         }
-                        7 => {
-                            if k == "Devices" {
-                                f_devices = support::optional(&mut map, 15, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Ulimits" {
-                                f_ulimits = support::optional(&mut map, 25, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CapDrop" {
-                                f_cap_drop = support::optional(&mut map, 43, &mut extra)?;
-                                continue;
-                            }
-                            if k == "IpcMode" {
-                                f_ipc_mode = support::optional(&mut map, 50, &mut extra)?;
-                                continue;
-                            }
-                            if k == "PidMode" {
-                                f_pid_mode = support::optional(&mut map, 54, &mut extra)?;
-                                continue;
-                            }
-                            if k == "UTSMode" {
-                                f_uts_mode = support::optional(&mut map, 61, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ShmSize" {
-                                f_shm_size = support::optional(&mut map, 63, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Sysctls" {
-                                f_sysctls = support::optional_late(&mut map, key, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Runtime" {
-                                f_runtime = support::optional_late(&mut map, key, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_blkio_weight_device = support::optional(&mut map, 4, &mut extra)?
                         }
-                        8 => {
-                            if k == "CpuQuota" {
-                                f_cpu_quota = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
-                            if k == "NanoCpus" {
-                                f_nano_cpus = support::optional(&mut map, 21, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpuCount" {
-                                f_cpu_count = support::optional(&mut map, 26, &mut extra)?;
-                                continue;
-                            }
-                            if k == "GroupAdd" {
-                                f_group_add = support::optional(&mut map, 49, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_blkio_device_read_bps = support::optional(&mut map, 5, &mut extra)?
                         }
-                        9 => {
-                            if k == "CpuShares" {
-                                f_cpu_shares = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpuPeriod" {
-                                f_cpu_period = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
-                            if k == "PidsLimit" {
-                                f_pids_limit = support::optional(&mut map, 24, &mut extra)?;
-                                continue;
-                            }
-                            if k == "LogConfig" {
-                                f_log_config = support::optional(&mut map, 32, &mut extra)?;
-                                continue;
-                            }
-                            if k == "DnsSearch" {
-                                f_dns_search = support::optional(&mut map, 47, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Isolation" {
-                                f_isolation = support::optional_late(&mut map, key, &mut extra)?;
-                                continue;
-                            }
-                            if k == "DiskQuota" {
-                                f_disk_quota = support::optional_late(&mut map, key, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_blkio_device_write_bps = support::optional(&mut map, 6, &mut extra)?
                         }
-                        10 => {
-                            if k == "CpusetCpus" {
-                                f_cpuset_cpus = support::optional(&mut map, 13, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpusetMems" {
-                                f_cpuset_mems = support::optional(&mut map, 14, &mut extra)?;
-                                continue;
-                            }
-                            if k == "MemorySwap" {
-                                f_memory_swap = support::optional(&mut map, 19, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpuPercent" {
-                                f_cpu_percent = support::optional(&mut map, 27, &mut extra)?;
-                                continue;
-                            }
-                            if k == "AutoRemove" {
-                                f_auto_remove = support::optional(&mut map, 36, &mut extra)?;
-                                continue;
-                            }
-                            if k == "DnsOptions" {
-                                f_dns_options = support::optional(&mut map, 46, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ExtraHosts" {
-                                f_extra_hosts = support::optional(&mut map, 48, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Privileged" {
-                                f_privileged = support::optional(&mut map, 55, &mut extra)?;
-                                continue;
-                            }
-                            if k == "StorageOpt" {
-                                f_storage_opt = support::optional(&mut map, 59, &mut extra)?;
-                                continue;
-                            }
-                            if k == "UsernsMode" {
-                                f_userns_mode = support::optional(&mut map, 62, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_blkio_device_read_iops = support::optional(&mut map, 7, &mut extra)?
                         }
-                        11 => {
-                            if k == "BlkioWeight" {
-                                f_blkio_weight = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "NetworkMode" {
-                                f_network_mode = support::optional(&mut map, 33, &mut extra)?;
-                                continue;
-                            }
-                            if k == "VolumesFrom" {
-                                f_volumes_from = support::optional(&mut map, 38, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ConsoleSize" {
-                                f_console_size = support::optional(&mut map, 40, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Annotations" {
-                                f_annotations = support::optional(&mut map, 41, &mut extra)?;
-                                continue;
-                            }
-                            if k == "OomScoreAdj" {
-                                f_oom_score_adj = support::optional(&mut map, 53, &mut extra)?;
-                                continue;
-                            }
-                            if k == "SecurityOpt" {
-                                f_security_opt = support::optional(&mut map, 58, &mut extra)?;
-                                continue;
-                            }
-                            if k == "MaskedPaths" {
-                                f_masked_paths = support::optional_late(&mut map, key, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(8) => {
+                            f_blkio_device_write_iops = support::optional(&mut map, 8, &mut extra)?
                         }
-                        12 => {
-                            if k == "CgroupParent" {
-                                f_cgroup_parent = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "PortBindings" {
-                                f_port_bindings = support::optional(&mut map, 34, &mut extra)?;
-                                continue;
-                            }
-                            if k == "VolumeDriver" {
-                                f_volume_driver = support::optional(&mut map, 37, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CgroupnsMode" {
-                                f_cgroupns_mode = support::optional(&mut map, 44, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Capabilities" {
-                                f_capabilities = support::optional_late(&mut map, key, &mut extra)?;
-                                continue;
-                            }
-                            if k == "KernelMemory" {
-                                f_kernel_memory =
-                                    support::optional_late(&mut map, key, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(9) => {
+                            f_cpu_period = support::optional(&mut map, 9, &mut extra)?
                         }
-                        13 => {
-                            if k == "IOMaximumIOps" {
-                                f_io_maximum_iops = support::optional(&mut map, 28, &mut extra)?;
-                                continue;
-                            }
-                            if k == "RestartPolicy" {
-                                f_restart_policy = support::optional(&mut map, 35, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ReadonlyPaths" {
-                                f_readonly_paths =
-                                    support::optional_late(&mut map, key, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(10) => {
+                            f_cpu_quota = support::optional(&mut map, 10, &mut extra)?
                         }
-                        14 => {
-                            if k == "DeviceRequests" {
-                                f_device_requests = support::optional(&mut map, 17, &mut extra)?;
-                                continue;
-                            }
-                            if k == "OomKillDisable" {
-                                f_oom_kill_disable = support::optional(&mut map, 22, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ReadonlyRootfs" {
-                                f_readonly_rootfs = support::optional(&mut map, 57, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(11) => {
+                            f_cpu_realtime_period = support::optional(&mut map, 11, &mut extra)?
                         }
-                        15 => {
-                            if k == "ContainerIDFile" {
-                                f_container_id_file = support::optional(&mut map, 31, &mut extra)?;
-                                continue;
-                            }
-                            if k == "PublishAllPorts" {
-                                f_publish_all_ports = support::optional(&mut map, 56, &mut extra)?;
-                                continue;
-                            }
-                            if k == "KernelMemoryTCP" {
-                                f_kernel_memory_tcp =
-                                    support::optional_late(&mut map, key, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(12) => {
+                            f_cpu_realtime_runtime = support::optional(&mut map, 12, &mut extra)?
                         }
-                        16 => {
-                            if k == "MemorySwappiness" {
-                                f_memory_swappiness = support::optional(&mut map, 20, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(13) => {
+                            f_cpuset_cpus = support::optional(&mut map, 13, &mut extra)?
                         }
-                        17 => {
-                            if k == "BlkioWeightDevice" {
-                                f_blkio_weight_device = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpuRealtimePeriod" {
-                                f_cpu_realtime_period =
-                                    support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
-                            if k == "DeviceCgroupRules" {
-                                f_device_cgroup_rules =
-                                    support::optional(&mut map, 16, &mut extra)?;
-                                continue;
-                            }
-                            if k == "MemoryReservation" {
-                                f_memory_reservation = support::optional(&mut map, 18, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(14) => {
+                            f_cpuset_mems = support::optional(&mut map, 14, &mut extra)?
                         }
-                        18 => {
-                            if k == "BlkioDeviceReadBps" {
-                                f_blkio_device_read_bps =
-                                    support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpuRealtimeRuntime" {
-                                f_cpu_realtime_runtime =
-                                    support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
-                            if k == "IOMaximumBandwidth" {
-                                f_io_maximum_bandwidth =
-                                    support::optional(&mut map, 29, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(15) => {
+                            f_devices = support::optional(&mut map, 15, &mut extra)?
                         }
-                        19 => {
-                            if k == "BlkioDeviceWriteBps" {
-                                f_blkio_device_write_bps =
-                                    support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
-                            if k == "BlkioDeviceReadIOps" {
-                                f_blkio_device_read_iops =
-                                    support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(16) => {
+                            f_device_cgroup_rules = support::optional(&mut map, 16, &mut extra)?
                         }
-                        20 => {
-                            if k == "BlkioDeviceWriteIOps" {
-                                f_blkio_device_write_iops =
-                                    support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(17) => {
+                            f_device_requests = support::optional(&mut map, 17, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(18) => {
+                            f_memory_reservation = support::optional(&mut map, 18, &mut extra)?
+                        }
+                        support::Field::Known(19) => {
+                            f_memory_swap = support::optional(&mut map, 19, &mut extra)?
+                        }
+                        support::Field::Known(20) => {
+                            f_memory_swappiness = support::optional(&mut map, 20, &mut extra)?
+                        }
+                        support::Field::Known(21) => {
+                            f_nano_cpus = support::optional(&mut map, 21, &mut extra)?
+                        }
+                        support::Field::Known(22) => {
+                            f_oom_kill_disable = support::optional(&mut map, 22, &mut extra)?
+                        }
+                        support::Field::Known(23) => {
+                            f_init = support::optional(&mut map, 23, &mut extra)?
+                        }
+                        support::Field::Known(24) => {
+                            f_pids_limit = support::optional(&mut map, 24, &mut extra)?
+                        }
+                        support::Field::Known(25) => {
+                            f_ulimits = support::optional(&mut map, 25, &mut extra)?
+                        }
+                        support::Field::Known(26) => {
+                            f_cpu_count = support::optional(&mut map, 26, &mut extra)?
+                        }
+                        support::Field::Known(27) => {
+                            f_cpu_percent = support::optional(&mut map, 27, &mut extra)?
+                        }
+                        support::Field::Known(28) => {
+                            f_io_maximum_iops = support::optional(&mut map, 28, &mut extra)?
+                        }
+                        support::Field::Known(29) => {
+                            f_io_maximum_bandwidth = support::optional(&mut map, 29, &mut extra)?
+                        }
+                        support::Field::Known(30) => {
+                            f_binds = support::optional(&mut map, 30, &mut extra)?
+                        }
+                        support::Field::Known(31) => {
+                            f_container_id_file = support::optional(&mut map, 31, &mut extra)?
+                        }
+                        support::Field::Known(32) => {
+                            f_log_config = support::optional(&mut map, 32, &mut extra)?
+                        }
+                        support::Field::Known(33) => {
+                            f_network_mode = support::optional(&mut map, 33, &mut extra)?
+                        }
+                        support::Field::Known(34) => {
+                            f_port_bindings = support::optional(&mut map, 34, &mut extra)?
+                        }
+                        support::Field::Known(35) => {
+                            f_restart_policy = support::optional(&mut map, 35, &mut extra)?
+                        }
+                        support::Field::Known(36) => {
+                            f_auto_remove = support::optional(&mut map, 36, &mut extra)?
+                        }
+                        support::Field::Known(37) => {
+                            f_volume_driver = support::optional(&mut map, 37, &mut extra)?
+                        }
+                        support::Field::Known(38) => {
+                            f_volumes_from = support::optional(&mut map, 38, &mut extra)?
+                        }
+                        support::Field::Known(39) => {
+                            f_mounts = support::optional(&mut map, 39, &mut extra)?
+                        }
+                        support::Field::Known(40) => {
+                            f_console_size = support::optional(&mut map, 40, &mut extra)?
+                        }
+                        support::Field::Known(41) => {
+                            f_annotations = support::optional(&mut map, 41, &mut extra)?
+                        }
+                        support::Field::Known(42) => {
+                            f_cap_add = support::optional(&mut map, 42, &mut extra)?
+                        }
+                        support::Field::Known(43) => {
+                            f_cap_drop = support::optional(&mut map, 43, &mut extra)?
+                        }
+                        support::Field::Known(44) => {
+                            f_cgroupns_mode = support::optional(&mut map, 44, &mut extra)?
+                        }
+                        support::Field::Known(45) => {
+                            f_dns = support::optional(&mut map, 45, &mut extra)?
+                        }
+                        support::Field::Known(46) => {
+                            f_dns_options = support::optional(&mut map, 46, &mut extra)?
+                        }
+                        support::Field::Known(47) => {
+                            f_dns_search = support::optional(&mut map, 47, &mut extra)?
+                        }
+                        support::Field::Known(48) => {
+                            f_extra_hosts = support::optional(&mut map, 48, &mut extra)?
+                        }
+                        support::Field::Known(49) => {
+                            f_group_add = support::optional(&mut map, 49, &mut extra)?
+                        }
+                        support::Field::Known(50) => {
+                            f_ipc_mode = support::optional(&mut map, 50, &mut extra)?
+                        }
+                        support::Field::Known(51) => {
+                            f_cgroup = support::optional(&mut map, 51, &mut extra)?
+                        }
+                        support::Field::Known(52) => {
+                            f_links = support::optional(&mut map, 52, &mut extra)?
+                        }
+                        support::Field::Known(53) => {
+                            f_oom_score_adj = support::optional(&mut map, 53, &mut extra)?
+                        }
+                        support::Field::Known(54) => {
+                            f_pid_mode = support::optional(&mut map, 54, &mut extra)?
+                        }
+                        support::Field::Known(55) => {
+                            f_privileged = support::optional(&mut map, 55, &mut extra)?
+                        }
+                        support::Field::Known(56) => {
+                            f_publish_all_ports = support::optional(&mut map, 56, &mut extra)?
+                        }
+                        support::Field::Known(57) => {
+                            f_readonly_rootfs = support::optional(&mut map, 57, &mut extra)?
+                        }
+                        support::Field::Known(58) => {
+                            f_security_opt = support::optional(&mut map, 58, &mut extra)?
+                        }
+                        support::Field::Known(59) => {
+                            f_storage_opt = support::optional(&mut map, 59, &mut extra)?
+                        }
+                        support::Field::Known(60) => {
+                            f_tmpfs = support::optional(&mut map, 60, &mut extra)?
+                        }
+                        support::Field::Known(61) => {
+                            f_uts_mode = support::optional(&mut map, 61, &mut extra)?
+                        }
+                        support::Field::Known(62) => {
+                            f_userns_mode = support::optional(&mut map, 62, &mut extra)?
+                        }
+                        support::Field::Known(63) => {
+                            f_shm_size = support::optional(&mut map, 63, &mut extra)?
+                        }
+                        support::Field::Known(64) => {
+                            f_sysctls = support::optional_late(&mut map, "Sysctls", &mut extra)?
+                        }
+                        support::Field::Known(65) => {
+                            f_runtime = support::optional_late(&mut map, "Runtime", &mut extra)?
+                        }
+                        support::Field::Known(66) => {
+                            f_isolation = support::optional_late(&mut map, "Isolation", &mut extra)?
+                        }
+                        support::Field::Known(67) => {
+                            f_masked_paths =
+                                support::optional_late(&mut map, "MaskedPaths", &mut extra)?
+                        }
+                        support::Field::Known(68) => {
+                            f_readonly_paths =
+                                support::optional_late(&mut map, "ReadonlyPaths", &mut extra)?
+                        }
+                        support::Field::Known(69) => {
+                            f_capabilities =
+                                support::optional_late(&mut map, "Capabilities", &mut extra)?
+                        }
+                        support::Field::Known(70) => {
+                            f_disk_quota =
+                                support::optional_late(&mut map, "DiskQuota", &mut extra)?
+                        }
+                        support::Field::Known(71) => {
+                            f_kernel_memory =
+                                support::optional_late(&mut map, "KernelMemory", &mut extra)?
+                        }
+                        support::Field::Known(72) => {
+                            f_kernel_memory_tcp =
+                                support::optional_late(&mut map, "KernelMemoryTCP", &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(HostConfig {
                     cpu_shares: f_cpu_shares,
@@ -4375,6 +4718,271 @@ impl support::KnownFields for HostConfig {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for HostConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Dns" {
+                    return 45;
+                }
+            }
+            4 => {
+                if key == b"Init" {
+                    return 23;
+                }
+            }
+            5 => {
+                if key == b"Binds" {
+                    return 30;
+                }
+                if key == b"Links" {
+                    return 52;
+                }
+                if key == b"Tmpfs" {
+                    return 60;
+                }
+            }
+            6 => {
+                if key == b"Memory" {
+                    return 1;
+                }
+                if key == b"Mounts" {
+                    return 39;
+                }
+                if key == b"CapAdd" {
+                    return 42;
+                }
+                if key == b"Cgroup" {
+                    return 51;
+                }
+            }
+            7 => {
+                if key == b"Devices" {
+                    return 15;
+                }
+                if key == b"Ulimits" {
+                    return 25;
+                }
+                if key == b"CapDrop" {
+                    return 43;
+                }
+                if key == b"IpcMode" {
+                    return 50;
+                }
+                if key == b"PidMode" {
+                    return 54;
+                }
+                if key == b"UTSMode" {
+                    return 61;
+                }
+                if key == b"ShmSize" {
+                    return 63;
+                }
+                if key == b"Sysctls" {
+                    return 64;
+                }
+                if key == b"Runtime" {
+                    return 65;
+                }
+            }
+            8 => {
+                if key == b"CpuQuota" {
+                    return 10;
+                }
+                if key == b"NanoCpus" {
+                    return 21;
+                }
+                if key == b"CpuCount" {
+                    return 26;
+                }
+                if key == b"GroupAdd" {
+                    return 49;
+                }
+            }
+            9 => {
+                if key == b"CpuShares" {
+                    return 0;
+                }
+                if key == b"CpuPeriod" {
+                    return 9;
+                }
+                if key == b"PidsLimit" {
+                    return 24;
+                }
+                if key == b"LogConfig" {
+                    return 32;
+                }
+                if key == b"DnsSearch" {
+                    return 47;
+                }
+                if key == b"Isolation" {
+                    return 66;
+                }
+                if key == b"DiskQuota" {
+                    return 70;
+                }
+            }
+            10 => {
+                if key == b"CpusetCpus" {
+                    return 13;
+                }
+                if key == b"CpusetMems" {
+                    return 14;
+                }
+                if key == b"MemorySwap" {
+                    return 19;
+                }
+                if key == b"CpuPercent" {
+                    return 27;
+                }
+                if key == b"AutoRemove" {
+                    return 36;
+                }
+                if key == b"DnsOptions" {
+                    return 46;
+                }
+                if key == b"ExtraHosts" {
+                    return 48;
+                }
+                if key == b"Privileged" {
+                    return 55;
+                }
+                if key == b"StorageOpt" {
+                    return 59;
+                }
+                if key == b"UsernsMode" {
+                    return 62;
+                }
+            }
+            11 => {
+                if key == b"BlkioWeight" {
+                    return 3;
+                }
+                if key == b"NetworkMode" {
+                    return 33;
+                }
+                if key == b"VolumesFrom" {
+                    return 38;
+                }
+                if key == b"ConsoleSize" {
+                    return 40;
+                }
+                if key == b"Annotations" {
+                    return 41;
+                }
+                if key == b"OomScoreAdj" {
+                    return 53;
+                }
+                if key == b"SecurityOpt" {
+                    return 58;
+                }
+                if key == b"MaskedPaths" {
+                    return 67;
+                }
+            }
+            12 => {
+                if key == b"CgroupParent" {
+                    return 2;
+                }
+                if key == b"PortBindings" {
+                    return 34;
+                }
+                if key == b"VolumeDriver" {
+                    return 37;
+                }
+                if key == b"CgroupnsMode" {
+                    return 44;
+                }
+                if key == b"Capabilities" {
+                    return 69;
+                }
+                if key == b"KernelMemory" {
+                    return 71;
+                }
+            }
+            13 => {
+                if key == b"IOMaximumIOps" {
+                    return 28;
+                }
+                if key == b"RestartPolicy" {
+                    return 35;
+                }
+                if key == b"ReadonlyPaths" {
+                    return 68;
+                }
+            }
+            14 => {
+                if key == b"DeviceRequests" {
+                    return 17;
+                }
+                if key == b"OomKillDisable" {
+                    return 22;
+                }
+                if key == b"ReadonlyRootfs" {
+                    return 57;
+                }
+            }
+            15 => {
+                if key == b"ContainerIDFile" {
+                    return 31;
+                }
+                if key == b"PublishAllPorts" {
+                    return 56;
+                }
+                if key == b"KernelMemoryTCP" {
+                    return 72;
+                }
+            }
+            16 => {
+                if key == b"MemorySwappiness" {
+                    return 20;
+                }
+            }
+            17 => {
+                if key == b"BlkioWeightDevice" {
+                    return 4;
+                }
+                if key == b"CpuRealtimePeriod" {
+                    return 11;
+                }
+                if key == b"DeviceCgroupRules" {
+                    return 16;
+                }
+                if key == b"MemoryReservation" {
+                    return 18;
+                }
+            }
+            18 => {
+                if key == b"BlkioDeviceReadBps" {
+                    return 5;
+                }
+                if key == b"CpuRealtimeRuntime" {
+                    return 12;
+                }
+                if key == b"IOMaximumBandwidth" {
+                    return 29;
+                }
+            }
+            19 => {
+                if key == b"BlkioDeviceWriteBps" {
+                    return 6;
+                }
+                if key == b"BlkioDeviceReadIOps" {
+                    return 7;
+                }
+            }
+            20 => {
+                if key == b"BlkioDeviceWriteIOps" {
+                    return 8;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4871,24 +5479,21 @@ impl<'de> Deserialize<'de> for HostConfigLogConfig {
                 let mut f_type_: Option<HostConfigLogConfigType> = None;
                 let mut f_config: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Type" {
-                                f_type_ = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<HostConfigLogConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_type_ = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Config" {
-                                f_config = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_config = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(HostConfigLogConfig {
                     type_: f_type_,
@@ -4905,6 +5510,26 @@ impl support::KnownFields for HostConfigLogConfig {
     const FIELDS: &'static [&'static str] = &["Type", "Config"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for HostConfigLogConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Type" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"Config" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5069,18 +5694,15 @@ impl<'de> Deserialize<'de> for IDResponse {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<IDResponse, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "Id" {
-                                f_id = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed = support::FieldKey::<IDResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_id = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(IDResponse {
                     id: f_id.ok_or_else(|| support::missing("Id"))?,
@@ -5096,6 +5718,21 @@ impl support::KnownFields for IDResponse {
     const FIELDS: &'static [&'static str] = &["Id"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for IDResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5168,28 +5805,23 @@ impl<'de> Deserialize<'de> for IPAM {
                 let mut f_config: Option<Vec<IPAMConfig>> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        6 => {
-                            if k == "Driver" {
-                                f_driver = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Config" {
-                                f_config = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<IPAM>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_driver = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Options" {
-                                f_options = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_config = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(2) => {
+                            f_options = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(IPAM {
                     driver: f_driver,
@@ -5207,6 +5839,29 @@ impl support::KnownFields for IPAM {
     const FIELDS: &'static [&'static str] = &["Driver", "Config", "Options"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for IPAM {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Driver" {
+                    return 0;
+                }
+                if key == b"Config" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5292,34 +5947,26 @@ impl<'de> Deserialize<'de> for IPAMConfig {
                 let mut f_gateway: Option<String> = None;
                 let mut f_auxiliary_addresses: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        6 => {
-                            if k == "Subnet" {
-                                f_subnet = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<IPAMConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_subnet = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "IPRange" {
-                                f_ip_range = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Gateway" {
-                                f_gateway = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_ip_range = support::optional(&mut map, 1, &mut extra)?
                         }
-                        18 => {
-                            if k == "AuxiliaryAddresses" {
-                                f_auxiliary_addresses = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_gateway = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(3) => {
+                            f_auxiliary_addresses = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(IPAMConfig {
                     subnet: f_subnet,
@@ -5338,6 +5985,34 @@ impl support::KnownFields for IPAMConfig {
     const FIELDS: &'static [&'static str] = &["Subnet", "IPRange", "Gateway", "AuxiliaryAddresses"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for IPAMConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Subnet" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"IPRange" {
+                    return 1;
+                }
+                if key == b"Gateway" {
+                    return 2;
+                }
+            }
+            18 => {
+                if key == b"AuxiliaryAddresses" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5392,18 +6067,17 @@ impl<'de> Deserialize<'de> for IPAMStatus {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<IPAMStatus, A::Error> {
                 let mut f_subnets: Option<HashMap<String, SubnetStatus>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        7 => {
-                            if k == "Subnets" {
-                                f_subnets = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<IPAMStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_subnets = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(IPAMStatus {
                     subnets: f_subnets,
@@ -5419,6 +6093,21 @@ impl support::KnownFields for IPAMStatus {
     const FIELDS: &'static [&'static str] = &["Subnets"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for IPAMStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Subnets" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5493,30 +6182,23 @@ impl<'de> Deserialize<'de> for Identity {
                 let mut f_pull: Option<Vec<PullIdentity>> = None;
                 let mut f_build: Option<Vec<BuildIdentity>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Pull" {
-                                f_pull = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<Identity>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_signature = support::optional(&mut map, 0, &mut extra)?
                         }
-                        5 => {
-                            if k == "Build" {
-                                f_build = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_pull = support::optional(&mut map, 1, &mut extra)?
                         }
-                        9 => {
-                            if k == "Signature" {
-                                f_signature = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_build = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Identity {
                     signature: f_signature,
@@ -5534,6 +6216,31 @@ impl support::KnownFields for Identity {
     const FIELDS: &'static [&'static str] = &["Signature", "Pull", "Build"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Identity {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Pull" {
+                    return 1;
+                }
+            }
+            5 => {
+                if key == b"Build" {
+                    return 2;
+                }
+            }
+            9 => {
+                if key == b"Signature" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5635,40 +6342,29 @@ impl<'de> Deserialize<'de> for ImagesDiskUsage {
                 let mut f_total_size: Option<i64> = None;
                 let mut f_items: Option<Vec<serde_json::Value>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Items" {
-                                f_items = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ImagesDiskUsage>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_active_count = support::optional(&mut map, 0, &mut extra)?
                         }
-                        9 => {
-                            if k == "TotalSize" {
-                                f_total_size = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_total_count = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "TotalCount" {
-                                f_total_count = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_reclaimable = support::optional(&mut map, 2, &mut extra)?
                         }
-                        11 => {
-                            if k == "ActiveCount" {
-                                f_active_count = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Reclaimable" {
-                                f_reclaimable = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_total_size = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(4) => {
+                            f_items = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ImagesDiskUsage {
                     active_count: f_active_count,
@@ -5694,6 +6390,39 @@ impl support::KnownFields for ImagesDiskUsage {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ImagesDiskUsage {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Items" {
+                    return 4;
+                }
+            }
+            9 => {
+                if key == b"TotalSize" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"TotalCount" {
+                    return 1;
+                }
+            }
+            11 => {
+                if key == b"ActiveCount" {
+                    return 0;
+                }
+                if key == b"Reclaimable" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5775,36 +6504,26 @@ impl<'de> Deserialize<'de> for IndexInfo {
                 let mut f_secure: Option<bool> = None;
                 let mut f_official: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<IndexInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Secure" {
-                                f_secure = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_mirrors = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Mirrors" {
-                                f_mirrors = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_secure = support::optional(&mut map, 2, &mut extra)?
                         }
-                        8 => {
-                            if k == "Official" {
-                                f_official = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_official = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(IndexInfo {
                     name: f_name,
@@ -5823,6 +6542,36 @@ impl support::KnownFields for IndexInfo {
     const FIELDS: &'static [&'static str] = &["Name", "Mirrors", "Secure", "Official"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for IndexInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"Secure" {
+                    return 2;
+                }
+            }
+            7 => {
+                if key == b"Mirrors" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"Official" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5896,24 +6645,20 @@ impl<'de> Deserialize<'de> for JoinTokens {
                 let mut f_worker: Option<String> = None;
                 let mut f_manager: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        6 => {
-                            if k == "Worker" {
-                                f_worker = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<JoinTokens>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_worker = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Manager" {
-                                f_manager = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_manager = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(JoinTokens {
                     worker: f_worker,
@@ -5930,6 +6675,26 @@ impl support::KnownFields for JoinTokens {
     const FIELDS: &'static [&'static str] = &["Worker", "Manager"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for JoinTokens {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Worker" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Manager" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -6078,30 +6843,23 @@ impl<'de> Deserialize<'de> for Limit {
                 let mut f_memory_bytes: Option<i64> = None;
                 let mut f_pids: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Pids" {
-                                f_pids = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<Limit>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_nano_cpus = support::optional(&mut map, 0, &mut extra)?
                         }
-                        8 => {
-                            if k == "NanoCPUs" {
-                                f_nano_cpus = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_memory_bytes = support::optional(&mut map, 1, &mut extra)?
                         }
-                        11 => {
-                            if k == "MemoryBytes" {
-                                f_memory_bytes = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_pids = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Limit {
                     nano_cpus: f_nano_cpus,
@@ -6119,6 +6877,31 @@ impl support::KnownFields for Limit {
     const FIELDS: &'static [&'static str] = &["NanoCPUs", "MemoryBytes", "Pids"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Limit {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Pids" {
+                    return 2;
+                }
+            }
+            8 => {
+                if key == b"NanoCPUs" {
+                    return 0;
+                }
+            }
+            11 => {
+                if key == b"MemoryBytes" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -6295,30 +7078,23 @@ impl<'de> Deserialize<'de> for ManagerStatus {
                 let mut f_reachability: Option<Reachability> = None;
                 let mut f_addr: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Addr" {
-                                f_addr = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ManagerStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_leader = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Leader" {
-                                f_leader = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_reachability = support::optional(&mut map, 1, &mut extra)?
                         }
-                        12 => {
-                            if k == "Reachability" {
-                                f_reachability = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_addr = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ManagerStatus {
                     leader: f_leader,
@@ -6336,6 +7112,31 @@ impl support::KnownFields for ManagerStatus {
     const FIELDS: &'static [&'static str] = &["Leader", "Reachability", "Addr"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ManagerStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Addr" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Leader" {
+                    return 0;
+                }
+            }
+            12 => {
+                if key == b"Reachability" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -6464,60 +7265,41 @@ impl<'de> Deserialize<'de> for Mount {
                 let mut f_image_options: Option<MountImageOptions> = None;
                 let mut f_tmpfs_options: Option<MountTmpfsOptions> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Type" {
-                                f_type_ = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<Mount>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_target = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Target" {
-                                f_target = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Source" {
-                                f_source = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_source = support::optional(&mut map, 1, &mut extra)?
                         }
-                        8 => {
-                            if k == "ReadOnly" {
-                                f_read_only = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_type_ = support::optional(&mut map, 2, &mut extra)?
                         }
-                        11 => {
-                            if k == "Consistency" {
-                                f_consistency = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "BindOptions" {
-                                f_bind_options = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_read_only = support::optional(&mut map, 3, &mut extra)?
                         }
-                        12 => {
-                            if k == "ImageOptions" {
-                                f_image_options = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
-                            if k == "TmpfsOptions" {
-                                f_tmpfs_options = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_consistency = support::optional(&mut map, 4, &mut extra)?
                         }
-                        13 => {
-                            if k == "VolumeOptions" {
-                                f_volume_options = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_bind_options = support::optional(&mut map, 5, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(6) => {
+                            f_volume_options = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_image_options = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_tmpfs_options = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Mount {
                     target: f_target,
@@ -6551,6 +7333,55 @@ impl support::KnownFields for Mount {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Mount {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Type" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Target" {
+                    return 0;
+                }
+                if key == b"Source" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"ReadOnly" {
+                    return 3;
+                }
+            }
+            11 => {
+                if key == b"Consistency" {
+                    return 4;
+                }
+                if key == b"BindOptions" {
+                    return 5;
+                }
+            }
+            12 => {
+                if key == b"ImageOptions" {
+                    return 7;
+                }
+                if key == b"TmpfsOptions" {
+                    return 8;
+                }
+            }
+            13 => {
+                if key == b"VolumeOptions" {
+                    return 6;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -6674,44 +7505,30 @@ impl<'de> Deserialize<'de> for MountBindOptions {
                 let mut f_read_only_non_recursive: Option<bool> = None;
                 let mut f_read_only_force_recursive: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        11 => {
-                            if k == "Propagation" {
-                                f_propagation = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<MountBindOptions>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_propagation = support::optional(&mut map, 0, &mut extra)?
                         }
-                        12 => {
-                            if k == "NonRecursive" {
-                                f_non_recursive = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_non_recursive = support::optional(&mut map, 1, &mut extra)?
                         }
-                        16 => {
-                            if k == "CreateMountpoint" {
-                                f_create_mountpoint = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_create_mountpoint = support::optional(&mut map, 2, &mut extra)?
                         }
-                        20 => {
-                            if k == "ReadOnlyNonRecursive" {
-                                f_read_only_non_recursive =
-                                    support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_read_only_non_recursive = support::optional(&mut map, 3, &mut extra)?
                         }
-                        22 => {
-                            if k == "ReadOnlyForceRecursive" {
-                                f_read_only_force_recursive =
-                                    support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_read_only_force_recursive =
+                                support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(MountBindOptions {
                     propagation: f_propagation,
@@ -6737,6 +7554,41 @@ impl support::KnownFields for MountBindOptions {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for MountBindOptions {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            11 => {
+                if key == b"Propagation" {
+                    return 0;
+                }
+            }
+            12 => {
+                if key == b"NonRecursive" {
+                    return 1;
+                }
+            }
+            16 => {
+                if key == b"CreateMountpoint" {
+                    return 2;
+                }
+            }
+            20 => {
+                if key == b"ReadOnlyNonRecursive" {
+                    return 3;
+                }
+            }
+            22 => {
+                if key == b"ReadOnlyForceRecursive" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -6917,18 +7769,17 @@ impl<'de> Deserialize<'de> for MountImageOptions {
             ) -> Result<MountImageOptions, A::Error> {
                 let mut f_subpath: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        7 => {
-                            if k == "Subpath" {
-                                f_subpath = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<MountImageOptions>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_subpath = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(MountImageOptions {
                     subpath: f_subpath,
@@ -6944,6 +7795,21 @@ impl support::KnownFields for MountImageOptions {
     const FIELDS: &'static [&'static str] = &["Subpath"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for MountImageOptions {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Subpath" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -7061,52 +7927,38 @@ impl<'de> Deserialize<'de> for MountPoint {
                 let mut f_rw: Option<bool> = None;
                 let mut f_propagation: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "RW" {
-                                f_rw = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<MountPoint>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_type_ = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Type" {
-                                f_type_ = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Mode" {
-                                f_mode = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_name = support::optional(&mut map, 1, &mut extra)?
                         }
-                        6 => {
-                            if k == "Source" {
-                                f_source = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Driver" {
-                                f_driver = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_source = support::optional(&mut map, 2, &mut extra)?
                         }
-                        11 => {
-                            if k == "Destination" {
-                                f_destination = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Propagation" {
-                                f_propagation = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_destination = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(4) => {
+                            f_driver = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_mode = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_rw = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_propagation = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(MountPoint {
                     type_: f_type_,
@@ -7138,6 +7990,48 @@ impl support::KnownFields for MountPoint {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for MountPoint {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"RW" {
+                    return 6;
+                }
+            }
+            4 => {
+                if key == b"Type" {
+                    return 0;
+                }
+                if key == b"Name" {
+                    return 1;
+                }
+                if key == b"Mode" {
+                    return 5;
+                }
+            }
+            6 => {
+                if key == b"Source" {
+                    return 2;
+                }
+                if key == b"Driver" {
+                    return 4;
+                }
+            }
+            11 => {
+                if key == b"Destination" {
+                    return 3;
+                }
+                if key == b"Propagation" {
+                    return 7;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -7226,30 +8120,23 @@ impl<'de> Deserialize<'de> for MountTmpfsOptions {
                 let mut f_mode: Option<i64> = None;
                 let mut f_options: Option<Vec<Vec<String>>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Mode" {
-                                f_mode = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<MountTmpfsOptions>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_size_bytes = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Options" {
-                                f_options = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_mode = support::optional(&mut map, 1, &mut extra)?
                         }
-                        9 => {
-                            if k == "SizeBytes" {
-                                f_size_bytes = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_options = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(MountTmpfsOptions {
                     size_bytes: f_size_bytes,
@@ -7267,6 +8154,31 @@ impl support::KnownFields for MountTmpfsOptions {
     const FIELDS: &'static [&'static str] = &["SizeBytes", "Mode", "Options"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for MountTmpfsOptions {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Mode" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 2;
+                }
+            }
+            9 => {
+                if key == b"SizeBytes" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -7454,34 +8366,26 @@ impl<'de> Deserialize<'de> for MountVolumeOptions {
                 let mut f_driver_config: Option<MountVolumeOptionsDriverConfig> = None;
                 let mut f_subpath: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        6 => {
-                            if k == "NoCopy" {
-                                f_no_copy = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<MountVolumeOptions>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_no_copy = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Subpath" {
-                                f_subpath = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_labels = support::optional(&mut map, 1, &mut extra)?
                         }
-                        12 => {
-                            if k == "DriverConfig" {
-                                f_driver_config = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_driver_config = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(3) => {
+                            f_subpath = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(MountVolumeOptions {
                     no_copy: f_no_copy,
@@ -7500,6 +8404,34 @@ impl support::KnownFields for MountVolumeOptions {
     const FIELDS: &'static [&'static str] = &["NoCopy", "Labels", "DriverConfig", "Subpath"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for MountVolumeOptions {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"NoCopy" {
+                    return 0;
+                }
+                if key == b"Labels" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"Subpath" {
+                    return 3;
+                }
+            }
+            12 => {
+                if key == b"DriverConfig" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -7574,24 +8506,22 @@ impl<'de> Deserialize<'de> for MountVolumeOptionsDriverConfig {
                 let mut f_name: Option<String> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<MountVolumeOptionsDriverConfig>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Options" {
-                                f_options = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_options = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(MountVolumeOptionsDriverConfig {
                     name: f_name,
@@ -7608,6 +8538,26 @@ impl support::KnownFields for MountVolumeOptionsDriverConfig {
     const FIELDS: &'static [&'static str] = &["Name", "Options"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for MountVolumeOptionsDriverConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -7662,18 +8612,17 @@ impl<'de> Deserialize<'de> for NRIInfo {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<NRIInfo, A::Error> {
                 let mut f_info: Option<Vec<Vec<String>>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Info" {
-                                f_info = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<NRIInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_info = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NRIInfo {
                     info: f_info,
@@ -7689,6 +8638,21 @@ impl support::KnownFields for NRIInfo {
     const FIELDS: &'static [&'static str] = &["Info"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for NRIInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Info" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -7746,18 +8710,17 @@ impl<'de> Deserialize<'de> for NetworkingConfig {
             ) -> Result<NetworkingConfig, A::Error> {
                 let mut f_endpoints_config: Option<HashMap<String, EndpointSettings>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        15 => {
-                            if k == "EndpointsConfig" {
-                                f_endpoints_config = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<NetworkingConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_endpoints_config = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkingConfig {
                     endpoints_config: f_endpoints_config,
@@ -7773,6 +8736,21 @@ impl support::KnownFields for NetworkingConfig {
     const FIELDS: &'static [&'static str] = &["EndpointsConfig"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkingConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            15 => {
+                if key == b"EndpointsConfig" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -7895,56 +8873,38 @@ impl<'de> Deserialize<'de> for OCIDescriptor {
                 let mut f_platform: Option<OCIPlatform> = None;
                 let mut f_artifact_type: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "size" {
-                                f_size = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "urls" {
-                                f_urls = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "data" {
-                                f_data = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<OCIDescriptor>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_media_type = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "digest" {
-                                f_digest = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_digest = support::optional(&mut map, 1, &mut extra)?
                         }
-                        8 => {
-                            if k == "platform" {
-                                f_platform = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_size = support::optional(&mut map, 2, &mut extra)?
                         }
-                        9 => {
-                            if k == "mediaType" {
-                                f_media_type = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_urls = support::optional(&mut map, 3, &mut extra)?
                         }
-                        11 => {
-                            if k == "annotations" {
-                                f_annotations = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_annotations = support::optional(&mut map, 4, &mut extra)?
                         }
-                        12 => {
-                            if k == "artifactType" {
-                                f_artifact_type = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_data = support::optional(&mut map, 5, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(6) => {
+                            f_platform = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_artifact_type = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(OCIDescriptor {
                     media_type: f_media_type,
@@ -7976,6 +8936,52 @@ impl support::KnownFields for OCIDescriptor {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for OCIDescriptor {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"size" {
+                    return 2;
+                }
+                if key == b"urls" {
+                    return 3;
+                }
+                if key == b"data" {
+                    return 5;
+                }
+            }
+            6 => {
+                if key == b"digest" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"platform" {
+                    return 6;
+                }
+            }
+            9 => {
+                if key == b"mediaType" {
+                    return 0;
+                }
+            }
+            11 => {
+                if key == b"annotations" {
+                    return 4;
+                }
+            }
+            12 => {
+                if key == b"artifactType" {
+                    return 7;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -8098,42 +9104,29 @@ impl<'de> Deserialize<'de> for OCIPlatform {
                 let mut f_os_features: Option<Vec<String>> = None;
                 let mut f_variant: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "os" {
-                                f_os = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<OCIPlatform>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_architecture = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "variant" {
-                                f_variant = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_os = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "os.version" {
-                                f_os_version = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_os_version = support::optional(&mut map, 2, &mut extra)?
                         }
-                        11 => {
-                            if k == "os.features" {
-                                f_os_features = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_os_features = support::optional(&mut map, 3, &mut extra)?
                         }
-                        12 => {
-                            if k == "architecture" {
-                                f_architecture = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_variant = support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(OCIPlatform {
                     architecture: f_architecture,
@@ -8154,6 +9147,41 @@ impl support::KnownFields for OCIPlatform {
         &["architecture", "os", "os.version", "os.features", "variant"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for OCIPlatform {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"os" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"variant" {
+                    return 4;
+                }
+            }
+            10 => {
+                if key == b"os.version" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"os.features" {
+                    return 3;
+                }
+            }
+            12 => {
+                if key == b"architecture" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -8211,18 +9239,17 @@ impl<'de> Deserialize<'de> for ObjectVersion {
             ) -> Result<ObjectVersion, A::Error> {
                 let mut f_index: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Index" {
-                                f_index = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ObjectVersion>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_index = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ObjectVersion {
                     index: f_index,
@@ -8238,6 +9265,21 @@ impl support::KnownFields for ObjectVersion {
     const FIELDS: &'static [&'static str] = &["Index"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ObjectVersion {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Index" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -8301,24 +9343,20 @@ impl<'de> Deserialize<'de> for PeerInfo {
                 let mut f_name: Option<String> = None;
                 let mut f_ip: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "IP" {
-                                f_ip = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<PeerInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_ip = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PeerInfo {
                     name: f_name,
@@ -8335,6 +9373,26 @@ impl support::KnownFields for PeerInfo {
     const FIELDS: &'static [&'static str] = &["Name", "IP"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PeerInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"IP" {
+                    return 1;
+                }
+            }
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -8398,24 +9456,20 @@ impl<'de> Deserialize<'de> for PeerNode {
                 let mut f_node_id: Option<String> = None;
                 let mut f_addr: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Addr" {
-                                f_addr = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<PeerNode>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_node_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "NodeID" {
-                                f_node_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_addr = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PeerNode {
                     node_id: f_node_id,
@@ -8432,6 +9486,26 @@ impl support::KnownFields for PeerNode {
     const FIELDS: &'static [&'static str] = &["NodeID", "Addr"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PeerNode {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Addr" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"NodeID" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -8495,24 +9569,20 @@ impl<'de> Deserialize<'de> for Platform {
                 let mut f_architecture: Option<String> = None;
                 let mut f_os: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "OS" {
-                                f_os = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<Platform>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_architecture = support::optional(&mut map, 0, &mut extra)?
                         }
-                        12 => {
-                            if k == "Architecture" {
-                                f_architecture = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_os = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Platform {
                     architecture: f_architecture,
@@ -8529,6 +9599,26 @@ impl support::KnownFields for Platform {
     const FIELDS: &'static [&'static str] = &["Architecture", "OS"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Platform {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"OS" {
+                    return 1;
+                }
+            }
+            12 => {
+                if key == b"Architecture" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -8610,36 +9700,26 @@ impl<'de> Deserialize<'de> for PluginsInfo {
                 let mut f_authorization: Option<Vec<String>> = None;
                 let mut f_log: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "Log" {
-                                f_log = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<PluginsInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_volume = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Volume" {
-                                f_volume = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_network = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Network" {
-                                f_network = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_authorization = support::optional(&mut map, 2, &mut extra)?
                         }
-                        13 => {
-                            if k == "Authorization" {
-                                f_authorization = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_log = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginsInfo {
                     volume: f_volume,
@@ -8658,6 +9738,36 @@ impl support::KnownFields for PluginsInfo {
     const FIELDS: &'static [&'static str] = &["Volume", "Network", "Authorization", "Log"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginsInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Log" {
+                    return 3;
+                }
+            }
+            6 => {
+                if key == b"Volume" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Network" {
+                    return 1;
+                }
+            }
+            13 => {
+                if key == b"Authorization" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -8721,24 +9831,20 @@ impl<'de> Deserialize<'de> for PortBinding {
                 let mut f_host_ip: Option<String> = None;
                 let mut f_host_port: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        6 => {
-                            if k == "HostIp" {
-                                f_host_ip = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<PortBinding>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_host_ip = support::optional(&mut map, 0, &mut extra)?
                         }
-                        8 => {
-                            if k == "HostPort" {
-                                f_host_port = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_host_port = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PortBinding {
                     host_ip: f_host_ip,
@@ -8755,6 +9861,26 @@ impl support::KnownFields for PortBinding {
     const FIELDS: &'static [&'static str] = &["HostIp", "HostPort"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PortBinding {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"HostIp" {
+                    return 0;
+                }
+            }
+            8 => {
+                if key == b"HostPort" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -8812,18 +9938,17 @@ impl<'de> Deserialize<'de> for PortStatus {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PortStatus, A::Error> {
                 let mut f_ports: Option<Vec<EndpointPortConfig>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Ports" {
-                                f_ports = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<PortStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_ports = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PortStatus {
                     ports: f_ports,
@@ -8839,6 +9964,21 @@ impl support::KnownFields for PortStatus {
     const FIELDS: &'static [&'static str] = &["Ports"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PortStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Ports" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -8914,36 +10054,22 @@ impl<'de> Deserialize<'de> for PortSummary {
                 let mut f_public_port: Option<u16> = None;
                 let mut f_type_: Option<PortSummaryType> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "IP" {
-                                f_ip = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<PortSummary>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_ip = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Type" {
-                                f_type_ = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(1) => f_private_port = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_public_port = support::optional(&mut map, 2, &mut extra)?
                         }
-                        10 => {
-                            if k == "PublicPort" {
-                                f_public_port = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => f_type_ = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        11 => {
-                            if k == "PrivatePort" {
-                                f_private_port = Some(map.next_value()?);
-                                continue;
-                            }
-                        }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PortSummary {
                     ip: f_ip,
@@ -8962,6 +10088,36 @@ impl support::KnownFields for PortSummary {
     const FIELDS: &'static [&'static str] = &["IP", "PrivatePort", "PublicPort", "Type"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PortSummary {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"IP" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Type" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"PublicPort" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"PrivatePort" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -9143,40 +10299,29 @@ impl<'de> Deserialize<'de> for ProcessConfig {
                 let mut f_entrypoint: Option<String> = None;
                 let mut f_arguments: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "tty" {
-                                f_tty = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ProcessConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_privileged = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "user" {
-                                f_user = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_user = support::optional(&mut map, 1, &mut extra)?
                         }
-                        9 => {
-                            if k == "arguments" {
-                                f_arguments = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_tty = support::optional(&mut map, 2, &mut extra)?
                         }
-                        10 => {
-                            if k == "privileged" {
-                                f_privileged = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "entrypoint" {
-                                f_entrypoint = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_entrypoint = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(4) => {
+                            f_arguments = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ProcessConfig {
                     privileged: f_privileged,
@@ -9197,6 +10342,39 @@ impl support::KnownFields for ProcessConfig {
         &["privileged", "user", "tty", "entrypoint", "arguments"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ProcessConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"tty" {
+                    return 2;
+                }
+            }
+            4 => {
+                if key == b"user" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"arguments" {
+                    return 4;
+                }
+            }
+            10 => {
+                if key == b"privileged" {
+                    return 0;
+                }
+                if key == b"entrypoint" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -9281,34 +10459,26 @@ impl<'de> Deserialize<'de> for ProgressDetail {
                 let mut f_code: Option<i64> = None;
                 let mut f_message: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "code" {
-                                f_code = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ProgressDetail>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_current = support::optional(&mut map, 0, &mut extra)?
                         }
-                        5 => {
-                            if k == "total" {
-                                f_total = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_total = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "current" {
-                                f_current = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "message" {
-                                f_message = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_code = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(3) => {
+                            f_message = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ProgressDetail {
                     current: f_current,
@@ -9327,6 +10497,34 @@ impl support::KnownFields for ProgressDetail {
     const FIELDS: &'static [&'static str] = &["current", "total", "code", "message"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ProgressDetail {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"code" {
+                    return 2;
+                }
+            }
+            5 => {
+                if key == b"total" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"current" {
+                    return 0;
+                }
+                if key == b"message" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -9395,18 +10593,17 @@ impl<'de> Deserialize<'de> for PullIdentity {
             ) -> Result<PullIdentity, A::Error> {
                 let mut f_repository: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        10 => {
-                            if k == "Repository" {
-                                f_repository = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<PullIdentity>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_repository = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PullIdentity {
                     repository: f_repository,
@@ -9422,6 +10619,21 @@ impl support::KnownFields for PullIdentity {
     const FIELDS: &'static [&'static str] = &["Repository"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PullIdentity {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            10 => {
+                if key == b"Repository" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -9533,54 +10745,35 @@ impl<'de> Deserialize<'de> for PushImageInfo {
                 let mut f_error: Option<String> = None;
                 let mut f_progress: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "id" {
-                                f_id = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<PushImageInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_error_detail = support::optional(&mut map, 0, &mut extra)?
                         }
-                        3 => {
-                            if k == "aux" {
-                                f_aux = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_status = support::optional(&mut map, 1, &mut extra)?
                         }
-                        5 => {
-                            if k == "error" {
-                                f_error = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_progress_detail = support::optional(&mut map, 2, &mut extra)?
                         }
-                        6 => {
-                            if k == "status" {
-                                f_status = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_id = support::optional(&mut map, 3, &mut extra)?
                         }
-                        8 => {
-                            if k == "progress" {
-                                f_progress = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_aux = support::optional(&mut map, 4, &mut extra)?
                         }
-                        11 => {
-                            if k == "errorDetail" {
-                                f_error_detail = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_error = support::optional(&mut map, 5, &mut extra)?
                         }
-                        14 => {
-                            if k == "progressDetail" {
-                                f_progress_detail = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_progress = support::optional(&mut map, 6, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PushImageInfo {
                     error_detail: f_error_detail,
@@ -9610,6 +10803,51 @@ impl support::KnownFields for PushImageInfo {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PushImageInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"id" {
+                    return 3;
+                }
+            }
+            3 => {
+                if key == b"aux" {
+                    return 4;
+                }
+            }
+            5 => {
+                if key == b"error" {
+                    return 5;
+                }
+            }
+            6 => {
+                if key == b"status" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"progress" {
+                    return 6;
+                }
+            }
+            11 => {
+                if key == b"errorDetail" {
+                    return 0;
+                }
+            }
+            14 => {
+                if key == b"progressDetail" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -9699,30 +10937,23 @@ impl<'de> Deserialize<'de> for PushImageInfoAux {
                 let mut f_digest: Option<String> = None;
                 let mut f_size: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "Tag" {
-                                f_tag = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<PushImageInfoAux>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_tag = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Size" {
-                                f_size = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_digest = support::optional(&mut map, 1, &mut extra)?
                         }
-                        6 => {
-                            if k == "Digest" {
-                                f_digest = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_size = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PushImageInfoAux {
                     tag: f_tag,
@@ -9740,6 +10971,31 @@ impl support::KnownFields for PushImageInfoAux {
     const FIELDS: &'static [&'static str] = &["Tag", "Digest", "Size"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PushImageInfoAux {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Tag" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Size" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Digest" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -9927,45 +11183,32 @@ impl<'de> Deserialize<'de> for RegistryServiceConfig {
                 let mut f_allow_nondistributable_artifacts_cidrs: Option<Vec<String>> = None;
                 let mut f_allow_nondistributable_artifacts_hostnames: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        7 => {
-                            if k == "Mirrors" {
-                                f_mirrors = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<RegistryServiceConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_insecure_registry_cidrs = support::optional(&mut map, 0, &mut extra)?
                         }
-                        12 => {
-                            if k == "IndexConfigs" {
-                                f_index_configs = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_index_configs = support::optional(&mut map, 1, &mut extra)?
                         }
-                        21 => {
-                            if k == "InsecureRegistryCIDRs" {
-                                f_insecure_registry_cidrs =
-                                    support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_mirrors = support::optional(&mut map, 2, &mut extra)?
                         }
-                        35 => {
-                            if k == "AllowNondistributableArtifactsCIDRs" {
-                                f_allow_nondistributable_artifacts_cidrs =
-                                    support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_allow_nondistributable_artifacts_cidrs =
+                                support::optional(&mut map, 3, &mut extra)?
                         }
-                        39 => {
-                            if k == "AllowNondistributableArtifactsHostnames" {
-                                f_allow_nondistributable_artifacts_hostnames =
-                                    support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_allow_nondistributable_artifacts_hostnames =
+                                support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(RegistryServiceConfig {
                     insecure_registry_cidrs: f_insecure_registry_cidrs,
@@ -9993,6 +11236,41 @@ impl support::KnownFields for RegistryServiceConfig {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for RegistryServiceConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Mirrors" {
+                    return 2;
+                }
+            }
+            12 => {
+                if key == b"IndexConfigs" {
+                    return 1;
+                }
+            }
+            21 => {
+                if key == b"InsecureRegistryCIDRs" {
+                    return 0;
+                }
+            }
+            35 => {
+                if key == b"AllowNondistributableArtifactsCIDRs" {
+                    return 3;
+                }
+            }
+            39 => {
+                if key == b"AllowNondistributableArtifactsHostnames" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -10070,30 +11348,23 @@ impl<'de> Deserialize<'de> for ResourceObject {
                 let mut f_memory_bytes: Option<i64> = None;
                 let mut f_generic_resources: Option<GenericResources> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        8 => {
-                            if k == "NanoCPUs" {
-                                f_nano_cpus = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ResourceObject>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_nano_cpus = support::optional(&mut map, 0, &mut extra)?
                         }
-                        11 => {
-                            if k == "MemoryBytes" {
-                                f_memory_bytes = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_memory_bytes = support::optional(&mut map, 1, &mut extra)?
                         }
-                        16 => {
-                            if k == "GenericResources" {
-                                f_generic_resources = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_generic_resources = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ResourceObject {
                     nano_cpus: f_nano_cpus,
@@ -10111,6 +11382,31 @@ impl support::KnownFields for ResourceObject {
     const FIELDS: &'static [&'static str] = &["NanoCPUs", "MemoryBytes", "GenericResources"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ResourceObject {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"NanoCPUs" {
+                    return 0;
+                }
+            }
+            11 => {
+                if key == b"MemoryBytes" {
+                    return 1;
+                }
+            }
+            16 => {
+                if key == b"GenericResources" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -10478,184 +11774,113 @@ impl<'de> Deserialize<'de> for Resources {
                 let mut f_kernel_memory: Option<i64> = None;
                 let mut f_kernel_memory_tcp: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Init" {
-                                f_init = support::optional(&mut map, 23, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<Resources>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_cpu_shares = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Memory" {
-                                f_memory = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_memory = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Devices" {
-                                f_devices = support::optional(&mut map, 15, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Ulimits" {
-                                f_ulimits = support::optional(&mut map, 25, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_cgroup_parent = support::optional(&mut map, 2, &mut extra)?
                         }
-                        8 => {
-                            if k == "CpuQuota" {
-                                f_cpu_quota = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
-                            if k == "NanoCpus" {
-                                f_nano_cpus = support::optional(&mut map, 21, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpuCount" {
-                                f_cpu_count = support::optional(&mut map, 26, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_blkio_weight = support::optional(&mut map, 3, &mut extra)?
                         }
-                        9 => {
-                            if k == "CpuShares" {
-                                f_cpu_shares = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpuPeriod" {
-                                f_cpu_period = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
-                            if k == "PidsLimit" {
-                                f_pids_limit = support::optional(&mut map, 24, &mut extra)?;
-                                continue;
-                            }
-                            if k == "DiskQuota" {
-                                f_disk_quota = support::optional(&mut map, 30, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_blkio_weight_device = support::optional(&mut map, 4, &mut extra)?
                         }
-                        10 => {
-                            if k == "CpusetCpus" {
-                                f_cpuset_cpus = support::optional(&mut map, 13, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpusetMems" {
-                                f_cpuset_mems = support::optional(&mut map, 14, &mut extra)?;
-                                continue;
-                            }
-                            if k == "MemorySwap" {
-                                f_memory_swap = support::optional(&mut map, 19, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpuPercent" {
-                                f_cpu_percent = support::optional(&mut map, 27, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_blkio_device_read_bps = support::optional(&mut map, 5, &mut extra)?
                         }
-                        11 => {
-                            if k == "BlkioWeight" {
-                                f_blkio_weight = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_blkio_device_write_bps = support::optional(&mut map, 6, &mut extra)?
                         }
-                        12 => {
-                            if k == "CgroupParent" {
-                                f_cgroup_parent = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "KernelMemory" {
-                                f_kernel_memory = support::optional(&mut map, 31, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_blkio_device_read_iops = support::optional(&mut map, 7, &mut extra)?
                         }
-                        13 => {
-                            if k == "IOMaximumIOps" {
-                                f_io_maximum_iops = support::optional(&mut map, 28, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(8) => {
+                            f_blkio_device_write_iops = support::optional(&mut map, 8, &mut extra)?
                         }
-                        14 => {
-                            if k == "DeviceRequests" {
-                                f_device_requests = support::optional(&mut map, 17, &mut extra)?;
-                                continue;
-                            }
-                            if k == "OomKillDisable" {
-                                f_oom_kill_disable = support::optional(&mut map, 22, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(9) => {
+                            f_cpu_period = support::optional(&mut map, 9, &mut extra)?
                         }
-                        15 => {
-                            if k == "KernelMemoryTCP" {
-                                f_kernel_memory_tcp = support::optional(&mut map, 32, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(10) => {
+                            f_cpu_quota = support::optional(&mut map, 10, &mut extra)?
                         }
-                        16 => {
-                            if k == "MemorySwappiness" {
-                                f_memory_swappiness = support::optional(&mut map, 20, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(11) => {
+                            f_cpu_realtime_period = support::optional(&mut map, 11, &mut extra)?
                         }
-                        17 => {
-                            if k == "BlkioWeightDevice" {
-                                f_blkio_weight_device = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpuRealtimePeriod" {
-                                f_cpu_realtime_period =
-                                    support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
-                            if k == "DeviceCgroupRules" {
-                                f_device_cgroup_rules =
-                                    support::optional(&mut map, 16, &mut extra)?;
-                                continue;
-                            }
-                            if k == "MemoryReservation" {
-                                f_memory_reservation = support::optional(&mut map, 18, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(12) => {
+                            f_cpu_realtime_runtime = support::optional(&mut map, 12, &mut extra)?
                         }
-                        18 => {
-                            if k == "BlkioDeviceReadBps" {
-                                f_blkio_device_read_bps =
-                                    support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpuRealtimeRuntime" {
-                                f_cpu_realtime_runtime =
-                                    support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
-                            if k == "IOMaximumBandwidth" {
-                                f_io_maximum_bandwidth =
-                                    support::optional(&mut map, 29, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(13) => {
+                            f_cpuset_cpus = support::optional(&mut map, 13, &mut extra)?
                         }
-                        19 => {
-                            if k == "BlkioDeviceWriteBps" {
-                                f_blkio_device_write_bps =
-                                    support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
-                            if k == "BlkioDeviceReadIOps" {
-                                f_blkio_device_read_iops =
-                                    support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(14) => {
+                            f_cpuset_mems = support::optional(&mut map, 14, &mut extra)?
                         }
-                        20 => {
-                            if k == "BlkioDeviceWriteIOps" {
-                                f_blkio_device_write_iops =
-                                    support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(15) => {
+                            f_devices = support::optional(&mut map, 15, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(16) => {
+                            f_device_cgroup_rules = support::optional(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(17) => {
+                            f_device_requests = support::optional(&mut map, 17, &mut extra)?
+                        }
+                        support::Field::Known(18) => {
+                            f_memory_reservation = support::optional(&mut map, 18, &mut extra)?
+                        }
+                        support::Field::Known(19) => {
+                            f_memory_swap = support::optional(&mut map, 19, &mut extra)?
+                        }
+                        support::Field::Known(20) => {
+                            f_memory_swappiness = support::optional(&mut map, 20, &mut extra)?
+                        }
+                        support::Field::Known(21) => {
+                            f_nano_cpus = support::optional(&mut map, 21, &mut extra)?
+                        }
+                        support::Field::Known(22) => {
+                            f_oom_kill_disable = support::optional(&mut map, 22, &mut extra)?
+                        }
+                        support::Field::Known(23) => {
+                            f_init = support::optional(&mut map, 23, &mut extra)?
+                        }
+                        support::Field::Known(24) => {
+                            f_pids_limit = support::optional(&mut map, 24, &mut extra)?
+                        }
+                        support::Field::Known(25) => {
+                            f_ulimits = support::optional(&mut map, 25, &mut extra)?
+                        }
+                        support::Field::Known(26) => {
+                            f_cpu_count = support::optional(&mut map, 26, &mut extra)?
+                        }
+                        support::Field::Known(27) => {
+                            f_cpu_percent = support::optional(&mut map, 27, &mut extra)?
+                        }
+                        support::Field::Known(28) => {
+                            f_io_maximum_iops = support::optional(&mut map, 28, &mut extra)?
+                        }
+                        support::Field::Known(29) => {
+                            f_io_maximum_bandwidth = support::optional(&mut map, 29, &mut extra)?
+                        }
+                        support::Field::Known(30) => {
+                            f_disk_quota = support::optional(&mut map, 30, &mut extra)?
+                        }
+                        support::Field::Known(31) => {
+                            f_kernel_memory = support::optional(&mut map, 31, &mut extra)?
+                        }
+                        support::Field::Known(32) => {
+                            f_kernel_memory_tcp = support::optional(&mut map, 32, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Resources {
                     cpu_shares: f_cpu_shares,
@@ -10737,6 +11962,147 @@ impl support::KnownFields for Resources {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Resources {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Init" {
+                    return 23;
+                }
+            }
+            6 => {
+                if key == b"Memory" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"Devices" {
+                    return 15;
+                }
+                if key == b"Ulimits" {
+                    return 25;
+                }
+            }
+            8 => {
+                if key == b"CpuQuota" {
+                    return 10;
+                }
+                if key == b"NanoCpus" {
+                    return 21;
+                }
+                if key == b"CpuCount" {
+                    return 26;
+                }
+            }
+            9 => {
+                if key == b"CpuShares" {
+                    return 0;
+                }
+                if key == b"CpuPeriod" {
+                    return 9;
+                }
+                if key == b"PidsLimit" {
+                    return 24;
+                }
+                if key == b"DiskQuota" {
+                    return 30;
+                }
+            }
+            10 => {
+                if key == b"CpusetCpus" {
+                    return 13;
+                }
+                if key == b"CpusetMems" {
+                    return 14;
+                }
+                if key == b"MemorySwap" {
+                    return 19;
+                }
+                if key == b"CpuPercent" {
+                    return 27;
+                }
+            }
+            11 => {
+                if key == b"BlkioWeight" {
+                    return 3;
+                }
+            }
+            12 => {
+                if key == b"CgroupParent" {
+                    return 2;
+                }
+                if key == b"KernelMemory" {
+                    return 31;
+                }
+            }
+            13 => {
+                if key == b"IOMaximumIOps" {
+                    return 28;
+                }
+            }
+            14 => {
+                if key == b"DeviceRequests" {
+                    return 17;
+                }
+                if key == b"OomKillDisable" {
+                    return 22;
+                }
+            }
+            15 => {
+                if key == b"KernelMemoryTCP" {
+                    return 32;
+                }
+            }
+            16 => {
+                if key == b"MemorySwappiness" {
+                    return 20;
+                }
+            }
+            17 => {
+                if key == b"BlkioWeightDevice" {
+                    return 4;
+                }
+                if key == b"CpuRealtimePeriod" {
+                    return 11;
+                }
+                if key == b"DeviceCgroupRules" {
+                    return 16;
+                }
+                if key == b"MemoryReservation" {
+                    return 18;
+                }
+            }
+            18 => {
+                if key == b"BlkioDeviceReadBps" {
+                    return 5;
+                }
+                if key == b"CpuRealtimeRuntime" {
+                    return 12;
+                }
+                if key == b"IOMaximumBandwidth" {
+                    return 29;
+                }
+            }
+            19 => {
+                if key == b"BlkioDeviceWriteBps" {
+                    return 6;
+                }
+                if key == b"BlkioDeviceReadIOps" {
+                    return 7;
+                }
+            }
+            20 => {
+                if key == b"BlkioDeviceWriteIOps" {
+                    return 8;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -11005,24 +12371,22 @@ impl<'de> Deserialize<'de> for ResourcesBlkioWeightDeviceItem {
                 let mut f_path: Option<String> = None;
                 let mut f_weight: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Path" {
-                                f_path = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ResourcesBlkioWeightDeviceItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_path = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Weight" {
-                                f_weight = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_weight = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ResourcesBlkioWeightDeviceItem {
                     path: f_path,
@@ -11039,6 +12403,26 @@ impl support::KnownFields for ResourcesBlkioWeightDeviceItem {
     const FIELDS: &'static [&'static str] = &["Path", "Weight"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ResourcesBlkioWeightDeviceItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Path" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"Weight" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -11114,26 +12498,24 @@ impl<'de> Deserialize<'de> for ResourcesUlimitsItem {
                 let mut f_soft: Option<i64> = None;
                 let mut f_hard: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Soft" {
-                                f_soft = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Hard" {
-                                f_hard = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ResourcesUlimitsItem>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(1) => {
+                            f_soft = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_hard = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ResourcesUlimitsItem {
                     name: f_name,
@@ -11151,6 +12533,27 @@ impl support::KnownFields for ResourcesUlimitsItem {
     const FIELDS: &'static [&'static str] = &["Name", "Soft", "Hard"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ResourcesUlimitsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Soft" {
+                    return 1;
+                }
+                if key == b"Hard" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -11219,24 +12622,20 @@ impl<'de> Deserialize<'de> for RestartPolicy {
                 let mut f_name: Option<RestartPolicyName> = None;
                 let mut f_maximum_retry_count: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<RestartPolicy>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        17 => {
-                            if k == "MaximumRetryCount" {
-                                f_maximum_retry_count = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_maximum_retry_count = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(RestartPolicy {
                     name: f_name,
@@ -11253,6 +12652,26 @@ impl support::KnownFields for RestartPolicy {
     const FIELDS: &'static [&'static str] = &["Name", "MaximumRetryCount"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for RestartPolicy {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            17 => {
+                if key == b"MaximumRetryCount" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -11405,18 +12824,17 @@ impl<'de> Deserialize<'de> for RootFSStorage {
             ) -> Result<RootFSStorage, A::Error> {
                 let mut f_snapshot: Option<RootFSStorageSnapshot> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        8 => {
-                            if k == "Snapshot" {
-                                f_snapshot = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<RootFSStorage>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_snapshot = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(RootFSStorage {
                     snapshot: f_snapshot,
@@ -11432,6 +12850,21 @@ impl support::KnownFields for RootFSStorage {
     const FIELDS: &'static [&'static str] = &["Snapshot"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for RootFSStorage {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"Snapshot" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -11491,18 +12924,18 @@ impl<'de> Deserialize<'de> for RootFSStorageSnapshot {
             ) -> Result<RootFSStorageSnapshot, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<RootFSStorageSnapshot>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(RootFSStorageSnapshot {
                     name: f_name,
@@ -11518,6 +12951,21 @@ impl support::KnownFields for RootFSStorageSnapshot {
     const FIELDS: &'static [&'static str] = &["Name"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for RootFSStorageSnapshot {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -11590,30 +13038,23 @@ impl<'de> Deserialize<'de> for Runtime {
                 let mut f_runtime_args: Option<Vec<String>> = None;
                 let mut f_status: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "path" {
-                                f_path = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<Runtime>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_path = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "status" {
-                                f_status = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_runtime_args = support::optional(&mut map, 1, &mut extra)?
                         }
-                        11 => {
-                            if k == "runtimeArgs" {
-                                f_runtime_args = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_status = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Runtime {
                     path: f_path,
@@ -11631,6 +13072,31 @@ impl support::KnownFields for Runtime {
     const FIELDS: &'static [&'static str] = &["path", "runtimeArgs", "status"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Runtime {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"path" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"status" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"runtimeArgs" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -11756,60 +13222,38 @@ impl<'de> Deserialize<'de> for SignatureIdentity {
                 let mut f_error: Option<String> = None;
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<SignatureIdentity>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        5 => {
-                            if k == "Error" {
-                                f_error = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_timestamps = support::optional(&mut map, 1, &mut extra)?
                         }
-                        6 => {
-                            if k == "Signer" {
-                                f_signer = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_known_signer = support::optional(&mut map, 2, &mut extra)?
                         }
-                        8 => {
-                            if k == "Warnings" {
-                                f_warnings = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_docker_reference = support::optional(&mut map, 3, &mut extra)?
                         }
-                        10 => {
-                            if k == "Timestamps" {
-                                f_timestamps = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_signer = support::optional(&mut map, 4, &mut extra)?
                         }
-                        11 => {
-                            if k == "KnownSigner" {
-                                f_known_signer = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_signature_type = support::optional(&mut map, 5, &mut extra)?
                         }
-                        13 => {
-                            if k == "SignatureType" {
-                                f_signature_type = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_error = support::optional(&mut map, 6, &mut extra)?
                         }
-                        15 => {
-                            if k == "DockerReference" {
-                                f_docker_reference = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_warnings = support::optional(&mut map, 7, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SignatureIdentity {
                     name: f_name,
@@ -11841,6 +13285,56 @@ impl support::KnownFields for SignatureIdentity {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SignatureIdentity {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Error" {
+                    return 6;
+                }
+            }
+            6 => {
+                if key == b"Signer" {
+                    return 4;
+                }
+            }
+            8 => {
+                if key == b"Warnings" {
+                    return 7;
+                }
+            }
+            10 => {
+                if key == b"Timestamps" {
+                    return 1;
+                }
+            }
+            11 => {
+                if key == b"KnownSigner" {
+                    return 2;
+                }
+            }
+            13 => {
+                if key == b"SignatureType" {
+                    return 5;
+                }
+            }
+            15 => {
+                if key == b"DockerReference" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -11927,30 +13421,23 @@ impl<'de> Deserialize<'de> for SignatureTimestamp {
                 let mut f_uri: Option<String> = None;
                 let mut f_timestamp: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "URI" {
-                                f_uri = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<SignatureTimestamp>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_type_ = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Type" {
-                                f_type_ = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_uri = support::optional(&mut map, 1, &mut extra)?
                         }
-                        9 => {
-                            if k == "Timestamp" {
-                                f_timestamp = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_timestamp = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SignatureTimestamp {
                     type_: f_type_,
@@ -11968,6 +13455,31 @@ impl support::KnownFields for SignatureTimestamp {
     const FIELDS: &'static [&'static str] = &["Type", "URI", "Timestamp"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SignatureTimestamp {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"URI" {
+                    return 1;
+                }
+            }
+            4 => {
+                if key == b"Type" {
+                    return 0;
+                }
+            }
+            9 => {
+                if key == b"Timestamp" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -12360,111 +13872,69 @@ impl<'de> Deserialize<'de> for SignerIdentity {
                 let mut f_run_invocation_uri: Option<String> = None;
                 let mut f_source_repository_visibility_at_signing: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        6 => {
-                            if k == "Issuer" {
-                                f_issuer = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<SignerIdentity>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_certificate_issuer = support::optional(&mut map, 0, &mut extra)?
                         }
-                        12 => {
-                            if k == "BuildTrigger" {
-                                f_build_trigger = support::optional(&mut map, 14, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_subject_alternative_name = support::optional(&mut map, 1, &mut extra)?
                         }
-                        14 => {
-                            if k == "BuildSignerURI" {
-                                f_build_signer_uri = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "BuildConfigURI" {
-                                f_build_config_uri = support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_issuer = support::optional(&mut map, 2, &mut extra)?
                         }
-                        16 => {
-                            if k == "RunInvocationURI" {
-                                f_run_invocation_uri = support::optional(&mut map, 15, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_build_signer_uri = support::optional(&mut map, 3, &mut extra)?
                         }
-                        17 => {
-                            if k == "CertificateIssuer" {
-                                f_certificate_issuer = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "BuildSignerDigest" {
-                                f_build_signer_digest = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "RunnerEnvironment" {
-                                f_runner_environment = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "BuildConfigDigest" {
-                                f_build_config_digest =
-                                    support::optional(&mut map, 13, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_build_signer_digest = support::optional(&mut map, 4, &mut extra)?
                         }
-                        19 => {
-                            if k == "SourceRepositoryURI" {
-                                f_source_repository_uri =
-                                    support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
-                            if k == "SourceRepositoryRef" {
-                                f_source_repository_ref =
-                                    support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_runner_environment = support::optional(&mut map, 5, &mut extra)?
                         }
-                        22 => {
-                            if k == "SubjectAlternativeName" {
-                                f_subject_alternative_name =
-                                    support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "SourceRepositoryDigest" {
-                                f_source_repository_digest =
-                                    support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_source_repository_uri = support::optional(&mut map, 6, &mut extra)?
                         }
-                        24 => {
-                            if k == "SourceRepositoryOwnerURI" {
-                                f_source_repository_owner_uri =
-                                    support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_source_repository_digest = support::optional(&mut map, 7, &mut extra)?
                         }
-                        26 => {
-                            if k == "SourceRepositoryIdentifier" {
-                                f_source_repository_identifier =
-                                    support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(8) => {
+                            f_source_repository_ref = support::optional(&mut map, 8, &mut extra)?
                         }
-                        31 => {
-                            if k == "SourceRepositoryOwnerIdentifier" {
-                                f_source_repository_owner_identifier =
-                                    support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(9) => {
+                            f_source_repository_identifier =
+                                support::optional(&mut map, 9, &mut extra)?
                         }
-                        35 => {
-                            if k == "SourceRepositoryVisibilityAtSigning" {
-                                f_source_repository_visibility_at_signing =
-                                    support::optional(&mut map, 16, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(10) => {
+                            f_source_repository_owner_uri =
+                                support::optional(&mut map, 10, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(11) => {
+                            f_source_repository_owner_identifier =
+                                support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_build_config_uri = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_build_config_digest = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_build_trigger = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_run_invocation_uri = support::optional(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(16) => {
+                            f_source_repository_visibility_at_signing =
+                                support::optional(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SignerIdentity {
                     certificate_issuer: f_certificate_issuer,
@@ -12515,6 +13985,89 @@ impl support::KnownFields for SignerIdentity {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SignerIdentity {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Issuer" {
+                    return 2;
+                }
+            }
+            12 => {
+                if key == b"BuildTrigger" {
+                    return 14;
+                }
+            }
+            14 => {
+                if key == b"BuildSignerURI" {
+                    return 3;
+                }
+                if key == b"BuildConfigURI" {
+                    return 12;
+                }
+            }
+            16 => {
+                if key == b"RunInvocationURI" {
+                    return 15;
+                }
+            }
+            17 => {
+                if key == b"CertificateIssuer" {
+                    return 0;
+                }
+                if key == b"BuildSignerDigest" {
+                    return 4;
+                }
+                if key == b"RunnerEnvironment" {
+                    return 5;
+                }
+                if key == b"BuildConfigDigest" {
+                    return 13;
+                }
+            }
+            19 => {
+                if key == b"SourceRepositoryURI" {
+                    return 6;
+                }
+                if key == b"SourceRepositoryRef" {
+                    return 8;
+                }
+            }
+            22 => {
+                if key == b"SubjectAlternativeName" {
+                    return 1;
+                }
+                if key == b"SourceRepositoryDigest" {
+                    return 7;
+                }
+            }
+            24 => {
+                if key == b"SourceRepositoryOwnerURI" {
+                    return 10;
+                }
+            }
+            26 => {
+                if key == b"SourceRepositoryIdentifier" {
+                    return 9;
+                }
+            }
+            31 => {
+                if key == b"SourceRepositoryOwnerIdentifier" {
+                    return 11;
+                }
+            }
+            35 => {
+                if key == b"SourceRepositoryVisibilityAtSigning" {
+                    return 16;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -12569,18 +14122,17 @@ impl<'de> Deserialize<'de> for Storage {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Storage, A::Error> {
                 let mut f_root_fs: Option<RootFSStorage> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        6 => {
-                            if k == "RootFS" {
-                                f_root_fs = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<Storage>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_root_fs = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Storage {
                     root_fs: f_root_fs,
@@ -12596,6 +14148,21 @@ impl support::KnownFields for Storage {
     const FIELDS: &'static [&'static str] = &["RootFS"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Storage {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"RootFS" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -12666,25 +14233,20 @@ impl<'de> Deserialize<'de> for SubnetStatus {
                 let mut f_ips_in_use: Option<u64> = None;
                 let mut f_dynamic_ips_available: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        8 => {
-                            if k == "IPsInUse" {
-                                f_ips_in_use = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<SubnetStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_ips_in_use = support::optional(&mut map, 0, &mut extra)?
                         }
-                        19 => {
-                            if k == "DynamicIPsAvailable" {
-                                f_dynamic_ips_available =
-                                    support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_dynamic_ips_available = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SubnetStatus {
                     ips_in_use: f_ips_in_use,
@@ -12701,6 +14263,26 @@ impl support::KnownFields for SubnetStatus {
     const FIELDS: &'static [&'static str] = &["IPsInUse", "DynamicIPsAvailable"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SubnetStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"IPsInUse" {
+                    return 0;
+                }
+            }
+            19 => {
+                if key == b"DynamicIPsAvailable" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -12777,31 +14359,23 @@ impl<'de> Deserialize<'de> for TLSInfo {
                 let mut f_cert_issuer_subject: Option<String> = None;
                 let mut f_cert_issuer_public_key: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        9 => {
-                            if k == "TrustRoot" {
-                                f_trust_root = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TLSInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_trust_root = support::optional(&mut map, 0, &mut extra)?
                         }
-                        17 => {
-                            if k == "CertIssuerSubject" {
-                                f_cert_issuer_subject = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_cert_issuer_subject = support::optional(&mut map, 1, &mut extra)?
                         }
-                        19 => {
-                            if k == "CertIssuerPublicKey" {
-                                f_cert_issuer_public_key =
-                                    support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_cert_issuer_public_key = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TLSInfo {
                     trust_root: f_trust_root,
@@ -12820,6 +14394,31 @@ impl support::KnownFields for TLSInfo {
         &["TrustRoot", "CertIssuerSubject", "CertIssuerPublicKey"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TLSInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"TrustRoot" {
+                    return 0;
+                }
+            }
+            17 => {
+                if key == b"CertIssuerSubject" {
+                    return 1;
+                }
+            }
+            19 => {
+                if key == b"CertIssuerPublicKey" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -12886,22 +14485,20 @@ impl<'de> Deserialize<'de> for ThrottleDevice {
                 let mut f_path: Option<String> = None;
                 let mut f_rate: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Path" {
-                                f_path = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Rate" {
-                                f_rate = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ThrottleDevice>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_path = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(1) => {
+                            f_rate = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ThrottleDevice {
                     path: f_path,
@@ -12918,6 +14515,24 @@ impl support::KnownFields for ThrottleDevice {
     const FIELDS: &'static [&'static str] = &["Path", "Rate"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ThrottleDevice {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Path" {
+                    return 0;
+                }
+                if key == b"Rate" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -12972,18 +14587,17 @@ impl<'de> Deserialize<'de> for Topology {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Topology, A::Error> {
                 let mut f_segments: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        8 => {
-                            if k == "Segments" {
-                                f_segments = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<Topology>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_segments = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Topology {
                     segments: f_segments,
@@ -12999,6 +14613,21 @@ impl support::KnownFields for Topology {
     const FIELDS: &'static [&'static str] = &["Segments"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Topology {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"Segments" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -13092,40 +14721,29 @@ impl<'de> Deserialize<'de> for VolumesDiskUsage {
                 let mut f_total_size: Option<i64> = None;
                 let mut f_items: Option<Vec<serde_json::Value>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Items" {
-                                f_items = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<VolumesDiskUsage>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_active_count = support::optional(&mut map, 0, &mut extra)?
                         }
-                        9 => {
-                            if k == "TotalSize" {
-                                f_total_size = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_total_count = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "TotalCount" {
-                                f_total_count = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_reclaimable = support::optional(&mut map, 2, &mut extra)?
                         }
-                        11 => {
-                            if k == "ActiveCount" {
-                                f_active_count = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Reclaimable" {
-                                f_reclaimable = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_total_size = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(4) => {
+                            f_items = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(VolumesDiskUsage {
                     active_count: f_active_count,
@@ -13151,6 +14769,39 @@ impl support::KnownFields for VolumesDiskUsage {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for VolumesDiskUsage {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Items" {
+                    return 4;
+                }
+            }
+            9 => {
+                if key == b"TotalSize" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"TotalCount" {
+                    return 1;
+                }
+            }
+            11 => {
+                if key == b"ActiveCount" {
+                    return 0;
+                }
+                if key == b"Reclaimable" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

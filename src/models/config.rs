@@ -123,40 +123,29 @@ impl<'de> Deserialize<'de> for Config {
                 let mut f_updated_at: Option<String> = None;
                 let mut f_spec: Option<ConfigSpec> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "ID" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<Config>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Spec" {
-                                f_spec = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_version = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Version" {
-                                f_version = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_created_at = support::optional(&mut map, 2, &mut extra)?
                         }
-                        9 => {
-                            if k == "CreatedAt" {
-                                f_created_at = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "UpdatedAt" {
-                                f_updated_at = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(4) => {
+                            f_spec = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Config {
                     id: f_id,
@@ -176,6 +165,39 @@ impl support::KnownFields for Config {
     const FIELDS: &'static [&'static str] = &["ID", "Version", "CreatedAt", "UpdatedAt", "Spec"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Config {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Spec" {
+                    return 4;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 2;
+                }
+                if key == b"UpdatedAt" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -292,34 +314,26 @@ impl<'de> Deserialize<'de> for ConfigCreateBody {
                 let mut f_data: Option<String> = None;
                 let mut f_templating: Option<Driver> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Data" {
-                                f_data = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ConfigCreateBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_labels = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "Templating" {
-                                f_templating = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_data = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(3) => {
+                            f_templating = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ConfigCreateBody {
                     name: f_name,
@@ -338,6 +352,34 @@ impl support::KnownFields for ConfigCreateBody {
     const FIELDS: &'static [&'static str] = &["Name", "Labels", "Data", "Templating"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ConfigCreateBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Data" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"Templating" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -403,18 +445,17 @@ impl<'de> Deserialize<'de> for ConfigReference {
             ) -> Result<ConfigReference, A::Error> {
                 let mut f_network: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        7 => {
-                            if k == "Network" {
-                                f_network = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ConfigReference>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_network = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ConfigReference {
                     network: f_network,
@@ -430,6 +471,21 @@ impl support::KnownFields for ConfigReference {
     const FIELDS: &'static [&'static str] = &["Network"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ConfigReference {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Network" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -511,34 +567,26 @@ impl<'de> Deserialize<'de> for ConfigSpec {
                 let mut f_data: Option<String> = None;
                 let mut f_templating: Option<Driver> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Data" {
-                                f_data = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ConfigSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_labels = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "Templating" {
-                                f_templating = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_data = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(3) => {
+                            f_templating = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ConfigSpec {
                     name: f_name,
@@ -557,6 +605,34 @@ impl support::KnownFields for ConfigSpec {
     const FIELDS: &'static [&'static str] = &["Name", "Labels", "Data", "Templating"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ConfigSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Data" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"Templating" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

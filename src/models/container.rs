@@ -90,32 +90,27 @@ impl<'de> Deserialize<'de> for ContainerBlkioStatEntry {
                 let mut f_op: Option<String> = None;
                 let mut f_value: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "op" {
-                                f_op = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainerBlkioStatEntry>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_major = support::optional(&mut map, 0, &mut extra)?
                         }
-                        5 => {
-                            if k == "major" {
-                                f_major = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "minor" {
-                                f_minor = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "value" {
-                                f_value = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_minor = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(2) => {
+                            f_op = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_value = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerBlkioStatEntry {
                     major: f_major,
@@ -134,6 +129,32 @@ impl support::KnownFields for ContainerBlkioStatEntry {
     const FIELDS: &'static [&'static str] = &["major", "minor", "op", "value"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerBlkioStatEntry {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"op" {
+                    return 2;
+                }
+            }
+            5 => {
+                if key == b"major" {
+                    return 0;
+                }
+                if key == b"minor" {
+                    return 1;
+                }
+                if key == b"value" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -266,62 +287,41 @@ impl<'de> Deserialize<'de> for ContainerBlkioStats {
                 let mut f_io_time_recursive: Option<Vec<ContainerBlkioStatEntry>> = None;
                 let mut f_sectors_recursive: Option<Vec<ContainerBlkioStatEntry>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        17 => {
-                            if k == "io_time_recursive" {
-                                f_io_time_recursive = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
-                            if k == "sectors_recursive" {
-                                f_sectors_recursive = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainerBlkioStats>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_io_service_bytes_recursive =
+                                support::optional(&mut map, 0, &mut extra)?
                         }
-                        18 => {
-                            if k == "io_queue_recursive" {
-                                f_io_queue_recursive = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_io_serviced_recursive = support::optional(&mut map, 1, &mut extra)?
                         }
-                        19 => {
-                            if k == "io_merged_recursive" {
-                                f_io_merged_recursive = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_io_queue_recursive = support::optional(&mut map, 2, &mut extra)?
                         }
-                        21 => {
-                            if k == "io_serviced_recursive" {
-                                f_io_serviced_recursive =
-                                    support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_io_service_time_recursive =
+                                support::optional(&mut map, 3, &mut extra)?
                         }
-                        22 => {
-                            if k == "io_wait_time_recursive" {
-                                f_io_wait_time_recursive =
-                                    support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_io_wait_time_recursive = support::optional(&mut map, 4, &mut extra)?
                         }
-                        25 => {
-                            if k == "io_service_time_recursive" {
-                                f_io_service_time_recursive =
-                                    support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_io_merged_recursive = support::optional(&mut map, 5, &mut extra)?
                         }
-                        26 => {
-                            if k == "io_service_bytes_recursive" {
-                                f_io_service_bytes_recursive =
-                                    support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_io_time_recursive = support::optional(&mut map, 6, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(7) => {
+                            f_sectors_recursive = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerBlkioStats {
                     io_service_bytes_recursive: f_io_service_bytes_recursive,
@@ -353,6 +353,54 @@ impl support::KnownFields for ContainerBlkioStats {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerBlkioStats {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            17 => {
+                if key == b"io_time_recursive" {
+                    return 6;
+                }
+                if key == b"sectors_recursive" {
+                    return 7;
+                }
+            }
+            18 => {
+                if key == b"io_queue_recursive" {
+                    return 2;
+                }
+            }
+            19 => {
+                if key == b"io_merged_recursive" {
+                    return 5;
+                }
+            }
+            21 => {
+                if key == b"io_serviced_recursive" {
+                    return 1;
+                }
+            }
+            22 => {
+                if key == b"io_wait_time_recursive" {
+                    return 4;
+                }
+            }
+            25 => {
+                if key == b"io_service_time_recursive" {
+                    return 3;
+                }
+            }
+            26 => {
+                if key == b"io_service_bytes_recursive" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -538,36 +586,26 @@ impl<'de> Deserialize<'de> for ContainerCPUStats {
                 let mut f_online_cpus: Option<u32> = None;
                 let mut f_throttling_data: Option<ContainerThrottlingData> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        9 => {
-                            if k == "cpu_usage" {
-                                f_cpu_usage = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ContainerCPUStats>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_cpu_usage = support::optional(&mut map, 0, &mut extra)?
                         }
-                        11 => {
-                            if k == "online_cpus" {
-                                f_online_cpus = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_system_cpu_usage = support::optional(&mut map, 1, &mut extra)?
                         }
-                        15 => {
-                            if k == "throttling_data" {
-                                f_throttling_data = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_online_cpus = support::optional(&mut map, 2, &mut extra)?
                         }
-                        16 => {
-                            if k == "system_cpu_usage" {
-                                f_system_cpu_usage = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_throttling_data = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerCPUStats {
                     cpu_usage: f_cpu_usage,
@@ -591,6 +629,36 @@ impl support::KnownFields for ContainerCPUStats {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerCPUStats {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"cpu_usage" {
+                    return 0;
+                }
+            }
+            11 => {
+                if key == b"online_cpus" {
+                    return 2;
+                }
+            }
+            15 => {
+                if key == b"throttling_data" {
+                    return 3;
+                }
+            }
+            16 => {
+                if key == b"system_cpu_usage" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -709,36 +777,26 @@ impl<'de> Deserialize<'de> for ContainerCPUUsage {
                 let mut f_usage_in_kernelmode: Option<u64> = None;
                 let mut f_usage_in_usermode: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        11 => {
-                            if k == "total_usage" {
-                                f_total_usage = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ContainerCPUUsage>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_total_usage = support::optional(&mut map, 0, &mut extra)?
                         }
-                        12 => {
-                            if k == "percpu_usage" {
-                                f_percpu_usage = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_percpu_usage = support::optional(&mut map, 1, &mut extra)?
                         }
-                        17 => {
-                            if k == "usage_in_usermode" {
-                                f_usage_in_usermode = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_usage_in_kernelmode = support::optional(&mut map, 2, &mut extra)?
                         }
-                        19 => {
-                            if k == "usage_in_kernelmode" {
-                                f_usage_in_kernelmode = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_usage_in_usermode = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerCPUUsage {
                     total_usage: f_total_usage,
@@ -762,6 +820,36 @@ impl support::KnownFields for ContainerCPUUsage {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerCPUUsage {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            11 => {
+                if key == b"total_usage" {
+                    return 0;
+                }
+            }
+            12 => {
+                if key == b"percpu_usage" {
+                    return 1;
+                }
+            }
+            17 => {
+                if key == b"usage_in_usermode" {
+                    return 3;
+                }
+            }
+            19 => {
+                if key == b"usage_in_kernelmode" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1048,134 +1136,89 @@ impl<'de> Deserialize<'de> for ContainerConfig {
                 let mut f_shell: Option<Vec<String>> = None;
                 let mut f_mac_address: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "Tty" {
-                                f_tty = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Env" {
-                                f_env = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Cmd" {
-                                f_cmd = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ContainerConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_hostname = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "User" {
-                                f_user = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_domainname = support::optional(&mut map, 1, &mut extra)?
                         }
-                        5 => {
-                            if k == "Image" {
-                                f_image = support::optional(&mut map, 14, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Shell" {
-                                f_shell = support::optional(&mut map, 23, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_user = support::optional(&mut map, 2, &mut extra)?
                         }
-                        6 => {
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 20, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_attach_stdin = support::optional(&mut map, 3, &mut extra)?
                         }
-                        7 => {
-                            if k == "Volumes" {
-                                f_volumes = support::optional(&mut map, 15, &mut extra)?;
-                                continue;
-                            }
-                            if k == "OnBuild" {
-                                f_on_build = support::optional(&mut map, 19, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_attach_stdout = support::optional(&mut map, 4, &mut extra)?
                         }
-                        8 => {
-                            if k == "Hostname" {
-                                f_hostname = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_attach_stderr = support::optional(&mut map, 5, &mut extra)?
                         }
-                        9 => {
-                            if k == "OpenStdin" {
-                                f_open_stdin = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
-                            if k == "StdinOnce" {
-                                f_stdin_once = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_exposed_ports = support::optional(&mut map, 6, &mut extra)?
                         }
-                        10 => {
-                            if k == "Domainname" {
-                                f_domainname = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "WorkingDir" {
-                                f_working_dir = support::optional(&mut map, 16, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Entrypoint" {
-                                f_entrypoint = support::optional(&mut map, 17, &mut extra)?;
-                                continue;
-                            }
-                            if k == "StopSignal" {
-                                f_stop_signal = support::optional(&mut map, 21, &mut extra)?;
-                                continue;
-                            }
-                            if k == "MacAddress" {
-                                f_mac_address = support::optional(&mut map, 24, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_tty = support::optional(&mut map, 7, &mut extra)?
                         }
-                        11 => {
-                            if k == "AttachStdin" {
-                                f_attach_stdin = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Healthcheck" {
-                                f_healthcheck = support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ArgsEscaped" {
-                                f_args_escaped = support::optional(&mut map, 13, &mut extra)?;
-                                continue;
-                            }
-                            if k == "StopTimeout" {
-                                f_stop_timeout = support::optional(&mut map, 22, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(8) => {
+                            f_open_stdin = support::optional(&mut map, 8, &mut extra)?
                         }
-                        12 => {
-                            if k == "AttachStdout" {
-                                f_attach_stdout = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "AttachStderr" {
-                                f_attach_stderr = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ExposedPorts" {
-                                f_exposed_ports = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(9) => {
+                            f_stdin_once = support::optional(&mut map, 9, &mut extra)?
                         }
-                        15 => {
-                            if k == "NetworkDisabled" {
-                                f_network_disabled = support::optional(&mut map, 18, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(10) => {
+                            f_env = support::optional(&mut map, 10, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(11) => {
+                            f_cmd = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_healthcheck = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_args_escaped = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_image = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_volumes = support::optional(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(16) => {
+                            f_working_dir = support::optional(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(17) => {
+                            f_entrypoint = support::optional(&mut map, 17, &mut extra)?
+                        }
+                        support::Field::Known(18) => {
+                            f_network_disabled = support::optional(&mut map, 18, &mut extra)?
+                        }
+                        support::Field::Known(19) => {
+                            f_on_build = support::optional(&mut map, 19, &mut extra)?
+                        }
+                        support::Field::Known(20) => {
+                            f_labels = support::optional(&mut map, 20, &mut extra)?
+                        }
+                        support::Field::Known(21) => {
+                            f_stop_signal = support::optional(&mut map, 21, &mut extra)?
+                        }
+                        support::Field::Known(22) => {
+                            f_stop_timeout = support::optional(&mut map, 22, &mut extra)?
+                        }
+                        support::Field::Known(23) => {
+                            f_shell = support::optional(&mut map, 23, &mut extra)?
+                        }
+                        support::Field::Known(24) => {
+                            f_mac_address = support::optional(&mut map, 24, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerConfig {
                     hostname: f_hostname,
@@ -1241,6 +1284,113 @@ impl support::KnownFields for ContainerConfig {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Tty" {
+                    return 7;
+                }
+                if key == b"Env" {
+                    return 10;
+                }
+                if key == b"Cmd" {
+                    return 11;
+                }
+            }
+            4 => {
+                if key == b"User" {
+                    return 2;
+                }
+            }
+            5 => {
+                if key == b"Image" {
+                    return 14;
+                }
+                if key == b"Shell" {
+                    return 23;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 20;
+                }
+            }
+            7 => {
+                if key == b"Volumes" {
+                    return 15;
+                }
+                if key == b"OnBuild" {
+                    return 19;
+                }
+            }
+            8 => {
+                if key == b"Hostname" {
+                    return 0;
+                }
+            }
+            9 => {
+                if key == b"OpenStdin" {
+                    return 8;
+                }
+                if key == b"StdinOnce" {
+                    return 9;
+                }
+            }
+            10 => {
+                if key == b"Domainname" {
+                    return 1;
+                }
+                if key == b"WorkingDir" {
+                    return 16;
+                }
+                if key == b"Entrypoint" {
+                    return 17;
+                }
+                if key == b"StopSignal" {
+                    return 21;
+                }
+                if key == b"MacAddress" {
+                    return 24;
+                }
+            }
+            11 => {
+                if key == b"AttachStdin" {
+                    return 3;
+                }
+                if key == b"Healthcheck" {
+                    return 12;
+                }
+                if key == b"ArgsEscaped" {
+                    return 13;
+                }
+                if key == b"StopTimeout" {
+                    return 22;
+                }
+            }
+            12 => {
+                if key == b"AttachStdout" {
+                    return 4;
+                }
+                if key == b"AttachStderr" {
+                    return 5;
+                }
+                if key == b"ExposedPorts" {
+                    return 6;
+                }
+            }
+            15 => {
+                if key == b"NetworkDisabled" {
+                    return 18;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1545,144 +1695,96 @@ impl<'de> Deserialize<'de> for ContainerCreateBody {
                 let mut f_networking_config: Option<NetworkingConfig> = None;
                 let mut f_mac_address: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "Tty" {
-                                f_tty = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Env" {
-                                f_env = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Cmd" {
-                                f_cmd = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainerCreateBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_hostname = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "User" {
-                                f_user = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_domainname = support::optional(&mut map, 1, &mut extra)?
                         }
-                        5 => {
-                            if k == "Image" {
-                                f_image = support::optional(&mut map, 14, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Shell" {
-                                f_shell = support::optional(&mut map, 23, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_user = support::optional(&mut map, 2, &mut extra)?
                         }
-                        6 => {
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 20, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_attach_stdin = support::optional(&mut map, 3, &mut extra)?
                         }
-                        7 => {
-                            if k == "Volumes" {
-                                f_volumes = support::optional(&mut map, 15, &mut extra)?;
-                                continue;
-                            }
-                            if k == "OnBuild" {
-                                f_on_build = support::optional(&mut map, 19, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_attach_stdout = support::optional(&mut map, 4, &mut extra)?
                         }
-                        8 => {
-                            if k == "Hostname" {
-                                f_hostname = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_attach_stderr = support::optional(&mut map, 5, &mut extra)?
                         }
-                        9 => {
-                            if k == "OpenStdin" {
-                                f_open_stdin = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
-                            if k == "StdinOnce" {
-                                f_stdin_once = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_exposed_ports = support::optional(&mut map, 6, &mut extra)?
                         }
-                        10 => {
-                            if k == "Domainname" {
-                                f_domainname = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "WorkingDir" {
-                                f_working_dir = support::optional(&mut map, 16, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Entrypoint" {
-                                f_entrypoint = support::optional(&mut map, 17, &mut extra)?;
-                                continue;
-                            }
-                            if k == "StopSignal" {
-                                f_stop_signal = support::optional(&mut map, 21, &mut extra)?;
-                                continue;
-                            }
-                            if k == "HostConfig" {
-                                f_host_config = support::optional(&mut map, 24, &mut extra)?;
-                                continue;
-                            }
-                            if k == "MacAddress" {
-                                f_mac_address = support::optional(&mut map, 26, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_tty = support::optional(&mut map, 7, &mut extra)?
                         }
-                        11 => {
-                            if k == "AttachStdin" {
-                                f_attach_stdin = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Healthcheck" {
-                                f_healthcheck = support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ArgsEscaped" {
-                                f_args_escaped = support::optional(&mut map, 13, &mut extra)?;
-                                continue;
-                            }
-                            if k == "StopTimeout" {
-                                f_stop_timeout = support::optional(&mut map, 22, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(8) => {
+                            f_open_stdin = support::optional(&mut map, 8, &mut extra)?
                         }
-                        12 => {
-                            if k == "AttachStdout" {
-                                f_attach_stdout = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "AttachStderr" {
-                                f_attach_stderr = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ExposedPorts" {
-                                f_exposed_ports = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(9) => {
+                            f_stdin_once = support::optional(&mut map, 9, &mut extra)?
                         }
-                        15 => {
-                            if k == "NetworkDisabled" {
-                                f_network_disabled = support::optional(&mut map, 18, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(10) => {
+                            f_env = support::optional(&mut map, 10, &mut extra)?
                         }
-                        16 => {
-                            if k == "NetworkingConfig" {
-                                f_networking_config = support::optional(&mut map, 25, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(11) => {
+                            f_cmd = support::optional(&mut map, 11, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(12) => {
+                            f_healthcheck = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_args_escaped = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_image = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_volumes = support::optional(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(16) => {
+                            f_working_dir = support::optional(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(17) => {
+                            f_entrypoint = support::optional(&mut map, 17, &mut extra)?
+                        }
+                        support::Field::Known(18) => {
+                            f_network_disabled = support::optional(&mut map, 18, &mut extra)?
+                        }
+                        support::Field::Known(19) => {
+                            f_on_build = support::optional(&mut map, 19, &mut extra)?
+                        }
+                        support::Field::Known(20) => {
+                            f_labels = support::optional(&mut map, 20, &mut extra)?
+                        }
+                        support::Field::Known(21) => {
+                            f_stop_signal = support::optional(&mut map, 21, &mut extra)?
+                        }
+                        support::Field::Known(22) => {
+                            f_stop_timeout = support::optional(&mut map, 22, &mut extra)?
+                        }
+                        support::Field::Known(23) => {
+                            f_shell = support::optional(&mut map, 23, &mut extra)?
+                        }
+                        support::Field::Known(24) => {
+                            f_host_config = support::optional(&mut map, 24, &mut extra)?
+                        }
+                        support::Field::Known(25) => {
+                            f_networking_config = support::optional(&mut map, 25, &mut extra)?
+                        }
+                        support::Field::Known(26) => {
+                            f_mac_address = support::optional(&mut map, 26, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerCreateBody {
                     hostname: f_hostname,
@@ -1752,6 +1854,121 @@ impl support::KnownFields for ContainerCreateBody {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerCreateBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Tty" {
+                    return 7;
+                }
+                if key == b"Env" {
+                    return 10;
+                }
+                if key == b"Cmd" {
+                    return 11;
+                }
+            }
+            4 => {
+                if key == b"User" {
+                    return 2;
+                }
+            }
+            5 => {
+                if key == b"Image" {
+                    return 14;
+                }
+                if key == b"Shell" {
+                    return 23;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 20;
+                }
+            }
+            7 => {
+                if key == b"Volumes" {
+                    return 15;
+                }
+                if key == b"OnBuild" {
+                    return 19;
+                }
+            }
+            8 => {
+                if key == b"Hostname" {
+                    return 0;
+                }
+            }
+            9 => {
+                if key == b"OpenStdin" {
+                    return 8;
+                }
+                if key == b"StdinOnce" {
+                    return 9;
+                }
+            }
+            10 => {
+                if key == b"Domainname" {
+                    return 1;
+                }
+                if key == b"WorkingDir" {
+                    return 16;
+                }
+                if key == b"Entrypoint" {
+                    return 17;
+                }
+                if key == b"StopSignal" {
+                    return 21;
+                }
+                if key == b"HostConfig" {
+                    return 24;
+                }
+                if key == b"MacAddress" {
+                    return 26;
+                }
+            }
+            11 => {
+                if key == b"AttachStdin" {
+                    return 3;
+                }
+                if key == b"Healthcheck" {
+                    return 12;
+                }
+                if key == b"ArgsEscaped" {
+                    return 13;
+                }
+                if key == b"StopTimeout" {
+                    return 22;
+                }
+            }
+            12 => {
+                if key == b"AttachStdout" {
+                    return 4;
+                }
+                if key == b"AttachStderr" {
+                    return 5;
+                }
+                if key == b"ExposedPorts" {
+                    return 6;
+                }
+            }
+            15 => {
+                if key == b"NetworkDisabled" {
+                    return 18;
+                }
+            }
+            16 => {
+                if key == b"NetworkingConfig" {
+                    return 25;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1838,24 +2055,19 @@ impl<'de> Deserialize<'de> for ContainerCreateResponse {
                 let mut f_id: Option<String> = None;
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "Id" {
-                                f_id = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainerCreateResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_id = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_warnings = support::optional(&mut map, 1, &mut extra)?
                         }
-                        8 => {
-                            if k == "Warnings" {
-                                f_warnings = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerCreateResponse {
                     id: f_id.ok_or_else(|| support::missing("Id"))?,
@@ -1872,6 +2084,26 @@ impl support::KnownFields for ContainerCreateResponse {
     const FIELDS: &'static [&'static str] = &["Id", "Warnings"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerCreateResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 0;
+                }
+            }
+            8 => {
+                if key == b"Warnings" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2019,66 +2251,47 @@ impl<'de> Deserialize<'de> for ContainerExecBody {
                 let mut f_user: Option<String> = None;
                 let mut f_working_dir: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "Tty" {
-                                f_tty = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Env" {
-                                f_env = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Cmd" {
-                                f_cmd = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ContainerExecBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_attach_stdin = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "User" {
-                                f_user = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_attach_stdout = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "DetachKeys" {
-                                f_detach_keys = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Privileged" {
-                                f_privileged = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
-                            if k == "WorkingDir" {
-                                f_working_dir = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_attach_stderr = support::optional(&mut map, 2, &mut extra)?
                         }
-                        11 => {
-                            if k == "AttachStdin" {
-                                f_attach_stdin = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ConsoleSize" {
-                                f_console_size = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_console_size = support::optional(&mut map, 3, &mut extra)?
                         }
-                        12 => {
-                            if k == "AttachStdout" {
-                                f_attach_stdout = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "AttachStderr" {
-                                f_attach_stderr = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_detach_keys = support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(5) => {
+                            f_tty = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_env = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_cmd = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_privileged = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_user = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_working_dir = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerExecBody {
                     attach_stdin: f_attach_stdin,
@@ -2116,6 +2329,59 @@ impl support::KnownFields for ContainerExecBody {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerExecBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Tty" {
+                    return 5;
+                }
+                if key == b"Env" {
+                    return 6;
+                }
+                if key == b"Cmd" {
+                    return 7;
+                }
+            }
+            4 => {
+                if key == b"User" {
+                    return 9;
+                }
+            }
+            10 => {
+                if key == b"DetachKeys" {
+                    return 4;
+                }
+                if key == b"Privileged" {
+                    return 8;
+                }
+                if key == b"WorkingDir" {
+                    return 10;
+                }
+            }
+            11 => {
+                if key == b"AttachStdin" {
+                    return 0;
+                }
+                if key == b"ConsoleSize" {
+                    return 3;
+                }
+            }
+            12 => {
+                if key == b"AttachStdout" {
+                    return 1;
+                }
+                if key == b"AttachStderr" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2429,151 +2695,100 @@ impl<'de> Deserialize<'de> for ContainerInspectResponse {
                 let mut f_network_settings: Option<NetworkSettings> = None;
                 let mut f_node: Option<serde_json::Value> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "Id" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainerInspectResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Path" {
-                                f_path = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Args" {
-                                f_args = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Node" {
-                                f_node = support::optional(&mut map, 27, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_created = support::optional(&mut map, 1, &mut extra)?
                         }
-                        5 => {
-                            if k == "State" {
-                                f_state = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Image" {
-                                f_image = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_path = support::optional(&mut map, 2, &mut extra)?
                         }
-                        6 => {
-                            if k == "Driver" {
-                                f_driver = support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
-                            if k == "SizeRw" {
-                                f_size_rw = support::optional(&mut map, 22, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Mounts" {
-                                f_mounts = support::optional(&mut map, 24, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Config" {
-                                f_config = support::optional(&mut map, 25, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_args = support::optional(&mut map, 3, &mut extra)?
                         }
-                        7 => {
-                            if k == "Created" {
-                                f_created = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "LogPath" {
-                                f_log_path = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ExecIDs" {
-                                f_exec_ids = support::optional(&mut map, 18, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Storage" {
-                                f_storage = support::optional(&mut map, 21, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_state = support::optional(&mut map, 4, &mut extra)?
                         }
-                        8 => {
-                            if k == "Platform" {
-                                f_platform = support::optional(&mut map, 13, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_image = support::optional(&mut map, 5, &mut extra)?
                         }
-                        9 => {
-                            if k == "HostsPath" {
-                                f_hosts_path = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_resolv_conf_path = support::optional(&mut map, 6, &mut extra)?
                         }
-                        10 => {
-                            if k == "MountLabel" {
-                                f_mount_label = support::optional(&mut map, 15, &mut extra)?;
-                                continue;
-                            }
-                            if k == "HostConfig" {
-                                f_host_config = support::optional(&mut map, 19, &mut extra)?;
-                                continue;
-                            }
-                            if k == "SizeRootFs" {
-                                f_size_root_fs = support::optional(&mut map, 23, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_hostname_path = support::optional(&mut map, 7, &mut extra)?
                         }
-                        11 => {
-                            if k == "GraphDriver" {
-                                f_graph_driver = support::optional(&mut map, 20, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(8) => {
+                            f_hosts_path = support::optional(&mut map, 8, &mut extra)?
                         }
-                        12 => {
-                            if k == "HostnamePath" {
-                                f_hostname_path = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
-                            if k == "RestartCount" {
-                                f_restart_count = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ProcessLabel" {
-                                f_process_label = support::optional(&mut map, 16, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(9) => {
+                            f_log_path = support::optional(&mut map, 9, &mut extra)?
                         }
-                        14 => {
-                            if k == "ResolvConfPath" {
-                                f_resolv_conf_path = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(10) => {
+                            f_name = support::optional(&mut map, 10, &mut extra)?
                         }
-                        15 => {
-                            if k == "AppArmorProfile" {
-                                f_app_armor_profile = support::optional(&mut map, 17, &mut extra)?;
-                                continue;
-                            }
-                            if k == "NetworkSettings" {
-                                f_network_settings = support::optional(&mut map, 26, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(11) => {
+                            f_restart_count = support::optional(&mut map, 11, &mut extra)?
                         }
-                        23 => {
-                            if k == "ImageManifestDescriptor" {
-                                f_image_manifest_descriptor =
-                                    support::optional(&mut map, 14, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(12) => {
+                            f_driver = support::optional(&mut map, 12, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(13) => {
+                            f_platform = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_image_manifest_descriptor =
+                                support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_mount_label = support::optional(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(16) => {
+                            f_process_label = support::optional(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(17) => {
+                            f_app_armor_profile = support::optional(&mut map, 17, &mut extra)?
+                        }
+                        support::Field::Known(18) => {
+                            f_exec_ids = support::optional(&mut map, 18, &mut extra)?
+                        }
+                        support::Field::Known(19) => {
+                            f_host_config = support::optional(&mut map, 19, &mut extra)?
+                        }
+                        support::Field::Known(20) => {
+                            f_graph_driver = support::optional(&mut map, 20, &mut extra)?
+                        }
+                        support::Field::Known(21) => {
+                            f_storage = support::optional(&mut map, 21, &mut extra)?
+                        }
+                        support::Field::Known(22) => {
+                            f_size_rw = support::optional(&mut map, 22, &mut extra)?
+                        }
+                        support::Field::Known(23) => {
+                            f_size_root_fs = support::optional(&mut map, 23, &mut extra)?
+                        }
+                        support::Field::Known(24) => {
+                            f_mounts = support::optional(&mut map, 24, &mut extra)?
+                        }
+                        support::Field::Known(25) => {
+                            f_config = support::optional(&mut map, 25, &mut extra)?
+                        }
+                        support::Field::Known(26) => {
+                            f_network_settings = support::optional(&mut map, 26, &mut extra)?
+                        }
+                        support::Field::Known(27) => {
+                            f_node = support::optional(&mut map, 27, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerInspectResponse {
                     id: f_id,
@@ -2645,6 +2860,126 @@ impl support::KnownFields for ContainerInspectResponse {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerInspectResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Path" {
+                    return 2;
+                }
+                if key == b"Args" {
+                    return 3;
+                }
+                if key == b"Name" {
+                    return 10;
+                }
+                if key == b"Node" {
+                    return 27;
+                }
+            }
+            5 => {
+                if key == b"State" {
+                    return 4;
+                }
+                if key == b"Image" {
+                    return 5;
+                }
+            }
+            6 => {
+                if key == b"Driver" {
+                    return 12;
+                }
+                if key == b"SizeRw" {
+                    return 22;
+                }
+                if key == b"Mounts" {
+                    return 24;
+                }
+                if key == b"Config" {
+                    return 25;
+                }
+            }
+            7 => {
+                if key == b"Created" {
+                    return 1;
+                }
+                if key == b"LogPath" {
+                    return 9;
+                }
+                if key == b"ExecIDs" {
+                    return 18;
+                }
+                if key == b"Storage" {
+                    return 21;
+                }
+            }
+            8 => {
+                if key == b"Platform" {
+                    return 13;
+                }
+            }
+            9 => {
+                if key == b"HostsPath" {
+                    return 8;
+                }
+            }
+            10 => {
+                if key == b"MountLabel" {
+                    return 15;
+                }
+                if key == b"HostConfig" {
+                    return 19;
+                }
+                if key == b"SizeRootFs" {
+                    return 23;
+                }
+            }
+            11 => {
+                if key == b"GraphDriver" {
+                    return 20;
+                }
+            }
+            12 => {
+                if key == b"HostnamePath" {
+                    return 7;
+                }
+                if key == b"RestartCount" {
+                    return 11;
+                }
+                if key == b"ProcessLabel" {
+                    return 16;
+                }
+            }
+            14 => {
+                if key == b"ResolvConfPath" {
+                    return 6;
+                }
+            }
+            15 => {
+                if key == b"AppArmorProfile" {
+                    return 17;
+                }
+                if key == b"NetworkSettings" {
+                    return 26;
+                }
+            }
+            23 => {
+                if key == b"ImageManifestDescriptor" {
+                    return 14;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2835,56 +3170,39 @@ impl<'de> Deserialize<'de> for ContainerMemoryStats {
                 let mut f_commitpeakbytes: Option<u64> = None;
                 let mut f_privateworkingset: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "usage" {
-                                f_usage = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "stats" {
-                                f_stats = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "limit" {
-                                f_limit = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainerMemoryStats>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_usage = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "failcnt" {
-                                f_failcnt = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_max_usage = support::optional(&mut map, 1, &mut extra)?
                         }
-                        9 => {
-                            if k == "max_usage" {
-                                f_max_usage = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_stats = support::optional(&mut map, 2, &mut extra)?
                         }
-                        11 => {
-                            if k == "commitbytes" {
-                                f_commitbytes = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_failcnt = support::optional(&mut map, 3, &mut extra)?
                         }
-                        15 => {
-                            if k == "commitpeakbytes" {
-                                f_commitpeakbytes = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_limit = support::optional(&mut map, 4, &mut extra)?
                         }
-                        17 => {
-                            if k == "privateworkingset" {
-                                f_privateworkingset = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_commitbytes = support::optional(&mut map, 5, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(6) => {
+                            f_commitpeakbytes = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_privateworkingset = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerMemoryStats {
                     usage: f_usage,
@@ -2916,6 +3234,52 @@ impl support::KnownFields for ContainerMemoryStats {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerMemoryStats {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"usage" {
+                    return 0;
+                }
+                if key == b"stats" {
+                    return 2;
+                }
+                if key == b"limit" {
+                    return 4;
+                }
+            }
+            7 => {
+                if key == b"failcnt" {
+                    return 3;
+                }
+            }
+            9 => {
+                if key == b"max_usage" {
+                    return 1;
+                }
+            }
+            11 => {
+                if key == b"commitbytes" {
+                    return 5;
+                }
+            }
+            15 => {
+                if key == b"commitpeakbytes" {
+                    return 6;
+                }
+            }
+            17 => {
+                if key == b"privateworkingset" {
+                    return 7;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3100,60 +3464,45 @@ impl<'de> Deserialize<'de> for ContainerNetworkStats {
                 let mut f_endpoint_id: Option<String> = None;
                 let mut f_instance_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        8 => {
-                            if k == "rx_bytes" {
-                                f_rx_bytes = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "tx_bytes" {
-                                f_tx_bytes = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainerNetworkStats>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_rx_bytes = support::optional(&mut map, 0, &mut extra)?
                         }
-                        9 => {
-                            if k == "rx_errors" {
-                                f_rx_errors = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "tx_errors" {
-                                f_tx_errors = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_rx_packets = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "rx_packets" {
-                                f_rx_packets = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "rx_dropped" {
-                                f_rx_dropped = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "tx_packets" {
-                                f_tx_packets = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "tx_dropped" {
-                                f_tx_dropped = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_rx_errors = support::optional(&mut map, 2, &mut extra)?
                         }
-                        11 => {
-                            if k == "endpoint_id" {
-                                f_endpoint_id = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
-                            if k == "instance_id" {
-                                f_instance_id = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_rx_dropped = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(4) => {
+                            f_tx_bytes = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_tx_packets = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_tx_errors = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_tx_dropped = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_endpoint_id = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_instance_id = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerNetworkStats {
                     rx_bytes: f_rx_bytes,
@@ -3189,6 +3538,54 @@ impl support::KnownFields for ContainerNetworkStats {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerNetworkStats {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"rx_bytes" {
+                    return 0;
+                }
+                if key == b"tx_bytes" {
+                    return 4;
+                }
+            }
+            9 => {
+                if key == b"rx_errors" {
+                    return 2;
+                }
+                if key == b"tx_errors" {
+                    return 6;
+                }
+            }
+            10 => {
+                if key == b"rx_packets" {
+                    return 1;
+                }
+                if key == b"rx_dropped" {
+                    return 3;
+                }
+                if key == b"tx_packets" {
+                    return 5;
+                }
+                if key == b"tx_dropped" {
+                    return 7;
+                }
+            }
+            11 => {
+                if key == b"endpoint_id" {
+                    return 8;
+                }
+                if key == b"instance_id" {
+                    return 9;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3290,24 +3687,20 @@ impl<'de> Deserialize<'de> for ContainerPidsStats {
                 let mut f_current: Option<u64> = None;
                 let mut f_limit: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "limit" {
-                                f_limit = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ContainerPidsStats>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_current = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "current" {
-                                f_current = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_limit = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerPidsStats {
                     current: f_current,
@@ -3324,6 +3717,26 @@ impl support::KnownFields for ContainerPidsStats {
     const FIELDS: &'static [&'static str] = &["current", "limit"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerPidsStats {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"limit" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"current" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3392,24 +3805,21 @@ impl<'de> Deserialize<'de> for ContainerPruneResponse {
                 let mut f_containers_deleted: Option<Vec<String>> = None;
                 let mut f_space_reclaimed: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        14 => {
-                            if k == "SpaceReclaimed" {
-                                f_space_reclaimed = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainerPruneResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_containers_deleted = support::optional(&mut map, 0, &mut extra)?
                         }
-                        17 => {
-                            if k == "ContainersDeleted" {
-                                f_containers_deleted = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_space_reclaimed = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerPruneResponse {
                     containers_deleted: f_containers_deleted,
@@ -3426,6 +3836,26 @@ impl support::KnownFields for ContainerPruneResponse {
     const FIELDS: &'static [&'static str] = &["ContainersDeleted", "SpaceReclaimed"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerPruneResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            14 => {
+                if key == b"SpaceReclaimed" {
+                    return 1;
+                }
+            }
+            17 => {
+                if key == b"ContainersDeleted" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3582,76 +4012,50 @@ impl<'de> Deserialize<'de> for ContainerState {
                 let mut f_finished_at: Option<String> = None;
                 let mut f_health: Option<Health> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "Pid" {
-                                f_pid = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ContainerState>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_status = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Dead" {
-                                f_dead = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_running = support::optional(&mut map, 1, &mut extra)?
                         }
-                        5 => {
-                            if k == "Error" {
-                                f_error = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_paused = support::optional(&mut map, 2, &mut extra)?
                         }
-                        6 => {
-                            if k == "Status" {
-                                f_status = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Paused" {
-                                f_paused = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Health" {
-                                f_health = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_restarting = support::optional(&mut map, 3, &mut extra)?
                         }
-                        7 => {
-                            if k == "Running" {
-                                f_running = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_oom_killed = support::optional(&mut map, 4, &mut extra)?
                         }
-                        8 => {
-                            if k == "ExitCode" {
-                                f_exit_code = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_dead = support::optional(&mut map, 5, &mut extra)?
                         }
-                        9 => {
-                            if k == "OOMKilled" {
-                                f_oom_killed = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "StartedAt" {
-                                f_started_at = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_pid = support::optional(&mut map, 6, &mut extra)?
                         }
-                        10 => {
-                            if k == "Restarting" {
-                                f_restarting = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "FinishedAt" {
-                                f_finished_at = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_exit_code = support::optional(&mut map, 7, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(8) => {
+                            f_error = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_started_at = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_finished_at = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_health = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerState {
                     status: f_status,
@@ -3691,6 +4095,68 @@ impl support::KnownFields for ContainerState {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerState {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Pid" {
+                    return 6;
+                }
+            }
+            4 => {
+                if key == b"Dead" {
+                    return 5;
+                }
+            }
+            5 => {
+                if key == b"Error" {
+                    return 8;
+                }
+            }
+            6 => {
+                if key == b"Status" {
+                    return 0;
+                }
+                if key == b"Paused" {
+                    return 2;
+                }
+                if key == b"Health" {
+                    return 11;
+                }
+            }
+            7 => {
+                if key == b"Running" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"ExitCode" {
+                    return 7;
+                }
+            }
+            9 => {
+                if key == b"OOMKilled" {
+                    return 4;
+                }
+                if key == b"StartedAt" {
+                    return 9;
+                }
+            }
+            10 => {
+                if key == b"Restarting" {
+                    return 3;
+                }
+                if key == b"FinishedAt" {
+                    return 10;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3967,82 +4433,54 @@ impl<'de> Deserialize<'de> for ContainerStatsResponse {
                 let mut f_preread: Option<String> = None;
                 let mut f_precpu_stats: Option<ContainerCPUStats> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "id" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainerStatsResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "name" {
-                                f_name = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "read" {
-                                f_read = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_name = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "os_type" {
-                                f_os_type = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "preread" {
-                                f_preread = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_os_type = support::optional(&mut map, 2, &mut extra)?
                         }
-                        8 => {
-                            if k == "networks" {
-                                f_networks = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_read = support::optional(&mut map, 3, &mut extra)?
                         }
-                        9 => {
-                            if k == "cpu_stats" {
-                                f_cpu_stats = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "num_procs" {
-                                f_num_procs = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_cpu_stats = support::optional(&mut map, 4, &mut extra)?
                         }
-                        10 => {
-                            if k == "pids_stats" {
-                                f_pids_stats = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_memory_stats = support::optional(&mut map, 5, &mut extra)?
                         }
-                        11 => {
-                            if k == "blkio_stats" {
-                                f_blkio_stats = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_networks = support::optional(&mut map, 6, &mut extra)?
                         }
-                        12 => {
-                            if k == "memory_stats" {
-                                f_memory_stats = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "precpu_stats" {
-                                f_precpu_stats = support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_pids_stats = support::optional(&mut map, 7, &mut extra)?
                         }
-                        13 => {
-                            if k == "storage_stats" {
-                                f_storage_stats = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(8) => {
+                            f_blkio_stats = support::optional(&mut map, 8, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(9) => {
+                            f_num_procs = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_storage_stats = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_preread = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_precpu_stats = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerStatsResponse {
                     id: f_id,
@@ -4084,6 +4522,73 @@ impl support::KnownFields for ContainerStatsResponse {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerStatsResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"id" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"name" {
+                    return 1;
+                }
+                if key == b"read" {
+                    return 3;
+                }
+            }
+            7 => {
+                if key == b"os_type" {
+                    return 2;
+                }
+                if key == b"preread" {
+                    return 11;
+                }
+            }
+            8 => {
+                if key == b"networks" {
+                    return 6;
+                }
+            }
+            9 => {
+                if key == b"cpu_stats" {
+                    return 4;
+                }
+                if key == b"num_procs" {
+                    return 9;
+                }
+            }
+            10 => {
+                if key == b"pids_stats" {
+                    return 7;
+                }
+            }
+            11 => {
+                if key == b"blkio_stats" {
+                    return 8;
+                }
+            }
+            12 => {
+                if key == b"memory_stats" {
+                    return 5;
+                }
+                if key == b"precpu_stats" {
+                    return 12;
+                }
+            }
+            13 => {
+                if key == b"storage_stats" {
+                    return 10;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4226,30 +4731,23 @@ impl<'de> Deserialize<'de> for ContainerStatus {
                 let mut f_pid: Option<i64> = None;
                 let mut f_exit_code: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "PID" {
-                                f_pid = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ContainerStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_container_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        8 => {
-                            if k == "ExitCode" {
-                                f_exit_code = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_pid = support::optional(&mut map, 1, &mut extra)?
                         }
-                        11 => {
-                            if k == "ContainerID" {
-                                f_container_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_exit_code = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerStatus {
                     container_id: f_container_id,
@@ -4267,6 +4765,31 @@ impl support::KnownFields for ContainerStatus {
     const FIELDS: &'static [&'static str] = &["ContainerID", "PID", "ExitCode"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"PID" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"ExitCode" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"ContainerID" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4355,38 +4878,27 @@ impl<'de> Deserialize<'de> for ContainerStorageStats {
                 let mut f_write_count_normalized: Option<u64> = None;
                 let mut f_write_size_bytes: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        15 => {
-                            if k == "read_size_bytes" {
-                                f_read_size_bytes = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainerStorageStats>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_read_count_normalized = support::optional(&mut map, 0, &mut extra)?
                         }
-                        16 => {
-                            if k == "write_size_bytes" {
-                                f_write_size_bytes = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_read_size_bytes = support::optional(&mut map, 1, &mut extra)?
                         }
-                        21 => {
-                            if k == "read_count_normalized" {
-                                f_read_count_normalized =
-                                    support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_write_count_normalized = support::optional(&mut map, 2, &mut extra)?
                         }
-                        22 => {
-                            if k == "write_count_normalized" {
-                                f_write_count_normalized =
-                                    support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_write_size_bytes = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerStorageStats {
                     read_count_normalized: f_read_count_normalized,
@@ -4410,6 +4922,36 @@ impl support::KnownFields for ContainerStorageStats {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerStorageStats {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            15 => {
+                if key == b"read_size_bytes" {
+                    return 1;
+                }
+            }
+            16 => {
+                if key == b"write_size_bytes" {
+                    return 3;
+                }
+            }
+            21 => {
+                if key == b"read_count_normalized" {
+                    return 0;
+                }
+            }
+            22 => {
+                if key == b"write_count_normalized" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4613,95 +5155,66 @@ impl<'de> Deserialize<'de> for ContainerSummary {
                 let mut f_mounts: Option<Vec<MountPoint>> = None;
                 let mut f_health: Option<ContainerSummaryHealth> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "Id" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ContainerSummary>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        5 => {
-                            if k == "Names" {
-                                f_names = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Image" {
-                                f_image = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Ports" {
-                                f_ports = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
-                            if k == "State" {
-                                f_state = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_names = support::optional(&mut map, 1, &mut extra)?
                         }
-                        6 => {
-                            if k == "SizeRw" {
-                                f_size_rw = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Status" {
-                                f_status = support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Mounts" {
-                                f_mounts = support::optional(&mut map, 15, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Health" {
-                                f_health = support::optional(&mut map, 16, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_image = support::optional(&mut map, 2, &mut extra)?
                         }
-                        7 => {
-                            if k == "ImageID" {
-                                f_image_id = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Command" {
-                                f_command = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Created" {
-                                f_created = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_image_id = support::optional(&mut map, 3, &mut extra)?
                         }
-                        10 => {
-                            if k == "SizeRootFs" {
-                                f_size_root_fs = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
-                            if k == "HostConfig" {
-                                f_host_config = support::optional(&mut map, 13, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_image_manifest_descriptor =
+                                support::optional(&mut map, 4, &mut extra)?
                         }
-                        15 => {
-                            if k == "NetworkSettings" {
-                                f_network_settings = support::optional(&mut map, 14, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_command = support::optional(&mut map, 5, &mut extra)?
                         }
-                        23 => {
-                            if k == "ImageManifestDescriptor" {
-                                f_image_manifest_descriptor =
-                                    support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_created = support::optional(&mut map, 6, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(7) => {
+                            f_ports = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_size_rw = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_size_root_fs = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_labels = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_state = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_status = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_host_config = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_network_settings = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_mounts = support::optional(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(16) => {
+                            f_health = support::optional(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerSummary {
                     id: f_id,
@@ -4751,6 +5264,81 @@ impl support::KnownFields for ContainerSummary {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerSummary {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Names" {
+                    return 1;
+                }
+                if key == b"Image" {
+                    return 2;
+                }
+                if key == b"Ports" {
+                    return 7;
+                }
+                if key == b"State" {
+                    return 11;
+                }
+            }
+            6 => {
+                if key == b"SizeRw" {
+                    return 8;
+                }
+                if key == b"Labels" {
+                    return 10;
+                }
+                if key == b"Status" {
+                    return 12;
+                }
+                if key == b"Mounts" {
+                    return 15;
+                }
+                if key == b"Health" {
+                    return 16;
+                }
+            }
+            7 => {
+                if key == b"ImageID" {
+                    return 3;
+                }
+                if key == b"Command" {
+                    return 5;
+                }
+                if key == b"Created" {
+                    return 6;
+                }
+            }
+            10 => {
+                if key == b"SizeRootFs" {
+                    return 9;
+                }
+                if key == b"HostConfig" {
+                    return 13;
+                }
+            }
+            15 => {
+                if key == b"NetworkSettings" {
+                    return 14;
+                }
+            }
+            23 => {
+                if key == b"ImageManifestDescriptor" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4866,24 +5454,21 @@ impl<'de> Deserialize<'de> for ContainerSummaryHealth {
                 let mut f_status: Option<ContainerSummaryHealthStatus> = None;
                 let mut f_failing_streak: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        6 => {
-                            if k == "Status" {
-                                f_status = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainerSummaryHealth>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_status = support::optional(&mut map, 0, &mut extra)?
                         }
-                        13 => {
-                            if k == "FailingStreak" {
-                                f_failing_streak = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_failing_streak = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerSummaryHealth {
                     status: f_status,
@@ -4900,6 +5485,26 @@ impl support::KnownFields for ContainerSummaryHealth {
     const FIELDS: &'static [&'static str] = &["Status", "FailingStreak"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerSummaryHealth {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Status" {
+                    return 0;
+                }
+            }
+            13 => {
+                if key == b"FailingStreak" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5059,22 +5664,22 @@ impl<'de> Deserialize<'de> for ContainerSummaryHostConfig {
                 let mut f_network_mode: Option<String> = None;
                 let mut f_annotations: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        11 => {
-                            if k == "NetworkMode" {
-                                f_network_mode = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Annotations" {
-                                f_annotations = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ContainerSummaryHostConfig>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_network_mode = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(1) => {
+                            f_annotations = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerSummaryHostConfig {
                     network_mode: f_network_mode,
@@ -5091,6 +5696,24 @@ impl support::KnownFields for ContainerSummaryHostConfig {
     const FIELDS: &'static [&'static str] = &["NetworkMode", "Annotations"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerSummaryHostConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            11 => {
+                if key == b"NetworkMode" {
+                    return 0;
+                }
+                if key == b"Annotations" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5153,18 +5776,19 @@ impl<'de> Deserialize<'de> for ContainerSummaryNetworkSettings {
             ) -> Result<ContainerSummaryNetworkSettings, A::Error> {
                 let mut f_networks: Option<HashMap<String, EndpointSettings>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        8 => {
-                            if k == "Networks" {
-                                f_networks = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ContainerSummaryNetworkSettings>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_networks = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerSummaryNetworkSettings {
                     networks: f_networks,
@@ -5180,6 +5804,21 @@ impl support::KnownFields for ContainerSummaryNetworkSettings {
     const FIELDS: &'static [&'static str] = &["Networks"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerSummaryNetworkSettings {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"Networks" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5363,30 +6002,24 @@ impl<'de> Deserialize<'de> for ContainerThrottlingData {
                 let mut f_throttled_periods: Option<u64> = None;
                 let mut f_throttled_time: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        7 => {
-                            if k == "periods" {
-                                f_periods = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainerThrottlingData>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_periods = support::optional(&mut map, 0, &mut extra)?
                         }
-                        14 => {
-                            if k == "throttled_time" {
-                                f_throttled_time = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_throttled_periods = support::optional(&mut map, 1, &mut extra)?
                         }
-                        17 => {
-                            if k == "throttled_periods" {
-                                f_throttled_periods = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_throttled_time = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerThrottlingData {
                     periods: f_periods,
@@ -5404,6 +6037,31 @@ impl support::KnownFields for ContainerThrottlingData {
     const FIELDS: &'static [&'static str] = &["periods", "throttled_periods", "throttled_time"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerThrottlingData {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"periods" {
+                    return 0;
+                }
+            }
+            14 => {
+                if key == b"throttled_time" {
+                    return 2;
+                }
+            }
+            17 => {
+                if key == b"throttled_periods" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5470,24 +6128,21 @@ impl<'de> Deserialize<'de> for ContainerTopResponse {
                 let mut f_titles: Option<Vec<String>> = None;
                 let mut f_processes: Option<Vec<Vec<String>>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        6 => {
-                            if k == "Titles" {
-                                f_titles = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainerTopResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_titles = support::optional(&mut map, 0, &mut extra)?
                         }
-                        9 => {
-                            if k == "Processes" {
-                                f_processes = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_processes = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerTopResponse {
                     titles: f_titles,
@@ -5504,6 +6159,26 @@ impl support::KnownFields for ContainerTopResponse {
     const FIELDS: &'static [&'static str] = &["Titles", "Processes"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerTopResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Titles" {
+                    return 0;
+                }
+            }
+            9 => {
+                if key == b"Processes" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5881,188 +6556,117 @@ impl<'de> Deserialize<'de> for ContainerUpdateBody {
                 let mut f_kernel_memory: Option<i64> = None;
                 let mut f_kernel_memory_tcp: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Init" {
-                                f_init = support::optional(&mut map, 23, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainerUpdateBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_cpu_shares = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Memory" {
-                                f_memory = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_memory = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Devices" {
-                                f_devices = support::optional(&mut map, 15, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Ulimits" {
-                                f_ulimits = support::optional(&mut map, 25, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_cgroup_parent = support::optional(&mut map, 2, &mut extra)?
                         }
-                        8 => {
-                            if k == "CpuQuota" {
-                                f_cpu_quota = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
-                            if k == "NanoCpus" {
-                                f_nano_cpus = support::optional(&mut map, 21, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpuCount" {
-                                f_cpu_count = support::optional(&mut map, 26, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_blkio_weight = support::optional(&mut map, 3, &mut extra)?
                         }
-                        9 => {
-                            if k == "CpuShares" {
-                                f_cpu_shares = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpuPeriod" {
-                                f_cpu_period = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
-                            if k == "PidsLimit" {
-                                f_pids_limit = support::optional(&mut map, 24, &mut extra)?;
-                                continue;
-                            }
-                            if k == "DiskQuota" {
-                                f_disk_quota = support::optional(&mut map, 31, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_blkio_weight_device = support::optional(&mut map, 4, &mut extra)?
                         }
-                        10 => {
-                            if k == "CpusetCpus" {
-                                f_cpuset_cpus = support::optional(&mut map, 13, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpusetMems" {
-                                f_cpuset_mems = support::optional(&mut map, 14, &mut extra)?;
-                                continue;
-                            }
-                            if k == "MemorySwap" {
-                                f_memory_swap = support::optional(&mut map, 19, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpuPercent" {
-                                f_cpu_percent = support::optional(&mut map, 27, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_blkio_device_read_bps = support::optional(&mut map, 5, &mut extra)?
                         }
-                        11 => {
-                            if k == "BlkioWeight" {
-                                f_blkio_weight = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_blkio_device_write_bps = support::optional(&mut map, 6, &mut extra)?
                         }
-                        12 => {
-                            if k == "CgroupParent" {
-                                f_cgroup_parent = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "KernelMemory" {
-                                f_kernel_memory = support::optional(&mut map, 32, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_blkio_device_read_iops = support::optional(&mut map, 7, &mut extra)?
                         }
-                        13 => {
-                            if k == "IOMaximumIOps" {
-                                f_io_maximum_iops = support::optional(&mut map, 28, &mut extra)?;
-                                continue;
-                            }
-                            if k == "RestartPolicy" {
-                                f_restart_policy = support::optional(&mut map, 30, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(8) => {
+                            f_blkio_device_write_iops = support::optional(&mut map, 8, &mut extra)?
                         }
-                        14 => {
-                            if k == "DeviceRequests" {
-                                f_device_requests = support::optional(&mut map, 17, &mut extra)?;
-                                continue;
-                            }
-                            if k == "OomKillDisable" {
-                                f_oom_kill_disable = support::optional(&mut map, 22, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(9) => {
+                            f_cpu_period = support::optional(&mut map, 9, &mut extra)?
                         }
-                        15 => {
-                            if k == "KernelMemoryTCP" {
-                                f_kernel_memory_tcp = support::optional(&mut map, 33, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(10) => {
+                            f_cpu_quota = support::optional(&mut map, 10, &mut extra)?
                         }
-                        16 => {
-                            if k == "MemorySwappiness" {
-                                f_memory_swappiness = support::optional(&mut map, 20, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(11) => {
+                            f_cpu_realtime_period = support::optional(&mut map, 11, &mut extra)?
                         }
-                        17 => {
-                            if k == "BlkioWeightDevice" {
-                                f_blkio_weight_device = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpuRealtimePeriod" {
-                                f_cpu_realtime_period =
-                                    support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
-                            if k == "DeviceCgroupRules" {
-                                f_device_cgroup_rules =
-                                    support::optional(&mut map, 16, &mut extra)?;
-                                continue;
-                            }
-                            if k == "MemoryReservation" {
-                                f_memory_reservation = support::optional(&mut map, 18, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(12) => {
+                            f_cpu_realtime_runtime = support::optional(&mut map, 12, &mut extra)?
                         }
-                        18 => {
-                            if k == "BlkioDeviceReadBps" {
-                                f_blkio_device_read_bps =
-                                    support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpuRealtimeRuntime" {
-                                f_cpu_realtime_runtime =
-                                    support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
-                            if k == "IOMaximumBandwidth" {
-                                f_io_maximum_bandwidth =
-                                    support::optional(&mut map, 29, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(13) => {
+                            f_cpuset_cpus = support::optional(&mut map, 13, &mut extra)?
                         }
-                        19 => {
-                            if k == "BlkioDeviceWriteBps" {
-                                f_blkio_device_write_bps =
-                                    support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
-                            if k == "BlkioDeviceReadIOps" {
-                                f_blkio_device_read_iops =
-                                    support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(14) => {
+                            f_cpuset_mems = support::optional(&mut map, 14, &mut extra)?
                         }
-                        20 => {
-                            if k == "BlkioDeviceWriteIOps" {
-                                f_blkio_device_write_iops =
-                                    support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(15) => {
+                            f_devices = support::optional(&mut map, 15, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(16) => {
+                            f_device_cgroup_rules = support::optional(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(17) => {
+                            f_device_requests = support::optional(&mut map, 17, &mut extra)?
+                        }
+                        support::Field::Known(18) => {
+                            f_memory_reservation = support::optional(&mut map, 18, &mut extra)?
+                        }
+                        support::Field::Known(19) => {
+                            f_memory_swap = support::optional(&mut map, 19, &mut extra)?
+                        }
+                        support::Field::Known(20) => {
+                            f_memory_swappiness = support::optional(&mut map, 20, &mut extra)?
+                        }
+                        support::Field::Known(21) => {
+                            f_nano_cpus = support::optional(&mut map, 21, &mut extra)?
+                        }
+                        support::Field::Known(22) => {
+                            f_oom_kill_disable = support::optional(&mut map, 22, &mut extra)?
+                        }
+                        support::Field::Known(23) => {
+                            f_init = support::optional(&mut map, 23, &mut extra)?
+                        }
+                        support::Field::Known(24) => {
+                            f_pids_limit = support::optional(&mut map, 24, &mut extra)?
+                        }
+                        support::Field::Known(25) => {
+                            f_ulimits = support::optional(&mut map, 25, &mut extra)?
+                        }
+                        support::Field::Known(26) => {
+                            f_cpu_count = support::optional(&mut map, 26, &mut extra)?
+                        }
+                        support::Field::Known(27) => {
+                            f_cpu_percent = support::optional(&mut map, 27, &mut extra)?
+                        }
+                        support::Field::Known(28) => {
+                            f_io_maximum_iops = support::optional(&mut map, 28, &mut extra)?
+                        }
+                        support::Field::Known(29) => {
+                            f_io_maximum_bandwidth = support::optional(&mut map, 29, &mut extra)?
+                        }
+                        support::Field::Known(30) => {
+                            f_restart_policy = support::optional(&mut map, 30, &mut extra)?
+                        }
+                        support::Field::Known(31) => {
+                            f_disk_quota = support::optional(&mut map, 31, &mut extra)?
+                        }
+                        support::Field::Known(32) => {
+                            f_kernel_memory = support::optional(&mut map, 32, &mut extra)?
+                        }
+                        support::Field::Known(33) => {
+                            f_kernel_memory_tcp = support::optional(&mut map, 33, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerUpdateBody {
                     cpu_shares: f_cpu_shares,
@@ -6146,6 +6750,150 @@ impl support::KnownFields for ContainerUpdateBody {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerUpdateBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Init" {
+                    return 23;
+                }
+            }
+            6 => {
+                if key == b"Memory" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"Devices" {
+                    return 15;
+                }
+                if key == b"Ulimits" {
+                    return 25;
+                }
+            }
+            8 => {
+                if key == b"CpuQuota" {
+                    return 10;
+                }
+                if key == b"NanoCpus" {
+                    return 21;
+                }
+                if key == b"CpuCount" {
+                    return 26;
+                }
+            }
+            9 => {
+                if key == b"CpuShares" {
+                    return 0;
+                }
+                if key == b"CpuPeriod" {
+                    return 9;
+                }
+                if key == b"PidsLimit" {
+                    return 24;
+                }
+                if key == b"DiskQuota" {
+                    return 31;
+                }
+            }
+            10 => {
+                if key == b"CpusetCpus" {
+                    return 13;
+                }
+                if key == b"CpusetMems" {
+                    return 14;
+                }
+                if key == b"MemorySwap" {
+                    return 19;
+                }
+                if key == b"CpuPercent" {
+                    return 27;
+                }
+            }
+            11 => {
+                if key == b"BlkioWeight" {
+                    return 3;
+                }
+            }
+            12 => {
+                if key == b"CgroupParent" {
+                    return 2;
+                }
+                if key == b"KernelMemory" {
+                    return 32;
+                }
+            }
+            13 => {
+                if key == b"IOMaximumIOps" {
+                    return 28;
+                }
+                if key == b"RestartPolicy" {
+                    return 30;
+                }
+            }
+            14 => {
+                if key == b"DeviceRequests" {
+                    return 17;
+                }
+                if key == b"OomKillDisable" {
+                    return 22;
+                }
+            }
+            15 => {
+                if key == b"KernelMemoryTCP" {
+                    return 33;
+                }
+            }
+            16 => {
+                if key == b"MemorySwappiness" {
+                    return 20;
+                }
+            }
+            17 => {
+                if key == b"BlkioWeightDevice" {
+                    return 4;
+                }
+                if key == b"CpuRealtimePeriod" {
+                    return 11;
+                }
+                if key == b"DeviceCgroupRules" {
+                    return 16;
+                }
+                if key == b"MemoryReservation" {
+                    return 18;
+                }
+            }
+            18 => {
+                if key == b"BlkioDeviceReadBps" {
+                    return 5;
+                }
+                if key == b"CpuRealtimeRuntime" {
+                    return 12;
+                }
+                if key == b"IOMaximumBandwidth" {
+                    return 29;
+                }
+            }
+            19 => {
+                if key == b"BlkioDeviceWriteBps" {
+                    return 6;
+                }
+                if key == b"BlkioDeviceReadIOps" {
+                    return 7;
+                }
+            }
+            20 => {
+                if key == b"BlkioDeviceWriteIOps" {
+                    return 8;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -6408,18 +7156,18 @@ impl<'de> Deserialize<'de> for ContainerUpdateResponse {
             ) -> Result<ContainerUpdateResponse, A::Error> {
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        8 => {
-                            if k == "Warnings" {
-                                f_warnings = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainerUpdateResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_warnings = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerUpdateResponse {
                     warnings: f_warnings,
@@ -6435,6 +7183,21 @@ impl support::KnownFields for ContainerUpdateResponse {
     const FIELDS: &'static [&'static str] = &["Warnings"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerUpdateResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"Warnings" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -6578,18 +7341,18 @@ impl<'de> Deserialize<'de> for ContainerWaitExitError {
             ) -> Result<ContainerWaitExitError, A::Error> {
                 let mut f_message: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        7 => {
-                            if k == "Message" {
-                                f_message = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainerWaitExitError>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_message = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerWaitExitError {
                     message: f_message,
@@ -6605,6 +7368,21 @@ impl support::KnownFields for ContainerWaitExitError {
     const FIELDS: &'static [&'static str] = &["Message"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerWaitExitError {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Message" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -6667,24 +7445,19 @@ impl<'de> Deserialize<'de> for ContainerWaitResponse {
                 let mut f_status_code: Option<i64> = None;
                 let mut f_error: Option<ContainerWaitExitError> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Error" {
-                                f_error = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ContainerWaitResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_status_code = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_error = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "StatusCode" {
-                                f_status_code = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ContainerWaitResponse {
                     status_code: f_status_code.ok_or_else(|| support::missing("StatusCode"))?,
@@ -6701,6 +7474,26 @@ impl support::KnownFields for ContainerWaitResponse {
     const FIELDS: &'static [&'static str] = &["StatusCode", "Error"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerWaitResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Error" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"StatusCode" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

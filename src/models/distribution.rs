@@ -68,24 +68,19 @@ impl<'de> Deserialize<'de> for DistributionInspect {
                 let mut f_descriptor: Option<OCIDescriptor> = None;
                 let mut f_platforms: Option<Vec<OCIPlatform>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        9 => {
-                            if k == "Platforms" {
-                                f_platforms = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<DistributionInspect>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_descriptor = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_platforms = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "Descriptor" {
-                                f_descriptor = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(DistributionInspect {
                     descriptor: f_descriptor.ok_or_else(|| support::missing("Descriptor"))?,
@@ -102,6 +97,26 @@ impl support::KnownFields for DistributionInspect {
     const FIELDS: &'static [&'static str] = &["Descriptor", "Platforms"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for DistributionInspect {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"Platforms" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"Descriptor" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

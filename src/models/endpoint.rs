@@ -81,28 +81,23 @@ impl<'de> Deserialize<'de> for EndpointIPAMConfig {
                 let mut f_ipv6_address: Option<String> = None;
                 let mut f_link_local_ips: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        11 => {
-                            if k == "IPv4Address" {
-                                f_ipv4_address = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "IPv6Address" {
-                                f_ipv6_address = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<EndpointIPAMConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_ipv4_address = support::optional(&mut map, 0, &mut extra)?
                         }
-                        12 => {
-                            if k == "LinkLocalIPs" {
-                                f_link_local_ips = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_ipv6_address = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(2) => {
+                            f_link_local_ips = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(EndpointIPAMConfig {
                     ipv4_address: f_ipv4_address,
@@ -120,6 +115,29 @@ impl support::KnownFields for EndpointIPAMConfig {
     const FIELDS: &'static [&'static str] = &["IPv4Address", "IPv6Address", "LinkLocalIPs"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for EndpointIPAMConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            11 => {
+                if key == b"IPv4Address" {
+                    return 0;
+                }
+                if key == b"IPv6Address" {
+                    return 1;
+                }
+            }
+            12 => {
+                if key == b"LinkLocalIPs" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -213,42 +231,29 @@ impl<'de> Deserialize<'de> for EndpointPortConfig {
                 let mut f_published_port: Option<i64> = None;
                 let mut f_publish_mode: Option<EndpointPortConfigPublishMode> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<EndpointPortConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        8 => {
-                            if k == "Protocol" {
-                                f_protocol = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_protocol = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "TargetPort" {
-                                f_target_port = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_target_port = support::optional(&mut map, 2, &mut extra)?
                         }
-                        11 => {
-                            if k == "PublishMode" {
-                                f_publish_mode = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_published_port = support::optional(&mut map, 3, &mut extra)?
                         }
-                        13 => {
-                            if k == "PublishedPort" {
-                                f_published_port = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_publish_mode = support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(EndpointPortConfig {
                     name: f_name,
@@ -274,6 +279,41 @@ impl support::KnownFields for EndpointPortConfig {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for EndpointPortConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            8 => {
+                if key == b"Protocol" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"TargetPort" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"PublishMode" {
+                    return 4;
+                }
+            }
+            13 => {
+                if key == b"PublishedPort" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -543,38 +583,29 @@ impl<'de> Deserialize<'de> for EndpointResource {
                 let mut f_ipv4_address: Option<String> = None;
                 let mut f_ipv6_address: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<EndpointResource>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        10 => {
-                            if k == "EndpointID" {
-                                f_endpoint_id = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "MacAddress" {
-                                f_mac_address = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_endpoint_id = support::optional(&mut map, 1, &mut extra)?
                         }
-                        11 => {
-                            if k == "IPv4Address" {
-                                f_ipv4_address = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "IPv6Address" {
-                                f_ipv6_address = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_mac_address = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(3) => {
+                            f_ipv4_address = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_ipv6_address = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(EndpointResource {
                     name: f_name,
@@ -600,6 +631,37 @@ impl support::KnownFields for EndpointResource {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for EndpointResource {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            10 => {
+                if key == b"EndpointID" {
+                    return 1;
+                }
+                if key == b"MacAddress" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"IPv4Address" {
+                    return 3;
+                }
+                if key == b"IPv6Address" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -787,90 +849,59 @@ impl<'de> Deserialize<'de> for EndpointSettings {
                 let mut f_global_ipv6_prefix_len: Option<i64> = None;
                 let mut f_dns_names: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Links" {
-                                f_links = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<EndpointSettings>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_ipam_config = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Aliases" {
-                                f_aliases = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Gateway" {
-                                f_gateway = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_links = support::optional(&mut map, 1, &mut extra)?
                         }
-                        8 => {
-                            if k == "DNSNames" {
-                                f_dns_names = support::optional(&mut map, 14, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_mac_address = support::optional(&mut map, 2, &mut extra)?
                         }
-                        9 => {
-                            if k == "NetworkID" {
-                                f_network_id = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
-                            if k == "IPAddress" {
-                                f_ip_address = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_aliases = support::optional(&mut map, 3, &mut extra)?
                         }
-                        10 => {
-                            if k == "IPAMConfig" {
-                                f_ipam_config = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "MacAddress" {
-                                f_mac_address = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "DriverOpts" {
-                                f_driver_opts = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "GwPriority" {
-                                f_gw_priority = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "EndpointID" {
-                                f_endpoint_id = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_driver_opts = support::optional(&mut map, 4, &mut extra)?
                         }
-                        11 => {
-                            if k == "IPPrefixLen" {
-                                f_ip_prefix_len = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
-                            if k == "IPv6Gateway" {
-                                f_ipv6_gateway = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_gw_priority = support::optional(&mut map, 5, &mut extra)?
                         }
-                        17 => {
-                            if k == "GlobalIPv6Address" {
-                                f_global_ipv6_address =
-                                    support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_network_id = support::optional(&mut map, 6, &mut extra)?
                         }
-                        19 => {
-                            if k == "GlobalIPv6PrefixLen" {
-                                f_global_ipv6_prefix_len =
-                                    support::optional(&mut map, 13, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_endpoint_id = support::optional(&mut map, 7, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(8) => {
+                            f_gateway = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_ip_address = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_ip_prefix_len = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_ipv6_gateway = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_global_ipv6_address = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_global_ipv6_prefix_len = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_dns_names = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(EndpointSettings {
                     ipam_config: f_ipam_config,
@@ -916,6 +947,77 @@ impl support::KnownFields for EndpointSettings {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for EndpointSettings {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Links" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"Aliases" {
+                    return 3;
+                }
+                if key == b"Gateway" {
+                    return 8;
+                }
+            }
+            8 => {
+                if key == b"DNSNames" {
+                    return 14;
+                }
+            }
+            9 => {
+                if key == b"NetworkID" {
+                    return 6;
+                }
+                if key == b"IPAddress" {
+                    return 9;
+                }
+            }
+            10 => {
+                if key == b"IPAMConfig" {
+                    return 0;
+                }
+                if key == b"MacAddress" {
+                    return 2;
+                }
+                if key == b"DriverOpts" {
+                    return 4;
+                }
+                if key == b"GwPriority" {
+                    return 5;
+                }
+                if key == b"EndpointID" {
+                    return 7;
+                }
+            }
+            11 => {
+                if key == b"IPPrefixLen" {
+                    return 10;
+                }
+                if key == b"IPv6Gateway" {
+                    return 11;
+                }
+            }
+            17 => {
+                if key == b"GlobalIPv6Address" {
+                    return 12;
+                }
+            }
+            19 => {
+                if key == b"GlobalIPv6PrefixLen" {
+                    return 13;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1002,24 +1104,20 @@ impl<'de> Deserialize<'de> for EndpointSpec {
                 let mut f_mode: Option<EndpointSpecMode> = None;
                 let mut f_ports: Option<Vec<EndpointPortConfig>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Mode" {
-                                f_mode = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<EndpointSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_mode = support::optional(&mut map, 0, &mut extra)?
                         }
-                        5 => {
-                            if k == "Ports" {
-                                f_ports = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_ports = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(EndpointSpec {
                     mode: f_mode,
@@ -1036,6 +1134,26 @@ impl support::KnownFields for EndpointSpec {
     const FIELDS: &'static [&'static str] = &["Mode", "Ports"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for EndpointSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Mode" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Ports" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

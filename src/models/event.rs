@@ -69,24 +69,20 @@ impl<'de> Deserialize<'de> for EventActor {
                 let mut f_id: Option<String> = None;
                 let mut f_attributes: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "ID" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<EventActor>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        10 => {
-                            if k == "Attributes" {
-                                f_attributes = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_attributes = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(EventActor {
                     id: f_id,
@@ -103,6 +99,26 @@ impl support::KnownFields for EventActor {
     const FIELDS: &'static [&'static str] = &["ID", "Attributes"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for EventActor {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            10 => {
+                if key == b"Attributes" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -205,44 +221,32 @@ impl<'de> Deserialize<'de> for EventMessage {
                 let mut f_time: Option<i64> = None;
                 let mut f_time_nano: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Type" {
-                                f_type_ = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "time" {
-                                f_time = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<EventMessage>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_type_ = support::optional(&mut map, 0, &mut extra)?
                         }
-                        5 => {
-                            if k == "Actor" {
-                                f_actor = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "scope" {
-                                f_scope = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_action = support::optional(&mut map, 1, &mut extra)?
                         }
-                        6 => {
-                            if k == "Action" {
-                                f_action = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_actor = support::optional(&mut map, 2, &mut extra)?
                         }
-                        8 => {
-                            if k == "timeNano" {
-                                f_time_nano = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_scope = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(4) => {
+                            f_time = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_time_nano = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(EventMessage {
                     type_: f_type_,
@@ -264,6 +268,42 @@ impl support::KnownFields for EventMessage {
         &["Type", "Action", "Actor", "scope", "time", "timeNano"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for EventMessage {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Type" {
+                    return 0;
+                }
+                if key == b"time" {
+                    return 4;
+                }
+            }
+            5 => {
+                if key == b"Actor" {
+                    return 2;
+                }
+                if key == b"scope" {
+                    return 3;
+                }
+            }
+            6 => {
+                if key == b"Action" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"timeNano" {
+                    return 5;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

@@ -153,72 +153,48 @@ impl<'de> Deserialize<'de> for ExecInspectResponse {
                 let mut f_container_id: Option<String> = None;
                 let mut f_pid: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "ID" {
-                                f_id = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ExecInspectResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_can_remove = support::optional(&mut map, 0, &mut extra)?
                         }
-                        3 => {
-                            if k == "Pid" {
-                                f_pid = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_detach_keys = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Running" {
-                                f_running = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_id = support::optional(&mut map, 2, &mut extra)?
                         }
-                        8 => {
-                            if k == "ExitCode" {
-                                f_exit_code = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_running = support::optional(&mut map, 3, &mut extra)?
                         }
-                        9 => {
-                            if k == "CanRemove" {
-                                f_can_remove = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "OpenStdin" {
-                                f_open_stdin = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_exit_code = support::optional(&mut map, 4, &mut extra)?
                         }
-                        10 => {
-                            if k == "DetachKeys" {
-                                f_detach_keys = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "OpenStderr" {
-                                f_open_stderr = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
-                            if k == "OpenStdout" {
-                                f_open_stdout = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_process_config = support::optional(&mut map, 5, &mut extra)?
                         }
-                        11 => {
-                            if k == "ContainerID" {
-                                f_container_id = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_open_stdin = support::optional(&mut map, 6, &mut extra)?
                         }
-                        13 => {
-                            if k == "ProcessConfig" {
-                                f_process_config = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_open_stderr = support::optional(&mut map, 7, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(8) => {
+                            f_open_stdout = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_container_id = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_pid = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ExecInspectResponse {
                     can_remove: f_can_remove,
@@ -256,6 +232,65 @@ impl support::KnownFields for ExecInspectResponse {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ExecInspectResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 2;
+                }
+            }
+            3 => {
+                if key == b"Pid" {
+                    return 10;
+                }
+            }
+            7 => {
+                if key == b"Running" {
+                    return 3;
+                }
+            }
+            8 => {
+                if key == b"ExitCode" {
+                    return 4;
+                }
+            }
+            9 => {
+                if key == b"CanRemove" {
+                    return 0;
+                }
+                if key == b"OpenStdin" {
+                    return 6;
+                }
+            }
+            10 => {
+                if key == b"DetachKeys" {
+                    return 1;
+                }
+                if key == b"OpenStderr" {
+                    return 7;
+                }
+                if key == b"OpenStdout" {
+                    return 8;
+                }
+            }
+            11 => {
+                if key == b"ContainerID" {
+                    return 9;
+                }
+            }
+            13 => {
+                if key == b"ProcessConfig" {
+                    return 5;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -345,30 +380,23 @@ impl<'de> Deserialize<'de> for ExecStartBody {
                 let mut f_tty: Option<bool> = None;
                 let mut f_console_size: Option<Vec<i64>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "Tty" {
-                                f_tty = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ExecStartBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_detach = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Detach" {
-                                f_detach = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_tty = support::optional(&mut map, 1, &mut extra)?
                         }
-                        11 => {
-                            if k == "ConsoleSize" {
-                                f_console_size = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_console_size = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ExecStartBody {
                     detach: f_detach,
@@ -386,6 +414,31 @@ impl support::KnownFields for ExecStartBody {
     const FIELDS: &'static [&'static str] = &["Detach", "Tty", "ConsoleSize"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ExecStartBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Tty" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"Detach" {
+                    return 0;
+                }
+            }
+            11 => {
+                if key == b"ConsoleSize" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

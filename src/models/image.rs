@@ -433,134 +433,89 @@ impl<'de> Deserialize<'de> for ImageConfig {
                 let mut f_stop_timeout: Option<i64> = None;
                 let mut f_tty: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "Env" {
-                                f_env = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Cmd" {
-                                f_cmd = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Tty" {
-                                f_tty = support::optional(&mut map, 24, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ImageConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_user = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "User" {
-                                f_user = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_exposed_ports = support::optional(&mut map, 1, &mut extra)?
                         }
-                        5 => {
-                            if k == "Shell" {
-                                f_shell = support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Image" {
-                                f_image = support::optional(&mut map, 18, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_env = support::optional(&mut map, 2, &mut extra)?
                         }
-                        6 => {
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_cmd = support::optional(&mut map, 3, &mut extra)?
                         }
-                        7 => {
-                            if k == "Volumes" {
-                                f_volumes = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
-                            if k == "OnBuild" {
-                                f_on_build = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_healthcheck = support::optional(&mut map, 4, &mut extra)?
                         }
-                        8 => {
-                            if k == "Hostname" {
-                                f_hostname = support::optional(&mut map, 17, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_args_escaped = support::optional(&mut map, 5, &mut extra)?
                         }
-                        9 => {
-                            if k == "OpenStdin" {
-                                f_open_stdin = support::optional(&mut map, 21, &mut extra)?;
-                                continue;
-                            }
-                            if k == "StdinOnce" {
-                                f_stdin_once = support::optional(&mut map, 22, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_volumes = support::optional(&mut map, 6, &mut extra)?
                         }
-                        10 => {
-                            if k == "WorkingDir" {
-                                f_working_dir = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Entrypoint" {
-                                f_entrypoint = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
-                            if k == "StopSignal" {
-                                f_stop_signal = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Domainname" {
-                                f_domainname = support::optional(&mut map, 16, &mut extra)?;
-                                continue;
-                            }
-                            if k == "MacAddress" {
-                                f_mac_address = support::optional(&mut map, 19, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_working_dir = support::optional(&mut map, 7, &mut extra)?
                         }
-                        11 => {
-                            if k == "Healthcheck" {
-                                f_healthcheck = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ArgsEscaped" {
-                                f_args_escaped = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "AttachStdin" {
-                                f_attach_stdin = support::optional(&mut map, 14, &mut extra)?;
-                                continue;
-                            }
-                            if k == "StopTimeout" {
-                                f_stop_timeout = support::optional(&mut map, 23, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(8) => {
+                            f_entrypoint = support::optional(&mut map, 8, &mut extra)?
                         }
-                        12 => {
-                            if k == "ExposedPorts" {
-                                f_exposed_ports = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "AttachStderr" {
-                                f_attach_stderr = support::optional(&mut map, 13, &mut extra)?;
-                                continue;
-                            }
-                            if k == "AttachStdout" {
-                                f_attach_stdout = support::optional(&mut map, 15, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(9) => {
+                            f_on_build = support::optional(&mut map, 9, &mut extra)?
                         }
-                        15 => {
-                            if k == "NetworkDisabled" {
-                                f_network_disabled = support::optional(&mut map, 20, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(10) => {
+                            f_labels = support::optional(&mut map, 10, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(11) => {
+                            f_stop_signal = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_shell = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_attach_stderr = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_attach_stdin = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_attach_stdout = support::optional(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(16) => {
+                            f_domainname = support::optional(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(17) => {
+                            f_hostname = support::optional(&mut map, 17, &mut extra)?
+                        }
+                        support::Field::Known(18) => {
+                            f_image = support::optional(&mut map, 18, &mut extra)?
+                        }
+                        support::Field::Known(19) => {
+                            f_mac_address = support::optional(&mut map, 19, &mut extra)?
+                        }
+                        support::Field::Known(20) => {
+                            f_network_disabled = support::optional(&mut map, 20, &mut extra)?
+                        }
+                        support::Field::Known(21) => {
+                            f_open_stdin = support::optional(&mut map, 21, &mut extra)?
+                        }
+                        support::Field::Known(22) => {
+                            f_stdin_once = support::optional(&mut map, 22, &mut extra)?
+                        }
+                        support::Field::Known(23) => {
+                            f_stop_timeout = support::optional(&mut map, 23, &mut extra)?
+                        }
+                        support::Field::Known(24) => {
+                            f_tty = support::optional(&mut map, 24, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ImageConfig {
                     user: f_user,
@@ -626,6 +581,113 @@ impl support::KnownFields for ImageConfig {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Env" {
+                    return 2;
+                }
+                if key == b"Cmd" {
+                    return 3;
+                }
+                if key == b"Tty" {
+                    return 24;
+                }
+            }
+            4 => {
+                if key == b"User" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Shell" {
+                    return 12;
+                }
+                if key == b"Image" {
+                    return 18;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 10;
+                }
+            }
+            7 => {
+                if key == b"Volumes" {
+                    return 6;
+                }
+                if key == b"OnBuild" {
+                    return 9;
+                }
+            }
+            8 => {
+                if key == b"Hostname" {
+                    return 17;
+                }
+            }
+            9 => {
+                if key == b"OpenStdin" {
+                    return 21;
+                }
+                if key == b"StdinOnce" {
+                    return 22;
+                }
+            }
+            10 => {
+                if key == b"WorkingDir" {
+                    return 7;
+                }
+                if key == b"Entrypoint" {
+                    return 8;
+                }
+                if key == b"StopSignal" {
+                    return 11;
+                }
+                if key == b"Domainname" {
+                    return 16;
+                }
+                if key == b"MacAddress" {
+                    return 19;
+                }
+            }
+            11 => {
+                if key == b"Healthcheck" {
+                    return 4;
+                }
+                if key == b"ArgsEscaped" {
+                    return 5;
+                }
+                if key == b"AttachStdin" {
+                    return 14;
+                }
+                if key == b"StopTimeout" {
+                    return 23;
+                }
+            }
+            12 => {
+                if key == b"ExposedPorts" {
+                    return 1;
+                }
+                if key == b"AttachStderr" {
+                    return 13;
+                }
+                if key == b"AttachStdout" {
+                    return 15;
+                }
+            }
+            15 => {
+                if key == b"NetworkDisabled" {
+                    return 20;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -707,24 +769,21 @@ impl<'de> Deserialize<'de> for ImageDeleteResponseItem {
                 let mut f_untagged: Option<String> = None;
                 let mut f_deleted: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        7 => {
-                            if k == "Deleted" {
-                                f_deleted = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ImageDeleteResponseItem>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_untagged = support::optional(&mut map, 0, &mut extra)?
                         }
-                        8 => {
-                            if k == "Untagged" {
-                                f_untagged = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_deleted = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ImageDeleteResponseItem {
                     untagged: f_untagged,
@@ -741,6 +800,26 @@ impl support::KnownFields for ImageDeleteResponseItem {
     const FIELDS: &'static [&'static str] = &["Untagged", "Deleted"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageDeleteResponseItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Deleted" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"Untagged" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -823,44 +902,23 @@ impl<'de> Deserialize<'de> for ImageHistoryResponseItem {
                 let mut f_size: Option<i64> = None;
                 let mut f_comment: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "Id" {
-                                f_id = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ImageHistoryResponseItem>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_id = Some(map.next_value()?),
+                        support::Field::Known(1) => f_created = Some(map.next_value()?),
+                        support::Field::Known(2) => f_created_by = Some(map.next_value()?),
+                        support::Field::Known(3) => {
+                            f_tags = support::optional(&mut map, 3, &mut extra)?
                         }
-                        4 => {
-                            if k == "Tags" {
-                                f_tags = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Size" {
-                                f_size = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(4) => f_size = Some(map.next_value()?),
+                        support::Field::Known(5) => f_comment = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        7 => {
-                            if k == "Created" {
-                                f_created = Some(map.next_value()?);
-                                continue;
-                            }
-                            if k == "Comment" {
-                                f_comment = Some(map.next_value()?);
-                                continue;
-                            }
-                        }
-                        9 => {
-                            if k == "CreatedBy" {
-                                f_created_by = Some(map.next_value()?);
-                                continue;
-                            }
-                        }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ImageHistoryResponseItem {
                     id: f_id.ok_or_else(|| support::missing("Id"))?,
@@ -882,6 +940,42 @@ impl support::KnownFields for ImageHistoryResponseItem {
         &["Id", "Created", "CreatedBy", "Tags", "Size", "Comment"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageHistoryResponseItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Tags" {
+                    return 3;
+                }
+                if key == b"Size" {
+                    return 4;
+                }
+            }
+            7 => {
+                if key == b"Created" {
+                    return 1;
+                }
+                if key == b"Comment" {
+                    return 5;
+                }
+            }
+            9 => {
+                if key == b"CreatedBy" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -936,18 +1030,17 @@ impl<'de> Deserialize<'de> for ImageID {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ImageID, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "ID" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ImageID>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ImageID { id: f_id, extra })
             }
@@ -960,6 +1053,21 @@ impl support::KnownFields for ImageID {
     const FIELDS: &'static [&'static str] = &["ID"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageID {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1215,126 +1323,83 @@ impl<'de> Deserialize<'de> for ImageInspect {
                 let mut f_parent: Option<String> = None;
                 let mut f_virtual_size: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "Id" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Os" {
-                                f_os = support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ImageInspect>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Size" {
-                                f_size = support::optional(&mut map, 14, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_descriptor = support::optional(&mut map, 1, &mut extra)?
                         }
-                        6 => {
-                            if k == "Author" {
-                                f_author = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Config" {
-                                f_config = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
-                            if k == "RootFS" {
-                                f_root_fs = support::optional(&mut map, 16, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Parent" {
-                                f_parent = support::optional(&mut map, 21, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_manifests = support::optional(&mut map, 2, &mut extra)?
                         }
-                        7 => {
-                            if k == "Comment" {
-                                f_comment = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Created" {
-                                f_created = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Variant" {
-                                f_variant = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_identity = support::optional(&mut map, 3, &mut extra)?
                         }
-                        8 => {
-                            if k == "Identity" {
-                                f_identity = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "RepoTags" {
-                                f_repo_tags = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Metadata" {
-                                f_metadata = support::optional(&mut map, 17, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_repo_tags = support::optional(&mut map, 4, &mut extra)?
                         }
-                        9 => {
-                            if k == "Manifests" {
-                                f_manifests = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "OsVersion" {
-                                f_os_version = support::optional(&mut map, 13, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Container" {
-                                f_container = support::optional(&mut map, 18, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_repo_digests = support::optional(&mut map, 5, &mut extra)?
                         }
-                        10 => {
-                            if k == "Descriptor" {
-                                f_descriptor = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_comment = support::optional(&mut map, 6, &mut extra)?
                         }
-                        11 => {
-                            if k == "RepoDigests" {
-                                f_repo_digests = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "GraphDriver" {
-                                f_graph_driver = support::optional(&mut map, 15, &mut extra)?;
-                                continue;
-                            }
-                            if k == "VirtualSize" {
-                                f_virtual_size = support::optional(&mut map, 22, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_created = support::optional(&mut map, 7, &mut extra)?
                         }
-                        12 => {
-                            if k == "Architecture" {
-                                f_architecture = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(8) => {
+                            f_author = support::optional(&mut map, 8, &mut extra)?
                         }
-                        13 => {
-                            if k == "DockerVersion" {
-                                f_docker_version = support::optional(&mut map, 20, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(9) => {
+                            f_config = support::optional(&mut map, 9, &mut extra)?
                         }
-                        15 => {
-                            if k == "ContainerConfig" {
-                                f_container_config = support::optional(&mut map, 19, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(10) => {
+                            f_architecture = support::optional(&mut map, 10, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(11) => {
+                            f_variant = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_os = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_os_version = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_size = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_graph_driver = support::optional(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(16) => {
+                            f_root_fs = support::optional(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(17) => {
+                            f_metadata = support::optional(&mut map, 17, &mut extra)?
+                        }
+                        support::Field::Known(18) => {
+                            f_container = support::optional(&mut map, 18, &mut extra)?
+                        }
+                        support::Field::Known(19) => {
+                            f_container_config = support::optional(&mut map, 19, &mut extra)?
+                        }
+                        support::Field::Known(20) => {
+                            f_docker_version = support::optional(&mut map, 20, &mut extra)?
+                        }
+                        support::Field::Known(21) => {
+                            f_parent = support::optional(&mut map, 21, &mut extra)?
+                        }
+                        support::Field::Known(22) => {
+                            f_virtual_size = support::optional(&mut map, 22, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ImageInspect {
                     id: f_id,
@@ -1396,6 +1461,107 @@ impl support::KnownFields for ImageInspect {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageInspect {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 0;
+                }
+                if key == b"Os" {
+                    return 12;
+                }
+            }
+            4 => {
+                if key == b"Size" {
+                    return 14;
+                }
+            }
+            6 => {
+                if key == b"Author" {
+                    return 8;
+                }
+                if key == b"Config" {
+                    return 9;
+                }
+                if key == b"RootFS" {
+                    return 16;
+                }
+                if key == b"Parent" {
+                    return 21;
+                }
+            }
+            7 => {
+                if key == b"Comment" {
+                    return 6;
+                }
+                if key == b"Created" {
+                    return 7;
+                }
+                if key == b"Variant" {
+                    return 11;
+                }
+            }
+            8 => {
+                if key == b"Identity" {
+                    return 3;
+                }
+                if key == b"RepoTags" {
+                    return 4;
+                }
+                if key == b"Metadata" {
+                    return 17;
+                }
+            }
+            9 => {
+                if key == b"Manifests" {
+                    return 2;
+                }
+                if key == b"OsVersion" {
+                    return 13;
+                }
+                if key == b"Container" {
+                    return 18;
+                }
+            }
+            10 => {
+                if key == b"Descriptor" {
+                    return 1;
+                }
+            }
+            11 => {
+                if key == b"RepoDigests" {
+                    return 5;
+                }
+                if key == b"GraphDriver" {
+                    return 15;
+                }
+                if key == b"VirtualSize" {
+                    return 22;
+                }
+            }
+            12 => {
+                if key == b"Architecture" {
+                    return 10;
+                }
+            }
+            13 => {
+                if key == b"DockerVersion" {
+                    return 20;
+                }
+            }
+            15 => {
+                if key == b"ContainerConfig" {
+                    return 19;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1513,18 +1679,18 @@ impl<'de> Deserialize<'de> for ImageInspectMetadata {
             ) -> Result<ImageInspectMetadata, A::Error> {
                 let mut f_last_tag_time: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        11 => {
-                            if k == "LastTagTime" {
-                                f_last_tag_time = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ImageInspectMetadata>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_last_tag_time = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ImageInspectMetadata {
                     last_tag_time: f_last_tag_time,
@@ -1540,6 +1706,21 @@ impl support::KnownFields for ImageInspectMetadata {
     const FIELDS: &'static [&'static str] = &["LastTagTime"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageInspectMetadata {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            11 => {
+                if key == b"LastTagTime" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1602,24 +1783,18 @@ impl<'de> Deserialize<'de> for ImageInspectRootFS {
                 let mut f_type_: Option<String> = None;
                 let mut f_layers: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Type" {
-                                f_type_ = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed = support::FieldKey::<ImageInspectRootFS>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_type_ = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_layers = support::optional(&mut map, 1, &mut extra)?
                         }
-                        6 => {
-                            if k == "Layers" {
-                                f_layers = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ImageInspectRootFS {
                     type_: f_type_.ok_or_else(|| support::missing("Type"))?,
@@ -1636,6 +1811,26 @@ impl support::KnownFields for ImageInspectRootFS {
     const FIELDS: &'static [&'static str] = &["Type", "Layers"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageInspectRootFS {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Type" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"Layers" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1727,50 +1922,26 @@ impl<'de> Deserialize<'de> for ImageManifestSummary {
                 let mut f_image_data: Option<ImageManifestSummaryImageData> = None;
                 let mut f_attestation_data: Option<ImageManifestSummaryAttestationData> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "ID" {
-                                f_id = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ImageManifestSummary>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_id = Some(map.next_value()?),
+                        support::Field::Known(1) => f_descriptor = Some(map.next_value()?),
+                        support::Field::Known(2) => f_available = Some(map.next_value()?),
+                        support::Field::Known(3) => f_size = Some(map.next_value()?),
+                        support::Field::Known(4) => f_kind = Some(map.next_value()?),
+                        support::Field::Known(5) => {
+                            f_image_data = support::optional(&mut map, 5, &mut extra)?
                         }
-                        4 => {
-                            if k == "Size" {
-                                f_size = Some(map.next_value()?);
-                                continue;
-                            }
-                            if k == "Kind" {
-                                f_kind = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_attestation_data = support::optional(&mut map, 6, &mut extra)?
                         }
-                        9 => {
-                            if k == "Available" {
-                                f_available = Some(map.next_value()?);
-                                continue;
-                            }
-                            if k == "ImageData" {
-                                f_image_data = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        10 => {
-                            if k == "Descriptor" {
-                                f_descriptor = Some(map.next_value()?);
-                                continue;
-                            }
-                        }
-                        15 => {
-                            if k == "AttestationData" {
-                                f_attestation_data = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
-                        }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ImageManifestSummary {
                     id: f_id.ok_or_else(|| support::missing("ID"))?,
@@ -1800,6 +1971,47 @@ impl support::KnownFields for ImageManifestSummary {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageManifestSummary {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Size" {
+                    return 3;
+                }
+                if key == b"Kind" {
+                    return 4;
+                }
+            }
+            9 => {
+                if key == b"Available" {
+                    return 2;
+                }
+                if key == b"ImageData" {
+                    return 5;
+                }
+            }
+            10 => {
+                if key == b"Descriptor" {
+                    return 1;
+                }
+            }
+            15 => {
+                if key == b"AttestationData" {
+                    return 6;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1867,18 +2079,17 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryAttestationData {
             ) -> Result<ImageManifestSummaryAttestationData, A::Error> {
                 let mut f_for_: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "For" {
-                                f_for_ = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed = support::FieldKey::<ImageManifestSummaryAttestationData>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_for_ = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ImageManifestSummaryAttestationData {
                     for_: f_for_.ok_or_else(|| support::missing("For"))?,
@@ -1894,6 +2105,21 @@ impl support::KnownFields for ImageManifestSummaryAttestationData {
     const FIELDS: &'static [&'static str] = &["For"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageManifestSummaryAttestationData {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"For" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1970,34 +2196,24 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryImageData {
                 let mut f_containers: Option<Vec<String>> = None;
                 let mut f_size: Option<ImageManifestSummaryImageDataSize> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Size" {
-                                f_size = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed = support::FieldKey::<ImageManifestSummaryImageData>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_platform = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_identity = support::optional(&mut map, 1, &mut extra)?
                         }
-                        8 => {
-                            if k == "Platform" {
-                                f_platform = Some(map.next_value()?);
-                                continue;
-                            }
-                            if k == "Identity" {
-                                f_identity = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_containers = support::optional(&mut map, 2, &mut extra)?
                         }
-                        10 => {
-                            if k == "Containers" {
-                                f_containers = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => f_size = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ImageManifestSummaryImageData {
                     platform: f_platform.ok_or_else(|| support::missing("Platform"))?,
@@ -2016,6 +2232,34 @@ impl support::KnownFields for ImageManifestSummaryImageData {
     const FIELDS: &'static [&'static str] = &["Platform", "Identity", "Containers", "Size"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageManifestSummaryImageData {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Size" {
+                    return 3;
+                }
+            }
+            8 => {
+                if key == b"Platform" {
+                    return 0;
+                }
+                if key == b"Identity" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"Containers" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2083,18 +2327,17 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryImageDataSize {
             ) -> Result<ImageManifestSummaryImageDataSize, A::Error> {
                 let mut f_unpacked: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        8 => {
-                            if k == "Unpacked" {
-                                f_unpacked = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed = support::FieldKey::<ImageManifestSummaryImageDataSize>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_unpacked = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ImageManifestSummaryImageDataSize {
                     unpacked: f_unpacked.ok_or_else(|| support::missing("Unpacked"))?,
@@ -2110,6 +2353,21 @@ impl support::KnownFields for ImageManifestSummaryImageDataSize {
     const FIELDS: &'static [&'static str] = &["Unpacked"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageManifestSummaryImageDataSize {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"Unpacked" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2254,24 +2512,17 @@ impl<'de> Deserialize<'de> for ImageManifestSummarySize {
                 let mut f_total: Option<i64> = None;
                 let mut f_content: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Total" {
-                                f_total = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ImageManifestSummarySize>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_total = Some(map.next_value()?),
+                        support::Field::Known(1) => f_content = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        7 => {
-                            if k == "Content" {
-                                f_content = Some(map.next_value()?);
-                                continue;
-                            }
-                        }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ImageManifestSummarySize {
                     total: f_total.ok_or_else(|| support::missing("Total"))?,
@@ -2288,6 +2539,26 @@ impl support::KnownFields for ImageManifestSummarySize {
     const FIELDS: &'static [&'static str] = &["Total", "Content"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageManifestSummarySize {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Total" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Content" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2354,24 +2625,20 @@ impl<'de> Deserialize<'de> for ImagePruneResponse {
                 let mut f_images_deleted: Option<Vec<ImageDeleteResponseItem>> = None;
                 let mut f_space_reclaimed: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        13 => {
-                            if k == "ImagesDeleted" {
-                                f_images_deleted = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ImagePruneResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_images_deleted = support::optional(&mut map, 0, &mut extra)?
                         }
-                        14 => {
-                            if k == "SpaceReclaimed" {
-                                f_space_reclaimed = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_space_reclaimed = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ImagePruneResponse {
                     images_deleted: f_images_deleted,
@@ -2388,6 +2655,26 @@ impl support::KnownFields for ImagePruneResponse {
     const FIELDS: &'static [&'static str] = &["ImagesDeleted", "SpaceReclaimed"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ImagePruneResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            13 => {
+                if key == b"ImagesDeleted" {
+                    return 0;
+                }
+            }
+            14 => {
+                if key == b"SpaceReclaimed" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2483,40 +2770,30 @@ impl<'de> Deserialize<'de> for ImageSearchResponseItem {
                 let mut f_name: Option<String> = None;
                 let mut f_star_count: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "name" {
-                                f_name = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ImageSearchResponseItem>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_description = support::optional(&mut map, 0, &mut extra)?
                         }
-                        10 => {
-                            if k == "star_count" {
-                                f_star_count = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_is_official = support::optional(&mut map, 1, &mut extra)?
                         }
-                        11 => {
-                            if k == "description" {
-                                f_description = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "is_official" {
-                                f_is_official = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_is_automated = support::optional(&mut map, 2, &mut extra)?
                         }
-                        12 => {
-                            if k == "is_automated" {
-                                f_is_automated = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_name = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(4) => {
+                            f_star_count = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ImageSearchResponseItem {
                     description: f_description,
@@ -2542,6 +2819,39 @@ impl support::KnownFields for ImageSearchResponseItem {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageSearchResponseItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"name" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"star_count" {
+                    return 4;
+                }
+            }
+            11 => {
+                if key == b"description" {
+                    return 0;
+                }
+                if key == b"is_official" {
+                    return 1;
+                }
+            }
+            12 => {
+                if key == b"is_automated" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2674,76 +2984,38 @@ impl<'de> Deserialize<'de> for ImageSummary {
                 let mut f_descriptor: Option<OCIDescriptor> = None;
                 let mut f_virtual_size: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "Id" {
-                                f_id = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed = support::FieldKey::<ImageSummary>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_id = Some(map.next_value()?),
+                        support::Field::Known(1) => f_parent_id = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_repo_tags = support::optional(&mut map, 2, &mut extra)?
                         }
-                        4 => {
-                            if k == "Size" {
-                                f_size = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_repo_digests = support::optional(&mut map, 3, &mut extra)?
                         }
-                        6 => {
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => f_created = Some(map.next_value()?),
+                        support::Field::Known(5) => f_size = Some(map.next_value()?),
+                        support::Field::Known(6) => f_shared_size = Some(map.next_value()?),
+                        support::Field::Known(7) => {
+                            f_labels = support::optional(&mut map, 7, &mut extra)?
                         }
-                        7 => {
-                            if k == "Created" {
-                                f_created = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(8) => f_containers = Some(map.next_value()?),
+                        support::Field::Known(9) => {
+                            f_manifests = support::optional(&mut map, 9, &mut extra)?
                         }
-                        8 => {
-                            if k == "ParentId" {
-                                f_parent_id = Some(map.next_value()?);
-                                continue;
-                            }
-                            if k == "RepoTags" {
-                                f_repo_tags = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(10) => {
+                            f_descriptor = support::optional(&mut map, 10, &mut extra)?
                         }
-                        9 => {
-                            if k == "Manifests" {
-                                f_manifests = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(11) => {
+                            f_virtual_size = support::optional(&mut map, 11, &mut extra)?
                         }
-                        10 => {
-                            if k == "SharedSize" {
-                                f_shared_size = Some(map.next_value()?);
-                                continue;
-                            }
-                            if k == "Containers" {
-                                f_containers = Some(map.next_value()?);
-                                continue;
-                            }
-                            if k == "Descriptor" {
-                                f_descriptor = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        11 => {
-                            if k == "RepoDigests" {
-                                f_repo_digests = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "VirtualSize" {
-                                f_virtual_size = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
-                        }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ImageSummary {
                     id: f_id.ok_or_else(|| support::missing("Id"))?,
@@ -2783,6 +3055,68 @@ impl support::KnownFields for ImageSummary {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageSummary {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Size" {
+                    return 5;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 7;
+                }
+            }
+            7 => {
+                if key == b"Created" {
+                    return 4;
+                }
+            }
+            8 => {
+                if key == b"ParentId" {
+                    return 1;
+                }
+                if key == b"RepoTags" {
+                    return 2;
+                }
+            }
+            9 => {
+                if key == b"Manifests" {
+                    return 9;
+                }
+            }
+            10 => {
+                if key == b"SharedSize" {
+                    return 6;
+                }
+                if key == b"Containers" {
+                    return 8;
+                }
+                if key == b"Descriptor" {
+                    return 10;
+                }
+            }
+            11 => {
+                if key == b"RepoDigests" {
+                    return 3;
+                }
+                if key == b"VirtualSize" {
+                    return 11;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

@@ -198,90 +198,62 @@ impl<'de> Deserialize<'de> for Network {
                 let mut f_labels: Option<HashMap<String, String>> = None;
                 let mut f_peers: Option<Vec<PeerInfo>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "Id" {
-                                f_id = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<Network>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "IPAM" {
-                                f_ipam = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_id = support::optional(&mut map, 1, &mut extra)?
                         }
-                        5 => {
-                            if k == "Scope" {
-                                f_scope = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Peers" {
-                                f_peers = support::optional(&mut map, 15, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_created = support::optional(&mut map, 2, &mut extra)?
                         }
-                        6 => {
-                            if k == "Driver" {
-                                f_driver = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 14, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_scope = support::optional(&mut map, 3, &mut extra)?
                         }
-                        7 => {
-                            if k == "Created" {
-                                f_created = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Ingress" {
-                                f_ingress = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Options" {
-                                f_options = support::optional(&mut map, 13, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_driver = support::optional(&mut map, 4, &mut extra)?
                         }
-                        8 => {
-                            if k == "Internal" {
-                                f_internal = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_enable_ipv4 = support::optional(&mut map, 5, &mut extra)?
                         }
-                        10 => {
-                            if k == "EnableIPv4" {
-                                f_enable_ipv4 = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "EnableIPv6" {
-                                f_enable_ipv6 = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Attachable" {
-                                f_attachable = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ConfigFrom" {
-                                f_config_from = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ConfigOnly" {
-                                f_config_only = support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_enable_ipv6 = support::optional(&mut map, 6, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(7) => {
+                            f_ipam = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_internal = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_attachable = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_ingress = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_config_from = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_config_only = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_options = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_labels = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_peers = support::optional(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Network {
                     name: f_name,
@@ -329,6 +301,78 @@ impl support::KnownFields for Network {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Network {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 1;
+                }
+            }
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"IPAM" {
+                    return 7;
+                }
+            }
+            5 => {
+                if key == b"Scope" {
+                    return 3;
+                }
+                if key == b"Peers" {
+                    return 15;
+                }
+            }
+            6 => {
+                if key == b"Driver" {
+                    return 4;
+                }
+                if key == b"Labels" {
+                    return 14;
+                }
+            }
+            7 => {
+                if key == b"Created" {
+                    return 2;
+                }
+                if key == b"Ingress" {
+                    return 10;
+                }
+                if key == b"Options" {
+                    return 13;
+                }
+            }
+            8 => {
+                if key == b"Internal" {
+                    return 8;
+                }
+            }
+            10 => {
+                if key == b"EnableIPv4" {
+                    return 5;
+                }
+                if key == b"EnableIPv6" {
+                    return 6;
+                }
+                if key == b"Attachable" {
+                    return 9;
+                }
+                if key == b"ConfigFrom" {
+                    return 11;
+                }
+                if key == b"ConfigOnly" {
+                    return 12;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -439,24 +483,20 @@ impl<'de> Deserialize<'de> for NetworkAttachment {
                 let mut f_network: Option<Network> = None;
                 let mut f_addresses: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        7 => {
-                            if k == "Network" {
-                                f_network = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<NetworkAttachment>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_network = support::optional(&mut map, 0, &mut extra)?
                         }
-                        9 => {
-                            if k == "Addresses" {
-                                f_addresses = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_addresses = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkAttachment {
                     network: f_network,
@@ -473,6 +513,26 @@ impl support::KnownFields for NetworkAttachment {
     const FIELDS: &'static [&'static str] = &["Network", "Addresses"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkAttachment {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Network" {
+                    return 0;
+                }
+            }
+            9 => {
+                if key == b"Addresses" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -550,30 +610,24 @@ impl<'de> Deserialize<'de> for NetworkAttachmentConfig {
                 let mut f_aliases: Option<Vec<String>> = None;
                 let mut f_driver_opts: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        6 => {
-                            if k == "Target" {
-                                f_target = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<NetworkAttachmentConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_target = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Aliases" {
-                                f_aliases = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_aliases = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "DriverOpts" {
-                                f_driver_opts = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_driver_opts = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkAttachmentConfig {
                     target: f_target,
@@ -591,6 +645,31 @@ impl support::KnownFields for NetworkAttachmentConfig {
     const FIELDS: &'static [&'static str] = &["Target", "Aliases", "DriverOpts"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkAttachmentConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Target" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Aliases" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"DriverOpts" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -653,24 +732,19 @@ impl<'de> Deserialize<'de> for NetworkConnectRequest {
                 let mut f_container: Option<String> = None;
                 let mut f_endpoint_config: Option<EndpointSettings> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        9 => {
-                            if k == "Container" {
-                                f_container = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<NetworkConnectRequest>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_container = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_endpoint_config = support::optional(&mut map, 1, &mut extra)?
                         }
-                        14 => {
-                            if k == "EndpointConfig" {
-                                f_endpoint_config = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkConnectRequest {
                     container: f_container.ok_or_else(|| support::missing("Container"))?,
@@ -687,6 +761,26 @@ impl support::KnownFields for NetworkConnectRequest {
     const FIELDS: &'static [&'static str] = &["Container", "EndpointConfig"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkConnectRequest {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"Container" {
+                    return 0;
+                }
+            }
+            14 => {
+                if key == b"EndpointConfig" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -859,82 +953,54 @@ impl<'de> Deserialize<'de> for NetworkCreateBody {
                 let mut f_labels: Option<HashMap<String, String>> = None;
                 let mut f_check_duplicate: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = Some(map.next_value()?);
-                                continue;
-                            }
-                            if k == "IPAM" {
-                                f_ipam = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<NetworkCreateBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_driver = support::optional(&mut map, 1, &mut extra)?
                         }
-                        5 => {
-                            if k == "Scope" {
-                                f_scope = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_scope = support::optional(&mut map, 2, &mut extra)?
                         }
-                        6 => {
-                            if k == "Driver" {
-                                f_driver = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_internal = support::optional(&mut map, 3, &mut extra)?
                         }
-                        7 => {
-                            if k == "Ingress" {
-                                f_ingress = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Options" {
-                                f_options = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_attachable = support::optional(&mut map, 4, &mut extra)?
                         }
-                        8 => {
-                            if k == "Internal" {
-                                f_internal = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_ingress = support::optional(&mut map, 5, &mut extra)?
                         }
-                        10 => {
-                            if k == "Attachable" {
-                                f_attachable = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ConfigOnly" {
-                                f_config_only = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ConfigFrom" {
-                                f_config_from = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
-                            if k == "EnableIPv4" {
-                                f_enable_ipv4 = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
-                            if k == "EnableIPv6" {
-                                f_enable_ipv6 = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_config_only = support::optional(&mut map, 6, &mut extra)?
                         }
-                        14 => {
-                            if k == "CheckDuplicate" {
-                                f_check_duplicate = support::optional(&mut map, 13, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_config_from = support::optional(&mut map, 7, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(8) => {
+                            f_ipam = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_enable_ipv4 = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_enable_ipv6 = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_options = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_labels = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_check_duplicate = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkCreateBody {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
@@ -978,6 +1044,72 @@ impl support::KnownFields for NetworkCreateBody {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkCreateBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"IPAM" {
+                    return 8;
+                }
+            }
+            5 => {
+                if key == b"Scope" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Driver" {
+                    return 1;
+                }
+                if key == b"Labels" {
+                    return 12;
+                }
+            }
+            7 => {
+                if key == b"Ingress" {
+                    return 5;
+                }
+                if key == b"Options" {
+                    return 11;
+                }
+            }
+            8 => {
+                if key == b"Internal" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"Attachable" {
+                    return 4;
+                }
+                if key == b"ConfigOnly" {
+                    return 6;
+                }
+                if key == b"ConfigFrom" {
+                    return 7;
+                }
+                if key == b"EnableIPv4" {
+                    return 9;
+                }
+                if key == b"EnableIPv6" {
+                    return 10;
+                }
+            }
+            14 => {
+                if key == b"CheckDuplicate" {
+                    return 13;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1077,24 +1209,17 @@ impl<'de> Deserialize<'de> for NetworkCreateResponse {
                 let mut f_id: Option<String> = None;
                 let mut f_warning: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "Id" {
-                                f_id = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<NetworkCreateResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_id = Some(map.next_value()?),
+                        support::Field::Known(1) => f_warning = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        7 => {
-                            if k == "Warning" {
-                                f_warning = Some(map.next_value()?);
-                                continue;
-                            }
-                        }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkCreateResponse {
                     id: f_id.ok_or_else(|| support::missing("Id"))?,
@@ -1111,6 +1236,26 @@ impl support::KnownFields for NetworkCreateResponse {
     const FIELDS: &'static [&'static str] = &["Id", "Warning"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkCreateResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Warning" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1173,24 +1318,19 @@ impl<'de> Deserialize<'de> for NetworkDisconnectRequest {
                 let mut f_container: Option<String> = None;
                 let mut f_force: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Force" {
-                                f_force = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<NetworkDisconnectRequest>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_container = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_force = support::optional(&mut map, 1, &mut extra)?
                         }
-                        9 => {
-                            if k == "Container" {
-                                f_container = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkDisconnectRequest {
                     container: f_container.ok_or_else(|| support::missing("Container"))?,
@@ -1207,6 +1347,26 @@ impl support::KnownFields for NetworkDisconnectRequest {
     const FIELDS: &'static [&'static str] = &["Container", "Force"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkDisconnectRequest {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Force" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"Container" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1426,102 +1586,71 @@ impl<'de> Deserialize<'de> for NetworkInspect {
                 let mut f_services: Option<HashMap<String, serde_json::Value>> = None;
                 let mut f_status: Option<NetworkStatus> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "Id" {
-                                f_id = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<NetworkInspect>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "IPAM" {
-                                f_ipam = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_id = support::optional(&mut map, 1, &mut extra)?
                         }
-                        5 => {
-                            if k == "Scope" {
-                                f_scope = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Peers" {
-                                f_peers = support::optional(&mut map, 15, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_created = support::optional(&mut map, 2, &mut extra)?
                         }
-                        6 => {
-                            if k == "Driver" {
-                                f_driver = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 14, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Status" {
-                                f_status = support::optional(&mut map, 18, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_scope = support::optional(&mut map, 3, &mut extra)?
                         }
-                        7 => {
-                            if k == "Created" {
-                                f_created = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Ingress" {
-                                f_ingress = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Options" {
-                                f_options = support::optional(&mut map, 13, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_driver = support::optional(&mut map, 4, &mut extra)?
                         }
-                        8 => {
-                            if k == "Internal" {
-                                f_internal = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Services" {
-                                f_services = support::optional(&mut map, 17, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_enable_ipv4 = support::optional(&mut map, 5, &mut extra)?
                         }
-                        10 => {
-                            if k == "EnableIPv4" {
-                                f_enable_ipv4 = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "EnableIPv6" {
-                                f_enable_ipv6 = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Attachable" {
-                                f_attachable = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ConfigFrom" {
-                                f_config_from = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ConfigOnly" {
-                                f_config_only = support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Containers" {
-                                f_containers = support::optional(&mut map, 16, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_enable_ipv6 = support::optional(&mut map, 6, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(7) => {
+                            f_ipam = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_internal = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_attachable = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_ingress = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_config_from = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_config_only = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_options = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_labels = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_peers = support::optional(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(16) => {
+                            f_containers = support::optional(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(17) => {
+                            f_services = support::optional(&mut map, 17, &mut extra)?
+                        }
+                        support::Field::Known(18) => {
+                            f_status = support::optional(&mut map, 18, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkInspect {
                     name: f_name,
@@ -1575,6 +1704,87 @@ impl support::KnownFields for NetworkInspect {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkInspect {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 1;
+                }
+            }
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"IPAM" {
+                    return 7;
+                }
+            }
+            5 => {
+                if key == b"Scope" {
+                    return 3;
+                }
+                if key == b"Peers" {
+                    return 15;
+                }
+            }
+            6 => {
+                if key == b"Driver" {
+                    return 4;
+                }
+                if key == b"Labels" {
+                    return 14;
+                }
+                if key == b"Status" {
+                    return 18;
+                }
+            }
+            7 => {
+                if key == b"Created" {
+                    return 2;
+                }
+                if key == b"Ingress" {
+                    return 10;
+                }
+                if key == b"Options" {
+                    return 13;
+                }
+            }
+            8 => {
+                if key == b"Internal" {
+                    return 8;
+                }
+                if key == b"Services" {
+                    return 17;
+                }
+            }
+            10 => {
+                if key == b"EnableIPv4" {
+                    return 5;
+                }
+                if key == b"EnableIPv6" {
+                    return 6;
+                }
+                if key == b"Attachable" {
+                    return 9;
+                }
+                if key == b"ConfigFrom" {
+                    return 11;
+                }
+                if key == b"ConfigOnly" {
+                    return 12;
+                }
+                if key == b"Containers" {
+                    return 16;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1655,24 +1865,21 @@ impl<'de> Deserialize<'de> for NetworkPruneResponse {
                 let mut f_networks_deleted: Option<Vec<String>> = None;
                 let mut f_volumes_deleted: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        14 => {
-                            if k == "VolumesDeleted" {
-                                f_volumes_deleted = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<NetworkPruneResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_networks_deleted = support::optional(&mut map, 0, &mut extra)?
                         }
-                        15 => {
-                            if k == "NetworksDeleted" {
-                                f_networks_deleted = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_volumes_deleted = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkPruneResponse {
                     networks_deleted: f_networks_deleted,
@@ -1689,6 +1896,26 @@ impl support::KnownFields for NetworkPruneResponse {
     const FIELDS: &'static [&'static str] = &["NetworksDeleted", "VolumesDeleted"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkPruneResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            14 => {
+                if key == b"VolumesDeleted" {
+                    return 1;
+                }
+            }
+            15 => {
+                if key == b"NetworksDeleted" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1916,111 +2143,70 @@ impl<'de> Deserialize<'de> for NetworkSettings {
                 let mut f_secondary_ip_addresses: Option<Vec<Address>> = None;
                 let mut f_secondary_ipv6_addresses: Option<Vec<Address>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Ports" {
-                                f_ports = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<NetworkSettings>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_sandbox_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Bridge" {
-                                f_bridge = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_sandbox_key = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Gateway" {
-                                f_gateway = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_ports = support::optional(&mut map, 2, &mut extra)?
                         }
-                        8 => {
-                            if k == "Networks" {
-                                f_networks = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_networks = support::optional(&mut map, 3, &mut extra)?
                         }
-                        9 => {
-                            if k == "SandboxID" {
-                                f_sandbox_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "IPAddress" {
-                                f_ip_address = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_bridge = support::optional(&mut map, 4, &mut extra)?
                         }
-                        10 => {
-                            if k == "SandboxKey" {
-                                f_sandbox_key = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "EndpointID" {
-                                f_endpoint_id = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "MacAddress" {
-                                f_mac_address = support::optional(&mut map, 15, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_endpoint_id = support::optional(&mut map, 5, &mut extra)?
                         }
-                        11 => {
-                            if k == "HairpinMode" {
-                                f_hairpin_mode = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
-                            if k == "IPPrefixLen" {
-                                f_ip_prefix_len = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
-                            if k == "IPv6Gateway" {
-                                f_ipv6_gateway = support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_gateway = support::optional(&mut map, 6, &mut extra)?
                         }
-                        17 => {
-                            if k == "GlobalIPv6Address" {
-                                f_global_ipv6_address = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_global_ipv6_address = support::optional(&mut map, 7, &mut extra)?
                         }
-                        19 => {
-                            if k == "GlobalIPv6PrefixLen" {
-                                f_global_ipv6_prefix_len =
-                                    support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(8) => {
+                            f_global_ipv6_prefix_len = support::optional(&mut map, 8, &mut extra)?
                         }
-                        20 => {
-                            if k == "LinkLocalIPv6Address" {
-                                f_link_local_ipv6_address =
-                                    support::optional(&mut map, 13, &mut extra)?;
-                                continue;
-                            }
-                            if k == "SecondaryIPAddresses" {
-                                f_secondary_ip_addresses =
-                                    support::optional(&mut map, 16, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(9) => {
+                            f_hairpin_mode = support::optional(&mut map, 9, &mut extra)?
                         }
-                        22 => {
-                            if k == "LinkLocalIPv6PrefixLen" {
-                                f_link_local_ipv6_prefix_len =
-                                    support::optional(&mut map, 14, &mut extra)?;
-                                continue;
-                            }
-                            if k == "SecondaryIPv6Addresses" {
-                                f_secondary_ipv6_addresses =
-                                    support::optional(&mut map, 17, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(10) => {
+                            f_ip_address = support::optional(&mut map, 10, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(11) => {
+                            f_ip_prefix_len = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_ipv6_gateway = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_link_local_ipv6_address = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_link_local_ipv6_prefix_len =
+                                support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_mac_address = support::optional(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(16) => {
+                            f_secondary_ip_addresses = support::optional(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(17) => {
+                            f_secondary_ipv6_addresses =
+                                support::optional(&mut map, 17, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkSettings {
                     sandbox_id: f_sandbox_id,
@@ -2072,6 +2258,92 @@ impl support::KnownFields for NetworkSettings {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkSettings {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Ports" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Bridge" {
+                    return 4;
+                }
+            }
+            7 => {
+                if key == b"Gateway" {
+                    return 6;
+                }
+            }
+            8 => {
+                if key == b"Networks" {
+                    return 3;
+                }
+            }
+            9 => {
+                if key == b"SandboxID" {
+                    return 0;
+                }
+                if key == b"IPAddress" {
+                    return 10;
+                }
+            }
+            10 => {
+                if key == b"SandboxKey" {
+                    return 1;
+                }
+                if key == b"EndpointID" {
+                    return 5;
+                }
+                if key == b"MacAddress" {
+                    return 15;
+                }
+            }
+            11 => {
+                if key == b"HairpinMode" {
+                    return 9;
+                }
+                if key == b"IPPrefixLen" {
+                    return 11;
+                }
+                if key == b"IPv6Gateway" {
+                    return 12;
+                }
+            }
+            17 => {
+                if key == b"GlobalIPv6Address" {
+                    return 7;
+                }
+            }
+            19 => {
+                if key == b"GlobalIPv6PrefixLen" {
+                    return 8;
+                }
+            }
+            20 => {
+                if key == b"LinkLocalIPv6Address" {
+                    return 13;
+                }
+                if key == b"SecondaryIPAddresses" {
+                    return 16;
+                }
+            }
+            22 => {
+                if key == b"LinkLocalIPv6PrefixLen" {
+                    return 14;
+                }
+                if key == b"SecondaryIPv6Addresses" {
+                    return 17;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2144,18 +2416,17 @@ impl<'de> Deserialize<'de> for NetworkStatus {
             ) -> Result<NetworkStatus, A::Error> {
                 let mut f_ipam: Option<IPAMStatus> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "IPAM" {
-                                f_ipam = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<NetworkStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_ipam = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkStatus {
                     ipam: f_ipam,
@@ -2171,6 +2442,21 @@ impl support::KnownFields for NetworkStatus {
     const FIELDS: &'static [&'static str] = &["IPAM"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"IPAM" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2260,32 +2546,26 @@ impl<'de> Deserialize<'de> for NetworkTaskInfo {
                 let mut f_endpoint_ip: Option<String> = None;
                 let mut f_info: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Info" {
-                                f_info = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<NetworkTaskInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        10 => {
-                            if k == "EndpointID" {
-                                f_endpoint_id = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "EndpointIP" {
-                                f_endpoint_ip = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_endpoint_id = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(2) => {
+                            f_endpoint_ip = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_info = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NetworkTaskInfo {
                     name: f_name,
@@ -2304,6 +2584,32 @@ impl support::KnownFields for NetworkTaskInfo {
     const FIELDS: &'static [&'static str] = &["Name", "EndpointID", "EndpointIP", "Info"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkTaskInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Info" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"EndpointID" {
+                    return 1;
+                }
+                if key == b"EndpointIP" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

@@ -123,58 +123,38 @@ impl<'de> Deserialize<'de> for Node {
                 let mut f_status: Option<NodeStatus> = None;
                 let mut f_manager_status: Option<ManagerStatus> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "ID" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<Node>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Spec" {
-                                f_spec = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_version = support::optional(&mut map, 1, &mut extra)?
                         }
-                        6 => {
-                            if k == "Status" {
-                                f_status = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_created_at = support::optional(&mut map, 2, &mut extra)?
                         }
-                        7 => {
-                            if k == "Version" {
-                                f_version = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
                         }
-                        9 => {
-                            if k == "CreatedAt" {
-                                f_created_at = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "UpdatedAt" {
-                                f_updated_at = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_spec = support::optional(&mut map, 4, &mut extra)?
                         }
-                        11 => {
-                            if k == "Description" {
-                                f_description = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_description = support::optional(&mut map, 5, &mut extra)?
                         }
-                        13 => {
-                            if k == "ManagerStatus" {
-                                f_manager_status = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_status = support::optional(&mut map, 6, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(7) => {
+                            f_manager_status = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Node {
                     id: f_id,
@@ -206,6 +186,54 @@ impl support::KnownFields for Node {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Node {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Spec" {
+                    return 4;
+                }
+            }
+            6 => {
+                if key == b"Status" {
+                    return 6;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 2;
+                }
+                if key == b"UpdatedAt" {
+                    return 3;
+                }
+            }
+            11 => {
+                if key == b"Description" {
+                    return 5;
+                }
+            }
+            13 => {
+                if key == b"ManagerStatus" {
+                    return 7;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -325,40 +353,29 @@ impl<'de> Deserialize<'de> for NodeDescription {
                 let mut f_engine: Option<EngineDescription> = None;
                 let mut f_tls_info: Option<TLSInfo> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        6 => {
-                            if k == "Engine" {
-                                f_engine = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<NodeDescription>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_hostname = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "TLSInfo" {
-                                f_tls_info = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_platform = support::optional(&mut map, 1, &mut extra)?
                         }
-                        8 => {
-                            if k == "Hostname" {
-                                f_hostname = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Platform" {
-                                f_platform = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_resources = support::optional(&mut map, 2, &mut extra)?
                         }
-                        9 => {
-                            if k == "Resources" {
-                                f_resources = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_engine = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(4) => {
+                            f_tls_info = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NodeDescription {
                     hostname: f_hostname,
@@ -379,6 +396,39 @@ impl support::KnownFields for NodeDescription {
         &["Hostname", "Platform", "Resources", "Engine", "TLSInfo"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for NodeDescription {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Engine" {
+                    return 3;
+                }
+            }
+            7 => {
+                if key == b"TLSInfo" {
+                    return 4;
+                }
+            }
+            8 => {
+                if key == b"Hostname" {
+                    return 0;
+                }
+                if key == b"Platform" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"Resources" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -477,34 +527,26 @@ impl<'de> Deserialize<'de> for NodeSpec {
                 let mut f_role: Option<NodeSpecRole> = None;
                 let mut f_availability: Option<NodeSpecAvailability> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Role" {
-                                f_role = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<NodeSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_labels = support::optional(&mut map, 1, &mut extra)?
                         }
-                        12 => {
-                            if k == "Availability" {
-                                f_availability = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_role = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(3) => {
+                            f_availability = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NodeSpec {
                     name: f_name,
@@ -523,6 +565,34 @@ impl support::KnownFields for NodeSpec {
     const FIELDS: &'static [&'static str] = &["Name", "Labels", "Role", "Availability"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for NodeSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Role" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+            }
+            12 => {
+                if key == b"Availability" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -849,30 +919,23 @@ impl<'de> Deserialize<'de> for NodeStatus {
                 let mut f_message: Option<String> = None;
                 let mut f_addr: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Addr" {
-                                f_addr = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<NodeStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_state = support::optional(&mut map, 0, &mut extra)?
                         }
-                        5 => {
-                            if k == "State" {
-                                f_state = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_message = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Message" {
-                                f_message = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_addr = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(NodeStatus {
                     state: f_state,
@@ -890,6 +953,31 @@ impl support::KnownFields for NodeStatus {
     const FIELDS: &'static [&'static str] = &["State", "Message", "Addr"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for NodeStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Addr" {
+                    return 2;
+                }
+            }
+            5 => {
+                if key == b"State" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Message" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

@@ -89,48 +89,24 @@ impl<'de> Deserialize<'de> for Plugin {
                 let mut f_plugin_reference: Option<String> = None;
                 let mut f_config: Option<PluginConfig> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "Id" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<Plugin>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Name" {
-                                f_name = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(1) => f_name = Some(map.next_value()?),
+                        support::Field::Known(2) => f_enabled = Some(map.next_value()?),
+                        support::Field::Known(3) => f_settings = Some(map.next_value()?),
+                        support::Field::Known(4) => {
+                            f_plugin_reference = support::optional(&mut map, 4, &mut extra)?
                         }
-                        6 => {
-                            if k == "Config" {
-                                f_config = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(5) => f_config = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        7 => {
-                            if k == "Enabled" {
-                                f_enabled = Some(map.next_value()?);
-                                continue;
-                            }
-                        }
-                        8 => {
-                            if k == "Settings" {
-                                f_settings = Some(map.next_value()?);
-                                continue;
-                            }
-                        }
-                        15 => {
-                            if k == "PluginReference" {
-                                f_plugin_reference = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                        }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Plugin {
                     id: f_id,
@@ -158,6 +134,46 @@ impl support::KnownFields for Plugin {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Plugin {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Name" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"Config" {
+                    return 5;
+                }
+            }
+            7 => {
+                if key == b"Enabled" {
+                    return 2;
+                }
+            }
+            8 => {
+                if key == b"Settings" {
+                    return 3;
+                }
+            }
+            15 => {
+                if key == b"PluginReference" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -329,96 +345,46 @@ impl<'de> Deserialize<'de> for PluginConfig {
                 let mut f_rootfs: Option<PluginConfigRootfs> = None;
                 let mut f_docker_version: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "Env" {
-                                f_env = support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<PluginConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_description = Some(map.next_value()?),
+                        support::Field::Known(1) => f_documentation = Some(map.next_value()?),
+                        support::Field::Known(2) => f_interface = Some(map.next_value()?),
+                        support::Field::Known(3) => {
+                            f_entrypoint = support::optional(&mut map, 3, &mut extra)?
                         }
-                        4 => {
-                            if k == "User" {
-                                f_user = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Args" {
-                                f_args = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(4) => f_work_dir = Some(map.next_value()?),
+                        support::Field::Known(5) => {
+                            f_user = support::optional(&mut map, 5, &mut extra)?
                         }
-                        5 => {
-                            if k == "Linux" {
-                                f_linux = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(6) => f_network = Some(map.next_value()?),
+                        support::Field::Known(7) => f_linux = Some(map.next_value()?),
+                        support::Field::Known(8) => f_propagated_mount = Some(map.next_value()?),
+                        support::Field::Known(9) => {
+                            f_ipc_host = support::optional(&mut map, 9, &mut extra)?
                         }
-                        6 => {
-                            if k == "Mounts" {
-                                f_mounts = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
-                            if k == "rootfs" {
-                                f_rootfs = support::optional(&mut map, 14, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(10) => {
+                            f_pid_host = support::optional(&mut map, 10, &mut extra)?
                         }
-                        7 => {
-                            if k == "WorkDir" {
-                                f_work_dir = Some(map.next_value()?);
-                                continue;
-                            }
-                            if k == "Network" {
-                                f_network = Some(map.next_value()?);
-                                continue;
-                            }
-                            if k == "IpcHost" {
-                                f_ipc_host = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
-                            if k == "PidHost" {
-                                f_pid_host = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(11) => {
+                            f_mounts = support::optional(&mut map, 11, &mut extra)?
                         }
-                        9 => {
-                            if k == "Interface" {
-                                f_interface = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(12) => {
+                            f_env = support::optional(&mut map, 12, &mut extra)?
                         }
-                        10 => {
-                            if k == "Entrypoint" {
-                                f_entrypoint = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(13) => f_args = Some(map.next_value()?),
+                        support::Field::Known(14) => {
+                            f_rootfs = support::optional(&mut map, 14, &mut extra)?
                         }
-                        11 => {
-                            if k == "Description" {
-                                f_description = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(15) => {
+                            f_docker_version = support::optional(&mut map, 15, &mut extra)?
                         }
-                        13 => {
-                            if k == "Documentation" {
-                                f_documentation = Some(map.next_value()?);
-                                continue;
-                            }
-                            if k == "DockerVersion" {
-                                f_docker_version = support::optional(&mut map, 15, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        15 => {
-                            if k == "PropagatedMount" {
-                                f_propagated_mount = Some(map.next_value()?);
-                                continue;
-                            }
-                        }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginConfig {
                     description: f_description.ok_or_else(|| support::missing("Description"))?,
@@ -468,6 +434,84 @@ impl support::KnownFields for PluginConfig {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Env" {
+                    return 12;
+                }
+            }
+            4 => {
+                if key == b"User" {
+                    return 5;
+                }
+                if key == b"Args" {
+                    return 13;
+                }
+            }
+            5 => {
+                if key == b"Linux" {
+                    return 7;
+                }
+            }
+            6 => {
+                if key == b"Mounts" {
+                    return 11;
+                }
+                if key == b"rootfs" {
+                    return 14;
+                }
+            }
+            7 => {
+                if key == b"WorkDir" {
+                    return 4;
+                }
+                if key == b"Network" {
+                    return 6;
+                }
+                if key == b"IpcHost" {
+                    return 9;
+                }
+                if key == b"PidHost" {
+                    return 10;
+                }
+            }
+            9 => {
+                if key == b"Interface" {
+                    return 2;
+                }
+            }
+            10 => {
+                if key == b"Entrypoint" {
+                    return 3;
+                }
+            }
+            11 => {
+                if key == b"Description" {
+                    return 0;
+                }
+            }
+            13 => {
+                if key == b"Documentation" {
+                    return 1;
+                }
+                if key == b"DockerVersion" {
+                    return 15;
+                }
+            }
+            15 => {
+                if key == b"PropagatedMount" {
+                    return 8;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -585,36 +629,22 @@ impl<'de> Deserialize<'de> for PluginConfigArgs {
                 let mut f_settable: Option<Vec<String>> = None;
                 let mut f_value: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed = support::FieldKey::<PluginConfigArgs>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(1) => f_description = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_settable = support::optional(&mut map, 2, &mut extra)?
                         }
-                        5 => {
-                            if k == "Value" {
-                                f_value = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_value = support::optional(&mut map, 3, &mut extra)?
                         }
-                        8 => {
-                            if k == "Settable" {
-                                f_settable = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        11 => {
-                            if k == "Description" {
-                                f_description = Some(map.next_value()?);
-                                continue;
-                            }
-                        }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginConfigArgs {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
@@ -633,6 +663,36 @@ impl support::KnownFields for PluginConfigArgs {
     const FIELDS: &'static [&'static str] = &["Name", "Description", "Settable", "Value"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginConfigArgs {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Value" {
+                    return 3;
+                }
+            }
+            8 => {
+                if key == b"Settable" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"Description" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -704,30 +764,22 @@ impl<'de> Deserialize<'de> for PluginConfigInterface {
                 let mut f_socket: Option<String> = None;
                 let mut f_protocol_scheme: Option<PluginConfigInterfaceProtocolScheme> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Types" {
-                                f_types = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<PluginConfigInterface>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_types = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Socket" {
-                                f_socket = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(1) => f_socket = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_protocol_scheme = support::optional(&mut map, 2, &mut extra)?
                         }
-                        14 => {
-                            if k == "ProtocolScheme" {
-                                f_protocol_scheme = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginConfigInterface {
                     types: f_types,
@@ -745,6 +797,31 @@ impl support::KnownFields for PluginConfigInterface {
     const FIELDS: &'static [&'static str] = &["Types", "Socket", "ProtocolScheme"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginConfigInterface {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Types" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"Socket" {
+                    return 1;
+                }
+            }
+            14 => {
+                if key == b"ProtocolScheme" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -905,30 +982,21 @@ impl<'de> Deserialize<'de> for PluginConfigLinux {
                 let mut f_allow_all_devices: Option<bool> = None;
                 let mut f_devices: Option<Vec<PluginDevice>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        7 => {
-                            if k == "Devices" {
-                                f_devices = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<PluginConfigLinux>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_capabilities = support::optional(&mut map, 0, &mut extra)?
                         }
-                        12 => {
-                            if k == "Capabilities" {
-                                f_capabilities = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => f_allow_all_devices = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_devices = support::optional(&mut map, 2, &mut extra)?
                         }
-                        15 => {
-                            if k == "AllowAllDevices" {
-                                f_allow_all_devices = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginConfigLinux {
                     capabilities: f_capabilities,
@@ -947,6 +1015,31 @@ impl support::KnownFields for PluginConfigLinux {
     const FIELDS: &'static [&'static str] = &["Capabilities", "AllowAllDevices", "Devices"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginConfigLinux {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Devices" {
+                    return 2;
+                }
+            }
+            12 => {
+                if key == b"Capabilities" {
+                    return 0;
+                }
+            }
+            15 => {
+                if key == b"AllowAllDevices" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1002,18 +1095,16 @@ impl<'de> Deserialize<'de> for PluginConfigNetwork {
             ) -> Result<PluginConfigNetwork, A::Error> {
                 let mut f_type_: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Type" {
-                                f_type_ = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<PluginConfigNetwork>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_type_ = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginConfigNetwork {
                     type_: f_type_.ok_or_else(|| support::missing("Type"))?,
@@ -1029,6 +1120,21 @@ impl support::KnownFields for PluginConfigNetwork {
     const FIELDS: &'static [&'static str] = &["Type"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginConfigNetwork {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Type" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1095,24 +1201,20 @@ impl<'de> Deserialize<'de> for PluginConfigRootfs {
                 let mut f_type_: Option<String> = None;
                 let mut f_diff_ids: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "type" {
-                                f_type_ = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<PluginConfigRootfs>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_type_ = support::optional(&mut map, 0, &mut extra)?
                         }
-                        8 => {
-                            if k == "diff_ids" {
-                                f_diff_ids = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_diff_ids = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginConfigRootfs {
                     type_: f_type_,
@@ -1129,6 +1231,26 @@ impl support::KnownFields for PluginConfigRootfs {
     const FIELDS: &'static [&'static str] = &["type", "diff_ids"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginConfigRootfs {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"type" {
+                    return 0;
+                }
+            }
+            8 => {
+                if key == b"diff_ids" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1195,22 +1317,20 @@ impl<'de> Deserialize<'de> for PluginConfigUser {
                 let mut f_uid: Option<u32> = None;
                 let mut f_gid: Option<u32> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "UID" {
-                                f_uid = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "GID" {
-                                f_gid = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<PluginConfigUser>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_uid = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(1) => {
+                            f_gid = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginConfigUser {
                     uid: f_uid,
@@ -1227,6 +1347,24 @@ impl support::KnownFields for PluginConfigUser {
     const FIELDS: &'static [&'static str] = &["UID", "GID"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginConfigUser {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"UID" {
+                    return 0;
+                }
+                if key == b"GID" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1299,34 +1437,20 @@ impl<'de> Deserialize<'de> for PluginDevice {
                 let mut f_settable: Option<Vec<String>> = None;
                 let mut f_path: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = Some(map.next_value()?);
-                                continue;
-                            }
-                            if k == "Path" {
-                                f_path = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed = support::FieldKey::<PluginDevice>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(1) => f_description = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_settable = support::optional(&mut map, 2, &mut extra)?
                         }
-                        8 => {
-                            if k == "Settable" {
-                                f_settable = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => f_path = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        11 => {
-                            if k == "Description" {
-                                f_description = Some(map.next_value()?);
-                                continue;
-                            }
-                        }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginDevice {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
@@ -1345,6 +1469,34 @@ impl support::KnownFields for PluginDevice {
     const FIELDS: &'static [&'static str] = &["Name", "Description", "Settable", "Path"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginDevice {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Path" {
+                    return 3;
+                }
+            }
+            8 => {
+                if key == b"Settable" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"Description" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1414,36 +1566,20 @@ impl<'de> Deserialize<'de> for PluginEnv {
                 let mut f_settable: Option<Vec<String>> = None;
                 let mut f_value: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed = support::FieldKey::<PluginEnv>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(1) => f_description = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_settable = support::optional(&mut map, 2, &mut extra)?
                         }
-                        5 => {
-                            if k == "Value" {
-                                f_value = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(3) => f_value = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        8 => {
-                            if k == "Settable" {
-                                f_settable = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                        }
-                        11 => {
-                            if k == "Description" {
-                                f_description = Some(map.next_value()?);
-                                continue;
-                            }
-                        }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginEnv {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
@@ -1462,6 +1598,36 @@ impl support::KnownFields for PluginEnv {
     const FIELDS: &'static [&'static str] = &["Name", "Description", "Settable", "Value"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginEnv {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Value" {
+                    return 3;
+                }
+            }
+            8 => {
+                if key == b"Settable" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"Description" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1550,50 +1716,25 @@ impl<'de> Deserialize<'de> for PluginMount {
                 let mut f_type_: Option<String> = None;
                 let mut f_options: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = Some(map.next_value()?);
-                                continue;
-                            }
-                            if k == "Type" {
-                                f_type_ = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed = support::FieldKey::<PluginMount>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(1) => f_description = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_settable = support::optional(&mut map, 2, &mut extra)?
                         }
-                        6 => {
-                            if k == "Source" {
-                                f_source = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(3) => f_source = Some(map.next_value()?),
+                        support::Field::Known(4) => f_destination = Some(map.next_value()?),
+                        support::Field::Known(5) => f_type_ = Some(map.next_value()?),
+                        support::Field::Known(6) => {
+                            f_options = support::optional(&mut map, 6, &mut extra)?
                         }
-                        7 => {
-                            if k == "Options" {
-                                f_options = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        8 => {
-                            if k == "Settable" {
-                                f_settable = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                        }
-                        11 => {
-                            if k == "Description" {
-                                f_description = Some(map.next_value()?);
-                                continue;
-                            }
-                            if k == "Destination" {
-                                f_destination = Some(map.next_value()?);
-                                continue;
-                            }
-                        }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginMount {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
@@ -1623,6 +1764,47 @@ impl support::KnownFields for PluginMount {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginMount {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Type" {
+                    return 5;
+                }
+            }
+            6 => {
+                if key == b"Source" {
+                    return 3;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 6;
+                }
+            }
+            8 => {
+                if key == b"Settable" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"Description" {
+                    return 1;
+                }
+                if key == b"Destination" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1698,30 +1880,23 @@ impl<'de> Deserialize<'de> for PluginPrivilege {
                 let mut f_description: Option<String> = None;
                 let mut f_value: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<PluginPrivilege>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        5 => {
-                            if k == "Value" {
-                                f_value = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_description = support::optional(&mut map, 1, &mut extra)?
                         }
-                        11 => {
-                            if k == "Description" {
-                                f_description = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_value = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginPrivilege {
                     name: f_name,
@@ -1739,6 +1914,31 @@ impl support::KnownFields for PluginPrivilege {
     const FIELDS: &'static [&'static str] = &["Name", "Description", "Value"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginPrivilege {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Value" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"Description" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1823,36 +2023,26 @@ impl<'de> Deserialize<'de> for PluginSettings {
                 let mut f_args: Option<Vec<String>> = None;
                 let mut f_devices: Option<Vec<PluginDevice>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "Env" {
-                                f_env = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<PluginSettings>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_mounts = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Args" {
-                                f_args = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_env = support::optional(&mut map, 1, &mut extra)?
                         }
-                        6 => {
-                            if k == "Mounts" {
-                                f_mounts = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_args = support::optional(&mut map, 2, &mut extra)?
                         }
-                        7 => {
-                            if k == "Devices" {
-                                f_devices = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_devices = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(PluginSettings {
                     mounts: f_mounts,
@@ -1871,6 +2061,36 @@ impl support::KnownFields for PluginSettings {
     const FIELDS: &'static [&'static str] = &["Mounts", "Env", "Args", "Devices"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginSettings {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Env" {
+                    return 1;
+                }
+            }
+            4 => {
+                if key == b"Args" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Mounts" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Devices" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

@@ -132,62 +132,41 @@ impl<'de> Deserialize<'de> for Service {
                 let mut f_service_status: Option<ServiceServiceStatus> = None;
                 let mut f_job_status: Option<ServiceJobStatus> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "ID" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<Service>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Spec" {
-                                f_spec = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_version = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Version" {
-                                f_version = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_created_at = support::optional(&mut map, 2, &mut extra)?
                         }
-                        8 => {
-                            if k == "Endpoint" {
-                                f_endpoint = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
                         }
-                        9 => {
-                            if k == "CreatedAt" {
-                                f_created_at = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "UpdatedAt" {
-                                f_updated_at = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "JobStatus" {
-                                f_job_status = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_spec = support::optional(&mut map, 4, &mut extra)?
                         }
-                        12 => {
-                            if k == "UpdateStatus" {
-                                f_update_status = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_endpoint = support::optional(&mut map, 5, &mut extra)?
                         }
-                        13 => {
-                            if k == "ServiceStatus" {
-                                f_service_status = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_update_status = support::optional(&mut map, 6, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(7) => {
+                            f_service_status = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_job_status = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Service {
                     id: f_id,
@@ -221,6 +200,57 @@ impl support::KnownFields for Service {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Service {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Spec" {
+                    return 4;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"Endpoint" {
+                    return 5;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 2;
+                }
+                if key == b"UpdatedAt" {
+                    return 3;
+                }
+                if key == b"JobStatus" {
+                    return 8;
+                }
+            }
+            12 => {
+                if key == b"UpdateStatus" {
+                    return 6;
+                }
+            }
+            13 => {
+                if key == b"ServiceStatus" {
+                    return 7;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -383,54 +413,38 @@ impl<'de> Deserialize<'de> for ServiceCreateBody {
                 let mut f_networks: Option<Vec<NetworkAttachmentConfig>> = None;
                 let mut f_endpoint_spec: Option<EndpointSpec> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Mode" {
-                                f_mode = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ServiceCreateBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_labels = support::optional(&mut map, 1, &mut extra)?
                         }
-                        8 => {
-                            if k == "Networks" {
-                                f_networks = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_task_template = support::optional(&mut map, 2, &mut extra)?
                         }
-                        12 => {
-                            if k == "TaskTemplate" {
-                                f_task_template = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "UpdateConfig" {
-                                f_update_config = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "EndpointSpec" {
-                                f_endpoint_spec = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_mode = support::optional(&mut map, 3, &mut extra)?
                         }
-                        14 => {
-                            if k == "RollbackConfig" {
-                                f_rollback_config = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_update_config = support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(5) => {
+                            f_rollback_config = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_networks = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_endpoint_spec = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ServiceCreateBody {
                     name: f_name,
@@ -462,6 +476,50 @@ impl support::KnownFields for ServiceCreateBody {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceCreateBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Mode" {
+                    return 3;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"Networks" {
+                    return 6;
+                }
+            }
+            12 => {
+                if key == b"TaskTemplate" {
+                    return 2;
+                }
+                if key == b"UpdateConfig" {
+                    return 4;
+                }
+                if key == b"EndpointSpec" {
+                    return 7;
+                }
+            }
+            14 => {
+                if key == b"RollbackConfig" {
+                    return 5;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -573,30 +631,24 @@ impl<'de> Deserialize<'de> for ServiceCreateResponse {
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut f_warning: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "ID" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ServiceCreateResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Warning" {
-                                f_warning = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_warnings = support::optional(&mut map, 1, &mut extra)?
                         }
-                        8 => {
-                            if k == "Warnings" {
-                                f_warnings = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_warning = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ServiceCreateResponse {
                     id: f_id,
@@ -614,6 +666,31 @@ impl support::KnownFields for ServiceCreateResponse {
     const FIELDS: &'static [&'static str] = &["ID", "Warnings", "Warning"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceCreateResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Warning" {
+                    return 2;
+                }
+            }
+            8 => {
+                if key == b"Warnings" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -694,30 +771,23 @@ impl<'de> Deserialize<'de> for ServiceEndpoint {
                 let mut f_ports: Option<Vec<EndpointPortConfig>> = None;
                 let mut f_virtual_ips: Option<Vec<ServiceEndpointVirtualIPsItem>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Spec" {
-                                f_spec = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ServiceEndpoint>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_spec = support::optional(&mut map, 0, &mut extra)?
                         }
-                        5 => {
-                            if k == "Ports" {
-                                f_ports = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_ports = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "VirtualIPs" {
-                                f_virtual_ips = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_virtual_ips = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ServiceEndpoint {
                     spec: f_spec,
@@ -735,6 +805,31 @@ impl support::KnownFields for ServiceEndpoint {
     const FIELDS: &'static [&'static str] = &["Spec", "Ports", "VirtualIPs"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceEndpoint {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Spec" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Ports" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"VirtualIPs" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -809,24 +904,22 @@ impl<'de> Deserialize<'de> for ServiceEndpointVirtualIPsItem {
                 let mut f_network_id: Option<String> = None;
                 let mut f_addr: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Addr" {
-                                f_addr = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ServiceEndpointVirtualIPsItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_network_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        9 => {
-                            if k == "NetworkID" {
-                                f_network_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_addr = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ServiceEndpointVirtualIPsItem {
                     network_id: f_network_id,
@@ -843,6 +936,26 @@ impl support::KnownFields for ServiceEndpointVirtualIPsItem {
     const FIELDS: &'static [&'static str] = &["NetworkID", "Addr"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceEndpointVirtualIPsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Addr" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"NetworkID" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -924,34 +1037,26 @@ impl<'de> Deserialize<'de> for ServiceInfo {
                 let mut f_local_lb_index: Option<i64> = None;
                 let mut f_tasks: Option<Vec<NetworkTaskInfo>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "VIP" {
-                                f_vip = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ServiceInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_vip = support::optional(&mut map, 0, &mut extra)?
                         }
-                        5 => {
-                            if k == "Ports" {
-                                f_ports = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Tasks" {
-                                f_tasks = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_ports = support::optional(&mut map, 1, &mut extra)?
                         }
-                        12 => {
-                            if k == "LocalLBIndex" {
-                                f_local_lb_index = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_local_lb_index = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(3) => {
+                            f_tasks = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ServiceInfo {
                     vip: f_vip,
@@ -970,6 +1075,34 @@ impl support::KnownFields for ServiceInfo {
     const FIELDS: &'static [&'static str] = &["VIP", "Ports", "LocalLBIndex", "Tasks"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"VIP" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Ports" {
+                    return 1;
+                }
+                if key == b"Tasks" {
+                    return 3;
+                }
+            }
+            12 => {
+                if key == b"LocalLBIndex" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1038,24 +1171,20 @@ impl<'de> Deserialize<'de> for ServiceJobStatus {
                 let mut f_job_iteration: Option<ObjectVersion> = None;
                 let mut f_last_execution: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        12 => {
-                            if k == "JobIteration" {
-                                f_job_iteration = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ServiceJobStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_job_iteration = support::optional(&mut map, 0, &mut extra)?
                         }
-                        13 => {
-                            if k == "LastExecution" {
-                                f_last_execution = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_last_execution = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ServiceJobStatus {
                     job_iteration: f_job_iteration,
@@ -1072,6 +1201,26 @@ impl support::KnownFields for ServiceJobStatus {
     const FIELDS: &'static [&'static str] = &["JobIteration", "LastExecution"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceJobStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            12 => {
+                if key == b"JobIteration" {
+                    return 0;
+                }
+            }
+            13 => {
+                if key == b"LastExecution" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1149,28 +1298,24 @@ impl<'de> Deserialize<'de> for ServiceServiceStatus {
                 let mut f_desired_tasks: Option<u64> = None;
                 let mut f_completed_tasks: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        12 => {
-                            if k == "RunningTasks" {
-                                f_running_tasks = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "DesiredTasks" {
-                                f_desired_tasks = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ServiceServiceStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_running_tasks = support::optional(&mut map, 0, &mut extra)?
                         }
-                        14 => {
-                            if k == "CompletedTasks" {
-                                f_completed_tasks = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_desired_tasks = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(2) => {
+                            f_completed_tasks = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ServiceServiceStatus {
                     running_tasks: f_running_tasks,
@@ -1188,6 +1333,29 @@ impl support::KnownFields for ServiceServiceStatus {
     const FIELDS: &'static [&'static str] = &["RunningTasks", "DesiredTasks", "CompletedTasks"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceServiceStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            12 => {
+                if key == b"RunningTasks" {
+                    return 0;
+                }
+                if key == b"DesiredTasks" {
+                    return 1;
+                }
+            }
+            14 => {
+                if key == b"CompletedTasks" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1305,54 +1473,38 @@ impl<'de> Deserialize<'de> for ServiceSpec {
                 let mut f_networks: Option<Vec<NetworkAttachmentConfig>> = None;
                 let mut f_endpoint_spec: Option<EndpointSpec> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Mode" {
-                                f_mode = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ServiceSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_labels = support::optional(&mut map, 1, &mut extra)?
                         }
-                        8 => {
-                            if k == "Networks" {
-                                f_networks = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_task_template = support::optional(&mut map, 2, &mut extra)?
                         }
-                        12 => {
-                            if k == "TaskTemplate" {
-                                f_task_template = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "UpdateConfig" {
-                                f_update_config = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "EndpointSpec" {
-                                f_endpoint_spec = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_mode = support::optional(&mut map, 3, &mut extra)?
                         }
-                        14 => {
-                            if k == "RollbackConfig" {
-                                f_rollback_config = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_update_config = support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(5) => {
+                            f_rollback_config = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_networks = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_endpoint_spec = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ServiceSpec {
                     name: f_name,
@@ -1384,6 +1536,50 @@ impl support::KnownFields for ServiceSpec {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Mode" {
+                    return 3;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"Networks" {
+                    return 6;
+                }
+            }
+            12 => {
+                if key == b"TaskTemplate" {
+                    return 2;
+                }
+                if key == b"UpdateConfig" {
+                    return 4;
+                }
+                if key == b"EndpointSpec" {
+                    return 7;
+                }
+            }
+            14 => {
+                if key == b"RollbackConfig" {
+                    return 5;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1504,36 +1700,26 @@ impl<'de> Deserialize<'de> for ServiceSpecMode {
                 let mut f_replicated_job: Option<ServiceSpecModeReplicatedJob> = None;
                 let mut f_global_job: Option<serde_json::Value> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        6 => {
-                            if k == "Global" {
-                                f_global = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ServiceSpecMode>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_replicated = support::optional(&mut map, 0, &mut extra)?
                         }
-                        9 => {
-                            if k == "GlobalJob" {
-                                f_global_job = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_global = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "Replicated" {
-                                f_replicated = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_replicated_job = support::optional(&mut map, 2, &mut extra)?
                         }
-                        13 => {
-                            if k == "ReplicatedJob" {
-                                f_replicated_job = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_global_job = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ServiceSpecMode {
                     replicated: f_replicated,
@@ -1552,6 +1738,36 @@ impl support::KnownFields for ServiceSpecMode {
     const FIELDS: &'static [&'static str] = &["Replicated", "Global", "ReplicatedJob", "GlobalJob"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceSpecMode {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Global" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"GlobalJob" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"Replicated" {
+                    return 0;
+                }
+            }
+            13 => {
+                if key == b"ReplicatedJob" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1626,18 +1842,18 @@ impl<'de> Deserialize<'de> for ServiceSpecModeReplicated {
             ) -> Result<ServiceSpecModeReplicated, A::Error> {
                 let mut f_replicas: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        8 => {
-                            if k == "Replicas" {
-                                f_replicas = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ServiceSpecModeReplicated>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_replicas = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ServiceSpecModeReplicated {
                     replicas: f_replicas,
@@ -1653,6 +1869,21 @@ impl support::KnownFields for ServiceSpecModeReplicated {
     const FIELDS: &'static [&'static str] = &["Replicas"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceSpecModeReplicated {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"Replicas" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1719,24 +1950,22 @@ impl<'de> Deserialize<'de> for ServiceSpecModeReplicatedJob {
                 let mut f_max_concurrent: Option<i64> = None;
                 let mut f_total_completions: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        13 => {
-                            if k == "MaxConcurrent" {
-                                f_max_concurrent = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ServiceSpecModeReplicatedJob>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_max_concurrent = support::optional(&mut map, 0, &mut extra)?
                         }
-                        16 => {
-                            if k == "TotalCompletions" {
-                                f_total_completions = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_total_completions = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ServiceSpecModeReplicatedJob {
                     max_concurrent: f_max_concurrent,
@@ -1753,6 +1982,26 @@ impl support::KnownFields for ServiceSpecModeReplicatedJob {
     const FIELDS: &'static [&'static str] = &["MaxConcurrent", "TotalCompletions"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceSpecModeReplicatedJob {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            13 => {
+                if key == b"MaxConcurrent" {
+                    return 0;
+                }
+            }
+            16 => {
+                if key == b"TotalCompletions" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1855,46 +2104,33 @@ impl<'de> Deserialize<'de> for ServiceSpecRollbackConfig {
                 let mut f_max_failure_ratio: Option<f64> = None;
                 let mut f_order: Option<ServiceSpecRollbackConfigOrder> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Delay" {
-                                f_delay = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Order" {
-                                f_order = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ServiceSpecRollbackConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_parallelism = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Monitor" {
-                                f_monitor = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_delay = support::optional(&mut map, 1, &mut extra)?
                         }
-                        11 => {
-                            if k == "Parallelism" {
-                                f_parallelism = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_failure_action = support::optional(&mut map, 2, &mut extra)?
                         }
-                        13 => {
-                            if k == "FailureAction" {
-                                f_failure_action = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_monitor = support::optional(&mut map, 3, &mut extra)?
                         }
-                        15 => {
-                            if k == "MaxFailureRatio" {
-                                f_max_failure_ratio = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_max_failure_ratio = support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(5) => {
+                            f_order = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ServiceSpecRollbackConfig {
                     parallelism: f_parallelism,
@@ -1922,6 +2158,44 @@ impl support::KnownFields for ServiceSpecRollbackConfig {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceSpecRollbackConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Delay" {
+                    return 1;
+                }
+                if key == b"Order" {
+                    return 5;
+                }
+            }
+            7 => {
+                if key == b"Monitor" {
+                    return 3;
+                }
+            }
+            11 => {
+                if key == b"Parallelism" {
+                    return 0;
+                }
+            }
+            13 => {
+                if key == b"FailureAction" {
+                    return 2;
+                }
+            }
+            15 => {
+                if key == b"MaxFailureRatio" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2197,46 +2471,33 @@ impl<'de> Deserialize<'de> for ServiceSpecUpdateConfig {
                 let mut f_max_failure_ratio: Option<f64> = None;
                 let mut f_order: Option<ServiceSpecUpdateConfigOrder> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Delay" {
-                                f_delay = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Order" {
-                                f_order = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ServiceSpecUpdateConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_parallelism = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Monitor" {
-                                f_monitor = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_delay = support::optional(&mut map, 1, &mut extra)?
                         }
-                        11 => {
-                            if k == "Parallelism" {
-                                f_parallelism = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_failure_action = support::optional(&mut map, 2, &mut extra)?
                         }
-                        13 => {
-                            if k == "FailureAction" {
-                                f_failure_action = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_monitor = support::optional(&mut map, 3, &mut extra)?
                         }
-                        15 => {
-                            if k == "MaxFailureRatio" {
-                                f_max_failure_ratio = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_max_failure_ratio = support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(5) => {
+                            f_order = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ServiceSpecUpdateConfig {
                     parallelism: f_parallelism,
@@ -2264,6 +2525,44 @@ impl support::KnownFields for ServiceSpecUpdateConfig {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceSpecUpdateConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Delay" {
+                    return 1;
+                }
+                if key == b"Order" {
+                    return 5;
+                }
+            }
+            7 => {
+                if key == b"Monitor" {
+                    return 3;
+                }
+            }
+            11 => {
+                if key == b"Parallelism" {
+                    return 0;
+                }
+            }
+            13 => {
+                if key == b"FailureAction" {
+                    return 2;
+                }
+            }
+            15 => {
+                if key == b"MaxFailureRatio" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2560,54 +2859,38 @@ impl<'de> Deserialize<'de> for ServiceUpdateBody {
                 let mut f_networks: Option<Vec<NetworkAttachmentConfig>> = None;
                 let mut f_endpoint_spec: Option<EndpointSpec> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Mode" {
-                                f_mode = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<ServiceUpdateBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_labels = support::optional(&mut map, 1, &mut extra)?
                         }
-                        8 => {
-                            if k == "Networks" {
-                                f_networks = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_task_template = support::optional(&mut map, 2, &mut extra)?
                         }
-                        12 => {
-                            if k == "TaskTemplate" {
-                                f_task_template = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "UpdateConfig" {
-                                f_update_config = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "EndpointSpec" {
-                                f_endpoint_spec = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_mode = support::optional(&mut map, 3, &mut extra)?
                         }
-                        14 => {
-                            if k == "RollbackConfig" {
-                                f_rollback_config = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_update_config = support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(5) => {
+                            f_rollback_config = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_networks = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_endpoint_spec = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ServiceUpdateBody {
                     name: f_name,
@@ -2639,6 +2922,50 @@ impl support::KnownFields for ServiceUpdateBody {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceUpdateBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Mode" {
+                    return 3;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"Networks" {
+                    return 6;
+                }
+            }
+            12 => {
+                if key == b"TaskTemplate" {
+                    return 2;
+                }
+                if key == b"UpdateConfig" {
+                    return 4;
+                }
+                if key == b"EndpointSpec" {
+                    return 7;
+                }
+            }
+            14 => {
+                if key == b"RollbackConfig" {
+                    return 5;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2813,18 +3140,18 @@ impl<'de> Deserialize<'de> for ServiceUpdateResponse {
             ) -> Result<ServiceUpdateResponse, A::Error> {
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        8 => {
-                            if k == "Warnings" {
-                                f_warnings = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ServiceUpdateResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_warnings = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ServiceUpdateResponse {
                     warnings: f_warnings,
@@ -2840,6 +3167,21 @@ impl support::KnownFields for ServiceUpdateResponse {
     const FIELDS: &'static [&'static str] = &["Warnings"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceUpdateResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"Warnings" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2924,36 +3266,27 @@ impl<'de> Deserialize<'de> for ServiceUpdateStatus {
                 let mut f_completed_at: Option<String> = None;
                 let mut f_message: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "State" {
-                                f_state = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<ServiceUpdateStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_state = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Message" {
-                                f_message = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_started_at = support::optional(&mut map, 1, &mut extra)?
                         }
-                        9 => {
-                            if k == "StartedAt" {
-                                f_started_at = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_completed_at = support::optional(&mut map, 2, &mut extra)?
                         }
-                        11 => {
-                            if k == "CompletedAt" {
-                                f_completed_at = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_message = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(ServiceUpdateStatus {
                     state: f_state,
@@ -2972,6 +3305,36 @@ impl support::KnownFields for ServiceUpdateStatus {
     const FIELDS: &'static [&'static str] = &["State", "StartedAt", "CompletedAt", "Message"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceUpdateStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"State" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Message" {
+                    return 3;
+                }
+            }
+            9 => {
+                if key == b"StartedAt" {
+                    return 1;
+                }
+            }
+            11 => {
+                if key == b"CompletedAt" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

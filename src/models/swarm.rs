@@ -152,73 +152,48 @@ impl<'de> Deserialize<'de> for Swarm {
                 let mut f_subnet_size: Option<u32> = None;
                 let mut f_join_tokens: Option<JoinTokens> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "ID" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<Swarm>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Spec" {
-                                f_spec = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_version = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Version" {
-                                f_version = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "TLSInfo" {
-                                f_tls_info = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_created_at = support::optional(&mut map, 2, &mut extra)?
                         }
-                        9 => {
-                            if k == "CreatedAt" {
-                                f_created_at = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "UpdatedAt" {
-                                f_updated_at = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
                         }
-                        10 => {
-                            if k == "SubnetSize" {
-                                f_subnet_size = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
-                            if k == "JoinTokens" {
-                                f_join_tokens = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_spec = support::optional(&mut map, 4, &mut extra)?
                         }
-                        12 => {
-                            if k == "DataPathPort" {
-                                f_data_path_port = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_tls_info = support::optional(&mut map, 5, &mut extra)?
                         }
-                        15 => {
-                            if k == "DefaultAddrPool" {
-                                f_default_addr_pool = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_root_rotation_in_progress =
+                                support::optional(&mut map, 6, &mut extra)?
                         }
-                        22 => {
-                            if k == "RootRotationInProgress" {
-                                f_root_rotation_in_progress =
-                                    support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_data_path_port = support::optional(&mut map, 7, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(8) => {
+                            f_default_addr_pool = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_subnet_size = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_join_tokens = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Swarm {
                     id: f_id,
@@ -256,6 +231,65 @@ impl support::KnownFields for Swarm {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Swarm {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Spec" {
+                    return 4;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 1;
+                }
+                if key == b"TLSInfo" {
+                    return 5;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 2;
+                }
+                if key == b"UpdatedAt" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"SubnetSize" {
+                    return 9;
+                }
+                if key == b"JoinTokens" {
+                    return 10;
+                }
+            }
+            12 => {
+                if key == b"DataPathPort" {
+                    return 7;
+                }
+            }
+            15 => {
+                if key == b"DefaultAddrPool" {
+                    return 8;
+                }
+            }
+            22 => {
+                if key == b"RootRotationInProgress" {
+                    return 6;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -411,60 +445,41 @@ impl<'de> Deserialize<'de> for SwarmInfo {
                 let mut f_managers: Option<i64> = None;
                 let mut f_cluster: Option<ClusterInfo> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Error" {
-                                f_error = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Nodes" {
-                                f_nodes = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<SwarmInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_node_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "NodeID" {
-                                f_node_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_node_addr = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Cluster" {
-                                f_cluster = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_local_node_state = support::optional(&mut map, 2, &mut extra)?
                         }
-                        8 => {
-                            if k == "NodeAddr" {
-                                f_node_addr = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Managers" {
-                                f_managers = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_control_available = support::optional(&mut map, 3, &mut extra)?
                         }
-                        14 => {
-                            if k == "LocalNodeState" {
-                                f_local_node_state = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "RemoteManagers" {
-                                f_remote_managers = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_error = support::optional(&mut map, 4, &mut extra)?
                         }
-                        16 => {
-                            if k == "ControlAvailable" {
-                                f_control_available = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_remote_managers = support::optional(&mut map, 5, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(6) => {
+                            f_nodes = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_managers = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_cluster = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmInfo {
                     node_id: f_node_id,
@@ -498,6 +513,55 @@ impl support::KnownFields for SwarmInfo {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Error" {
+                    return 4;
+                }
+                if key == b"Nodes" {
+                    return 6;
+                }
+            }
+            6 => {
+                if key == b"NodeID" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Cluster" {
+                    return 8;
+                }
+            }
+            8 => {
+                if key == b"NodeAddr" {
+                    return 1;
+                }
+                if key == b"Managers" {
+                    return 7;
+                }
+            }
+            14 => {
+                if key == b"LocalNodeState" {
+                    return 2;
+                }
+                if key == b"RemoteManagers" {
+                    return 5;
+                }
+            }
+            16 => {
+                if key == b"ControlAvailable" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -626,54 +690,38 @@ impl<'de> Deserialize<'de> for SwarmInitBody {
                 let mut f_subnet_size: Option<u32> = None;
                 let mut f_spec: Option<SwarmSpec> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Spec" {
-                                f_spec = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<SwarmInitBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_listen_addr = support::optional(&mut map, 0, &mut extra)?
                         }
-                        10 => {
-                            if k == "ListenAddr" {
-                                f_listen_addr = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "SubnetSize" {
-                                f_subnet_size = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_advertise_addr = support::optional(&mut map, 1, &mut extra)?
                         }
-                        12 => {
-                            if k == "DataPathAddr" {
-                                f_data_path_addr = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "DataPathPort" {
-                                f_data_path_port = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_data_path_addr = support::optional(&mut map, 2, &mut extra)?
                         }
-                        13 => {
-                            if k == "AdvertiseAddr" {
-                                f_advertise_addr = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_data_path_port = support::optional(&mut map, 3, &mut extra)?
                         }
-                        15 => {
-                            if k == "DefaultAddrPool" {
-                                f_default_addr_pool = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ForceNewCluster" {
-                                f_force_new_cluster = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_default_addr_pool = support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(5) => {
+                            f_force_new_cluster = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_subnet_size = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_spec = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmInitBody {
                     listen_addr: f_listen_addr,
@@ -705,6 +753,50 @@ impl support::KnownFields for SwarmInitBody {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmInitBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Spec" {
+                    return 7;
+                }
+            }
+            10 => {
+                if key == b"ListenAddr" {
+                    return 0;
+                }
+                if key == b"SubnetSize" {
+                    return 6;
+                }
+            }
+            12 => {
+                if key == b"DataPathAddr" {
+                    return 2;
+                }
+                if key == b"DataPathPort" {
+                    return 3;
+                }
+            }
+            13 => {
+                if key == b"AdvertiseAddr" {
+                    return 1;
+                }
+            }
+            15 => {
+                if key == b"DefaultAddrPool" {
+                    return 4;
+                }
+                if key == b"ForceNewCluster" {
+                    return 5;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -829,42 +921,25 @@ impl<'de> Deserialize<'de> for SwarmJoinBody {
                 let mut f_remote_addrs: Option<Vec<String>> = None;
                 let mut f_join_token: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        9 => {
-                            if k == "JoinToken" {
-                                f_join_token = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed = support::FieldKey::<SwarmJoinBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_listen_addr = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_advertise_addr = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "ListenAddr" {
-                                f_listen_addr = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_data_path_addr = support::optional(&mut map, 2, &mut extra)?
                         }
-                        11 => {
-                            if k == "RemoteAddrs" {
-                                f_remote_addrs = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_remote_addrs = support::optional(&mut map, 3, &mut extra)?
                         }
-                        12 => {
-                            if k == "DataPathAddr" {
-                                f_data_path_addr = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => f_join_token = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        13 => {
-                            if k == "AdvertiseAddr" {
-                                f_advertise_addr = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                        }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmJoinBody {
                     listen_addr: f_listen_addr.ok_or_else(|| support::missing("ListenAddr"))?,
@@ -890,6 +965,41 @@ impl support::KnownFields for SwarmJoinBody {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmJoinBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"JoinToken" {
+                    return 4;
+                }
+            }
+            10 => {
+                if key == b"ListenAddr" {
+                    return 0;
+                }
+            }
+            11 => {
+                if key == b"RemoteAddrs" {
+                    return 3;
+                }
+            }
+            12 => {
+                if key == b"DataPathAddr" {
+                    return 2;
+                }
+            }
+            13 => {
+                if key == b"AdvertiseAddr" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -948,18 +1058,16 @@ impl<'de> Deserialize<'de> for SwarmObjectCreateResponse {
             ) -> Result<SwarmObjectCreateResponse, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "ID" {
-                                f_id = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<SwarmObjectCreateResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_id = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmObjectCreateResponse {
                     id: f_id.ok_or_else(|| support::missing("ID"))?,
@@ -975,6 +1083,21 @@ impl support::KnownFields for SwarmObjectCreateResponse {
     const FIELDS: &'static [&'static str] = &["ID"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmObjectCreateResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1092,58 +1215,38 @@ impl<'de> Deserialize<'de> for SwarmSpec {
                 let mut f_encryption_config: Option<SwarmSpecEncryptionConfig> = None;
                 let mut f_task_defaults: Option<SwarmSpecTaskDefaults> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Raft" {
-                                f_raft = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<SwarmSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_labels = support::optional(&mut map, 1, &mut extra)?
                         }
-                        8 => {
-                            if k == "CAConfig" {
-                                f_ca_config = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_orchestration = support::optional(&mut map, 2, &mut extra)?
                         }
-                        10 => {
-                            if k == "Dispatcher" {
-                                f_dispatcher = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_raft = support::optional(&mut map, 3, &mut extra)?
                         }
-                        12 => {
-                            if k == "TaskDefaults" {
-                                f_task_defaults = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_dispatcher = support::optional(&mut map, 4, &mut extra)?
                         }
-                        13 => {
-                            if k == "Orchestration" {
-                                f_orchestration = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_ca_config = support::optional(&mut map, 5, &mut extra)?
                         }
-                        16 => {
-                            if k == "EncryptionConfig" {
-                                f_encryption_config = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_encryption_config = support::optional(&mut map, 6, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(7) => {
+                            f_task_defaults = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmSpec {
                     name: f_name,
@@ -1175,6 +1278,54 @@ impl support::KnownFields for SwarmSpec {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Raft" {
+                    return 3;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"CAConfig" {
+                    return 5;
+                }
+            }
+            10 => {
+                if key == b"Dispatcher" {
+                    return 4;
+                }
+            }
+            12 => {
+                if key == b"TaskDefaults" {
+                    return 7;
+                }
+            }
+            13 => {
+                if key == b"Orchestration" {
+                    return 2;
+                }
+            }
+            16 => {
+                if key == b"EncryptionConfig" {
+                    return 6;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1285,40 +1436,29 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfig {
                 let mut f_signing_ca_key: Option<String> = None;
                 let mut f_force_rotate: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        11 => {
-                            if k == "ExternalCAs" {
-                                f_external_cas = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ForceRotate" {
-                                f_force_rotate = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<SwarmSpecCAConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_node_cert_expiry = support::optional(&mut map, 0, &mut extra)?
                         }
-                        12 => {
-                            if k == "SigningCAKey" {
-                                f_signing_ca_key = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_external_cas = support::optional(&mut map, 1, &mut extra)?
                         }
-                        13 => {
-                            if k == "SigningCACert" {
-                                f_signing_ca_cert = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_signing_ca_cert = support::optional(&mut map, 2, &mut extra)?
                         }
-                        14 => {
-                            if k == "NodeCertExpiry" {
-                                f_node_cert_expiry = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_signing_ca_key = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(4) => {
+                            f_force_rotate = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmSpecCAConfig {
                     node_cert_expiry: f_node_cert_expiry,
@@ -1344,6 +1484,39 @@ impl support::KnownFields for SwarmSpecCAConfig {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmSpecCAConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            11 => {
+                if key == b"ExternalCAs" {
+                    return 1;
+                }
+                if key == b"ForceRotate" {
+                    return 4;
+                }
+            }
+            12 => {
+                if key == b"SigningCAKey" {
+                    return 3;
+                }
+            }
+            13 => {
+                if key == b"SigningCACert" {
+                    return 2;
+                }
+            }
+            14 => {
+                if key == b"NodeCertExpiry" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1448,36 +1621,28 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfigExternalCAsItem {
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut f_ca_cert: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "URL" {
-                                f_url = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<SwarmSpecCAConfigExternalCAsItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_protocol = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "CACert" {
-                                f_ca_cert = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_url = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Options" {
-                                f_options = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_options = support::optional(&mut map, 2, &mut extra)?
                         }
-                        8 => {
-                            if k == "Protocol" {
-                                f_protocol = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_ca_cert = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmSpecCAConfigExternalCAsItem {
                     protocol: f_protocol,
@@ -1496,6 +1661,36 @@ impl support::KnownFields for SwarmSpecCAConfigExternalCAsItem {
     const FIELDS: &'static [&'static str] = &["Protocol", "URL", "Options", "CACert"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmSpecCAConfigExternalCAsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"URL" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"CACert" {
+                    return 3;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 2;
+                }
+            }
+            8 => {
+                if key == b"Protocol" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1634,18 +1829,18 @@ impl<'de> Deserialize<'de> for SwarmSpecDispatcher {
             ) -> Result<SwarmSpecDispatcher, A::Error> {
                 let mut f_heartbeat_period: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        15 => {
-                            if k == "HeartbeatPeriod" {
-                                f_heartbeat_period = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<SwarmSpecDispatcher>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_heartbeat_period = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmSpecDispatcher {
                     heartbeat_period: f_heartbeat_period,
@@ -1661,6 +1856,21 @@ impl support::KnownFields for SwarmSpecDispatcher {
     const FIELDS: &'static [&'static str] = &["HeartbeatPeriod"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmSpecDispatcher {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            15 => {
+                if key == b"HeartbeatPeriod" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1718,18 +1928,18 @@ impl<'de> Deserialize<'de> for SwarmSpecEncryptionConfig {
             ) -> Result<SwarmSpecEncryptionConfig, A::Error> {
                 let mut f_auto_lock_managers: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        16 => {
-                            if k == "AutoLockManagers" {
-                                f_auto_lock_managers = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<SwarmSpecEncryptionConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_auto_lock_managers = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmSpecEncryptionConfig {
                     auto_lock_managers: f_auto_lock_managers,
@@ -1745,6 +1955,21 @@ impl support::KnownFields for SwarmSpecEncryptionConfig {
     const FIELDS: &'static [&'static str] = &["AutoLockManagers"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmSpecEncryptionConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            16 => {
+                if key == b"AutoLockManagers" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1804,19 +2029,19 @@ impl<'de> Deserialize<'de> for SwarmSpecOrchestration {
             ) -> Result<SwarmSpecOrchestration, A::Error> {
                 let mut f_task_history_retention_limit: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        25 => {
-                            if k == "TaskHistoryRetentionLimit" {
-                                f_task_history_retention_limit =
-                                    support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<SwarmSpecOrchestration>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_task_history_retention_limit =
+                                support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmSpecOrchestration {
                     task_history_retention_limit: f_task_history_retention_limit,
@@ -1832,6 +2057,21 @@ impl support::KnownFields for SwarmSpecOrchestration {
     const FIELDS: &'static [&'static str] = &["TaskHistoryRetentionLimit"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmSpecOrchestration {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            25 => {
+                if key == b"TaskHistoryRetentionLimit" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1927,41 +2167,30 @@ impl<'de> Deserialize<'de> for SwarmSpecRaft {
                 let mut f_election_tick: Option<i64> = None;
                 let mut f_heartbeat_tick: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        12 => {
-                            if k == "ElectionTick" {
-                                f_election_tick = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<SwarmSpecRaft>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_snapshot_interval = support::optional(&mut map, 0, &mut extra)?
                         }
-                        13 => {
-                            if k == "HeartbeatTick" {
-                                f_heartbeat_tick = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_keep_old_snapshots = support::optional(&mut map, 1, &mut extra)?
                         }
-                        16 => {
-                            if k == "SnapshotInterval" {
-                                f_snapshot_interval = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "KeepOldSnapshots" {
-                                f_keep_old_snapshots = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_log_entries_for_slow_followers =
+                                support::optional(&mut map, 2, &mut extra)?
                         }
-                        26 => {
-                            if k == "LogEntriesForSlowFollowers" {
-                                f_log_entries_for_slow_followers =
-                                    support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_election_tick = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(4) => {
+                            f_heartbeat_tick = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmSpecRaft {
                     snapshot_interval: f_snapshot_interval,
@@ -1987,6 +2216,39 @@ impl support::KnownFields for SwarmSpecRaft {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmSpecRaft {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            12 => {
+                if key == b"ElectionTick" {
+                    return 3;
+                }
+            }
+            13 => {
+                if key == b"HeartbeatTick" {
+                    return 4;
+                }
+            }
+            16 => {
+                if key == b"SnapshotInterval" {
+                    return 0;
+                }
+                if key == b"KeepOldSnapshots" {
+                    return 1;
+                }
+            }
+            26 => {
+                if key == b"LogEntriesForSlowFollowers" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2044,18 +2306,18 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaults {
             ) -> Result<SwarmSpecTaskDefaults, A::Error> {
                 let mut f_log_driver: Option<SwarmSpecTaskDefaultsLogDriver> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        9 => {
-                            if k == "LogDriver" {
-                                f_log_driver = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<SwarmSpecTaskDefaults>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_log_driver = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmSpecTaskDefaults {
                     log_driver: f_log_driver,
@@ -2071,6 +2333,21 @@ impl support::KnownFields for SwarmSpecTaskDefaults {
     const FIELDS: &'static [&'static str] = &["LogDriver"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmSpecTaskDefaults {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"LogDriver" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2139,24 +2416,22 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaultsLogDriver {
                 let mut f_name: Option<String> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<SwarmSpecTaskDefaultsLogDriver>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Options" {
-                                f_options = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_options = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmSpecTaskDefaultsLogDriver {
                     name: f_name,
@@ -2173,6 +2448,26 @@ impl support::KnownFields for SwarmSpecTaskDefaultsLogDriver {
     const FIELDS: &'static [&'static str] = &["Name", "Options"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmSpecTaskDefaultsLogDriver {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2239,18 +2534,17 @@ impl<'de> Deserialize<'de> for SwarmUnlockBody {
             ) -> Result<SwarmUnlockBody, A::Error> {
                 let mut f_unlock_key: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        9 => {
-                            if k == "UnlockKey" {
-                                f_unlock_key = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<SwarmUnlockBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_unlock_key = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmUnlockBody {
                     unlock_key: f_unlock_key,
@@ -2266,6 +2560,21 @@ impl support::KnownFields for SwarmUnlockBody {
     const FIELDS: &'static [&'static str] = &["UnlockKey"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmUnlockBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"UnlockKey" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2332,18 +2641,18 @@ impl<'de> Deserialize<'de> for SwarmUnlockkeyResponse {
             ) -> Result<SwarmUnlockkeyResponse, A::Error> {
                 let mut f_unlock_key: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        9 => {
-                            if k == "UnlockKey" {
-                                f_unlock_key = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<SwarmUnlockkeyResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_unlock_key = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SwarmUnlockkeyResponse {
                     unlock_key: f_unlock_key,
@@ -2359,6 +2668,21 @@ impl support::KnownFields for SwarmUnlockkeyResponse {
     const FIELDS: &'static [&'static str] = &["UnlockKey"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmUnlockkeyResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"UnlockKey" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

@@ -135,60 +135,42 @@ impl<'de> Deserialize<'de> for SystemDataUsageResponse {
                 let mut f_layers_size: Option<i64> = None;
                 let mut f_volumes: Option<Vec<Volume>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        6 => {
-                            if k == "Images" {
-                                f_images = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<SystemDataUsageResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_image_usage = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Volumes" {
-                                f_volumes = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_container_usage = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "ImageUsage" {
-                                f_image_usage = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "BuildCache" {
-                                f_build_cache = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Containers" {
-                                f_containers = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "LayersSize" {
-                                f_layers_size = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_volume_usage = support::optional(&mut map, 2, &mut extra)?
                         }
-                        11 => {
-                            if k == "VolumeUsage" {
-                                f_volume_usage = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_build_cache_usage = support::optional(&mut map, 3, &mut extra)?
                         }
-                        14 => {
-                            if k == "ContainerUsage" {
-                                f_container_usage = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_build_cache = support::optional(&mut map, 4, &mut extra)?
                         }
-                        15 => {
-                            if k == "BuildCacheUsage" {
-                                f_build_cache_usage = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_containers = support::optional(&mut map, 5, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(6) => {
+                            f_images = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_layers_size = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_volumes = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SystemDataUsageResponse {
                     image_usage: f_image_usage,
@@ -222,6 +204,55 @@ impl support::KnownFields for SystemDataUsageResponse {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SystemDataUsageResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Images" {
+                    return 6;
+                }
+            }
+            7 => {
+                if key == b"Volumes" {
+                    return 8;
+                }
+            }
+            10 => {
+                if key == b"ImageUsage" {
+                    return 0;
+                }
+                if key == b"BuildCache" {
+                    return 4;
+                }
+                if key == b"Containers" {
+                    return 5;
+                }
+                if key == b"LayersSize" {
+                    return 7;
+                }
+            }
+            11 => {
+                if key == b"VolumeUsage" {
+                    return 2;
+                }
+            }
+            14 => {
+                if key == b"ContainerUsage" {
+                    return 1;
+                }
+            }
+            15 => {
+                if key == b"BuildCacheUsage" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1054,333 +1085,226 @@ impl<'de> Deserialize<'de> for SystemInfo {
                 let mut f_kernel_memory_tcp: Option<bool> = None;
                 let mut f_system_status: Option<Vec<Vec<String>>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "ID" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<SystemInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        3 => {
-                            if k == "NFd" {
-                                f_n_fd = support::optional(&mut map, 20, &mut extra)?;
-                                continue;
-                            }
-                            if k == "NRI" {
-                                f_nri = support::optional(&mut map, 58, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_containers = support::optional(&mut map, 1, &mut extra)?
                         }
-                        4 => {
-                            if k == "NCPU" {
-                                f_ncpu = support::optional(&mut map, 32, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 40, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_containers_running = support::optional(&mut map, 2, &mut extra)?
                         }
-                        5 => {
-                            if k == "Debug" {
-                                f_debug = support::optional(&mut map, 19, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Swarm" {
-                                f_swarm = support::optional(&mut map, 46, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_containers_paused = support::optional(&mut map, 3, &mut extra)?
                         }
-                        6 => {
-                            if k == "Images" {
-                                f_images = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Driver" {
-                                f_driver = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CPUSet" {
-                                f_cpu_set = support::optional(&mut map, 15, &mut extra)?;
-                                continue;
-                            }
-                            if k == "OSType" {
-                                f_os_type = support::optional(&mut map, 30, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 41, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_containers_stopped = support::optional(&mut map, 4, &mut extra)?
                         }
-                        7 => {
-                            if k == "Plugins" {
-                                f_plugins = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
-                            if k == "NoProxy" {
-                                f_no_proxy = support::optional(&mut map, 39, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_images = support::optional(&mut map, 5, &mut extra)?
                         }
-                        8 => {
-                            if k == "MemTotal" {
-                                f_mem_total = support::optional(&mut map, 33, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Runtimes" {
-                                f_runtimes = support::optional(&mut map, 44, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Warnings" {
-                                f_warnings = support::optional(&mut map, 59, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_driver = support::optional(&mut map, 6, &mut extra)?
                         }
-                        9 => {
-                            if k == "SwapLimit" {
-                                f_swap_limit = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CPUShares" {
-                                f_cpu_shares = support::optional(&mut map, 14, &mut extra)?;
-                                continue;
-                            }
-                            if k == "PidsLimit" {
-                                f_pids_limit = support::optional(&mut map, 16, &mut extra)?;
-                                continue;
-                            }
-                            if k == "OSVersion" {
-                                f_os_version = support::optional(&mut map, 29, &mut extra)?;
-                                continue;
-                            }
-                            if k == "HttpProxy" {
-                                f_http_proxy = support::optional(&mut map, 37, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Isolation" {
-                                f_isolation = support::optional(&mut map, 48, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_driver_status = support::optional(&mut map, 7, &mut extra)?
                         }
-                        10 => {
-                            if k == "Containers" {
-                                f_containers = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "SystemTime" {
-                                f_system_time = support::optional(&mut map, 22, &mut extra)?;
-                                continue;
-                            }
-                            if k == "HttpsProxy" {
-                                f_https_proxy = support::optional(&mut map, 38, &mut extra)?;
-                                continue;
-                            }
-                            if k == "InitBinary" {
-                                f_init_binary = support::optional(&mut map, 49, &mut extra)?;
-                                continue;
-                            }
-                            if k == "RuncCommit" {
-                                f_runc_commit = support::optional(&mut map, 51, &mut extra)?;
-                                continue;
-                            }
-                            if k == "InitCommit" {
-                                f_init_commit = support::optional(&mut map, 52, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Containerd" {
-                                f_containerd = support::optional(&mut map, 61, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(8) => {
+                            f_docker_root_dir = support::optional(&mut map, 8, &mut extra)?
                         }
-                        11 => {
-                            if k == "MemoryLimit" {
-                                f_memory_limit = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpuCfsQuota" {
-                                f_cpu_cfs_quota = support::optional(&mut map, 13, &mut extra)?;
-                                continue;
-                            }
-                            if k == "NGoroutines" {
-                                f_n_goroutines = support::optional(&mut map, 21, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CDISpecDirs" {
-                                f_cdi_spec_dirs = support::optional(&mut map, 60, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(9) => {
+                            f_plugins = support::optional(&mut map, 9, &mut extra)?
                         }
-                        12 => {
-                            if k == "DriverStatus" {
-                                f_driver_status = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CpuCfsPeriod" {
-                                f_cpu_cfs_period = support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CgroupDriver" {
-                                f_cgroup_driver = support::optional(&mut map, 24, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Architecture" {
-                                f_architecture = support::optional(&mut map, 31, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ClusterStore" {
-                                f_cluster_store =
-                                    support::optional_late(&mut map, key, &mut extra)?;
-                                continue;
-                            }
-                            if k == "KernelMemory" {
-                                f_kernel_memory =
-                                    support::optional_late(&mut map, key, &mut extra)?;
-                                continue;
-                            }
-                            if k == "SystemStatus" {
-                                f_system_status =
-                                    support::optional_late(&mut map, key, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(10) => {
+                            f_memory_limit = support::optional(&mut map, 10, &mut extra)?
                         }
-                        13 => {
-                            if k == "DockerRootDir" {
-                                f_docker_root_dir = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
-                            if k == "LoggingDriver" {
-                                f_logging_driver = support::optional(&mut map, 23, &mut extra)?;
-                                continue;
-                            }
-                            if k == "CgroupVersion" {
-                                f_cgroup_version = support::optional(&mut map, 25, &mut extra)?;
-                                continue;
-                            }
-                            if k == "KernelVersion" {
-                                f_kernel_version = support::optional(&mut map, 27, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ServerVersion" {
-                                f_server_version = support::optional(&mut map, 43, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(11) => {
+                            f_swap_limit = support::optional(&mut map, 11, &mut extra)?
                         }
-                        14 => {
-                            if k == "OomKillDisable" {
-                                f_oom_kill_disable = support::optional(&mut map, 17, &mut extra)?;
-                                continue;
-                            }
-                            if k == "IPv4Forwarding" {
-                                f_ipv4_forwarding = support::optional(&mut map, 18, &mut extra)?;
-                                continue;
-                            }
-                            if k == "RegistryConfig" {
-                                f_registry_config = support::optional(&mut map, 35, &mut extra)?;
-                                continue;
-                            }
-                            if k == "DefaultRuntime" {
-                                f_default_runtime = support::optional(&mut map, 45, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ProductLicense" {
-                                f_product_license = support::optional(&mut map, 54, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(12) => {
+                            f_cpu_cfs_period = support::optional(&mut map, 12, &mut extra)?
                         }
-                        15 => {
-                            if k == "NEventsListener" {
-                                f_n_events_listener = support::optional(&mut map, 26, &mut extra)?;
-                                continue;
-                            }
-                            if k == "OperatingSystem" {
-                                f_operating_system = support::optional(&mut map, 28, &mut extra)?;
-                                continue;
-                            }
-                            if k == "SecurityOptions" {
-                                f_security_options = support::optional(&mut map, 53, &mut extra)?;
-                                continue;
-                            }
-                            if k == "FirewallBackend" {
-                                f_firewall_backend = support::optional(&mut map, 56, &mut extra)?;
-                                continue;
-                            }
-                            if k == "KernelMemoryTCP" {
-                                f_kernel_memory_tcp =
-                                    support::optional_late(&mut map, key, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(13) => {
+                            f_cpu_cfs_quota = support::optional(&mut map, 13, &mut extra)?
                         }
-                        16 => {
-                            if k == "ContainersPaused" {
-                                f_containers_paused = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "GenericResources" {
-                                f_generic_resources = support::optional(&mut map, 36, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ContainerdCommit" {
-                                f_containerd_commit = support::optional(&mut map, 50, &mut extra)?;
-                                continue;
-                            }
-                            if k == "BridgeNfIptables" {
-                                f_bridge_nf_iptables = support::optional(&mut map, 63, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ClusterAdvertise" {
-                                f_cluster_advertise =
-                                    support::optional_late(&mut map, key, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(14) => {
+                            f_cpu_shares = support::optional(&mut map, 14, &mut extra)?
                         }
-                        17 => {
-                            if k == "ContainersRunning" {
-                                f_containers_running = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ContainersStopped" {
-                                f_containers_stopped = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ExperimentalBuild" {
-                                f_experimental_build = support::optional(&mut map, 42, &mut extra)?;
-                                continue;
-                            }
-                            if k == "DiscoveredDevices" {
-                                f_discovered_devices = support::optional(&mut map, 57, &mut extra)?;
-                                continue;
-                            }
-                            if k == "BridgeNfIp6tables" {
-                                f_bridge_nf_ip6tables =
-                                    support::optional(&mut map, 62, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(15) => {
+                            f_cpu_set = support::optional(&mut map, 15, &mut extra)?
                         }
-                        18 => {
-                            if k == "IndexServerAddress" {
-                                f_index_server_address =
-                                    support::optional(&mut map, 34, &mut extra)?;
-                                continue;
-                            }
-                            if k == "LiveRestoreEnabled" {
-                                f_live_restore_enabled =
-                                    support::optional(&mut map, 47, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(16) => {
+                            f_pids_limit = support::optional(&mut map, 16, &mut extra)?
                         }
-                        19 => {
-                            if k == "DefaultAddressPools" {
-                                f_default_address_pools =
-                                    support::optional(&mut map, 55, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(17) => {
+                            f_oom_kill_disable = support::optional(&mut map, 17, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(18) => {
+                            f_ipv4_forwarding = support::optional(&mut map, 18, &mut extra)?
+                        }
+                        support::Field::Known(19) => {
+                            f_debug = support::optional(&mut map, 19, &mut extra)?
+                        }
+                        support::Field::Known(20) => {
+                            f_n_fd = support::optional(&mut map, 20, &mut extra)?
+                        }
+                        support::Field::Known(21) => {
+                            f_n_goroutines = support::optional(&mut map, 21, &mut extra)?
+                        }
+                        support::Field::Known(22) => {
+                            f_system_time = support::optional(&mut map, 22, &mut extra)?
+                        }
+                        support::Field::Known(23) => {
+                            f_logging_driver = support::optional(&mut map, 23, &mut extra)?
+                        }
+                        support::Field::Known(24) => {
+                            f_cgroup_driver = support::optional(&mut map, 24, &mut extra)?
+                        }
+                        support::Field::Known(25) => {
+                            f_cgroup_version = support::optional(&mut map, 25, &mut extra)?
+                        }
+                        support::Field::Known(26) => {
+                            f_n_events_listener = support::optional(&mut map, 26, &mut extra)?
+                        }
+                        support::Field::Known(27) => {
+                            f_kernel_version = support::optional(&mut map, 27, &mut extra)?
+                        }
+                        support::Field::Known(28) => {
+                            f_operating_system = support::optional(&mut map, 28, &mut extra)?
+                        }
+                        support::Field::Known(29) => {
+                            f_os_version = support::optional(&mut map, 29, &mut extra)?
+                        }
+                        support::Field::Known(30) => {
+                            f_os_type = support::optional(&mut map, 30, &mut extra)?
+                        }
+                        support::Field::Known(31) => {
+                            f_architecture = support::optional(&mut map, 31, &mut extra)?
+                        }
+                        support::Field::Known(32) => {
+                            f_ncpu = support::optional(&mut map, 32, &mut extra)?
+                        }
+                        support::Field::Known(33) => {
+                            f_mem_total = support::optional(&mut map, 33, &mut extra)?
+                        }
+                        support::Field::Known(34) => {
+                            f_index_server_address = support::optional(&mut map, 34, &mut extra)?
+                        }
+                        support::Field::Known(35) => {
+                            f_registry_config = support::optional(&mut map, 35, &mut extra)?
+                        }
+                        support::Field::Known(36) => {
+                            f_generic_resources = support::optional(&mut map, 36, &mut extra)?
+                        }
+                        support::Field::Known(37) => {
+                            f_http_proxy = support::optional(&mut map, 37, &mut extra)?
+                        }
+                        support::Field::Known(38) => {
+                            f_https_proxy = support::optional(&mut map, 38, &mut extra)?
+                        }
+                        support::Field::Known(39) => {
+                            f_no_proxy = support::optional(&mut map, 39, &mut extra)?
+                        }
+                        support::Field::Known(40) => {
+                            f_name = support::optional(&mut map, 40, &mut extra)?
+                        }
+                        support::Field::Known(41) => {
+                            f_labels = support::optional(&mut map, 41, &mut extra)?
+                        }
+                        support::Field::Known(42) => {
+                            f_experimental_build = support::optional(&mut map, 42, &mut extra)?
+                        }
+                        support::Field::Known(43) => {
+                            f_server_version = support::optional(&mut map, 43, &mut extra)?
+                        }
+                        support::Field::Known(44) => {
+                            f_runtimes = support::optional(&mut map, 44, &mut extra)?
+                        }
+                        support::Field::Known(45) => {
+                            f_default_runtime = support::optional(&mut map, 45, &mut extra)?
+                        }
+                        support::Field::Known(46) => {
+                            f_swarm = support::optional(&mut map, 46, &mut extra)?
+                        }
+                        support::Field::Known(47) => {
+                            f_live_restore_enabled = support::optional(&mut map, 47, &mut extra)?
+                        }
+                        support::Field::Known(48) => {
+                            f_isolation = support::optional(&mut map, 48, &mut extra)?
+                        }
+                        support::Field::Known(49) => {
+                            f_init_binary = support::optional(&mut map, 49, &mut extra)?
+                        }
+                        support::Field::Known(50) => {
+                            f_containerd_commit = support::optional(&mut map, 50, &mut extra)?
+                        }
+                        support::Field::Known(51) => {
+                            f_runc_commit = support::optional(&mut map, 51, &mut extra)?
+                        }
+                        support::Field::Known(52) => {
+                            f_init_commit = support::optional(&mut map, 52, &mut extra)?
+                        }
+                        support::Field::Known(53) => {
+                            f_security_options = support::optional(&mut map, 53, &mut extra)?
+                        }
+                        support::Field::Known(54) => {
+                            f_product_license = support::optional(&mut map, 54, &mut extra)?
+                        }
+                        support::Field::Known(55) => {
+                            f_default_address_pools = support::optional(&mut map, 55, &mut extra)?
+                        }
+                        support::Field::Known(56) => {
+                            f_firewall_backend = support::optional(&mut map, 56, &mut extra)?
+                        }
+                        support::Field::Known(57) => {
+                            f_discovered_devices = support::optional(&mut map, 57, &mut extra)?
+                        }
+                        support::Field::Known(58) => {
+                            f_nri = support::optional(&mut map, 58, &mut extra)?
+                        }
+                        support::Field::Known(59) => {
+                            f_warnings = support::optional(&mut map, 59, &mut extra)?
+                        }
+                        support::Field::Known(60) => {
+                            f_cdi_spec_dirs = support::optional(&mut map, 60, &mut extra)?
+                        }
+                        support::Field::Known(61) => {
+                            f_containerd = support::optional(&mut map, 61, &mut extra)?
+                        }
+                        support::Field::Known(62) => {
+                            f_bridge_nf_ip6tables = support::optional(&mut map, 62, &mut extra)?
+                        }
+                        support::Field::Known(63) => {
+                            f_bridge_nf_iptables = support::optional(&mut map, 63, &mut extra)?
+                        }
+                        support::Field::Known(64) => {
+                            f_cluster_advertise =
+                                support::optional_late(&mut map, "ClusterAdvertise", &mut extra)?
+                        }
+                        support::Field::Known(65) => {
+                            f_cluster_store =
+                                support::optional_late(&mut map, "ClusterStore", &mut extra)?
+                        }
+                        support::Field::Known(66) => {
+                            f_kernel_memory =
+                                support::optional_late(&mut map, "KernelMemory", &mut extra)?
+                        }
+                        support::Field::Known(67) => {
+                            f_kernel_memory_tcp =
+                                support::optional_late(&mut map, "KernelMemoryTCP", &mut extra)?
+                        }
+                        support::Field::Known(68) => {
+                            f_system_status =
+                                support::optional_late(&mut map, "SystemStatus", &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SystemInfo {
                     id: f_id,
@@ -1534,6 +1458,259 @@ impl support::KnownFields for SystemInfo {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SystemInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            3 => {
+                if key == b"NFd" {
+                    return 20;
+                }
+                if key == b"NRI" {
+                    return 58;
+                }
+            }
+            4 => {
+                if key == b"NCPU" {
+                    return 32;
+                }
+                if key == b"Name" {
+                    return 40;
+                }
+            }
+            5 => {
+                if key == b"Debug" {
+                    return 19;
+                }
+                if key == b"Swarm" {
+                    return 46;
+                }
+            }
+            6 => {
+                if key == b"Images" {
+                    return 5;
+                }
+                if key == b"Driver" {
+                    return 6;
+                }
+                if key == b"CPUSet" {
+                    return 15;
+                }
+                if key == b"OSType" {
+                    return 30;
+                }
+                if key == b"Labels" {
+                    return 41;
+                }
+            }
+            7 => {
+                if key == b"Plugins" {
+                    return 9;
+                }
+                if key == b"NoProxy" {
+                    return 39;
+                }
+            }
+            8 => {
+                if key == b"MemTotal" {
+                    return 33;
+                }
+                if key == b"Runtimes" {
+                    return 44;
+                }
+                if key == b"Warnings" {
+                    return 59;
+                }
+            }
+            9 => {
+                if key == b"SwapLimit" {
+                    return 11;
+                }
+                if key == b"CPUShares" {
+                    return 14;
+                }
+                if key == b"PidsLimit" {
+                    return 16;
+                }
+                if key == b"OSVersion" {
+                    return 29;
+                }
+                if key == b"HttpProxy" {
+                    return 37;
+                }
+                if key == b"Isolation" {
+                    return 48;
+                }
+            }
+            10 => {
+                if key == b"Containers" {
+                    return 1;
+                }
+                if key == b"SystemTime" {
+                    return 22;
+                }
+                if key == b"HttpsProxy" {
+                    return 38;
+                }
+                if key == b"InitBinary" {
+                    return 49;
+                }
+                if key == b"RuncCommit" {
+                    return 51;
+                }
+                if key == b"InitCommit" {
+                    return 52;
+                }
+                if key == b"Containerd" {
+                    return 61;
+                }
+            }
+            11 => {
+                if key == b"MemoryLimit" {
+                    return 10;
+                }
+                if key == b"CpuCfsQuota" {
+                    return 13;
+                }
+                if key == b"NGoroutines" {
+                    return 21;
+                }
+                if key == b"CDISpecDirs" {
+                    return 60;
+                }
+            }
+            12 => {
+                if key == b"DriverStatus" {
+                    return 7;
+                }
+                if key == b"CpuCfsPeriod" {
+                    return 12;
+                }
+                if key == b"CgroupDriver" {
+                    return 24;
+                }
+                if key == b"Architecture" {
+                    return 31;
+                }
+                if key == b"ClusterStore" {
+                    return 65;
+                }
+                if key == b"KernelMemory" {
+                    return 66;
+                }
+                if key == b"SystemStatus" {
+                    return 68;
+                }
+            }
+            13 => {
+                if key == b"DockerRootDir" {
+                    return 8;
+                }
+                if key == b"LoggingDriver" {
+                    return 23;
+                }
+                if key == b"CgroupVersion" {
+                    return 25;
+                }
+                if key == b"KernelVersion" {
+                    return 27;
+                }
+                if key == b"ServerVersion" {
+                    return 43;
+                }
+            }
+            14 => {
+                if key == b"OomKillDisable" {
+                    return 17;
+                }
+                if key == b"IPv4Forwarding" {
+                    return 18;
+                }
+                if key == b"RegistryConfig" {
+                    return 35;
+                }
+                if key == b"DefaultRuntime" {
+                    return 45;
+                }
+                if key == b"ProductLicense" {
+                    return 54;
+                }
+            }
+            15 => {
+                if key == b"NEventsListener" {
+                    return 26;
+                }
+                if key == b"OperatingSystem" {
+                    return 28;
+                }
+                if key == b"SecurityOptions" {
+                    return 53;
+                }
+                if key == b"FirewallBackend" {
+                    return 56;
+                }
+                if key == b"KernelMemoryTCP" {
+                    return 67;
+                }
+            }
+            16 => {
+                if key == b"ContainersPaused" {
+                    return 3;
+                }
+                if key == b"GenericResources" {
+                    return 36;
+                }
+                if key == b"ContainerdCommit" {
+                    return 50;
+                }
+                if key == b"BridgeNfIptables" {
+                    return 63;
+                }
+                if key == b"ClusterAdvertise" {
+                    return 64;
+                }
+            }
+            17 => {
+                if key == b"ContainersRunning" {
+                    return 2;
+                }
+                if key == b"ContainersStopped" {
+                    return 4;
+                }
+                if key == b"ExperimentalBuild" {
+                    return 42;
+                }
+                if key == b"DiscoveredDevices" {
+                    return 57;
+                }
+                if key == b"BridgeNfIp6tables" {
+                    return 62;
+                }
+            }
+            18 => {
+                if key == b"IndexServerAddress" {
+                    return 34;
+                }
+                if key == b"LiveRestoreEnabled" {
+                    return 47;
+                }
+            }
+            19 => {
+                if key == b"DefaultAddressPools" {
+                    return 55;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1891,22 +2068,22 @@ impl<'de> Deserialize<'de> for SystemInfoDefaultAddressPoolsItem {
                 let mut f_base: Option<String> = None;
                 let mut f_size: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Base" {
-                                f_base = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Size" {
-                                f_size = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<SystemInfoDefaultAddressPoolsItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_base = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(1) => {
+                            f_size = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SystemInfoDefaultAddressPoolsItem {
                     base: f_base,
@@ -1923,6 +2100,24 @@ impl support::KnownFields for SystemInfoDefaultAddressPoolsItem {
     const FIELDS: &'static [&'static str] = &["Base", "Size"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SystemInfoDefaultAddressPoolsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Base" {
+                    return 0;
+                }
+                if key == b"Size" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2170,76 +2365,50 @@ impl<'de> Deserialize<'de> for SystemVersion {
                 let mut f_experimental: Option<bool> = None;
                 let mut f_build_time: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "Os" {
-                                f_os = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<SystemVersion>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_platform = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Arch" {
-                                f_arch = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_components = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Version" {
-                                f_version = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_version = support::optional(&mut map, 2, &mut extra)?
                         }
-                        8 => {
-                            if k == "Platform" {
-                                f_platform = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_api_version = support::optional(&mut map, 3, &mut extra)?
                         }
-                        9 => {
-                            if k == "GitCommit" {
-                                f_git_commit = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "GoVersion" {
-                                f_go_version = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
-                            if k == "BuildTime" {
-                                f_build_time = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_min_api_version = support::optional(&mut map, 4, &mut extra)?
                         }
-                        10 => {
-                            if k == "Components" {
-                                f_components = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ApiVersion" {
-                                f_api_version = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_git_commit = support::optional(&mut map, 5, &mut extra)?
                         }
-                        12 => {
-                            if k == "Experimental" {
-                                f_experimental = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_go_version = support::optional(&mut map, 6, &mut extra)?
                         }
-                        13 => {
-                            if k == "MinAPIVersion" {
-                                f_min_api_version = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "KernelVersion" {
-                                f_kernel_version = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_os = support::optional(&mut map, 7, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(8) => {
+                            f_arch = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_kernel_version = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_experimental = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_build_time = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SystemVersion {
                     platform: f_platform,
@@ -2279,6 +2448,68 @@ impl support::KnownFields for SystemVersion {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SystemVersion {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Os" {
+                    return 7;
+                }
+            }
+            4 => {
+                if key == b"Arch" {
+                    return 8;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 2;
+                }
+            }
+            8 => {
+                if key == b"Platform" {
+                    return 0;
+                }
+            }
+            9 => {
+                if key == b"GitCommit" {
+                    return 5;
+                }
+                if key == b"GoVersion" {
+                    return 6;
+                }
+                if key == b"BuildTime" {
+                    return 11;
+                }
+            }
+            10 => {
+                if key == b"Components" {
+                    return 1;
+                }
+                if key == b"ApiVersion" {
+                    return 3;
+                }
+            }
+            12 => {
+                if key == b"Experimental" {
+                    return 10;
+                }
+            }
+            13 => {
+                if key == b"MinAPIVersion" {
+                    return 4;
+                }
+                if key == b"KernelVersion" {
+                    return 9;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2351,28 +2582,21 @@ impl<'de> Deserialize<'de> for SystemVersionComponentsItem {
                 let mut f_version: Option<String> = None;
                 let mut f_details: Option<serde_json::Value> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed = support::FieldKey::<SystemVersionComponentsItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(1) => f_version = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_details = support::optional(&mut map, 2, &mut extra)?
                         }
-                        7 => {
-                            if k == "Version" {
-                                f_version = Some(map.next_value()?);
-                                continue;
-                            }
-                            if k == "Details" {
-                                f_details = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SystemVersionComponentsItem {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
@@ -2390,6 +2614,29 @@ impl support::KnownFields for SystemVersionComponentsItem {
     const FIELDS: &'static [&'static str] = &["Name", "Version", "Details"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SystemVersionComponentsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 1;
+                }
+                if key == b"Details" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2443,18 +2690,16 @@ impl<'de> Deserialize<'de> for SystemVersionPlatform {
             ) -> Result<SystemVersionPlatform, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<SystemVersionPlatform>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(SystemVersionPlatform {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
@@ -2470,6 +2715,21 @@ impl support::KnownFields for SystemVersionPlatform {
     const FIELDS: &'static [&'static str] = &["Name"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for SystemVersionPlatform {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

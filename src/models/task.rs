@@ -190,90 +190,60 @@ impl<'de> Deserialize<'de> for Task {
                 let mut f_job_iteration: Option<ObjectVersion> = None;
                 let mut f_networks_attachments: Option<Vec<NetworkAttachment>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        2 => {
-                            if k == "ID" {
-                                f_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<Task>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Spec" {
-                                f_spec = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Slot" {
-                                f_slot = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_version = support::optional(&mut map, 1, &mut extra)?
                         }
-                        6 => {
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "NodeID" {
-                                f_node_id = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Status" {
-                                f_status = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_created_at = support::optional(&mut map, 2, &mut extra)?
                         }
-                        7 => {
-                            if k == "Version" {
-                                f_version = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
                         }
-                        9 => {
-                            if k == "CreatedAt" {
-                                f_created_at = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "UpdatedAt" {
-                                f_updated_at = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ServiceID" {
-                                f_service_id = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_name = support::optional(&mut map, 4, &mut extra)?
                         }
-                        12 => {
-                            if k == "DesiredState" {
-                                f_desired_state = support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
-                            if k == "JobIteration" {
-                                f_job_iteration = support::optional(&mut map, 13, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_labels = support::optional(&mut map, 5, &mut extra)?
                         }
-                        19 => {
-                            if k == "NetworksAttachments" {
-                                f_networks_attachments =
-                                    support::optional(&mut map, 14, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_spec = support::optional(&mut map, 6, &mut extra)?
                         }
-                        24 => {
-                            if k == "AssignedGenericResources" {
-                                f_assigned_generic_resources =
-                                    support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_service_id = support::optional(&mut map, 7, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(8) => {
+                            f_slot = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_node_id = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_assigned_generic_resources =
+                                support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_status = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_desired_state = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_job_iteration = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_networks_attachments = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Task {
                     id: f_id,
@@ -319,6 +289,77 @@ impl support::KnownFields for Task {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Task {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Name" {
+                    return 4;
+                }
+                if key == b"Spec" {
+                    return 6;
+                }
+                if key == b"Slot" {
+                    return 8;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 5;
+                }
+                if key == b"NodeID" {
+                    return 9;
+                }
+                if key == b"Status" {
+                    return 11;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 2;
+                }
+                if key == b"UpdatedAt" {
+                    return 3;
+                }
+                if key == b"ServiceID" {
+                    return 7;
+                }
+            }
+            12 => {
+                if key == b"DesiredState" {
+                    return 12;
+                }
+                if key == b"JobIteration" {
+                    return 13;
+                }
+            }
+            19 => {
+                if key == b"NetworksAttachments" {
+                    return 14;
+                }
+            }
+            24 => {
+                if key == b"AssignedGenericResources" {
+                    return 10;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -506,67 +547,44 @@ impl<'de> Deserialize<'de> for TaskSpec {
                 let mut f_networks: Option<Vec<NetworkAttachmentConfig>> = None;
                 let mut f_log_driver: Option<TaskSpecLogDriver> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        7 => {
-                            if k == "Runtime" {
-                                f_runtime = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_plugin_spec = support::optional(&mut map, 0, &mut extra)?
                         }
-                        8 => {
-                            if k == "Networks" {
-                                f_networks = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_container_spec = support::optional(&mut map, 1, &mut extra)?
                         }
-                        9 => {
-                            if k == "Resources" {
-                                f_resources = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Placement" {
-                                f_placement = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "LogDriver" {
-                                f_log_driver = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_network_attachment_spec = support::optional(&mut map, 2, &mut extra)?
                         }
-                        10 => {
-                            if k == "PluginSpec" {
-                                f_plugin_spec = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_resources = support::optional(&mut map, 3, &mut extra)?
                         }
-                        11 => {
-                            if k == "ForceUpdate" {
-                                f_force_update = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_restart_policy = support::optional(&mut map, 4, &mut extra)?
                         }
-                        13 => {
-                            if k == "ContainerSpec" {
-                                f_container_spec = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "RestartPolicy" {
-                                f_restart_policy = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_placement = support::optional(&mut map, 5, &mut extra)?
                         }
-                        21 => {
-                            if k == "NetworkAttachmentSpec" {
-                                f_network_attachment_spec =
-                                    support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_force_update = support::optional(&mut map, 6, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(7) => {
+                            f_runtime = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_networks = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_log_driver = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpec {
                     plugin_spec: f_plugin_spec,
@@ -602,6 +620,60 @@ impl support::KnownFields for TaskSpec {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Runtime" {
+                    return 7;
+                }
+            }
+            8 => {
+                if key == b"Networks" {
+                    return 8;
+                }
+            }
+            9 => {
+                if key == b"Resources" {
+                    return 3;
+                }
+                if key == b"Placement" {
+                    return 5;
+                }
+                if key == b"LogDriver" {
+                    return 9;
+                }
+            }
+            10 => {
+                if key == b"PluginSpec" {
+                    return 0;
+                }
+            }
+            11 => {
+                if key == b"ForceUpdate" {
+                    return 6;
+                }
+            }
+            13 => {
+                if key == b"ContainerSpec" {
+                    return 1;
+                }
+                if key == b"RestartPolicy" {
+                    return 4;
+                }
+            }
+            21 => {
+                if key == b"NetworkAttachmentSpec" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -960,148 +1032,99 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpec {
                 let mut f_capability_drop: Option<Vec<String>> = None;
                 let mut f_ulimits: Option<Vec<TaskSpecContainerSpecUlimitsItem>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "Env" {
-                                f_env = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Dir" {
-                                f_dir = support::optional(&mut map, 6, &mut extra)?;
-                                continue;
-                            }
-                            if k == "TTY" {
-                                f_tty = support::optional(&mut map, 10, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<TaskSpecContainerSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_image = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Args" {
-                                f_args = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "User" {
-                                f_user = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Init" {
-                                f_init = support::optional(&mut map, 23, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_labels = support::optional(&mut map, 1, &mut extra)?
                         }
-                        5 => {
-                            if k == "Image" {
-                                f_image = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Hosts" {
-                                f_hosts = support::optional(&mut map, 17, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_command = support::optional(&mut map, 2, &mut extra)?
                         }
-                        6 => {
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Groups" {
-                                f_groups = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Mounts" {
-                                f_mounts = support::optional(&mut map, 13, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_args = support::optional(&mut map, 3, &mut extra)?
                         }
-                        7 => {
-                            if k == "Command" {
-                                f_command = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Secrets" {
-                                f_secrets = support::optional(&mut map, 19, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Configs" {
-                                f_configs = support::optional(&mut map, 21, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Sysctls" {
-                                f_sysctls = support::optional(&mut map, 24, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Ulimits" {
-                                f_ulimits = support::optional(&mut map, 27, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_hostname = support::optional(&mut map, 4, &mut extra)?
                         }
-                        8 => {
-                            if k == "Hostname" {
-                                f_hostname = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "ReadOnly" {
-                                f_read_only = support::optional(&mut map, 12, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_env = support::optional(&mut map, 5, &mut extra)?
                         }
-                        9 => {
-                            if k == "OpenStdin" {
-                                f_open_stdin = support::optional(&mut map, 11, &mut extra)?;
-                                continue;
-                            }
-                            if k == "DNSConfig" {
-                                f_dns_config = support::optional(&mut map, 18, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Isolation" {
-                                f_isolation = support::optional(&mut map, 22, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => {
+                            f_dir = support::optional(&mut map, 6, &mut extra)?
                         }
-                        10 => {
-                            if k == "Privileges" {
-                                f_privileges = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
-                            if k == "StopSignal" {
-                                f_stop_signal = support::optional(&mut map, 14, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(7) => {
+                            f_user = support::optional(&mut map, 7, &mut extra)?
                         }
-                        11 => {
-                            if k == "HealthCheck" {
-                                f_health_check = support::optional(&mut map, 16, &mut extra)?;
-                                continue;
-                            }
-                            if k == "OomScoreAdj" {
-                                f_oom_score_adj = support::optional(&mut map, 20, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(8) => {
+                            f_groups = support::optional(&mut map, 8, &mut extra)?
                         }
-                        13 => {
-                            if k == "CapabilityAdd" {
-                                f_capability_add = support::optional(&mut map, 25, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(9) => {
+                            f_privileges = support::optional(&mut map, 9, &mut extra)?
                         }
-                        14 => {
-                            if k == "CapabilityDrop" {
-                                f_capability_drop = support::optional(&mut map, 26, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(10) => {
+                            f_tty = support::optional(&mut map, 10, &mut extra)?
                         }
-                        15 => {
-                            if k == "StopGracePeriod" {
-                                f_stop_grace_period = support::optional(&mut map, 15, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(11) => {
+                            f_open_stdin = support::optional(&mut map, 11, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(12) => {
+                            f_read_only = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_mounts = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_stop_signal = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_stop_grace_period = support::optional(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(16) => {
+                            f_health_check = support::optional(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(17) => {
+                            f_hosts = support::optional(&mut map, 17, &mut extra)?
+                        }
+                        support::Field::Known(18) => {
+                            f_dns_config = support::optional(&mut map, 18, &mut extra)?
+                        }
+                        support::Field::Known(19) => {
+                            f_secrets = support::optional(&mut map, 19, &mut extra)?
+                        }
+                        support::Field::Known(20) => {
+                            f_oom_score_adj = support::optional(&mut map, 20, &mut extra)?
+                        }
+                        support::Field::Known(21) => {
+                            f_configs = support::optional(&mut map, 21, &mut extra)?
+                        }
+                        support::Field::Known(22) => {
+                            f_isolation = support::optional(&mut map, 22, &mut extra)?
+                        }
+                        support::Field::Known(23) => {
+                            f_init = support::optional(&mut map, 23, &mut extra)?
+                        }
+                        support::Field::Known(24) => {
+                            f_sysctls = support::optional(&mut map, 24, &mut extra)?
+                        }
+                        support::Field::Known(25) => {
+                            f_capability_add = support::optional(&mut map, 25, &mut extra)?
+                        }
+                        support::Field::Known(26) => {
+                            f_capability_drop = support::optional(&mut map, 26, &mut extra)?
+                        }
+                        support::Field::Known(27) => {
+                            f_ulimits = support::optional(&mut map, 27, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecContainerSpec {
                     image: f_image,
@@ -1173,6 +1196,124 @@ impl support::KnownFields for TaskSpecContainerSpec {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Env" {
+                    return 5;
+                }
+                if key == b"Dir" {
+                    return 6;
+                }
+                if key == b"TTY" {
+                    return 10;
+                }
+            }
+            4 => {
+                if key == b"Args" {
+                    return 3;
+                }
+                if key == b"User" {
+                    return 7;
+                }
+                if key == b"Init" {
+                    return 23;
+                }
+            }
+            5 => {
+                if key == b"Image" {
+                    return 0;
+                }
+                if key == b"Hosts" {
+                    return 17;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+                if key == b"Groups" {
+                    return 8;
+                }
+                if key == b"Mounts" {
+                    return 13;
+                }
+            }
+            7 => {
+                if key == b"Command" {
+                    return 2;
+                }
+                if key == b"Secrets" {
+                    return 19;
+                }
+                if key == b"Configs" {
+                    return 21;
+                }
+                if key == b"Sysctls" {
+                    return 24;
+                }
+                if key == b"Ulimits" {
+                    return 27;
+                }
+            }
+            8 => {
+                if key == b"Hostname" {
+                    return 4;
+                }
+                if key == b"ReadOnly" {
+                    return 12;
+                }
+            }
+            9 => {
+                if key == b"OpenStdin" {
+                    return 11;
+                }
+                if key == b"DNSConfig" {
+                    return 18;
+                }
+                if key == b"Isolation" {
+                    return 22;
+                }
+            }
+            10 => {
+                if key == b"Privileges" {
+                    return 9;
+                }
+                if key == b"StopSignal" {
+                    return 14;
+                }
+            }
+            11 => {
+                if key == b"HealthCheck" {
+                    return 16;
+                }
+                if key == b"OomScoreAdj" {
+                    return 20;
+                }
+            }
+            13 => {
+                if key == b"CapabilityAdd" {
+                    return 25;
+                }
+            }
+            14 => {
+                if key == b"CapabilityDrop" {
+                    return 26;
+                }
+            }
+            15 => {
+                if key == b"StopGracePeriod" {
+                    return 15;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1401,36 +1542,28 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecConfigsItem {
                 let mut f_config_id: Option<String> = None;
                 let mut f_config_name: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "File" {
-                                f_file = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpecContainerSpecConfigsItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_file = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Runtime" {
-                                f_runtime = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_runtime = support::optional(&mut map, 1, &mut extra)?
                         }
-                        8 => {
-                            if k == "ConfigID" {
-                                f_config_id = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_config_id = support::optional(&mut map, 2, &mut extra)?
                         }
-                        10 => {
-                            if k == "ConfigName" {
-                                f_config_name = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_config_name = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecContainerSpecConfigsItem {
                     file: f_file,
@@ -1449,6 +1582,36 @@ impl support::KnownFields for TaskSpecContainerSpecConfigsItem {
     const FIELDS: &'static [&'static str] = &["File", "Runtime", "ConfigID", "ConfigName"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecConfigsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"File" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Runtime" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"ConfigID" {
+                    return 2;
+                }
+            }
+            10 => {
+                if key == b"ConfigName" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1541,32 +1704,28 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecConfigsItemFile {
                 let mut f_gid: Option<String> = None;
                 let mut f_mode: Option<u32> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "UID" {
-                                f_uid = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "GID" {
-                                f_gid = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpecContainerSpecConfigsItemFile>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Mode" {
-                                f_mode = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_uid = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(2) => {
+                            f_gid = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_mode = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecContainerSpecConfigsItemFile {
                     name: f_name,
@@ -1585,6 +1744,32 @@ impl support::KnownFields for TaskSpecContainerSpecConfigsItemFile {
     const FIELDS: &'static [&'static str] = &["Name", "UID", "GID", "Mode"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecConfigsItemFile {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"UID" {
+                    return 1;
+                }
+                if key == b"GID" {
+                    return 2;
+                }
+            }
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Mode" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1660,30 +1845,25 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecDNSConfig {
                 let mut f_search: Option<Vec<String>> = None;
                 let mut f_options: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        6 => {
-                            if k == "Search" {
-                                f_search = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpecContainerSpecDNSConfig>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_nameservers = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Options" {
-                                f_options = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_search = support::optional(&mut map, 1, &mut extra)?
                         }
-                        11 => {
-                            if k == "Nameservers" {
-                                f_nameservers = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_options = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecContainerSpecDNSConfig {
                     nameservers: f_nameservers,
@@ -1701,6 +1881,31 @@ impl support::KnownFields for TaskSpecContainerSpecDNSConfig {
     const FIELDS: &'static [&'static str] = &["Nameservers", "Search", "Options"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecDNSConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Search" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"Nameservers" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1896,40 +2101,31 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivileges {
                 let mut f_app_armor: Option<TaskSpecContainerSpecPrivilegesAppArmor> = None;
                 let mut f_no_new_privileges: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        7 => {
-                            if k == "Seccomp" {
-                                f_seccomp = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpecContainerSpecPrivileges>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_credential_spec = support::optional(&mut map, 0, &mut extra)?
                         }
-                        8 => {
-                            if k == "AppArmor" {
-                                f_app_armor = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_se_linux_context = support::optional(&mut map, 1, &mut extra)?
                         }
-                        14 => {
-                            if k == "CredentialSpec" {
-                                f_credential_spec = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "SELinuxContext" {
-                                f_se_linux_context = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_seccomp = support::optional(&mut map, 2, &mut extra)?
                         }
-                        15 => {
-                            if k == "NoNewPrivileges" {
-                                f_no_new_privileges = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_app_armor = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(4) => {
+                            f_no_new_privileges = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecContainerSpecPrivileges {
                     credential_spec: f_credential_spec,
@@ -1955,6 +2151,39 @@ impl support::KnownFields for TaskSpecContainerSpecPrivileges {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecPrivileges {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Seccomp" {
+                    return 2;
+                }
+            }
+            8 => {
+                if key == b"AppArmor" {
+                    return 3;
+                }
+            }
+            14 => {
+                if key == b"CredentialSpec" {
+                    return 0;
+                }
+                if key == b"SELinuxContext" {
+                    return 1;
+                }
+            }
+            15 => {
+                if key == b"NoNewPrivileges" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2058,18 +2287,19 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesAppArmor {
             ) -> Result<TaskSpecContainerSpecPrivilegesAppArmor, A::Error> {
                 let mut f_mode: Option<TaskSpecContainerSpecPrivilegesAppArmorMode> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Mode" {
-                                f_mode = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesAppArmor>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_mode = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecContainerSpecPrivilegesAppArmor {
                     mode: f_mode,
@@ -2085,6 +2315,21 @@ impl support::KnownFields for TaskSpecContainerSpecPrivilegesAppArmor {
     const FIELDS: &'static [&'static str] = &["Mode"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecPrivilegesAppArmor {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Mode" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2245,30 +2490,25 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesCredentialSpec {
                 let mut f_file: Option<String> = None;
                 let mut f_registry: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "File" {
-                                f_file = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesCredentialSpec>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_config = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Config" {
-                                f_config = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_file = support::optional(&mut map, 1, &mut extra)?
                         }
-                        8 => {
-                            if k == "Registry" {
-                                f_registry = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_registry = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecContainerSpecPrivilegesCredentialSpec {
                     config: f_config,
@@ -2286,6 +2526,31 @@ impl support::KnownFields for TaskSpecContainerSpecPrivilegesCredentialSpec {
     const FIELDS: &'static [&'static str] = &["Config", "File", "Registry"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecPrivilegesCredentialSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"File" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"Config" {
+                    return 0;
+                }
+            }
+            8 => {
+                if key == b"Registry" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2384,38 +2649,31 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesSELinuxContext {
                 let mut f_type_: Option<String> = None;
                 let mut f_level: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "User" {
-                                f_user = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Role" {
-                                f_role = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Type" {
-                                f_type_ = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesSELinuxContext>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_disable = support::optional(&mut map, 0, &mut extra)?
                         }
-                        5 => {
-                            if k == "Level" {
-                                f_level = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_user = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Disable" {
-                                f_disable = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_role = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(3) => {
+                            f_type_ = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_level = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecContainerSpecPrivilegesSELinuxContext {
                     disable: f_disable,
@@ -2435,6 +2693,37 @@ impl support::KnownFields for TaskSpecContainerSpecPrivilegesSELinuxContext {
     const FIELDS: &'static [&'static str] = &["Disable", "User", "Role", "Type", "Level"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecPrivilegesSELinuxContext {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"User" {
+                    return 1;
+                }
+                if key == b"Role" {
+                    return 2;
+                }
+                if key == b"Type" {
+                    return 3;
+                }
+            }
+            5 => {
+                if key == b"Level" {
+                    return 4;
+                }
+            }
+            7 => {
+                if key == b"Disable" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2501,24 +2790,22 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesSeccomp {
                 let mut f_mode: Option<TaskSpecContainerSpecPrivilegesSeccompMode> = None;
                 let mut f_profile: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Mode" {
-                                f_mode = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesSeccomp>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_mode = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Profile" {
-                                f_profile = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_profile = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecContainerSpecPrivilegesSeccomp {
                     mode: f_mode,
@@ -2535,6 +2822,26 @@ impl support::KnownFields for TaskSpecContainerSpecPrivilegesSeccomp {
     const FIELDS: &'static [&'static str] = &["Mode", "Profile"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecPrivilegesSeccomp {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Mode" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Profile" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2700,30 +3007,25 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecSecretsItem {
                 let mut f_secret_id: Option<String> = None;
                 let mut f_secret_name: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "File" {
-                                f_file = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpecContainerSpecSecretsItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_file = support::optional(&mut map, 0, &mut extra)?
                         }
-                        8 => {
-                            if k == "SecretID" {
-                                f_secret_id = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_secret_id = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "SecretName" {
-                                f_secret_name = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_secret_name = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecContainerSpecSecretsItem {
                     file: f_file,
@@ -2741,6 +3043,31 @@ impl support::KnownFields for TaskSpecContainerSpecSecretsItem {
     const FIELDS: &'static [&'static str] = &["File", "SecretID", "SecretName"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecSecretsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"File" {
+                    return 0;
+                }
+            }
+            8 => {
+                if key == b"SecretID" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"SecretName" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2827,32 +3154,28 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecSecretsItemFile {
                 let mut f_gid: Option<String> = None;
                 let mut f_mode: Option<u32> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "UID" {
-                                f_uid = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "GID" {
-                                f_gid = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpecContainerSpecSecretsItemFile>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Mode" {
-                                f_mode = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_uid = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(2) => {
+                            f_gid = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_mode = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecContainerSpecSecretsItemFile {
                     name: f_name,
@@ -2871,6 +3194,32 @@ impl support::KnownFields for TaskSpecContainerSpecSecretsItemFile {
     const FIELDS: &'static [&'static str] = &["Name", "UID", "GID", "Mode"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecSecretsItemFile {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"UID" {
+                    return 1;
+                }
+                if key == b"GID" {
+                    return 2;
+                }
+            }
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Mode" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2946,26 +3295,25 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecUlimitsItem {
                 let mut f_soft: Option<i64> = None;
                 let mut f_hard: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Soft" {
-                                f_soft = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Hard" {
-                                f_hard = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpecContainerSpecUlimitsItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(1) => {
+                            f_soft = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_hard = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecContainerSpecUlimitsItem {
                     name: f_name,
@@ -2983,6 +3331,27 @@ impl support::KnownFields for TaskSpecContainerSpecUlimitsItem {
     const FIELDS: &'static [&'static str] = &["Name", "Soft", "Hard"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecUlimitsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Soft" {
+                    return 1;
+                }
+                if key == b"Hard" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3049,24 +3418,20 @@ impl<'de> Deserialize<'de> for TaskSpecLogDriver {
                 let mut f_name: Option<String> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpecLogDriver>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        7 => {
-                            if k == "Options" {
-                                f_options = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_options = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecLogDriver {
                     name: f_name,
@@ -3083,6 +3448,26 @@ impl support::KnownFields for TaskSpecLogDriver {
     const FIELDS: &'static [&'static str] = &["Name", "Options"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecLogDriver {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3140,18 +3525,19 @@ impl<'de> Deserialize<'de> for TaskSpecNetworkAttachmentSpec {
             ) -> Result<TaskSpecNetworkAttachmentSpec, A::Error> {
                 let mut f_container_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        11 => {
-                            if k == "ContainerID" {
-                                f_container_id = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpecNetworkAttachmentSpec>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_container_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecNetworkAttachmentSpec {
                     container_id: f_container_id,
@@ -3167,6 +3553,21 @@ impl support::KnownFields for TaskSpecNetworkAttachmentSpec {
     const FIELDS: &'static [&'static str] = &["ContainerID"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecNetworkAttachmentSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            11 => {
+                if key == b"ContainerID" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3251,32 +3652,26 @@ impl<'de> Deserialize<'de> for TaskSpecPlacement {
                 let mut f_max_replicas: Option<i64> = None;
                 let mut f_platforms: Option<Vec<Platform>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        9 => {
-                            if k == "Platforms" {
-                                f_platforms = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpecPlacement>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_constraints = support::optional(&mut map, 0, &mut extra)?
                         }
-                        11 => {
-                            if k == "Constraints" {
-                                f_constraints = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Preferences" {
-                                f_preferences = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "MaxReplicas" {
-                                f_max_replicas = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_preferences = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(2) => {
+                            f_max_replicas = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_platforms = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecPlacement {
                     constraints: f_constraints,
@@ -3296,6 +3691,32 @@ impl support::KnownFields for TaskSpecPlacement {
         &["Constraints", "Preferences", "MaxReplicas", "Platforms"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecPlacement {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"Platforms" {
+                    return 3;
+                }
+            }
+            11 => {
+                if key == b"Constraints" {
+                    return 0;
+                }
+                if key == b"Preferences" {
+                    return 1;
+                }
+                if key == b"MaxReplicas" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3376,18 +3797,19 @@ impl<'de> Deserialize<'de> for TaskSpecPlacementPreferencesItem {
             ) -> Result<TaskSpecPlacementPreferencesItem, A::Error> {
                 let mut f_spread: Option<TaskSpecPlacementPreferencesItemSpread> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        6 => {
-                            if k == "Spread" {
-                                f_spread = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpecPlacementPreferencesItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_spread = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecPlacementPreferencesItem {
                     spread: f_spread,
@@ -3403,6 +3825,21 @@ impl support::KnownFields for TaskSpecPlacementPreferencesItem {
     const FIELDS: &'static [&'static str] = &["Spread"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecPlacementPreferencesItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Spread" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3462,18 +3899,19 @@ impl<'de> Deserialize<'de> for TaskSpecPlacementPreferencesItemSpread {
             ) -> Result<TaskSpecPlacementPreferencesItemSpread, A::Error> {
                 let mut f_spread_descriptor: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        16 => {
-                            if k == "SpreadDescriptor" {
-                                f_spread_descriptor = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpecPlacementPreferencesItemSpread>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_spread_descriptor = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecPlacementPreferencesItemSpread {
                     spread_descriptor: f_spread_descriptor,
@@ -3489,6 +3927,21 @@ impl support::KnownFields for TaskSpecPlacementPreferencesItemSpread {
     const FIELDS: &'static [&'static str] = &["SpreadDescriptor"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecPlacementPreferencesItemSpread {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            16 => {
+                if key == b"SpreadDescriptor" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3573,36 +4026,26 @@ impl<'de> Deserialize<'de> for TaskSpecPluginSpec {
                 let mut f_disabled: Option<bool> = None;
                 let mut f_plugin_privilege: Option<Vec<PluginPrivilege>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpecPluginSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Remote" {
-                                f_remote = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_remote = support::optional(&mut map, 1, &mut extra)?
                         }
-                        8 => {
-                            if k == "Disabled" {
-                                f_disabled = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_disabled = support::optional(&mut map, 2, &mut extra)?
                         }
-                        15 => {
-                            if k == "PluginPrivilege" {
-                                f_plugin_privilege = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_plugin_privilege = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecPluginSpec {
                     name: f_name,
@@ -3621,6 +4064,36 @@ impl support::KnownFields for TaskSpecPluginSpec {
     const FIELDS: &'static [&'static str] = &["Name", "Remote", "Disabled", "PluginPrivilege"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecPluginSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"Remote" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"Disabled" {
+                    return 2;
+                }
+            }
+            15 => {
+                if key == b"PluginPrivilege" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3707,36 +4180,26 @@ impl<'de> Deserialize<'de> for TaskSpecResources {
                 let mut f_swap_bytes: Option<i64> = None;
                 let mut f_memory_swappiness: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        6 => {
-                            if k == "Limits" {
-                                f_limits = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskSpecResources>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_limits = support::optional(&mut map, 0, &mut extra)?
                         }
-                        9 => {
-                            if k == "SwapBytes" {
-                                f_swap_bytes = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_reservations = support::optional(&mut map, 1, &mut extra)?
                         }
-                        12 => {
-                            if k == "Reservations" {
-                                f_reservations = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_swap_bytes = support::optional(&mut map, 2, &mut extra)?
                         }
-                        16 => {
-                            if k == "MemorySwappiness" {
-                                f_memory_swappiness = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_memory_swappiness = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecResources {
                     limits: f_limits,
@@ -3756,6 +4219,36 @@ impl support::KnownFields for TaskSpecResources {
         &["Limits", "Reservations", "SwapBytes", "MemorySwappiness"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecResources {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Limits" {
+                    return 0;
+                }
+            }
+            9 => {
+                if key == b"SwapBytes" {
+                    return 2;
+                }
+            }
+            12 => {
+                if key == b"Reservations" {
+                    return 1;
+                }
+            }
+            16 => {
+                if key == b"MemorySwappiness" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3857,36 +4350,27 @@ impl<'de> Deserialize<'de> for TaskSpecRestartPolicy {
                 let mut f_max_attempts: Option<i64> = None;
                 let mut f_window: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        5 => {
-                            if k == "Delay" {
-                                f_delay = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<TaskSpecRestartPolicy>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_condition = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Window" {
-                                f_window = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_delay = support::optional(&mut map, 1, &mut extra)?
                         }
-                        9 => {
-                            if k == "Condition" {
-                                f_condition = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_max_attempts = support::optional(&mut map, 2, &mut extra)?
                         }
-                        11 => {
-                            if k == "MaxAttempts" {
-                                f_max_attempts = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_window = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskSpecRestartPolicy {
                     condition: f_condition,
@@ -3905,6 +4389,36 @@ impl support::KnownFields for TaskSpecRestartPolicy {
     const FIELDS: &'static [&'static str] = &["Condition", "Delay", "MaxAttempts", "Window"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecRestartPolicy {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Delay" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"Window" {
+                    return 3;
+                }
+            }
+            9 => {
+                if key == b"Condition" {
+                    return 0;
+                }
+            }
+            11 => {
+                if key == b"MaxAttempts" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4220,48 +4734,32 @@ impl<'de> Deserialize<'de> for TaskStatus {
                 let mut f_container_status: Option<ContainerStatus> = None;
                 let mut f_port_status: Option<PortStatus> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        3 => {
-                            if k == "Err" {
-                                f_err = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<TaskStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_timestamp = support::optional(&mut map, 0, &mut extra)?
                         }
-                        5 => {
-                            if k == "State" {
-                                f_state = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_state = support::optional(&mut map, 1, &mut extra)?
                         }
-                        7 => {
-                            if k == "Message" {
-                                f_message = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_message = support::optional(&mut map, 2, &mut extra)?
                         }
-                        9 => {
-                            if k == "Timestamp" {
-                                f_timestamp = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_err = support::optional(&mut map, 3, &mut extra)?
                         }
-                        10 => {
-                            if k == "PortStatus" {
-                                f_port_status = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_container_status = support::optional(&mut map, 4, &mut extra)?
                         }
-                        15 => {
-                            if k == "ContainerStatus" {
-                                f_container_status = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_port_status = support::optional(&mut map, 5, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(TaskStatus {
                     timestamp: f_timestamp,
@@ -4289,6 +4787,46 @@ impl support::KnownFields for TaskStatus {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Err" {
+                    return 3;
+                }
+            }
+            5 => {
+                if key == b"State" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"Message" {
+                    return 2;
+                }
+            }
+            9 => {
+                if key == b"Timestamp" {
+                    return 0;
+                }
+            }
+            10 => {
+                if key == b"PortStatus" {
+                    return 5;
+                }
+            }
+            15 => {
+                if key == b"ContainerStatus" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

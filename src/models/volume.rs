@@ -125,66 +125,36 @@ impl<'de> Deserialize<'de> for Volume {
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut f_usage_data: Option<VolumeUsageData> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed = support::FieldKey::<Volume>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(1) => f_driver = Some(map.next_value()?),
+                        support::Field::Known(2) => f_mountpoint = Some(map.next_value()?),
+                        support::Field::Known(3) => {
+                            f_created_at = support::optional(&mut map, 3, &mut extra)?
                         }
-                        5 => {
-                            if k == "Scope" {
-                                f_scope = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(4) => {
+                            f_status = support::optional(&mut map, 4, &mut extra)?
                         }
-                        6 => {
-                            if k == "Driver" {
-                                f_driver = Some(map.next_value()?);
-                                continue;
-                            }
-                            if k == "Status" {
-                                f_status = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 5, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(5) => {
+                            f_labels = support::optional(&mut map, 5, &mut extra)?
                         }
-                        7 => {
-                            if k == "Options" {
-                                f_options = support::optional(&mut map, 8, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(6) => f_scope = Some(map.next_value()?),
+                        support::Field::Known(7) => {
+                            f_cluster_volume = support::optional(&mut map, 7, &mut extra)?
                         }
-                        9 => {
-                            if k == "CreatedAt" {
-                                f_created_at = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
-                            if k == "UsageData" {
-                                f_usage_data = support::optional(&mut map, 9, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(8) => {
+                            f_options = support::optional(&mut map, 8, &mut extra)?
                         }
-                        10 => {
-                            if k == "Mountpoint" {
-                                f_mountpoint = Some(map.next_value()?);
-                                continue;
-                            }
+                        support::Field::Known(9) => {
+                            f_usage_data = support::optional(&mut map, 9, &mut extra)?
                         }
-                        13 => {
-                            if k == "ClusterVolume" {
-                                f_cluster_volume = support::optional(&mut map, 7, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(Volume {
                     name: f_name.ok_or_else(|| support::missing("Name"))?,
@@ -220,6 +190,60 @@ impl support::KnownFields for Volume {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for Volume {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Scope" {
+                    return 6;
+                }
+            }
+            6 => {
+                if key == b"Driver" {
+                    return 1;
+                }
+                if key == b"Status" {
+                    return 4;
+                }
+                if key == b"Labels" {
+                    return 5;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 8;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 3;
+                }
+                if key == b"UsageData" {
+                    return 9;
+                }
+            }
+            10 => {
+                if key == b"Mountpoint" {
+                    return 2;
+                }
+            }
+            13 => {
+                if key == b"ClusterVolume" {
+                    return 7;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -335,40 +359,30 @@ impl<'de> Deserialize<'de> for VolumeCreateRequest {
                 let mut f_labels: Option<HashMap<String, String>> = None;
                 let mut f_cluster_volume_spec: Option<ClusterVolumeSpec> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Name" {
-                                f_name = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<VolumeCreateRequest>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        6 => {
-                            if k == "Driver" {
-                                f_driver = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
-                            if k == "Labels" {
-                                f_labels = support::optional(&mut map, 3, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_driver = support::optional(&mut map, 1, &mut extra)?
                         }
-                        10 => {
-                            if k == "DriverOpts" {
-                                f_driver_opts = support::optional(&mut map, 2, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(2) => {
+                            f_driver_opts = support::optional(&mut map, 2, &mut extra)?
                         }
-                        17 => {
-                            if k == "ClusterVolumeSpec" {
-                                f_cluster_volume_spec = support::optional(&mut map, 4, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(3) => {
+                            f_labels = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(4) => {
+                            f_cluster_volume_spec = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(VolumeCreateRequest {
                     name: f_name,
@@ -394,6 +408,39 @@ impl support::KnownFields for VolumeCreateRequest {
     ];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for VolumeCreateRequest {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"Driver" {
+                    return 1;
+                }
+                if key == b"Labels" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"DriverOpts" {
+                    return 2;
+                }
+            }
+            17 => {
+                if key == b"ClusterVolumeSpec" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -462,24 +509,20 @@ impl<'de> Deserialize<'de> for VolumeListResponse {
                 let mut f_volumes: Option<Vec<Volume>> = None;
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        7 => {
-                            if k == "Volumes" {
-                                f_volumes = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<VolumeListResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_volumes = support::optional(&mut map, 0, &mut extra)?
                         }
-                        8 => {
-                            if k == "Warnings" {
-                                f_warnings = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                        support::Field::Known(1) => {
+                            f_warnings = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(VolumeListResponse {
                     volumes: f_volumes,
@@ -496,6 +539,26 @@ impl support::KnownFields for VolumeListResponse {
     const FIELDS: &'static [&'static str] = &["Volumes", "Warnings"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for VolumeListResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Volumes" {
+                    return 0;
+                }
+            }
+            8 => {
+                if key == b"Warnings" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -564,22 +627,21 @@ impl<'de> Deserialize<'de> for VolumePruneResponse {
                 let mut f_volumes_deleted: Option<Vec<String>> = None;
                 let mut f_space_reclaimed: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        14 => {
-                            if k == "VolumesDeleted" {
-                                f_volumes_deleted = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
-                            if k == "SpaceReclaimed" {
-                                f_space_reclaimed = support::optional(&mut map, 1, &mut extra)?;
-                                continue;
-                            }
+                let seed =
+                    support::FieldKey::<VolumePruneResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_volumes_deleted = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(1) => {
+                            f_space_reclaimed = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(VolumePruneResponse {
                     volumes_deleted: f_volumes_deleted,
@@ -596,6 +658,24 @@ impl support::KnownFields for VolumePruneResponse {
     const FIELDS: &'static [&'static str] = &["VolumesDeleted", "SpaceReclaimed"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for VolumePruneResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            14 => {
+                if key == b"VolumesDeleted" {
+                    return 0;
+                }
+                if key == b"SpaceReclaimed" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -730,18 +810,17 @@ impl<'de> Deserialize<'de> for VolumeUpdateBody {
             ) -> Result<VolumeUpdateBody, A::Error> {
                 let mut f_spec: Option<ClusterVolumeSpec> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Spec" {
-                                f_spec = support::optional(&mut map, 0, &mut extra)?;
-                                continue;
-                            }
+                let seed = support::FieldKey::<VolumeUpdateBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_spec = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => {}
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(VolumeUpdateBody {
                     spec: f_spec,
@@ -757,6 +836,21 @@ impl support::KnownFields for VolumeUpdateBody {
     const FIELDS: &'static [&'static str] = &["Spec"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for VolumeUpdateBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Spec" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -817,24 +911,16 @@ impl<'de> Deserialize<'de> for VolumeUsageData {
                 let mut f_size: Option<i64> = None;
                 let mut f_ref_count: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    let k = key.as_str();
-                    match k.len() {
-                        4 => {
-                            if k == "Size" {
-                                f_size = Some(map.next_value()?);
-                                continue;
-                            }
+                let seed = support::FieldKey::<VolumeUsageData>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_size = Some(map.next_value()?),
+                        support::Field::Known(1) => f_ref_count = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
                         }
-                        8 => {
-                            if k == "RefCount" {
-                                f_ref_count = Some(map.next_value()?);
-                                continue;
-                            }
-                        }
-                        _ => {}
                     }
-                    support::unknown(&mut map, key, &mut extra)?;
                 }
                 Ok(VolumeUsageData {
                     size: f_size.ok_or_else(|| support::missing("Size"))?,
@@ -851,6 +937,26 @@ impl support::KnownFields for VolumeUsageData {
     const FIELDS: &'static [&'static str] = &["Size", "RefCount"];
     fn extra(&self) -> &support::Extra {
         &self.extra
+    }
+}
+
+impl support::FieldIndex for VolumeUsageData {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Size" {
+                    return 0;
+                }
+            }
+            8 => {
+                if key == b"RefCount" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
