@@ -363,6 +363,67 @@ where
     Ok(v)
 }
 
+/// As [`optional`], for a map field: read at its exact size.
+#[doc(hidden)]
+#[inline]
+pub fn optional_map<'de, A, V, S>(
+    map: &mut A,
+    index: u32,
+    extra: &mut Extra,
+) -> Result<Option<std::collections::HashMap<String, V, S>>, A::Error>
+where
+    A: MapAccess<'de>,
+    V: Deserialize<'de>,
+    S: std::hash::BuildHasher + Default,
+{
+    let v: Option<SizedMap<V, S>> = map.next_value()?;
+    extra.set_null_at(index, v.is_none());
+    Ok(v.map(|m| m.0))
+}
+
+/// A `HashMap` decoded at its exact size: the entries are read into a list
+/// first, so the map is allocated once and each key hashed once (serde's
+/// own decoding grows the map from empty, hashing the first keys again at
+/// each growth). A repeated key: the last one wins, as in serde's.
+#[doc(hidden)]
+pub struct SizedMap<V, S = std::collections::hash_map::RandomState>(
+    pub std::collections::HashMap<String, V, S>,
+);
+
+impl<'de, V, S> Deserialize<'de> for SizedMap<V, S>
+where
+    V: Deserialize<'de>,
+    S: std::hash::BuildHasher + Default,
+{
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<V, S>(std::marker::PhantomData<fn() -> (V, S)>);
+        impl<'de, V, S> de::Visitor<'de> for Visit<V, S>
+        where
+            V: Deserialize<'de>,
+            S: std::hash::BuildHasher + Default,
+        {
+            type Value = SizedMap<V, S>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                // Capacity from the hint, bounded so a lying hint cannot
+                // reserve much.
+                let mut entries: Vec<(String, V)> =
+                    Vec::with_capacity(map.size_hint().unwrap_or(8).min(256));
+                while let Some(e) = map.next_entry()? {
+                    entries.push(e);
+                }
+                let mut out =
+                    std::collections::HashMap::with_capacity_and_hasher(entries.len(), S::default());
+                out.extend(entries);
+                Ok(SizedMap(out))
+            }
+        }
+        d.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
 /// Decodes an optional known field past the 64th; a `null` is remembered
 /// as an entry of the unknown-field map.
 #[doc(hidden)]

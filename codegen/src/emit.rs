@@ -679,8 +679,14 @@ impl<'a> Gen<'a> {
              while let Some(field) = map.next_key_seed(seed)? {{\n                    match field {{"
         );
         for (i, (f, rn)) in fields.iter().zip(&rust_names).enumerate() {
+            // Maps are read at their exact size (one allocation, one hash
+            // per key), see `support::SizedMap`.
+            let is_map = matches!(f.ty, Ty::Map { .. })
+                && !self.boxed.contains(&(name.to_owned(), f.name.clone()));
             let read = if self.is_required(def, f) {
                 "Some(map.next_value()?)".to_owned()
+            } else if i < NULL_BITS && is_map {
+                format!("support::optional_map(&mut map, {i}, &mut extra)?")
             } else if i < NULL_BITS {
                 format!("support::optional(&mut map, {i}, &mut extra)?")
             } else {

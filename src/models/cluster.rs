@@ -627,7 +627,7 @@ impl<'de> Deserialize<'de> for ClusterVolumeInfo {
                             f_capacity_bytes = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_volume_context = support::optional(&mut map, 1, &mut extra)?
+                            f_volume_context = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
                             f_volume_id = support::optional(&mut map, 2, &mut extra)?
@@ -780,7 +780,7 @@ impl<'de> Deserialize<'de> for ClusterVolumePublishStatusItem {
                             f_state = support::optional(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
-                            f_publish_context = support::optional(&mut map, 2, &mut extra)?
+                            f_publish_context = support::optional_map(&mut map, 2, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {

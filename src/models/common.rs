@@ -1713,7 +1713,7 @@ impl<'de> Deserialize<'de> for DeviceRequest {
                             f_capabilities = support::optional(&mut map, 3, &mut extra)?
                         }
                         support::Field::Known(4) => {
-                            f_options = support::optional(&mut map, 4, &mut extra)?
+                            f_options = support::optional_map(&mut map, 4, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
@@ -1839,7 +1839,7 @@ impl<'de> Deserialize<'de> for Driver {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
                         support::Field::Known(1) => {
-                            f_options = support::optional(&mut map, 1, &mut extra)?
+                            f_options = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
@@ -1946,7 +1946,7 @@ impl<'de> Deserialize<'de> for DriverData {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
                         support::Field::Known(1) => {
-                            f_data = support::optional(&mut map, 1, &mut extra)?
+                            f_data = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
@@ -2069,7 +2069,7 @@ impl<'de> Deserialize<'de> for EngineDescription {
                             f_engine_version = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional(&mut map, 1, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
                             f_plugins = support::optional(&mut map, 2, &mut extra)?
@@ -4451,7 +4451,7 @@ impl<'de> Deserialize<'de> for HostConfig {
                             f_console_size = support::optional(&mut map, 40, &mut extra)?
                         }
                         support::Field::Known(41) => {
-                            f_annotations = support::optional(&mut map, 41, &mut extra)?
+                            f_annotations = support::optional_map(&mut map, 41, &mut extra)?
                         }
                         support::Field::Known(42) => {
                             f_cap_add = support::optional(&mut map, 42, &mut extra)?
@@ -4505,10 +4505,10 @@ impl<'de> Deserialize<'de> for HostConfig {
                             f_security_opt = support::optional(&mut map, 58, &mut extra)?
                         }
                         support::Field::Known(59) => {
-                            f_storage_opt = support::optional(&mut map, 59, &mut extra)?
+                            f_storage_opt = support::optional_map(&mut map, 59, &mut extra)?
                         }
                         support::Field::Known(60) => {
-                            f_tmpfs = support::optional(&mut map, 60, &mut extra)?
+                            f_tmpfs = support::optional_map(&mut map, 60, &mut extra)?
                         }
                         support::Field::Known(61) => {
                             f_uts_mode = support::optional(&mut map, 61, &mut extra)?
@@ -5487,7 +5487,7 @@ impl<'de> Deserialize<'de> for HostConfigLogConfig {
                             f_type_ = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_config = support::optional(&mut map, 1, &mut extra)?
+                            f_config = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
@@ -5815,7 +5815,7 @@ impl<'de> Deserialize<'de> for IPAM {
                             f_config = support::optional(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
-                            f_options = support::optional(&mut map, 2, &mut extra)?
+                            f_options = support::optional_map(&mut map, 2, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
@@ -5960,7 +5960,7 @@ impl<'de> Deserialize<'de> for IPAMConfig {
                             f_gateway = support::optional(&mut map, 2, &mut extra)?
                         }
                         support::Field::Known(3) => {
-                            f_auxiliary_addresses = support::optional(&mut map, 3, &mut extra)?
+                            f_auxiliary_addresses = support::optional_map(&mut map, 3, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
@@ -6071,7 +6071,7 @@ impl<'de> Deserialize<'de> for IPAMStatus {
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_subnets = support::optional(&mut map, 0, &mut extra)?
+                            f_subnets = support::optional_map(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
@@ -8373,7 +8373,7 @@ impl<'de> Deserialize<'de> for MountVolumeOptions {
                             f_no_copy = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional(&mut map, 1, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
                             f_driver_config = support::optional(&mut map, 2, &mut extra)?
@@ -8515,7 +8515,7 @@ impl<'de> Deserialize<'de> for MountVolumeOptionsDriverConfig {
                             f_name = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_options = support::optional(&mut map, 1, &mut extra)?
+                            f_options = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
@@ -8714,7 +8714,7 @@ impl<'de> Deserialize<'de> for NetworkingConfig {
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_endpoints_config = support::optional(&mut map, 0, &mut extra)?
+                            f_endpoints_config = support::optional_map(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
@@ -8889,7 +8889,7 @@ impl<'de> Deserialize<'de> for OCIDescriptor {
                             f_urls = support::optional(&mut map, 3, &mut extra)?
                         }
                         support::Field::Known(4) => {
-                            f_annotations = support::optional(&mut map, 4, &mut extra)?
+                            f_annotations = support::optional_map(&mut map, 4, &mut extra)?
                         }
                         support::Field::Known(5) => {
                             f_data = support::optional(&mut map, 5, &mut extra)?
@@ -11191,7 +11191,7 @@ impl<'de> Deserialize<'de> for RegistryServiceConfig {
                             f_insecure_registry_cidrs = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_index_configs = support::optional(&mut map, 1, &mut extra)?
+                            f_index_configs = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
                             f_mirrors = support::optional(&mut map, 2, &mut extra)?
@@ -13048,7 +13048,7 @@ impl<'de> Deserialize<'de> for Runtime {
                             f_runtime_args = support::optional(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
-                            f_status = support::optional(&mut map, 2, &mut extra)?
+                            f_status = support::optional_map(&mut map, 2, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
@@ -14591,7 +14591,7 @@ impl<'de> Deserialize<'de> for Topology {
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_segments = support::optional(&mut map, 0, &mut extra)?
+                            f_segments = support::optional_map(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {

@@ -321,7 +321,7 @@ impl<'de> Deserialize<'de> for ConfigCreateBody {
                             f_name = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional(&mut map, 1, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
                             f_data = support::optional(&mut map, 2, &mut extra)?
@@ -574,7 +574,7 @@ impl<'de> Deserialize<'de> for ConfigSpec {
                             f_name = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional(&mut map, 1, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
                             f_data = support::optional(&mut map, 2, &mut extra)?

@@ -1158,7 +1158,7 @@ impl<'de> Deserialize<'de> for ContainerConfig {
                             f_attach_stderr = support::optional(&mut map, 5, &mut extra)?
                         }
                         support::Field::Known(6) => {
-                            f_exposed_ports = support::optional(&mut map, 6, &mut extra)?
+                            f_exposed_ports = support::optional_map(&mut map, 6, &mut extra)?
                         }
                         support::Field::Known(7) => {
                             f_tty = support::optional(&mut map, 7, &mut extra)?
@@ -1185,7 +1185,7 @@ impl<'de> Deserialize<'de> for ContainerConfig {
                             f_image = support::optional(&mut map, 14, &mut extra)?
                         }
                         support::Field::Known(15) => {
-                            f_volumes = support::optional(&mut map, 15, &mut extra)?
+                            f_volumes = support::optional_map(&mut map, 15, &mut extra)?
                         }
                         support::Field::Known(16) => {
                             f_working_dir = support::optional(&mut map, 16, &mut extra)?
@@ -1200,7 +1200,7 @@ impl<'de> Deserialize<'de> for ContainerConfig {
                             f_on_build = support::optional(&mut map, 19, &mut extra)?
                         }
                         support::Field::Known(20) => {
-                            f_labels = support::optional(&mut map, 20, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 20, &mut extra)?
                         }
                         support::Field::Known(21) => {
                             f_stop_signal = support::optional(&mut map, 21, &mut extra)?
@@ -1718,7 +1718,7 @@ impl<'de> Deserialize<'de> for ContainerCreateBody {
                             f_attach_stderr = support::optional(&mut map, 5, &mut extra)?
                         }
                         support::Field::Known(6) => {
-                            f_exposed_ports = support::optional(&mut map, 6, &mut extra)?
+                            f_exposed_ports = support::optional_map(&mut map, 6, &mut extra)?
                         }
                         support::Field::Known(7) => {
                             f_tty = support::optional(&mut map, 7, &mut extra)?
@@ -1745,7 +1745,7 @@ impl<'de> Deserialize<'de> for ContainerCreateBody {
                             f_image = support::optional(&mut map, 14, &mut extra)?
                         }
                         support::Field::Known(15) => {
-                            f_volumes = support::optional(&mut map, 15, &mut extra)?
+                            f_volumes = support::optional_map(&mut map, 15, &mut extra)?
                         }
                         support::Field::Known(16) => {
                             f_working_dir = support::optional(&mut map, 16, &mut extra)?
@@ -1760,7 +1760,7 @@ impl<'de> Deserialize<'de> for ContainerCreateBody {
                             f_on_build = support::optional(&mut map, 19, &mut extra)?
                         }
                         support::Field::Known(20) => {
-                            f_labels = support::optional(&mut map, 20, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 20, &mut extra)?
                         }
                         support::Field::Known(21) => {
                             f_stop_signal = support::optional(&mut map, 21, &mut extra)?
@@ -3181,7 +3181,7 @@ impl<'de> Deserialize<'de> for ContainerMemoryStats {
                             f_max_usage = support::optional(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
-                            f_stats = support::optional(&mut map, 2, &mut extra)?
+                            f_stats = support::optional_map(&mut map, 2, &mut extra)?
                         }
                         support::Field::Known(3) => {
                             f_failcnt = support::optional(&mut map, 3, &mut extra)?
@@ -4456,7 +4456,7 @@ impl<'de> Deserialize<'de> for ContainerStatsResponse {
                             f_memory_stats = support::optional(&mut map, 5, &mut extra)?
                         }
                         support::Field::Known(6) => {
-                            f_networks = support::optional(&mut map, 6, &mut extra)?
+                            f_networks = support::optional_map(&mut map, 6, &mut extra)?
                         }
                         support::Field::Known(7) => {
                             f_pids_stats = support::optional(&mut map, 7, &mut extra)?
@@ -5190,7 +5190,7 @@ impl<'de> Deserialize<'de> for ContainerSummary {
                             f_size_root_fs = support::optional(&mut map, 9, &mut extra)?
                         }
                         support::Field::Known(10) => {
-                            f_labels = support::optional(&mut map, 10, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 10, &mut extra)?
                         }
                         support::Field::Known(11) => {
                             f_state = support::optional(&mut map, 11, &mut extra)?
@@ -5673,7 +5673,7 @@ impl<'de> Deserialize<'de> for ContainerSummaryHostConfig {
                             f_network_mode = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_annotations = support::optional(&mut map, 1, &mut extra)?
+                            f_annotations = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
@@ -5782,7 +5782,7 @@ impl<'de> Deserialize<'de> for ContainerSummaryNetworkSettings {
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_networks = support::optional(&mut map, 0, &mut extra)?
+                            f_networks = support::optional_map(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {

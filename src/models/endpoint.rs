@@ -865,7 +865,7 @@ impl<'de> Deserialize<'de> for EndpointSettings {
                             f_aliases = support::optional(&mut map, 3, &mut extra)?
                         }
                         support::Field::Known(4) => {
-                            f_driver_opts = support::optional(&mut map, 4, &mut extra)?
+                            f_driver_opts = support::optional_map(&mut map, 4, &mut extra)?
                         }
                         support::Field::Known(5) => {
                             f_gw_priority = support::optional(&mut map, 5, &mut extra)?

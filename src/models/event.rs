@@ -76,7 +76,7 @@ impl<'de> Deserialize<'de> for EventActor {
                             f_id = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_attributes = support::optional(&mut map, 1, &mut extra)?
+                            f_attributes = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {

@@ -440,7 +440,7 @@ impl<'de> Deserialize<'de> for ImageConfig {
                             f_user = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_exposed_ports = support::optional(&mut map, 1, &mut extra)?
+                            f_exposed_ports = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
                             f_env = support::optional(&mut map, 2, &mut extra)?
@@ -455,7 +455,7 @@ impl<'de> Deserialize<'de> for ImageConfig {
                             f_args_escaped = support::optional(&mut map, 5, &mut extra)?
                         }
                         support::Field::Known(6) => {
-                            f_volumes = support::optional(&mut map, 6, &mut extra)?
+                            f_volumes = support::optional_map(&mut map, 6, &mut extra)?
                         }
                         support::Field::Known(7) => {
                             f_working_dir = support::optional(&mut map, 7, &mut extra)?
@@ -467,7 +467,7 @@ impl<'de> Deserialize<'de> for ImageConfig {
                             f_on_build = support::optional(&mut map, 9, &mut extra)?
                         }
                         support::Field::Known(10) => {
-                            f_labels = support::optional(&mut map, 10, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 10, &mut extra)?
                         }
                         support::Field::Known(11) => {
                             f_stop_signal = support::optional(&mut map, 11, &mut extra)?
@@ -2999,7 +2999,7 @@ impl<'de> Deserialize<'de> for ImageSummary {
                         support::Field::Known(5) => f_size = Some(map.next_value()?),
                         support::Field::Known(6) => f_shared_size = Some(map.next_value()?),
                         support::Field::Known(7) => {
-                            f_labels = support::optional(&mut map, 7, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 7, &mut extra)?
                         }
                         support::Field::Known(8) => f_containers = Some(map.next_value()?),
                         support::Field::Known(9) => {

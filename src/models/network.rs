@@ -241,10 +241,10 @@ impl<'de> Deserialize<'de> for Network {
                             f_config_only = support::optional(&mut map, 12, &mut extra)?
                         }
                         support::Field::Known(13) => {
-                            f_options = support::optional(&mut map, 13, &mut extra)?
+                            f_options = support::optional_map(&mut map, 13, &mut extra)?
                         }
                         support::Field::Known(14) => {
-                            f_labels = support::optional(&mut map, 14, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 14, &mut extra)?
                         }
                         support::Field::Known(15) => {
                             f_peers = support::optional(&mut map, 15, &mut extra)?
@@ -621,7 +621,7 @@ impl<'de> Deserialize<'de> for NetworkAttachmentConfig {
                             f_aliases = support::optional(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
-                            f_driver_opts = support::optional(&mut map, 2, &mut extra)?
+                            f_driver_opts = support::optional_map(&mut map, 2, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
@@ -988,10 +988,10 @@ impl<'de> Deserialize<'de> for NetworkCreateBody {
                             f_enable_ipv6 = support::optional(&mut map, 10, &mut extra)?
                         }
                         support::Field::Known(11) => {
-                            f_options = support::optional(&mut map, 11, &mut extra)?
+                            f_options = support::optional_map(&mut map, 11, &mut extra)?
                         }
                         support::Field::Known(12) => {
-                            f_labels = support::optional(&mut map, 12, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 12, &mut extra)?
                         }
                         support::Field::Known(13) => {
                             f_check_duplicate = support::optional(&mut map, 13, &mut extra)?
@@ -1629,19 +1629,19 @@ impl<'de> Deserialize<'de> for NetworkInspect {
                             f_config_only = support::optional(&mut map, 12, &mut extra)?
                         }
                         support::Field::Known(13) => {
-                            f_options = support::optional(&mut map, 13, &mut extra)?
+                            f_options = support::optional_map(&mut map, 13, &mut extra)?
                         }
                         support::Field::Known(14) => {
-                            f_labels = support::optional(&mut map, 14, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 14, &mut extra)?
                         }
                         support::Field::Known(15) => {
                             f_peers = support::optional(&mut map, 15, &mut extra)?
                         }
                         support::Field::Known(16) => {
-                            f_containers = support::optional(&mut map, 16, &mut extra)?
+                            f_containers = support::optional_map(&mut map, 16, &mut extra)?
                         }
                         support::Field::Known(17) => {
-                            f_services = support::optional(&mut map, 17, &mut extra)?
+                            f_services = support::optional_map(&mut map, 17, &mut extra)?
                         }
                         support::Field::Known(18) => {
                             f_status = support::optional(&mut map, 18, &mut extra)?
@@ -2156,7 +2156,7 @@ impl<'de> Deserialize<'de> for NetworkSettings {
                             f_ports = support::optional(&mut map, 2, &mut extra)?
                         }
                         support::Field::Known(3) => {
-                            f_networks = support::optional(&mut map, 3, &mut extra)?
+                            f_networks = support::optional_map(&mut map, 3, &mut extra)?
                         }
                         support::Field::Known(4) => {
                             f_bridge = support::optional(&mut map, 4, &mut extra)?
@@ -2559,7 +2559,7 @@ impl<'de> Deserialize<'de> for NetworkTaskInfo {
                             f_endpoint_ip = support::optional(&mut map, 2, &mut extra)?
                         }
                         support::Field::Known(3) => {
-                            f_info = support::optional(&mut map, 3, &mut extra)?
+                            f_info = support::optional_map(&mut map, 3, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {

@@ -534,7 +534,7 @@ impl<'de> Deserialize<'de> for NodeSpec {
                             f_name = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional(&mut map, 1, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
                             f_role = support::optional(&mut map, 2, &mut extra)?

@@ -276,7 +276,7 @@ impl<'de> Deserialize<'de> for SecretCreateBody {
                             f_name = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional(&mut map, 1, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
                             f_data = support::optional(&mut map, 2, &mut extra)?
@@ -469,7 +469,7 @@ impl<'de> Deserialize<'de> for SecretSpec {
                             f_name = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional(&mut map, 1, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
                             f_data = support::optional(&mut map, 2, &mut extra)?

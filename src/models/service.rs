@@ -420,7 +420,7 @@ impl<'de> Deserialize<'de> for ServiceCreateBody {
                             f_name = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional(&mut map, 1, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
                             f_task_template = support::optional(&mut map, 2, &mut extra)?
@@ -1480,7 +1480,7 @@ impl<'de> Deserialize<'de> for ServiceSpec {
                             f_name = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional(&mut map, 1, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
                             f_task_template = support::optional(&mut map, 2, &mut extra)?
@@ -2866,7 +2866,7 @@ impl<'de> Deserialize<'de> for ServiceUpdateBody {
                             f_name = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional(&mut map, 1, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
                             f_task_template = support::optional(&mut map, 2, &mut extra)?

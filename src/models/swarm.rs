@@ -1222,7 +1222,7 @@ impl<'de> Deserialize<'de> for SwarmSpec {
                             f_name = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional(&mut map, 1, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
                             f_orchestration = support::optional(&mut map, 2, &mut extra)?
@@ -1633,7 +1633,7 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfigExternalCAsItem {
                             f_url = support::optional(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
-                            f_options = support::optional(&mut map, 2, &mut extra)?
+                            f_options = support::optional_map(&mut map, 2, &mut extra)?
                         }
                         support::Field::Known(3) => {
                             f_ca_cert = support::optional(&mut map, 3, &mut extra)?
@@ -2425,7 +2425,7 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaultsLogDriver {
                             f_name = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_options = support::optional(&mut map, 1, &mut extra)?
+                            f_options = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {

@@ -1221,7 +1221,7 @@ impl<'de> Deserialize<'de> for SystemInfo {
                             f_server_version = support::optional(&mut map, 43, &mut extra)?
                         }
                         support::Field::Known(44) => {
-                            f_runtimes = support::optional(&mut map, 44, &mut extra)?
+                            f_runtimes = support::optional_map(&mut map, 44, &mut extra)?
                         }
                         support::Field::Known(45) => {
                             f_default_runtime = support::optional(&mut map, 45, &mut extra)?

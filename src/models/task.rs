@@ -209,7 +209,7 @@ impl<'de> Deserialize<'de> for Task {
                             f_name = support::optional(&mut map, 4, &mut extra)?
                         }
                         support::Field::Known(5) => {
-                            f_labels = support::optional(&mut map, 5, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 5, &mut extra)?
                         }
                         support::Field::Known(6) => {
                             f_spec = support::optional(&mut map, 6, &mut extra)?
@@ -1040,7 +1040,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpec {
                             f_image = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional(&mut map, 1, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
                             f_command = support::optional(&mut map, 2, &mut extra)?
@@ -1109,7 +1109,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpec {
                             f_init = support::optional(&mut map, 23, &mut extra)?
                         }
                         support::Field::Known(24) => {
-                            f_sysctls = support::optional(&mut map, 24, &mut extra)?
+                            f_sysctls = support::optional_map(&mut map, 24, &mut extra)?
                         }
                         support::Field::Known(25) => {
                             f_capability_add = support::optional(&mut map, 25, &mut extra)?
@@ -3425,7 +3425,7 @@ impl<'de> Deserialize<'de> for TaskSpecLogDriver {
                             f_name = support::optional(&mut map, 0, &mut extra)?
                         }
                         support::Field::Known(1) => {
-                            f_options = support::optional(&mut map, 1, &mut extra)?
+                            f_options = support::optional_map(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {

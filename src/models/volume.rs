@@ -135,17 +135,17 @@ impl<'de> Deserialize<'de> for Volume {
                             f_created_at = support::optional(&mut map, 3, &mut extra)?
                         }
                         support::Field::Known(4) => {
-                            f_status = support::optional(&mut map, 4, &mut extra)?
+                            f_status = support::optional_map(&mut map, 4, &mut extra)?
                         }
                         support::Field::Known(5) => {
-                            f_labels = support::optional(&mut map, 5, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 5, &mut extra)?
                         }
                         support::Field::Known(6) => f_scope = Some(map.next_value()?),
                         support::Field::Known(7) => {
                             f_cluster_volume = support::optional(&mut map, 7, &mut extra)?
                         }
                         support::Field::Known(8) => {
-                            f_options = support::optional(&mut map, 8, &mut extra)?
+                            f_options = support::optional_map(&mut map, 8, &mut extra)?
                         }
                         support::Field::Known(9) => {
                             f_usage_data = support::optional(&mut map, 9, &mut extra)?
@@ -370,10 +370,10 @@ impl<'de> Deserialize<'de> for VolumeCreateRequest {
                             f_driver = support::optional(&mut map, 1, &mut extra)?
                         }
                         support::Field::Known(2) => {
-                            f_driver_opts = support::optional(&mut map, 2, &mut extra)?
+                            f_driver_opts = support::optional_map(&mut map, 2, &mut extra)?
                         }
                         support::Field::Known(3) => {
-                            f_labels = support::optional(&mut map, 3, &mut extra)?
+                            f_labels = support::optional_map(&mut map, 3, &mut extra)?
                         }
                         support::Field::Known(4) => {
                             f_cluster_volume_spec = support::optional(&mut map, 4, &mut extra)?
