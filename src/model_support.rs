@@ -84,7 +84,9 @@ impl Extra {
 
     /// Removes an unknown field, keeping the order of the others.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        self.unknown.as_deref_mut().and_then(|m| m.shift_remove(key))
+        self.unknown
+            .as_deref_mut()
+            .and_then(|m| m.shift_remove(key))
     }
 
     /// The unknown fields in arrival order.
@@ -291,7 +293,7 @@ impl<T: FieldIndex + ?Sized> FieldKey<T> {
 
 impl<T: FieldIndex + ?Sized> Clone for FieldKey<T> {
     fn clone(&self) -> Self {
-        FieldKey::new(self.bytes)
+        *self
     }
 }
 impl<T: FieldIndex + ?Sized> Copy for FieldKey<T> {}
@@ -337,7 +339,10 @@ impl<'de, T: FieldIndex + ?Sized> de::Visitor<'de> for FieldKey<T> {
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Field, E> {
         Self::known_or(v, || match std::str::from_utf8(v) {
             Ok(s) => Ok(s.to_owned()),
-            Err(_) => Err(E::invalid_value(de::Unexpected::Bytes(v), &"a UTF-8 field name")),
+            Err(_) => Err(E::invalid_value(
+                de::Unexpected::Bytes(v),
+                &"a UTF-8 field name",
+            )),
         })
     }
 }
@@ -353,7 +358,11 @@ pub fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
 /// remembered as a bit of `extra`.
 #[doc(hidden)]
 #[inline]
-pub fn optional<'de, A, T>(map: &mut A, index: u32, extra: &mut Extra) -> Result<Option<T>, A::Error>
+pub fn optional<'de, A, T>(
+    map: &mut A,
+    index: u32,
+    extra: &mut Extra,
+) -> Result<Option<T>, A::Error>
 where
     A: MapAccess<'de>,
     T: Deserialize<'de>,
@@ -414,8 +423,10 @@ where
                 while let Some(e) = map.next_entry()? {
                     entries.push(e);
                 }
-                let mut out =
-                    std::collections::HashMap::with_capacity_and_hasher(entries.len(), S::default());
+                let mut out = std::collections::HashMap::with_capacity_and_hasher(
+                    entries.len(),
+                    S::default(),
+                );
                 out.extend(entries);
                 Ok(SizedMap(out))
             }

@@ -106,7 +106,8 @@ fn the_last_of_repeated_keys_wins() {
 /// as map entries, and still read back through `is_null` and written once.
 #[test]
 fn nulls_past_the_64th_field_survive_too() {
-    let raw = json!({"CpuShares": null, "Capabilities": null, "KernelMemoryTCP": 5, "Sysctls": null});
+    let raw =
+        json!({"CpuShares": null, "Capabilities": null, "KernelMemoryTCP": 5, "Sysctls": null});
     assert!(HostConfig::FIELDS.len() > 64);
     let hc: HostConfig = serde_json::from_value(raw.clone()).expect("decodes");
     assert!(hc.is_null("CpuShares") && hc.is_null("Capabilities") && hc.is_null("Sysctls"));

@@ -5,9 +5,8 @@
 //! model and encodes back to the same JSON value.
 
 use dockhand::models::{
-    KnownFields,
     ContainerInspectResponse, ContainerStatsResponse, EventMessage, FieldPlatforms,
-    HostConfigIsolation, ImageInspect, SystemInfo, SystemInfoIsolation, SystemVersion,
+    HostConfigIsolation, ImageInspect, KnownFields, SystemInfo, SystemInfoIsolation, SystemVersion,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;

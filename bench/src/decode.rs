@@ -134,9 +134,12 @@ fn count(lib: &str, which: &str, out_dir: &std::path::Path) -> Res<u64> {
     let text = std::fs::read_to_string(&file)?;
     let totals = text
         .lines()
-        .find_map(|l| l.strip_prefix("totals:").or_else(|| l.strip_prefix("summary:")))
+        .find_map(|l| {
+            l.strip_prefix("totals:")
+                .or_else(|| l.strip_prefix("summary:"))
+        })
         .ok_or_else(|| format!("{}: no totals line", file.display()))?;
-    let n: u64 = totals.trim().split_whitespace().next().unwrap_or("").parse()?;
+    let n: u64 = totals.split_whitespace().next().unwrap_or("").parse()?;
     if n == 0 {
         return Err(format!("{lib} {which}: callgrind counted nothing (symbol renamed?)").into());
     }
@@ -160,7 +163,9 @@ pub fn count_table(args: &[String]) -> Res<()> {
         None => std::env::temp_dir().join(format!("dockhand-decode-{}", std::process::id())),
     };
     std::fs::create_dir_all(&dir)?;
-    println!("| input | bytes | dockhand | bollard 0.21 | serde_json::Value | dockhand / bollard |");
+    println!(
+        "| input | bytes | dockhand | bollard 0.21 | serde_json::Value | dockhand / bollard |"
+    );
     println!("|---|---:|---:|---:|---:|---:|");
     for (which, label) in INPUTS {
         let bytes: usize = input(which)?.iter().map(Vec::len).sum();

@@ -96,7 +96,7 @@ pub fn generate(spec: &Spec) -> Result<Vec<(String, String)>, String> {
             out.push_str("//! Models shared by several API groups.\n");
         }
         out.push_str(
-            "\n#![allow(clippy::large_enum_variant, clippy::too_many_lines, clippy::match_like_matches_macro)]\n\n\
+            "\n#![allow(clippy::large_enum_variant, clippy::too_many_lines, clippy::match_like_matches_macro, clippy::collapsible_match, clippy::single_match, clippy::match_single_binding)]\n\n\
              #[allow(unused_imports)]\nuse super::*;\n\
              #[allow(unused_imports)]\nuse crate::model_support::{self as support, Key};\n\
              #[allow(unused_imports)]\nuse serde::{de, ser::SerializeMap, Deserialize, Deserializer, Serialize, Serializer};\n\
@@ -690,7 +690,10 @@ impl<'a> Gen<'a> {
             } else if i < NULL_BITS {
                 format!("support::optional(&mut map, {i}, &mut extra)?")
             } else {
-                format!("support::optional_late(&mut map, {:?}, &mut extra)?", f.name)
+                format!(
+                    "support::optional_late(&mut map, {:?}, &mut extra)?",
+                    f.name
+                )
             };
             let _ = writeln!(
                 out,
@@ -728,7 +731,9 @@ impl<'a> Gen<'a> {
             }
             let _ = write!(out, "{:?}", f.name);
         }
-        out.push_str("];\n    fn extra(&self) -> &support::Extra {\n        &self.extra\n    }\n}\n\n");
+        out.push_str(
+            "];\n    fn extra(&self) -> &support::Extra {\n        &self.extra\n    }\n}\n\n",
+        );
         // Names grouped by length: a jump on the length, then a compare
         // with the few names of that length.
         let mut by_len: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
