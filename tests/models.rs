@@ -139,6 +139,25 @@ fn keys_decode_from_escapes_and_other_formats() {
     assert!(serde_json::from_slice::<ContainerSummary>(bad).is_err());
 }
 
+/// What README's "What lossless means" says of numbers in unknown fields.
+#[test]
+fn unknown_numbers_follow_serde_json() {
+    let c: ContainerSummary =
+        serde_json::from_str(r#"{"Big":18446744073709551615,"Neg":-9223372036854775808,"F":0.1}"#)
+            .expect("decodes");
+    assert_eq!(
+        serde_json::to_string(&c).expect("encodes"),
+        r#"{"Big":18446744073709551615,"Neg":-9223372036854775808,"F":0.1}"#
+    );
+    let c: ContainerSummary =
+        serde_json::from_str(r#"{"Beyond":18446744073709551616}"#).expect("decodes");
+    assert_eq!(
+        serde_json::to_string(&c).expect("encodes"),
+        r#"{"Beyond":1.8446744073709552e+19}"#
+    );
+    assert!(serde_json::from_str::<ContainerSummary>(r#"{"Huge":1e400}"#).is_err());
+}
+
 #[test]
 fn wrong_types_are_errors_with_a_path() {
     let err = serde_json::from_str::<ContainerSummary>(r#"{"Ports":[{"PrivatePort":"eighty"}]}"#)
