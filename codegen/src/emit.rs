@@ -76,10 +76,11 @@ pub fn generate(spec: &Spec) -> Result<Vec<(String, String)>, String> {
     mod_rs.push_str(
         "//! Request and response types of the Engine API, one per upstream definition and\n\
          //! per inline object or enum (hoisted and named after where it stands).\n//!\n\
-         //! Every struct keeps what it does not know in its `extra` map, and fields the\n\
-         //! daemon sent as `null` too, so decoding a daemon response and encoding it\n\
-         //! again gives back the same JSON. Every enum decodes values it does not know\n\
-         //! into an `Unknown` variant instead of failing.\n\n",
+         //! Every struct keeps what it does not know in its `extra` ([`Extra`]), and\n\
+         //! which known fields the daemon sent as `null` ([`KnownFields`]), so decoding\n\
+         //! a daemon response and encoding it again gives back the same JSON. Every\n\
+         //! enum decodes values it does not know into an `Unknown` variant instead of\n\
+         //! failing.\n\n",
     );
     for m in by_module.keys() {
         let _ = writeln!(mod_rs, "mod {m};\npub use {m}::*;");
