@@ -1,7 +1,8 @@
 //! Helpers the generated models use to decode and encode without losing data.
 //!
-//! Every generated struct keeps an [`Extra`] map: fields this crate does not
-//! know, and known fields the daemon sent as `null` (so that `null` is not
+//! Every generated struct keeps an [`Extra`]: the fields this crate does not
+//! know (a map, allocated only when such a field arrives), and which known
+//! fields the daemon sent as `null` (a bit per field, so that `null` is not
 //! turned into "absent" on re-encoding). Decoding borrows map keys from the
 //! input whenever it can, so known fields cost no allocation.
 
@@ -10,8 +11,194 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
 
-/// Fields kept verbatim: unknown to this crate, or sent as `null`.
-pub type Extra = serde_json::Map<String, Value>;
+/// The unknown fields of a model: name → value, in the order they arrived.
+pub type UnknownFields = serde_json::Map<String, Value>;
+
+/// What a generated model keeps beyond its typed fields, so that decoding a
+/// daemon response and encoding it again gives back the same JSON value:
+///
+/// - the fields this version of dockhand does not know, as a map in arrival
+///   order ([`get`](Self::get), [`insert`](Self::insert), [`iter`](Self::iter),
+///   …); allocated only when there is one;
+/// - which known fields the daemon sent as `null` (see
+///   [`KnownFields::null_fields`]); encoding writes them back as `null`.
+///
+/// A field inserted here under the name of a known field is written only
+/// when the typed field is `None` (a way to send an explicit `null`).
+///
+/// ```
+/// use dockhand::models::{ContainerSummary, KnownFields};
+/// let c: ContainerSummary =
+///     serde_json::from_str(r#"{"Id":"a","Ports":null,"FromTheFuture":1}"#).unwrap();
+/// assert_eq!(c.extra.get("FromTheFuture"), Some(&serde_json::json!(1)));
+/// assert_eq!(c.extra.len(), 1, "only unknown fields are in the map");
+/// assert!(c.is_null("Ports"));
+/// assert_eq!(c.null_fields().collect::<Vec<_>>(), ["Ports"]);
+/// assert_eq!(
+///     serde_json::to_string(&c).unwrap(),
+///     r#"{"Id":"a","Ports":null,"FromTheFuture":1}"#
+/// );
+/// ```
+#[derive(Clone, Default)]
+pub struct Extra {
+    /// Bit `i`: the known field at position `i` (declaration order) was
+    /// `null`. Fields from position 64 on (two models have more) are kept
+    /// as `null` entries of the map instead.
+    nulls: u64,
+    unknown: Option<Box<UnknownFields>>,
+}
+
+impl Extra {
+    /// Nothing kept (no allocation).
+    pub const fn new() -> Self {
+        Extra {
+            nulls: 0,
+            unknown: None,
+        }
+    }
+
+    /// The unknown fields, when there are any.
+    pub fn unknown(&self) -> Option<&UnknownFields> {
+        self.unknown.as_deref().filter(|m| !m.is_empty())
+    }
+
+    /// The unknown fields, to change them (allocates the map if needed).
+    pub fn unknown_mut(&mut self) -> &mut UnknownFields {
+        self.unknown.get_or_insert_with(Box::default)
+    }
+
+    /// The unknown field `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.unknown.as_deref().and_then(|m| m.get(key))
+    }
+
+    /// Whether there is an unknown field `key`.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Adds (or replaces) an unknown field; returns the old value.
+    pub fn insert(&mut self, key: impl Into<String>, value: Value) -> Option<Value> {
+        self.unknown_mut().insert(key.into(), value)
+    }
+
+    /// Removes an unknown field, keeping the order of the others.
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        self.unknown
+            .as_deref_mut()
+            .and_then(|m| m.shift_remove(key))
+    }
+
+    /// The unknown fields in arrival order.
+    pub fn iter(&self) -> serde_json::map::Iter<'_> {
+        static EMPTY: std::sync::OnceLock<UnknownFields> = std::sync::OnceLock::new();
+        match self.unknown.as_deref() {
+            Some(m) => m.iter(),
+            None => EMPTY.get_or_init(UnknownFields::new).iter(),
+        }
+    }
+
+    /// How many unknown fields there are.
+    pub fn len(&self) -> usize {
+        self.unknown.as_deref().map_or(0, |m| m.len())
+    }
+
+    /// No unknown field and no known field sent as `null`.
+    pub fn is_empty(&self) -> bool {
+        self.nulls == 0 && self.len() == 0
+    }
+
+    /// Whether the known field at `index` was sent as `null`.
+    #[doc(hidden)]
+    #[inline]
+    pub fn is_null_at(&self, index: u32) -> bool {
+        index < 64 && self.nulls & (1u64 << index) != 0
+    }
+
+    /// Records whether the known field at `index` (< 64) was `null`.
+    #[doc(hidden)]
+    #[inline]
+    pub fn set_null_at(&mut self, index: u32, null: bool) {
+        debug_assert!(index < 64);
+        let bit = 1u64 << (index & 63);
+        self.nulls = (self.nulls & !bit) | if null { bit } else { 0 };
+    }
+
+    /// The names among `names` (a model's known fields) that were `null`.
+    fn nulls_in(&self, names: &'static [&'static str]) -> impl Iterator<Item = &'static str> + '_ {
+        let bits = names
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(i, _)| self.nulls & (1u64 << i) != 0)
+            .map(|(_, n)| *n);
+        let late = names
+            .iter()
+            .skip(64)
+            .filter(|n| self.get(n).is_some_and(Value::is_null))
+            .copied();
+        bits.chain(late)
+    }
+}
+
+impl PartialEq for Extra {
+    fn eq(&self, other: &Self) -> bool {
+        self.nulls == other.nulls
+            && match (self.unknown(), other.unknown()) {
+                (Some(a), Some(b)) => a == b,
+                (None, None) => true,
+                _ => false,
+            }
+    }
+}
+
+impl fmt::Debug for Extra {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_map();
+        d.entries(self.iter());
+        if self.nulls != 0 {
+            d.entry(&"(null fields)", &format_args!("{:#x}", self.nulls));
+        }
+        d.finish()
+    }
+}
+
+impl<'a> IntoIterator for &'a Extra {
+    type Item = (&'a String, &'a Value);
+    type IntoIter = serde_json::map::Iter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// The known fields of a generated model: their names as the daemon spells
+/// them, and which of them a decoded value had as `null`.
+///
+/// ```
+/// use dockhand::models::{HostConfig, KnownFields};
+/// let hc: HostConfig = serde_json::from_str(r#"{"MemorySwappiness":null}"#).unwrap();
+/// assert!(hc.is_null("MemorySwappiness"));
+/// assert_eq!(hc.memory_swappiness, None);
+/// assert!(HostConfig::FIELDS.contains(&"MemorySwappiness"));
+/// ```
+pub trait KnownFields {
+    /// The wire names of the typed fields, in declaration (and encoding) order.
+    const FIELDS: &'static [&'static str];
+
+    /// The unknown fields and the record of `null`s.
+    fn extra(&self) -> &Extra;
+
+    /// The known fields that were decoded from a `null`, in declaration
+    /// order (encoding writes `null` for each that is still `None`).
+    fn null_fields(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.extra().nulls_in(Self::FIELDS)
+    }
+
+    /// Whether the known field `name` (wire name) was sent as `null`.
+    fn is_null(&self, name: &str) -> bool {
+        self.null_fields().any(|n| n == name)
+    }
+}
 
 /// A JSON object key, borrowed from the input when possible.
 #[doc(hidden)]
@@ -19,6 +206,7 @@ pub struct Key<'de>(Cow<'de, str>);
 
 impl Key<'_> {
     /// The key text.
+    #[inline]
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -51,11 +239,208 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
-/// Decodes an optional field; a `null` is remembered in `extra`.
+/// The index a key has among a model's known fields ([`UNKNOWN`] if none).
 #[doc(hidden)]
+pub trait FieldIndex {
+    /// `key` (the name as sent) → position among the known fields.
+    fn field_index(key: &[u8]) -> u32;
+}
+
+/// [`FieldIndex::field_index`] of a key that is not a known field.
+#[doc(hidden)]
+pub const UNKNOWN: u32 = u32::MAX;
+
+/// An object key as a model decodes it: the position of a known field, or
+/// the name of an unknown one (copied only then).
+#[doc(hidden)]
+pub enum Field {
+    /// The known field at this position.
+    Known(u32),
+    /// A field this crate does not know.
+    Unknown(String),
+}
+
+/// Whether the keys of map `A` can be read as bytes (skipping the UTF-8
+/// check a `&str` needs; a known name is ASCII, and an unknown one is
+/// checked when it is copied). True for serde_json's maps, whose keys give
+/// their bytes to `deserialize_bytes`; other formats (YAML refuses
+/// `deserialize_bytes`) read keys as strings. The type's name is only a
+/// hint: were it ever spelled differently, keys would be read as strings,
+/// slower and still correct.
+#[doc(hidden)]
+#[inline]
+pub fn bytes_keys<A: ?Sized>() -> bool {
+    std::any::type_name::<A>().starts_with("serde_json::")
+}
+
+/// The seed that reads one key of model `T`'s object.
+#[doc(hidden)]
+pub struct FieldKey<T: ?Sized> {
+    bytes: bool,
+    model: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: FieldIndex + ?Sized> FieldKey<T> {
+    /// Reads keys as bytes when `bytes` (see [`bytes_keys`]).
+    #[inline]
+    pub fn new(bytes: bool) -> Self {
+        FieldKey {
+            bytes,
+            model: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: FieldIndex + ?Sized> Clone for FieldKey<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: FieldIndex + ?Sized> Copy for FieldKey<T> {}
+
+impl<'de, T: FieldIndex + ?Sized> de::DeserializeSeed<'de> for FieldKey<T> {
+    type Value = Field;
+    #[inline]
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Field, D::Error> {
+        if self.bytes {
+            d.deserialize_bytes(self)
+        } else {
+            d.deserialize_str(self)
+        }
+    }
+}
+
+impl<T: FieldIndex + ?Sized> FieldKey<T> {
+    #[inline]
+    fn known_or<E>(key: &[u8], owned: impl FnOnce() -> Result<String, E>) -> Result<Field, E> {
+        match T::field_index(key) {
+            UNKNOWN => owned().map(Field::Unknown),
+            i => Ok(Field::Known(i)),
+        }
+    }
+}
+
+impl<'de, T: FieldIndex + ?Sized> de::Visitor<'de> for FieldKey<T> {
+    type Value = Field;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    #[inline]
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
+        Self::known_or(v.as_bytes(), || Ok(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Field, E> {
+        match T::field_index(v.as_bytes()) {
+            UNKNOWN => Ok(Field::Unknown(v)),
+            i => Ok(Field::Known(i)),
+        }
+    }
+    #[inline]
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Field, E> {
+        Self::known_or(v, || match std::str::from_utf8(v) {
+            Ok(s) => Ok(s.to_owned()),
+            Err(_) => Err(E::invalid_value(
+                de::Unexpected::Bytes(v),
+                &"a UTF-8 field name",
+            )),
+        })
+    }
+}
+
+/// Skips a value (for a key no model produces).
+#[doc(hidden)]
+#[cold]
+pub fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
+    map.next_value::<de::IgnoredAny>().map(drop)
+}
+
+/// Decodes the optional known field at `index` (< 64); a `null` is
+/// remembered as a bit of `extra`.
+#[doc(hidden)]
+#[inline]
 pub fn optional<'de, A, T>(
     map: &mut A,
-    key: Key<'de>,
+    index: u32,
+    extra: &mut Extra,
+) -> Result<Option<T>, A::Error>
+where
+    A: MapAccess<'de>,
+    T: Deserialize<'de>,
+{
+    let v: Option<T> = map.next_value()?;
+    extra.set_null_at(index, v.is_none());
+    Ok(v)
+}
+
+/// As [`optional`], for a map field: read at its exact size.
+#[doc(hidden)]
+#[inline]
+pub fn optional_map<'de, A, V, S>(
+    map: &mut A,
+    index: u32,
+    extra: &mut Extra,
+) -> Result<Option<std::collections::HashMap<String, V, S>>, A::Error>
+where
+    A: MapAccess<'de>,
+    V: Deserialize<'de>,
+    S: std::hash::BuildHasher + Default,
+{
+    let v: Option<SizedMap<V, S>> = map.next_value()?;
+    extra.set_null_at(index, v.is_none());
+    Ok(v.map(|m| m.0))
+}
+
+/// A `HashMap` decoded at its exact size: the entries are read into a list
+/// first, so the map is allocated once and each key hashed once (serde's
+/// own decoding grows the map from empty, hashing the first keys again at
+/// each growth). A repeated key: the last one wins, as in serde's.
+#[doc(hidden)]
+pub struct SizedMap<V, S = std::collections::hash_map::RandomState>(
+    pub std::collections::HashMap<String, V, S>,
+);
+
+impl<'de, V, S> Deserialize<'de> for SizedMap<V, S>
+where
+    V: Deserialize<'de>,
+    S: std::hash::BuildHasher + Default,
+{
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<V, S>(std::marker::PhantomData<fn() -> (V, S)>);
+        impl<'de, V, S> de::Visitor<'de> for Visit<V, S>
+        where
+            V: Deserialize<'de>,
+            S: std::hash::BuildHasher + Default,
+        {
+            type Value = SizedMap<V, S>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                // Capacity from the hint, bounded so a lying hint cannot
+                // reserve much.
+                let mut entries: Vec<(String, V)> =
+                    Vec::with_capacity(map.size_hint().unwrap_or(8).min(256));
+                while let Some(e) = map.next_entry()? {
+                    entries.push(e);
+                }
+                let mut out = std::collections::HashMap::with_capacity_and_hasher(
+                    entries.len(),
+                    S::default(),
+                );
+                out.extend(entries);
+                Ok(SizedMap(out))
+            }
+        }
+        d.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
+/// Decodes an optional known field past the 64th; a `null` is remembered
+/// as an entry of the unknown-field map.
+#[doc(hidden)]
+pub fn optional_late<'de, A, T>(
+    map: &mut A,
+    name: &'static str,
     extra: &mut Extra,
 ) -> Result<Option<T>, A::Error>
 where
@@ -64,21 +449,22 @@ where
 {
     let v: Option<T> = map.next_value()?;
     if v.is_none() {
-        extra.insert(key.into_owned(), Value::Null);
+        extra.insert(name, Value::Null);
     } else {
-        extra.remove(key.as_str());
+        extra.remove(name);
     }
     Ok(v)
 }
 
 /// Keeps a field this crate does not know.
 #[doc(hidden)]
-pub fn unknown<'de, A>(map: &mut A, key: Key<'de>, extra: &mut Extra) -> Result<(), A::Error>
+#[cold]
+pub fn unknown<'de, A>(map: &mut A, key: String, extra: &mut Extra) -> Result<(), A::Error>
 where
     A: MapAccess<'de>,
 {
     let v: Value = map.next_value()?;
-    extra.insert(key.into_owned(), v);
+    extra.insert(key, v);
     Ok(())
 }
 
@@ -105,7 +491,7 @@ pub struct RedactedMap<'a>(pub &'a Extra);
 impl fmt::Debug for RedactedMap<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.0.keys().map(|k| (k, "<redacted>")))
+            .entries(self.0.iter().map(|(k, _)| (k, "<redacted>")))
             .finish()
     }
 }

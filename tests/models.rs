@@ -2,7 +2,8 @@
 //! every `example:` of the upstream v1.56 specification.
 
 use dockhand::models::{
-    AuthConfig, ChangeType, ContainerSummary, MountType, RestartPolicy, RestartPolicyName,
+    AuthConfig, ChangeType, ContainerSummary, HostConfig, KnownFields, MountType, RestartPolicy,
+    RestartPolicyName,
 };
 use serde_json::{json, Value};
 
@@ -49,6 +50,11 @@ fn unknown_fields_and_nulls_survive_a_round_trip() {
     assert_eq!(c.id.as_deref(), Some("abc"));
     assert_eq!(c.labels, None);
     assert!(c.extra.contains_key("SomethingFromTheFuture"));
+    // The null of a known field is remembered, not kept as a map entry.
+    assert!(c.is_null("Labels"));
+    assert!(!c.is_null("Names"));
+    assert_eq!(c.null_fields().collect::<Vec<_>>(), ["Labels"]);
+    assert_eq!(c.extra.len(), 1, "{:?}", c.extra);
     assert_eq!(serde_json::to_value(&c).expect("encodes"), raw);
 
     // From bytes (borrowed keys) as well as from a Value (owned keys).
@@ -61,6 +67,95 @@ fn unknown_fields_and_nulls_survive_a_round_trip() {
     c2.labels = Some([("a".to_owned(), "b".to_owned())].into_iter().collect());
     let out = serde_json::to_value(&c2).expect("encodes");
     assert_eq!(out["Labels"], json!({"a": "b"}));
+}
+
+/// The text encoding gives back: known fields in declaration order (a `null`
+/// where its field stands), then unknown ones in arrival order.
+#[test]
+fn nulls_and_unknown_fields_are_written_back_in_a_stable_order() {
+    let text = r#"{"Zebra":1,"Labels":null,"Id":"a","Alpha":[2],"Names":null}"#;
+    let c: ContainerSummary = serde_json::from_str(text).expect("decodes");
+    assert_eq!(
+        serde_json::to_string(&c).expect("encodes"),
+        r#"{"Id":"a","Names":null,"Labels":null,"Zebra":1,"Alpha":[2]}"#
+    );
+    let nothing: ContainerSummary = serde_json::from_str("{}").expect("decodes");
+    assert!(nothing.extra.is_empty());
+    assert!(nothing.extra.unknown().is_none(), "no map allocated");
+}
+
+/// A repeated key: the last one wins, as serde_json's own maps do, for
+/// known fields (a null then a value, a value then a null) and unknown ones.
+#[test]
+fn the_last_of_repeated_keys_wins() {
+    let c: ContainerSummary =
+        serde_json::from_str(r#"{"Id":null,"Id":"b","Names":["/x"],"Names":null,"U":1,"U":2}"#)
+            .expect("decodes");
+    assert_eq!(c.id.as_deref(), Some("b"));
+    assert!(!c.is_null("Id"));
+    assert_eq!(c.names, None);
+    assert!(c.is_null("Names"));
+    assert_eq!(c.extra.get("U"), Some(&json!(2)));
+    assert_eq!(
+        serde_json::to_value(&c).expect("encodes"),
+        json!({"Id": "b", "Names": null, "U": 2})
+    );
+}
+
+/// HostConfig has more than 64 fields: the nulls of the last ones are kept
+/// as map entries, and still read back through `is_null` and written once.
+#[test]
+fn nulls_past_the_64th_field_survive_too() {
+    let raw =
+        json!({"CpuShares": null, "Capabilities": null, "KernelMemoryTCP": 5, "Sysctls": null});
+    assert!(HostConfig::FIELDS.len() > 64);
+    let hc: HostConfig = serde_json::from_value(raw.clone()).expect("decodes");
+    assert!(hc.is_null("CpuShares") && hc.is_null("Capabilities") && hc.is_null("Sysctls"));
+    assert_eq!(
+        hc.null_fields().collect::<Vec<_>>(),
+        ["CpuShares", "Sysctls", "Capabilities"]
+    );
+    assert_eq!(serde_json::to_value(&hc).expect("encodes"), raw);
+    let text = serde_json::to_string(&hc).expect("encodes");
+    assert_eq!(text.matches("Capabilities").count(), 1, "{text}");
+}
+
+/// Keys with escapes, unknown keys that need copying, and keys of formats
+/// other than JSON (read as strings: YAML cannot give them as bytes).
+#[test]
+fn keys_decode_from_escapes_and_other_formats() {
+    let c: ContainerSummary =
+        serde_json::from_str(r#"{"\u0049d":"a","N\u00e4me":1,"Ta\"b":null}"#).expect("decodes");
+    assert_eq!(c.id.as_deref(), Some("a"));
+    assert_eq!(c.extra.get("N\u{e4}me"), Some(&json!(1)));
+    assert_eq!(c.extra.get("Ta\"b"), Some(&Value::Null));
+    let y: ContainerSummary =
+        serde_yaml_ng::from_str("Id: a\nLabels: ~\nFuture: [1]\n").expect("YAML decodes");
+    assert_eq!(y.id.as_deref(), Some("a"));
+    assert!(y.is_null("Labels"));
+    assert_eq!(y.extra.get("Future"), Some(&json!([1])));
+    // Invalid UTF-8 in an unknown key is an error, not a panic.
+    let bad = b"{\"Id\":\"a\",\"\xff\":1}";
+    assert!(serde_json::from_slice::<ContainerSummary>(bad).is_err());
+}
+
+/// What README's "What lossless means" says of numbers in unknown fields.
+#[test]
+fn unknown_numbers_follow_serde_json() {
+    let c: ContainerSummary =
+        serde_json::from_str(r#"{"Big":18446744073709551615,"Neg":-9223372036854775808,"F":0.1}"#)
+            .expect("decodes");
+    assert_eq!(
+        serde_json::to_string(&c).expect("encodes"),
+        r#"{"Big":18446744073709551615,"Neg":-9223372036854775808,"F":0.1}"#
+    );
+    let c: ContainerSummary =
+        serde_json::from_str(r#"{"Beyond":18446744073709551616}"#).expect("decodes");
+    assert_eq!(
+        serde_json::to_string(&c).expect("encodes"),
+        r#"{"Beyond":1.8446744073709552e+19}"#
+    );
+    assert!(serde_json::from_str::<ContainerSummary>(r#"{"Huge":1e400}"#).is_err());
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 use dockhand::models::{
     ContainerInspectResponse, ContainerStatsResponse, EventMessage, FieldPlatforms,
-    HostConfigIsolation, ImageInspect, SystemInfo, SystemInfoIsolation, SystemVersion,
+    HostConfigIsolation, ImageInspect, KnownFields, SystemInfo, SystemInfoIsolation, SystemVersion,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
@@ -55,7 +55,7 @@ fn container_inspect() {
     assert_eq!(config.args_escaped, Some(true));
     assert_eq!(config.working_dir.as_deref(), Some("C:\\app"));
     // Nulls a Windows daemon sends for Linux-only settings are kept.
-    assert_eq!(hc.extra.get("MemorySwappiness"), Some(&Value::Null));
+    assert!(hc.is_null("MemorySwappiness"));
     // The inspected HostConfig can be sent back to a Windows daemon: its
     // Linux-only settings are zero, which is what Go reads from "not set".
     assert!(hc.first_not_on("windows").is_none());

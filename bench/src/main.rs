@@ -10,6 +10,7 @@
 //! `DOCKHAND_BENCH_QUICK=1` is `--quick` (smaller sizes, for trying things);
 //! the default run uses the sizes of issue 6.
 
+mod decode;
 mod mock;
 mod peers;
 mod real;
@@ -672,6 +673,8 @@ fn real_main() -> Res<()> {
             Ok(())
         }
         Some("profile") => profile(&args[1..]),
+        Some("decode-count") => decode::count_table(&args[1..]),
+        Some("decode-one") => decode::one(&args[1..]),
         Some("rss") => rss_child(
             args.get(1).ok_or("rss: which client?")?,
             args.get(2).ok_or("rss: socket?")?,

@@ -28,6 +28,10 @@ const SECRET_FIELDS: &[(&str, &str)] = &[
 ];
 
 /// Header parameters that carry credentials: typed `Secret`.
+/// Known fields whose `null` is a bit of `Extra` (the rest, past the 64th
+/// field of the two largest models, are `null` entries of its map).
+const NULL_BITS: usize = 64;
+
 const SECRET_HEADERS: &[&str] = &["X-Registry-Auth", "X-Registry-Config"];
 
 /// Names for integer enum values (the values' meaning is a protocol fact).
@@ -72,15 +76,16 @@ pub fn generate(spec: &Spec) -> Result<Vec<(String, String)>, String> {
     mod_rs.push_str(
         "//! Request and response types of the Engine API, one per upstream definition and\n\
          //! per inline object or enum (hoisted and named after where it stands).\n//!\n\
-         //! Every struct keeps what it does not know in its `extra` map, and fields the\n\
-         //! daemon sent as `null` too, so decoding a daemon response and encoding it\n\
-         //! again gives back the same JSON. Every enum decodes values it does not know\n\
-         //! into an `Unknown` variant instead of failing.\n\n",
+         //! Every struct keeps what it does not know in its `extra` ([`Extra`]), and\n\
+         //! which known fields the daemon sent as `null` ([`KnownFields`]), so decoding\n\
+         //! a daemon response and encoding it again gives back the same JSON. Every\n\
+         //! enum decodes values it does not know into an `Unknown` variant instead of\n\
+         //! failing.\n\n",
     );
     for m in by_module.keys() {
         let _ = writeln!(mod_rs, "mod {m};\npub use {m}::*;");
     }
-    mod_rs.push_str("\npub use crate::model_support::{Extra, FieldPlatforms, FieldVersions, NotOnPlatform, TooNew};\n#[doc(hidden)]\npub mod registry;\n");
+    mod_rs.push_str("\npub use crate::model_support::{Extra, FieldPlatforms, FieldVersions, KnownFields, NotOnPlatform, TooNew, UnknownFields};\n#[doc(hidden)]\npub mod registry;\n");
     files.push(("src/models/mod.rs".to_owned(), mod_rs));
     for (m, names) in &by_module {
         let mut out = String::new();
@@ -92,7 +97,7 @@ pub fn generate(spec: &Spec) -> Result<Vec<(String, String)>, String> {
             out.push_str("//! Models shared by several API groups.\n");
         }
         out.push_str(
-            "\n#![allow(clippy::large_enum_variant, clippy::too_many_lines, clippy::match_like_matches_macro)]\n\n\
+            "\n#![allow(clippy::large_enum_variant, clippy::too_many_lines, clippy::match_like_matches_macro, clippy::collapsible_match, clippy::single_match, clippy::match_single_binding)]\n\n\
              #[allow(unused_imports)]\nuse super::*;\n\
              #[allow(unused_imports)]\nuse crate::model_support::{self as support, Key};\n\
              #[allow(unused_imports)]\nuse serde::{de, ser::SerializeMap, Deserialize, Deserializer, Serialize, Serializer};\n\
@@ -580,8 +585,8 @@ impl<'a> Gen<'a> {
             let _ = writeln!(out, "    pub {rn}: {},", self.field_ty(name, def, f));
         }
         out.push_str(
-            "    /// Fields this version of dockhand does not know, and known fields the daemon\n    \
-             /// sent as `null`; encoding writes them back unchanged.\n    pub extra: support::Extra,\n}\n\n",
+            "    /// Fields this version of dockhand does not know, and which known fields the\n    \
+             /// daemon sent as `null`; encoding writes them back unchanged.\n    pub extra: support::Extra,\n}\n\n",
         );
 
         // Debug with redaction.
@@ -609,12 +614,19 @@ impl<'a> Gen<'a> {
             out,
             "impl Serialize for {name} {{\n    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {{\n        let mut map = serializer.serialize_map(None)?;"
         );
-        for (f, rn) in fields.iter().zip(&rust_names) {
+        for (i, (f, rn)) in fields.iter().zip(&rust_names).enumerate() {
             if self.is_required(def, f) {
                 let _ = writeln!(
                     out,
                     "        map.serialize_entry({:?}, &self.{rn})?;",
                     f.name
+                );
+            } else if i < NULL_BITS {
+                // A `null` the daemon sent stays where the field stands.
+                let _ = writeln!(
+                    out,
+                    "        if let Some(v) = &self.{rn} {{\n            map.serialize_entry({:?}, v)?;\n        }} else if self.extra.is_null_at({i}) {{\n            map.serialize_entry({:?}, &())?;\n        }}",
+                    f.name, f.name
                 );
             } else {
                 let _ = writeln!(
@@ -627,9 +639,15 @@ impl<'a> Gen<'a> {
         out.push_str(
             "        for (k, v) in &self.extra {\n            let shadowed = match k.as_str() {\n",
         );
-        for (f, rn) in fields.iter().zip(&rust_names) {
+        for (i, (f, rn)) in fields.iter().zip(&rust_names).enumerate() {
             if self.is_required(def, f) {
                 let _ = writeln!(out, "                {:?} => true,", f.name);
+            } else if i < NULL_BITS {
+                let _ = writeln!(
+                    out,
+                    "                {:?} => self.{rn}.is_some() || self.extra.is_null_at({i}),",
+                    f.name
+                );
             } else {
                 let _ = writeln!(out, "                {:?} => self.{rn}.is_some(),", f.name);
             }
@@ -653,28 +671,40 @@ impl<'a> Gen<'a> {
                 self.base_ty(name, f)
             );
         }
-        out.push_str(
+        // A key becomes the index of its field (no copy, bytes not checked
+        // for UTF-8 when serde_json reads them); unknown keys are copied.
+        let _ = writeln!(
+            out,
             "                let mut extra = support::Extra::new();\n                \
-             while let Some(key) = map.next_key::<Key<'de>>()? {\n                    match key.as_str() {\n",
+             let seed = support::FieldKey::<{name}>::new(support::bytes_keys::<A>());\n                \
+             while let Some(field) = map.next_key_seed(seed)? {{\n                    match field {{"
         );
-        for (f, rn) in fields.iter().zip(&rust_names) {
-            if self.is_required(def, f) {
-                let _ = writeln!(
-                    out,
-                    "                        {:?} => f_{rn} = Some(map.next_value()?),",
-                    f.name
-                );
+        for (i, (f, rn)) in fields.iter().zip(&rust_names).enumerate() {
+            // Maps are read at their exact size (one allocation, one hash
+            // per key), see `support::SizedMap`.
+            let is_map = matches!(f.ty, Ty::Map { .. })
+                && !self.boxed.contains(&(name.to_owned(), f.name.clone()));
+            let read = if self.is_required(def, f) {
+                "Some(map.next_value()?)".to_owned()
+            } else if i < NULL_BITS && is_map {
+                format!("support::optional_map(&mut map, {i}, &mut extra)?")
+            } else if i < NULL_BITS {
+                format!("support::optional(&mut map, {i}, &mut extra)?")
             } else {
-                let _ = writeln!(
-                    out,
-                    "                        {:?} => f_{rn} = support::optional(&mut map, key, &mut extra)?,",
+                format!(
+                    "support::optional_late(&mut map, {:?}, &mut extra)?",
                     f.name
-                );
-            }
+                )
+            };
+            let _ = writeln!(
+                out,
+                "                        support::Field::Known({i}) => f_{rn} = {read},"
+            );
         }
         let _ = writeln!(
             out,
-            "                        _ => support::unknown(&mut map, key, &mut extra)?,\n                    }}\n                }}\n                Ok({name} {{"
+            "                        support::Field::Known(_) => support::skip(&mut map)?,\n                        \
+             support::Field::Unknown(key) => support::unknown(&mut map, key, &mut extra)?,\n                    }}\n                }}\n                Ok({name} {{"
         );
         for (f, rn) in fields.iter().zip(&rust_names) {
             if self.is_required(def, f) {
@@ -690,6 +720,43 @@ impl<'a> Gen<'a> {
         out.push_str(
             "                    extra,\n                })\n            }\n        }\n        deserializer.deserialize_map(Visitor)\n    }\n}\n\n",
         );
+
+        // The names, for `KnownFields::null_fields`.
+        let _ = write!(
+            out,
+            "impl support::KnownFields for {name} {{\n    const FIELDS: &'static [&'static str] = &["
+        );
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            let _ = write!(out, "{:?}", f.name);
+        }
+        out.push_str(
+            "];\n    fn extra(&self) -> &support::Extra {\n        &self.extra\n    }\n}\n\n",
+        );
+        // Names grouped by length: a jump on the length, then a compare
+        // with the few names of that length.
+        let mut by_len: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (i, f) in fields.iter().enumerate() {
+            by_len.entry(f.name.len()).or_default().push(i);
+        }
+        let _ = writeln!(
+            out,
+            "impl support::FieldIndex for {name} {{\n    #[inline]\n    fn field_index(key: &[u8]) -> u32 {{\n        match key.len() {{"
+        );
+        for (len, idx) in &by_len {
+            let _ = writeln!(out, "            {len} => {{");
+            for &i in idx {
+                let _ = writeln!(
+                    out,
+                    "                if key == b{:?} {{\n                    return {i};\n                }}",
+                    fields[i].name
+                );
+            }
+            out.push_str("            }\n");
+        }
+        out.push_str("            _ => {}\n        }\n        support::UNKNOWN\n    }\n}\n\n");
 
         // The first set field newer than the API version in use.
         let _ = writeln!(

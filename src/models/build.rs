@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -43,8 +46,8 @@ pub struct BuildCache {
     pub usage_count: Option<i64>,
     /// `Parent`. Since API 1.39. Removed in API 1.42: only older daemons send it.
     pub parent: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -53,50 +56,72 @@ impl Serialize for BuildCache {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ID", &())?;
         }
         if let Some(v) = &self.parents {
             map.serialize_entry("Parents", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Parents", &())?;
         }
         if let Some(v) = &self.type_ {
             map.serialize_entry("Type", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Type", &())?;
         }
         if let Some(v) = &self.description {
             map.serialize_entry("Description", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Description", &())?;
         }
         if let Some(v) = &self.in_use {
             map.serialize_entry("InUse", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("InUse", &())?;
         }
         if let Some(v) = &self.shared {
             map.serialize_entry("Shared", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Shared", &())?;
         }
         if let Some(v) = &self.size {
             map.serialize_entry("Size", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Size", &())?;
         }
         if let Some(v) = &self.created_at {
             map.serialize_entry("CreatedAt", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("CreatedAt", &())?;
         }
         if let Some(v) = &self.last_used_at {
             map.serialize_entry("LastUsedAt", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("LastUsedAt", &())?;
         }
         if let Some(v) = &self.usage_count {
             map.serialize_entry("UsageCount", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("UsageCount", &())?;
         }
         if let Some(v) = &self.parent {
             map.serialize_entry("Parent", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("Parent", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ID" => self.id.is_some(),
-                "Parents" => self.parents.is_some(),
-                "Type" => self.type_.is_some(),
-                "Description" => self.description.is_some(),
-                "InUse" => self.in_use.is_some(),
-                "Shared" => self.shared.is_some(),
-                "Size" => self.size.is_some(),
-                "CreatedAt" => self.created_at.is_some(),
-                "LastUsedAt" => self.last_used_at.is_some(),
-                "UsageCount" => self.usage_count.is_some(),
-                "Parent" => self.parent.is_some(),
+                "ID" => self.id.is_some() || self.extra.is_null_at(0),
+                "Parents" => self.parents.is_some() || self.extra.is_null_at(1),
+                "Type" => self.type_.is_some() || self.extra.is_null_at(2),
+                "Description" => self.description.is_some() || self.extra.is_null_at(3),
+                "InUse" => self.in_use.is_some() || self.extra.is_null_at(4),
+                "Shared" => self.shared.is_some() || self.extra.is_null_at(5),
+                "Size" => self.size.is_some() || self.extra.is_null_at(6),
+                "CreatedAt" => self.created_at.is_some() || self.extra.is_null_at(7),
+                "LastUsedAt" => self.last_used_at.is_some() || self.extra.is_null_at(8),
+                "UsageCount" => self.usage_count.is_some() || self.extra.is_null_at(9),
+                "Parent" => self.parent.is_some() || self.extra.is_null_at(10),
                 _ => false,
             };
             if !shadowed {
@@ -128,26 +153,46 @@ impl<'de> Deserialize<'de> for BuildCache {
                 let mut f_usage_count: Option<i64> = None;
                 let mut f_parent: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Parents" => f_parents = support::optional(&mut map, key, &mut extra)?,
-                        "Type" => f_type_ = support::optional(&mut map, key, &mut extra)?,
-                        "Description" => {
-                            f_description = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<BuildCache>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "InUse" => f_in_use = support::optional(&mut map, key, &mut extra)?,
-                        "Shared" => f_shared = support::optional(&mut map, key, &mut extra)?,
-                        "Size" => f_size = support::optional(&mut map, key, &mut extra)?,
-                        "CreatedAt" => f_created_at = support::optional(&mut map, key, &mut extra)?,
-                        "LastUsedAt" => {
-                            f_last_used_at = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_parents = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "UsageCount" => {
-                            f_usage_count = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_type_ = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "Parent" => f_parent = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(3) => {
+                            f_description = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_in_use = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_shared = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_size = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_created_at = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_last_used_at = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_usage_count = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_parent = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(BuildCache {
@@ -167,6 +212,84 @@ impl<'de> Deserialize<'de> for BuildCache {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for BuildCache {
+    const FIELDS: &'static [&'static str] = &[
+        "ID",
+        "Parents",
+        "Type",
+        "Description",
+        "InUse",
+        "Shared",
+        "Size",
+        "CreatedAt",
+        "LastUsedAt",
+        "UsageCount",
+        "Parent",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for BuildCache {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Type" {
+                    return 2;
+                }
+                if key == b"Size" {
+                    return 6;
+                }
+            }
+            5 => {
+                if key == b"InUse" {
+                    return 4;
+                }
+            }
+            6 => {
+                if key == b"Shared" {
+                    return 5;
+                }
+                if key == b"Parent" {
+                    return 10;
+                }
+            }
+            7 => {
+                if key == b"Parents" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 7;
+                }
+            }
+            10 => {
+                if key == b"LastUsedAt" {
+                    return 8;
+                }
+                if key == b"UsageCount" {
+                    return 9;
+                }
+            }
+            11 => {
+                if key == b"Description" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -200,8 +323,8 @@ pub struct BuildCacheDiskUsage {
     pub total_size: Option<i64>,
     /// `Items`. Since API 1.52.
     pub items: Option<Vec<serde_json::Value>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -210,26 +333,36 @@ impl Serialize for BuildCacheDiskUsage {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.active_count {
             map.serialize_entry("ActiveCount", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ActiveCount", &())?;
         }
         if let Some(v) = &self.total_count {
             map.serialize_entry("TotalCount", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("TotalCount", &())?;
         }
         if let Some(v) = &self.reclaimable {
             map.serialize_entry("Reclaimable", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Reclaimable", &())?;
         }
         if let Some(v) = &self.total_size {
             map.serialize_entry("TotalSize", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("TotalSize", &())?;
         }
         if let Some(v) = &self.items {
             map.serialize_entry("Items", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Items", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ActiveCount" => self.active_count.is_some(),
-                "TotalCount" => self.total_count.is_some(),
-                "Reclaimable" => self.reclaimable.is_some(),
-                "TotalSize" => self.total_size.is_some(),
-                "Items" => self.items.is_some(),
+                "ActiveCount" => self.active_count.is_some() || self.extra.is_null_at(0),
+                "TotalCount" => self.total_count.is_some() || self.extra.is_null_at(1),
+                "Reclaimable" => self.reclaimable.is_some() || self.extra.is_null_at(2),
+                "TotalSize" => self.total_size.is_some() || self.extra.is_null_at(3),
+                "Items" => self.items.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -258,20 +391,29 @@ impl<'de> Deserialize<'de> for BuildCacheDiskUsage {
                 let mut f_total_size: Option<i64> = None;
                 let mut f_items: Option<Vec<serde_json::Value>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ActiveCount" => {
-                            f_active_count = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<BuildCacheDiskUsage>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_active_count = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "TotalCount" => {
-                            f_total_count = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_total_count = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "Reclaimable" => {
-                            f_reclaimable = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_reclaimable = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "TotalSize" => f_total_size = support::optional(&mut map, key, &mut extra)?,
-                        "Items" => f_items = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(3) => {
+                            f_total_size = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_items = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(BuildCacheDiskUsage {
@@ -285,6 +427,52 @@ impl<'de> Deserialize<'de> for BuildCacheDiskUsage {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for BuildCacheDiskUsage {
+    const FIELDS: &'static [&'static str] = &[
+        "ActiveCount",
+        "TotalCount",
+        "Reclaimable",
+        "TotalSize",
+        "Items",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for BuildCacheDiskUsage {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Items" {
+                    return 4;
+                }
+            }
+            9 => {
+                if key == b"TotalSize" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"TotalCount" {
+                    return 1;
+                }
+            }
+            11 => {
+                if key == b"ActiveCount" {
+                    return 0;
+                }
+                if key == b"Reclaimable" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -405,8 +593,8 @@ pub struct BuildIdentity {
     pub ref_: Option<String>,
     /// `CreatedAt`. Since API 1.53.
     pub created_at: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -415,14 +603,18 @@ impl Serialize for BuildIdentity {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.ref_ {
             map.serialize_entry("Ref", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Ref", &())?;
         }
         if let Some(v) = &self.created_at {
             map.serialize_entry("CreatedAt", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("CreatedAt", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Ref" => self.ref_.is_some(),
-                "CreatedAt" => self.created_at.is_some(),
+                "Ref" => self.ref_.is_some() || self.extra.is_null_at(0),
+                "CreatedAt" => self.created_at.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -448,11 +640,19 @@ impl<'de> Deserialize<'de> for BuildIdentity {
                 let mut f_ref_: Option<String> = None;
                 let mut f_created_at: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Ref" => f_ref_ = support::optional(&mut map, key, &mut extra)?,
-                        "CreatedAt" => f_created_at = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<BuildIdentity>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_ref_ = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_created_at = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(BuildIdentity {
@@ -463,6 +663,33 @@ impl<'de> Deserialize<'de> for BuildIdentity {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for BuildIdentity {
+    const FIELDS: &'static [&'static str] = &["Ref", "CreatedAt"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for BuildIdentity {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Ref" {
+                    return 0;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -494,8 +721,8 @@ pub struct BuildInfo {
     pub error: Option<String>,
     /// `progress`. Since API 1.25. Removed in API 1.52: only older daemons send it.
     pub progress: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -504,38 +731,54 @@ impl Serialize for BuildInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("id", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("id", &())?;
         }
         if let Some(v) = &self.stream {
             map.serialize_entry("stream", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("stream", &())?;
         }
         if let Some(v) = &self.error_detail {
             map.serialize_entry("errorDetail", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("errorDetail", &())?;
         }
         if let Some(v) = &self.status {
             map.serialize_entry("status", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("status", &())?;
         }
         if let Some(v) = &self.progress_detail {
             map.serialize_entry("progressDetail", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("progressDetail", &())?;
         }
         if let Some(v) = &self.aux {
             map.serialize_entry("aux", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("aux", &())?;
         }
         if let Some(v) = &self.error {
             map.serialize_entry("error", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("error", &())?;
         }
         if let Some(v) = &self.progress {
             map.serialize_entry("progress", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("progress", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "id" => self.id.is_some(),
-                "stream" => self.stream.is_some(),
-                "errorDetail" => self.error_detail.is_some(),
-                "status" => self.status.is_some(),
-                "progressDetail" => self.progress_detail.is_some(),
-                "aux" => self.aux.is_some(),
-                "error" => self.error.is_some(),
-                "progress" => self.progress.is_some(),
+                "id" => self.id.is_some() || self.extra.is_null_at(0),
+                "stream" => self.stream.is_some() || self.extra.is_null_at(1),
+                "errorDetail" => self.error_detail.is_some() || self.extra.is_null_at(2),
+                "status" => self.status.is_some() || self.extra.is_null_at(3),
+                "progressDetail" => self.progress_detail.is_some() || self.extra.is_null_at(4),
+                "aux" => self.aux.is_some() || self.extra.is_null_at(5),
+                "error" => self.error.is_some() || self.extra.is_null_at(6),
+                "progress" => self.progress.is_some() || self.extra.is_null_at(7),
                 _ => false,
             };
             if !shadowed {
@@ -564,21 +807,37 @@ impl<'de> Deserialize<'de> for BuildInfo {
                 let mut f_error: Option<String> = None;
                 let mut f_progress: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "stream" => f_stream = support::optional(&mut map, key, &mut extra)?,
-                        "errorDetail" => {
-                            f_error_detail = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<BuildInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "status" => f_status = support::optional(&mut map, key, &mut extra)?,
-                        "progressDetail" => {
-                            f_progress_detail = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_stream = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "aux" => f_aux = support::optional(&mut map, key, &mut extra)?,
-                        "error" => f_error = support::optional(&mut map, key, &mut extra)?,
-                        "progress" => f_progress = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_error_detail = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_status = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_progress_detail = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_aux = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_error = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_progress = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(BuildInfo {
@@ -595,6 +854,70 @@ impl<'de> Deserialize<'de> for BuildInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for BuildInfo {
+    const FIELDS: &'static [&'static str] = &[
+        "id",
+        "stream",
+        "errorDetail",
+        "status",
+        "progressDetail",
+        "aux",
+        "error",
+        "progress",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for BuildInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"id" {
+                    return 0;
+                }
+            }
+            3 => {
+                if key == b"aux" {
+                    return 5;
+                }
+            }
+            5 => {
+                if key == b"error" {
+                    return 6;
+                }
+            }
+            6 => {
+                if key == b"stream" {
+                    return 1;
+                }
+                if key == b"status" {
+                    return 3;
+                }
+            }
+            8 => {
+                if key == b"progress" {
+                    return 7;
+                }
+            }
+            11 => {
+                if key == b"errorDetail" {
+                    return 2;
+                }
+            }
+            14 => {
+                if key == b"progressDetail" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -625,8 +948,8 @@ pub struct BuildPruneResponse {
     pub caches_deleted: Option<Vec<String>>,
     /// `SpaceReclaimed`. Since API 1.31.
     pub space_reclaimed: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -635,14 +958,18 @@ impl Serialize for BuildPruneResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.caches_deleted {
             map.serialize_entry("CachesDeleted", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("CachesDeleted", &())?;
         }
         if let Some(v) = &self.space_reclaimed {
             map.serialize_entry("SpaceReclaimed", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("SpaceReclaimed", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "CachesDeleted" => self.caches_deleted.is_some(),
-                "SpaceReclaimed" => self.space_reclaimed.is_some(),
+                "CachesDeleted" => self.caches_deleted.is_some() || self.extra.is_null_at(0),
+                "SpaceReclaimed" => self.space_reclaimed.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -668,15 +995,19 @@ impl<'de> Deserialize<'de> for BuildPruneResponse {
                 let mut f_caches_deleted: Option<Vec<String>> = None;
                 let mut f_space_reclaimed: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "CachesDeleted" => {
-                            f_caches_deleted = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<BuildPruneResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_caches_deleted = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "SpaceReclaimed" => {
-                            f_space_reclaimed = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_space_reclaimed = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(BuildPruneResponse {
@@ -687,6 +1018,33 @@ impl<'de> Deserialize<'de> for BuildPruneResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for BuildPruneResponse {
+    const FIELDS: &'static [&'static str] = &["CachesDeleted", "SpaceReclaimed"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for BuildPruneResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            13 => {
+                if key == b"CachesDeleted" {
+                    return 0;
+                }
+            }
+            14 => {
+                if key == b"SpaceReclaimed" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

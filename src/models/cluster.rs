@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -41,8 +44,8 @@ pub struct ClusterInfo {
     pub default_addr_pool: Option<Vec<String>>,
     /// `SubnetSize`. Since API 1.39.
     pub subnet_size: Option<u32>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -51,46 +54,68 @@ impl Serialize for ClusterInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ID", &())?;
         }
         if let Some(v) = &self.version {
             map.serialize_entry("Version", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Version", &())?;
         }
         if let Some(v) = &self.created_at {
             map.serialize_entry("CreatedAt", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CreatedAt", &())?;
         }
         if let Some(v) = &self.updated_at {
             map.serialize_entry("UpdatedAt", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("UpdatedAt", &())?;
         }
         if let Some(v) = &self.spec {
             map.serialize_entry("Spec", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Spec", &())?;
         }
         if let Some(v) = &self.tls_info {
             map.serialize_entry("TLSInfo", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("TLSInfo", &())?;
         }
         if let Some(v) = &self.root_rotation_in_progress {
             map.serialize_entry("RootRotationInProgress", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("RootRotationInProgress", &())?;
         }
         if let Some(v) = &self.data_path_port {
             map.serialize_entry("DataPathPort", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("DataPathPort", &())?;
         }
         if let Some(v) = &self.default_addr_pool {
             map.serialize_entry("DefaultAddrPool", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("DefaultAddrPool", &())?;
         }
         if let Some(v) = &self.subnet_size {
             map.serialize_entry("SubnetSize", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("SubnetSize", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ID" => self.id.is_some(),
-                "Version" => self.version.is_some(),
-                "CreatedAt" => self.created_at.is_some(),
-                "UpdatedAt" => self.updated_at.is_some(),
-                "Spec" => self.spec.is_some(),
-                "TLSInfo" => self.tls_info.is_some(),
-                "RootRotationInProgress" => self.root_rotation_in_progress.is_some(),
-                "DataPathPort" => self.data_path_port.is_some(),
-                "DefaultAddrPool" => self.default_addr_pool.is_some(),
-                "SubnetSize" => self.subnet_size.is_some(),
+                "ID" => self.id.is_some() || self.extra.is_null_at(0),
+                "Version" => self.version.is_some() || self.extra.is_null_at(1),
+                "CreatedAt" => self.created_at.is_some() || self.extra.is_null_at(2),
+                "UpdatedAt" => self.updated_at.is_some() || self.extra.is_null_at(3),
+                "Spec" => self.spec.is_some() || self.extra.is_null_at(4),
+                "TLSInfo" => self.tls_info.is_some() || self.extra.is_null_at(5),
+                "RootRotationInProgress" => {
+                    self.root_rotation_in_progress.is_some() || self.extra.is_null_at(6)
+                }
+                "DataPathPort" => self.data_path_port.is_some() || self.extra.is_null_at(7),
+                "DefaultAddrPool" => self.default_addr_pool.is_some() || self.extra.is_null_at(8),
+                "SubnetSize" => self.subnet_size.is_some() || self.extra.is_null_at(9),
                 _ => false,
             };
             if !shadowed {
@@ -121,28 +146,44 @@ impl<'de> Deserialize<'de> for ClusterInfo {
                 let mut f_default_addr_pool: Option<Vec<String>> = None;
                 let mut f_subnet_size: Option<u32> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Version" => f_version = support::optional(&mut map, key, &mut extra)?,
-                        "CreatedAt" => f_created_at = support::optional(&mut map, key, &mut extra)?,
-                        "UpdatedAt" => f_updated_at = support::optional(&mut map, key, &mut extra)?,
-                        "Spec" => f_spec = support::optional(&mut map, key, &mut extra)?,
-                        "TLSInfo" => f_tls_info = support::optional(&mut map, key, &mut extra)?,
-                        "RootRotationInProgress" => {
+                let seed = support::FieldKey::<ClusterInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_version = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_created_at = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_spec = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_tls_info = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
                             f_root_rotation_in_progress =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 6, &mut extra)?
                         }
-                        "DataPathPort" => {
-                            f_data_path_port = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(7) => {
+                            f_data_path_port = support::optional(&mut map, 7, &mut extra)?
                         }
-                        "DefaultAddrPool" => {
-                            f_default_addr_pool = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(8) => {
+                            f_default_addr_pool = support::optional(&mut map, 8, &mut extra)?
                         }
-                        "SubnetSize" => {
-                            f_subnet_size = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(9) => {
+                            f_subnet_size = support::optional(&mut map, 9, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ClusterInfo {
@@ -161,6 +202,80 @@ impl<'de> Deserialize<'de> for ClusterInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ClusterInfo {
+    const FIELDS: &'static [&'static str] = &[
+        "ID",
+        "Version",
+        "CreatedAt",
+        "UpdatedAt",
+        "Spec",
+        "TLSInfo",
+        "RootRotationInProgress",
+        "DataPathPort",
+        "DefaultAddrPool",
+        "SubnetSize",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ClusterInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Spec" {
+                    return 4;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 1;
+                }
+                if key == b"TLSInfo" {
+                    return 5;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 2;
+                }
+                if key == b"UpdatedAt" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"SubnetSize" {
+                    return 9;
+                }
+            }
+            12 => {
+                if key == b"DataPathPort" {
+                    return 7;
+                }
+            }
+            15 => {
+                if key == b"DefaultAddrPool" {
+                    return 8;
+                }
+            }
+            22 => {
+                if key == b"RootRotationInProgress" {
+                    return 6;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -230,8 +345,8 @@ pub struct ClusterVolume {
     pub info: Option<ClusterVolumeInfo>,
     /// `PublishStatus`. Since API 1.42.
     pub publish_status: Option<Vec<ClusterVolumePublishStatusItem>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -240,34 +355,48 @@ impl Serialize for ClusterVolume {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ID", &())?;
         }
         if let Some(v) = &self.version {
             map.serialize_entry("Version", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Version", &())?;
         }
         if let Some(v) = &self.created_at {
             map.serialize_entry("CreatedAt", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CreatedAt", &())?;
         }
         if let Some(v) = &self.updated_at {
             map.serialize_entry("UpdatedAt", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("UpdatedAt", &())?;
         }
         if let Some(v) = &self.spec {
             map.serialize_entry("Spec", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Spec", &())?;
         }
         if let Some(v) = &self.info {
             map.serialize_entry("Info", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Info", &())?;
         }
         if let Some(v) = &self.publish_status {
             map.serialize_entry("PublishStatus", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("PublishStatus", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ID" => self.id.is_some(),
-                "Version" => self.version.is_some(),
-                "CreatedAt" => self.created_at.is_some(),
-                "UpdatedAt" => self.updated_at.is_some(),
-                "Spec" => self.spec.is_some(),
-                "Info" => self.info.is_some(),
-                "PublishStatus" => self.publish_status.is_some(),
+                "ID" => self.id.is_some() || self.extra.is_null_at(0),
+                "Version" => self.version.is_some() || self.extra.is_null_at(1),
+                "CreatedAt" => self.created_at.is_some() || self.extra.is_null_at(2),
+                "UpdatedAt" => self.updated_at.is_some() || self.extra.is_null_at(3),
+                "Spec" => self.spec.is_some() || self.extra.is_null_at(4),
+                "Info" => self.info.is_some() || self.extra.is_null_at(5),
+                "PublishStatus" => self.publish_status.is_some() || self.extra.is_null_at(6),
                 _ => false,
             };
             if !shadowed {
@@ -298,18 +427,34 @@ impl<'de> Deserialize<'de> for ClusterVolume {
                 let mut f_info: Option<ClusterVolumeInfo> = None;
                 let mut f_publish_status: Option<Vec<ClusterVolumePublishStatusItem>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Version" => f_version = support::optional(&mut map, key, &mut extra)?,
-                        "CreatedAt" => f_created_at = support::optional(&mut map, key, &mut extra)?,
-                        "UpdatedAt" => f_updated_at = support::optional(&mut map, key, &mut extra)?,
-                        "Spec" => f_spec = support::optional(&mut map, key, &mut extra)?,
-                        "Info" => f_info = support::optional(&mut map, key, &mut extra)?,
-                        "PublishStatus" => {
-                            f_publish_status = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ClusterVolume>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_version = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_created_at = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_spec = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_info = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_publish_status = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ClusterVolume {
@@ -325,6 +470,62 @@ impl<'de> Deserialize<'de> for ClusterVolume {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ClusterVolume {
+    const FIELDS: &'static [&'static str] = &[
+        "ID",
+        "Version",
+        "CreatedAt",
+        "UpdatedAt",
+        "Spec",
+        "Info",
+        "PublishStatus",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ClusterVolume {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Spec" {
+                    return 4;
+                }
+                if key == b"Info" {
+                    return 5;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 2;
+                }
+                if key == b"UpdatedAt" {
+                    return 3;
+                }
+            }
+            13 => {
+                if key == b"PublishStatus" {
+                    return 6;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -359,8 +560,8 @@ pub struct ClusterVolumeInfo {
     pub volume_id: Option<String>,
     /// `AccessibleTopology`. Since API 1.42.
     pub accessible_topology: Option<Vec<Topology>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -369,22 +570,32 @@ impl Serialize for ClusterVolumeInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.capacity_bytes {
             map.serialize_entry("CapacityBytes", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("CapacityBytes", &())?;
         }
         if let Some(v) = &self.volume_context {
             map.serialize_entry("VolumeContext", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("VolumeContext", &())?;
         }
         if let Some(v) = &self.volume_id {
             map.serialize_entry("VolumeID", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("VolumeID", &())?;
         }
         if let Some(v) = &self.accessible_topology {
             map.serialize_entry("AccessibleTopology", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("AccessibleTopology", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "CapacityBytes" => self.capacity_bytes.is_some(),
-                "VolumeContext" => self.volume_context.is_some(),
-                "VolumeID" => self.volume_id.is_some(),
-                "AccessibleTopology" => self.accessible_topology.is_some(),
+                "CapacityBytes" => self.capacity_bytes.is_some() || self.extra.is_null_at(0),
+                "VolumeContext" => self.volume_context.is_some() || self.extra.is_null_at(1),
+                "VolumeID" => self.volume_id.is_some() || self.extra.is_null_at(2),
+                "AccessibleTopology" => {
+                    self.accessible_topology.is_some() || self.extra.is_null_at(3)
+                }
                 _ => false,
             };
             if !shadowed {
@@ -412,19 +623,25 @@ impl<'de> Deserialize<'de> for ClusterVolumeInfo {
                 let mut f_volume_id: Option<String> = None;
                 let mut f_accessible_topology: Option<Vec<Topology>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "CapacityBytes" => {
-                            f_capacity_bytes = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ClusterVolumeInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_capacity_bytes = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "VolumeContext" => {
-                            f_volume_context = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_volume_context = support::optional_map(&mut map, 1, &mut extra)?
                         }
-                        "VolumeID" => f_volume_id = support::optional(&mut map, key, &mut extra)?,
-                        "AccessibleTopology" => {
-                            f_accessible_topology = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_volume_id = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(3) => {
+                            f_accessible_topology = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ClusterVolumeInfo {
@@ -437,6 +654,46 @@ impl<'de> Deserialize<'de> for ClusterVolumeInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ClusterVolumeInfo {
+    const FIELDS: &'static [&'static str] = &[
+        "CapacityBytes",
+        "VolumeContext",
+        "VolumeID",
+        "AccessibleTopology",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ClusterVolumeInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"VolumeID" {
+                    return 2;
+                }
+            }
+            13 => {
+                if key == b"CapacityBytes" {
+                    return 0;
+                }
+                if key == b"VolumeContext" {
+                    return 1;
+                }
+            }
+            18 => {
+                if key == b"AccessibleTopology" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -460,8 +717,8 @@ pub struct ClusterVolumePublishStatusItem {
     pub state: Option<ClusterVolumePublishStatusItemState>,
     /// `PublishContext`. Since API 1.42.
     pub publish_context: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -470,18 +727,24 @@ impl Serialize for ClusterVolumePublishStatusItem {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.node_id {
             map.serialize_entry("NodeID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("NodeID", &())?;
         }
         if let Some(v) = &self.state {
             map.serialize_entry("State", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("State", &())?;
         }
         if let Some(v) = &self.publish_context {
             map.serialize_entry("PublishContext", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("PublishContext", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "NodeID" => self.node_id.is_some(),
-                "State" => self.state.is_some(),
-                "PublishContext" => self.publish_context.is_some(),
+                "NodeID" => self.node_id.is_some() || self.extra.is_null_at(0),
+                "State" => self.state.is_some() || self.extra.is_null_at(1),
+                "PublishContext" => self.publish_context.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -508,14 +771,24 @@ impl<'de> Deserialize<'de> for ClusterVolumePublishStatusItem {
                 let mut f_state: Option<ClusterVolumePublishStatusItemState> = None;
                 let mut f_publish_context: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "NodeID" => f_node_id = support::optional(&mut map, key, &mut extra)?,
-                        "State" => f_state = support::optional(&mut map, key, &mut extra)?,
-                        "PublishContext" => {
-                            f_publish_context = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ClusterVolumePublishStatusItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_node_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_state = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_publish_context = support::optional_map(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ClusterVolumePublishStatusItem {
@@ -527,6 +800,38 @@ impl<'de> Deserialize<'de> for ClusterVolumePublishStatusItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ClusterVolumePublishStatusItem {
+    const FIELDS: &'static [&'static str] = &["NodeID", "State", "PublishContext"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ClusterVolumePublishStatusItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"State" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"NodeID" {
+                    return 0;
+                }
+            }
+            14 => {
+                if key == b"PublishContext" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -647,8 +952,8 @@ pub struct ClusterVolumeSpec {
     pub group: Option<String>,
     /// `AccessMode`. Since API 1.42.
     pub access_mode: Option<ClusterVolumeSpecAccessMode>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -657,14 +962,18 @@ impl Serialize for ClusterVolumeSpec {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.group {
             map.serialize_entry("Group", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Group", &())?;
         }
         if let Some(v) = &self.access_mode {
             map.serialize_entry("AccessMode", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("AccessMode", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Group" => self.group.is_some(),
-                "AccessMode" => self.access_mode.is_some(),
+                "Group" => self.group.is_some() || self.extra.is_null_at(0),
+                "AccessMode" => self.access_mode.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -690,13 +999,19 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpec {
                 let mut f_group: Option<String> = None;
                 let mut f_access_mode: Option<ClusterVolumeSpecAccessMode> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Group" => f_group = support::optional(&mut map, key, &mut extra)?,
-                        "AccessMode" => {
-                            f_access_mode = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ClusterVolumeSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_group = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_access_mode = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ClusterVolumeSpec {
@@ -707,6 +1022,33 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ClusterVolumeSpec {
+    const FIELDS: &'static [&'static str] = &["Group", "AccessMode"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ClusterVolumeSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Group" {
+                    return 0;
+                }
+            }
+            10 => {
+                if key == b"AccessMode" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -738,8 +1080,8 @@ pub struct ClusterVolumeSpecAccessMode {
     pub capacity_range: Option<ClusterVolumeSpecAccessModeCapacityRange>,
     /// `Availability`. Since API 1.42.
     pub availability: Option<ClusterVolumeSpecAccessModeAvailability>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -748,34 +1090,50 @@ impl Serialize for ClusterVolumeSpecAccessMode {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.scope {
             map.serialize_entry("Scope", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Scope", &())?;
         }
         if let Some(v) = &self.sharing {
             map.serialize_entry("Sharing", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Sharing", &())?;
         }
         if let Some(v) = &self.mount_volume {
             map.serialize_entry("MountVolume", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("MountVolume", &())?;
         }
         if let Some(v) = &self.secrets {
             map.serialize_entry("Secrets", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Secrets", &())?;
         }
         if let Some(v) = &self.accessibility_requirements {
             map.serialize_entry("AccessibilityRequirements", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("AccessibilityRequirements", &())?;
         }
         if let Some(v) = &self.capacity_range {
             map.serialize_entry("CapacityRange", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("CapacityRange", &())?;
         }
         if let Some(v) = &self.availability {
             map.serialize_entry("Availability", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Availability", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Scope" => self.scope.is_some(),
-                "Sharing" => self.sharing.is_some(),
-                "MountVolume" => self.mount_volume.is_some(),
-                "Secrets" => self.secrets.is_some(),
-                "AccessibilityRequirements" => self.accessibility_requirements.is_some(),
-                "CapacityRange" => self.capacity_range.is_some(),
-                "Availability" => self.availability.is_some(),
+                "Scope" => self.scope.is_some() || self.extra.is_null_at(0),
+                "Sharing" => self.sharing.is_some() || self.extra.is_null_at(1),
+                "MountVolume" => self.mount_volume.is_some() || self.extra.is_null_at(2),
+                "Secrets" => self.secrets.is_some() || self.extra.is_null_at(3),
+                "AccessibilityRequirements" => {
+                    self.accessibility_requirements.is_some() || self.extra.is_null_at(4)
+                }
+                "CapacityRange" => self.capacity_range.is_some() || self.extra.is_null_at(5),
+                "Availability" => self.availability.is_some() || self.extra.is_null_at(6),
                 _ => false,
             };
             if !shadowed {
@@ -808,25 +1166,37 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessMode {
                 let mut f_capacity_range: Option<ClusterVolumeSpecAccessModeCapacityRange> = None;
                 let mut f_availability: Option<ClusterVolumeSpecAccessModeAvailability> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Scope" => f_scope = support::optional(&mut map, key, &mut extra)?,
-                        "Sharing" => f_sharing = support::optional(&mut map, key, &mut extra)?,
-                        "MountVolume" => {
-                            f_mount_volume = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ClusterVolumeSpecAccessMode>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_scope = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Secrets" => f_secrets = support::optional(&mut map, key, &mut extra)?,
-                        "AccessibilityRequirements" => {
+                        support::Field::Known(1) => {
+                            f_sharing = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_mount_volume = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_secrets = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
                             f_accessibility_requirements =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 4, &mut extra)?
                         }
-                        "CapacityRange" => {
-                            f_capacity_range = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_capacity_range = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "Availability" => {
-                            f_availability = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_availability = support::optional(&mut map, 6, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ClusterVolumeSpecAccessMode {
@@ -842,6 +1212,64 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessMode {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ClusterVolumeSpecAccessMode {
+    const FIELDS: &'static [&'static str] = &[
+        "Scope",
+        "Sharing",
+        "MountVolume",
+        "Secrets",
+        "AccessibilityRequirements",
+        "CapacityRange",
+        "Availability",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ClusterVolumeSpecAccessMode {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Scope" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Sharing" {
+                    return 1;
+                }
+                if key == b"Secrets" {
+                    return 3;
+                }
+            }
+            11 => {
+                if key == b"MountVolume" {
+                    return 2;
+                }
+            }
+            12 => {
+                if key == b"Availability" {
+                    return 6;
+                }
+            }
+            13 => {
+                if key == b"CapacityRange" {
+                    return 5;
+                }
+            }
+            25 => {
+                if key == b"AccessibilityRequirements" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -880,8 +1308,8 @@ pub struct ClusterVolumeSpecAccessModeAccessibilityRequirements {
     pub requisite: Option<Vec<Topology>>,
     /// `Preferred`. Since API 1.42.
     pub preferred: Option<Vec<Topology>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -890,14 +1318,18 @@ impl Serialize for ClusterVolumeSpecAccessModeAccessibilityRequirements {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.requisite {
             map.serialize_entry("Requisite", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Requisite", &())?;
         }
         if let Some(v) = &self.preferred {
             map.serialize_entry("Preferred", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Preferred", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Requisite" => self.requisite.is_some(),
-                "Preferred" => self.preferred.is_some(),
+                "Requisite" => self.requisite.is_some() || self.extra.is_null_at(0),
+                "Preferred" => self.preferred.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -924,11 +1356,22 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeAccessibilityRequireme
                 let mut f_requisite: Option<Vec<Topology>> = None;
                 let mut f_preferred: Option<Vec<Topology>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Requisite" => f_requisite = support::optional(&mut map, key, &mut extra)?,
-                        "Preferred" => f_preferred = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<ClusterVolumeSpecAccessModeAccessibilityRequirements>::new(
+                        support::bytes_keys::<A>(),
+                    );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_requisite = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_preferred = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ClusterVolumeSpecAccessModeAccessibilityRequirements {
@@ -939,6 +1382,31 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeAccessibilityRequireme
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ClusterVolumeSpecAccessModeAccessibilityRequirements {
+    const FIELDS: &'static [&'static str] = &["Requisite", "Preferred"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ClusterVolumeSpecAccessModeAccessibilityRequirements {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"Requisite" {
+                    return 0;
+                }
+                if key == b"Preferred" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1049,8 +1517,8 @@ pub struct ClusterVolumeSpecAccessModeCapacityRange {
     pub required_bytes: Option<i64>,
     /// `LimitBytes`. Since API 1.42.
     pub limit_bytes: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1059,14 +1527,18 @@ impl Serialize for ClusterVolumeSpecAccessModeCapacityRange {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.required_bytes {
             map.serialize_entry("RequiredBytes", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("RequiredBytes", &())?;
         }
         if let Some(v) = &self.limit_bytes {
             map.serialize_entry("LimitBytes", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("LimitBytes", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "RequiredBytes" => self.required_bytes.is_some(),
-                "LimitBytes" => self.limit_bytes.is_some(),
+                "RequiredBytes" => self.required_bytes.is_some() || self.extra.is_null_at(0),
+                "LimitBytes" => self.limit_bytes.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1092,15 +1564,21 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeCapacityRange {
                 let mut f_required_bytes: Option<i64> = None;
                 let mut f_limit_bytes: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "RequiredBytes" => {
-                            f_required_bytes = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ClusterVolumeSpecAccessModeCapacityRange>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_required_bytes = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "LimitBytes" => {
-                            f_limit_bytes = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_limit_bytes = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ClusterVolumeSpecAccessModeCapacityRange {
@@ -1111,6 +1589,33 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeCapacityRange {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ClusterVolumeSpecAccessModeCapacityRange {
+    const FIELDS: &'static [&'static str] = &["RequiredBytes", "LimitBytes"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ClusterVolumeSpecAccessModeCapacityRange {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            10 => {
+                if key == b"LimitBytes" {
+                    return 1;
+                }
+            }
+            13 => {
+                if key == b"RequiredBytes" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1211,8 +1716,8 @@ pub struct ClusterVolumeSpecAccessModeSecretsItem {
     pub key: Option<String>,
     /// `Secret`. Since API 1.42.
     pub secret: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1221,14 +1726,18 @@ impl Serialize for ClusterVolumeSpecAccessModeSecretsItem {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.key {
             map.serialize_entry("Key", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Key", &())?;
         }
         if let Some(v) = &self.secret {
             map.serialize_entry("Secret", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Secret", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Key" => self.key.is_some(),
-                "Secret" => self.secret.is_some(),
+                "Key" => self.key.is_some() || self.extra.is_null_at(0),
+                "Secret" => self.secret.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1254,11 +1763,21 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeSecretsItem {
                 let mut f_key: Option<String> = None;
                 let mut f_secret: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Key" => f_key = support::optional(&mut map, key, &mut extra)?,
-                        "Secret" => f_secret = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<ClusterVolumeSpecAccessModeSecretsItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_key = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_secret = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ClusterVolumeSpecAccessModeSecretsItem {
@@ -1269,6 +1788,33 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeSecretsItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ClusterVolumeSpecAccessModeSecretsItem {
+    const FIELDS: &'static [&'static str] = &["Key", "Secret"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ClusterVolumeSpecAccessModeSecretsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Key" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"Secret" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

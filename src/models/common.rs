@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -25,8 +28,8 @@ pub struct Address {
     pub addr: Option<String>,
     /// `PrefixLen`. Since API 1.32.
     pub prefix_len: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -35,14 +38,18 @@ impl Serialize for Address {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.addr {
             map.serialize_entry("Addr", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Addr", &())?;
         }
         if let Some(v) = &self.prefix_len {
             map.serialize_entry("PrefixLen", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("PrefixLen", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Addr" => self.addr.is_some(),
-                "PrefixLen" => self.prefix_len.is_some(),
+                "Addr" => self.addr.is_some() || self.extra.is_null_at(0),
+                "PrefixLen" => self.prefix_len.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -65,11 +72,19 @@ impl<'de> Deserialize<'de> for Address {
                 let mut f_addr: Option<String> = None;
                 let mut f_prefix_len: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Addr" => f_addr = support::optional(&mut map, key, &mut extra)?,
-                        "PrefixLen" => f_prefix_len = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<Address>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_addr = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_prefix_len = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Address {
@@ -80,6 +95,33 @@ impl<'de> Deserialize<'de> for Address {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Address {
+    const FIELDS: &'static [&'static str] = &["Addr", "PrefixLen"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Address {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Addr" {
+                    return 0;
+                }
+            }
+            9 => {
+                if key == b"PrefixLen" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -101,8 +143,8 @@ pub struct AttestationStatement {
     pub predicate_type: String,
     /// `Statement`. Since API 1.55.
     pub statement: Option<serde_json::Value>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -113,12 +155,14 @@ impl Serialize for AttestationStatement {
         map.serialize_entry("PredicateType", &self.predicate_type)?;
         if let Some(v) = &self.statement {
             map.serialize_entry("Statement", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Statement", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Descriptor" => true,
                 "PredicateType" => true,
-                "Statement" => self.statement.is_some(),
+                "Statement" => self.statement.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -145,12 +189,19 @@ impl<'de> Deserialize<'de> for AttestationStatement {
                 let mut f_predicate_type: Option<String> = None;
                 let mut f_statement: Option<serde_json::Value> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Descriptor" => f_descriptor = Some(map.next_value()?),
-                        "PredicateType" => f_predicate_type = Some(map.next_value()?),
-                        "Statement" => f_statement = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<AttestationStatement>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_descriptor = Some(map.next_value()?),
+                        support::Field::Known(1) => f_predicate_type = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_statement = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(AttestationStatement {
@@ -163,6 +214,38 @@ impl<'de> Deserialize<'de> for AttestationStatement {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for AttestationStatement {
+    const FIELDS: &'static [&'static str] = &["Descriptor", "PredicateType", "Statement"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for AttestationStatement {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"Statement" {
+                    return 2;
+                }
+            }
+            10 => {
+                if key == b"Descriptor" {
+                    return 0;
+                }
+            }
+            13 => {
+                if key == b"PredicateType" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -192,8 +275,8 @@ pub struct AuthConfig {
     pub registrytoken: Option<String>,
     /// `email`. Since API 1.25. Removed in API 1.52: only older daemons send it.
     pub email: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -216,30 +299,42 @@ impl Serialize for AuthConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.username {
             map.serialize_entry("username", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("username", &())?;
         }
         if let Some(v) = &self.password {
             map.serialize_entry("password", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("password", &())?;
         }
         if let Some(v) = &self.serveraddress {
             map.serialize_entry("serveraddress", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("serveraddress", &())?;
         }
         if let Some(v) = &self.identitytoken {
             map.serialize_entry("identitytoken", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("identitytoken", &())?;
         }
         if let Some(v) = &self.registrytoken {
             map.serialize_entry("registrytoken", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("registrytoken", &())?;
         }
         if let Some(v) = &self.email {
             map.serialize_entry("email", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("email", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "username" => self.username.is_some(),
-                "password" => self.password.is_some(),
-                "serveraddress" => self.serveraddress.is_some(),
-                "identitytoken" => self.identitytoken.is_some(),
-                "registrytoken" => self.registrytoken.is_some(),
-                "email" => self.email.is_some(),
+                "username" => self.username.is_some() || self.extra.is_null_at(0),
+                "password" => self.password.is_some() || self.extra.is_null_at(1),
+                "serveraddress" => self.serveraddress.is_some() || self.extra.is_null_at(2),
+                "identitytoken" => self.identitytoken.is_some() || self.extra.is_null_at(3),
+                "registrytoken" => self.registrytoken.is_some() || self.extra.is_null_at(4),
+                "email" => self.email.is_some() || self.extra.is_null_at(5),
                 _ => false,
             };
             if !shadowed {
@@ -266,21 +361,31 @@ impl<'de> Deserialize<'de> for AuthConfig {
                 let mut f_registrytoken: Option<String> = None;
                 let mut f_email: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "username" => f_username = support::optional(&mut map, key, &mut extra)?,
-                        "password" => f_password = support::optional(&mut map, key, &mut extra)?,
-                        "serveraddress" => {
-                            f_serveraddress = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<AuthConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_username = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "identitytoken" => {
-                            f_identitytoken = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_password = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "registrytoken" => {
-                            f_registrytoken = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_serveraddress = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "email" => f_email = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(3) => {
+                            f_identitytoken = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_registrytoken = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_email = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(AuthConfig {
@@ -295,6 +400,54 @@ impl<'de> Deserialize<'de> for AuthConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for AuthConfig {
+    const FIELDS: &'static [&'static str] = &[
+        "username",
+        "password",
+        "serveraddress",
+        "identitytoken",
+        "registrytoken",
+        "email",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for AuthConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"email" {
+                    return 5;
+                }
+            }
+            8 => {
+                if key == b"username" {
+                    return 0;
+                }
+                if key == b"password" {
+                    return 1;
+                }
+            }
+            13 => {
+                if key == b"serveraddress" {
+                    return 2;
+                }
+                if key == b"identitytoken" {
+                    return 3;
+                }
+                if key == b"registrytoken" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -314,8 +467,8 @@ pub struct AuthResponse {
     pub status: String,
     /// `IdentityToken`. Since API 1.52. Secret: never shown by `Debug`.
     pub identity_token: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -335,11 +488,13 @@ impl Serialize for AuthResponse {
         map.serialize_entry("Status", &self.status)?;
         if let Some(v) = &self.identity_token {
             map.serialize_entry("IdentityToken", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("IdentityToken", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Status" => true,
-                "IdentityToken" => self.identity_token.is_some(),
+                "IdentityToken" => self.identity_token.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -365,13 +520,17 @@ impl<'de> Deserialize<'de> for AuthResponse {
                 let mut f_status: Option<String> = None;
                 let mut f_identity_token: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Status" => f_status = Some(map.next_value()?),
-                        "IdentityToken" => {
-                            f_identity_token = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<AuthResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_status = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_identity_token = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(AuthResponse {
@@ -382,6 +541,33 @@ impl<'de> Deserialize<'de> for AuthResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for AuthResponse {
+    const FIELDS: &'static [&'static str] = &["Status", "IdentityToken"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for AuthResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Status" {
+                    return 0;
+                }
+            }
+            13 => {
+                if key == b"IdentityToken" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -459,8 +645,8 @@ pub struct Commit {
     pub id: Option<String>,
     /// `Expected`. Since API 1.32. Removed in API 1.49: only older daemons send it.
     pub expected: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -469,14 +655,18 @@ impl Serialize for Commit {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ID", &())?;
         }
         if let Some(v) = &self.expected {
             map.serialize_entry("Expected", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Expected", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ID" => self.id.is_some(),
-                "Expected" => self.expected.is_some(),
+                "ID" => self.id.is_some() || self.extra.is_null_at(0),
+                "Expected" => self.expected.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -499,11 +689,19 @@ impl<'de> Deserialize<'de> for Commit {
                 let mut f_id: Option<String> = None;
                 let mut f_expected: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Expected" => f_expected = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<Commit>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_expected = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Commit {
@@ -514,6 +712,33 @@ impl<'de> Deserialize<'de> for Commit {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Commit {
+    const FIELDS: &'static [&'static str] = &["ID", "Expected"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Commit {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            8 => {
+                if key == b"Expected" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -533,8 +758,8 @@ pub struct ContainerdInfo {
     pub address: Option<String>,
     /// `Namespaces`. Since API 1.46.
     pub namespaces: Option<ContainerdInfoNamespaces>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -543,14 +768,18 @@ impl Serialize for ContainerdInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.address {
             map.serialize_entry("Address", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Address", &())?;
         }
         if let Some(v) = &self.namespaces {
             map.serialize_entry("Namespaces", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Namespaces", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Address" => self.address.is_some(),
-                "Namespaces" => self.namespaces.is_some(),
+                "Address" => self.address.is_some() || self.extra.is_null_at(0),
+                "Namespaces" => self.namespaces.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -576,13 +805,19 @@ impl<'de> Deserialize<'de> for ContainerdInfo {
                 let mut f_address: Option<String> = None;
                 let mut f_namespaces: Option<ContainerdInfoNamespaces> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Address" => f_address = support::optional(&mut map, key, &mut extra)?,
-                        "Namespaces" => {
-                            f_namespaces = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ContainerdInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_address = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_namespaces = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerdInfo {
@@ -593,6 +828,33 @@ impl<'de> Deserialize<'de> for ContainerdInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerdInfo {
+    const FIELDS: &'static [&'static str] = &["Address", "Namespaces"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerdInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Address" {
+                    return 0;
+                }
+            }
+            10 => {
+                if key == b"Namespaces" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -614,8 +876,8 @@ pub struct ContainerdInfoNamespaces {
     pub containers: Option<String>,
     /// `Plugins`. Since API 1.46.
     pub plugins: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -624,14 +886,18 @@ impl Serialize for ContainerdInfoNamespaces {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.containers {
             map.serialize_entry("Containers", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Containers", &())?;
         }
         if let Some(v) = &self.plugins {
             map.serialize_entry("Plugins", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Plugins", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Containers" => self.containers.is_some(),
-                "Plugins" => self.plugins.is_some(),
+                "Containers" => self.containers.is_some() || self.extra.is_null_at(0),
+                "Plugins" => self.plugins.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -657,13 +923,20 @@ impl<'de> Deserialize<'de> for ContainerdInfoNamespaces {
                 let mut f_containers: Option<String> = None;
                 let mut f_plugins: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Containers" => {
-                            f_containers = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ContainerdInfoNamespaces>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_containers = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Plugins" => f_plugins = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_plugins = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerdInfoNamespaces {
@@ -674,6 +947,33 @@ impl<'de> Deserialize<'de> for ContainerdInfoNamespaces {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerdInfoNamespaces {
+    const FIELDS: &'static [&'static str] = &["Containers", "Plugins"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerdInfoNamespaces {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Plugins" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"Containers" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -699,8 +999,8 @@ pub struct ContainersDiskUsage {
     pub total_size: Option<i64>,
     /// `Items`. Since API 1.52.
     pub items: Option<Vec<serde_json::Value>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -709,26 +1009,36 @@ impl Serialize for ContainersDiskUsage {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.active_count {
             map.serialize_entry("ActiveCount", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ActiveCount", &())?;
         }
         if let Some(v) = &self.total_count {
             map.serialize_entry("TotalCount", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("TotalCount", &())?;
         }
         if let Some(v) = &self.reclaimable {
             map.serialize_entry("Reclaimable", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Reclaimable", &())?;
         }
         if let Some(v) = &self.total_size {
             map.serialize_entry("TotalSize", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("TotalSize", &())?;
         }
         if let Some(v) = &self.items {
             map.serialize_entry("Items", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Items", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ActiveCount" => self.active_count.is_some(),
-                "TotalCount" => self.total_count.is_some(),
-                "Reclaimable" => self.reclaimable.is_some(),
-                "TotalSize" => self.total_size.is_some(),
-                "Items" => self.items.is_some(),
+                "ActiveCount" => self.active_count.is_some() || self.extra.is_null_at(0),
+                "TotalCount" => self.total_count.is_some() || self.extra.is_null_at(1),
+                "Reclaimable" => self.reclaimable.is_some() || self.extra.is_null_at(2),
+                "TotalSize" => self.total_size.is_some() || self.extra.is_null_at(3),
+                "Items" => self.items.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -757,20 +1067,29 @@ impl<'de> Deserialize<'de> for ContainersDiskUsage {
                 let mut f_total_size: Option<i64> = None;
                 let mut f_items: Option<Vec<serde_json::Value>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ActiveCount" => {
-                            f_active_count = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ContainersDiskUsage>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_active_count = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "TotalCount" => {
-                            f_total_count = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_total_count = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "Reclaimable" => {
-                            f_reclaimable = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_reclaimable = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "TotalSize" => f_total_size = support::optional(&mut map, key, &mut extra)?,
-                        "Items" => f_items = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(3) => {
+                            f_total_size = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_items = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainersDiskUsage {
@@ -784,6 +1103,52 @@ impl<'de> Deserialize<'de> for ContainersDiskUsage {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainersDiskUsage {
+    const FIELDS: &'static [&'static str] = &[
+        "ActiveCount",
+        "TotalCount",
+        "Reclaimable",
+        "TotalSize",
+        "Items",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainersDiskUsage {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Items" {
+                    return 4;
+                }
+            }
+            9 => {
+                if key == b"TotalSize" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"TotalCount" {
+                    return 1;
+                }
+            }
+            11 => {
+                if key == b"ActiveCount" {
+                    return 0;
+                }
+                if key == b"Reclaimable" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -811,8 +1176,8 @@ pub struct CreateImageInfo {
     pub error: Option<String>,
     /// `progress`. Since API 1.25. Removed in API 1.52: only older daemons send it.
     pub progress: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -821,30 +1186,42 @@ impl Serialize for CreateImageInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("id", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("id", &())?;
         }
         if let Some(v) = &self.error_detail {
             map.serialize_entry("errorDetail", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("errorDetail", &())?;
         }
         if let Some(v) = &self.status {
             map.serialize_entry("status", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("status", &())?;
         }
         if let Some(v) = &self.progress_detail {
             map.serialize_entry("progressDetail", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("progressDetail", &())?;
         }
         if let Some(v) = &self.error {
             map.serialize_entry("error", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("error", &())?;
         }
         if let Some(v) = &self.progress {
             map.serialize_entry("progress", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("progress", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "id" => self.id.is_some(),
-                "errorDetail" => self.error_detail.is_some(),
-                "status" => self.status.is_some(),
-                "progressDetail" => self.progress_detail.is_some(),
-                "error" => self.error.is_some(),
-                "progress" => self.progress.is_some(),
+                "id" => self.id.is_some() || self.extra.is_null_at(0),
+                "errorDetail" => self.error_detail.is_some() || self.extra.is_null_at(1),
+                "status" => self.status.is_some() || self.extra.is_null_at(2),
+                "progressDetail" => self.progress_detail.is_some() || self.extra.is_null_at(3),
+                "error" => self.error.is_some() || self.extra.is_null_at(4),
+                "progress" => self.progress.is_some() || self.extra.is_null_at(5),
                 _ => false,
             };
             if !shadowed {
@@ -874,19 +1251,31 @@ impl<'de> Deserialize<'de> for CreateImageInfo {
                 let mut f_error: Option<String> = None;
                 let mut f_progress: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "errorDetail" => {
-                            f_error_detail = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<CreateImageInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "status" => f_status = support::optional(&mut map, key, &mut extra)?,
-                        "progressDetail" => {
-                            f_progress_detail = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_error_detail = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "error" => f_error = support::optional(&mut map, key, &mut extra)?,
-                        "progress" => f_progress = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_status = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_progress_detail = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_error = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_progress = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(CreateImageInfo {
@@ -901,6 +1290,60 @@ impl<'de> Deserialize<'de> for CreateImageInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for CreateImageInfo {
+    const FIELDS: &'static [&'static str] = &[
+        "id",
+        "errorDetail",
+        "status",
+        "progressDetail",
+        "error",
+        "progress",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for CreateImageInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"id" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"error" {
+                    return 4;
+                }
+            }
+            6 => {
+                if key == b"status" {
+                    return 2;
+                }
+            }
+            8 => {
+                if key == b"progress" {
+                    return 5;
+                }
+            }
+            11 => {
+                if key == b"errorDetail" {
+                    return 1;
+                }
+            }
+            14 => {
+                if key == b"progressDetail" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -934,8 +1377,8 @@ pub struct DeviceInfo {
     pub source: Option<String>,
     /// `ID`. Since API 1.50.
     pub id: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -944,14 +1387,18 @@ impl Serialize for DeviceInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.source {
             map.serialize_entry("Source", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Source", &())?;
         }
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("ID", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Source" => self.source.is_some(),
-                "ID" => self.id.is_some(),
+                "Source" => self.source.is_some() || self.extra.is_null_at(0),
+                "ID" => self.id.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -974,11 +1421,19 @@ impl<'de> Deserialize<'de> for DeviceInfo {
                 let mut f_source: Option<String> = None;
                 let mut f_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Source" => f_source = support::optional(&mut map, key, &mut extra)?,
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<DeviceInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_source = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_id = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(DeviceInfo {
@@ -989,6 +1444,33 @@ impl<'de> Deserialize<'de> for DeviceInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for DeviceInfo {
+    const FIELDS: &'static [&'static str] = &["Source", "ID"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for DeviceInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"Source" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1010,8 +1492,8 @@ pub struct DeviceMapping {
     pub path_in_container: Option<String>,
     /// `CgroupPermissions`. Since API 1.25.
     pub cgroup_permissions: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1020,18 +1502,26 @@ impl Serialize for DeviceMapping {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.path_on_host {
             map.serialize_entry("PathOnHost", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("PathOnHost", &())?;
         }
         if let Some(v) = &self.path_in_container {
             map.serialize_entry("PathInContainer", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("PathInContainer", &())?;
         }
         if let Some(v) = &self.cgroup_permissions {
             map.serialize_entry("CgroupPermissions", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CgroupPermissions", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "PathOnHost" => self.path_on_host.is_some(),
-                "PathInContainer" => self.path_in_container.is_some(),
-                "CgroupPermissions" => self.cgroup_permissions.is_some(),
+                "PathOnHost" => self.path_on_host.is_some() || self.extra.is_null_at(0),
+                "PathInContainer" => self.path_in_container.is_some() || self.extra.is_null_at(1),
+                "CgroupPermissions" => {
+                    self.cgroup_permissions.is_some() || self.extra.is_null_at(2)
+                }
                 _ => false,
             };
             if !shadowed {
@@ -1058,18 +1548,22 @@ impl<'de> Deserialize<'de> for DeviceMapping {
                 let mut f_path_in_container: Option<String> = None;
                 let mut f_cgroup_permissions: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "PathOnHost" => {
-                            f_path_on_host = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<DeviceMapping>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_path_on_host = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "PathInContainer" => {
-                            f_path_in_container = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_path_in_container = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "CgroupPermissions" => {
-                            f_cgroup_permissions = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_cgroup_permissions = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(DeviceMapping {
@@ -1081,6 +1575,38 @@ impl<'de> Deserialize<'de> for DeviceMapping {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for DeviceMapping {
+    const FIELDS: &'static [&'static str] = &["PathOnHost", "PathInContainer", "CgroupPermissions"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for DeviceMapping {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            10 => {
+                if key == b"PathOnHost" {
+                    return 0;
+                }
+            }
+            15 => {
+                if key == b"PathInContainer" {
+                    return 1;
+                }
+            }
+            17 => {
+                if key == b"CgroupPermissions" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1106,8 +1632,8 @@ pub struct DeviceRequest {
     pub capabilities: Option<Vec<Vec<String>>>,
     /// `Options`. Since API 1.40.
     pub options: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1116,26 +1642,36 @@ impl Serialize for DeviceRequest {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.count {
             map.serialize_entry("Count", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Count", &())?;
         }
         if let Some(v) = &self.device_ids {
             map.serialize_entry("DeviceIDs", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("DeviceIDs", &())?;
         }
         if let Some(v) = &self.capabilities {
             map.serialize_entry("Capabilities", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Capabilities", &())?;
         }
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Options", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Driver" => self.driver.is_some(),
-                "Count" => self.count.is_some(),
-                "DeviceIDs" => self.device_ids.is_some(),
-                "Capabilities" => self.capabilities.is_some(),
-                "Options" => self.options.is_some(),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(0),
+                "Count" => self.count.is_some() || self.extra.is_null_at(1),
+                "DeviceIDs" => self.device_ids.is_some() || self.extra.is_null_at(2),
+                "Capabilities" => self.capabilities.is_some() || self.extra.is_null_at(3),
+                "Options" => self.options.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -1164,16 +1700,28 @@ impl<'de> Deserialize<'de> for DeviceRequest {
                 let mut f_capabilities: Option<Vec<Vec<String>>> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "Count" => f_count = support::optional(&mut map, key, &mut extra)?,
-                        "DeviceIDs" => f_device_ids = support::optional(&mut map, key, &mut extra)?,
-                        "Capabilities" => {
-                            f_capabilities = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<DeviceRequest>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_driver = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_count = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_device_ids = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_capabilities = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_options = support::optional_map(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(DeviceRequest {
@@ -1187,6 +1735,49 @@ impl<'de> Deserialize<'de> for DeviceRequest {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for DeviceRequest {
+    const FIELDS: &'static [&'static str] =
+        &["Driver", "Count", "DeviceIDs", "Capabilities", "Options"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for DeviceRequest {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Count" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"Driver" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 4;
+                }
+            }
+            9 => {
+                if key == b"DeviceIDs" {
+                    return 2;
+                }
+            }
+            12 => {
+                if key == b"Capabilities" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1206,8 +1797,8 @@ pub struct Driver {
     pub name: String,
     /// `Options`. Since API 1.31.
     pub options: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1217,11 +1808,13 @@ impl Serialize for Driver {
         map.serialize_entry("Name", &self.name)?;
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Options", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
-                "Options" => self.options.is_some(),
+                "Options" => self.options.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1244,11 +1837,17 @@ impl<'de> Deserialize<'de> for Driver {
                 let mut f_name: Option<String> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = Some(map.next_value()?),
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<Driver>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_options = support::optional_map(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Driver {
@@ -1259,6 +1858,33 @@ impl<'de> Deserialize<'de> for Driver {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Driver {
+    const FIELDS: &'static [&'static str] = &["Name", "Options"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Driver {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1278,8 +1904,8 @@ pub struct DriverData {
     pub name: String,
     /// `Data`. Since API 1.47.
     pub data: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1289,11 +1915,13 @@ impl Serialize for DriverData {
         map.serialize_entry("Name", &self.name)?;
         if let Some(v) = &self.data {
             map.serialize_entry("Data", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Data", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
-                "Data" => self.data.is_some(),
+                "Data" => self.data.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1316,11 +1944,17 @@ impl<'de> Deserialize<'de> for DriverData {
                 let mut f_name: Option<String> = None;
                 let mut f_data: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = Some(map.next_value()?),
-                        "Data" => f_data = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<DriverData>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_data = support::optional_map(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(DriverData {
@@ -1331,6 +1965,31 @@ impl<'de> Deserialize<'de> for DriverData {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for DriverData {
+    const FIELDS: &'static [&'static str] = &["Name", "Data"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for DriverData {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Data" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1352,8 +2011,8 @@ pub struct EngineDescription {
     pub labels: Option<HashMap<String, String>>,
     /// `Plugins`. Since API 1.32.
     pub plugins: Option<Vec<EngineDescriptionPluginsItem>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1362,18 +2021,24 @@ impl Serialize for EngineDescription {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.engine_version {
             map.serialize_entry("EngineVersion", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("EngineVersion", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.plugins {
             map.serialize_entry("Plugins", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Plugins", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "EngineVersion" => self.engine_version.is_some(),
-                "Labels" => self.labels.is_some(),
-                "Plugins" => self.plugins.is_some(),
+                "EngineVersion" => self.engine_version.is_some() || self.extra.is_null_at(0),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(1),
+                "Plugins" => self.plugins.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -1400,14 +2065,22 @@ impl<'de> Deserialize<'de> for EngineDescription {
                 let mut f_labels: Option<HashMap<String, String>> = None;
                 let mut f_plugins: Option<Vec<EngineDescriptionPluginsItem>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "EngineVersion" => {
-                            f_engine_version = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<EngineDescription>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_engine_version = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Plugins" => f_plugins = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_plugins = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(EngineDescription {
@@ -1419,6 +2092,38 @@ impl<'de> Deserialize<'de> for EngineDescription {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for EngineDescription {
+    const FIELDS: &'static [&'static str] = &["EngineVersion", "Labels", "Plugins"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for EngineDescription {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"Plugins" {
+                    return 2;
+                }
+            }
+            13 => {
+                if key == b"EngineVersion" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1440,8 +2145,8 @@ pub struct EngineDescriptionPluginsItem {
     pub type_: Option<String>,
     /// `Name`. Since API 1.32.
     pub name: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1450,14 +2155,18 @@ impl Serialize for EngineDescriptionPluginsItem {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.type_ {
             map.serialize_entry("Type", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Type", &())?;
         }
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Name", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Type" => self.type_.is_some(),
-                "Name" => self.name.is_some(),
+                "Type" => self.type_.is_some() || self.extra.is_null_at(0),
+                "Name" => self.name.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1483,11 +2192,21 @@ impl<'de> Deserialize<'de> for EngineDescriptionPluginsItem {
                 let mut f_type_: Option<String> = None;
                 let mut f_name: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Type" => f_type_ = support::optional(&mut map, key, &mut extra)?,
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<EngineDescriptionPluginsItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_type_ = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_name = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(EngineDescriptionPluginsItem {
@@ -1498,6 +2217,31 @@ impl<'de> Deserialize<'de> for EngineDescriptionPluginsItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for EngineDescriptionPluginsItem {
+    const FIELDS: &'static [&'static str] = &["Type", "Name"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for EngineDescriptionPluginsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Type" {
+                    return 0;
+                }
+                if key == b"Name" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1517,8 +2261,8 @@ pub struct ErrorDetail {
     pub code: Option<i64>,
     /// `message`. Since API 1.25.
     pub message: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1527,14 +2271,18 @@ impl Serialize for ErrorDetail {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.code {
             map.serialize_entry("code", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("code", &())?;
         }
         if let Some(v) = &self.message {
             map.serialize_entry("message", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("message", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "code" => self.code.is_some(),
-                "message" => self.message.is_some(),
+                "code" => self.code.is_some() || self.extra.is_null_at(0),
+                "message" => self.message.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1557,11 +2305,19 @@ impl<'de> Deserialize<'de> for ErrorDetail {
                 let mut f_code: Option<i64> = None;
                 let mut f_message: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "code" => f_code = support::optional(&mut map, key, &mut extra)?,
-                        "message" => f_message = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<ErrorDetail>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_code = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_message = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ErrorDetail {
@@ -1572,6 +2328,33 @@ impl<'de> Deserialize<'de> for ErrorDetail {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ErrorDetail {
+    const FIELDS: &'static [&'static str] = &["code", "message"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ErrorDetail {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"code" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"message" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1589,8 +2372,8 @@ impl support::FieldPlatforms for ErrorDetail {}
 pub struct ErrorResponse {
     /// `message`. Since API 1.25.
     pub message: String,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1625,10 +2408,14 @@ impl<'de> Deserialize<'de> for ErrorResponse {
             ) -> Result<ErrorResponse, A::Error> {
                 let mut f_message: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "message" => f_message = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<ErrorResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_message = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ErrorResponse {
@@ -1638,6 +2425,28 @@ impl<'de> Deserialize<'de> for ErrorResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ErrorResponse {
+    const FIELDS: &'static [&'static str] = &["message"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ErrorResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"message" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1657,8 +2466,8 @@ pub struct FilesystemChange {
     pub path: String,
     /// `Kind`. Since API 1.43.
     pub kind: ChangeType,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1696,11 +2505,15 @@ impl<'de> Deserialize<'de> for FilesystemChange {
                 let mut f_path: Option<String> = None;
                 let mut f_kind: Option<ChangeType> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Path" => f_path = Some(map.next_value()?),
-                        "Kind" => f_kind = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<FilesystemChange>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_path = Some(map.next_value()?),
+                        support::Field::Known(1) => f_kind = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(FilesystemChange {
@@ -1711,6 +2524,31 @@ impl<'de> Deserialize<'de> for FilesystemChange {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for FilesystemChange {
+    const FIELDS: &'static [&'static str] = &["Path", "Kind"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for FilesystemChange {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Path" {
+                    return 0;
+                }
+                if key == b"Kind" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1732,8 +2570,8 @@ pub struct FirewallInfo {
     pub driver: Option<String>,
     /// `Info`. Since API 1.49.
     pub info: Option<Vec<Vec<String>>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1742,14 +2580,18 @@ impl Serialize for FirewallInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.info {
             map.serialize_entry("Info", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Info", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Driver" => self.driver.is_some(),
-                "Info" => self.info.is_some(),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(0),
+                "Info" => self.info.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1775,11 +2617,19 @@ impl<'de> Deserialize<'de> for FirewallInfo {
                 let mut f_driver: Option<String> = None;
                 let mut f_info: Option<Vec<Vec<String>>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "Info" => f_info = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<FirewallInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_driver = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_info = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(FirewallInfo {
@@ -1790,6 +2640,33 @@ impl<'de> Deserialize<'de> for FirewallInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for FirewallInfo {
+    const FIELDS: &'static [&'static str] = &["Driver", "Info"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for FirewallInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Info" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"Driver" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1812,8 +2689,8 @@ pub struct GenericResourcesItemItem {
     pub named_resource_spec: Option<GenericResourcesItemItemNamedResourceSpec>,
     /// `DiscreteResourceSpec`. Since API 1.32.
     pub discrete_resource_spec: Option<GenericResourcesItemItemDiscreteResourceSpec>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1822,14 +2699,22 @@ impl Serialize for GenericResourcesItemItem {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.named_resource_spec {
             map.serialize_entry("NamedResourceSpec", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("NamedResourceSpec", &())?;
         }
         if let Some(v) = &self.discrete_resource_spec {
             map.serialize_entry("DiscreteResourceSpec", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("DiscreteResourceSpec", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "NamedResourceSpec" => self.named_resource_spec.is_some(),
-                "DiscreteResourceSpec" => self.discrete_resource_spec.is_some(),
+                "NamedResourceSpec" => {
+                    self.named_resource_spec.is_some() || self.extra.is_null_at(0)
+                }
+                "DiscreteResourceSpec" => {
+                    self.discrete_resource_spec.is_some() || self.extra.is_null_at(1)
+                }
                 _ => false,
             };
             if !shadowed {
@@ -1858,15 +2743,20 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItem {
                     GenericResourcesItemItemDiscreteResourceSpec,
                 > = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "NamedResourceSpec" => {
-                            f_named_resource_spec = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<GenericResourcesItemItem>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_named_resource_spec = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "DiscreteResourceSpec" => {
-                            f_discrete_resource_spec = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_discrete_resource_spec = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(GenericResourcesItemItem {
@@ -1877,6 +2767,33 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for GenericResourcesItemItem {
+    const FIELDS: &'static [&'static str] = &["NamedResourceSpec", "DiscreteResourceSpec"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for GenericResourcesItemItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            17 => {
+                if key == b"NamedResourceSpec" {
+                    return 0;
+                }
+            }
+            20 => {
+                if key == b"DiscreteResourceSpec" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1903,8 +2820,8 @@ pub struct GenericResourcesItemItemDiscreteResourceSpec {
     pub kind: Option<String>,
     /// `Value`. Since API 1.32.
     pub value: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1913,14 +2830,18 @@ impl Serialize for GenericResourcesItemItemDiscreteResourceSpec {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.kind {
             map.serialize_entry("Kind", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Kind", &())?;
         }
         if let Some(v) = &self.value {
             map.serialize_entry("Value", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Value", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Kind" => self.kind.is_some(),
-                "Value" => self.value.is_some(),
+                "Kind" => self.kind.is_some() || self.extra.is_null_at(0),
+                "Value" => self.value.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1946,11 +2867,21 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItemDiscreteResourceSpec {
                 let mut f_kind: Option<String> = None;
                 let mut f_value: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Kind" => f_kind = support::optional(&mut map, key, &mut extra)?,
-                        "Value" => f_value = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<GenericResourcesItemItemDiscreteResourceSpec>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_kind = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_value = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(GenericResourcesItemItemDiscreteResourceSpec {
@@ -1961,6 +2892,33 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItemDiscreteResourceSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for GenericResourcesItemItemDiscreteResourceSpec {
+    const FIELDS: &'static [&'static str] = &["Kind", "Value"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for GenericResourcesItemItemDiscreteResourceSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Kind" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Value" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1980,8 +2938,8 @@ pub struct GenericResourcesItemItemNamedResourceSpec {
     pub kind: Option<String>,
     /// `Value`. Since API 1.32.
     pub value: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1990,14 +2948,18 @@ impl Serialize for GenericResourcesItemItemNamedResourceSpec {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.kind {
             map.serialize_entry("Kind", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Kind", &())?;
         }
         if let Some(v) = &self.value {
             map.serialize_entry("Value", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Value", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Kind" => self.kind.is_some(),
-                "Value" => self.value.is_some(),
+                "Kind" => self.kind.is_some() || self.extra.is_null_at(0),
+                "Value" => self.value.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -2023,11 +2985,21 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItemNamedResourceSpec {
                 let mut f_kind: Option<String> = None;
                 let mut f_value: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Kind" => f_kind = support::optional(&mut map, key, &mut extra)?,
-                        "Value" => f_value = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<GenericResourcesItemItemNamedResourceSpec>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_kind = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_value = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(GenericResourcesItemItemNamedResourceSpec {
@@ -2038,6 +3010,33 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItemNamedResourceSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for GenericResourcesItemItemNamedResourceSpec {
+    const FIELDS: &'static [&'static str] = &["Kind", "Value"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for GenericResourcesItemItemNamedResourceSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Kind" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Value" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2059,8 +3058,8 @@ pub struct Health {
     pub failing_streak: Option<i64>,
     /// `Log`. Since API 1.39.
     pub log: Option<Vec<HealthcheckResult>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2069,18 +3068,24 @@ impl Serialize for Health {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.status {
             map.serialize_entry("Status", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Status", &())?;
         }
         if let Some(v) = &self.failing_streak {
             map.serialize_entry("FailingStreak", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("FailingStreak", &())?;
         }
         if let Some(v) = &self.log {
             map.serialize_entry("Log", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Log", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Status" => self.status.is_some(),
-                "FailingStreak" => self.failing_streak.is_some(),
-                "Log" => self.log.is_some(),
+                "Status" => self.status.is_some() || self.extra.is_null_at(0),
+                "FailingStreak" => self.failing_streak.is_some() || self.extra.is_null_at(1),
+                "Log" => self.log.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -2104,14 +3109,22 @@ impl<'de> Deserialize<'de> for Health {
                 let mut f_failing_streak: Option<i64> = None;
                 let mut f_log: Option<Vec<HealthcheckResult>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Status" => f_status = support::optional(&mut map, key, &mut extra)?,
-                        "FailingStreak" => {
-                            f_failing_streak = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<Health>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_status = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Log" => f_log = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_failing_streak = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_log = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Health {
@@ -2123,6 +3136,38 @@ impl<'de> Deserialize<'de> for Health {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Health {
+    const FIELDS: &'static [&'static str] = &["Status", "FailingStreak", "Log"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Health {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Log" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Status" {
+                    return 0;
+                }
+            }
+            13 => {
+                if key == b"FailingStreak" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2155,8 +3200,8 @@ pub struct HealthConfig {
     pub start_period: Option<i64>,
     /// `StartInterval`. Since API 1.44.
     pub start_interval: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2165,30 +3210,42 @@ impl Serialize for HealthConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.test {
             map.serialize_entry("Test", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Test", &())?;
         }
         if let Some(v) = &self.interval {
             map.serialize_entry("Interval", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Interval", &())?;
         }
         if let Some(v) = &self.timeout {
             map.serialize_entry("Timeout", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Timeout", &())?;
         }
         if let Some(v) = &self.retries {
             map.serialize_entry("Retries", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Retries", &())?;
         }
         if let Some(v) = &self.start_period {
             map.serialize_entry("StartPeriod", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("StartPeriod", &())?;
         }
         if let Some(v) = &self.start_interval {
             map.serialize_entry("StartInterval", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("StartInterval", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Test" => self.test.is_some(),
-                "Interval" => self.interval.is_some(),
-                "Timeout" => self.timeout.is_some(),
-                "Retries" => self.retries.is_some(),
-                "StartPeriod" => self.start_period.is_some(),
-                "StartInterval" => self.start_interval.is_some(),
+                "Test" => self.test.is_some() || self.extra.is_null_at(0),
+                "Interval" => self.interval.is_some() || self.extra.is_null_at(1),
+                "Timeout" => self.timeout.is_some() || self.extra.is_null_at(2),
+                "Retries" => self.retries.is_some() || self.extra.is_null_at(3),
+                "StartPeriod" => self.start_period.is_some() || self.extra.is_null_at(4),
+                "StartInterval" => self.start_interval.is_some() || self.extra.is_null_at(5),
                 _ => false,
             };
             if !shadowed {
@@ -2218,19 +3275,31 @@ impl<'de> Deserialize<'de> for HealthConfig {
                 let mut f_start_period: Option<i64> = None;
                 let mut f_start_interval: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Test" => f_test = support::optional(&mut map, key, &mut extra)?,
-                        "Interval" => f_interval = support::optional(&mut map, key, &mut extra)?,
-                        "Timeout" => f_timeout = support::optional(&mut map, key, &mut extra)?,
-                        "Retries" => f_retries = support::optional(&mut map, key, &mut extra)?,
-                        "StartPeriod" => {
-                            f_start_period = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<HealthConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_test = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "StartInterval" => {
-                            f_start_interval = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_interval = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_timeout = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_retries = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_start_period = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_start_interval = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(HealthConfig {
@@ -2245,6 +3314,58 @@ impl<'de> Deserialize<'de> for HealthConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for HealthConfig {
+    const FIELDS: &'static [&'static str] = &[
+        "Test",
+        "Interval",
+        "Timeout",
+        "Retries",
+        "StartPeriod",
+        "StartInterval",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for HealthConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Test" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Timeout" {
+                    return 2;
+                }
+                if key == b"Retries" {
+                    return 3;
+                }
+            }
+            8 => {
+                if key == b"Interval" {
+                    return 1;
+                }
+            }
+            11 => {
+                if key == b"StartPeriod" {
+                    return 4;
+                }
+            }
+            13 => {
+                if key == b"StartInterval" {
+                    return 5;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2370,8 +3491,8 @@ pub struct HealthcheckResult {
     pub exit_code: Option<i64>,
     /// `Output`. Since API 1.39.
     pub output: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2380,22 +3501,30 @@ impl Serialize for HealthcheckResult {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.start {
             map.serialize_entry("Start", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Start", &())?;
         }
         if let Some(v) = &self.end {
             map.serialize_entry("End", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("End", &())?;
         }
         if let Some(v) = &self.exit_code {
             map.serialize_entry("ExitCode", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("ExitCode", &())?;
         }
         if let Some(v) = &self.output {
             map.serialize_entry("Output", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Output", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Start" => self.start.is_some(),
-                "End" => self.end.is_some(),
-                "ExitCode" => self.exit_code.is_some(),
-                "Output" => self.output.is_some(),
+                "Start" => self.start.is_some() || self.extra.is_null_at(0),
+                "End" => self.end.is_some() || self.extra.is_null_at(1),
+                "ExitCode" => self.exit_code.is_some() || self.extra.is_null_at(2),
+                "Output" => self.output.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -2423,13 +3552,25 @@ impl<'de> Deserialize<'de> for HealthcheckResult {
                 let mut f_exit_code: Option<i64> = None;
                 let mut f_output: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Start" => f_start = support::optional(&mut map, key, &mut extra)?,
-                        "End" => f_end = support::optional(&mut map, key, &mut extra)?,
-                        "ExitCode" => f_exit_code = support::optional(&mut map, key, &mut extra)?,
-                        "Output" => f_output = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<HealthcheckResult>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_start = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_end = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_exit_code = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_output = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(HealthcheckResult {
@@ -2442,6 +3583,43 @@ impl<'de> Deserialize<'de> for HealthcheckResult {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for HealthcheckResult {
+    const FIELDS: &'static [&'static str] = &["Start", "End", "ExitCode", "Output"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for HealthcheckResult {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"End" {
+                    return 1;
+                }
+            }
+            5 => {
+                if key == b"Start" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"Output" {
+                    return 3;
+                }
+            }
+            8 => {
+                if key == b"ExitCode" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2606,8 +3784,8 @@ pub struct HostConfig {
     pub kernel_memory: Option<i64>,
     /// `KernelMemoryTCP`. Since API 1.40. Removed in API 1.52: only older daemons send it.
     pub kernel_memory_tcp: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2616,195 +3794,323 @@ impl Serialize for HostConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.cpu_shares {
             map.serialize_entry("CpuShares", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("CpuShares", &())?;
         }
         if let Some(v) = &self.memory {
             map.serialize_entry("Memory", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Memory", &())?;
         }
         if let Some(v) = &self.cgroup_parent {
             map.serialize_entry("CgroupParent", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CgroupParent", &())?;
         }
         if let Some(v) = &self.blkio_weight {
             map.serialize_entry("BlkioWeight", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("BlkioWeight", &())?;
         }
         if let Some(v) = &self.blkio_weight_device {
             map.serialize_entry("BlkioWeightDevice", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("BlkioWeightDevice", &())?;
         }
         if let Some(v) = &self.blkio_device_read_bps {
             map.serialize_entry("BlkioDeviceReadBps", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("BlkioDeviceReadBps", &())?;
         }
         if let Some(v) = &self.blkio_device_write_bps {
             map.serialize_entry("BlkioDeviceWriteBps", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("BlkioDeviceWriteBps", &())?;
         }
         if let Some(v) = &self.blkio_device_read_iops {
             map.serialize_entry("BlkioDeviceReadIOps", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("BlkioDeviceReadIOps", &())?;
         }
         if let Some(v) = &self.blkio_device_write_iops {
             map.serialize_entry("BlkioDeviceWriteIOps", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("BlkioDeviceWriteIOps", &())?;
         }
         if let Some(v) = &self.cpu_period {
             map.serialize_entry("CpuPeriod", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("CpuPeriod", &())?;
         }
         if let Some(v) = &self.cpu_quota {
             map.serialize_entry("CpuQuota", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("CpuQuota", &())?;
         }
         if let Some(v) = &self.cpu_realtime_period {
             map.serialize_entry("CpuRealtimePeriod", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("CpuRealtimePeriod", &())?;
         }
         if let Some(v) = &self.cpu_realtime_runtime {
             map.serialize_entry("CpuRealtimeRuntime", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("CpuRealtimeRuntime", &())?;
         }
         if let Some(v) = &self.cpuset_cpus {
             map.serialize_entry("CpusetCpus", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("CpusetCpus", &())?;
         }
         if let Some(v) = &self.cpuset_mems {
             map.serialize_entry("CpusetMems", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("CpusetMems", &())?;
         }
         if let Some(v) = &self.devices {
             map.serialize_entry("Devices", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("Devices", &())?;
         }
         if let Some(v) = &self.device_cgroup_rules {
             map.serialize_entry("DeviceCgroupRules", v)?;
+        } else if self.extra.is_null_at(16) {
+            map.serialize_entry("DeviceCgroupRules", &())?;
         }
         if let Some(v) = &self.device_requests {
             map.serialize_entry("DeviceRequests", v)?;
+        } else if self.extra.is_null_at(17) {
+            map.serialize_entry("DeviceRequests", &())?;
         }
         if let Some(v) = &self.memory_reservation {
             map.serialize_entry("MemoryReservation", v)?;
+        } else if self.extra.is_null_at(18) {
+            map.serialize_entry("MemoryReservation", &())?;
         }
         if let Some(v) = &self.memory_swap {
             map.serialize_entry("MemorySwap", v)?;
+        } else if self.extra.is_null_at(19) {
+            map.serialize_entry("MemorySwap", &())?;
         }
         if let Some(v) = &self.memory_swappiness {
             map.serialize_entry("MemorySwappiness", v)?;
+        } else if self.extra.is_null_at(20) {
+            map.serialize_entry("MemorySwappiness", &())?;
         }
         if let Some(v) = &self.nano_cpus {
             map.serialize_entry("NanoCpus", v)?;
+        } else if self.extra.is_null_at(21) {
+            map.serialize_entry("NanoCpus", &())?;
         }
         if let Some(v) = &self.oom_kill_disable {
             map.serialize_entry("OomKillDisable", v)?;
+        } else if self.extra.is_null_at(22) {
+            map.serialize_entry("OomKillDisable", &())?;
         }
         if let Some(v) = &self.init {
             map.serialize_entry("Init", v)?;
+        } else if self.extra.is_null_at(23) {
+            map.serialize_entry("Init", &())?;
         }
         if let Some(v) = &self.pids_limit {
             map.serialize_entry("PidsLimit", v)?;
+        } else if self.extra.is_null_at(24) {
+            map.serialize_entry("PidsLimit", &())?;
         }
         if let Some(v) = &self.ulimits {
             map.serialize_entry("Ulimits", v)?;
+        } else if self.extra.is_null_at(25) {
+            map.serialize_entry("Ulimits", &())?;
         }
         if let Some(v) = &self.cpu_count {
             map.serialize_entry("CpuCount", v)?;
+        } else if self.extra.is_null_at(26) {
+            map.serialize_entry("CpuCount", &())?;
         }
         if let Some(v) = &self.cpu_percent {
             map.serialize_entry("CpuPercent", v)?;
+        } else if self.extra.is_null_at(27) {
+            map.serialize_entry("CpuPercent", &())?;
         }
         if let Some(v) = &self.io_maximum_iops {
             map.serialize_entry("IOMaximumIOps", v)?;
+        } else if self.extra.is_null_at(28) {
+            map.serialize_entry("IOMaximumIOps", &())?;
         }
         if let Some(v) = &self.io_maximum_bandwidth {
             map.serialize_entry("IOMaximumBandwidth", v)?;
+        } else if self.extra.is_null_at(29) {
+            map.serialize_entry("IOMaximumBandwidth", &())?;
         }
         if let Some(v) = &self.binds {
             map.serialize_entry("Binds", v)?;
+        } else if self.extra.is_null_at(30) {
+            map.serialize_entry("Binds", &())?;
         }
         if let Some(v) = &self.container_id_file {
             map.serialize_entry("ContainerIDFile", v)?;
+        } else if self.extra.is_null_at(31) {
+            map.serialize_entry("ContainerIDFile", &())?;
         }
         if let Some(v) = &self.log_config {
             map.serialize_entry("LogConfig", v)?;
+        } else if self.extra.is_null_at(32) {
+            map.serialize_entry("LogConfig", &())?;
         }
         if let Some(v) = &self.network_mode {
             map.serialize_entry("NetworkMode", v)?;
+        } else if self.extra.is_null_at(33) {
+            map.serialize_entry("NetworkMode", &())?;
         }
         if let Some(v) = &self.port_bindings {
             map.serialize_entry("PortBindings", v)?;
+        } else if self.extra.is_null_at(34) {
+            map.serialize_entry("PortBindings", &())?;
         }
         if let Some(v) = &self.restart_policy {
             map.serialize_entry("RestartPolicy", v)?;
+        } else if self.extra.is_null_at(35) {
+            map.serialize_entry("RestartPolicy", &())?;
         }
         if let Some(v) = &self.auto_remove {
             map.serialize_entry("AutoRemove", v)?;
+        } else if self.extra.is_null_at(36) {
+            map.serialize_entry("AutoRemove", &())?;
         }
         if let Some(v) = &self.volume_driver {
             map.serialize_entry("VolumeDriver", v)?;
+        } else if self.extra.is_null_at(37) {
+            map.serialize_entry("VolumeDriver", &())?;
         }
         if let Some(v) = &self.volumes_from {
             map.serialize_entry("VolumesFrom", v)?;
+        } else if self.extra.is_null_at(38) {
+            map.serialize_entry("VolumesFrom", &())?;
         }
         if let Some(v) = &self.mounts {
             map.serialize_entry("Mounts", v)?;
+        } else if self.extra.is_null_at(39) {
+            map.serialize_entry("Mounts", &())?;
         }
         if let Some(v) = &self.console_size {
             map.serialize_entry("ConsoleSize", v)?;
+        } else if self.extra.is_null_at(40) {
+            map.serialize_entry("ConsoleSize", &())?;
         }
         if let Some(v) = &self.annotations {
             map.serialize_entry("Annotations", v)?;
+        } else if self.extra.is_null_at(41) {
+            map.serialize_entry("Annotations", &())?;
         }
         if let Some(v) = &self.cap_add {
             map.serialize_entry("CapAdd", v)?;
+        } else if self.extra.is_null_at(42) {
+            map.serialize_entry("CapAdd", &())?;
         }
         if let Some(v) = &self.cap_drop {
             map.serialize_entry("CapDrop", v)?;
+        } else if self.extra.is_null_at(43) {
+            map.serialize_entry("CapDrop", &())?;
         }
         if let Some(v) = &self.cgroupns_mode {
             map.serialize_entry("CgroupnsMode", v)?;
+        } else if self.extra.is_null_at(44) {
+            map.serialize_entry("CgroupnsMode", &())?;
         }
         if let Some(v) = &self.dns {
             map.serialize_entry("Dns", v)?;
+        } else if self.extra.is_null_at(45) {
+            map.serialize_entry("Dns", &())?;
         }
         if let Some(v) = &self.dns_options {
             map.serialize_entry("DnsOptions", v)?;
+        } else if self.extra.is_null_at(46) {
+            map.serialize_entry("DnsOptions", &())?;
         }
         if let Some(v) = &self.dns_search {
             map.serialize_entry("DnsSearch", v)?;
+        } else if self.extra.is_null_at(47) {
+            map.serialize_entry("DnsSearch", &())?;
         }
         if let Some(v) = &self.extra_hosts {
             map.serialize_entry("ExtraHosts", v)?;
+        } else if self.extra.is_null_at(48) {
+            map.serialize_entry("ExtraHosts", &())?;
         }
         if let Some(v) = &self.group_add {
             map.serialize_entry("GroupAdd", v)?;
+        } else if self.extra.is_null_at(49) {
+            map.serialize_entry("GroupAdd", &())?;
         }
         if let Some(v) = &self.ipc_mode {
             map.serialize_entry("IpcMode", v)?;
+        } else if self.extra.is_null_at(50) {
+            map.serialize_entry("IpcMode", &())?;
         }
         if let Some(v) = &self.cgroup {
             map.serialize_entry("Cgroup", v)?;
+        } else if self.extra.is_null_at(51) {
+            map.serialize_entry("Cgroup", &())?;
         }
         if let Some(v) = &self.links {
             map.serialize_entry("Links", v)?;
+        } else if self.extra.is_null_at(52) {
+            map.serialize_entry("Links", &())?;
         }
         if let Some(v) = &self.oom_score_adj {
             map.serialize_entry("OomScoreAdj", v)?;
+        } else if self.extra.is_null_at(53) {
+            map.serialize_entry("OomScoreAdj", &())?;
         }
         if let Some(v) = &self.pid_mode {
             map.serialize_entry("PidMode", v)?;
+        } else if self.extra.is_null_at(54) {
+            map.serialize_entry("PidMode", &())?;
         }
         if let Some(v) = &self.privileged {
             map.serialize_entry("Privileged", v)?;
+        } else if self.extra.is_null_at(55) {
+            map.serialize_entry("Privileged", &())?;
         }
         if let Some(v) = &self.publish_all_ports {
             map.serialize_entry("PublishAllPorts", v)?;
+        } else if self.extra.is_null_at(56) {
+            map.serialize_entry("PublishAllPorts", &())?;
         }
         if let Some(v) = &self.readonly_rootfs {
             map.serialize_entry("ReadonlyRootfs", v)?;
+        } else if self.extra.is_null_at(57) {
+            map.serialize_entry("ReadonlyRootfs", &())?;
         }
         if let Some(v) = &self.security_opt {
             map.serialize_entry("SecurityOpt", v)?;
+        } else if self.extra.is_null_at(58) {
+            map.serialize_entry("SecurityOpt", &())?;
         }
         if let Some(v) = &self.storage_opt {
             map.serialize_entry("StorageOpt", v)?;
+        } else if self.extra.is_null_at(59) {
+            map.serialize_entry("StorageOpt", &())?;
         }
         if let Some(v) = &self.tmpfs {
             map.serialize_entry("Tmpfs", v)?;
+        } else if self.extra.is_null_at(60) {
+            map.serialize_entry("Tmpfs", &())?;
         }
         if let Some(v) = &self.uts_mode {
             map.serialize_entry("UTSMode", v)?;
+        } else if self.extra.is_null_at(61) {
+            map.serialize_entry("UTSMode", &())?;
         }
         if let Some(v) = &self.userns_mode {
             map.serialize_entry("UsernsMode", v)?;
+        } else if self.extra.is_null_at(62) {
+            map.serialize_entry("UsernsMode", &())?;
         }
         if let Some(v) = &self.shm_size {
             map.serialize_entry("ShmSize", v)?;
+        } else if self.extra.is_null_at(63) {
+            map.serialize_entry("ShmSize", &())?;
         }
         if let Some(v) = &self.sysctls {
             map.serialize_entry("Sysctls", v)?;
@@ -2835,70 +4141,90 @@ impl Serialize for HostConfig {
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "CpuShares" => self.cpu_shares.is_some(),
-                "Memory" => self.memory.is_some(),
-                "CgroupParent" => self.cgroup_parent.is_some(),
-                "BlkioWeight" => self.blkio_weight.is_some(),
-                "BlkioWeightDevice" => self.blkio_weight_device.is_some(),
-                "BlkioDeviceReadBps" => self.blkio_device_read_bps.is_some(),
-                "BlkioDeviceWriteBps" => self.blkio_device_write_bps.is_some(),
-                "BlkioDeviceReadIOps" => self.blkio_device_read_iops.is_some(),
-                "BlkioDeviceWriteIOps" => self.blkio_device_write_iops.is_some(),
-                "CpuPeriod" => self.cpu_period.is_some(),
-                "CpuQuota" => self.cpu_quota.is_some(),
-                "CpuRealtimePeriod" => self.cpu_realtime_period.is_some(),
-                "CpuRealtimeRuntime" => self.cpu_realtime_runtime.is_some(),
-                "CpusetCpus" => self.cpuset_cpus.is_some(),
-                "CpusetMems" => self.cpuset_mems.is_some(),
-                "Devices" => self.devices.is_some(),
-                "DeviceCgroupRules" => self.device_cgroup_rules.is_some(),
-                "DeviceRequests" => self.device_requests.is_some(),
-                "MemoryReservation" => self.memory_reservation.is_some(),
-                "MemorySwap" => self.memory_swap.is_some(),
-                "MemorySwappiness" => self.memory_swappiness.is_some(),
-                "NanoCpus" => self.nano_cpus.is_some(),
-                "OomKillDisable" => self.oom_kill_disable.is_some(),
-                "Init" => self.init.is_some(),
-                "PidsLimit" => self.pids_limit.is_some(),
-                "Ulimits" => self.ulimits.is_some(),
-                "CpuCount" => self.cpu_count.is_some(),
-                "CpuPercent" => self.cpu_percent.is_some(),
-                "IOMaximumIOps" => self.io_maximum_iops.is_some(),
-                "IOMaximumBandwidth" => self.io_maximum_bandwidth.is_some(),
-                "Binds" => self.binds.is_some(),
-                "ContainerIDFile" => self.container_id_file.is_some(),
-                "LogConfig" => self.log_config.is_some(),
-                "NetworkMode" => self.network_mode.is_some(),
-                "PortBindings" => self.port_bindings.is_some(),
-                "RestartPolicy" => self.restart_policy.is_some(),
-                "AutoRemove" => self.auto_remove.is_some(),
-                "VolumeDriver" => self.volume_driver.is_some(),
-                "VolumesFrom" => self.volumes_from.is_some(),
-                "Mounts" => self.mounts.is_some(),
-                "ConsoleSize" => self.console_size.is_some(),
-                "Annotations" => self.annotations.is_some(),
-                "CapAdd" => self.cap_add.is_some(),
-                "CapDrop" => self.cap_drop.is_some(),
-                "CgroupnsMode" => self.cgroupns_mode.is_some(),
-                "Dns" => self.dns.is_some(),
-                "DnsOptions" => self.dns_options.is_some(),
-                "DnsSearch" => self.dns_search.is_some(),
-                "ExtraHosts" => self.extra_hosts.is_some(),
-                "GroupAdd" => self.group_add.is_some(),
-                "IpcMode" => self.ipc_mode.is_some(),
-                "Cgroup" => self.cgroup.is_some(),
-                "Links" => self.links.is_some(),
-                "OomScoreAdj" => self.oom_score_adj.is_some(),
-                "PidMode" => self.pid_mode.is_some(),
-                "Privileged" => self.privileged.is_some(),
-                "PublishAllPorts" => self.publish_all_ports.is_some(),
-                "ReadonlyRootfs" => self.readonly_rootfs.is_some(),
-                "SecurityOpt" => self.security_opt.is_some(),
-                "StorageOpt" => self.storage_opt.is_some(),
-                "Tmpfs" => self.tmpfs.is_some(),
-                "UTSMode" => self.uts_mode.is_some(),
-                "UsernsMode" => self.userns_mode.is_some(),
-                "ShmSize" => self.shm_size.is_some(),
+                "CpuShares" => self.cpu_shares.is_some() || self.extra.is_null_at(0),
+                "Memory" => self.memory.is_some() || self.extra.is_null_at(1),
+                "CgroupParent" => self.cgroup_parent.is_some() || self.extra.is_null_at(2),
+                "BlkioWeight" => self.blkio_weight.is_some() || self.extra.is_null_at(3),
+                "BlkioWeightDevice" => {
+                    self.blkio_weight_device.is_some() || self.extra.is_null_at(4)
+                }
+                "BlkioDeviceReadBps" => {
+                    self.blkio_device_read_bps.is_some() || self.extra.is_null_at(5)
+                }
+                "BlkioDeviceWriteBps" => {
+                    self.blkio_device_write_bps.is_some() || self.extra.is_null_at(6)
+                }
+                "BlkioDeviceReadIOps" => {
+                    self.blkio_device_read_iops.is_some() || self.extra.is_null_at(7)
+                }
+                "BlkioDeviceWriteIOps" => {
+                    self.blkio_device_write_iops.is_some() || self.extra.is_null_at(8)
+                }
+                "CpuPeriod" => self.cpu_period.is_some() || self.extra.is_null_at(9),
+                "CpuQuota" => self.cpu_quota.is_some() || self.extra.is_null_at(10),
+                "CpuRealtimePeriod" => {
+                    self.cpu_realtime_period.is_some() || self.extra.is_null_at(11)
+                }
+                "CpuRealtimeRuntime" => {
+                    self.cpu_realtime_runtime.is_some() || self.extra.is_null_at(12)
+                }
+                "CpusetCpus" => self.cpuset_cpus.is_some() || self.extra.is_null_at(13),
+                "CpusetMems" => self.cpuset_mems.is_some() || self.extra.is_null_at(14),
+                "Devices" => self.devices.is_some() || self.extra.is_null_at(15),
+                "DeviceCgroupRules" => {
+                    self.device_cgroup_rules.is_some() || self.extra.is_null_at(16)
+                }
+                "DeviceRequests" => self.device_requests.is_some() || self.extra.is_null_at(17),
+                "MemoryReservation" => {
+                    self.memory_reservation.is_some() || self.extra.is_null_at(18)
+                }
+                "MemorySwap" => self.memory_swap.is_some() || self.extra.is_null_at(19),
+                "MemorySwappiness" => self.memory_swappiness.is_some() || self.extra.is_null_at(20),
+                "NanoCpus" => self.nano_cpus.is_some() || self.extra.is_null_at(21),
+                "OomKillDisable" => self.oom_kill_disable.is_some() || self.extra.is_null_at(22),
+                "Init" => self.init.is_some() || self.extra.is_null_at(23),
+                "PidsLimit" => self.pids_limit.is_some() || self.extra.is_null_at(24),
+                "Ulimits" => self.ulimits.is_some() || self.extra.is_null_at(25),
+                "CpuCount" => self.cpu_count.is_some() || self.extra.is_null_at(26),
+                "CpuPercent" => self.cpu_percent.is_some() || self.extra.is_null_at(27),
+                "IOMaximumIOps" => self.io_maximum_iops.is_some() || self.extra.is_null_at(28),
+                "IOMaximumBandwidth" => {
+                    self.io_maximum_bandwidth.is_some() || self.extra.is_null_at(29)
+                }
+                "Binds" => self.binds.is_some() || self.extra.is_null_at(30),
+                "ContainerIDFile" => self.container_id_file.is_some() || self.extra.is_null_at(31),
+                "LogConfig" => self.log_config.is_some() || self.extra.is_null_at(32),
+                "NetworkMode" => self.network_mode.is_some() || self.extra.is_null_at(33),
+                "PortBindings" => self.port_bindings.is_some() || self.extra.is_null_at(34),
+                "RestartPolicy" => self.restart_policy.is_some() || self.extra.is_null_at(35),
+                "AutoRemove" => self.auto_remove.is_some() || self.extra.is_null_at(36),
+                "VolumeDriver" => self.volume_driver.is_some() || self.extra.is_null_at(37),
+                "VolumesFrom" => self.volumes_from.is_some() || self.extra.is_null_at(38),
+                "Mounts" => self.mounts.is_some() || self.extra.is_null_at(39),
+                "ConsoleSize" => self.console_size.is_some() || self.extra.is_null_at(40),
+                "Annotations" => self.annotations.is_some() || self.extra.is_null_at(41),
+                "CapAdd" => self.cap_add.is_some() || self.extra.is_null_at(42),
+                "CapDrop" => self.cap_drop.is_some() || self.extra.is_null_at(43),
+                "CgroupnsMode" => self.cgroupns_mode.is_some() || self.extra.is_null_at(44),
+                "Dns" => self.dns.is_some() || self.extra.is_null_at(45),
+                "DnsOptions" => self.dns_options.is_some() || self.extra.is_null_at(46),
+                "DnsSearch" => self.dns_search.is_some() || self.extra.is_null_at(47),
+                "ExtraHosts" => self.extra_hosts.is_some() || self.extra.is_null_at(48),
+                "GroupAdd" => self.group_add.is_some() || self.extra.is_null_at(49),
+                "IpcMode" => self.ipc_mode.is_some() || self.extra.is_null_at(50),
+                "Cgroup" => self.cgroup.is_some() || self.extra.is_null_at(51),
+                "Links" => self.links.is_some() || self.extra.is_null_at(52),
+                "OomScoreAdj" => self.oom_score_adj.is_some() || self.extra.is_null_at(53),
+                "PidMode" => self.pid_mode.is_some() || self.extra.is_null_at(54),
+                "Privileged" => self.privileged.is_some() || self.extra.is_null_at(55),
+                "PublishAllPorts" => self.publish_all_ports.is_some() || self.extra.is_null_at(56),
+                "ReadonlyRootfs" => self.readonly_rootfs.is_some() || self.extra.is_null_at(57),
+                "SecurityOpt" => self.security_opt.is_some() || self.extra.is_null_at(58),
+                "StorageOpt" => self.storage_opt.is_some() || self.extra.is_null_at(59),
+                "Tmpfs" => self.tmpfs.is_some() || self.extra.is_null_at(60),
+                "UTSMode" => self.uts_mode.is_some() || self.extra.is_null_at(61),
+                "UsernsMode" => self.userns_mode.is_some() || self.extra.is_null_at(62),
+                "ShmSize" => self.shm_size.is_some() || self.extra.is_null_at(63),
                 "Sysctls" => self.sysctls.is_some(),
                 "Runtime" => self.runtime.is_some(),
                 "Isolation" => self.isolation.is_some(),
@@ -3001,171 +4327,238 @@ impl<'de> Deserialize<'de> for HostConfig {
                 let mut f_kernel_memory: Option<i64> = None;
                 let mut f_kernel_memory_tcp: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "CpuShares" => f_cpu_shares = support::optional(&mut map, key, &mut extra)?,
-                        "Memory" => f_memory = support::optional(&mut map, key, &mut extra)?,
-                        "CgroupParent" => {
-                            f_cgroup_parent = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<HostConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_cpu_shares = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "BlkioWeight" => {
-                            f_blkio_weight = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_memory = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "BlkioWeightDevice" => {
-                            f_blkio_weight_device = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_cgroup_parent = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "BlkioDeviceReadBps" => {
-                            f_blkio_device_read_bps = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_blkio_weight = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "BlkioDeviceWriteBps" => {
-                            f_blkio_device_write_bps = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_blkio_weight_device = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "BlkioDeviceReadIOps" => {
-                            f_blkio_device_read_iops = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_blkio_device_read_bps = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "BlkioDeviceWriteIOps" => {
-                            f_blkio_device_write_iops =
-                                support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_blkio_device_write_bps = support::optional(&mut map, 6, &mut extra)?
                         }
-                        "CpuPeriod" => f_cpu_period = support::optional(&mut map, key, &mut extra)?,
-                        "CpuQuota" => f_cpu_quota = support::optional(&mut map, key, &mut extra)?,
-                        "CpuRealtimePeriod" => {
-                            f_cpu_realtime_period = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(7) => {
+                            f_blkio_device_read_iops = support::optional(&mut map, 7, &mut extra)?
                         }
-                        "CpuRealtimeRuntime" => {
-                            f_cpu_realtime_runtime = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(8) => {
+                            f_blkio_device_write_iops = support::optional(&mut map, 8, &mut extra)?
                         }
-                        "CpusetCpus" => {
-                            f_cpuset_cpus = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(9) => {
+                            f_cpu_period = support::optional(&mut map, 9, &mut extra)?
                         }
-                        "CpusetMems" => {
-                            f_cpuset_mems = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(10) => {
+                            f_cpu_quota = support::optional(&mut map, 10, &mut extra)?
                         }
-                        "Devices" => f_devices = support::optional(&mut map, key, &mut extra)?,
-                        "DeviceCgroupRules" => {
-                            f_device_cgroup_rules = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(11) => {
+                            f_cpu_realtime_period = support::optional(&mut map, 11, &mut extra)?
                         }
-                        "DeviceRequests" => {
-                            f_device_requests = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(12) => {
+                            f_cpu_realtime_runtime = support::optional(&mut map, 12, &mut extra)?
                         }
-                        "MemoryReservation" => {
-                            f_memory_reservation = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(13) => {
+                            f_cpuset_cpus = support::optional(&mut map, 13, &mut extra)?
                         }
-                        "MemorySwap" => {
-                            f_memory_swap = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(14) => {
+                            f_cpuset_mems = support::optional(&mut map, 14, &mut extra)?
                         }
-                        "MemorySwappiness" => {
-                            f_memory_swappiness = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(15) => {
+                            f_devices = support::optional(&mut map, 15, &mut extra)?
                         }
-                        "NanoCpus" => f_nano_cpus = support::optional(&mut map, key, &mut extra)?,
-                        "OomKillDisable" => {
-                            f_oom_kill_disable = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(16) => {
+                            f_device_cgroup_rules = support::optional(&mut map, 16, &mut extra)?
                         }
-                        "Init" => f_init = support::optional(&mut map, key, &mut extra)?,
-                        "PidsLimit" => f_pids_limit = support::optional(&mut map, key, &mut extra)?,
-                        "Ulimits" => f_ulimits = support::optional(&mut map, key, &mut extra)?,
-                        "CpuCount" => f_cpu_count = support::optional(&mut map, key, &mut extra)?,
-                        "CpuPercent" => {
-                            f_cpu_percent = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(17) => {
+                            f_device_requests = support::optional(&mut map, 17, &mut extra)?
                         }
-                        "IOMaximumIOps" => {
-                            f_io_maximum_iops = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(18) => {
+                            f_memory_reservation = support::optional(&mut map, 18, &mut extra)?
                         }
-                        "IOMaximumBandwidth" => {
-                            f_io_maximum_bandwidth = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(19) => {
+                            f_memory_swap = support::optional(&mut map, 19, &mut extra)?
                         }
-                        "Binds" => f_binds = support::optional(&mut map, key, &mut extra)?,
-                        "ContainerIDFile" => {
-                            f_container_id_file = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(20) => {
+                            f_memory_swappiness = support::optional(&mut map, 20, &mut extra)?
                         }
-                        "LogConfig" => f_log_config = support::optional(&mut map, key, &mut extra)?,
-                        "NetworkMode" => {
-                            f_network_mode = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(21) => {
+                            f_nano_cpus = support::optional(&mut map, 21, &mut extra)?
                         }
-                        "PortBindings" => {
-                            f_port_bindings = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(22) => {
+                            f_oom_kill_disable = support::optional(&mut map, 22, &mut extra)?
                         }
-                        "RestartPolicy" => {
-                            f_restart_policy = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(23) => {
+                            f_init = support::optional(&mut map, 23, &mut extra)?
                         }
-                        "AutoRemove" => {
-                            f_auto_remove = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(24) => {
+                            f_pids_limit = support::optional(&mut map, 24, &mut extra)?
                         }
-                        "VolumeDriver" => {
-                            f_volume_driver = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(25) => {
+                            f_ulimits = support::optional(&mut map, 25, &mut extra)?
                         }
-                        "VolumesFrom" => {
-                            f_volumes_from = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(26) => {
+                            f_cpu_count = support::optional(&mut map, 26, &mut extra)?
                         }
-                        "Mounts" => f_mounts = support::optional(&mut map, key, &mut extra)?,
-                        "ConsoleSize" => {
-                            f_console_size = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(27) => {
+                            f_cpu_percent = support::optional(&mut map, 27, &mut extra)?
                         }
-                        "Annotations" => {
-                            f_annotations = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(28) => {
+                            f_io_maximum_iops = support::optional(&mut map, 28, &mut extra)?
                         }
-                        "CapAdd" => f_cap_add = support::optional(&mut map, key, &mut extra)?,
-                        "CapDrop" => f_cap_drop = support::optional(&mut map, key, &mut extra)?,
-                        "CgroupnsMode" => {
-                            f_cgroupns_mode = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(29) => {
+                            f_io_maximum_bandwidth = support::optional(&mut map, 29, &mut extra)?
                         }
-                        "Dns" => f_dns = support::optional(&mut map, key, &mut extra)?,
-                        "DnsOptions" => {
-                            f_dns_options = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(30) => {
+                            f_binds = support::optional(&mut map, 30, &mut extra)?
                         }
-                        "DnsSearch" => f_dns_search = support::optional(&mut map, key, &mut extra)?,
-                        "ExtraHosts" => {
-                            f_extra_hosts = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(31) => {
+                            f_container_id_file = support::optional(&mut map, 31, &mut extra)?
                         }
-                        "GroupAdd" => f_group_add = support::optional(&mut map, key, &mut extra)?,
-                        "IpcMode" => f_ipc_mode = support::optional(&mut map, key, &mut extra)?,
-                        "Cgroup" => f_cgroup = support::optional(&mut map, key, &mut extra)?,
-                        "Links" => f_links = support::optional(&mut map, key, &mut extra)?,
-                        "OomScoreAdj" => {
-                            f_oom_score_adj = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(32) => {
+                            f_log_config = support::optional(&mut map, 32, &mut extra)?
                         }
-                        "PidMode" => f_pid_mode = support::optional(&mut map, key, &mut extra)?,
-                        "Privileged" => {
-                            f_privileged = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(33) => {
+                            f_network_mode = support::optional(&mut map, 33, &mut extra)?
                         }
-                        "PublishAllPorts" => {
-                            f_publish_all_ports = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(34) => {
+                            f_port_bindings = support::optional(&mut map, 34, &mut extra)?
                         }
-                        "ReadonlyRootfs" => {
-                            f_readonly_rootfs = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(35) => {
+                            f_restart_policy = support::optional(&mut map, 35, &mut extra)?
                         }
-                        "SecurityOpt" => {
-                            f_security_opt = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(36) => {
+                            f_auto_remove = support::optional(&mut map, 36, &mut extra)?
                         }
-                        "StorageOpt" => {
-                            f_storage_opt = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(37) => {
+                            f_volume_driver = support::optional(&mut map, 37, &mut extra)?
                         }
-                        "Tmpfs" => f_tmpfs = support::optional(&mut map, key, &mut extra)?,
-                        "UTSMode" => f_uts_mode = support::optional(&mut map, key, &mut extra)?,
-                        "UsernsMode" => {
-                            f_userns_mode = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(38) => {
+                            f_volumes_from = support::optional(&mut map, 38, &mut extra)?
                         }
-                        "ShmSize" => f_shm_size = support::optional(&mut map, key, &mut extra)?,
-                        "Sysctls" => f_sysctls = support::optional(&mut map, key, &mut extra)?,
-                        "Runtime" => f_runtime = support::optional(&mut map, key, &mut extra)?,
-                        "Isolation" => f_isolation = support::optional(&mut map, key, &mut extra)?,
-                        "MaskedPaths" => {
-                            f_masked_paths = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(39) => {
+                            f_mounts = support::optional(&mut map, 39, &mut extra)?
                         }
-                        "ReadonlyPaths" => {
-                            f_readonly_paths = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(40) => {
+                            f_console_size = support::optional(&mut map, 40, &mut extra)?
                         }
-                        "Capabilities" => {
-                            f_capabilities = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(41) => {
+                            f_annotations = support::optional_map(&mut map, 41, &mut extra)?
                         }
-                        "DiskQuota" => f_disk_quota = support::optional(&mut map, key, &mut extra)?,
-                        "KernelMemory" => {
-                            f_kernel_memory = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(42) => {
+                            f_cap_add = support::optional(&mut map, 42, &mut extra)?
                         }
-                        "KernelMemoryTCP" => {
-                            f_kernel_memory_tcp = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(43) => {
+                            f_cap_drop = support::optional(&mut map, 43, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(44) => {
+                            f_cgroupns_mode = support::optional(&mut map, 44, &mut extra)?
+                        }
+                        support::Field::Known(45) => {
+                            f_dns = support::optional(&mut map, 45, &mut extra)?
+                        }
+                        support::Field::Known(46) => {
+                            f_dns_options = support::optional(&mut map, 46, &mut extra)?
+                        }
+                        support::Field::Known(47) => {
+                            f_dns_search = support::optional(&mut map, 47, &mut extra)?
+                        }
+                        support::Field::Known(48) => {
+                            f_extra_hosts = support::optional(&mut map, 48, &mut extra)?
+                        }
+                        support::Field::Known(49) => {
+                            f_group_add = support::optional(&mut map, 49, &mut extra)?
+                        }
+                        support::Field::Known(50) => {
+                            f_ipc_mode = support::optional(&mut map, 50, &mut extra)?
+                        }
+                        support::Field::Known(51) => {
+                            f_cgroup = support::optional(&mut map, 51, &mut extra)?
+                        }
+                        support::Field::Known(52) => {
+                            f_links = support::optional(&mut map, 52, &mut extra)?
+                        }
+                        support::Field::Known(53) => {
+                            f_oom_score_adj = support::optional(&mut map, 53, &mut extra)?
+                        }
+                        support::Field::Known(54) => {
+                            f_pid_mode = support::optional(&mut map, 54, &mut extra)?
+                        }
+                        support::Field::Known(55) => {
+                            f_privileged = support::optional(&mut map, 55, &mut extra)?
+                        }
+                        support::Field::Known(56) => {
+                            f_publish_all_ports = support::optional(&mut map, 56, &mut extra)?
+                        }
+                        support::Field::Known(57) => {
+                            f_readonly_rootfs = support::optional(&mut map, 57, &mut extra)?
+                        }
+                        support::Field::Known(58) => {
+                            f_security_opt = support::optional(&mut map, 58, &mut extra)?
+                        }
+                        support::Field::Known(59) => {
+                            f_storage_opt = support::optional_map(&mut map, 59, &mut extra)?
+                        }
+                        support::Field::Known(60) => {
+                            f_tmpfs = support::optional_map(&mut map, 60, &mut extra)?
+                        }
+                        support::Field::Known(61) => {
+                            f_uts_mode = support::optional(&mut map, 61, &mut extra)?
+                        }
+                        support::Field::Known(62) => {
+                            f_userns_mode = support::optional(&mut map, 62, &mut extra)?
+                        }
+                        support::Field::Known(63) => {
+                            f_shm_size = support::optional(&mut map, 63, &mut extra)?
+                        }
+                        support::Field::Known(64) => {
+                            f_sysctls = support::optional_late(&mut map, "Sysctls", &mut extra)?
+                        }
+                        support::Field::Known(65) => {
+                            f_runtime = support::optional_late(&mut map, "Runtime", &mut extra)?
+                        }
+                        support::Field::Known(66) => {
+                            f_isolation = support::optional_late(&mut map, "Isolation", &mut extra)?
+                        }
+                        support::Field::Known(67) => {
+                            f_masked_paths =
+                                support::optional_late(&mut map, "MaskedPaths", &mut extra)?
+                        }
+                        support::Field::Known(68) => {
+                            f_readonly_paths =
+                                support::optional_late(&mut map, "ReadonlyPaths", &mut extra)?
+                        }
+                        support::Field::Known(69) => {
+                            f_capabilities =
+                                support::optional_late(&mut map, "Capabilities", &mut extra)?
+                        }
+                        support::Field::Known(70) => {
+                            f_disk_quota =
+                                support::optional_late(&mut map, "DiskQuota", &mut extra)?
+                        }
+                        support::Field::Known(71) => {
+                            f_kernel_memory =
+                                support::optional_late(&mut map, "KernelMemory", &mut extra)?
+                        }
+                        support::Field::Known(72) => {
+                            f_kernel_memory_tcp =
+                                support::optional_late(&mut map, "KernelMemoryTCP", &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(HostConfig {
@@ -3247,6 +4640,352 @@ impl<'de> Deserialize<'de> for HostConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for HostConfig {
+    const FIELDS: &'static [&'static str] = &[
+        "CpuShares",
+        "Memory",
+        "CgroupParent",
+        "BlkioWeight",
+        "BlkioWeightDevice",
+        "BlkioDeviceReadBps",
+        "BlkioDeviceWriteBps",
+        "BlkioDeviceReadIOps",
+        "BlkioDeviceWriteIOps",
+        "CpuPeriod",
+        "CpuQuota",
+        "CpuRealtimePeriod",
+        "CpuRealtimeRuntime",
+        "CpusetCpus",
+        "CpusetMems",
+        "Devices",
+        "DeviceCgroupRules",
+        "DeviceRequests",
+        "MemoryReservation",
+        "MemorySwap",
+        "MemorySwappiness",
+        "NanoCpus",
+        "OomKillDisable",
+        "Init",
+        "PidsLimit",
+        "Ulimits",
+        "CpuCount",
+        "CpuPercent",
+        "IOMaximumIOps",
+        "IOMaximumBandwidth",
+        "Binds",
+        "ContainerIDFile",
+        "LogConfig",
+        "NetworkMode",
+        "PortBindings",
+        "RestartPolicy",
+        "AutoRemove",
+        "VolumeDriver",
+        "VolumesFrom",
+        "Mounts",
+        "ConsoleSize",
+        "Annotations",
+        "CapAdd",
+        "CapDrop",
+        "CgroupnsMode",
+        "Dns",
+        "DnsOptions",
+        "DnsSearch",
+        "ExtraHosts",
+        "GroupAdd",
+        "IpcMode",
+        "Cgroup",
+        "Links",
+        "OomScoreAdj",
+        "PidMode",
+        "Privileged",
+        "PublishAllPorts",
+        "ReadonlyRootfs",
+        "SecurityOpt",
+        "StorageOpt",
+        "Tmpfs",
+        "UTSMode",
+        "UsernsMode",
+        "ShmSize",
+        "Sysctls",
+        "Runtime",
+        "Isolation",
+        "MaskedPaths",
+        "ReadonlyPaths",
+        "Capabilities",
+        "DiskQuota",
+        "KernelMemory",
+        "KernelMemoryTCP",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for HostConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Dns" {
+                    return 45;
+                }
+            }
+            4 => {
+                if key == b"Init" {
+                    return 23;
+                }
+            }
+            5 => {
+                if key == b"Binds" {
+                    return 30;
+                }
+                if key == b"Links" {
+                    return 52;
+                }
+                if key == b"Tmpfs" {
+                    return 60;
+                }
+            }
+            6 => {
+                if key == b"Memory" {
+                    return 1;
+                }
+                if key == b"Mounts" {
+                    return 39;
+                }
+                if key == b"CapAdd" {
+                    return 42;
+                }
+                if key == b"Cgroup" {
+                    return 51;
+                }
+            }
+            7 => {
+                if key == b"Devices" {
+                    return 15;
+                }
+                if key == b"Ulimits" {
+                    return 25;
+                }
+                if key == b"CapDrop" {
+                    return 43;
+                }
+                if key == b"IpcMode" {
+                    return 50;
+                }
+                if key == b"PidMode" {
+                    return 54;
+                }
+                if key == b"UTSMode" {
+                    return 61;
+                }
+                if key == b"ShmSize" {
+                    return 63;
+                }
+                if key == b"Sysctls" {
+                    return 64;
+                }
+                if key == b"Runtime" {
+                    return 65;
+                }
+            }
+            8 => {
+                if key == b"CpuQuota" {
+                    return 10;
+                }
+                if key == b"NanoCpus" {
+                    return 21;
+                }
+                if key == b"CpuCount" {
+                    return 26;
+                }
+                if key == b"GroupAdd" {
+                    return 49;
+                }
+            }
+            9 => {
+                if key == b"CpuShares" {
+                    return 0;
+                }
+                if key == b"CpuPeriod" {
+                    return 9;
+                }
+                if key == b"PidsLimit" {
+                    return 24;
+                }
+                if key == b"LogConfig" {
+                    return 32;
+                }
+                if key == b"DnsSearch" {
+                    return 47;
+                }
+                if key == b"Isolation" {
+                    return 66;
+                }
+                if key == b"DiskQuota" {
+                    return 70;
+                }
+            }
+            10 => {
+                if key == b"CpusetCpus" {
+                    return 13;
+                }
+                if key == b"CpusetMems" {
+                    return 14;
+                }
+                if key == b"MemorySwap" {
+                    return 19;
+                }
+                if key == b"CpuPercent" {
+                    return 27;
+                }
+                if key == b"AutoRemove" {
+                    return 36;
+                }
+                if key == b"DnsOptions" {
+                    return 46;
+                }
+                if key == b"ExtraHosts" {
+                    return 48;
+                }
+                if key == b"Privileged" {
+                    return 55;
+                }
+                if key == b"StorageOpt" {
+                    return 59;
+                }
+                if key == b"UsernsMode" {
+                    return 62;
+                }
+            }
+            11 => {
+                if key == b"BlkioWeight" {
+                    return 3;
+                }
+                if key == b"NetworkMode" {
+                    return 33;
+                }
+                if key == b"VolumesFrom" {
+                    return 38;
+                }
+                if key == b"ConsoleSize" {
+                    return 40;
+                }
+                if key == b"Annotations" {
+                    return 41;
+                }
+                if key == b"OomScoreAdj" {
+                    return 53;
+                }
+                if key == b"SecurityOpt" {
+                    return 58;
+                }
+                if key == b"MaskedPaths" {
+                    return 67;
+                }
+            }
+            12 => {
+                if key == b"CgroupParent" {
+                    return 2;
+                }
+                if key == b"PortBindings" {
+                    return 34;
+                }
+                if key == b"VolumeDriver" {
+                    return 37;
+                }
+                if key == b"CgroupnsMode" {
+                    return 44;
+                }
+                if key == b"Capabilities" {
+                    return 69;
+                }
+                if key == b"KernelMemory" {
+                    return 71;
+                }
+            }
+            13 => {
+                if key == b"IOMaximumIOps" {
+                    return 28;
+                }
+                if key == b"RestartPolicy" {
+                    return 35;
+                }
+                if key == b"ReadonlyPaths" {
+                    return 68;
+                }
+            }
+            14 => {
+                if key == b"DeviceRequests" {
+                    return 17;
+                }
+                if key == b"OomKillDisable" {
+                    return 22;
+                }
+                if key == b"ReadonlyRootfs" {
+                    return 57;
+                }
+            }
+            15 => {
+                if key == b"ContainerIDFile" {
+                    return 31;
+                }
+                if key == b"PublishAllPorts" {
+                    return 56;
+                }
+                if key == b"KernelMemoryTCP" {
+                    return 72;
+                }
+            }
+            16 => {
+                if key == b"MemorySwappiness" {
+                    return 20;
+                }
+            }
+            17 => {
+                if key == b"BlkioWeightDevice" {
+                    return 4;
+                }
+                if key == b"CpuRealtimePeriod" {
+                    return 11;
+                }
+                if key == b"DeviceCgroupRules" {
+                    return 16;
+                }
+                if key == b"MemoryReservation" {
+                    return 18;
+                }
+            }
+            18 => {
+                if key == b"BlkioDeviceReadBps" {
+                    return 5;
+                }
+                if key == b"CpuRealtimeRuntime" {
+                    return 12;
+                }
+                if key == b"IOMaximumBandwidth" {
+                    return 29;
+                }
+            }
+            19 => {
+                if key == b"BlkioDeviceWriteBps" {
+                    return 6;
+                }
+                if key == b"BlkioDeviceReadIOps" {
+                    return 7;
+                }
+            }
+            20 => {
+                if key == b"BlkioDeviceWriteIOps" {
+                    return 8;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3696,8 +5435,8 @@ pub struct HostConfigLogConfig {
     pub type_: Option<HostConfigLogConfigType>,
     /// `Config`. Since API 1.25.
     pub config: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -3706,14 +5445,18 @@ impl Serialize for HostConfigLogConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.type_ {
             map.serialize_entry("Type", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Type", &())?;
         }
         if let Some(v) = &self.config {
             map.serialize_entry("Config", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Config", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Type" => self.type_.is_some(),
-                "Config" => self.config.is_some(),
+                "Type" => self.type_.is_some() || self.extra.is_null_at(0),
+                "Config" => self.config.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -3739,11 +5482,20 @@ impl<'de> Deserialize<'de> for HostConfigLogConfig {
                 let mut f_type_: Option<HostConfigLogConfigType> = None;
                 let mut f_config: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Type" => f_type_ = support::optional(&mut map, key, &mut extra)?,
-                        "Config" => f_config = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<HostConfigLogConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_type_ = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_config = support::optional_map(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(HostConfigLogConfig {
@@ -3754,6 +5506,33 @@ impl<'de> Deserialize<'de> for HostConfigLogConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for HostConfigLogConfig {
+    const FIELDS: &'static [&'static str] = &["Type", "Config"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for HostConfigLogConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Type" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"Config" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3885,8 +5664,8 @@ impl support::FieldPlatforms for HostConfigLogConfigType {
 pub struct IDResponse {
     /// `Id`. Since API 1.48.
     pub id: String,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -3918,10 +5697,14 @@ impl<'de> Deserialize<'de> for IDResponse {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<IDResponse, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Id" => f_id = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<IDResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_id = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(IDResponse {
@@ -3931,6 +5714,28 @@ impl<'de> Deserialize<'de> for IDResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for IDResponse {
+    const FIELDS: &'static [&'static str] = &["Id"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for IDResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3952,8 +5757,8 @@ pub struct IPAM {
     pub config: Option<Vec<IPAMConfig>>,
     /// `Options`. Since API 1.25.
     pub options: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -3962,18 +5767,24 @@ impl Serialize for IPAM {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.config {
             map.serialize_entry("Config", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Config", &())?;
         }
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Options", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Driver" => self.driver.is_some(),
-                "Config" => self.config.is_some(),
-                "Options" => self.options.is_some(),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(0),
+                "Config" => self.config.is_some() || self.extra.is_null_at(1),
+                "Options" => self.options.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -3997,12 +5808,22 @@ impl<'de> Deserialize<'de> for IPAM {
                 let mut f_config: Option<Vec<IPAMConfig>> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "Config" => f_config = support::optional(&mut map, key, &mut extra)?,
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<IPAM>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_driver = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_config = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_options = support::optional_map(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(IPAM {
@@ -4014,6 +5835,36 @@ impl<'de> Deserialize<'de> for IPAM {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for IPAM {
+    const FIELDS: &'static [&'static str] = &["Driver", "Config", "Options"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for IPAM {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Driver" {
+                    return 0;
+                }
+                if key == b"Config" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4039,8 +5890,8 @@ pub struct IPAMConfig {
     pub gateway: Option<String>,
     /// `AuxiliaryAddresses`. Since API 1.41.
     pub auxiliary_addresses: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -4049,22 +5900,32 @@ impl Serialize for IPAMConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.subnet {
             map.serialize_entry("Subnet", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Subnet", &())?;
         }
         if let Some(v) = &self.ip_range {
             map.serialize_entry("IPRange", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("IPRange", &())?;
         }
         if let Some(v) = &self.gateway {
             map.serialize_entry("Gateway", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Gateway", &())?;
         }
         if let Some(v) = &self.auxiliary_addresses {
             map.serialize_entry("AuxiliaryAddresses", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("AuxiliaryAddresses", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Subnet" => self.subnet.is_some(),
-                "IPRange" => self.ip_range.is_some(),
-                "Gateway" => self.gateway.is_some(),
-                "AuxiliaryAddresses" => self.auxiliary_addresses.is_some(),
+                "Subnet" => self.subnet.is_some() || self.extra.is_null_at(0),
+                "IPRange" => self.ip_range.is_some() || self.extra.is_null_at(1),
+                "Gateway" => self.gateway.is_some() || self.extra.is_null_at(2),
+                "AuxiliaryAddresses" => {
+                    self.auxiliary_addresses.is_some() || self.extra.is_null_at(3)
+                }
                 _ => false,
             };
             if !shadowed {
@@ -4089,15 +5950,25 @@ impl<'de> Deserialize<'de> for IPAMConfig {
                 let mut f_gateway: Option<String> = None;
                 let mut f_auxiliary_addresses: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Subnet" => f_subnet = support::optional(&mut map, key, &mut extra)?,
-                        "IPRange" => f_ip_range = support::optional(&mut map, key, &mut extra)?,
-                        "Gateway" => f_gateway = support::optional(&mut map, key, &mut extra)?,
-                        "AuxiliaryAddresses" => {
-                            f_auxiliary_addresses = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<IPAMConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_subnet = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_ip_range = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_gateway = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_auxiliary_addresses = support::optional_map(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(IPAMConfig {
@@ -4110,6 +5981,41 @@ impl<'de> Deserialize<'de> for IPAMConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for IPAMConfig {
+    const FIELDS: &'static [&'static str] = &["Subnet", "IPRange", "Gateway", "AuxiliaryAddresses"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for IPAMConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Subnet" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"IPRange" {
+                    return 1;
+                }
+                if key == b"Gateway" {
+                    return 2;
+                }
+            }
+            18 => {
+                if key == b"AuxiliaryAddresses" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4127,8 +6033,8 @@ impl support::FieldPlatforms for IPAMConfig {}
 pub struct IPAMStatus {
     /// `Subnets`. Since API 1.52.
     pub subnets: Option<HashMap<String, SubnetStatus>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -4137,10 +6043,12 @@ impl Serialize for IPAMStatus {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.subnets {
             map.serialize_entry("Subnets", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Subnets", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Subnets" => self.subnets.is_some(),
+                "Subnets" => self.subnets.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -4162,10 +6070,16 @@ impl<'de> Deserialize<'de> for IPAMStatus {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<IPAMStatus, A::Error> {
                 let mut f_subnets: Option<HashMap<String, SubnetStatus>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Subnets" => f_subnets = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<IPAMStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_subnets = support::optional_map(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(IPAMStatus {
@@ -4175,6 +6089,28 @@ impl<'de> Deserialize<'de> for IPAMStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for IPAMStatus {
+    const FIELDS: &'static [&'static str] = &["Subnets"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for IPAMStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Subnets" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4198,8 +6134,8 @@ pub struct Identity {
     pub pull: Option<Vec<PullIdentity>>,
     /// `Build`. Since API 1.53.
     pub build: Option<Vec<BuildIdentity>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -4208,18 +6144,24 @@ impl Serialize for Identity {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.signature {
             map.serialize_entry("Signature", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Signature", &())?;
         }
         if let Some(v) = &self.pull {
             map.serialize_entry("Pull", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Pull", &())?;
         }
         if let Some(v) = &self.build {
             map.serialize_entry("Build", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Build", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Signature" => self.signature.is_some(),
-                "Pull" => self.pull.is_some(),
-                "Build" => self.build.is_some(),
+                "Signature" => self.signature.is_some() || self.extra.is_null_at(0),
+                "Pull" => self.pull.is_some() || self.extra.is_null_at(1),
+                "Build" => self.build.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -4243,12 +6185,22 @@ impl<'de> Deserialize<'de> for Identity {
                 let mut f_pull: Option<Vec<PullIdentity>> = None;
                 let mut f_build: Option<Vec<BuildIdentity>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Signature" => f_signature = support::optional(&mut map, key, &mut extra)?,
-                        "Pull" => f_pull = support::optional(&mut map, key, &mut extra)?,
-                        "Build" => f_build = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<Identity>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_signature = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_pull = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_build = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Identity {
@@ -4260,6 +6212,38 @@ impl<'de> Deserialize<'de> for Identity {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Identity {
+    const FIELDS: &'static [&'static str] = &["Signature", "Pull", "Build"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Identity {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Pull" {
+                    return 1;
+                }
+            }
+            5 => {
+                if key == b"Build" {
+                    return 2;
+                }
+            }
+            9 => {
+                if key == b"Signature" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4293,8 +6277,8 @@ pub struct ImagesDiskUsage {
     pub total_size: Option<i64>,
     /// `Items`. Since API 1.52.
     pub items: Option<Vec<serde_json::Value>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -4303,26 +6287,36 @@ impl Serialize for ImagesDiskUsage {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.active_count {
             map.serialize_entry("ActiveCount", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ActiveCount", &())?;
         }
         if let Some(v) = &self.total_count {
             map.serialize_entry("TotalCount", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("TotalCount", &())?;
         }
         if let Some(v) = &self.reclaimable {
             map.serialize_entry("Reclaimable", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Reclaimable", &())?;
         }
         if let Some(v) = &self.total_size {
             map.serialize_entry("TotalSize", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("TotalSize", &())?;
         }
         if let Some(v) = &self.items {
             map.serialize_entry("Items", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Items", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ActiveCount" => self.active_count.is_some(),
-                "TotalCount" => self.total_count.is_some(),
-                "Reclaimable" => self.reclaimable.is_some(),
-                "TotalSize" => self.total_size.is_some(),
-                "Items" => self.items.is_some(),
+                "ActiveCount" => self.active_count.is_some() || self.extra.is_null_at(0),
+                "TotalCount" => self.total_count.is_some() || self.extra.is_null_at(1),
+                "Reclaimable" => self.reclaimable.is_some() || self.extra.is_null_at(2),
+                "TotalSize" => self.total_size.is_some() || self.extra.is_null_at(3),
+                "Items" => self.items.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -4351,20 +6345,28 @@ impl<'de> Deserialize<'de> for ImagesDiskUsage {
                 let mut f_total_size: Option<i64> = None;
                 let mut f_items: Option<Vec<serde_json::Value>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ActiveCount" => {
-                            f_active_count = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ImagesDiskUsage>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_active_count = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "TotalCount" => {
-                            f_total_count = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_total_count = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "Reclaimable" => {
-                            f_reclaimable = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_reclaimable = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "TotalSize" => f_total_size = support::optional(&mut map, key, &mut extra)?,
-                        "Items" => f_items = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(3) => {
+                            f_total_size = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_items = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ImagesDiskUsage {
@@ -4378,6 +6380,52 @@ impl<'de> Deserialize<'de> for ImagesDiskUsage {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ImagesDiskUsage {
+    const FIELDS: &'static [&'static str] = &[
+        "ActiveCount",
+        "TotalCount",
+        "Reclaimable",
+        "TotalSize",
+        "Items",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ImagesDiskUsage {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Items" {
+                    return 4;
+                }
+            }
+            9 => {
+                if key == b"TotalSize" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"TotalCount" {
+                    return 1;
+                }
+            }
+            11 => {
+                if key == b"ActiveCount" {
+                    return 0;
+                }
+                if key == b"Reclaimable" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4401,8 +6449,8 @@ pub struct IndexInfo {
     pub secure: Option<bool>,
     /// `Official`. Since API 1.32.
     pub official: Option<bool>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -4411,22 +6459,30 @@ impl Serialize for IndexInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.mirrors {
             map.serialize_entry("Mirrors", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Mirrors", &())?;
         }
         if let Some(v) = &self.secure {
             map.serialize_entry("Secure", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Secure", &())?;
         }
         if let Some(v) = &self.official {
             map.serialize_entry("Official", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Official", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Mirrors" => self.mirrors.is_some(),
-                "Secure" => self.secure.is_some(),
-                "Official" => self.official.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Mirrors" => self.mirrors.is_some() || self.extra.is_null_at(1),
+                "Secure" => self.secure.is_some() || self.extra.is_null_at(2),
+                "Official" => self.official.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -4451,13 +6507,25 @@ impl<'de> Deserialize<'de> for IndexInfo {
                 let mut f_secure: Option<bool> = None;
                 let mut f_official: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Mirrors" => f_mirrors = support::optional(&mut map, key, &mut extra)?,
-                        "Secure" => f_secure = support::optional(&mut map, key, &mut extra)?,
-                        "Official" => f_official = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<IndexInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_mirrors = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_secure = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_official = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(IndexInfo {
@@ -4470,6 +6538,43 @@ impl<'de> Deserialize<'de> for IndexInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for IndexInfo {
+    const FIELDS: &'static [&'static str] = &["Name", "Mirrors", "Secure", "Official"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for IndexInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"Secure" {
+                    return 2;
+                }
+            }
+            7 => {
+                if key == b"Mirrors" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"Official" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4489,8 +6594,8 @@ pub struct JoinTokens {
     pub worker: Option<String>,
     /// `Manager`. Since API 1.32. Secret: never shown by `Debug`.
     pub manager: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -4509,14 +6614,18 @@ impl Serialize for JoinTokens {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.worker {
             map.serialize_entry("Worker", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Worker", &())?;
         }
         if let Some(v) = &self.manager {
             map.serialize_entry("Manager", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Manager", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Worker" => self.worker.is_some(),
-                "Manager" => self.manager.is_some(),
+                "Worker" => self.worker.is_some() || self.extra.is_null_at(0),
+                "Manager" => self.manager.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -4539,11 +6648,19 @@ impl<'de> Deserialize<'de> for JoinTokens {
                 let mut f_worker: Option<String> = None;
                 let mut f_manager: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Worker" => f_worker = support::optional(&mut map, key, &mut extra)?,
-                        "Manager" => f_manager = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<JoinTokens>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_worker = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_manager = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(JoinTokens {
@@ -4554,6 +6671,33 @@ impl<'de> Deserialize<'de> for JoinTokens {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for JoinTokens {
+    const FIELDS: &'static [&'static str] = &["Worker", "Manager"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for JoinTokens {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Worker" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Manager" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4651,8 +6795,8 @@ pub struct Limit {
     pub memory_bytes: Option<i64>,
     /// `Pids`. Since API 1.41.
     pub pids: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -4661,18 +6805,24 @@ impl Serialize for Limit {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.nano_cpus {
             map.serialize_entry("NanoCPUs", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("NanoCPUs", &())?;
         }
         if let Some(v) = &self.memory_bytes {
             map.serialize_entry("MemoryBytes", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("MemoryBytes", &())?;
         }
         if let Some(v) = &self.pids {
             map.serialize_entry("Pids", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Pids", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "NanoCPUs" => self.nano_cpus.is_some(),
-                "MemoryBytes" => self.memory_bytes.is_some(),
-                "Pids" => self.pids.is_some(),
+                "NanoCPUs" => self.nano_cpus.is_some() || self.extra.is_null_at(0),
+                "MemoryBytes" => self.memory_bytes.is_some() || self.extra.is_null_at(1),
+                "Pids" => self.pids.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -4696,14 +6846,22 @@ impl<'de> Deserialize<'de> for Limit {
                 let mut f_memory_bytes: Option<i64> = None;
                 let mut f_pids: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "NanoCPUs" => f_nano_cpus = support::optional(&mut map, key, &mut extra)?,
-                        "MemoryBytes" => {
-                            f_memory_bytes = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<Limit>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_nano_cpus = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Pids" => f_pids = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_memory_bytes = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_pids = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Limit {
@@ -4715,6 +6873,38 @@ impl<'de> Deserialize<'de> for Limit {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Limit {
+    const FIELDS: &'static [&'static str] = &["NanoCPUs", "MemoryBytes", "Pids"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Limit {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Pids" {
+                    return 2;
+                }
+            }
+            8 => {
+                if key == b"NanoCPUs" {
+                    return 0;
+                }
+            }
+            11 => {
+                if key == b"MemoryBytes" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4837,8 +7027,8 @@ pub struct ManagerStatus {
     pub reachability: Option<Reachability>,
     /// `Addr`. Since API 1.32.
     pub addr: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -4847,18 +7037,24 @@ impl Serialize for ManagerStatus {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.leader {
             map.serialize_entry("Leader", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Leader", &())?;
         }
         if let Some(v) = &self.reachability {
             map.serialize_entry("Reachability", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Reachability", &())?;
         }
         if let Some(v) = &self.addr {
             map.serialize_entry("Addr", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Addr", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Leader" => self.leader.is_some(),
-                "Reachability" => self.reachability.is_some(),
-                "Addr" => self.addr.is_some(),
+                "Leader" => self.leader.is_some() || self.extra.is_null_at(0),
+                "Reachability" => self.reachability.is_some() || self.extra.is_null_at(1),
+                "Addr" => self.addr.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -4885,14 +7081,22 @@ impl<'de> Deserialize<'de> for ManagerStatus {
                 let mut f_reachability: Option<Reachability> = None;
                 let mut f_addr: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Leader" => f_leader = support::optional(&mut map, key, &mut extra)?,
-                        "Reachability" => {
-                            f_reachability = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ManagerStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_leader = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Addr" => f_addr = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_reachability = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_addr = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ManagerStatus {
@@ -4904,6 +7108,38 @@ impl<'de> Deserialize<'de> for ManagerStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ManagerStatus {
+    const FIELDS: &'static [&'static str] = &["Leader", "Reachability", "Addr"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ManagerStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Addr" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Leader" {
+                    return 0;
+                }
+            }
+            12 => {
+                if key == b"Reachability" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4939,8 +7175,8 @@ pub struct Mount {
     pub image_options: Option<MountImageOptions>,
     /// `TmpfsOptions`. Since API 1.25.
     pub tmpfs_options: Option<MountTmpfsOptions>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -4949,42 +7185,60 @@ impl Serialize for Mount {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.target {
             map.serialize_entry("Target", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Target", &())?;
         }
         if let Some(v) = &self.source {
             map.serialize_entry("Source", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Source", &())?;
         }
         if let Some(v) = &self.type_ {
             map.serialize_entry("Type", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Type", &())?;
         }
         if let Some(v) = &self.read_only {
             map.serialize_entry("ReadOnly", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("ReadOnly", &())?;
         }
         if let Some(v) = &self.consistency {
             map.serialize_entry("Consistency", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Consistency", &())?;
         }
         if let Some(v) = &self.bind_options {
             map.serialize_entry("BindOptions", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("BindOptions", &())?;
         }
         if let Some(v) = &self.volume_options {
             map.serialize_entry("VolumeOptions", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("VolumeOptions", &())?;
         }
         if let Some(v) = &self.image_options {
             map.serialize_entry("ImageOptions", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("ImageOptions", &())?;
         }
         if let Some(v) = &self.tmpfs_options {
             map.serialize_entry("TmpfsOptions", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("TmpfsOptions", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Target" => self.target.is_some(),
-                "Source" => self.source.is_some(),
-                "Type" => self.type_.is_some(),
-                "ReadOnly" => self.read_only.is_some(),
-                "Consistency" => self.consistency.is_some(),
-                "BindOptions" => self.bind_options.is_some(),
-                "VolumeOptions" => self.volume_options.is_some(),
-                "ImageOptions" => self.image_options.is_some(),
-                "TmpfsOptions" => self.tmpfs_options.is_some(),
+                "Target" => self.target.is_some() || self.extra.is_null_at(0),
+                "Source" => self.source.is_some() || self.extra.is_null_at(1),
+                "Type" => self.type_.is_some() || self.extra.is_null_at(2),
+                "ReadOnly" => self.read_only.is_some() || self.extra.is_null_at(3),
+                "Consistency" => self.consistency.is_some() || self.extra.is_null_at(4),
+                "BindOptions" => self.bind_options.is_some() || self.extra.is_null_at(5),
+                "VolumeOptions" => self.volume_options.is_some() || self.extra.is_null_at(6),
+                "ImageOptions" => self.image_options.is_some() || self.extra.is_null_at(7),
+                "TmpfsOptions" => self.tmpfs_options.is_some() || self.extra.is_null_at(8),
                 _ => false,
             };
             if !shadowed {
@@ -5014,28 +7268,40 @@ impl<'de> Deserialize<'de> for Mount {
                 let mut f_image_options: Option<MountImageOptions> = None;
                 let mut f_tmpfs_options: Option<MountTmpfsOptions> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Target" => f_target = support::optional(&mut map, key, &mut extra)?,
-                        "Source" => f_source = support::optional(&mut map, key, &mut extra)?,
-                        "Type" => f_type_ = support::optional(&mut map, key, &mut extra)?,
-                        "ReadOnly" => f_read_only = support::optional(&mut map, key, &mut extra)?,
-                        "Consistency" => {
-                            f_consistency = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<Mount>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_target = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "BindOptions" => {
-                            f_bind_options = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_source = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "VolumeOptions" => {
-                            f_volume_options = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_type_ = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "ImageOptions" => {
-                            f_image_options = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_read_only = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "TmpfsOptions" => {
-                            f_tmpfs_options = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_consistency = support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(5) => {
+                            f_bind_options = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_volume_options = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_image_options = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_tmpfs_options = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Mount {
@@ -5053,6 +7319,72 @@ impl<'de> Deserialize<'de> for Mount {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Mount {
+    const FIELDS: &'static [&'static str] = &[
+        "Target",
+        "Source",
+        "Type",
+        "ReadOnly",
+        "Consistency",
+        "BindOptions",
+        "VolumeOptions",
+        "ImageOptions",
+        "TmpfsOptions",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Mount {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Type" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Target" {
+                    return 0;
+                }
+                if key == b"Source" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"ReadOnly" {
+                    return 3;
+                }
+            }
+            11 => {
+                if key == b"Consistency" {
+                    return 4;
+                }
+                if key == b"BindOptions" {
+                    return 5;
+                }
+            }
+            12 => {
+                if key == b"ImageOptions" {
+                    return 7;
+                }
+                if key == b"TmpfsOptions" {
+                    return 8;
+                }
+            }
+            13 => {
+                if key == b"VolumeOptions" {
+                    return 6;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5104,8 +7436,8 @@ pub struct MountBindOptions {
     pub read_only_non_recursive: Option<bool>,
     /// `ReadOnlyForceRecursive`. Since API 1.44.
     pub read_only_force_recursive: Option<bool>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -5114,26 +7446,40 @@ impl Serialize for MountBindOptions {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.propagation {
             map.serialize_entry("Propagation", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Propagation", &())?;
         }
         if let Some(v) = &self.non_recursive {
             map.serialize_entry("NonRecursive", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("NonRecursive", &())?;
         }
         if let Some(v) = &self.create_mountpoint {
             map.serialize_entry("CreateMountpoint", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CreateMountpoint", &())?;
         }
         if let Some(v) = &self.read_only_non_recursive {
             map.serialize_entry("ReadOnlyNonRecursive", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("ReadOnlyNonRecursive", &())?;
         }
         if let Some(v) = &self.read_only_force_recursive {
             map.serialize_entry("ReadOnlyForceRecursive", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("ReadOnlyForceRecursive", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Propagation" => self.propagation.is_some(),
-                "NonRecursive" => self.non_recursive.is_some(),
-                "CreateMountpoint" => self.create_mountpoint.is_some(),
-                "ReadOnlyNonRecursive" => self.read_only_non_recursive.is_some(),
-                "ReadOnlyForceRecursive" => self.read_only_force_recursive.is_some(),
+                "Propagation" => self.propagation.is_some() || self.extra.is_null_at(0),
+                "NonRecursive" => self.non_recursive.is_some() || self.extra.is_null_at(1),
+                "CreateMountpoint" => self.create_mountpoint.is_some() || self.extra.is_null_at(2),
+                "ReadOnlyNonRecursive" => {
+                    self.read_only_non_recursive.is_some() || self.extra.is_null_at(3)
+                }
+                "ReadOnlyForceRecursive" => {
+                    self.read_only_force_recursive.is_some() || self.extra.is_null_at(4)
+                }
                 _ => false,
             };
             if !shadowed {
@@ -5162,26 +7508,29 @@ impl<'de> Deserialize<'de> for MountBindOptions {
                 let mut f_read_only_non_recursive: Option<bool> = None;
                 let mut f_read_only_force_recursive: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Propagation" => {
-                            f_propagation = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<MountBindOptions>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_propagation = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "NonRecursive" => {
-                            f_non_recursive = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_non_recursive = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "CreateMountpoint" => {
-                            f_create_mountpoint = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_create_mountpoint = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "ReadOnlyNonRecursive" => {
-                            f_read_only_non_recursive =
-                                support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_read_only_non_recursive = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "ReadOnlyForceRecursive" => {
+                        support::Field::Known(4) => {
                             f_read_only_force_recursive =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(MountBindOptions {
@@ -5195,6 +7544,54 @@ impl<'de> Deserialize<'de> for MountBindOptions {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for MountBindOptions {
+    const FIELDS: &'static [&'static str] = &[
+        "Propagation",
+        "NonRecursive",
+        "CreateMountpoint",
+        "ReadOnlyNonRecursive",
+        "ReadOnlyForceRecursive",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for MountBindOptions {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            11 => {
+                if key == b"Propagation" {
+                    return 0;
+                }
+            }
+            12 => {
+                if key == b"NonRecursive" {
+                    return 1;
+                }
+            }
+            16 => {
+                if key == b"CreateMountpoint" {
+                    return 2;
+                }
+            }
+            20 => {
+                if key == b"ReadOnlyNonRecursive" {
+                    return 3;
+                }
+            }
+            22 => {
+                if key == b"ReadOnlyForceRecursive" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5335,8 +7732,8 @@ impl support::FieldPlatforms for MountBindOptionsPropagation {
 pub struct MountImageOptions {
     /// `Subpath`. Since API 1.48.
     pub subpath: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -5345,10 +7742,12 @@ impl Serialize for MountImageOptions {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.subpath {
             map.serialize_entry("Subpath", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Subpath", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Subpath" => self.subpath.is_some(),
+                "Subpath" => self.subpath.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -5373,10 +7772,16 @@ impl<'de> Deserialize<'de> for MountImageOptions {
             ) -> Result<MountImageOptions, A::Error> {
                 let mut f_subpath: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Subpath" => f_subpath = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<MountImageOptions>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_subpath = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(MountImageOptions {
@@ -5386,6 +7791,28 @@ impl<'de> Deserialize<'de> for MountImageOptions {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for MountImageOptions {
+    const FIELDS: &'static [&'static str] = &["Subpath"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for MountImageOptions {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Subpath" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5417,8 +7844,8 @@ pub struct MountPoint {
     pub rw: Option<bool>,
     /// `Propagation`. Since API 1.25. Ignored on Windows.
     pub propagation: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -5427,38 +7854,54 @@ impl Serialize for MountPoint {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.type_ {
             map.serialize_entry("Type", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Type", &())?;
         }
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.source {
             map.serialize_entry("Source", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Source", &())?;
         }
         if let Some(v) = &self.destination {
             map.serialize_entry("Destination", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Destination", &())?;
         }
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.mode {
             map.serialize_entry("Mode", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Mode", &())?;
         }
         if let Some(v) = &self.rw {
             map.serialize_entry("RW", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("RW", &())?;
         }
         if let Some(v) = &self.propagation {
             map.serialize_entry("Propagation", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("Propagation", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Type" => self.type_.is_some(),
-                "Name" => self.name.is_some(),
-                "Source" => self.source.is_some(),
-                "Destination" => self.destination.is_some(),
-                "Driver" => self.driver.is_some(),
-                "Mode" => self.mode.is_some(),
-                "RW" => self.rw.is_some(),
-                "Propagation" => self.propagation.is_some(),
+                "Type" => self.type_.is_some() || self.extra.is_null_at(0),
+                "Name" => self.name.is_some() || self.extra.is_null_at(1),
+                "Source" => self.source.is_some() || self.extra.is_null_at(2),
+                "Destination" => self.destination.is_some() || self.extra.is_null_at(3),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(4),
+                "Mode" => self.mode.is_some() || self.extra.is_null_at(5),
+                "RW" => self.rw.is_some() || self.extra.is_null_at(6),
+                "Propagation" => self.propagation.is_some() || self.extra.is_null_at(7),
                 _ => false,
             };
             if !shadowed {
@@ -5487,21 +7930,37 @@ impl<'de> Deserialize<'de> for MountPoint {
                 let mut f_rw: Option<bool> = None;
                 let mut f_propagation: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Type" => f_type_ = support::optional(&mut map, key, &mut extra)?,
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Source" => f_source = support::optional(&mut map, key, &mut extra)?,
-                        "Destination" => {
-                            f_destination = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<MountPoint>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_type_ = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "Mode" => f_mode = support::optional(&mut map, key, &mut extra)?,
-                        "RW" => f_rw = support::optional(&mut map, key, &mut extra)?,
-                        "Propagation" => {
-                            f_propagation = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_name = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_source = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_destination = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_driver = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_mode = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_rw = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_propagation = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(MountPoint {
@@ -5518,6 +7977,64 @@ impl<'de> Deserialize<'de> for MountPoint {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for MountPoint {
+    const FIELDS: &'static [&'static str] = &[
+        "Type",
+        "Name",
+        "Source",
+        "Destination",
+        "Driver",
+        "Mode",
+        "RW",
+        "Propagation",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for MountPoint {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"RW" {
+                    return 6;
+                }
+            }
+            4 => {
+                if key == b"Type" {
+                    return 0;
+                }
+                if key == b"Name" {
+                    return 1;
+                }
+                if key == b"Mode" {
+                    return 5;
+                }
+            }
+            6 => {
+                if key == b"Source" {
+                    return 2;
+                }
+                if key == b"Driver" {
+                    return 4;
+                }
+            }
+            11 => {
+                if key == b"Destination" {
+                    return 3;
+                }
+                if key == b"Propagation" {
+                    return 7;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5552,8 +8069,8 @@ pub struct MountTmpfsOptions {
     pub mode: Option<i64>,
     /// `Options`. Since API 1.46.
     pub options: Option<Vec<Vec<String>>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -5562,18 +8079,24 @@ impl Serialize for MountTmpfsOptions {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.size_bytes {
             map.serialize_entry("SizeBytes", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("SizeBytes", &())?;
         }
         if let Some(v) = &self.mode {
             map.serialize_entry("Mode", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Mode", &())?;
         }
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Options", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "SizeBytes" => self.size_bytes.is_some(),
-                "Mode" => self.mode.is_some(),
-                "Options" => self.options.is_some(),
+                "SizeBytes" => self.size_bytes.is_some() || self.extra.is_null_at(0),
+                "Mode" => self.mode.is_some() || self.extra.is_null_at(1),
+                "Options" => self.options.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -5600,12 +8123,22 @@ impl<'de> Deserialize<'de> for MountTmpfsOptions {
                 let mut f_mode: Option<i64> = None;
                 let mut f_options: Option<Vec<Vec<String>>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "SizeBytes" => f_size_bytes = support::optional(&mut map, key, &mut extra)?,
-                        "Mode" => f_mode = support::optional(&mut map, key, &mut extra)?,
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<MountTmpfsOptions>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_size_bytes = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_mode = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_options = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(MountTmpfsOptions {
@@ -5617,6 +8150,38 @@ impl<'de> Deserialize<'de> for MountTmpfsOptions {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for MountTmpfsOptions {
+    const FIELDS: &'static [&'static str] = &["SizeBytes", "Mode", "Options"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for MountTmpfsOptions {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Mode" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 2;
+                }
+            }
+            9 => {
+                if key == b"SizeBytes" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5743,8 +8308,8 @@ pub struct MountVolumeOptions {
     pub driver_config: Option<MountVolumeOptionsDriverConfig>,
     /// `Subpath`. Since API 1.45.
     pub subpath: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -5753,22 +8318,30 @@ impl Serialize for MountVolumeOptions {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.no_copy {
             map.serialize_entry("NoCopy", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("NoCopy", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.driver_config {
             map.serialize_entry("DriverConfig", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("DriverConfig", &())?;
         }
         if let Some(v) = &self.subpath {
             map.serialize_entry("Subpath", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Subpath", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "NoCopy" => self.no_copy.is_some(),
-                "Labels" => self.labels.is_some(),
-                "DriverConfig" => self.driver_config.is_some(),
-                "Subpath" => self.subpath.is_some(),
+                "NoCopy" => self.no_copy.is_some() || self.extra.is_null_at(0),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(1),
+                "DriverConfig" => self.driver_config.is_some() || self.extra.is_null_at(2),
+                "Subpath" => self.subpath.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -5796,15 +8369,25 @@ impl<'de> Deserialize<'de> for MountVolumeOptions {
                 let mut f_driver_config: Option<MountVolumeOptionsDriverConfig> = None;
                 let mut f_subpath: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "NoCopy" => f_no_copy = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "DriverConfig" => {
-                            f_driver_config = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<MountVolumeOptions>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_no_copy = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Subpath" => f_subpath = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_driver_config = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_subpath = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(MountVolumeOptions {
@@ -5817,6 +8400,41 @@ impl<'de> Deserialize<'de> for MountVolumeOptions {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for MountVolumeOptions {
+    const FIELDS: &'static [&'static str] = &["NoCopy", "Labels", "DriverConfig", "Subpath"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for MountVolumeOptions {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"NoCopy" {
+                    return 0;
+                }
+                if key == b"Labels" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"Subpath" {
+                    return 3;
+                }
+            }
+            12 => {
+                if key == b"DriverConfig" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5844,8 +8462,8 @@ pub struct MountVolumeOptionsDriverConfig {
     pub name: Option<String>,
     /// `Options`. Since API 1.25.
     pub options: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -5854,14 +8472,18 @@ impl Serialize for MountVolumeOptionsDriverConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Options", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Options" => self.options.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Options" => self.options.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -5887,11 +8509,21 @@ impl<'de> Deserialize<'de> for MountVolumeOptionsDriverConfig {
                 let mut f_name: Option<String> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<MountVolumeOptionsDriverConfig>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_options = support::optional_map(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(MountVolumeOptionsDriverConfig {
@@ -5902,6 +8534,33 @@ impl<'de> Deserialize<'de> for MountVolumeOptionsDriverConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for MountVolumeOptionsDriverConfig {
+    const FIELDS: &'static [&'static str] = &["Name", "Options"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for MountVolumeOptionsDriverConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5919,8 +8578,8 @@ impl support::FieldPlatforms for MountVolumeOptionsDriverConfig {}
 pub struct NRIInfo {
     /// `Info`. Since API 1.53.
     pub info: Option<Vec<Vec<String>>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -5929,10 +8588,12 @@ impl Serialize for NRIInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.info {
             map.serialize_entry("Info", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Info", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Info" => self.info.is_some(),
+                "Info" => self.info.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -5954,10 +8615,16 @@ impl<'de> Deserialize<'de> for NRIInfo {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<NRIInfo, A::Error> {
                 let mut f_info: Option<Vec<Vec<String>>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Info" => f_info = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<NRIInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_info = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(NRIInfo {
@@ -5967,6 +8634,28 @@ impl<'de> Deserialize<'de> for NRIInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NRIInfo {
+    const FIELDS: &'static [&'static str] = &["Info"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for NRIInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Info" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -5984,8 +8673,8 @@ impl support::FieldPlatforms for NRIInfo {}
 pub struct NetworkingConfig {
     /// `EndpointsConfig`. Since API 1.39.
     pub endpoints_config: Option<HashMap<String, EndpointSettings>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -5994,10 +8683,12 @@ impl Serialize for NetworkingConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.endpoints_config {
             map.serialize_entry("EndpointsConfig", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("EndpointsConfig", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "EndpointsConfig" => self.endpoints_config.is_some(),
+                "EndpointsConfig" => self.endpoints_config.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -6022,12 +8713,16 @@ impl<'de> Deserialize<'de> for NetworkingConfig {
             ) -> Result<NetworkingConfig, A::Error> {
                 let mut f_endpoints_config: Option<HashMap<String, EndpointSettings>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "EndpointsConfig" => {
-                            f_endpoints_config = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<NetworkingConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_endpoints_config = support::optional_map(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(NetworkingConfig {
@@ -6037,6 +8732,28 @@ impl<'de> Deserialize<'de> for NetworkingConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkingConfig {
+    const FIELDS: &'static [&'static str] = &["EndpointsConfig"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkingConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            15 => {
+                if key == b"EndpointsConfig" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -6070,8 +8787,8 @@ pub struct OCIDescriptor {
     pub platform: Option<OCIPlatform>,
     /// `artifactType`. Since API 1.48.
     pub artifact_type: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -6080,38 +8797,54 @@ impl Serialize for OCIDescriptor {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.media_type {
             map.serialize_entry("mediaType", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("mediaType", &())?;
         }
         if let Some(v) = &self.digest {
             map.serialize_entry("digest", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("digest", &())?;
         }
         if let Some(v) = &self.size {
             map.serialize_entry("size", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("size", &())?;
         }
         if let Some(v) = &self.urls {
             map.serialize_entry("urls", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("urls", &())?;
         }
         if let Some(v) = &self.annotations {
             map.serialize_entry("annotations", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("annotations", &())?;
         }
         if let Some(v) = &self.data {
             map.serialize_entry("data", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("data", &())?;
         }
         if let Some(v) = &self.platform {
             map.serialize_entry("platform", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("platform", &())?;
         }
         if let Some(v) = &self.artifact_type {
             map.serialize_entry("artifactType", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("artifactType", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "mediaType" => self.media_type.is_some(),
-                "digest" => self.digest.is_some(),
-                "size" => self.size.is_some(),
-                "urls" => self.urls.is_some(),
-                "annotations" => self.annotations.is_some(),
-                "data" => self.data.is_some(),
-                "platform" => self.platform.is_some(),
-                "artifactType" => self.artifact_type.is_some(),
+                "mediaType" => self.media_type.is_some() || self.extra.is_null_at(0),
+                "digest" => self.digest.is_some() || self.extra.is_null_at(1),
+                "size" => self.size.is_some() || self.extra.is_null_at(2),
+                "urls" => self.urls.is_some() || self.extra.is_null_at(3),
+                "annotations" => self.annotations.is_some() || self.extra.is_null_at(4),
+                "data" => self.data.is_some() || self.extra.is_null_at(5),
+                "platform" => self.platform.is_some() || self.extra.is_null_at(6),
+                "artifactType" => self.artifact_type.is_some() || self.extra.is_null_at(7),
                 _ => false,
             };
             if !shadowed {
@@ -6143,21 +8876,37 @@ impl<'de> Deserialize<'de> for OCIDescriptor {
                 let mut f_platform: Option<OCIPlatform> = None;
                 let mut f_artifact_type: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "mediaType" => f_media_type = support::optional(&mut map, key, &mut extra)?,
-                        "digest" => f_digest = support::optional(&mut map, key, &mut extra)?,
-                        "size" => f_size = support::optional(&mut map, key, &mut extra)?,
-                        "urls" => f_urls = support::optional(&mut map, key, &mut extra)?,
-                        "annotations" => {
-                            f_annotations = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<OCIDescriptor>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_media_type = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "data" => f_data = support::optional(&mut map, key, &mut extra)?,
-                        "platform" => f_platform = support::optional(&mut map, key, &mut extra)?,
-                        "artifactType" => {
-                            f_artifact_type = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_digest = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_size = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_urls = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_annotations = support::optional_map(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_data = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_platform = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_artifact_type = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(OCIDescriptor {
@@ -6174,6 +8923,68 @@ impl<'de> Deserialize<'de> for OCIDescriptor {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for OCIDescriptor {
+    const FIELDS: &'static [&'static str] = &[
+        "mediaType",
+        "digest",
+        "size",
+        "urls",
+        "annotations",
+        "data",
+        "platform",
+        "artifactType",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for OCIDescriptor {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"size" {
+                    return 2;
+                }
+                if key == b"urls" {
+                    return 3;
+                }
+                if key == b"data" {
+                    return 5;
+                }
+            }
+            6 => {
+                if key == b"digest" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"platform" {
+                    return 6;
+                }
+            }
+            9 => {
+                if key == b"mediaType" {
+                    return 0;
+                }
+            }
+            11 => {
+                if key == b"annotations" {
+                    return 4;
+                }
+            }
+            12 => {
+                if key == b"artifactType" {
+                    return 7;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -6231,8 +9042,8 @@ pub struct OCIPlatform {
     pub os_features: Option<Vec<String>>,
     /// `variant`. Since API 1.40.
     pub variant: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -6241,26 +9052,36 @@ impl Serialize for OCIPlatform {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.architecture {
             map.serialize_entry("architecture", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("architecture", &())?;
         }
         if let Some(v) = &self.os {
             map.serialize_entry("os", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("os", &())?;
         }
         if let Some(v) = &self.os_version {
             map.serialize_entry("os.version", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("os.version", &())?;
         }
         if let Some(v) = &self.os_features {
             map.serialize_entry("os.features", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("os.features", &())?;
         }
         if let Some(v) = &self.variant {
             map.serialize_entry("variant", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("variant", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "architecture" => self.architecture.is_some(),
-                "os" => self.os.is_some(),
-                "os.version" => self.os_version.is_some(),
-                "os.features" => self.os_features.is_some(),
-                "variant" => self.variant.is_some(),
+                "architecture" => self.architecture.is_some() || self.extra.is_null_at(0),
+                "os" => self.os.is_some() || self.extra.is_null_at(1),
+                "os.version" => self.os_version.is_some() || self.extra.is_null_at(2),
+                "os.features" => self.os_features.is_some() || self.extra.is_null_at(3),
+                "variant" => self.variant.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -6286,20 +9107,28 @@ impl<'de> Deserialize<'de> for OCIPlatform {
                 let mut f_os_features: Option<Vec<String>> = None;
                 let mut f_variant: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "architecture" => {
-                            f_architecture = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<OCIPlatform>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_architecture = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "os" => f_os = support::optional(&mut map, key, &mut extra)?,
-                        "os.version" => {
-                            f_os_version = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_os = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "os.features" => {
-                            f_os_features = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_os_version = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "variant" => f_variant = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(3) => {
+                            f_os_features = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_variant = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(OCIPlatform {
@@ -6313,6 +9142,49 @@ impl<'de> Deserialize<'de> for OCIPlatform {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for OCIPlatform {
+    const FIELDS: &'static [&'static str] =
+        &["architecture", "os", "os.version", "os.features", "variant"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for OCIPlatform {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"os" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"variant" {
+                    return 4;
+                }
+            }
+            10 => {
+                if key == b"os.version" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"os.features" {
+                    return 3;
+                }
+            }
+            12 => {
+                if key == b"architecture" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -6330,8 +9202,8 @@ impl support::FieldPlatforms for OCIPlatform {}
 pub struct ObjectVersion {
     /// `Index`. Since API 1.27.
     pub index: Option<u64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -6340,10 +9212,12 @@ impl Serialize for ObjectVersion {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.index {
             map.serialize_entry("Index", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Index", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Index" => self.index.is_some(),
+                "Index" => self.index.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -6368,10 +9242,16 @@ impl<'de> Deserialize<'de> for ObjectVersion {
             ) -> Result<ObjectVersion, A::Error> {
                 let mut f_index: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Index" => f_index = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<ObjectVersion>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_index = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ObjectVersion {
@@ -6381,6 +9261,28 @@ impl<'de> Deserialize<'de> for ObjectVersion {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ObjectVersion {
+    const FIELDS: &'static [&'static str] = &["Index"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ObjectVersion {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Index" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -6400,8 +9302,8 @@ pub struct PeerInfo {
     pub name: Option<String>,
     /// `IP`. Since API 1.41.
     pub ip: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -6410,14 +9312,18 @@ impl Serialize for PeerInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.ip {
             map.serialize_entry("IP", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("IP", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "IP" => self.ip.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "IP" => self.ip.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -6440,11 +9346,19 @@ impl<'de> Deserialize<'de> for PeerInfo {
                 let mut f_name: Option<String> = None;
                 let mut f_ip: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "IP" => f_ip = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<PeerInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_ip = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PeerInfo {
@@ -6455,6 +9369,33 @@ impl<'de> Deserialize<'de> for PeerInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PeerInfo {
+    const FIELDS: &'static [&'static str] = &["Name", "IP"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PeerInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"IP" {
+                    return 1;
+                }
+            }
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -6474,8 +9415,8 @@ pub struct PeerNode {
     pub node_id: Option<String>,
     /// `Addr`. Since API 1.32.
     pub addr: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -6484,14 +9425,18 @@ impl Serialize for PeerNode {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.node_id {
             map.serialize_entry("NodeID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("NodeID", &())?;
         }
         if let Some(v) = &self.addr {
             map.serialize_entry("Addr", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Addr", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "NodeID" => self.node_id.is_some(),
-                "Addr" => self.addr.is_some(),
+                "NodeID" => self.node_id.is_some() || self.extra.is_null_at(0),
+                "Addr" => self.addr.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -6514,11 +9459,19 @@ impl<'de> Deserialize<'de> for PeerNode {
                 let mut f_node_id: Option<String> = None;
                 let mut f_addr: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "NodeID" => f_node_id = support::optional(&mut map, key, &mut extra)?,
-                        "Addr" => f_addr = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<PeerNode>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_node_id = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_addr = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PeerNode {
@@ -6529,6 +9482,33 @@ impl<'de> Deserialize<'de> for PeerNode {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PeerNode {
+    const FIELDS: &'static [&'static str] = &["NodeID", "Addr"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PeerNode {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Addr" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"NodeID" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -6548,8 +9528,8 @@ pub struct Platform {
     pub architecture: Option<String>,
     /// `OS`. Since API 1.32.
     pub os: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -6558,14 +9538,18 @@ impl Serialize for Platform {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.architecture {
             map.serialize_entry("Architecture", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Architecture", &())?;
         }
         if let Some(v) = &self.os {
             map.serialize_entry("OS", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("OS", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Architecture" => self.architecture.is_some(),
-                "OS" => self.os.is_some(),
+                "Architecture" => self.architecture.is_some() || self.extra.is_null_at(0),
+                "OS" => self.os.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -6588,13 +9572,19 @@ impl<'de> Deserialize<'de> for Platform {
                 let mut f_architecture: Option<String> = None;
                 let mut f_os: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Architecture" => {
-                            f_architecture = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<Platform>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_architecture = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "OS" => f_os = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_os = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Platform {
@@ -6605,6 +9595,33 @@ impl<'de> Deserialize<'de> for Platform {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Platform {
+    const FIELDS: &'static [&'static str] = &["Architecture", "OS"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Platform {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"OS" {
+                    return 1;
+                }
+            }
+            12 => {
+                if key == b"Architecture" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -6628,8 +9645,8 @@ pub struct PluginsInfo {
     pub authorization: Option<Vec<String>>,
     /// `Log`. Since API 1.32.
     pub log: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -6638,22 +9655,30 @@ impl Serialize for PluginsInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.volume {
             map.serialize_entry("Volume", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Volume", &())?;
         }
         if let Some(v) = &self.network {
             map.serialize_entry("Network", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Network", &())?;
         }
         if let Some(v) = &self.authorization {
             map.serialize_entry("Authorization", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Authorization", &())?;
         }
         if let Some(v) = &self.log {
             map.serialize_entry("Log", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Log", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Volume" => self.volume.is_some(),
-                "Network" => self.network.is_some(),
-                "Authorization" => self.authorization.is_some(),
-                "Log" => self.log.is_some(),
+                "Volume" => self.volume.is_some() || self.extra.is_null_at(0),
+                "Network" => self.network.is_some() || self.extra.is_null_at(1),
+                "Authorization" => self.authorization.is_some() || self.extra.is_null_at(2),
+                "Log" => self.log.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -6678,15 +9703,25 @@ impl<'de> Deserialize<'de> for PluginsInfo {
                 let mut f_authorization: Option<Vec<String>> = None;
                 let mut f_log: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Volume" => f_volume = support::optional(&mut map, key, &mut extra)?,
-                        "Network" => f_network = support::optional(&mut map, key, &mut extra)?,
-                        "Authorization" => {
-                            f_authorization = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<PluginsInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_volume = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Log" => f_log = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_network = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_authorization = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_log = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PluginsInfo {
@@ -6699,6 +9734,43 @@ impl<'de> Deserialize<'de> for PluginsInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginsInfo {
+    const FIELDS: &'static [&'static str] = &["Volume", "Network", "Authorization", "Log"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginsInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Log" {
+                    return 3;
+                }
+            }
+            6 => {
+                if key == b"Volume" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Network" {
+                    return 1;
+                }
+            }
+            13 => {
+                if key == b"Authorization" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -6718,8 +9790,8 @@ pub struct PortBinding {
     pub host_ip: Option<String>,
     /// `HostPort`. Since API 1.32.
     pub host_port: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -6728,14 +9800,18 @@ impl Serialize for PortBinding {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.host_ip {
             map.serialize_entry("HostIp", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("HostIp", &())?;
         }
         if let Some(v) = &self.host_port {
             map.serialize_entry("HostPort", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("HostPort", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "HostIp" => self.host_ip.is_some(),
-                "HostPort" => self.host_port.is_some(),
+                "HostIp" => self.host_ip.is_some() || self.extra.is_null_at(0),
+                "HostPort" => self.host_port.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -6758,11 +9834,19 @@ impl<'de> Deserialize<'de> for PortBinding {
                 let mut f_host_ip: Option<String> = None;
                 let mut f_host_port: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "HostIp" => f_host_ip = support::optional(&mut map, key, &mut extra)?,
-                        "HostPort" => f_host_port = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<PortBinding>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_host_ip = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_host_port = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PortBinding {
@@ -6773,6 +9857,33 @@ impl<'de> Deserialize<'de> for PortBinding {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PortBinding {
+    const FIELDS: &'static [&'static str] = &["HostIp", "HostPort"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PortBinding {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"HostIp" {
+                    return 0;
+                }
+            }
+            8 => {
+                if key == b"HostPort" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -6793,8 +9904,8 @@ pub type PortMap = HashMap<String, Option<Vec<PortBinding>>>;
 pub struct PortStatus {
     /// `Ports`. Since API 1.44.
     pub ports: Option<Vec<EndpointPortConfig>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -6803,10 +9914,12 @@ impl Serialize for PortStatus {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.ports {
             map.serialize_entry("Ports", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Ports", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Ports" => self.ports.is_some(),
+                "Ports" => self.ports.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -6828,10 +9941,16 @@ impl<'de> Deserialize<'de> for PortStatus {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PortStatus, A::Error> {
                 let mut f_ports: Option<Vec<EndpointPortConfig>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Ports" => f_ports = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<PortStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_ports = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PortStatus {
@@ -6841,6 +9960,28 @@ impl<'de> Deserialize<'de> for PortStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PortStatus {
+    const FIELDS: &'static [&'static str] = &["Ports"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PortStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Ports" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -6866,8 +10007,8 @@ pub struct PortSummary {
     pub public_port: Option<u16>,
     /// `Type`. Since API 1.52.
     pub type_: PortSummaryType,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -6876,17 +10017,21 @@ impl Serialize for PortSummary {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.ip {
             map.serialize_entry("IP", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("IP", &())?;
         }
         map.serialize_entry("PrivatePort", &self.private_port)?;
         if let Some(v) = &self.public_port {
             map.serialize_entry("PublicPort", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("PublicPort", &())?;
         }
         map.serialize_entry("Type", &self.type_)?;
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "IP" => self.ip.is_some(),
+                "IP" => self.ip.is_some() || self.extra.is_null_at(0),
                 "PrivatePort" => true,
-                "PublicPort" => self.public_port.is_some(),
+                "PublicPort" => self.public_port.is_some() || self.extra.is_null_at(2),
                 "Type" => true,
                 _ => false,
             };
@@ -6912,15 +10057,21 @@ impl<'de> Deserialize<'de> for PortSummary {
                 let mut f_public_port: Option<u16> = None;
                 let mut f_type_: Option<PortSummaryType> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "IP" => f_ip = support::optional(&mut map, key, &mut extra)?,
-                        "PrivatePort" => f_private_port = Some(map.next_value()?),
-                        "PublicPort" => {
-                            f_public_port = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<PortSummary>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_ip = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Type" => f_type_ = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => f_private_port = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_public_port = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => f_type_ = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PortSummary {
@@ -6933,6 +10084,43 @@ impl<'de> Deserialize<'de> for PortSummary {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PortSummary {
+    const FIELDS: &'static [&'static str] = &["IP", "PrivatePort", "PublicPort", "Type"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PortSummary {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"IP" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Type" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"PublicPort" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"PrivatePort" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -7046,8 +10234,8 @@ pub struct ProcessConfig {
     pub entrypoint: Option<String>,
     /// `arguments`. Since API 1.25.
     pub arguments: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -7056,26 +10244,36 @@ impl Serialize for ProcessConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.privileged {
             map.serialize_entry("privileged", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("privileged", &())?;
         }
         if let Some(v) = &self.user {
             map.serialize_entry("user", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("user", &())?;
         }
         if let Some(v) = &self.tty {
             map.serialize_entry("tty", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("tty", &())?;
         }
         if let Some(v) = &self.entrypoint {
             map.serialize_entry("entrypoint", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("entrypoint", &())?;
         }
         if let Some(v) = &self.arguments {
             map.serialize_entry("arguments", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("arguments", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "privileged" => self.privileged.is_some(),
-                "user" => self.user.is_some(),
-                "tty" => self.tty.is_some(),
-                "entrypoint" => self.entrypoint.is_some(),
-                "arguments" => self.arguments.is_some(),
+                "privileged" => self.privileged.is_some() || self.extra.is_null_at(0),
+                "user" => self.user.is_some() || self.extra.is_null_at(1),
+                "tty" => self.tty.is_some() || self.extra.is_null_at(2),
+                "entrypoint" => self.entrypoint.is_some() || self.extra.is_null_at(3),
+                "arguments" => self.arguments.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -7104,18 +10302,28 @@ impl<'de> Deserialize<'de> for ProcessConfig {
                 let mut f_entrypoint: Option<String> = None;
                 let mut f_arguments: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "privileged" => {
-                            f_privileged = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ProcessConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_privileged = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "user" => f_user = support::optional(&mut map, key, &mut extra)?,
-                        "tty" => f_tty = support::optional(&mut map, key, &mut extra)?,
-                        "entrypoint" => {
-                            f_entrypoint = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_user = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "arguments" => f_arguments = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_tty = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_entrypoint = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_arguments = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ProcessConfig {
@@ -7129,6 +10337,47 @@ impl<'de> Deserialize<'de> for ProcessConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ProcessConfig {
+    const FIELDS: &'static [&'static str] =
+        &["privileged", "user", "tty", "entrypoint", "arguments"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ProcessConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"tty" {
+                    return 2;
+                }
+            }
+            4 => {
+                if key == b"user" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"arguments" {
+                    return 4;
+                }
+            }
+            10 => {
+                if key == b"privileged" {
+                    return 0;
+                }
+                if key == b"entrypoint" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -7152,8 +10401,8 @@ pub struct ProgressDetail {
     pub code: Option<i64>,
     /// `message`. Since API 1.25. Removed in API 1.36: only older daemons send it.
     pub message: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -7162,22 +10411,30 @@ impl Serialize for ProgressDetail {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.current {
             map.serialize_entry("current", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("current", &())?;
         }
         if let Some(v) = &self.total {
             map.serialize_entry("total", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("total", &())?;
         }
         if let Some(v) = &self.code {
             map.serialize_entry("code", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("code", &())?;
         }
         if let Some(v) = &self.message {
             map.serialize_entry("message", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("message", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "current" => self.current.is_some(),
-                "total" => self.total.is_some(),
-                "code" => self.code.is_some(),
-                "message" => self.message.is_some(),
+                "current" => self.current.is_some() || self.extra.is_null_at(0),
+                "total" => self.total.is_some() || self.extra.is_null_at(1),
+                "code" => self.code.is_some() || self.extra.is_null_at(2),
+                "message" => self.message.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -7205,13 +10462,25 @@ impl<'de> Deserialize<'de> for ProgressDetail {
                 let mut f_code: Option<i64> = None;
                 let mut f_message: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "current" => f_current = support::optional(&mut map, key, &mut extra)?,
-                        "total" => f_total = support::optional(&mut map, key, &mut extra)?,
-                        "code" => f_code = support::optional(&mut map, key, &mut extra)?,
-                        "message" => f_message = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<ProgressDetail>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_current = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_total = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_code = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_message = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ProgressDetail {
@@ -7224,6 +10493,41 @@ impl<'de> Deserialize<'de> for ProgressDetail {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ProgressDetail {
+    const FIELDS: &'static [&'static str] = &["current", "total", "code", "message"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ProgressDetail {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"code" {
+                    return 2;
+                }
+            }
+            5 => {
+                if key == b"total" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"current" {
+                    return 0;
+                }
+                if key == b"message" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -7252,8 +10556,8 @@ impl support::FieldPlatforms for ProgressDetail {}
 pub struct PullIdentity {
     /// `Repository`. Since API 1.53.
     pub repository: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -7262,10 +10566,12 @@ impl Serialize for PullIdentity {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.repository {
             map.serialize_entry("Repository", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Repository", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Repository" => self.repository.is_some(),
+                "Repository" => self.repository.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -7290,12 +10596,16 @@ impl<'de> Deserialize<'de> for PullIdentity {
             ) -> Result<PullIdentity, A::Error> {
                 let mut f_repository: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Repository" => {
-                            f_repository = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<PullIdentity>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_repository = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PullIdentity {
@@ -7305,6 +10615,28 @@ impl<'de> Deserialize<'de> for PullIdentity {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PullIdentity {
+    const FIELDS: &'static [&'static str] = &["Repository"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PullIdentity {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            10 => {
+                if key == b"Repository" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -7334,8 +10666,8 @@ pub struct PushImageInfo {
     pub error: Option<String>,
     /// `progress`. Since API 1.25. Removed in API 1.52: only older daemons send it.
     pub progress: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -7344,34 +10676,48 @@ impl Serialize for PushImageInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.error_detail {
             map.serialize_entry("errorDetail", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("errorDetail", &())?;
         }
         if let Some(v) = &self.status {
             map.serialize_entry("status", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("status", &())?;
         }
         if let Some(v) = &self.progress_detail {
             map.serialize_entry("progressDetail", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("progressDetail", &())?;
         }
         if let Some(v) = &self.id {
             map.serialize_entry("id", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("id", &())?;
         }
         if let Some(v) = &self.aux {
             map.serialize_entry("aux", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("aux", &())?;
         }
         if let Some(v) = &self.error {
             map.serialize_entry("error", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("error", &())?;
         }
         if let Some(v) = &self.progress {
             map.serialize_entry("progress", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("progress", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "errorDetail" => self.error_detail.is_some(),
-                "status" => self.status.is_some(),
-                "progressDetail" => self.progress_detail.is_some(),
-                "id" => self.id.is_some(),
-                "aux" => self.aux.is_some(),
-                "error" => self.error.is_some(),
-                "progress" => self.progress.is_some(),
+                "errorDetail" => self.error_detail.is_some() || self.extra.is_null_at(0),
+                "status" => self.status.is_some() || self.extra.is_null_at(1),
+                "progressDetail" => self.progress_detail.is_some() || self.extra.is_null_at(2),
+                "id" => self.id.is_some() || self.extra.is_null_at(3),
+                "aux" => self.aux.is_some() || self.extra.is_null_at(4),
+                "error" => self.error.is_some() || self.extra.is_null_at(5),
+                "progress" => self.progress.is_some() || self.extra.is_null_at(6),
                 _ => false,
             };
             if !shadowed {
@@ -7402,20 +10748,34 @@ impl<'de> Deserialize<'de> for PushImageInfo {
                 let mut f_error: Option<String> = None;
                 let mut f_progress: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "errorDetail" => {
-                            f_error_detail = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<PushImageInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_error_detail = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "status" => f_status = support::optional(&mut map, key, &mut extra)?,
-                        "progressDetail" => {
-                            f_progress_detail = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_status = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "id" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "aux" => f_aux = support::optional(&mut map, key, &mut extra)?,
-                        "error" => f_error = support::optional(&mut map, key, &mut extra)?,
-                        "progress" => f_progress = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_progress_detail = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_id = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_aux = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_error = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_progress = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PushImageInfo {
@@ -7431,6 +10791,66 @@ impl<'de> Deserialize<'de> for PushImageInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PushImageInfo {
+    const FIELDS: &'static [&'static str] = &[
+        "errorDetail",
+        "status",
+        "progressDetail",
+        "id",
+        "aux",
+        "error",
+        "progress",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PushImageInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"id" {
+                    return 3;
+                }
+            }
+            3 => {
+                if key == b"aux" {
+                    return 4;
+                }
+            }
+            5 => {
+                if key == b"error" {
+                    return 5;
+                }
+            }
+            6 => {
+                if key == b"status" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"progress" {
+                    return 6;
+                }
+            }
+            11 => {
+                if key == b"errorDetail" {
+                    return 0;
+                }
+            }
+            14 => {
+                if key == b"progressDetail" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -7466,8 +10886,8 @@ pub struct PushImageInfoAux {
     pub digest: Option<String>,
     /// `Size`. Since API 1.25.
     pub size: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -7476,18 +10896,24 @@ impl Serialize for PushImageInfoAux {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.tag {
             map.serialize_entry("Tag", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Tag", &())?;
         }
         if let Some(v) = &self.digest {
             map.serialize_entry("Digest", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Digest", &())?;
         }
         if let Some(v) = &self.size {
             map.serialize_entry("Size", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Size", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Tag" => self.tag.is_some(),
-                "Digest" => self.digest.is_some(),
-                "Size" => self.size.is_some(),
+                "Tag" => self.tag.is_some() || self.extra.is_null_at(0),
+                "Digest" => self.digest.is_some() || self.extra.is_null_at(1),
+                "Size" => self.size.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -7514,12 +10940,22 @@ impl<'de> Deserialize<'de> for PushImageInfoAux {
                 let mut f_digest: Option<String> = None;
                 let mut f_size: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Tag" => f_tag = support::optional(&mut map, key, &mut extra)?,
-                        "Digest" => f_digest = support::optional(&mut map, key, &mut extra)?,
-                        "Size" => f_size = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<PushImageInfoAux>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_tag = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_digest = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_size = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PushImageInfoAux {
@@ -7531,6 +10967,38 @@ impl<'de> Deserialize<'de> for PushImageInfoAux {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PushImageInfoAux {
+    const FIELDS: &'static [&'static str] = &["Tag", "Digest", "Size"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PushImageInfoAux {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Tag" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Size" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Digest" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -7642,8 +11110,8 @@ pub struct RegistryServiceConfig {
     pub allow_nondistributable_artifacts_cidrs: Option<Vec<String>>,
     /// `AllowNondistributableArtifactsHostnames`. Since API 1.32. Removed in API 1.49: only older daemons send it.
     pub allow_nondistributable_artifacts_hostnames: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -7652,29 +11120,43 @@ impl Serialize for RegistryServiceConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.insecure_registry_cidrs {
             map.serialize_entry("InsecureRegistryCIDRs", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("InsecureRegistryCIDRs", &())?;
         }
         if let Some(v) = &self.index_configs {
             map.serialize_entry("IndexConfigs", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("IndexConfigs", &())?;
         }
         if let Some(v) = &self.mirrors {
             map.serialize_entry("Mirrors", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Mirrors", &())?;
         }
         if let Some(v) = &self.allow_nondistributable_artifacts_cidrs {
             map.serialize_entry("AllowNondistributableArtifactsCIDRs", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("AllowNondistributableArtifactsCIDRs", &())?;
         }
         if let Some(v) = &self.allow_nondistributable_artifacts_hostnames {
             map.serialize_entry("AllowNondistributableArtifactsHostnames", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("AllowNondistributableArtifactsHostnames", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "InsecureRegistryCIDRs" => self.insecure_registry_cidrs.is_some(),
-                "IndexConfigs" => self.index_configs.is_some(),
-                "Mirrors" => self.mirrors.is_some(),
+                "InsecureRegistryCIDRs" => {
+                    self.insecure_registry_cidrs.is_some() || self.extra.is_null_at(0)
+                }
+                "IndexConfigs" => self.index_configs.is_some() || self.extra.is_null_at(1),
+                "Mirrors" => self.mirrors.is_some() || self.extra.is_null_at(2),
                 "AllowNondistributableArtifactsCIDRs" => {
                     self.allow_nondistributable_artifacts_cidrs.is_some()
+                        || self.extra.is_null_at(3)
                 }
                 "AllowNondistributableArtifactsHostnames" => {
                     self.allow_nondistributable_artifacts_hostnames.is_some()
+                        || self.extra.is_null_at(4)
                 }
                 _ => false,
             };
@@ -7704,25 +11186,31 @@ impl<'de> Deserialize<'de> for RegistryServiceConfig {
                 let mut f_allow_nondistributable_artifacts_cidrs: Option<Vec<String>> = None;
                 let mut f_allow_nondistributable_artifacts_hostnames: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "InsecureRegistryCIDRs" => {
-                            f_insecure_registry_cidrs =
-                                support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<RegistryServiceConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_insecure_registry_cidrs = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "IndexConfigs" => {
-                            f_index_configs = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_index_configs = support::optional_map(&mut map, 1, &mut extra)?
                         }
-                        "Mirrors" => f_mirrors = support::optional(&mut map, key, &mut extra)?,
-                        "AllowNondistributableArtifactsCIDRs" => {
+                        support::Field::Known(2) => {
+                            f_mirrors = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
                             f_allow_nondistributable_artifacts_cidrs =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 3, &mut extra)?
                         }
-                        "AllowNondistributableArtifactsHostnames" => {
+                        support::Field::Known(4) => {
                             f_allow_nondistributable_artifacts_hostnames =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(RegistryServiceConfig {
@@ -7738,6 +11226,54 @@ impl<'de> Deserialize<'de> for RegistryServiceConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for RegistryServiceConfig {
+    const FIELDS: &'static [&'static str] = &[
+        "InsecureRegistryCIDRs",
+        "IndexConfigs",
+        "Mirrors",
+        "AllowNondistributableArtifactsCIDRs",
+        "AllowNondistributableArtifactsHostnames",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for RegistryServiceConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Mirrors" {
+                    return 2;
+                }
+            }
+            12 => {
+                if key == b"IndexConfigs" {
+                    return 1;
+                }
+            }
+            21 => {
+                if key == b"InsecureRegistryCIDRs" {
+                    return 0;
+                }
+            }
+            35 => {
+                if key == b"AllowNondistributableArtifactsCIDRs" {
+                    return 3;
+                }
+            }
+            39 => {
+                if key == b"AllowNondistributableArtifactsHostnames" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -7761,8 +11297,8 @@ pub struct ResourceObject {
     pub memory_bytes: Option<i64>,
     /// `GenericResources`. Since API 1.32.
     pub generic_resources: Option<GenericResources>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -7771,18 +11307,24 @@ impl Serialize for ResourceObject {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.nano_cpus {
             map.serialize_entry("NanoCPUs", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("NanoCPUs", &())?;
         }
         if let Some(v) = &self.memory_bytes {
             map.serialize_entry("MemoryBytes", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("MemoryBytes", &())?;
         }
         if let Some(v) = &self.generic_resources {
             map.serialize_entry("GenericResources", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("GenericResources", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "NanoCPUs" => self.nano_cpus.is_some(),
-                "MemoryBytes" => self.memory_bytes.is_some(),
-                "GenericResources" => self.generic_resources.is_some(),
+                "NanoCPUs" => self.nano_cpus.is_some() || self.extra.is_null_at(0),
+                "MemoryBytes" => self.memory_bytes.is_some() || self.extra.is_null_at(1),
+                "GenericResources" => self.generic_resources.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -7809,16 +11351,22 @@ impl<'de> Deserialize<'de> for ResourceObject {
                 let mut f_memory_bytes: Option<i64> = None;
                 let mut f_generic_resources: Option<GenericResources> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "NanoCPUs" => f_nano_cpus = support::optional(&mut map, key, &mut extra)?,
-                        "MemoryBytes" => {
-                            f_memory_bytes = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ResourceObject>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_nano_cpus = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "GenericResources" => {
-                            f_generic_resources = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_memory_bytes = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_generic_resources = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ResourceObject {
@@ -7830,6 +11378,38 @@ impl<'de> Deserialize<'de> for ResourceObject {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ResourceObject {
+    const FIELDS: &'static [&'static str] = &["NanoCPUs", "MemoryBytes", "GenericResources"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ResourceObject {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"NanoCPUs" {
+                    return 0;
+                }
+            }
+            11 => {
+                if key == b"MemoryBytes" {
+                    return 1;
+                }
+            }
+            16 => {
+                if key == b"GenericResources" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -7916,8 +11496,8 @@ pub struct Resources {
     pub kernel_memory: Option<i64>,
     /// `KernelMemoryTCP`. Since API 1.40. Removed in API 1.52: only older daemons send it.
     pub kernel_memory_tcp: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -7926,138 +11506,224 @@ impl Serialize for Resources {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.cpu_shares {
             map.serialize_entry("CpuShares", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("CpuShares", &())?;
         }
         if let Some(v) = &self.memory {
             map.serialize_entry("Memory", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Memory", &())?;
         }
         if let Some(v) = &self.cgroup_parent {
             map.serialize_entry("CgroupParent", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CgroupParent", &())?;
         }
         if let Some(v) = &self.blkio_weight {
             map.serialize_entry("BlkioWeight", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("BlkioWeight", &())?;
         }
         if let Some(v) = &self.blkio_weight_device {
             map.serialize_entry("BlkioWeightDevice", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("BlkioWeightDevice", &())?;
         }
         if let Some(v) = &self.blkio_device_read_bps {
             map.serialize_entry("BlkioDeviceReadBps", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("BlkioDeviceReadBps", &())?;
         }
         if let Some(v) = &self.blkio_device_write_bps {
             map.serialize_entry("BlkioDeviceWriteBps", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("BlkioDeviceWriteBps", &())?;
         }
         if let Some(v) = &self.blkio_device_read_iops {
             map.serialize_entry("BlkioDeviceReadIOps", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("BlkioDeviceReadIOps", &())?;
         }
         if let Some(v) = &self.blkio_device_write_iops {
             map.serialize_entry("BlkioDeviceWriteIOps", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("BlkioDeviceWriteIOps", &())?;
         }
         if let Some(v) = &self.cpu_period {
             map.serialize_entry("CpuPeriod", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("CpuPeriod", &())?;
         }
         if let Some(v) = &self.cpu_quota {
             map.serialize_entry("CpuQuota", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("CpuQuota", &())?;
         }
         if let Some(v) = &self.cpu_realtime_period {
             map.serialize_entry("CpuRealtimePeriod", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("CpuRealtimePeriod", &())?;
         }
         if let Some(v) = &self.cpu_realtime_runtime {
             map.serialize_entry("CpuRealtimeRuntime", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("CpuRealtimeRuntime", &())?;
         }
         if let Some(v) = &self.cpuset_cpus {
             map.serialize_entry("CpusetCpus", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("CpusetCpus", &())?;
         }
         if let Some(v) = &self.cpuset_mems {
             map.serialize_entry("CpusetMems", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("CpusetMems", &())?;
         }
         if let Some(v) = &self.devices {
             map.serialize_entry("Devices", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("Devices", &())?;
         }
         if let Some(v) = &self.device_cgroup_rules {
             map.serialize_entry("DeviceCgroupRules", v)?;
+        } else if self.extra.is_null_at(16) {
+            map.serialize_entry("DeviceCgroupRules", &())?;
         }
         if let Some(v) = &self.device_requests {
             map.serialize_entry("DeviceRequests", v)?;
+        } else if self.extra.is_null_at(17) {
+            map.serialize_entry("DeviceRequests", &())?;
         }
         if let Some(v) = &self.memory_reservation {
             map.serialize_entry("MemoryReservation", v)?;
+        } else if self.extra.is_null_at(18) {
+            map.serialize_entry("MemoryReservation", &())?;
         }
         if let Some(v) = &self.memory_swap {
             map.serialize_entry("MemorySwap", v)?;
+        } else if self.extra.is_null_at(19) {
+            map.serialize_entry("MemorySwap", &())?;
         }
         if let Some(v) = &self.memory_swappiness {
             map.serialize_entry("MemorySwappiness", v)?;
+        } else if self.extra.is_null_at(20) {
+            map.serialize_entry("MemorySwappiness", &())?;
         }
         if let Some(v) = &self.nano_cpus {
             map.serialize_entry("NanoCpus", v)?;
+        } else if self.extra.is_null_at(21) {
+            map.serialize_entry("NanoCpus", &())?;
         }
         if let Some(v) = &self.oom_kill_disable {
             map.serialize_entry("OomKillDisable", v)?;
+        } else if self.extra.is_null_at(22) {
+            map.serialize_entry("OomKillDisable", &())?;
         }
         if let Some(v) = &self.init {
             map.serialize_entry("Init", v)?;
+        } else if self.extra.is_null_at(23) {
+            map.serialize_entry("Init", &())?;
         }
         if let Some(v) = &self.pids_limit {
             map.serialize_entry("PidsLimit", v)?;
+        } else if self.extra.is_null_at(24) {
+            map.serialize_entry("PidsLimit", &())?;
         }
         if let Some(v) = &self.ulimits {
             map.serialize_entry("Ulimits", v)?;
+        } else if self.extra.is_null_at(25) {
+            map.serialize_entry("Ulimits", &())?;
         }
         if let Some(v) = &self.cpu_count {
             map.serialize_entry("CpuCount", v)?;
+        } else if self.extra.is_null_at(26) {
+            map.serialize_entry("CpuCount", &())?;
         }
         if let Some(v) = &self.cpu_percent {
             map.serialize_entry("CpuPercent", v)?;
+        } else if self.extra.is_null_at(27) {
+            map.serialize_entry("CpuPercent", &())?;
         }
         if let Some(v) = &self.io_maximum_iops {
             map.serialize_entry("IOMaximumIOps", v)?;
+        } else if self.extra.is_null_at(28) {
+            map.serialize_entry("IOMaximumIOps", &())?;
         }
         if let Some(v) = &self.io_maximum_bandwidth {
             map.serialize_entry("IOMaximumBandwidth", v)?;
+        } else if self.extra.is_null_at(29) {
+            map.serialize_entry("IOMaximumBandwidth", &())?;
         }
         if let Some(v) = &self.disk_quota {
             map.serialize_entry("DiskQuota", v)?;
+        } else if self.extra.is_null_at(30) {
+            map.serialize_entry("DiskQuota", &())?;
         }
         if let Some(v) = &self.kernel_memory {
             map.serialize_entry("KernelMemory", v)?;
+        } else if self.extra.is_null_at(31) {
+            map.serialize_entry("KernelMemory", &())?;
         }
         if let Some(v) = &self.kernel_memory_tcp {
             map.serialize_entry("KernelMemoryTCP", v)?;
+        } else if self.extra.is_null_at(32) {
+            map.serialize_entry("KernelMemoryTCP", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "CpuShares" => self.cpu_shares.is_some(),
-                "Memory" => self.memory.is_some(),
-                "CgroupParent" => self.cgroup_parent.is_some(),
-                "BlkioWeight" => self.blkio_weight.is_some(),
-                "BlkioWeightDevice" => self.blkio_weight_device.is_some(),
-                "BlkioDeviceReadBps" => self.blkio_device_read_bps.is_some(),
-                "BlkioDeviceWriteBps" => self.blkio_device_write_bps.is_some(),
-                "BlkioDeviceReadIOps" => self.blkio_device_read_iops.is_some(),
-                "BlkioDeviceWriteIOps" => self.blkio_device_write_iops.is_some(),
-                "CpuPeriod" => self.cpu_period.is_some(),
-                "CpuQuota" => self.cpu_quota.is_some(),
-                "CpuRealtimePeriod" => self.cpu_realtime_period.is_some(),
-                "CpuRealtimeRuntime" => self.cpu_realtime_runtime.is_some(),
-                "CpusetCpus" => self.cpuset_cpus.is_some(),
-                "CpusetMems" => self.cpuset_mems.is_some(),
-                "Devices" => self.devices.is_some(),
-                "DeviceCgroupRules" => self.device_cgroup_rules.is_some(),
-                "DeviceRequests" => self.device_requests.is_some(),
-                "MemoryReservation" => self.memory_reservation.is_some(),
-                "MemorySwap" => self.memory_swap.is_some(),
-                "MemorySwappiness" => self.memory_swappiness.is_some(),
-                "NanoCpus" => self.nano_cpus.is_some(),
-                "OomKillDisable" => self.oom_kill_disable.is_some(),
-                "Init" => self.init.is_some(),
-                "PidsLimit" => self.pids_limit.is_some(),
-                "Ulimits" => self.ulimits.is_some(),
-                "CpuCount" => self.cpu_count.is_some(),
-                "CpuPercent" => self.cpu_percent.is_some(),
-                "IOMaximumIOps" => self.io_maximum_iops.is_some(),
-                "IOMaximumBandwidth" => self.io_maximum_bandwidth.is_some(),
-                "DiskQuota" => self.disk_quota.is_some(),
-                "KernelMemory" => self.kernel_memory.is_some(),
-                "KernelMemoryTCP" => self.kernel_memory_tcp.is_some(),
+                "CpuShares" => self.cpu_shares.is_some() || self.extra.is_null_at(0),
+                "Memory" => self.memory.is_some() || self.extra.is_null_at(1),
+                "CgroupParent" => self.cgroup_parent.is_some() || self.extra.is_null_at(2),
+                "BlkioWeight" => self.blkio_weight.is_some() || self.extra.is_null_at(3),
+                "BlkioWeightDevice" => {
+                    self.blkio_weight_device.is_some() || self.extra.is_null_at(4)
+                }
+                "BlkioDeviceReadBps" => {
+                    self.blkio_device_read_bps.is_some() || self.extra.is_null_at(5)
+                }
+                "BlkioDeviceWriteBps" => {
+                    self.blkio_device_write_bps.is_some() || self.extra.is_null_at(6)
+                }
+                "BlkioDeviceReadIOps" => {
+                    self.blkio_device_read_iops.is_some() || self.extra.is_null_at(7)
+                }
+                "BlkioDeviceWriteIOps" => {
+                    self.blkio_device_write_iops.is_some() || self.extra.is_null_at(8)
+                }
+                "CpuPeriod" => self.cpu_period.is_some() || self.extra.is_null_at(9),
+                "CpuQuota" => self.cpu_quota.is_some() || self.extra.is_null_at(10),
+                "CpuRealtimePeriod" => {
+                    self.cpu_realtime_period.is_some() || self.extra.is_null_at(11)
+                }
+                "CpuRealtimeRuntime" => {
+                    self.cpu_realtime_runtime.is_some() || self.extra.is_null_at(12)
+                }
+                "CpusetCpus" => self.cpuset_cpus.is_some() || self.extra.is_null_at(13),
+                "CpusetMems" => self.cpuset_mems.is_some() || self.extra.is_null_at(14),
+                "Devices" => self.devices.is_some() || self.extra.is_null_at(15),
+                "DeviceCgroupRules" => {
+                    self.device_cgroup_rules.is_some() || self.extra.is_null_at(16)
+                }
+                "DeviceRequests" => self.device_requests.is_some() || self.extra.is_null_at(17),
+                "MemoryReservation" => {
+                    self.memory_reservation.is_some() || self.extra.is_null_at(18)
+                }
+                "MemorySwap" => self.memory_swap.is_some() || self.extra.is_null_at(19),
+                "MemorySwappiness" => self.memory_swappiness.is_some() || self.extra.is_null_at(20),
+                "NanoCpus" => self.nano_cpus.is_some() || self.extra.is_null_at(21),
+                "OomKillDisable" => self.oom_kill_disable.is_some() || self.extra.is_null_at(22),
+                "Init" => self.init.is_some() || self.extra.is_null_at(23),
+                "PidsLimit" => self.pids_limit.is_some() || self.extra.is_null_at(24),
+                "Ulimits" => self.ulimits.is_some() || self.extra.is_null_at(25),
+                "CpuCount" => self.cpu_count.is_some() || self.extra.is_null_at(26),
+                "CpuPercent" => self.cpu_percent.is_some() || self.extra.is_null_at(27),
+                "IOMaximumIOps" => self.io_maximum_iops.is_some() || self.extra.is_null_at(28),
+                "IOMaximumBandwidth" => {
+                    self.io_maximum_bandwidth.is_some() || self.extra.is_null_at(29)
+                }
+                "DiskQuota" => self.disk_quota.is_some() || self.extra.is_null_at(30),
+                "KernelMemory" => self.kernel_memory.is_some() || self.extra.is_null_at(31),
+                "KernelMemoryTCP" => self.kernel_memory_tcp.is_some() || self.extra.is_null_at(32),
                 _ => false,
             };
             if !shadowed {
@@ -8111,87 +11777,112 @@ impl<'de> Deserialize<'de> for Resources {
                 let mut f_kernel_memory: Option<i64> = None;
                 let mut f_kernel_memory_tcp: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "CpuShares" => f_cpu_shares = support::optional(&mut map, key, &mut extra)?,
-                        "Memory" => f_memory = support::optional(&mut map, key, &mut extra)?,
-                        "CgroupParent" => {
-                            f_cgroup_parent = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<Resources>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_cpu_shares = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "BlkioWeight" => {
-                            f_blkio_weight = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_memory = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "BlkioWeightDevice" => {
-                            f_blkio_weight_device = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_cgroup_parent = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "BlkioDeviceReadBps" => {
-                            f_blkio_device_read_bps = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_blkio_weight = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "BlkioDeviceWriteBps" => {
-                            f_blkio_device_write_bps = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_blkio_weight_device = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "BlkioDeviceReadIOps" => {
-                            f_blkio_device_read_iops = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_blkio_device_read_bps = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "BlkioDeviceWriteIOps" => {
-                            f_blkio_device_write_iops =
-                                support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_blkio_device_write_bps = support::optional(&mut map, 6, &mut extra)?
                         }
-                        "CpuPeriod" => f_cpu_period = support::optional(&mut map, key, &mut extra)?,
-                        "CpuQuota" => f_cpu_quota = support::optional(&mut map, key, &mut extra)?,
-                        "CpuRealtimePeriod" => {
-                            f_cpu_realtime_period = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(7) => {
+                            f_blkio_device_read_iops = support::optional(&mut map, 7, &mut extra)?
                         }
-                        "CpuRealtimeRuntime" => {
-                            f_cpu_realtime_runtime = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(8) => {
+                            f_blkio_device_write_iops = support::optional(&mut map, 8, &mut extra)?
                         }
-                        "CpusetCpus" => {
-                            f_cpuset_cpus = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(9) => {
+                            f_cpu_period = support::optional(&mut map, 9, &mut extra)?
                         }
-                        "CpusetMems" => {
-                            f_cpuset_mems = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(10) => {
+                            f_cpu_quota = support::optional(&mut map, 10, &mut extra)?
                         }
-                        "Devices" => f_devices = support::optional(&mut map, key, &mut extra)?,
-                        "DeviceCgroupRules" => {
-                            f_device_cgroup_rules = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(11) => {
+                            f_cpu_realtime_period = support::optional(&mut map, 11, &mut extra)?
                         }
-                        "DeviceRequests" => {
-                            f_device_requests = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(12) => {
+                            f_cpu_realtime_runtime = support::optional(&mut map, 12, &mut extra)?
                         }
-                        "MemoryReservation" => {
-                            f_memory_reservation = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(13) => {
+                            f_cpuset_cpus = support::optional(&mut map, 13, &mut extra)?
                         }
-                        "MemorySwap" => {
-                            f_memory_swap = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(14) => {
+                            f_cpuset_mems = support::optional(&mut map, 14, &mut extra)?
                         }
-                        "MemorySwappiness" => {
-                            f_memory_swappiness = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(15) => {
+                            f_devices = support::optional(&mut map, 15, &mut extra)?
                         }
-                        "NanoCpus" => f_nano_cpus = support::optional(&mut map, key, &mut extra)?,
-                        "OomKillDisable" => {
-                            f_oom_kill_disable = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(16) => {
+                            f_device_cgroup_rules = support::optional(&mut map, 16, &mut extra)?
                         }
-                        "Init" => f_init = support::optional(&mut map, key, &mut extra)?,
-                        "PidsLimit" => f_pids_limit = support::optional(&mut map, key, &mut extra)?,
-                        "Ulimits" => f_ulimits = support::optional(&mut map, key, &mut extra)?,
-                        "CpuCount" => f_cpu_count = support::optional(&mut map, key, &mut extra)?,
-                        "CpuPercent" => {
-                            f_cpu_percent = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(17) => {
+                            f_device_requests = support::optional(&mut map, 17, &mut extra)?
                         }
-                        "IOMaximumIOps" => {
-                            f_io_maximum_iops = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(18) => {
+                            f_memory_reservation = support::optional(&mut map, 18, &mut extra)?
                         }
-                        "IOMaximumBandwidth" => {
-                            f_io_maximum_bandwidth = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(19) => {
+                            f_memory_swap = support::optional(&mut map, 19, &mut extra)?
                         }
-                        "DiskQuota" => f_disk_quota = support::optional(&mut map, key, &mut extra)?,
-                        "KernelMemory" => {
-                            f_kernel_memory = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(20) => {
+                            f_memory_swappiness = support::optional(&mut map, 20, &mut extra)?
                         }
-                        "KernelMemoryTCP" => {
-                            f_kernel_memory_tcp = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(21) => {
+                            f_nano_cpus = support::optional(&mut map, 21, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(22) => {
+                            f_oom_kill_disable = support::optional(&mut map, 22, &mut extra)?
+                        }
+                        support::Field::Known(23) => {
+                            f_init = support::optional(&mut map, 23, &mut extra)?
+                        }
+                        support::Field::Known(24) => {
+                            f_pids_limit = support::optional(&mut map, 24, &mut extra)?
+                        }
+                        support::Field::Known(25) => {
+                            f_ulimits = support::optional(&mut map, 25, &mut extra)?
+                        }
+                        support::Field::Known(26) => {
+                            f_cpu_count = support::optional(&mut map, 26, &mut extra)?
+                        }
+                        support::Field::Known(27) => {
+                            f_cpu_percent = support::optional(&mut map, 27, &mut extra)?
+                        }
+                        support::Field::Known(28) => {
+                            f_io_maximum_iops = support::optional(&mut map, 28, &mut extra)?
+                        }
+                        support::Field::Known(29) => {
+                            f_io_maximum_bandwidth = support::optional(&mut map, 29, &mut extra)?
+                        }
+                        support::Field::Known(30) => {
+                            f_disk_quota = support::optional(&mut map, 30, &mut extra)?
+                        }
+                        support::Field::Known(31) => {
+                            f_kernel_memory = support::optional(&mut map, 31, &mut extra)?
+                        }
+                        support::Field::Known(32) => {
+                            f_kernel_memory_tcp = support::optional(&mut map, 32, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Resources {
@@ -8233,6 +11924,188 @@ impl<'de> Deserialize<'de> for Resources {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Resources {
+    const FIELDS: &'static [&'static str] = &[
+        "CpuShares",
+        "Memory",
+        "CgroupParent",
+        "BlkioWeight",
+        "BlkioWeightDevice",
+        "BlkioDeviceReadBps",
+        "BlkioDeviceWriteBps",
+        "BlkioDeviceReadIOps",
+        "BlkioDeviceWriteIOps",
+        "CpuPeriod",
+        "CpuQuota",
+        "CpuRealtimePeriod",
+        "CpuRealtimeRuntime",
+        "CpusetCpus",
+        "CpusetMems",
+        "Devices",
+        "DeviceCgroupRules",
+        "DeviceRequests",
+        "MemoryReservation",
+        "MemorySwap",
+        "MemorySwappiness",
+        "NanoCpus",
+        "OomKillDisable",
+        "Init",
+        "PidsLimit",
+        "Ulimits",
+        "CpuCount",
+        "CpuPercent",
+        "IOMaximumIOps",
+        "IOMaximumBandwidth",
+        "DiskQuota",
+        "KernelMemory",
+        "KernelMemoryTCP",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Resources {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Init" {
+                    return 23;
+                }
+            }
+            6 => {
+                if key == b"Memory" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"Devices" {
+                    return 15;
+                }
+                if key == b"Ulimits" {
+                    return 25;
+                }
+            }
+            8 => {
+                if key == b"CpuQuota" {
+                    return 10;
+                }
+                if key == b"NanoCpus" {
+                    return 21;
+                }
+                if key == b"CpuCount" {
+                    return 26;
+                }
+            }
+            9 => {
+                if key == b"CpuShares" {
+                    return 0;
+                }
+                if key == b"CpuPeriod" {
+                    return 9;
+                }
+                if key == b"PidsLimit" {
+                    return 24;
+                }
+                if key == b"DiskQuota" {
+                    return 30;
+                }
+            }
+            10 => {
+                if key == b"CpusetCpus" {
+                    return 13;
+                }
+                if key == b"CpusetMems" {
+                    return 14;
+                }
+                if key == b"MemorySwap" {
+                    return 19;
+                }
+                if key == b"CpuPercent" {
+                    return 27;
+                }
+            }
+            11 => {
+                if key == b"BlkioWeight" {
+                    return 3;
+                }
+            }
+            12 => {
+                if key == b"CgroupParent" {
+                    return 2;
+                }
+                if key == b"KernelMemory" {
+                    return 31;
+                }
+            }
+            13 => {
+                if key == b"IOMaximumIOps" {
+                    return 28;
+                }
+            }
+            14 => {
+                if key == b"DeviceRequests" {
+                    return 17;
+                }
+                if key == b"OomKillDisable" {
+                    return 22;
+                }
+            }
+            15 => {
+                if key == b"KernelMemoryTCP" {
+                    return 32;
+                }
+            }
+            16 => {
+                if key == b"MemorySwappiness" {
+                    return 20;
+                }
+            }
+            17 => {
+                if key == b"BlkioWeightDevice" {
+                    return 4;
+                }
+                if key == b"CpuRealtimePeriod" {
+                    return 11;
+                }
+                if key == b"DeviceCgroupRules" {
+                    return 16;
+                }
+                if key == b"MemoryReservation" {
+                    return 18;
+                }
+            }
+            18 => {
+                if key == b"BlkioDeviceReadBps" {
+                    return 5;
+                }
+                if key == b"CpuRealtimeRuntime" {
+                    return 12;
+                }
+                if key == b"IOMaximumBandwidth" {
+                    return 29;
+                }
+            }
+            19 => {
+                if key == b"BlkioDeviceWriteBps" {
+                    return 6;
+                }
+                if key == b"BlkioDeviceReadIOps" {
+                    return 7;
+                }
+            }
+            20 => {
+                if key == b"BlkioDeviceWriteIOps" {
+                    return 8;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -8454,8 +12327,8 @@ pub struct ResourcesBlkioWeightDeviceItem {
     pub path: Option<String>,
     /// `Weight`. Since API 1.25.
     pub weight: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -8464,14 +12337,18 @@ impl Serialize for ResourcesBlkioWeightDeviceItem {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.path {
             map.serialize_entry("Path", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Path", &())?;
         }
         if let Some(v) = &self.weight {
             map.serialize_entry("Weight", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Weight", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Path" => self.path.is_some(),
-                "Weight" => self.weight.is_some(),
+                "Path" => self.path.is_some() || self.extra.is_null_at(0),
+                "Weight" => self.weight.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -8497,11 +12374,21 @@ impl<'de> Deserialize<'de> for ResourcesBlkioWeightDeviceItem {
                 let mut f_path: Option<String> = None;
                 let mut f_weight: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Path" => f_path = support::optional(&mut map, key, &mut extra)?,
-                        "Weight" => f_weight = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<ResourcesBlkioWeightDeviceItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_path = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_weight = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ResourcesBlkioWeightDeviceItem {
@@ -8512,6 +12399,33 @@ impl<'de> Deserialize<'de> for ResourcesBlkioWeightDeviceItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ResourcesBlkioWeightDeviceItem {
+    const FIELDS: &'static [&'static str] = &["Path", "Weight"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ResourcesBlkioWeightDeviceItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Path" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"Weight" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -8533,8 +12447,8 @@ pub struct ResourcesUlimitsItem {
     pub soft: Option<i64>,
     /// `Hard`. Since API 1.25.
     pub hard: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -8543,18 +12457,24 @@ impl Serialize for ResourcesUlimitsItem {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.soft {
             map.serialize_entry("Soft", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Soft", &())?;
         }
         if let Some(v) = &self.hard {
             map.serialize_entry("Hard", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Hard", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Soft" => self.soft.is_some(),
-                "Hard" => self.hard.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Soft" => self.soft.is_some() || self.extra.is_null_at(1),
+                "Hard" => self.hard.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -8581,12 +12501,23 @@ impl<'de> Deserialize<'de> for ResourcesUlimitsItem {
                 let mut f_soft: Option<i64> = None;
                 let mut f_hard: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Soft" => f_soft = support::optional(&mut map, key, &mut extra)?,
-                        "Hard" => f_hard = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<ResourcesUlimitsItem>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_soft = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_hard = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ResourcesUlimitsItem {
@@ -8598,6 +12529,34 @@ impl<'de> Deserialize<'de> for ResourcesUlimitsItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ResourcesUlimitsItem {
+    const FIELDS: &'static [&'static str] = &["Name", "Soft", "Hard"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ResourcesUlimitsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Soft" {
+                    return 1;
+                }
+                if key == b"Hard" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -8617,8 +12576,8 @@ pub struct RestartPolicy {
     pub name: Option<RestartPolicyName>,
     /// `MaximumRetryCount`. Since API 1.25.
     pub maximum_retry_count: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -8627,14 +12586,20 @@ impl Serialize for RestartPolicy {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.maximum_retry_count {
             map.serialize_entry("MaximumRetryCount", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("MaximumRetryCount", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "MaximumRetryCount" => self.maximum_retry_count.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "MaximumRetryCount" => {
+                    self.maximum_retry_count.is_some() || self.extra.is_null_at(1)
+                }
                 _ => false,
             };
             if !shadowed {
@@ -8660,13 +12625,19 @@ impl<'de> Deserialize<'de> for RestartPolicy {
                 let mut f_name: Option<RestartPolicyName> = None;
                 let mut f_maximum_retry_count: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "MaximumRetryCount" => {
-                            f_maximum_retry_count = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<RestartPolicy>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_maximum_retry_count = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(RestartPolicy {
@@ -8677,6 +12648,33 @@ impl<'de> Deserialize<'de> for RestartPolicy {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for RestartPolicy {
+    const FIELDS: &'static [&'static str] = &["Name", "MaximumRetryCount"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for RestartPolicy {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            17 => {
+                if key == b"MaximumRetryCount" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -8789,8 +12787,8 @@ impl support::FieldPlatforms for RestartPolicyName {
 pub struct RootFSStorage {
     /// `Snapshot`. Since API 1.52.
     pub snapshot: Option<RootFSStorageSnapshot>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -8799,10 +12797,12 @@ impl Serialize for RootFSStorage {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.snapshot {
             map.serialize_entry("Snapshot", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Snapshot", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Snapshot" => self.snapshot.is_some(),
+                "Snapshot" => self.snapshot.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -8827,10 +12827,16 @@ impl<'de> Deserialize<'de> for RootFSStorage {
             ) -> Result<RootFSStorage, A::Error> {
                 let mut f_snapshot: Option<RootFSStorageSnapshot> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Snapshot" => f_snapshot = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<RootFSStorage>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_snapshot = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(RootFSStorage {
@@ -8840,6 +12846,28 @@ impl<'de> Deserialize<'de> for RootFSStorage {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for RootFSStorage {
+    const FIELDS: &'static [&'static str] = &["Snapshot"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for RootFSStorage {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"Snapshot" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -8859,8 +12887,8 @@ impl support::FieldPlatforms for RootFSStorage {}
 pub struct RootFSStorageSnapshot {
     /// `Name`. Since API 1.52.
     pub name: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -8869,10 +12897,12 @@ impl Serialize for RootFSStorageSnapshot {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -8897,10 +12927,17 @@ impl<'de> Deserialize<'de> for RootFSStorageSnapshot {
             ) -> Result<RootFSStorageSnapshot, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<RootFSStorageSnapshot>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(RootFSStorageSnapshot {
@@ -8910,6 +12947,28 @@ impl<'de> Deserialize<'de> for RootFSStorageSnapshot {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for RootFSStorageSnapshot {
+    const FIELDS: &'static [&'static str] = &["Name"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for RootFSStorageSnapshot {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -8931,8 +12990,8 @@ pub struct Runtime {
     pub runtime_args: Option<Vec<String>>,
     /// `status`. Since API 1.44.
     pub status: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -8941,18 +13000,24 @@ impl Serialize for Runtime {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.path {
             map.serialize_entry("path", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("path", &())?;
         }
         if let Some(v) = &self.runtime_args {
             map.serialize_entry("runtimeArgs", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("runtimeArgs", &())?;
         }
         if let Some(v) = &self.status {
             map.serialize_entry("status", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("status", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "path" => self.path.is_some(),
-                "runtimeArgs" => self.runtime_args.is_some(),
-                "status" => self.status.is_some(),
+                "path" => self.path.is_some() || self.extra.is_null_at(0),
+                "runtimeArgs" => self.runtime_args.is_some() || self.extra.is_null_at(1),
+                "status" => self.status.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -8976,14 +13041,22 @@ impl<'de> Deserialize<'de> for Runtime {
                 let mut f_runtime_args: Option<Vec<String>> = None;
                 let mut f_status: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "path" => f_path = support::optional(&mut map, key, &mut extra)?,
-                        "runtimeArgs" => {
-                            f_runtime_args = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<Runtime>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_path = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "status" => f_status = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_runtime_args = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_status = support::optional_map(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Runtime {
@@ -8995,6 +13068,38 @@ impl<'de> Deserialize<'de> for Runtime {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Runtime {
+    const FIELDS: &'static [&'static str] = &["path", "runtimeArgs", "status"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Runtime {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"path" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"status" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"runtimeArgs" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -9031,8 +13136,8 @@ pub struct SignatureIdentity {
     pub error: Option<String>,
     /// `Warnings`. Since API 1.53.
     pub warnings: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -9041,38 +13146,54 @@ impl Serialize for SignatureIdentity {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.timestamps {
             map.serialize_entry("Timestamps", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Timestamps", &())?;
         }
         if let Some(v) = &self.known_signer {
             map.serialize_entry("KnownSigner", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("KnownSigner", &())?;
         }
         if let Some(v) = &self.docker_reference {
             map.serialize_entry("DockerReference", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("DockerReference", &())?;
         }
         if let Some(v) = &self.signer {
             map.serialize_entry("Signer", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Signer", &())?;
         }
         if let Some(v) = &self.signature_type {
             map.serialize_entry("SignatureType", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("SignatureType", &())?;
         }
         if let Some(v) = &self.error {
             map.serialize_entry("Error", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Error", &())?;
         }
         if let Some(v) = &self.warnings {
             map.serialize_entry("Warnings", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("Warnings", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Timestamps" => self.timestamps.is_some(),
-                "KnownSigner" => self.known_signer.is_some(),
-                "DockerReference" => self.docker_reference.is_some(),
-                "Signer" => self.signer.is_some(),
-                "SignatureType" => self.signature_type.is_some(),
-                "Error" => self.error.is_some(),
-                "Warnings" => self.warnings.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Timestamps" => self.timestamps.is_some() || self.extra.is_null_at(1),
+                "KnownSigner" => self.known_signer.is_some() || self.extra.is_null_at(2),
+                "DockerReference" => self.docker_reference.is_some() || self.extra.is_null_at(3),
+                "Signer" => self.signer.is_some() || self.extra.is_null_at(4),
+                "SignatureType" => self.signature_type.is_some() || self.extra.is_null_at(5),
+                "Error" => self.error.is_some() || self.extra.is_null_at(6),
+                "Warnings" => self.warnings.is_some() || self.extra.is_null_at(7),
                 _ => false,
             };
             if !shadowed {
@@ -9104,25 +13225,37 @@ impl<'de> Deserialize<'de> for SignatureIdentity {
                 let mut f_error: Option<String> = None;
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Timestamps" => {
-                            f_timestamps = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<SignatureIdentity>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "KnownSigner" => {
-                            f_known_signer = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_timestamps = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "DockerReference" => {
-                            f_docker_reference = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_known_signer = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "Signer" => f_signer = support::optional(&mut map, key, &mut extra)?,
-                        "SignatureType" => {
-                            f_signature_type = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_docker_reference = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "Error" => f_error = support::optional(&mut map, key, &mut extra)?,
-                        "Warnings" => f_warnings = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(4) => {
+                            f_signer = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_signature_type = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_error = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_warnings = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SignatureIdentity {
@@ -9139,6 +13272,72 @@ impl<'de> Deserialize<'de> for SignatureIdentity {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SignatureIdentity {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Timestamps",
+        "KnownSigner",
+        "DockerReference",
+        "Signer",
+        "SignatureType",
+        "Error",
+        "Warnings",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SignatureIdentity {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Error" {
+                    return 6;
+                }
+            }
+            6 => {
+                if key == b"Signer" {
+                    return 4;
+                }
+            }
+            8 => {
+                if key == b"Warnings" {
+                    return 7;
+                }
+            }
+            10 => {
+                if key == b"Timestamps" {
+                    return 1;
+                }
+            }
+            11 => {
+                if key == b"KnownSigner" {
+                    return 2;
+                }
+            }
+            13 => {
+                if key == b"SignatureType" {
+                    return 5;
+                }
+            }
+            15 => {
+                if key == b"DockerReference" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -9171,8 +13370,8 @@ pub struct SignatureTimestamp {
     pub uri: Option<String>,
     /// `Timestamp`. Since API 1.53.
     pub timestamp: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -9181,18 +13380,24 @@ impl Serialize for SignatureTimestamp {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.type_ {
             map.serialize_entry("Type", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Type", &())?;
         }
         if let Some(v) = &self.uri {
             map.serialize_entry("URI", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("URI", &())?;
         }
         if let Some(v) = &self.timestamp {
             map.serialize_entry("Timestamp", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Timestamp", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Type" => self.type_.is_some(),
-                "URI" => self.uri.is_some(),
-                "Timestamp" => self.timestamp.is_some(),
+                "Type" => self.type_.is_some() || self.extra.is_null_at(0),
+                "URI" => self.uri.is_some() || self.extra.is_null_at(1),
+                "Timestamp" => self.timestamp.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -9219,12 +13424,22 @@ impl<'de> Deserialize<'de> for SignatureTimestamp {
                 let mut f_uri: Option<String> = None;
                 let mut f_timestamp: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Type" => f_type_ = support::optional(&mut map, key, &mut extra)?,
-                        "URI" => f_uri = support::optional(&mut map, key, &mut extra)?,
-                        "Timestamp" => f_timestamp = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<SignatureTimestamp>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_type_ = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_uri = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_timestamp = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SignatureTimestamp {
@@ -9236,6 +13451,38 @@ impl<'de> Deserialize<'de> for SignatureTimestamp {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SignatureTimestamp {
+    const FIELDS: &'static [&'static str] = &["Type", "URI", "Timestamp"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SignatureTimestamp {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"URI" {
+                    return 1;
+                }
+            }
+            4 => {
+                if key == b"Type" {
+                    return 0;
+                }
+            }
+            9 => {
+                if key == b"Timestamp" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -9449,8 +13696,8 @@ pub struct SignerIdentity {
     pub run_invocation_uri: Option<String>,
     /// `SourceRepositoryVisibilityAtSigning`. Since API 1.53.
     pub source_repository_visibility_at_signing: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -9459,77 +13706,134 @@ impl Serialize for SignerIdentity {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.certificate_issuer {
             map.serialize_entry("CertificateIssuer", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("CertificateIssuer", &())?;
         }
         if let Some(v) = &self.subject_alternative_name {
             map.serialize_entry("SubjectAlternativeName", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("SubjectAlternativeName", &())?;
         }
         if let Some(v) = &self.issuer {
             map.serialize_entry("Issuer", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Issuer", &())?;
         }
         if let Some(v) = &self.build_signer_uri {
             map.serialize_entry("BuildSignerURI", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("BuildSignerURI", &())?;
         }
         if let Some(v) = &self.build_signer_digest {
             map.serialize_entry("BuildSignerDigest", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("BuildSignerDigest", &())?;
         }
         if let Some(v) = &self.runner_environment {
             map.serialize_entry("RunnerEnvironment", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("RunnerEnvironment", &())?;
         }
         if let Some(v) = &self.source_repository_uri {
             map.serialize_entry("SourceRepositoryURI", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("SourceRepositoryURI", &())?;
         }
         if let Some(v) = &self.source_repository_digest {
             map.serialize_entry("SourceRepositoryDigest", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("SourceRepositoryDigest", &())?;
         }
         if let Some(v) = &self.source_repository_ref {
             map.serialize_entry("SourceRepositoryRef", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("SourceRepositoryRef", &())?;
         }
         if let Some(v) = &self.source_repository_identifier {
             map.serialize_entry("SourceRepositoryIdentifier", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("SourceRepositoryIdentifier", &())?;
         }
         if let Some(v) = &self.source_repository_owner_uri {
             map.serialize_entry("SourceRepositoryOwnerURI", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("SourceRepositoryOwnerURI", &())?;
         }
         if let Some(v) = &self.source_repository_owner_identifier {
             map.serialize_entry("SourceRepositoryOwnerIdentifier", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("SourceRepositoryOwnerIdentifier", &())?;
         }
         if let Some(v) = &self.build_config_uri {
             map.serialize_entry("BuildConfigURI", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("BuildConfigURI", &())?;
         }
         if let Some(v) = &self.build_config_digest {
             map.serialize_entry("BuildConfigDigest", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("BuildConfigDigest", &())?;
         }
         if let Some(v) = &self.build_trigger {
             map.serialize_entry("BuildTrigger", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("BuildTrigger", &())?;
         }
         if let Some(v) = &self.run_invocation_uri {
             map.serialize_entry("RunInvocationURI", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("RunInvocationURI", &())?;
         }
         if let Some(v) = &self.source_repository_visibility_at_signing {
             map.serialize_entry("SourceRepositoryVisibilityAtSigning", v)?;
+        } else if self.extra.is_null_at(16) {
+            map.serialize_entry("SourceRepositoryVisibilityAtSigning", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "CertificateIssuer" => self.certificate_issuer.is_some(),
-                "SubjectAlternativeName" => self.subject_alternative_name.is_some(),
-                "Issuer" => self.issuer.is_some(),
-                "BuildSignerURI" => self.build_signer_uri.is_some(),
-                "BuildSignerDigest" => self.build_signer_digest.is_some(),
-                "RunnerEnvironment" => self.runner_environment.is_some(),
-                "SourceRepositoryURI" => self.source_repository_uri.is_some(),
-                "SourceRepositoryDigest" => self.source_repository_digest.is_some(),
-                "SourceRepositoryRef" => self.source_repository_ref.is_some(),
-                "SourceRepositoryIdentifier" => self.source_repository_identifier.is_some(),
-                "SourceRepositoryOwnerURI" => self.source_repository_owner_uri.is_some(),
-                "SourceRepositoryOwnerIdentifier" => {
-                    self.source_repository_owner_identifier.is_some()
+                "CertificateIssuer" => {
+                    self.certificate_issuer.is_some() || self.extra.is_null_at(0)
                 }
-                "BuildConfigURI" => self.build_config_uri.is_some(),
-                "BuildConfigDigest" => self.build_config_digest.is_some(),
-                "BuildTrigger" => self.build_trigger.is_some(),
-                "RunInvocationURI" => self.run_invocation_uri.is_some(),
+                "SubjectAlternativeName" => {
+                    self.subject_alternative_name.is_some() || self.extra.is_null_at(1)
+                }
+                "Issuer" => self.issuer.is_some() || self.extra.is_null_at(2),
+                "BuildSignerURI" => self.build_signer_uri.is_some() || self.extra.is_null_at(3),
+                "BuildSignerDigest" => {
+                    self.build_signer_digest.is_some() || self.extra.is_null_at(4)
+                }
+                "RunnerEnvironment" => {
+                    self.runner_environment.is_some() || self.extra.is_null_at(5)
+                }
+                "SourceRepositoryURI" => {
+                    self.source_repository_uri.is_some() || self.extra.is_null_at(6)
+                }
+                "SourceRepositoryDigest" => {
+                    self.source_repository_digest.is_some() || self.extra.is_null_at(7)
+                }
+                "SourceRepositoryRef" => {
+                    self.source_repository_ref.is_some() || self.extra.is_null_at(8)
+                }
+                "SourceRepositoryIdentifier" => {
+                    self.source_repository_identifier.is_some() || self.extra.is_null_at(9)
+                }
+                "SourceRepositoryOwnerURI" => {
+                    self.source_repository_owner_uri.is_some() || self.extra.is_null_at(10)
+                }
+                "SourceRepositoryOwnerIdentifier" => {
+                    self.source_repository_owner_identifier.is_some() || self.extra.is_null_at(11)
+                }
+                "BuildConfigURI" => self.build_config_uri.is_some() || self.extra.is_null_at(12),
+                "BuildConfigDigest" => {
+                    self.build_config_digest.is_some() || self.extra.is_null_at(13)
+                }
+                "BuildTrigger" => self.build_trigger.is_some() || self.extra.is_null_at(14),
+                "RunInvocationURI" => {
+                    self.run_invocation_uri.is_some() || self.extra.is_null_at(15)
+                }
                 "SourceRepositoryVisibilityAtSigning" => {
                     self.source_repository_visibility_at_signing.is_some()
+                        || self.extra.is_null_at(16)
                 }
                 _ => false,
             };
@@ -9571,64 +13875,68 @@ impl<'de> Deserialize<'de> for SignerIdentity {
                 let mut f_run_invocation_uri: Option<String> = None;
                 let mut f_source_repository_visibility_at_signing: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "CertificateIssuer" => {
-                            f_certificate_issuer = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<SignerIdentity>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_certificate_issuer = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "SubjectAlternativeName" => {
-                            f_subject_alternative_name =
-                                support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_subject_alternative_name = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "Issuer" => f_issuer = support::optional(&mut map, key, &mut extra)?,
-                        "BuildSignerURI" => {
-                            f_build_signer_uri = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_issuer = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "BuildSignerDigest" => {
-                            f_build_signer_digest = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_build_signer_uri = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "RunnerEnvironment" => {
-                            f_runner_environment = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_build_signer_digest = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "SourceRepositoryURI" => {
-                            f_source_repository_uri = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_runner_environment = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "SourceRepositoryDigest" => {
-                            f_source_repository_digest =
-                                support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_source_repository_uri = support::optional(&mut map, 6, &mut extra)?
                         }
-                        "SourceRepositoryRef" => {
-                            f_source_repository_ref = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(7) => {
+                            f_source_repository_digest = support::optional(&mut map, 7, &mut extra)?
                         }
-                        "SourceRepositoryIdentifier" => {
+                        support::Field::Known(8) => {
+                            f_source_repository_ref = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
                             f_source_repository_identifier =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 9, &mut extra)?
                         }
-                        "SourceRepositoryOwnerURI" => {
+                        support::Field::Known(10) => {
                             f_source_repository_owner_uri =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 10, &mut extra)?
                         }
-                        "SourceRepositoryOwnerIdentifier" => {
+                        support::Field::Known(11) => {
                             f_source_repository_owner_identifier =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 11, &mut extra)?
                         }
-                        "BuildConfigURI" => {
-                            f_build_config_uri = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(12) => {
+                            f_build_config_uri = support::optional(&mut map, 12, &mut extra)?
                         }
-                        "BuildConfigDigest" => {
-                            f_build_config_digest = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(13) => {
+                            f_build_config_digest = support::optional(&mut map, 13, &mut extra)?
                         }
-                        "BuildTrigger" => {
-                            f_build_trigger = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(14) => {
+                            f_build_trigger = support::optional(&mut map, 14, &mut extra)?
                         }
-                        "RunInvocationURI" => {
-                            f_run_invocation_uri = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(15) => {
+                            f_run_invocation_uri = support::optional(&mut map, 15, &mut extra)?
                         }
-                        "SourceRepositoryVisibilityAtSigning" => {
+                        support::Field::Known(16) => {
                             f_source_repository_visibility_at_signing =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 16, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SignerIdentity {
@@ -9658,6 +13966,114 @@ impl<'de> Deserialize<'de> for SignerIdentity {
     }
 }
 
+impl support::KnownFields for SignerIdentity {
+    const FIELDS: &'static [&'static str] = &[
+        "CertificateIssuer",
+        "SubjectAlternativeName",
+        "Issuer",
+        "BuildSignerURI",
+        "BuildSignerDigest",
+        "RunnerEnvironment",
+        "SourceRepositoryURI",
+        "SourceRepositoryDigest",
+        "SourceRepositoryRef",
+        "SourceRepositoryIdentifier",
+        "SourceRepositoryOwnerURI",
+        "SourceRepositoryOwnerIdentifier",
+        "BuildConfigURI",
+        "BuildConfigDigest",
+        "BuildTrigger",
+        "RunInvocationURI",
+        "SourceRepositoryVisibilityAtSigning",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SignerIdentity {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Issuer" {
+                    return 2;
+                }
+            }
+            12 => {
+                if key == b"BuildTrigger" {
+                    return 14;
+                }
+            }
+            14 => {
+                if key == b"BuildSignerURI" {
+                    return 3;
+                }
+                if key == b"BuildConfigURI" {
+                    return 12;
+                }
+            }
+            16 => {
+                if key == b"RunInvocationURI" {
+                    return 15;
+                }
+            }
+            17 => {
+                if key == b"CertificateIssuer" {
+                    return 0;
+                }
+                if key == b"BuildSignerDigest" {
+                    return 4;
+                }
+                if key == b"RunnerEnvironment" {
+                    return 5;
+                }
+                if key == b"BuildConfigDigest" {
+                    return 13;
+                }
+            }
+            19 => {
+                if key == b"SourceRepositoryURI" {
+                    return 6;
+                }
+                if key == b"SourceRepositoryRef" {
+                    return 8;
+                }
+            }
+            22 => {
+                if key == b"SubjectAlternativeName" {
+                    return 1;
+                }
+                if key == b"SourceRepositoryDigest" {
+                    return 7;
+                }
+            }
+            24 => {
+                if key == b"SourceRepositoryOwnerURI" {
+                    return 10;
+                }
+            }
+            26 => {
+                if key == b"SourceRepositoryIdentifier" {
+                    return 9;
+                }
+            }
+            31 => {
+                if key == b"SourceRepositoryOwnerIdentifier" {
+                    return 11;
+                }
+            }
+            35 => {
+                if key == b"SourceRepositoryVisibilityAtSigning" {
+                    return 16;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
+    }
+}
+
 impl support::FieldVersions for SignerIdentity {
     fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
         let _ = version;
@@ -9672,8 +14088,8 @@ impl support::FieldPlatforms for SignerIdentity {}
 pub struct Storage {
     /// `RootFS`. Since API 1.52.
     pub root_fs: Option<RootFSStorage>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -9682,10 +14098,12 @@ impl Serialize for Storage {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.root_fs {
             map.serialize_entry("RootFS", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("RootFS", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "RootFS" => self.root_fs.is_some(),
+                "RootFS" => self.root_fs.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -9707,10 +14125,16 @@ impl<'de> Deserialize<'de> for Storage {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Storage, A::Error> {
                 let mut f_root_fs: Option<RootFSStorage> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "RootFS" => f_root_fs = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<Storage>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_root_fs = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Storage {
@@ -9720,6 +14144,28 @@ impl<'de> Deserialize<'de> for Storage {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Storage {
+    const FIELDS: &'static [&'static str] = &["RootFS"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Storage {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"RootFS" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -9741,8 +14187,8 @@ pub struct SubnetStatus {
     pub ips_in_use: Option<u64>,
     /// `DynamicIPsAvailable`. Since API 1.52.
     pub dynamic_ips_available: Option<u64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -9751,14 +14197,20 @@ impl Serialize for SubnetStatus {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.ips_in_use {
             map.serialize_entry("IPsInUse", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("IPsInUse", &())?;
         }
         if let Some(v) = &self.dynamic_ips_available {
             map.serialize_entry("DynamicIPsAvailable", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("DynamicIPsAvailable", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "IPsInUse" => self.ips_in_use.is_some(),
-                "DynamicIPsAvailable" => self.dynamic_ips_available.is_some(),
+                "IPsInUse" => self.ips_in_use.is_some() || self.extra.is_null_at(0),
+                "DynamicIPsAvailable" => {
+                    self.dynamic_ips_available.is_some() || self.extra.is_null_at(1)
+                }
                 _ => false,
             };
             if !shadowed {
@@ -9784,13 +14236,19 @@ impl<'de> Deserialize<'de> for SubnetStatus {
                 let mut f_ips_in_use: Option<u64> = None;
                 let mut f_dynamic_ips_available: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "IPsInUse" => f_ips_in_use = support::optional(&mut map, key, &mut extra)?,
-                        "DynamicIPsAvailable" => {
-                            f_dynamic_ips_available = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<SubnetStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_ips_in_use = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_dynamic_ips_available = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SubnetStatus {
@@ -9801,6 +14259,33 @@ impl<'de> Deserialize<'de> for SubnetStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SubnetStatus {
+    const FIELDS: &'static [&'static str] = &["IPsInUse", "DynamicIPsAvailable"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SubnetStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"IPsInUse" {
+                    return 0;
+                }
+            }
+            19 => {
+                if key == b"DynamicIPsAvailable" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -9822,8 +14307,8 @@ pub struct TLSInfo {
     pub cert_issuer_subject: Option<String>,
     /// `CertIssuerPublicKey`. Since API 1.30.
     pub cert_issuer_public_key: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -9832,18 +14317,28 @@ impl Serialize for TLSInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.trust_root {
             map.serialize_entry("TrustRoot", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("TrustRoot", &())?;
         }
         if let Some(v) = &self.cert_issuer_subject {
             map.serialize_entry("CertIssuerSubject", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("CertIssuerSubject", &())?;
         }
         if let Some(v) = &self.cert_issuer_public_key {
             map.serialize_entry("CertIssuerPublicKey", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CertIssuerPublicKey", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "TrustRoot" => self.trust_root.is_some(),
-                "CertIssuerSubject" => self.cert_issuer_subject.is_some(),
-                "CertIssuerPublicKey" => self.cert_issuer_public_key.is_some(),
+                "TrustRoot" => self.trust_root.is_some() || self.extra.is_null_at(0),
+                "CertIssuerSubject" => {
+                    self.cert_issuer_subject.is_some() || self.extra.is_null_at(1)
+                }
+                "CertIssuerPublicKey" => {
+                    self.cert_issuer_public_key.is_some() || self.extra.is_null_at(2)
+                }
                 _ => false,
             };
             if !shadowed {
@@ -9867,16 +14362,22 @@ impl<'de> Deserialize<'de> for TLSInfo {
                 let mut f_cert_issuer_subject: Option<String> = None;
                 let mut f_cert_issuer_public_key: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "TrustRoot" => f_trust_root = support::optional(&mut map, key, &mut extra)?,
-                        "CertIssuerSubject" => {
-                            f_cert_issuer_subject = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<TLSInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_trust_root = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "CertIssuerPublicKey" => {
-                            f_cert_issuer_public_key = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_cert_issuer_subject = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_cert_issuer_public_key = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TLSInfo {
@@ -9888,6 +14389,39 @@ impl<'de> Deserialize<'de> for TLSInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TLSInfo {
+    const FIELDS: &'static [&'static str] =
+        &["TrustRoot", "CertIssuerSubject", "CertIssuerPublicKey"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TLSInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"TrustRoot" {
+                    return 0;
+                }
+            }
+            17 => {
+                if key == b"CertIssuerSubject" {
+                    return 1;
+                }
+            }
+            19 => {
+                if key == b"CertIssuerPublicKey" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -9907,8 +14441,8 @@ pub struct ThrottleDevice {
     pub path: Option<String>,
     /// `Rate`. Since API 1.25.
     pub rate: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -9917,14 +14451,18 @@ impl Serialize for ThrottleDevice {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.path {
             map.serialize_entry("Path", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Path", &())?;
         }
         if let Some(v) = &self.rate {
             map.serialize_entry("Rate", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Rate", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Path" => self.path.is_some(),
-                "Rate" => self.rate.is_some(),
+                "Path" => self.path.is_some() || self.extra.is_null_at(0),
+                "Rate" => self.rate.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -9950,11 +14488,19 @@ impl<'de> Deserialize<'de> for ThrottleDevice {
                 let mut f_path: Option<String> = None;
                 let mut f_rate: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Path" => f_path = support::optional(&mut map, key, &mut extra)?,
-                        "Rate" => f_rate = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<ThrottleDevice>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_path = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_rate = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ThrottleDevice {
@@ -9965,6 +14511,31 @@ impl<'de> Deserialize<'de> for ThrottleDevice {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ThrottleDevice {
+    const FIELDS: &'static [&'static str] = &["Path", "Rate"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ThrottleDevice {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Path" {
+                    return 0;
+                }
+                if key == b"Rate" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -9982,8 +14553,8 @@ impl support::FieldPlatforms for ThrottleDevice {}
 pub struct Topology {
     /// `Segments`. Since API 1.42.
     pub segments: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -9992,10 +14563,12 @@ impl Serialize for Topology {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.segments {
             map.serialize_entry("Segments", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Segments", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Segments" => self.segments.is_some(),
+                "Segments" => self.segments.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -10017,10 +14590,16 @@ impl<'de> Deserialize<'de> for Topology {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Topology, A::Error> {
                 let mut f_segments: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Segments" => f_segments = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<Topology>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_segments = support::optional_map(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Topology {
@@ -10030,6 +14609,28 @@ impl<'de> Deserialize<'de> for Topology {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Topology {
+    const FIELDS: &'static [&'static str] = &["Segments"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Topology {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"Segments" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -10055,8 +14656,8 @@ pub struct VolumesDiskUsage {
     pub total_size: Option<i64>,
     /// `Items`. Since API 1.52.
     pub items: Option<Vec<serde_json::Value>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -10065,26 +14666,36 @@ impl Serialize for VolumesDiskUsage {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.active_count {
             map.serialize_entry("ActiveCount", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ActiveCount", &())?;
         }
         if let Some(v) = &self.total_count {
             map.serialize_entry("TotalCount", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("TotalCount", &())?;
         }
         if let Some(v) = &self.reclaimable {
             map.serialize_entry("Reclaimable", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Reclaimable", &())?;
         }
         if let Some(v) = &self.total_size {
             map.serialize_entry("TotalSize", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("TotalSize", &())?;
         }
         if let Some(v) = &self.items {
             map.serialize_entry("Items", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Items", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ActiveCount" => self.active_count.is_some(),
-                "TotalCount" => self.total_count.is_some(),
-                "Reclaimable" => self.reclaimable.is_some(),
-                "TotalSize" => self.total_size.is_some(),
-                "Items" => self.items.is_some(),
+                "ActiveCount" => self.active_count.is_some() || self.extra.is_null_at(0),
+                "TotalCount" => self.total_count.is_some() || self.extra.is_null_at(1),
+                "Reclaimable" => self.reclaimable.is_some() || self.extra.is_null_at(2),
+                "TotalSize" => self.total_size.is_some() || self.extra.is_null_at(3),
+                "Items" => self.items.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -10113,20 +14724,28 @@ impl<'de> Deserialize<'de> for VolumesDiskUsage {
                 let mut f_total_size: Option<i64> = None;
                 let mut f_items: Option<Vec<serde_json::Value>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ActiveCount" => {
-                            f_active_count = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<VolumesDiskUsage>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_active_count = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "TotalCount" => {
-                            f_total_count = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_total_count = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "Reclaimable" => {
-                            f_reclaimable = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_reclaimable = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "TotalSize" => f_total_size = support::optional(&mut map, key, &mut extra)?,
-                        "Items" => f_items = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(3) => {
+                            f_total_size = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_items = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(VolumesDiskUsage {
@@ -10140,6 +14759,52 @@ impl<'de> Deserialize<'de> for VolumesDiskUsage {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for VolumesDiskUsage {
+    const FIELDS: &'static [&'static str] = &[
+        "ActiveCount",
+        "TotalCount",
+        "Reclaimable",
+        "TotalSize",
+        "Items",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for VolumesDiskUsage {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Items" {
+                    return 4;
+                }
+            }
+            9 => {
+                if key == b"TotalSize" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"TotalCount" {
+                    return 1;
+                }
+            }
+            11 => {
+                if key == b"ActiveCount" {
+                    return 0;
+                }
+                if key == b"Reclaimable" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -58,8 +61,8 @@ pub struct Config {
     pub updated_at: Option<String>,
     /// `Spec`. Since API 1.30.
     pub spec: Option<ConfigSpec>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -68,26 +71,36 @@ impl Serialize for Config {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ID", &())?;
         }
         if let Some(v) = &self.version {
             map.serialize_entry("Version", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Version", &())?;
         }
         if let Some(v) = &self.created_at {
             map.serialize_entry("CreatedAt", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CreatedAt", &())?;
         }
         if let Some(v) = &self.updated_at {
             map.serialize_entry("UpdatedAt", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("UpdatedAt", &())?;
         }
         if let Some(v) = &self.spec {
             map.serialize_entry("Spec", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Spec", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ID" => self.id.is_some(),
-                "Version" => self.version.is_some(),
-                "CreatedAt" => self.created_at.is_some(),
-                "UpdatedAt" => self.updated_at.is_some(),
-                "Spec" => self.spec.is_some(),
+                "ID" => self.id.is_some() || self.extra.is_null_at(0),
+                "Version" => self.version.is_some() || self.extra.is_null_at(1),
+                "CreatedAt" => self.created_at.is_some() || self.extra.is_null_at(2),
+                "UpdatedAt" => self.updated_at.is_some() || self.extra.is_null_at(3),
+                "Spec" => self.spec.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -113,14 +126,28 @@ impl<'de> Deserialize<'de> for Config {
                 let mut f_updated_at: Option<String> = None;
                 let mut f_spec: Option<ConfigSpec> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Version" => f_version = support::optional(&mut map, key, &mut extra)?,
-                        "CreatedAt" => f_created_at = support::optional(&mut map, key, &mut extra)?,
-                        "UpdatedAt" => f_updated_at = support::optional(&mut map, key, &mut extra)?,
-                        "Spec" => f_spec = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<Config>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_version = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_created_at = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_spec = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Config {
@@ -134,6 +161,46 @@ impl<'de> Deserialize<'de> for Config {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Config {
+    const FIELDS: &'static [&'static str] = &["ID", "Version", "CreatedAt", "UpdatedAt", "Spec"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Config {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Spec" {
+                    return 4;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 2;
+                }
+                if key == b"UpdatedAt" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -189,8 +256,8 @@ pub struct ConfigCreateBody {
     pub data: Option<String>,
     /// `Templating`. Since API 1.37.
     pub templating: Option<Driver>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -199,22 +266,30 @@ impl Serialize for ConfigCreateBody {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.data {
             map.serialize_entry("Data", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Data", &())?;
         }
         if let Some(v) = &self.templating {
             map.serialize_entry("Templating", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Templating", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Labels" => self.labels.is_some(),
-                "Data" => self.data.is_some(),
-                "Templating" => self.templating.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(1),
+                "Data" => self.data.is_some() || self.extra.is_null_at(2),
+                "Templating" => self.templating.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -242,15 +317,25 @@ impl<'de> Deserialize<'de> for ConfigCreateBody {
                 let mut f_data: Option<String> = None;
                 let mut f_templating: Option<Driver> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Data" => f_data = support::optional(&mut map, key, &mut extra)?,
-                        "Templating" => {
-                            f_templating = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ConfigCreateBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_data = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_templating = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ConfigCreateBody {
@@ -263,6 +348,41 @@ impl<'de> Deserialize<'de> for ConfigCreateBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ConfigCreateBody {
+    const FIELDS: &'static [&'static str] = &["Name", "Labels", "Data", "Templating"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ConfigCreateBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Data" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"Templating" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -288,8 +408,8 @@ impl support::FieldPlatforms for ConfigCreateBody {}
 pub struct ConfigReference {
     /// `Network`. Since API 1.41.
     pub network: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -298,10 +418,12 @@ impl Serialize for ConfigReference {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.network {
             map.serialize_entry("Network", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Network", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Network" => self.network.is_some(),
+                "Network" => self.network.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -326,10 +448,16 @@ impl<'de> Deserialize<'de> for ConfigReference {
             ) -> Result<ConfigReference, A::Error> {
                 let mut f_network: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Network" => f_network = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<ConfigReference>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_network = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ConfigReference {
@@ -339,6 +467,28 @@ impl<'de> Deserialize<'de> for ConfigReference {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ConfigReference {
+    const FIELDS: &'static [&'static str] = &["Network"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ConfigReference {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Network" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -362,8 +512,8 @@ pub struct ConfigSpec {
     pub data: Option<String>,
     /// `Templating`. Since API 1.37.
     pub templating: Option<Driver>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -372,22 +522,30 @@ impl Serialize for ConfigSpec {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.data {
             map.serialize_entry("Data", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Data", &())?;
         }
         if let Some(v) = &self.templating {
             map.serialize_entry("Templating", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Templating", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Labels" => self.labels.is_some(),
-                "Data" => self.data.is_some(),
-                "Templating" => self.templating.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(1),
+                "Data" => self.data.is_some() || self.extra.is_null_at(2),
+                "Templating" => self.templating.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -412,15 +570,25 @@ impl<'de> Deserialize<'de> for ConfigSpec {
                 let mut f_data: Option<String> = None;
                 let mut f_templating: Option<Driver> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Data" => f_data = support::optional(&mut map, key, &mut extra)?,
-                        "Templating" => {
-                            f_templating = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ConfigSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_data = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_templating = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ConfigSpec {
@@ -433,6 +601,41 @@ impl<'de> Deserialize<'de> for ConfigSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ConfigSpec {
+    const FIELDS: &'static [&'static str] = &["Name", "Labels", "Data", "Templating"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ConfigSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Data" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"Templating" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

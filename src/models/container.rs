@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -29,8 +32,8 @@ pub struct ContainerBlkioStatEntry {
     pub op: Option<String>,
     /// `value`. Since API 1.48.
     pub value: Option<u64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -39,22 +42,30 @@ impl Serialize for ContainerBlkioStatEntry {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.major {
             map.serialize_entry("major", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("major", &())?;
         }
         if let Some(v) = &self.minor {
             map.serialize_entry("minor", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("minor", &())?;
         }
         if let Some(v) = &self.op {
             map.serialize_entry("op", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("op", &())?;
         }
         if let Some(v) = &self.value {
             map.serialize_entry("value", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("value", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "major" => self.major.is_some(),
-                "minor" => self.minor.is_some(),
-                "op" => self.op.is_some(),
-                "value" => self.value.is_some(),
+                "major" => self.major.is_some() || self.extra.is_null_at(0),
+                "minor" => self.minor.is_some() || self.extra.is_null_at(1),
+                "op" => self.op.is_some() || self.extra.is_null_at(2),
+                "value" => self.value.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -82,13 +93,26 @@ impl<'de> Deserialize<'de> for ContainerBlkioStatEntry {
                 let mut f_op: Option<String> = None;
                 let mut f_value: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "major" => f_major = support::optional(&mut map, key, &mut extra)?,
-                        "minor" => f_minor = support::optional(&mut map, key, &mut extra)?,
-                        "op" => f_op = support::optional(&mut map, key, &mut extra)?,
-                        "value" => f_value = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<ContainerBlkioStatEntry>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_major = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_minor = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_op = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_value = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerBlkioStatEntry {
@@ -101,6 +125,39 @@ impl<'de> Deserialize<'de> for ContainerBlkioStatEntry {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerBlkioStatEntry {
+    const FIELDS: &'static [&'static str] = &["major", "minor", "op", "value"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerBlkioStatEntry {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"op" {
+                    return 2;
+                }
+            }
+            5 => {
+                if key == b"major" {
+                    return 0;
+                }
+                if key == b"minor" {
+                    return 1;
+                }
+                if key == b"value" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -132,8 +189,8 @@ pub struct ContainerBlkioStats {
     pub io_time_recursive: Option<Vec<ContainerBlkioStatEntry>>,
     /// `sectors_recursive`. Since API 1.48. Linux only.
     pub sectors_recursive: Option<Vec<ContainerBlkioStatEntry>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -142,38 +199,66 @@ impl Serialize for ContainerBlkioStats {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.io_service_bytes_recursive {
             map.serialize_entry("io_service_bytes_recursive", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("io_service_bytes_recursive", &())?;
         }
         if let Some(v) = &self.io_serviced_recursive {
             map.serialize_entry("io_serviced_recursive", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("io_serviced_recursive", &())?;
         }
         if let Some(v) = &self.io_queue_recursive {
             map.serialize_entry("io_queue_recursive", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("io_queue_recursive", &())?;
         }
         if let Some(v) = &self.io_service_time_recursive {
             map.serialize_entry("io_service_time_recursive", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("io_service_time_recursive", &())?;
         }
         if let Some(v) = &self.io_wait_time_recursive {
             map.serialize_entry("io_wait_time_recursive", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("io_wait_time_recursive", &())?;
         }
         if let Some(v) = &self.io_merged_recursive {
             map.serialize_entry("io_merged_recursive", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("io_merged_recursive", &())?;
         }
         if let Some(v) = &self.io_time_recursive {
             map.serialize_entry("io_time_recursive", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("io_time_recursive", &())?;
         }
         if let Some(v) = &self.sectors_recursive {
             map.serialize_entry("sectors_recursive", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("sectors_recursive", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "io_service_bytes_recursive" => self.io_service_bytes_recursive.is_some(),
-                "io_serviced_recursive" => self.io_serviced_recursive.is_some(),
-                "io_queue_recursive" => self.io_queue_recursive.is_some(),
-                "io_service_time_recursive" => self.io_service_time_recursive.is_some(),
-                "io_wait_time_recursive" => self.io_wait_time_recursive.is_some(),
-                "io_merged_recursive" => self.io_merged_recursive.is_some(),
-                "io_time_recursive" => self.io_time_recursive.is_some(),
-                "sectors_recursive" => self.sectors_recursive.is_some(),
+                "io_service_bytes_recursive" => {
+                    self.io_service_bytes_recursive.is_some() || self.extra.is_null_at(0)
+                }
+                "io_serviced_recursive" => {
+                    self.io_serviced_recursive.is_some() || self.extra.is_null_at(1)
+                }
+                "io_queue_recursive" => {
+                    self.io_queue_recursive.is_some() || self.extra.is_null_at(2)
+                }
+                "io_service_time_recursive" => {
+                    self.io_service_time_recursive.is_some() || self.extra.is_null_at(3)
+                }
+                "io_wait_time_recursive" => {
+                    self.io_wait_time_recursive.is_some() || self.extra.is_null_at(4)
+                }
+                "io_merged_recursive" => {
+                    self.io_merged_recursive.is_some() || self.extra.is_null_at(5)
+                }
+                "io_time_recursive" => self.io_time_recursive.is_some() || self.extra.is_null_at(6),
+                "sectors_recursive" => self.sectors_recursive.is_some() || self.extra.is_null_at(7),
                 _ => false,
             };
             if !shadowed {
@@ -205,35 +290,40 @@ impl<'de> Deserialize<'de> for ContainerBlkioStats {
                 let mut f_io_time_recursive: Option<Vec<ContainerBlkioStatEntry>> = None;
                 let mut f_sectors_recursive: Option<Vec<ContainerBlkioStatEntry>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "io_service_bytes_recursive" => {
+                let seed =
+                    support::FieldKey::<ContainerBlkioStats>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
                             f_io_service_bytes_recursive =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 0, &mut extra)?
                         }
-                        "io_serviced_recursive" => {
-                            f_io_serviced_recursive = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_io_serviced_recursive = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "io_queue_recursive" => {
-                            f_io_queue_recursive = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_io_queue_recursive = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "io_service_time_recursive" => {
+                        support::Field::Known(3) => {
                             f_io_service_time_recursive =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 3, &mut extra)?
                         }
-                        "io_wait_time_recursive" => {
-                            f_io_wait_time_recursive = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_io_wait_time_recursive = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "io_merged_recursive" => {
-                            f_io_merged_recursive = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_io_merged_recursive = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "io_time_recursive" => {
-                            f_io_time_recursive = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_io_time_recursive = support::optional(&mut map, 6, &mut extra)?
                         }
-                        "sectors_recursive" => {
-                            f_sectors_recursive = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(7) => {
+                            f_sectors_recursive = support::optional(&mut map, 7, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerBlkioStats {
@@ -250,6 +340,70 @@ impl<'de> Deserialize<'de> for ContainerBlkioStats {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerBlkioStats {
+    const FIELDS: &'static [&'static str] = &[
+        "io_service_bytes_recursive",
+        "io_serviced_recursive",
+        "io_queue_recursive",
+        "io_service_time_recursive",
+        "io_wait_time_recursive",
+        "io_merged_recursive",
+        "io_time_recursive",
+        "sectors_recursive",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerBlkioStats {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            17 => {
+                if key == b"io_time_recursive" {
+                    return 6;
+                }
+                if key == b"sectors_recursive" {
+                    return 7;
+                }
+            }
+            18 => {
+                if key == b"io_queue_recursive" {
+                    return 2;
+                }
+            }
+            19 => {
+                if key == b"io_merged_recursive" {
+                    return 5;
+                }
+            }
+            21 => {
+                if key == b"io_serviced_recursive" {
+                    return 1;
+                }
+            }
+            22 => {
+                if key == b"io_wait_time_recursive" {
+                    return 4;
+                }
+            }
+            25 => {
+                if key == b"io_service_time_recursive" {
+                    return 3;
+                }
+            }
+            26 => {
+                if key == b"io_service_bytes_recursive" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -374,8 +528,8 @@ pub struct ContainerCPUStats {
     pub online_cpus: Option<u32>,
     /// `throttling_data`. Since API 1.48.
     pub throttling_data: Option<ContainerThrottlingData>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -384,22 +538,30 @@ impl Serialize for ContainerCPUStats {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.cpu_usage {
             map.serialize_entry("cpu_usage", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("cpu_usage", &())?;
         }
         if let Some(v) = &self.system_cpu_usage {
             map.serialize_entry("system_cpu_usage", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("system_cpu_usage", &())?;
         }
         if let Some(v) = &self.online_cpus {
             map.serialize_entry("online_cpus", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("online_cpus", &())?;
         }
         if let Some(v) = &self.throttling_data {
             map.serialize_entry("throttling_data", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("throttling_data", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "cpu_usage" => self.cpu_usage.is_some(),
-                "system_cpu_usage" => self.system_cpu_usage.is_some(),
-                "online_cpus" => self.online_cpus.is_some(),
-                "throttling_data" => self.throttling_data.is_some(),
+                "cpu_usage" => self.cpu_usage.is_some() || self.extra.is_null_at(0),
+                "system_cpu_usage" => self.system_cpu_usage.is_some() || self.extra.is_null_at(1),
+                "online_cpus" => self.online_cpus.is_some() || self.extra.is_null_at(2),
+                "throttling_data" => self.throttling_data.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -427,19 +589,25 @@ impl<'de> Deserialize<'de> for ContainerCPUStats {
                 let mut f_online_cpus: Option<u32> = None;
                 let mut f_throttling_data: Option<ContainerThrottlingData> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "cpu_usage" => f_cpu_usage = support::optional(&mut map, key, &mut extra)?,
-                        "system_cpu_usage" => {
-                            f_system_cpu_usage = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ContainerCPUStats>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_cpu_usage = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "online_cpus" => {
-                            f_online_cpus = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_system_cpu_usage = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "throttling_data" => {
-                            f_throttling_data = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_online_cpus = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(3) => {
+                            f_throttling_data = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerCPUStats {
@@ -452,6 +620,48 @@ impl<'de> Deserialize<'de> for ContainerCPUStats {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerCPUStats {
+    const FIELDS: &'static [&'static str] = &[
+        "cpu_usage",
+        "system_cpu_usage",
+        "online_cpus",
+        "throttling_data",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerCPUStats {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"cpu_usage" {
+                    return 0;
+                }
+            }
+            11 => {
+                if key == b"online_cpus" {
+                    return 2;
+                }
+            }
+            15 => {
+                if key == b"throttling_data" {
+                    return 3;
+                }
+            }
+            16 => {
+                if key == b"system_cpu_usage" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -507,8 +717,8 @@ pub struct ContainerCPUUsage {
     pub usage_in_kernelmode: Option<u64>,
     /// `usage_in_usermode`. Since API 1.48.
     pub usage_in_usermode: Option<u64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -517,22 +727,32 @@ impl Serialize for ContainerCPUUsage {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.total_usage {
             map.serialize_entry("total_usage", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("total_usage", &())?;
         }
         if let Some(v) = &self.percpu_usage {
             map.serialize_entry("percpu_usage", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("percpu_usage", &())?;
         }
         if let Some(v) = &self.usage_in_kernelmode {
             map.serialize_entry("usage_in_kernelmode", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("usage_in_kernelmode", &())?;
         }
         if let Some(v) = &self.usage_in_usermode {
             map.serialize_entry("usage_in_usermode", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("usage_in_usermode", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "total_usage" => self.total_usage.is_some(),
-                "percpu_usage" => self.percpu_usage.is_some(),
-                "usage_in_kernelmode" => self.usage_in_kernelmode.is_some(),
-                "usage_in_usermode" => self.usage_in_usermode.is_some(),
+                "total_usage" => self.total_usage.is_some() || self.extra.is_null_at(0),
+                "percpu_usage" => self.percpu_usage.is_some() || self.extra.is_null_at(1),
+                "usage_in_kernelmode" => {
+                    self.usage_in_kernelmode.is_some() || self.extra.is_null_at(2)
+                }
+                "usage_in_usermode" => self.usage_in_usermode.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -560,21 +780,25 @@ impl<'de> Deserialize<'de> for ContainerCPUUsage {
                 let mut f_usage_in_kernelmode: Option<u64> = None;
                 let mut f_usage_in_usermode: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "total_usage" => {
-                            f_total_usage = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ContainerCPUUsage>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_total_usage = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "percpu_usage" => {
-                            f_percpu_usage = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_percpu_usage = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "usage_in_kernelmode" => {
-                            f_usage_in_kernelmode = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_usage_in_kernelmode = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "usage_in_usermode" => {
-                            f_usage_in_usermode = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_usage_in_usermode = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerCPUUsage {
@@ -587,6 +811,48 @@ impl<'de> Deserialize<'de> for ContainerCPUUsage {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerCPUUsage {
+    const FIELDS: &'static [&'static str] = &[
+        "total_usage",
+        "percpu_usage",
+        "usage_in_kernelmode",
+        "usage_in_usermode",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerCPUUsage {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            11 => {
+                if key == b"total_usage" {
+                    return 0;
+                }
+            }
+            12 => {
+                if key == b"percpu_usage" {
+                    return 1;
+                }
+            }
+            17 => {
+                if key == b"usage_in_usermode" {
+                    return 3;
+                }
+            }
+            19 => {
+                if key == b"usage_in_kernelmode" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -665,8 +931,8 @@ pub struct ContainerConfig {
     pub shell: Option<Vec<String>>,
     /// `MacAddress`. Since API 1.30. Removed in API 1.52: only older daemons send it.
     pub mac_address: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -675,106 +941,156 @@ impl Serialize for ContainerConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.hostname {
             map.serialize_entry("Hostname", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Hostname", &())?;
         }
         if let Some(v) = &self.domainname {
             map.serialize_entry("Domainname", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Domainname", &())?;
         }
         if let Some(v) = &self.user {
             map.serialize_entry("User", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("User", &())?;
         }
         if let Some(v) = &self.attach_stdin {
             map.serialize_entry("AttachStdin", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("AttachStdin", &())?;
         }
         if let Some(v) = &self.attach_stdout {
             map.serialize_entry("AttachStdout", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("AttachStdout", &())?;
         }
         if let Some(v) = &self.attach_stderr {
             map.serialize_entry("AttachStderr", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("AttachStderr", &())?;
         }
         if let Some(v) = &self.exposed_ports {
             map.serialize_entry("ExposedPorts", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("ExposedPorts", &())?;
         }
         if let Some(v) = &self.tty {
             map.serialize_entry("Tty", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("Tty", &())?;
         }
         if let Some(v) = &self.open_stdin {
             map.serialize_entry("OpenStdin", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("OpenStdin", &())?;
         }
         if let Some(v) = &self.stdin_once {
             map.serialize_entry("StdinOnce", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("StdinOnce", &())?;
         }
         if let Some(v) = &self.env {
             map.serialize_entry("Env", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("Env", &())?;
         }
         if let Some(v) = &self.cmd {
             map.serialize_entry("Cmd", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("Cmd", &())?;
         }
         if let Some(v) = &self.healthcheck {
             map.serialize_entry("Healthcheck", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("Healthcheck", &())?;
         }
         if let Some(v) = &self.args_escaped {
             map.serialize_entry("ArgsEscaped", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("ArgsEscaped", &())?;
         }
         if let Some(v) = &self.image {
             map.serialize_entry("Image", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("Image", &())?;
         }
         if let Some(v) = &self.volumes {
             map.serialize_entry("Volumes", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("Volumes", &())?;
         }
         if let Some(v) = &self.working_dir {
             map.serialize_entry("WorkingDir", v)?;
+        } else if self.extra.is_null_at(16) {
+            map.serialize_entry("WorkingDir", &())?;
         }
         if let Some(v) = &self.entrypoint {
             map.serialize_entry("Entrypoint", v)?;
+        } else if self.extra.is_null_at(17) {
+            map.serialize_entry("Entrypoint", &())?;
         }
         if let Some(v) = &self.network_disabled {
             map.serialize_entry("NetworkDisabled", v)?;
+        } else if self.extra.is_null_at(18) {
+            map.serialize_entry("NetworkDisabled", &())?;
         }
         if let Some(v) = &self.on_build {
             map.serialize_entry("OnBuild", v)?;
+        } else if self.extra.is_null_at(19) {
+            map.serialize_entry("OnBuild", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(20) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.stop_signal {
             map.serialize_entry("StopSignal", v)?;
+        } else if self.extra.is_null_at(21) {
+            map.serialize_entry("StopSignal", &())?;
         }
         if let Some(v) = &self.stop_timeout {
             map.serialize_entry("StopTimeout", v)?;
+        } else if self.extra.is_null_at(22) {
+            map.serialize_entry("StopTimeout", &())?;
         }
         if let Some(v) = &self.shell {
             map.serialize_entry("Shell", v)?;
+        } else if self.extra.is_null_at(23) {
+            map.serialize_entry("Shell", &())?;
         }
         if let Some(v) = &self.mac_address {
             map.serialize_entry("MacAddress", v)?;
+        } else if self.extra.is_null_at(24) {
+            map.serialize_entry("MacAddress", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Hostname" => self.hostname.is_some(),
-                "Domainname" => self.domainname.is_some(),
-                "User" => self.user.is_some(),
-                "AttachStdin" => self.attach_stdin.is_some(),
-                "AttachStdout" => self.attach_stdout.is_some(),
-                "AttachStderr" => self.attach_stderr.is_some(),
-                "ExposedPorts" => self.exposed_ports.is_some(),
-                "Tty" => self.tty.is_some(),
-                "OpenStdin" => self.open_stdin.is_some(),
-                "StdinOnce" => self.stdin_once.is_some(),
-                "Env" => self.env.is_some(),
-                "Cmd" => self.cmd.is_some(),
-                "Healthcheck" => self.healthcheck.is_some(),
-                "ArgsEscaped" => self.args_escaped.is_some(),
-                "Image" => self.image.is_some(),
-                "Volumes" => self.volumes.is_some(),
-                "WorkingDir" => self.working_dir.is_some(),
-                "Entrypoint" => self.entrypoint.is_some(),
-                "NetworkDisabled" => self.network_disabled.is_some(),
-                "OnBuild" => self.on_build.is_some(),
-                "Labels" => self.labels.is_some(),
-                "StopSignal" => self.stop_signal.is_some(),
-                "StopTimeout" => self.stop_timeout.is_some(),
-                "Shell" => self.shell.is_some(),
-                "MacAddress" => self.mac_address.is_some(),
+                "Hostname" => self.hostname.is_some() || self.extra.is_null_at(0),
+                "Domainname" => self.domainname.is_some() || self.extra.is_null_at(1),
+                "User" => self.user.is_some() || self.extra.is_null_at(2),
+                "AttachStdin" => self.attach_stdin.is_some() || self.extra.is_null_at(3),
+                "AttachStdout" => self.attach_stdout.is_some() || self.extra.is_null_at(4),
+                "AttachStderr" => self.attach_stderr.is_some() || self.extra.is_null_at(5),
+                "ExposedPorts" => self.exposed_ports.is_some() || self.extra.is_null_at(6),
+                "Tty" => self.tty.is_some() || self.extra.is_null_at(7),
+                "OpenStdin" => self.open_stdin.is_some() || self.extra.is_null_at(8),
+                "StdinOnce" => self.stdin_once.is_some() || self.extra.is_null_at(9),
+                "Env" => self.env.is_some() || self.extra.is_null_at(10),
+                "Cmd" => self.cmd.is_some() || self.extra.is_null_at(11),
+                "Healthcheck" => self.healthcheck.is_some() || self.extra.is_null_at(12),
+                "ArgsEscaped" => self.args_escaped.is_some() || self.extra.is_null_at(13),
+                "Image" => self.image.is_some() || self.extra.is_null_at(14),
+                "Volumes" => self.volumes.is_some() || self.extra.is_null_at(15),
+                "WorkingDir" => self.working_dir.is_some() || self.extra.is_null_at(16),
+                "Entrypoint" => self.entrypoint.is_some() || self.extra.is_null_at(17),
+                "NetworkDisabled" => self.network_disabled.is_some() || self.extra.is_null_at(18),
+                "OnBuild" => self.on_build.is_some() || self.extra.is_null_at(19),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(20),
+                "StopSignal" => self.stop_signal.is_some() || self.extra.is_null_at(21),
+                "StopTimeout" => self.stop_timeout.is_some() || self.extra.is_null_at(22),
+                "Shell" => self.shell.is_some() || self.extra.is_null_at(23),
+                "MacAddress" => self.mac_address.is_some() || self.extra.is_null_at(24),
                 _ => false,
             };
             if !shadowed {
@@ -823,60 +1139,88 @@ impl<'de> Deserialize<'de> for ContainerConfig {
                 let mut f_shell: Option<Vec<String>> = None;
                 let mut f_mac_address: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Hostname" => f_hostname = support::optional(&mut map, key, &mut extra)?,
-                        "Domainname" => {
-                            f_domainname = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ContainerConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_hostname = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "User" => f_user = support::optional(&mut map, key, &mut extra)?,
-                        "AttachStdin" => {
-                            f_attach_stdin = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_domainname = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "AttachStdout" => {
-                            f_attach_stdout = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_user = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "AttachStderr" => {
-                            f_attach_stderr = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_attach_stdin = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "ExposedPorts" => {
-                            f_exposed_ports = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_attach_stdout = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "Tty" => f_tty = support::optional(&mut map, key, &mut extra)?,
-                        "OpenStdin" => f_open_stdin = support::optional(&mut map, key, &mut extra)?,
-                        "StdinOnce" => f_stdin_once = support::optional(&mut map, key, &mut extra)?,
-                        "Env" => f_env = support::optional(&mut map, key, &mut extra)?,
-                        "Cmd" => f_cmd = support::optional(&mut map, key, &mut extra)?,
-                        "Healthcheck" => {
-                            f_healthcheck = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_attach_stderr = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "ArgsEscaped" => {
-                            f_args_escaped = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_exposed_ports = support::optional_map(&mut map, 6, &mut extra)?
                         }
-                        "Image" => f_image = support::optional(&mut map, key, &mut extra)?,
-                        "Volumes" => f_volumes = support::optional(&mut map, key, &mut extra)?,
-                        "WorkingDir" => {
-                            f_working_dir = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(7) => {
+                            f_tty = support::optional(&mut map, 7, &mut extra)?
                         }
-                        "Entrypoint" => {
-                            f_entrypoint = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(8) => {
+                            f_open_stdin = support::optional(&mut map, 8, &mut extra)?
                         }
-                        "NetworkDisabled" => {
-                            f_network_disabled = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(9) => {
+                            f_stdin_once = support::optional(&mut map, 9, &mut extra)?
                         }
-                        "OnBuild" => f_on_build = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "StopSignal" => {
-                            f_stop_signal = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(10) => {
+                            f_env = support::optional(&mut map, 10, &mut extra)?
                         }
-                        "StopTimeout" => {
-                            f_stop_timeout = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(11) => {
+                            f_cmd = support::optional(&mut map, 11, &mut extra)?
                         }
-                        "Shell" => f_shell = support::optional(&mut map, key, &mut extra)?,
-                        "MacAddress" => {
-                            f_mac_address = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(12) => {
+                            f_healthcheck = support::optional(&mut map, 12, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(13) => {
+                            f_args_escaped = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_image = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_volumes = support::optional_map(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(16) => {
+                            f_working_dir = support::optional(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(17) => {
+                            f_entrypoint = support::optional(&mut map, 17, &mut extra)?
+                        }
+                        support::Field::Known(18) => {
+                            f_network_disabled = support::optional(&mut map, 18, &mut extra)?
+                        }
+                        support::Field::Known(19) => {
+                            f_on_build = support::optional(&mut map, 19, &mut extra)?
+                        }
+                        support::Field::Known(20) => {
+                            f_labels = support::optional_map(&mut map, 20, &mut extra)?
+                        }
+                        support::Field::Known(21) => {
+                            f_stop_signal = support::optional(&mut map, 21, &mut extra)?
+                        }
+                        support::Field::Known(22) => {
+                            f_stop_timeout = support::optional(&mut map, 22, &mut extra)?
+                        }
+                        support::Field::Known(23) => {
+                            f_shell = support::optional(&mut map, 23, &mut extra)?
+                        }
+                        support::Field::Known(24) => {
+                            f_mac_address = support::optional(&mut map, 24, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerConfig {
@@ -910,6 +1254,146 @@ impl<'de> Deserialize<'de> for ContainerConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerConfig {
+    const FIELDS: &'static [&'static str] = &[
+        "Hostname",
+        "Domainname",
+        "User",
+        "AttachStdin",
+        "AttachStdout",
+        "AttachStderr",
+        "ExposedPorts",
+        "Tty",
+        "OpenStdin",
+        "StdinOnce",
+        "Env",
+        "Cmd",
+        "Healthcheck",
+        "ArgsEscaped",
+        "Image",
+        "Volumes",
+        "WorkingDir",
+        "Entrypoint",
+        "NetworkDisabled",
+        "OnBuild",
+        "Labels",
+        "StopSignal",
+        "StopTimeout",
+        "Shell",
+        "MacAddress",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Tty" {
+                    return 7;
+                }
+                if key == b"Env" {
+                    return 10;
+                }
+                if key == b"Cmd" {
+                    return 11;
+                }
+            }
+            4 => {
+                if key == b"User" {
+                    return 2;
+                }
+            }
+            5 => {
+                if key == b"Image" {
+                    return 14;
+                }
+                if key == b"Shell" {
+                    return 23;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 20;
+                }
+            }
+            7 => {
+                if key == b"Volumes" {
+                    return 15;
+                }
+                if key == b"OnBuild" {
+                    return 19;
+                }
+            }
+            8 => {
+                if key == b"Hostname" {
+                    return 0;
+                }
+            }
+            9 => {
+                if key == b"OpenStdin" {
+                    return 8;
+                }
+                if key == b"StdinOnce" {
+                    return 9;
+                }
+            }
+            10 => {
+                if key == b"Domainname" {
+                    return 1;
+                }
+                if key == b"WorkingDir" {
+                    return 16;
+                }
+                if key == b"Entrypoint" {
+                    return 17;
+                }
+                if key == b"StopSignal" {
+                    return 21;
+                }
+                if key == b"MacAddress" {
+                    return 24;
+                }
+            }
+            11 => {
+                if key == b"AttachStdin" {
+                    return 3;
+                }
+                if key == b"Healthcheck" {
+                    return 12;
+                }
+                if key == b"ArgsEscaped" {
+                    return 13;
+                }
+                if key == b"StopTimeout" {
+                    return 22;
+                }
+            }
+            12 => {
+                if key == b"AttachStdout" {
+                    return 4;
+                }
+                if key == b"AttachStderr" {
+                    return 5;
+                }
+                if key == b"ExposedPorts" {
+                    return 6;
+                }
+            }
+            15 => {
+                if key == b"NetworkDisabled" {
+                    return 18;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -992,8 +1476,8 @@ pub struct ContainerCreateBody {
     pub networking_config: Option<NetworkingConfig>,
     /// `MacAddress`. Since API 1.25. Removed in API 1.52: only older daemons send it.
     pub mac_address: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1002,114 +1486,168 @@ impl Serialize for ContainerCreateBody {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.hostname {
             map.serialize_entry("Hostname", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Hostname", &())?;
         }
         if let Some(v) = &self.domainname {
             map.serialize_entry("Domainname", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Domainname", &())?;
         }
         if let Some(v) = &self.user {
             map.serialize_entry("User", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("User", &())?;
         }
         if let Some(v) = &self.attach_stdin {
             map.serialize_entry("AttachStdin", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("AttachStdin", &())?;
         }
         if let Some(v) = &self.attach_stdout {
             map.serialize_entry("AttachStdout", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("AttachStdout", &())?;
         }
         if let Some(v) = &self.attach_stderr {
             map.serialize_entry("AttachStderr", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("AttachStderr", &())?;
         }
         if let Some(v) = &self.exposed_ports {
             map.serialize_entry("ExposedPorts", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("ExposedPorts", &())?;
         }
         if let Some(v) = &self.tty {
             map.serialize_entry("Tty", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("Tty", &())?;
         }
         if let Some(v) = &self.open_stdin {
             map.serialize_entry("OpenStdin", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("OpenStdin", &())?;
         }
         if let Some(v) = &self.stdin_once {
             map.serialize_entry("StdinOnce", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("StdinOnce", &())?;
         }
         if let Some(v) = &self.env {
             map.serialize_entry("Env", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("Env", &())?;
         }
         if let Some(v) = &self.cmd {
             map.serialize_entry("Cmd", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("Cmd", &())?;
         }
         if let Some(v) = &self.healthcheck {
             map.serialize_entry("Healthcheck", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("Healthcheck", &())?;
         }
         if let Some(v) = &self.args_escaped {
             map.serialize_entry("ArgsEscaped", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("ArgsEscaped", &())?;
         }
         if let Some(v) = &self.image {
             map.serialize_entry("Image", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("Image", &())?;
         }
         if let Some(v) = &self.volumes {
             map.serialize_entry("Volumes", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("Volumes", &())?;
         }
         if let Some(v) = &self.working_dir {
             map.serialize_entry("WorkingDir", v)?;
+        } else if self.extra.is_null_at(16) {
+            map.serialize_entry("WorkingDir", &())?;
         }
         if let Some(v) = &self.entrypoint {
             map.serialize_entry("Entrypoint", v)?;
+        } else if self.extra.is_null_at(17) {
+            map.serialize_entry("Entrypoint", &())?;
         }
         if let Some(v) = &self.network_disabled {
             map.serialize_entry("NetworkDisabled", v)?;
+        } else if self.extra.is_null_at(18) {
+            map.serialize_entry("NetworkDisabled", &())?;
         }
         if let Some(v) = &self.on_build {
             map.serialize_entry("OnBuild", v)?;
+        } else if self.extra.is_null_at(19) {
+            map.serialize_entry("OnBuild", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(20) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.stop_signal {
             map.serialize_entry("StopSignal", v)?;
+        } else if self.extra.is_null_at(21) {
+            map.serialize_entry("StopSignal", &())?;
         }
         if let Some(v) = &self.stop_timeout {
             map.serialize_entry("StopTimeout", v)?;
+        } else if self.extra.is_null_at(22) {
+            map.serialize_entry("StopTimeout", &())?;
         }
         if let Some(v) = &self.shell {
             map.serialize_entry("Shell", v)?;
+        } else if self.extra.is_null_at(23) {
+            map.serialize_entry("Shell", &())?;
         }
         if let Some(v) = &self.host_config {
             map.serialize_entry("HostConfig", v)?;
+        } else if self.extra.is_null_at(24) {
+            map.serialize_entry("HostConfig", &())?;
         }
         if let Some(v) = &self.networking_config {
             map.serialize_entry("NetworkingConfig", v)?;
+        } else if self.extra.is_null_at(25) {
+            map.serialize_entry("NetworkingConfig", &())?;
         }
         if let Some(v) = &self.mac_address {
             map.serialize_entry("MacAddress", v)?;
+        } else if self.extra.is_null_at(26) {
+            map.serialize_entry("MacAddress", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Hostname" => self.hostname.is_some(),
-                "Domainname" => self.domainname.is_some(),
-                "User" => self.user.is_some(),
-                "AttachStdin" => self.attach_stdin.is_some(),
-                "AttachStdout" => self.attach_stdout.is_some(),
-                "AttachStderr" => self.attach_stderr.is_some(),
-                "ExposedPorts" => self.exposed_ports.is_some(),
-                "Tty" => self.tty.is_some(),
-                "OpenStdin" => self.open_stdin.is_some(),
-                "StdinOnce" => self.stdin_once.is_some(),
-                "Env" => self.env.is_some(),
-                "Cmd" => self.cmd.is_some(),
-                "Healthcheck" => self.healthcheck.is_some(),
-                "ArgsEscaped" => self.args_escaped.is_some(),
-                "Image" => self.image.is_some(),
-                "Volumes" => self.volumes.is_some(),
-                "WorkingDir" => self.working_dir.is_some(),
-                "Entrypoint" => self.entrypoint.is_some(),
-                "NetworkDisabled" => self.network_disabled.is_some(),
-                "OnBuild" => self.on_build.is_some(),
-                "Labels" => self.labels.is_some(),
-                "StopSignal" => self.stop_signal.is_some(),
-                "StopTimeout" => self.stop_timeout.is_some(),
-                "Shell" => self.shell.is_some(),
-                "HostConfig" => self.host_config.is_some(),
-                "NetworkingConfig" => self.networking_config.is_some(),
-                "MacAddress" => self.mac_address.is_some(),
+                "Hostname" => self.hostname.is_some() || self.extra.is_null_at(0),
+                "Domainname" => self.domainname.is_some() || self.extra.is_null_at(1),
+                "User" => self.user.is_some() || self.extra.is_null_at(2),
+                "AttachStdin" => self.attach_stdin.is_some() || self.extra.is_null_at(3),
+                "AttachStdout" => self.attach_stdout.is_some() || self.extra.is_null_at(4),
+                "AttachStderr" => self.attach_stderr.is_some() || self.extra.is_null_at(5),
+                "ExposedPorts" => self.exposed_ports.is_some() || self.extra.is_null_at(6),
+                "Tty" => self.tty.is_some() || self.extra.is_null_at(7),
+                "OpenStdin" => self.open_stdin.is_some() || self.extra.is_null_at(8),
+                "StdinOnce" => self.stdin_once.is_some() || self.extra.is_null_at(9),
+                "Env" => self.env.is_some() || self.extra.is_null_at(10),
+                "Cmd" => self.cmd.is_some() || self.extra.is_null_at(11),
+                "Healthcheck" => self.healthcheck.is_some() || self.extra.is_null_at(12),
+                "ArgsEscaped" => self.args_escaped.is_some() || self.extra.is_null_at(13),
+                "Image" => self.image.is_some() || self.extra.is_null_at(14),
+                "Volumes" => self.volumes.is_some() || self.extra.is_null_at(15),
+                "WorkingDir" => self.working_dir.is_some() || self.extra.is_null_at(16),
+                "Entrypoint" => self.entrypoint.is_some() || self.extra.is_null_at(17),
+                "NetworkDisabled" => self.network_disabled.is_some() || self.extra.is_null_at(18),
+                "OnBuild" => self.on_build.is_some() || self.extra.is_null_at(19),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(20),
+                "StopSignal" => self.stop_signal.is_some() || self.extra.is_null_at(21),
+                "StopTimeout" => self.stop_timeout.is_some() || self.extra.is_null_at(22),
+                "Shell" => self.shell.is_some() || self.extra.is_null_at(23),
+                "HostConfig" => self.host_config.is_some() || self.extra.is_null_at(24),
+                "NetworkingConfig" => self.networking_config.is_some() || self.extra.is_null_at(25),
+                "MacAddress" => self.mac_address.is_some() || self.extra.is_null_at(26),
                 _ => false,
             };
             if !shadowed {
@@ -1160,66 +1698,95 @@ impl<'de> Deserialize<'de> for ContainerCreateBody {
                 let mut f_networking_config: Option<NetworkingConfig> = None;
                 let mut f_mac_address: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Hostname" => f_hostname = support::optional(&mut map, key, &mut extra)?,
-                        "Domainname" => {
-                            f_domainname = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ContainerCreateBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_hostname = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "User" => f_user = support::optional(&mut map, key, &mut extra)?,
-                        "AttachStdin" => {
-                            f_attach_stdin = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_domainname = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "AttachStdout" => {
-                            f_attach_stdout = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_user = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "AttachStderr" => {
-                            f_attach_stderr = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_attach_stdin = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "ExposedPorts" => {
-                            f_exposed_ports = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_attach_stdout = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "Tty" => f_tty = support::optional(&mut map, key, &mut extra)?,
-                        "OpenStdin" => f_open_stdin = support::optional(&mut map, key, &mut extra)?,
-                        "StdinOnce" => f_stdin_once = support::optional(&mut map, key, &mut extra)?,
-                        "Env" => f_env = support::optional(&mut map, key, &mut extra)?,
-                        "Cmd" => f_cmd = support::optional(&mut map, key, &mut extra)?,
-                        "Healthcheck" => {
-                            f_healthcheck = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_attach_stderr = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "ArgsEscaped" => {
-                            f_args_escaped = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_exposed_ports = support::optional_map(&mut map, 6, &mut extra)?
                         }
-                        "Image" => f_image = support::optional(&mut map, key, &mut extra)?,
-                        "Volumes" => f_volumes = support::optional(&mut map, key, &mut extra)?,
-                        "WorkingDir" => {
-                            f_working_dir = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(7) => {
+                            f_tty = support::optional(&mut map, 7, &mut extra)?
                         }
-                        "Entrypoint" => {
-                            f_entrypoint = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(8) => {
+                            f_open_stdin = support::optional(&mut map, 8, &mut extra)?
                         }
-                        "NetworkDisabled" => {
-                            f_network_disabled = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(9) => {
+                            f_stdin_once = support::optional(&mut map, 9, &mut extra)?
                         }
-                        "OnBuild" => f_on_build = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "StopSignal" => {
-                            f_stop_signal = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(10) => {
+                            f_env = support::optional(&mut map, 10, &mut extra)?
                         }
-                        "StopTimeout" => {
-                            f_stop_timeout = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(11) => {
+                            f_cmd = support::optional(&mut map, 11, &mut extra)?
                         }
-                        "Shell" => f_shell = support::optional(&mut map, key, &mut extra)?,
-                        "HostConfig" => {
-                            f_host_config = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(12) => {
+                            f_healthcheck = support::optional(&mut map, 12, &mut extra)?
                         }
-                        "NetworkingConfig" => {
-                            f_networking_config = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(13) => {
+                            f_args_escaped = support::optional(&mut map, 13, &mut extra)?
                         }
-                        "MacAddress" => {
-                            f_mac_address = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(14) => {
+                            f_image = support::optional(&mut map, 14, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(15) => {
+                            f_volumes = support::optional_map(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(16) => {
+                            f_working_dir = support::optional(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(17) => {
+                            f_entrypoint = support::optional(&mut map, 17, &mut extra)?
+                        }
+                        support::Field::Known(18) => {
+                            f_network_disabled = support::optional(&mut map, 18, &mut extra)?
+                        }
+                        support::Field::Known(19) => {
+                            f_on_build = support::optional(&mut map, 19, &mut extra)?
+                        }
+                        support::Field::Known(20) => {
+                            f_labels = support::optional_map(&mut map, 20, &mut extra)?
+                        }
+                        support::Field::Known(21) => {
+                            f_stop_signal = support::optional(&mut map, 21, &mut extra)?
+                        }
+                        support::Field::Known(22) => {
+                            f_stop_timeout = support::optional(&mut map, 22, &mut extra)?
+                        }
+                        support::Field::Known(23) => {
+                            f_shell = support::optional(&mut map, 23, &mut extra)?
+                        }
+                        support::Field::Known(24) => {
+                            f_host_config = support::optional(&mut map, 24, &mut extra)?
+                        }
+                        support::Field::Known(25) => {
+                            f_networking_config = support::optional(&mut map, 25, &mut extra)?
+                        }
+                        support::Field::Known(26) => {
+                            f_mac_address = support::optional(&mut map, 26, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerCreateBody {
@@ -1255,6 +1822,156 @@ impl<'de> Deserialize<'de> for ContainerCreateBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerCreateBody {
+    const FIELDS: &'static [&'static str] = &[
+        "Hostname",
+        "Domainname",
+        "User",
+        "AttachStdin",
+        "AttachStdout",
+        "AttachStderr",
+        "ExposedPorts",
+        "Tty",
+        "OpenStdin",
+        "StdinOnce",
+        "Env",
+        "Cmd",
+        "Healthcheck",
+        "ArgsEscaped",
+        "Image",
+        "Volumes",
+        "WorkingDir",
+        "Entrypoint",
+        "NetworkDisabled",
+        "OnBuild",
+        "Labels",
+        "StopSignal",
+        "StopTimeout",
+        "Shell",
+        "HostConfig",
+        "NetworkingConfig",
+        "MacAddress",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerCreateBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Tty" {
+                    return 7;
+                }
+                if key == b"Env" {
+                    return 10;
+                }
+                if key == b"Cmd" {
+                    return 11;
+                }
+            }
+            4 => {
+                if key == b"User" {
+                    return 2;
+                }
+            }
+            5 => {
+                if key == b"Image" {
+                    return 14;
+                }
+                if key == b"Shell" {
+                    return 23;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 20;
+                }
+            }
+            7 => {
+                if key == b"Volumes" {
+                    return 15;
+                }
+                if key == b"OnBuild" {
+                    return 19;
+                }
+            }
+            8 => {
+                if key == b"Hostname" {
+                    return 0;
+                }
+            }
+            9 => {
+                if key == b"OpenStdin" {
+                    return 8;
+                }
+                if key == b"StdinOnce" {
+                    return 9;
+                }
+            }
+            10 => {
+                if key == b"Domainname" {
+                    return 1;
+                }
+                if key == b"WorkingDir" {
+                    return 16;
+                }
+                if key == b"Entrypoint" {
+                    return 17;
+                }
+                if key == b"StopSignal" {
+                    return 21;
+                }
+                if key == b"HostConfig" {
+                    return 24;
+                }
+                if key == b"MacAddress" {
+                    return 26;
+                }
+            }
+            11 => {
+                if key == b"AttachStdin" {
+                    return 3;
+                }
+                if key == b"Healthcheck" {
+                    return 12;
+                }
+                if key == b"ArgsEscaped" {
+                    return 13;
+                }
+                if key == b"StopTimeout" {
+                    return 22;
+                }
+            }
+            12 => {
+                if key == b"AttachStdout" {
+                    return 4;
+                }
+                if key == b"AttachStderr" {
+                    return 5;
+                }
+                if key == b"ExposedPorts" {
+                    return 6;
+                }
+            }
+            15 => {
+                if key == b"NetworkDisabled" {
+                    return 18;
+                }
+            }
+            16 => {
+                if key == b"NetworkingConfig" {
+                    return 25;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1298,8 +2015,8 @@ pub struct ContainerCreateResponse {
     pub id: String,
     /// `Warnings`. Since API 1.25.
     pub warnings: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1309,11 +2026,13 @@ impl Serialize for ContainerCreateResponse {
         map.serialize_entry("Id", &self.id)?;
         if let Some(v) = &self.warnings {
             map.serialize_entry("Warnings", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Warnings", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Id" => true,
-                "Warnings" => self.warnings.is_some(),
+                "Warnings" => self.warnings.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1339,11 +2058,18 @@ impl<'de> Deserialize<'de> for ContainerCreateResponse {
                 let mut f_id: Option<String> = None;
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Id" => f_id = Some(map.next_value()?),
-                        "Warnings" => f_warnings = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<ContainerCreateResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_id = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_warnings = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerCreateResponse {
@@ -1354,6 +2080,33 @@ impl<'de> Deserialize<'de> for ContainerCreateResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerCreateResponse {
+    const FIELDS: &'static [&'static str] = &["Id", "Warnings"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerCreateResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 0;
+                }
+            }
+            8 => {
+                if key == b"Warnings" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1391,8 +2144,8 @@ pub struct ContainerExecBody {
     pub user: Option<String>,
     /// `WorkingDir`. Since API 1.35.
     pub working_dir: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1401,50 +2154,72 @@ impl Serialize for ContainerExecBody {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.attach_stdin {
             map.serialize_entry("AttachStdin", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("AttachStdin", &())?;
         }
         if let Some(v) = &self.attach_stdout {
             map.serialize_entry("AttachStdout", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("AttachStdout", &())?;
         }
         if let Some(v) = &self.attach_stderr {
             map.serialize_entry("AttachStderr", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("AttachStderr", &())?;
         }
         if let Some(v) = &self.console_size {
             map.serialize_entry("ConsoleSize", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("ConsoleSize", &())?;
         }
         if let Some(v) = &self.detach_keys {
             map.serialize_entry("DetachKeys", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("DetachKeys", &())?;
         }
         if let Some(v) = &self.tty {
             map.serialize_entry("Tty", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Tty", &())?;
         }
         if let Some(v) = &self.env {
             map.serialize_entry("Env", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Env", &())?;
         }
         if let Some(v) = &self.cmd {
             map.serialize_entry("Cmd", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("Cmd", &())?;
         }
         if let Some(v) = &self.privileged {
             map.serialize_entry("Privileged", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Privileged", &())?;
         }
         if let Some(v) = &self.user {
             map.serialize_entry("User", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("User", &())?;
         }
         if let Some(v) = &self.working_dir {
             map.serialize_entry("WorkingDir", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("WorkingDir", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "AttachStdin" => self.attach_stdin.is_some(),
-                "AttachStdout" => self.attach_stdout.is_some(),
-                "AttachStderr" => self.attach_stderr.is_some(),
-                "ConsoleSize" => self.console_size.is_some(),
-                "DetachKeys" => self.detach_keys.is_some(),
-                "Tty" => self.tty.is_some(),
-                "Env" => self.env.is_some(),
-                "Cmd" => self.cmd.is_some(),
-                "Privileged" => self.privileged.is_some(),
-                "User" => self.user.is_some(),
-                "WorkingDir" => self.working_dir.is_some(),
+                "AttachStdin" => self.attach_stdin.is_some() || self.extra.is_null_at(0),
+                "AttachStdout" => self.attach_stdout.is_some() || self.extra.is_null_at(1),
+                "AttachStderr" => self.attach_stderr.is_some() || self.extra.is_null_at(2),
+                "ConsoleSize" => self.console_size.is_some() || self.extra.is_null_at(3),
+                "DetachKeys" => self.detach_keys.is_some() || self.extra.is_null_at(4),
+                "Tty" => self.tty.is_some() || self.extra.is_null_at(5),
+                "Env" => self.env.is_some() || self.extra.is_null_at(6),
+                "Cmd" => self.cmd.is_some() || self.extra.is_null_at(7),
+                "Privileged" => self.privileged.is_some() || self.extra.is_null_at(8),
+                "User" => self.user.is_some() || self.extra.is_null_at(9),
+                "WorkingDir" => self.working_dir.is_some() || self.extra.is_null_at(10),
                 _ => false,
             };
             if !shadowed {
@@ -1479,34 +2254,46 @@ impl<'de> Deserialize<'de> for ContainerExecBody {
                 let mut f_user: Option<String> = None;
                 let mut f_working_dir: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "AttachStdin" => {
-                            f_attach_stdin = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ContainerExecBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_attach_stdin = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "AttachStdout" => {
-                            f_attach_stdout = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_attach_stdout = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "AttachStderr" => {
-                            f_attach_stderr = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_attach_stderr = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "ConsoleSize" => {
-                            f_console_size = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_console_size = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "DetachKeys" => {
-                            f_detach_keys = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_detach_keys = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "Tty" => f_tty = support::optional(&mut map, key, &mut extra)?,
-                        "Env" => f_env = support::optional(&mut map, key, &mut extra)?,
-                        "Cmd" => f_cmd = support::optional(&mut map, key, &mut extra)?,
-                        "Privileged" => {
-                            f_privileged = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_tty = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "User" => f_user = support::optional(&mut map, key, &mut extra)?,
-                        "WorkingDir" => {
-                            f_working_dir = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_env = support::optional(&mut map, 6, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(7) => {
+                            f_cmd = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_privileged = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_user = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_working_dir = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerExecBody {
@@ -1526,6 +2313,78 @@ impl<'de> Deserialize<'de> for ContainerExecBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerExecBody {
+    const FIELDS: &'static [&'static str] = &[
+        "AttachStdin",
+        "AttachStdout",
+        "AttachStderr",
+        "ConsoleSize",
+        "DetachKeys",
+        "Tty",
+        "Env",
+        "Cmd",
+        "Privileged",
+        "User",
+        "WorkingDir",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerExecBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Tty" {
+                    return 5;
+                }
+                if key == b"Env" {
+                    return 6;
+                }
+                if key == b"Cmd" {
+                    return 7;
+                }
+            }
+            4 => {
+                if key == b"User" {
+                    return 9;
+                }
+            }
+            10 => {
+                if key == b"DetachKeys" {
+                    return 4;
+                }
+                if key == b"Privileged" {
+                    return 8;
+                }
+                if key == b"WorkingDir" {
+                    return 10;
+                }
+            }
+            11 => {
+                if key == b"AttachStdin" {
+                    return 0;
+                }
+                if key == b"ConsoleSize" {
+                    return 3;
+                }
+            }
+            12 => {
+                if key == b"AttachStdout" {
+                    return 1;
+                }
+                if key == b"AttachStderr" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1608,8 +2467,8 @@ pub struct ContainerInspectResponse {
     pub network_settings: Option<NetworkSettings>,
     /// `Node`. Since API 1.25. Removed in API 1.39: only older daemons send it.
     pub node: Option<serde_json::Value>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1618,118 +2477,176 @@ impl Serialize for ContainerInspectResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("Id", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Id", &())?;
         }
         if let Some(v) = &self.created {
             map.serialize_entry("Created", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Created", &())?;
         }
         if let Some(v) = &self.path {
             map.serialize_entry("Path", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Path", &())?;
         }
         if let Some(v) = &self.args {
             map.serialize_entry("Args", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Args", &())?;
         }
         if let Some(v) = &self.state {
             map.serialize_entry("State", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("State", &())?;
         }
         if let Some(v) = &self.image {
             map.serialize_entry("Image", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Image", &())?;
         }
         if let Some(v) = &self.resolv_conf_path {
             map.serialize_entry("ResolvConfPath", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("ResolvConfPath", &())?;
         }
         if let Some(v) = &self.hostname_path {
             map.serialize_entry("HostnamePath", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("HostnamePath", &())?;
         }
         if let Some(v) = &self.hosts_path {
             map.serialize_entry("HostsPath", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("HostsPath", &())?;
         }
         if let Some(v) = &self.log_path {
             map.serialize_entry("LogPath", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("LogPath", &())?;
         }
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.restart_count {
             map.serialize_entry("RestartCount", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("RestartCount", &())?;
         }
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.platform {
             map.serialize_entry("Platform", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("Platform", &())?;
         }
         if let Some(v) = &self.image_manifest_descriptor {
             map.serialize_entry("ImageManifestDescriptor", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("ImageManifestDescriptor", &())?;
         }
         if let Some(v) = &self.mount_label {
             map.serialize_entry("MountLabel", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("MountLabel", &())?;
         }
         if let Some(v) = &self.process_label {
             map.serialize_entry("ProcessLabel", v)?;
+        } else if self.extra.is_null_at(16) {
+            map.serialize_entry("ProcessLabel", &())?;
         }
         if let Some(v) = &self.app_armor_profile {
             map.serialize_entry("AppArmorProfile", v)?;
+        } else if self.extra.is_null_at(17) {
+            map.serialize_entry("AppArmorProfile", &())?;
         }
         if let Some(v) = &self.exec_ids {
             map.serialize_entry("ExecIDs", v)?;
+        } else if self.extra.is_null_at(18) {
+            map.serialize_entry("ExecIDs", &())?;
         }
         if let Some(v) = &self.host_config {
             map.serialize_entry("HostConfig", v)?;
+        } else if self.extra.is_null_at(19) {
+            map.serialize_entry("HostConfig", &())?;
         }
         if let Some(v) = &self.graph_driver {
             map.serialize_entry("GraphDriver", v)?;
+        } else if self.extra.is_null_at(20) {
+            map.serialize_entry("GraphDriver", &())?;
         }
         if let Some(v) = &self.storage {
             map.serialize_entry("Storage", v)?;
+        } else if self.extra.is_null_at(21) {
+            map.serialize_entry("Storage", &())?;
         }
         if let Some(v) = &self.size_rw {
             map.serialize_entry("SizeRw", v)?;
+        } else if self.extra.is_null_at(22) {
+            map.serialize_entry("SizeRw", &())?;
         }
         if let Some(v) = &self.size_root_fs {
             map.serialize_entry("SizeRootFs", v)?;
+        } else if self.extra.is_null_at(23) {
+            map.serialize_entry("SizeRootFs", &())?;
         }
         if let Some(v) = &self.mounts {
             map.serialize_entry("Mounts", v)?;
+        } else if self.extra.is_null_at(24) {
+            map.serialize_entry("Mounts", &())?;
         }
         if let Some(v) = &self.config {
             map.serialize_entry("Config", v)?;
+        } else if self.extra.is_null_at(25) {
+            map.serialize_entry("Config", &())?;
         }
         if let Some(v) = &self.network_settings {
             map.serialize_entry("NetworkSettings", v)?;
+        } else if self.extra.is_null_at(26) {
+            map.serialize_entry("NetworkSettings", &())?;
         }
         if let Some(v) = &self.node {
             map.serialize_entry("Node", v)?;
+        } else if self.extra.is_null_at(27) {
+            map.serialize_entry("Node", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Id" => self.id.is_some(),
-                "Created" => self.created.is_some(),
-                "Path" => self.path.is_some(),
-                "Args" => self.args.is_some(),
-                "State" => self.state.is_some(),
-                "Image" => self.image.is_some(),
-                "ResolvConfPath" => self.resolv_conf_path.is_some(),
-                "HostnamePath" => self.hostname_path.is_some(),
-                "HostsPath" => self.hosts_path.is_some(),
-                "LogPath" => self.log_path.is_some(),
-                "Name" => self.name.is_some(),
-                "RestartCount" => self.restart_count.is_some(),
-                "Driver" => self.driver.is_some(),
-                "Platform" => self.platform.is_some(),
-                "ImageManifestDescriptor" => self.image_manifest_descriptor.is_some(),
-                "MountLabel" => self.mount_label.is_some(),
-                "ProcessLabel" => self.process_label.is_some(),
-                "AppArmorProfile" => self.app_armor_profile.is_some(),
-                "ExecIDs" => self.exec_ids.is_some(),
-                "HostConfig" => self.host_config.is_some(),
-                "GraphDriver" => self.graph_driver.is_some(),
-                "Storage" => self.storage.is_some(),
-                "SizeRw" => self.size_rw.is_some(),
-                "SizeRootFs" => self.size_root_fs.is_some(),
-                "Mounts" => self.mounts.is_some(),
-                "Config" => self.config.is_some(),
-                "NetworkSettings" => self.network_settings.is_some(),
-                "Node" => self.node.is_some(),
+                "Id" => self.id.is_some() || self.extra.is_null_at(0),
+                "Created" => self.created.is_some() || self.extra.is_null_at(1),
+                "Path" => self.path.is_some() || self.extra.is_null_at(2),
+                "Args" => self.args.is_some() || self.extra.is_null_at(3),
+                "State" => self.state.is_some() || self.extra.is_null_at(4),
+                "Image" => self.image.is_some() || self.extra.is_null_at(5),
+                "ResolvConfPath" => self.resolv_conf_path.is_some() || self.extra.is_null_at(6),
+                "HostnamePath" => self.hostname_path.is_some() || self.extra.is_null_at(7),
+                "HostsPath" => self.hosts_path.is_some() || self.extra.is_null_at(8),
+                "LogPath" => self.log_path.is_some() || self.extra.is_null_at(9),
+                "Name" => self.name.is_some() || self.extra.is_null_at(10),
+                "RestartCount" => self.restart_count.is_some() || self.extra.is_null_at(11),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(12),
+                "Platform" => self.platform.is_some() || self.extra.is_null_at(13),
+                "ImageManifestDescriptor" => {
+                    self.image_manifest_descriptor.is_some() || self.extra.is_null_at(14)
+                }
+                "MountLabel" => self.mount_label.is_some() || self.extra.is_null_at(15),
+                "ProcessLabel" => self.process_label.is_some() || self.extra.is_null_at(16),
+                "AppArmorProfile" => self.app_armor_profile.is_some() || self.extra.is_null_at(17),
+                "ExecIDs" => self.exec_ids.is_some() || self.extra.is_null_at(18),
+                "HostConfig" => self.host_config.is_some() || self.extra.is_null_at(19),
+                "GraphDriver" => self.graph_driver.is_some() || self.extra.is_null_at(20),
+                "Storage" => self.storage.is_some() || self.extra.is_null_at(21),
+                "SizeRw" => self.size_rw.is_some() || self.extra.is_null_at(22),
+                "SizeRootFs" => self.size_root_fs.is_some() || self.extra.is_null_at(23),
+                "Mounts" => self.mounts.is_some() || self.extra.is_null_at(24),
+                "Config" => self.config.is_some() || self.extra.is_null_at(25),
+                "NetworkSettings" => self.network_settings.is_some() || self.extra.is_null_at(26),
+                "Node" => self.node.is_some() || self.extra.is_null_at(27),
                 _ => false,
             };
             if !shadowed {
@@ -1781,60 +2698,99 @@ impl<'de> Deserialize<'de> for ContainerInspectResponse {
                 let mut f_network_settings: Option<NetworkSettings> = None;
                 let mut f_node: Option<serde_json::Value> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Id" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Created" => f_created = support::optional(&mut map, key, &mut extra)?,
-                        "Path" => f_path = support::optional(&mut map, key, &mut extra)?,
-                        "Args" => f_args = support::optional(&mut map, key, &mut extra)?,
-                        "State" => f_state = support::optional(&mut map, key, &mut extra)?,
-                        "Image" => f_image = support::optional(&mut map, key, &mut extra)?,
-                        "ResolvConfPath" => {
-                            f_resolv_conf_path = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ContainerInspectResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "HostnamePath" => {
-                            f_hostname_path = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_created = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "HostsPath" => f_hosts_path = support::optional(&mut map, key, &mut extra)?,
-                        "LogPath" => f_log_path = support::optional(&mut map, key, &mut extra)?,
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "RestartCount" => {
-                            f_restart_count = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_path = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "Platform" => f_platform = support::optional(&mut map, key, &mut extra)?,
-                        "ImageManifestDescriptor" => {
+                        support::Field::Known(3) => {
+                            f_args = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_state = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_image = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_resolv_conf_path = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_hostname_path = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_hosts_path = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_log_path = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_name = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_restart_count = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_driver = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_platform = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
                             f_image_manifest_descriptor =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 14, &mut extra)?
                         }
-                        "MountLabel" => {
-                            f_mount_label = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(15) => {
+                            f_mount_label = support::optional(&mut map, 15, &mut extra)?
                         }
-                        "ProcessLabel" => {
-                            f_process_label = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(16) => {
+                            f_process_label = support::optional(&mut map, 16, &mut extra)?
                         }
-                        "AppArmorProfile" => {
-                            f_app_armor_profile = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(17) => {
+                            f_app_armor_profile = support::optional(&mut map, 17, &mut extra)?
                         }
-                        "ExecIDs" => f_exec_ids = support::optional(&mut map, key, &mut extra)?,
-                        "HostConfig" => {
-                            f_host_config = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(18) => {
+                            f_exec_ids = support::optional(&mut map, 18, &mut extra)?
                         }
-                        "GraphDriver" => {
-                            f_graph_driver = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(19) => {
+                            f_host_config = support::optional(&mut map, 19, &mut extra)?
                         }
-                        "Storage" => f_storage = support::optional(&mut map, key, &mut extra)?,
-                        "SizeRw" => f_size_rw = support::optional(&mut map, key, &mut extra)?,
-                        "SizeRootFs" => {
-                            f_size_root_fs = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(20) => {
+                            f_graph_driver = support::optional(&mut map, 20, &mut extra)?
                         }
-                        "Mounts" => f_mounts = support::optional(&mut map, key, &mut extra)?,
-                        "Config" => f_config = support::optional(&mut map, key, &mut extra)?,
-                        "NetworkSettings" => {
-                            f_network_settings = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(21) => {
+                            f_storage = support::optional(&mut map, 21, &mut extra)?
                         }
-                        "Node" => f_node = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(22) => {
+                            f_size_rw = support::optional(&mut map, 22, &mut extra)?
+                        }
+                        support::Field::Known(23) => {
+                            f_size_root_fs = support::optional(&mut map, 23, &mut extra)?
+                        }
+                        support::Field::Known(24) => {
+                            f_mounts = support::optional(&mut map, 24, &mut extra)?
+                        }
+                        support::Field::Known(25) => {
+                            f_config = support::optional(&mut map, 25, &mut extra)?
+                        }
+                        support::Field::Known(26) => {
+                            f_network_settings = support::optional(&mut map, 26, &mut extra)?
+                        }
+                        support::Field::Known(27) => {
+                            f_node = support::optional(&mut map, 27, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerInspectResponse {
@@ -1871,6 +2827,162 @@ impl<'de> Deserialize<'de> for ContainerInspectResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerInspectResponse {
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "Created",
+        "Path",
+        "Args",
+        "State",
+        "Image",
+        "ResolvConfPath",
+        "HostnamePath",
+        "HostsPath",
+        "LogPath",
+        "Name",
+        "RestartCount",
+        "Driver",
+        "Platform",
+        "ImageManifestDescriptor",
+        "MountLabel",
+        "ProcessLabel",
+        "AppArmorProfile",
+        "ExecIDs",
+        "HostConfig",
+        "GraphDriver",
+        "Storage",
+        "SizeRw",
+        "SizeRootFs",
+        "Mounts",
+        "Config",
+        "NetworkSettings",
+        "Node",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerInspectResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Path" {
+                    return 2;
+                }
+                if key == b"Args" {
+                    return 3;
+                }
+                if key == b"Name" {
+                    return 10;
+                }
+                if key == b"Node" {
+                    return 27;
+                }
+            }
+            5 => {
+                if key == b"State" {
+                    return 4;
+                }
+                if key == b"Image" {
+                    return 5;
+                }
+            }
+            6 => {
+                if key == b"Driver" {
+                    return 12;
+                }
+                if key == b"SizeRw" {
+                    return 22;
+                }
+                if key == b"Mounts" {
+                    return 24;
+                }
+                if key == b"Config" {
+                    return 25;
+                }
+            }
+            7 => {
+                if key == b"Created" {
+                    return 1;
+                }
+                if key == b"LogPath" {
+                    return 9;
+                }
+                if key == b"ExecIDs" {
+                    return 18;
+                }
+                if key == b"Storage" {
+                    return 21;
+                }
+            }
+            8 => {
+                if key == b"Platform" {
+                    return 13;
+                }
+            }
+            9 => {
+                if key == b"HostsPath" {
+                    return 8;
+                }
+            }
+            10 => {
+                if key == b"MountLabel" {
+                    return 15;
+                }
+                if key == b"HostConfig" {
+                    return 19;
+                }
+                if key == b"SizeRootFs" {
+                    return 23;
+                }
+            }
+            11 => {
+                if key == b"GraphDriver" {
+                    return 20;
+                }
+            }
+            12 => {
+                if key == b"HostnamePath" {
+                    return 7;
+                }
+                if key == b"RestartCount" {
+                    return 11;
+                }
+                if key == b"ProcessLabel" {
+                    return 16;
+                }
+            }
+            14 => {
+                if key == b"ResolvConfPath" {
+                    return 6;
+                }
+            }
+            15 => {
+                if key == b"AppArmorProfile" {
+                    return 17;
+                }
+                if key == b"NetworkSettings" {
+                    return 26;
+                }
+            }
+            23 => {
+                if key == b"ImageManifestDescriptor" {
+                    return 14;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1972,8 +3084,8 @@ pub struct ContainerMemoryStats {
     pub commitpeakbytes: Option<u64>,
     /// `privateworkingset`. Since API 1.48. Windows only.
     pub privateworkingset: Option<u64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1982,38 +3094,54 @@ impl Serialize for ContainerMemoryStats {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.usage {
             map.serialize_entry("usage", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("usage", &())?;
         }
         if let Some(v) = &self.max_usage {
             map.serialize_entry("max_usage", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("max_usage", &())?;
         }
         if let Some(v) = &self.stats {
             map.serialize_entry("stats", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("stats", &())?;
         }
         if let Some(v) = &self.failcnt {
             map.serialize_entry("failcnt", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("failcnt", &())?;
         }
         if let Some(v) = &self.limit {
             map.serialize_entry("limit", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("limit", &())?;
         }
         if let Some(v) = &self.commitbytes {
             map.serialize_entry("commitbytes", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("commitbytes", &())?;
         }
         if let Some(v) = &self.commitpeakbytes {
             map.serialize_entry("commitpeakbytes", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("commitpeakbytes", &())?;
         }
         if let Some(v) = &self.privateworkingset {
             map.serialize_entry("privateworkingset", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("privateworkingset", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "usage" => self.usage.is_some(),
-                "max_usage" => self.max_usage.is_some(),
-                "stats" => self.stats.is_some(),
-                "failcnt" => self.failcnt.is_some(),
-                "limit" => self.limit.is_some(),
-                "commitbytes" => self.commitbytes.is_some(),
-                "commitpeakbytes" => self.commitpeakbytes.is_some(),
-                "privateworkingset" => self.privateworkingset.is_some(),
+                "usage" => self.usage.is_some() || self.extra.is_null_at(0),
+                "max_usage" => self.max_usage.is_some() || self.extra.is_null_at(1),
+                "stats" => self.stats.is_some() || self.extra.is_null_at(2),
+                "failcnt" => self.failcnt.is_some() || self.extra.is_null_at(3),
+                "limit" => self.limit.is_some() || self.extra.is_null_at(4),
+                "commitbytes" => self.commitbytes.is_some() || self.extra.is_null_at(5),
+                "commitpeakbytes" => self.commitpeakbytes.is_some() || self.extra.is_null_at(6),
+                "privateworkingset" => self.privateworkingset.is_some() || self.extra.is_null_at(7),
                 _ => false,
             };
             if !shadowed {
@@ -2045,23 +3173,38 @@ impl<'de> Deserialize<'de> for ContainerMemoryStats {
                 let mut f_commitpeakbytes: Option<u64> = None;
                 let mut f_privateworkingset: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "usage" => f_usage = support::optional(&mut map, key, &mut extra)?,
-                        "max_usage" => f_max_usage = support::optional(&mut map, key, &mut extra)?,
-                        "stats" => f_stats = support::optional(&mut map, key, &mut extra)?,
-                        "failcnt" => f_failcnt = support::optional(&mut map, key, &mut extra)?,
-                        "limit" => f_limit = support::optional(&mut map, key, &mut extra)?,
-                        "commitbytes" => {
-                            f_commitbytes = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ContainerMemoryStats>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_usage = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "commitpeakbytes" => {
-                            f_commitpeakbytes = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_max_usage = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "privateworkingset" => {
-                            f_privateworkingset = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_stats = support::optional_map(&mut map, 2, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(3) => {
+                            f_failcnt = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_limit = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_commitbytes = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_commitpeakbytes = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_privateworkingset = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerMemoryStats {
@@ -2078,6 +3221,68 @@ impl<'de> Deserialize<'de> for ContainerMemoryStats {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerMemoryStats {
+    const FIELDS: &'static [&'static str] = &[
+        "usage",
+        "max_usage",
+        "stats",
+        "failcnt",
+        "limit",
+        "commitbytes",
+        "commitpeakbytes",
+        "privateworkingset",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerMemoryStats {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"usage" {
+                    return 0;
+                }
+                if key == b"stats" {
+                    return 2;
+                }
+                if key == b"limit" {
+                    return 4;
+                }
+            }
+            7 => {
+                if key == b"failcnt" {
+                    return 3;
+                }
+            }
+            9 => {
+                if key == b"max_usage" {
+                    return 1;
+                }
+            }
+            11 => {
+                if key == b"commitbytes" {
+                    return 5;
+                }
+            }
+            15 => {
+                if key == b"commitpeakbytes" {
+                    return 6;
+                }
+            }
+            17 => {
+                if key == b"privateworkingset" {
+                    return 7;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2159,8 +3364,8 @@ pub struct ContainerNetworkStats {
     pub endpoint_id: Option<String>,
     /// `instance_id`. Since API 1.48. Windows only. Ignored on Linux.
     pub instance_id: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2169,46 +3374,66 @@ impl Serialize for ContainerNetworkStats {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.rx_bytes {
             map.serialize_entry("rx_bytes", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("rx_bytes", &())?;
         }
         if let Some(v) = &self.rx_packets {
             map.serialize_entry("rx_packets", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("rx_packets", &())?;
         }
         if let Some(v) = &self.rx_errors {
             map.serialize_entry("rx_errors", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("rx_errors", &())?;
         }
         if let Some(v) = &self.rx_dropped {
             map.serialize_entry("rx_dropped", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("rx_dropped", &())?;
         }
         if let Some(v) = &self.tx_bytes {
             map.serialize_entry("tx_bytes", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("tx_bytes", &())?;
         }
         if let Some(v) = &self.tx_packets {
             map.serialize_entry("tx_packets", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("tx_packets", &())?;
         }
         if let Some(v) = &self.tx_errors {
             map.serialize_entry("tx_errors", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("tx_errors", &())?;
         }
         if let Some(v) = &self.tx_dropped {
             map.serialize_entry("tx_dropped", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("tx_dropped", &())?;
         }
         if let Some(v) = &self.endpoint_id {
             map.serialize_entry("endpoint_id", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("endpoint_id", &())?;
         }
         if let Some(v) = &self.instance_id {
             map.serialize_entry("instance_id", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("instance_id", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "rx_bytes" => self.rx_bytes.is_some(),
-                "rx_packets" => self.rx_packets.is_some(),
-                "rx_errors" => self.rx_errors.is_some(),
-                "rx_dropped" => self.rx_dropped.is_some(),
-                "tx_bytes" => self.tx_bytes.is_some(),
-                "tx_packets" => self.tx_packets.is_some(),
-                "tx_errors" => self.tx_errors.is_some(),
-                "tx_dropped" => self.tx_dropped.is_some(),
-                "endpoint_id" => self.endpoint_id.is_some(),
-                "instance_id" => self.instance_id.is_some(),
+                "rx_bytes" => self.rx_bytes.is_some() || self.extra.is_null_at(0),
+                "rx_packets" => self.rx_packets.is_some() || self.extra.is_null_at(1),
+                "rx_errors" => self.rx_errors.is_some() || self.extra.is_null_at(2),
+                "rx_dropped" => self.rx_dropped.is_some() || self.extra.is_null_at(3),
+                "tx_bytes" => self.tx_bytes.is_some() || self.extra.is_null_at(4),
+                "tx_packets" => self.tx_packets.is_some() || self.extra.is_null_at(5),
+                "tx_errors" => self.tx_errors.is_some() || self.extra.is_null_at(6),
+                "tx_dropped" => self.tx_dropped.is_some() || self.extra.is_null_at(7),
+                "endpoint_id" => self.endpoint_id.is_some() || self.extra.is_null_at(8),
+                "instance_id" => self.instance_id.is_some() || self.extra.is_null_at(9),
                 _ => false,
             };
             if !shadowed {
@@ -2242,31 +3467,44 @@ impl<'de> Deserialize<'de> for ContainerNetworkStats {
                 let mut f_endpoint_id: Option<String> = None;
                 let mut f_instance_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "rx_bytes" => f_rx_bytes = support::optional(&mut map, key, &mut extra)?,
-                        "rx_packets" => {
-                            f_rx_packets = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ContainerNetworkStats>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_rx_bytes = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "rx_errors" => f_rx_errors = support::optional(&mut map, key, &mut extra)?,
-                        "rx_dropped" => {
-                            f_rx_dropped = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_rx_packets = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "tx_bytes" => f_tx_bytes = support::optional(&mut map, key, &mut extra)?,
-                        "tx_packets" => {
-                            f_tx_packets = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_rx_errors = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "tx_errors" => f_tx_errors = support::optional(&mut map, key, &mut extra)?,
-                        "tx_dropped" => {
-                            f_tx_dropped = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_rx_dropped = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "endpoint_id" => {
-                            f_endpoint_id = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_tx_bytes = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "instance_id" => {
-                            f_instance_id = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_tx_packets = support::optional(&mut map, 5, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(6) => {
+                            f_tx_errors = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_tx_dropped = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_endpoint_id = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_instance_id = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerNetworkStats {
@@ -2285,6 +3523,72 @@ impl<'de> Deserialize<'de> for ContainerNetworkStats {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerNetworkStats {
+    const FIELDS: &'static [&'static str] = &[
+        "rx_bytes",
+        "rx_packets",
+        "rx_errors",
+        "rx_dropped",
+        "tx_bytes",
+        "tx_packets",
+        "tx_errors",
+        "tx_dropped",
+        "endpoint_id",
+        "instance_id",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerNetworkStats {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"rx_bytes" {
+                    return 0;
+                }
+                if key == b"tx_bytes" {
+                    return 4;
+                }
+            }
+            9 => {
+                if key == b"rx_errors" {
+                    return 2;
+                }
+                if key == b"tx_errors" {
+                    return 6;
+                }
+            }
+            10 => {
+                if key == b"rx_packets" {
+                    return 1;
+                }
+                if key == b"rx_dropped" {
+                    return 3;
+                }
+                if key == b"tx_packets" {
+                    return 5;
+                }
+                if key == b"tx_dropped" {
+                    return 7;
+                }
+            }
+            11 => {
+                if key == b"endpoint_id" {
+                    return 8;
+                }
+                if key == b"instance_id" {
+                    return 9;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2339,8 +3643,8 @@ pub struct ContainerPidsStats {
     pub current: Option<u64>,
     /// `limit`. Since API 1.48.
     pub limit: Option<u64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2349,14 +3653,18 @@ impl Serialize for ContainerPidsStats {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.current {
             map.serialize_entry("current", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("current", &())?;
         }
         if let Some(v) = &self.limit {
             map.serialize_entry("limit", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("limit", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "current" => self.current.is_some(),
-                "limit" => self.limit.is_some(),
+                "current" => self.current.is_some() || self.extra.is_null_at(0),
+                "limit" => self.limit.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -2382,11 +3690,19 @@ impl<'de> Deserialize<'de> for ContainerPidsStats {
                 let mut f_current: Option<u64> = None;
                 let mut f_limit: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "current" => f_current = support::optional(&mut map, key, &mut extra)?,
-                        "limit" => f_limit = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<ContainerPidsStats>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_current = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_limit = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerPidsStats {
@@ -2397,6 +3713,33 @@ impl<'de> Deserialize<'de> for ContainerPidsStats {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerPidsStats {
+    const FIELDS: &'static [&'static str] = &["current", "limit"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerPidsStats {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"limit" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"current" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2416,8 +3759,8 @@ pub struct ContainerPruneResponse {
     pub containers_deleted: Option<Vec<String>>,
     /// `SpaceReclaimed`. Since API 1.25.
     pub space_reclaimed: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2426,14 +3769,20 @@ impl Serialize for ContainerPruneResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.containers_deleted {
             map.serialize_entry("ContainersDeleted", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ContainersDeleted", &())?;
         }
         if let Some(v) = &self.space_reclaimed {
             map.serialize_entry("SpaceReclaimed", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("SpaceReclaimed", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ContainersDeleted" => self.containers_deleted.is_some(),
-                "SpaceReclaimed" => self.space_reclaimed.is_some(),
+                "ContainersDeleted" => {
+                    self.containers_deleted.is_some() || self.extra.is_null_at(0)
+                }
+                "SpaceReclaimed" => self.space_reclaimed.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -2459,15 +3808,20 @@ impl<'de> Deserialize<'de> for ContainerPruneResponse {
                 let mut f_containers_deleted: Option<Vec<String>> = None;
                 let mut f_space_reclaimed: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ContainersDeleted" => {
-                            f_containers_deleted = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ContainerPruneResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_containers_deleted = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "SpaceReclaimed" => {
-                            f_space_reclaimed = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_space_reclaimed = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerPruneResponse {
@@ -2478,6 +3832,33 @@ impl<'de> Deserialize<'de> for ContainerPruneResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerPruneResponse {
+    const FIELDS: &'static [&'static str] = &["ContainersDeleted", "SpaceReclaimed"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerPruneResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            14 => {
+                if key == b"SpaceReclaimed" {
+                    return 1;
+                }
+            }
+            17 => {
+                if key == b"ContainersDeleted" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2517,8 +3898,8 @@ pub struct ContainerState {
     pub finished_at: Option<String>,
     /// `Health`. Since API 1.39.
     pub health: Option<Health>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2527,54 +3908,78 @@ impl Serialize for ContainerState {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.status {
             map.serialize_entry("Status", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Status", &())?;
         }
         if let Some(v) = &self.running {
             map.serialize_entry("Running", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Running", &())?;
         }
         if let Some(v) = &self.paused {
             map.serialize_entry("Paused", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Paused", &())?;
         }
         if let Some(v) = &self.restarting {
             map.serialize_entry("Restarting", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Restarting", &())?;
         }
         if let Some(v) = &self.oom_killed {
             map.serialize_entry("OOMKilled", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("OOMKilled", &())?;
         }
         if let Some(v) = &self.dead {
             map.serialize_entry("Dead", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Dead", &())?;
         }
         if let Some(v) = &self.pid {
             map.serialize_entry("Pid", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Pid", &())?;
         }
         if let Some(v) = &self.exit_code {
             map.serialize_entry("ExitCode", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("ExitCode", &())?;
         }
         if let Some(v) = &self.error {
             map.serialize_entry("Error", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Error", &())?;
         }
         if let Some(v) = &self.started_at {
             map.serialize_entry("StartedAt", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("StartedAt", &())?;
         }
         if let Some(v) = &self.finished_at {
             map.serialize_entry("FinishedAt", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("FinishedAt", &())?;
         }
         if let Some(v) = &self.health {
             map.serialize_entry("Health", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("Health", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Status" => self.status.is_some(),
-                "Running" => self.running.is_some(),
-                "Paused" => self.paused.is_some(),
-                "Restarting" => self.restarting.is_some(),
-                "OOMKilled" => self.oom_killed.is_some(),
-                "Dead" => self.dead.is_some(),
-                "Pid" => self.pid.is_some(),
-                "ExitCode" => self.exit_code.is_some(),
-                "Error" => self.error.is_some(),
-                "StartedAt" => self.started_at.is_some(),
-                "FinishedAt" => self.finished_at.is_some(),
-                "Health" => self.health.is_some(),
+                "Status" => self.status.is_some() || self.extra.is_null_at(0),
+                "Running" => self.running.is_some() || self.extra.is_null_at(1),
+                "Paused" => self.paused.is_some() || self.extra.is_null_at(2),
+                "Restarting" => self.restarting.is_some() || self.extra.is_null_at(3),
+                "OOMKilled" => self.oom_killed.is_some() || self.extra.is_null_at(4),
+                "Dead" => self.dead.is_some() || self.extra.is_null_at(5),
+                "Pid" => self.pid.is_some() || self.extra.is_null_at(6),
+                "ExitCode" => self.exit_code.is_some() || self.extra.is_null_at(7),
+                "Error" => self.error.is_some() || self.extra.is_null_at(8),
+                "StartedAt" => self.started_at.is_some() || self.extra.is_null_at(9),
+                "FinishedAt" => self.finished_at.is_some() || self.extra.is_null_at(10),
+                "Health" => self.health.is_some() || self.extra.is_null_at(11),
                 _ => false,
             };
             if !shadowed {
@@ -2610,25 +4015,49 @@ impl<'de> Deserialize<'de> for ContainerState {
                 let mut f_finished_at: Option<String> = None;
                 let mut f_health: Option<Health> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Status" => f_status = support::optional(&mut map, key, &mut extra)?,
-                        "Running" => f_running = support::optional(&mut map, key, &mut extra)?,
-                        "Paused" => f_paused = support::optional(&mut map, key, &mut extra)?,
-                        "Restarting" => {
-                            f_restarting = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ContainerState>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_status = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "OOMKilled" => f_oom_killed = support::optional(&mut map, key, &mut extra)?,
-                        "Dead" => f_dead = support::optional(&mut map, key, &mut extra)?,
-                        "Pid" => f_pid = support::optional(&mut map, key, &mut extra)?,
-                        "ExitCode" => f_exit_code = support::optional(&mut map, key, &mut extra)?,
-                        "Error" => f_error = support::optional(&mut map, key, &mut extra)?,
-                        "StartedAt" => f_started_at = support::optional(&mut map, key, &mut extra)?,
-                        "FinishedAt" => {
-                            f_finished_at = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_running = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "Health" => f_health = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_paused = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_restarting = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_oom_killed = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_dead = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_pid = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_exit_code = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_error = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_started_at = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_finished_at = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_health = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerState {
@@ -2649,6 +4078,88 @@ impl<'de> Deserialize<'de> for ContainerState {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerState {
+    const FIELDS: &'static [&'static str] = &[
+        "Status",
+        "Running",
+        "Paused",
+        "Restarting",
+        "OOMKilled",
+        "Dead",
+        "Pid",
+        "ExitCode",
+        "Error",
+        "StartedAt",
+        "FinishedAt",
+        "Health",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerState {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Pid" {
+                    return 6;
+                }
+            }
+            4 => {
+                if key == b"Dead" {
+                    return 5;
+                }
+            }
+            5 => {
+                if key == b"Error" {
+                    return 8;
+                }
+            }
+            6 => {
+                if key == b"Status" {
+                    return 0;
+                }
+                if key == b"Paused" {
+                    return 2;
+                }
+                if key == b"Health" {
+                    return 11;
+                }
+            }
+            7 => {
+                if key == b"Running" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"ExitCode" {
+                    return 7;
+                }
+            }
+            9 => {
+                if key == b"OOMKilled" {
+                    return 4;
+                }
+                if key == b"StartedAt" {
+                    return 9;
+                }
+            }
+            10 => {
+                if key == b"Restarting" {
+                    return 3;
+                }
+                if key == b"FinishedAt" {
+                    return 10;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2801,8 +4312,8 @@ pub struct ContainerStatsResponse {
     pub preread: Option<String>,
     /// `precpu_stats`. Since API 1.48.
     pub precpu_stats: Option<ContainerCPUStats>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2811,58 +4322,84 @@ impl Serialize for ContainerStatsResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("id", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("id", &())?;
         }
         if let Some(v) = &self.name {
             map.serialize_entry("name", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("name", &())?;
         }
         if let Some(v) = &self.os_type {
             map.serialize_entry("os_type", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("os_type", &())?;
         }
         if let Some(v) = &self.read {
             map.serialize_entry("read", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("read", &())?;
         }
         if let Some(v) = &self.cpu_stats {
             map.serialize_entry("cpu_stats", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("cpu_stats", &())?;
         }
         if let Some(v) = &self.memory_stats {
             map.serialize_entry("memory_stats", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("memory_stats", &())?;
         }
         if let Some(v) = &self.networks {
             map.serialize_entry("networks", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("networks", &())?;
         }
         if let Some(v) = &self.pids_stats {
             map.serialize_entry("pids_stats", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("pids_stats", &())?;
         }
         if let Some(v) = &self.blkio_stats {
             map.serialize_entry("blkio_stats", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("blkio_stats", &())?;
         }
         if let Some(v) = &self.num_procs {
             map.serialize_entry("num_procs", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("num_procs", &())?;
         }
         if let Some(v) = &self.storage_stats {
             map.serialize_entry("storage_stats", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("storage_stats", &())?;
         }
         if let Some(v) = &self.preread {
             map.serialize_entry("preread", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("preread", &())?;
         }
         if let Some(v) = &self.precpu_stats {
             map.serialize_entry("precpu_stats", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("precpu_stats", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "id" => self.id.is_some(),
-                "name" => self.name.is_some(),
-                "os_type" => self.os_type.is_some(),
-                "read" => self.read.is_some(),
-                "cpu_stats" => self.cpu_stats.is_some(),
-                "memory_stats" => self.memory_stats.is_some(),
-                "networks" => self.networks.is_some(),
-                "pids_stats" => self.pids_stats.is_some(),
-                "blkio_stats" => self.blkio_stats.is_some(),
-                "num_procs" => self.num_procs.is_some(),
-                "storage_stats" => self.storage_stats.is_some(),
-                "preread" => self.preread.is_some(),
-                "precpu_stats" => self.precpu_stats.is_some(),
+                "id" => self.id.is_some() || self.extra.is_null_at(0),
+                "name" => self.name.is_some() || self.extra.is_null_at(1),
+                "os_type" => self.os_type.is_some() || self.extra.is_null_at(2),
+                "read" => self.read.is_some() || self.extra.is_null_at(3),
+                "cpu_stats" => self.cpu_stats.is_some() || self.extra.is_null_at(4),
+                "memory_stats" => self.memory_stats.is_some() || self.extra.is_null_at(5),
+                "networks" => self.networks.is_some() || self.extra.is_null_at(6),
+                "pids_stats" => self.pids_stats.is_some() || self.extra.is_null_at(7),
+                "blkio_stats" => self.blkio_stats.is_some() || self.extra.is_null_at(8),
+                "num_procs" => self.num_procs.is_some() || self.extra.is_null_at(9),
+                "storage_stats" => self.storage_stats.is_some() || self.extra.is_null_at(10),
+                "preread" => self.preread.is_some() || self.extra.is_null_at(11),
+                "precpu_stats" => self.precpu_stats.is_some() || self.extra.is_null_at(12),
                 _ => false,
             };
             if !shadowed {
@@ -2899,32 +4436,53 @@ impl<'de> Deserialize<'de> for ContainerStatsResponse {
                 let mut f_preread: Option<String> = None;
                 let mut f_precpu_stats: Option<ContainerCPUStats> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "id" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "os_type" => f_os_type = support::optional(&mut map, key, &mut extra)?,
-                        "read" => f_read = support::optional(&mut map, key, &mut extra)?,
-                        "cpu_stats" => f_cpu_stats = support::optional(&mut map, key, &mut extra)?,
-                        "memory_stats" => {
-                            f_memory_stats = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ContainerStatsResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "networks" => f_networks = support::optional(&mut map, key, &mut extra)?,
-                        "pids_stats" => {
-                            f_pids_stats = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_name = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "blkio_stats" => {
-                            f_blkio_stats = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_os_type = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "num_procs" => f_num_procs = support::optional(&mut map, key, &mut extra)?,
-                        "storage_stats" => {
-                            f_storage_stats = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_read = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "preread" => f_preread = support::optional(&mut map, key, &mut extra)?,
-                        "precpu_stats" => {
-                            f_precpu_stats = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_cpu_stats = support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(5) => {
+                            f_memory_stats = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_networks = support::optional_map(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_pids_stats = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_blkio_stats = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_num_procs = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_storage_stats = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_preread = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_precpu_stats = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerStatsResponse {
@@ -2946,6 +4504,94 @@ impl<'de> Deserialize<'de> for ContainerStatsResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerStatsResponse {
+    const FIELDS: &'static [&'static str] = &[
+        "id",
+        "name",
+        "os_type",
+        "read",
+        "cpu_stats",
+        "memory_stats",
+        "networks",
+        "pids_stats",
+        "blkio_stats",
+        "num_procs",
+        "storage_stats",
+        "preread",
+        "precpu_stats",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerStatsResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"id" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"name" {
+                    return 1;
+                }
+                if key == b"read" {
+                    return 3;
+                }
+            }
+            7 => {
+                if key == b"os_type" {
+                    return 2;
+                }
+                if key == b"preread" {
+                    return 11;
+                }
+            }
+            8 => {
+                if key == b"networks" {
+                    return 6;
+                }
+            }
+            9 => {
+                if key == b"cpu_stats" {
+                    return 4;
+                }
+                if key == b"num_procs" {
+                    return 9;
+                }
+            }
+            10 => {
+                if key == b"pids_stats" {
+                    return 7;
+                }
+            }
+            11 => {
+                if key == b"blkio_stats" {
+                    return 8;
+                }
+            }
+            12 => {
+                if key == b"memory_stats" {
+                    return 5;
+                }
+                if key == b"precpu_stats" {
+                    return 12;
+                }
+            }
+            13 => {
+                if key == b"storage_stats" {
+                    return 10;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3034,8 +4680,8 @@ pub struct ContainerStatus {
     pub pid: Option<i64>,
     /// `ExitCode`. Since API 1.44.
     pub exit_code: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -3044,18 +4690,24 @@ impl Serialize for ContainerStatus {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.container_id {
             map.serialize_entry("ContainerID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ContainerID", &())?;
         }
         if let Some(v) = &self.pid {
             map.serialize_entry("PID", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("PID", &())?;
         }
         if let Some(v) = &self.exit_code {
             map.serialize_entry("ExitCode", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("ExitCode", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ContainerID" => self.container_id.is_some(),
-                "PID" => self.pid.is_some(),
-                "ExitCode" => self.exit_code.is_some(),
+                "ContainerID" => self.container_id.is_some() || self.extra.is_null_at(0),
+                "PID" => self.pid.is_some() || self.extra.is_null_at(1),
+                "ExitCode" => self.exit_code.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -3082,14 +4734,22 @@ impl<'de> Deserialize<'de> for ContainerStatus {
                 let mut f_pid: Option<i64> = None;
                 let mut f_exit_code: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ContainerID" => {
-                            f_container_id = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ContainerStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_container_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "PID" => f_pid = support::optional(&mut map, key, &mut extra)?,
-                        "ExitCode" => f_exit_code = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_pid = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_exit_code = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerStatus {
@@ -3101,6 +4761,38 @@ impl<'de> Deserialize<'de> for ContainerStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerStatus {
+    const FIELDS: &'static [&'static str] = &["ContainerID", "PID", "ExitCode"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"PID" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"ExitCode" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"ContainerID" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3124,8 +4816,8 @@ pub struct ContainerStorageStats {
     pub write_count_normalized: Option<u64>,
     /// `write_size_bytes`. Since API 1.48.
     pub write_size_bytes: Option<u64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -3134,22 +4826,34 @@ impl Serialize for ContainerStorageStats {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.read_count_normalized {
             map.serialize_entry("read_count_normalized", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("read_count_normalized", &())?;
         }
         if let Some(v) = &self.read_size_bytes {
             map.serialize_entry("read_size_bytes", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("read_size_bytes", &())?;
         }
         if let Some(v) = &self.write_count_normalized {
             map.serialize_entry("write_count_normalized", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("write_count_normalized", &())?;
         }
         if let Some(v) = &self.write_size_bytes {
             map.serialize_entry("write_size_bytes", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("write_size_bytes", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "read_count_normalized" => self.read_count_normalized.is_some(),
-                "read_size_bytes" => self.read_size_bytes.is_some(),
-                "write_count_normalized" => self.write_count_normalized.is_some(),
-                "write_size_bytes" => self.write_size_bytes.is_some(),
+                "read_count_normalized" => {
+                    self.read_count_normalized.is_some() || self.extra.is_null_at(0)
+                }
+                "read_size_bytes" => self.read_size_bytes.is_some() || self.extra.is_null_at(1),
+                "write_count_normalized" => {
+                    self.write_count_normalized.is_some() || self.extra.is_null_at(2)
+                }
+                "write_size_bytes" => self.write_size_bytes.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -3177,21 +4881,26 @@ impl<'de> Deserialize<'de> for ContainerStorageStats {
                 let mut f_write_count_normalized: Option<u64> = None;
                 let mut f_write_size_bytes: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "read_count_normalized" => {
-                            f_read_count_normalized = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ContainerStorageStats>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_read_count_normalized = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "read_size_bytes" => {
-                            f_read_size_bytes = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_read_size_bytes = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "write_count_normalized" => {
-                            f_write_count_normalized = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_write_count_normalized = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "write_size_bytes" => {
-                            f_write_size_bytes = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_write_size_bytes = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerStorageStats {
@@ -3204,6 +4913,48 @@ impl<'de> Deserialize<'de> for ContainerStorageStats {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerStorageStats {
+    const FIELDS: &'static [&'static str] = &[
+        "read_count_normalized",
+        "read_size_bytes",
+        "write_count_normalized",
+        "write_size_bytes",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerStorageStats {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            15 => {
+                if key == b"read_size_bytes" {
+                    return 1;
+                }
+            }
+            16 => {
+                if key == b"write_size_bytes" {
+                    return 3;
+                }
+            }
+            21 => {
+                if key == b"read_count_normalized" {
+                    return 0;
+                }
+            }
+            22 => {
+                if key == b"write_count_normalized" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3253,8 +5004,8 @@ pub struct ContainerSummary {
     pub mounts: Option<Vec<MountPoint>>,
     /// `Health`. Since API 1.52.
     pub health: Option<ContainerSummaryHealth>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -3263,74 +5014,110 @@ impl Serialize for ContainerSummary {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("Id", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Id", &())?;
         }
         if let Some(v) = &self.names {
             map.serialize_entry("Names", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Names", &())?;
         }
         if let Some(v) = &self.image {
             map.serialize_entry("Image", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Image", &())?;
         }
         if let Some(v) = &self.image_id {
             map.serialize_entry("ImageID", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("ImageID", &())?;
         }
         if let Some(v) = &self.image_manifest_descriptor {
             map.serialize_entry("ImageManifestDescriptor", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("ImageManifestDescriptor", &())?;
         }
         if let Some(v) = &self.command {
             map.serialize_entry("Command", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Command", &())?;
         }
         if let Some(v) = &self.created {
             map.serialize_entry("Created", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Created", &())?;
         }
         if let Some(v) = &self.ports {
             map.serialize_entry("Ports", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("Ports", &())?;
         }
         if let Some(v) = &self.size_rw {
             map.serialize_entry("SizeRw", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("SizeRw", &())?;
         }
         if let Some(v) = &self.size_root_fs {
             map.serialize_entry("SizeRootFs", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("SizeRootFs", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.state {
             map.serialize_entry("State", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("State", &())?;
         }
         if let Some(v) = &self.status {
             map.serialize_entry("Status", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("Status", &())?;
         }
         if let Some(v) = &self.host_config {
             map.serialize_entry("HostConfig", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("HostConfig", &())?;
         }
         if let Some(v) = &self.network_settings {
             map.serialize_entry("NetworkSettings", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("NetworkSettings", &())?;
         }
         if let Some(v) = &self.mounts {
             map.serialize_entry("Mounts", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("Mounts", &())?;
         }
         if let Some(v) = &self.health {
             map.serialize_entry("Health", v)?;
+        } else if self.extra.is_null_at(16) {
+            map.serialize_entry("Health", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Id" => self.id.is_some(),
-                "Names" => self.names.is_some(),
-                "Image" => self.image.is_some(),
-                "ImageID" => self.image_id.is_some(),
-                "ImageManifestDescriptor" => self.image_manifest_descriptor.is_some(),
-                "Command" => self.command.is_some(),
-                "Created" => self.created.is_some(),
-                "Ports" => self.ports.is_some(),
-                "SizeRw" => self.size_rw.is_some(),
-                "SizeRootFs" => self.size_root_fs.is_some(),
-                "Labels" => self.labels.is_some(),
-                "State" => self.state.is_some(),
-                "Status" => self.status.is_some(),
-                "HostConfig" => self.host_config.is_some(),
-                "NetworkSettings" => self.network_settings.is_some(),
-                "Mounts" => self.mounts.is_some(),
-                "Health" => self.health.is_some(),
+                "Id" => self.id.is_some() || self.extra.is_null_at(0),
+                "Names" => self.names.is_some() || self.extra.is_null_at(1),
+                "Image" => self.image.is_some() || self.extra.is_null_at(2),
+                "ImageID" => self.image_id.is_some() || self.extra.is_null_at(3),
+                "ImageManifestDescriptor" => {
+                    self.image_manifest_descriptor.is_some() || self.extra.is_null_at(4)
+                }
+                "Command" => self.command.is_some() || self.extra.is_null_at(5),
+                "Created" => self.created.is_some() || self.extra.is_null_at(6),
+                "Ports" => self.ports.is_some() || self.extra.is_null_at(7),
+                "SizeRw" => self.size_rw.is_some() || self.extra.is_null_at(8),
+                "SizeRootFs" => self.size_root_fs.is_some() || self.extra.is_null_at(9),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(10),
+                "State" => self.state.is_some() || self.extra.is_null_at(11),
+                "Status" => self.status.is_some() || self.extra.is_null_at(12),
+                "HostConfig" => self.host_config.is_some() || self.extra.is_null_at(13),
+                "NetworkSettings" => self.network_settings.is_some() || self.extra.is_null_at(14),
+                "Mounts" => self.mounts.is_some() || self.extra.is_null_at(15),
+                "Health" => self.health.is_some() || self.extra.is_null_at(16),
                 _ => false,
             };
             if !shadowed {
@@ -3371,35 +5158,65 @@ impl<'de> Deserialize<'de> for ContainerSummary {
                 let mut f_mounts: Option<Vec<MountPoint>> = None;
                 let mut f_health: Option<ContainerSummaryHealth> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Id" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Names" => f_names = support::optional(&mut map, key, &mut extra)?,
-                        "Image" => f_image = support::optional(&mut map, key, &mut extra)?,
-                        "ImageID" => f_image_id = support::optional(&mut map, key, &mut extra)?,
-                        "ImageManifestDescriptor" => {
+                let seed = support::FieldKey::<ContainerSummary>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_names = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_image = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_image_id = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
                             f_image_manifest_descriptor =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 4, &mut extra)?
                         }
-                        "Command" => f_command = support::optional(&mut map, key, &mut extra)?,
-                        "Created" => f_created = support::optional(&mut map, key, &mut extra)?,
-                        "Ports" => f_ports = support::optional(&mut map, key, &mut extra)?,
-                        "SizeRw" => f_size_rw = support::optional(&mut map, key, &mut extra)?,
-                        "SizeRootFs" => {
-                            f_size_root_fs = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_command = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "State" => f_state = support::optional(&mut map, key, &mut extra)?,
-                        "Status" => f_status = support::optional(&mut map, key, &mut extra)?,
-                        "HostConfig" => {
-                            f_host_config = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_created = support::optional(&mut map, 6, &mut extra)?
                         }
-                        "NetworkSettings" => {
-                            f_network_settings = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(7) => {
+                            f_ports = support::optional(&mut map, 7, &mut extra)?
                         }
-                        "Mounts" => f_mounts = support::optional(&mut map, key, &mut extra)?,
-                        "Health" => f_health = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(8) => {
+                            f_size_rw = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_size_root_fs = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_labels = support::optional_map(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_state = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_status = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_host_config = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_network_settings = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_mounts = support::optional(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(16) => {
+                            f_health = support::optional(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerSummary {
@@ -3425,6 +5242,106 @@ impl<'de> Deserialize<'de> for ContainerSummary {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerSummary {
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "Names",
+        "Image",
+        "ImageID",
+        "ImageManifestDescriptor",
+        "Command",
+        "Created",
+        "Ports",
+        "SizeRw",
+        "SizeRootFs",
+        "Labels",
+        "State",
+        "Status",
+        "HostConfig",
+        "NetworkSettings",
+        "Mounts",
+        "Health",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerSummary {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Names" {
+                    return 1;
+                }
+                if key == b"Image" {
+                    return 2;
+                }
+                if key == b"Ports" {
+                    return 7;
+                }
+                if key == b"State" {
+                    return 11;
+                }
+            }
+            6 => {
+                if key == b"SizeRw" {
+                    return 8;
+                }
+                if key == b"Labels" {
+                    return 10;
+                }
+                if key == b"Status" {
+                    return 12;
+                }
+                if key == b"Mounts" {
+                    return 15;
+                }
+                if key == b"Health" {
+                    return 16;
+                }
+            }
+            7 => {
+                if key == b"ImageID" {
+                    return 3;
+                }
+                if key == b"Command" {
+                    return 5;
+                }
+                if key == b"Created" {
+                    return 6;
+                }
+            }
+            10 => {
+                if key == b"SizeRootFs" {
+                    return 9;
+                }
+                if key == b"HostConfig" {
+                    return 13;
+                }
+            }
+            15 => {
+                if key == b"NetworkSettings" {
+                    return 14;
+                }
+            }
+            23 => {
+                if key == b"ImageManifestDescriptor" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3493,8 +5410,8 @@ pub struct ContainerSummaryHealth {
     pub status: Option<ContainerSummaryHealthStatus>,
     /// `FailingStreak`. Since API 1.52.
     pub failing_streak: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -3503,14 +5420,18 @@ impl Serialize for ContainerSummaryHealth {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.status {
             map.serialize_entry("Status", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Status", &())?;
         }
         if let Some(v) = &self.failing_streak {
             map.serialize_entry("FailingStreak", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("FailingStreak", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Status" => self.status.is_some(),
-                "FailingStreak" => self.failing_streak.is_some(),
+                "Status" => self.status.is_some() || self.extra.is_null_at(0),
+                "FailingStreak" => self.failing_streak.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -3536,13 +5457,20 @@ impl<'de> Deserialize<'de> for ContainerSummaryHealth {
                 let mut f_status: Option<ContainerSummaryHealthStatus> = None;
                 let mut f_failing_streak: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Status" => f_status = support::optional(&mut map, key, &mut extra)?,
-                        "FailingStreak" => {
-                            f_failing_streak = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ContainerSummaryHealth>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_status = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_failing_streak = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerSummaryHealth {
@@ -3553,6 +5481,33 @@ impl<'de> Deserialize<'de> for ContainerSummaryHealth {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerSummaryHealth {
+    const FIELDS: &'static [&'static str] = &["Status", "FailingStreak"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerSummaryHealth {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Status" {
+                    return 0;
+                }
+            }
+            13 => {
+                if key == b"FailingStreak" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3665,8 +5620,8 @@ pub struct ContainerSummaryHostConfig {
     pub network_mode: Option<String>,
     /// `Annotations`. Since API 1.46.
     pub annotations: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -3675,14 +5630,18 @@ impl Serialize for ContainerSummaryHostConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.network_mode {
             map.serialize_entry("NetworkMode", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("NetworkMode", &())?;
         }
         if let Some(v) = &self.annotations {
             map.serialize_entry("Annotations", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Annotations", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "NetworkMode" => self.network_mode.is_some(),
-                "Annotations" => self.annotations.is_some(),
+                "NetworkMode" => self.network_mode.is_some() || self.extra.is_null_at(0),
+                "Annotations" => self.annotations.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -3708,15 +5667,21 @@ impl<'de> Deserialize<'de> for ContainerSummaryHostConfig {
                 let mut f_network_mode: Option<String> = None;
                 let mut f_annotations: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "NetworkMode" => {
-                            f_network_mode = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ContainerSummaryHostConfig>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_network_mode = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Annotations" => {
-                            f_annotations = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_annotations = support::optional_map(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerSummaryHostConfig {
@@ -3727,6 +5692,31 @@ impl<'de> Deserialize<'de> for ContainerSummaryHostConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerSummaryHostConfig {
+    const FIELDS: &'static [&'static str] = &["NetworkMode", "Annotations"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerSummaryHostConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            11 => {
+                if key == b"NetworkMode" {
+                    return 0;
+                }
+                if key == b"Annotations" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3749,8 +5739,8 @@ impl support::FieldPlatforms for ContainerSummaryHostConfig {}
 pub struct ContainerSummaryNetworkSettings {
     /// `Networks`. Since API 1.40.
     pub networks: Option<HashMap<String, EndpointSettings>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -3759,10 +5749,12 @@ impl Serialize for ContainerSummaryNetworkSettings {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.networks {
             map.serialize_entry("Networks", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Networks", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Networks" => self.networks.is_some(),
+                "Networks" => self.networks.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -3787,10 +5779,18 @@ impl<'de> Deserialize<'de> for ContainerSummaryNetworkSettings {
             ) -> Result<ContainerSummaryNetworkSettings, A::Error> {
                 let mut f_networks: Option<HashMap<String, EndpointSettings>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Networks" => f_networks = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<ContainerSummaryNetworkSettings>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_networks = support::optional_map(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerSummaryNetworkSettings {
@@ -3800,6 +5800,28 @@ impl<'de> Deserialize<'de> for ContainerSummaryNetworkSettings {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerSummaryNetworkSettings {
+    const FIELDS: &'static [&'static str] = &["Networks"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerSummaryNetworkSettings {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"Networks" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3929,8 +5951,8 @@ pub struct ContainerThrottlingData {
     pub throttled_periods: Option<u64>,
     /// `throttled_time`. Since API 1.48.
     pub throttled_time: Option<u64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -3939,18 +5961,24 @@ impl Serialize for ContainerThrottlingData {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.periods {
             map.serialize_entry("periods", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("periods", &())?;
         }
         if let Some(v) = &self.throttled_periods {
             map.serialize_entry("throttled_periods", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("throttled_periods", &())?;
         }
         if let Some(v) = &self.throttled_time {
             map.serialize_entry("throttled_time", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("throttled_time", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "periods" => self.periods.is_some(),
-                "throttled_periods" => self.throttled_periods.is_some(),
-                "throttled_time" => self.throttled_time.is_some(),
+                "periods" => self.periods.is_some() || self.extra.is_null_at(0),
+                "throttled_periods" => self.throttled_periods.is_some() || self.extra.is_null_at(1),
+                "throttled_time" => self.throttled_time.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -3977,16 +6005,23 @@ impl<'de> Deserialize<'de> for ContainerThrottlingData {
                 let mut f_throttled_periods: Option<u64> = None;
                 let mut f_throttled_time: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "periods" => f_periods = support::optional(&mut map, key, &mut extra)?,
-                        "throttled_periods" => {
-                            f_throttled_periods = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ContainerThrottlingData>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_periods = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "throttled_time" => {
-                            f_throttled_time = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_throttled_periods = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_throttled_time = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerThrottlingData {
@@ -3998,6 +6033,38 @@ impl<'de> Deserialize<'de> for ContainerThrottlingData {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerThrottlingData {
+    const FIELDS: &'static [&'static str] = &["periods", "throttled_periods", "throttled_time"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerThrottlingData {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"periods" {
+                    return 0;
+                }
+            }
+            14 => {
+                if key == b"throttled_time" {
+                    return 2;
+                }
+            }
+            17 => {
+                if key == b"throttled_periods" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4017,8 +6084,8 @@ pub struct ContainerTopResponse {
     pub titles: Option<Vec<String>>,
     /// `Processes`. Since API 1.25.
     pub processes: Option<Vec<Vec<String>>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -4027,14 +6094,18 @@ impl Serialize for ContainerTopResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.titles {
             map.serialize_entry("Titles", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Titles", &())?;
         }
         if let Some(v) = &self.processes {
             map.serialize_entry("Processes", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Processes", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Titles" => self.titles.is_some(),
-                "Processes" => self.processes.is_some(),
+                "Titles" => self.titles.is_some() || self.extra.is_null_at(0),
+                "Processes" => self.processes.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -4060,11 +6131,20 @@ impl<'de> Deserialize<'de> for ContainerTopResponse {
                 let mut f_titles: Option<Vec<String>> = None;
                 let mut f_processes: Option<Vec<Vec<String>>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Titles" => f_titles = support::optional(&mut map, key, &mut extra)?,
-                        "Processes" => f_processes = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<ContainerTopResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_titles = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_processes = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerTopResponse {
@@ -4075,6 +6155,33 @@ impl<'de> Deserialize<'de> for ContainerTopResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerTopResponse {
+    const FIELDS: &'static [&'static str] = &["Titles", "Processes"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerTopResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Titles" {
+                    return 0;
+                }
+            }
+            9 => {
+                if key == b"Processes" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4161,8 +6268,8 @@ pub struct ContainerUpdateBody {
     pub kernel_memory: Option<i64>,
     /// `KernelMemoryTCP`. Since API 1.40. Removed in API 1.52: only older daemons send it.
     pub kernel_memory_tcp: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -4171,142 +6278,230 @@ impl Serialize for ContainerUpdateBody {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.cpu_shares {
             map.serialize_entry("CpuShares", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("CpuShares", &())?;
         }
         if let Some(v) = &self.memory {
             map.serialize_entry("Memory", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Memory", &())?;
         }
         if let Some(v) = &self.cgroup_parent {
             map.serialize_entry("CgroupParent", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CgroupParent", &())?;
         }
         if let Some(v) = &self.blkio_weight {
             map.serialize_entry("BlkioWeight", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("BlkioWeight", &())?;
         }
         if let Some(v) = &self.blkio_weight_device {
             map.serialize_entry("BlkioWeightDevice", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("BlkioWeightDevice", &())?;
         }
         if let Some(v) = &self.blkio_device_read_bps {
             map.serialize_entry("BlkioDeviceReadBps", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("BlkioDeviceReadBps", &())?;
         }
         if let Some(v) = &self.blkio_device_write_bps {
             map.serialize_entry("BlkioDeviceWriteBps", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("BlkioDeviceWriteBps", &())?;
         }
         if let Some(v) = &self.blkio_device_read_iops {
             map.serialize_entry("BlkioDeviceReadIOps", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("BlkioDeviceReadIOps", &())?;
         }
         if let Some(v) = &self.blkio_device_write_iops {
             map.serialize_entry("BlkioDeviceWriteIOps", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("BlkioDeviceWriteIOps", &())?;
         }
         if let Some(v) = &self.cpu_period {
             map.serialize_entry("CpuPeriod", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("CpuPeriod", &())?;
         }
         if let Some(v) = &self.cpu_quota {
             map.serialize_entry("CpuQuota", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("CpuQuota", &())?;
         }
         if let Some(v) = &self.cpu_realtime_period {
             map.serialize_entry("CpuRealtimePeriod", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("CpuRealtimePeriod", &())?;
         }
         if let Some(v) = &self.cpu_realtime_runtime {
             map.serialize_entry("CpuRealtimeRuntime", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("CpuRealtimeRuntime", &())?;
         }
         if let Some(v) = &self.cpuset_cpus {
             map.serialize_entry("CpusetCpus", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("CpusetCpus", &())?;
         }
         if let Some(v) = &self.cpuset_mems {
             map.serialize_entry("CpusetMems", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("CpusetMems", &())?;
         }
         if let Some(v) = &self.devices {
             map.serialize_entry("Devices", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("Devices", &())?;
         }
         if let Some(v) = &self.device_cgroup_rules {
             map.serialize_entry("DeviceCgroupRules", v)?;
+        } else if self.extra.is_null_at(16) {
+            map.serialize_entry("DeviceCgroupRules", &())?;
         }
         if let Some(v) = &self.device_requests {
             map.serialize_entry("DeviceRequests", v)?;
+        } else if self.extra.is_null_at(17) {
+            map.serialize_entry("DeviceRequests", &())?;
         }
         if let Some(v) = &self.memory_reservation {
             map.serialize_entry("MemoryReservation", v)?;
+        } else if self.extra.is_null_at(18) {
+            map.serialize_entry("MemoryReservation", &())?;
         }
         if let Some(v) = &self.memory_swap {
             map.serialize_entry("MemorySwap", v)?;
+        } else if self.extra.is_null_at(19) {
+            map.serialize_entry("MemorySwap", &())?;
         }
         if let Some(v) = &self.memory_swappiness {
             map.serialize_entry("MemorySwappiness", v)?;
+        } else if self.extra.is_null_at(20) {
+            map.serialize_entry("MemorySwappiness", &())?;
         }
         if let Some(v) = &self.nano_cpus {
             map.serialize_entry("NanoCpus", v)?;
+        } else if self.extra.is_null_at(21) {
+            map.serialize_entry("NanoCpus", &())?;
         }
         if let Some(v) = &self.oom_kill_disable {
             map.serialize_entry("OomKillDisable", v)?;
+        } else if self.extra.is_null_at(22) {
+            map.serialize_entry("OomKillDisable", &())?;
         }
         if let Some(v) = &self.init {
             map.serialize_entry("Init", v)?;
+        } else if self.extra.is_null_at(23) {
+            map.serialize_entry("Init", &())?;
         }
         if let Some(v) = &self.pids_limit {
             map.serialize_entry("PidsLimit", v)?;
+        } else if self.extra.is_null_at(24) {
+            map.serialize_entry("PidsLimit", &())?;
         }
         if let Some(v) = &self.ulimits {
             map.serialize_entry("Ulimits", v)?;
+        } else if self.extra.is_null_at(25) {
+            map.serialize_entry("Ulimits", &())?;
         }
         if let Some(v) = &self.cpu_count {
             map.serialize_entry("CpuCount", v)?;
+        } else if self.extra.is_null_at(26) {
+            map.serialize_entry("CpuCount", &())?;
         }
         if let Some(v) = &self.cpu_percent {
             map.serialize_entry("CpuPercent", v)?;
+        } else if self.extra.is_null_at(27) {
+            map.serialize_entry("CpuPercent", &())?;
         }
         if let Some(v) = &self.io_maximum_iops {
             map.serialize_entry("IOMaximumIOps", v)?;
+        } else if self.extra.is_null_at(28) {
+            map.serialize_entry("IOMaximumIOps", &())?;
         }
         if let Some(v) = &self.io_maximum_bandwidth {
             map.serialize_entry("IOMaximumBandwidth", v)?;
+        } else if self.extra.is_null_at(29) {
+            map.serialize_entry("IOMaximumBandwidth", &())?;
         }
         if let Some(v) = &self.restart_policy {
             map.serialize_entry("RestartPolicy", v)?;
+        } else if self.extra.is_null_at(30) {
+            map.serialize_entry("RestartPolicy", &())?;
         }
         if let Some(v) = &self.disk_quota {
             map.serialize_entry("DiskQuota", v)?;
+        } else if self.extra.is_null_at(31) {
+            map.serialize_entry("DiskQuota", &())?;
         }
         if let Some(v) = &self.kernel_memory {
             map.serialize_entry("KernelMemory", v)?;
+        } else if self.extra.is_null_at(32) {
+            map.serialize_entry("KernelMemory", &())?;
         }
         if let Some(v) = &self.kernel_memory_tcp {
             map.serialize_entry("KernelMemoryTCP", v)?;
+        } else if self.extra.is_null_at(33) {
+            map.serialize_entry("KernelMemoryTCP", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "CpuShares" => self.cpu_shares.is_some(),
-                "Memory" => self.memory.is_some(),
-                "CgroupParent" => self.cgroup_parent.is_some(),
-                "BlkioWeight" => self.blkio_weight.is_some(),
-                "BlkioWeightDevice" => self.blkio_weight_device.is_some(),
-                "BlkioDeviceReadBps" => self.blkio_device_read_bps.is_some(),
-                "BlkioDeviceWriteBps" => self.blkio_device_write_bps.is_some(),
-                "BlkioDeviceReadIOps" => self.blkio_device_read_iops.is_some(),
-                "BlkioDeviceWriteIOps" => self.blkio_device_write_iops.is_some(),
-                "CpuPeriod" => self.cpu_period.is_some(),
-                "CpuQuota" => self.cpu_quota.is_some(),
-                "CpuRealtimePeriod" => self.cpu_realtime_period.is_some(),
-                "CpuRealtimeRuntime" => self.cpu_realtime_runtime.is_some(),
-                "CpusetCpus" => self.cpuset_cpus.is_some(),
-                "CpusetMems" => self.cpuset_mems.is_some(),
-                "Devices" => self.devices.is_some(),
-                "DeviceCgroupRules" => self.device_cgroup_rules.is_some(),
-                "DeviceRequests" => self.device_requests.is_some(),
-                "MemoryReservation" => self.memory_reservation.is_some(),
-                "MemorySwap" => self.memory_swap.is_some(),
-                "MemorySwappiness" => self.memory_swappiness.is_some(),
-                "NanoCpus" => self.nano_cpus.is_some(),
-                "OomKillDisable" => self.oom_kill_disable.is_some(),
-                "Init" => self.init.is_some(),
-                "PidsLimit" => self.pids_limit.is_some(),
-                "Ulimits" => self.ulimits.is_some(),
-                "CpuCount" => self.cpu_count.is_some(),
-                "CpuPercent" => self.cpu_percent.is_some(),
-                "IOMaximumIOps" => self.io_maximum_iops.is_some(),
-                "IOMaximumBandwidth" => self.io_maximum_bandwidth.is_some(),
-                "RestartPolicy" => self.restart_policy.is_some(),
-                "DiskQuota" => self.disk_quota.is_some(),
-                "KernelMemory" => self.kernel_memory.is_some(),
-                "KernelMemoryTCP" => self.kernel_memory_tcp.is_some(),
+                "CpuShares" => self.cpu_shares.is_some() || self.extra.is_null_at(0),
+                "Memory" => self.memory.is_some() || self.extra.is_null_at(1),
+                "CgroupParent" => self.cgroup_parent.is_some() || self.extra.is_null_at(2),
+                "BlkioWeight" => self.blkio_weight.is_some() || self.extra.is_null_at(3),
+                "BlkioWeightDevice" => {
+                    self.blkio_weight_device.is_some() || self.extra.is_null_at(4)
+                }
+                "BlkioDeviceReadBps" => {
+                    self.blkio_device_read_bps.is_some() || self.extra.is_null_at(5)
+                }
+                "BlkioDeviceWriteBps" => {
+                    self.blkio_device_write_bps.is_some() || self.extra.is_null_at(6)
+                }
+                "BlkioDeviceReadIOps" => {
+                    self.blkio_device_read_iops.is_some() || self.extra.is_null_at(7)
+                }
+                "BlkioDeviceWriteIOps" => {
+                    self.blkio_device_write_iops.is_some() || self.extra.is_null_at(8)
+                }
+                "CpuPeriod" => self.cpu_period.is_some() || self.extra.is_null_at(9),
+                "CpuQuota" => self.cpu_quota.is_some() || self.extra.is_null_at(10),
+                "CpuRealtimePeriod" => {
+                    self.cpu_realtime_period.is_some() || self.extra.is_null_at(11)
+                }
+                "CpuRealtimeRuntime" => {
+                    self.cpu_realtime_runtime.is_some() || self.extra.is_null_at(12)
+                }
+                "CpusetCpus" => self.cpuset_cpus.is_some() || self.extra.is_null_at(13),
+                "CpusetMems" => self.cpuset_mems.is_some() || self.extra.is_null_at(14),
+                "Devices" => self.devices.is_some() || self.extra.is_null_at(15),
+                "DeviceCgroupRules" => {
+                    self.device_cgroup_rules.is_some() || self.extra.is_null_at(16)
+                }
+                "DeviceRequests" => self.device_requests.is_some() || self.extra.is_null_at(17),
+                "MemoryReservation" => {
+                    self.memory_reservation.is_some() || self.extra.is_null_at(18)
+                }
+                "MemorySwap" => self.memory_swap.is_some() || self.extra.is_null_at(19),
+                "MemorySwappiness" => self.memory_swappiness.is_some() || self.extra.is_null_at(20),
+                "NanoCpus" => self.nano_cpus.is_some() || self.extra.is_null_at(21),
+                "OomKillDisable" => self.oom_kill_disable.is_some() || self.extra.is_null_at(22),
+                "Init" => self.init.is_some() || self.extra.is_null_at(23),
+                "PidsLimit" => self.pids_limit.is_some() || self.extra.is_null_at(24),
+                "Ulimits" => self.ulimits.is_some() || self.extra.is_null_at(25),
+                "CpuCount" => self.cpu_count.is_some() || self.extra.is_null_at(26),
+                "CpuPercent" => self.cpu_percent.is_some() || self.extra.is_null_at(27),
+                "IOMaximumIOps" => self.io_maximum_iops.is_some() || self.extra.is_null_at(28),
+                "IOMaximumBandwidth" => {
+                    self.io_maximum_bandwidth.is_some() || self.extra.is_null_at(29)
+                }
+                "RestartPolicy" => self.restart_policy.is_some() || self.extra.is_null_at(30),
+                "DiskQuota" => self.disk_quota.is_some() || self.extra.is_null_at(31),
+                "KernelMemory" => self.kernel_memory.is_some() || self.extra.is_null_at(32),
+                "KernelMemoryTCP" => self.kernel_memory_tcp.is_some() || self.extra.is_null_at(33),
                 _ => false,
             };
             if !shadowed {
@@ -4364,90 +6559,116 @@ impl<'de> Deserialize<'de> for ContainerUpdateBody {
                 let mut f_kernel_memory: Option<i64> = None;
                 let mut f_kernel_memory_tcp: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "CpuShares" => f_cpu_shares = support::optional(&mut map, key, &mut extra)?,
-                        "Memory" => f_memory = support::optional(&mut map, key, &mut extra)?,
-                        "CgroupParent" => {
-                            f_cgroup_parent = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ContainerUpdateBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_cpu_shares = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "BlkioWeight" => {
-                            f_blkio_weight = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_memory = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "BlkioWeightDevice" => {
-                            f_blkio_weight_device = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_cgroup_parent = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "BlkioDeviceReadBps" => {
-                            f_blkio_device_read_bps = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_blkio_weight = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "BlkioDeviceWriteBps" => {
-                            f_blkio_device_write_bps = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_blkio_weight_device = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "BlkioDeviceReadIOps" => {
-                            f_blkio_device_read_iops = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_blkio_device_read_bps = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "BlkioDeviceWriteIOps" => {
-                            f_blkio_device_write_iops =
-                                support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_blkio_device_write_bps = support::optional(&mut map, 6, &mut extra)?
                         }
-                        "CpuPeriod" => f_cpu_period = support::optional(&mut map, key, &mut extra)?,
-                        "CpuQuota" => f_cpu_quota = support::optional(&mut map, key, &mut extra)?,
-                        "CpuRealtimePeriod" => {
-                            f_cpu_realtime_period = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(7) => {
+                            f_blkio_device_read_iops = support::optional(&mut map, 7, &mut extra)?
                         }
-                        "CpuRealtimeRuntime" => {
-                            f_cpu_realtime_runtime = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(8) => {
+                            f_blkio_device_write_iops = support::optional(&mut map, 8, &mut extra)?
                         }
-                        "CpusetCpus" => {
-                            f_cpuset_cpus = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(9) => {
+                            f_cpu_period = support::optional(&mut map, 9, &mut extra)?
                         }
-                        "CpusetMems" => {
-                            f_cpuset_mems = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(10) => {
+                            f_cpu_quota = support::optional(&mut map, 10, &mut extra)?
                         }
-                        "Devices" => f_devices = support::optional(&mut map, key, &mut extra)?,
-                        "DeviceCgroupRules" => {
-                            f_device_cgroup_rules = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(11) => {
+                            f_cpu_realtime_period = support::optional(&mut map, 11, &mut extra)?
                         }
-                        "DeviceRequests" => {
-                            f_device_requests = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(12) => {
+                            f_cpu_realtime_runtime = support::optional(&mut map, 12, &mut extra)?
                         }
-                        "MemoryReservation" => {
-                            f_memory_reservation = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(13) => {
+                            f_cpuset_cpus = support::optional(&mut map, 13, &mut extra)?
                         }
-                        "MemorySwap" => {
-                            f_memory_swap = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(14) => {
+                            f_cpuset_mems = support::optional(&mut map, 14, &mut extra)?
                         }
-                        "MemorySwappiness" => {
-                            f_memory_swappiness = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(15) => {
+                            f_devices = support::optional(&mut map, 15, &mut extra)?
                         }
-                        "NanoCpus" => f_nano_cpus = support::optional(&mut map, key, &mut extra)?,
-                        "OomKillDisable" => {
-                            f_oom_kill_disable = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(16) => {
+                            f_device_cgroup_rules = support::optional(&mut map, 16, &mut extra)?
                         }
-                        "Init" => f_init = support::optional(&mut map, key, &mut extra)?,
-                        "PidsLimit" => f_pids_limit = support::optional(&mut map, key, &mut extra)?,
-                        "Ulimits" => f_ulimits = support::optional(&mut map, key, &mut extra)?,
-                        "CpuCount" => f_cpu_count = support::optional(&mut map, key, &mut extra)?,
-                        "CpuPercent" => {
-                            f_cpu_percent = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(17) => {
+                            f_device_requests = support::optional(&mut map, 17, &mut extra)?
                         }
-                        "IOMaximumIOps" => {
-                            f_io_maximum_iops = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(18) => {
+                            f_memory_reservation = support::optional(&mut map, 18, &mut extra)?
                         }
-                        "IOMaximumBandwidth" => {
-                            f_io_maximum_bandwidth = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(19) => {
+                            f_memory_swap = support::optional(&mut map, 19, &mut extra)?
                         }
-                        "RestartPolicy" => {
-                            f_restart_policy = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(20) => {
+                            f_memory_swappiness = support::optional(&mut map, 20, &mut extra)?
                         }
-                        "DiskQuota" => f_disk_quota = support::optional(&mut map, key, &mut extra)?,
-                        "KernelMemory" => {
-                            f_kernel_memory = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(21) => {
+                            f_nano_cpus = support::optional(&mut map, 21, &mut extra)?
                         }
-                        "KernelMemoryTCP" => {
-                            f_kernel_memory_tcp = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(22) => {
+                            f_oom_kill_disable = support::optional(&mut map, 22, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(23) => {
+                            f_init = support::optional(&mut map, 23, &mut extra)?
+                        }
+                        support::Field::Known(24) => {
+                            f_pids_limit = support::optional(&mut map, 24, &mut extra)?
+                        }
+                        support::Field::Known(25) => {
+                            f_ulimits = support::optional(&mut map, 25, &mut extra)?
+                        }
+                        support::Field::Known(26) => {
+                            f_cpu_count = support::optional(&mut map, 26, &mut extra)?
+                        }
+                        support::Field::Known(27) => {
+                            f_cpu_percent = support::optional(&mut map, 27, &mut extra)?
+                        }
+                        support::Field::Known(28) => {
+                            f_io_maximum_iops = support::optional(&mut map, 28, &mut extra)?
+                        }
+                        support::Field::Known(29) => {
+                            f_io_maximum_bandwidth = support::optional(&mut map, 29, &mut extra)?
+                        }
+                        support::Field::Known(30) => {
+                            f_restart_policy = support::optional(&mut map, 30, &mut extra)?
+                        }
+                        support::Field::Known(31) => {
+                            f_disk_quota = support::optional(&mut map, 31, &mut extra)?
+                        }
+                        support::Field::Known(32) => {
+                            f_kernel_memory = support::optional(&mut map, 32, &mut extra)?
+                        }
+                        support::Field::Known(33) => {
+                            f_kernel_memory_tcp = support::optional(&mut map, 33, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerUpdateBody {
@@ -4490,6 +6711,192 @@ impl<'de> Deserialize<'de> for ContainerUpdateBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerUpdateBody {
+    const FIELDS: &'static [&'static str] = &[
+        "CpuShares",
+        "Memory",
+        "CgroupParent",
+        "BlkioWeight",
+        "BlkioWeightDevice",
+        "BlkioDeviceReadBps",
+        "BlkioDeviceWriteBps",
+        "BlkioDeviceReadIOps",
+        "BlkioDeviceWriteIOps",
+        "CpuPeriod",
+        "CpuQuota",
+        "CpuRealtimePeriod",
+        "CpuRealtimeRuntime",
+        "CpusetCpus",
+        "CpusetMems",
+        "Devices",
+        "DeviceCgroupRules",
+        "DeviceRequests",
+        "MemoryReservation",
+        "MemorySwap",
+        "MemorySwappiness",
+        "NanoCpus",
+        "OomKillDisable",
+        "Init",
+        "PidsLimit",
+        "Ulimits",
+        "CpuCount",
+        "CpuPercent",
+        "IOMaximumIOps",
+        "IOMaximumBandwidth",
+        "RestartPolicy",
+        "DiskQuota",
+        "KernelMemory",
+        "KernelMemoryTCP",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerUpdateBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Init" {
+                    return 23;
+                }
+            }
+            6 => {
+                if key == b"Memory" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"Devices" {
+                    return 15;
+                }
+                if key == b"Ulimits" {
+                    return 25;
+                }
+            }
+            8 => {
+                if key == b"CpuQuota" {
+                    return 10;
+                }
+                if key == b"NanoCpus" {
+                    return 21;
+                }
+                if key == b"CpuCount" {
+                    return 26;
+                }
+            }
+            9 => {
+                if key == b"CpuShares" {
+                    return 0;
+                }
+                if key == b"CpuPeriod" {
+                    return 9;
+                }
+                if key == b"PidsLimit" {
+                    return 24;
+                }
+                if key == b"DiskQuota" {
+                    return 31;
+                }
+            }
+            10 => {
+                if key == b"CpusetCpus" {
+                    return 13;
+                }
+                if key == b"CpusetMems" {
+                    return 14;
+                }
+                if key == b"MemorySwap" {
+                    return 19;
+                }
+                if key == b"CpuPercent" {
+                    return 27;
+                }
+            }
+            11 => {
+                if key == b"BlkioWeight" {
+                    return 3;
+                }
+            }
+            12 => {
+                if key == b"CgroupParent" {
+                    return 2;
+                }
+                if key == b"KernelMemory" {
+                    return 32;
+                }
+            }
+            13 => {
+                if key == b"IOMaximumIOps" {
+                    return 28;
+                }
+                if key == b"RestartPolicy" {
+                    return 30;
+                }
+            }
+            14 => {
+                if key == b"DeviceRequests" {
+                    return 17;
+                }
+                if key == b"OomKillDisable" {
+                    return 22;
+                }
+            }
+            15 => {
+                if key == b"KernelMemoryTCP" {
+                    return 33;
+                }
+            }
+            16 => {
+                if key == b"MemorySwappiness" {
+                    return 20;
+                }
+            }
+            17 => {
+                if key == b"BlkioWeightDevice" {
+                    return 4;
+                }
+                if key == b"CpuRealtimePeriod" {
+                    return 11;
+                }
+                if key == b"DeviceCgroupRules" {
+                    return 16;
+                }
+                if key == b"MemoryReservation" {
+                    return 18;
+                }
+            }
+            18 => {
+                if key == b"BlkioDeviceReadBps" {
+                    return 5;
+                }
+                if key == b"CpuRealtimeRuntime" {
+                    return 12;
+                }
+                if key == b"IOMaximumBandwidth" {
+                    return 29;
+                }
+            }
+            19 => {
+                if key == b"BlkioDeviceWriteBps" {
+                    return 6;
+                }
+                if key == b"BlkioDeviceReadIOps" {
+                    return 7;
+                }
+            }
+            20 => {
+                if key == b"BlkioDeviceWriteIOps" {
+                    return 8;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4712,8 +7119,8 @@ impl support::FieldPlatforms for ContainerUpdateBody {
 pub struct ContainerUpdateResponse {
     /// `Warnings`. Since API 1.25.
     pub warnings: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -4722,10 +7129,12 @@ impl Serialize for ContainerUpdateResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.warnings {
             map.serialize_entry("Warnings", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Warnings", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Warnings" => self.warnings.is_some(),
+                "Warnings" => self.warnings.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -4750,10 +7159,17 @@ impl<'de> Deserialize<'de> for ContainerUpdateResponse {
             ) -> Result<ContainerUpdateResponse, A::Error> {
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Warnings" => f_warnings = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<ContainerUpdateResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_warnings = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerUpdateResponse {
@@ -4763,6 +7179,28 @@ impl<'de> Deserialize<'de> for ContainerUpdateResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerUpdateResponse {
+    const FIELDS: &'static [&'static str] = &["Warnings"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerUpdateResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"Warnings" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4866,8 +7304,8 @@ impl support::FieldPlatforms for ContainerWaitCondition {
 pub struct ContainerWaitExitError {
     /// `Message`. Since API 1.39.
     pub message: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -4876,10 +7314,12 @@ impl Serialize for ContainerWaitExitError {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.message {
             map.serialize_entry("Message", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Message", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Message" => self.message.is_some(),
+                "Message" => self.message.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -4904,10 +7344,17 @@ impl<'de> Deserialize<'de> for ContainerWaitExitError {
             ) -> Result<ContainerWaitExitError, A::Error> {
                 let mut f_message: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Message" => f_message = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<ContainerWaitExitError>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_message = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerWaitExitError {
@@ -4917,6 +7364,28 @@ impl<'de> Deserialize<'de> for ContainerWaitExitError {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerWaitExitError {
+    const FIELDS: &'static [&'static str] = &["Message"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerWaitExitError {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Message" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -4936,8 +7405,8 @@ pub struct ContainerWaitResponse {
     pub status_code: i64,
     /// `Error`. Since API 1.34.
     pub error: Option<ContainerWaitExitError>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -4947,11 +7416,13 @@ impl Serialize for ContainerWaitResponse {
         map.serialize_entry("StatusCode", &self.status_code)?;
         if let Some(v) = &self.error {
             map.serialize_entry("Error", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Error", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "StatusCode" => true,
-                "Error" => self.error.is_some(),
+                "Error" => self.error.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -4977,11 +7448,18 @@ impl<'de> Deserialize<'de> for ContainerWaitResponse {
                 let mut f_status_code: Option<i64> = None;
                 let mut f_error: Option<ContainerWaitExitError> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "StatusCode" => f_status_code = Some(map.next_value()?),
-                        "Error" => f_error = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<ContainerWaitResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_status_code = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_error = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ContainerWaitResponse {
@@ -4992,6 +7470,33 @@ impl<'de> Deserialize<'de> for ContainerWaitResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ContainerWaitResponse {
+    const FIELDS: &'static [&'static str] = &["StatusCode", "Error"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ContainerWaitResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Error" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"StatusCode" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

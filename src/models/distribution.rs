@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -25,8 +28,8 @@ pub struct DistributionInspect {
     pub descriptor: OCIDescriptor,
     /// `Platforms`. Since API 1.40.
     pub platforms: Option<Vec<OCIPlatform>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -36,11 +39,13 @@ impl Serialize for DistributionInspect {
         map.serialize_entry("Descriptor", &self.descriptor)?;
         if let Some(v) = &self.platforms {
             map.serialize_entry("Platforms", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Platforms", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Descriptor" => true,
-                "Platforms" => self.platforms.is_some(),
+                "Platforms" => self.platforms.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -66,11 +71,18 @@ impl<'de> Deserialize<'de> for DistributionInspect {
                 let mut f_descriptor: Option<OCIDescriptor> = None;
                 let mut f_platforms: Option<Vec<OCIPlatform>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Descriptor" => f_descriptor = Some(map.next_value()?),
-                        "Platforms" => f_platforms = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<DistributionInspect>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_descriptor = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_platforms = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(DistributionInspect {
@@ -81,6 +93,33 @@ impl<'de> Deserialize<'de> for DistributionInspect {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for DistributionInspect {
+    const FIELDS: &'static [&'static str] = &["Descriptor", "Platforms"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for DistributionInspect {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"Platforms" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"Descriptor" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -27,8 +30,8 @@ pub struct EndpointIPAMConfig {
     pub ipv6_address: Option<String>,
     /// `LinkLocalIPs`. Since API 1.32.
     pub link_local_ips: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -37,18 +40,24 @@ impl Serialize for EndpointIPAMConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.ipv4_address {
             map.serialize_entry("IPv4Address", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("IPv4Address", &())?;
         }
         if let Some(v) = &self.ipv6_address {
             map.serialize_entry("IPv6Address", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("IPv6Address", &())?;
         }
         if let Some(v) = &self.link_local_ips {
             map.serialize_entry("LinkLocalIPs", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("LinkLocalIPs", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "IPv4Address" => self.ipv4_address.is_some(),
-                "IPv6Address" => self.ipv6_address.is_some(),
-                "LinkLocalIPs" => self.link_local_ips.is_some(),
+                "IPv4Address" => self.ipv4_address.is_some() || self.extra.is_null_at(0),
+                "IPv6Address" => self.ipv6_address.is_some() || self.extra.is_null_at(1),
+                "LinkLocalIPs" => self.link_local_ips.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -75,18 +84,22 @@ impl<'de> Deserialize<'de> for EndpointIPAMConfig {
                 let mut f_ipv6_address: Option<String> = None;
                 let mut f_link_local_ips: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "IPv4Address" => {
-                            f_ipv4_address = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<EndpointIPAMConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_ipv4_address = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "IPv6Address" => {
-                            f_ipv6_address = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_ipv6_address = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "LinkLocalIPs" => {
-                            f_link_local_ips = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_link_local_ips = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(EndpointIPAMConfig {
@@ -98,6 +111,36 @@ impl<'de> Deserialize<'de> for EndpointIPAMConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for EndpointIPAMConfig {
+    const FIELDS: &'static [&'static str] = &["IPv4Address", "IPv6Address", "LinkLocalIPs"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for EndpointIPAMConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            11 => {
+                if key == b"IPv4Address" {
+                    return 0;
+                }
+                if key == b"IPv6Address" {
+                    return 1;
+                }
+            }
+            12 => {
+                if key == b"LinkLocalIPs" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -123,8 +166,8 @@ pub struct EndpointPortConfig {
     pub published_port: Option<i64>,
     /// `PublishMode`. Since API 1.34.
     pub publish_mode: Option<EndpointPortConfigPublishMode>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -133,26 +176,36 @@ impl Serialize for EndpointPortConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.protocol {
             map.serialize_entry("Protocol", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Protocol", &())?;
         }
         if let Some(v) = &self.target_port {
             map.serialize_entry("TargetPort", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("TargetPort", &())?;
         }
         if let Some(v) = &self.published_port {
             map.serialize_entry("PublishedPort", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("PublishedPort", &())?;
         }
         if let Some(v) = &self.publish_mode {
             map.serialize_entry("PublishMode", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("PublishMode", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Protocol" => self.protocol.is_some(),
-                "TargetPort" => self.target_port.is_some(),
-                "PublishedPort" => self.published_port.is_some(),
-                "PublishMode" => self.publish_mode.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Protocol" => self.protocol.is_some() || self.extra.is_null_at(1),
+                "TargetPort" => self.target_port.is_some() || self.extra.is_null_at(2),
+                "PublishedPort" => self.published_port.is_some() || self.extra.is_null_at(3),
+                "PublishMode" => self.publish_mode.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -181,20 +234,28 @@ impl<'de> Deserialize<'de> for EndpointPortConfig {
                 let mut f_published_port: Option<i64> = None;
                 let mut f_publish_mode: Option<EndpointPortConfigPublishMode> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Protocol" => f_protocol = support::optional(&mut map, key, &mut extra)?,
-                        "TargetPort" => {
-                            f_target_port = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<EndpointPortConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "PublishedPort" => {
-                            f_published_port = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_protocol = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "PublishMode" => {
-                            f_publish_mode = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_target_port = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(3) => {
+                            f_published_port = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_publish_mode = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(EndpointPortConfig {
@@ -208,6 +269,54 @@ impl<'de> Deserialize<'de> for EndpointPortConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for EndpointPortConfig {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Protocol",
+        "TargetPort",
+        "PublishedPort",
+        "PublishMode",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for EndpointPortConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            8 => {
+                if key == b"Protocol" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"TargetPort" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"PublishMode" {
+                    return 4;
+                }
+            }
+            13 => {
+                if key == b"PublishedPort" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -409,8 +518,8 @@ pub struct EndpointResource {
     pub ipv4_address: Option<String>,
     /// `IPv6Address`. Since API 1.52.
     pub ipv6_address: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -419,26 +528,36 @@ impl Serialize for EndpointResource {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.endpoint_id {
             map.serialize_entry("EndpointID", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("EndpointID", &())?;
         }
         if let Some(v) = &self.mac_address {
             map.serialize_entry("MacAddress", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("MacAddress", &())?;
         }
         if let Some(v) = &self.ipv4_address {
             map.serialize_entry("IPv4Address", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("IPv4Address", &())?;
         }
         if let Some(v) = &self.ipv6_address {
             map.serialize_entry("IPv6Address", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("IPv6Address", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "EndpointID" => self.endpoint_id.is_some(),
-                "MacAddress" => self.mac_address.is_some(),
-                "IPv4Address" => self.ipv4_address.is_some(),
-                "IPv6Address" => self.ipv6_address.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "EndpointID" => self.endpoint_id.is_some() || self.extra.is_null_at(1),
+                "MacAddress" => self.mac_address.is_some() || self.extra.is_null_at(2),
+                "IPv4Address" => self.ipv4_address.is_some() || self.extra.is_null_at(3),
+                "IPv6Address" => self.ipv6_address.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -467,22 +586,28 @@ impl<'de> Deserialize<'de> for EndpointResource {
                 let mut f_ipv4_address: Option<String> = None;
                 let mut f_ipv6_address: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "EndpointID" => {
-                            f_endpoint_id = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<EndpointResource>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "MacAddress" => {
-                            f_mac_address = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_endpoint_id = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "IPv4Address" => {
-                            f_ipv4_address = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_mac_address = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "IPv6Address" => {
-                            f_ipv6_address = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_ipv4_address = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(4) => {
+                            f_ipv6_address = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(EndpointResource {
@@ -496,6 +621,50 @@ impl<'de> Deserialize<'de> for EndpointResource {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for EndpointResource {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "EndpointID",
+        "MacAddress",
+        "IPv4Address",
+        "IPv6Address",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for EndpointResource {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            10 => {
+                if key == b"EndpointID" {
+                    return 1;
+                }
+                if key == b"MacAddress" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"IPv4Address" {
+                    return 3;
+                }
+                if key == b"IPv6Address" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -541,8 +710,8 @@ pub struct EndpointSettings {
     pub global_ipv6_prefix_len: Option<i64>,
     /// `DNSNames`. Since API 1.44.
     pub dns_names: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -551,66 +720,100 @@ impl Serialize for EndpointSettings {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.ipam_config {
             map.serialize_entry("IPAMConfig", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("IPAMConfig", &())?;
         }
         if let Some(v) = &self.links {
             map.serialize_entry("Links", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Links", &())?;
         }
         if let Some(v) = &self.mac_address {
             map.serialize_entry("MacAddress", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("MacAddress", &())?;
         }
         if let Some(v) = &self.aliases {
             map.serialize_entry("Aliases", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Aliases", &())?;
         }
         if let Some(v) = &self.driver_opts {
             map.serialize_entry("DriverOpts", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("DriverOpts", &())?;
         }
         if let Some(v) = &self.gw_priority {
             map.serialize_entry("GwPriority", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("GwPriority", &())?;
         }
         if let Some(v) = &self.network_id {
             map.serialize_entry("NetworkID", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("NetworkID", &())?;
         }
         if let Some(v) = &self.endpoint_id {
             map.serialize_entry("EndpointID", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("EndpointID", &())?;
         }
         if let Some(v) = &self.gateway {
             map.serialize_entry("Gateway", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Gateway", &())?;
         }
         if let Some(v) = &self.ip_address {
             map.serialize_entry("IPAddress", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("IPAddress", &())?;
         }
         if let Some(v) = &self.ip_prefix_len {
             map.serialize_entry("IPPrefixLen", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("IPPrefixLen", &())?;
         }
         if let Some(v) = &self.ipv6_gateway {
             map.serialize_entry("IPv6Gateway", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("IPv6Gateway", &())?;
         }
         if let Some(v) = &self.global_ipv6_address {
             map.serialize_entry("GlobalIPv6Address", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("GlobalIPv6Address", &())?;
         }
         if let Some(v) = &self.global_ipv6_prefix_len {
             map.serialize_entry("GlobalIPv6PrefixLen", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("GlobalIPv6PrefixLen", &())?;
         }
         if let Some(v) = &self.dns_names {
             map.serialize_entry("DNSNames", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("DNSNames", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "IPAMConfig" => self.ipam_config.is_some(),
-                "Links" => self.links.is_some(),
-                "MacAddress" => self.mac_address.is_some(),
-                "Aliases" => self.aliases.is_some(),
-                "DriverOpts" => self.driver_opts.is_some(),
-                "GwPriority" => self.gw_priority.is_some(),
-                "NetworkID" => self.network_id.is_some(),
-                "EndpointID" => self.endpoint_id.is_some(),
-                "Gateway" => self.gateway.is_some(),
-                "IPAddress" => self.ip_address.is_some(),
-                "IPPrefixLen" => self.ip_prefix_len.is_some(),
-                "IPv6Gateway" => self.ipv6_gateway.is_some(),
-                "GlobalIPv6Address" => self.global_ipv6_address.is_some(),
-                "GlobalIPv6PrefixLen" => self.global_ipv6_prefix_len.is_some(),
-                "DNSNames" => self.dns_names.is_some(),
+                "IPAMConfig" => self.ipam_config.is_some() || self.extra.is_null_at(0),
+                "Links" => self.links.is_some() || self.extra.is_null_at(1),
+                "MacAddress" => self.mac_address.is_some() || self.extra.is_null_at(2),
+                "Aliases" => self.aliases.is_some() || self.extra.is_null_at(3),
+                "DriverOpts" => self.driver_opts.is_some() || self.extra.is_null_at(4),
+                "GwPriority" => self.gw_priority.is_some() || self.extra.is_null_at(5),
+                "NetworkID" => self.network_id.is_some() || self.extra.is_null_at(6),
+                "EndpointID" => self.endpoint_id.is_some() || self.extra.is_null_at(7),
+                "Gateway" => self.gateway.is_some() || self.extra.is_null_at(8),
+                "IPAddress" => self.ip_address.is_some() || self.extra.is_null_at(9),
+                "IPPrefixLen" => self.ip_prefix_len.is_some() || self.extra.is_null_at(10),
+                "IPv6Gateway" => self.ipv6_gateway.is_some() || self.extra.is_null_at(11),
+                "GlobalIPv6Address" => {
+                    self.global_ipv6_address.is_some() || self.extra.is_null_at(12)
+                }
+                "GlobalIPv6PrefixLen" => {
+                    self.global_ipv6_prefix_len.is_some() || self.extra.is_null_at(13)
+                }
+                "DNSNames" => self.dns_names.is_some() || self.extra.is_null_at(14),
                 _ => false,
             };
             if !shadowed {
@@ -649,42 +852,58 @@ impl<'de> Deserialize<'de> for EndpointSettings {
                 let mut f_global_ipv6_prefix_len: Option<i64> = None;
                 let mut f_dns_names: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "IPAMConfig" => {
-                            f_ipam_config = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<EndpointSettings>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_ipam_config = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Links" => f_links = support::optional(&mut map, key, &mut extra)?,
-                        "MacAddress" => {
-                            f_mac_address = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_links = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "Aliases" => f_aliases = support::optional(&mut map, key, &mut extra)?,
-                        "DriverOpts" => {
-                            f_driver_opts = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_mac_address = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "GwPriority" => {
-                            f_gw_priority = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_aliases = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "NetworkID" => f_network_id = support::optional(&mut map, key, &mut extra)?,
-                        "EndpointID" => {
-                            f_endpoint_id = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_driver_opts = support::optional_map(&mut map, 4, &mut extra)?
                         }
-                        "Gateway" => f_gateway = support::optional(&mut map, key, &mut extra)?,
-                        "IPAddress" => f_ip_address = support::optional(&mut map, key, &mut extra)?,
-                        "IPPrefixLen" => {
-                            f_ip_prefix_len = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_gw_priority = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "IPv6Gateway" => {
-                            f_ipv6_gateway = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_network_id = support::optional(&mut map, 6, &mut extra)?
                         }
-                        "GlobalIPv6Address" => {
-                            f_global_ipv6_address = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(7) => {
+                            f_endpoint_id = support::optional(&mut map, 7, &mut extra)?
                         }
-                        "GlobalIPv6PrefixLen" => {
-                            f_global_ipv6_prefix_len = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(8) => {
+                            f_gateway = support::optional(&mut map, 8, &mut extra)?
                         }
-                        "DNSNames" => f_dns_names = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(9) => {
+                            f_ip_address = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_ip_prefix_len = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_ipv6_gateway = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_global_ipv6_address = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_global_ipv6_prefix_len = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_dns_names = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(EndpointSettings {
@@ -708,6 +927,100 @@ impl<'de> Deserialize<'de> for EndpointSettings {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for EndpointSettings {
+    const FIELDS: &'static [&'static str] = &[
+        "IPAMConfig",
+        "Links",
+        "MacAddress",
+        "Aliases",
+        "DriverOpts",
+        "GwPriority",
+        "NetworkID",
+        "EndpointID",
+        "Gateway",
+        "IPAddress",
+        "IPPrefixLen",
+        "IPv6Gateway",
+        "GlobalIPv6Address",
+        "GlobalIPv6PrefixLen",
+        "DNSNames",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for EndpointSettings {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Links" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"Aliases" {
+                    return 3;
+                }
+                if key == b"Gateway" {
+                    return 8;
+                }
+            }
+            8 => {
+                if key == b"DNSNames" {
+                    return 14;
+                }
+            }
+            9 => {
+                if key == b"NetworkID" {
+                    return 6;
+                }
+                if key == b"IPAddress" {
+                    return 9;
+                }
+            }
+            10 => {
+                if key == b"IPAMConfig" {
+                    return 0;
+                }
+                if key == b"MacAddress" {
+                    return 2;
+                }
+                if key == b"DriverOpts" {
+                    return 4;
+                }
+                if key == b"GwPriority" {
+                    return 5;
+                }
+                if key == b"EndpointID" {
+                    return 7;
+                }
+            }
+            11 => {
+                if key == b"IPPrefixLen" {
+                    return 10;
+                }
+                if key == b"IPv6Gateway" {
+                    return 11;
+                }
+            }
+            17 => {
+                if key == b"GlobalIPv6Address" {
+                    return 12;
+                }
+            }
+            19 => {
+                if key == b"GlobalIPv6PrefixLen" {
+                    return 13;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -747,8 +1060,8 @@ pub struct EndpointSpec {
     pub mode: Option<EndpointSpecMode>,
     /// `Ports`. Since API 1.25.
     pub ports: Option<Vec<EndpointPortConfig>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -757,14 +1070,18 @@ impl Serialize for EndpointSpec {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.mode {
             map.serialize_entry("Mode", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Mode", &())?;
         }
         if let Some(v) = &self.ports {
             map.serialize_entry("Ports", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Ports", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Mode" => self.mode.is_some(),
-                "Ports" => self.ports.is_some(),
+                "Mode" => self.mode.is_some() || self.extra.is_null_at(0),
+                "Ports" => self.ports.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -790,11 +1107,19 @@ impl<'de> Deserialize<'de> for EndpointSpec {
                 let mut f_mode: Option<EndpointSpecMode> = None;
                 let mut f_ports: Option<Vec<EndpointPortConfig>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Mode" => f_mode = support::optional(&mut map, key, &mut extra)?,
-                        "Ports" => f_ports = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<EndpointSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_mode = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_ports = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(EndpointSpec {
@@ -805,6 +1130,33 @@ impl<'de> Deserialize<'de> for EndpointSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for EndpointSpec {
+    const FIELDS: &'static [&'static str] = &["Mode", "Ports"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for EndpointSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Mode" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Ports" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

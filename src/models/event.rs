@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -25,8 +28,8 @@ pub struct EventActor {
     pub id: Option<String>,
     /// `Attributes`. Since API 1.40.
     pub attributes: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -35,14 +38,18 @@ impl Serialize for EventActor {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ID", &())?;
         }
         if let Some(v) = &self.attributes {
             map.serialize_entry("Attributes", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Attributes", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ID" => self.id.is_some(),
-                "Attributes" => self.attributes.is_some(),
+                "ID" => self.id.is_some() || self.extra.is_null_at(0),
+                "Attributes" => self.attributes.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -65,13 +72,19 @@ impl<'de> Deserialize<'de> for EventActor {
                 let mut f_id: Option<String> = None;
                 let mut f_attributes: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Attributes" => {
-                            f_attributes = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<EventActor>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_attributes = support::optional_map(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(EventActor {
@@ -82,6 +95,33 @@ impl<'de> Deserialize<'de> for EventActor {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for EventActor {
+    const FIELDS: &'static [&'static str] = &["ID", "Attributes"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for EventActor {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            10 => {
+                if key == b"Attributes" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -109,8 +149,8 @@ pub struct EventMessage {
     pub time: Option<i64>,
     /// `timeNano`. Since API 1.40.
     pub time_nano: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -119,30 +159,42 @@ impl Serialize for EventMessage {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.type_ {
             map.serialize_entry("Type", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Type", &())?;
         }
         if let Some(v) = &self.action {
             map.serialize_entry("Action", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Action", &())?;
         }
         if let Some(v) = &self.actor {
             map.serialize_entry("Actor", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Actor", &())?;
         }
         if let Some(v) = &self.scope {
             map.serialize_entry("scope", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("scope", &())?;
         }
         if let Some(v) = &self.time {
             map.serialize_entry("time", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("time", &())?;
         }
         if let Some(v) = &self.time_nano {
             map.serialize_entry("timeNano", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("timeNano", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Type" => self.type_.is_some(),
-                "Action" => self.action.is_some(),
-                "Actor" => self.actor.is_some(),
-                "scope" => self.scope.is_some(),
-                "time" => self.time.is_some(),
-                "timeNano" => self.time_nano.is_some(),
+                "Type" => self.type_.is_some() || self.extra.is_null_at(0),
+                "Action" => self.action.is_some() || self.extra.is_null_at(1),
+                "Actor" => self.actor.is_some() || self.extra.is_null_at(2),
+                "scope" => self.scope.is_some() || self.extra.is_null_at(3),
+                "time" => self.time.is_some() || self.extra.is_null_at(4),
+                "timeNano" => self.time_nano.is_some() || self.extra.is_null_at(5),
                 _ => false,
             };
             if !shadowed {
@@ -172,15 +224,31 @@ impl<'de> Deserialize<'de> for EventMessage {
                 let mut f_time: Option<i64> = None;
                 let mut f_time_nano: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Type" => f_type_ = support::optional(&mut map, key, &mut extra)?,
-                        "Action" => f_action = support::optional(&mut map, key, &mut extra)?,
-                        "Actor" => f_actor = support::optional(&mut map, key, &mut extra)?,
-                        "scope" => f_scope = support::optional(&mut map, key, &mut extra)?,
-                        "time" => f_time = support::optional(&mut map, key, &mut extra)?,
-                        "timeNano" => f_time_nano = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<EventMessage>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_type_ = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_action = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_actor = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_scope = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_time = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_time_nano = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(EventMessage {
@@ -195,6 +263,50 @@ impl<'de> Deserialize<'de> for EventMessage {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for EventMessage {
+    const FIELDS: &'static [&'static str] =
+        &["Type", "Action", "Actor", "scope", "time", "timeNano"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for EventMessage {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Type" {
+                    return 0;
+                }
+                if key == b"time" {
+                    return 4;
+                }
+            }
+            5 => {
+                if key == b"Actor" {
+                    return 2;
+                }
+                if key == b"scope" {
+                    return 3;
+                }
+            }
+            6 => {
+                if key == b"Action" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"timeNano" {
+                    return 5;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -43,8 +46,8 @@ pub struct ExecInspectResponse {
     pub container_id: Option<String>,
     /// `Pid`. Since API 1.25.
     pub pid: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -53,50 +56,72 @@ impl Serialize for ExecInspectResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.can_remove {
             map.serialize_entry("CanRemove", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("CanRemove", &())?;
         }
         if let Some(v) = &self.detach_keys {
             map.serialize_entry("DetachKeys", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("DetachKeys", &())?;
         }
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("ID", &())?;
         }
         if let Some(v) = &self.running {
             map.serialize_entry("Running", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Running", &())?;
         }
         if let Some(v) = &self.exit_code {
             map.serialize_entry("ExitCode", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("ExitCode", &())?;
         }
         if let Some(v) = &self.process_config {
             map.serialize_entry("ProcessConfig", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("ProcessConfig", &())?;
         }
         if let Some(v) = &self.open_stdin {
             map.serialize_entry("OpenStdin", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("OpenStdin", &())?;
         }
         if let Some(v) = &self.open_stderr {
             map.serialize_entry("OpenStderr", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("OpenStderr", &())?;
         }
         if let Some(v) = &self.open_stdout {
             map.serialize_entry("OpenStdout", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("OpenStdout", &())?;
         }
         if let Some(v) = &self.container_id {
             map.serialize_entry("ContainerID", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("ContainerID", &())?;
         }
         if let Some(v) = &self.pid {
             map.serialize_entry("Pid", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("Pid", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "CanRemove" => self.can_remove.is_some(),
-                "DetachKeys" => self.detach_keys.is_some(),
-                "ID" => self.id.is_some(),
-                "Running" => self.running.is_some(),
-                "ExitCode" => self.exit_code.is_some(),
-                "ProcessConfig" => self.process_config.is_some(),
-                "OpenStdin" => self.open_stdin.is_some(),
-                "OpenStderr" => self.open_stderr.is_some(),
-                "OpenStdout" => self.open_stdout.is_some(),
-                "ContainerID" => self.container_id.is_some(),
-                "Pid" => self.pid.is_some(),
+                "CanRemove" => self.can_remove.is_some() || self.extra.is_null_at(0),
+                "DetachKeys" => self.detach_keys.is_some() || self.extra.is_null_at(1),
+                "ID" => self.id.is_some() || self.extra.is_null_at(2),
+                "Running" => self.running.is_some() || self.extra.is_null_at(3),
+                "ExitCode" => self.exit_code.is_some() || self.extra.is_null_at(4),
+                "ProcessConfig" => self.process_config.is_some() || self.extra.is_null_at(5),
+                "OpenStdin" => self.open_stdin.is_some() || self.extra.is_null_at(6),
+                "OpenStderr" => self.open_stderr.is_some() || self.extra.is_null_at(7),
+                "OpenStdout" => self.open_stdout.is_some() || self.extra.is_null_at(8),
+                "ContainerID" => self.container_id.is_some() || self.extra.is_null_at(9),
+                "Pid" => self.pid.is_some() || self.extra.is_null_at(10),
                 _ => false,
             };
             if !shadowed {
@@ -131,30 +156,47 @@ impl<'de> Deserialize<'de> for ExecInspectResponse {
                 let mut f_container_id: Option<String> = None;
                 let mut f_pid: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "CanRemove" => f_can_remove = support::optional(&mut map, key, &mut extra)?,
-                        "DetachKeys" => {
-                            f_detach_keys = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ExecInspectResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_can_remove = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Running" => f_running = support::optional(&mut map, key, &mut extra)?,
-                        "ExitCode" => f_exit_code = support::optional(&mut map, key, &mut extra)?,
-                        "ProcessConfig" => {
-                            f_process_config = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_detach_keys = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "OpenStdin" => f_open_stdin = support::optional(&mut map, key, &mut extra)?,
-                        "OpenStderr" => {
-                            f_open_stderr = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_id = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "OpenStdout" => {
-                            f_open_stdout = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_running = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "ContainerID" => {
-                            f_container_id = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_exit_code = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "Pid" => f_pid = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(5) => {
+                            f_process_config = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_open_stdin = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_open_stderr = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_open_stdout = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_container_id = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_pid = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ExecInspectResponse {
@@ -174,6 +216,84 @@ impl<'de> Deserialize<'de> for ExecInspectResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ExecInspectResponse {
+    const FIELDS: &'static [&'static str] = &[
+        "CanRemove",
+        "DetachKeys",
+        "ID",
+        "Running",
+        "ExitCode",
+        "ProcessConfig",
+        "OpenStdin",
+        "OpenStderr",
+        "OpenStdout",
+        "ContainerID",
+        "Pid",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ExecInspectResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 2;
+                }
+            }
+            3 => {
+                if key == b"Pid" {
+                    return 10;
+                }
+            }
+            7 => {
+                if key == b"Running" {
+                    return 3;
+                }
+            }
+            8 => {
+                if key == b"ExitCode" {
+                    return 4;
+                }
+            }
+            9 => {
+                if key == b"CanRemove" {
+                    return 0;
+                }
+                if key == b"OpenStdin" {
+                    return 6;
+                }
+            }
+            10 => {
+                if key == b"DetachKeys" {
+                    return 1;
+                }
+                if key == b"OpenStderr" {
+                    return 7;
+                }
+                if key == b"OpenStdout" {
+                    return 8;
+                }
+            }
+            11 => {
+                if key == b"ContainerID" {
+                    return 9;
+                }
+            }
+            13 => {
+                if key == b"ProcessConfig" {
+                    return 5;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -209,8 +329,8 @@ pub struct ExecStartBody {
     pub tty: Option<bool>,
     /// `ConsoleSize`. Since API 1.42.
     pub console_size: Option<Vec<i64>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -219,18 +339,24 @@ impl Serialize for ExecStartBody {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.detach {
             map.serialize_entry("Detach", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Detach", &())?;
         }
         if let Some(v) = &self.tty {
             map.serialize_entry("Tty", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Tty", &())?;
         }
         if let Some(v) = &self.console_size {
             map.serialize_entry("ConsoleSize", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("ConsoleSize", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Detach" => self.detach.is_some(),
-                "Tty" => self.tty.is_some(),
-                "ConsoleSize" => self.console_size.is_some(),
+                "Detach" => self.detach.is_some() || self.extra.is_null_at(0),
+                "Tty" => self.tty.is_some() || self.extra.is_null_at(1),
+                "ConsoleSize" => self.console_size.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -257,14 +383,22 @@ impl<'de> Deserialize<'de> for ExecStartBody {
                 let mut f_tty: Option<bool> = None;
                 let mut f_console_size: Option<Vec<i64>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Detach" => f_detach = support::optional(&mut map, key, &mut extra)?,
-                        "Tty" => f_tty = support::optional(&mut map, key, &mut extra)?,
-                        "ConsoleSize" => {
-                            f_console_size = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ExecStartBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_detach = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_tty = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_console_size = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ExecStartBody {
@@ -276,6 +410,38 @@ impl<'de> Deserialize<'de> for ExecStartBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ExecStartBody {
+    const FIELDS: &'static [&'static str] = &["Detach", "Tty", "ConsoleSize"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ExecStartBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Tty" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"Detach" {
+                    return 0;
+                }
+            }
+            11 => {
+                if key == b"ConsoleSize" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

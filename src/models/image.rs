@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -228,8 +231,8 @@ pub struct ImageConfig {
     pub stop_timeout: Option<i64>,
     /// `Tty`. Since API 1.39. Removed in API 1.50: only older daemons send it.
     pub tty: Option<bool>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -238,106 +241,156 @@ impl Serialize for ImageConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.user {
             map.serialize_entry("User", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("User", &())?;
         }
         if let Some(v) = &self.exposed_ports {
             map.serialize_entry("ExposedPorts", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("ExposedPorts", &())?;
         }
         if let Some(v) = &self.env {
             map.serialize_entry("Env", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Env", &())?;
         }
         if let Some(v) = &self.cmd {
             map.serialize_entry("Cmd", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Cmd", &())?;
         }
         if let Some(v) = &self.healthcheck {
             map.serialize_entry("Healthcheck", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Healthcheck", &())?;
         }
         if let Some(v) = &self.args_escaped {
             map.serialize_entry("ArgsEscaped", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("ArgsEscaped", &())?;
         }
         if let Some(v) = &self.volumes {
             map.serialize_entry("Volumes", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Volumes", &())?;
         }
         if let Some(v) = &self.working_dir {
             map.serialize_entry("WorkingDir", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("WorkingDir", &())?;
         }
         if let Some(v) = &self.entrypoint {
             map.serialize_entry("Entrypoint", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Entrypoint", &())?;
         }
         if let Some(v) = &self.on_build {
             map.serialize_entry("OnBuild", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("OnBuild", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.stop_signal {
             map.serialize_entry("StopSignal", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("StopSignal", &())?;
         }
         if let Some(v) = &self.shell {
             map.serialize_entry("Shell", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("Shell", &())?;
         }
         if let Some(v) = &self.attach_stderr {
             map.serialize_entry("AttachStderr", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("AttachStderr", &())?;
         }
         if let Some(v) = &self.attach_stdin {
             map.serialize_entry("AttachStdin", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("AttachStdin", &())?;
         }
         if let Some(v) = &self.attach_stdout {
             map.serialize_entry("AttachStdout", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("AttachStdout", &())?;
         }
         if let Some(v) = &self.domainname {
             map.serialize_entry("Domainname", v)?;
+        } else if self.extra.is_null_at(16) {
+            map.serialize_entry("Domainname", &())?;
         }
         if let Some(v) = &self.hostname {
             map.serialize_entry("Hostname", v)?;
+        } else if self.extra.is_null_at(17) {
+            map.serialize_entry("Hostname", &())?;
         }
         if let Some(v) = &self.image {
             map.serialize_entry("Image", v)?;
+        } else if self.extra.is_null_at(18) {
+            map.serialize_entry("Image", &())?;
         }
         if let Some(v) = &self.mac_address {
             map.serialize_entry("MacAddress", v)?;
+        } else if self.extra.is_null_at(19) {
+            map.serialize_entry("MacAddress", &())?;
         }
         if let Some(v) = &self.network_disabled {
             map.serialize_entry("NetworkDisabled", v)?;
+        } else if self.extra.is_null_at(20) {
+            map.serialize_entry("NetworkDisabled", &())?;
         }
         if let Some(v) = &self.open_stdin {
             map.serialize_entry("OpenStdin", v)?;
+        } else if self.extra.is_null_at(21) {
+            map.serialize_entry("OpenStdin", &())?;
         }
         if let Some(v) = &self.stdin_once {
             map.serialize_entry("StdinOnce", v)?;
+        } else if self.extra.is_null_at(22) {
+            map.serialize_entry("StdinOnce", &())?;
         }
         if let Some(v) = &self.stop_timeout {
             map.serialize_entry("StopTimeout", v)?;
+        } else if self.extra.is_null_at(23) {
+            map.serialize_entry("StopTimeout", &())?;
         }
         if let Some(v) = &self.tty {
             map.serialize_entry("Tty", v)?;
+        } else if self.extra.is_null_at(24) {
+            map.serialize_entry("Tty", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "User" => self.user.is_some(),
-                "ExposedPorts" => self.exposed_ports.is_some(),
-                "Env" => self.env.is_some(),
-                "Cmd" => self.cmd.is_some(),
-                "Healthcheck" => self.healthcheck.is_some(),
-                "ArgsEscaped" => self.args_escaped.is_some(),
-                "Volumes" => self.volumes.is_some(),
-                "WorkingDir" => self.working_dir.is_some(),
-                "Entrypoint" => self.entrypoint.is_some(),
-                "OnBuild" => self.on_build.is_some(),
-                "Labels" => self.labels.is_some(),
-                "StopSignal" => self.stop_signal.is_some(),
-                "Shell" => self.shell.is_some(),
-                "AttachStderr" => self.attach_stderr.is_some(),
-                "AttachStdin" => self.attach_stdin.is_some(),
-                "AttachStdout" => self.attach_stdout.is_some(),
-                "Domainname" => self.domainname.is_some(),
-                "Hostname" => self.hostname.is_some(),
-                "Image" => self.image.is_some(),
-                "MacAddress" => self.mac_address.is_some(),
-                "NetworkDisabled" => self.network_disabled.is_some(),
-                "OpenStdin" => self.open_stdin.is_some(),
-                "StdinOnce" => self.stdin_once.is_some(),
-                "StopTimeout" => self.stop_timeout.is_some(),
-                "Tty" => self.tty.is_some(),
+                "User" => self.user.is_some() || self.extra.is_null_at(0),
+                "ExposedPorts" => self.exposed_ports.is_some() || self.extra.is_null_at(1),
+                "Env" => self.env.is_some() || self.extra.is_null_at(2),
+                "Cmd" => self.cmd.is_some() || self.extra.is_null_at(3),
+                "Healthcheck" => self.healthcheck.is_some() || self.extra.is_null_at(4),
+                "ArgsEscaped" => self.args_escaped.is_some() || self.extra.is_null_at(5),
+                "Volumes" => self.volumes.is_some() || self.extra.is_null_at(6),
+                "WorkingDir" => self.working_dir.is_some() || self.extra.is_null_at(7),
+                "Entrypoint" => self.entrypoint.is_some() || self.extra.is_null_at(8),
+                "OnBuild" => self.on_build.is_some() || self.extra.is_null_at(9),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(10),
+                "StopSignal" => self.stop_signal.is_some() || self.extra.is_null_at(11),
+                "Shell" => self.shell.is_some() || self.extra.is_null_at(12),
+                "AttachStderr" => self.attach_stderr.is_some() || self.extra.is_null_at(13),
+                "AttachStdin" => self.attach_stdin.is_some() || self.extra.is_null_at(14),
+                "AttachStdout" => self.attach_stdout.is_some() || self.extra.is_null_at(15),
+                "Domainname" => self.domainname.is_some() || self.extra.is_null_at(16),
+                "Hostname" => self.hostname.is_some() || self.extra.is_null_at(17),
+                "Image" => self.image.is_some() || self.extra.is_null_at(18),
+                "MacAddress" => self.mac_address.is_some() || self.extra.is_null_at(19),
+                "NetworkDisabled" => self.network_disabled.is_some() || self.extra.is_null_at(20),
+                "OpenStdin" => self.open_stdin.is_some() || self.extra.is_null_at(21),
+                "StdinOnce" => self.stdin_once.is_some() || self.extra.is_null_at(22),
+                "StopTimeout" => self.stop_timeout.is_some() || self.extra.is_null_at(23),
+                "Tty" => self.tty.is_some() || self.extra.is_null_at(24),
                 _ => false,
             };
             if !shadowed {
@@ -383,60 +436,88 @@ impl<'de> Deserialize<'de> for ImageConfig {
                 let mut f_stop_timeout: Option<i64> = None;
                 let mut f_tty: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "User" => f_user = support::optional(&mut map, key, &mut extra)?,
-                        "ExposedPorts" => {
-                            f_exposed_ports = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ImageConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_user = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Env" => f_env = support::optional(&mut map, key, &mut extra)?,
-                        "Cmd" => f_cmd = support::optional(&mut map, key, &mut extra)?,
-                        "Healthcheck" => {
-                            f_healthcheck = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_exposed_ports = support::optional_map(&mut map, 1, &mut extra)?
                         }
-                        "ArgsEscaped" => {
-                            f_args_escaped = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_env = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "Volumes" => f_volumes = support::optional(&mut map, key, &mut extra)?,
-                        "WorkingDir" => {
-                            f_working_dir = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_cmd = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "Entrypoint" => {
-                            f_entrypoint = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_healthcheck = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "OnBuild" => f_on_build = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "StopSignal" => {
-                            f_stop_signal = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_args_escaped = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "Shell" => f_shell = support::optional(&mut map, key, &mut extra)?,
-                        "AttachStderr" => {
-                            f_attach_stderr = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_volumes = support::optional_map(&mut map, 6, &mut extra)?
                         }
-                        "AttachStdin" => {
-                            f_attach_stdin = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(7) => {
+                            f_working_dir = support::optional(&mut map, 7, &mut extra)?
                         }
-                        "AttachStdout" => {
-                            f_attach_stdout = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(8) => {
+                            f_entrypoint = support::optional(&mut map, 8, &mut extra)?
                         }
-                        "Domainname" => {
-                            f_domainname = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(9) => {
+                            f_on_build = support::optional(&mut map, 9, &mut extra)?
                         }
-                        "Hostname" => f_hostname = support::optional(&mut map, key, &mut extra)?,
-                        "Image" => f_image = support::optional(&mut map, key, &mut extra)?,
-                        "MacAddress" => {
-                            f_mac_address = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(10) => {
+                            f_labels = support::optional_map(&mut map, 10, &mut extra)?
                         }
-                        "NetworkDisabled" => {
-                            f_network_disabled = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(11) => {
+                            f_stop_signal = support::optional(&mut map, 11, &mut extra)?
                         }
-                        "OpenStdin" => f_open_stdin = support::optional(&mut map, key, &mut extra)?,
-                        "StdinOnce" => f_stdin_once = support::optional(&mut map, key, &mut extra)?,
-                        "StopTimeout" => {
-                            f_stop_timeout = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(12) => {
+                            f_shell = support::optional(&mut map, 12, &mut extra)?
                         }
-                        "Tty" => f_tty = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(13) => {
+                            f_attach_stderr = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_attach_stdin = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_attach_stdout = support::optional(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(16) => {
+                            f_domainname = support::optional(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(17) => {
+                            f_hostname = support::optional(&mut map, 17, &mut extra)?
+                        }
+                        support::Field::Known(18) => {
+                            f_image = support::optional(&mut map, 18, &mut extra)?
+                        }
+                        support::Field::Known(19) => {
+                            f_mac_address = support::optional(&mut map, 19, &mut extra)?
+                        }
+                        support::Field::Known(20) => {
+                            f_network_disabled = support::optional(&mut map, 20, &mut extra)?
+                        }
+                        support::Field::Known(21) => {
+                            f_open_stdin = support::optional(&mut map, 21, &mut extra)?
+                        }
+                        support::Field::Known(22) => {
+                            f_stdin_once = support::optional(&mut map, 22, &mut extra)?
+                        }
+                        support::Field::Known(23) => {
+                            f_stop_timeout = support::optional(&mut map, 23, &mut extra)?
+                        }
+                        support::Field::Known(24) => {
+                            f_tty = support::optional(&mut map, 24, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ImageConfig {
@@ -473,6 +554,146 @@ impl<'de> Deserialize<'de> for ImageConfig {
     }
 }
 
+impl support::KnownFields for ImageConfig {
+    const FIELDS: &'static [&'static str] = &[
+        "User",
+        "ExposedPorts",
+        "Env",
+        "Cmd",
+        "Healthcheck",
+        "ArgsEscaped",
+        "Volumes",
+        "WorkingDir",
+        "Entrypoint",
+        "OnBuild",
+        "Labels",
+        "StopSignal",
+        "Shell",
+        "AttachStderr",
+        "AttachStdin",
+        "AttachStdout",
+        "Domainname",
+        "Hostname",
+        "Image",
+        "MacAddress",
+        "NetworkDisabled",
+        "OpenStdin",
+        "StdinOnce",
+        "StopTimeout",
+        "Tty",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Env" {
+                    return 2;
+                }
+                if key == b"Cmd" {
+                    return 3;
+                }
+                if key == b"Tty" {
+                    return 24;
+                }
+            }
+            4 => {
+                if key == b"User" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Shell" {
+                    return 12;
+                }
+                if key == b"Image" {
+                    return 18;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 10;
+                }
+            }
+            7 => {
+                if key == b"Volumes" {
+                    return 6;
+                }
+                if key == b"OnBuild" {
+                    return 9;
+                }
+            }
+            8 => {
+                if key == b"Hostname" {
+                    return 17;
+                }
+            }
+            9 => {
+                if key == b"OpenStdin" {
+                    return 21;
+                }
+                if key == b"StdinOnce" {
+                    return 22;
+                }
+            }
+            10 => {
+                if key == b"WorkingDir" {
+                    return 7;
+                }
+                if key == b"Entrypoint" {
+                    return 8;
+                }
+                if key == b"StopSignal" {
+                    return 11;
+                }
+                if key == b"Domainname" {
+                    return 16;
+                }
+                if key == b"MacAddress" {
+                    return 19;
+                }
+            }
+            11 => {
+                if key == b"Healthcheck" {
+                    return 4;
+                }
+                if key == b"ArgsEscaped" {
+                    return 5;
+                }
+                if key == b"AttachStdin" {
+                    return 14;
+                }
+                if key == b"StopTimeout" {
+                    return 23;
+                }
+            }
+            12 => {
+                if key == b"ExposedPorts" {
+                    return 1;
+                }
+                if key == b"AttachStderr" {
+                    return 13;
+                }
+                if key == b"AttachStdout" {
+                    return 15;
+                }
+            }
+            15 => {
+                if key == b"NetworkDisabled" {
+                    return 20;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
+    }
+}
+
 impl support::FieldVersions for ImageConfig {
     fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
         if let Some(t) = support::FieldVersions::first_too_new(&self.healthcheck, version) {
@@ -504,8 +725,8 @@ pub struct ImageDeleteResponseItem {
     pub untagged: Option<String>,
     /// `Deleted`. Since API 1.28.
     pub deleted: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -514,14 +735,18 @@ impl Serialize for ImageDeleteResponseItem {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.untagged {
             map.serialize_entry("Untagged", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Untagged", &())?;
         }
         if let Some(v) = &self.deleted {
             map.serialize_entry("Deleted", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Deleted", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Untagged" => self.untagged.is_some(),
-                "Deleted" => self.deleted.is_some(),
+                "Untagged" => self.untagged.is_some() || self.extra.is_null_at(0),
+                "Deleted" => self.deleted.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -547,11 +772,20 @@ impl<'de> Deserialize<'de> for ImageDeleteResponseItem {
                 let mut f_untagged: Option<String> = None;
                 let mut f_deleted: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Untagged" => f_untagged = support::optional(&mut map, key, &mut extra)?,
-                        "Deleted" => f_deleted = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<ImageDeleteResponseItem>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_untagged = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_deleted = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ImageDeleteResponseItem {
@@ -562,6 +796,33 @@ impl<'de> Deserialize<'de> for ImageDeleteResponseItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ImageDeleteResponseItem {
+    const FIELDS: &'static [&'static str] = &["Untagged", "Deleted"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageDeleteResponseItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Deleted" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"Untagged" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -589,8 +850,8 @@ pub struct ImageHistoryResponseItem {
     pub size: i64,
     /// `Comment`. Since API 1.25.
     pub comment: String,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -602,6 +863,8 @@ impl Serialize for ImageHistoryResponseItem {
         map.serialize_entry("CreatedBy", &self.created_by)?;
         if let Some(v) = &self.tags {
             map.serialize_entry("Tags", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Tags", &())?;
         }
         map.serialize_entry("Size", &self.size)?;
         map.serialize_entry("Comment", &self.comment)?;
@@ -610,7 +873,7 @@ impl Serialize for ImageHistoryResponseItem {
                 "Id" => true,
                 "Created" => true,
                 "CreatedBy" => true,
-                "Tags" => self.tags.is_some(),
+                "Tags" => self.tags.is_some() || self.extra.is_null_at(3),
                 "Size" => true,
                 "Comment" => true,
                 _ => false,
@@ -642,15 +905,22 @@ impl<'de> Deserialize<'de> for ImageHistoryResponseItem {
                 let mut f_size: Option<i64> = None;
                 let mut f_comment: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Id" => f_id = Some(map.next_value()?),
-                        "Created" => f_created = Some(map.next_value()?),
-                        "CreatedBy" => f_created_by = Some(map.next_value()?),
-                        "Tags" => f_tags = support::optional(&mut map, key, &mut extra)?,
-                        "Size" => f_size = Some(map.next_value()?),
-                        "Comment" => f_comment = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<ImageHistoryResponseItem>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_id = Some(map.next_value()?),
+                        support::Field::Known(1) => f_created = Some(map.next_value()?),
+                        support::Field::Known(2) => f_created_by = Some(map.next_value()?),
+                        support::Field::Known(3) => {
+                            f_tags = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => f_size = Some(map.next_value()?),
+                        support::Field::Known(5) => f_comment = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ImageHistoryResponseItem {
@@ -668,6 +938,50 @@ impl<'de> Deserialize<'de> for ImageHistoryResponseItem {
     }
 }
 
+impl support::KnownFields for ImageHistoryResponseItem {
+    const FIELDS: &'static [&'static str] =
+        &["Id", "Created", "CreatedBy", "Tags", "Size", "Comment"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageHistoryResponseItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Tags" {
+                    return 3;
+                }
+                if key == b"Size" {
+                    return 4;
+                }
+            }
+            7 => {
+                if key == b"Created" {
+                    return 1;
+                }
+                if key == b"Comment" {
+                    return 5;
+                }
+            }
+            9 => {
+                if key == b"CreatedBy" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
+    }
+}
+
 impl support::FieldVersions for ImageHistoryResponseItem {
     fn first_too_new(&self, version: crate::ApiVersion) -> Option<support::TooNew> {
         let _ = version;
@@ -682,8 +996,8 @@ impl support::FieldPlatforms for ImageHistoryResponseItem {}
 pub struct ImageID {
     /// `ID`. Since API 1.36.
     pub id: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -692,10 +1006,12 @@ impl Serialize for ImageID {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ID", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ID" => self.id.is_some(),
+                "ID" => self.id.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -717,16 +1033,44 @@ impl<'de> Deserialize<'de> for ImageID {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ImageID, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<ImageID>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ImageID { id: f_id, extra })
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ImageID {
+    const FIELDS: &'static [&'static str] = &["ID"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageID {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -788,8 +1132,8 @@ pub struct ImageInspect {
     pub parent: Option<String>,
     /// `VirtualSize`. Since API 1.39. Removed in API 1.44: only older daemons send it.
     pub virtual_size: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -798,98 +1142,144 @@ impl Serialize for ImageInspect {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("Id", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Id", &())?;
         }
         if let Some(v) = &self.descriptor {
             map.serialize_entry("Descriptor", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Descriptor", &())?;
         }
         if let Some(v) = &self.manifests {
             map.serialize_entry("Manifests", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Manifests", &())?;
         }
         if let Some(v) = &self.identity {
             map.serialize_entry("Identity", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Identity", &())?;
         }
         if let Some(v) = &self.repo_tags {
             map.serialize_entry("RepoTags", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("RepoTags", &())?;
         }
         if let Some(v) = &self.repo_digests {
             map.serialize_entry("RepoDigests", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("RepoDigests", &())?;
         }
         if let Some(v) = &self.comment {
             map.serialize_entry("Comment", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Comment", &())?;
         }
         if let Some(v) = &self.created {
             map.serialize_entry("Created", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("Created", &())?;
         }
         if let Some(v) = &self.author {
             map.serialize_entry("Author", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Author", &())?;
         }
         if let Some(v) = &self.config {
             map.serialize_entry("Config", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("Config", &())?;
         }
         if let Some(v) = &self.architecture {
             map.serialize_entry("Architecture", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("Architecture", &())?;
         }
         if let Some(v) = &self.variant {
             map.serialize_entry("Variant", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("Variant", &())?;
         }
         if let Some(v) = &self.os {
             map.serialize_entry("Os", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("Os", &())?;
         }
         if let Some(v) = &self.os_version {
             map.serialize_entry("OsVersion", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("OsVersion", &())?;
         }
         if let Some(v) = &self.size {
             map.serialize_entry("Size", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("Size", &())?;
         }
         if let Some(v) = &self.graph_driver {
             map.serialize_entry("GraphDriver", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("GraphDriver", &())?;
         }
         if let Some(v) = &self.root_fs {
             map.serialize_entry("RootFS", v)?;
+        } else if self.extra.is_null_at(16) {
+            map.serialize_entry("RootFS", &())?;
         }
         if let Some(v) = &self.metadata {
             map.serialize_entry("Metadata", v)?;
+        } else if self.extra.is_null_at(17) {
+            map.serialize_entry("Metadata", &())?;
         }
         if let Some(v) = &self.container {
             map.serialize_entry("Container", v)?;
+        } else if self.extra.is_null_at(18) {
+            map.serialize_entry("Container", &())?;
         }
         if let Some(v) = &self.container_config {
             map.serialize_entry("ContainerConfig", v)?;
+        } else if self.extra.is_null_at(19) {
+            map.serialize_entry("ContainerConfig", &())?;
         }
         if let Some(v) = &self.docker_version {
             map.serialize_entry("DockerVersion", v)?;
+        } else if self.extra.is_null_at(20) {
+            map.serialize_entry("DockerVersion", &())?;
         }
         if let Some(v) = &self.parent {
             map.serialize_entry("Parent", v)?;
+        } else if self.extra.is_null_at(21) {
+            map.serialize_entry("Parent", &())?;
         }
         if let Some(v) = &self.virtual_size {
             map.serialize_entry("VirtualSize", v)?;
+        } else if self.extra.is_null_at(22) {
+            map.serialize_entry("VirtualSize", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Id" => self.id.is_some(),
-                "Descriptor" => self.descriptor.is_some(),
-                "Manifests" => self.manifests.is_some(),
-                "Identity" => self.identity.is_some(),
-                "RepoTags" => self.repo_tags.is_some(),
-                "RepoDigests" => self.repo_digests.is_some(),
-                "Comment" => self.comment.is_some(),
-                "Created" => self.created.is_some(),
-                "Author" => self.author.is_some(),
-                "Config" => self.config.is_some(),
-                "Architecture" => self.architecture.is_some(),
-                "Variant" => self.variant.is_some(),
-                "Os" => self.os.is_some(),
-                "OsVersion" => self.os_version.is_some(),
-                "Size" => self.size.is_some(),
-                "GraphDriver" => self.graph_driver.is_some(),
-                "RootFS" => self.root_fs.is_some(),
-                "Metadata" => self.metadata.is_some(),
-                "Container" => self.container.is_some(),
-                "ContainerConfig" => self.container_config.is_some(),
-                "DockerVersion" => self.docker_version.is_some(),
-                "Parent" => self.parent.is_some(),
-                "VirtualSize" => self.virtual_size.is_some(),
+                "Id" => self.id.is_some() || self.extra.is_null_at(0),
+                "Descriptor" => self.descriptor.is_some() || self.extra.is_null_at(1),
+                "Manifests" => self.manifests.is_some() || self.extra.is_null_at(2),
+                "Identity" => self.identity.is_some() || self.extra.is_null_at(3),
+                "RepoTags" => self.repo_tags.is_some() || self.extra.is_null_at(4),
+                "RepoDigests" => self.repo_digests.is_some() || self.extra.is_null_at(5),
+                "Comment" => self.comment.is_some() || self.extra.is_null_at(6),
+                "Created" => self.created.is_some() || self.extra.is_null_at(7),
+                "Author" => self.author.is_some() || self.extra.is_null_at(8),
+                "Config" => self.config.is_some() || self.extra.is_null_at(9),
+                "Architecture" => self.architecture.is_some() || self.extra.is_null_at(10),
+                "Variant" => self.variant.is_some() || self.extra.is_null_at(11),
+                "Os" => self.os.is_some() || self.extra.is_null_at(12),
+                "OsVersion" => self.os_version.is_some() || self.extra.is_null_at(13),
+                "Size" => self.size.is_some() || self.extra.is_null_at(14),
+                "GraphDriver" => self.graph_driver.is_some() || self.extra.is_null_at(15),
+                "RootFS" => self.root_fs.is_some() || self.extra.is_null_at(16),
+                "Metadata" => self.metadata.is_some() || self.extra.is_null_at(17),
+                "Container" => self.container.is_some() || self.extra.is_null_at(18),
+                "ContainerConfig" => self.container_config.is_some() || self.extra.is_null_at(19),
+                "DockerVersion" => self.docker_version.is_some() || self.extra.is_null_at(20),
+                "Parent" => self.parent.is_some() || self.extra.is_null_at(21),
+                "VirtualSize" => self.virtual_size.is_some() || self.extra.is_null_at(22),
                 _ => false,
             };
             if !shadowed {
@@ -936,46 +1326,82 @@ impl<'de> Deserialize<'de> for ImageInspect {
                 let mut f_parent: Option<String> = None;
                 let mut f_virtual_size: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Id" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Descriptor" => {
-                            f_descriptor = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ImageInspect>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Manifests" => f_manifests = support::optional(&mut map, key, &mut extra)?,
-                        "Identity" => f_identity = support::optional(&mut map, key, &mut extra)?,
-                        "RepoTags" => f_repo_tags = support::optional(&mut map, key, &mut extra)?,
-                        "RepoDigests" => {
-                            f_repo_digests = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_descriptor = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "Comment" => f_comment = support::optional(&mut map, key, &mut extra)?,
-                        "Created" => f_created = support::optional(&mut map, key, &mut extra)?,
-                        "Author" => f_author = support::optional(&mut map, key, &mut extra)?,
-                        "Config" => f_config = support::optional(&mut map, key, &mut extra)?,
-                        "Architecture" => {
-                            f_architecture = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_manifests = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "Variant" => f_variant = support::optional(&mut map, key, &mut extra)?,
-                        "Os" => f_os = support::optional(&mut map, key, &mut extra)?,
-                        "OsVersion" => f_os_version = support::optional(&mut map, key, &mut extra)?,
-                        "Size" => f_size = support::optional(&mut map, key, &mut extra)?,
-                        "GraphDriver" => {
-                            f_graph_driver = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_identity = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "RootFS" => f_root_fs = support::optional(&mut map, key, &mut extra)?,
-                        "Metadata" => f_metadata = support::optional(&mut map, key, &mut extra)?,
-                        "Container" => f_container = support::optional(&mut map, key, &mut extra)?,
-                        "ContainerConfig" => {
-                            f_container_config = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_repo_tags = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "DockerVersion" => {
-                            f_docker_version = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_repo_digests = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "Parent" => f_parent = support::optional(&mut map, key, &mut extra)?,
-                        "VirtualSize" => {
-                            f_virtual_size = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_comment = support::optional(&mut map, 6, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(7) => {
+                            f_created = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_author = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_config = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_architecture = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_variant = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_os = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_os_version = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_size = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_graph_driver = support::optional(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(16) => {
+                            f_root_fs = support::optional(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(17) => {
+                            f_metadata = support::optional(&mut map, 17, &mut extra)?
+                        }
+                        support::Field::Known(18) => {
+                            f_container = support::optional(&mut map, 18, &mut extra)?
+                        }
+                        support::Field::Known(19) => {
+                            f_container_config = support::optional(&mut map, 19, &mut extra)?
+                        }
+                        support::Field::Known(20) => {
+                            f_docker_version = support::optional(&mut map, 20, &mut extra)?
+                        }
+                        support::Field::Known(21) => {
+                            f_parent = support::optional(&mut map, 21, &mut extra)?
+                        }
+                        support::Field::Known(22) => {
+                            f_virtual_size = support::optional(&mut map, 22, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ImageInspect {
@@ -1007,6 +1433,138 @@ impl<'de> Deserialize<'de> for ImageInspect {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ImageInspect {
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "Descriptor",
+        "Manifests",
+        "Identity",
+        "RepoTags",
+        "RepoDigests",
+        "Comment",
+        "Created",
+        "Author",
+        "Config",
+        "Architecture",
+        "Variant",
+        "Os",
+        "OsVersion",
+        "Size",
+        "GraphDriver",
+        "RootFS",
+        "Metadata",
+        "Container",
+        "ContainerConfig",
+        "DockerVersion",
+        "Parent",
+        "VirtualSize",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageInspect {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 0;
+                }
+                if key == b"Os" {
+                    return 12;
+                }
+            }
+            4 => {
+                if key == b"Size" {
+                    return 14;
+                }
+            }
+            6 => {
+                if key == b"Author" {
+                    return 8;
+                }
+                if key == b"Config" {
+                    return 9;
+                }
+                if key == b"RootFS" {
+                    return 16;
+                }
+                if key == b"Parent" {
+                    return 21;
+                }
+            }
+            7 => {
+                if key == b"Comment" {
+                    return 6;
+                }
+                if key == b"Created" {
+                    return 7;
+                }
+                if key == b"Variant" {
+                    return 11;
+                }
+            }
+            8 => {
+                if key == b"Identity" {
+                    return 3;
+                }
+                if key == b"RepoTags" {
+                    return 4;
+                }
+                if key == b"Metadata" {
+                    return 17;
+                }
+            }
+            9 => {
+                if key == b"Manifests" {
+                    return 2;
+                }
+                if key == b"OsVersion" {
+                    return 13;
+                }
+                if key == b"Container" {
+                    return 18;
+                }
+            }
+            10 => {
+                if key == b"Descriptor" {
+                    return 1;
+                }
+            }
+            11 => {
+                if key == b"RepoDigests" {
+                    return 5;
+                }
+                if key == b"GraphDriver" {
+                    return 15;
+                }
+                if key == b"VirtualSize" {
+                    return 22;
+                }
+            }
+            12 => {
+                if key == b"Architecture" {
+                    return 10;
+                }
+            }
+            13 => {
+                if key == b"DockerVersion" {
+                    return 20;
+                }
+            }
+            15 => {
+                if key == b"ContainerConfig" {
+                    return 19;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1084,8 +1642,8 @@ impl support::FieldPlatforms for ImageInspect {
 pub struct ImageInspectMetadata {
     /// `LastTagTime`. Since API 1.39.
     pub last_tag_time: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1094,10 +1652,12 @@ impl Serialize for ImageInspectMetadata {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.last_tag_time {
             map.serialize_entry("LastTagTime", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("LastTagTime", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "LastTagTime" => self.last_tag_time.is_some(),
+                "LastTagTime" => self.last_tag_time.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -1122,12 +1682,17 @@ impl<'de> Deserialize<'de> for ImageInspectMetadata {
             ) -> Result<ImageInspectMetadata, A::Error> {
                 let mut f_last_tag_time: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "LastTagTime" => {
-                            f_last_tag_time = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ImageInspectMetadata>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_last_tag_time = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ImageInspectMetadata {
@@ -1137,6 +1702,28 @@ impl<'de> Deserialize<'de> for ImageInspectMetadata {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ImageInspectMetadata {
+    const FIELDS: &'static [&'static str] = &["LastTagTime"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageInspectMetadata {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            11 => {
+                if key == b"LastTagTime" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1156,8 +1743,8 @@ pub struct ImageInspectRootFS {
     pub type_: String,
     /// `Layers`. Since API 1.39.
     pub layers: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1167,11 +1754,13 @@ impl Serialize for ImageInspectRootFS {
         map.serialize_entry("Type", &self.type_)?;
         if let Some(v) = &self.layers {
             map.serialize_entry("Layers", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Layers", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Type" => true,
-                "Layers" => self.layers.is_some(),
+                "Layers" => self.layers.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1197,11 +1786,17 @@ impl<'de> Deserialize<'de> for ImageInspectRootFS {
                 let mut f_type_: Option<String> = None;
                 let mut f_layers: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Type" => f_type_ = Some(map.next_value()?),
-                        "Layers" => f_layers = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<ImageInspectRootFS>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_type_ = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_layers = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ImageInspectRootFS {
@@ -1212,6 +1807,33 @@ impl<'de> Deserialize<'de> for ImageInspectRootFS {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ImageInspectRootFS {
+    const FIELDS: &'static [&'static str] = &["Type", "Layers"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageInspectRootFS {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Type" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"Layers" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1241,8 +1863,8 @@ pub struct ImageManifestSummary {
     pub image_data: Option<ImageManifestSummaryImageData>,
     /// `AttestationData`. Since API 1.47.
     pub attestation_data: Option<ImageManifestSummaryAttestationData>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1256,9 +1878,13 @@ impl Serialize for ImageManifestSummary {
         map.serialize_entry("Kind", &self.kind)?;
         if let Some(v) = &self.image_data {
             map.serialize_entry("ImageData", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("ImageData", &())?;
         }
         if let Some(v) = &self.attestation_data {
             map.serialize_entry("AttestationData", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("AttestationData", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
@@ -1267,8 +1893,8 @@ impl Serialize for ImageManifestSummary {
                 "Available" => true,
                 "Size" => true,
                 "Kind" => true,
-                "ImageData" => self.image_data.is_some(),
-                "AttestationData" => self.attestation_data.is_some(),
+                "ImageData" => self.image_data.is_some() || self.extra.is_null_at(5),
+                "AttestationData" => self.attestation_data.is_some() || self.extra.is_null_at(6),
                 _ => false,
             };
             if !shadowed {
@@ -1299,18 +1925,25 @@ impl<'de> Deserialize<'de> for ImageManifestSummary {
                 let mut f_image_data: Option<ImageManifestSummaryImageData> = None;
                 let mut f_attestation_data: Option<ImageManifestSummaryAttestationData> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = Some(map.next_value()?),
-                        "Descriptor" => f_descriptor = Some(map.next_value()?),
-                        "Available" => f_available = Some(map.next_value()?),
-                        "Size" => f_size = Some(map.next_value()?),
-                        "Kind" => f_kind = Some(map.next_value()?),
-                        "ImageData" => f_image_data = support::optional(&mut map, key, &mut extra)?,
-                        "AttestationData" => {
-                            f_attestation_data = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ImageManifestSummary>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_id = Some(map.next_value()?),
+                        support::Field::Known(1) => f_descriptor = Some(map.next_value()?),
+                        support::Field::Known(2) => f_available = Some(map.next_value()?),
+                        support::Field::Known(3) => f_size = Some(map.next_value()?),
+                        support::Field::Known(4) => f_kind = Some(map.next_value()?),
+                        support::Field::Known(5) => {
+                            f_image_data = support::optional(&mut map, 5, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(6) => {
+                            f_attestation_data = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ImageManifestSummary {
@@ -1326,6 +1959,62 @@ impl<'de> Deserialize<'de> for ImageManifestSummary {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ImageManifestSummary {
+    const FIELDS: &'static [&'static str] = &[
+        "ID",
+        "Descriptor",
+        "Available",
+        "Size",
+        "Kind",
+        "ImageData",
+        "AttestationData",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageManifestSummary {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Size" {
+                    return 3;
+                }
+                if key == b"Kind" {
+                    return 4;
+                }
+            }
+            9 => {
+                if key == b"Available" {
+                    return 2;
+                }
+                if key == b"ImageData" {
+                    return 5;
+                }
+            }
+            10 => {
+                if key == b"Descriptor" {
+                    return 1;
+                }
+            }
+            15 => {
+                if key == b"AttestationData" {
+                    return 6;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1357,8 +2046,8 @@ impl support::FieldPlatforms for ImageManifestSummary {}
 pub struct ImageManifestSummaryAttestationData {
     /// `For`. Since API 1.47.
     pub for_: String,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1393,10 +2082,16 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryAttestationData {
             ) -> Result<ImageManifestSummaryAttestationData, A::Error> {
                 let mut f_for_: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "For" => f_for_ = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<ImageManifestSummaryAttestationData>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_for_ = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ImageManifestSummaryAttestationData {
@@ -1406,6 +2101,28 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryAttestationData {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ImageManifestSummaryAttestationData {
+    const FIELDS: &'static [&'static str] = &["For"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageManifestSummaryAttestationData {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"For" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1429,8 +2146,8 @@ pub struct ImageManifestSummaryImageData {
     pub containers: Option<Vec<String>>,
     /// `Size`. Since API 1.47.
     pub size: ImageManifestSummaryImageDataSize,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1440,16 +2157,20 @@ impl Serialize for ImageManifestSummaryImageData {
         map.serialize_entry("Platform", &self.platform)?;
         if let Some(v) = &self.identity {
             map.serialize_entry("Identity", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Identity", &())?;
         }
         if let Some(v) = &self.containers {
             map.serialize_entry("Containers", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Containers", &())?;
         }
         map.serialize_entry("Size", &self.size)?;
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Platform" => true,
-                "Identity" => self.identity.is_some(),
-                "Containers" => self.containers.is_some(),
+                "Identity" => self.identity.is_some() || self.extra.is_null_at(1),
+                "Containers" => self.containers.is_some() || self.extra.is_null_at(2),
                 "Size" => true,
                 _ => false,
             };
@@ -1478,15 +2199,23 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryImageData {
                 let mut f_containers: Option<Vec<String>> = None;
                 let mut f_size: Option<ImageManifestSummaryImageDataSize> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Platform" => f_platform = Some(map.next_value()?),
-                        "Identity" => f_identity = support::optional(&mut map, key, &mut extra)?,
-                        "Containers" => {
-                            f_containers = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ImageManifestSummaryImageData>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_platform = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_identity = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "Size" => f_size = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_containers = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => f_size = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ImageManifestSummaryImageData {
@@ -1499,6 +2228,41 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryImageData {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ImageManifestSummaryImageData {
+    const FIELDS: &'static [&'static str] = &["Platform", "Identity", "Containers", "Size"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageManifestSummaryImageData {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Size" {
+                    return 3;
+                }
+            }
+            8 => {
+                if key == b"Platform" {
+                    return 0;
+                }
+                if key == b"Identity" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"Containers" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1530,8 +2294,8 @@ impl support::FieldPlatforms for ImageManifestSummaryImageData {}
 pub struct ImageManifestSummaryImageDataSize {
     /// `Unpacked`. Since API 1.47.
     pub unpacked: i64,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1566,10 +2330,16 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryImageDataSize {
             ) -> Result<ImageManifestSummaryImageDataSize, A::Error> {
                 let mut f_unpacked: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Unpacked" => f_unpacked = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<ImageManifestSummaryImageDataSize>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_unpacked = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ImageManifestSummaryImageDataSize {
@@ -1579,6 +2349,28 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryImageDataSize {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ImageManifestSummaryImageDataSize {
+    const FIELDS: &'static [&'static str] = &["Unpacked"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageManifestSummaryImageDataSize {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"Unpacked" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1684,8 +2476,8 @@ pub struct ImageManifestSummarySize {
     pub total: i64,
     /// `Content`. Since API 1.47.
     pub content: i64,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1723,11 +2515,16 @@ impl<'de> Deserialize<'de> for ImageManifestSummarySize {
                 let mut f_total: Option<i64> = None;
                 let mut f_content: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Total" => f_total = Some(map.next_value()?),
-                        "Content" => f_content = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<ImageManifestSummarySize>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_total = Some(map.next_value()?),
+                        support::Field::Known(1) => f_content = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ImageManifestSummarySize {
@@ -1738,6 +2535,33 @@ impl<'de> Deserialize<'de> for ImageManifestSummarySize {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ImageManifestSummarySize {
+    const FIELDS: &'static [&'static str] = &["Total", "Content"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageManifestSummarySize {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Total" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Content" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1757,8 +2581,8 @@ pub struct ImagePruneResponse {
     pub images_deleted: Option<Vec<ImageDeleteResponseItem>>,
     /// `SpaceReclaimed`. Since API 1.25.
     pub space_reclaimed: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1767,14 +2591,18 @@ impl Serialize for ImagePruneResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.images_deleted {
             map.serialize_entry("ImagesDeleted", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ImagesDeleted", &())?;
         }
         if let Some(v) = &self.space_reclaimed {
             map.serialize_entry("SpaceReclaimed", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("SpaceReclaimed", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ImagesDeleted" => self.images_deleted.is_some(),
-                "SpaceReclaimed" => self.space_reclaimed.is_some(),
+                "ImagesDeleted" => self.images_deleted.is_some() || self.extra.is_null_at(0),
+                "SpaceReclaimed" => self.space_reclaimed.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1800,15 +2628,19 @@ impl<'de> Deserialize<'de> for ImagePruneResponse {
                 let mut f_images_deleted: Option<Vec<ImageDeleteResponseItem>> = None;
                 let mut f_space_reclaimed: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ImagesDeleted" => {
-                            f_images_deleted = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ImagePruneResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_images_deleted = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "SpaceReclaimed" => {
-                            f_space_reclaimed = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_space_reclaimed = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ImagePruneResponse {
@@ -1819,6 +2651,33 @@ impl<'de> Deserialize<'de> for ImagePruneResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ImagePruneResponse {
+    const FIELDS: &'static [&'static str] = &["ImagesDeleted", "SpaceReclaimed"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ImagePruneResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            13 => {
+                if key == b"ImagesDeleted" {
+                    return 0;
+                }
+            }
+            14 => {
+                if key == b"SpaceReclaimed" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1846,8 +2705,8 @@ pub struct ImageSearchResponseItem {
     pub name: Option<String>,
     /// `star_count`. Since API 1.25.
     pub star_count: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1856,26 +2715,36 @@ impl Serialize for ImageSearchResponseItem {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.description {
             map.serialize_entry("description", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("description", &())?;
         }
         if let Some(v) = &self.is_official {
             map.serialize_entry("is_official", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("is_official", &())?;
         }
         if let Some(v) = &self.is_automated {
             map.serialize_entry("is_automated", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("is_automated", &())?;
         }
         if let Some(v) = &self.name {
             map.serialize_entry("name", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("name", &())?;
         }
         if let Some(v) = &self.star_count {
             map.serialize_entry("star_count", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("star_count", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "description" => self.description.is_some(),
-                "is_official" => self.is_official.is_some(),
-                "is_automated" => self.is_automated.is_some(),
-                "name" => self.name.is_some(),
-                "star_count" => self.star_count.is_some(),
+                "description" => self.description.is_some() || self.extra.is_null_at(0),
+                "is_official" => self.is_official.is_some() || self.extra.is_null_at(1),
+                "is_automated" => self.is_automated.is_some() || self.extra.is_null_at(2),
+                "name" => self.name.is_some() || self.extra.is_null_at(3),
+                "star_count" => self.star_count.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -1904,22 +2773,29 @@ impl<'de> Deserialize<'de> for ImageSearchResponseItem {
                 let mut f_name: Option<String> = None;
                 let mut f_star_count: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "description" => {
-                            f_description = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ImageSearchResponseItem>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_description = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "is_official" => {
-                            f_is_official = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_is_official = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "is_automated" => {
-                            f_is_automated = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_is_automated = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "star_count" => {
-                            f_star_count = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_name = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(4) => {
+                            f_star_count = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ImageSearchResponseItem {
@@ -1933,6 +2809,52 @@ impl<'de> Deserialize<'de> for ImageSearchResponseItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ImageSearchResponseItem {
+    const FIELDS: &'static [&'static str] = &[
+        "description",
+        "is_official",
+        "is_automated",
+        "name",
+        "star_count",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageSearchResponseItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"name" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"star_count" {
+                    return 4;
+                }
+            }
+            11 => {
+                if key == b"description" {
+                    return 0;
+                }
+                if key == b"is_official" {
+                    return 1;
+                }
+            }
+            12 => {
+                if key == b"is_automated" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1972,8 +2894,8 @@ pub struct ImageSummary {
     pub descriptor: Option<OCIDescriptor>,
     /// `VirtualSize`. Since API 1.25. Removed in API 1.44: only older daemons send it.
     pub virtual_size: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1984,40 +2906,52 @@ impl Serialize for ImageSummary {
         map.serialize_entry("ParentId", &self.parent_id)?;
         if let Some(v) = &self.repo_tags {
             map.serialize_entry("RepoTags", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("RepoTags", &())?;
         }
         if let Some(v) = &self.repo_digests {
             map.serialize_entry("RepoDigests", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("RepoDigests", &())?;
         }
         map.serialize_entry("Created", &self.created)?;
         map.serialize_entry("Size", &self.size)?;
         map.serialize_entry("SharedSize", &self.shared_size)?;
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("Labels", &())?;
         }
         map.serialize_entry("Containers", &self.containers)?;
         if let Some(v) = &self.manifests {
             map.serialize_entry("Manifests", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("Manifests", &())?;
         }
         if let Some(v) = &self.descriptor {
             map.serialize_entry("Descriptor", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("Descriptor", &())?;
         }
         if let Some(v) = &self.virtual_size {
             map.serialize_entry("VirtualSize", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("VirtualSize", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Id" => true,
                 "ParentId" => true,
-                "RepoTags" => self.repo_tags.is_some(),
-                "RepoDigests" => self.repo_digests.is_some(),
+                "RepoTags" => self.repo_tags.is_some() || self.extra.is_null_at(2),
+                "RepoDigests" => self.repo_digests.is_some() || self.extra.is_null_at(3),
                 "Created" => true,
                 "Size" => true,
                 "SharedSize" => true,
-                "Labels" => self.labels.is_some(),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(7),
                 "Containers" => true,
-                "Manifests" => self.manifests.is_some(),
-                "Descriptor" => self.descriptor.is_some(),
-                "VirtualSize" => self.virtual_size.is_some(),
+                "Manifests" => self.manifests.is_some() || self.extra.is_null_at(9),
+                "Descriptor" => self.descriptor.is_some() || self.extra.is_null_at(10),
+                "VirtualSize" => self.virtual_size.is_some() || self.extra.is_null_at(11),
                 _ => false,
             };
             if !shadowed {
@@ -2053,27 +2987,37 @@ impl<'de> Deserialize<'de> for ImageSummary {
                 let mut f_descriptor: Option<OCIDescriptor> = None;
                 let mut f_virtual_size: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Id" => f_id = Some(map.next_value()?),
-                        "ParentId" => f_parent_id = Some(map.next_value()?),
-                        "RepoTags" => f_repo_tags = support::optional(&mut map, key, &mut extra)?,
-                        "RepoDigests" => {
-                            f_repo_digests = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ImageSummary>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_id = Some(map.next_value()?),
+                        support::Field::Known(1) => f_parent_id = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_repo_tags = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "Created" => f_created = Some(map.next_value()?),
-                        "Size" => f_size = Some(map.next_value()?),
-                        "SharedSize" => f_shared_size = Some(map.next_value()?),
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Containers" => f_containers = Some(map.next_value()?),
-                        "Manifests" => f_manifests = support::optional(&mut map, key, &mut extra)?,
-                        "Descriptor" => {
-                            f_descriptor = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_repo_digests = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "VirtualSize" => {
-                            f_virtual_size = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => f_created = Some(map.next_value()?),
+                        support::Field::Known(5) => f_size = Some(map.next_value()?),
+                        support::Field::Known(6) => f_shared_size = Some(map.next_value()?),
+                        support::Field::Known(7) => {
+                            f_labels = support::optional_map(&mut map, 7, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(8) => f_containers = Some(map.next_value()?),
+                        support::Field::Known(9) => {
+                            f_manifests = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_descriptor = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_virtual_size = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ImageSummary {
@@ -2094,6 +3038,88 @@ impl<'de> Deserialize<'de> for ImageSummary {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ImageSummary {
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "ParentId",
+        "RepoTags",
+        "RepoDigests",
+        "Created",
+        "Size",
+        "SharedSize",
+        "Labels",
+        "Containers",
+        "Manifests",
+        "Descriptor",
+        "VirtualSize",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ImageSummary {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Size" {
+                    return 5;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 7;
+                }
+            }
+            7 => {
+                if key == b"Created" {
+                    return 4;
+                }
+            }
+            8 => {
+                if key == b"ParentId" {
+                    return 1;
+                }
+                if key == b"RepoTags" {
+                    return 2;
+                }
+            }
+            9 => {
+                if key == b"Manifests" {
+                    return 9;
+                }
+            }
+            10 => {
+                if key == b"SharedSize" {
+                    return 6;
+                }
+                if key == b"Containers" {
+                    return 8;
+                }
+                if key == b"Descriptor" {
+                    return 10;
+                }
+            }
+            11 => {
+                if key == b"RepoDigests" {
+                    return 3;
+                }
+                if key == b"VirtualSize" {
+                    return 11;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

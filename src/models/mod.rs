@@ -2,10 +2,11 @@
 //! Request and response types of the Engine API, one per upstream definition and
 //! per inline object or enum (hoisted and named after where it stands).
 //!
-//! Every struct keeps what it does not know in its `extra` map, and fields the
-//! daemon sent as `null` too, so decoding a daemon response and encoding it
-//! again gives back the same JSON. Every enum decodes values it does not know
-//! into an `Unknown` variant instead of failing.
+//! Every struct keeps what it does not know in its `extra` ([`Extra`]), and
+//! which known fields the daemon sent as `null` ([`KnownFields`]), so decoding
+//! a daemon response and encoding it again gives back the same JSON. Every
+//! enum decodes values it does not know into an `Unknown` variant instead of
+//! failing.
 
 mod build;
 pub use build::*;
@@ -46,6 +47,8 @@ pub use task::*;
 mod volume;
 pub use volume::*;
 
-pub use crate::model_support::{Extra, FieldPlatforms, FieldVersions, NotOnPlatform, TooNew};
+pub use crate::model_support::{
+    Extra, FieldPlatforms, FieldVersions, KnownFields, NotOnPlatform, TooNew, UnknownFields,
+};
 #[doc(hidden)]
 pub mod registry;

@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -56,8 +59,8 @@ pub struct Network {
     pub labels: Option<HashMap<String, String>>,
     /// `Peers`. Since API 1.41.
     pub peers: Option<Vec<PeerInfo>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -66,70 +69,102 @@ impl Serialize for Network {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.id {
             map.serialize_entry("Id", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Id", &())?;
         }
         if let Some(v) = &self.created {
             map.serialize_entry("Created", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Created", &())?;
         }
         if let Some(v) = &self.scope {
             map.serialize_entry("Scope", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Scope", &())?;
         }
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.enable_ipv4 {
             map.serialize_entry("EnableIPv4", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("EnableIPv4", &())?;
         }
         if let Some(v) = &self.enable_ipv6 {
             map.serialize_entry("EnableIPv6", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("EnableIPv6", &())?;
         }
         if let Some(v) = &self.ipam {
             map.serialize_entry("IPAM", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("IPAM", &())?;
         }
         if let Some(v) = &self.internal {
             map.serialize_entry("Internal", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Internal", &())?;
         }
         if let Some(v) = &self.attachable {
             map.serialize_entry("Attachable", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("Attachable", &())?;
         }
         if let Some(v) = &self.ingress {
             map.serialize_entry("Ingress", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("Ingress", &())?;
         }
         if let Some(v) = &self.config_from {
             map.serialize_entry("ConfigFrom", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("ConfigFrom", &())?;
         }
         if let Some(v) = &self.config_only {
             map.serialize_entry("ConfigOnly", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("ConfigOnly", &())?;
         }
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("Options", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.peers {
             map.serialize_entry("Peers", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("Peers", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Id" => self.id.is_some(),
-                "Created" => self.created.is_some(),
-                "Scope" => self.scope.is_some(),
-                "Driver" => self.driver.is_some(),
-                "EnableIPv4" => self.enable_ipv4.is_some(),
-                "EnableIPv6" => self.enable_ipv6.is_some(),
-                "IPAM" => self.ipam.is_some(),
-                "Internal" => self.internal.is_some(),
-                "Attachable" => self.attachable.is_some(),
-                "Ingress" => self.ingress.is_some(),
-                "ConfigFrom" => self.config_from.is_some(),
-                "ConfigOnly" => self.config_only.is_some(),
-                "Options" => self.options.is_some(),
-                "Labels" => self.labels.is_some(),
-                "Peers" => self.peers.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Id" => self.id.is_some() || self.extra.is_null_at(1),
+                "Created" => self.created.is_some() || self.extra.is_null_at(2),
+                "Scope" => self.scope.is_some() || self.extra.is_null_at(3),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(4),
+                "EnableIPv4" => self.enable_ipv4.is_some() || self.extra.is_null_at(5),
+                "EnableIPv6" => self.enable_ipv6.is_some() || self.extra.is_null_at(6),
+                "IPAM" => self.ipam.is_some() || self.extra.is_null_at(7),
+                "Internal" => self.internal.is_some() || self.extra.is_null_at(8),
+                "Attachable" => self.attachable.is_some() || self.extra.is_null_at(9),
+                "Ingress" => self.ingress.is_some() || self.extra.is_null_at(10),
+                "ConfigFrom" => self.config_from.is_some() || self.extra.is_null_at(11),
+                "ConfigOnly" => self.config_only.is_some() || self.extra.is_null_at(12),
+                "Options" => self.options.is_some() || self.extra.is_null_at(13),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(14),
+                "Peers" => self.peers.is_some() || self.extra.is_null_at(15),
                 _ => false,
             };
             if !shadowed {
@@ -166,35 +201,61 @@ impl<'de> Deserialize<'de> for Network {
                 let mut f_labels: Option<HashMap<String, String>> = None;
                 let mut f_peers: Option<Vec<PeerInfo>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Id" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Created" => f_created = support::optional(&mut map, key, &mut extra)?,
-                        "Scope" => f_scope = support::optional(&mut map, key, &mut extra)?,
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "EnableIPv4" => {
-                            f_enable_ipv4 = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<Network>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "EnableIPv6" => {
-                            f_enable_ipv6 = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_id = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "IPAM" => f_ipam = support::optional(&mut map, key, &mut extra)?,
-                        "Internal" => f_internal = support::optional(&mut map, key, &mut extra)?,
-                        "Attachable" => {
-                            f_attachable = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_created = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "Ingress" => f_ingress = support::optional(&mut map, key, &mut extra)?,
-                        "ConfigFrom" => {
-                            f_config_from = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_scope = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "ConfigOnly" => {
-                            f_config_only = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_driver = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Peers" => f_peers = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(5) => {
+                            f_enable_ipv4 = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_enable_ipv6 = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_ipam = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_internal = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_attachable = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_ingress = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_config_from = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_config_only = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_options = support::optional_map(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_labels = support::optional_map(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_peers = support::optional(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Network {
@@ -219,6 +280,102 @@ impl<'de> Deserialize<'de> for Network {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Network {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Id",
+        "Created",
+        "Scope",
+        "Driver",
+        "EnableIPv4",
+        "EnableIPv6",
+        "IPAM",
+        "Internal",
+        "Attachable",
+        "Ingress",
+        "ConfigFrom",
+        "ConfigOnly",
+        "Options",
+        "Labels",
+        "Peers",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Network {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 1;
+                }
+            }
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"IPAM" {
+                    return 7;
+                }
+            }
+            5 => {
+                if key == b"Scope" {
+                    return 3;
+                }
+                if key == b"Peers" {
+                    return 15;
+                }
+            }
+            6 => {
+                if key == b"Driver" {
+                    return 4;
+                }
+                if key == b"Labels" {
+                    return 14;
+                }
+            }
+            7 => {
+                if key == b"Created" {
+                    return 2;
+                }
+                if key == b"Ingress" {
+                    return 10;
+                }
+                if key == b"Options" {
+                    return 13;
+                }
+            }
+            8 => {
+                if key == b"Internal" {
+                    return 8;
+                }
+            }
+            10 => {
+                if key == b"EnableIPv4" {
+                    return 5;
+                }
+                if key == b"EnableIPv6" {
+                    return 6;
+                }
+                if key == b"Attachable" {
+                    return 9;
+                }
+                if key == b"ConfigFrom" {
+                    return 11;
+                }
+                if key == b"ConfigOnly" {
+                    return 12;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -282,8 +439,8 @@ pub struct NetworkAttachment {
     pub network: Option<Network>,
     /// `Addresses`. Since API 1.25.
     pub addresses: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -292,14 +449,18 @@ impl Serialize for NetworkAttachment {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.network {
             map.serialize_entry("Network", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Network", &())?;
         }
         if let Some(v) = &self.addresses {
             map.serialize_entry("Addresses", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Addresses", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Network" => self.network.is_some(),
-                "Addresses" => self.addresses.is_some(),
+                "Network" => self.network.is_some() || self.extra.is_null_at(0),
+                "Addresses" => self.addresses.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -325,11 +486,19 @@ impl<'de> Deserialize<'de> for NetworkAttachment {
                 let mut f_network: Option<Network> = None;
                 let mut f_addresses: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Network" => f_network = support::optional(&mut map, key, &mut extra)?,
-                        "Addresses" => f_addresses = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<NetworkAttachment>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_network = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_addresses = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(NetworkAttachment {
@@ -340,6 +509,33 @@ impl<'de> Deserialize<'de> for NetworkAttachment {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkAttachment {
+    const FIELDS: &'static [&'static str] = &["Network", "Addresses"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkAttachment {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Network" {
+                    return 0;
+                }
+            }
+            9 => {
+                if key == b"Addresses" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -363,8 +559,8 @@ pub struct NetworkAttachmentConfig {
     pub aliases: Option<Vec<String>>,
     /// `DriverOpts`. Since API 1.39.
     pub driver_opts: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -373,18 +569,24 @@ impl Serialize for NetworkAttachmentConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.target {
             map.serialize_entry("Target", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Target", &())?;
         }
         if let Some(v) = &self.aliases {
             map.serialize_entry("Aliases", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Aliases", &())?;
         }
         if let Some(v) = &self.driver_opts {
             map.serialize_entry("DriverOpts", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("DriverOpts", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Target" => self.target.is_some(),
-                "Aliases" => self.aliases.is_some(),
-                "DriverOpts" => self.driver_opts.is_some(),
+                "Target" => self.target.is_some() || self.extra.is_null_at(0),
+                "Aliases" => self.aliases.is_some() || self.extra.is_null_at(1),
+                "DriverOpts" => self.driver_opts.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -411,14 +613,23 @@ impl<'de> Deserialize<'de> for NetworkAttachmentConfig {
                 let mut f_aliases: Option<Vec<String>> = None;
                 let mut f_driver_opts: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Target" => f_target = support::optional(&mut map, key, &mut extra)?,
-                        "Aliases" => f_aliases = support::optional(&mut map, key, &mut extra)?,
-                        "DriverOpts" => {
-                            f_driver_opts = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<NetworkAttachmentConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_target = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_aliases = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_driver_opts = support::optional_map(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(NetworkAttachmentConfig {
@@ -430,6 +641,38 @@ impl<'de> Deserialize<'de> for NetworkAttachmentConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkAttachmentConfig {
+    const FIELDS: &'static [&'static str] = &["Target", "Aliases", "DriverOpts"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkAttachmentConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Target" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Aliases" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"DriverOpts" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -449,8 +692,8 @@ pub struct NetworkConnectRequest {
     pub container: String,
     /// `EndpointConfig`. Since API 1.52.
     pub endpoint_config: Option<EndpointSettings>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -460,11 +703,13 @@ impl Serialize for NetworkConnectRequest {
         map.serialize_entry("Container", &self.container)?;
         if let Some(v) = &self.endpoint_config {
             map.serialize_entry("EndpointConfig", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("EndpointConfig", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Container" => true,
-                "EndpointConfig" => self.endpoint_config.is_some(),
+                "EndpointConfig" => self.endpoint_config.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -490,13 +735,18 @@ impl<'de> Deserialize<'de> for NetworkConnectRequest {
                 let mut f_container: Option<String> = None;
                 let mut f_endpoint_config: Option<EndpointSettings> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Container" => f_container = Some(map.next_value()?),
-                        "EndpointConfig" => {
-                            f_endpoint_config = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<NetworkConnectRequest>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_container = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_endpoint_config = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(NetworkConnectRequest {
@@ -507,6 +757,33 @@ impl<'de> Deserialize<'de> for NetworkConnectRequest {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkConnectRequest {
+    const FIELDS: &'static [&'static str] = &["Container", "EndpointConfig"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkConnectRequest {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"Container" {
+                    return 0;
+                }
+            }
+            14 => {
+                if key == b"EndpointConfig" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -552,8 +829,8 @@ pub struct NetworkCreateBody {
     pub labels: Option<HashMap<String, String>>,
     /// `CheckDuplicate`. Since API 1.25. Removed in API 1.46: only older daemons send it.
     pub check_duplicate: Option<bool>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -563,59 +840,85 @@ impl Serialize for NetworkCreateBody {
         map.serialize_entry("Name", &self.name)?;
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.scope {
             map.serialize_entry("Scope", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Scope", &())?;
         }
         if let Some(v) = &self.internal {
             map.serialize_entry("Internal", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Internal", &())?;
         }
         if let Some(v) = &self.attachable {
             map.serialize_entry("Attachable", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Attachable", &())?;
         }
         if let Some(v) = &self.ingress {
             map.serialize_entry("Ingress", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Ingress", &())?;
         }
         if let Some(v) = &self.config_only {
             map.serialize_entry("ConfigOnly", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("ConfigOnly", &())?;
         }
         if let Some(v) = &self.config_from {
             map.serialize_entry("ConfigFrom", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("ConfigFrom", &())?;
         }
         if let Some(v) = &self.ipam {
             map.serialize_entry("IPAM", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("IPAM", &())?;
         }
         if let Some(v) = &self.enable_ipv4 {
             map.serialize_entry("EnableIPv4", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("EnableIPv4", &())?;
         }
         if let Some(v) = &self.enable_ipv6 {
             map.serialize_entry("EnableIPv6", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("EnableIPv6", &())?;
         }
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("Options", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.check_duplicate {
             map.serialize_entry("CheckDuplicate", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("CheckDuplicate", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
-                "Driver" => self.driver.is_some(),
-                "Scope" => self.scope.is_some(),
-                "Internal" => self.internal.is_some(),
-                "Attachable" => self.attachable.is_some(),
-                "Ingress" => self.ingress.is_some(),
-                "ConfigOnly" => self.config_only.is_some(),
-                "ConfigFrom" => self.config_from.is_some(),
-                "IPAM" => self.ipam.is_some(),
-                "EnableIPv4" => self.enable_ipv4.is_some(),
-                "EnableIPv6" => self.enable_ipv6.is_some(),
-                "Options" => self.options.is_some(),
-                "Labels" => self.labels.is_some(),
-                "CheckDuplicate" => self.check_duplicate.is_some(),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(1),
+                "Scope" => self.scope.is_some() || self.extra.is_null_at(2),
+                "Internal" => self.internal.is_some() || self.extra.is_null_at(3),
+                "Attachable" => self.attachable.is_some() || self.extra.is_null_at(4),
+                "Ingress" => self.ingress.is_some() || self.extra.is_null_at(5),
+                "ConfigOnly" => self.config_only.is_some() || self.extra.is_null_at(6),
+                "ConfigFrom" => self.config_from.is_some() || self.extra.is_null_at(7),
+                "IPAM" => self.ipam.is_some() || self.extra.is_null_at(8),
+                "EnableIPv4" => self.enable_ipv4.is_some() || self.extra.is_null_at(9),
+                "EnableIPv6" => self.enable_ipv6.is_some() || self.extra.is_null_at(10),
+                "Options" => self.options.is_some() || self.extra.is_null_at(11),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(12),
+                "CheckDuplicate" => self.check_duplicate.is_some() || self.extra.is_null_at(13),
                 _ => false,
             };
             if !shadowed {
@@ -653,35 +956,53 @@ impl<'de> Deserialize<'de> for NetworkCreateBody {
                 let mut f_labels: Option<HashMap<String, String>> = None;
                 let mut f_check_duplicate: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = Some(map.next_value()?),
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "Scope" => f_scope = support::optional(&mut map, key, &mut extra)?,
-                        "Internal" => f_internal = support::optional(&mut map, key, &mut extra)?,
-                        "Attachable" => {
-                            f_attachable = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<NetworkCreateBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_driver = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "Ingress" => f_ingress = support::optional(&mut map, key, &mut extra)?,
-                        "ConfigOnly" => {
-                            f_config_only = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_scope = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "ConfigFrom" => {
-                            f_config_from = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_internal = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "IPAM" => f_ipam = support::optional(&mut map, key, &mut extra)?,
-                        "EnableIPv4" => {
-                            f_enable_ipv4 = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_attachable = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "EnableIPv6" => {
-                            f_enable_ipv6 = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_ingress = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "CheckDuplicate" => {
-                            f_check_duplicate = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_config_only = support::optional(&mut map, 6, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(7) => {
+                            f_config_from = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_ipam = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_enable_ipv4 = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_enable_ipv6 = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_options = support::optional_map(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_labels = support::optional_map(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_check_duplicate = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(NetworkCreateBody {
@@ -704,6 +1025,94 @@ impl<'de> Deserialize<'de> for NetworkCreateBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkCreateBody {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Driver",
+        "Scope",
+        "Internal",
+        "Attachable",
+        "Ingress",
+        "ConfigOnly",
+        "ConfigFrom",
+        "IPAM",
+        "EnableIPv4",
+        "EnableIPv6",
+        "Options",
+        "Labels",
+        "CheckDuplicate",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkCreateBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"IPAM" {
+                    return 8;
+                }
+            }
+            5 => {
+                if key == b"Scope" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Driver" {
+                    return 1;
+                }
+                if key == b"Labels" {
+                    return 12;
+                }
+            }
+            7 => {
+                if key == b"Ingress" {
+                    return 5;
+                }
+                if key == b"Options" {
+                    return 11;
+                }
+            }
+            8 => {
+                if key == b"Internal" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"Attachable" {
+                    return 4;
+                }
+                if key == b"ConfigOnly" {
+                    return 6;
+                }
+                if key == b"ConfigFrom" {
+                    return 7;
+                }
+                if key == b"EnableIPv4" {
+                    return 9;
+                }
+                if key == b"EnableIPv6" {
+                    return 10;
+                }
+            }
+            14 => {
+                if key == b"CheckDuplicate" {
+                    return 13;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -764,8 +1173,8 @@ pub struct NetworkCreateResponse {
     pub id: String,
     /// `Warning`. Since API 1.25.
     pub warning: String,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -803,11 +1212,16 @@ impl<'de> Deserialize<'de> for NetworkCreateResponse {
                 let mut f_id: Option<String> = None;
                 let mut f_warning: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Id" => f_id = Some(map.next_value()?),
-                        "Warning" => f_warning = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<NetworkCreateResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_id = Some(map.next_value()?),
+                        support::Field::Known(1) => f_warning = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(NetworkCreateResponse {
@@ -818,6 +1232,33 @@ impl<'de> Deserialize<'de> for NetworkCreateResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkCreateResponse {
+    const FIELDS: &'static [&'static str] = &["Id", "Warning"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkCreateResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Warning" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -837,8 +1278,8 @@ pub struct NetworkDisconnectRequest {
     pub container: String,
     /// `Force`. Since API 1.52.
     pub force: Option<bool>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -848,11 +1289,13 @@ impl Serialize for NetworkDisconnectRequest {
         map.serialize_entry("Container", &self.container)?;
         if let Some(v) = &self.force {
             map.serialize_entry("Force", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Force", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Container" => true,
-                "Force" => self.force.is_some(),
+                "Force" => self.force.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -878,11 +1321,18 @@ impl<'de> Deserialize<'de> for NetworkDisconnectRequest {
                 let mut f_container: Option<String> = None;
                 let mut f_force: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Container" => f_container = Some(map.next_value()?),
-                        "Force" => f_force = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<NetworkDisconnectRequest>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_container = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_force = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(NetworkDisconnectRequest {
@@ -893,6 +1343,33 @@ impl<'de> Deserialize<'de> for NetworkDisconnectRequest {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkDisconnectRequest {
+    const FIELDS: &'static [&'static str] = &["Container", "Force"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkDisconnectRequest {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Force" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"Container" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -946,8 +1423,8 @@ pub struct NetworkInspect {
     pub services: Option<HashMap<String, serde_json::Value>>,
     /// `Status`. Since API 1.52.
     pub status: Option<NetworkStatus>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -956,82 +1433,120 @@ impl Serialize for NetworkInspect {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.id {
             map.serialize_entry("Id", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Id", &())?;
         }
         if let Some(v) = &self.created {
             map.serialize_entry("Created", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Created", &())?;
         }
         if let Some(v) = &self.scope {
             map.serialize_entry("Scope", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Scope", &())?;
         }
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.enable_ipv4 {
             map.serialize_entry("EnableIPv4", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("EnableIPv4", &())?;
         }
         if let Some(v) = &self.enable_ipv6 {
             map.serialize_entry("EnableIPv6", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("EnableIPv6", &())?;
         }
         if let Some(v) = &self.ipam {
             map.serialize_entry("IPAM", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("IPAM", &())?;
         }
         if let Some(v) = &self.internal {
             map.serialize_entry("Internal", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Internal", &())?;
         }
         if let Some(v) = &self.attachable {
             map.serialize_entry("Attachable", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("Attachable", &())?;
         }
         if let Some(v) = &self.ingress {
             map.serialize_entry("Ingress", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("Ingress", &())?;
         }
         if let Some(v) = &self.config_from {
             map.serialize_entry("ConfigFrom", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("ConfigFrom", &())?;
         }
         if let Some(v) = &self.config_only {
             map.serialize_entry("ConfigOnly", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("ConfigOnly", &())?;
         }
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("Options", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.peers {
             map.serialize_entry("Peers", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("Peers", &())?;
         }
         if let Some(v) = &self.containers {
             map.serialize_entry("Containers", v)?;
+        } else if self.extra.is_null_at(16) {
+            map.serialize_entry("Containers", &())?;
         }
         if let Some(v) = &self.services {
             map.serialize_entry("Services", v)?;
+        } else if self.extra.is_null_at(17) {
+            map.serialize_entry("Services", &())?;
         }
         if let Some(v) = &self.status {
             map.serialize_entry("Status", v)?;
+        } else if self.extra.is_null_at(18) {
+            map.serialize_entry("Status", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Id" => self.id.is_some(),
-                "Created" => self.created.is_some(),
-                "Scope" => self.scope.is_some(),
-                "Driver" => self.driver.is_some(),
-                "EnableIPv4" => self.enable_ipv4.is_some(),
-                "EnableIPv6" => self.enable_ipv6.is_some(),
-                "IPAM" => self.ipam.is_some(),
-                "Internal" => self.internal.is_some(),
-                "Attachable" => self.attachable.is_some(),
-                "Ingress" => self.ingress.is_some(),
-                "ConfigFrom" => self.config_from.is_some(),
-                "ConfigOnly" => self.config_only.is_some(),
-                "Options" => self.options.is_some(),
-                "Labels" => self.labels.is_some(),
-                "Peers" => self.peers.is_some(),
-                "Containers" => self.containers.is_some(),
-                "Services" => self.services.is_some(),
-                "Status" => self.status.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Id" => self.id.is_some() || self.extra.is_null_at(1),
+                "Created" => self.created.is_some() || self.extra.is_null_at(2),
+                "Scope" => self.scope.is_some() || self.extra.is_null_at(3),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(4),
+                "EnableIPv4" => self.enable_ipv4.is_some() || self.extra.is_null_at(5),
+                "EnableIPv6" => self.enable_ipv6.is_some() || self.extra.is_null_at(6),
+                "IPAM" => self.ipam.is_some() || self.extra.is_null_at(7),
+                "Internal" => self.internal.is_some() || self.extra.is_null_at(8),
+                "Attachable" => self.attachable.is_some() || self.extra.is_null_at(9),
+                "Ingress" => self.ingress.is_some() || self.extra.is_null_at(10),
+                "ConfigFrom" => self.config_from.is_some() || self.extra.is_null_at(11),
+                "ConfigOnly" => self.config_only.is_some() || self.extra.is_null_at(12),
+                "Options" => self.options.is_some() || self.extra.is_null_at(13),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(14),
+                "Peers" => self.peers.is_some() || self.extra.is_null_at(15),
+                "Containers" => self.containers.is_some() || self.extra.is_null_at(16),
+                "Services" => self.services.is_some() || self.extra.is_null_at(17),
+                "Status" => self.status.is_some() || self.extra.is_null_at(18),
                 _ => false,
             };
             if !shadowed {
@@ -1074,40 +1589,70 @@ impl<'de> Deserialize<'de> for NetworkInspect {
                 let mut f_services: Option<HashMap<String, serde_json::Value>> = None;
                 let mut f_status: Option<NetworkStatus> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Id" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Created" => f_created = support::optional(&mut map, key, &mut extra)?,
-                        "Scope" => f_scope = support::optional(&mut map, key, &mut extra)?,
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "EnableIPv4" => {
-                            f_enable_ipv4 = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<NetworkInspect>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "EnableIPv6" => {
-                            f_enable_ipv6 = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_id = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "IPAM" => f_ipam = support::optional(&mut map, key, &mut extra)?,
-                        "Internal" => f_internal = support::optional(&mut map, key, &mut extra)?,
-                        "Attachable" => {
-                            f_attachable = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_created = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "Ingress" => f_ingress = support::optional(&mut map, key, &mut extra)?,
-                        "ConfigFrom" => {
-                            f_config_from = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_scope = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "ConfigOnly" => {
-                            f_config_only = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_driver = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Peers" => f_peers = support::optional(&mut map, key, &mut extra)?,
-                        "Containers" => {
-                            f_containers = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_enable_ipv4 = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "Services" => f_services = support::optional(&mut map, key, &mut extra)?,
-                        "Status" => f_status = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(6) => {
+                            f_enable_ipv6 = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_ipam = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_internal = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_attachable = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_ingress = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_config_from = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_config_only = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_options = support::optional_map(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_labels = support::optional_map(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_peers = support::optional(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(16) => {
+                            f_containers = support::optional_map(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(17) => {
+                            f_services = support::optional_map(&mut map, 17, &mut extra)?
+                        }
+                        support::Field::Known(18) => {
+                            f_status = support::optional(&mut map, 18, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(NetworkInspect {
@@ -1135,6 +1680,114 @@ impl<'de> Deserialize<'de> for NetworkInspect {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkInspect {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Id",
+        "Created",
+        "Scope",
+        "Driver",
+        "EnableIPv4",
+        "EnableIPv6",
+        "IPAM",
+        "Internal",
+        "Attachable",
+        "Ingress",
+        "ConfigFrom",
+        "ConfigOnly",
+        "Options",
+        "Labels",
+        "Peers",
+        "Containers",
+        "Services",
+        "Status",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkInspect {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 1;
+                }
+            }
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"IPAM" {
+                    return 7;
+                }
+            }
+            5 => {
+                if key == b"Scope" {
+                    return 3;
+                }
+                if key == b"Peers" {
+                    return 15;
+                }
+            }
+            6 => {
+                if key == b"Driver" {
+                    return 4;
+                }
+                if key == b"Labels" {
+                    return 14;
+                }
+                if key == b"Status" {
+                    return 18;
+                }
+            }
+            7 => {
+                if key == b"Created" {
+                    return 2;
+                }
+                if key == b"Ingress" {
+                    return 10;
+                }
+                if key == b"Options" {
+                    return 13;
+                }
+            }
+            8 => {
+                if key == b"Internal" {
+                    return 8;
+                }
+                if key == b"Services" {
+                    return 17;
+                }
+            }
+            10 => {
+                if key == b"EnableIPv4" {
+                    return 5;
+                }
+                if key == b"EnableIPv6" {
+                    return 6;
+                }
+                if key == b"Attachable" {
+                    return 9;
+                }
+                if key == b"ConfigFrom" {
+                    return 11;
+                }
+                if key == b"ConfigOnly" {
+                    return 12;
+                }
+                if key == b"Containers" {
+                    return 16;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1168,8 +1821,8 @@ pub struct NetworkPruneResponse {
     pub networks_deleted: Option<Vec<String>>,
     /// `VolumesDeleted`. Since API 1.25. Removed in API 1.26: only older daemons send it.
     pub volumes_deleted: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1178,14 +1831,18 @@ impl Serialize for NetworkPruneResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.networks_deleted {
             map.serialize_entry("NetworksDeleted", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("NetworksDeleted", &())?;
         }
         if let Some(v) = &self.volumes_deleted {
             map.serialize_entry("VolumesDeleted", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("VolumesDeleted", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "NetworksDeleted" => self.networks_deleted.is_some(),
-                "VolumesDeleted" => self.volumes_deleted.is_some(),
+                "NetworksDeleted" => self.networks_deleted.is_some() || self.extra.is_null_at(0),
+                "VolumesDeleted" => self.volumes_deleted.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1211,15 +1868,20 @@ impl<'de> Deserialize<'de> for NetworkPruneResponse {
                 let mut f_networks_deleted: Option<Vec<String>> = None;
                 let mut f_volumes_deleted: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "NetworksDeleted" => {
-                            f_networks_deleted = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<NetworkPruneResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_networks_deleted = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "VolumesDeleted" => {
-                            f_volumes_deleted = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_volumes_deleted = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(NetworkPruneResponse {
@@ -1230,6 +1892,33 @@ impl<'de> Deserialize<'de> for NetworkPruneResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkPruneResponse {
+    const FIELDS: &'static [&'static str] = &["NetworksDeleted", "VolumesDeleted"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkPruneResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            14 => {
+                if key == b"VolumesDeleted" {
+                    return 1;
+                }
+            }
+            15 => {
+                if key == b"NetworksDeleted" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1286,8 +1975,8 @@ pub struct NetworkSettings {
     pub secondary_ip_addresses: Option<Vec<Address>>,
     /// `SecondaryIPv6Addresses`. Since API 1.32. Removed in API 1.52: only older daemons send it.
     pub secondary_ipv6_addresses: Option<Vec<Address>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1296,78 +1985,126 @@ impl Serialize for NetworkSettings {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.sandbox_id {
             map.serialize_entry("SandboxID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("SandboxID", &())?;
         }
         if let Some(v) = &self.sandbox_key {
             map.serialize_entry("SandboxKey", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("SandboxKey", &())?;
         }
         if let Some(v) = &self.ports {
             map.serialize_entry("Ports", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Ports", &())?;
         }
         if let Some(v) = &self.networks {
             map.serialize_entry("Networks", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Networks", &())?;
         }
         if let Some(v) = &self.bridge {
             map.serialize_entry("Bridge", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Bridge", &())?;
         }
         if let Some(v) = &self.endpoint_id {
             map.serialize_entry("EndpointID", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("EndpointID", &())?;
         }
         if let Some(v) = &self.gateway {
             map.serialize_entry("Gateway", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Gateway", &())?;
         }
         if let Some(v) = &self.global_ipv6_address {
             map.serialize_entry("GlobalIPv6Address", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("GlobalIPv6Address", &())?;
         }
         if let Some(v) = &self.global_ipv6_prefix_len {
             map.serialize_entry("GlobalIPv6PrefixLen", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("GlobalIPv6PrefixLen", &())?;
         }
         if let Some(v) = &self.hairpin_mode {
             map.serialize_entry("HairpinMode", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("HairpinMode", &())?;
         }
         if let Some(v) = &self.ip_address {
             map.serialize_entry("IPAddress", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("IPAddress", &())?;
         }
         if let Some(v) = &self.ip_prefix_len {
             map.serialize_entry("IPPrefixLen", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("IPPrefixLen", &())?;
         }
         if let Some(v) = &self.ipv6_gateway {
             map.serialize_entry("IPv6Gateway", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("IPv6Gateway", &())?;
         }
         if let Some(v) = &self.link_local_ipv6_address {
             map.serialize_entry("LinkLocalIPv6Address", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("LinkLocalIPv6Address", &())?;
         }
         if let Some(v) = &self.link_local_ipv6_prefix_len {
             map.serialize_entry("LinkLocalIPv6PrefixLen", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("LinkLocalIPv6PrefixLen", &())?;
         }
         if let Some(v) = &self.mac_address {
             map.serialize_entry("MacAddress", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("MacAddress", &())?;
         }
         if let Some(v) = &self.secondary_ip_addresses {
             map.serialize_entry("SecondaryIPAddresses", v)?;
+        } else if self.extra.is_null_at(16) {
+            map.serialize_entry("SecondaryIPAddresses", &())?;
         }
         if let Some(v) = &self.secondary_ipv6_addresses {
             map.serialize_entry("SecondaryIPv6Addresses", v)?;
+        } else if self.extra.is_null_at(17) {
+            map.serialize_entry("SecondaryIPv6Addresses", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "SandboxID" => self.sandbox_id.is_some(),
-                "SandboxKey" => self.sandbox_key.is_some(),
-                "Ports" => self.ports.is_some(),
-                "Networks" => self.networks.is_some(),
-                "Bridge" => self.bridge.is_some(),
-                "EndpointID" => self.endpoint_id.is_some(),
-                "Gateway" => self.gateway.is_some(),
-                "GlobalIPv6Address" => self.global_ipv6_address.is_some(),
-                "GlobalIPv6PrefixLen" => self.global_ipv6_prefix_len.is_some(),
-                "HairpinMode" => self.hairpin_mode.is_some(),
-                "IPAddress" => self.ip_address.is_some(),
-                "IPPrefixLen" => self.ip_prefix_len.is_some(),
-                "IPv6Gateway" => self.ipv6_gateway.is_some(),
-                "LinkLocalIPv6Address" => self.link_local_ipv6_address.is_some(),
-                "LinkLocalIPv6PrefixLen" => self.link_local_ipv6_prefix_len.is_some(),
-                "MacAddress" => self.mac_address.is_some(),
-                "SecondaryIPAddresses" => self.secondary_ip_addresses.is_some(),
-                "SecondaryIPv6Addresses" => self.secondary_ipv6_addresses.is_some(),
+                "SandboxID" => self.sandbox_id.is_some() || self.extra.is_null_at(0),
+                "SandboxKey" => self.sandbox_key.is_some() || self.extra.is_null_at(1),
+                "Ports" => self.ports.is_some() || self.extra.is_null_at(2),
+                "Networks" => self.networks.is_some() || self.extra.is_null_at(3),
+                "Bridge" => self.bridge.is_some() || self.extra.is_null_at(4),
+                "EndpointID" => self.endpoint_id.is_some() || self.extra.is_null_at(5),
+                "Gateway" => self.gateway.is_some() || self.extra.is_null_at(6),
+                "GlobalIPv6Address" => {
+                    self.global_ipv6_address.is_some() || self.extra.is_null_at(7)
+                }
+                "GlobalIPv6PrefixLen" => {
+                    self.global_ipv6_prefix_len.is_some() || self.extra.is_null_at(8)
+                }
+                "HairpinMode" => self.hairpin_mode.is_some() || self.extra.is_null_at(9),
+                "IPAddress" => self.ip_address.is_some() || self.extra.is_null_at(10),
+                "IPPrefixLen" => self.ip_prefix_len.is_some() || self.extra.is_null_at(11),
+                "IPv6Gateway" => self.ipv6_gateway.is_some() || self.extra.is_null_at(12),
+                "LinkLocalIPv6Address" => {
+                    self.link_local_ipv6_address.is_some() || self.extra.is_null_at(13)
+                }
+                "LinkLocalIPv6PrefixLen" => {
+                    self.link_local_ipv6_prefix_len.is_some() || self.extra.is_null_at(14)
+                }
+                "MacAddress" => self.mac_address.is_some() || self.extra.is_null_at(15),
+                "SecondaryIPAddresses" => {
+                    self.secondary_ip_addresses.is_some() || self.extra.is_null_at(16)
+                }
+                "SecondaryIPv6Addresses" => {
+                    self.secondary_ipv6_addresses.is_some() || self.extra.is_null_at(17)
+                }
                 _ => false,
             };
             if !shadowed {
@@ -1409,54 +2146,69 @@ impl<'de> Deserialize<'de> for NetworkSettings {
                 let mut f_secondary_ip_addresses: Option<Vec<Address>> = None;
                 let mut f_secondary_ipv6_addresses: Option<Vec<Address>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "SandboxID" => f_sandbox_id = support::optional(&mut map, key, &mut extra)?,
-                        "SandboxKey" => {
-                            f_sandbox_key = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<NetworkSettings>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_sandbox_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Ports" => f_ports = support::optional(&mut map, key, &mut extra)?,
-                        "Networks" => f_networks = support::optional(&mut map, key, &mut extra)?,
-                        "Bridge" => f_bridge = support::optional(&mut map, key, &mut extra)?,
-                        "EndpointID" => {
-                            f_endpoint_id = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_sandbox_key = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "Gateway" => f_gateway = support::optional(&mut map, key, &mut extra)?,
-                        "GlobalIPv6Address" => {
-                            f_global_ipv6_address = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_ports = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "GlobalIPv6PrefixLen" => {
-                            f_global_ipv6_prefix_len = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_networks = support::optional_map(&mut map, 3, &mut extra)?
                         }
-                        "HairpinMode" => {
-                            f_hairpin_mode = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_bridge = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "IPAddress" => f_ip_address = support::optional(&mut map, key, &mut extra)?,
-                        "IPPrefixLen" => {
-                            f_ip_prefix_len = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_endpoint_id = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "IPv6Gateway" => {
-                            f_ipv6_gateway = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_gateway = support::optional(&mut map, 6, &mut extra)?
                         }
-                        "LinkLocalIPv6Address" => {
-                            f_link_local_ipv6_address =
-                                support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(7) => {
+                            f_global_ipv6_address = support::optional(&mut map, 7, &mut extra)?
                         }
-                        "LinkLocalIPv6PrefixLen" => {
+                        support::Field::Known(8) => {
+                            f_global_ipv6_prefix_len = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_hairpin_mode = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_ip_address = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_ip_prefix_len = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_ipv6_gateway = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_link_local_ipv6_address = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
                             f_link_local_ipv6_prefix_len =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 14, &mut extra)?
                         }
-                        "MacAddress" => {
-                            f_mac_address = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(15) => {
+                            f_mac_address = support::optional(&mut map, 15, &mut extra)?
                         }
-                        "SecondaryIPAddresses" => {
-                            f_secondary_ip_addresses = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(16) => {
+                            f_secondary_ip_addresses = support::optional(&mut map, 16, &mut extra)?
                         }
-                        "SecondaryIPv6Addresses" => {
+                        support::Field::Known(17) => {
                             f_secondary_ipv6_addresses =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 17, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(NetworkSettings {
@@ -1483,6 +2235,118 @@ impl<'de> Deserialize<'de> for NetworkSettings {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkSettings {
+    const FIELDS: &'static [&'static str] = &[
+        "SandboxID",
+        "SandboxKey",
+        "Ports",
+        "Networks",
+        "Bridge",
+        "EndpointID",
+        "Gateway",
+        "GlobalIPv6Address",
+        "GlobalIPv6PrefixLen",
+        "HairpinMode",
+        "IPAddress",
+        "IPPrefixLen",
+        "IPv6Gateway",
+        "LinkLocalIPv6Address",
+        "LinkLocalIPv6PrefixLen",
+        "MacAddress",
+        "SecondaryIPAddresses",
+        "SecondaryIPv6Addresses",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkSettings {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Ports" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Bridge" {
+                    return 4;
+                }
+            }
+            7 => {
+                if key == b"Gateway" {
+                    return 6;
+                }
+            }
+            8 => {
+                if key == b"Networks" {
+                    return 3;
+                }
+            }
+            9 => {
+                if key == b"SandboxID" {
+                    return 0;
+                }
+                if key == b"IPAddress" {
+                    return 10;
+                }
+            }
+            10 => {
+                if key == b"SandboxKey" {
+                    return 1;
+                }
+                if key == b"EndpointID" {
+                    return 5;
+                }
+                if key == b"MacAddress" {
+                    return 15;
+                }
+            }
+            11 => {
+                if key == b"HairpinMode" {
+                    return 9;
+                }
+                if key == b"IPPrefixLen" {
+                    return 11;
+                }
+                if key == b"IPv6Gateway" {
+                    return 12;
+                }
+            }
+            17 => {
+                if key == b"GlobalIPv6Address" {
+                    return 7;
+                }
+            }
+            19 => {
+                if key == b"GlobalIPv6PrefixLen" {
+                    return 8;
+                }
+            }
+            20 => {
+                if key == b"LinkLocalIPv6Address" {
+                    return 13;
+                }
+                if key == b"SecondaryIPAddresses" {
+                    return 16;
+                }
+            }
+            22 => {
+                if key == b"LinkLocalIPv6PrefixLen" {
+                    return 14;
+                }
+                if key == b"SecondaryIPv6Addresses" {
+                    return 17;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1515,8 +2379,8 @@ impl support::FieldPlatforms for NetworkSettings {}
 pub struct NetworkStatus {
     /// `IPAM`. Since API 1.52.
     pub ipam: Option<IPAMStatus>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1525,10 +2389,12 @@ impl Serialize for NetworkStatus {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.ipam {
             map.serialize_entry("IPAM", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("IPAM", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "IPAM" => self.ipam.is_some(),
+                "IPAM" => self.ipam.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -1553,10 +2419,16 @@ impl<'de> Deserialize<'de> for NetworkStatus {
             ) -> Result<NetworkStatus, A::Error> {
                 let mut f_ipam: Option<IPAMStatus> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "IPAM" => f_ipam = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<NetworkStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_ipam = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(NetworkStatus {
@@ -1566,6 +2438,28 @@ impl<'de> Deserialize<'de> for NetworkStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkStatus {
+    const FIELDS: &'static [&'static str] = &["IPAM"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"IPAM" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1594,8 +2488,8 @@ pub struct NetworkTaskInfo {
     pub endpoint_ip: Option<String>,
     /// `Info`. Since API 1.52.
     pub info: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1604,22 +2498,30 @@ impl Serialize for NetworkTaskInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.endpoint_id {
             map.serialize_entry("EndpointID", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("EndpointID", &())?;
         }
         if let Some(v) = &self.endpoint_ip {
             map.serialize_entry("EndpointIP", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("EndpointIP", &())?;
         }
         if let Some(v) = &self.info {
             map.serialize_entry("Info", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Info", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "EndpointID" => self.endpoint_id.is_some(),
-                "EndpointIP" => self.endpoint_ip.is_some(),
-                "Info" => self.info.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "EndpointID" => self.endpoint_id.is_some() || self.extra.is_null_at(1),
+                "EndpointIP" => self.endpoint_ip.is_some() || self.extra.is_null_at(2),
+                "Info" => self.info.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -1647,17 +2549,25 @@ impl<'de> Deserialize<'de> for NetworkTaskInfo {
                 let mut f_endpoint_ip: Option<String> = None;
                 let mut f_info: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "EndpointID" => {
-                            f_endpoint_id = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<NetworkTaskInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "EndpointIP" => {
-                            f_endpoint_ip = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_endpoint_id = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "Info" => f_info = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_endpoint_ip = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_info = support::optional_map(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(NetworkTaskInfo {
@@ -1670,6 +2580,39 @@ impl<'de> Deserialize<'de> for NetworkTaskInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NetworkTaskInfo {
+    const FIELDS: &'static [&'static str] = &["Name", "EndpointID", "EndpointIP", "Info"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for NetworkTaskInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Info" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"EndpointID" {
+                    return 1;
+                }
+                if key == b"EndpointIP" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -37,8 +40,8 @@ pub struct Node {
     pub status: Option<NodeStatus>,
     /// `ManagerStatus`. Since API 1.32.
     pub manager_status: Option<ManagerStatus>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -47,38 +50,54 @@ impl Serialize for Node {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ID", &())?;
         }
         if let Some(v) = &self.version {
             map.serialize_entry("Version", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Version", &())?;
         }
         if let Some(v) = &self.created_at {
             map.serialize_entry("CreatedAt", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CreatedAt", &())?;
         }
         if let Some(v) = &self.updated_at {
             map.serialize_entry("UpdatedAt", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("UpdatedAt", &())?;
         }
         if let Some(v) = &self.spec {
             map.serialize_entry("Spec", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Spec", &())?;
         }
         if let Some(v) = &self.description {
             map.serialize_entry("Description", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Description", &())?;
         }
         if let Some(v) = &self.status {
             map.serialize_entry("Status", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Status", &())?;
         }
         if let Some(v) = &self.manager_status {
             map.serialize_entry("ManagerStatus", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("ManagerStatus", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ID" => self.id.is_some(),
-                "Version" => self.version.is_some(),
-                "CreatedAt" => self.created_at.is_some(),
-                "UpdatedAt" => self.updated_at.is_some(),
-                "Spec" => self.spec.is_some(),
-                "Description" => self.description.is_some(),
-                "Status" => self.status.is_some(),
-                "ManagerStatus" => self.manager_status.is_some(),
+                "ID" => self.id.is_some() || self.extra.is_null_at(0),
+                "Version" => self.version.is_some() || self.extra.is_null_at(1),
+                "CreatedAt" => self.created_at.is_some() || self.extra.is_null_at(2),
+                "UpdatedAt" => self.updated_at.is_some() || self.extra.is_null_at(3),
+                "Spec" => self.spec.is_some() || self.extra.is_null_at(4),
+                "Description" => self.description.is_some() || self.extra.is_null_at(5),
+                "Status" => self.status.is_some() || self.extra.is_null_at(6),
+                "ManagerStatus" => self.manager_status.is_some() || self.extra.is_null_at(7),
                 _ => false,
             };
             if !shadowed {
@@ -107,21 +126,37 @@ impl<'de> Deserialize<'de> for Node {
                 let mut f_status: Option<NodeStatus> = None;
                 let mut f_manager_status: Option<ManagerStatus> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Version" => f_version = support::optional(&mut map, key, &mut extra)?,
-                        "CreatedAt" => f_created_at = support::optional(&mut map, key, &mut extra)?,
-                        "UpdatedAt" => f_updated_at = support::optional(&mut map, key, &mut extra)?,
-                        "Spec" => f_spec = support::optional(&mut map, key, &mut extra)?,
-                        "Description" => {
-                            f_description = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<Node>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Status" => f_status = support::optional(&mut map, key, &mut extra)?,
-                        "ManagerStatus" => {
-                            f_manager_status = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_version = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_created_at = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_spec = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_description = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_status = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_manager_status = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Node {
@@ -138,6 +173,70 @@ impl<'de> Deserialize<'de> for Node {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Node {
+    const FIELDS: &'static [&'static str] = &[
+        "ID",
+        "Version",
+        "CreatedAt",
+        "UpdatedAt",
+        "Spec",
+        "Description",
+        "Status",
+        "ManagerStatus",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Node {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Spec" {
+                    return 4;
+                }
+            }
+            6 => {
+                if key == b"Status" {
+                    return 6;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 2;
+                }
+                if key == b"UpdatedAt" {
+                    return 3;
+                }
+            }
+            11 => {
+                if key == b"Description" {
+                    return 5;
+                }
+            }
+            13 => {
+                if key == b"ManagerStatus" {
+                    return 7;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -189,8 +288,8 @@ pub struct NodeDescription {
     pub engine: Option<EngineDescription>,
     /// `TLSInfo`. Since API 1.30.
     pub tls_info: Option<TLSInfo>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -199,26 +298,36 @@ impl Serialize for NodeDescription {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.hostname {
             map.serialize_entry("Hostname", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Hostname", &())?;
         }
         if let Some(v) = &self.platform {
             map.serialize_entry("Platform", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Platform", &())?;
         }
         if let Some(v) = &self.resources {
             map.serialize_entry("Resources", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Resources", &())?;
         }
         if let Some(v) = &self.engine {
             map.serialize_entry("Engine", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Engine", &())?;
         }
         if let Some(v) = &self.tls_info {
             map.serialize_entry("TLSInfo", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("TLSInfo", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Hostname" => self.hostname.is_some(),
-                "Platform" => self.platform.is_some(),
-                "Resources" => self.resources.is_some(),
-                "Engine" => self.engine.is_some(),
-                "TLSInfo" => self.tls_info.is_some(),
+                "Hostname" => self.hostname.is_some() || self.extra.is_null_at(0),
+                "Platform" => self.platform.is_some() || self.extra.is_null_at(1),
+                "Resources" => self.resources.is_some() || self.extra.is_null_at(2),
+                "Engine" => self.engine.is_some() || self.extra.is_null_at(3),
+                "TLSInfo" => self.tls_info.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -247,14 +356,28 @@ impl<'de> Deserialize<'de> for NodeDescription {
                 let mut f_engine: Option<EngineDescription> = None;
                 let mut f_tls_info: Option<TLSInfo> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Hostname" => f_hostname = support::optional(&mut map, key, &mut extra)?,
-                        "Platform" => f_platform = support::optional(&mut map, key, &mut extra)?,
-                        "Resources" => f_resources = support::optional(&mut map, key, &mut extra)?,
-                        "Engine" => f_engine = support::optional(&mut map, key, &mut extra)?,
-                        "TLSInfo" => f_tls_info = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<NodeDescription>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_hostname = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_platform = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_resources = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_engine = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_tls_info = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(NodeDescription {
@@ -268,6 +391,47 @@ impl<'de> Deserialize<'de> for NodeDescription {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NodeDescription {
+    const FIELDS: &'static [&'static str] =
+        &["Hostname", "Platform", "Resources", "Engine", "TLSInfo"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for NodeDescription {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Engine" {
+                    return 3;
+                }
+            }
+            7 => {
+                if key == b"TLSInfo" {
+                    return 4;
+                }
+            }
+            8 => {
+                if key == b"Hostname" {
+                    return 0;
+                }
+                if key == b"Platform" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"Resources" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -308,8 +472,8 @@ pub struct NodeSpec {
     pub role: Option<NodeSpecRole>,
     /// `Availability`. Since API 1.25.
     pub availability: Option<NodeSpecAvailability>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -318,22 +482,30 @@ impl Serialize for NodeSpec {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.role {
             map.serialize_entry("Role", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Role", &())?;
         }
         if let Some(v) = &self.availability {
             map.serialize_entry("Availability", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Availability", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Labels" => self.labels.is_some(),
-                "Role" => self.role.is_some(),
-                "Availability" => self.availability.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(1),
+                "Role" => self.role.is_some() || self.extra.is_null_at(2),
+                "Availability" => self.availability.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -358,15 +530,25 @@ impl<'de> Deserialize<'de> for NodeSpec {
                 let mut f_role: Option<NodeSpecRole> = None;
                 let mut f_availability: Option<NodeSpecAvailability> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Role" => f_role = support::optional(&mut map, key, &mut extra)?,
-                        "Availability" => {
-                            f_availability = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<NodeSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_role = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_availability = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(NodeSpec {
@@ -379,6 +561,41 @@ impl<'de> Deserialize<'de> for NodeSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NodeSpec {
+    const FIELDS: &'static [&'static str] = &["Name", "Labels", "Role", "Availability"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for NodeSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Role" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+            }
+            12 => {
+                if key == b"Availability" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -654,8 +871,8 @@ pub struct NodeStatus {
     pub message: Option<String>,
     /// `Addr`. Since API 1.32.
     pub addr: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -664,18 +881,24 @@ impl Serialize for NodeStatus {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.state {
             map.serialize_entry("State", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("State", &())?;
         }
         if let Some(v) = &self.message {
             map.serialize_entry("Message", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Message", &())?;
         }
         if let Some(v) = &self.addr {
             map.serialize_entry("Addr", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Addr", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "State" => self.state.is_some(),
-                "Message" => self.message.is_some(),
-                "Addr" => self.addr.is_some(),
+                "State" => self.state.is_some() || self.extra.is_null_at(0),
+                "Message" => self.message.is_some() || self.extra.is_null_at(1),
+                "Addr" => self.addr.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -699,12 +922,22 @@ impl<'de> Deserialize<'de> for NodeStatus {
                 let mut f_message: Option<String> = None;
                 let mut f_addr: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "State" => f_state = support::optional(&mut map, key, &mut extra)?,
-                        "Message" => f_message = support::optional(&mut map, key, &mut extra)?,
-                        "Addr" => f_addr = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<NodeStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_state = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_message = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_addr = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(NodeStatus {
@@ -716,6 +949,38 @@ impl<'de> Deserialize<'de> for NodeStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for NodeStatus {
+    const FIELDS: &'static [&'static str] = &["State", "Message", "Addr"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for NodeStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Addr" {
+                    return 2;
+                }
+            }
+            5 => {
+                if key == b"State" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Message" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

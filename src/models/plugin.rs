@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -33,8 +36,8 @@ pub struct Plugin {
     pub plugin_reference: Option<String>,
     /// `Config`. Since API 1.25.
     pub config: PluginConfig,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -43,21 +46,25 @@ impl Serialize for Plugin {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("Id", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Id", &())?;
         }
         map.serialize_entry("Name", &self.name)?;
         map.serialize_entry("Enabled", &self.enabled)?;
         map.serialize_entry("Settings", &self.settings)?;
         if let Some(v) = &self.plugin_reference {
             map.serialize_entry("PluginReference", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("PluginReference", &())?;
         }
         map.serialize_entry("Config", &self.config)?;
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Id" => self.id.is_some(),
+                "Id" => self.id.is_some() || self.extra.is_null_at(0),
                 "Name" => true,
                 "Enabled" => true,
                 "Settings" => true,
-                "PluginReference" => self.plugin_reference.is_some(),
+                "PluginReference" => self.plugin_reference.is_some() || self.extra.is_null_at(4),
                 "Config" => true,
                 _ => false,
             };
@@ -85,17 +92,23 @@ impl<'de> Deserialize<'de> for Plugin {
                 let mut f_plugin_reference: Option<String> = None;
                 let mut f_config: Option<PluginConfig> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Id" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Name" => f_name = Some(map.next_value()?),
-                        "Enabled" => f_enabled = Some(map.next_value()?),
-                        "Settings" => f_settings = Some(map.next_value()?),
-                        "PluginReference" => {
-                            f_plugin_reference = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<Plugin>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Config" => f_config = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => f_name = Some(map.next_value()?),
+                        support::Field::Known(2) => f_enabled = Some(map.next_value()?),
+                        support::Field::Known(3) => f_settings = Some(map.next_value()?),
+                        support::Field::Known(4) => {
+                            f_plugin_reference = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => f_config = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Plugin {
@@ -110,6 +123,60 @@ impl<'de> Deserialize<'de> for Plugin {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Plugin {
+    const FIELDS: &'static [&'static str] = &[
+        "Id",
+        "Name",
+        "Enabled",
+        "Settings",
+        "PluginReference",
+        "Config",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Plugin {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Id" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Name" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"Config" {
+                    return 5;
+                }
+            }
+            7 => {
+                if key == b"Enabled" {
+                    return 2;
+                }
+            }
+            8 => {
+                if key == b"Settings" {
+                    return 3;
+                }
+            }
+            15 => {
+                if key == b"PluginReference" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -168,8 +235,8 @@ pub struct PluginConfig {
     pub rootfs: Option<PluginConfigRootfs>,
     /// `DockerVersion`. Since API 1.29. Removed in API 1.52: only older daemons send it.
     pub docker_version: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -181,51 +248,67 @@ impl Serialize for PluginConfig {
         map.serialize_entry("Interface", &self.interface)?;
         if let Some(v) = &self.entrypoint {
             map.serialize_entry("Entrypoint", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Entrypoint", &())?;
         }
         map.serialize_entry("WorkDir", &self.work_dir)?;
         if let Some(v) = &self.user {
             map.serialize_entry("User", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("User", &())?;
         }
         map.serialize_entry("Network", &self.network)?;
         map.serialize_entry("Linux", &self.linux)?;
         map.serialize_entry("PropagatedMount", &self.propagated_mount)?;
         if let Some(v) = &self.ipc_host {
             map.serialize_entry("IpcHost", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("IpcHost", &())?;
         }
         if let Some(v) = &self.pid_host {
             map.serialize_entry("PidHost", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("PidHost", &())?;
         }
         if let Some(v) = &self.mounts {
             map.serialize_entry("Mounts", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("Mounts", &())?;
         }
         if let Some(v) = &self.env {
             map.serialize_entry("Env", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("Env", &())?;
         }
         map.serialize_entry("Args", &self.args)?;
         if let Some(v) = &self.rootfs {
             map.serialize_entry("rootfs", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("rootfs", &())?;
         }
         if let Some(v) = &self.docker_version {
             map.serialize_entry("DockerVersion", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("DockerVersion", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Description" => true,
                 "Documentation" => true,
                 "Interface" => true,
-                "Entrypoint" => self.entrypoint.is_some(),
+                "Entrypoint" => self.entrypoint.is_some() || self.extra.is_null_at(3),
                 "WorkDir" => true,
-                "User" => self.user.is_some(),
+                "User" => self.user.is_some() || self.extra.is_null_at(5),
                 "Network" => true,
                 "Linux" => true,
                 "PropagatedMount" => true,
-                "IpcHost" => self.ipc_host.is_some(),
-                "PidHost" => self.pid_host.is_some(),
-                "Mounts" => self.mounts.is_some(),
-                "Env" => self.env.is_some(),
+                "IpcHost" => self.ipc_host.is_some() || self.extra.is_null_at(9),
+                "PidHost" => self.pid_host.is_some() || self.extra.is_null_at(10),
+                "Mounts" => self.mounts.is_some() || self.extra.is_null_at(11),
+                "Env" => self.env.is_some() || self.extra.is_null_at(12),
                 "Args" => true,
-                "rootfs" => self.rootfs.is_some(),
-                "DockerVersion" => self.docker_version.is_some(),
+                "rootfs" => self.rootfs.is_some() || self.extra.is_null_at(14),
+                "DockerVersion" => self.docker_version.is_some() || self.extra.is_null_at(15),
                 _ => false,
             };
             if !shadowed {
@@ -265,29 +348,45 @@ impl<'de> Deserialize<'de> for PluginConfig {
                 let mut f_rootfs: Option<PluginConfigRootfs> = None;
                 let mut f_docker_version: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Description" => f_description = Some(map.next_value()?),
-                        "Documentation" => f_documentation = Some(map.next_value()?),
-                        "Interface" => f_interface = Some(map.next_value()?),
-                        "Entrypoint" => {
-                            f_entrypoint = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<PluginConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_description = Some(map.next_value()?),
+                        support::Field::Known(1) => f_documentation = Some(map.next_value()?),
+                        support::Field::Known(2) => f_interface = Some(map.next_value()?),
+                        support::Field::Known(3) => {
+                            f_entrypoint = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "WorkDir" => f_work_dir = Some(map.next_value()?),
-                        "User" => f_user = support::optional(&mut map, key, &mut extra)?,
-                        "Network" => f_network = Some(map.next_value()?),
-                        "Linux" => f_linux = Some(map.next_value()?),
-                        "PropagatedMount" => f_propagated_mount = Some(map.next_value()?),
-                        "IpcHost" => f_ipc_host = support::optional(&mut map, key, &mut extra)?,
-                        "PidHost" => f_pid_host = support::optional(&mut map, key, &mut extra)?,
-                        "Mounts" => f_mounts = support::optional(&mut map, key, &mut extra)?,
-                        "Env" => f_env = support::optional(&mut map, key, &mut extra)?,
-                        "Args" => f_args = Some(map.next_value()?),
-                        "rootfs" => f_rootfs = support::optional(&mut map, key, &mut extra)?,
-                        "DockerVersion" => {
-                            f_docker_version = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => f_work_dir = Some(map.next_value()?),
+                        support::Field::Known(5) => {
+                            f_user = support::optional(&mut map, 5, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(6) => f_network = Some(map.next_value()?),
+                        support::Field::Known(7) => f_linux = Some(map.next_value()?),
+                        support::Field::Known(8) => f_propagated_mount = Some(map.next_value()?),
+                        support::Field::Known(9) => {
+                            f_ipc_host = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_pid_host = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_mounts = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_env = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => f_args = Some(map.next_value()?),
+                        support::Field::Known(14) => {
+                            f_rootfs = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_docker_version = support::optional(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PluginConfig {
@@ -314,6 +413,108 @@ impl<'de> Deserialize<'de> for PluginConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginConfig {
+    const FIELDS: &'static [&'static str] = &[
+        "Description",
+        "Documentation",
+        "Interface",
+        "Entrypoint",
+        "WorkDir",
+        "User",
+        "Network",
+        "Linux",
+        "PropagatedMount",
+        "IpcHost",
+        "PidHost",
+        "Mounts",
+        "Env",
+        "Args",
+        "rootfs",
+        "DockerVersion",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Env" {
+                    return 12;
+                }
+            }
+            4 => {
+                if key == b"User" {
+                    return 5;
+                }
+                if key == b"Args" {
+                    return 13;
+                }
+            }
+            5 => {
+                if key == b"Linux" {
+                    return 7;
+                }
+            }
+            6 => {
+                if key == b"Mounts" {
+                    return 11;
+                }
+                if key == b"rootfs" {
+                    return 14;
+                }
+            }
+            7 => {
+                if key == b"WorkDir" {
+                    return 4;
+                }
+                if key == b"Network" {
+                    return 6;
+                }
+                if key == b"IpcHost" {
+                    return 9;
+                }
+                if key == b"PidHost" {
+                    return 10;
+                }
+            }
+            9 => {
+                if key == b"Interface" {
+                    return 2;
+                }
+            }
+            10 => {
+                if key == b"Entrypoint" {
+                    return 3;
+                }
+            }
+            11 => {
+                if key == b"Description" {
+                    return 0;
+                }
+            }
+            13 => {
+                if key == b"Documentation" {
+                    return 1;
+                }
+                if key == b"DockerVersion" {
+                    return 15;
+                }
+            }
+            15 => {
+                if key == b"PropagatedMount" {
+                    return 8;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -378,8 +579,8 @@ pub struct PluginConfigArgs {
     pub settable: Option<Vec<String>>,
     /// `Value`. Since API 1.25.
     pub value: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -390,16 +591,20 @@ impl Serialize for PluginConfigArgs {
         map.serialize_entry("Description", &self.description)?;
         if let Some(v) = &self.settable {
             map.serialize_entry("Settable", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Settable", &())?;
         }
         if let Some(v) = &self.value {
             map.serialize_entry("Value", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Value", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
                 "Description" => true,
-                "Settable" => self.settable.is_some(),
-                "Value" => self.value.is_some(),
+                "Settable" => self.settable.is_some() || self.extra.is_null_at(2),
+                "Value" => self.value.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -427,13 +632,21 @@ impl<'de> Deserialize<'de> for PluginConfigArgs {
                 let mut f_settable: Option<Vec<String>> = None;
                 let mut f_value: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = Some(map.next_value()?),
-                        "Description" => f_description = Some(map.next_value()?),
-                        "Settable" => f_settable = support::optional(&mut map, key, &mut extra)?,
-                        "Value" => f_value = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<PluginConfigArgs>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(1) => f_description = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_settable = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_value = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PluginConfigArgs {
@@ -446,6 +659,43 @@ impl<'de> Deserialize<'de> for PluginConfigArgs {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginConfigArgs {
+    const FIELDS: &'static [&'static str] = &["Name", "Description", "Settable", "Value"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginConfigArgs {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Value" {
+                    return 3;
+                }
+            }
+            8 => {
+                if key == b"Settable" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"Description" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -467,8 +717,8 @@ pub struct PluginConfigInterface {
     pub socket: String,
     /// `ProtocolScheme`. Since API 1.38.
     pub protocol_scheme: Option<PluginConfigInterfaceProtocolScheme>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -477,16 +727,20 @@ impl Serialize for PluginConfigInterface {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.types {
             map.serialize_entry("Types", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Types", &())?;
         }
         map.serialize_entry("Socket", &self.socket)?;
         if let Some(v) = &self.protocol_scheme {
             map.serialize_entry("ProtocolScheme", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("ProtocolScheme", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Types" => self.types.is_some(),
+                "Types" => self.types.is_some() || self.extra.is_null_at(0),
                 "Socket" => true,
-                "ProtocolScheme" => self.protocol_scheme.is_some(),
+                "ProtocolScheme" => self.protocol_scheme.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -513,14 +767,21 @@ impl<'de> Deserialize<'de> for PluginConfigInterface {
                 let mut f_socket: Option<String> = None;
                 let mut f_protocol_scheme: Option<PluginConfigInterfaceProtocolScheme> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Types" => f_types = support::optional(&mut map, key, &mut extra)?,
-                        "Socket" => f_socket = Some(map.next_value()?),
-                        "ProtocolScheme" => {
-                            f_protocol_scheme = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<PluginConfigInterface>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_types = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => f_socket = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_protocol_scheme = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PluginConfigInterface {
@@ -532,6 +793,38 @@ impl<'de> Deserialize<'de> for PluginConfigInterface {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginConfigInterface {
+    const FIELDS: &'static [&'static str] = &["Types", "Socket", "ProtocolScheme"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginConfigInterface {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Types" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"Socket" {
+                    return 1;
+                }
+            }
+            14 => {
+                if key == b"ProtocolScheme" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -642,8 +935,8 @@ pub struct PluginConfigLinux {
     pub allow_all_devices: bool,
     /// `Devices`. Since API 1.25.
     pub devices: Option<Vec<PluginDevice>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -652,16 +945,20 @@ impl Serialize for PluginConfigLinux {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.capabilities {
             map.serialize_entry("Capabilities", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Capabilities", &())?;
         }
         map.serialize_entry("AllowAllDevices", &self.allow_all_devices)?;
         if let Some(v) = &self.devices {
             map.serialize_entry("Devices", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Devices", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Capabilities" => self.capabilities.is_some(),
+                "Capabilities" => self.capabilities.is_some() || self.extra.is_null_at(0),
                 "AllowAllDevices" => true,
-                "Devices" => self.devices.is_some(),
+                "Devices" => self.devices.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -688,14 +985,20 @@ impl<'de> Deserialize<'de> for PluginConfigLinux {
                 let mut f_allow_all_devices: Option<bool> = None;
                 let mut f_devices: Option<Vec<PluginDevice>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Capabilities" => {
-                            f_capabilities = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<PluginConfigLinux>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_capabilities = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "AllowAllDevices" => f_allow_all_devices = Some(map.next_value()?),
-                        "Devices" => f_devices = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => f_allow_all_devices = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_devices = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PluginConfigLinux {
@@ -708,6 +1011,38 @@ impl<'de> Deserialize<'de> for PluginConfigLinux {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginConfigLinux {
+    const FIELDS: &'static [&'static str] = &["Capabilities", "AllowAllDevices", "Devices"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginConfigLinux {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Devices" {
+                    return 2;
+                }
+            }
+            12 => {
+                if key == b"Capabilities" {
+                    return 0;
+                }
+            }
+            15 => {
+                if key == b"AllowAllDevices" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -727,8 +1062,8 @@ impl support::FieldPlatforms for PluginConfigLinux {}
 pub struct PluginConfigNetwork {
     /// `Type`. Since API 1.25.
     pub type_: String,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -763,10 +1098,15 @@ impl<'de> Deserialize<'de> for PluginConfigNetwork {
             ) -> Result<PluginConfigNetwork, A::Error> {
                 let mut f_type_: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Type" => f_type_ = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<PluginConfigNetwork>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_type_ = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PluginConfigNetwork {
@@ -776,6 +1116,28 @@ impl<'de> Deserialize<'de> for PluginConfigNetwork {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginConfigNetwork {
+    const FIELDS: &'static [&'static str] = &["Type"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginConfigNetwork {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Type" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -795,8 +1157,8 @@ pub struct PluginConfigRootfs {
     pub type_: Option<String>,
     /// `diff_ids`. Since API 1.25.
     pub diff_ids: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -805,14 +1167,18 @@ impl Serialize for PluginConfigRootfs {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.type_ {
             map.serialize_entry("type", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("type", &())?;
         }
         if let Some(v) = &self.diff_ids {
             map.serialize_entry("diff_ids", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("diff_ids", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "type" => self.type_.is_some(),
-                "diff_ids" => self.diff_ids.is_some(),
+                "type" => self.type_.is_some() || self.extra.is_null_at(0),
+                "diff_ids" => self.diff_ids.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -838,11 +1204,19 @@ impl<'de> Deserialize<'de> for PluginConfigRootfs {
                 let mut f_type_: Option<String> = None;
                 let mut f_diff_ids: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "type" => f_type_ = support::optional(&mut map, key, &mut extra)?,
-                        "diff_ids" => f_diff_ids = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<PluginConfigRootfs>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_type_ = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_diff_ids = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PluginConfigRootfs {
@@ -853,6 +1227,33 @@ impl<'de> Deserialize<'de> for PluginConfigRootfs {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginConfigRootfs {
+    const FIELDS: &'static [&'static str] = &["type", "diff_ids"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginConfigRootfs {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"type" {
+                    return 0;
+                }
+            }
+            8 => {
+                if key == b"diff_ids" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -872,8 +1273,8 @@ pub struct PluginConfigUser {
     pub uid: Option<u32>,
     /// `GID`. Since API 1.25.
     pub gid: Option<u32>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -882,14 +1283,18 @@ impl Serialize for PluginConfigUser {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.uid {
             map.serialize_entry("UID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("UID", &())?;
         }
         if let Some(v) = &self.gid {
             map.serialize_entry("GID", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("GID", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "UID" => self.uid.is_some(),
-                "GID" => self.gid.is_some(),
+                "UID" => self.uid.is_some() || self.extra.is_null_at(0),
+                "GID" => self.gid.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -915,11 +1320,19 @@ impl<'de> Deserialize<'de> for PluginConfigUser {
                 let mut f_uid: Option<u32> = None;
                 let mut f_gid: Option<u32> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "UID" => f_uid = support::optional(&mut map, key, &mut extra)?,
-                        "GID" => f_gid = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<PluginConfigUser>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_uid = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_gid = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PluginConfigUser {
@@ -930,6 +1343,31 @@ impl<'de> Deserialize<'de> for PluginConfigUser {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginConfigUser {
+    const FIELDS: &'static [&'static str] = &["UID", "GID"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginConfigUser {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"UID" {
+                    return 0;
+                }
+                if key == b"GID" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -953,8 +1391,8 @@ pub struct PluginDevice {
     pub settable: Option<Vec<String>>,
     /// `Path`. Since API 1.25.
     pub path: String,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -965,13 +1403,15 @@ impl Serialize for PluginDevice {
         map.serialize_entry("Description", &self.description)?;
         if let Some(v) = &self.settable {
             map.serialize_entry("Settable", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Settable", &())?;
         }
         map.serialize_entry("Path", &self.path)?;
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
                 "Description" => true,
-                "Settable" => self.settable.is_some(),
+                "Settable" => self.settable.is_some() || self.extra.is_null_at(2),
                 "Path" => true,
                 _ => false,
             };
@@ -1000,13 +1440,19 @@ impl<'de> Deserialize<'de> for PluginDevice {
                 let mut f_settable: Option<Vec<String>> = None;
                 let mut f_path: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = Some(map.next_value()?),
-                        "Description" => f_description = Some(map.next_value()?),
-                        "Settable" => f_settable = support::optional(&mut map, key, &mut extra)?,
-                        "Path" => f_path = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<PluginDevice>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(1) => f_description = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_settable = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => f_path = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PluginDevice {
@@ -1019,6 +1465,41 @@ impl<'de> Deserialize<'de> for PluginDevice {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginDevice {
+    const FIELDS: &'static [&'static str] = &["Name", "Description", "Settable", "Path"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginDevice {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Path" {
+                    return 3;
+                }
+            }
+            8 => {
+                if key == b"Settable" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"Description" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1042,8 +1523,8 @@ pub struct PluginEnv {
     pub settable: Option<Vec<String>>,
     /// `Value`. Since API 1.25.
     pub value: String,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1054,13 +1535,15 @@ impl Serialize for PluginEnv {
         map.serialize_entry("Description", &self.description)?;
         if let Some(v) = &self.settable {
             map.serialize_entry("Settable", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Settable", &())?;
         }
         map.serialize_entry("Value", &self.value)?;
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
                 "Description" => true,
-                "Settable" => self.settable.is_some(),
+                "Settable" => self.settable.is_some() || self.extra.is_null_at(2),
                 "Value" => true,
                 _ => false,
             };
@@ -1086,13 +1569,19 @@ impl<'de> Deserialize<'de> for PluginEnv {
                 let mut f_settable: Option<Vec<String>> = None;
                 let mut f_value: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = Some(map.next_value()?),
-                        "Description" => f_description = Some(map.next_value()?),
-                        "Settable" => f_settable = support::optional(&mut map, key, &mut extra)?,
-                        "Value" => f_value = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<PluginEnv>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(1) => f_description = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_settable = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => f_value = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PluginEnv {
@@ -1105,6 +1594,43 @@ impl<'de> Deserialize<'de> for PluginEnv {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginEnv {
+    const FIELDS: &'static [&'static str] = &["Name", "Description", "Settable", "Value"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginEnv {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Value" {
+                    return 3;
+                }
+            }
+            8 => {
+                if key == b"Settable" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"Description" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1134,8 +1660,8 @@ pub struct PluginMount {
     pub type_: String,
     /// `Options`. Since API 1.25.
     pub options: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1146,22 +1672,26 @@ impl Serialize for PluginMount {
         map.serialize_entry("Description", &self.description)?;
         if let Some(v) = &self.settable {
             map.serialize_entry("Settable", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Settable", &())?;
         }
         map.serialize_entry("Source", &self.source)?;
         map.serialize_entry("Destination", &self.destination)?;
         map.serialize_entry("Type", &self.type_)?;
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Options", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
                 "Description" => true,
-                "Settable" => self.settable.is_some(),
+                "Settable" => self.settable.is_some() || self.extra.is_null_at(2),
                 "Source" => true,
                 "Destination" => true,
                 "Type" => true,
-                "Options" => self.options.is_some(),
+                "Options" => self.options.is_some() || self.extra.is_null_at(6),
                 _ => false,
             };
             if !shadowed {
@@ -1189,16 +1719,24 @@ impl<'de> Deserialize<'de> for PluginMount {
                 let mut f_type_: Option<String> = None;
                 let mut f_options: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = Some(map.next_value()?),
-                        "Description" => f_description = Some(map.next_value()?),
-                        "Settable" => f_settable = support::optional(&mut map, key, &mut extra)?,
-                        "Source" => f_source = Some(map.next_value()?),
-                        "Destination" => f_destination = Some(map.next_value()?),
-                        "Type" => f_type_ = Some(map.next_value()?),
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<PluginMount>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(1) => f_description = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_settable = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => f_source = Some(map.next_value()?),
+                        support::Field::Known(4) => f_destination = Some(map.next_value()?),
+                        support::Field::Known(5) => f_type_ = Some(map.next_value()?),
+                        support::Field::Known(6) => {
+                            f_options = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PluginMount {
@@ -1214,6 +1752,62 @@ impl<'de> Deserialize<'de> for PluginMount {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginMount {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Description",
+        "Settable",
+        "Source",
+        "Destination",
+        "Type",
+        "Options",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginMount {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Type" {
+                    return 5;
+                }
+            }
+            6 => {
+                if key == b"Source" {
+                    return 3;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 6;
+                }
+            }
+            8 => {
+                if key == b"Settable" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"Description" {
+                    return 1;
+                }
+                if key == b"Destination" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1235,8 +1829,8 @@ pub struct PluginPrivilege {
     pub description: Option<String>,
     /// `Value`. Since API 1.40.
     pub value: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1245,18 +1839,24 @@ impl Serialize for PluginPrivilege {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.description {
             map.serialize_entry("Description", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Description", &())?;
         }
         if let Some(v) = &self.value {
             map.serialize_entry("Value", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Value", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Description" => self.description.is_some(),
-                "Value" => self.value.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Description" => self.description.is_some() || self.extra.is_null_at(1),
+                "Value" => self.value.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -1283,14 +1883,22 @@ impl<'de> Deserialize<'de> for PluginPrivilege {
                 let mut f_description: Option<String> = None;
                 let mut f_value: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Description" => {
-                            f_description = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<PluginPrivilege>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Value" => f_value = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_description = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_value = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PluginPrivilege {
@@ -1302,6 +1910,38 @@ impl<'de> Deserialize<'de> for PluginPrivilege {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginPrivilege {
+    const FIELDS: &'static [&'static str] = &["Name", "Description", "Value"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginPrivilege {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Value" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"Description" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1325,8 +1965,8 @@ pub struct PluginSettings {
     pub args: Option<Vec<String>>,
     /// `Devices`. Since API 1.25.
     pub devices: Option<Vec<PluginDevice>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1335,22 +1975,30 @@ impl Serialize for PluginSettings {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.mounts {
             map.serialize_entry("Mounts", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Mounts", &())?;
         }
         if let Some(v) = &self.env {
             map.serialize_entry("Env", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Env", &())?;
         }
         if let Some(v) = &self.args {
             map.serialize_entry("Args", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Args", &())?;
         }
         if let Some(v) = &self.devices {
             map.serialize_entry("Devices", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Devices", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Mounts" => self.mounts.is_some(),
-                "Env" => self.env.is_some(),
-                "Args" => self.args.is_some(),
-                "Devices" => self.devices.is_some(),
+                "Mounts" => self.mounts.is_some() || self.extra.is_null_at(0),
+                "Env" => self.env.is_some() || self.extra.is_null_at(1),
+                "Args" => self.args.is_some() || self.extra.is_null_at(2),
+                "Devices" => self.devices.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -1378,13 +2026,25 @@ impl<'de> Deserialize<'de> for PluginSettings {
                 let mut f_args: Option<Vec<String>> = None;
                 let mut f_devices: Option<Vec<PluginDevice>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Mounts" => f_mounts = support::optional(&mut map, key, &mut extra)?,
-                        "Env" => f_env = support::optional(&mut map, key, &mut extra)?,
-                        "Args" => f_args = support::optional(&mut map, key, &mut extra)?,
-                        "Devices" => f_devices = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<PluginSettings>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_mounts = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_env = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_args = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_devices = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(PluginSettings {
@@ -1397,6 +2057,43 @@ impl<'de> Deserialize<'de> for PluginSettings {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for PluginSettings {
+    const FIELDS: &'static [&'static str] = &["Mounts", "Env", "Args", "Devices"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for PluginSettings {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Env" {
+                    return 1;
+                }
+            }
+            4 => {
+                if key == b"Args" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Mounts" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Devices" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

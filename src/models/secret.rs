@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -31,8 +34,8 @@ pub struct Secret {
     pub updated_at: Option<String>,
     /// `Spec`. Since API 1.25.
     pub spec: Option<SecretSpec>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -41,26 +44,36 @@ impl Serialize for Secret {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ID", &())?;
         }
         if let Some(v) = &self.version {
             map.serialize_entry("Version", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Version", &())?;
         }
         if let Some(v) = &self.created_at {
             map.serialize_entry("CreatedAt", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CreatedAt", &())?;
         }
         if let Some(v) = &self.updated_at {
             map.serialize_entry("UpdatedAt", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("UpdatedAt", &())?;
         }
         if let Some(v) = &self.spec {
             map.serialize_entry("Spec", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Spec", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ID" => self.id.is_some(),
-                "Version" => self.version.is_some(),
-                "CreatedAt" => self.created_at.is_some(),
-                "UpdatedAt" => self.updated_at.is_some(),
-                "Spec" => self.spec.is_some(),
+                "ID" => self.id.is_some() || self.extra.is_null_at(0),
+                "Version" => self.version.is_some() || self.extra.is_null_at(1),
+                "CreatedAt" => self.created_at.is_some() || self.extra.is_null_at(2),
+                "UpdatedAt" => self.updated_at.is_some() || self.extra.is_null_at(3),
+                "Spec" => self.spec.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -86,14 +99,28 @@ impl<'de> Deserialize<'de> for Secret {
                 let mut f_updated_at: Option<String> = None;
                 let mut f_spec: Option<SecretSpec> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Version" => f_version = support::optional(&mut map, key, &mut extra)?,
-                        "CreatedAt" => f_created_at = support::optional(&mut map, key, &mut extra)?,
-                        "UpdatedAt" => f_updated_at = support::optional(&mut map, key, &mut extra)?,
-                        "Spec" => f_spec = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<Secret>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_version = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_created_at = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_spec = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Secret {
@@ -107,6 +134,46 @@ impl<'de> Deserialize<'de> for Secret {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Secret {
+    const FIELDS: &'static [&'static str] = &["ID", "Version", "CreatedAt", "UpdatedAt", "Spec"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Secret {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Spec" {
+                    return 4;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 2;
+                }
+                if key == b"UpdatedAt" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -137,8 +204,8 @@ pub struct SecretCreateBody {
     pub driver: Option<Driver>,
     /// `Templating`. Since API 1.37.
     pub templating: Option<Driver>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -147,26 +214,36 @@ impl Serialize for SecretCreateBody {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.data {
             map.serialize_entry("Data", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Data", &())?;
         }
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.templating {
             map.serialize_entry("Templating", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Templating", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Labels" => self.labels.is_some(),
-                "Data" => self.data.is_some(),
-                "Driver" => self.driver.is_some(),
-                "Templating" => self.templating.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(1),
+                "Data" => self.data.is_some() || self.extra.is_null_at(2),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(3),
+                "Templating" => self.templating.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -195,16 +272,28 @@ impl<'de> Deserialize<'de> for SecretCreateBody {
                 let mut f_driver: Option<Driver> = None;
                 let mut f_templating: Option<Driver> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Data" => f_data = support::optional(&mut map, key, &mut extra)?,
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "Templating" => {
-                            f_templating = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<SecretCreateBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_data = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_driver = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_templating = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SecretCreateBody {
@@ -218,6 +307,44 @@ impl<'de> Deserialize<'de> for SecretCreateBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SecretCreateBody {
+    const FIELDS: &'static [&'static str] = &["Name", "Labels", "Data", "Driver", "Templating"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SecretCreateBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Data" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+                if key == b"Driver" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"Templating" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -260,8 +387,8 @@ pub struct SecretSpec {
     pub driver: Option<Driver>,
     /// `Templating`. Since API 1.37.
     pub templating: Option<Driver>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -283,26 +410,36 @@ impl Serialize for SecretSpec {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.data {
             map.serialize_entry("Data", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Data", &())?;
         }
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.templating {
             map.serialize_entry("Templating", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Templating", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Labels" => self.labels.is_some(),
-                "Data" => self.data.is_some(),
-                "Driver" => self.driver.is_some(),
-                "Templating" => self.templating.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(1),
+                "Data" => self.data.is_some() || self.extra.is_null_at(2),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(3),
+                "Templating" => self.templating.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -328,16 +465,28 @@ impl<'de> Deserialize<'de> for SecretSpec {
                 let mut f_driver: Option<Driver> = None;
                 let mut f_templating: Option<Driver> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Data" => f_data = support::optional(&mut map, key, &mut extra)?,
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "Templating" => {
-                            f_templating = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<SecretSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_data = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_driver = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_templating = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SecretSpec {
@@ -351,6 +500,44 @@ impl<'de> Deserialize<'de> for SecretSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SecretSpec {
+    const FIELDS: &'static [&'static str] = &["Name", "Labels", "Data", "Driver", "Templating"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SecretSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Data" {
+                    return 2;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+                if key == b"Driver" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"Templating" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

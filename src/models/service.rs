@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -39,8 +42,8 @@ pub struct Service {
     pub service_status: Option<ServiceServiceStatus>,
     /// `JobStatus`. Since API 1.41.
     pub job_status: Option<ServiceJobStatus>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -49,42 +52,60 @@ impl Serialize for Service {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ID", &())?;
         }
         if let Some(v) = &self.version {
             map.serialize_entry("Version", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Version", &())?;
         }
         if let Some(v) = &self.created_at {
             map.serialize_entry("CreatedAt", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CreatedAt", &())?;
         }
         if let Some(v) = &self.updated_at {
             map.serialize_entry("UpdatedAt", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("UpdatedAt", &())?;
         }
         if let Some(v) = &self.spec {
             map.serialize_entry("Spec", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Spec", &())?;
         }
         if let Some(v) = &self.endpoint {
             map.serialize_entry("Endpoint", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Endpoint", &())?;
         }
         if let Some(v) = &self.update_status {
             map.serialize_entry("UpdateStatus", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("UpdateStatus", &())?;
         }
         if let Some(v) = &self.service_status {
             map.serialize_entry("ServiceStatus", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("ServiceStatus", &())?;
         }
         if let Some(v) = &self.job_status {
             map.serialize_entry("JobStatus", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("JobStatus", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ID" => self.id.is_some(),
-                "Version" => self.version.is_some(),
-                "CreatedAt" => self.created_at.is_some(),
-                "UpdatedAt" => self.updated_at.is_some(),
-                "Spec" => self.spec.is_some(),
-                "Endpoint" => self.endpoint.is_some(),
-                "UpdateStatus" => self.update_status.is_some(),
-                "ServiceStatus" => self.service_status.is_some(),
-                "JobStatus" => self.job_status.is_some(),
+                "ID" => self.id.is_some() || self.extra.is_null_at(0),
+                "Version" => self.version.is_some() || self.extra.is_null_at(1),
+                "CreatedAt" => self.created_at.is_some() || self.extra.is_null_at(2),
+                "UpdatedAt" => self.updated_at.is_some() || self.extra.is_null_at(3),
+                "Spec" => self.spec.is_some() || self.extra.is_null_at(4),
+                "Endpoint" => self.endpoint.is_some() || self.extra.is_null_at(5),
+                "UpdateStatus" => self.update_status.is_some() || self.extra.is_null_at(6),
+                "ServiceStatus" => self.service_status.is_some() || self.extra.is_null_at(7),
+                "JobStatus" => self.job_status.is_some() || self.extra.is_null_at(8),
                 _ => false,
             };
             if !shadowed {
@@ -114,22 +135,40 @@ impl<'de> Deserialize<'de> for Service {
                 let mut f_service_status: Option<ServiceServiceStatus> = None;
                 let mut f_job_status: Option<ServiceJobStatus> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Version" => f_version = support::optional(&mut map, key, &mut extra)?,
-                        "CreatedAt" => f_created_at = support::optional(&mut map, key, &mut extra)?,
-                        "UpdatedAt" => f_updated_at = support::optional(&mut map, key, &mut extra)?,
-                        "Spec" => f_spec = support::optional(&mut map, key, &mut extra)?,
-                        "Endpoint" => f_endpoint = support::optional(&mut map, key, &mut extra)?,
-                        "UpdateStatus" => {
-                            f_update_status = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<Service>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "ServiceStatus" => {
-                            f_service_status = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_version = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "JobStatus" => f_job_status = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_created_at = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_spec = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_endpoint = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_update_status = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_service_status = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_job_status = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Service {
@@ -147,6 +186,74 @@ impl<'de> Deserialize<'de> for Service {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Service {
+    const FIELDS: &'static [&'static str] = &[
+        "ID",
+        "Version",
+        "CreatedAt",
+        "UpdatedAt",
+        "Spec",
+        "Endpoint",
+        "UpdateStatus",
+        "ServiceStatus",
+        "JobStatus",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Service {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Spec" {
+                    return 4;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"Endpoint" {
+                    return 5;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 2;
+                }
+                if key == b"UpdatedAt" {
+                    return 3;
+                }
+                if key == b"JobStatus" {
+                    return 8;
+                }
+            }
+            12 => {
+                if key == b"UpdateStatus" {
+                    return 6;
+                }
+            }
+            13 => {
+                if key == b"ServiceStatus" {
+                    return 7;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -220,8 +327,8 @@ pub struct ServiceCreateBody {
     pub networks: Option<Vec<NetworkAttachmentConfig>>,
     /// `EndpointSpec`. Since API 1.25.
     pub endpoint_spec: Option<EndpointSpec>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -230,38 +337,54 @@ impl Serialize for ServiceCreateBody {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.task_template {
             map.serialize_entry("TaskTemplate", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("TaskTemplate", &())?;
         }
         if let Some(v) = &self.mode {
             map.serialize_entry("Mode", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Mode", &())?;
         }
         if let Some(v) = &self.update_config {
             map.serialize_entry("UpdateConfig", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("UpdateConfig", &())?;
         }
         if let Some(v) = &self.rollback_config {
             map.serialize_entry("RollbackConfig", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("RollbackConfig", &())?;
         }
         if let Some(v) = &self.networks {
             map.serialize_entry("Networks", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Networks", &())?;
         }
         if let Some(v) = &self.endpoint_spec {
             map.serialize_entry("EndpointSpec", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("EndpointSpec", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Labels" => self.labels.is_some(),
-                "TaskTemplate" => self.task_template.is_some(),
-                "Mode" => self.mode.is_some(),
-                "UpdateConfig" => self.update_config.is_some(),
-                "RollbackConfig" => self.rollback_config.is_some(),
-                "Networks" => self.networks.is_some(),
-                "EndpointSpec" => self.endpoint_spec.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(1),
+                "TaskTemplate" => self.task_template.is_some() || self.extra.is_null_at(2),
+                "Mode" => self.mode.is_some() || self.extra.is_null_at(3),
+                "UpdateConfig" => self.update_config.is_some() || self.extra.is_null_at(4),
+                "RollbackConfig" => self.rollback_config.is_some() || self.extra.is_null_at(5),
+                "Networks" => self.networks.is_some() || self.extra.is_null_at(6),
+                "EndpointSpec" => self.endpoint_spec.is_some() || self.extra.is_null_at(7),
                 _ => false,
             };
             if !shadowed {
@@ -293,25 +416,37 @@ impl<'de> Deserialize<'de> for ServiceCreateBody {
                 let mut f_networks: Option<Vec<NetworkAttachmentConfig>> = None;
                 let mut f_endpoint_spec: Option<EndpointSpec> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "TaskTemplate" => {
-                            f_task_template = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ServiceCreateBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Mode" => f_mode = support::optional(&mut map, key, &mut extra)?,
-                        "UpdateConfig" => {
-                            f_update_config = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
                         }
-                        "RollbackConfig" => {
-                            f_rollback_config = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_task_template = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "Networks" => f_networks = support::optional(&mut map, key, &mut extra)?,
-                        "EndpointSpec" => {
-                            f_endpoint_spec = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_mode = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(4) => {
+                            f_update_config = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_rollback_config = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_networks = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_endpoint_spec = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ServiceCreateBody {
@@ -328,6 +463,66 @@ impl<'de> Deserialize<'de> for ServiceCreateBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ServiceCreateBody {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Labels",
+        "TaskTemplate",
+        "Mode",
+        "UpdateConfig",
+        "RollbackConfig",
+        "Networks",
+        "EndpointSpec",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceCreateBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Mode" {
+                    return 3;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"Networks" {
+                    return 6;
+                }
+            }
+            12 => {
+                if key == b"TaskTemplate" {
+                    return 2;
+                }
+                if key == b"UpdateConfig" {
+                    return 4;
+                }
+                if key == b"EndpointSpec" {
+                    return 7;
+                }
+            }
+            14 => {
+                if key == b"RollbackConfig" {
+                    return 5;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -385,8 +580,8 @@ pub struct ServiceCreateResponse {
     pub warnings: Option<Vec<String>>,
     /// `Warning`. Since API 1.25. Removed in API 1.44: only older daemons send it.
     pub warning: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -395,18 +590,24 @@ impl Serialize for ServiceCreateResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ID", &())?;
         }
         if let Some(v) = &self.warnings {
             map.serialize_entry("Warnings", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Warnings", &())?;
         }
         if let Some(v) = &self.warning {
             map.serialize_entry("Warning", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Warning", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ID" => self.id.is_some(),
-                "Warnings" => self.warnings.is_some(),
-                "Warning" => self.warning.is_some(),
+                "ID" => self.id.is_some() || self.extra.is_null_at(0),
+                "Warnings" => self.warnings.is_some() || self.extra.is_null_at(1),
+                "Warning" => self.warning.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -433,12 +634,23 @@ impl<'de> Deserialize<'de> for ServiceCreateResponse {
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut f_warning: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Warnings" => f_warnings = support::optional(&mut map, key, &mut extra)?,
-                        "Warning" => f_warning = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<ServiceCreateResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_warnings = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_warning = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ServiceCreateResponse {
@@ -450,6 +662,38 @@ impl<'de> Deserialize<'de> for ServiceCreateResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ServiceCreateResponse {
+    const FIELDS: &'static [&'static str] = &["ID", "Warnings", "Warning"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceCreateResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Warning" {
+                    return 2;
+                }
+            }
+            8 => {
+                if key == b"Warnings" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -476,8 +720,8 @@ pub struct ServiceEndpoint {
     pub ports: Option<Vec<EndpointPortConfig>>,
     /// `VirtualIPs`. Since API 1.25.
     pub virtual_ips: Option<Vec<ServiceEndpointVirtualIPsItem>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -486,18 +730,24 @@ impl Serialize for ServiceEndpoint {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.spec {
             map.serialize_entry("Spec", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Spec", &())?;
         }
         if let Some(v) = &self.ports {
             map.serialize_entry("Ports", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Ports", &())?;
         }
         if let Some(v) = &self.virtual_ips {
             map.serialize_entry("VirtualIPs", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("VirtualIPs", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Spec" => self.spec.is_some(),
-                "Ports" => self.ports.is_some(),
-                "VirtualIPs" => self.virtual_ips.is_some(),
+                "Spec" => self.spec.is_some() || self.extra.is_null_at(0),
+                "Ports" => self.ports.is_some() || self.extra.is_null_at(1),
+                "VirtualIPs" => self.virtual_ips.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -524,14 +774,22 @@ impl<'de> Deserialize<'de> for ServiceEndpoint {
                 let mut f_ports: Option<Vec<EndpointPortConfig>> = None;
                 let mut f_virtual_ips: Option<Vec<ServiceEndpointVirtualIPsItem>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Spec" => f_spec = support::optional(&mut map, key, &mut extra)?,
-                        "Ports" => f_ports = support::optional(&mut map, key, &mut extra)?,
-                        "VirtualIPs" => {
-                            f_virtual_ips = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ServiceEndpoint>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_spec = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_ports = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_virtual_ips = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ServiceEndpoint {
@@ -543,6 +801,38 @@ impl<'de> Deserialize<'de> for ServiceEndpoint {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ServiceEndpoint {
+    const FIELDS: &'static [&'static str] = &["Spec", "Ports", "VirtualIPs"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceEndpoint {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Spec" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Ports" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"VirtualIPs" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -570,8 +860,8 @@ pub struct ServiceEndpointVirtualIPsItem {
     pub network_id: Option<String>,
     /// `Addr`. Since API 1.25.
     pub addr: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -580,14 +870,18 @@ impl Serialize for ServiceEndpointVirtualIPsItem {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.network_id {
             map.serialize_entry("NetworkID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("NetworkID", &())?;
         }
         if let Some(v) = &self.addr {
             map.serialize_entry("Addr", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Addr", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "NetworkID" => self.network_id.is_some(),
-                "Addr" => self.addr.is_some(),
+                "NetworkID" => self.network_id.is_some() || self.extra.is_null_at(0),
+                "Addr" => self.addr.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -613,11 +907,21 @@ impl<'de> Deserialize<'de> for ServiceEndpointVirtualIPsItem {
                 let mut f_network_id: Option<String> = None;
                 let mut f_addr: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "NetworkID" => f_network_id = support::optional(&mut map, key, &mut extra)?,
-                        "Addr" => f_addr = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<ServiceEndpointVirtualIPsItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_network_id = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_addr = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ServiceEndpointVirtualIPsItem {
@@ -628,6 +932,33 @@ impl<'de> Deserialize<'de> for ServiceEndpointVirtualIPsItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ServiceEndpointVirtualIPsItem {
+    const FIELDS: &'static [&'static str] = &["NetworkID", "Addr"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceEndpointVirtualIPsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Addr" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"NetworkID" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -651,8 +982,8 @@ pub struct ServiceInfo {
     pub local_lb_index: Option<i64>,
     /// `Tasks`. Since API 1.52.
     pub tasks: Option<Vec<NetworkTaskInfo>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -661,22 +992,30 @@ impl Serialize for ServiceInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.vip {
             map.serialize_entry("VIP", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("VIP", &())?;
         }
         if let Some(v) = &self.ports {
             map.serialize_entry("Ports", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Ports", &())?;
         }
         if let Some(v) = &self.local_lb_index {
             map.serialize_entry("LocalLBIndex", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("LocalLBIndex", &())?;
         }
         if let Some(v) = &self.tasks {
             map.serialize_entry("Tasks", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Tasks", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "VIP" => self.vip.is_some(),
-                "Ports" => self.ports.is_some(),
-                "LocalLBIndex" => self.local_lb_index.is_some(),
-                "Tasks" => self.tasks.is_some(),
+                "VIP" => self.vip.is_some() || self.extra.is_null_at(0),
+                "Ports" => self.ports.is_some() || self.extra.is_null_at(1),
+                "LocalLBIndex" => self.local_lb_index.is_some() || self.extra.is_null_at(2),
+                "Tasks" => self.tasks.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -701,15 +1040,25 @@ impl<'de> Deserialize<'de> for ServiceInfo {
                 let mut f_local_lb_index: Option<i64> = None;
                 let mut f_tasks: Option<Vec<NetworkTaskInfo>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "VIP" => f_vip = support::optional(&mut map, key, &mut extra)?,
-                        "Ports" => f_ports = support::optional(&mut map, key, &mut extra)?,
-                        "LocalLBIndex" => {
-                            f_local_lb_index = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ServiceInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_vip = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Tasks" => f_tasks = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_ports = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_local_lb_index = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_tasks = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ServiceInfo {
@@ -722,6 +1071,41 @@ impl<'de> Deserialize<'de> for ServiceInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ServiceInfo {
+    const FIELDS: &'static [&'static str] = &["VIP", "Ports", "LocalLBIndex", "Tasks"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"VIP" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Ports" {
+                    return 1;
+                }
+                if key == b"Tasks" {
+                    return 3;
+                }
+            }
+            12 => {
+                if key == b"LocalLBIndex" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -743,8 +1127,8 @@ pub struct ServiceJobStatus {
     pub job_iteration: Option<ObjectVersion>,
     /// `LastExecution`. Since API 1.41.
     pub last_execution: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -753,14 +1137,18 @@ impl Serialize for ServiceJobStatus {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.job_iteration {
             map.serialize_entry("JobIteration", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("JobIteration", &())?;
         }
         if let Some(v) = &self.last_execution {
             map.serialize_entry("LastExecution", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("LastExecution", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "JobIteration" => self.job_iteration.is_some(),
-                "LastExecution" => self.last_execution.is_some(),
+                "JobIteration" => self.job_iteration.is_some() || self.extra.is_null_at(0),
+                "LastExecution" => self.last_execution.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -786,15 +1174,19 @@ impl<'de> Deserialize<'de> for ServiceJobStatus {
                 let mut f_job_iteration: Option<ObjectVersion> = None;
                 let mut f_last_execution: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "JobIteration" => {
-                            f_job_iteration = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ServiceJobStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_job_iteration = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "LastExecution" => {
-                            f_last_execution = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_last_execution = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ServiceJobStatus {
@@ -805,6 +1197,33 @@ impl<'de> Deserialize<'de> for ServiceJobStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ServiceJobStatus {
+    const FIELDS: &'static [&'static str] = &["JobIteration", "LastExecution"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceJobStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            12 => {
+                if key == b"JobIteration" {
+                    return 0;
+                }
+            }
+            13 => {
+                if key == b"LastExecution" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -828,8 +1247,8 @@ pub struct ServiceServiceStatus {
     pub desired_tasks: Option<u64>,
     /// `CompletedTasks`. Since API 1.41.
     pub completed_tasks: Option<u64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -838,18 +1257,24 @@ impl Serialize for ServiceServiceStatus {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.running_tasks {
             map.serialize_entry("RunningTasks", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("RunningTasks", &())?;
         }
         if let Some(v) = &self.desired_tasks {
             map.serialize_entry("DesiredTasks", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("DesiredTasks", &())?;
         }
         if let Some(v) = &self.completed_tasks {
             map.serialize_entry("CompletedTasks", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CompletedTasks", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "RunningTasks" => self.running_tasks.is_some(),
-                "DesiredTasks" => self.desired_tasks.is_some(),
-                "CompletedTasks" => self.completed_tasks.is_some(),
+                "RunningTasks" => self.running_tasks.is_some() || self.extra.is_null_at(0),
+                "DesiredTasks" => self.desired_tasks.is_some() || self.extra.is_null_at(1),
+                "CompletedTasks" => self.completed_tasks.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -876,18 +1301,23 @@ impl<'de> Deserialize<'de> for ServiceServiceStatus {
                 let mut f_desired_tasks: Option<u64> = None;
                 let mut f_completed_tasks: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "RunningTasks" => {
-                            f_running_tasks = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ServiceServiceStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_running_tasks = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "DesiredTasks" => {
-                            f_desired_tasks = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_desired_tasks = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "CompletedTasks" => {
-                            f_completed_tasks = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_completed_tasks = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ServiceServiceStatus {
@@ -899,6 +1329,36 @@ impl<'de> Deserialize<'de> for ServiceServiceStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ServiceServiceStatus {
+    const FIELDS: &'static [&'static str] = &["RunningTasks", "DesiredTasks", "CompletedTasks"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceServiceStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            12 => {
+                if key == b"RunningTasks" {
+                    return 0;
+                }
+                if key == b"DesiredTasks" {
+                    return 1;
+                }
+            }
+            14 => {
+                if key == b"CompletedTasks" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -930,8 +1390,8 @@ pub struct ServiceSpec {
     pub networks: Option<Vec<NetworkAttachmentConfig>>,
     /// `EndpointSpec`. Since API 1.25.
     pub endpoint_spec: Option<EndpointSpec>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -940,38 +1400,54 @@ impl Serialize for ServiceSpec {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.task_template {
             map.serialize_entry("TaskTemplate", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("TaskTemplate", &())?;
         }
         if let Some(v) = &self.mode {
             map.serialize_entry("Mode", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Mode", &())?;
         }
         if let Some(v) = &self.update_config {
             map.serialize_entry("UpdateConfig", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("UpdateConfig", &())?;
         }
         if let Some(v) = &self.rollback_config {
             map.serialize_entry("RollbackConfig", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("RollbackConfig", &())?;
         }
         if let Some(v) = &self.networks {
             map.serialize_entry("Networks", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Networks", &())?;
         }
         if let Some(v) = &self.endpoint_spec {
             map.serialize_entry("EndpointSpec", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("EndpointSpec", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Labels" => self.labels.is_some(),
-                "TaskTemplate" => self.task_template.is_some(),
-                "Mode" => self.mode.is_some(),
-                "UpdateConfig" => self.update_config.is_some(),
-                "RollbackConfig" => self.rollback_config.is_some(),
-                "Networks" => self.networks.is_some(),
-                "EndpointSpec" => self.endpoint_spec.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(1),
+                "TaskTemplate" => self.task_template.is_some() || self.extra.is_null_at(2),
+                "Mode" => self.mode.is_some() || self.extra.is_null_at(3),
+                "UpdateConfig" => self.update_config.is_some() || self.extra.is_null_at(4),
+                "RollbackConfig" => self.rollback_config.is_some() || self.extra.is_null_at(5),
+                "Networks" => self.networks.is_some() || self.extra.is_null_at(6),
+                "EndpointSpec" => self.endpoint_spec.is_some() || self.extra.is_null_at(7),
                 _ => false,
             };
             if !shadowed {
@@ -1000,25 +1476,37 @@ impl<'de> Deserialize<'de> for ServiceSpec {
                 let mut f_networks: Option<Vec<NetworkAttachmentConfig>> = None;
                 let mut f_endpoint_spec: Option<EndpointSpec> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "TaskTemplate" => {
-                            f_task_template = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ServiceSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Mode" => f_mode = support::optional(&mut map, key, &mut extra)?,
-                        "UpdateConfig" => {
-                            f_update_config = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
                         }
-                        "RollbackConfig" => {
-                            f_rollback_config = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_task_template = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "Networks" => f_networks = support::optional(&mut map, key, &mut extra)?,
-                        "EndpointSpec" => {
-                            f_endpoint_spec = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_mode = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(4) => {
+                            f_update_config = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_rollback_config = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_networks = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_endpoint_spec = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ServiceSpec {
@@ -1035,6 +1523,66 @@ impl<'de> Deserialize<'de> for ServiceSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ServiceSpec {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Labels",
+        "TaskTemplate",
+        "Mode",
+        "UpdateConfig",
+        "RollbackConfig",
+        "Networks",
+        "EndpointSpec",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Mode" {
+                    return 3;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"Networks" {
+                    return 6;
+                }
+            }
+            12 => {
+                if key == b"TaskTemplate" {
+                    return 2;
+                }
+                if key == b"UpdateConfig" {
+                    return 4;
+                }
+                if key == b"EndpointSpec" {
+                    return 7;
+                }
+            }
+            14 => {
+                if key == b"RollbackConfig" {
+                    return 5;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1094,8 +1642,8 @@ pub struct ServiceSpecMode {
     pub replicated_job: Option<ServiceSpecModeReplicatedJob>,
     /// `GlobalJob`. Since API 1.41.
     pub global_job: Option<serde_json::Value>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1104,22 +1652,30 @@ impl Serialize for ServiceSpecMode {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.replicated {
             map.serialize_entry("Replicated", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Replicated", &())?;
         }
         if let Some(v) = &self.global {
             map.serialize_entry("Global", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Global", &())?;
         }
         if let Some(v) = &self.replicated_job {
             map.serialize_entry("ReplicatedJob", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("ReplicatedJob", &())?;
         }
         if let Some(v) = &self.global_job {
             map.serialize_entry("GlobalJob", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("GlobalJob", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Replicated" => self.replicated.is_some(),
-                "Global" => self.global.is_some(),
-                "ReplicatedJob" => self.replicated_job.is_some(),
-                "GlobalJob" => self.global_job.is_some(),
+                "Replicated" => self.replicated.is_some() || self.extra.is_null_at(0),
+                "Global" => self.global.is_some() || self.extra.is_null_at(1),
+                "ReplicatedJob" => self.replicated_job.is_some() || self.extra.is_null_at(2),
+                "GlobalJob" => self.global_job.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -1147,17 +1703,25 @@ impl<'de> Deserialize<'de> for ServiceSpecMode {
                 let mut f_replicated_job: Option<ServiceSpecModeReplicatedJob> = None;
                 let mut f_global_job: Option<serde_json::Value> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Replicated" => {
-                            f_replicated = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ServiceSpecMode>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_replicated = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Global" => f_global = support::optional(&mut map, key, &mut extra)?,
-                        "ReplicatedJob" => {
-                            f_replicated_job = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_global = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "GlobalJob" => f_global_job = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_replicated_job = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_global_job = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ServiceSpecMode {
@@ -1170,6 +1734,43 @@ impl<'de> Deserialize<'de> for ServiceSpecMode {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ServiceSpecMode {
+    const FIELDS: &'static [&'static str] = &["Replicated", "Global", "ReplicatedJob", "GlobalJob"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceSpecMode {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Global" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"GlobalJob" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"Replicated" {
+                    return 0;
+                }
+            }
+            13 => {
+                if key == b"ReplicatedJob" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1204,8 +1805,8 @@ impl support::FieldPlatforms for ServiceSpecMode {}
 pub struct ServiceSpecModeReplicated {
     /// `Replicas`. Since API 1.25.
     pub replicas: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1214,10 +1815,12 @@ impl Serialize for ServiceSpecModeReplicated {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.replicas {
             map.serialize_entry("Replicas", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Replicas", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Replicas" => self.replicas.is_some(),
+                "Replicas" => self.replicas.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -1242,10 +1845,17 @@ impl<'de> Deserialize<'de> for ServiceSpecModeReplicated {
             ) -> Result<ServiceSpecModeReplicated, A::Error> {
                 let mut f_replicas: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Replicas" => f_replicas = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<ServiceSpecModeReplicated>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_replicas = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ServiceSpecModeReplicated {
@@ -1255,6 +1865,28 @@ impl<'de> Deserialize<'de> for ServiceSpecModeReplicated {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ServiceSpecModeReplicated {
+    const FIELDS: &'static [&'static str] = &["Replicas"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceSpecModeReplicated {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"Replicas" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1274,8 +1906,8 @@ pub struct ServiceSpecModeReplicatedJob {
     pub max_concurrent: Option<i64>,
     /// `TotalCompletions`. Since API 1.41.
     pub total_completions: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1284,14 +1916,18 @@ impl Serialize for ServiceSpecModeReplicatedJob {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.max_concurrent {
             map.serialize_entry("MaxConcurrent", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("MaxConcurrent", &())?;
         }
         if let Some(v) = &self.total_completions {
             map.serialize_entry("TotalCompletions", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("TotalCompletions", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "MaxConcurrent" => self.max_concurrent.is_some(),
-                "TotalCompletions" => self.total_completions.is_some(),
+                "MaxConcurrent" => self.max_concurrent.is_some() || self.extra.is_null_at(0),
+                "TotalCompletions" => self.total_completions.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1317,15 +1953,21 @@ impl<'de> Deserialize<'de> for ServiceSpecModeReplicatedJob {
                 let mut f_max_concurrent: Option<i64> = None;
                 let mut f_total_completions: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "MaxConcurrent" => {
-                            f_max_concurrent = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ServiceSpecModeReplicatedJob>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_max_concurrent = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "TotalCompletions" => {
-                            f_total_completions = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_total_completions = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ServiceSpecModeReplicatedJob {
@@ -1336,6 +1978,33 @@ impl<'de> Deserialize<'de> for ServiceSpecModeReplicatedJob {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ServiceSpecModeReplicatedJob {
+    const FIELDS: &'static [&'static str] = &["MaxConcurrent", "TotalCompletions"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceSpecModeReplicatedJob {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            13 => {
+                if key == b"MaxConcurrent" {
+                    return 0;
+                }
+            }
+            16 => {
+                if key == b"TotalCompletions" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1363,8 +2032,8 @@ pub struct ServiceSpecRollbackConfig {
     pub max_failure_ratio: Option<f64>,
     /// `Order`. Since API 1.29.
     pub order: Option<ServiceSpecRollbackConfigOrder>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1373,30 +2042,42 @@ impl Serialize for ServiceSpecRollbackConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.parallelism {
             map.serialize_entry("Parallelism", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Parallelism", &())?;
         }
         if let Some(v) = &self.delay {
             map.serialize_entry("Delay", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Delay", &())?;
         }
         if let Some(v) = &self.failure_action {
             map.serialize_entry("FailureAction", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("FailureAction", &())?;
         }
         if let Some(v) = &self.monitor {
             map.serialize_entry("Monitor", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Monitor", &())?;
         }
         if let Some(v) = &self.max_failure_ratio {
             map.serialize_entry("MaxFailureRatio", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("MaxFailureRatio", &())?;
         }
         if let Some(v) = &self.order {
             map.serialize_entry("Order", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Order", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Parallelism" => self.parallelism.is_some(),
-                "Delay" => self.delay.is_some(),
-                "FailureAction" => self.failure_action.is_some(),
-                "Monitor" => self.monitor.is_some(),
-                "MaxFailureRatio" => self.max_failure_ratio.is_some(),
-                "Order" => self.order.is_some(),
+                "Parallelism" => self.parallelism.is_some() || self.extra.is_null_at(0),
+                "Delay" => self.delay.is_some() || self.extra.is_null_at(1),
+                "FailureAction" => self.failure_action.is_some() || self.extra.is_null_at(2),
+                "Monitor" => self.monitor.is_some() || self.extra.is_null_at(3),
+                "MaxFailureRatio" => self.max_failure_ratio.is_some() || self.extra.is_null_at(4),
+                "Order" => self.order.is_some() || self.extra.is_null_at(5),
                 _ => false,
             };
             if !shadowed {
@@ -1426,21 +2107,32 @@ impl<'de> Deserialize<'de> for ServiceSpecRollbackConfig {
                 let mut f_max_failure_ratio: Option<f64> = None;
                 let mut f_order: Option<ServiceSpecRollbackConfigOrder> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Parallelism" => {
-                            f_parallelism = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ServiceSpecRollbackConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_parallelism = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Delay" => f_delay = support::optional(&mut map, key, &mut extra)?,
-                        "FailureAction" => {
-                            f_failure_action = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_delay = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "Monitor" => f_monitor = support::optional(&mut map, key, &mut extra)?,
-                        "MaxFailureRatio" => {
-                            f_max_failure_ratio = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_failure_action = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "Order" => f_order = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(3) => {
+                            f_monitor = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_max_failure_ratio = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_order = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ServiceSpecRollbackConfig {
@@ -1455,6 +2147,58 @@ impl<'de> Deserialize<'de> for ServiceSpecRollbackConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ServiceSpecRollbackConfig {
+    const FIELDS: &'static [&'static str] = &[
+        "Parallelism",
+        "Delay",
+        "FailureAction",
+        "Monitor",
+        "MaxFailureRatio",
+        "Order",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceSpecRollbackConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Delay" {
+                    return 1;
+                }
+                if key == b"Order" {
+                    return 5;
+                }
+            }
+            7 => {
+                if key == b"Monitor" {
+                    return 3;
+                }
+            }
+            11 => {
+                if key == b"Parallelism" {
+                    return 0;
+                }
+            }
+            13 => {
+                if key == b"FailureAction" {
+                    return 2;
+                }
+            }
+            15 => {
+                if key == b"MaxFailureRatio" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1655,8 +2399,8 @@ pub struct ServiceSpecUpdateConfig {
     pub max_failure_ratio: Option<f64>,
     /// `Order`. Since API 1.29.
     pub order: Option<ServiceSpecUpdateConfigOrder>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1665,30 +2409,42 @@ impl Serialize for ServiceSpecUpdateConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.parallelism {
             map.serialize_entry("Parallelism", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Parallelism", &())?;
         }
         if let Some(v) = &self.delay {
             map.serialize_entry("Delay", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Delay", &())?;
         }
         if let Some(v) = &self.failure_action {
             map.serialize_entry("FailureAction", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("FailureAction", &())?;
         }
         if let Some(v) = &self.monitor {
             map.serialize_entry("Monitor", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Monitor", &())?;
         }
         if let Some(v) = &self.max_failure_ratio {
             map.serialize_entry("MaxFailureRatio", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("MaxFailureRatio", &())?;
         }
         if let Some(v) = &self.order {
             map.serialize_entry("Order", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Order", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Parallelism" => self.parallelism.is_some(),
-                "Delay" => self.delay.is_some(),
-                "FailureAction" => self.failure_action.is_some(),
-                "Monitor" => self.monitor.is_some(),
-                "MaxFailureRatio" => self.max_failure_ratio.is_some(),
-                "Order" => self.order.is_some(),
+                "Parallelism" => self.parallelism.is_some() || self.extra.is_null_at(0),
+                "Delay" => self.delay.is_some() || self.extra.is_null_at(1),
+                "FailureAction" => self.failure_action.is_some() || self.extra.is_null_at(2),
+                "Monitor" => self.monitor.is_some() || self.extra.is_null_at(3),
+                "MaxFailureRatio" => self.max_failure_ratio.is_some() || self.extra.is_null_at(4),
+                "Order" => self.order.is_some() || self.extra.is_null_at(5),
                 _ => false,
             };
             if !shadowed {
@@ -1718,21 +2474,32 @@ impl<'de> Deserialize<'de> for ServiceSpecUpdateConfig {
                 let mut f_max_failure_ratio: Option<f64> = None;
                 let mut f_order: Option<ServiceSpecUpdateConfigOrder> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Parallelism" => {
-                            f_parallelism = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ServiceSpecUpdateConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_parallelism = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Delay" => f_delay = support::optional(&mut map, key, &mut extra)?,
-                        "FailureAction" => {
-                            f_failure_action = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_delay = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "Monitor" => f_monitor = support::optional(&mut map, key, &mut extra)?,
-                        "MaxFailureRatio" => {
-                            f_max_failure_ratio = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_failure_action = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "Order" => f_order = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(3) => {
+                            f_monitor = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_max_failure_ratio = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_order = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ServiceSpecUpdateConfig {
@@ -1747,6 +2514,58 @@ impl<'de> Deserialize<'de> for ServiceSpecUpdateConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ServiceSpecUpdateConfig {
+    const FIELDS: &'static [&'static str] = &[
+        "Parallelism",
+        "Delay",
+        "FailureAction",
+        "Monitor",
+        "MaxFailureRatio",
+        "Order",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceSpecUpdateConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Delay" {
+                    return 1;
+                }
+                if key == b"Order" {
+                    return 5;
+                }
+            }
+            7 => {
+                if key == b"Monitor" {
+                    return 3;
+                }
+            }
+            11 => {
+                if key == b"Parallelism" {
+                    return 0;
+                }
+            }
+            13 => {
+                if key == b"FailureAction" {
+                    return 2;
+                }
+            }
+            15 => {
+                if key == b"MaxFailureRatio" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1954,8 +2773,8 @@ pub struct ServiceUpdateBody {
     pub networks: Option<Vec<NetworkAttachmentConfig>>,
     /// `EndpointSpec`. Since API 1.25.
     pub endpoint_spec: Option<EndpointSpec>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1964,38 +2783,54 @@ impl Serialize for ServiceUpdateBody {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.task_template {
             map.serialize_entry("TaskTemplate", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("TaskTemplate", &())?;
         }
         if let Some(v) = &self.mode {
             map.serialize_entry("Mode", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Mode", &())?;
         }
         if let Some(v) = &self.update_config {
             map.serialize_entry("UpdateConfig", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("UpdateConfig", &())?;
         }
         if let Some(v) = &self.rollback_config {
             map.serialize_entry("RollbackConfig", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("RollbackConfig", &())?;
         }
         if let Some(v) = &self.networks {
             map.serialize_entry("Networks", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Networks", &())?;
         }
         if let Some(v) = &self.endpoint_spec {
             map.serialize_entry("EndpointSpec", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("EndpointSpec", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Labels" => self.labels.is_some(),
-                "TaskTemplate" => self.task_template.is_some(),
-                "Mode" => self.mode.is_some(),
-                "UpdateConfig" => self.update_config.is_some(),
-                "RollbackConfig" => self.rollback_config.is_some(),
-                "Networks" => self.networks.is_some(),
-                "EndpointSpec" => self.endpoint_spec.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(1),
+                "TaskTemplate" => self.task_template.is_some() || self.extra.is_null_at(2),
+                "Mode" => self.mode.is_some() || self.extra.is_null_at(3),
+                "UpdateConfig" => self.update_config.is_some() || self.extra.is_null_at(4),
+                "RollbackConfig" => self.rollback_config.is_some() || self.extra.is_null_at(5),
+                "Networks" => self.networks.is_some() || self.extra.is_null_at(6),
+                "EndpointSpec" => self.endpoint_spec.is_some() || self.extra.is_null_at(7),
                 _ => false,
             };
             if !shadowed {
@@ -2027,25 +2862,37 @@ impl<'de> Deserialize<'de> for ServiceUpdateBody {
                 let mut f_networks: Option<Vec<NetworkAttachmentConfig>> = None;
                 let mut f_endpoint_spec: Option<EndpointSpec> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "TaskTemplate" => {
-                            f_task_template = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<ServiceUpdateBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Mode" => f_mode = support::optional(&mut map, key, &mut extra)?,
-                        "UpdateConfig" => {
-                            f_update_config = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
                         }
-                        "RollbackConfig" => {
-                            f_rollback_config = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_task_template = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "Networks" => f_networks = support::optional(&mut map, key, &mut extra)?,
-                        "EndpointSpec" => {
-                            f_endpoint_spec = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_mode = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(4) => {
+                            f_update_config = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_rollback_config = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_networks = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_endpoint_spec = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ServiceUpdateBody {
@@ -2062,6 +2909,66 @@ impl<'de> Deserialize<'de> for ServiceUpdateBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ServiceUpdateBody {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Labels",
+        "TaskTemplate",
+        "Mode",
+        "UpdateConfig",
+        "RollbackConfig",
+        "Networks",
+        "EndpointSpec",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceUpdateBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Mode" {
+                    return 3;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"Networks" {
+                    return 6;
+                }
+            }
+            12 => {
+                if key == b"TaskTemplate" {
+                    return 2;
+                }
+                if key == b"UpdateConfig" {
+                    return 4;
+                }
+                if key == b"EndpointSpec" {
+                    return 7;
+                }
+            }
+            14 => {
+                if key == b"RollbackConfig" {
+                    return 5;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2196,8 +3103,8 @@ impl support::FieldPlatforms for ServiceUpdateRegistryAuthFrom {
 pub struct ServiceUpdateResponse {
     /// `Warnings`. Since API 1.25.
     pub warnings: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2206,10 +3113,12 @@ impl Serialize for ServiceUpdateResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.warnings {
             map.serialize_entry("Warnings", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Warnings", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Warnings" => self.warnings.is_some(),
+                "Warnings" => self.warnings.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -2234,10 +3143,17 @@ impl<'de> Deserialize<'de> for ServiceUpdateResponse {
             ) -> Result<ServiceUpdateResponse, A::Error> {
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Warnings" => f_warnings = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<ServiceUpdateResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_warnings = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ServiceUpdateResponse {
@@ -2247,6 +3163,28 @@ impl<'de> Deserialize<'de> for ServiceUpdateResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ServiceUpdateResponse {
+    const FIELDS: &'static [&'static str] = &["Warnings"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceUpdateResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            8 => {
+                if key == b"Warnings" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2270,8 +3208,8 @@ pub struct ServiceUpdateStatus {
     pub completed_at: Option<String>,
     /// `Message`. Since API 1.25.
     pub message: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2280,22 +3218,30 @@ impl Serialize for ServiceUpdateStatus {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.state {
             map.serialize_entry("State", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("State", &())?;
         }
         if let Some(v) = &self.started_at {
             map.serialize_entry("StartedAt", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("StartedAt", &())?;
         }
         if let Some(v) = &self.completed_at {
             map.serialize_entry("CompletedAt", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CompletedAt", &())?;
         }
         if let Some(v) = &self.message {
             map.serialize_entry("Message", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Message", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "State" => self.state.is_some(),
-                "StartedAt" => self.started_at.is_some(),
-                "CompletedAt" => self.completed_at.is_some(),
-                "Message" => self.message.is_some(),
+                "State" => self.state.is_some() || self.extra.is_null_at(0),
+                "StartedAt" => self.started_at.is_some() || self.extra.is_null_at(1),
+                "CompletedAt" => self.completed_at.is_some() || self.extra.is_null_at(2),
+                "Message" => self.message.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -2323,15 +3269,26 @@ impl<'de> Deserialize<'de> for ServiceUpdateStatus {
                 let mut f_completed_at: Option<String> = None;
                 let mut f_message: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "State" => f_state = support::optional(&mut map, key, &mut extra)?,
-                        "StartedAt" => f_started_at = support::optional(&mut map, key, &mut extra)?,
-                        "CompletedAt" => {
-                            f_completed_at = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<ServiceUpdateStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_state = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Message" => f_message = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_started_at = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_completed_at = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_message = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(ServiceUpdateStatus {
@@ -2344,6 +3301,43 @@ impl<'de> Deserialize<'de> for ServiceUpdateStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for ServiceUpdateStatus {
+    const FIELDS: &'static [&'static str] = &["State", "StartedAt", "CompletedAt", "Message"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for ServiceUpdateStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"State" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Message" {
+                    return 3;
+                }
+            }
+            9 => {
+                if key == b"StartedAt" {
+                    return 1;
+                }
+            }
+            11 => {
+                if key == b"CompletedAt" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -43,8 +46,8 @@ pub struct Swarm {
     pub subnet_size: Option<u32>,
     /// `JoinTokens`. Since API 1.32.
     pub join_tokens: Option<JoinTokens>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -53,50 +56,74 @@ impl Serialize for Swarm {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ID", &())?;
         }
         if let Some(v) = &self.version {
             map.serialize_entry("Version", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Version", &())?;
         }
         if let Some(v) = &self.created_at {
             map.serialize_entry("CreatedAt", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CreatedAt", &())?;
         }
         if let Some(v) = &self.updated_at {
             map.serialize_entry("UpdatedAt", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("UpdatedAt", &())?;
         }
         if let Some(v) = &self.spec {
             map.serialize_entry("Spec", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Spec", &())?;
         }
         if let Some(v) = &self.tls_info {
             map.serialize_entry("TLSInfo", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("TLSInfo", &())?;
         }
         if let Some(v) = &self.root_rotation_in_progress {
             map.serialize_entry("RootRotationInProgress", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("RootRotationInProgress", &())?;
         }
         if let Some(v) = &self.data_path_port {
             map.serialize_entry("DataPathPort", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("DataPathPort", &())?;
         }
         if let Some(v) = &self.default_addr_pool {
             map.serialize_entry("DefaultAddrPool", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("DefaultAddrPool", &())?;
         }
         if let Some(v) = &self.subnet_size {
             map.serialize_entry("SubnetSize", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("SubnetSize", &())?;
         }
         if let Some(v) = &self.join_tokens {
             map.serialize_entry("JoinTokens", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("JoinTokens", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ID" => self.id.is_some(),
-                "Version" => self.version.is_some(),
-                "CreatedAt" => self.created_at.is_some(),
-                "UpdatedAt" => self.updated_at.is_some(),
-                "Spec" => self.spec.is_some(),
-                "TLSInfo" => self.tls_info.is_some(),
-                "RootRotationInProgress" => self.root_rotation_in_progress.is_some(),
-                "DataPathPort" => self.data_path_port.is_some(),
-                "DefaultAddrPool" => self.default_addr_pool.is_some(),
-                "SubnetSize" => self.subnet_size.is_some(),
-                "JoinTokens" => self.join_tokens.is_some(),
+                "ID" => self.id.is_some() || self.extra.is_null_at(0),
+                "Version" => self.version.is_some() || self.extra.is_null_at(1),
+                "CreatedAt" => self.created_at.is_some() || self.extra.is_null_at(2),
+                "UpdatedAt" => self.updated_at.is_some() || self.extra.is_null_at(3),
+                "Spec" => self.spec.is_some() || self.extra.is_null_at(4),
+                "TLSInfo" => self.tls_info.is_some() || self.extra.is_null_at(5),
+                "RootRotationInProgress" => {
+                    self.root_rotation_in_progress.is_some() || self.extra.is_null_at(6)
+                }
+                "DataPathPort" => self.data_path_port.is_some() || self.extra.is_null_at(7),
+                "DefaultAddrPool" => self.default_addr_pool.is_some() || self.extra.is_null_at(8),
+                "SubnetSize" => self.subnet_size.is_some() || self.extra.is_null_at(9),
+                "JoinTokens" => self.join_tokens.is_some() || self.extra.is_null_at(10),
                 _ => false,
             };
             if !shadowed {
@@ -128,31 +155,47 @@ impl<'de> Deserialize<'de> for Swarm {
                 let mut f_subnet_size: Option<u32> = None;
                 let mut f_join_tokens: Option<JoinTokens> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Version" => f_version = support::optional(&mut map, key, &mut extra)?,
-                        "CreatedAt" => f_created_at = support::optional(&mut map, key, &mut extra)?,
-                        "UpdatedAt" => f_updated_at = support::optional(&mut map, key, &mut extra)?,
-                        "Spec" => f_spec = support::optional(&mut map, key, &mut extra)?,
-                        "TLSInfo" => f_tls_info = support::optional(&mut map, key, &mut extra)?,
-                        "RootRotationInProgress" => {
+                let seed = support::FieldKey::<Swarm>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_version = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_created_at = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_spec = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_tls_info = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
                             f_root_rotation_in_progress =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 6, &mut extra)?
                         }
-                        "DataPathPort" => {
-                            f_data_path_port = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(7) => {
+                            f_data_path_port = support::optional(&mut map, 7, &mut extra)?
                         }
-                        "DefaultAddrPool" => {
-                            f_default_addr_pool = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(8) => {
+                            f_default_addr_pool = support::optional(&mut map, 8, &mut extra)?
                         }
-                        "SubnetSize" => {
-                            f_subnet_size = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(9) => {
+                            f_subnet_size = support::optional(&mut map, 9, &mut extra)?
                         }
-                        "JoinTokens" => {
-                            f_join_tokens = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(10) => {
+                            f_join_tokens = support::optional(&mut map, 10, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Swarm {
@@ -172,6 +215,84 @@ impl<'de> Deserialize<'de> for Swarm {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Swarm {
+    const FIELDS: &'static [&'static str] = &[
+        "ID",
+        "Version",
+        "CreatedAt",
+        "UpdatedAt",
+        "Spec",
+        "TLSInfo",
+        "RootRotationInProgress",
+        "DataPathPort",
+        "DefaultAddrPool",
+        "SubnetSize",
+        "JoinTokens",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Swarm {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Spec" {
+                    return 4;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 1;
+                }
+                if key == b"TLSInfo" {
+                    return 5;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 2;
+                }
+                if key == b"UpdatedAt" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"SubnetSize" {
+                    return 9;
+                }
+                if key == b"JoinTokens" {
+                    return 10;
+                }
+            }
+            12 => {
+                if key == b"DataPathPort" {
+                    return 7;
+                }
+            }
+            15 => {
+                if key == b"DefaultAddrPool" {
+                    return 8;
+                }
+            }
+            22 => {
+                if key == b"RootRotationInProgress" {
+                    return 6;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -234,8 +355,8 @@ pub struct SwarmInfo {
     pub managers: Option<i64>,
     /// `Cluster`. Since API 1.32.
     pub cluster: Option<ClusterInfo>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -244,42 +365,60 @@ impl Serialize for SwarmInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.node_id {
             map.serialize_entry("NodeID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("NodeID", &())?;
         }
         if let Some(v) = &self.node_addr {
             map.serialize_entry("NodeAddr", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("NodeAddr", &())?;
         }
         if let Some(v) = &self.local_node_state {
             map.serialize_entry("LocalNodeState", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("LocalNodeState", &())?;
         }
         if let Some(v) = &self.control_available {
             map.serialize_entry("ControlAvailable", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("ControlAvailable", &())?;
         }
         if let Some(v) = &self.error {
             map.serialize_entry("Error", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Error", &())?;
         }
         if let Some(v) = &self.remote_managers {
             map.serialize_entry("RemoteManagers", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("RemoteManagers", &())?;
         }
         if let Some(v) = &self.nodes {
             map.serialize_entry("Nodes", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Nodes", &())?;
         }
         if let Some(v) = &self.managers {
             map.serialize_entry("Managers", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("Managers", &())?;
         }
         if let Some(v) = &self.cluster {
             map.serialize_entry("Cluster", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Cluster", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "NodeID" => self.node_id.is_some(),
-                "NodeAddr" => self.node_addr.is_some(),
-                "LocalNodeState" => self.local_node_state.is_some(),
-                "ControlAvailable" => self.control_available.is_some(),
-                "Error" => self.error.is_some(),
-                "RemoteManagers" => self.remote_managers.is_some(),
-                "Nodes" => self.nodes.is_some(),
-                "Managers" => self.managers.is_some(),
-                "Cluster" => self.cluster.is_some(),
+                "NodeID" => self.node_id.is_some() || self.extra.is_null_at(0),
+                "NodeAddr" => self.node_addr.is_some() || self.extra.is_null_at(1),
+                "LocalNodeState" => self.local_node_state.is_some() || self.extra.is_null_at(2),
+                "ControlAvailable" => self.control_available.is_some() || self.extra.is_null_at(3),
+                "Error" => self.error.is_some() || self.extra.is_null_at(4),
+                "RemoteManagers" => self.remote_managers.is_some() || self.extra.is_null_at(5),
+                "Nodes" => self.nodes.is_some() || self.extra.is_null_at(6),
+                "Managers" => self.managers.is_some() || self.extra.is_null_at(7),
+                "Cluster" => self.cluster.is_some() || self.extra.is_null_at(8),
                 _ => false,
             };
             if !shadowed {
@@ -309,24 +448,40 @@ impl<'de> Deserialize<'de> for SwarmInfo {
                 let mut f_managers: Option<i64> = None;
                 let mut f_cluster: Option<ClusterInfo> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "NodeID" => f_node_id = support::optional(&mut map, key, &mut extra)?,
-                        "NodeAddr" => f_node_addr = support::optional(&mut map, key, &mut extra)?,
-                        "LocalNodeState" => {
-                            f_local_node_state = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<SwarmInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_node_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "ControlAvailable" => {
-                            f_control_available = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_node_addr = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "Error" => f_error = support::optional(&mut map, key, &mut extra)?,
-                        "RemoteManagers" => {
-                            f_remote_managers = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_local_node_state = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "Nodes" => f_nodes = support::optional(&mut map, key, &mut extra)?,
-                        "Managers" => f_managers = support::optional(&mut map, key, &mut extra)?,
-                        "Cluster" => f_cluster = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(3) => {
+                            f_control_available = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_error = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_remote_managers = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_nodes = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_managers = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_cluster = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SwarmInfo {
@@ -344,6 +499,72 @@ impl<'de> Deserialize<'de> for SwarmInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmInfo {
+    const FIELDS: &'static [&'static str] = &[
+        "NodeID",
+        "NodeAddr",
+        "LocalNodeState",
+        "ControlAvailable",
+        "Error",
+        "RemoteManagers",
+        "Nodes",
+        "Managers",
+        "Cluster",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Error" {
+                    return 4;
+                }
+                if key == b"Nodes" {
+                    return 6;
+                }
+            }
+            6 => {
+                if key == b"NodeID" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Cluster" {
+                    return 8;
+                }
+            }
+            8 => {
+                if key == b"NodeAddr" {
+                    return 1;
+                }
+                if key == b"Managers" {
+                    return 7;
+                }
+            }
+            14 => {
+                if key == b"LocalNodeState" {
+                    return 2;
+                }
+                if key == b"RemoteManagers" {
+                    return 5;
+                }
+            }
+            16 => {
+                if key == b"ControlAvailable" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -383,8 +604,8 @@ pub struct SwarmInitBody {
     pub subnet_size: Option<u32>,
     /// `Spec`. Since API 1.25.
     pub spec: Option<SwarmSpec>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -393,38 +614,54 @@ impl Serialize for SwarmInitBody {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.listen_addr {
             map.serialize_entry("ListenAddr", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ListenAddr", &())?;
         }
         if let Some(v) = &self.advertise_addr {
             map.serialize_entry("AdvertiseAddr", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("AdvertiseAddr", &())?;
         }
         if let Some(v) = &self.data_path_addr {
             map.serialize_entry("DataPathAddr", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("DataPathAddr", &())?;
         }
         if let Some(v) = &self.data_path_port {
             map.serialize_entry("DataPathPort", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("DataPathPort", &())?;
         }
         if let Some(v) = &self.default_addr_pool {
             map.serialize_entry("DefaultAddrPool", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("DefaultAddrPool", &())?;
         }
         if let Some(v) = &self.force_new_cluster {
             map.serialize_entry("ForceNewCluster", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("ForceNewCluster", &())?;
         }
         if let Some(v) = &self.subnet_size {
             map.serialize_entry("SubnetSize", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("SubnetSize", &())?;
         }
         if let Some(v) = &self.spec {
             map.serialize_entry("Spec", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("Spec", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ListenAddr" => self.listen_addr.is_some(),
-                "AdvertiseAddr" => self.advertise_addr.is_some(),
-                "DataPathAddr" => self.data_path_addr.is_some(),
-                "DataPathPort" => self.data_path_port.is_some(),
-                "DefaultAddrPool" => self.default_addr_pool.is_some(),
-                "ForceNewCluster" => self.force_new_cluster.is_some(),
-                "SubnetSize" => self.subnet_size.is_some(),
-                "Spec" => self.spec.is_some(),
+                "ListenAddr" => self.listen_addr.is_some() || self.extra.is_null_at(0),
+                "AdvertiseAddr" => self.advertise_addr.is_some() || self.extra.is_null_at(1),
+                "DataPathAddr" => self.data_path_addr.is_some() || self.extra.is_null_at(2),
+                "DataPathPort" => self.data_path_port.is_some() || self.extra.is_null_at(3),
+                "DefaultAddrPool" => self.default_addr_pool.is_some() || self.extra.is_null_at(4),
+                "ForceNewCluster" => self.force_new_cluster.is_some() || self.extra.is_null_at(5),
+                "SubnetSize" => self.subnet_size.is_some() || self.extra.is_null_at(6),
+                "Spec" => self.spec.is_some() || self.extra.is_null_at(7),
                 _ => false,
             };
             if !shadowed {
@@ -456,31 +693,37 @@ impl<'de> Deserialize<'de> for SwarmInitBody {
                 let mut f_subnet_size: Option<u32> = None;
                 let mut f_spec: Option<SwarmSpec> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ListenAddr" => {
-                            f_listen_addr = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<SwarmInitBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_listen_addr = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "AdvertiseAddr" => {
-                            f_advertise_addr = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_advertise_addr = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "DataPathAddr" => {
-                            f_data_path_addr = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_data_path_addr = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "DataPathPort" => {
-                            f_data_path_port = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_data_path_port = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "DefaultAddrPool" => {
-                            f_default_addr_pool = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_default_addr_pool = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "ForceNewCluster" => {
-                            f_force_new_cluster = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_force_new_cluster = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "SubnetSize" => {
-                            f_subnet_size = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_subnet_size = support::optional(&mut map, 6, &mut extra)?
                         }
-                        "Spec" => f_spec = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(7) => {
+                            f_spec = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SwarmInitBody {
@@ -497,6 +740,66 @@ impl<'de> Deserialize<'de> for SwarmInitBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmInitBody {
+    const FIELDS: &'static [&'static str] = &[
+        "ListenAddr",
+        "AdvertiseAddr",
+        "DataPathAddr",
+        "DataPathPort",
+        "DefaultAddrPool",
+        "ForceNewCluster",
+        "SubnetSize",
+        "Spec",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmInitBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Spec" {
+                    return 7;
+                }
+            }
+            10 => {
+                if key == b"ListenAddr" {
+                    return 0;
+                }
+                if key == b"SubnetSize" {
+                    return 6;
+                }
+            }
+            12 => {
+                if key == b"DataPathAddr" {
+                    return 2;
+                }
+                if key == b"DataPathPort" {
+                    return 3;
+                }
+            }
+            13 => {
+                if key == b"AdvertiseAddr" {
+                    return 1;
+                }
+            }
+            15 => {
+                if key == b"DefaultAddrPool" {
+                    return 4;
+                }
+                if key == b"ForceNewCluster" {
+                    return 5;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -548,8 +851,8 @@ pub struct SwarmJoinBody {
     pub remote_addrs: Option<Vec<String>>,
     /// `JoinToken`. Since API 1.25. Secret: never shown by `Debug`.
     pub join_token: String,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -572,20 +875,26 @@ impl Serialize for SwarmJoinBody {
         map.serialize_entry("ListenAddr", &self.listen_addr)?;
         if let Some(v) = &self.advertise_addr {
             map.serialize_entry("AdvertiseAddr", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("AdvertiseAddr", &())?;
         }
         if let Some(v) = &self.data_path_addr {
             map.serialize_entry("DataPathAddr", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("DataPathAddr", &())?;
         }
         if let Some(v) = &self.remote_addrs {
             map.serialize_entry("RemoteAddrs", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("RemoteAddrs", &())?;
         }
         map.serialize_entry("JoinToken", &self.join_token)?;
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "ListenAddr" => true,
-                "AdvertiseAddr" => self.advertise_addr.is_some(),
-                "DataPathAddr" => self.data_path_addr.is_some(),
-                "RemoteAddrs" => self.remote_addrs.is_some(),
+                "AdvertiseAddr" => self.advertise_addr.is_some() || self.extra.is_null_at(1),
+                "DataPathAddr" => self.data_path_addr.is_some() || self.extra.is_null_at(2),
+                "RemoteAddrs" => self.remote_addrs.is_some() || self.extra.is_null_at(3),
                 "JoinToken" => true,
                 _ => false,
             };
@@ -615,20 +924,24 @@ impl<'de> Deserialize<'de> for SwarmJoinBody {
                 let mut f_remote_addrs: Option<Vec<String>> = None;
                 let mut f_join_token: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ListenAddr" => f_listen_addr = Some(map.next_value()?),
-                        "AdvertiseAddr" => {
-                            f_advertise_addr = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<SwarmJoinBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_listen_addr = Some(map.next_value()?),
+                        support::Field::Known(1) => {
+                            f_advertise_addr = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "DataPathAddr" => {
-                            f_data_path_addr = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_data_path_addr = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "RemoteAddrs" => {
-                            f_remote_addrs = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_remote_addrs = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "JoinToken" => f_join_token = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(4) => f_join_token = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SwarmJoinBody {
@@ -642,6 +955,54 @@ impl<'de> Deserialize<'de> for SwarmJoinBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmJoinBody {
+    const FIELDS: &'static [&'static str] = &[
+        "ListenAddr",
+        "AdvertiseAddr",
+        "DataPathAddr",
+        "RemoteAddrs",
+        "JoinToken",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmJoinBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"JoinToken" {
+                    return 4;
+                }
+            }
+            10 => {
+                if key == b"ListenAddr" {
+                    return 0;
+                }
+            }
+            11 => {
+                if key == b"RemoteAddrs" {
+                    return 3;
+                }
+            }
+            12 => {
+                if key == b"DataPathAddr" {
+                    return 2;
+                }
+            }
+            13 => {
+                if key == b"AdvertiseAddr" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -664,8 +1025,8 @@ impl support::FieldPlatforms for SwarmJoinBody {}
 pub struct SwarmObjectCreateResponse {
     /// `ID`. Since API 1.25.
     pub id: String,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -700,10 +1061,15 @@ impl<'de> Deserialize<'de> for SwarmObjectCreateResponse {
             ) -> Result<SwarmObjectCreateResponse, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<SwarmObjectCreateResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_id = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SwarmObjectCreateResponse {
@@ -713,6 +1079,28 @@ impl<'de> Deserialize<'de> for SwarmObjectCreateResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmObjectCreateResponse {
+    const FIELDS: &'static [&'static str] = &["ID"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmObjectCreateResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -744,8 +1132,8 @@ pub struct SwarmSpec {
     pub encryption_config: Option<SwarmSpecEncryptionConfig>,
     /// `TaskDefaults`. Since API 1.25.
     pub task_defaults: Option<SwarmSpecTaskDefaults>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -754,38 +1142,54 @@ impl Serialize for SwarmSpec {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.orchestration {
             map.serialize_entry("Orchestration", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Orchestration", &())?;
         }
         if let Some(v) = &self.raft {
             map.serialize_entry("Raft", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Raft", &())?;
         }
         if let Some(v) = &self.dispatcher {
             map.serialize_entry("Dispatcher", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Dispatcher", &())?;
         }
         if let Some(v) = &self.ca_config {
             map.serialize_entry("CAConfig", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("CAConfig", &())?;
         }
         if let Some(v) = &self.encryption_config {
             map.serialize_entry("EncryptionConfig", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("EncryptionConfig", &())?;
         }
         if let Some(v) = &self.task_defaults {
             map.serialize_entry("TaskDefaults", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("TaskDefaults", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Labels" => self.labels.is_some(),
-                "Orchestration" => self.orchestration.is_some(),
-                "Raft" => self.raft.is_some(),
-                "Dispatcher" => self.dispatcher.is_some(),
-                "CAConfig" => self.ca_config.is_some(),
-                "EncryptionConfig" => self.encryption_config.is_some(),
-                "TaskDefaults" => self.task_defaults.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(1),
+                "Orchestration" => self.orchestration.is_some() || self.extra.is_null_at(2),
+                "Raft" => self.raft.is_some() || self.extra.is_null_at(3),
+                "Dispatcher" => self.dispatcher.is_some() || self.extra.is_null_at(4),
+                "CAConfig" => self.ca_config.is_some() || self.extra.is_null_at(5),
+                "EncryptionConfig" => self.encryption_config.is_some() || self.extra.is_null_at(6),
+                "TaskDefaults" => self.task_defaults.is_some() || self.extra.is_null_at(7),
                 _ => false,
             };
             if !shadowed {
@@ -814,25 +1218,37 @@ impl<'de> Deserialize<'de> for SwarmSpec {
                 let mut f_encryption_config: Option<SwarmSpecEncryptionConfig> = None;
                 let mut f_task_defaults: Option<SwarmSpecTaskDefaults> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Orchestration" => {
-                            f_orchestration = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<SwarmSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Raft" => f_raft = support::optional(&mut map, key, &mut extra)?,
-                        "Dispatcher" => {
-                            f_dispatcher = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
                         }
-                        "CAConfig" => f_ca_config = support::optional(&mut map, key, &mut extra)?,
-                        "EncryptionConfig" => {
-                            f_encryption_config = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_orchestration = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "TaskDefaults" => {
-                            f_task_defaults = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_raft = support::optional(&mut map, 3, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(4) => {
+                            f_dispatcher = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_ca_config = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_encryption_config = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_task_defaults = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SwarmSpec {
@@ -849,6 +1265,70 @@ impl<'de> Deserialize<'de> for SwarmSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmSpec {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Labels",
+        "Orchestration",
+        "Raft",
+        "Dispatcher",
+        "CAConfig",
+        "EncryptionConfig",
+        "TaskDefaults",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Raft" {
+                    return 3;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"CAConfig" {
+                    return 5;
+                }
+            }
+            10 => {
+                if key == b"Dispatcher" {
+                    return 4;
+                }
+            }
+            12 => {
+                if key == b"TaskDefaults" {
+                    return 7;
+                }
+            }
+            13 => {
+                if key == b"Orchestration" {
+                    return 2;
+                }
+            }
+            16 => {
+                if key == b"EncryptionConfig" {
+                    return 6;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -891,8 +1371,8 @@ pub struct SwarmSpecCAConfig {
     pub signing_ca_key: Option<String>,
     /// `ForceRotate`. Since API 1.30.
     pub force_rotate: Option<u64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -901,26 +1381,36 @@ impl Serialize for SwarmSpecCAConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.node_cert_expiry {
             map.serialize_entry("NodeCertExpiry", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("NodeCertExpiry", &())?;
         }
         if let Some(v) = &self.external_cas {
             map.serialize_entry("ExternalCAs", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("ExternalCAs", &())?;
         }
         if let Some(v) = &self.signing_ca_cert {
             map.serialize_entry("SigningCACert", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("SigningCACert", &())?;
         }
         if let Some(v) = &self.signing_ca_key {
             map.serialize_entry("SigningCAKey", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("SigningCAKey", &())?;
         }
         if let Some(v) = &self.force_rotate {
             map.serialize_entry("ForceRotate", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("ForceRotate", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "NodeCertExpiry" => self.node_cert_expiry.is_some(),
-                "ExternalCAs" => self.external_cas.is_some(),
-                "SigningCACert" => self.signing_ca_cert.is_some(),
-                "SigningCAKey" => self.signing_ca_key.is_some(),
-                "ForceRotate" => self.force_rotate.is_some(),
+                "NodeCertExpiry" => self.node_cert_expiry.is_some() || self.extra.is_null_at(0),
+                "ExternalCAs" => self.external_cas.is_some() || self.extra.is_null_at(1),
+                "SigningCACert" => self.signing_ca_cert.is_some() || self.extra.is_null_at(2),
+                "SigningCAKey" => self.signing_ca_key.is_some() || self.extra.is_null_at(3),
+                "ForceRotate" => self.force_rotate.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -949,24 +1439,28 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfig {
                 let mut f_signing_ca_key: Option<String> = None;
                 let mut f_force_rotate: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "NodeCertExpiry" => {
-                            f_node_cert_expiry = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<SwarmSpecCAConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_node_cert_expiry = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "ExternalCAs" => {
-                            f_external_cas = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_external_cas = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "SigningCACert" => {
-                            f_signing_ca_cert = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_signing_ca_cert = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "SigningCAKey" => {
-                            f_signing_ca_key = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_signing_ca_key = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "ForceRotate" => {
-                            f_force_rotate = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_force_rotate = support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SwarmSpecCAConfig {
@@ -980,6 +1474,52 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmSpecCAConfig {
+    const FIELDS: &'static [&'static str] = &[
+        "NodeCertExpiry",
+        "ExternalCAs",
+        "SigningCACert",
+        "SigningCAKey",
+        "ForceRotate",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmSpecCAConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            11 => {
+                if key == b"ExternalCAs" {
+                    return 1;
+                }
+                if key == b"ForceRotate" {
+                    return 4;
+                }
+            }
+            12 => {
+                if key == b"SigningCAKey" {
+                    return 3;
+                }
+            }
+            13 => {
+                if key == b"SigningCACert" {
+                    return 2;
+                }
+            }
+            14 => {
+                if key == b"NodeCertExpiry" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1023,8 +1563,8 @@ pub struct SwarmSpecCAConfigExternalCAsItem {
     pub options: Option<HashMap<String, String>>,
     /// `CACert`. Since API 1.30.
     pub ca_cert: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1033,22 +1573,30 @@ impl Serialize for SwarmSpecCAConfigExternalCAsItem {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.protocol {
             map.serialize_entry("Protocol", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Protocol", &())?;
         }
         if let Some(v) = &self.url {
             map.serialize_entry("URL", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("URL", &())?;
         }
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Options", &())?;
         }
         if let Some(v) = &self.ca_cert {
             map.serialize_entry("CACert", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("CACert", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Protocol" => self.protocol.is_some(),
-                "URL" => self.url.is_some(),
-                "Options" => self.options.is_some(),
-                "CACert" => self.ca_cert.is_some(),
+                "Protocol" => self.protocol.is_some() || self.extra.is_null_at(0),
+                "URL" => self.url.is_some() || self.extra.is_null_at(1),
+                "Options" => self.options.is_some() || self.extra.is_null_at(2),
+                "CACert" => self.ca_cert.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -1076,13 +1624,27 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfigExternalCAsItem {
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut f_ca_cert: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Protocol" => f_protocol = support::optional(&mut map, key, &mut extra)?,
-                        "URL" => f_url = support::optional(&mut map, key, &mut extra)?,
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        "CACert" => f_ca_cert = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<SwarmSpecCAConfigExternalCAsItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_protocol = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_url = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_options = support::optional_map(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_ca_cert = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SwarmSpecCAConfigExternalCAsItem {
@@ -1095,6 +1657,43 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfigExternalCAsItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmSpecCAConfigExternalCAsItem {
+    const FIELDS: &'static [&'static str] = &["Protocol", "URL", "Options", "CACert"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmSpecCAConfigExternalCAsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"URL" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"CACert" {
+                    return 3;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 2;
+                }
+            }
+            8 => {
+                if key == b"Protocol" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1193,8 +1792,8 @@ impl support::FieldPlatforms for SwarmSpecCAConfigExternalCAsItemProtocol {
 pub struct SwarmSpecDispatcher {
     /// `HeartbeatPeriod`. Since API 1.25.
     pub heartbeat_period: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1203,10 +1802,12 @@ impl Serialize for SwarmSpecDispatcher {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.heartbeat_period {
             map.serialize_entry("HeartbeatPeriod", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("HeartbeatPeriod", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "HeartbeatPeriod" => self.heartbeat_period.is_some(),
+                "HeartbeatPeriod" => self.heartbeat_period.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -1231,12 +1832,17 @@ impl<'de> Deserialize<'de> for SwarmSpecDispatcher {
             ) -> Result<SwarmSpecDispatcher, A::Error> {
                 let mut f_heartbeat_period: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "HeartbeatPeriod" => {
-                            f_heartbeat_period = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<SwarmSpecDispatcher>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_heartbeat_period = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SwarmSpecDispatcher {
@@ -1246,6 +1852,28 @@ impl<'de> Deserialize<'de> for SwarmSpecDispatcher {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmSpecDispatcher {
+    const FIELDS: &'static [&'static str] = &["HeartbeatPeriod"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmSpecDispatcher {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            15 => {
+                if key == b"HeartbeatPeriod" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1263,8 +1891,8 @@ impl support::FieldPlatforms for SwarmSpecDispatcher {}
 pub struct SwarmSpecEncryptionConfig {
     /// `AutoLockManagers`. Since API 1.25.
     pub auto_lock_managers: Option<bool>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1273,10 +1901,12 @@ impl Serialize for SwarmSpecEncryptionConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.auto_lock_managers {
             map.serialize_entry("AutoLockManagers", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("AutoLockManagers", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "AutoLockManagers" => self.auto_lock_managers.is_some(),
+                "AutoLockManagers" => self.auto_lock_managers.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -1301,12 +1931,17 @@ impl<'de> Deserialize<'de> for SwarmSpecEncryptionConfig {
             ) -> Result<SwarmSpecEncryptionConfig, A::Error> {
                 let mut f_auto_lock_managers: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "AutoLockManagers" => {
-                            f_auto_lock_managers = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<SwarmSpecEncryptionConfig>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_auto_lock_managers = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SwarmSpecEncryptionConfig {
@@ -1316,6 +1951,28 @@ impl<'de> Deserialize<'de> for SwarmSpecEncryptionConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmSpecEncryptionConfig {
+    const FIELDS: &'static [&'static str] = &["AutoLockManagers"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmSpecEncryptionConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            16 => {
+                if key == b"AutoLockManagers" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1333,8 +1990,8 @@ impl support::FieldPlatforms for SwarmSpecEncryptionConfig {}
 pub struct SwarmSpecOrchestration {
     /// `TaskHistoryRetentionLimit`. Since API 1.25.
     pub task_history_retention_limit: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1343,10 +2000,14 @@ impl Serialize for SwarmSpecOrchestration {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.task_history_retention_limit {
             map.serialize_entry("TaskHistoryRetentionLimit", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("TaskHistoryRetentionLimit", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "TaskHistoryRetentionLimit" => self.task_history_retention_limit.is_some(),
+                "TaskHistoryRetentionLimit" => {
+                    self.task_history_retention_limit.is_some() || self.extra.is_null_at(0)
+                }
                 _ => false,
             };
             if !shadowed {
@@ -1371,13 +2032,18 @@ impl<'de> Deserialize<'de> for SwarmSpecOrchestration {
             ) -> Result<SwarmSpecOrchestration, A::Error> {
                 let mut f_task_history_retention_limit: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "TaskHistoryRetentionLimit" => {
+                let seed =
+                    support::FieldKey::<SwarmSpecOrchestration>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
                             f_task_history_retention_limit =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SwarmSpecOrchestration {
@@ -1387,6 +2053,28 @@ impl<'de> Deserialize<'de> for SwarmSpecOrchestration {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmSpecOrchestration {
+    const FIELDS: &'static [&'static str] = &["TaskHistoryRetentionLimit"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmSpecOrchestration {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            25 => {
+                if key == b"TaskHistoryRetentionLimit" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1412,8 +2100,8 @@ pub struct SwarmSpecRaft {
     pub election_tick: Option<i64>,
     /// `HeartbeatTick`. Since API 1.25.
     pub heartbeat_tick: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1422,26 +2110,38 @@ impl Serialize for SwarmSpecRaft {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.snapshot_interval {
             map.serialize_entry("SnapshotInterval", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("SnapshotInterval", &())?;
         }
         if let Some(v) = &self.keep_old_snapshots {
             map.serialize_entry("KeepOldSnapshots", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("KeepOldSnapshots", &())?;
         }
         if let Some(v) = &self.log_entries_for_slow_followers {
             map.serialize_entry("LogEntriesForSlowFollowers", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("LogEntriesForSlowFollowers", &())?;
         }
         if let Some(v) = &self.election_tick {
             map.serialize_entry("ElectionTick", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("ElectionTick", &())?;
         }
         if let Some(v) = &self.heartbeat_tick {
             map.serialize_entry("HeartbeatTick", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("HeartbeatTick", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "SnapshotInterval" => self.snapshot_interval.is_some(),
-                "KeepOldSnapshots" => self.keep_old_snapshots.is_some(),
-                "LogEntriesForSlowFollowers" => self.log_entries_for_slow_followers.is_some(),
-                "ElectionTick" => self.election_tick.is_some(),
-                "HeartbeatTick" => self.heartbeat_tick.is_some(),
+                "SnapshotInterval" => self.snapshot_interval.is_some() || self.extra.is_null_at(0),
+                "KeepOldSnapshots" => self.keep_old_snapshots.is_some() || self.extra.is_null_at(1),
+                "LogEntriesForSlowFollowers" => {
+                    self.log_entries_for_slow_followers.is_some() || self.extra.is_null_at(2)
+                }
+                "ElectionTick" => self.election_tick.is_some() || self.extra.is_null_at(3),
+                "HeartbeatTick" => self.heartbeat_tick.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -1470,25 +2170,29 @@ impl<'de> Deserialize<'de> for SwarmSpecRaft {
                 let mut f_election_tick: Option<i64> = None;
                 let mut f_heartbeat_tick: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "SnapshotInterval" => {
-                            f_snapshot_interval = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<SwarmSpecRaft>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_snapshot_interval = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "KeepOldSnapshots" => {
-                            f_keep_old_snapshots = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_keep_old_snapshots = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "LogEntriesForSlowFollowers" => {
+                        support::Field::Known(2) => {
                             f_log_entries_for_slow_followers =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 2, &mut extra)?
                         }
-                        "ElectionTick" => {
-                            f_election_tick = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_election_tick = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "HeartbeatTick" => {
-                            f_heartbeat_tick = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_heartbeat_tick = support::optional(&mut map, 4, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SwarmSpecRaft {
@@ -1502,6 +2206,52 @@ impl<'de> Deserialize<'de> for SwarmSpecRaft {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmSpecRaft {
+    const FIELDS: &'static [&'static str] = &[
+        "SnapshotInterval",
+        "KeepOldSnapshots",
+        "LogEntriesForSlowFollowers",
+        "ElectionTick",
+        "HeartbeatTick",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmSpecRaft {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            12 => {
+                if key == b"ElectionTick" {
+                    return 3;
+                }
+            }
+            13 => {
+                if key == b"HeartbeatTick" {
+                    return 4;
+                }
+            }
+            16 => {
+                if key == b"SnapshotInterval" {
+                    return 0;
+                }
+                if key == b"KeepOldSnapshots" {
+                    return 1;
+                }
+            }
+            26 => {
+                if key == b"LogEntriesForSlowFollowers" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1519,8 +2269,8 @@ impl support::FieldPlatforms for SwarmSpecRaft {}
 pub struct SwarmSpecTaskDefaults {
     /// `LogDriver`. Since API 1.25.
     pub log_driver: Option<SwarmSpecTaskDefaultsLogDriver>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1529,10 +2279,12 @@ impl Serialize for SwarmSpecTaskDefaults {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.log_driver {
             map.serialize_entry("LogDriver", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("LogDriver", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "LogDriver" => self.log_driver.is_some(),
+                "LogDriver" => self.log_driver.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -1557,10 +2309,17 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaults {
             ) -> Result<SwarmSpecTaskDefaults, A::Error> {
                 let mut f_log_driver: Option<SwarmSpecTaskDefaultsLogDriver> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "LogDriver" => f_log_driver = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<SwarmSpecTaskDefaults>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_log_driver = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SwarmSpecTaskDefaults {
@@ -1570,6 +2329,28 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaults {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmSpecTaskDefaults {
+    const FIELDS: &'static [&'static str] = &["LogDriver"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmSpecTaskDefaults {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"LogDriver" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1591,8 +2372,8 @@ pub struct SwarmSpecTaskDefaultsLogDriver {
     pub name: Option<String>,
     /// `Options`. Since API 1.25.
     pub options: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1601,14 +2382,18 @@ impl Serialize for SwarmSpecTaskDefaultsLogDriver {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Options", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Options" => self.options.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Options" => self.options.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1634,11 +2419,21 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaultsLogDriver {
                 let mut f_name: Option<String> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<SwarmSpecTaskDefaultsLogDriver>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_options = support::optional_map(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SwarmSpecTaskDefaultsLogDriver {
@@ -1649,6 +2444,33 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaultsLogDriver {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmSpecTaskDefaultsLogDriver {
+    const FIELDS: &'static [&'static str] = &["Name", "Options"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmSpecTaskDefaultsLogDriver {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1666,8 +2488,8 @@ impl support::FieldPlatforms for SwarmSpecTaskDefaultsLogDriver {}
 pub struct SwarmUnlockBody {
     /// `UnlockKey`. Since API 1.25. Secret: never shown by `Debug`.
     pub unlock_key: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1685,10 +2507,12 @@ impl Serialize for SwarmUnlockBody {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.unlock_key {
             map.serialize_entry("UnlockKey", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("UnlockKey", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "UnlockKey" => self.unlock_key.is_some(),
+                "UnlockKey" => self.unlock_key.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -1713,10 +2537,16 @@ impl<'de> Deserialize<'de> for SwarmUnlockBody {
             ) -> Result<SwarmUnlockBody, A::Error> {
                 let mut f_unlock_key: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "UnlockKey" => f_unlock_key = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<SwarmUnlockBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_unlock_key = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SwarmUnlockBody {
@@ -1726,6 +2556,28 @@ impl<'de> Deserialize<'de> for SwarmUnlockBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmUnlockBody {
+    const FIELDS: &'static [&'static str] = &["UnlockKey"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmUnlockBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"UnlockKey" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1743,8 +2595,8 @@ impl support::FieldPlatforms for SwarmUnlockBody {}
 pub struct SwarmUnlockkeyResponse {
     /// `UnlockKey`. Since API 1.25. Secret: never shown by `Debug`.
     pub unlock_key: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1762,10 +2614,12 @@ impl Serialize for SwarmUnlockkeyResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.unlock_key {
             map.serialize_entry("UnlockKey", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("UnlockKey", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "UnlockKey" => self.unlock_key.is_some(),
+                "UnlockKey" => self.unlock_key.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -1790,10 +2644,17 @@ impl<'de> Deserialize<'de> for SwarmUnlockkeyResponse {
             ) -> Result<SwarmUnlockkeyResponse, A::Error> {
                 let mut f_unlock_key: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "UnlockKey" => f_unlock_key = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<SwarmUnlockkeyResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_unlock_key = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SwarmUnlockkeyResponse {
@@ -1803,6 +2664,28 @@ impl<'de> Deserialize<'de> for SwarmUnlockkeyResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SwarmUnlockkeyResponse {
+    const FIELDS: &'static [&'static str] = &["UnlockKey"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SwarmUnlockkeyResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"UnlockKey" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

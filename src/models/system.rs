@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -39,8 +42,8 @@ pub struct SystemDataUsageResponse {
     pub layers_size: Option<i64>,
     /// `Volumes`. Since API 1.25. Removed in API 1.52: only older daemons send it.
     pub volumes: Option<Vec<Volume>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -49,42 +52,60 @@ impl Serialize for SystemDataUsageResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.image_usage {
             map.serialize_entry("ImageUsage", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ImageUsage", &())?;
         }
         if let Some(v) = &self.container_usage {
             map.serialize_entry("ContainerUsage", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("ContainerUsage", &())?;
         }
         if let Some(v) = &self.volume_usage {
             map.serialize_entry("VolumeUsage", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("VolumeUsage", &())?;
         }
         if let Some(v) = &self.build_cache_usage {
             map.serialize_entry("BuildCacheUsage", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("BuildCacheUsage", &())?;
         }
         if let Some(v) = &self.build_cache {
             map.serialize_entry("BuildCache", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("BuildCache", &())?;
         }
         if let Some(v) = &self.containers {
             map.serialize_entry("Containers", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Containers", &())?;
         }
         if let Some(v) = &self.images {
             map.serialize_entry("Images", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Images", &())?;
         }
         if let Some(v) = &self.layers_size {
             map.serialize_entry("LayersSize", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("LayersSize", &())?;
         }
         if let Some(v) = &self.volumes {
             map.serialize_entry("Volumes", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Volumes", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ImageUsage" => self.image_usage.is_some(),
-                "ContainerUsage" => self.container_usage.is_some(),
-                "VolumeUsage" => self.volume_usage.is_some(),
-                "BuildCacheUsage" => self.build_cache_usage.is_some(),
-                "BuildCache" => self.build_cache.is_some(),
-                "Containers" => self.containers.is_some(),
-                "Images" => self.images.is_some(),
-                "LayersSize" => self.layers_size.is_some(),
-                "Volumes" => self.volumes.is_some(),
+                "ImageUsage" => self.image_usage.is_some() || self.extra.is_null_at(0),
+                "ContainerUsage" => self.container_usage.is_some() || self.extra.is_null_at(1),
+                "VolumeUsage" => self.volume_usage.is_some() || self.extra.is_null_at(2),
+                "BuildCacheUsage" => self.build_cache_usage.is_some() || self.extra.is_null_at(3),
+                "BuildCache" => self.build_cache.is_some() || self.extra.is_null_at(4),
+                "Containers" => self.containers.is_some() || self.extra.is_null_at(5),
+                "Images" => self.images.is_some() || self.extra.is_null_at(6),
+                "LayersSize" => self.layers_size.is_some() || self.extra.is_null_at(7),
+                "Volumes" => self.volumes.is_some() || self.extra.is_null_at(8),
                 _ => false,
             };
             if !shadowed {
@@ -117,32 +138,41 @@ impl<'de> Deserialize<'de> for SystemDataUsageResponse {
                 let mut f_layers_size: Option<i64> = None;
                 let mut f_volumes: Option<Vec<Volume>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ImageUsage" => {
-                            f_image_usage = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<SystemDataUsageResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_image_usage = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "ContainerUsage" => {
-                            f_container_usage = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_container_usage = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "VolumeUsage" => {
-                            f_volume_usage = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_volume_usage = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "BuildCacheUsage" => {
-                            f_build_cache_usage = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_build_cache_usage = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "BuildCache" => {
-                            f_build_cache = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_build_cache = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "Containers" => {
-                            f_containers = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_containers = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "Images" => f_images = support::optional(&mut map, key, &mut extra)?,
-                        "LayersSize" => {
-                            f_layers_size = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_images = support::optional(&mut map, 6, &mut extra)?
                         }
-                        "Volumes" => f_volumes = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(7) => {
+                            f_layers_size = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_volumes = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SystemDataUsageResponse {
@@ -160,6 +190,72 @@ impl<'de> Deserialize<'de> for SystemDataUsageResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SystemDataUsageResponse {
+    const FIELDS: &'static [&'static str] = &[
+        "ImageUsage",
+        "ContainerUsage",
+        "VolumeUsage",
+        "BuildCacheUsage",
+        "BuildCache",
+        "Containers",
+        "Images",
+        "LayersSize",
+        "Volumes",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SystemDataUsageResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Images" {
+                    return 6;
+                }
+            }
+            7 => {
+                if key == b"Volumes" {
+                    return 8;
+                }
+            }
+            10 => {
+                if key == b"ImageUsage" {
+                    return 0;
+                }
+                if key == b"BuildCache" {
+                    return 4;
+                }
+                if key == b"Containers" {
+                    return 5;
+                }
+                if key == b"LayersSize" {
+                    return 7;
+                }
+            }
+            11 => {
+                if key == b"VolumeUsage" {
+                    return 2;
+                }
+            }
+            14 => {
+                if key == b"ContainerUsage" {
+                    return 1;
+                }
+            }
+            15 => {
+                if key == b"BuildCacheUsage" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -470,8 +566,8 @@ pub struct SystemInfo {
     pub kernel_memory_tcp: Option<bool>,
     /// `SystemStatus`. Since API 1.32. Removed in API 1.41: only older daemons send it.
     pub system_status: Option<Vec<Vec<String>>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -480,195 +576,323 @@ impl Serialize for SystemInfo {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ID", &())?;
         }
         if let Some(v) = &self.containers {
             map.serialize_entry("Containers", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Containers", &())?;
         }
         if let Some(v) = &self.containers_running {
             map.serialize_entry("ContainersRunning", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("ContainersRunning", &())?;
         }
         if let Some(v) = &self.containers_paused {
             map.serialize_entry("ContainersPaused", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("ContainersPaused", &())?;
         }
         if let Some(v) = &self.containers_stopped {
             map.serialize_entry("ContainersStopped", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("ContainersStopped", &())?;
         }
         if let Some(v) = &self.images {
             map.serialize_entry("Images", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Images", &())?;
         }
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.driver_status {
             map.serialize_entry("DriverStatus", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("DriverStatus", &())?;
         }
         if let Some(v) = &self.docker_root_dir {
             map.serialize_entry("DockerRootDir", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("DockerRootDir", &())?;
         }
         if let Some(v) = &self.plugins {
             map.serialize_entry("Plugins", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("Plugins", &())?;
         }
         if let Some(v) = &self.memory_limit {
             map.serialize_entry("MemoryLimit", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("MemoryLimit", &())?;
         }
         if let Some(v) = &self.swap_limit {
             map.serialize_entry("SwapLimit", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("SwapLimit", &())?;
         }
         if let Some(v) = &self.cpu_cfs_period {
             map.serialize_entry("CpuCfsPeriod", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("CpuCfsPeriod", &())?;
         }
         if let Some(v) = &self.cpu_cfs_quota {
             map.serialize_entry("CpuCfsQuota", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("CpuCfsQuota", &())?;
         }
         if let Some(v) = &self.cpu_shares {
             map.serialize_entry("CPUShares", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("CPUShares", &())?;
         }
         if let Some(v) = &self.cpu_set {
             map.serialize_entry("CPUSet", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("CPUSet", &())?;
         }
         if let Some(v) = &self.pids_limit {
             map.serialize_entry("PidsLimit", v)?;
+        } else if self.extra.is_null_at(16) {
+            map.serialize_entry("PidsLimit", &())?;
         }
         if let Some(v) = &self.oom_kill_disable {
             map.serialize_entry("OomKillDisable", v)?;
+        } else if self.extra.is_null_at(17) {
+            map.serialize_entry("OomKillDisable", &())?;
         }
         if let Some(v) = &self.ipv4_forwarding {
             map.serialize_entry("IPv4Forwarding", v)?;
+        } else if self.extra.is_null_at(18) {
+            map.serialize_entry("IPv4Forwarding", &())?;
         }
         if let Some(v) = &self.debug {
             map.serialize_entry("Debug", v)?;
+        } else if self.extra.is_null_at(19) {
+            map.serialize_entry("Debug", &())?;
         }
         if let Some(v) = &self.n_fd {
             map.serialize_entry("NFd", v)?;
+        } else if self.extra.is_null_at(20) {
+            map.serialize_entry("NFd", &())?;
         }
         if let Some(v) = &self.n_goroutines {
             map.serialize_entry("NGoroutines", v)?;
+        } else if self.extra.is_null_at(21) {
+            map.serialize_entry("NGoroutines", &())?;
         }
         if let Some(v) = &self.system_time {
             map.serialize_entry("SystemTime", v)?;
+        } else if self.extra.is_null_at(22) {
+            map.serialize_entry("SystemTime", &())?;
         }
         if let Some(v) = &self.logging_driver {
             map.serialize_entry("LoggingDriver", v)?;
+        } else if self.extra.is_null_at(23) {
+            map.serialize_entry("LoggingDriver", &())?;
         }
         if let Some(v) = &self.cgroup_driver {
             map.serialize_entry("CgroupDriver", v)?;
+        } else if self.extra.is_null_at(24) {
+            map.serialize_entry("CgroupDriver", &())?;
         }
         if let Some(v) = &self.cgroup_version {
             map.serialize_entry("CgroupVersion", v)?;
+        } else if self.extra.is_null_at(25) {
+            map.serialize_entry("CgroupVersion", &())?;
         }
         if let Some(v) = &self.n_events_listener {
             map.serialize_entry("NEventsListener", v)?;
+        } else if self.extra.is_null_at(26) {
+            map.serialize_entry("NEventsListener", &())?;
         }
         if let Some(v) = &self.kernel_version {
             map.serialize_entry("KernelVersion", v)?;
+        } else if self.extra.is_null_at(27) {
+            map.serialize_entry("KernelVersion", &())?;
         }
         if let Some(v) = &self.operating_system {
             map.serialize_entry("OperatingSystem", v)?;
+        } else if self.extra.is_null_at(28) {
+            map.serialize_entry("OperatingSystem", &())?;
         }
         if let Some(v) = &self.os_version {
             map.serialize_entry("OSVersion", v)?;
+        } else if self.extra.is_null_at(29) {
+            map.serialize_entry("OSVersion", &())?;
         }
         if let Some(v) = &self.os_type {
             map.serialize_entry("OSType", v)?;
+        } else if self.extra.is_null_at(30) {
+            map.serialize_entry("OSType", &())?;
         }
         if let Some(v) = &self.architecture {
             map.serialize_entry("Architecture", v)?;
+        } else if self.extra.is_null_at(31) {
+            map.serialize_entry("Architecture", &())?;
         }
         if let Some(v) = &self.ncpu {
             map.serialize_entry("NCPU", v)?;
+        } else if self.extra.is_null_at(32) {
+            map.serialize_entry("NCPU", &())?;
         }
         if let Some(v) = &self.mem_total {
             map.serialize_entry("MemTotal", v)?;
+        } else if self.extra.is_null_at(33) {
+            map.serialize_entry("MemTotal", &())?;
         }
         if let Some(v) = &self.index_server_address {
             map.serialize_entry("IndexServerAddress", v)?;
+        } else if self.extra.is_null_at(34) {
+            map.serialize_entry("IndexServerAddress", &())?;
         }
         if let Some(v) = &self.registry_config {
             map.serialize_entry("RegistryConfig", v)?;
+        } else if self.extra.is_null_at(35) {
+            map.serialize_entry("RegistryConfig", &())?;
         }
         if let Some(v) = &self.generic_resources {
             map.serialize_entry("GenericResources", v)?;
+        } else if self.extra.is_null_at(36) {
+            map.serialize_entry("GenericResources", &())?;
         }
         if let Some(v) = &self.http_proxy {
             map.serialize_entry("HttpProxy", v)?;
+        } else if self.extra.is_null_at(37) {
+            map.serialize_entry("HttpProxy", &())?;
         }
         if let Some(v) = &self.https_proxy {
             map.serialize_entry("HttpsProxy", v)?;
+        } else if self.extra.is_null_at(38) {
+            map.serialize_entry("HttpsProxy", &())?;
         }
         if let Some(v) = &self.no_proxy {
             map.serialize_entry("NoProxy", v)?;
+        } else if self.extra.is_null_at(39) {
+            map.serialize_entry("NoProxy", &())?;
         }
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(40) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(41) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.experimental_build {
             map.serialize_entry("ExperimentalBuild", v)?;
+        } else if self.extra.is_null_at(42) {
+            map.serialize_entry("ExperimentalBuild", &())?;
         }
         if let Some(v) = &self.server_version {
             map.serialize_entry("ServerVersion", v)?;
+        } else if self.extra.is_null_at(43) {
+            map.serialize_entry("ServerVersion", &())?;
         }
         if let Some(v) = &self.runtimes {
             map.serialize_entry("Runtimes", v)?;
+        } else if self.extra.is_null_at(44) {
+            map.serialize_entry("Runtimes", &())?;
         }
         if let Some(v) = &self.default_runtime {
             map.serialize_entry("DefaultRuntime", v)?;
+        } else if self.extra.is_null_at(45) {
+            map.serialize_entry("DefaultRuntime", &())?;
         }
         if let Some(v) = &self.swarm {
             map.serialize_entry("Swarm", v)?;
+        } else if self.extra.is_null_at(46) {
+            map.serialize_entry("Swarm", &())?;
         }
         if let Some(v) = &self.live_restore_enabled {
             map.serialize_entry("LiveRestoreEnabled", v)?;
+        } else if self.extra.is_null_at(47) {
+            map.serialize_entry("LiveRestoreEnabled", &())?;
         }
         if let Some(v) = &self.isolation {
             map.serialize_entry("Isolation", v)?;
+        } else if self.extra.is_null_at(48) {
+            map.serialize_entry("Isolation", &())?;
         }
         if let Some(v) = &self.init_binary {
             map.serialize_entry("InitBinary", v)?;
+        } else if self.extra.is_null_at(49) {
+            map.serialize_entry("InitBinary", &())?;
         }
         if let Some(v) = &self.containerd_commit {
             map.serialize_entry("ContainerdCommit", v)?;
+        } else if self.extra.is_null_at(50) {
+            map.serialize_entry("ContainerdCommit", &())?;
         }
         if let Some(v) = &self.runc_commit {
             map.serialize_entry("RuncCommit", v)?;
+        } else if self.extra.is_null_at(51) {
+            map.serialize_entry("RuncCommit", &())?;
         }
         if let Some(v) = &self.init_commit {
             map.serialize_entry("InitCommit", v)?;
+        } else if self.extra.is_null_at(52) {
+            map.serialize_entry("InitCommit", &())?;
         }
         if let Some(v) = &self.security_options {
             map.serialize_entry("SecurityOptions", v)?;
+        } else if self.extra.is_null_at(53) {
+            map.serialize_entry("SecurityOptions", &())?;
         }
         if let Some(v) = &self.product_license {
             map.serialize_entry("ProductLicense", v)?;
+        } else if self.extra.is_null_at(54) {
+            map.serialize_entry("ProductLicense", &())?;
         }
         if let Some(v) = &self.default_address_pools {
             map.serialize_entry("DefaultAddressPools", v)?;
+        } else if self.extra.is_null_at(55) {
+            map.serialize_entry("DefaultAddressPools", &())?;
         }
         if let Some(v) = &self.firewall_backend {
             map.serialize_entry("FirewallBackend", v)?;
+        } else if self.extra.is_null_at(56) {
+            map.serialize_entry("FirewallBackend", &())?;
         }
         if let Some(v) = &self.discovered_devices {
             map.serialize_entry("DiscoveredDevices", v)?;
+        } else if self.extra.is_null_at(57) {
+            map.serialize_entry("DiscoveredDevices", &())?;
         }
         if let Some(v) = &self.nri {
             map.serialize_entry("NRI", v)?;
+        } else if self.extra.is_null_at(58) {
+            map.serialize_entry("NRI", &())?;
         }
         if let Some(v) = &self.warnings {
             map.serialize_entry("Warnings", v)?;
+        } else if self.extra.is_null_at(59) {
+            map.serialize_entry("Warnings", &())?;
         }
         if let Some(v) = &self.cdi_spec_dirs {
             map.serialize_entry("CDISpecDirs", v)?;
+        } else if self.extra.is_null_at(60) {
+            map.serialize_entry("CDISpecDirs", &())?;
         }
         if let Some(v) = &self.containerd {
             map.serialize_entry("Containerd", v)?;
+        } else if self.extra.is_null_at(61) {
+            map.serialize_entry("Containerd", &())?;
         }
         if let Some(v) = &self.bridge_nf_ip6tables {
             map.serialize_entry("BridgeNfIp6tables", v)?;
+        } else if self.extra.is_null_at(62) {
+            map.serialize_entry("BridgeNfIp6tables", &())?;
         }
         if let Some(v) = &self.bridge_nf_iptables {
             map.serialize_entry("BridgeNfIptables", v)?;
+        } else if self.extra.is_null_at(63) {
+            map.serialize_entry("BridgeNfIptables", &())?;
         }
         if let Some(v) = &self.cluster_advertise {
             map.serialize_entry("ClusterAdvertise", v)?;
@@ -687,70 +911,88 @@ impl Serialize for SystemInfo {
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ID" => self.id.is_some(),
-                "Containers" => self.containers.is_some(),
-                "ContainersRunning" => self.containers_running.is_some(),
-                "ContainersPaused" => self.containers_paused.is_some(),
-                "ContainersStopped" => self.containers_stopped.is_some(),
-                "Images" => self.images.is_some(),
-                "Driver" => self.driver.is_some(),
-                "DriverStatus" => self.driver_status.is_some(),
-                "DockerRootDir" => self.docker_root_dir.is_some(),
-                "Plugins" => self.plugins.is_some(),
-                "MemoryLimit" => self.memory_limit.is_some(),
-                "SwapLimit" => self.swap_limit.is_some(),
-                "CpuCfsPeriod" => self.cpu_cfs_period.is_some(),
-                "CpuCfsQuota" => self.cpu_cfs_quota.is_some(),
-                "CPUShares" => self.cpu_shares.is_some(),
-                "CPUSet" => self.cpu_set.is_some(),
-                "PidsLimit" => self.pids_limit.is_some(),
-                "OomKillDisable" => self.oom_kill_disable.is_some(),
-                "IPv4Forwarding" => self.ipv4_forwarding.is_some(),
-                "Debug" => self.debug.is_some(),
-                "NFd" => self.n_fd.is_some(),
-                "NGoroutines" => self.n_goroutines.is_some(),
-                "SystemTime" => self.system_time.is_some(),
-                "LoggingDriver" => self.logging_driver.is_some(),
-                "CgroupDriver" => self.cgroup_driver.is_some(),
-                "CgroupVersion" => self.cgroup_version.is_some(),
-                "NEventsListener" => self.n_events_listener.is_some(),
-                "KernelVersion" => self.kernel_version.is_some(),
-                "OperatingSystem" => self.operating_system.is_some(),
-                "OSVersion" => self.os_version.is_some(),
-                "OSType" => self.os_type.is_some(),
-                "Architecture" => self.architecture.is_some(),
-                "NCPU" => self.ncpu.is_some(),
-                "MemTotal" => self.mem_total.is_some(),
-                "IndexServerAddress" => self.index_server_address.is_some(),
-                "RegistryConfig" => self.registry_config.is_some(),
-                "GenericResources" => self.generic_resources.is_some(),
-                "HttpProxy" => self.http_proxy.is_some(),
-                "HttpsProxy" => self.https_proxy.is_some(),
-                "NoProxy" => self.no_proxy.is_some(),
-                "Name" => self.name.is_some(),
-                "Labels" => self.labels.is_some(),
-                "ExperimentalBuild" => self.experimental_build.is_some(),
-                "ServerVersion" => self.server_version.is_some(),
-                "Runtimes" => self.runtimes.is_some(),
-                "DefaultRuntime" => self.default_runtime.is_some(),
-                "Swarm" => self.swarm.is_some(),
-                "LiveRestoreEnabled" => self.live_restore_enabled.is_some(),
-                "Isolation" => self.isolation.is_some(),
-                "InitBinary" => self.init_binary.is_some(),
-                "ContainerdCommit" => self.containerd_commit.is_some(),
-                "RuncCommit" => self.runc_commit.is_some(),
-                "InitCommit" => self.init_commit.is_some(),
-                "SecurityOptions" => self.security_options.is_some(),
-                "ProductLicense" => self.product_license.is_some(),
-                "DefaultAddressPools" => self.default_address_pools.is_some(),
-                "FirewallBackend" => self.firewall_backend.is_some(),
-                "DiscoveredDevices" => self.discovered_devices.is_some(),
-                "NRI" => self.nri.is_some(),
-                "Warnings" => self.warnings.is_some(),
-                "CDISpecDirs" => self.cdi_spec_dirs.is_some(),
-                "Containerd" => self.containerd.is_some(),
-                "BridgeNfIp6tables" => self.bridge_nf_ip6tables.is_some(),
-                "BridgeNfIptables" => self.bridge_nf_iptables.is_some(),
+                "ID" => self.id.is_some() || self.extra.is_null_at(0),
+                "Containers" => self.containers.is_some() || self.extra.is_null_at(1),
+                "ContainersRunning" => {
+                    self.containers_running.is_some() || self.extra.is_null_at(2)
+                }
+                "ContainersPaused" => self.containers_paused.is_some() || self.extra.is_null_at(3),
+                "ContainersStopped" => {
+                    self.containers_stopped.is_some() || self.extra.is_null_at(4)
+                }
+                "Images" => self.images.is_some() || self.extra.is_null_at(5),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(6),
+                "DriverStatus" => self.driver_status.is_some() || self.extra.is_null_at(7),
+                "DockerRootDir" => self.docker_root_dir.is_some() || self.extra.is_null_at(8),
+                "Plugins" => self.plugins.is_some() || self.extra.is_null_at(9),
+                "MemoryLimit" => self.memory_limit.is_some() || self.extra.is_null_at(10),
+                "SwapLimit" => self.swap_limit.is_some() || self.extra.is_null_at(11),
+                "CpuCfsPeriod" => self.cpu_cfs_period.is_some() || self.extra.is_null_at(12),
+                "CpuCfsQuota" => self.cpu_cfs_quota.is_some() || self.extra.is_null_at(13),
+                "CPUShares" => self.cpu_shares.is_some() || self.extra.is_null_at(14),
+                "CPUSet" => self.cpu_set.is_some() || self.extra.is_null_at(15),
+                "PidsLimit" => self.pids_limit.is_some() || self.extra.is_null_at(16),
+                "OomKillDisable" => self.oom_kill_disable.is_some() || self.extra.is_null_at(17),
+                "IPv4Forwarding" => self.ipv4_forwarding.is_some() || self.extra.is_null_at(18),
+                "Debug" => self.debug.is_some() || self.extra.is_null_at(19),
+                "NFd" => self.n_fd.is_some() || self.extra.is_null_at(20),
+                "NGoroutines" => self.n_goroutines.is_some() || self.extra.is_null_at(21),
+                "SystemTime" => self.system_time.is_some() || self.extra.is_null_at(22),
+                "LoggingDriver" => self.logging_driver.is_some() || self.extra.is_null_at(23),
+                "CgroupDriver" => self.cgroup_driver.is_some() || self.extra.is_null_at(24),
+                "CgroupVersion" => self.cgroup_version.is_some() || self.extra.is_null_at(25),
+                "NEventsListener" => self.n_events_listener.is_some() || self.extra.is_null_at(26),
+                "KernelVersion" => self.kernel_version.is_some() || self.extra.is_null_at(27),
+                "OperatingSystem" => self.operating_system.is_some() || self.extra.is_null_at(28),
+                "OSVersion" => self.os_version.is_some() || self.extra.is_null_at(29),
+                "OSType" => self.os_type.is_some() || self.extra.is_null_at(30),
+                "Architecture" => self.architecture.is_some() || self.extra.is_null_at(31),
+                "NCPU" => self.ncpu.is_some() || self.extra.is_null_at(32),
+                "MemTotal" => self.mem_total.is_some() || self.extra.is_null_at(33),
+                "IndexServerAddress" => {
+                    self.index_server_address.is_some() || self.extra.is_null_at(34)
+                }
+                "RegistryConfig" => self.registry_config.is_some() || self.extra.is_null_at(35),
+                "GenericResources" => self.generic_resources.is_some() || self.extra.is_null_at(36),
+                "HttpProxy" => self.http_proxy.is_some() || self.extra.is_null_at(37),
+                "HttpsProxy" => self.https_proxy.is_some() || self.extra.is_null_at(38),
+                "NoProxy" => self.no_proxy.is_some() || self.extra.is_null_at(39),
+                "Name" => self.name.is_some() || self.extra.is_null_at(40),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(41),
+                "ExperimentalBuild" => {
+                    self.experimental_build.is_some() || self.extra.is_null_at(42)
+                }
+                "ServerVersion" => self.server_version.is_some() || self.extra.is_null_at(43),
+                "Runtimes" => self.runtimes.is_some() || self.extra.is_null_at(44),
+                "DefaultRuntime" => self.default_runtime.is_some() || self.extra.is_null_at(45),
+                "Swarm" => self.swarm.is_some() || self.extra.is_null_at(46),
+                "LiveRestoreEnabled" => {
+                    self.live_restore_enabled.is_some() || self.extra.is_null_at(47)
+                }
+                "Isolation" => self.isolation.is_some() || self.extra.is_null_at(48),
+                "InitBinary" => self.init_binary.is_some() || self.extra.is_null_at(49),
+                "ContainerdCommit" => self.containerd_commit.is_some() || self.extra.is_null_at(50),
+                "RuncCommit" => self.runc_commit.is_some() || self.extra.is_null_at(51),
+                "InitCommit" => self.init_commit.is_some() || self.extra.is_null_at(52),
+                "SecurityOptions" => self.security_options.is_some() || self.extra.is_null_at(53),
+                "ProductLicense" => self.product_license.is_some() || self.extra.is_null_at(54),
+                "DefaultAddressPools" => {
+                    self.default_address_pools.is_some() || self.extra.is_null_at(55)
+                }
+                "FirewallBackend" => self.firewall_backend.is_some() || self.extra.is_null_at(56),
+                "DiscoveredDevices" => {
+                    self.discovered_devices.is_some() || self.extra.is_null_at(57)
+                }
+                "NRI" => self.nri.is_some() || self.extra.is_null_at(58),
+                "Warnings" => self.warnings.is_some() || self.extra.is_null_at(59),
+                "CDISpecDirs" => self.cdi_spec_dirs.is_some() || self.extra.is_null_at(60),
+                "Containerd" => self.containerd.is_some() || self.extra.is_null_at(61),
+                "BridgeNfIp6tables" => {
+                    self.bridge_nf_ip6tables.is_some() || self.extra.is_null_at(62)
+                }
+                "BridgeNfIptables" => {
+                    self.bridge_nf_iptables.is_some() || self.extra.is_null_at(63)
+                }
                 "ClusterAdvertise" => self.cluster_advertise.is_some(),
                 "ClusterStore" => self.cluster_store.is_some(),
                 "KernelMemory" => self.kernel_memory.is_some(),
@@ -846,170 +1088,225 @@ impl<'de> Deserialize<'de> for SystemInfo {
                 let mut f_kernel_memory_tcp: Option<bool> = None;
                 let mut f_system_status: Option<Vec<Vec<String>>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Containers" => {
-                            f_containers = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<SystemInfo>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "ContainersRunning" => {
-                            f_containers_running = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_containers = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "ContainersPaused" => {
-                            f_containers_paused = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_containers_running = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "ContainersStopped" => {
-                            f_containers_stopped = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_containers_paused = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "Images" => f_images = support::optional(&mut map, key, &mut extra)?,
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "DriverStatus" => {
-                            f_driver_status = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_containers_stopped = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "DockerRootDir" => {
-                            f_docker_root_dir = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_images = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "Plugins" => f_plugins = support::optional(&mut map, key, &mut extra)?,
-                        "MemoryLimit" => {
-                            f_memory_limit = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_driver = support::optional(&mut map, 6, &mut extra)?
                         }
-                        "SwapLimit" => f_swap_limit = support::optional(&mut map, key, &mut extra)?,
-                        "CpuCfsPeriod" => {
-                            f_cpu_cfs_period = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(7) => {
+                            f_driver_status = support::optional(&mut map, 7, &mut extra)?
                         }
-                        "CpuCfsQuota" => {
-                            f_cpu_cfs_quota = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(8) => {
+                            f_docker_root_dir = support::optional(&mut map, 8, &mut extra)?
                         }
-                        "CPUShares" => f_cpu_shares = support::optional(&mut map, key, &mut extra)?,
-                        "CPUSet" => f_cpu_set = support::optional(&mut map, key, &mut extra)?,
-                        "PidsLimit" => f_pids_limit = support::optional(&mut map, key, &mut extra)?,
-                        "OomKillDisable" => {
-                            f_oom_kill_disable = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(9) => {
+                            f_plugins = support::optional(&mut map, 9, &mut extra)?
                         }
-                        "IPv4Forwarding" => {
-                            f_ipv4_forwarding = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(10) => {
+                            f_memory_limit = support::optional(&mut map, 10, &mut extra)?
                         }
-                        "Debug" => f_debug = support::optional(&mut map, key, &mut extra)?,
-                        "NFd" => f_n_fd = support::optional(&mut map, key, &mut extra)?,
-                        "NGoroutines" => {
-                            f_n_goroutines = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(11) => {
+                            f_swap_limit = support::optional(&mut map, 11, &mut extra)?
                         }
-                        "SystemTime" => {
-                            f_system_time = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(12) => {
+                            f_cpu_cfs_period = support::optional(&mut map, 12, &mut extra)?
                         }
-                        "LoggingDriver" => {
-                            f_logging_driver = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(13) => {
+                            f_cpu_cfs_quota = support::optional(&mut map, 13, &mut extra)?
                         }
-                        "CgroupDriver" => {
-                            f_cgroup_driver = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(14) => {
+                            f_cpu_shares = support::optional(&mut map, 14, &mut extra)?
                         }
-                        "CgroupVersion" => {
-                            f_cgroup_version = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(15) => {
+                            f_cpu_set = support::optional(&mut map, 15, &mut extra)?
                         }
-                        "NEventsListener" => {
-                            f_n_events_listener = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(16) => {
+                            f_pids_limit = support::optional(&mut map, 16, &mut extra)?
                         }
-                        "KernelVersion" => {
-                            f_kernel_version = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(17) => {
+                            f_oom_kill_disable = support::optional(&mut map, 17, &mut extra)?
                         }
-                        "OperatingSystem" => {
-                            f_operating_system = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(18) => {
+                            f_ipv4_forwarding = support::optional(&mut map, 18, &mut extra)?
                         }
-                        "OSVersion" => f_os_version = support::optional(&mut map, key, &mut extra)?,
-                        "OSType" => f_os_type = support::optional(&mut map, key, &mut extra)?,
-                        "Architecture" => {
-                            f_architecture = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(19) => {
+                            f_debug = support::optional(&mut map, 19, &mut extra)?
                         }
-                        "NCPU" => f_ncpu = support::optional(&mut map, key, &mut extra)?,
-                        "MemTotal" => f_mem_total = support::optional(&mut map, key, &mut extra)?,
-                        "IndexServerAddress" => {
-                            f_index_server_address = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(20) => {
+                            f_n_fd = support::optional(&mut map, 20, &mut extra)?
                         }
-                        "RegistryConfig" => {
-                            f_registry_config = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(21) => {
+                            f_n_goroutines = support::optional(&mut map, 21, &mut extra)?
                         }
-                        "GenericResources" => {
-                            f_generic_resources = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(22) => {
+                            f_system_time = support::optional(&mut map, 22, &mut extra)?
                         }
-                        "HttpProxy" => f_http_proxy = support::optional(&mut map, key, &mut extra)?,
-                        "HttpsProxy" => {
-                            f_https_proxy = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(23) => {
+                            f_logging_driver = support::optional(&mut map, 23, &mut extra)?
                         }
-                        "NoProxy" => f_no_proxy = support::optional(&mut map, key, &mut extra)?,
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "ExperimentalBuild" => {
-                            f_experimental_build = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(24) => {
+                            f_cgroup_driver = support::optional(&mut map, 24, &mut extra)?
                         }
-                        "ServerVersion" => {
-                            f_server_version = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(25) => {
+                            f_cgroup_version = support::optional(&mut map, 25, &mut extra)?
                         }
-                        "Runtimes" => f_runtimes = support::optional(&mut map, key, &mut extra)?,
-                        "DefaultRuntime" => {
-                            f_default_runtime = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(26) => {
+                            f_n_events_listener = support::optional(&mut map, 26, &mut extra)?
                         }
-                        "Swarm" => f_swarm = support::optional(&mut map, key, &mut extra)?,
-                        "LiveRestoreEnabled" => {
-                            f_live_restore_enabled = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(27) => {
+                            f_kernel_version = support::optional(&mut map, 27, &mut extra)?
                         }
-                        "Isolation" => f_isolation = support::optional(&mut map, key, &mut extra)?,
-                        "InitBinary" => {
-                            f_init_binary = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(28) => {
+                            f_operating_system = support::optional(&mut map, 28, &mut extra)?
                         }
-                        "ContainerdCommit" => {
-                            f_containerd_commit = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(29) => {
+                            f_os_version = support::optional(&mut map, 29, &mut extra)?
                         }
-                        "RuncCommit" => {
-                            f_runc_commit = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(30) => {
+                            f_os_type = support::optional(&mut map, 30, &mut extra)?
                         }
-                        "InitCommit" => {
-                            f_init_commit = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(31) => {
+                            f_architecture = support::optional(&mut map, 31, &mut extra)?
                         }
-                        "SecurityOptions" => {
-                            f_security_options = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(32) => {
+                            f_ncpu = support::optional(&mut map, 32, &mut extra)?
                         }
-                        "ProductLicense" => {
-                            f_product_license = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(33) => {
+                            f_mem_total = support::optional(&mut map, 33, &mut extra)?
                         }
-                        "DefaultAddressPools" => {
-                            f_default_address_pools = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(34) => {
+                            f_index_server_address = support::optional(&mut map, 34, &mut extra)?
                         }
-                        "FirewallBackend" => {
-                            f_firewall_backend = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(35) => {
+                            f_registry_config = support::optional(&mut map, 35, &mut extra)?
                         }
-                        "DiscoveredDevices" => {
-                            f_discovered_devices = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(36) => {
+                            f_generic_resources = support::optional(&mut map, 36, &mut extra)?
                         }
-                        "NRI" => f_nri = support::optional(&mut map, key, &mut extra)?,
-                        "Warnings" => f_warnings = support::optional(&mut map, key, &mut extra)?,
-                        "CDISpecDirs" => {
-                            f_cdi_spec_dirs = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(37) => {
+                            f_http_proxy = support::optional(&mut map, 37, &mut extra)?
                         }
-                        "Containerd" => {
-                            f_containerd = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(38) => {
+                            f_https_proxy = support::optional(&mut map, 38, &mut extra)?
                         }
-                        "BridgeNfIp6tables" => {
-                            f_bridge_nf_ip6tables = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(39) => {
+                            f_no_proxy = support::optional(&mut map, 39, &mut extra)?
                         }
-                        "BridgeNfIptables" => {
-                            f_bridge_nf_iptables = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(40) => {
+                            f_name = support::optional(&mut map, 40, &mut extra)?
                         }
-                        "ClusterAdvertise" => {
-                            f_cluster_advertise = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(41) => {
+                            f_labels = support::optional(&mut map, 41, &mut extra)?
                         }
-                        "ClusterStore" => {
-                            f_cluster_store = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(42) => {
+                            f_experimental_build = support::optional(&mut map, 42, &mut extra)?
                         }
-                        "KernelMemory" => {
-                            f_kernel_memory = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(43) => {
+                            f_server_version = support::optional(&mut map, 43, &mut extra)?
                         }
-                        "KernelMemoryTCP" => {
-                            f_kernel_memory_tcp = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(44) => {
+                            f_runtimes = support::optional_map(&mut map, 44, &mut extra)?
                         }
-                        "SystemStatus" => {
-                            f_system_status = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(45) => {
+                            f_default_runtime = support::optional(&mut map, 45, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(46) => {
+                            f_swarm = support::optional(&mut map, 46, &mut extra)?
+                        }
+                        support::Field::Known(47) => {
+                            f_live_restore_enabled = support::optional(&mut map, 47, &mut extra)?
+                        }
+                        support::Field::Known(48) => {
+                            f_isolation = support::optional(&mut map, 48, &mut extra)?
+                        }
+                        support::Field::Known(49) => {
+                            f_init_binary = support::optional(&mut map, 49, &mut extra)?
+                        }
+                        support::Field::Known(50) => {
+                            f_containerd_commit = support::optional(&mut map, 50, &mut extra)?
+                        }
+                        support::Field::Known(51) => {
+                            f_runc_commit = support::optional(&mut map, 51, &mut extra)?
+                        }
+                        support::Field::Known(52) => {
+                            f_init_commit = support::optional(&mut map, 52, &mut extra)?
+                        }
+                        support::Field::Known(53) => {
+                            f_security_options = support::optional(&mut map, 53, &mut extra)?
+                        }
+                        support::Field::Known(54) => {
+                            f_product_license = support::optional(&mut map, 54, &mut extra)?
+                        }
+                        support::Field::Known(55) => {
+                            f_default_address_pools = support::optional(&mut map, 55, &mut extra)?
+                        }
+                        support::Field::Known(56) => {
+                            f_firewall_backend = support::optional(&mut map, 56, &mut extra)?
+                        }
+                        support::Field::Known(57) => {
+                            f_discovered_devices = support::optional(&mut map, 57, &mut extra)?
+                        }
+                        support::Field::Known(58) => {
+                            f_nri = support::optional(&mut map, 58, &mut extra)?
+                        }
+                        support::Field::Known(59) => {
+                            f_warnings = support::optional(&mut map, 59, &mut extra)?
+                        }
+                        support::Field::Known(60) => {
+                            f_cdi_spec_dirs = support::optional(&mut map, 60, &mut extra)?
+                        }
+                        support::Field::Known(61) => {
+                            f_containerd = support::optional(&mut map, 61, &mut extra)?
+                        }
+                        support::Field::Known(62) => {
+                            f_bridge_nf_ip6tables = support::optional(&mut map, 62, &mut extra)?
+                        }
+                        support::Field::Known(63) => {
+                            f_bridge_nf_iptables = support::optional(&mut map, 63, &mut extra)?
+                        }
+                        support::Field::Known(64) => {
+                            f_cluster_advertise =
+                                support::optional_late(&mut map, "ClusterAdvertise", &mut extra)?
+                        }
+                        support::Field::Known(65) => {
+                            f_cluster_store =
+                                support::optional_late(&mut map, "ClusterStore", &mut extra)?
+                        }
+                        support::Field::Known(66) => {
+                            f_kernel_memory =
+                                support::optional_late(&mut map, "KernelMemory", &mut extra)?
+                        }
+                        support::Field::Known(67) => {
+                            f_kernel_memory_tcp =
+                                support::optional_late(&mut map, "KernelMemoryTCP", &mut extra)?
+                        }
+                        support::Field::Known(68) => {
+                            f_system_status =
+                                support::optional_late(&mut map, "SystemStatus", &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SystemInfo {
@@ -1087,6 +1384,336 @@ impl<'de> Deserialize<'de> for SystemInfo {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SystemInfo {
+    const FIELDS: &'static [&'static str] = &[
+        "ID",
+        "Containers",
+        "ContainersRunning",
+        "ContainersPaused",
+        "ContainersStopped",
+        "Images",
+        "Driver",
+        "DriverStatus",
+        "DockerRootDir",
+        "Plugins",
+        "MemoryLimit",
+        "SwapLimit",
+        "CpuCfsPeriod",
+        "CpuCfsQuota",
+        "CPUShares",
+        "CPUSet",
+        "PidsLimit",
+        "OomKillDisable",
+        "IPv4Forwarding",
+        "Debug",
+        "NFd",
+        "NGoroutines",
+        "SystemTime",
+        "LoggingDriver",
+        "CgroupDriver",
+        "CgroupVersion",
+        "NEventsListener",
+        "KernelVersion",
+        "OperatingSystem",
+        "OSVersion",
+        "OSType",
+        "Architecture",
+        "NCPU",
+        "MemTotal",
+        "IndexServerAddress",
+        "RegistryConfig",
+        "GenericResources",
+        "HttpProxy",
+        "HttpsProxy",
+        "NoProxy",
+        "Name",
+        "Labels",
+        "ExperimentalBuild",
+        "ServerVersion",
+        "Runtimes",
+        "DefaultRuntime",
+        "Swarm",
+        "LiveRestoreEnabled",
+        "Isolation",
+        "InitBinary",
+        "ContainerdCommit",
+        "RuncCommit",
+        "InitCommit",
+        "SecurityOptions",
+        "ProductLicense",
+        "DefaultAddressPools",
+        "FirewallBackend",
+        "DiscoveredDevices",
+        "NRI",
+        "Warnings",
+        "CDISpecDirs",
+        "Containerd",
+        "BridgeNfIp6tables",
+        "BridgeNfIptables",
+        "ClusterAdvertise",
+        "ClusterStore",
+        "KernelMemory",
+        "KernelMemoryTCP",
+        "SystemStatus",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SystemInfo {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            3 => {
+                if key == b"NFd" {
+                    return 20;
+                }
+                if key == b"NRI" {
+                    return 58;
+                }
+            }
+            4 => {
+                if key == b"NCPU" {
+                    return 32;
+                }
+                if key == b"Name" {
+                    return 40;
+                }
+            }
+            5 => {
+                if key == b"Debug" {
+                    return 19;
+                }
+                if key == b"Swarm" {
+                    return 46;
+                }
+            }
+            6 => {
+                if key == b"Images" {
+                    return 5;
+                }
+                if key == b"Driver" {
+                    return 6;
+                }
+                if key == b"CPUSet" {
+                    return 15;
+                }
+                if key == b"OSType" {
+                    return 30;
+                }
+                if key == b"Labels" {
+                    return 41;
+                }
+            }
+            7 => {
+                if key == b"Plugins" {
+                    return 9;
+                }
+                if key == b"NoProxy" {
+                    return 39;
+                }
+            }
+            8 => {
+                if key == b"MemTotal" {
+                    return 33;
+                }
+                if key == b"Runtimes" {
+                    return 44;
+                }
+                if key == b"Warnings" {
+                    return 59;
+                }
+            }
+            9 => {
+                if key == b"SwapLimit" {
+                    return 11;
+                }
+                if key == b"CPUShares" {
+                    return 14;
+                }
+                if key == b"PidsLimit" {
+                    return 16;
+                }
+                if key == b"OSVersion" {
+                    return 29;
+                }
+                if key == b"HttpProxy" {
+                    return 37;
+                }
+                if key == b"Isolation" {
+                    return 48;
+                }
+            }
+            10 => {
+                if key == b"Containers" {
+                    return 1;
+                }
+                if key == b"SystemTime" {
+                    return 22;
+                }
+                if key == b"HttpsProxy" {
+                    return 38;
+                }
+                if key == b"InitBinary" {
+                    return 49;
+                }
+                if key == b"RuncCommit" {
+                    return 51;
+                }
+                if key == b"InitCommit" {
+                    return 52;
+                }
+                if key == b"Containerd" {
+                    return 61;
+                }
+            }
+            11 => {
+                if key == b"MemoryLimit" {
+                    return 10;
+                }
+                if key == b"CpuCfsQuota" {
+                    return 13;
+                }
+                if key == b"NGoroutines" {
+                    return 21;
+                }
+                if key == b"CDISpecDirs" {
+                    return 60;
+                }
+            }
+            12 => {
+                if key == b"DriverStatus" {
+                    return 7;
+                }
+                if key == b"CpuCfsPeriod" {
+                    return 12;
+                }
+                if key == b"CgroupDriver" {
+                    return 24;
+                }
+                if key == b"Architecture" {
+                    return 31;
+                }
+                if key == b"ClusterStore" {
+                    return 65;
+                }
+                if key == b"KernelMemory" {
+                    return 66;
+                }
+                if key == b"SystemStatus" {
+                    return 68;
+                }
+            }
+            13 => {
+                if key == b"DockerRootDir" {
+                    return 8;
+                }
+                if key == b"LoggingDriver" {
+                    return 23;
+                }
+                if key == b"CgroupVersion" {
+                    return 25;
+                }
+                if key == b"KernelVersion" {
+                    return 27;
+                }
+                if key == b"ServerVersion" {
+                    return 43;
+                }
+            }
+            14 => {
+                if key == b"OomKillDisable" {
+                    return 17;
+                }
+                if key == b"IPv4Forwarding" {
+                    return 18;
+                }
+                if key == b"RegistryConfig" {
+                    return 35;
+                }
+                if key == b"DefaultRuntime" {
+                    return 45;
+                }
+                if key == b"ProductLicense" {
+                    return 54;
+                }
+            }
+            15 => {
+                if key == b"NEventsListener" {
+                    return 26;
+                }
+                if key == b"OperatingSystem" {
+                    return 28;
+                }
+                if key == b"SecurityOptions" {
+                    return 53;
+                }
+                if key == b"FirewallBackend" {
+                    return 56;
+                }
+                if key == b"KernelMemoryTCP" {
+                    return 67;
+                }
+            }
+            16 => {
+                if key == b"ContainersPaused" {
+                    return 3;
+                }
+                if key == b"GenericResources" {
+                    return 36;
+                }
+                if key == b"ContainerdCommit" {
+                    return 50;
+                }
+                if key == b"BridgeNfIptables" {
+                    return 63;
+                }
+                if key == b"ClusterAdvertise" {
+                    return 64;
+                }
+            }
+            17 => {
+                if key == b"ContainersRunning" {
+                    return 2;
+                }
+                if key == b"ContainersStopped" {
+                    return 4;
+                }
+                if key == b"ExperimentalBuild" {
+                    return 42;
+                }
+                if key == b"DiscoveredDevices" {
+                    return 57;
+                }
+                if key == b"BridgeNfIp6tables" {
+                    return 62;
+                }
+            }
+            18 => {
+                if key == b"IndexServerAddress" {
+                    return 34;
+                }
+                if key == b"LiveRestoreEnabled" {
+                    return 47;
+                }
+            }
+            19 => {
+                if key == b"DefaultAddressPools" {
+                    return 55;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1397,8 +2024,8 @@ pub struct SystemInfoDefaultAddressPoolsItem {
     pub base: Option<String>,
     /// `Size`. Since API 1.41.
     pub size: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1407,14 +2034,18 @@ impl Serialize for SystemInfoDefaultAddressPoolsItem {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.base {
             map.serialize_entry("Base", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Base", &())?;
         }
         if let Some(v) = &self.size {
             map.serialize_entry("Size", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Size", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Base" => self.base.is_some(),
-                "Size" => self.size.is_some(),
+                "Base" => self.base.is_some() || self.extra.is_null_at(0),
+                "Size" => self.size.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1440,11 +2071,21 @@ impl<'de> Deserialize<'de> for SystemInfoDefaultAddressPoolsItem {
                 let mut f_base: Option<String> = None;
                 let mut f_size: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Base" => f_base = support::optional(&mut map, key, &mut extra)?,
-                        "Size" => f_size = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<SystemInfoDefaultAddressPoolsItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_base = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_size = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SystemInfoDefaultAddressPoolsItem {
@@ -1455,6 +2096,31 @@ impl<'de> Deserialize<'de> for SystemInfoDefaultAddressPoolsItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SystemInfoDefaultAddressPoolsItem {
+    const FIELDS: &'static [&'static str] = &["Base", "Size"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SystemInfoDefaultAddressPoolsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Base" {
+                    return 0;
+                }
+                if key == b"Size" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1585,8 +2251,8 @@ pub struct SystemVersion {
     pub experimental: Option<bool>,
     /// `BuildTime`. Since API 1.39.
     pub build_time: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1595,54 +2261,78 @@ impl Serialize for SystemVersion {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.platform {
             map.serialize_entry("Platform", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Platform", &())?;
         }
         if let Some(v) = &self.components {
             map.serialize_entry("Components", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Components", &())?;
         }
         if let Some(v) = &self.version {
             map.serialize_entry("Version", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Version", &())?;
         }
         if let Some(v) = &self.api_version {
             map.serialize_entry("ApiVersion", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("ApiVersion", &())?;
         }
         if let Some(v) = &self.min_api_version {
             map.serialize_entry("MinAPIVersion", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("MinAPIVersion", &())?;
         }
         if let Some(v) = &self.git_commit {
             map.serialize_entry("GitCommit", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("GitCommit", &())?;
         }
         if let Some(v) = &self.go_version {
             map.serialize_entry("GoVersion", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("GoVersion", &())?;
         }
         if let Some(v) = &self.os {
             map.serialize_entry("Os", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("Os", &())?;
         }
         if let Some(v) = &self.arch {
             map.serialize_entry("Arch", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Arch", &())?;
         }
         if let Some(v) = &self.kernel_version {
             map.serialize_entry("KernelVersion", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("KernelVersion", &())?;
         }
         if let Some(v) = &self.experimental {
             map.serialize_entry("Experimental", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("Experimental", &())?;
         }
         if let Some(v) = &self.build_time {
             map.serialize_entry("BuildTime", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("BuildTime", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Platform" => self.platform.is_some(),
-                "Components" => self.components.is_some(),
-                "Version" => self.version.is_some(),
-                "ApiVersion" => self.api_version.is_some(),
-                "MinAPIVersion" => self.min_api_version.is_some(),
-                "GitCommit" => self.git_commit.is_some(),
-                "GoVersion" => self.go_version.is_some(),
-                "Os" => self.os.is_some(),
-                "Arch" => self.arch.is_some(),
-                "KernelVersion" => self.kernel_version.is_some(),
-                "Experimental" => self.experimental.is_some(),
-                "BuildTime" => self.build_time.is_some(),
+                "Platform" => self.platform.is_some() || self.extra.is_null_at(0),
+                "Components" => self.components.is_some() || self.extra.is_null_at(1),
+                "Version" => self.version.is_some() || self.extra.is_null_at(2),
+                "ApiVersion" => self.api_version.is_some() || self.extra.is_null_at(3),
+                "MinAPIVersion" => self.min_api_version.is_some() || self.extra.is_null_at(4),
+                "GitCommit" => self.git_commit.is_some() || self.extra.is_null_at(5),
+                "GoVersion" => self.go_version.is_some() || self.extra.is_null_at(6),
+                "Os" => self.os.is_some() || self.extra.is_null_at(7),
+                "Arch" => self.arch.is_some() || self.extra.is_null_at(8),
+                "KernelVersion" => self.kernel_version.is_some() || self.extra.is_null_at(9),
+                "Experimental" => self.experimental.is_some() || self.extra.is_null_at(10),
+                "BuildTime" => self.build_time.is_some() || self.extra.is_null_at(11),
                 _ => false,
             };
             if !shadowed {
@@ -1678,31 +2368,49 @@ impl<'de> Deserialize<'de> for SystemVersion {
                 let mut f_experimental: Option<bool> = None;
                 let mut f_build_time: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Platform" => f_platform = support::optional(&mut map, key, &mut extra)?,
-                        "Components" => {
-                            f_components = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<SystemVersion>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_platform = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Version" => f_version = support::optional(&mut map, key, &mut extra)?,
-                        "ApiVersion" => {
-                            f_api_version = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_components = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "MinAPIVersion" => {
-                            f_min_api_version = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_version = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "GitCommit" => f_git_commit = support::optional(&mut map, key, &mut extra)?,
-                        "GoVersion" => f_go_version = support::optional(&mut map, key, &mut extra)?,
-                        "Os" => f_os = support::optional(&mut map, key, &mut extra)?,
-                        "Arch" => f_arch = support::optional(&mut map, key, &mut extra)?,
-                        "KernelVersion" => {
-                            f_kernel_version = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_api_version = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "Experimental" => {
-                            f_experimental = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_min_api_version = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "BuildTime" => f_build_time = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(5) => {
+                            f_git_commit = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_go_version = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_os = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_arch = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_kernel_version = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_experimental = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_build_time = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SystemVersion {
@@ -1723,6 +2431,88 @@ impl<'de> Deserialize<'de> for SystemVersion {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SystemVersion {
+    const FIELDS: &'static [&'static str] = &[
+        "Platform",
+        "Components",
+        "Version",
+        "ApiVersion",
+        "MinAPIVersion",
+        "GitCommit",
+        "GoVersion",
+        "Os",
+        "Arch",
+        "KernelVersion",
+        "Experimental",
+        "BuildTime",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SystemVersion {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"Os" {
+                    return 7;
+                }
+            }
+            4 => {
+                if key == b"Arch" {
+                    return 8;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 2;
+                }
+            }
+            8 => {
+                if key == b"Platform" {
+                    return 0;
+                }
+            }
+            9 => {
+                if key == b"GitCommit" {
+                    return 5;
+                }
+                if key == b"GoVersion" {
+                    return 6;
+                }
+                if key == b"BuildTime" {
+                    return 11;
+                }
+            }
+            10 => {
+                if key == b"Components" {
+                    return 1;
+                }
+                if key == b"ApiVersion" {
+                    return 3;
+                }
+            }
+            12 => {
+                if key == b"Experimental" {
+                    return 10;
+                }
+            }
+            13 => {
+                if key == b"MinAPIVersion" {
+                    return 4;
+                }
+                if key == b"KernelVersion" {
+                    return 9;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1749,8 +2539,8 @@ pub struct SystemVersionComponentsItem {
     pub version: String,
     /// `Details`. Since API 1.39.
     pub details: Option<serde_json::Value>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1761,12 +2551,14 @@ impl Serialize for SystemVersionComponentsItem {
         map.serialize_entry("Version", &self.version)?;
         if let Some(v) = &self.details {
             map.serialize_entry("Details", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Details", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
                 "Version" => true,
-                "Details" => self.details.is_some(),
+                "Details" => self.details.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -1793,12 +2585,20 @@ impl<'de> Deserialize<'de> for SystemVersionComponentsItem {
                 let mut f_version: Option<String> = None;
                 let mut f_details: Option<serde_json::Value> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = Some(map.next_value()?),
-                        "Version" => f_version = Some(map.next_value()?),
-                        "Details" => f_details = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<SystemVersionComponentsItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(1) => f_version = Some(map.next_value()?),
+                        support::Field::Known(2) => {
+                            f_details = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SystemVersionComponentsItem {
@@ -1810,6 +2610,36 @@ impl<'de> Deserialize<'de> for SystemVersionComponentsItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SystemVersionComponentsItem {
+    const FIELDS: &'static [&'static str] = &["Name", "Version", "Details"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SystemVersionComponentsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 1;
+                }
+                if key == b"Details" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1827,8 +2657,8 @@ impl support::FieldPlatforms for SystemVersionComponentsItem {}
 pub struct SystemVersionPlatform {
     /// `Name`. Since API 1.39.
     pub name: String,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1863,10 +2693,15 @@ impl<'de> Deserialize<'de> for SystemVersionPlatform {
             ) -> Result<SystemVersionPlatform, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed =
+                    support::FieldKey::<SystemVersionPlatform>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(SystemVersionPlatform {
@@ -1876,6 +2711,28 @@ impl<'de> Deserialize<'de> for SystemVersionPlatform {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for SystemVersionPlatform {
+    const FIELDS: &'static [&'static str] = &["Name"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for SystemVersionPlatform {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

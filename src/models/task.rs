@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -51,8 +54,8 @@ pub struct Task {
     pub job_iteration: Option<ObjectVersion>,
     /// `NetworksAttachments`. Since API 1.25.
     pub networks_attachments: Option<Vec<NetworkAttachment>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -61,66 +64,100 @@ impl Serialize for Task {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.id {
             map.serialize_entry("ID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ID", &())?;
         }
         if let Some(v) = &self.version {
             map.serialize_entry("Version", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Version", &())?;
         }
         if let Some(v) = &self.created_at {
             map.serialize_entry("CreatedAt", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("CreatedAt", &())?;
         }
         if let Some(v) = &self.updated_at {
             map.serialize_entry("UpdatedAt", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("UpdatedAt", &())?;
         }
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.spec {
             map.serialize_entry("Spec", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Spec", &())?;
         }
         if let Some(v) = &self.service_id {
             map.serialize_entry("ServiceID", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("ServiceID", &())?;
         }
         if let Some(v) = &self.slot {
             map.serialize_entry("Slot", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Slot", &())?;
         }
         if let Some(v) = &self.node_id {
             map.serialize_entry("NodeID", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("NodeID", &())?;
         }
         if let Some(v) = &self.assigned_generic_resources {
             map.serialize_entry("AssignedGenericResources", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("AssignedGenericResources", &())?;
         }
         if let Some(v) = &self.status {
             map.serialize_entry("Status", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("Status", &())?;
         }
         if let Some(v) = &self.desired_state {
             map.serialize_entry("DesiredState", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("DesiredState", &())?;
         }
         if let Some(v) = &self.job_iteration {
             map.serialize_entry("JobIteration", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("JobIteration", &())?;
         }
         if let Some(v) = &self.networks_attachments {
             map.serialize_entry("NetworksAttachments", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("NetworksAttachments", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ID" => self.id.is_some(),
-                "Version" => self.version.is_some(),
-                "CreatedAt" => self.created_at.is_some(),
-                "UpdatedAt" => self.updated_at.is_some(),
-                "Name" => self.name.is_some(),
-                "Labels" => self.labels.is_some(),
-                "Spec" => self.spec.is_some(),
-                "ServiceID" => self.service_id.is_some(),
-                "Slot" => self.slot.is_some(),
-                "NodeID" => self.node_id.is_some(),
-                "AssignedGenericResources" => self.assigned_generic_resources.is_some(),
-                "Status" => self.status.is_some(),
-                "DesiredState" => self.desired_state.is_some(),
-                "JobIteration" => self.job_iteration.is_some(),
-                "NetworksAttachments" => self.networks_attachments.is_some(),
+                "ID" => self.id.is_some() || self.extra.is_null_at(0),
+                "Version" => self.version.is_some() || self.extra.is_null_at(1),
+                "CreatedAt" => self.created_at.is_some() || self.extra.is_null_at(2),
+                "UpdatedAt" => self.updated_at.is_some() || self.extra.is_null_at(3),
+                "Name" => self.name.is_some() || self.extra.is_null_at(4),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(5),
+                "Spec" => self.spec.is_some() || self.extra.is_null_at(6),
+                "ServiceID" => self.service_id.is_some() || self.extra.is_null_at(7),
+                "Slot" => self.slot.is_some() || self.extra.is_null_at(8),
+                "NodeID" => self.node_id.is_some() || self.extra.is_null_at(9),
+                "AssignedGenericResources" => {
+                    self.assigned_generic_resources.is_some() || self.extra.is_null_at(10)
+                }
+                "Status" => self.status.is_some() || self.extra.is_null_at(11),
+                "DesiredState" => self.desired_state.is_some() || self.extra.is_null_at(12),
+                "JobIteration" => self.job_iteration.is_some() || self.extra.is_null_at(13),
+                "NetworksAttachments" => {
+                    self.networks_attachments.is_some() || self.extra.is_null_at(14)
+                }
                 _ => false,
             };
             if !shadowed {
@@ -156,33 +193,59 @@ impl<'de> Deserialize<'de> for Task {
                 let mut f_job_iteration: Option<ObjectVersion> = None;
                 let mut f_networks_attachments: Option<Vec<NetworkAttachment>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ID" => f_id = support::optional(&mut map, key, &mut extra)?,
-                        "Version" => f_version = support::optional(&mut map, key, &mut extra)?,
-                        "CreatedAt" => f_created_at = support::optional(&mut map, key, &mut extra)?,
-                        "UpdatedAt" => f_updated_at = support::optional(&mut map, key, &mut extra)?,
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Spec" => f_spec = support::optional(&mut map, key, &mut extra)?,
-                        "ServiceID" => f_service_id = support::optional(&mut map, key, &mut extra)?,
-                        "Slot" => f_slot = support::optional(&mut map, key, &mut extra)?,
-                        "NodeID" => f_node_id = support::optional(&mut map, key, &mut extra)?,
-                        "AssignedGenericResources" => {
+                let seed = support::FieldKey::<Task>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_id = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_version = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_created_at = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_name = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_labels = support::optional_map(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_spec = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_service_id = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_slot = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_node_id = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
                             f_assigned_generic_resources =
-                                support::optional(&mut map, key, &mut extra)?
+                                support::optional(&mut map, 10, &mut extra)?
                         }
-                        "Status" => f_status = support::optional(&mut map, key, &mut extra)?,
-                        "DesiredState" => {
-                            f_desired_state = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(11) => {
+                            f_status = support::optional(&mut map, 11, &mut extra)?
                         }
-                        "JobIteration" => {
-                            f_job_iteration = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(12) => {
+                            f_desired_state = support::optional(&mut map, 12, &mut extra)?
                         }
-                        "NetworksAttachments" => {
-                            f_networks_attachments = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(13) => {
+                            f_job_iteration = support::optional(&mut map, 13, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(14) => {
+                            f_networks_attachments = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Task {
@@ -206,6 +269,100 @@ impl<'de> Deserialize<'de> for Task {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Task {
+    const FIELDS: &'static [&'static str] = &[
+        "ID",
+        "Version",
+        "CreatedAt",
+        "UpdatedAt",
+        "Name",
+        "Labels",
+        "Spec",
+        "ServiceID",
+        "Slot",
+        "NodeID",
+        "AssignedGenericResources",
+        "Status",
+        "DesiredState",
+        "JobIteration",
+        "NetworksAttachments",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Task {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            2 => {
+                if key == b"ID" {
+                    return 0;
+                }
+            }
+            4 => {
+                if key == b"Name" {
+                    return 4;
+                }
+                if key == b"Spec" {
+                    return 6;
+                }
+                if key == b"Slot" {
+                    return 8;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 5;
+                }
+                if key == b"NodeID" {
+                    return 9;
+                }
+                if key == b"Status" {
+                    return 11;
+                }
+            }
+            7 => {
+                if key == b"Version" {
+                    return 1;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 2;
+                }
+                if key == b"UpdatedAt" {
+                    return 3;
+                }
+                if key == b"ServiceID" {
+                    return 7;
+                }
+            }
+            12 => {
+                if key == b"DesiredState" {
+                    return 12;
+                }
+                if key == b"JobIteration" {
+                    return 13;
+                }
+            }
+            19 => {
+                if key == b"NetworksAttachments" {
+                    return 14;
+                }
+            }
+            24 => {
+                if key == b"AssignedGenericResources" {
+                    return 10;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -291,8 +448,8 @@ pub struct TaskSpec {
     pub networks: Option<Vec<NetworkAttachmentConfig>>,
     /// `LogDriver`. Since API 1.25.
     pub log_driver: Option<TaskSpecLogDriver>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -301,46 +458,68 @@ impl Serialize for TaskSpec {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.plugin_spec {
             map.serialize_entry("PluginSpec", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("PluginSpec", &())?;
         }
         if let Some(v) = &self.container_spec {
             map.serialize_entry("ContainerSpec", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("ContainerSpec", &())?;
         }
         if let Some(v) = &self.network_attachment_spec {
             map.serialize_entry("NetworkAttachmentSpec", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("NetworkAttachmentSpec", &())?;
         }
         if let Some(v) = &self.resources {
             map.serialize_entry("Resources", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Resources", &())?;
         }
         if let Some(v) = &self.restart_policy {
             map.serialize_entry("RestartPolicy", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("RestartPolicy", &())?;
         }
         if let Some(v) = &self.placement {
             map.serialize_entry("Placement", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Placement", &())?;
         }
         if let Some(v) = &self.force_update {
             map.serialize_entry("ForceUpdate", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("ForceUpdate", &())?;
         }
         if let Some(v) = &self.runtime {
             map.serialize_entry("Runtime", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("Runtime", &())?;
         }
         if let Some(v) = &self.networks {
             map.serialize_entry("Networks", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Networks", &())?;
         }
         if let Some(v) = &self.log_driver {
             map.serialize_entry("LogDriver", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("LogDriver", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "PluginSpec" => self.plugin_spec.is_some(),
-                "ContainerSpec" => self.container_spec.is_some(),
-                "NetworkAttachmentSpec" => self.network_attachment_spec.is_some(),
-                "Resources" => self.resources.is_some(),
-                "RestartPolicy" => self.restart_policy.is_some(),
-                "Placement" => self.placement.is_some(),
-                "ForceUpdate" => self.force_update.is_some(),
-                "Runtime" => self.runtime.is_some(),
-                "Networks" => self.networks.is_some(),
-                "LogDriver" => self.log_driver.is_some(),
+                "PluginSpec" => self.plugin_spec.is_some() || self.extra.is_null_at(0),
+                "ContainerSpec" => self.container_spec.is_some() || self.extra.is_null_at(1),
+                "NetworkAttachmentSpec" => {
+                    self.network_attachment_spec.is_some() || self.extra.is_null_at(2)
+                }
+                "Resources" => self.resources.is_some() || self.extra.is_null_at(3),
+                "RestartPolicy" => self.restart_policy.is_some() || self.extra.is_null_at(4),
+                "Placement" => self.placement.is_some() || self.extra.is_null_at(5),
+                "ForceUpdate" => self.force_update.is_some() || self.extra.is_null_at(6),
+                "Runtime" => self.runtime.is_some() || self.extra.is_null_at(7),
+                "Networks" => self.networks.is_some() || self.extra.is_null_at(8),
+                "LogDriver" => self.log_driver.is_some() || self.extra.is_null_at(9),
                 _ => false,
             };
             if !shadowed {
@@ -371,30 +550,43 @@ impl<'de> Deserialize<'de> for TaskSpec {
                 let mut f_networks: Option<Vec<NetworkAttachmentConfig>> = None;
                 let mut f_log_driver: Option<TaskSpecLogDriver> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "PluginSpec" => {
-                            f_plugin_spec = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<TaskSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_plugin_spec = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "ContainerSpec" => {
-                            f_container_spec = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_container_spec = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "NetworkAttachmentSpec" => {
-                            f_network_attachment_spec =
-                                support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_network_attachment_spec = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "Resources" => f_resources = support::optional(&mut map, key, &mut extra)?,
-                        "RestartPolicy" => {
-                            f_restart_policy = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_resources = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "Placement" => f_placement = support::optional(&mut map, key, &mut extra)?,
-                        "ForceUpdate" => {
-                            f_force_update = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_restart_policy = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "Runtime" => f_runtime = support::optional(&mut map, key, &mut extra)?,
-                        "Networks" => f_networks = support::optional(&mut map, key, &mut extra)?,
-                        "LogDriver" => f_log_driver = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(5) => {
+                            f_placement = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => {
+                            f_force_update = support::optional(&mut map, 6, &mut extra)?
+                        }
+                        support::Field::Known(7) => {
+                            f_runtime = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_networks = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_log_driver = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpec {
@@ -413,6 +605,78 @@ impl<'de> Deserialize<'de> for TaskSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpec {
+    const FIELDS: &'static [&'static str] = &[
+        "PluginSpec",
+        "ContainerSpec",
+        "NetworkAttachmentSpec",
+        "Resources",
+        "RestartPolicy",
+        "Placement",
+        "ForceUpdate",
+        "Runtime",
+        "Networks",
+        "LogDriver",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Runtime" {
+                    return 7;
+                }
+            }
+            8 => {
+                if key == b"Networks" {
+                    return 8;
+                }
+            }
+            9 => {
+                if key == b"Resources" {
+                    return 3;
+                }
+                if key == b"Placement" {
+                    return 5;
+                }
+                if key == b"LogDriver" {
+                    return 9;
+                }
+            }
+            10 => {
+                if key == b"PluginSpec" {
+                    return 0;
+                }
+            }
+            11 => {
+                if key == b"ForceUpdate" {
+                    return 6;
+                }
+            }
+            13 => {
+                if key == b"ContainerSpec" {
+                    return 1;
+                }
+                if key == b"RestartPolicy" {
+                    return 4;
+                }
+            }
+            21 => {
+                if key == b"NetworkAttachmentSpec" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -542,8 +806,8 @@ pub struct TaskSpecContainerSpec {
     pub capability_drop: Option<Vec<String>>,
     /// `Ulimits`. Since API 1.41.
     pub ulimits: Option<Vec<TaskSpecContainerSpecUlimitsItem>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -552,118 +816,174 @@ impl Serialize for TaskSpecContainerSpec {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.image {
             map.serialize_entry("Image", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Image", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.command {
             map.serialize_entry("Command", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Command", &())?;
         }
         if let Some(v) = &self.args {
             map.serialize_entry("Args", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Args", &())?;
         }
         if let Some(v) = &self.hostname {
             map.serialize_entry("Hostname", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Hostname", &())?;
         }
         if let Some(v) = &self.env {
             map.serialize_entry("Env", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Env", &())?;
         }
         if let Some(v) = &self.dir {
             map.serialize_entry("Dir", v)?;
+        } else if self.extra.is_null_at(6) {
+            map.serialize_entry("Dir", &())?;
         }
         if let Some(v) = &self.user {
             map.serialize_entry("User", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("User", &())?;
         }
         if let Some(v) = &self.groups {
             map.serialize_entry("Groups", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Groups", &())?;
         }
         if let Some(v) = &self.privileges {
             map.serialize_entry("Privileges", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("Privileges", &())?;
         }
         if let Some(v) = &self.tty {
             map.serialize_entry("TTY", v)?;
+        } else if self.extra.is_null_at(10) {
+            map.serialize_entry("TTY", &())?;
         }
         if let Some(v) = &self.open_stdin {
             map.serialize_entry("OpenStdin", v)?;
+        } else if self.extra.is_null_at(11) {
+            map.serialize_entry("OpenStdin", &())?;
         }
         if let Some(v) = &self.read_only {
             map.serialize_entry("ReadOnly", v)?;
+        } else if self.extra.is_null_at(12) {
+            map.serialize_entry("ReadOnly", &())?;
         }
         if let Some(v) = &self.mounts {
             map.serialize_entry("Mounts", v)?;
+        } else if self.extra.is_null_at(13) {
+            map.serialize_entry("Mounts", &())?;
         }
         if let Some(v) = &self.stop_signal {
             map.serialize_entry("StopSignal", v)?;
+        } else if self.extra.is_null_at(14) {
+            map.serialize_entry("StopSignal", &())?;
         }
         if let Some(v) = &self.stop_grace_period {
             map.serialize_entry("StopGracePeriod", v)?;
+        } else if self.extra.is_null_at(15) {
+            map.serialize_entry("StopGracePeriod", &())?;
         }
         if let Some(v) = &self.health_check {
             map.serialize_entry("HealthCheck", v)?;
+        } else if self.extra.is_null_at(16) {
+            map.serialize_entry("HealthCheck", &())?;
         }
         if let Some(v) = &self.hosts {
             map.serialize_entry("Hosts", v)?;
+        } else if self.extra.is_null_at(17) {
+            map.serialize_entry("Hosts", &())?;
         }
         if let Some(v) = &self.dns_config {
             map.serialize_entry("DNSConfig", v)?;
+        } else if self.extra.is_null_at(18) {
+            map.serialize_entry("DNSConfig", &())?;
         }
         if let Some(v) = &self.secrets {
             map.serialize_entry("Secrets", v)?;
+        } else if self.extra.is_null_at(19) {
+            map.serialize_entry("Secrets", &())?;
         }
         if let Some(v) = &self.oom_score_adj {
             map.serialize_entry("OomScoreAdj", v)?;
+        } else if self.extra.is_null_at(20) {
+            map.serialize_entry("OomScoreAdj", &())?;
         }
         if let Some(v) = &self.configs {
             map.serialize_entry("Configs", v)?;
+        } else if self.extra.is_null_at(21) {
+            map.serialize_entry("Configs", &())?;
         }
         if let Some(v) = &self.isolation {
             map.serialize_entry("Isolation", v)?;
+        } else if self.extra.is_null_at(22) {
+            map.serialize_entry("Isolation", &())?;
         }
         if let Some(v) = &self.init {
             map.serialize_entry("Init", v)?;
+        } else if self.extra.is_null_at(23) {
+            map.serialize_entry("Init", &())?;
         }
         if let Some(v) = &self.sysctls {
             map.serialize_entry("Sysctls", v)?;
+        } else if self.extra.is_null_at(24) {
+            map.serialize_entry("Sysctls", &())?;
         }
         if let Some(v) = &self.capability_add {
             map.serialize_entry("CapabilityAdd", v)?;
+        } else if self.extra.is_null_at(25) {
+            map.serialize_entry("CapabilityAdd", &())?;
         }
         if let Some(v) = &self.capability_drop {
             map.serialize_entry("CapabilityDrop", v)?;
+        } else if self.extra.is_null_at(26) {
+            map.serialize_entry("CapabilityDrop", &())?;
         }
         if let Some(v) = &self.ulimits {
             map.serialize_entry("Ulimits", v)?;
+        } else if self.extra.is_null_at(27) {
+            map.serialize_entry("Ulimits", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Image" => self.image.is_some(),
-                "Labels" => self.labels.is_some(),
-                "Command" => self.command.is_some(),
-                "Args" => self.args.is_some(),
-                "Hostname" => self.hostname.is_some(),
-                "Env" => self.env.is_some(),
-                "Dir" => self.dir.is_some(),
-                "User" => self.user.is_some(),
-                "Groups" => self.groups.is_some(),
-                "Privileges" => self.privileges.is_some(),
-                "TTY" => self.tty.is_some(),
-                "OpenStdin" => self.open_stdin.is_some(),
-                "ReadOnly" => self.read_only.is_some(),
-                "Mounts" => self.mounts.is_some(),
-                "StopSignal" => self.stop_signal.is_some(),
-                "StopGracePeriod" => self.stop_grace_period.is_some(),
-                "HealthCheck" => self.health_check.is_some(),
-                "Hosts" => self.hosts.is_some(),
-                "DNSConfig" => self.dns_config.is_some(),
-                "Secrets" => self.secrets.is_some(),
-                "OomScoreAdj" => self.oom_score_adj.is_some(),
-                "Configs" => self.configs.is_some(),
-                "Isolation" => self.isolation.is_some(),
-                "Init" => self.init.is_some(),
-                "Sysctls" => self.sysctls.is_some(),
-                "CapabilityAdd" => self.capability_add.is_some(),
-                "CapabilityDrop" => self.capability_drop.is_some(),
-                "Ulimits" => self.ulimits.is_some(),
+                "Image" => self.image.is_some() || self.extra.is_null_at(0),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(1),
+                "Command" => self.command.is_some() || self.extra.is_null_at(2),
+                "Args" => self.args.is_some() || self.extra.is_null_at(3),
+                "Hostname" => self.hostname.is_some() || self.extra.is_null_at(4),
+                "Env" => self.env.is_some() || self.extra.is_null_at(5),
+                "Dir" => self.dir.is_some() || self.extra.is_null_at(6),
+                "User" => self.user.is_some() || self.extra.is_null_at(7),
+                "Groups" => self.groups.is_some() || self.extra.is_null_at(8),
+                "Privileges" => self.privileges.is_some() || self.extra.is_null_at(9),
+                "TTY" => self.tty.is_some() || self.extra.is_null_at(10),
+                "OpenStdin" => self.open_stdin.is_some() || self.extra.is_null_at(11),
+                "ReadOnly" => self.read_only.is_some() || self.extra.is_null_at(12),
+                "Mounts" => self.mounts.is_some() || self.extra.is_null_at(13),
+                "StopSignal" => self.stop_signal.is_some() || self.extra.is_null_at(14),
+                "StopGracePeriod" => self.stop_grace_period.is_some() || self.extra.is_null_at(15),
+                "HealthCheck" => self.health_check.is_some() || self.extra.is_null_at(16),
+                "Hosts" => self.hosts.is_some() || self.extra.is_null_at(17),
+                "DNSConfig" => self.dns_config.is_some() || self.extra.is_null_at(18),
+                "Secrets" => self.secrets.is_some() || self.extra.is_null_at(19),
+                "OomScoreAdj" => self.oom_score_adj.is_some() || self.extra.is_null_at(20),
+                "Configs" => self.configs.is_some() || self.extra.is_null_at(21),
+                "Isolation" => self.isolation.is_some() || self.extra.is_null_at(22),
+                "Init" => self.init.is_some() || self.extra.is_null_at(23),
+                "Sysctls" => self.sysctls.is_some() || self.extra.is_null_at(24),
+                "CapabilityAdd" => self.capability_add.is_some() || self.extra.is_null_at(25),
+                "CapabilityDrop" => self.capability_drop.is_some() || self.extra.is_null_at(26),
+                "Ulimits" => self.ulimits.is_some() || self.extra.is_null_at(27),
                 _ => false,
             };
             if !shadowed {
@@ -715,51 +1035,98 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpec {
                 let mut f_capability_drop: Option<Vec<String>> = None;
                 let mut f_ulimits: Option<Vec<TaskSpecContainerSpecUlimitsItem>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Image" => f_image = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Command" => f_command = support::optional(&mut map, key, &mut extra)?,
-                        "Args" => f_args = support::optional(&mut map, key, &mut extra)?,
-                        "Hostname" => f_hostname = support::optional(&mut map, key, &mut extra)?,
-                        "Env" => f_env = support::optional(&mut map, key, &mut extra)?,
-                        "Dir" => f_dir = support::optional(&mut map, key, &mut extra)?,
-                        "User" => f_user = support::optional(&mut map, key, &mut extra)?,
-                        "Groups" => f_groups = support::optional(&mut map, key, &mut extra)?,
-                        "Privileges" => {
-                            f_privileges = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<TaskSpecContainerSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_image = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "TTY" => f_tty = support::optional(&mut map, key, &mut extra)?,
-                        "OpenStdin" => f_open_stdin = support::optional(&mut map, key, &mut extra)?,
-                        "ReadOnly" => f_read_only = support::optional(&mut map, key, &mut extra)?,
-                        "Mounts" => f_mounts = support::optional(&mut map, key, &mut extra)?,
-                        "StopSignal" => {
-                            f_stop_signal = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
                         }
-                        "StopGracePeriod" => {
-                            f_stop_grace_period = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_command = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "HealthCheck" => {
-                            f_health_check = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(3) => {
+                            f_args = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "Hosts" => f_hosts = support::optional(&mut map, key, &mut extra)?,
-                        "DNSConfig" => f_dns_config = support::optional(&mut map, key, &mut extra)?,
-                        "Secrets" => f_secrets = support::optional(&mut map, key, &mut extra)?,
-                        "OomScoreAdj" => {
-                            f_oom_score_adj = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(4) => {
+                            f_hostname = support::optional(&mut map, 4, &mut extra)?
                         }
-                        "Configs" => f_configs = support::optional(&mut map, key, &mut extra)?,
-                        "Isolation" => f_isolation = support::optional(&mut map, key, &mut extra)?,
-                        "Init" => f_init = support::optional(&mut map, key, &mut extra)?,
-                        "Sysctls" => f_sysctls = support::optional(&mut map, key, &mut extra)?,
-                        "CapabilityAdd" => {
-                            f_capability_add = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(5) => {
+                            f_env = support::optional(&mut map, 5, &mut extra)?
                         }
-                        "CapabilityDrop" => {
-                            f_capability_drop = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(6) => {
+                            f_dir = support::optional(&mut map, 6, &mut extra)?
                         }
-                        "Ulimits" => f_ulimits = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(7) => {
+                            f_user = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_groups = support::optional(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_privileges = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(10) => {
+                            f_tty = support::optional(&mut map, 10, &mut extra)?
+                        }
+                        support::Field::Known(11) => {
+                            f_open_stdin = support::optional(&mut map, 11, &mut extra)?
+                        }
+                        support::Field::Known(12) => {
+                            f_read_only = support::optional(&mut map, 12, &mut extra)?
+                        }
+                        support::Field::Known(13) => {
+                            f_mounts = support::optional(&mut map, 13, &mut extra)?
+                        }
+                        support::Field::Known(14) => {
+                            f_stop_signal = support::optional(&mut map, 14, &mut extra)?
+                        }
+                        support::Field::Known(15) => {
+                            f_stop_grace_period = support::optional(&mut map, 15, &mut extra)?
+                        }
+                        support::Field::Known(16) => {
+                            f_health_check = support::optional(&mut map, 16, &mut extra)?
+                        }
+                        support::Field::Known(17) => {
+                            f_hosts = support::optional(&mut map, 17, &mut extra)?
+                        }
+                        support::Field::Known(18) => {
+                            f_dns_config = support::optional(&mut map, 18, &mut extra)?
+                        }
+                        support::Field::Known(19) => {
+                            f_secrets = support::optional(&mut map, 19, &mut extra)?
+                        }
+                        support::Field::Known(20) => {
+                            f_oom_score_adj = support::optional(&mut map, 20, &mut extra)?
+                        }
+                        support::Field::Known(21) => {
+                            f_configs = support::optional(&mut map, 21, &mut extra)?
+                        }
+                        support::Field::Known(22) => {
+                            f_isolation = support::optional(&mut map, 22, &mut extra)?
+                        }
+                        support::Field::Known(23) => {
+                            f_init = support::optional(&mut map, 23, &mut extra)?
+                        }
+                        support::Field::Known(24) => {
+                            f_sysctls = support::optional_map(&mut map, 24, &mut extra)?
+                        }
+                        support::Field::Known(25) => {
+                            f_capability_add = support::optional(&mut map, 25, &mut extra)?
+                        }
+                        support::Field::Known(26) => {
+                            f_capability_drop = support::optional(&mut map, 26, &mut extra)?
+                        }
+                        support::Field::Known(27) => {
+                            f_ulimits = support::optional(&mut map, 27, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecContainerSpec {
@@ -796,6 +1163,160 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecContainerSpec {
+    const FIELDS: &'static [&'static str] = &[
+        "Image",
+        "Labels",
+        "Command",
+        "Args",
+        "Hostname",
+        "Env",
+        "Dir",
+        "User",
+        "Groups",
+        "Privileges",
+        "TTY",
+        "OpenStdin",
+        "ReadOnly",
+        "Mounts",
+        "StopSignal",
+        "StopGracePeriod",
+        "HealthCheck",
+        "Hosts",
+        "DNSConfig",
+        "Secrets",
+        "OomScoreAdj",
+        "Configs",
+        "Isolation",
+        "Init",
+        "Sysctls",
+        "CapabilityAdd",
+        "CapabilityDrop",
+        "Ulimits",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Env" {
+                    return 5;
+                }
+                if key == b"Dir" {
+                    return 6;
+                }
+                if key == b"TTY" {
+                    return 10;
+                }
+            }
+            4 => {
+                if key == b"Args" {
+                    return 3;
+                }
+                if key == b"User" {
+                    return 7;
+                }
+                if key == b"Init" {
+                    return 23;
+                }
+            }
+            5 => {
+                if key == b"Image" {
+                    return 0;
+                }
+                if key == b"Hosts" {
+                    return 17;
+                }
+            }
+            6 => {
+                if key == b"Labels" {
+                    return 1;
+                }
+                if key == b"Groups" {
+                    return 8;
+                }
+                if key == b"Mounts" {
+                    return 13;
+                }
+            }
+            7 => {
+                if key == b"Command" {
+                    return 2;
+                }
+                if key == b"Secrets" {
+                    return 19;
+                }
+                if key == b"Configs" {
+                    return 21;
+                }
+                if key == b"Sysctls" {
+                    return 24;
+                }
+                if key == b"Ulimits" {
+                    return 27;
+                }
+            }
+            8 => {
+                if key == b"Hostname" {
+                    return 4;
+                }
+                if key == b"ReadOnly" {
+                    return 12;
+                }
+            }
+            9 => {
+                if key == b"OpenStdin" {
+                    return 11;
+                }
+                if key == b"DNSConfig" {
+                    return 18;
+                }
+                if key == b"Isolation" {
+                    return 22;
+                }
+            }
+            10 => {
+                if key == b"Privileges" {
+                    return 9;
+                }
+                if key == b"StopSignal" {
+                    return 14;
+                }
+            }
+            11 => {
+                if key == b"HealthCheck" {
+                    return 16;
+                }
+                if key == b"OomScoreAdj" {
+                    return 20;
+                }
+            }
+            13 => {
+                if key == b"CapabilityAdd" {
+                    return 25;
+                }
+            }
+            14 => {
+                if key == b"CapabilityDrop" {
+                    return 26;
+                }
+            }
+            15 => {
+                if key == b"StopGracePeriod" {
+                    return 15;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -963,8 +1484,8 @@ pub struct TaskSpecContainerSpecConfigsItem {
     pub config_id: Option<String>,
     /// `ConfigName`. Since API 1.30.
     pub config_name: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -973,22 +1494,30 @@ impl Serialize for TaskSpecContainerSpecConfigsItem {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.file {
             map.serialize_entry("File", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("File", &())?;
         }
         if let Some(v) = &self.runtime {
             map.serialize_entry("Runtime", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Runtime", &())?;
         }
         if let Some(v) = &self.config_id {
             map.serialize_entry("ConfigID", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("ConfigID", &())?;
         }
         if let Some(v) = &self.config_name {
             map.serialize_entry("ConfigName", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("ConfigName", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "File" => self.file.is_some(),
-                "Runtime" => self.runtime.is_some(),
-                "ConfigID" => self.config_id.is_some(),
-                "ConfigName" => self.config_name.is_some(),
+                "File" => self.file.is_some() || self.extra.is_null_at(0),
+                "Runtime" => self.runtime.is_some() || self.extra.is_null_at(1),
+                "ConfigID" => self.config_id.is_some() || self.extra.is_null_at(2),
+                "ConfigName" => self.config_name.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -1016,15 +1545,27 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecConfigsItem {
                 let mut f_config_id: Option<String> = None;
                 let mut f_config_name: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "File" => f_file = support::optional(&mut map, key, &mut extra)?,
-                        "Runtime" => f_runtime = support::optional(&mut map, key, &mut extra)?,
-                        "ConfigID" => f_config_id = support::optional(&mut map, key, &mut extra)?,
-                        "ConfigName" => {
-                            f_config_name = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<TaskSpecContainerSpecConfigsItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_file = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_runtime = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_config_id = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_config_name = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecContainerSpecConfigsItem {
@@ -1037,6 +1578,43 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecConfigsItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecContainerSpecConfigsItem {
+    const FIELDS: &'static [&'static str] = &["File", "Runtime", "ConfigID", "ConfigName"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecConfigsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"File" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Runtime" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"ConfigID" {
+                    return 2;
+                }
+            }
+            10 => {
+                if key == b"ConfigName" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1068,8 +1646,8 @@ pub struct TaskSpecContainerSpecConfigsItemFile {
     pub gid: Option<String>,
     /// `Mode`. Since API 1.30.
     pub mode: Option<u32>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1078,22 +1656,30 @@ impl Serialize for TaskSpecContainerSpecConfigsItemFile {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.uid {
             map.serialize_entry("UID", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("UID", &())?;
         }
         if let Some(v) = &self.gid {
             map.serialize_entry("GID", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("GID", &())?;
         }
         if let Some(v) = &self.mode {
             map.serialize_entry("Mode", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Mode", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "UID" => self.uid.is_some(),
-                "GID" => self.gid.is_some(),
-                "Mode" => self.mode.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "UID" => self.uid.is_some() || self.extra.is_null_at(1),
+                "GID" => self.gid.is_some() || self.extra.is_null_at(2),
+                "Mode" => self.mode.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -1121,13 +1707,27 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecConfigsItemFile {
                 let mut f_gid: Option<String> = None;
                 let mut f_mode: Option<u32> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "UID" => f_uid = support::optional(&mut map, key, &mut extra)?,
-                        "GID" => f_gid = support::optional(&mut map, key, &mut extra)?,
-                        "Mode" => f_mode = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<TaskSpecContainerSpecConfigsItemFile>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_uid = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_gid = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_mode = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecContainerSpecConfigsItemFile {
@@ -1140,6 +1740,39 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecConfigsItemFile {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecContainerSpecConfigsItemFile {
+    const FIELDS: &'static [&'static str] = &["Name", "UID", "GID", "Mode"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecConfigsItemFile {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"UID" {
+                    return 1;
+                }
+                if key == b"GID" {
+                    return 2;
+                }
+            }
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Mode" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1161,8 +1794,8 @@ pub struct TaskSpecContainerSpecDNSConfig {
     pub search: Option<Vec<String>>,
     /// `Options`. Since API 1.25.
     pub options: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1171,18 +1804,24 @@ impl Serialize for TaskSpecContainerSpecDNSConfig {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.nameservers {
             map.serialize_entry("Nameservers", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Nameservers", &())?;
         }
         if let Some(v) = &self.search {
             map.serialize_entry("Search", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Search", &())?;
         }
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Options", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Nameservers" => self.nameservers.is_some(),
-                "Search" => self.search.is_some(),
-                "Options" => self.options.is_some(),
+                "Nameservers" => self.nameservers.is_some() || self.extra.is_null_at(0),
+                "Search" => self.search.is_some() || self.extra.is_null_at(1),
+                "Options" => self.options.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -1209,14 +1848,24 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecDNSConfig {
                 let mut f_search: Option<Vec<String>> = None;
                 let mut f_options: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Nameservers" => {
-                            f_nameservers = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<TaskSpecContainerSpecDNSConfig>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_nameservers = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Search" => f_search = support::optional(&mut map, key, &mut extra)?,
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_search = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_options = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecContainerSpecDNSConfig {
@@ -1228,6 +1877,38 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecDNSConfig {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecContainerSpecDNSConfig {
+    const FIELDS: &'static [&'static str] = &["Nameservers", "Search", "Options"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecDNSConfig {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Search" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 2;
+                }
+            }
+            11 => {
+                if key == b"Nameservers" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1353,8 +2034,8 @@ pub struct TaskSpecContainerSpecPrivileges {
     pub app_armor: Option<TaskSpecContainerSpecPrivilegesAppArmor>,
     /// `NoNewPrivileges`. Since API 1.44.
     pub no_new_privileges: Option<bool>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1363,26 +2044,36 @@ impl Serialize for TaskSpecContainerSpecPrivileges {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.credential_spec {
             map.serialize_entry("CredentialSpec", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("CredentialSpec", &())?;
         }
         if let Some(v) = &self.se_linux_context {
             map.serialize_entry("SELinuxContext", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("SELinuxContext", &())?;
         }
         if let Some(v) = &self.seccomp {
             map.serialize_entry("Seccomp", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Seccomp", &())?;
         }
         if let Some(v) = &self.app_armor {
             map.serialize_entry("AppArmor", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("AppArmor", &())?;
         }
         if let Some(v) = &self.no_new_privileges {
             map.serialize_entry("NoNewPrivileges", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("NoNewPrivileges", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "CredentialSpec" => self.credential_spec.is_some(),
-                "SELinuxContext" => self.se_linux_context.is_some(),
-                "Seccomp" => self.seccomp.is_some(),
-                "AppArmor" => self.app_armor.is_some(),
-                "NoNewPrivileges" => self.no_new_privileges.is_some(),
+                "CredentialSpec" => self.credential_spec.is_some() || self.extra.is_null_at(0),
+                "SELinuxContext" => self.se_linux_context.is_some() || self.extra.is_null_at(1),
+                "Seccomp" => self.seccomp.is_some() || self.extra.is_null_at(2),
+                "AppArmor" => self.app_armor.is_some() || self.extra.is_null_at(3),
+                "NoNewPrivileges" => self.no_new_privileges.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -1413,20 +2104,30 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivileges {
                 let mut f_app_armor: Option<TaskSpecContainerSpecPrivilegesAppArmor> = None;
                 let mut f_no_new_privileges: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "CredentialSpec" => {
-                            f_credential_spec = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<TaskSpecContainerSpecPrivileges>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_credential_spec = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "SELinuxContext" => {
-                            f_se_linux_context = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_se_linux_context = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "Seccomp" => f_seccomp = support::optional(&mut map, key, &mut extra)?,
-                        "AppArmor" => f_app_armor = support::optional(&mut map, key, &mut extra)?,
-                        "NoNewPrivileges" => {
-                            f_no_new_privileges = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_seccomp = support::optional(&mut map, 2, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(3) => {
+                            f_app_armor = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_no_new_privileges = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecContainerSpecPrivileges {
@@ -1440,6 +2141,52 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivileges {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecContainerSpecPrivileges {
+    const FIELDS: &'static [&'static str] = &[
+        "CredentialSpec",
+        "SELinuxContext",
+        "Seccomp",
+        "AppArmor",
+        "NoNewPrivileges",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecPrivileges {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Seccomp" {
+                    return 2;
+                }
+            }
+            8 => {
+                if key == b"AppArmor" {
+                    return 3;
+                }
+            }
+            14 => {
+                if key == b"CredentialSpec" {
+                    return 0;
+                }
+                if key == b"SELinuxContext" {
+                    return 1;
+                }
+            }
+            15 => {
+                if key == b"NoNewPrivileges" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1503,8 +2250,8 @@ impl support::FieldPlatforms for TaskSpecContainerSpecPrivileges {
 pub struct TaskSpecContainerSpecPrivilegesAppArmor {
     /// `Mode`. Since API 1.44.
     pub mode: Option<TaskSpecContainerSpecPrivilegesAppArmorMode>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1513,10 +2260,12 @@ impl Serialize for TaskSpecContainerSpecPrivilegesAppArmor {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.mode {
             map.serialize_entry("Mode", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Mode", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Mode" => self.mode.is_some(),
+                "Mode" => self.mode.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -1541,10 +2290,18 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesAppArmor {
             ) -> Result<TaskSpecContainerSpecPrivilegesAppArmor, A::Error> {
                 let mut f_mode: Option<TaskSpecContainerSpecPrivilegesAppArmorMode> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Mode" => f_mode = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesAppArmor>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_mode = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecContainerSpecPrivilegesAppArmor {
@@ -1554,6 +2311,28 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesAppArmor {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecContainerSpecPrivilegesAppArmor {
+    const FIELDS: &'static [&'static str] = &["Mode"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecPrivilegesAppArmor {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Mode" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1660,8 +2439,8 @@ pub struct TaskSpecContainerSpecPrivilegesCredentialSpec {
     pub file: Option<String>,
     /// `Registry`. Since API 1.30.
     pub registry: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1670,18 +2449,24 @@ impl Serialize for TaskSpecContainerSpecPrivilegesCredentialSpec {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.config {
             map.serialize_entry("Config", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Config", &())?;
         }
         if let Some(v) = &self.file {
             map.serialize_entry("File", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("File", &())?;
         }
         if let Some(v) = &self.registry {
             map.serialize_entry("Registry", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Registry", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Config" => self.config.is_some(),
-                "File" => self.file.is_some(),
-                "Registry" => self.registry.is_some(),
+                "Config" => self.config.is_some() || self.extra.is_null_at(0),
+                "File" => self.file.is_some() || self.extra.is_null_at(1),
+                "Registry" => self.registry.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -1708,12 +2493,24 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesCredentialSpec {
                 let mut f_file: Option<String> = None;
                 let mut f_registry: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Config" => f_config = support::optional(&mut map, key, &mut extra)?,
-                        "File" => f_file = support::optional(&mut map, key, &mut extra)?,
-                        "Registry" => f_registry = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesCredentialSpec>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_config = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_file = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_registry = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecContainerSpecPrivilegesCredentialSpec {
@@ -1725,6 +2522,38 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesCredentialSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecContainerSpecPrivilegesCredentialSpec {
+    const FIELDS: &'static [&'static str] = &["Config", "File", "Registry"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecPrivilegesCredentialSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"File" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"Config" {
+                    return 0;
+                }
+            }
+            8 => {
+                if key == b"Registry" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1755,8 +2584,8 @@ pub struct TaskSpecContainerSpecPrivilegesSELinuxContext {
     pub type_: Option<String>,
     /// `Level`. Since API 1.30.
     pub level: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1765,26 +2594,36 @@ impl Serialize for TaskSpecContainerSpecPrivilegesSELinuxContext {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.disable {
             map.serialize_entry("Disable", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Disable", &())?;
         }
         if let Some(v) = &self.user {
             map.serialize_entry("User", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("User", &())?;
         }
         if let Some(v) = &self.role {
             map.serialize_entry("Role", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Role", &())?;
         }
         if let Some(v) = &self.type_ {
             map.serialize_entry("Type", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Type", &())?;
         }
         if let Some(v) = &self.level {
             map.serialize_entry("Level", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Level", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Disable" => self.disable.is_some(),
-                "User" => self.user.is_some(),
-                "Role" => self.role.is_some(),
-                "Type" => self.type_.is_some(),
-                "Level" => self.level.is_some(),
+                "Disable" => self.disable.is_some() || self.extra.is_null_at(0),
+                "User" => self.user.is_some() || self.extra.is_null_at(1),
+                "Role" => self.role.is_some() || self.extra.is_null_at(2),
+                "Type" => self.type_.is_some() || self.extra.is_null_at(3),
+                "Level" => self.level.is_some() || self.extra.is_null_at(4),
                 _ => false,
             };
             if !shadowed {
@@ -1813,14 +2652,30 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesSELinuxContext {
                 let mut f_type_: Option<String> = None;
                 let mut f_level: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Disable" => f_disable = support::optional(&mut map, key, &mut extra)?,
-                        "User" => f_user = support::optional(&mut map, key, &mut extra)?,
-                        "Role" => f_role = support::optional(&mut map, key, &mut extra)?,
-                        "Type" => f_type_ = support::optional(&mut map, key, &mut extra)?,
-                        "Level" => f_level = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesSELinuxContext>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_disable = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_user = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_role = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_type_ = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_level = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecContainerSpecPrivilegesSELinuxContext {
@@ -1834,6 +2689,44 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesSELinuxContext {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecContainerSpecPrivilegesSELinuxContext {
+    const FIELDS: &'static [&'static str] = &["Disable", "User", "Role", "Type", "Level"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecPrivilegesSELinuxContext {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"User" {
+                    return 1;
+                }
+                if key == b"Role" {
+                    return 2;
+                }
+                if key == b"Type" {
+                    return 3;
+                }
+            }
+            5 => {
+                if key == b"Level" {
+                    return 4;
+                }
+            }
+            7 => {
+                if key == b"Disable" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -1853,8 +2746,8 @@ pub struct TaskSpecContainerSpecPrivilegesSeccomp {
     pub mode: Option<TaskSpecContainerSpecPrivilegesSeccompMode>,
     /// `Profile`. Since API 1.44.
     pub profile: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -1863,14 +2756,18 @@ impl Serialize for TaskSpecContainerSpecPrivilegesSeccomp {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.mode {
             map.serialize_entry("Mode", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Mode", &())?;
         }
         if let Some(v) = &self.profile {
             map.serialize_entry("Profile", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Profile", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Mode" => self.mode.is_some(),
-                "Profile" => self.profile.is_some(),
+                "Mode" => self.mode.is_some() || self.extra.is_null_at(0),
+                "Profile" => self.profile.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -1896,11 +2793,21 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesSeccomp {
                 let mut f_mode: Option<TaskSpecContainerSpecPrivilegesSeccompMode> = None;
                 let mut f_profile: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Mode" => f_mode = support::optional(&mut map, key, &mut extra)?,
-                        "Profile" => f_profile = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesSeccomp>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_mode = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_profile = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecContainerSpecPrivilegesSeccomp {
@@ -1911,6 +2818,33 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesSeccomp {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecContainerSpecPrivilegesSeccomp {
+    const FIELDS: &'static [&'static str] = &["Mode", "Profile"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecPrivilegesSeccomp {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Mode" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Profile" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2022,8 +2956,8 @@ pub struct TaskSpecContainerSpecSecretsItem {
     pub secret_id: Option<String>,
     /// `SecretName`. Since API 1.27.
     pub secret_name: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2032,18 +2966,24 @@ impl Serialize for TaskSpecContainerSpecSecretsItem {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.file {
             map.serialize_entry("File", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("File", &())?;
         }
         if let Some(v) = &self.secret_id {
             map.serialize_entry("SecretID", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("SecretID", &())?;
         }
         if let Some(v) = &self.secret_name {
             map.serialize_entry("SecretName", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("SecretName", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "File" => self.file.is_some(),
-                "SecretID" => self.secret_id.is_some(),
-                "SecretName" => self.secret_name.is_some(),
+                "File" => self.file.is_some() || self.extra.is_null_at(0),
+                "SecretID" => self.secret_id.is_some() || self.extra.is_null_at(1),
+                "SecretName" => self.secret_name.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -2070,14 +3010,24 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecSecretsItem {
                 let mut f_secret_id: Option<String> = None;
                 let mut f_secret_name: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "File" => f_file = support::optional(&mut map, key, &mut extra)?,
-                        "SecretID" => f_secret_id = support::optional(&mut map, key, &mut extra)?,
-                        "SecretName" => {
-                            f_secret_name = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<TaskSpecContainerSpecSecretsItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_file = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_secret_id = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_secret_name = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecContainerSpecSecretsItem {
@@ -2089,6 +3039,38 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecSecretsItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecContainerSpecSecretsItem {
+    const FIELDS: &'static [&'static str] = &["File", "SecretID", "SecretName"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecSecretsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"File" {
+                    return 0;
+                }
+            }
+            8 => {
+                if key == b"SecretID" {
+                    return 1;
+                }
+            }
+            10 => {
+                if key == b"SecretName" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2114,8 +3096,8 @@ pub struct TaskSpecContainerSpecSecretsItemFile {
     pub gid: Option<String>,
     /// `Mode`. Since API 1.27.
     pub mode: Option<u32>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2124,22 +3106,30 @@ impl Serialize for TaskSpecContainerSpecSecretsItemFile {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.uid {
             map.serialize_entry("UID", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("UID", &())?;
         }
         if let Some(v) = &self.gid {
             map.serialize_entry("GID", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("GID", &())?;
         }
         if let Some(v) = &self.mode {
             map.serialize_entry("Mode", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Mode", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "UID" => self.uid.is_some(),
-                "GID" => self.gid.is_some(),
-                "Mode" => self.mode.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "UID" => self.uid.is_some() || self.extra.is_null_at(1),
+                "GID" => self.gid.is_some() || self.extra.is_null_at(2),
+                "Mode" => self.mode.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -2167,13 +3157,27 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecSecretsItemFile {
                 let mut f_gid: Option<String> = None;
                 let mut f_mode: Option<u32> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "UID" => f_uid = support::optional(&mut map, key, &mut extra)?,
-                        "GID" => f_gid = support::optional(&mut map, key, &mut extra)?,
-                        "Mode" => f_mode = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<TaskSpecContainerSpecSecretsItemFile>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_uid = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_gid = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_mode = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecContainerSpecSecretsItemFile {
@@ -2186,6 +3190,39 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecSecretsItemFile {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecContainerSpecSecretsItemFile {
+    const FIELDS: &'static [&'static str] = &["Name", "UID", "GID", "Mode"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecSecretsItemFile {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"UID" {
+                    return 1;
+                }
+                if key == b"GID" {
+                    return 2;
+                }
+            }
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Mode" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2207,8 +3244,8 @@ pub struct TaskSpecContainerSpecUlimitsItem {
     pub soft: Option<i64>,
     /// `Hard`. Since API 1.41.
     pub hard: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2217,18 +3254,24 @@ impl Serialize for TaskSpecContainerSpecUlimitsItem {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.soft {
             map.serialize_entry("Soft", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Soft", &())?;
         }
         if let Some(v) = &self.hard {
             map.serialize_entry("Hard", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Hard", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Soft" => self.soft.is_some(),
-                "Hard" => self.hard.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Soft" => self.soft.is_some() || self.extra.is_null_at(1),
+                "Hard" => self.hard.is_some() || self.extra.is_null_at(2),
                 _ => false,
             };
             if !shadowed {
@@ -2255,12 +3298,24 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecUlimitsItem {
                 let mut f_soft: Option<i64> = None;
                 let mut f_hard: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Soft" => f_soft = support::optional(&mut map, key, &mut extra)?,
-                        "Hard" => f_hard = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<TaskSpecContainerSpecUlimitsItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_soft = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_hard = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecContainerSpecUlimitsItem {
@@ -2272,6 +3327,34 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecUlimitsItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecContainerSpecUlimitsItem {
+    const FIELDS: &'static [&'static str] = &["Name", "Soft", "Hard"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecContainerSpecUlimitsItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+                if key == b"Soft" {
+                    return 1;
+                }
+                if key == b"Hard" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2291,8 +3374,8 @@ pub struct TaskSpecLogDriver {
     pub name: Option<String>,
     /// `Options`. Since API 1.25.
     pub options: Option<HashMap<String, String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2301,14 +3384,18 @@ impl Serialize for TaskSpecLogDriver {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Options", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Options" => self.options.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Options" => self.options.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -2334,11 +3421,19 @@ impl<'de> Deserialize<'de> for TaskSpecLogDriver {
                 let mut f_name: Option<String> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<TaskSpecLogDriver>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_options = support::optional_map(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecLogDriver {
@@ -2349,6 +3444,33 @@ impl<'de> Deserialize<'de> for TaskSpecLogDriver {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecLogDriver {
+    const FIELDS: &'static [&'static str] = &["Name", "Options"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecLogDriver {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2366,8 +3488,8 @@ impl support::FieldPlatforms for TaskSpecLogDriver {}
 pub struct TaskSpecNetworkAttachmentSpec {
     /// `ContainerID`. Since API 1.38.
     pub container_id: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2376,10 +3498,12 @@ impl Serialize for TaskSpecNetworkAttachmentSpec {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.container_id {
             map.serialize_entry("ContainerID", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("ContainerID", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "ContainerID" => self.container_id.is_some(),
+                "ContainerID" => self.container_id.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -2404,12 +3528,18 @@ impl<'de> Deserialize<'de> for TaskSpecNetworkAttachmentSpec {
             ) -> Result<TaskSpecNetworkAttachmentSpec, A::Error> {
                 let mut f_container_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "ContainerID" => {
-                            f_container_id = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<TaskSpecNetworkAttachmentSpec>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_container_id = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecNetworkAttachmentSpec {
@@ -2419,6 +3549,28 @@ impl<'de> Deserialize<'de> for TaskSpecNetworkAttachmentSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecNetworkAttachmentSpec {
+    const FIELDS: &'static [&'static str] = &["ContainerID"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecNetworkAttachmentSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            11 => {
+                if key == b"ContainerID" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2442,8 +3594,8 @@ pub struct TaskSpecPlacement {
     pub max_replicas: Option<i64>,
     /// `Platforms`. Since API 1.30.
     pub platforms: Option<Vec<Platform>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2452,22 +3604,30 @@ impl Serialize for TaskSpecPlacement {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.constraints {
             map.serialize_entry("Constraints", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Constraints", &())?;
         }
         if let Some(v) = &self.preferences {
             map.serialize_entry("Preferences", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Preferences", &())?;
         }
         if let Some(v) = &self.max_replicas {
             map.serialize_entry("MaxReplicas", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("MaxReplicas", &())?;
         }
         if let Some(v) = &self.platforms {
             map.serialize_entry("Platforms", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Platforms", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Constraints" => self.constraints.is_some(),
-                "Preferences" => self.preferences.is_some(),
-                "MaxReplicas" => self.max_replicas.is_some(),
-                "Platforms" => self.platforms.is_some(),
+                "Constraints" => self.constraints.is_some() || self.extra.is_null_at(0),
+                "Preferences" => self.preferences.is_some() || self.extra.is_null_at(1),
+                "MaxReplicas" => self.max_replicas.is_some() || self.extra.is_null_at(2),
+                "Platforms" => self.platforms.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -2495,19 +3655,25 @@ impl<'de> Deserialize<'de> for TaskSpecPlacement {
                 let mut f_max_replicas: Option<i64> = None;
                 let mut f_platforms: Option<Vec<Platform>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Constraints" => {
-                            f_constraints = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<TaskSpecPlacement>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_constraints = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Preferences" => {
-                            f_preferences = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_preferences = support::optional(&mut map, 1, &mut extra)?
                         }
-                        "MaxReplicas" => {
-                            f_max_replicas = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(2) => {
+                            f_max_replicas = support::optional(&mut map, 2, &mut extra)?
                         }
-                        "Platforms" => f_platforms = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(3) => {
+                            f_platforms = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecPlacement {
@@ -2520,6 +3686,40 @@ impl<'de> Deserialize<'de> for TaskSpecPlacement {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecPlacement {
+    const FIELDS: &'static [&'static str] =
+        &["Constraints", "Preferences", "MaxReplicas", "Platforms"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecPlacement {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            9 => {
+                if key == b"Platforms" {
+                    return 3;
+                }
+            }
+            11 => {
+                if key == b"Constraints" {
+                    return 0;
+                }
+                if key == b"Preferences" {
+                    return 1;
+                }
+                if key == b"MaxReplicas" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2560,8 +3760,8 @@ impl support::FieldPlatforms for TaskSpecPlacement {}
 pub struct TaskSpecPlacementPreferencesItem {
     /// `Spread`. Since API 1.28.
     pub spread: Option<TaskSpecPlacementPreferencesItemSpread>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2570,10 +3770,12 @@ impl Serialize for TaskSpecPlacementPreferencesItem {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.spread {
             map.serialize_entry("Spread", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Spread", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Spread" => self.spread.is_some(),
+                "Spread" => self.spread.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -2598,10 +3800,18 @@ impl<'de> Deserialize<'de> for TaskSpecPlacementPreferencesItem {
             ) -> Result<TaskSpecPlacementPreferencesItem, A::Error> {
                 let mut f_spread: Option<TaskSpecPlacementPreferencesItemSpread> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Spread" => f_spread = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<TaskSpecPlacementPreferencesItem>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_spread = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecPlacementPreferencesItem {
@@ -2611,6 +3821,28 @@ impl<'de> Deserialize<'de> for TaskSpecPlacementPreferencesItem {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecPlacementPreferencesItem {
+    const FIELDS: &'static [&'static str] = &["Spread"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecPlacementPreferencesItem {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Spread" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2630,8 +3862,8 @@ impl support::FieldPlatforms for TaskSpecPlacementPreferencesItem {}
 pub struct TaskSpecPlacementPreferencesItemSpread {
     /// `SpreadDescriptor`. Since API 1.28.
     pub spread_descriptor: Option<String>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2640,10 +3872,12 @@ impl Serialize for TaskSpecPlacementPreferencesItemSpread {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.spread_descriptor {
             map.serialize_entry("SpreadDescriptor", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("SpreadDescriptor", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "SpreadDescriptor" => self.spread_descriptor.is_some(),
+                "SpreadDescriptor" => self.spread_descriptor.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -2668,12 +3902,18 @@ impl<'de> Deserialize<'de> for TaskSpecPlacementPreferencesItemSpread {
             ) -> Result<TaskSpecPlacementPreferencesItemSpread, A::Error> {
                 let mut f_spread_descriptor: Option<String> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "SpreadDescriptor" => {
-                            f_spread_descriptor = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<TaskSpecPlacementPreferencesItemSpread>::new(
+                    support::bytes_keys::<A>(),
+                );
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_spread_descriptor = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecPlacementPreferencesItemSpread {
@@ -2683,6 +3923,28 @@ impl<'de> Deserialize<'de> for TaskSpecPlacementPreferencesItemSpread {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecPlacementPreferencesItemSpread {
+    const FIELDS: &'static [&'static str] = &["SpreadDescriptor"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecPlacementPreferencesItemSpread {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            16 => {
+                if key == b"SpreadDescriptor" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2706,8 +3968,8 @@ pub struct TaskSpecPluginSpec {
     pub disabled: Option<bool>,
     /// `PluginPrivilege`. Since API 1.31.
     pub plugin_privilege: Option<Vec<PluginPrivilege>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2716,22 +3978,30 @@ impl Serialize for TaskSpecPluginSpec {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.remote {
             map.serialize_entry("Remote", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Remote", &())?;
         }
         if let Some(v) = &self.disabled {
             map.serialize_entry("Disabled", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Disabled", &())?;
         }
         if let Some(v) = &self.plugin_privilege {
             map.serialize_entry("PluginPrivilege", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("PluginPrivilege", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Remote" => self.remote.is_some(),
-                "Disabled" => self.disabled.is_some(),
-                "PluginPrivilege" => self.plugin_privilege.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Remote" => self.remote.is_some() || self.extra.is_null_at(1),
+                "Disabled" => self.disabled.is_some() || self.extra.is_null_at(2),
+                "PluginPrivilege" => self.plugin_privilege.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -2759,15 +4029,25 @@ impl<'de> Deserialize<'de> for TaskSpecPluginSpec {
                 let mut f_disabled: Option<bool> = None;
                 let mut f_plugin_privilege: Option<Vec<PluginPrivilege>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Remote" => f_remote = support::optional(&mut map, key, &mut extra)?,
-                        "Disabled" => f_disabled = support::optional(&mut map, key, &mut extra)?,
-                        "PluginPrivilege" => {
-                            f_plugin_privilege = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<TaskSpecPluginSpec>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_remote = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_disabled = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_plugin_privilege = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecPluginSpec {
@@ -2780,6 +4060,43 @@ impl<'de> Deserialize<'de> for TaskSpecPluginSpec {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecPluginSpec {
+    const FIELDS: &'static [&'static str] = &["Name", "Remote", "Disabled", "PluginPrivilege"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecPluginSpec {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"Remote" {
+                    return 1;
+                }
+            }
+            8 => {
+                if key == b"Disabled" {
+                    return 2;
+                }
+            }
+            15 => {
+                if key == b"PluginPrivilege" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2805,8 +4122,8 @@ pub struct TaskSpecResources {
     pub swap_bytes: Option<i64>,
     /// `MemorySwappiness`. Since API 1.52.
     pub memory_swappiness: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2815,22 +4132,30 @@ impl Serialize for TaskSpecResources {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.limits {
             map.serialize_entry("Limits", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Limits", &())?;
         }
         if let Some(v) = &self.reservations {
             map.serialize_entry("Reservations", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Reservations", &())?;
         }
         if let Some(v) = &self.swap_bytes {
             map.serialize_entry("SwapBytes", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("SwapBytes", &())?;
         }
         if let Some(v) = &self.memory_swappiness {
             map.serialize_entry("MemorySwappiness", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("MemorySwappiness", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Limits" => self.limits.is_some(),
-                "Reservations" => self.reservations.is_some(),
-                "SwapBytes" => self.swap_bytes.is_some(),
-                "MemorySwappiness" => self.memory_swappiness.is_some(),
+                "Limits" => self.limits.is_some() || self.extra.is_null_at(0),
+                "Reservations" => self.reservations.is_some() || self.extra.is_null_at(1),
+                "SwapBytes" => self.swap_bytes.is_some() || self.extra.is_null_at(2),
+                "MemorySwappiness" => self.memory_swappiness.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -2858,17 +4183,25 @@ impl<'de> Deserialize<'de> for TaskSpecResources {
                 let mut f_swap_bytes: Option<i64> = None;
                 let mut f_memory_swappiness: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Limits" => f_limits = support::optional(&mut map, key, &mut extra)?,
-                        "Reservations" => {
-                            f_reservations = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<TaskSpecResources>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_limits = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "SwapBytes" => f_swap_bytes = support::optional(&mut map, key, &mut extra)?,
-                        "MemorySwappiness" => {
-                            f_memory_swappiness = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_reservations = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_swap_bytes = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_memory_swappiness = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecResources {
@@ -2881,6 +4214,44 @@ impl<'de> Deserialize<'de> for TaskSpecResources {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecResources {
+    const FIELDS: &'static [&'static str] =
+        &["Limits", "Reservations", "SwapBytes", "MemorySwappiness"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecResources {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            6 => {
+                if key == b"Limits" {
+                    return 0;
+                }
+            }
+            9 => {
+                if key == b"SwapBytes" {
+                    return 2;
+                }
+            }
+            12 => {
+                if key == b"Reservations" {
+                    return 1;
+                }
+            }
+            16 => {
+                if key == b"MemorySwappiness" {
+                    return 3;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -2921,8 +4292,8 @@ pub struct TaskSpecRestartPolicy {
     pub max_attempts: Option<i64>,
     /// `Window`. Since API 1.25.
     pub window: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -2931,22 +4302,30 @@ impl Serialize for TaskSpecRestartPolicy {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.condition {
             map.serialize_entry("Condition", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Condition", &())?;
         }
         if let Some(v) = &self.delay {
             map.serialize_entry("Delay", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Delay", &())?;
         }
         if let Some(v) = &self.max_attempts {
             map.serialize_entry("MaxAttempts", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("MaxAttempts", &())?;
         }
         if let Some(v) = &self.window {
             map.serialize_entry("Window", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Window", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Condition" => self.condition.is_some(),
-                "Delay" => self.delay.is_some(),
-                "MaxAttempts" => self.max_attempts.is_some(),
-                "Window" => self.window.is_some(),
+                "Condition" => self.condition.is_some() || self.extra.is_null_at(0),
+                "Delay" => self.delay.is_some() || self.extra.is_null_at(1),
+                "MaxAttempts" => self.max_attempts.is_some() || self.extra.is_null_at(2),
+                "Window" => self.window.is_some() || self.extra.is_null_at(3),
                 _ => false,
             };
             if !shadowed {
@@ -2974,15 +4353,26 @@ impl<'de> Deserialize<'de> for TaskSpecRestartPolicy {
                 let mut f_max_attempts: Option<i64> = None;
                 let mut f_window: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Condition" => f_condition = support::optional(&mut map, key, &mut extra)?,
-                        "Delay" => f_delay = support::optional(&mut map, key, &mut extra)?,
-                        "MaxAttempts" => {
-                            f_max_attempts = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<TaskSpecRestartPolicy>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_condition = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Window" => f_window = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(1) => {
+                            f_delay = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(2) => {
+                            f_max_attempts = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_window = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskSpecRestartPolicy {
@@ -2995,6 +4385,43 @@ impl<'de> Deserialize<'de> for TaskSpecRestartPolicy {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskSpecRestartPolicy {
+    const FIELDS: &'static [&'static str] = &["Condition", "Delay", "MaxAttempts", "Window"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskSpecRestartPolicy {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            5 => {
+                if key == b"Delay" {
+                    return 1;
+                }
+            }
+            6 => {
+                if key == b"Window" {
+                    return 3;
+                }
+            }
+            9 => {
+                if key == b"Condition" {
+                    return 0;
+                }
+            }
+            11 => {
+                if key == b"MaxAttempts" {
+                    return 2;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -3238,8 +4665,8 @@ pub struct TaskStatus {
     pub container_status: Option<ContainerStatus>,
     /// `PortStatus`. Since API 1.44.
     pub port_status: Option<PortStatus>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -3248,30 +4675,42 @@ impl Serialize for TaskStatus {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.timestamp {
             map.serialize_entry("Timestamp", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Timestamp", &())?;
         }
         if let Some(v) = &self.state {
             map.serialize_entry("State", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("State", &())?;
         }
         if let Some(v) = &self.message {
             map.serialize_entry("Message", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("Message", &())?;
         }
         if let Some(v) = &self.err {
             map.serialize_entry("Err", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Err", &())?;
         }
         if let Some(v) = &self.container_status {
             map.serialize_entry("ContainerStatus", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("ContainerStatus", &())?;
         }
         if let Some(v) = &self.port_status {
             map.serialize_entry("PortStatus", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("PortStatus", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Timestamp" => self.timestamp.is_some(),
-                "State" => self.state.is_some(),
-                "Message" => self.message.is_some(),
-                "Err" => self.err.is_some(),
-                "ContainerStatus" => self.container_status.is_some(),
-                "PortStatus" => self.port_status.is_some(),
+                "Timestamp" => self.timestamp.is_some() || self.extra.is_null_at(0),
+                "State" => self.state.is_some() || self.extra.is_null_at(1),
+                "Message" => self.message.is_some() || self.extra.is_null_at(2),
+                "Err" => self.err.is_some() || self.extra.is_null_at(3),
+                "ContainerStatus" => self.container_status.is_some() || self.extra.is_null_at(4),
+                "PortStatus" => self.port_status.is_some() || self.extra.is_null_at(5),
                 _ => false,
             };
             if !shadowed {
@@ -3298,19 +4737,31 @@ impl<'de> Deserialize<'de> for TaskStatus {
                 let mut f_container_status: Option<ContainerStatus> = None;
                 let mut f_port_status: Option<PortStatus> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Timestamp" => f_timestamp = support::optional(&mut map, key, &mut extra)?,
-                        "State" => f_state = support::optional(&mut map, key, &mut extra)?,
-                        "Message" => f_message = support::optional(&mut map, key, &mut extra)?,
-                        "Err" => f_err = support::optional(&mut map, key, &mut extra)?,
-                        "ContainerStatus" => {
-                            f_container_status = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<TaskStatus>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_timestamp = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "PortStatus" => {
-                            f_port_status = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_state = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_message = support::optional(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_err = support::optional(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_container_status = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_port_status = support::optional(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(TaskStatus {
@@ -3325,6 +4776,60 @@ impl<'de> Deserialize<'de> for TaskStatus {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for TaskStatus {
+    const FIELDS: &'static [&'static str] = &[
+        "Timestamp",
+        "State",
+        "Message",
+        "Err",
+        "ContainerStatus",
+        "PortStatus",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for TaskStatus {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            3 => {
+                if key == b"Err" {
+                    return 3;
+                }
+            }
+            5 => {
+                if key == b"State" {
+                    return 1;
+                }
+            }
+            7 => {
+                if key == b"Message" {
+                    return 2;
+                }
+            }
+            9 => {
+                if key == b"Timestamp" {
+                    return 0;
+                }
+            }
+            10 => {
+                if key == b"PortStatus" {
+                    return 5;
+                }
+            }
+            15 => {
+                if key == b"ContainerStatus" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

@@ -4,7 +4,10 @@
 #![allow(
     clippy::large_enum_variant,
     clippy::too_many_lines,
-    clippy::match_like_matches_macro
+    clippy::match_like_matches_macro,
+    clippy::collapsible_match,
+    clippy::single_match,
+    clippy::match_single_binding
 )]
 
 #[allow(unused_imports)]
@@ -41,8 +44,8 @@ pub struct Volume {
     pub options: Option<HashMap<String, String>>,
     /// `UsageData`. Since API 1.25.
     pub usage_data: Option<VolumeUsageData>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -54,35 +57,47 @@ impl Serialize for Volume {
         map.serialize_entry("Mountpoint", &self.mountpoint)?;
         if let Some(v) = &self.created_at {
             map.serialize_entry("CreatedAt", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("CreatedAt", &())?;
         }
         if let Some(v) = &self.status {
             map.serialize_entry("Status", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("Status", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(5) {
+            map.serialize_entry("Labels", &())?;
         }
         map.serialize_entry("Scope", &self.scope)?;
         if let Some(v) = &self.cluster_volume {
             map.serialize_entry("ClusterVolume", v)?;
+        } else if self.extra.is_null_at(7) {
+            map.serialize_entry("ClusterVolume", &())?;
         }
         if let Some(v) = &self.options {
             map.serialize_entry("Options", v)?;
+        } else if self.extra.is_null_at(8) {
+            map.serialize_entry("Options", &())?;
         }
         if let Some(v) = &self.usage_data {
             map.serialize_entry("UsageData", v)?;
+        } else if self.extra.is_null_at(9) {
+            map.serialize_entry("UsageData", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
                 "Name" => true,
                 "Driver" => true,
                 "Mountpoint" => true,
-                "CreatedAt" => self.created_at.is_some(),
-                "Status" => self.status.is_some(),
-                "Labels" => self.labels.is_some(),
+                "CreatedAt" => self.created_at.is_some() || self.extra.is_null_at(3),
+                "Status" => self.status.is_some() || self.extra.is_null_at(4),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(5),
                 "Scope" => true,
-                "ClusterVolume" => self.cluster_volume.is_some(),
-                "Options" => self.options.is_some(),
-                "UsageData" => self.usage_data.is_some(),
+                "ClusterVolume" => self.cluster_volume.is_some() || self.extra.is_null_at(7),
+                "Options" => self.options.is_some() || self.extra.is_null_at(8),
+                "UsageData" => self.usage_data.is_some() || self.extra.is_null_at(9),
                 _ => false,
             };
             if !shadowed {
@@ -113,21 +128,35 @@ impl<'de> Deserialize<'de> for Volume {
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut f_usage_data: Option<VolumeUsageData> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = Some(map.next_value()?),
-                        "Driver" => f_driver = Some(map.next_value()?),
-                        "Mountpoint" => f_mountpoint = Some(map.next_value()?),
-                        "CreatedAt" => f_created_at = support::optional(&mut map, key, &mut extra)?,
-                        "Status" => f_status = support::optional(&mut map, key, &mut extra)?,
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "Scope" => f_scope = Some(map.next_value()?),
-                        "ClusterVolume" => {
-                            f_cluster_volume = support::optional(&mut map, key, &mut extra)?
+                let seed = support::FieldKey::<Volume>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_name = Some(map.next_value()?),
+                        support::Field::Known(1) => f_driver = Some(map.next_value()?),
+                        support::Field::Known(2) => f_mountpoint = Some(map.next_value()?),
+                        support::Field::Known(3) => {
+                            f_created_at = support::optional(&mut map, 3, &mut extra)?
                         }
-                        "Options" => f_options = support::optional(&mut map, key, &mut extra)?,
-                        "UsageData" => f_usage_data = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(4) => {
+                            f_status = support::optional_map(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(5) => {
+                            f_labels = support::optional_map(&mut map, 5, &mut extra)?
+                        }
+                        support::Field::Known(6) => f_scope = Some(map.next_value()?),
+                        support::Field::Known(7) => {
+                            f_cluster_volume = support::optional(&mut map, 7, &mut extra)?
+                        }
+                        support::Field::Known(8) => {
+                            f_options = support::optional_map(&mut map, 8, &mut extra)?
+                        }
+                        support::Field::Known(9) => {
+                            f_usage_data = support::optional(&mut map, 9, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(Volume {
@@ -146,6 +175,78 @@ impl<'de> Deserialize<'de> for Volume {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for Volume {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Driver",
+        "Mountpoint",
+        "CreatedAt",
+        "Status",
+        "Labels",
+        "Scope",
+        "ClusterVolume",
+        "Options",
+        "UsageData",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for Volume {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            5 => {
+                if key == b"Scope" {
+                    return 6;
+                }
+            }
+            6 => {
+                if key == b"Driver" {
+                    return 1;
+                }
+                if key == b"Status" {
+                    return 4;
+                }
+                if key == b"Labels" {
+                    return 5;
+                }
+            }
+            7 => {
+                if key == b"Options" {
+                    return 8;
+                }
+            }
+            9 => {
+                if key == b"CreatedAt" {
+                    return 3;
+                }
+                if key == b"UsageData" {
+                    return 9;
+                }
+            }
+            10 => {
+                if key == b"Mountpoint" {
+                    return 2;
+                }
+            }
+            13 => {
+                if key == b"ClusterVolume" {
+                    return 7;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -191,8 +292,8 @@ pub struct VolumeCreateRequest {
     pub labels: Option<HashMap<String, String>>,
     /// `ClusterVolumeSpec`. Since API 1.52.
     pub cluster_volume_spec: Option<ClusterVolumeSpec>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -201,26 +302,38 @@ impl Serialize for VolumeCreateRequest {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.name {
             map.serialize_entry("Name", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Name", &())?;
         }
         if let Some(v) = &self.driver {
             map.serialize_entry("Driver", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Driver", &())?;
         }
         if let Some(v) = &self.driver_opts {
             map.serialize_entry("DriverOpts", v)?;
+        } else if self.extra.is_null_at(2) {
+            map.serialize_entry("DriverOpts", &())?;
         }
         if let Some(v) = &self.labels {
             map.serialize_entry("Labels", v)?;
+        } else if self.extra.is_null_at(3) {
+            map.serialize_entry("Labels", &())?;
         }
         if let Some(v) = &self.cluster_volume_spec {
             map.serialize_entry("ClusterVolumeSpec", v)?;
+        } else if self.extra.is_null_at(4) {
+            map.serialize_entry("ClusterVolumeSpec", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Name" => self.name.is_some(),
-                "Driver" => self.driver.is_some(),
-                "DriverOpts" => self.driver_opts.is_some(),
-                "Labels" => self.labels.is_some(),
-                "ClusterVolumeSpec" => self.cluster_volume_spec.is_some(),
+                "Name" => self.name.is_some() || self.extra.is_null_at(0),
+                "Driver" => self.driver.is_some() || self.extra.is_null_at(1),
+                "DriverOpts" => self.driver_opts.is_some() || self.extra.is_null_at(2),
+                "Labels" => self.labels.is_some() || self.extra.is_null_at(3),
+                "ClusterVolumeSpec" => {
+                    self.cluster_volume_spec.is_some() || self.extra.is_null_at(4)
+                }
                 _ => false,
             };
             if !shadowed {
@@ -249,18 +362,29 @@ impl<'de> Deserialize<'de> for VolumeCreateRequest {
                 let mut f_labels: Option<HashMap<String, String>> = None;
                 let mut f_cluster_volume_spec: Option<ClusterVolumeSpec> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Name" => f_name = support::optional(&mut map, key, &mut extra)?,
-                        "Driver" => f_driver = support::optional(&mut map, key, &mut extra)?,
-                        "DriverOpts" => {
-                            f_driver_opts = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<VolumeCreateRequest>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_name = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "Labels" => f_labels = support::optional(&mut map, key, &mut extra)?,
-                        "ClusterVolumeSpec" => {
-                            f_cluster_volume_spec = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_driver = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(2) => {
+                            f_driver_opts = support::optional_map(&mut map, 2, &mut extra)?
+                        }
+                        support::Field::Known(3) => {
+                            f_labels = support::optional_map(&mut map, 3, &mut extra)?
+                        }
+                        support::Field::Known(4) => {
+                            f_cluster_volume_spec = support::optional(&mut map, 4, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(VolumeCreateRequest {
@@ -274,6 +398,52 @@ impl<'de> Deserialize<'de> for VolumeCreateRequest {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for VolumeCreateRequest {
+    const FIELDS: &'static [&'static str] = &[
+        "Name",
+        "Driver",
+        "DriverOpts",
+        "Labels",
+        "ClusterVolumeSpec",
+    ];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for VolumeCreateRequest {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Name" {
+                    return 0;
+                }
+            }
+            6 => {
+                if key == b"Driver" {
+                    return 1;
+                }
+                if key == b"Labels" {
+                    return 3;
+                }
+            }
+            10 => {
+                if key == b"DriverOpts" {
+                    return 2;
+                }
+            }
+            17 => {
+                if key == b"ClusterVolumeSpec" {
+                    return 4;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -295,8 +465,8 @@ pub struct VolumeListResponse {
     pub volumes: Option<Vec<Volume>>,
     /// `Warnings`. Since API 1.25.
     pub warnings: Option<Vec<String>>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -305,14 +475,18 @@ impl Serialize for VolumeListResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.volumes {
             map.serialize_entry("Volumes", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Volumes", &())?;
         }
         if let Some(v) = &self.warnings {
             map.serialize_entry("Warnings", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("Warnings", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Volumes" => self.volumes.is_some(),
-                "Warnings" => self.warnings.is_some(),
+                "Volumes" => self.volumes.is_some() || self.extra.is_null_at(0),
+                "Warnings" => self.warnings.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -338,11 +512,19 @@ impl<'de> Deserialize<'de> for VolumeListResponse {
                 let mut f_volumes: Option<Vec<Volume>> = None;
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Volumes" => f_volumes = support::optional(&mut map, key, &mut extra)?,
-                        "Warnings" => f_warnings = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<VolumeListResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_volumes = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(1) => {
+                            f_warnings = support::optional(&mut map, 1, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(VolumeListResponse {
@@ -353,6 +535,33 @@ impl<'de> Deserialize<'de> for VolumeListResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for VolumeListResponse {
+    const FIELDS: &'static [&'static str] = &["Volumes", "Warnings"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for VolumeListResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            7 => {
+                if key == b"Volumes" {
+                    return 0;
+                }
+            }
+            8 => {
+                if key == b"Warnings" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -374,8 +583,8 @@ pub struct VolumePruneResponse {
     pub volumes_deleted: Option<Vec<String>>,
     /// `SpaceReclaimed`. Since API 1.25.
     pub space_reclaimed: Option<i64>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -384,14 +593,18 @@ impl Serialize for VolumePruneResponse {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.volumes_deleted {
             map.serialize_entry("VolumesDeleted", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("VolumesDeleted", &())?;
         }
         if let Some(v) = &self.space_reclaimed {
             map.serialize_entry("SpaceReclaimed", v)?;
+        } else if self.extra.is_null_at(1) {
+            map.serialize_entry("SpaceReclaimed", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "VolumesDeleted" => self.volumes_deleted.is_some(),
-                "SpaceReclaimed" => self.space_reclaimed.is_some(),
+                "VolumesDeleted" => self.volumes_deleted.is_some() || self.extra.is_null_at(0),
+                "SpaceReclaimed" => self.space_reclaimed.is_some() || self.extra.is_null_at(1),
                 _ => false,
             };
             if !shadowed {
@@ -417,15 +630,20 @@ impl<'de> Deserialize<'de> for VolumePruneResponse {
                 let mut f_volumes_deleted: Option<Vec<String>> = None;
                 let mut f_space_reclaimed: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "VolumesDeleted" => {
-                            f_volumes_deleted = support::optional(&mut map, key, &mut extra)?
+                let seed =
+                    support::FieldKey::<VolumePruneResponse>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_volumes_deleted = support::optional(&mut map, 0, &mut extra)?
                         }
-                        "SpaceReclaimed" => {
-                            f_space_reclaimed = support::optional(&mut map, key, &mut extra)?
+                        support::Field::Known(1) => {
+                            f_space_reclaimed = support::optional(&mut map, 1, &mut extra)?
                         }
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(VolumePruneResponse {
@@ -436,6 +654,31 @@ impl<'de> Deserialize<'de> for VolumePruneResponse {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for VolumePruneResponse {
+    const FIELDS: &'static [&'static str] = &["VolumesDeleted", "SpaceReclaimed"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for VolumePruneResponse {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            14 => {
+                if key == b"VolumesDeleted" {
+                    return 0;
+                }
+                if key == b"SpaceReclaimed" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -530,8 +773,8 @@ impl support::FieldPlatforms for VolumeScope {
 pub struct VolumeUpdateBody {
     /// `Spec`. Since API 1.42.
     pub spec: Option<ClusterVolumeSpec>,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -540,10 +783,12 @@ impl Serialize for VolumeUpdateBody {
         let mut map = serializer.serialize_map(None)?;
         if let Some(v) = &self.spec {
             map.serialize_entry("Spec", v)?;
+        } else if self.extra.is_null_at(0) {
+            map.serialize_entry("Spec", &())?;
         }
         for (k, v) in &self.extra {
             let shadowed = match k.as_str() {
-                "Spec" => self.spec.is_some(),
+                "Spec" => self.spec.is_some() || self.extra.is_null_at(0),
                 _ => false,
             };
             if !shadowed {
@@ -568,10 +813,16 @@ impl<'de> Deserialize<'de> for VolumeUpdateBody {
             ) -> Result<VolumeUpdateBody, A::Error> {
                 let mut f_spec: Option<ClusterVolumeSpec> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Spec" => f_spec = support::optional(&mut map, key, &mut extra)?,
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<VolumeUpdateBody>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => {
+                            f_spec = support::optional(&mut map, 0, &mut extra)?
+                        }
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(VolumeUpdateBody {
@@ -581,6 +832,28 @@ impl<'de> Deserialize<'de> for VolumeUpdateBody {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for VolumeUpdateBody {
+    const FIELDS: &'static [&'static str] = &["Spec"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for VolumeUpdateBody {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Spec" {
+                    return 0;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 
@@ -602,8 +875,8 @@ pub struct VolumeUsageData {
     pub size: i64,
     /// `RefCount`. Since API 1.25.
     pub ref_count: i64,
-    /// Fields this version of dockhand does not know, and known fields the daemon
-    /// sent as `null`; encoding writes them back unchanged.
+    /// Fields this version of dockhand does not know, and which known fields the
+    /// daemon sent as `null`; encoding writes them back unchanged.
     pub extra: support::Extra,
 }
 
@@ -641,11 +914,15 @@ impl<'de> Deserialize<'de> for VolumeUsageData {
                 let mut f_size: Option<i64> = None;
                 let mut f_ref_count: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.as_str() {
-                        "Size" => f_size = Some(map.next_value()?),
-                        "RefCount" => f_ref_count = Some(map.next_value()?),
-                        _ => support::unknown(&mut map, key, &mut extra)?,
+                let seed = support::FieldKey::<VolumeUsageData>::new(support::bytes_keys::<A>());
+                while let Some(field) = map.next_key_seed(seed)? {
+                    match field {
+                        support::Field::Known(0) => f_size = Some(map.next_value()?),
+                        support::Field::Known(1) => f_ref_count = Some(map.next_value()?),
+                        support::Field::Known(_) => support::skip(&mut map)?,
+                        support::Field::Unknown(key) => {
+                            support::unknown(&mut map, key, &mut extra)?
+                        }
                     }
                 }
                 Ok(VolumeUsageData {
@@ -656,6 +933,33 @@ impl<'de> Deserialize<'de> for VolumeUsageData {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+impl support::KnownFields for VolumeUsageData {
+    const FIELDS: &'static [&'static str] = &["Size", "RefCount"];
+    fn extra(&self) -> &support::Extra {
+        &self.extra
+    }
+}
+
+impl support::FieldIndex for VolumeUsageData {
+    #[inline]
+    fn field_index(key: &[u8]) -> u32 {
+        match key.len() {
+            4 => {
+                if key == b"Size" {
+                    return 0;
+                }
+            }
+            8 => {
+                if key == b"RefCount" {
+                    return 1;
+                }
+            }
+            _ => {}
+        }
+        support::UNKNOWN
     }
 }
 

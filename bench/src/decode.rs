@@ -1,0 +1,187 @@
+//! Instruction counts of decoding (issue 15): the same bytes decoded with
+//! `serde_json::from_slice` into dockhand's models, bollard's models and
+//! `serde_json::Value`, counted with `valgrind --tool=callgrind`.
+//!
+//! ```text
+//! dockhand-bench decode-count          # runs callgrind 9 times, prints the table
+//! dockhand-bench decode-one LIB INPUT  # one decode (what callgrind runs)
+//! ```
+//! LIB is `dockhand`, `bollard` or `value`; INPUT is `list` (5,000 container
+//! summaries), `progress` (100,000 pull-progress messages, one per line) or
+//! `inspect` (a dockerd 20.10 container inspect, decoded 100 times).
+//!
+//! Only the decode is counted: the inputs are built first, then one
+//! `#[inline(never)]` function per library decodes every input and drops
+//! what it decoded, and callgrind collects only inside that function
+//! (`--toggle-collect`), so building the input and the process's start-up
+//! are not in the count. Dropping the values is in it (freeing is part of
+//! what an allocation costs).
+
+use crate::mock;
+use crate::peers::Res;
+use std::hint::black_box;
+
+/// The three inputs.
+const INPUTS: [(&str, &str); 3] = [
+    ("list", "5,000 container summaries"),
+    ("progress", "100,000 pull-progress messages, one per line"),
+    ("inspect", "a 20.10 container inspect, 100 times"),
+];
+
+const LIBS: [&str; 3] = ["dockhand", "bollard", "value"];
+
+/// The bytes of one input, as a list of documents to decode.
+fn input(which: &str) -> Res<Vec<Vec<u8>>> {
+    Ok(match which {
+        "list" => vec![mock::container_list(5_000).to_vec()],
+        "progress" => {
+            let (block, blocks) = mock::progress_layout(100_000);
+            let mut out = Vec::new();
+            for _ in 0..blocks {
+                for line in block.split(|&b| b == b'\n') {
+                    let line = line.strip_suffix(b"\r").unwrap_or(line);
+                    if !line.is_empty() {
+                        out.push(line.to_vec());
+                    }
+                }
+            }
+            out
+        }
+        "inspect" => {
+            vec![include_bytes!("../fixtures/container-inspect.json").to_vec(); 100]
+        }
+        _ => return Err(format!("decode: unknown input {which:?}").into()),
+    })
+}
+
+/// Decodes every document as `T`; the function callgrind counts.
+#[inline(never)]
+fn dh_decode_count_list(docs: &[Vec<u8>]) -> Res<()> {
+    decode_all::<Vec<dockhand::models::ContainerSummary>>(docs)
+}
+#[inline(never)]
+fn dh_decode_count_progress(docs: &[Vec<u8>]) -> Res<()> {
+    decode_all::<dockhand::models::CreateImageInfo>(docs)
+}
+#[inline(never)]
+fn dh_decode_count_inspect(docs: &[Vec<u8>]) -> Res<()> {
+    decode_all::<dockhand::models::ContainerInspectResponse>(docs)
+}
+#[inline(never)]
+fn bo_decode_count_list(docs: &[Vec<u8>]) -> Res<()> {
+    decode_all::<Vec<bollard::models::ContainerSummary>>(docs)
+}
+#[inline(never)]
+fn bo_decode_count_progress(docs: &[Vec<u8>]) -> Res<()> {
+    decode_all::<bollard::models::CreateImageInfo>(docs)
+}
+#[inline(never)]
+fn bo_decode_count_inspect(docs: &[Vec<u8>]) -> Res<()> {
+    decode_all::<bollard::models::ContainerInspectResponse>(docs)
+}
+#[inline(never)]
+fn va_decode_count_any(docs: &[Vec<u8>]) -> Res<()> {
+    decode_all::<serde_json::Value>(docs)
+}
+
+fn decode_all<T: serde::de::DeserializeOwned>(docs: &[Vec<u8>]) -> Res<()> {
+    for d in docs {
+        let v: T = serde_json::from_slice(d)?;
+        drop(black_box(v));
+    }
+    Ok(())
+}
+
+/// `decode-one LIB INPUT`.
+pub fn one(args: &[String]) -> Res<()> {
+    let lib = args.first().ok_or("decode-one: which library?")?;
+    let which = args.get(1).ok_or("decode-one: which input?")?;
+    let docs = input(which)?;
+    let docs = black_box(&docs);
+    match (lib.as_str(), which.as_str()) {
+        ("dockhand", "list") => dh_decode_count_list(docs),
+        ("dockhand", "progress") => dh_decode_count_progress(docs),
+        ("dockhand", "inspect") => dh_decode_count_inspect(docs),
+        ("bollard", "list") => bo_decode_count_list(docs),
+        ("bollard", "progress") => bo_decode_count_progress(docs),
+        ("bollard", "inspect") => bo_decode_count_inspect(docs),
+        ("value", _) => va_decode_count_any(docs),
+        _ => Err(format!("decode-one: unknown library {lib:?}").into()),
+    }
+}
+
+/// The instructions callgrind counted inside the decode function.
+fn count(lib: &str, which: &str, out_dir: &std::path::Path) -> Res<u64> {
+    let exe = std::env::current_exe()?;
+    let file = out_dir.join(format!("callgrind.{lib}.{which}.out"));
+    let toggle = match lib {
+        "dockhand" => format!("*dh_decode_count_{which}"),
+        "bollard" => format!("*bo_decode_count_{which}"),
+        _ => "*va_decode_count_any".to_owned(),
+    };
+    let status = std::process::Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", file.display()))
+        .arg(format!("--toggle-collect={toggle}"))
+        .arg(&exe)
+        .args(["decode-one", lib, which])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run valgrind (is it installed?): {e}"))?;
+    if !status.success() {
+        return Err(format!("valgrind {lib} {which}: {status}").into());
+    }
+    let text = std::fs::read_to_string(&file)?;
+    let totals = text
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("totals:")
+                .or_else(|| l.strip_prefix("summary:"))
+        })
+        .ok_or_else(|| format!("{}: no totals line", file.display()))?;
+    let n: u64 = totals.split_whitespace().next().unwrap_or("").parse()?;
+    if n == 0 {
+        return Err(format!("{lib} {which}: callgrind counted nothing (symbol renamed?)").into());
+    }
+    Ok(n)
+}
+
+fn millions(n: u64) -> String {
+    let m = n as f64 / 1e6;
+    if m >= 100.0 {
+        format!("{m:.0} M")
+    } else {
+        format!("{m:.1} M")
+    }
+}
+
+/// `decode-count [DIR]`: the table (callgrind outputs kept in DIR, default a
+/// temp dir, for `callgrind_annotate`).
+pub fn count_table(args: &[String]) -> Res<()> {
+    let dir = match args.first() {
+        Some(d) => std::path::PathBuf::from(d),
+        None => std::env::temp_dir().join(format!("dockhand-decode-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&dir)?;
+    println!(
+        "| input | bytes | dockhand | bollard 0.21 | serde_json::Value | dockhand / bollard |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (which, label) in INPUTS {
+        let bytes: usize = input(which)?.iter().map(Vec::len).sum();
+        let mut n = [0u64; 3];
+        for (i, lib) in LIBS.iter().enumerate() {
+            n[i] = count(lib, which, &dir)?;
+        }
+        println!(
+            "| {label} | {:.1} MB | {} | {} | {} | {:.2} |",
+            bytes as f64 / 1e6,
+            millions(n[0]),
+            millions(n[1]),
+            millions(n[2]),
+            n[0] as f64 / n[1] as f64
+        );
+    }
+    eprintln!("callgrind outputs: {}", dir.display());
+    Ok(())
+}
