@@ -154,6 +154,25 @@ pub(crate) fn render_template(
     Ok(out)
 }
 
+/// Appends `n` in decimal (what `format!` does, without its machinery:
+/// this is on every request's path).
+fn push_number(out: &mut String, n: u16) {
+    let mut digits = [0u8; 5];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
 /// Builds the request for `op` at API `version`.
 ///
 /// `sink` holds the query and header parameters (already checked against the
@@ -168,12 +187,17 @@ pub(crate) fn build(
 ) -> Result<http::Request<RequestBody>> {
     op.check_version(version)?;
     let (query, headers) = sink.finish()?;
-    let mut uri = format!("/v{version}");
-    uri.push_str(&render_path(op, path_args)?);
+    let path = render_path(op, path_args)?;
+    let mut uri = String::with_capacity(8 + path.len() + 32 * query.len());
+    uri.push_str("/v");
+    push_number(&mut uri, version.major);
+    uri.push('.');
+    push_number(&mut uri, version.minor);
+    uri.push_str(&path);
     encode_query(&mut uri, &query);
     let mut req = http::Request::builder()
         .method(op.method.as_http())
-        .uri(&uri);
+        .uri(uri);
     if let Some(ct) = content_type {
         req = req.header(http::header::CONTENT_TYPE, ct);
     }

@@ -784,6 +784,7 @@ fn profile(args: &[String]) -> Res<()> {
         let bo = peers::bollard(&socket, (1, 41))?;
         let mut raw = Raw::connect(&socket).await?;
         dh.system().ping().await?;
+        eprintln!("SIZES ping {} inspect {}", std::mem::size_of_val(&dh.system().ping()), std::mem::size_of_val(&dh.containers().inspect(ID, &Default::default())));
         let t = Instant::now();
         for _ in 0..n {
             match (what.as_str(), peer.as_str()) {

@@ -79,6 +79,8 @@ use http_body_util::BodyExt;
 use replay::{idempotent, idempotent_without_body, ConnectionUse, Stage, MAX_REPLAYS};
 use response::ConnectionFuture;
 use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -171,10 +173,10 @@ pub fn answers_at_once(op: &Operation) -> bool {
     !streams && !uploads && !WAITS_FOR_SOMETHING.contains(&op.id)
 }
 
-/// The operation a request performs, set by the client as a request
-/// extension: its id names it in errors, and [`answers_at_once`] decides
-/// which timeouts apply. A request without one is treated as one that
-/// answers at once, named by its method and path.
+/// The operation a request performs, given to [`Transport::send`] or set as a
+/// request extension (raw requests): its id names it in errors, and
+/// [`answers_at_once`] decides which timeouts apply. A request without one
+/// is treated as one that answers at once.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ForOperation(pub(crate) &'static Operation);
 
@@ -297,9 +299,15 @@ impl Transport {
         &self.display
     }
 
-    /// The limits of one exchange of `req`.
-    fn exchange(&self, req: &http::Request<RequestBody>, streaming: bool) -> Exchange {
-        let op = req.extensions().get::<ForOperation>().map(|o| o.0);
+    /// The limits of one exchange of `req`, which performs `op` (or the
+    /// operation of its [`ForOperation`] extension).
+    fn exchange(
+        &self,
+        req: &http::Request<RequestBody>,
+        op: Option<&'static Operation>,
+        streaming: bool,
+    ) -> Exchange {
+        let op = op.or_else(|| req.extensions().get::<ForOperation>().map(|o| o.0));
         let at_once = !streaming && op.is_none_or(answers_at_once);
         Exchange {
             operation: op.map_or("request", |o| o.id),
@@ -320,12 +328,26 @@ impl Transport {
     /// Sends a request whose URI is a path and query (`/v1.41/info`) on a
     /// kept-alive connection of the current runtime, driven by a task of its
     /// own (which reads the body). Upgrades (attach, exec) come this way too.
+    #[cfg(all(test, unix))]
     pub(crate) async fn send(
         &self,
         req: http::Request<RequestBody>,
     ) -> Result<http::Response<ResponseBody>> {
-        let x = self.exchange(&req, false);
-        within(x, self.send_on(req, x, false)).await
+        self.send_for(req, None, false).await
+    }
+
+    /// Sends `req`, which performs `op` (else the operation of its
+    /// [`ForOperation`] extension, if any): as [`Transport::send_streaming`]
+    /// when `streaming`, else as [`Transport::send`].
+    pub(crate) fn send_for(
+        &self,
+        req: http::Request<RequestBody>,
+        op: Option<&'static Operation>,
+        streaming: bool,
+    ) -> impl Future<Output = Result<http::Response<ResponseBody>>> + Send + '_ {
+        let x = self.exchange(&req, op, streaming);
+        // (A streaming exchange has no deadline.)
+        Within::new(x, self.send_on(req, x, streaming))
     }
 
     /// Sends a request whose answer is a stream (logs, events, progress,
@@ -341,12 +363,12 @@ impl Transport {
     /// its end leaves its connection for the next streaming request
     /// (`idle`), so a TLS handshake or an ssh process is not paid per
     /// stream.
+    #[cfg(all(test, unix))]
     pub(crate) async fn send_streaming(
         &self,
         req: http::Request<RequestBody>,
     ) -> Result<http::Response<ResponseBody>> {
-        let x = self.exchange(&req, true);
-        self.send_on(req, x, true).await
+        self.send_for(req, None, true).await
     }
 
     /// Sends `req`, again on another connection when that is harmless (see
@@ -369,7 +391,11 @@ impl Transport {
         req.headers_mut()
             .insert(http::header::HOST, self.host_header.clone());
         let may_repeat_sent = idempotent_without_body(&req);
-        let mut again = Replay::keep(req).await?;
+        let mut again = match Replay::keep(req) {
+            Ok(again) => again,
+            // Boxed: a body to read first is the less common case.
+            Err((head, body)) => Box::pin(Replay::read(head, body)).await?,
+        };
         let mut replays = 0;
         // A kept connection first; after a failure, a new one.
         let mut reuse = true;
@@ -417,7 +443,10 @@ impl Transport {
         let (mut sender, conn, used) = match kept {
             Some(k) => (k.sender, k.conn, k.used),
             None => {
-                let (sender, conn, used) = self.open(x, !inline).await?;
+                // Boxed: connecting is rare, and its future (a TLS
+                // handshake, an ssh process) would make every request's
+                // future larger, and slower to move.
+                let (sender, conn, used) = Box::pin(self.open(x, !inline)).await?;
                 if inline {
                     (sender, Some(conn), used)
                 } else {
@@ -426,37 +455,48 @@ impl Transport {
                 }
             }
         };
-        let limit = x.header_timeout;
-        let (resp, conn) = match conn {
-            None => {
-                let resp = sender.send_request(req);
-                let resp = match limit {
-                    Some(limit) => tokio::time::timeout(limit, resp)
-                        .await
-                        .map_err(|_| (Stage::SentOutcomeUnknown { stale: false }, header_timeout(x, limit)))?,
-                    None => resp.await,
-                };
-                (resp, None)
+        let response = sender.send_request(req);
+        let mut response = std::pin::pin!(response);
+        let mut conn = conn;
+        let mut conn_done = false;
+        // The header timeout, when there is one: a timer made on the first
+        // poll that finds no answer yet.
+        let timer: Option<tokio::time::Sleep> = None;
+        let mut timer = std::pin::pin!(timer);
+        let resp = std::future::poll_fn(|cx| {
+            // A streaming request's connection is driven here, in this task.
+            if let Some(c) = &mut conn {
+                if !conn_done && c.as_mut().poll(cx).is_ready() {
+                    conn_done = true;
+                }
             }
-            Some(mut conn) => {
-                let mut conn_done = false;
-                let mut response = std::pin::pin!(sender.send_request(req));
-                // Drive the connection and wait for the response head, in this task.
-                let head = std::future::poll_fn(|cx| {
-                    if !conn_done && conn.as_mut().poll(cx).is_ready() {
-                        conn_done = true;
-                    }
-                    response.as_mut().poll(cx)
-                });
-                let resp = match limit {
-                    Some(limit) => tokio::time::timeout(limit, head).await.map_err(|_| {
-                        (Stage::SentOutcomeUnknown { stale: false }, header_timeout(x, limit))
-                    })?,
-                    None => head.await,
-                };
-                (resp, Some((!conn_done).then_some(conn)))
+            if let std::task::Poll::Ready(r) = response.as_mut().poll(cx) {
+                return std::task::Poll::Ready(Ok(r));
             }
-        };
+            let Some(limit) = x.header_timeout else {
+                return std::task::Poll::Pending;
+            };
+            if timer.is_none() {
+                timer.set(Some(tokio::time::sleep(limit)));
+            }
+            let expired = timer
+                .as_mut()
+                .as_pin_mut()
+                .is_some_and(|t| t.poll(cx).is_ready());
+            if expired {
+                std::task::Poll::Ready(Err(limit))
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+        .await
+        .map_err(|limit| {
+            (
+                Stage::SentOutcomeUnknown { stale: false },
+                header_timeout(x, limit),
+            )
+        })?;
+        let conn = conn.map(|c| (!conn_done).then_some(c));
         let resp = resp.map_err(|e| {
             let stage = replay::stage_of(&e, Some(&used), self.ssh_said());
             (stage, self.stage_error(stage, Box::new(e), x))
@@ -575,17 +615,47 @@ impl Transport {
     }
 }
 
-/// Runs `fut` within the exchange's deadline, if it has one.
-async fn within<T>(x: Exchange, fut: impl Future<Output = Result<T>>) -> Result<T> {
-    match x.deadline {
-        Some(d) => tokio::time::timeout_at(d.at, fut)
-            .await
-            .map_err(|_| Error::Timeout {
-                during: "waiting for the response",
-                after: d.limit,
-                retryable: d.retryable,
-            })?,
-        None => fut.await,
+pin_project_lite::pin_project! {
+    /// `fut` within the exchange's deadline, if it has one (a future of its
+    /// own rather than an `async fn`, which would hold `fut` twice).
+    struct Within<F> {
+        #[pin]
+        fut: F,
+        // Boxed: a deadline is rare (opt-in), and a timer would make every
+        // request's future larger.
+        timer: Option<(Pin<Box<tokio::time::Sleep>>, response::Deadline)>,
+    }
+}
+
+impl<F> Within<F> {
+    fn new(x: Exchange, fut: F) -> Self {
+        Within {
+            fut,
+            timer: x
+                .deadline
+                .map(|d| (Box::pin(tokio::time::sleep_until(d.at)), d)),
+        }
+    }
+}
+
+impl<T, F: Future<Output = Result<T>>> Future for Within<F> {
+    type Output = Result<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Result<T>> {
+        let this = self.project();
+        if let Poll::Ready(r) = this.fut.poll(cx) {
+            return Poll::Ready(r);
+        }
+        if let Some((sleep, d)) = this.timer {
+            if sleep.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(Error::Timeout {
+                    during: "waiting for the response",
+                    after: d.limit,
+                    retryable: d.retryable,
+                }));
+            }
+        }
+        Poll::Pending
     }
 }
 
@@ -614,13 +684,22 @@ struct Replay {
 }
 
 impl Replay {
-    async fn keep(req: http::Request<RequestBody>) -> Result<Replay> {
+    /// The request kept, unless its body must be read first ([`Replay::read`]).
+    #[allow(clippy::result_large_err)]
+    fn keep(
+        req: http::Request<RequestBody>,
+    ) -> std::result::Result<Replay, (http::request::Parts, RequestBody)> {
         use hyper::body::Body as _;
         let (head, body) = req.into_parts();
-        let small = body
-            .size_hint()
-            .exact()
-            .is_some_and(|n| n <= replay::REPLAY_BODY_LIMIT);
+        let size = body.size_hint().exact();
+        if size == Some(0) {
+            return Ok(Replay {
+                head,
+                body: Some(Bytes::new()),
+                first: None,
+            });
+        }
+        let small = size.is_some_and(|n| n <= replay::REPLAY_BODY_LIMIT);
         if !small {
             return Ok(Replay {
                 head,
@@ -628,6 +707,11 @@ impl Replay {
                 first: Some(body::marked(body)),
             });
         }
+        Err((head, body))
+    }
+
+    /// The request kept with its small body, read into memory.
+    async fn read(head: http::request::Parts, body: RequestBody) -> Result<Replay> {
         let bytes = body
             .collect()
             .await
@@ -651,6 +735,7 @@ impl Replay {
     /// The request, to send once more.
     fn next(&mut self) -> http::Request<RequestBody> {
         let body = match (&self.body, self.first.take()) {
+            (Some(b), _) if b.is_empty() => empty_body(),
             (Some(b), _) => full_body(b.clone()),
             (None, Some(b)) => b,
             (None, None) => empty_body(),
@@ -660,7 +745,7 @@ impl Replay {
         *req.uri_mut() = self.head.uri.clone();
         *req.version_mut() = self.head.version;
         *req.headers_mut() = self.head.headers.clone();
-        *req.extensions_mut() = self.head.extensions.clone();
+        // Extensions are the client's notes (the operation), not sent.
         req
     }
 }

@@ -247,7 +247,9 @@ pub(crate) async fn collect(operation: &'static str, mut body: ResponseBody) -> 
     }
     let deadline = body.deadline;
     let read = async move {
-        let mut chunks: Vec<Bytes> = Vec::new();
+        // One chunk (most answers) is handed on as it is; more are joined.
+        let mut first = Bytes::new();
+        let mut rest: Vec<Bytes> = Vec::new();
         let mut len = 0usize;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| Error::Protocol {
@@ -259,16 +261,22 @@ pub(crate) async fn collect(operation: &'static str, mut body: ResponseBody) -> 
                 if len > limit {
                     return Err(too_large());
                 }
-                if !data.is_empty() {
-                    chunks.push(data);
+                if first.is_empty() {
+                    first = data;
+                } else if !data.is_empty() {
+                    rest.push(data);
                 }
             }
         }
-        Ok(match chunks.len() {
-            0 => Bytes::new(),
-            1 => chunks.pop().unwrap_or_default(),
-            _ => Bytes::from(chunks.concat()),
-        })
+        if rest.is_empty() {
+            return Ok(first);
+        }
+        let mut whole = Vec::with_capacity(len);
+        whole.extend_from_slice(&first);
+        for chunk in rest {
+            whole.extend_from_slice(&chunk);
+        }
+        Ok(Bytes::from(whole))
     };
     match deadline {
         Some(d) => tokio::time::timeout_at(d.at, read)
