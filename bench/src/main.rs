@@ -3,7 +3,8 @@
 //! mock daemon and on the real daemon. Run through `scripts/bench.sh`.
 //!
 //! ```text
-//! dockhand-bench [run] [--quick] [--no-real] [--only NAME,NAME]
+//! dockhand-bench [run] [--quick] [--no-real] [--only NAME,NAME]   (NAME: ping inspect list
+//!                  concurrent logs16k logs64 progress rss real tls ssh)
 //! dockhand-bench mock SOCKET LOG_BYTES PROGRESS_MSGS EXPORT_BYTES LIST_N
 //! dockhand-bench rss dockhand|bollard|ceiling SOCKET
 //! ```
@@ -650,7 +651,13 @@ fn rss_child(client: &str, socket: &str) -> Res<()> {
 
 fn main() {
     if let Err(e) = real_main() {
-        eprintln!("dockhand-bench: {e}");
+        let mut text = e.to_string();
+        let mut src = e.source();
+        while let Some(s) = src {
+            text.push_str(&format!(": {s}"));
+            src = s.source();
+        }
+        eprintln!("dockhand-bench: {text}");
         std::process::exit(1);
     }
 }
@@ -742,6 +749,10 @@ fn run(args: &[String]) -> Res<()> {
         let rt = runtime()?;
         rows.extend(rt.block_on(real::scenarios(sizes))?);
     }
+    if !no_real && (only("tls") || only("ssh")) {
+        let rt = runtime()?;
+        rows.extend(rt.block_on(real::remote_scenarios(sizes, &only))?);
+    }
     print_table(&rows);
     Ok(())
 }
@@ -784,7 +795,6 @@ fn profile(args: &[String]) -> Res<()> {
         let bo = peers::bollard(&socket, (1, 41))?;
         let mut raw = Raw::connect(&socket).await?;
         dh.system().ping().await?;
-        eprintln!("SIZES ping {} inspect {}", std::mem::size_of_val(&dh.system().ping()), std::mem::size_of_val(&dh.containers().inspect(ID, &Default::default())));
         let t = Instant::now();
         for _ in 0..n {
             match (what.as_str(), peer.as_str()) {

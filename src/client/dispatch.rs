@@ -128,7 +128,9 @@ impl Docker {
         streaming: bool,
     ) -> Result<http::Response<ResponseBody>> {
         tracing::debug!(operation, method = %req.method(), path = req.uri().path(), "sending");
-        let resp = self.send_raw(req, op, streaming).await?;
+        // Boxed: the exchange's future is the largest part of every
+        // operation's future, and each async layer above would move it.
+        let resp = Box::pin(self.send_raw(req, op, streaming)).await?;
         let status = resp.status();
         if status.is_success()
             || status == http::StatusCode::SWITCHING_PROTOCOLS
