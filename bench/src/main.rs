@@ -759,8 +759,24 @@ fn run(args: &[String]) -> Res<()> {
 
 /// `profile WHAT N [peer]`: run one dockhand scenario N times against a mock
 /// (for perf/callgrind); `peer` bollard or ceiling runs that client instead.
+/// `profile remote-logs N tls|ssh CONTAINER`: dockhand reads the logs of a
+/// container of the real daemon N times over TLS or ssh.
 fn profile(args: &[String]) -> Res<()> {
     let what = args.first().ok_or("profile: what?")?.clone();
+    if what == "remote-logs" {
+        let n: usize = args.get(1).ok_or("profile: N?")?.parse()?;
+        let transport = args.get(2).ok_or("profile: tls or ssh?")?.clone();
+        let id = args.get(3).ok_or("profile: container?")?.clone();
+        return runtime()?.block_on(async {
+            let dh = real::remote_dockhand(&transport)?;
+            let t = Instant::now();
+            for _ in 0..n {
+                peers::dockhand_logs(&dh, &id).await?;
+            }
+            eprintln!("{what} × {n} ({transport}): {:?}", t.elapsed());
+            Ok(())
+        });
+    }
     let n: usize = args
         .get(1)
         .map(|v| v.parse())

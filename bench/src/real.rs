@@ -348,6 +348,11 @@ impl Remote {
     }
 }
 
+/// A dockhand client of the test environment's TLS daemon or ssh host.
+pub fn remote_dockhand(transport: &str) -> Res<dockhand::Docker> {
+    Remote::from_env().dockhand(transport)
+}
+
 /// Runs the docker CLI with `env`, output to /dev/null.
 fn time_cli(env: &[(&'static str, String)], args: &[&str]) -> Res<Duration> {
     let t = Instant::now();
@@ -449,6 +454,18 @@ pub async fn remote_scenarios(s: Sizes, only: &dyn Fn(&str) -> bool) -> Res<Vec<
         for _ in 0..cli_calls {
             cli.push(time_cli(&env, &["logs", one])?.as_secs_f64());
         }
+        // The round trip itself: dockhand's pings on its kept connection.
+        let ping = |d: &dockhand::Docker| {
+            let d = d.clone();
+            async move {
+                let t = Instant::now();
+                for _ in 0..calls {
+                    d.system().ping().await?;
+                }
+                Ok::<_, peers::BoxError>(t.elapsed().as_secs_f64() / calls as f64)
+            }
+        };
+        let (ping_remote, ping_local) = (ping(&dh).await?, ping(&local).await?);
         let us = |v: Vec<f64>| median(v) * 1e6;
         rows.push(Row {
             scenario: format!(
@@ -462,8 +479,10 @@ pub async fn remote_scenarios(s: Sizes, only: &dyn Fn(&str) -> bool) -> Res<Vec<
             ceiling: us(u),
             ceiling_is: "dockhand on the Unix socket",
             notes: format!(
-                "docker CLI, a process per call (its connection included): {:.0} µs/call",
-                median(cli) * 1e6
+                "docker CLI, a process per call (its connection included): {:.0} µs/call; dockhand's GET /_ping round trip: {:.0} µs here, {:.0} µs on the socket",
+                median(cli) * 1e6,
+                ping_remote * 1e6,
+                ping_local * 1e6
             ),
         });
 

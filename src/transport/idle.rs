@@ -13,8 +13,8 @@
 //! the daemon closes it. A streaming request's connection is driven by
 //! whoever reads its body (`response`), and nothing polls it while it is
 //! idle: before one is handed out it is polled once, which notices a
-//! connection the daemon closed meanwhile. A connection idle longer than
-//! [`IDLE_FOR`] is closed instead of used.
+//! connection the daemon closed meanwhile. Connections idle longer than
+//! [`IDLE_FOR`] are closed when the next one comes back.
 
 use super::replay::ConnectionUse;
 use super::response::ConnectionFuture;
@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 const MAX_IDLE: usize = 32;
 
 /// How long an idle connection is kept.
-pub(super) const IDLE_FOR: Duration = Duration::from_secs(60);
+const IDLE_FOR: Duration = Duration::from_secs(60);
 
 /// A connection whose last response was read to its end.
 pub(super) struct IdleConn {
@@ -59,7 +59,9 @@ impl IdleConn {
     /// state back to idle (one driven by its task gets there on its own:
     /// the caller waits for it to be ready).
     fn usable(&mut self) -> bool {
-        if self.since.elapsed() > IDLE_FOR || self.sender.is_closed() {
+        // (Its age is not looked at: one kept longer than [`IDLE_FOR`] is
+        // closed by the next `put`, and an old one that still works works.)
+        if self.sender.is_closed() {
             return false;
         }
         let Some(conn) = &mut self.conn else {
@@ -92,11 +94,12 @@ impl IdleList {
     /// Keeps `conn` for the next request (the oldest goes when [`MAX_IDLE`]
     /// are kept, and those idle for too long).
     pub(super) fn put(&self, conn: IdleConn) {
+        let now = conn.since;
         let evicted = {
             let mut list = self.list.lock().unwrap_or_else(|e| e.into_inner());
             let old = list
                 .iter()
-                .take_while(|c| c.since.elapsed() > IDLE_FOR)
+                .take_while(|c| now.saturating_duration_since(c.since) > IDLE_FOR)
                 .count()
                 .max((list.len() + 1).saturating_sub(MAX_IDLE));
             list.push(conn);

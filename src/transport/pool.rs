@@ -14,11 +14,12 @@
 
 use super::idle::IdleList;
 use crate::{Error, Result};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use tokio::runtime::{Handle, Id};
 
-type Map = Mutex<HashMap<Id, Entry>>;
+/// The pools by runtime: a list, as a client is used from few runtimes at
+/// once (looked up on every request, without hashing).
+type Map = Mutex<Vec<(Id, Entry)>>;
 
 /// What a [`crate::Docker`] keeps for one runtime: its idle connections
 /// (`idle`), for requests that answer at once (each driven by a task of its
@@ -49,18 +50,18 @@ impl Pools {
         let id = handle.id();
         let (pool, sentinel) = {
             let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(entry) = map.get(&id) {
+            if let Some((_, entry)) = map.iter().find(|(i, _)| *i == id) {
                 return Ok(entry.pool.clone());
             }
             let pool = Arc::new(RuntimePool::default());
             let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-            map.insert(
+            map.push((
                 id,
                 Entry {
                     pool: pool.clone(),
                     _sentinel: tx,
                 },
-            );
+            ));
             (pool, rx)
         };
         // Spawned outside the lock: on a runtime that is shutting down the
@@ -100,10 +101,12 @@ struct Forget {
 impl Drop for Forget {
     fn drop(&mut self) {
         if let Some(map) = self.map.upgrade() {
-            let entry = map
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&self.id);
+            let entry = {
+                let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+                map.iter()
+                    .position(|(i, _)| *i == self.id)
+                    .map(|at| map.swap_remove(at))
+            };
             // The idle connections are dropped outside the lock.
             drop(entry);
         }

@@ -808,18 +808,3 @@ fn ssh_hosts_need_the_ssh_feature() {
         .expect("refused without the feature");
     assert!(e.to_string().contains("`ssh` feature"), "{e}");
 }
-
-#[tokio::test]
-async fn tmp_sizes() {
-    let t = transport("unix:///nonexistent/d.sock");
-    let x = t.exchange(&request(http::Method::GET, "/", empty_body()), None, false);
-    let pool = t.pools.current().unwrap();
-    eprintln!("send_for {}", std::mem::size_of_val(&t.send_for(request(http::Method::GET, "/", empty_body()), None, false)));
-    eprintln!("send_on {}", std::mem::size_of_val(&t.send_on(request(http::Method::GET, "/", empty_body()), x, false)));
-    eprintln!("send_once {}", std::mem::size_of_val(&t.send_once(request(http::Method::GET, "/", empty_body()), x, &pool, false, true)));
-    eprintln!("open {}", std::mem::size_of_val(&t.open(x, false)));
-    eprintln!("keep {}", std::mem::size_of_val(&Replay::keep(request(http::Method::GET, "/", empty_body()))));
-    eprintln!("replay {}", std::mem::size_of::<Replay>());
-    eprintln!("parts {}", std::mem::size_of::<http::request::Parts>());
-    eprintln!("sleep {}", std::mem::size_of::<tokio::time::Sleep>());
-}
