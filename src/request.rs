@@ -251,12 +251,11 @@ pub(crate) fn build(
             message: "is not a valid HTTP header value".into(),
         })?;
         hv.set_sensitive(sensitive);
-        let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-            Error::InvalidArgument {
+        let name =
+            http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::InvalidArgument {
                 name,
                 message: "is not a valid HTTP header name".into(),
-            }
-        })?;
+            })?;
         h.append(name, hv);
     }
     Ok(req)

@@ -284,7 +284,8 @@ struct Remote {
 
 impl Remote {
     fn from_env() -> Remote {
-        let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
+        let var =
+            |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
         Remote {
             tls_host: var("DOCKHAND_TLS_HOST", "tcp://127.0.0.1:2376"),
             cert_path: var(
@@ -448,7 +449,11 @@ pub async fn remote_scenarios(s: Sizes, only: &dyn Fn(&str) -> bool) -> Res<Vec<
         for _ in 0..s.reps.max(1) {
             d.push(dockhand_first_lines(&dh, one, calls).await?.as_secs_f64());
             b.push(bollard_first_lines(&bo, one, calls).await?.as_secs_f64());
-            u.push(dockhand_first_lines(&local, one, calls).await?.as_secs_f64());
+            u.push(
+                dockhand_first_lines(&local, one, calls)
+                    .await?
+                    .as_secs_f64(),
+            );
         }
         let mut cli = Vec::new();
         for _ in 0..cli_calls {
@@ -534,7 +539,11 @@ pub async fn remote_scenarios(s: Sizes, only: &dyn Fn(&str) -> bool) -> Res<Vec<
         rows.push(Row {
             scenario: format!(
                 "real dockerd over {}: docker logs of a container that wrote {} short lines",
-                if transport == "tls" { "mutual TLS" } else { "ssh" },
+                if transport == "tls" {
+                    "mutual TLS"
+                } else {
+                    "ssh"
+                },
                 s.real_lines
             ),
             unit: "s",

@@ -1,6 +1,15 @@
-//! Getting bytes to the daemon: one connector for every kind of host, behind
-//! pooled hyper-util clients, one per Tokio runtime the [`crate::Docker`] is
-//! used from (`pool`).
+//! Getting bytes to the daemon: one way to connect to every kind of host,
+//! and kept-alive HTTP/1 connections (hyper's connection API), pooled per
+//! Tokio runtime the [`crate::Docker`] is used from (`pool`, `idle`).
+//!
+//! **Why not hyper-util's pooled client.** It was the pool until issue 15:
+//! per request it cost some 9,000 instructions (checkout, pool keys hashed,
+//! connection extras copied into each response, a task spawned to give the
+//! connection back) where a kept `SendRequest` costs a few hundred, and it
+//! could not keep the connections streams are read on. A connection comes
+//! back to its runtime's idle list when its response body has been read to
+//! the end; the replay policy below needs only how many bytes a connection
+//! carried (`replay`).
 //!
 //! **Runtimes.** A pooled connection is driven by a task of the runtime that
 //! opened it and dies with it; each runtime gets a pool of its own, which
@@ -80,8 +89,8 @@ use replay::{idempotent, idempotent_without_body, ConnectionUse, Stage, MAX_REPL
 use response::ConnectionFuture;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::Poll;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -429,7 +438,11 @@ impl Transport {
         inline: bool,
         reuse: bool,
     ) -> std::result::Result<http::Response<ResponseBody>, (Stage, Error)> {
-        let list = if inline { &pool.streams } else { &pool.requests };
+        let list = if inline {
+            &pool.streams
+        } else {
+            &pool.requests
+        };
         let mut kept = None;
         while reuse {
             let Some(mut k) = list.take() else { break };

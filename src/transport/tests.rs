@@ -304,13 +304,18 @@ async fn a_stream_read_to_its_end_leaves_its_connection_to_the_next_stream() {
     let t = transport(&host);
     for i in 0..10 {
         let resp = t
-            .send_streaming(request(http::Method::GET, &format!("/logs/{i}"), empty_body()))
+            .send_streaming(request(
+                http::Method::GET,
+                &format!("/logs/{i}"),
+                empty_body(),
+            ))
             .await
             .expect("head");
         let text = body_text(resp).await;
         assert_eq!(text.lines().count(), 50);
         assert!(
-            text.lines().all(|l| l == format!("conn 0 request {i} /logs/{i}")),
+            text.lines()
+                .all(|l| l == format!("conn 0 request {i} /logs/{i}")),
             "{text}"
         );
     }
@@ -322,8 +327,12 @@ async fn a_stream_read_to_its_end_leaves_its_connection_to_the_next_stream() {
         .send_streaming(request(http::Method::GET, "/events", empty_body()))
         .await
         .expect("head");
-    let pooled = t.send(request(http::Method::GET, "/info", empty_body())).await;
-    assert!(body_text(pooled.expect("pooled")).await.starts_with("conn 1 "));
+    let pooled = t
+        .send(request(http::Method::GET, "/info", empty_body()))
+        .await;
+    assert!(body_text(pooled.expect("pooled"))
+        .await
+        .starts_with("conn 1 "));
     assert!(body_text(resp).await.starts_with("conn 0 "));
 }
 
@@ -336,7 +345,12 @@ async fn a_stream_dropped_before_its_end_closes_its_connection_and_is_not_reused
         .await
         .expect("head");
     let mut body = resp.into_body();
-    assert!(body.frame().await.expect("a frame").expect("data").is_data());
+    assert!(body
+        .frame()
+        .await
+        .expect("a frame")
+        .expect("data")
+        .is_data());
     drop(body);
     assert_eq!(t.pools.current().expect("pool").streams.len(), 0);
     let resp = t
@@ -344,7 +358,11 @@ async fn a_stream_dropped_before_its_end_closes_its_connection_and_is_not_reused
         .await
         .expect("head");
     let text = body_text(resp).await;
-    assert!(text.starts_with("conn 1 request 1 /logs/b\n"), "{}", &text[..40]);
+    assert!(
+        text.starts_with("conn 1 request 1 /logs/b\n"),
+        "{}",
+        &text[..40]
+    );
     assert_eq!(conns.load(Ordering::SeqCst), 2);
 }
 
@@ -354,11 +372,18 @@ async fn a_kept_stream_connection_the_daemon_closed_is_not_used() {
     let t = transport(&host);
     for i in 0..4 {
         let resp = t
-            .send_streaming(request(http::Method::GET, &format!("/logs/{i}"), empty_body()))
+            .send_streaming(request(
+                http::Method::GET,
+                &format!("/logs/{i}"),
+                empty_body(),
+            ))
             .await
             .expect("a new connection, not an error");
         let text = body_text(resp).await;
-        assert_eq!(text.lines().next(), Some(&*format!("conn {i} request {i} /logs/{i}")));
+        assert_eq!(
+            text.lines().next(),
+            Some(&*format!("conn {i} request {i} /logs/{i}"))
+        );
         // Let the close reach the client.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
