@@ -444,13 +444,14 @@ impl Transport {
             &pool.requests
         };
         let mut kept = None;
-        while reuse {
-            let Some(mut k) = list.take() else { break };
-            // A connection driven by its task: wait for it to be back to
-            // idle (it may not have got there since its last body ended).
-            if k.conn.is_some() || k.sender.ready().await.is_ok() {
-                kept = Some(k);
-                break;
+        if reuse {
+            while let Some(mut k) = list.take() {
+                // A connection driven by its task: wait for it to be back to
+                // idle (it may not have got there since its last body ended).
+                if k.conn.is_some() || k.sender.ready().await.is_ok() {
+                    kept = Some(k);
+                    break;
+                }
             }
         }
         let (mut sender, conn, used) = match kept {
