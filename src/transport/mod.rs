@@ -397,8 +397,10 @@ impl Transport {
                 .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
             *req.uri_mut() = http::Uri::from(path);
         }
+        // (A raw request may bring its own.)
         req.headers_mut()
-            .insert(http::header::HOST, self.host_header.clone());
+            .entry(http::header::HOST)
+            .or_insert_with(|| self.host_header.clone());
         let may_repeat_sent = idempotent_without_body(&req);
         let mut again = match Replay::keep(req) {
             Ok(again) => again,
