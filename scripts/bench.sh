@@ -9,7 +9,9 @@
 #   scripts/bench.sh --quick        # smaller sizes (also DOCKHAND_BENCH_QUICK=1)
 #   scripts/bench.sh --no-real      # mock daemon only
 #   scripts/bench.sh --no-mock      # real daemon only
-#   scripts/bench.sh --only ping,inspect,list,concurrent,logs16k,logs64,progress,rss,real
+#   scripts/bench.sh --only ping,inspect,list,concurrent,logs16k,logs64,progress,rss,real,tls,ssh
+#                                   # (tls, ssh: streams over the test daemon's mutual
+#                                   # TLS port and over sshd, beside dockhand on the socket)
 #   scripts/bench.sh --write        # also replace the table in bench/RESULTS.md
 #   DOCKHAND_BENCH_RUNTIME=current-thread scripts/bench.sh   # clients on a
 #                                   # current-thread tokio runtime (default:
@@ -39,6 +41,22 @@ done
 
 if [ "$real" = 1 ]; then
   scripts/test-env.sh >/dev/null
+  # The TLS daemon and the ssh host of the test environment (tls, ssh rows).
+  # shellcheck disable=SC1091
+  if [ -f /var/lib/dockhand-test-env/env.sh ]; then
+    source /var/lib/dockhand-test-env/env.sh
+  fi
+  # bollard 0.21 hands `user@host:port` of an ssh:// URL to ssh as a host
+  # name (no port option): it gets the URL without its port, and an `ssh`
+  # first on PATH that adds the port (the same one dockhand and the docker
+  # CLI pass with -p).
+  if [ -n "${DOCKHAND_SSH_HOST:-}" ]; then
+    sshwrap=$(mktemp -d)
+    trap 'rm -rf "$sshwrap"' EXIT
+    printf '#!/bin/sh\nexec %s -o Port=%s "$@"\n' "$(command -v ssh)" "${DOCKHAND_SSH_HOST##*:}" >"$sshwrap/ssh"
+    chmod +x "$sshwrap/ssh"
+    export PATH="$sshwrap:$PATH" DOCKHAND_BENCH_BOLLARD_SSH_HOST="${DOCKHAND_SSH_HOST%:*}"
+  fi
 fi
 
 cargo build --release --quiet -p dockhand-bench

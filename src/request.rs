@@ -49,11 +49,25 @@ impl PathArg {
     }
 }
 
-/// Checks an identifier or reference given for a `{name}` path parameter and
-/// percent-encodes it. Rejected before anything is sent: empty values and
-/// parts, `.` and `..` parts, control characters, and a `/` in a value that
-/// is one path segment (it would address another endpoint).
+/// [`encode_path_arg_into`], as a string of its own.
+#[cfg(test)]
 pub(crate) fn encode_path_arg(name: &'static str, kind: PathArg, value: &str) -> Result<String> {
+    let mut out = String::with_capacity(value.len());
+    encode_path_arg_into(&mut out, name, kind, value)?;
+    Ok(out)
+}
+
+/// Checks an identifier or reference given for a `{name}` path parameter and
+/// appends it to `out`, percent-encoded (an error may leave part of it).
+/// Rejected before anything is sent: empty values and parts, `.` and `..`
+/// parts, control characters, and a `/` in a value that is one path segment
+/// (it would address another endpoint).
+fn encode_path_arg_into(
+    out: &mut String,
+    name: &'static str,
+    kind: PathArg,
+    value: &str,
+) -> Result<()> {
     let invalid = |message: String| Error::InvalidArgument { name, message };
     let value = match kind {
         PathArg::Container => value.strip_prefix('/').unwrap_or(value),
@@ -75,7 +89,7 @@ pub(crate) fn encode_path_arg(name: &'static str, kind: PathArg, value: &str) ->
             }
         )));
     }
-    let mut out = String::with_capacity(value.len());
+    out.reserve(value.len());
     for (i, part) in value.split('/').enumerate() {
         match part {
             "" => return Err(invalid(format!("{value:?} has an empty path segment"))),
@@ -91,7 +105,7 @@ pub(crate) fn encode_path_arg(name: &'static str, kind: PathArg, value: &str) ->
         }
         out.extend(utf8_percent_encode(part, SEGMENT));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Appends `name=value` pairs to `out` as a query string (with the leading `?`).
@@ -104,14 +118,15 @@ pub(crate) fn encode_query<K: AsRef<str>>(out: &mut String, pairs: &[(K, String)
     }
 }
 
-/// Substitutes path arguments into an operation's template, in order.
-pub(crate) fn render_path(op: &'static Operation, args: &[&str]) -> Result<String> {
+/// Substitutes path arguments into an operation's template, in order,
+/// appended to `out`.
+fn render_path_into(out: &mut String, op: &'static Operation, args: &[&str]) -> Result<()> {
     let names = op
         .params
         .iter()
         .filter(|p| p.location == crate::operations::ParamLocation::Path)
         .map(|p| p.name);
-    render_template(op.id, op.path, names, PathArg::of(op), args)
+    render_template_into(out, op.id, op.path, names, PathArg::of(op), args)
 }
 
 /// Substitutes `args`, checked and encoded as `kind`, for the `{…}`
@@ -119,11 +134,24 @@ pub(crate) fn render_path(op: &'static Operation, args: &[&str]) -> Result<Strin
 pub(crate) fn render_template(
     what: &str,
     template: &str,
-    mut names: impl Iterator<Item = &'static str>,
+    names: impl Iterator<Item = &'static str>,
     kind: PathArg,
     args: &[&str],
 ) -> Result<String> {
     let mut out = String::with_capacity(template.len() + 32);
+    render_template_into(&mut out, what, template, names, kind, args)?;
+    Ok(out)
+}
+
+/// [`render_template`], appended to `out`.
+fn render_template_into(
+    out: &mut String,
+    what: &str,
+    template: &str,
+    mut names: impl Iterator<Item = &'static str>,
+    kind: PathArg,
+    args: &[&str],
+) -> Result<()> {
     let mut rest = template;
     let mut args = args.iter();
     while let Some(start) = rest.find('{') {
@@ -141,7 +169,7 @@ pub(crate) fn render_template(
             name: pname,
             message: format!("{what} needs a value for {}", &rest[start..=end]),
         })?;
-        out.push_str(&encode_path_arg(pname, kind, value)?);
+        encode_path_arg_into(out, pname, kind, value)?;
         rest = &rest[end + 1..];
     }
     out.push_str(rest);
@@ -151,7 +179,26 @@ pub(crate) fn render_template(
             message: format!("{what}: more path arguments than {template:?} has placeholders"),
         });
     }
-    Ok(out)
+    Ok(())
+}
+
+/// Appends `n` in decimal (what `format!` does, without its machinery:
+/// this is on every request's path).
+fn push_number(out: &mut String, n: u16) {
+    let mut digits = [0u8; 5];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
 }
 
 /// Builds the request for `op` at API `version`.
@@ -168,14 +215,30 @@ pub(crate) fn build(
 ) -> Result<http::Request<RequestBody>> {
     op.check_version(version)?;
     let (query, headers) = sink.finish()?;
-    let mut uri = format!("/v{version}");
-    uri.push_str(&render_path(op, path_args)?);
+    let mut uri = String::with_capacity(8 + op.path.len() + 32 * (path_args.len() + query.len()));
+    uri.push_str("/v");
+    push_number(&mut uri, version.major);
+    uri.push('.');
+    push_number(&mut uri, version.minor);
+    render_path_into(&mut uri, op, path_args)?;
     encode_query(&mut uri, &query);
-    let mut req = http::Request::builder()
-        .method(op.method.as_http())
-        .uri(&uri);
+    let mut req = http::Request::new(body);
+    *req.method_mut() = op.method.as_http();
+    *req.uri_mut() = http::Uri::from_maybe_shared(bytes::Bytes::from(uri)).map_err(|e| {
+        Error::InvalidArgument {
+            name: "request",
+            message: format!("{}: {e}", op.id),
+        }
+    })?;
+    let h = req.headers_mut();
     if let Some(ct) = content_type {
-        req = req.header(http::header::CONTENT_TYPE, ct);
+        h.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_str(ct).map_err(|_| Error::InvalidArgument {
+                name: "content type",
+                message: format!("{ct:?} is not a valid HTTP header value"),
+            })?,
+        );
     }
     for (name, value) in headers {
         let (text, sensitive) = match &value {
@@ -188,12 +251,14 @@ pub(crate) fn build(
             message: "is not a valid HTTP header value".into(),
         })?;
         hv.set_sensitive(sensitive);
-        req = req.header(name, hv);
+        let name =
+            http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::InvalidArgument {
+                name,
+                message: "is not a valid HTTP header name".into(),
+            })?;
+        h.append(name, hv);
     }
-    req.body(body).map_err(|e| Error::InvalidArgument {
-        name: "request",
-        message: format!("{}: {e}", op.id),
-    })
+    Ok(req)
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! mock daemon and on the real daemon. Run through `scripts/bench.sh`.
 //!
 //! ```text
-//! dockhand-bench [run] [--quick] [--no-real] [--only NAME,NAME]
+//! dockhand-bench [run] [--quick] [--no-real] [--only NAME,NAME]   (NAME: ping inspect list
+//!                  concurrent logs16k logs64 progress rss real tls ssh)
 //! dockhand-bench mock SOCKET LOG_BYTES PROGRESS_MSGS EXPORT_BYTES LIST_N
 //! dockhand-bench rss dockhand|bollard|ceiling SOCKET
 //! ```
@@ -651,7 +652,13 @@ fn rss_child(client: &str, socket: &str) -> Res<()> {
 
 fn main() {
     if let Err(e) = real_main() {
-        eprintln!("dockhand-bench: {e}");
+        let mut text = e.to_string();
+        let mut src = e.source();
+        while let Some(s) = src {
+            text.push_str(&format!(": {s}"));
+            src = s.source();
+        }
+        eprintln!("dockhand-bench: {text}");
         std::process::exit(1);
     }
 }
@@ -745,14 +752,34 @@ fn run(args: &[String]) -> Res<()> {
         let rt = runtime()?;
         rows.extend(rt.block_on(real::scenarios(sizes))?);
     }
+    if !no_real && (only("tls") || only("ssh")) {
+        let rt = runtime()?;
+        rows.extend(rt.block_on(real::remote_scenarios(sizes, &only))?);
+    }
     print_table(&rows);
     Ok(())
 }
 
 /// `profile WHAT N [peer]`: run one dockhand scenario N times against a mock
 /// (for perf/callgrind); `peer` bollard or ceiling runs that client instead.
+/// `profile remote-logs N tls|ssh CONTAINER`: dockhand reads the logs of a
+/// container of the real daemon N times over TLS or ssh.
 fn profile(args: &[String]) -> Res<()> {
     let what = args.first().ok_or("profile: what?")?.clone();
+    if what == "remote-logs" {
+        let n: usize = args.get(1).ok_or("profile: N?")?.parse()?;
+        let transport = args.get(2).ok_or("profile: tls or ssh?")?.clone();
+        let id = args.get(3).ok_or("profile: container?")?.clone();
+        return runtime()?.block_on(async {
+            let dh = real::remote_dockhand(&transport)?;
+            let t = Instant::now();
+            for _ in 0..n {
+                peers::dockhand_logs(&dh, &id).await?;
+            }
+            eprintln!("{what} × {n} ({transport}): {:?}", t.elapsed());
+            Ok(())
+        });
+    }
     let n: usize = args
         .get(1)
         .map(|v| v.parse())

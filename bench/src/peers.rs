@@ -11,9 +11,11 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type Res<T> = Result<T, BoxError>;
 
 pub fn dockhand(socket: &str) -> Res<dockhand::Docker> {
-    Ok(dockhand::Docker::builder()
-        .host(format!("unix://{socket}"))
-        .build()?)
+    let mut b = dockhand::Docker::builder().host(format!("unix://{socket}"));
+    if std::env::var_os("DOCKHAND_BENCH_NO_HEADER_TIMEOUT").is_some() {
+        b = b.response_header_timeout(None);
+    }
+    Ok(b.build()?)
 }
 
 pub fn bollard(socket: &str, api: (usize, usize)) -> Res<bollard::Docker> {

@@ -274,3 +274,295 @@ pub async fn scenarios(s: Sizes) -> Res<Vec<Row>> {
     }
     Ok(rows)
 }
+
+/// The test environment's TLS daemon and ssh host (scripts/test-env.sh).
+struct Remote {
+    tls_host: String,
+    cert_path: String,
+    ssh_host: String,
+}
+
+impl Remote {
+    fn from_env() -> Remote {
+        let var =
+            |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
+        Remote {
+            tls_host: var("DOCKHAND_TLS_HOST", "tcp://127.0.0.1:2376"),
+            cert_path: var(
+                "DOCKHAND_TLS_CERT_PATH",
+                "/var/lib/dockhand-test-env/tls/client",
+            ),
+            ssh_host: var("DOCKHAND_SSH_HOST", "ssh://root@127.0.0.1:2222"),
+        }
+    }
+
+    fn cert(&self, file: &str) -> String {
+        format!("{}/{file}", self.cert_path)
+    }
+
+    /// The environment the docker CLI needs for `transport`.
+    fn cli_env(&self, transport: &str) -> Vec<(&'static str, String)> {
+        match transport {
+            "tls" => vec![
+                ("DOCKER_HOST", self.tls_host.clone()),
+                ("DOCKER_TLS_VERIFY", "1".into()),
+                ("DOCKER_CERT_PATH", self.cert_path.clone()),
+            ],
+            _ => vec![("DOCKER_HOST", self.ssh_host.clone())],
+        }
+    }
+
+    fn dockhand(&self, transport: &str) -> Res<dockhand::Docker> {
+        let vars: std::collections::HashMap<&str, String> =
+            self.cli_env(transport).into_iter().collect();
+        let var = move |k: &str| vars.get(k).cloned();
+        let config = dockhand::config::Config::resolve(&dockhand::config::Env {
+            var: &var,
+            home: None,
+        })?;
+        Ok(dockhand::Docker::builder().config(config).build()?)
+    }
+
+    fn bollard(&self, transport: &str) -> Res<bollard::Docker> {
+        let v = &bollard::ClientVersion {
+            major_version: 1,
+            minor_version: 41,
+        };
+        Ok(match transport {
+            "tls" => bollard::Docker::connect_with_ssl(
+                &self.tls_host,
+                std::path::Path::new(&self.cert("key.pem")),
+                std::path::Path::new(&self.cert("cert.pem")),
+                std::path::Path::new(&self.cert("ca.pem")),
+                600,
+                v,
+            )?,
+            // See scripts/bench.sh: bollard takes no ssh port.
+            _ => bollard::Docker::connect_with_ssh(
+                &std::env::var("DOCKHAND_BENCH_BOLLARD_SSH_HOST")
+                    .unwrap_or_else(|_| self.ssh_host.clone()),
+                600,
+                v,
+                None,
+            )?,
+        })
+    }
+}
+
+/// A dockhand client of the test environment's TLS daemon or ssh host.
+pub fn remote_dockhand(transport: &str) -> Res<dockhand::Docker> {
+    Remote::from_env().dockhand(transport)
+}
+
+/// Runs the docker CLI with `env`, output to /dev/null.
+fn time_cli(env: &[(&'static str, String)], args: &[&str]) -> Res<Duration> {
+    let t = Instant::now();
+    let status = Command::new("docker")
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    let d = t.elapsed();
+    if !status.success() {
+        return Err(format!("docker {}: {status}", args.join(" ")).into());
+    }
+    Ok(d)
+}
+
+/// `n` sequential `logs` calls of container `id` through dockhand, each
+/// read to its end: the mean time from the call to the first log line.
+async fn dockhand_first_lines(d: &dockhand::Docker, id: &str, n: usize) -> Res<Duration> {
+    use futures::StreamExt;
+    let opts = dockhand::operations::ContainerLogsOptions::default()
+        .stdout(true)
+        .stderr(true);
+    let mut first = Duration::ZERO;
+    for _ in 0..n {
+        let t = Instant::now();
+        let mut s = d.containers().logs(id, &opts).await?;
+        let line = s.next().await.ok_or("dockhand: no log line")??;
+        first += t.elapsed();
+        std::hint::black_box(line);
+        while let Some(item) = s.next().await {
+            item?;
+        }
+    }
+    Ok(first / n as u32)
+}
+
+/// As [`dockhand_first_lines`], through bollard.
+async fn bollard_first_lines(b: &bollard::Docker, id: &str, n: usize) -> Res<Duration> {
+    use futures::StreamExt;
+    let opts = bollard::query_parameters::LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .build();
+    let mut first = Duration::ZERO;
+    for _ in 0..n {
+        let t = Instant::now();
+        let mut s = b.logs(id, Some(opts.clone()));
+        let line = s.next().await.ok_or("bollard: no log line")??;
+        first += t.elapsed();
+        std::hint::black_box(line);
+        while let Some(item) = s.next().await {
+            item?;
+        }
+    }
+    Ok(first / n as u32)
+}
+
+/// Streams over mutual TLS (the test daemon on :2376) and over ssh (sshd
+/// on :2222, `docker system dial-stdio`): time to the first log line of
+/// 200 sequential `logs` calls, and 200,000 short log lines through one
+/// stream, for dockhand, bollard and the docker CLI; the ceiling column is
+/// dockhand itself on the Unix socket (the target: within 1.2× of it).
+pub async fn remote_scenarios(s: Sizes, only: &dyn Fn(&str) -> bool) -> Res<Vec<Row>> {
+    let sock = socket();
+    let remote = Remote::from_env();
+    let mut rows = Vec::new();
+    let one = "dockhand-bench-one-line";
+    ensure_container(one, "echo 'one line of benchmark output'")?;
+    let lines = format!("dockhand-bench-lines-{}", s.real_lines);
+    ensure_container(
+        &lines,
+        &format!(
+            "yes 'line of benchmark output: the quick brown fox jumps' | head -n {}",
+            s.real_lines
+        ),
+    )?;
+    let local = peers::dockhand(&sock)?;
+    let calls = 200;
+    let cli_calls = if s.reps > 1 { 10 } else { 3 };
+    for transport in ["tls", "ssh"] {
+        if !only(transport) {
+            continue;
+        }
+        let dh = remote.dockhand(transport)?;
+        let bo = remote.bollard(transport)?;
+        let env = remote.cli_env(transport);
+        // Connections made and kept before timing: handshakes excluded.
+        dockhand_first_lines(&dh, one, 2).await?;
+        bollard_first_lines(&bo, one, 2).await?;
+        dockhand_first_lines(&local, one, 2).await?;
+        let (mut d, mut b, mut u) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..s.reps.max(1) {
+            d.push(dockhand_first_lines(&dh, one, calls).await?.as_secs_f64());
+            b.push(bollard_first_lines(&bo, one, calls).await?.as_secs_f64());
+            u.push(
+                dockhand_first_lines(&local, one, calls)
+                    .await?
+                    .as_secs_f64(),
+            );
+        }
+        let mut cli = Vec::new();
+        for _ in 0..cli_calls {
+            cli.push(time_cli(&env, &["logs", one])?.as_secs_f64());
+        }
+        // The round trip itself: dockhand's pings on its kept connection.
+        let ping = |d: &dockhand::Docker| {
+            let d = d.clone();
+            async move {
+                let t = Instant::now();
+                for _ in 0..calls {
+                    d.system().ping().await?;
+                }
+                Ok::<_, peers::BoxError>(t.elapsed().as_secs_f64() / calls as f64)
+            }
+        };
+        let (ping_remote, ping_local) = (ping(&dh).await?, ping(&local).await?);
+        let us = |v: Vec<f64>| median(v) * 1e6;
+        rows.push(Row {
+            scenario: format!(
+                "real dockerd over {}: {calls} sequential logs calls (a one-line container), time to the first log line",
+                if transport == "tls" { "mutual TLS" } else { "ssh" }
+            ),
+            unit: "µs/call",
+            better: Better::Lower,
+            dockhand: us(d),
+            bollard: us(b),
+            ceiling: us(u),
+            ceiling_is: "dockhand on the Unix socket",
+            notes: format!(
+                "docker CLI, a process per call (its connection included): {:.0} µs/call; dockhand's GET /_ping round trip: {:.0} µs here, {:.0} µs on the socket",
+                median(cli) * 1e6,
+                ping_remote * 1e6,
+                ping_local * 1e6
+            ),
+        });
+
+        let (mut d, mut b, mut u, mut cli, mut curl) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut payload = 0;
+        for _ in 0..s.reps.max(1) {
+            let t = Instant::now();
+            payload = peers::dockhand_logs(&dh, &lines).await?;
+            d.push(t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            let bollard_payload = peers::bollard_logs(&bo, &lines).await?;
+            b.push(t.elapsed().as_secs_f64());
+            if bollard_payload != payload {
+                return Err(format!(
+                    "logs over {transport}: dockhand read {payload} bytes, bollard {bollard_payload}"
+                )
+                .into());
+            }
+            let t = Instant::now();
+            peers::dockhand_logs(&local, &lines).await?;
+            u.push(t.elapsed().as_secs_f64());
+            cli.push(time_cli(&env, &["logs", &lines])?.as_secs_f64());
+            if transport == "tls" {
+                let url = format!(
+                    "https://{}/v1.41/containers/{lines}/logs?stdout=1&stderr=1",
+                    remote.tls_host.trim_start_matches("tcp://")
+                );
+                curl.push(
+                    time_command(
+                        "curl",
+                        &[
+                            "-sS",
+                            "--cert",
+                            &remote.cert("cert.pem"),
+                            "--key",
+                            &remote.cert("key.pem"),
+                            "--cacert",
+                            &remote.cert("ca.pem"),
+                            "-o",
+                            "/dev/null",
+                            &url,
+                        ],
+                    )?
+                    .as_secs_f64(),
+                );
+            }
+        }
+        rows.push(Row {
+            scenario: format!(
+                "real dockerd over {}: docker logs of a container that wrote {} short lines",
+                if transport == "tls" {
+                    "mutual TLS"
+                } else {
+                    "ssh"
+                },
+                s.real_lines
+            ),
+            unit: "s",
+            better: Better::Lower,
+            dockhand: median(d),
+            bollard: median(b),
+            ceiling: median(u),
+            ceiling_is: "dockhand on the Unix socket",
+            notes: format!(
+                "docker CLI {:.2} s{}; {:.1} MB of output",
+                median(cli),
+                if curl.is_empty() {
+                    String::new()
+                } else {
+                    format!(", curl (a new TLS connection) {:.2} s", median(curl))
+                },
+                payload as f64 / 1e6
+            ),
+        });
+    }
+    Ok(rows)
+}

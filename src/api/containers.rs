@@ -212,16 +212,24 @@ impl Containers {
         id: &str,
         options: &ContainerLogsOptions,
     ) -> Result<LogStream<ByteStream>> {
-        let resp = self
-            .docker
-            .raw(
-                &ops::CONTAINER_LOGS,
-                &[id],
-                |s| options.write_params(s),
-                None,
-            )
-            .await?;
-        super::log_stream(&self.docker, ops::CONTAINER_LOGS.id, resp, self.tty(id)).await
+        let path_args = [id];
+        let logs = self.docker.raw(
+            &ops::CONTAINER_LOGS,
+            &path_args,
+            |s| options.write_params(s),
+            None,
+        );
+        if self.docker.api_version().await? >= crate::ApiVersion::new(1, 42) {
+            let resp = logs.await?;
+            return super::log_stream(&self.docker, ops::CONTAINER_LOGS.id, resp, self.tty(id))
+                .await;
+        }
+        // Below API 1.42 the output's format is the container's TTY: asked
+        // at the same time as the logs, one round trip instead of two (over
+        // ssh or TLS, a round trip is most of the time to the first line).
+        let (resp, tty) = futures::future::join(logs, self.tty(id)).await;
+        let resp = resp?;
+        super::log_stream(&self.docker, ops::CONTAINER_LOGS.id, resp, async { tty }).await
     }
 
     /// Whether the container has a TTY (its output is then not stdcopy-framed).

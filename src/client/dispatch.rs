@@ -17,21 +17,18 @@ impl Docker {
     /// Sends a request with the client's common headers; no status handling.
     /// A `streaming` request (its answer is a stream or an archive) gets a
     /// connection of its own, read in the task that reads the body.
-    pub(super) async fn send_raw(
+    pub(super) fn send_raw(
         &self,
         mut req: http::Request<RequestBody>,
+        op: Option<&'static Operation>,
         streaming: bool,
-    ) -> Result<http::Response<ResponseBody>> {
+    ) -> impl std::future::Future<Output = Result<http::Response<ResponseBody>>> + Send + '_ {
         let h = req.headers_mut();
         h.insert(http::header::USER_AGENT, self.inner.user_agent.clone());
         for (name, value) in &self.inner.headers {
             h.append(name.clone(), value.clone());
         }
-        if streaming {
-            self.inner.transport.send_streaming(req).await
-        } else {
-            self.inner.transport.send(req).await
-        }
+        self.inner.transport.send_for(req, op, streaming)
     }
 
     /// Builds and sends one operation; a non-success status becomes `Error::Api`.
@@ -103,8 +100,7 @@ impl Docker {
         for (name, value) in extra {
             req.headers_mut().append(name.clone(), value.clone());
         }
-        req.extensions_mut().insert(transport::ForOperation(op));
-        let resp = self.dispatch(op.id, req, streaming).await?;
+        let resp = self.dispatch_for(op.id, Some(op), req, streaming).await?;
         Ok(Response {
             operation: op,
             inner: resp,
@@ -120,8 +116,21 @@ impl Docker {
         req: http::Request<RequestBody>,
         streaming: bool,
     ) -> Result<http::Response<ResponseBody>> {
+        self.dispatch_for(operation, None, req, streaming).await
+    }
+
+    /// As [`Docker::dispatch`], for a request that performs `op`.
+    async fn dispatch_for(
+        &self,
+        operation: &'static str,
+        op: Option<&'static Operation>,
+        req: http::Request<RequestBody>,
+        streaming: bool,
+    ) -> Result<http::Response<ResponseBody>> {
         tracing::debug!(operation, method = %req.method(), path = req.uri().path(), "sending");
-        let resp = self.send_raw(req, streaming).await?;
+        // Boxed: the exchange's future is the largest part of every
+        // operation's future, and each async layer above would move it.
+        let resp = Box::pin(self.send_raw(req, op, streaming)).await?;
         let status = resp.status();
         if status.is_success()
             || status == http::StatusCode::SWITCHING_PROTOCOLS
@@ -297,8 +306,9 @@ impl Docker {
         if !self.inner.platform_check {
             return Ok(());
         }
+        let learned;
         let os = match self.platform() {
-            Some(os) => os.to_owned(),
+            Some(os) => os,
             None if self.inner.negotiated.get().is_some() => return Ok(()),
             None => {
                 let involved = KNOWN_OSES
@@ -307,18 +317,19 @@ impl Docker {
                 if !involved {
                     return Ok(());
                 }
-                match self.daemon_info().await?.os_type {
+                learned = match Box::pin(self.daemon_info()).await?.os_type {
                     Some(os) => os.to_ascii_lowercase(),
                     None => return Ok(()),
-                }
+                };
+                &learned
             }
         };
-        match platform_findings(&os, op, params, body) {
+        match platform_findings(os, op, params, body) {
             None => Ok(()),
             Some(Finding::Refused { thing, platform }) => Err(Error::UnsupportedOnPlatform {
                 what: format!("{what} {thing}"),
                 platform,
-                daemon_os: os,
+                daemon_os: os.to_owned(),
             }),
             Some(Finding::Ignored(list)) => {
                 for thing in list {

@@ -137,9 +137,15 @@ impl Docker {
     /// The API version requests use: the fixed one, or the negotiated one
     /// (negotiating once, however many tasks ask at the same time).
     pub async fn api_version(&self) -> Result<ApiVersion> {
-        match self.inner.fixed_version {
-            Some(v) => Ok(v),
-            None => Ok(self.daemon_info().await?.api_version),
+        if let Some(v) = self.inner.fixed_version {
+            return Ok(v);
         }
+        // Once negotiated, without copying the daemon's facts.
+        if let Some(info) = self.inner.negotiated.get() {
+            return Ok(info.api_version);
+        }
+        // Boxed: negotiating is rare, and its future would make every
+        // request's future larger.
+        Ok(Box::pin(self.daemon_info()).await?.api_version)
     }
 }

@@ -39,10 +39,10 @@ impl Docker {
             let req = http::Request::builder()
                 .method(method.clone())
                 .uri("/_ping")
-                .extension(transport::ForOperation(&crate::operations::SYSTEM_PING))
                 .body(transport::empty_body())
                 .map_err(|e| Error::protocol(format!("ping request: {e}")))?;
-            match self.send_raw(req, false).await {
+            let op = Some(&crate::operations::SYSTEM_PING);
+            match self.send_raw(req, op, false).await {
                 Ok(resp) => {
                     let status = resp.status();
                     let info = self.info_from_headers(resp.headers())?;

@@ -1,4 +1,4 @@
-//! Opening connections: where a daemon is, and the connector the pool uses.
+//! Opening connections: where a daemon is, and how to connect to it.
 
 use super::io::Io;
 #[cfg(windows)]
@@ -8,12 +8,9 @@ use super::ssh;
 #[cfg(feature = "tls")]
 use super::tls;
 use crate::error::BoxError;
-use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
+#[cfg(any(feature = "tls", feature = "ssh"))]
 use std::sync::Arc;
-use std::task::{Context, Poll};
-use std::time::Duration;
 
 pub(super) fn authority(host: &str, port: u16) -> String {
     if host.contains(':') {
@@ -43,65 +40,6 @@ pub(super) enum Target {
     // The path is only read on Windows.
     #[cfg_attr(not(windows), allow(dead_code))]
     Npipe(String),
-}
-
-/// Why a connection could not be made.
-#[derive(Debug)]
-pub(super) struct ConnectFailure {
-    pub(super) timed_out: bool,
-    pub(super) source: Option<BoxError>,
-}
-
-impl std::fmt::Display for ConnectFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.timed_out {
-            f.write_str("connect timed out")
-        } else {
-            f.write_str("connect failed")
-        }
-    }
-}
-
-impl std::error::Error for ConnectFailure {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as _)
-    }
-}
-
-/// Opens connections for the pooled client; the URI is ignored (one client
-/// talks to one daemon).
-#[derive(Clone)]
-pub(super) struct Connector {
-    pub(super) target: Arc<Target>,
-    pub(super) connect_timeout: Duration,
-}
-
-impl tower_service::Service<http::Uri> for Connector {
-    type Response = Io;
-    type Error = ConnectFailure;
-    type Future = Pin<Box<dyn Future<Output = std::result::Result<Io, ConnectFailure>> + Send>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<std::result::Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _uri: http::Uri) -> Self::Future {
-        let target = self.target.clone();
-        let limit = self.connect_timeout;
-        Box::pin(async move {
-            match tokio::time::timeout(limit, connect(&target)).await {
-                Ok(Ok(io)) => Ok(io),
-                Ok(Err(e)) => Err(ConnectFailure {
-                    timed_out: false,
-                    source: Some(e),
-                }),
-                Err(_) => Err(ConnectFailure {
-                    timed_out: true,
-                    source: None,
-                }),
-            }
-        })
-    }
 }
 
 pub(super) async fn connect(target: &Target) -> std::result::Result<Io, BoxError> {

@@ -2,7 +2,6 @@
 //! as hyper sees it.
 
 use super::replay::ConnectionUse;
-use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioIo;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -120,11 +119,5 @@ impl hyper::rt::Write for Io {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
-impl Connection for Io {
-    fn connected(&self) -> Connected {
-        Connected::new().extra(self.used.clone())
     }
 }

@@ -1,6 +1,15 @@
-//! Getting bytes to the daemon: one connector for every kind of host, behind
-//! pooled hyper-util clients, one per Tokio runtime the [`crate::Docker`] is
-//! used from (`pool`).
+//! Getting bytes to the daemon: one way to connect to every kind of host,
+//! and kept-alive HTTP/1 connections (hyper's connection API), pooled per
+//! Tokio runtime the [`crate::Docker`] is used from (`pool`, `idle`).
+//!
+//! **Why not hyper-util's pooled client.** It was the pool until issue 15:
+//! per request it cost some 9,000 instructions (checkout, pool keys hashed,
+//! connection extras copied into each response, a task spawned to give the
+//! connection back) where a kept `SendRequest` costs a few hundred, and it
+//! could not keep the connections streams are read on. A connection comes
+//! back to its runtime's idle list when its response body has been read to
+//! the end; the replay policy below needs only how many bytes a connection
+//! carried (`replay`).
 //!
 //! **Runtimes.** A pooled connection is driven by a task of the runtime that
 //! opened it and dies with it; each runtime gets a pool of its own, which
@@ -46,7 +55,8 @@
 //!   fails instead of waiting for a password).
 //!
 //! One file per job: `body` (request bodies), `response` (response bodies,
-//! the inline driver of a streaming connection, capped collection), `replay`
+//! the inline driver of a streaming connection, capped collection), `idle`
+//! (kept-alive connections of streaming requests), `replay`
 //! (how far a failed request got, when it is sent again), `pool` (one pool
 //! per runtime), `connector` (where the daemon is and how to open a
 //! connection), `io` (the IO adapter hyper sees), `tls`, `ssh`, `npipe`; this
@@ -54,6 +64,7 @@
 
 mod body;
 mod connector;
+mod idle;
 mod io;
 mod npipe;
 mod pool;
@@ -72,12 +83,14 @@ use crate::config::{Config, Host};
 use crate::operation_support::{BodyKind, Operation, ResponseKind};
 use crate::{Error, Result};
 use bytes::Bytes;
-use connector::{authority, connect, ConnectFailure, Connector, Target};
+use connector::{authority, connect, Target};
 use http_body_util::BodyExt;
 use replay::{idempotent, idempotent_without_body, ConnectionUse, Stage, MAX_REPLAYS};
 use response::ConnectionFuture;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -169,10 +182,10 @@ pub fn answers_at_once(op: &Operation) -> bool {
     !streams && !uploads && !WAITS_FOR_SOMETHING.contains(&op.id)
 }
 
-/// The operation a request performs, set by the client as a request
-/// extension: its id names it in errors, and [`answers_at_once`] decides
-/// which timeouts apply. A request without one is treated as one that
-/// answers at once, named by its method and path.
+/// The operation a request performs, given to [`Transport::send`] or set as a
+/// request extension (raw requests): its id names it in errors, and
+/// [`answers_at_once`] decides which timeouts apply. A request without one
+/// is treated as one that answers at once.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ForOperation(pub(crate) &'static Operation);
 
@@ -189,12 +202,13 @@ struct Exchange {
 /// The `Host` header sent over sockets, pipes and ssh, as the docker CLI does.
 const LOCAL_AUTHORITY: &str = "api.moby.localhost";
 
-/// The pooled HTTP clients for one daemon.
+/// The kept-alive connections to one daemon.
 pub(crate) struct Transport {
     pools: pool::Pools,
-    /// Where streaming requests get connections of their own.
-    target: Arc<Target>,
-    authority: http::uri::Authority,
+    /// Where the daemon is.
+    target: Target,
+    /// The `Host` header of every request.
+    host_header: http::HeaderValue,
     display: String,
     options: TransportOptions,
     ssh_stderr: Option<Arc<std::sync::Mutex<String>>>,
@@ -274,18 +288,15 @@ impl Transport {
                 (target, authority(host, *port))
             }
         };
-        let authority = authority
+        let _: http::uri::Authority = authority
             .parse()
             .map_err(|_| Error::config(format!("{display}: not a valid HTTP authority")))?;
-        let target = Arc::new(target);
-        let connector = Connector {
-            target: target.clone(),
-            connect_timeout: options.connect_timeout,
-        };
+        let host_header = http::HeaderValue::from_str(&authority)
+            .map_err(|_| Error::config(format!("{display}: not a valid Host")))?;
         Ok(Transport {
-            pools: pool::Pools::new(connector),
+            pools: pool::Pools::default(),
             target,
-            authority,
+            host_header,
             display,
             options,
             ssh_stderr,
@@ -297,9 +308,15 @@ impl Transport {
         &self.display
     }
 
-    /// The limits of one exchange of `req`.
-    fn exchange(&self, req: &http::Request<RequestBody>, streaming: bool) -> Exchange {
-        let op = req.extensions().get::<ForOperation>().map(|o| o.0);
+    /// The limits of one exchange of `req`, which performs `op` (or the
+    /// operation of its [`ForOperation`] extension).
+    fn exchange(
+        &self,
+        req: &http::Request<RequestBody>,
+        op: Option<&'static Operation>,
+        streaming: bool,
+    ) -> Exchange {
+        let op = op.or_else(|| req.extensions().get::<ForOperation>().map(|o| o.0));
         let at_once = !streaming && op.is_none_or(answers_at_once);
         Exchange {
             operation: op.map_or("request", |o| o.id),
@@ -317,127 +334,227 @@ impl Transport {
         }
     }
 
-    /// Sends a request whose URI is a path and query (`/v1.41/info`) through
-    /// the pool of the current runtime; its body is read by that pool's
-    /// connection task. Upgrades (attach, exec) come this way too.
+    /// Sends a request whose URI is a path and query (`/v1.41/info`) on a
+    /// kept-alive connection of the current runtime, driven by a task of its
+    /// own (which reads the body). Upgrades (attach, exec) come this way too.
+    #[cfg(all(test, unix))]
     pub(crate) async fn send(
         &self,
         req: http::Request<RequestBody>,
     ) -> Result<http::Response<ResponseBody>> {
-        let x = self.exchange(&req, false);
-        let (limit, deadline) = (self.options.max_response_body, x.deadline);
-        let resp = within(x, self.send_pooled(req, x)).await?;
-        Ok(resp.map(|b| ResponseBody::pooled(b, limit, deadline)))
+        self.send_for(req, None, false).await
     }
 
-    async fn send_pooled(
+    /// Sends `req`, which performs `op` (else the operation of its
+    /// [`ForOperation`] extension, if any): as [`Transport::send_streaming`]
+    /// when `streaming`, else as [`Transport::send`].
+    pub(crate) fn send_for(
+        &self,
+        req: http::Request<RequestBody>,
+        op: Option<&'static Operation>,
+        streaming: bool,
+    ) -> impl Future<Output = Result<http::Response<ResponseBody>>> + Send + '_ {
+        let x = self.exchange(&req, op, streaming);
+        // (A streaming exchange has no deadline.)
+        Within::new(x, self.send_on(req, x, streaming))
+    }
+
+    /// Sends a request whose answer is a stream (logs, events, progress,
+    /// archives) on a connection read by whoever reads the body, in that
+    /// task ([`ResponseBody`]).
+    ///
+    /// Through a connection task, a body is handed over from that task to
+    /// the reader's task one HTTP chunk at a time, and the daemon writes a
+    /// chunk per log line or progress message: on a multi-thread runtime the
+    /// two tasks end up on different threads and every line costs a
+    /// cross-thread wake-up (200,000 short log lines took 4 s where curl
+    /// takes 0.9 s). Read inline, they cost what curl pays. A body read to
+    /// its end leaves its connection for the next streaming request
+    /// (`idle`), so a TLS handshake or an ssh process is not paid per
+    /// stream.
+    #[cfg(all(test, unix))]
+    pub(crate) async fn send_streaming(
+        &self,
+        req: http::Request<RequestBody>,
+    ) -> Result<http::Response<ResponseBody>> {
+        self.send_for(req, None, true).await
+    }
+
+    /// Sends `req`, again on another connection when that is harmless (see
+    /// the module docs); `inline`: a streaming request.
+    async fn send_on(
         &self,
         mut req: http::Request<RequestBody>,
         x: Exchange,
-    ) -> Result<http::Response<hyper::body::Incoming>> {
-        let client = self.pools.current()?;
-        let path = req
-            .uri()
-            .path_and_query()
-            .cloned()
-            .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
-        *req.uri_mut() = http::Uri::builder()
-            .scheme("http")
-            .authority(self.authority.clone())
-            .path_and_query(path)
-            .build()
-            .map_err(|e| Error::protocol(format!("request URI: {e}")))?;
+        inline: bool,
+    ) -> Result<http::Response<ResponseBody>> {
+        let pool = self.pools.current()?;
+        if req.uri().scheme().is_some() {
+            let path = req
+                .uri()
+                .path_and_query()
+                .cloned()
+                .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
+            *req.uri_mut() = http::Uri::from(path);
+        }
+        // (A raw request may bring its own.)
+        req.headers_mut()
+            .entry(http::header::HOST)
+            .or_insert_with(|| self.host_header.clone());
         let may_repeat_sent = idempotent_without_body(&req);
-        let mut again = Replay::keep(req).await?;
+        let mut again = match Replay::keep(req) {
+            Ok(again) => again,
+            // Boxed: a body to read first is the less common case.
+            Err((head, body)) => Box::pin(Replay::read(head, body)).await?,
+        };
         let mut replays = 0;
+        // A kept connection first; after a failure, a new one.
+        let mut reuse = true;
         loop {
-            let req = again.next();
-            let fut = client.request(req);
-            let result = match x.header_timeout {
-                Some(limit) => tokio::time::timeout(limit, fut)
-                    .await
-                    .map_err(|_| header_timeout(x, limit))?,
-                None => fut.await,
-            };
-            let e = match result {
-                Ok(resp) => {
-                    if let Some(used) = resp.extensions().get::<ConnectionUse>() {
-                        used.answered();
-                    }
-                    return Ok(resp);
-                }
+            let e = match self.send_once(again.next(), x, &pool, inline, reuse).await {
+                Ok(resp) => return Ok(resp),
                 Err(e) => e,
             };
-            let stage = replay::stage(&e, self.ssh_said());
-            let repeat = match stage {
+            let repeat = match e.0 {
                 Stage::NotSent => again.possible(),
                 Stage::SentOutcomeUnknown { stale: true } => may_repeat_sent && again.possible(),
                 _ => false,
             };
             if repeat && replays < MAX_REPLAYS {
                 replays += 1;
-                tracing::debug!(operation = x.operation, ?stage, error = %e, "sending again on another connection");
+                reuse = false;
+                tracing::debug!(operation = x.operation, stage = ?e.0, error = %e.1, "sending again on another connection");
                 continue;
             }
-            return Err(self.map_error(e, stage, x));
+            return Err(e.1);
         }
     }
 
-    /// Sends a request whose answer is a stream (logs, events, progress,
-    /// archives) on a connection of its own, which is then read by whoever
-    /// reads the body, in that task ([`ResponseBody`]).
-    ///
-    /// Through the pool, a body is handed over from the connection's task to
-    /// the reader's task one HTTP chunk at a time, and the daemon writes a
-    /// chunk per log line or progress message: on a multi-thread runtime the
-    /// two tasks end up on different threads and every line costs a
-    /// cross-thread wake-up (200,000 short log lines took 4 s where curl
-    /// takes 0.9 s). Read inline, they cost what curl pays. Connections
-    /// through ssh (a process each) and named pipes stay pooled.
-    pub(crate) async fn send_streaming(
-        &self,
-        mut req: http::Request<RequestBody>,
-    ) -> Result<http::Response<ResponseBody>> {
-        let x = self.exchange(&req, true);
-        pool::in_runtime()?;
-        let pooled = match *self.target {
-            #[cfg(feature = "ssh")]
-            Target::Ssh { .. } => true,
-            Target::Npipe(_) => true,
-            _ => false,
-        };
-        if pooled {
-            let resp = self.send_pooled(req, x).await?;
-            return Ok(resp.map(|b| ResponseBody::pooled(b, usize::MAX, None)));
-        }
-        let path = req
-            .uri()
-            .path_and_query()
-            .cloned()
-            .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
-        *req.uri_mut() = http::Uri::from(path);
-        let host = http::HeaderValue::from_str(self.authority.as_str())
-            .map_err(|_| Error::config(format!("{}: not a valid Host", self.display)))?;
-        req.headers_mut().insert(http::header::HOST, host);
-        let mut again = Replay::keep(req).await?;
-        let mut replays = 0;
-        loop {
-            match self.send_inline(again.next(), x).await {
-                Err((Stage::NotSent, _)) if again.possible() && replays < MAX_REPLAYS => {
-                    replays += 1;
-                }
-                Err((_, e)) => return Err(e),
-                Ok(resp) => return Ok(resp),
-            }
-        }
-    }
-
-    /// One attempt of [`Transport::send_streaming`], on a new connection.
-    async fn send_inline(
+    /// One attempt of [`Transport::send_on`], on a kept connection
+    /// (`reuse`) or a new one.
+    async fn send_once(
         &self,
         req: http::Request<RequestBody>,
         x: Exchange,
+        pool: &pool::RuntimePool,
+        inline: bool,
+        reuse: bool,
     ) -> std::result::Result<http::Response<ResponseBody>, (Stage, Error)> {
+        let list = if inline {
+            &pool.streams
+        } else {
+            &pool.requests
+        };
+        let mut kept = None;
+        if reuse {
+            while let Some(mut k) = list.take() {
+                // A connection driven by its task: wait for it to be back to
+                // idle (it may not have got there since its last body ended).
+                if k.conn.is_some() || k.sender.ready().await.is_ok() {
+                    kept = Some(k);
+                    break;
+                }
+            }
+        }
+        let (mut sender, conn, used) = match kept {
+            Some(k) => (k.sender, k.conn, k.used),
+            None => {
+                // Boxed: connecting is rare, and its future (a TLS
+                // handshake, an ssh process) would make every request's
+                // future larger, and slower to move.
+                let (sender, conn, used) = Box::pin(self.open(x, !inline)).await?;
+                if inline {
+                    (sender, Some(conn), used)
+                } else {
+                    tokio::spawn(conn);
+                    (sender, None, used)
+                }
+            }
+        };
+        let response = sender.send_request(req);
+        let mut response = std::pin::pin!(response);
+        let mut conn = conn;
+        let mut conn_done = false;
+        // The header timeout, when there is one: a timer made on the first
+        // poll that finds no answer yet.
+        let timer: Option<tokio::time::Sleep> = None;
+        let mut timer = std::pin::pin!(timer);
+        let resp = std::future::poll_fn(|cx| {
+            // A streaming request's connection is driven here, in this task.
+            if let Some(c) = &mut conn {
+                if !conn_done && c.as_mut().poll(cx).is_ready() {
+                    conn_done = true;
+                }
+            }
+            if let std::task::Poll::Ready(r) = response.as_mut().poll(cx) {
+                return std::task::Poll::Ready(Ok(r));
+            }
+            let Some(limit) = x.header_timeout else {
+                return std::task::Poll::Pending;
+            };
+            if timer.is_none() {
+                timer.set(Some(tokio::time::sleep(limit)));
+            }
+            let expired = timer
+                .as_mut()
+                .as_pin_mut()
+                .is_some_and(|t| t.poll(cx).is_ready());
+            if expired {
+                std::task::Poll::Ready(Err(limit))
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+        .await
+        .map_err(|limit| {
+            (
+                Stage::SentOutcomeUnknown { stale: false },
+                header_timeout(x, limit),
+            )
+        })?;
+        let conn = conn.map(|c| (!conn_done).then_some(c));
+        let resp = resp.map_err(|e| {
+            let stage = replay::stage_of(&e, Some(&used), self.ssh_said());
+            (stage, self.stage_error(stage, Box::new(e), x))
+        })?;
+        used.answered();
+        // An upgraded connection is not HTTP any more.
+        let home = if resp.status() == http::StatusCode::SWITCHING_PROTOCOLS {
+            std::sync::Weak::new()
+        } else if inline {
+            Arc::downgrade(&pool.streams)
+        } else {
+            Arc::downgrade(&pool.requests)
+        };
+        let keep = response::Keep {
+            sender: std::sync::Mutex::new(sender),
+            used,
+            home,
+        };
+        Ok(match conn {
+            Some(conn) => resp.map(|body| ResponseBody::inline(body, conn, keep)),
+            None => {
+                let (limit, deadline) = (self.options.max_response_body, x.deadline);
+                resp.map(|body| ResponseBody::pooled(body, Some(keep), limit, deadline))
+            }
+        })
+    }
+
+    /// A new connection: connected, the HTTP/1 handshake done; its
+    /// connection future (`upgrades`: able to hand over the connection on a
+    /// 101) is for the caller to drive.
+    async fn open(
+        &self,
+        x: Exchange,
+        upgrades: bool,
+    ) -> std::result::Result<
+        (
+            hyper::client::conn::http1::SendRequest<RequestBody>,
+            ConnectionFuture,
+            ConnectionUse,
+        ),
+        (Stage, Error),
+    > {
         let limit = self.options.connect_timeout;
         let io = match tokio::time::timeout(limit, connect(&self.target)).await {
             Err(_) => return Err((Stage::NotConnected, connect_timeout(limit))),
@@ -453,49 +570,18 @@ impl Transport {
             Ok(Ok(io)) => io,
         };
         let used = io.use_tracker();
-        let fail = |e: hyper::Error| {
-            let stage = replay::stage_of(&e, Some(&used));
-            (stage, self.stage_error(stage, Box::new(e), x))
-        };
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+        let (sender, conn) = hyper::client::conn::http1::handshake(io)
             .await
-            .map_err(fail)?;
-        let mut conn: ConnectionFuture = Box::pin(conn);
-        let mut conn_done = false;
-        let mut response = std::pin::pin!(sender.send_request(req));
-        // Drive the connection and wait for the response head, in this task.
-        let head = std::future::poll_fn(|cx| {
-            if !conn_done && conn.as_mut().poll(cx).is_ready() {
-                conn_done = true;
-            }
-            response.as_mut().poll(cx)
-        });
-        let resp = match x.header_timeout {
-            Some(limit) => tokio::time::timeout(limit, head).await.map_err(|_| {
-                (
-                    Stage::SentOutcomeUnknown { stale: false },
-                    header_timeout(x, limit),
-                )
-            })?,
-            None => head.await,
-        }
-        .map_err(fail)?;
-        Ok(resp.map(|body| ResponseBody::inline(body, (!conn_done).then_some(conn), sender)))
-    }
-
-    fn map_error(&self, e: hyper_util::client::legacy::Error, stage: Stage, x: Exchange) -> Error {
-        // Our own connect failure, carried through hyper-util's error.
-        let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-        while let Some(s) = src {
-            if let Some(ce) = s.downcast_ref::<ConnectFailure>() {
-                if ce.timed_out {
-                    return connect_timeout(self.options.connect_timeout);
-                }
-                break;
-            }
-            src = s.source();
-        }
-        self.stage_error(stage, Box::new(e), x)
+            .map_err(|e| {
+                let stage = replay::stage_of(&e, Some(&used), self.ssh_said());
+                (stage, self.stage_error(stage, Box::new(e), x))
+            })?;
+        let conn: ConnectionFuture = if upgrades {
+            Box::pin(conn.with_upgrades())
+        } else {
+            Box::pin(conn)
+        };
+        Ok((sender, conn, used))
     }
 
     /// Whether the ssh child (of an ssh host) wrote something on its stderr.
@@ -545,17 +631,47 @@ impl Transport {
     }
 }
 
-/// Runs `fut` within the exchange's deadline, if it has one.
-async fn within<T>(x: Exchange, fut: impl Future<Output = Result<T>>) -> Result<T> {
-    match x.deadline {
-        Some(d) => tokio::time::timeout_at(d.at, fut)
-            .await
-            .map_err(|_| Error::Timeout {
-                during: "waiting for the response",
-                after: d.limit,
-                retryable: d.retryable,
-            })?,
-        None => fut.await,
+pin_project_lite::pin_project! {
+    /// `fut` within the exchange's deadline, if it has one (a future of its
+    /// own rather than an `async fn`, which would hold `fut` twice).
+    struct Within<F> {
+        #[pin]
+        fut: F,
+        // Boxed: a deadline is rare (opt-in), and a timer would make every
+        // request's future larger.
+        timer: Option<(Pin<Box<tokio::time::Sleep>>, response::Deadline)>,
+    }
+}
+
+impl<F> Within<F> {
+    fn new(x: Exchange, fut: F) -> Self {
+        Within {
+            fut,
+            timer: x
+                .deadline
+                .map(|d| (Box::pin(tokio::time::sleep_until(d.at)), d)),
+        }
+    }
+}
+
+impl<T, F: Future<Output = Result<T>>> Future for Within<F> {
+    type Output = Result<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Result<T>> {
+        let this = self.project();
+        if let Poll::Ready(r) = this.fut.poll(cx) {
+            return Poll::Ready(r);
+        }
+        if let Some((sleep, d)) = this.timer {
+            if sleep.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(Error::Timeout {
+                    during: "waiting for the response",
+                    after: d.limit,
+                    retryable: d.retryable,
+                }));
+            }
+        }
+        Poll::Pending
     }
 }
 
@@ -584,13 +700,22 @@ struct Replay {
 }
 
 impl Replay {
-    async fn keep(req: http::Request<RequestBody>) -> Result<Replay> {
+    /// The request kept, unless its body must be read first ([`Replay::read`]).
+    #[allow(clippy::result_large_err)]
+    fn keep(
+        req: http::Request<RequestBody>,
+    ) -> std::result::Result<Replay, (http::request::Parts, RequestBody)> {
         use hyper::body::Body as _;
         let (head, body) = req.into_parts();
-        let small = body
-            .size_hint()
-            .exact()
-            .is_some_and(|n| n <= replay::REPLAY_BODY_LIMIT);
+        let size = body.size_hint().exact();
+        if size == Some(0) {
+            return Ok(Replay {
+                head,
+                body: Some(Bytes::new()),
+                first: None,
+            });
+        }
+        let small = size.is_some_and(|n| n <= replay::REPLAY_BODY_LIMIT);
         if !small {
             return Ok(Replay {
                 head,
@@ -598,6 +723,11 @@ impl Replay {
                 first: Some(body::marked(body)),
             });
         }
+        Err((head, body))
+    }
+
+    /// The request kept with its small body, read into memory.
+    async fn read(head: http::request::Parts, body: RequestBody) -> Result<Replay> {
         let bytes = body
             .collect()
             .await
@@ -621,6 +751,7 @@ impl Replay {
     /// The request, to send once more.
     fn next(&mut self) -> http::Request<RequestBody> {
         let body = match (&self.body, self.first.take()) {
+            (Some(b), _) if b.is_empty() => empty_body(),
             (Some(b), _) => full_body(b.clone()),
             (None, Some(b)) => b,
             (None, None) => empty_body(),
@@ -630,7 +761,7 @@ impl Replay {
         *req.uri_mut() = self.head.uri.clone();
         *req.version_mut() = self.head.version;
         *req.headers_mut() = self.head.headers.clone();
-        *req.extensions_mut() = self.head.extensions.clone();
+        // Extensions are the client's notes (the operation), not sent.
         req
     }
 }

@@ -1,9 +1,10 @@
 //! Pooled connections, one pool per Tokio runtime.
 //!
 //! A pooled connection is driven by a task spawned on the runtime that
-//! opened it, and its socket is registered with that runtime's reactor: it
-//! only makes progress while that runtime runs, and dies with it. So a
-//! [`crate::Docker`] keeps one pool per runtime it is used from (keyed by
+//! opened it (or by the task reading a stream, `response`), and its socket
+//! is registered with that runtime's reactor: it only makes progress while
+//! that runtime runs, and dies with it. So a [`crate::Docker`] keeps one
+//! pool per runtime it is used from (keyed by
 //! [`tokio::runtime::Handle::id`], stable since Tokio 1.49), and a request
 //! only ever gets a connection of the runtime it runs on. When a runtime
 //! shuts down, the tasks it owns are dropped, among them a sentinel spawned
@@ -11,64 +12,57 @@
 //! is gone is never handed out, and the pools of dead runtimes do not pile
 //! up in a long-lived client.
 
-use super::connector::Connector;
-use super::RequestBody;
+use super::idle::IdleList;
 use crate::{Error, Result};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
 use tokio::runtime::{Handle, Id};
 
-/// The pooled client of one runtime.
-pub(super) type PooledClient = Client<Connector, RequestBody>;
+/// The pools by runtime: a list, as a client is used from few runtimes at
+/// once (looked up on every request, without hashing).
+type Map = Mutex<Vec<(Id, Entry)>>;
 
-type Map = Mutex<HashMap<Id, Entry>>;
+/// What a [`crate::Docker`] keeps for one runtime: its idle connections
+/// (`idle`), for requests that answer at once (each driven by a task of its
+/// own) and for streaming requests (driven by their reader).
+#[derive(Default)]
+pub(super) struct RuntimePool {
+    pub(super) requests: Arc<IdleList>,
+    pub(super) streams: Arc<IdleList>,
+}
 
 struct Entry {
-    client: PooledClient,
+    pool: Arc<RuntimePool>,
     /// Dropped with the entry (or with the transport), which ends the
     /// runtime's sentinel task.
     _sentinel: tokio::sync::oneshot::Sender<()>,
 }
 
-/// One pooled client per runtime.
+/// One pool per runtime.
+#[derive(Default)]
 pub(super) struct Pools {
-    connector: Connector,
     map: Arc<Map>,
 }
 
 impl Pools {
-    pub(super) fn new(connector: Connector) -> Self {
-        Pools {
-            connector,
-            map: Arc::default(),
-        }
-    }
-
-    /// The pooled client of the runtime this is called from.
-    pub(super) fn current(&self) -> Result<PooledClient> {
+    /// The pools of the runtime this is called from.
+    pub(super) fn current(&self) -> Result<Arc<RuntimePool>> {
         let handle = in_runtime()?;
         let id = handle.id();
-        let (client, sentinel) = {
+        let (pool, sentinel) = {
             let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(entry) = map.get(&id) {
-                return Ok(entry.client.clone());
+            if let Some((_, entry)) = map.iter().find(|(i, _)| *i == id) {
+                return Ok(entry.pool.clone());
             }
-            let client = Client::builder(TokioExecutor::new())
-                .pool_idle_timeout(Duration::from_secs(60))
-                .pool_max_idle_per_host(32)
-                .build(self.connector.clone());
+            let pool = Arc::new(RuntimePool::default());
             let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-            map.insert(
+            map.push((
                 id,
                 Entry {
-                    client: client.clone(),
+                    pool: pool.clone(),
                     _sentinel: tx,
                 },
-            );
-            (client, rx)
+            ));
+            (pool, rx)
         };
         // Spawned outside the lock: on a runtime that is shutting down the
         // task is dropped at once, and its guard takes the lock.
@@ -80,7 +74,7 @@ impl Pools {
             let _guard = guard;
             let _ = sentinel.await;
         });
-        Ok(client)
+        Ok(pool)
     }
 
     /// How many runtimes have a pool (for tests).
@@ -107,11 +101,13 @@ struct Forget {
 impl Drop for Forget {
     fn drop(&mut self) {
         if let Some(map) = self.map.upgrade() {
-            let entry = map
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&self.id);
-            // The client (and its idle connections) is dropped outside the lock.
+            let entry = {
+                let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+                map.iter()
+                    .position(|(i, _)| *i == self.id)
+                    .map(|at| map.swap_remove(at))
+            };
+            // The idle connections are dropped outside the lock.
             drop(entry);
         }
     }

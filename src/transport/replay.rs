@@ -41,7 +41,7 @@ pub(crate) fn idempotent(method: &http::Method) -> bool {
     )
 }
 
-/// How far a request that failed in the pooled client got.
+/// How far a request that failed got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Stage {
     /// No connection was made.
@@ -59,22 +59,10 @@ pub(super) enum Stage {
     LocalBody,
 }
 
-/// The stage a failure of the pooled client happened at.
+/// The stage of a failure of a request on the connection `used`.
 /// `ssh_said`: the ssh child wrote something on its stderr.
-pub(super) fn stage(e: &hyper_util::client::legacy::Error, ssh_said: bool) -> Stage {
-    if e.is_connect() {
-        return Stage::NotConnected;
-    }
-    classify(
-        std::error::Error::source(e),
-        connection_use(e).as_ref(),
-        ssh_said,
-    )
-}
-
-/// The stage of a failure on a connection of its own (a streaming request).
-pub(super) fn stage_of(e: &hyper::Error, used: Option<&ConnectionUse>) -> Stage {
-    classify(Some(e), used, false)
+pub(super) fn stage_of(e: &hyper::Error, used: Option<&ConnectionUse>, ssh_said: bool) -> Stage {
+    classify(Some(e), used, ssh_said)
 }
 
 /// The stage of a failure whose causes are `src`, on the connection `used`.
@@ -136,16 +124,8 @@ fn classify(
     }
 }
 
-fn connection_use(e: &hyper_util::client::legacy::Error) -> Option<ConnectionUse> {
-    let info = e.connect_info()?;
-    let mut ext = http::Extensions::new();
-    info.get_extras(&mut ext);
-    ext.get::<ConnectionUse>().cloned()
-}
-
-/// What a connection has carried; attached to each connection (hyper-util's
-/// connection "extra", copied into every response and error) so a failure
-/// can tell how far its request got.
+/// What a connection has carried, shared by the connection and whoever
+/// sends on it, so a failure can tell how far its request got.
 #[derive(Clone, Default)]
 pub(crate) struct ConnectionUse(Arc<UseState>);
 

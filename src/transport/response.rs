@@ -3,6 +3,8 @@
 //! turns wake-ups from inside the poll into another round instead of a
 //! reschedule.
 
+use super::idle::{IdleConn, IdleList};
+use super::replay::ConnectionUse;
 use super::RequestBody;
 use crate::{Error, Result};
 use bytes::Bytes;
@@ -11,7 +13,7 @@ use hyper::body::Incoming;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -21,11 +23,17 @@ pub(super) type ConnectionFuture = Pin<Box<dyn Future<Output = hyper::Result<()>
 /// A response body. Through the pool it is hyper's body, fed by the
 /// connection's own task; from [`Transport::send_streaming`] it also owns its
 /// connection and drives it when polled, so the bytes are read in the task
-/// that reads the body, with no hand-over between tasks. Dropping it closes
-/// the connection (which cancels the request on the daemon's side).
+/// that reads the body, with no hand-over between tasks. Dropped once read
+/// to its end, it leaves its connection to the next request of its kind
+/// (`idle`); dropped before, it closes the connection (which cancels the
+/// request on the daemon's side).
 pub(crate) struct ResponseBody {
     body: Incoming,
     inline: Option<Inline>,
+    /// Where the connection goes once the body is read to its end.
+    keep: Option<Keep>,
+    /// The body was read to its end.
+    ended: bool,
     /// The most [`collect`] reads of it.
     limit: usize,
     /// When [`collect`] must be done, if the request has a deadline.
@@ -36,6 +44,7 @@ impl std::fmt::Debug for ResponseBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResponseBody")
             .field("inline", &self.inline.is_some())
+            .field("ended", &self.ended)
             .field("limit", &self.limit)
             .finish_non_exhaustive()
     }
@@ -53,9 +62,18 @@ pub(super) struct Deadline {
 struct Inline {
     // `Mutex` only to stay `Sync`; only ever reached through `&mut`.
     conn: Option<std::sync::Mutex<ConnectionFuture>>,
-    _sender: std::sync::Mutex<hyper::client::conn::http1::SendRequest<RequestBody>>,
     wake: Arc<InlineWake>,
     waker: std::task::Waker,
+}
+
+/// What a body needs to give its connection back.
+pub(super) struct Keep {
+    // `Mutex` only to stay `Sync`; only ever reached through `&mut`.
+    pub(super) sender: std::sync::Mutex<hyper::client::conn::http1::SendRequest<RequestBody>>,
+    /// What the connection carried, which goes with it.
+    pub(super) used: ConnectionUse,
+    /// The idle list of its kind, of its runtime.
+    pub(super) home: Weak<IdleList>,
 }
 
 /// The waker the connection and the body are polled with. Wake-ups that
@@ -92,29 +110,34 @@ const INLINE_ROUNDS: usize = 32;
 
 impl ResponseBody {
     /// A body read by its pooled connection's task.
-    pub(super) fn pooled(body: Incoming, limit: usize, deadline: Option<Deadline>) -> Self {
+    pub(super) fn pooled(
+        body: Incoming,
+        keep: Option<Keep>,
+        limit: usize,
+        deadline: Option<Deadline>,
+    ) -> Self {
         ResponseBody {
             body,
             inline: None,
+            keep,
+            ended: false,
             limit,
             deadline,
         }
     }
 
-    pub(super) fn inline(
-        body: Incoming,
-        conn: Option<ConnectionFuture>,
-        sender: hyper::client::conn::http1::SendRequest<RequestBody>,
-    ) -> Self {
+    /// A body that drives its connection `conn` (`None`: it has ended).
+    pub(super) fn inline(body: Incoming, conn: Option<ConnectionFuture>, keep: Keep) -> Self {
         let wake = Arc::new(InlineWake::default());
         ResponseBody {
             body,
             inline: Some(Inline {
                 conn: conn.map(std::sync::Mutex::new),
-                _sender: std::sync::Mutex::new(sender),
                 waker: std::task::Waker::from(wake.clone()),
                 wake,
             }),
+            keep: Some(keep),
+            ended: false,
             limit: usize::MAX,
             deadline: None,
         }
@@ -131,7 +154,11 @@ impl hyper::body::Body for ResponseBody {
     ) -> Poll<Option<std::result::Result<hyper::body::Frame<Bytes>, hyper::Error>>> {
         let this = &mut *self;
         let Some(inline) = &mut this.inline else {
-            return Pin::new(&mut this.body).poll_frame(cx);
+            let frame = Pin::new(&mut this.body).poll_frame(cx);
+            if let Poll::Ready(None) = frame {
+                this.ended = true;
+            }
+            return frame;
         };
         {
             let mut task = inline.wake.task.lock().unwrap_or_else(|e| e.into_inner());
@@ -158,6 +185,9 @@ impl hyper::body::Body for ResponseBody {
                 }
             }
             inline.wake.inside.store(false, Ordering::SeqCst);
+            if let Poll::Ready(None) = frame {
+                this.ended = true;
+            }
             if frame.is_ready() || !inline.wake.woken.load(Ordering::SeqCst) {
                 return frame;
             }
@@ -176,6 +206,34 @@ impl hyper::body::Body for ResponseBody {
     }
 }
 
+impl Drop for ResponseBody {
+    fn drop(&mut self) {
+        let Some(keep) = self.keep.take() else {
+            return;
+        };
+        if !(self.ended || hyper::body::Body::is_end_stream(&self.body)) {
+            return; // Closed: the daemon stops sending.
+        }
+        let Some(home) = keep.home.upgrade() else {
+            return; // Its runtime is gone.
+        };
+        let conn = match self.inline.take() {
+            None => None,
+            Some(inline) => {
+                let Some(conn) = inline.conn else {
+                    return; // The connection has ended.
+                };
+                // The reader's task is done with it: wake-ups of the idle
+                // connection wake nobody.
+                *inline.wake.task.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                Some(conn.into_inner().unwrap_or_else(|e| e.into_inner()))
+            }
+        };
+        let sender = keep.sender.into_inner().unwrap_or_else(|e| e.into_inner());
+        home.put(IdleConn::new(sender, conn, keep.used));
+    }
+}
+
 /// Reads a whole buffered (non-streaming) response body of `operation`: no
 /// more than the transport's cap (`Error::ResponseTooLarge` as soon as it is
 /// passed, without reading the rest), and within the request's deadline when
@@ -189,7 +247,9 @@ pub(crate) async fn collect(operation: &'static str, mut body: ResponseBody) -> 
     }
     let deadline = body.deadline;
     let read = async move {
-        let mut chunks: Vec<Bytes> = Vec::new();
+        // One chunk (most answers) is handed on as it is; more are joined.
+        let mut first = Bytes::new();
+        let mut rest: Vec<Bytes> = Vec::new();
         let mut len = 0usize;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| Error::Protocol {
@@ -201,16 +261,22 @@ pub(crate) async fn collect(operation: &'static str, mut body: ResponseBody) -> 
                 if len > limit {
                     return Err(too_large());
                 }
-                if !data.is_empty() {
-                    chunks.push(data);
+                if first.is_empty() {
+                    first = data;
+                } else if !data.is_empty() {
+                    rest.push(data);
                 }
             }
         }
-        Ok(match chunks.len() {
-            0 => Bytes::new(),
-            1 => chunks.pop().unwrap_or_default(),
-            _ => Bytes::from(chunks.concat()),
-        })
+        if rest.is_empty() {
+            return Ok(first);
+        }
+        let mut whole = Vec::with_capacity(len);
+        whole.extend_from_slice(&first);
+        for chunk in rest {
+            whole.extend_from_slice(&chunk);
+        }
+        Ok(Bytes::from(whole))
     };
     match deadline {
         Some(d) => tokio::time::timeout_at(d.at, read)

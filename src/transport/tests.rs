@@ -246,10 +246,179 @@ async fn streaming_bodies_are_read_whole_by_their_reader() {
     let b = resp.into_body().collect().await.expect("body").to_bytes();
     assert_eq!(b.len(), 20_000 * "a short log line\n".len());
     assert!(b.chunks(17).all(|l| l == b"a short log line\n"));
+    // Read to its end, the connection is kept for the next stream, and
+    // closed with the client.
+    let pool = t.pools.current().expect("pool");
+    assert_eq!(pool.streams.len(), 1);
+    drop((pool, t));
     tokio::time::timeout(Duration::from_secs(5), closed)
         .await
-        .expect("the connection is closed once the body is dropped")
+        .expect("the connection is closed once the client is dropped")
         .expect("daemon");
+}
+
+/// A daemon that answers every request on a connection with a chunked
+/// body of `lines` lines naming the connection and the request; with
+/// `close_after`, it closes each connection after its first answer (whole,
+/// terminator included, and without a `Connection: close`). Counts
+/// connections and requests.
+fn streams_daemon(
+    lines: usize,
+    close_after: bool,
+) -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>, tempdir::Dir) {
+    let dir = tempdir::Dir::new();
+    let path = dir.0.join("d.sock");
+    let listener = UnixListener::bind(&path).expect("bind");
+    let conns = Arc::new(AtomicUsize::new(0));
+    let requests = Arc::new(AtomicUsize::new(0));
+    let (c, r) = (conns.clone(), requests.clone());
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let n = c.fetch_add(1, Ordering::SeqCst);
+            let r = r.clone();
+            tokio::spawn(async move {
+                while let Some(head) = read_head(&mut s).await {
+                    let k = r.fetch_add(1, Ordering::SeqCst);
+                    let path = head.split(' ').nth(1).unwrap_or("").to_owned();
+                    let mut out = String::from(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n",
+                    );
+                    for _ in 0..lines {
+                        let line = format!("conn {n} request {k} {path}\n");
+                        out.push_str(&format!("{:x}\r\n{line}\r\n", line.len()));
+                    }
+                    out.push_str("0\r\n\r\n");
+                    if s.write_all(out.as_bytes()).await.is_err() || close_after {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (format!("unix://{}", path.display()), conns, requests, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_read_to_its_end_leaves_its_connection_to_the_next_stream() {
+    let (host, conns, requests, _dir) = streams_daemon(50, false);
+    let t = transport(&host);
+    for i in 0..10 {
+        let resp = t
+            .send_streaming(request(
+                http::Method::GET,
+                &format!("/logs/{i}"),
+                empty_body(),
+            ))
+            .await
+            .expect("head");
+        let text = body_text(resp).await;
+        assert_eq!(text.lines().count(), 50);
+        assert!(
+            text.lines()
+                .all(|l| l == format!("conn 0 request {i} /logs/{i}")),
+            "{text}"
+        );
+    }
+    assert_eq!(conns.load(Ordering::SeqCst), 1);
+    assert_eq!(requests.load(Ordering::SeqCst), 10);
+    // A stream and a pooled request at once: the stream's kept connection
+    // is not the pool's.
+    let resp = t
+        .send_streaming(request(http::Method::GET, "/events", empty_body()))
+        .await
+        .expect("head");
+    let pooled = t
+        .send(request(http::Method::GET, "/info", empty_body()))
+        .await;
+    assert!(body_text(pooled.expect("pooled"))
+        .await
+        .starts_with("conn 1 "));
+    assert!(body_text(resp).await.starts_with("conn 0 "));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_dropped_before_its_end_closes_its_connection_and_is_not_reused() {
+    let (host, conns, _requests, _dir) = streams_daemon(20_000, false);
+    let t = transport(&host);
+    let resp = t
+        .send_streaming(request(http::Method::GET, "/logs/a", empty_body()))
+        .await
+        .expect("head");
+    let mut body = resp.into_body();
+    assert!(body
+        .frame()
+        .await
+        .expect("a frame")
+        .expect("data")
+        .is_data());
+    drop(body);
+    assert_eq!(t.pools.current().expect("pool").streams.len(), 0);
+    let resp = t
+        .send_streaming(request(http::Method::GET, "/logs/b", empty_body()))
+        .await
+        .expect("head");
+    let text = body_text(resp).await;
+    assert!(
+        text.starts_with("conn 1 request 1 /logs/b\n"),
+        "{}",
+        &text[..40]
+    );
+    assert_eq!(conns.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_stream_connection_the_daemon_closed_is_not_used() {
+    let (host, conns, requests, _dir) = streams_daemon(3, true);
+    let t = transport(&host);
+    for i in 0..4 {
+        let resp = t
+            .send_streaming(request(
+                http::Method::GET,
+                &format!("/logs/{i}"),
+                empty_body(),
+            ))
+            .await
+            .expect("a new connection, not an error");
+        let text = body_text(resp).await;
+        assert_eq!(
+            text.lines().next(),
+            Some(&*format!("conn {i} request {i} /logs/{i}"))
+        );
+        // Let the close reach the client.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(conns.load(Ordering::SeqCst), 4);
+    // Each request reached the daemon once: closed connections were seen
+    // before sending, not by sending into them.
+    assert_eq!(requests.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_stream_connection_of_a_runtime_that_is_gone_is_never_handed_out() {
+    let (host, conns, _requests, _dir) = streams_daemon(5, false);
+    let t = Arc::new(transport(&host));
+    let t2 = t.clone();
+    tokio::task::spawn_blocking(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let r = t2
+                .send_streaming(request(http::Method::GET, "/a", empty_body()))
+                .await;
+            assert!(body_text(r.expect("first")).await.starts_with("conn 0 "));
+            assert_eq!(t2.pools.current().expect("pool").streams.len(), 1);
+        });
+    })
+    .await
+    .expect("other runtime");
+    assert_eq!(t.pools.len(), 0);
+    let r = t
+        .send_streaming(request(http::Method::GET, "/b", empty_body()))
+        .await;
+    assert!(body_text(r.expect("second")).await.starts_with("conn 1 "));
+    assert_eq!(conns.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
