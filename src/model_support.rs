@@ -416,10 +416,21 @@ where
                 f.write_str("a map")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                // Capacity from the hint, bounded so a lying hint cannot
-                // reserve much.
-                let mut entries: Vec<(String, V)> =
-                    Vec::with_capacity(map.size_hint().unwrap_or(8).min(256));
+                // A parser that knows the object's length (simd-json, the
+                // library's own) says so: the map is made at that size
+                // directly (bounded, so a lying hint cannot reserve much).
+                if let Some(n) = map.size_hint() {
+                    let mut out = std::collections::HashMap::with_capacity_and_hasher(
+                        n.min(4096),
+                        S::default(),
+                    );
+                    while let Some((k, v)) = map.next_entry()? {
+                        out.insert(k, v);
+                    }
+                    return Ok(SizedMap(out));
+                }
+                // Otherwise (serde_json) the entries are counted first.
+                let mut entries: Vec<(String, V)> = Vec::with_capacity(8);
                 while let Some(e) = map.next_entry()? {
                     entries.push(e);
                 }
