@@ -45,7 +45,7 @@ pub(crate) fn error_message(body: &[u8]) -> String {
 /// surrogate escape, paired or not (rare: Go writes non-ASCII text as
 /// UTF-8), goes to `serde_json` as well.
 pub(crate) fn decode_json<T: DeserializeOwned>(operation: &'static str, bytes: &[u8]) -> Result<T> {
-    if fast_path_may_take(bytes) {
+    if fast_path_may_take::<T>(bytes) {
         if let Some(value) = fast::decode(bytes) {
             return Ok(value);
         }
@@ -53,12 +53,22 @@ pub(crate) fn decode_json<T: DeserializeOwned>(operation: &'static str, bytes: &
     decode_json_tracked(operation, bytes)
 }
 
-/// Whether the fast parser may decode `bytes`: not nested deeper than
-/// [`MAX_DEPTH`], no surrogate escape. One pass that the compiler
-/// vectorises settles the depth of most inputs (a progress message has two
-/// brackets, an inspect forty); only text with more brackets than the limit
-/// is scanned for its depth.
-fn fast_path_may_take(bytes: &[u8]) -> bool {
+/// Whether the fast parser may decode `bytes` as `T`: no surrogate escape,
+/// and a nesting the visitors' recursion can take. A generated model (or a
+/// list or option of them) bounds its own recursion: its types nest a few
+/// levels, and its free-form values (`serde_json::Value` fields, unknown
+/// fields) are read with `serde_json`'s limit of 128
+/// (`model_support::BoundedValue`). Any other type is checked: one pass
+/// that the compiler vectorises settles most inputs (a progress message
+/// has two brackets, an inspect forty); text with more brackets than the
+/// limit is scanned for its depth.
+fn fast_path_may_take<T>(bytes: &[u8]) -> bool {
+    if has_surrogate_escape(bytes) {
+        return false;
+    }
+    if bounded_by_type::<T>() {
+        return true;
+    }
     // Counted in blocks of 255 into a byte each, which vectorises.
     let brackets: usize = bytes
         .chunks(255)
@@ -69,7 +79,24 @@ fn fast_path_may_take(bytes: &[u8]) -> bool {
         })
         .map(usize::from)
         .sum();
-    (brackets <= MAX_DEPTH || !deeper_than(bytes, MAX_DEPTH)) && !has_surrogate_escape(bytes)
+    brackets <= MAX_DEPTH || !deeper_than(bytes, MAX_DEPTH)
+}
+
+/// Whether `T` is a generated model, or a `Vec` or `Option` of one (read
+/// from its type name: a name this does not recognise only costs the depth
+/// check).
+fn bounded_by_type<T>() -> bool {
+    let mut name = std::any::type_name::<T>();
+    while let Some(inner) = ["alloc::vec::Vec<", "core::option::Option<"]
+        .iter()
+        .find_map(|w| name.strip_prefix(w).and_then(|n| n.strip_suffix('>')))
+    {
+        name = inner;
+    }
+    name.strip_prefix("dockhand::models::").is_some_and(|path| {
+        path.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+    })
 }
 
 /// Whether `bytes` may hold a `\uD800`–`\uDFFF` escape (a backslash, `u`,
@@ -240,6 +267,63 @@ mod tests {
         matches!(e, Error::Decode { .. })
             && std::error::Error::source(e)
                 .is_some_and(|s| s.to_string().contains("recursion limit"))
+    }
+
+    #[test]
+    fn models_are_recognised_by_type() {
+        use crate::models::{ContainerInspectResponse, ContainerSummary};
+        assert!(bounded_by_type::<ContainerSummary>());
+        assert!(bounded_by_type::<Vec<ContainerSummary>>());
+        assert!(bounded_by_type::<Option<Vec<ContainerInspectResponse>>>());
+        assert!(!bounded_by_type::<serde_json::Value>());
+        assert!(!bounded_by_type::<Vec<serde_json::Value>>());
+        assert!(!bounded_by_type::<Vec<String>>());
+        assert!(!bounded_by_type::<
+            std::collections::HashMap<String, ContainerSummary>,
+        >());
+        assert!(!bounded_by_type::<(ContainerSummary, serde_json::Value)>());
+    }
+
+    #[test]
+    fn deep_free_form_values_in_models_are_refused() {
+        // Every way a generated model holds a free-form value: an unknown
+        // field, a `Value` field, a map of them, a list of them. Nested
+        // 100,000 deep, each is refused (the fast parser's visitors stop
+        // at 128) and the error is serde_json's.
+        let mut deep = vec![b'['; 100_000];
+        deep.extend(std::iter::repeat_n(b']', 100_000));
+        let deep = String::from_utf8(deep).unwrap();
+        let cases: [(&str, String); 5] = [
+            ("VolumesDiskUsage", format!(r#"{{"Items":[1,{deep}]}}"#)),
+            (
+                "ContainerSummary",
+                format!(r#"{{"Id":"x","Future":{deep}}}"#),
+            ),
+            (
+                "ContainerConfig",
+                format!(r#"{{"ExposedPorts":{{"80/tcp":{deep}}}}}"#),
+            ),
+            ("ServiceSpecMode", format!(r#"{{"Global":{deep}}}"#)),
+            ("ContainerList", String::new()),
+        ];
+        for (what, body) in &cases {
+            let e = match *what {
+                "ContainerSummary" => decode_json::<crate::models::ContainerSummary>(what, body.as_bytes()).map(drop),
+                "ContainerConfig" => decode_json::<crate::models::ContainerConfig>(what, body.as_bytes()).map(drop),
+                "VolumesDiskUsage" => decode_json::<crate::models::VolumesDiskUsage>(what, body.as_bytes()).map(drop),
+                "ServiceSpecMode" => decode_json::<crate::models::ServiceSpecMode>(what, body.as_bytes()).map(drop),
+                _ => decode_json::<Vec<crate::models::ContainerSummary>>(what, format!("[{{\"Id\":\"x\",\"Names\":[\"a\"],\"Labels\":{{\"k\":\"v\"}},\"Future\":[{deep}]}}]").as_bytes()).map(drop),
+            }
+            .expect_err(what);
+            assert!(is_recursion_limit(&e), "{what}: {e}");
+        }
+        // Within the limit, the same fields decode through the fast path.
+        let ok = r#"{"ExposedPorts":{"80/tcp":{"a":[[[{"b":null}]]]}},"Future":[1,{"x":[]}]}"#;
+        let c: crate::models::ContainerConfig =
+            decode_json("ContainerConfig", ok.as_bytes()).unwrap();
+        let again: crate::models::ContainerConfig = serde_json::from_str(ok).unwrap();
+        assert_eq!(c, again);
+        assert_eq!(serde_json::to_string(&c).unwrap(), ok);
     }
 
     #[test]
