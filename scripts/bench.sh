@@ -20,7 +20,8 @@
 # Profiling one client on the mock (for perf or valgrind --tool=callgrind):
 #   target/release/dockhand-bench profile ping|inspect|list|logs16k|logs64|progress N [dockhand|bollard|ceiling]
 #
-# Instruction counts of decoding (dockhand, bollard, serde_json::Value on the
+# Instruction counts of decoding (dockhand's library path and its models under
+# serde_json, bollard, serde_json::Value on the
 # 5,000-container list, 100,000 progress messages, a 20.10 inspect ×100;
 # needs valgrind; the table of bench/RESULTS.md "Instruction counts: decoding"):
 #   cargo build --release -p dockhand-bench && target/release/dockhand-bench decode-count [DIR]

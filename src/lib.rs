@@ -38,6 +38,23 @@ pub use client::{DaemonInfo, Docker, DockerBuilder, RawRequest, RawResponse};
 pub use error::{Error, Result};
 pub use version::{ApiVersion, ParseApiVersionError};
 
+/// The library's own decoding, for `dockhand-bench decode-count` (the
+/// decode rows of bench/RESULTS.md count what the client does, not a
+/// stand-in). Not part of the API.
+#[doc(hidden)]
+pub mod bench_support {
+    /// A response body decoded as the client decodes it.
+    pub fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> crate::Result<T> {
+        crate::codec::decode_json("bench", bytes)
+    }
+
+    /// One message of a JSON stream (pull progress, events) as the stream
+    /// decodes it: its in-band error looked for, then its value decoded.
+    pub fn decode_message<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> crate::Result<T> {
+        crate::stream::json::decode_message("bench", bytes)
+    }
+}
+
 /// The README's code blocks, compiled as doc tests so they stay true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -351,7 +351,7 @@ impl<'de, T: FieldIndex + ?Sized> de::Visitor<'de> for FieldKey<T> {
 #[doc(hidden)]
 #[cold]
 pub fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
-    map.next_value::<de::IgnoredAny>().map(drop)
+    map.next_value::<BoundedValue>().map(drop)
 }
 
 /// Decodes the optional known field at `index` (< 64); a `null` is
@@ -365,11 +365,124 @@ pub fn optional<'de, A, T>(
 ) -> Result<Option<T>, A::Error>
 where
     A: MapAccess<'de>,
-    T: Deserialize<'de>,
+    T: Deserialize<'de> + 'static,
 {
-    let v: Option<T> = map.next_value()?;
+    let v: Option<T> = next_bounded(map)?;
     extra.set_null_at(index, v.is_none());
     Ok(v)
+}
+
+/// The next value of `map`; a free-form value (`serde_json::Value`, or a
+/// list of them) is read with a nesting limit ([`BoundedValue`]), so that
+/// every generated model decodes in bounded stack whatever the input.
+#[inline]
+fn next_bounded<'de, A, T>(map: &mut A) -> Result<Option<T>, A::Error>
+where
+    A: MapAccess<'de>,
+    T: Deserialize<'de> + 'static,
+{
+    use std::any::{Any, TypeId};
+    let id = TypeId::of::<T>();
+    if id != TypeId::of::<Value>() && id != TypeId::of::<Vec<Value>>() {
+        return map.next_value();
+    }
+    let mut slot: Option<Option<T>> = None;
+    let any: &mut dyn Any = &mut slot;
+    if let Some(slot) = any.downcast_mut::<Option<Option<Value>>>() {
+        let v: Option<BoundedValue> = map.next_value()?;
+        *slot = Some(v.map(|v| v.0));
+    } else if let Some(slot) = any.downcast_mut::<Option<Option<Vec<Value>>>>() {
+        let v: Option<Vec<BoundedValue>> = map.next_value()?;
+        *slot = Some(v.map(|v| v.into_iter().map(|v| v.0).collect()));
+    }
+    slot.ok_or_else(|| de::Error::custom("free-form value of an unexpected type"))
+}
+
+/// Nesting allowed inside one free-form value: `serde_json`'s limit.
+const MAX_DEPTH: u32 = 128;
+
+/// A `serde_json::Value` decoded with a nesting limit (deeper input is an
+/// error, as in `serde_json`), whatever the parser: the fast parser of
+/// `codec` has no limit of its own, and the visitors recurse.
+#[doc(hidden)]
+pub struct BoundedValue(pub Value);
+
+impl<'de> Deserialize<'de> for BoundedValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        de::DeserializeSeed::deserialize(Depth(MAX_DEPTH), d).map(BoundedValue)
+    }
+}
+
+/// Reads one value with `.0` levels of nesting left.
+#[derive(Clone, Copy)]
+struct Depth(u32);
+
+impl<'de> de::DeserializeSeed<'de> for Depth {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl Depth {
+    fn inner<E: de::Error>(self) -> Result<Depth, E> {
+        match self.0.checked_sub(1) {
+            Some(n) if n > 0 => Ok(Depth(n)),
+            _ => Err(E::custom("recursion limit exceeded")),
+        }
+    }
+}
+
+impl<'de> de::Visitor<'de> for Depth {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        // As serde_json's own: a non-finite number becomes null.
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let inner = self.inner()?;
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(v) = seq.next_element_seed(inner)? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let inner = self.inner()?;
+        let mut out = UnknownFields::new();
+        while let Some(k) = map.next_key::<String>()? {
+            let v = map.next_value_seed(inner)?;
+            out.insert(k, v);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 /// As [`optional`], for a map field: read at its exact size.
@@ -382,12 +495,28 @@ pub fn optional_map<'de, A, V, S>(
 ) -> Result<Option<std::collections::HashMap<String, V, S>>, A::Error>
 where
     A: MapAccess<'de>,
-    V: Deserialize<'de>,
-    S: std::hash::BuildHasher + Default,
+    V: Deserialize<'de> + 'static,
+    S: std::hash::BuildHasher + Default + 'static,
 {
-    let v: Option<SizedMap<V, S>> = map.next_value()?;
+    let v: Option<std::collections::HashMap<String, V, S>> =
+        if std::any::TypeId::of::<V>() == std::any::TypeId::of::<Value>() {
+            // Free-form values: read with a nesting limit (see `next_bounded`).
+            let v: Option<SizedMap<BoundedValue, S>> = map.next_value()?;
+            let mut slot = v.map(|m| {
+                m.0.into_iter()
+                    .map(|(k, v)| (k, v.0))
+                    .collect::<std::collections::HashMap<String, Value, S>>()
+            });
+            let any: &mut dyn std::any::Any = &mut slot;
+            match any.downcast_mut::<Option<std::collections::HashMap<String, V, S>>>() {
+                Some(v) => v.take(),
+                None => return Err(de::Error::custom("free-form map of an unexpected type")),
+            }
+        } else {
+            map.next_value::<Option<SizedMap<V, S>>>()?.map(|m| m.0)
+        };
     extra.set_null_at(index, v.is_none());
-    Ok(v.map(|m| m.0))
+    Ok(v)
 }
 
 /// A `HashMap` decoded at its exact size: the entries are read into a list
@@ -416,10 +545,21 @@ where
                 f.write_str("a map")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                // Capacity from the hint, bounded so a lying hint cannot
-                // reserve much.
-                let mut entries: Vec<(String, V)> =
-                    Vec::with_capacity(map.size_hint().unwrap_or(8).min(256));
+                // A parser that knows the object's length (simd-json, the
+                // library's own) says so: the map is made at that size
+                // directly (bounded, so a lying hint cannot reserve much).
+                if let Some(n) = map.size_hint() {
+                    let mut out = std::collections::HashMap::with_capacity_and_hasher(
+                        n.min(4096),
+                        S::default(),
+                    );
+                    while let Some((k, v)) = map.next_entry()? {
+                        out.insert(k, v);
+                    }
+                    return Ok(SizedMap(out));
+                }
+                // Otherwise (serde_json) the entries are counted first.
+                let mut entries: Vec<(String, V)> = Vec::with_capacity(8);
                 while let Some(e) = map.next_entry()? {
                     entries.push(e);
                 }
@@ -445,9 +585,9 @@ pub fn optional_late<'de, A, T>(
 ) -> Result<Option<T>, A::Error>
 where
     A: MapAccess<'de>,
-    T: Deserialize<'de>,
+    T: Deserialize<'de> + 'static,
 {
-    let v: Option<T> = map.next_value()?;
+    let v: Option<T> = next_bounded(map)?;
     if v.is_none() {
         extra.insert(name, Value::Null);
     } else {
@@ -463,8 +603,8 @@ pub fn unknown<'de, A>(map: &mut A, key: String, extra: &mut Extra) -> Result<()
 where
     A: MapAccess<'de>,
 {
-    let v: Value = map.next_value()?;
-    extra.insert(key, v);
+    let v: BoundedValue = map.next_value()?;
+    extra.insert(key, v.0);
     Ok(())
 }
 

@@ -1,12 +1,14 @@
-//! Instruction counts of decoding (issue 15): the same bytes decoded with
-//! `serde_json::from_slice` into dockhand's models, bollard's models and
-//! `serde_json::Value`, counted with `valgrind --tool=callgrind`.
+//! Instruction counts of decoding (issue 15): the same bytes decoded by
+//! dockhand's library path (the function the client and its streams decode
+//! with), by `serde_json::from_slice` into dockhand's models, into bollard's
+//! models (bollard's own path) and into `serde_json::Value`, counted with
+//! `valgrind --tool=callgrind`.
 //!
 //! ```text
-//! dockhand-bench decode-count          # runs callgrind 9 times, prints the table
+//! dockhand-bench decode-count          # runs callgrind 12 times, prints the table
 //! dockhand-bench decode-one LIB INPUT  # one decode (what callgrind runs)
 //! ```
-//! LIB is `dockhand`, `bollard` or `value`; INPUT is `list` (5,000 container
+//! LIB is `dockhand` (the library path), `dockhand-serde`, `bollard` or `value`; INPUT is `list` (5,000 container
 //! summaries), `progress` (100,000 pull-progress messages, one per line) or
 //! `inspect` (a dockerd 20.10 container inspect, decoded 100 times).
 //!
@@ -28,7 +30,9 @@ const INPUTS: [(&str, &str); 3] = [
     ("inspect", "a 20.10 container inspect, 100 times"),
 ];
 
-const LIBS: [&str; 3] = ["dockhand", "bollard", "value"];
+/// `dockhand`: the library path; `dockhand-serde`: dockhand's models
+/// through `serde_json::from_slice`.
+const LIBS: [&str; 4] = ["dockhand", "dockhand-serde", "bollard", "value"];
 
 /// The bytes of one input, as a list of documents to decode.
 fn input(which: &str) -> Res<Vec<Vec<u8>>> {
@@ -54,17 +58,46 @@ fn input(which: &str) -> Res<Vec<Vec<u8>>> {
     })
 }
 
-/// Decodes every document as `T`; the function callgrind counts.
+/// Decodes every document as `T`; the functions callgrind counts. `dh_`:
+/// dockhand's library path (what the client does with a response body, or
+/// a stream with each message: `dockhand::bench_support`); `ds_`: dockhand's
+/// models through `serde_json::from_slice`; `bo_`: bollard's models (which
+/// is what bollard does); `va_`: `serde_json::Value`.
 #[inline(never)]
 fn dh_decode_count_list(docs: &[Vec<u8>]) -> Res<()> {
-    decode_all::<Vec<dockhand::models::ContainerSummary>>(docs)
+    for d in docs {
+        let v: Vec<dockhand::models::ContainerSummary> = dockhand::bench_support::decode_json(d)?;
+        drop(black_box(v));
+    }
+    Ok(())
 }
 #[inline(never)]
 fn dh_decode_count_progress(docs: &[Vec<u8>]) -> Res<()> {
-    decode_all::<dockhand::models::CreateImageInfo>(docs)
+    for d in docs {
+        let v: dockhand::models::CreateImageInfo = dockhand::bench_support::decode_message(d)?;
+        drop(black_box(v));
+    }
+    Ok(())
 }
 #[inline(never)]
 fn dh_decode_count_inspect(docs: &[Vec<u8>]) -> Res<()> {
+    for d in docs {
+        let v: dockhand::models::ContainerInspectResponse =
+            dockhand::bench_support::decode_json(d)?;
+        drop(black_box(v));
+    }
+    Ok(())
+}
+#[inline(never)]
+fn ds_decode_count_list(docs: &[Vec<u8>]) -> Res<()> {
+    decode_all::<Vec<dockhand::models::ContainerSummary>>(docs)
+}
+#[inline(never)]
+fn ds_decode_count_progress(docs: &[Vec<u8>]) -> Res<()> {
+    decode_all::<dockhand::models::CreateImageInfo>(docs)
+}
+#[inline(never)]
+fn ds_decode_count_inspect(docs: &[Vec<u8>]) -> Res<()> {
     decode_all::<dockhand::models::ContainerInspectResponse>(docs)
 }
 #[inline(never)]
@@ -102,6 +135,9 @@ pub fn one(args: &[String]) -> Res<()> {
         ("dockhand", "list") => dh_decode_count_list(docs),
         ("dockhand", "progress") => dh_decode_count_progress(docs),
         ("dockhand", "inspect") => dh_decode_count_inspect(docs),
+        ("dockhand-serde", "list") => ds_decode_count_list(docs),
+        ("dockhand-serde", "progress") => ds_decode_count_progress(docs),
+        ("dockhand-serde", "inspect") => ds_decode_count_inspect(docs),
         ("bollard", "list") => bo_decode_count_list(docs),
         ("bollard", "progress") => bo_decode_count_progress(docs),
         ("bollard", "inspect") => bo_decode_count_inspect(docs),
@@ -116,6 +152,7 @@ fn count(lib: &str, which: &str, out_dir: &std::path::Path) -> Res<u64> {
     let file = out_dir.join(format!("callgrind.{lib}.{which}.out"));
     let toggle = match lib {
         "dockhand" => format!("*dh_decode_count_{which}"),
+        "dockhand-serde" => format!("*ds_decode_count_{which}"),
         "bollard" => format!("*bo_decode_count_{which}"),
         _ => "*va_decode_count_any".to_owned(),
     };
@@ -164,22 +201,24 @@ pub fn count_table(args: &[String]) -> Res<()> {
     };
     std::fs::create_dir_all(&dir)?;
     println!(
-        "| input | bytes | dockhand | bollard 0.21 | serde_json::Value | dockhand / bollard |"
+        "| input | bytes | dockhand (library path) | dockhand (serde_json::from_slice) | bollard 0.21 | serde_json::Value | library path / bollard | serde_json path / bollard |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (which, label) in INPUTS {
         let bytes: usize = input(which)?.iter().map(Vec::len).sum();
-        let mut n = [0u64; 3];
+        let mut n = [0u64; 4];
         for (i, lib) in LIBS.iter().enumerate() {
             n[i] = count(lib, which, &dir)?;
         }
         println!(
-            "| {label} | {:.1} MB | {} | {} | {} | {:.2} |",
+            "| {label} | {:.1} MB | {} | {} | {} | {} | {:.2} | {:.2} |",
             bytes as f64 / 1e6,
             millions(n[0]),
             millions(n[1]),
             millions(n[2]),
-            n[0] as f64 / n[1] as f64
+            millions(n[3]),
+            n[0] as f64 / n[2] as f64,
+            n[1] as f64 / n[2] as f64
         );
     }
     eprintln!("callgrind outputs: {}", dir.display());

@@ -228,8 +228,13 @@ impl JsonSplitter {
 /// two `error` keys passed as a plain message: found by fuzzing.)
 pub(crate) fn in_band_error(operation: &'static str, value: &[u8]) -> Option<Error> {
     // Cheap pre-check: most messages have no such key, and an escaped one
-    // has a `\u`.
-    memchr::memmem::find(value, b"rror").or_else(|| memchr::memmem::find(value, b"\\u"))?;
+    // has a `\u`. The searchers are built once (building one per message
+    // cost more than the search).
+    static RROR: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"rror"));
+    static ESCAPE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\\u"));
+    RROR.find(value).or_else(|| ESCAPE.find(value))?;
     let probe: serde_json::Value = serde_json::from_slice(value).ok()?;
     let detail = probe.get("errorDetail").filter(|d| d.is_object());
     let message = detail
@@ -251,6 +256,17 @@ pub(crate) fn in_band_error(operation: &'static str, value: &[u8]) -> Option<Err
         message,
         operation,
     })
+}
+
+/// One message of a stream: its in-band error, or its value decoded.
+pub(crate) fn decode_message<T: DeserializeOwned>(
+    operation: &'static str,
+    value: &[u8],
+) -> Result<T> {
+    match in_band_error(operation, value) {
+        Some(e) => Err(e),
+        None => crate::codec::decode_json(operation, value),
+    }
 }
 
 /// Typed values of a JSON message stream. An in-band error ends the stream
@@ -310,11 +326,7 @@ where
                     return Poll::Ready(Some(Err(e)));
                 }
                 Ok(Some(value)) => {
-                    if let Some(e) = in_band_error(this.operation, &value) {
-                        this.done = true;
-                        return Poll::Ready(Some(Err(e)));
-                    }
-                    let item = crate::codec::decode_json::<T>(this.operation, &value);
+                    let item = decode_message::<T>(this.operation, &value);
                     if item.is_err() {
                         this.done = true;
                     }
