@@ -43,7 +43,9 @@ pub(crate) fn error_message(body: &[u8]) -> String {
 /// `simd-json` 0.15 also turns a lone UTF-16 surrogate escape (`"\ud800"`,
 /// which `serde_json` refuses) into another character: text with a
 /// surrogate escape, paired or not (rare: Go writes non-ASCII text as
-/// UTF-8), goes to `serde_json` as well.
+/// UTF-8), goes to `serde_json` as well, and so does text with a raw
+/// control character (not JSON; `simd-json` cuts a number short at one and
+/// drops the rest).
 pub(crate) fn decode_json<T: DeserializeOwned>(operation: &'static str, bytes: &[u8]) -> Result<T> {
     if fast_path_may_take::<T>(bytes) {
         if let Some(value) = fast::decode(bytes) {
@@ -63,7 +65,11 @@ pub(crate) fn decode_json<T: DeserializeOwned>(operation: &'static str, bytes: &
 /// has two brackets, an inspect forty); text with more brackets than the
 /// limit is scanned for its depth.
 fn fast_path_may_take<T>(bytes: &[u8]) -> bool {
-    if has_surrogate_escape(bytes) {
+    // A raw control character other than tab, LF and CR is not JSON
+    // anywhere, and `simd-json` 0.15 ends a number at one and drops what
+    // follows (`1700000\0N000` → 1700000, found by the `decode_paths` fuzz
+    // target): such text goes to `serde_json`, which refuses it.
+    if has_surrogate_escape(bytes) || has_control_character(bytes) {
         return false;
     }
     if bounded_by_type::<T>() {
@@ -102,6 +108,17 @@ fn bounded_by_type<T>() -> bool {
 /// Whether `bytes` may hold a `\uD800`–`\uDFFF` escape (a backslash, `u`,
 /// `d`, then `8`–`f`, in either case). An escaped backslash followed by such
 /// text also counts: the answer errs only towards `serde_json`.
+/// Whether `bytes` holds a raw control character JSON never allows (below
+/// 0x20, other than tab, LF and CR). Folded over blocks without an early
+/// exit per byte, which the compiler vectorises.
+fn has_control_character(bytes: &[u8]) -> bool {
+    bytes.chunks(64).any(|block| {
+        block.iter().fold(0u8, |found, &b| {
+            found | u8::from(b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r')
+        }) != 0
+    })
+}
+
 fn has_surrogate_escape(bytes: &[u8]) -> bool {
     memchr::memchr_iter(b'\\', bytes).any(|i| {
         matches!(
@@ -324,6 +341,43 @@ mod tests {
         let again: crate::models::ContainerConfig = serde_json::from_str(ok).unwrap();
         assert_eq!(c, again);
         assert_eq!(serde_json::to_string(&c).unwrap(), ok);
+    }
+
+    #[test]
+    fn a_raw_control_character_is_refused_not_cut_off() {
+        // Found by the `decode_paths` fuzz target: `simd-json` 0.15 read
+        // `1700000` from `1700000\0\0\0N000` and dropped the rest, where
+        // a raw NUL is not JSON anywhere (inside a string it must be
+        // escaped; outside, it is not whitespace).
+        let inputs: [&[u8]; 5] = [
+            b"{\"timeNano\":1700000\0\0\0N000000000}",
+            b"{\"a\":1}\0",
+            b"{\"a\":\"x\0y\"}",
+            b"{\"a\0\":1}",
+            b"{\"t\":17777777777777777777\x177777}",
+        ];
+        for input in inputs {
+            assert!(serde_json::from_slice::<serde_json::Value>(input).is_err());
+            let r = decode_json::<serde_json::Value>("test", input);
+            assert!(
+                matches!(r, Err(Error::Decode { .. })),
+                "{:?} decoded: {r:?}",
+                String::from_utf8_lossy(input)
+            );
+            let r = decode_json::<crate::models::EventMessage>("test", input);
+            assert!(matches!(r, Err(Error::Decode { .. })), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_found() {
+        assert!(!has_control_character(b"{\"a\":\t1,\r\n\"b\":\"\\u0000\"}"));
+        for b in (0u8..0x20).filter(|b| ![9, 10, 13].contains(b)) {
+            let mut text = vec![b' '; 200];
+            text[130] = b;
+            assert!(has_control_character(&text), "{b:#04x}");
+        }
+        assert!(!has_control_character(&[b' '; 200]));
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("path_stat", path_stat),
     ("in_band_error", in_band_error),
     ("models", models),
+    ("decode_paths", decode_paths),
     ("host", host),
     ("image_reference", image_reference),
     ("config_json", config_json),
@@ -647,4 +648,64 @@ fn described_archive(mut d: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(&[0; 1024]);
     out
+}
+
+/// The client decodes daemon answers with a fast parser (`simd-json`) and
+/// falls back to `serde_json` for what it refuses; the result must be the
+/// one `serde_json` alone gives, for any input: the same value where
+/// `serde_json` decodes it, an error where it does not. The one documented
+/// difference: a free-form value inside a model is limited to 128 levels
+/// counted from that value, where `serde_json` counts from the document's
+/// top, so `serde_json`'s "recursion limit" refusal may be an answer on the
+/// fast path. And where `serde_json` takes a document that is not JSON
+/// (a raw control character in a key, read as bytes by the generated
+/// models), the library refuses it. The first byte picks the type.
+pub fn decode_paths(data: &[u8]) {
+    use dockhand::models::*;
+    let Some((&which, json)) = data.split_first() else {
+        return;
+    };
+    fn same<T: serde::de::DeserializeOwned + serde::Serialize>(json: &[u8]) {
+        let library = dockhand::bench_support::decode_json::<T>(json);
+        let reference = serde_json::from_slice::<T>(json);
+        let name = std::any::type_name::<T>();
+        match (library, reference) {
+            (Ok(a), Ok(b)) => {
+                let a = serde_json::to_string(&a).expect("encodes");
+                let b = serde_json::to_string(&b).expect("encodes");
+                // Maps held in a `HashMap` encode in any order: compared
+                // as values when the text differs.
+                if a != b {
+                    let va: serde_json::Value = serde_json::from_str(&a).expect("JSON");
+                    let vb: serde_json::Value = serde_json::from_str(&b).expect("JSON");
+                    assert!(
+                        va == vb,
+                        "{name}: the library decoded\n{a}\nserde_json\n{b}"
+                    );
+                }
+            }
+            (Err(_), Err(_)) => {}
+            (Ok(a), Err(e)) => assert!(
+                e.to_string().contains("recursion limit"),
+                "{name}: the library decoded what serde_json refuses ({e}):\n{}",
+                serde_json::to_string(&a).expect("encodes")
+            ),
+            // `serde_json` into a generated model reads keys as bytes
+            // (`deserialize_bytes`, which does not refuse a raw control
+            // character in a string), so it takes a few documents that are
+            // not JSON; the library refusing those is right.
+            (Err(e), Ok(_)) => assert!(
+                serde_json::from_slice::<serde::de::IgnoredAny>(json).is_err(),
+                "{name}: the library refused what serde_json decodes: {e}"
+            ),
+        }
+    }
+    match which % 6 {
+        0 => same::<serde_json::Value>(json),
+        1 => same::<ContainerInspectResponse>(json),
+        2 => same::<Vec<ContainerSummary>>(json),
+        3 => same::<CreateImageInfo>(json),
+        4 => same::<EventMessage>(json),
+        _ => same::<SystemInfo>(json),
+    }
 }
