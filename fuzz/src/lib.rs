@@ -650,16 +650,16 @@ fn described_archive(mut d: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The client decodes daemon answers with a fast parser (`simd-json`) and
-/// falls back to `serde_json` for what it refuses; the result must be the
-/// one `serde_json` alone gives, for any input: the same value where
-/// `serde_json` decodes it, an error where it does not. The one documented
-/// difference: a free-form value inside a model is limited to 128 levels
-/// counted from that value, where `serde_json` counts from the document's
-/// top, so `serde_json`'s "recursion limit" refusal may be an answer on the
-/// fast path. And where `serde_json` takes a document that is not JSON
-/// (a raw control character in a key, read as bytes by the generated
-/// models), the library refuses it. The first byte picks the type.
+/// The client's decoding of daemon answers (`codec::decode_json`: a plain
+/// pass, then a pass that tracks the path for the error) must give what
+/// `serde_json` alone gives, for any input: the same value where
+/// `serde_json` decodes it, an error where it does not. Written for a
+/// `simd-json` decode path, which it found dropping text after numbers and
+/// got replaced; it keeps any future parser or fast path honest. Allowed
+/// differences: a free-form value inside a model is limited to 128 levels
+/// counted from that value (`serde_json` counts from the top), and where
+/// `serde_json` takes a document that is not JSON, the library may refuse
+/// it. The first byte picks the type.
 pub fn decode_paths(data: &[u8]) {
     use dockhand::models::*;
     let Some((&which, json)) = data.split_first() else {
