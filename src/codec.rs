@@ -148,6 +148,19 @@ mod tests {
     }
 
     #[test]
+    fn an_escaped_control_character_in_an_unknown_key_is_kept() {
+        // Valid JSON: the models' byte-key pass refuses it (it cannot tell
+        // it from a raw one), the path-tracking pass takes it.
+        let doc = br#"{"Type":"container","a\u0000b":1}"#;
+        let m: crate::models::EventMessage = decode_json("SystemEvents", doc).expect("valid JSON");
+        assert_eq!(m.extra.get("a\u{0}b"), Some(&serde_json::json!(1)));
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            r#"{"Type":"container","a\u0000b":1}"#
+        );
+    }
+
+    #[test]
     fn a_raw_control_character_is_refused_not_cut_off() {
         // Found by the `decode_paths` fuzz target while `simd-json` 0.15
         // was the decode path: it read `1700000` from `1700000\0\0\0N000`

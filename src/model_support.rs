@@ -342,7 +342,9 @@ impl<'de, T: FieldIndex + ?Sized> de::Visitor<'de> for FieldKey<T> {
         // already resolved, so the two cannot be told apart here: an
         // unknown name with a control character is refused either way (no
         // daemon sends one; taking raw ones would take text that is not
-        // JSON, found by the `decode_paths` fuzz target).
+        // JSON, found by the `decode_paths` fuzz target). The client's
+        // decode then tries again with the path tracked, which reads keys
+        // as strings: an escaped one is taken there, a raw one refused.
         Self::known_or(v, || match std::str::from_utf8(v) {
             Ok(s) if !v.iter().any(|&b| b < 0x20) => Ok(s.to_owned()),
             Ok(_) => Err(E::invalid_value(

@@ -685,8 +685,15 @@ pub fn decode_paths(data: &[u8]) {
                 }
             }
             (Err(_), Err(_)) => {}
+            // The generated models refuse an unknown key with a control
+            // character when `serde_json` hands keys over as bytes (a raw
+            // one is not JSON, an escaped one looks the same there); the
+            // library's second, path-tracking pass reads keys as strings,
+            // where `serde_json` tells the two apart and takes the escaped.
             (Ok(a), Err(e)) => assert!(
-                e.to_string().contains("recursion limit"),
+                e.to_string().contains("recursion limit")
+                    || (e.to_string().contains("without control characters")
+                        && serde_json::from_slice::<serde::de::IgnoredAny>(json).is_ok()),
                 "{name}: the library decoded what serde_json refuses ({e}):\n{}",
                 serde_json::to_string(&a).expect("encodes")
             ),
