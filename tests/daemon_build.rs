@@ -4,93 +4,20 @@
 
 mod common;
 
-use common::{test_env, TempDir};
+use common::{test_env, write_file as write, RemoveImage, TempDir};
 use dockhand::build::{image_id_from, BuildOutcome};
-use dockhand::models::ContainerCreateBody;
-use dockhand::operations::{
-    ContainerDeleteOptions, ContainerLogsOptions, ImageBuildOptions, ImageDeleteOptions,
-};
+use dockhand::operations::ImageBuildOptions;
 use dockhand::stream::LogOutput;
 use dockhand::{Docker, Error};
-use futures::TryStreamExt;
-use std::path::Path;
 
 fn docker() -> Docker {
     Docker::connect_with_host("unix:///var/run/docker.sock").expect("client")
 }
 
-/// An image tag removed (with its untagged parents) when dropped.
-struct Image(String);
-
-impl Drop for Image {
-    fn drop(&mut self) {
-        let tag = self.0.clone();
-        common::cleanup(move |docker| async move {
-            let _ = docker
-                .images()
-                .remove(&tag, &ImageDeleteOptions::default().force(true))
-                .await;
-        });
-    }
-}
-
-/// A container removed when dropped.
-struct Container(String);
-
-impl Drop for Container {
-    fn drop(&mut self) {
-        let id = self.0.clone();
-        common::cleanup(move |docker| async move {
-            let _ = docker
-                .containers()
-                .remove(&id, &ContainerDeleteOptions::default().force(true))
-                .await;
-        });
-    }
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, text).expect("write");
-}
-
-/// Runs `sh -c script` in `image` to the end and returns its stdout.
+/// Runs `sh -c script` in `image` to the end and returns its stdout (the
+/// script must not write to stderr).
 async fn run(docker: &Docker, image: &str, script: &str) -> String {
-    let body = ContainerCreateBody {
-        image: Some(image.to_owned()),
-        cmd: Some(vec!["sh".into(), "-c".into(), script.into()]),
-        ..Default::default()
-    };
-    let c = Container(
-        docker
-            .containers()
-            .create(&body, &Default::default())
-            .await
-            .expect("create")
-            .id,
-    );
-    docker
-        .containers()
-        .start(&c.0, &Default::default())
-        .await
-        .expect("start");
-    let w = docker
-        .containers()
-        .wait(&c.0, &Default::default())
-        .await
-        .expect("wait");
-    let out: Vec<LogOutput> = docker
-        .containers()
-        .logs(
-            &c.0,
-            &ContainerLogsOptions::default().stdout(true).stderr(true),
-        )
-        .await
-        .expect("logs")
-        .try_collect()
-        .await
-        .expect("log stream");
+    let (status, out) = common::run_script(docker, image, script).await;
     let mut stdout = String::new();
     for piece in out {
         match piece {
@@ -98,7 +25,7 @@ async fn run(docker: &Docker, image: &str, script: &str) -> String {
             other => panic!("unexpected output {other:?}"),
         }
     }
-    assert_eq!(w.status_code, 0, "{script}: {stdout}");
+    assert_eq!(status, 0, "{script}: {stdout}");
     stdout
 }
 
@@ -134,7 +61,7 @@ async fn a_directory_build_applies_dockerignore_and_reports_the_image_id() {
     std::os::unix::fs::symlink("a.txt", d.join("link")).expect("symlink");
 
     let docker = docker();
-    let tag = Image(format!("dockhand-test/build-{}:1", std::process::id()));
+    let tag = RemoveImage(format!("dockhand-test/build-{}:1", std::process::id()));
     let opts = ImageBuildOptions::default()
         .t(tag.0.clone())
         .nocache(true)
@@ -266,7 +193,7 @@ async fn an_excluded_dockerfile_elsewhere_is_sent_all_the_same() {
     write(&dir.0, ".dockerignore", "docker\n");
     write(&dir.0, "b.txt", "b\n");
     let docker = docker();
-    let tag = Image(format!("dockhand-test/build-df-{}:1", std::process::id()));
+    let tag = RemoveImage(format!("dockhand-test/build-df-{}:1", std::process::id()));
     let opts = ImageBuildOptions::default()
         .t(tag.0.clone())
         .dockerfile("docker/app.df")

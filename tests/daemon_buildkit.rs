@@ -5,13 +5,10 @@
 
 mod common;
 
-use common::{test_env, TempDir};
+use common::{test_env, write_file as write, RemoveImage, TempDir};
 use dockhand::buildkit::{
     BuildKitEvent, BuildKitOptions, BuildKitOutcome, BuildOutput, SecretSource,
 };
-use dockhand::models::ContainerCreateBody;
-use dockhand::operations::{ContainerDeleteOptions, ContainerLogsOptions, ImageDeleteOptions};
-use dockhand::stream::LogOutput;
 use dockhand::{Docker, Error};
 use futures::{StreamExt, TryStreamExt};
 use std::path::Path;
@@ -43,74 +40,18 @@ fn cli() -> Command {
     c
 }
 
-/// An image tag removed when dropped.
-struct Image(String);
-
-impl Drop for Image {
-    fn drop(&mut self) {
-        let tag = self.0.clone();
-        common::cleanup(move |docker| async move {
-            let _ = docker
-                .images()
-                .remove(&tag, &ImageDeleteOptions::default().force(true))
-                .await;
-        });
-    }
+fn tag(name: &str) -> RemoveImage {
+    RemoveImage(format!("dockhand-test/bk-{name}-{}:1", std::process::id()))
 }
 
-fn tag(name: &str) -> Image {
-    Image(format!("dockhand-test/bk-{name}-{}:1", std::process::id()))
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, text).expect("write");
-}
-
-/// Runs `sh -c script` in `image` to the end and returns its stdout.
+/// Runs `sh -c script` in `image` to the end and returns all it wrote.
 async fn run(docker: &Docker, image: &str, script: &str) -> String {
-    let body = ContainerCreateBody {
-        image: Some(image.to_owned()),
-        cmd: Some(vec!["sh".into(), "-c".into(), script.into()]),
-        ..Default::default()
-    };
-    let id = docker
-        .containers()
-        .create(&body, &Default::default())
-        .await
-        .expect("create")
-        .id;
-    docker
-        .containers()
-        .start(&id, &Default::default())
-        .await
-        .expect("start");
-    let w = docker
-        .containers()
-        .wait(&id, &Default::default())
-        .await
-        .expect("wait");
-    let out: Vec<LogOutput> = docker
-        .containers()
-        .logs(
-            &id,
-            &ContainerLogsOptions::default().stdout(true).stderr(true),
-        )
-        .await
-        .expect("logs")
-        .try_collect()
-        .await
-        .expect("log stream");
-    let _ = docker
-        .containers()
-        .remove(&id, &ContainerDeleteOptions::default().force(true))
-        .await;
+    let (status, out) = common::run_script(docker, image, script).await;
     let text: String = out
         .iter()
         .map(|p| String::from_utf8_lossy(p.bytes()).into_owned())
         .collect();
-    assert_eq!(w.status_code, 0, "{script}: {text}");
+    assert_eq!(status, 0, "{script}: {text}");
     text
 }
 
@@ -377,7 +318,7 @@ async fn a_dockerfile_elsewhere_and_a_second_build_from_cache() {
         .dockerfile("build/app.Dockerfile")
         .tag(t.0.clone())
         .tag(format!("{}-second", t.0));
-    let second = Image(format!("{}-second", t.0));
+    let second = RemoveImage(format!("{}-second", t.0));
     let first = BuildKitOutcome::collect(
         docker
             .images()

@@ -93,3 +93,94 @@ where
     })
     .join();
 }
+
+/// An image tag removed (forced, with its untagged parents) when dropped.
+pub struct RemoveImage(pub String);
+
+impl Drop for RemoveImage {
+    fn drop(&mut self) {
+        let tag = self.0.clone();
+        cleanup(move |docker| async move {
+            let _ = docker
+                .images()
+                .remove(
+                    &tag,
+                    &dockhand::operations::ImageDeleteOptions::default().force(true),
+                )
+                .await;
+        });
+    }
+}
+
+/// A container removed (forced) when dropped.
+pub struct RemoveContainer(pub String);
+
+impl Drop for RemoveContainer {
+    fn drop(&mut self) {
+        let id = self.0.clone();
+        cleanup(move |docker| async move {
+            let _ = docker
+                .containers()
+                .remove(
+                    &id,
+                    &dockhand::operations::ContainerDeleteOptions::default().force(true),
+                )
+                .await;
+        });
+    }
+}
+
+/// Writes `text` to `dir/rel`, making the directories on the way.
+pub fn write_file(dir: &std::path::Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, text).expect("write");
+}
+
+/// Runs `sh -c script` in a new container of `image` to its end, and returns
+/// its exit status and everything it wrote (stdout and stderr, in order).
+/// The container is removed afterwards.
+pub async fn run_script(
+    docker: &Docker,
+    image: &str,
+    script: &str,
+) -> (i64, Vec<dockhand::stream::LogOutput>) {
+    use futures::TryStreamExt;
+    let body = dockhand::models::ContainerCreateBody {
+        image: Some(image.to_owned()),
+        cmd: Some(vec!["sh".into(), "-c".into(), script.into()]),
+        ..Default::default()
+    };
+    let c = RemoveContainer(
+        docker
+            .containers()
+            .create(&body, &Default::default())
+            .await
+            .expect("create")
+            .id,
+    );
+    docker
+        .containers()
+        .start(&c.0, &Default::default())
+        .await
+        .expect("start");
+    let w = docker
+        .containers()
+        .wait(&c.0, &Default::default())
+        .await
+        .expect("wait");
+    let out = docker
+        .containers()
+        .logs(
+            &c.0,
+            &dockhand::operations::ContainerLogsOptions::default()
+                .stdout(true)
+                .stderr(true),
+        )
+        .await
+        .expect("logs")
+        .try_collect()
+        .await
+        .expect("log stream");
+    (w.status_code, out)
+}
