@@ -349,8 +349,12 @@ impl Remote {
     }
 }
 
-/// A dockhand client of the test environment's TLS daemon or ssh host.
+/// A dockhand client of the test environment's TLS daemon or ssh host
+/// (`unix`: the daemon's Unix socket, for comparison).
 pub fn remote_dockhand(transport: &str) -> Res<dockhand::Docker> {
+    if transport == "unix" {
+        return peers::dockhand(&socket());
+    }
     Remote::from_env().dockhand(transport)
 }
 
@@ -372,7 +376,7 @@ fn time_cli(env: &[(&'static str, String)], args: &[&str]) -> Res<Duration> {
 
 /// `n` sequential `logs` calls of container `id` through dockhand, each
 /// read to its end: the mean time from the call to the first log line.
-async fn dockhand_first_lines(d: &dockhand::Docker, id: &str, n: usize) -> Res<Duration> {
+pub async fn dockhand_first_lines(d: &dockhand::Docker, id: &str, n: usize) -> Res<Duration> {
     use futures::StreamExt;
     let opts = dockhand::operations::ContainerLogsOptions::default()
         .stdout(true)
