@@ -19,6 +19,9 @@
 #
 # Profiling one client on the mock (for perf or valgrind --tool=callgrind):
 #   target/release/dockhand-bench profile ping|inspect|list|logs16k|logs64|progress N [dockhand|bollard|ceiling]
+# and one stream of the real daemon (source /var/lib/dockhand-test-env/env.sh first):
+#   target/release/dockhand-bench profile remote-logs N unix|tls|ssh CONTAINER [bollard]   # N whole streams
+#   target/release/dockhand-bench profile remote-first N unix|tls|ssh CONTAINER            # time to the first line
 #
 # Instruction counts of decoding (dockhand's library path and its models under
 # serde_json, bollard, serde_json::Value on the

@@ -173,6 +173,43 @@ async fn logs_of_a_tty_container_are_console_bytes() {
     );
 }
 
+/// Below API 1.42 (dockerd 20.10) the client remembers a container's TTY by
+/// full ID after its first inspect: one client, a TTY and a plain container
+/// read by full ID in turn, each keeps its own format every time.
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn logs_by_full_id_keep_each_containers_format() {
+    let env = test_env("logs_by_full_id_keep_each_containers_format");
+    let plain = create(&env, &["sh", "-c", SCRIPT], false, false, None).await;
+    let tty = create(&env, &["sh", "-c", SCRIPT], true, false, None).await;
+    run_to_end(&plain).await;
+    run_to_end(&tty).await;
+    assert_eq!(plain.id.len(), 64);
+    let docker = docker();
+    let opts = ContainerLogsOptions::default().stdout(true).stderr(true);
+    for _ in 0..3 {
+        for c in [&plain, &tty] {
+            let pieces: Vec<LogOutput> = docker
+                .containers()
+                .logs(&c.id, &opts)
+                .await
+                .expect("logs")
+                .try_collect()
+                .await
+                .expect("stream");
+            let (out, err, console) = split(&pieces);
+            if std::ptr::eq(c, &tty) {
+                assert!(out.is_empty() && err.is_empty());
+                assert!(String::from_utf8_lossy(&console).starts_with("out1\r\nerr1\r\n"));
+            } else {
+                assert!(console.is_empty());
+                assert!(String::from_utf8_lossy(&out).starts_with("out1\nout2\n"));
+                assert!(String::from_utf8_lossy(&err).starts_with("err1\nerr2\n"));
+            }
+        }
+    }
+}
+
 #[tokio::test]
 #[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn exec_cat_echoes_a_mebibyte_of_binary_stdin() {

@@ -522,3 +522,82 @@ async fn log_format_comes_from_content_type_and_below_1_42_from_the_tty() {
         .expect("frames");
     assert_eq!(pieces, vec![LogOutput::StdErr("err".into())]);
 }
+
+#[tokio::test]
+async fn below_1_42_a_full_id_inspected_once_needs_no_more_inspects() {
+    // A TTY container known by name and by full ID, and a second, framed
+    // one known only by full ID.
+    let web = "4f1c3a2b9d8e7f60a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718";
+    let db = "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f607182930a1b2c3d4e5f";
+    let server = daemon(Some("1.41")).await;
+    for who in ["web", web] {
+        Mock::given(method("GET"))
+            .and(path(format!("/v1.41/containers/{who}/logs")))
+            // TTY bytes that would parse as a frame header if guessed.
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_bytes(vec![1u8, 0, 0, 0, 0, 0, 0, 2, b'h', b'i']),
+            )
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path(format!("/v1.41/containers/{db}/logs")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_bytes(vec![2u8, 0, 0, 0, 0, 0, 0, 3, b'e', b'r', b'r']),
+        )
+        .mount(&server)
+        .await;
+    // A name is inspected every time (it may name another container
+    // tomorrow); its answer's full ID is remembered.
+    Mock::given(method("GET"))
+        .and(path("/v1.41/containers/web/json"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"Id": web, "Config": {"Tty": true}})),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    // The full ID was learned from the name's inspect: never inspected.
+    Mock::given(method("GET"))
+        .and(path(format!("/v1.41/containers/{web}/json")))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    // A full ID seen for the first time: inspected once, then known.
+    Mock::given(method("GET"))
+        .and(path(format!("/v1.41/containers/{db}/json")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"Id": db, "Config": {"Tty": false}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let docker = client(&server);
+    let logs = |who: &'static str| {
+        let docker = docker.clone();
+        async move {
+            docker
+                .containers()
+                .logs(who, &Default::default())
+                .await
+                .expect("logs")
+                .try_collect::<Vec<LogOutput>>()
+                .await
+                .expect("pieces")
+        }
+    };
+    let console = vec![LogOutput::Console(
+        vec![1u8, 0, 0, 0, 0, 0, 0, 2, b'h', b'i'].into(),
+    )];
+    let framed = vec![LogOutput::StdErr("err".into())];
+    assert_eq!(logs("web").await, console);
+    assert_eq!(logs(web).await, console);
+    assert_eq!(logs(web).await, console);
+    assert_eq!(logs("web").await, console);
+    assert_eq!(logs(db).await, framed);
+    assert_eq!(logs(db).await, framed);
+    // (The expectations are checked as the server is dropped.)
+}

@@ -762,19 +762,42 @@ fn run(args: &[String]) -> Res<()> {
 
 /// `profile WHAT N [peer]`: run one dockhand scenario N times against a mock
 /// (for perf/callgrind); `peer` bollard or ceiling runs that client instead.
-/// `profile remote-logs N tls|ssh CONTAINER`: dockhand reads the logs of a
-/// container of the real daemon N times over TLS or ssh.
+/// `profile remote-logs N tls|ssh|unix CONTAINER [bollard]`: dockhand (or
+/// bollard, over TLS or ssh) reads the logs of a container of the real daemon
+/// N times over TLS, ssh or the Unix socket;
+/// `profile remote-first N tls|ssh|unix CONTAINER`: N `logs` calls, the mean
+/// time to the first line.
 fn profile(args: &[String]) -> Res<()> {
     let what = args.first().ok_or("profile: what?")?.clone();
+    if what == "remote-first" {
+        let n: usize = args.get(1).ok_or("profile: N?")?.parse()?;
+        let transport = args.get(2).ok_or("profile: tls, ssh or unix?")?.clone();
+        let id = args.get(3).ok_or("profile: container?")?.clone();
+        return runtime()?.block_on(async {
+            let dh = real::remote_dockhand(&transport)?;
+            real::dockhand_first_lines(&dh, &id, 2).await?;
+            let first = real::dockhand_first_lines(&dh, &id, n).await?;
+            eprintln!("{what} × {n} ({transport}): {first:?} to the first line");
+            Ok(())
+        });
+    }
     if what == "remote-logs" {
         let n: usize = args.get(1).ok_or("profile: N?")?.parse()?;
         let transport = args.get(2).ok_or("profile: tls or ssh?")?.clone();
         let id = args.get(3).ok_or("profile: container?")?.clone();
+        let bollard = args.get(4).is_some_and(|p| p == "bollard");
         return runtime()?.block_on(async {
-            let dh = real::remote_dockhand(&transport)?;
             let t = Instant::now();
-            for _ in 0..n {
-                peers::dockhand_logs(&dh, &id).await?;
+            if bollard {
+                let bo = real::remote_bollard(&transport)?;
+                for _ in 0..n {
+                    peers::bollard_logs(&bo, &id).await?;
+                }
+            } else {
+                let dh = real::remote_dockhand(&transport)?;
+                for _ in 0..n {
+                    peers::dockhand_logs(&dh, &id).await?;
+                }
             }
             eprintln!("{what} × {n} ({transport}): {:?}", t.elapsed());
             Ok(())

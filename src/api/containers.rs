@@ -224,18 +224,35 @@ impl Containers {
             return super::log_stream(&self.docker, ops::CONTAINER_LOGS.id, resp, self.tty(id))
                 .await;
         }
-        // Below API 1.42 the output's format is the container's TTY: asked
-        // at the same time as the logs, one round trip instead of two (over
-        // ssh or TLS, a round trip is most of the time to the first line).
+        // Below API 1.42 the output's format is the container's TTY: known
+        // for a full ID inspected before, else asked at the same time as the
+        // logs, one round trip instead of two (over ssh or TLS, a round trip
+        // is most of the time to the first line).
+        if let Some(tty) = self.docker.ttys().get(id) {
+            let resp = logs.await?;
+            return super::log_stream(&self.docker, ops::CONTAINER_LOGS.id, resp, async {
+                Ok(tty)
+            })
+            .await;
+        }
         let (resp, tty) = futures::future::join(logs, self.tty(id)).await;
         let resp = resp?;
         super::log_stream(&self.docker, ops::CONTAINER_LOGS.id, resp, async { tty }).await
     }
 
-    /// Whether the container has a TTY (its output is then not stdcopy-framed).
+    /// Whether the container has a TTY (its output is then not stdcopy-framed):
+    /// known without a request for a full ID an inspect answered for before
+    /// (`Config.Tty` never changes, an ID is never reused), else inspected.
     async fn tty(&self, id: &str) -> Result<bool> {
+        if let Some(tty) = self.docker.ttys().get(id) {
+            return Ok(tty);
+        }
         let c = self.inspect(id, &Default::default()).await?;
-        Ok(c.config.and_then(|c| c.tty).unwrap_or(false))
+        let tty = c.config.and_then(|c| c.tty).unwrap_or(false);
+        if let Some(full) = c.id.as_deref() {
+            self.docker.ttys().learn(full, tty);
+        }
+        Ok(tty)
     }
 
     /// Changes to a container's filesystem (`docker diff`).

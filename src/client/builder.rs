@@ -171,6 +171,7 @@ impl DockerBuilder {
                 platform_check: !self.no_platform_check,
                 user_agent,
                 headers,
+                ttys: Default::default(),
             }),
         })
     }

@@ -1,12 +1,14 @@
 //! The [`Docker`] handle. One job per file: [`builder`] configures a client,
 //! [`negotiate`] learns the daemon's API version and facts, [`dispatch`]
 //! sends an operation and maps its status, [`raw`] is the public request API
-//! for what the typed groups do not cover.
+//! for what the typed groups do not cover, [`ttys`] remembers containers'
+//! TTYs by full ID.
 
 mod builder;
 mod dispatch;
 mod negotiate;
 mod raw;
+mod ttys;
 
 pub use builder::DockerBuilder;
 pub(crate) use dispatch::{json_body, Payload};
@@ -36,6 +38,7 @@ struct Inner {
     platform_check: bool,
     user_agent: http::HeaderValue,
     headers: http::HeaderMap,
+    ttys: ttys::TtyCache,
 }
 
 impl std::fmt::Debug for Docker {
@@ -132,6 +135,11 @@ impl Docker {
             .negotiated
             .get()
             .and_then(|d| d.os_type.as_deref())
+    }
+
+    /// Containers' TTYs learned from inspects, by full ID (`ttys`).
+    pub(crate) fn ttys(&self) -> &ttys::TtyCache {
+        &self.inner.ttys
     }
 
     /// The API version requests use: the fixed one, or the negotiated one
