@@ -607,7 +607,10 @@ impl Containers {
                 |s| options.write_params(s),
                 None,
             )
-            .await
+            .await?;
+        // A container may be given this ID as its name later on.
+        self.docker.ttys().forget(id);
+        Ok(())
     }
 
     /// Facts about a path inside a container, without its content.

@@ -66,6 +66,15 @@ impl TtyCache {
         }
         known.insert(key, tty);
     }
+
+    /// Forgets container `id` (a full ID; anything else is ignored): called
+    /// when this client removes it, so that a container later *named* with
+    /// that ID is inspected, not taken for the removed one.
+    pub(crate) fn forget(&self, id: &str) {
+        let Some(key) = full_id(id) else { return };
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        known.remove(&key);
+    }
 }
 
 #[cfg(test)]
@@ -73,6 +82,17 @@ mod tests {
     use super::{full_id, TtyCache, MAX_KNOWN};
 
     const ID: &str = "e018b146e1a6e7c9b5c4d3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2";
+
+    #[test]
+    fn a_removed_id_is_forgotten() {
+        let c = TtyCache::default();
+        c.learn(ID, true);
+        assert_eq!(c.get(ID), Some(true));
+        c.forget("some-name");
+        assert_eq!(c.get(ID), Some(true));
+        c.forget(ID);
+        assert_eq!(c.get(ID), None);
+    }
 
     #[test]
     fn only_full_lower_case_ids() {
