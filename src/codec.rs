@@ -40,10 +40,24 @@ pub(crate) fn decode_json<T: DeserializeOwned>(operation: &'static str, bytes: &
     // object key (serde_path_to_error owns each key it passes), which made
     // decoding a 5,000-container list 40% slower; only a failed decode needs
     // the path, so it is decoded again, tracked, to report where it failed.
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    if let Ok(value) = T::deserialize(&mut de) {
-        if de.end().is_ok() {
-            return Ok(value);
+    //
+    // The whole body's UTF-8 is checked once (fast on ASCII, which almost
+    // every answer is), and the text parsed as a `str`: a parser over bytes
+    // checks each string it hands out, at a cost per string. Text that is
+    // not UTF-8 is parsed as bytes, which finds the bad string and reports it.
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        let mut de = serde_json::Deserializer::from_str(text);
+        if let Ok(value) = T::deserialize(&mut de) {
+            if de.end().is_ok() {
+                return Ok(value);
+            }
+        }
+    } else {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        if let Ok(value) = T::deserialize(&mut de) {
+            if de.end().is_ok() {
+                return Ok(value);
+            }
         }
     }
     decode_json_tracked(operation, bytes)

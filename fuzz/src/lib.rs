@@ -312,6 +312,25 @@ pub fn in_band_error(data: &[u8]) {
             .collect::<Vec<_>>()
     };
     assert_eq!(summary(&whole), summary(&cut), "depends on chunking");
+    // The pull stream itself reads the error from the decoded value (no
+    // search first): the same outcome as the search, for every value.
+    let mut splitter = JsonSplitter::new(1 << 20);
+    splitter.push(payload);
+    while let Ok(Some(value)) = splitter.next_value() {
+        let outcome = |r: dockhand::Result<dockhand::models::CreateImageInfo>| match r {
+            Ok(v) => Ok(serde_json::to_string(&v).expect("encodes")),
+            Err(dockhand::Error::Api {
+                status, message, ..
+            }) => Err(Some((status, message))),
+            Err(_) => Err(None),
+        };
+        assert_eq!(
+            outcome(dockhand::bench_support::decode_progress_message(&value)),
+            outcome(dockhand::bench_support::decode_message(&value)),
+            "typed and searched in-band errors differ on {:?}",
+            String::from_utf8_lossy(&value)
+        );
+    }
     for items in [&whole, &cut] {
         if let Some(i) = items.iter().position(Result::is_err) {
             assert_eq!(i, items.len() - 1, "items after an error");
