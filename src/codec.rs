@@ -131,8 +131,8 @@ fn fast_path_may_take<T>(bytes: &[u8]) -> bool {
 /// Shorter text goes to `serde_json`: `simd-json`'s fixed cost per document
 /// (copying the input into its padded buffer, the structural scan's set-up,
 /// the tape) made a 150-byte progress message cost more than `serde_json`
-/// (441 M instructions against 434 M for 100,000 of them); from a few
-/// hundred bytes on it is cheaper (a 5 kB inspect: 0.87×).
+/// (441 M instructions against 434 M for 100,000 of them); a 5 kB inspect
+/// costs 0.83× `serde_json`'s. The line lies between the two, not tuned.
 const FAST_MIN: usize = 1024;
 
 /// Whether `T` is a generated model, or a `Vec` or `Option` of one (read
@@ -541,10 +541,10 @@ mod tests {
                 Err(Error::Decode { .. }) => {}
                 other => wrong.push(format!("{text}: {other:?}")),
             }
-            if !has_surrogate_escape(doc) {
-                if let Some(v) = fast::decode::<serde_json::Value>(doc) {
-                    wrong.push(format!("fast parser took {text}: {v}"));
-                }
+            // The fast parser alone refuses each too (lone surrogates
+            // included, which the library keeps from it all the same).
+            if let Some(v) = fast::decode::<serde_json::Value>(doc) {
+                wrong.push(format!("fast parser took {text}: {v}"));
             }
         }
         assert!(wrong.is_empty(), "{wrong:#?}");
