@@ -109,7 +109,7 @@ fn decode_json_serde<T: DeserializeOwned>(operation: &'static str, bytes: &[u8])
 /// such input (`a_raw_control_character_is_refused_not_cut_off` asks the
 /// fast parser alone), and `serde_json` then gives its message.
 fn fast_path_may_take<T>(bytes: &[u8]) -> bool {
-    if bytes.len() < FAST_MIN || has_surrogate_escape(bytes) {
+    if bytes.len() < FAST_MIN || parsers_may_differ(bytes) {
         return false;
     }
     if bounded_by_type::<T>() {
@@ -152,15 +152,30 @@ fn bounded_by_type<T>() -> bool {
     })
 }
 
-/// Whether `bytes` may hold a `\uD800`–`\uDFFF` escape (a backslash, `u`,
-/// `d`, then `8`–`f`, in either case). An escaped backslash followed by such
-/// text also counts: the answer errs only towards `serde_json`.
-fn has_surrogate_escape(bytes: &[u8]) -> bool {
-    memchr::memchr_iter(b'\\', bytes).any(|i| {
-        matches!(
-            bytes.get(i + 1..i + 4),
-            Some([b'u', b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'])
-        )
+/// Whether `bytes` may hold text that `simd-json` reads otherwise than
+/// `serde_json`, which then decodes it instead:
+///
+/// - a `\uD800`–`\uDFFF` escape (a backslash, `u`, `d`, then `8`–`f`, in
+///   either case), which `simd-json` 0.15 turned into another character;
+/// - a negative zero written as an integer (`-0` followed by anything but
+///   a digit, `.`, `e` or `E`): `serde_json` reads it as the float `-0.0`
+///   (kept, and written back as `-0.0`; refused where an integer is
+///   expected), `simd-json` 0.19 as the integer 0 (the sign lost; found by
+///   the `decode_paths` fuzz target in an unknown field).
+///
+/// Text inside strings matches too (an escaped backslash before `ud800`, a
+/// `-0` in a name): the answer errs only towards `serde_json`.
+fn parsers_may_differ(bytes: &[u8]) -> bool {
+    memchr::memchr2_iter(b'\\', b'-', bytes).any(|i| {
+        if bytes[i] == b'\\' {
+            matches!(
+                bytes.get(i + 1..i + 4),
+                Some([b'u', b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'])
+            )
+        } else {
+            bytes.get(i + 1) == Some(&b'0')
+                && !matches!(bytes.get(i + 2), Some(b'0'..=b'9' | b'.' | b'e' | b'E'))
+        }
     })
 }
 
@@ -453,18 +468,51 @@ mod tests {
     }
 
     #[test]
-    fn surrogate_escapes_are_found() {
-        assert!(has_surrogate_escape(br#""\ud800""#));
-        assert!(has_surrogate_escape(br#""\uDFFF""#));
-        assert!(has_surrogate_escape(br#""\ud83d\ude00""#));
-        assert!(!has_surrogate_escape(br#""\u003e \u00e9 \ud7ff \ue000""#));
-        assert!(!has_surrogate_escape(br#""\ud"#), "cut short");
-        assert!(!has_surrogate_escape(b"\\"));
+    fn text_the_parsers_read_differently_is_found() {
+        assert!(parsers_may_differ(br#""\ud800""#));
+        assert!(parsers_may_differ(br#""\uDFFF""#));
+        assert!(parsers_may_differ(br#""\ud83d\ude00""#));
+        assert!(!parsers_may_differ(br#""\u003e \u00e9 \ud7ff \ue000""#));
+        assert!(!parsers_may_differ(br#""\ud"#), "cut short");
+        assert!(!parsers_may_differ(b"\\"));
+        for zero in ["[-0]", "[-0,1]", "{\"a\":-0}", "{\"a\":-0 }", "-0"] {
+            assert!(parsers_may_differ(zero.as_bytes()), "{zero}");
+        }
+        for other in [
+            "[-0.5]", "[-0e1]", "[-0E1]", "[-01]", "[-1]", "[0]", "\"a-b\"", "-",
+        ] {
+            assert!(!parsers_may_differ(other.as_bytes()), "{other}");
+        }
     }
 
     /// The JSON text of a value (number spellings included).
     fn text(v: &serde_json::Value) -> Option<String> {
         serde_json::to_string(v).ok()
+    }
+
+    #[test]
+    fn a_negative_zero_is_read_as_serde_json_reads_it() {
+        // Found by the `decode_paths` fuzz target: `simd-json` 0.19 reads
+        // `-0` as the integer 0, `serde_json` as the float -0.0. Long
+        // enough for the fast parser, in an unknown field and a known one.
+        let pad = "x".repeat(FAST_MIN);
+        let doc = format!(r#"{{"Id":"{pad}","Future":-0,"Created":1}}"#);
+        let c: crate::models::ContainerSummary =
+            decode_json("ContainerList", doc.as_bytes()).expect("decodes");
+        let reference: crate::models::ContainerSummary = serde_json::from_str(&doc).unwrap();
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            serde_json::to_string(&reference).unwrap()
+        );
+        assert!(serde_json::to_string(&c)
+            .unwrap()
+            .contains(r#""Future":-0.0"#));
+        let doc = format!(r#"{{"Id":"{pad}","Created":-0}}"#);
+        assert!(serde_json::from_str::<crate::models::ContainerSummary>(&doc).is_err());
+        assert!(matches!(
+            decode_json::<crate::models::ContainerSummary>("ContainerList", doc.as_bytes()),
+            Err(Error::Decode { .. })
+        ));
     }
 
     #[test]
