@@ -496,8 +496,17 @@ mod tests {
             assert!(parsers_may_differ(zero.as_bytes()), "{zero}");
         }
         for other in [
-            "[-0.5]", "[-0e1]", "[-0E1]", "[-01]", "[-1]", "[0]", "\"a-b\"", "-",
-            "[\"/web-0\"]", "{\"Names\":[\"/p0-s0-0\"]}", "[\"x -0\"]",
+            "[-0.5]",
+            "[-0e1]",
+            "[-0E1]",
+            "[-01]",
+            "[-1]",
+            "[0]",
+            "\"a-b\"",
+            "-",
+            "[\"/web-0\"]",
+            "{\"Names\":[\"/p0-s0-0\"]}",
+            "[\"x -0\"]",
         ] {
             assert!(!parsers_may_differ(other.as_bytes()), "{other}");
         }
