@@ -28,25 +28,255 @@ pub(crate) fn error_message(body: &[u8]) -> String {
 
 /// Decodes JSON, reporting the path of the value that failed and a snippet.
 ///
-/// Parsed by `serde_json`. A faster parser (`simd-json` 0.15) was the
-/// decode path for a few hours of issue 15 (0.8× the instructions on a
-/// container list), and the `decode_paths` fuzz target found it taking text
-/// that is not JSON and dropping part of it without an error (a number
-/// followed by letters or control characters: `1700000000200000000Hairpin`
-/// read as the number) three times in ten minutes; correctness first
-/// (bench/RESULTS.md, "Instruction counts: decoding").
+/// Parsed by `simd-json` (SIMD scanning chosen at run time, a portable
+/// fallback elsewhere), which decodes the same serde types as `serde_json`
+/// at fewer instructions. What it refuses is parsed by `serde_json`, and a
+/// value that does not decode there either is parsed once more with its
+/// path tracked, so a failure reports exactly what `serde_json` reports
+/// (path, line and column, message), and `serde_json` has the last word
+/// on what is refused.
+///
+/// `simd-json` 0.15, the fast path of an earlier round, took text that is
+/// not JSON and dropped part of it (a number followed by letters or a
+/// control character: `1700000000200000000Hairpin` read as the number),
+/// found by the `decode_paths` fuzz target; 0.16 and later refuse each of
+/// those inputs (kept as regressions, `fuzz/regressions/decode_paths/`).
+/// The guards of that round stay, each for what `serde_json` does and
+/// `simd-json` does not:
+///
+/// - no nesting limit of its own, and a value nested a few thousand levels
+///   deep would overflow the stack of the (recursive) serde visitors: input
+///   nested deeper than `serde_json`'s limit (128) goes to `serde_json`,
+///   which refuses it with its "recursion limit exceeded";
+/// - a lone UTF-16 surrogate escape (`"\ud800"`, which `serde_json`
+///   refuses) turned into another character: text with a surrogate escape,
+///   paired or not (rare: Go writes non-ASCII text as UTF-8), goes to
+///   `serde_json`, and so does text with a raw control character (not JSON
+///   anywhere).
 pub(crate) fn decode_json<T: DeserializeOwned>(operation: &'static str, bytes: &[u8]) -> Result<T> {
-    // Fast path: plain serde_json. Tracking the path costs an allocation per
-    // object key (serde_path_to_error owns each key it passes), which made
-    // decoding a 5,000-container list 40% slower; only a failed decode needs
-    // the path, so it is decoded again, tracked, to report where it failed.
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    if let Ok(value) = T::deserialize(&mut de) {
-        if de.end().is_ok() {
+    if fast_path_may_take::<T>(bytes) {
+        if let Some(value) = fast::decode(bytes) {
             return Ok(value);
         }
     }
+    decode_json_serde(operation, bytes)
+}
+
+/// [`decode_json`] by `serde_json` alone: plain first, tracked on failure.
+#[cold]
+fn decode_json_serde<T: DeserializeOwned>(operation: &'static str, bytes: &[u8]) -> Result<T> {
+    // Plain serde_json first. Tracking the path costs an allocation per
+    // object key (serde_path_to_error owns each key it passes), which made
+    // decoding a 5,000-container list 40% slower; only a failed decode needs
+    // the path, so it is decoded again, tracked, to report where it failed.
+    //
+    // The whole body's UTF-8 is checked once (fast on ASCII, which almost
+    // every answer is), and the text parsed as a `str`: a parser over bytes
+    // checks each string it hands out, at a cost per string. Text that is
+    // not UTF-8 is parsed as bytes, which finds the bad string and reports it.
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        let mut de = serde_json::Deserializer::from_str(text);
+        if let Ok(value) = T::deserialize(&mut de) {
+            if de.end().is_ok() {
+                return Ok(value);
+            }
+        }
+    } else {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        if let Ok(value) = T::deserialize(&mut de) {
+            if de.end().is_ok() {
+                return Ok(value);
+            }
+        }
+    }
     decode_json_tracked(operation, bytes)
+}
+
+/// Whether the fast parser may decode `bytes` as `T`: long enough to pay
+/// for its set-up, no surrogate escape, and a nesting the visitors'
+/// recursion can take. A generated model (or a list or option of them)
+/// bounds its own recursion: its types nest a few levels, and its
+/// free-form values (`serde_json::Value` fields, unknown fields) are read
+/// with `serde_json`'s limit of 128 (`model_support::BoundedValue`). Any
+/// other type is checked: one pass that the compiler vectorises settles
+/// most inputs (an inspect has forty brackets); text with more brackets
+/// than the limit is scanned for its depth.
+///
+/// A raw control character (not JSON anywhere) needs no check of its own
+/// since `simd-json` 0.16: 0.15 ended a number at one and dropped what
+/// followed (`1700000\0N000` → 1700000, found by the `decode_paths` fuzz
+/// target, and a pre-check cost 1.3 instructions a byte); 0.19 refuses each
+/// such input (`a_raw_control_character_is_refused_not_cut_off` asks the
+/// fast parser alone), and `serde_json` then gives its message.
+fn fast_path_may_take<T>(bytes: &[u8]) -> bool {
+    if bytes.len() < FAST_MIN || parsers_may_differ(bytes) {
+        return false;
+    }
+    if bounded_by_type::<T>() {
+        return true;
+    }
+    // Counted in blocks of 255 into a byte each, which vectorises.
+    let brackets: usize = bytes
+        .chunks(255)
+        .map(|block| {
+            block
+                .iter()
+                .fold(0u8, |n, &b| n + u8::from(b == b'[' || b == b'{'))
+        })
+        .map(usize::from)
+        .sum();
+    brackets <= MAX_DEPTH || !deeper_than(bytes, MAX_DEPTH)
+}
+
+/// Shorter text goes to `serde_json`: `simd-json`'s fixed cost per document
+/// (copying the input into its padded buffer, the structural scan's set-up,
+/// the tape) made a 150-byte progress message cost more than `serde_json`
+/// (441 M instructions against 434 M for 100,000 of them); a 5 kB inspect
+/// costs 0.83× `serde_json`'s. The line lies between the two, not tuned.
+const FAST_MIN: usize = 1024;
+
+/// Whether `T` is a generated model, or a `Vec` or `Option` of one (read
+/// from its type name: a name this does not recognise only costs the depth
+/// check).
+fn bounded_by_type<T>() -> bool {
+    let mut name = std::any::type_name::<T>();
+    while let Some(inner) = ["alloc::vec::Vec<", "core::option::Option<"]
+        .iter()
+        .find_map(|w| name.strip_prefix(w).and_then(|n| n.strip_suffix('>')))
+    {
+        name = inner;
+    }
+    name.strip_prefix("dockhand::models::").is_some_and(|path| {
+        path.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+    })
+}
+
+/// Whether `bytes` may hold text that `simd-json` reads otherwise than
+/// `serde_json`, which then decodes it instead:
+///
+/// - a `\uD800`–`\uDFFF` escape (a backslash, `u`, `d`, then `8`–`f`, in
+///   either case), which `simd-json` 0.15 turned into another character;
+/// - a negative zero written as an integer (`-0` followed by anything but
+///   a digit, `.`, `e` or `E`): `serde_json` reads it as the float `-0.0`
+///   (kept, and written back as `-0.0`; refused where an integer is
+///   expected), `simd-json` 0.19 as the integer 0 (the sign lost; found by
+///   the `decode_paths` fuzz target in an unknown field).
+///
+/// Text inside strings may match too (an escaped backslash before
+/// `ud800`, `", -0` in a message): the answer errs only towards
+/// `serde_json`. A `-0` counts only where a value may start (after `:`,
+/// `,` or `[`), so names like `/web-0` do not send a container list to
+/// `serde_json` (they did, at 1.17× the instructions, before that).
+fn parsers_may_differ(bytes: &[u8]) -> bool {
+    memchr::memchr2_iter(b'\\', b'-', bytes).any(|i| {
+        if bytes[i] == b'\\' {
+            matches!(
+                bytes.get(i + 1..i + 4),
+                Some([b'u', b'd' | b'D', b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'])
+            )
+        } else {
+            // Where a number may start: after `:`, `,` or `[` (and
+            // whitespace), or at the very beginning. A name such as
+            // `/web-0` in a string is not taken for one.
+            let starts_value = match bytes[..i]
+                .iter()
+                .rposition(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            {
+                None => true,
+                Some(k) => matches!(bytes[k], b':' | b',' | b'['),
+            };
+            starts_value
+                && bytes.get(i + 1) == Some(&b'0')
+                && !matches!(bytes.get(i + 2), Some(b'0'..=b'9' | b'.' | b'e' | b'E'))
+        }
+    })
+}
+
+/// `serde_json`'s nesting limit: deeper input is refused by it, so the fast
+/// parser never sees it.
+const MAX_DEPTH: usize = 128;
+
+/// Whether the JSON text `bytes` nests arrays and objects deeper than
+/// `limit` (brackets inside strings do not count). Malformed text may get
+/// either answer: the parsers refuse it anyway.
+fn deeper_than(bytes: &[u8], limit: usize) -> bool {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => loop {
+                // To the closing quote, stepping over escapes.
+                let Some(k) = bytes
+                    .get(i + 1..)
+                    .and_then(|r| memchr::memchr2(b'"', b'\\', r))
+                else {
+                    return false;
+                };
+                i += 1 + k;
+                if bytes[i] == b'"' {
+                    break;
+                }
+                i += 1;
+            },
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+/// The fast path: `simd-json` into any serde type.
+mod fast {
+    use serde::de::DeserializeOwned;
+    use std::cell::RefCell;
+
+    /// Inputs up to this size reuse the thread's buffers (a stream of
+    /// progress messages decodes without allocating parser buffers); larger
+    /// ones get buffers of their own, freed after, so a thread never keeps
+    /// the memory of one large answer.
+    const KEEP: usize = 64 << 10;
+
+    struct Scratch {
+        input: Vec<u8>,
+        buffers: simd_json::Buffers,
+    }
+
+    thread_local! {
+        static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch {
+            input: Vec::new(),
+            buffers: simd_json::Buffers::new(1024),
+        });
+    }
+
+    /// `bytes` decoded as `T`, or `None` when `simd-json` refuses them.
+    pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+        if bytes.len() <= KEEP {
+            // A `Deserialize` impl that decodes JSON itself finds the
+            // scratch taken and uses its own.
+            let kept = SCRATCH.try_with(|cell| {
+                cell.try_borrow_mut().ok().map(|mut scratch| {
+                    let Scratch { input, buffers } = &mut *scratch;
+                    input.clear();
+                    input.extend_from_slice(bytes);
+                    simd_json::serde::from_slice_with_buffers::<T>(input, buffers).ok()
+                })
+            });
+            if let Ok(Some(value)) = kept {
+                return value;
+            }
+        }
+        let mut input = bytes.to_vec();
+        let mut buffers = simd_json::Buffers::new(input.len());
+        simd_json::serde::from_slice_with_buffers(&mut input, &mut buffers).ok()
+    }
 }
 
 /// As [`decode_json`], tracking the path of the value being decoded.
@@ -185,6 +415,14 @@ mod tests {
             );
             let r = decode_json::<crate::models::EventMessage>("test", input);
             assert!(matches!(r, Err(Error::Decode { .. })), "{r:?}");
+            // The fast parser alone (without the guard that keeps such text
+            // from it) refuses them too since `simd-json` 0.16.
+            assert!(
+                fast::decode::<serde_json::Value>(input).is_none(),
+                "simd-json took {:?}",
+                String::from_utf8_lossy(input)
+            );
+            assert!(fast::decode::<crate::models::EventMessage>(input).is_none());
         }
     }
 
@@ -209,6 +447,142 @@ mod tests {
         let mut ok = vec![b'['; 100];
         ok.extend(std::iter::repeat_n(b']', 100));
         decode_json::<serde_json::Value>("SystemInfo", &ok).expect("100 deep");
+    }
+
+    #[test]
+    fn depth_is_measured_outside_strings() {
+        assert!(!deeper_than(b"[[[]]]", 3));
+        assert!(deeper_than(b"[[[[]]]]", 3));
+        assert!(deeper_than(br#"{"a":{"b":[{"c":1}]}}"#, 3));
+        assert!(!deeper_than(br#"{"a":{"b":[{"c":1}]}}"#, 4));
+        // Brackets in strings, escaped quotes, escaped backslashes.
+        assert!(!deeper_than(br#"["[[[[", "\"{{{{", "\\", "]]"]"#, 1));
+        assert!(deeper_than(br#"["\\", [["x"]]]"#, 2));
+        // Siblings do not add up.
+        assert!(!deeper_than(b"[[],[],[],[],[]]", 2));
+        // Unterminated strings and stray closers: no panic.
+        assert!(!deeper_than(br#"[[[["abc"#, 4));
+        assert!(!deeper_than(br#"[[[["ab\"#, 4));
+        assert!(!deeper_than(b"]]]]}}}}[", 2));
+    }
+
+    #[test]
+    fn models_are_recognised_by_type() {
+        use crate::models::{ContainerInspectResponse, ContainerSummary};
+        assert!(bounded_by_type::<ContainerSummary>());
+        assert!(bounded_by_type::<Vec<ContainerSummary>>());
+        assert!(bounded_by_type::<Option<Vec<ContainerInspectResponse>>>());
+        assert!(!bounded_by_type::<serde_json::Value>());
+        assert!(!bounded_by_type::<Vec<serde_json::Value>>());
+        assert!(!bounded_by_type::<Vec<String>>());
+        assert!(!bounded_by_type::<
+            std::collections::HashMap<String, ContainerSummary>,
+        >());
+        assert!(!bounded_by_type::<(ContainerSummary, serde_json::Value)>());
+    }
+
+    #[test]
+    fn text_the_parsers_read_differently_is_found() {
+        assert!(parsers_may_differ(br#""\ud800""#));
+        assert!(parsers_may_differ(br#""\uDFFF""#));
+        assert!(parsers_may_differ(br#""\ud83d\ude00""#));
+        assert!(!parsers_may_differ(br#""\u003e \u00e9 \ud7ff \ue000""#));
+        assert!(!parsers_may_differ(br#""\ud"#), "cut short");
+        assert!(!parsers_may_differ(b"\\"));
+        for zero in ["[-0]", "[-0,1]", "{\"a\":-0}", "{\"a\":-0 }", "-0"] {
+            assert!(parsers_may_differ(zero.as_bytes()), "{zero}");
+        }
+        for zero in ["[1, -0]", "{\"a\":\n\t-0}"] {
+            assert!(parsers_may_differ(zero.as_bytes()), "{zero}");
+        }
+        for other in [
+            "[-0.5]",
+            "[-0e1]",
+            "[-0E1]",
+            "[-01]",
+            "[-1]",
+            "[0]",
+            "\"a-b\"",
+            "-",
+            "[\"/web-0\"]",
+            "{\"Names\":[\"/p0-s0-0\"]}",
+            "[\"x -0\"]",
+        ] {
+            assert!(!parsers_may_differ(other.as_bytes()), "{other}");
+        }
+    }
+
+    /// The JSON text of a value (number spellings included).
+    fn text(v: &serde_json::Value) -> Option<String> {
+        serde_json::to_string(v).ok()
+    }
+
+    #[test]
+    fn a_negative_zero_is_read_as_serde_json_reads_it() {
+        // Found by the `decode_paths` fuzz target: `simd-json` 0.19 reads
+        // `-0` as the integer 0, `serde_json` as the float -0.0. Long
+        // enough for the fast parser, in an unknown field and a known one.
+        let pad = "x".repeat(FAST_MIN);
+        let doc = format!(r#"{{"Id":"{pad}","Future":-0,"Created":1}}"#);
+        let c: crate::models::ContainerSummary =
+            decode_json("ContainerList", doc.as_bytes()).expect("decodes");
+        let reference: crate::models::ContainerSummary = serde_json::from_str(&doc).unwrap();
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            serde_json::to_string(&reference).unwrap()
+        );
+        assert!(serde_json::to_string(&c)
+            .unwrap()
+            .contains(r#""Future":-0.0"#));
+        let doc = format!(r#"{{"Id":"{pad}","Created":-0}}"#);
+        assert!(serde_json::from_str::<crate::models::ContainerSummary>(&doc).is_err());
+        assert!(matches!(
+            decode_json::<crate::models::ContainerSummary>("ContainerList", doc.as_bytes()),
+            Err(Error::Decode { .. })
+        ));
+    }
+
+    #[test]
+    fn both_parsers_decode_the_same_values() {
+        // What the fast parser gives is what serde_json gives, for the
+        // corners of JSON text: numbers at the edges of i64/u64/f64,
+        // escapes, surrogate pairs, duplicate keys, key order, whitespace.
+        let docs = [
+            r#"{"a":9223372036854775807,"b":-9223372036854775808,"c":18446744073709551615}"#,
+            r#"{"big":18446744073709551616,"neg":-9223372036854775809}"#,
+            r#"{"f":[0.1,1e-7,5e-324,1.7976931348623157e308,2.2250738585072014e-308,-0.0,1E+2,123456789.123456789]}"#,
+            r#"{"s":"tab\there \u00e9 \ud83d\ude00 \"q\" \\ \/","k\u0065y":1}"#,
+            r#"{"dup":1,"dup":2}"#,
+            r#"{"pair":"\ud83d\ude00","esc":"\\ud800 is text","gt":"[==\u003e]"}"#,
+            " \r\n\t{ \"a\" : [ 1 , { } , [ ] , null , true , false ] } \n",
+            r#"{"Id":"x","Ports":null,"Labels":{"a":"1","b":"2"},"Future":{"z":1,"a":[1.5,"x",null]}}"#,
+            "[]",
+            "\"just a string\"",
+            "12",
+        ];
+        let mut wrong = Vec::new();
+        for doc in docs {
+            let slow: serde_json::Value = serde_json::from_str(doc).expect(doc);
+            // The library path, and the fast parser alone where it decodes.
+            let ours: serde_json::Value = decode_json("SystemInfo", doc.as_bytes()).expect(doc);
+            if ours != slow || text(&ours) != text(&slow) {
+                wrong.push(format!("library path: {doc} gave {ours}"));
+            }
+            if let Some(fast) = fast::decode::<serde_json::Value>(doc.as_bytes()) {
+                if fast != slow || text(&fast) != text(&slow) {
+                    wrong.push(format!("fast parser: {doc} gave {fast}"));
+                }
+            }
+            // And through a model, re-encoded.
+            if doc.starts_with(r#"{"Id""#) {
+                let m: crate::models::ContainerSummary =
+                    decode_json("ContainerList", doc.as_bytes()).expect(doc);
+                let n: crate::models::ContainerSummary = serde_json::from_str(doc).expect(doc);
+                assert_eq!(m, n);
+                assert_eq!(serde_json::to_value(&m).unwrap(), slow);
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
     }
 
     #[test]
@@ -241,6 +615,11 @@ mod tests {
             match decode_json::<serde_json::Value>("SystemInfo", doc) {
                 Err(Error::Decode { .. }) => {}
                 other => wrong.push(format!("{text}: {other:?}")),
+            }
+            // The fast parser alone refuses each too (lone surrogates
+            // included, which the library keeps from it all the same).
+            if let Some(v) = fast::decode::<serde_json::Value>(doc) {
+                wrong.push(format!("fast parser took {text}: {v}"));
             }
         }
         assert!(wrong.is_empty(), "{wrong:#?}");

@@ -48,10 +48,17 @@ pub mod bench_support {
         crate::codec::decode_json("bench", bytes)
     }
 
-    /// One message of a JSON stream (pull progress, events) as the stream
-    /// decodes it: its in-band error looked for, then its value decoded.
+    /// One message of a JSON stream whose type has no in-band error fields
+    /// (events, stats) as the stream decodes it: its in-band error looked
+    /// for, then its value decoded.
     pub fn decode_message<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> crate::Result<T> {
         crate::stream::json::decode_message("bench", bytes)
+    }
+
+    /// One message of a pull's progress stream as that stream decodes it:
+    /// decoded, then its in-band error read from the typed value.
+    pub fn decode_progress_message(bytes: &[u8]) -> crate::Result<crate::models::CreateImageInfo> {
+        crate::stream::json::decode_typed_message("bench", bytes)
     }
 }
 

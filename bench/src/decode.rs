@@ -74,7 +74,7 @@ fn dh_decode_count_list(docs: &[Vec<u8>]) -> Res<()> {
 #[inline(never)]
 fn dh_decode_count_progress(docs: &[Vec<u8>]) -> Res<()> {
     for d in docs {
-        let v: dockhand::models::CreateImageInfo = dockhand::bench_support::decode_message(d)?;
+        let v = dockhand::bench_support::decode_progress_message(d)?;
         drop(black_box(v));
     }
     Ok(())

@@ -89,7 +89,7 @@ impl Images {
                 Some(Payload::Raw(context.0, "application/x-tar")),
             )
             .await?;
-        Ok(super::json_stream(ops::IMAGE_BUILD.id, resp))
+        Ok(super::progress_stream(ops::IMAGE_BUILD.id, resp))
     }
 
     /// Deletes build cache (`docker builder prune`).
@@ -199,7 +199,7 @@ impl Images {
             .docker
             .raw(&ops::IMAGE_CREATE, &[], |s| options.write_params(s), body)
             .await?;
-        Ok(super::json_stream(ops::IMAGE_CREATE.id, resp))
+        Ok(super::progress_stream(ops::IMAGE_CREATE.id, resp))
     }
 
     /// Low-level information about an image (`docker image inspect`).
@@ -325,7 +325,7 @@ impl Images {
             .docker
             .raw(&ops::IMAGE_PUSH, &[name], |s| opts.write_params(s), None)
             .await?;
-        Ok(super::json_stream(ops::IMAGE_PUSH.id, resp))
+        Ok(super::progress_stream(ops::IMAGE_PUSH.id, resp))
     }
 
     /// Gives an image another name (`docker tag`).
@@ -495,7 +495,7 @@ impl Images {
                 Some(Payload::Raw(tarball.0, "application/x-tar")),
             )
             .await?;
-        Ok(super::json_stream(ops::IMAGE_LOAD.id, resp))
+        Ok(super::progress_stream(ops::IMAGE_LOAD.id, resp))
     }
 
     /// Builds an image from a local directory (`docker build DIR`): the

@@ -53,7 +53,21 @@ pub(crate) async fn output_format(
     Ok(!tty.await?)
 }
 
-/// A response whose body is a JSON message stream (progress, events, stats).
+/// A response whose body is a JSON message stream of a type that carries
+/// the in-band error fields (pull, push, build and load progress): each
+/// message's error is read from its decoded value.
+pub(crate) fn progress_stream<T: crate::stream::json::CarriesInBandError>(
+    operation: &'static str,
+    resp: http::Response<crate::transport::ResponseBody>,
+) -> crate::stream::JsonStream<crate::stream::ByteStream, T> {
+    crate::stream::json::carrying_errors(
+        operation,
+        crate::stream::ByteStream::new(operation, resp.into_body()),
+    )
+}
+
+/// A response whose body is a JSON message stream (events, stats): each
+/// message is searched for an in-band error before it is decoded.
 pub(crate) fn json_stream<T>(
     operation: &'static str,
     resp: http::Response<crate::transport::ResponseBody>,

@@ -97,7 +97,7 @@ impl Plugins {
                 Some(body),
             )
             .await?;
-        Ok(super::json_stream(ops::PLUGIN_PULL.id, resp))
+        Ok(super::progress_stream(ops::PLUGIN_PULL.id, resp))
     }
 
     /// Low-level information about a plugin (`docker plugin inspect`).
@@ -204,7 +204,7 @@ impl Plugins {
                 Some(body),
             )
             .await?;
-        Ok(super::json_stream(ops::PLUGIN_UPGRADE.id, resp))
+        Ok(super::progress_stream(ops::PLUGIN_UPGRADE.id, resp))
     }
 
     /// Creates a plugin from a tar archive holding `config.json` and `rootfs/`
@@ -247,7 +247,7 @@ impl Plugins {
             .docker
             .raw(&ops::PLUGIN_PUSH, &[name], |s| opts.write_params(s), None)
             .await?;
-        Ok(super::json_stream(ops::PLUGIN_PUSH.id, resp))
+        Ok(super::progress_stream(ops::PLUGIN_PUSH.id, resp))
     }
 
     /// Sets plugin settings, as `KEY=VALUE` strings (`docker plugin set`).

@@ -147,7 +147,7 @@ mod tests {
         chunks: &[&'static [u8]],
     ) -> JsonStream<impl Stream<Item = Result<Bytes>> + Unpin, BuildInfo> {
         let chunks: Vec<Result<Bytes>> = chunks.iter().map(|c| Ok(Bytes::from_static(c))).collect();
-        JsonStream::new("ImageBuild", stream::iter(chunks))
+        crate::stream::json::carrying_errors("ImageBuild", stream::iter(chunks))
     }
 
     #[tokio::test]

@@ -242,15 +242,11 @@ pub(crate) fn in_band_error(operation: &'static str, value: &[u8]) -> Option<Err
         .and_then(serde_json::Value::as_str)
         .or_else(|| probe.get("error").and_then(serde_json::Value::as_str))?
         .to_owned();
-    // `errorDetail.code` is an HTTP status for registry failures (401, 404)
-    // but the command's exit code for a failed build step (`RUN false` sends
-    // 1): only an HTTP error status is taken as the status.
-    let status = detail
-        .and_then(|d| d.get("code"))
-        .and_then(serde_json::Value::as_u64)
-        .and_then(|c| u16::try_from(c).ok())
-        .filter(|c| (400..=599).contains(c))
-        .unwrap_or(0);
+    let status = in_band_status(
+        detail
+            .and_then(|d| d.get("code"))
+            .and_then(serde_json::Value::as_u64),
+    );
     Some(Error::Api {
         status,
         message,
@@ -259,6 +255,9 @@ pub(crate) fn in_band_error(operation: &'static str, value: &[u8]) -> Option<Err
 }
 
 /// One message of a stream: its in-band error, or its value decoded.
+///
+/// For a type without the in-band error fields: the bytes are searched for
+/// an error first (the decoded value could not show one).
 pub(crate) fn decode_message<T: DeserializeOwned>(
     operation: &'static str,
     value: &[u8],
@@ -269,6 +268,77 @@ pub(crate) fn decode_message<T: DeserializeOwned>(
     }
 }
 
+/// How one message of a stream is decoded (the stream calls it for each).
+pub(crate) type Decoder<T> = fn(&'static str, &[u8]) -> Result<T>;
+
+/// A message type that carries the in-band error fields itself (`error`,
+/// `errorDetail`): decoded first, and the error read from the typed value,
+/// so a message without one is not searched for it beforehand.
+pub(crate) trait CarriesInBandError: DeserializeOwned {
+    /// The in-band error's message and `errorDetail.code`, moved out of
+    /// the value, when it has one: `errorDetail.message`, else `error`, as
+    /// [`in_band_error`] reads them.
+    fn take_in_band_error(&mut self) -> Option<(String, Option<i64>)>;
+}
+
+macro_rules! carries_in_band_error {
+    ($($t:ty),*) => {$(
+        impl CarriesInBandError for $t {
+            #[inline]
+            fn take_in_band_error(&mut self) -> Option<(String, Option<i64>)> {
+                if self.error.is_none() && self.error_detail.is_none() {
+                    return None;
+                }
+                let code = self.error_detail.as_ref().and_then(|d| d.code);
+                let message = self
+                    .error_detail
+                    .as_mut()
+                    .and_then(|d| d.message.take())
+                    .or_else(|| self.error.take())?;
+                Some((message, code))
+            }
+        }
+    )*};
+}
+carries_in_band_error!(
+    crate::models::CreateImageInfo,
+    crate::models::PushImageInfo,
+    crate::models::BuildInfo
+);
+
+/// One message of a stream whose type carries the in-band error fields:
+/// decoded, then its error (if any) taken from the typed value. A message
+/// that does not decode is searched for an in-band error all the same (an
+/// error whose other fields have unexpected types is still the daemon's
+/// error), so the outcome is [`decode_message`]'s for every input.
+pub(crate) fn decode_typed_message<T: CarriesInBandError>(
+    operation: &'static str,
+    value: &[u8],
+) -> Result<T> {
+    match crate::codec::decode_json::<T>(operation, value) {
+        Ok(mut v) => match v.take_in_band_error() {
+            None => Ok(v),
+            Some((message, code)) => Err(Error::Api {
+                status: in_band_status(code.and_then(|c| u64::try_from(c).ok())),
+                message,
+                operation,
+            }),
+        },
+        Err(e) => Err(in_band_error(operation, value).unwrap_or(e)),
+    }
+}
+
+/// The status an in-band error's `errorDetail.code` gives: the code when
+/// it is an HTTP error status, else 0.
+fn in_band_status(code: Option<u64>) -> u16 {
+    // `errorDetail.code` is an HTTP status for registry failures (401, 404)
+    // but the command's exit code for a failed build step (`RUN false` sends
+    // 1): only an HTTP error status is taken as the status.
+    code.and_then(|c| u16::try_from(c).ok())
+        .filter(|c| (400..=599).contains(c))
+        .unwrap_or(0)
+}
+
 /// Typed values of a JSON message stream. An in-band error ends the stream
 /// with `Err(Error::Api { status: 0, or its code when that is an HTTP error status, .. })`; a value that does not
 /// decode is an `Err(Error::Decode)`; a truncated stream is `Err(Error::Protocol)`.
@@ -276,6 +346,8 @@ pub struct JsonStream<S, T> {
     inner: S,
     splitter: JsonSplitter,
     operation: &'static str,
+    /// How each message is decoded; `None`: [`decode_message`].
+    decode: Option<Decoder<T>>,
     done: bool,
     _t: std::marker::PhantomData<fn() -> T>,
 }
@@ -301,10 +373,23 @@ impl<S, T> JsonStream<S, T> {
             inner,
             splitter: JsonSplitter::new(max_value),
             operation,
+            decode: None,
             done: false,
             _t: std::marker::PhantomData,
         }
     }
+}
+
+/// As [`JsonStream::new`], for a message type that carries the in-band
+/// error fields: each message is decoded, then its error read from the
+/// typed value ([`decode_typed_message`]).
+pub(crate) fn carrying_errors<S, T: CarriesInBandError>(
+    operation: &'static str,
+    inner: S,
+) -> JsonStream<S, T> {
+    let mut s = JsonStream::new(operation, inner);
+    s.decode = Some(decode_typed_message::<T>);
+    s
 }
 
 impl<S, T> Stream for JsonStream<S, T>
@@ -326,7 +411,10 @@ where
                     return Poll::Ready(Some(Err(e)));
                 }
                 Ok(Some(value)) => {
-                    let item = decode_message::<T>(this.operation, &value);
+                    let item = match this.decode {
+                        Some(decode) => decode(this.operation, &value),
+                        None => decode_message::<T>(this.operation, &value),
+                    };
                     if item.is_err() {
                         this.done = true;
                     }
@@ -650,6 +738,91 @@ mod tests {
             }
         }
         assert!(in_band_error("Op", br#"{"error":null,"status":"x"}"#).is_none());
+    }
+
+    /// The outcome of decoding one message, comparable across the two
+    /// ways: the value encoded, or the error's kind, status and message.
+    fn outcome<T: serde::Serialize>(r: Result<T>) -> String {
+        match r {
+            Ok(v) => format!("ok {}", serde_json::to_string(&v).unwrap()),
+            Err(Error::Api {
+                status,
+                message,
+                operation,
+            }) => format!("api {status} {message:?} {operation}"),
+            Err(Error::Decode { operation, .. }) => format!("decode {operation}"),
+            Err(other) => format!("other {other}"),
+        }
+    }
+
+    #[test]
+    fn typed_in_band_errors_are_the_searched_ones() {
+        // The progress types read their in-band error from the decoded
+        // value instead of searching the bytes first: the outcome must be
+        // the same for every message, errors or not, well-typed or not.
+        let inputs = [
+            r#"{"status":"Downloading","progressDetail":{"current":1,"total":2},"id":"a"}"#,
+            r#"{"errorDetail":{"message":"manifest unknown"},"error":"manifest unknown"}"#,
+            r#"{"errorDetail":{"message":"unauthorized","code":401},"error":"unauthorized"}"#,
+            r#"{"errorDetail":{"message":"returned a non-zero code: 1","code":1}}"#,
+            r#"{"errorDetail":{"message":"big","code":99999999999}}"#,
+            r#"{"errorDetail":{"message":"neg","code":-404}}"#,
+            r#"{"errorDetail":{"code":404},"error":"from error"}"#,
+            r#"{"errorDetail":{"code":404}}"#,
+            r#"{"errorDetail":{"message":null},"error":"from error"}"#,
+            r#"{"errorDetail":{},"error":""}"#,
+            r#"{"error":"plain"}"#,
+            r#"{"error":"a","status":"x","error":"boom"}"#,
+            r#"{"error":"boom","error":null}"#,
+            r#"{"error":"boom"}"#,
+            r#"{"errorDetail":{"message":"boom","message":"boom"}}"#,
+            r#"{"errorDetail":{"code":"not a number","message":"boom"}}"#,
+            r#"{"errorDetail":{"code":401.0,"message":"float"}}"#,
+            r#"{"errorDetail":null,"error":"boom"}"#,
+            r#"{"errorDetail":"text","error":"boom"}"#,
+            r#"{"errorDetail":{"message":5},"error":"boom"}"#,
+            r#"{"error":5}"#,
+            r#"{"error":null,"status":"x"}"#,
+            r#"{"error":"boom","status":7}"#,
+            r#"{"status":7}"#,
+            r#"{"status":"x","Future":{"error":"not ours"}}"#,
+            r#"{"status":"x"} trailing"#,
+            r#"{"status":"x""#,
+            r#"[{"error":"in a list"}]"#,
+        ];
+        use crate::models::{BuildInfo, CreateImageInfo, PushImageInfo};
+        for v in inputs {
+            let b = v.as_bytes();
+            assert_eq!(
+                outcome(decode_typed_message::<CreateImageInfo>("Op", b)),
+                outcome(decode_message::<CreateImageInfo>("Op", b)),
+                "CreateImageInfo {v}"
+            );
+            assert_eq!(
+                outcome(decode_typed_message::<PushImageInfo>("Op", b)),
+                outcome(decode_message::<PushImageInfo>("Op", b)),
+                "PushImageInfo {v}"
+            );
+            assert_eq!(
+                outcome(decode_typed_message::<BuildInfo>("Op", b)),
+                outcome(decode_message::<BuildInfo>("Op", b)),
+                "BuildInfo {v}"
+            );
+        }
+        // And the errors are errors, the status an HTTP one only.
+        let api = |v: &str| match decode_typed_message::<CreateImageInfo>("Op", v.as_bytes()) {
+            Err(Error::Api {
+                status, message, ..
+            }) => (status, message),
+            other => panic!("{v}: {other:?}"),
+        };
+        assert_eq!(api(inputs[1]), (0, "manifest unknown".into()));
+        assert_eq!(api(inputs[2]), (401, "unauthorized".into()));
+        assert_eq!(api(inputs[3]), (0, "returned a non-zero code: 1".into()));
+        assert_eq!(api(inputs[6]), (404, "from error".into()));
+        assert_eq!(api(inputs[11]), (0, "boom".into()));
+        assert_eq!(api(inputs[15]), (0, "boom".into()));
+        assert_eq!(api(inputs[22]), (0, "boom".into()));
     }
 
     #[tokio::test]
