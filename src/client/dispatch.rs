@@ -14,20 +14,17 @@ use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 
 impl Docker {
-    /// Sends a request with the client's common headers; no status handling.
-    /// A `streaming` request (its answer is a stream or an archive) gets a
-    /// connection of its own, read in the task that reads the body.
+    /// Sends a request with the client's common headers (`User-Agent`, the
+    /// builder's headers, `Host`: the transport adds them); no status
+    /// handling. A `streaming` request (its answer is a stream or an
+    /// archive) gets a connection of its own, read in the task that reads
+    /// the body.
     pub(super) fn send_raw(
         &self,
-        mut req: http::Request<RequestBody>,
+        req: http::Request<RequestBody>,
         op: Option<&'static Operation>,
         streaming: bool,
     ) -> impl std::future::Future<Output = Result<http::Response<ResponseBody>>> + Send + '_ {
-        let h = req.headers_mut();
-        h.insert(http::header::USER_AGENT, self.inner.user_agent.clone());
-        for (name, value) in &self.inner.headers {
-            h.append(name.clone(), value.clone());
-        }
         self.inner.transport.send_for(req, op, streaming)
     }
 

@@ -34,8 +34,6 @@ struct Inner {
     fixed_version: Option<ApiVersion>,
     negotiated: OnceCell<DaemonInfo>,
     platform_check: bool,
-    user_agent: http::HeaderValue,
-    headers: http::HeaderMap,
 }
 
 impl std::fmt::Debug for Docker {

@@ -209,6 +209,14 @@ pub(crate) struct Transport {
     target: Target,
     /// The `Host` header of every request.
     host_header: http::HeaderValue,
+    /// The client's `User-Agent` and own headers (`DockerBuilder::header`).
+    user_agent: Option<http::HeaderValue>,
+    extra_headers: http::HeaderMap,
+    /// What a request that brings no header of its own is sent with:
+    /// `User-Agent`, the client's own headers, `Host`, made once (a clone
+    /// of it is cheaper than inserting each, and a replay clones it again
+    /// instead of keeping a copy of every request's headers).
+    common_headers: http::HeaderMap,
     display: String,
     options: TransportOptions,
     ssh_stderr: Option<Arc<std::sync::Mutex<String>>>,
@@ -293,14 +301,39 @@ impl Transport {
             .map_err(|_| Error::config(format!("{display}: not a valid HTTP authority")))?;
         let host_header = http::HeaderValue::from_str(&authority)
             .map_err(|_| Error::config(format!("{display}: not a valid Host")))?;
+        let mut common_headers = http::HeaderMap::new();
+        common_headers.insert(http::header::HOST, host_header.clone());
         Ok(Transport {
             pools: pool::Pools::default(),
             target,
             host_header,
+            user_agent: None,
+            extra_headers: http::HeaderMap::new(),
+            common_headers,
             display,
             options,
             ssh_stderr,
         })
+    }
+
+    /// Sets the headers every request carries: `user_agent` (replacing one
+    /// the request brings) and `extra` (appended), besides `Host` (unless the
+    /// request brings its own).
+    pub(crate) fn with_common_headers(
+        mut self,
+        user_agent: http::HeaderValue,
+        extra: http::HeaderMap,
+    ) -> Self {
+        let mut common = http::HeaderMap::with_capacity(2 + extra.len());
+        common.insert(http::header::USER_AGENT, user_agent.clone());
+        for (name, value) in &extra {
+            common.append(name.clone(), value.clone());
+        }
+        common.insert(http::header::HOST, self.host_header.clone());
+        self.user_agent = Some(user_agent);
+        self.extra_headers = extra;
+        self.common_headers = common;
+        self
     }
 
     /// The daemon address, for messages.
@@ -397,21 +430,39 @@ impl Transport {
                 .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
             *req.uri_mut() = http::Uri::from(path);
         }
-        // (A raw request may bring its own.)
-        req.headers_mut()
-            .entry(http::header::HOST)
-            .or_insert_with(|| self.host_header.clone());
+        // The common headers: a clone of the set made once when the request
+        // brings none (most do not), else added to its own.
+        let common = req.headers().is_empty();
+        if common {
+            *req.headers_mut() = self.common_headers.clone();
+        } else {
+            let h = req.headers_mut();
+            if let Some(ua) = &self.user_agent {
+                h.insert(http::header::USER_AGENT, ua.clone());
+            }
+            for (name, value) in &self.extra_headers {
+                h.append(name.clone(), value.clone());
+            }
+            // (A raw request may bring its own.)
+            h.entry(http::header::HOST)
+                .or_insert_with(|| self.host_header.clone());
+        }
         let may_repeat_sent = idempotent_without_body(&req);
-        let mut again = match Replay::keep(req) {
-            Ok(again) => again,
+        let (mut again, first) = match Replay::keep(req, common) {
+            Ok(kept) => kept,
             // Boxed: a body to read first is the less common case.
-            Err((head, body)) => Box::pin(Replay::read(head, body)).await?,
+            Err((head, body)) => Box::pin(Replay::read(head, body, common)).await?,
         };
+        let mut next = Some(first);
         let mut replays = 0;
         // A kept connection first; after a failure, a new one.
         let mut reuse = true;
         loop {
-            let e = match self.send_once(again.next(), x, &pool, inline, reuse).await {
+            let req = match next.take() {
+                Some(req) => req,
+                None => again.next(&self.common_headers),
+            };
+            let e = match self.send_once(req, x, &pool, inline, reuse).await {
                 Ok(resp) => return Ok(resp),
                 Err(e) => e,
             };
@@ -456,18 +507,18 @@ impl Transport {
                 }
             }
         }
-        let (mut sender, conn, used) = match kept {
-            Some(k) => (k.sender, k.conn, k.used),
+        let (mut sender, conn, used, timer) = match kept {
+            Some(k) => (k.sender, k.conn, k.used, k.timer),
             None => {
                 // Boxed: connecting is rare, and its future (a TLS
                 // handshake, an ssh process) would make every request's
                 // future larger, and slower to move.
                 let (sender, conn, used) = Box::pin(self.open(x, !inline)).await?;
                 if inline {
-                    (sender, Some(conn), used)
+                    (sender, Some(conn), used, None)
                 } else {
                     tokio::spawn(conn);
-                    (sender, None, used)
+                    (sender, None, used, None)
                 }
             }
         };
@@ -475,10 +526,13 @@ impl Transport {
         let mut response = std::pin::pin!(response);
         let mut conn = conn;
         let mut conn_done = false;
-        // The header timeout, when there is one: a timer made on the first
-        // poll that finds no answer yet.
-        let timer: Option<tokio::time::Sleep> = None;
-        let mut timer = std::pin::pin!(timer);
+        // The header timeout, when there is one, armed on the first poll
+        // that finds no answer yet: the connection's timer, kept with it from
+        // one request to the next, set to a later deadline (which tokio does
+        // without taking its timer wheel's lock, where making and dropping a
+        // timer per request takes it twice), else a new one.
+        let mut timer = timer;
+        let mut armed = false;
         let resp = std::future::poll_fn(|cx| {
             // A streaming request's connection is driven here, in this task.
             if let Some(c) = &mut conn {
@@ -492,14 +546,19 @@ impl Transport {
             let Some(limit) = x.header_timeout else {
                 return std::task::Poll::Pending;
             };
-            if timer.is_none() {
-                timer.set(Some(tokio::time::sleep(limit)));
-            }
-            let expired = timer
-                .as_mut()
-                .as_pin_mut()
-                .is_some_and(|t| t.poll(cx).is_ready());
-            if expired {
+            let t = match &mut timer {
+                Some(t) if armed => t,
+                Some(t) => {
+                    t.as_mut().reset(Instant::now() + limit);
+                    armed = true;
+                    t
+                }
+                None => {
+                    armed = true;
+                    timer.insert(Box::pin(tokio::time::sleep(limit)))
+                }
+            };
+            if t.as_mut().poll(cx).is_ready() {
                 std::task::Poll::Ready(Err(limit))
             } else {
                 std::task::Poll::Pending
@@ -530,6 +589,7 @@ impl Transport {
             sender: std::sync::Mutex::new(sender),
             used,
             home,
+            timer: timer.map(std::sync::Mutex::new),
         };
         Ok(match conn {
             Some(conn) => resp.map(|body| ResponseBody::inline(body, conn, keep)),
@@ -691,43 +751,60 @@ fn header_timeout(x: Exchange, limit: Duration) -> Error {
     }
 }
 
-/// A request kept so it can be sent again: its head, and its body when that
-/// is small and already in memory (a JSON document; not a streamed archive).
+/// What is kept of a request so that it can be sent again: its method, URI
+/// and headers (`None`: the transport's common headers, cloned again when
+/// needed rather than copied for every request), and its body when that is
+/// small and already in memory (a JSON document; not a streamed archive).
+/// The first attempt sends the request itself.
 struct Replay {
-    head: http::request::Parts,
+    method: http::Method,
+    uri: http::Uri,
+    version: http::Version,
+    headers: Option<http::HeaderMap>,
     body: Option<Bytes>,
-    first: Option<RequestBody>,
 }
 
 impl Replay {
-    /// The request kept, unless its body must be read first ([`Replay::read`]).
-    #[allow(clippy::result_large_err)]
+    /// What to keep of `req` (whose headers are the common ones when
+    /// `common`), and the request to send first; unless its body must be
+    /// read first ([`Replay::read`]).
+    #[allow(clippy::result_large_err, clippy::type_complexity)]
     fn keep(
         req: http::Request<RequestBody>,
-    ) -> std::result::Result<Replay, (http::request::Parts, RequestBody)> {
+        common: bool,
+    ) -> std::result::Result<
+        (Replay, http::Request<RequestBody>),
+        (http::request::Parts, RequestBody),
+    > {
         use hyper::body::Body as _;
-        let (head, body) = req.into_parts();
-        let size = body.size_hint().exact();
+        let size = req.body().size_hint().exact();
+        let kept = |req: &http::Request<RequestBody>, body| Replay {
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            version: req.version(),
+            headers: (!common).then(|| req.headers().clone()),
+            body,
+        };
         if size == Some(0) {
-            return Ok(Replay {
-                head,
-                body: Some(Bytes::new()),
-                first: None,
-            });
+            let again = kept(&req, Some(Bytes::new()));
+            return Ok((again, req));
         }
         let small = size.is_some_and(|n| n <= replay::REPLAY_BODY_LIMIT);
         if !small {
-            return Ok(Replay {
-                head,
-                body: None,
-                first: Some(body::marked(body)),
-            });
+            // Sent once: nothing of the body is kept.
+            let again = kept(&req, None);
+            return Ok((again, req.map(body::marked)));
         }
-        Err((head, body))
+        Err(req.into_parts())
     }
 
-    /// The request kept with its small body, read into memory.
-    async fn read(head: http::request::Parts, body: RequestBody) -> Result<Replay> {
+    /// What to keep of a request with a small body, read into memory, and
+    /// the request to send first.
+    async fn read(
+        head: http::request::Parts,
+        body: RequestBody,
+        common: bool,
+    ) -> Result<(Replay, http::Request<RequestBody>)> {
         let bytes = body
             .collect()
             .await
@@ -736,31 +813,34 @@ impl Replay {
                 message: format!("reading the request body failed: {e}"),
             })?
             .to_bytes();
-        Ok(Replay {
-            head,
+        let req = http::Request::from_parts(head, full_body(bytes.clone()));
+        let again = Replay {
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            version: req.version(),
+            headers: (!common).then(|| req.headers().clone()),
             body: Some(bytes),
-            first: None,
-        })
+        };
+        Ok((again, req))
     }
 
-    /// Whether the request can be sent (again).
+    /// Whether the request can be sent again.
     fn possible(&self) -> bool {
-        self.body.is_some() || self.first.is_some()
+        self.body.is_some()
     }
 
-    /// The request, to send once more.
-    fn next(&mut self) -> http::Request<RequestBody> {
-        let body = match (&self.body, self.first.take()) {
-            (Some(b), _) if b.is_empty() => empty_body(),
-            (Some(b), _) => full_body(b.clone()),
-            (None, Some(b)) => b,
-            (None, None) => empty_body(),
+    /// The request, to send once more (`common`: the transport's common
+    /// headers).
+    fn next(&mut self, common: &http::HeaderMap) -> http::Request<RequestBody> {
+        let body = match &self.body {
+            Some(b) if !b.is_empty() => full_body(b.clone()),
+            _ => empty_body(),
         };
         let mut req = http::Request::new(body);
-        *req.method_mut() = self.head.method.clone();
-        *req.uri_mut() = self.head.uri.clone();
-        *req.version_mut() = self.head.version;
-        *req.headers_mut() = self.head.headers.clone();
+        *req.method_mut() = self.method.clone();
+        *req.uri_mut() = self.uri.clone();
+        *req.version_mut() = self.version;
+        *req.headers_mut() = self.headers.as_ref().unwrap_or(common).clone();
         // Extensions are the client's notes (the operation), not sent.
         req
     }

@@ -3,7 +3,7 @@
 //! turns wake-ups from inside the poll into another round instead of a
 //! reschedule.
 
-use super::idle::{IdleConn, IdleList};
+use super::idle::{HeaderTimer, IdleConn, IdleList};
 use super::replay::ConnectionUse;
 use super::RequestBody;
 use crate::{Error, Result};
@@ -74,6 +74,9 @@ pub(super) struct Keep {
     pub(super) used: ConnectionUse,
     /// The idle list of its kind, of its runtime.
     pub(super) home: Weak<IdleList>,
+    /// The connection's header-timeout timer, which goes with it.
+    // `Mutex` only to stay `Sync`; only ever reached through `&mut`.
+    pub(super) timer: Option<std::sync::Mutex<HeaderTimer>>,
 }
 
 /// The waker the connection and the body are polled with. Wake-ups that
@@ -230,7 +233,10 @@ impl Drop for ResponseBody {
             }
         };
         let sender = keep.sender.into_inner().unwrap_or_else(|e| e.into_inner());
-        home.put(IdleConn::new(sender, conn, keep.used));
+        let timer = keep
+            .timer
+            .map(|t| t.into_inner().unwrap_or_else(|e| e.into_inner()));
+        home.put(IdleConn::new(sender, conn, keep.used, timer));
     }
 }
 
