@@ -125,9 +125,8 @@ impl Docker {
         streaming: bool,
     ) -> Result<http::Response<ResponseBody>> {
         tracing::debug!(operation, method = %req.method(), path = req.uri().path(), "sending");
-        // Boxed: the exchange's future is the largest part of every
-        // operation's future, and each async layer above would move it.
-        let resp = Box::pin(self.send_raw(req, op, streaming)).await?;
+        // (The transport boxes the exchange's future.)
+        let resp = self.send_raw(req, op, streaming).await?;
         let status = resp.status();
         if status.is_success()
             || status == http::StatusCode::SWITCHING_PROTOCOLS
@@ -135,7 +134,9 @@ impl Docker {
         {
             return Ok(resp);
         }
-        let message = read_error_body(resp.into_body()).await;
+        // Boxed: an error is the less common case, and its future would make
+        // every request's future larger.
+        let message = Box::pin(read_error_body(resp.into_body())).await;
         Err(Error::Api {
             status: status.as_u16(),
             message,

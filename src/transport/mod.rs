@@ -85,6 +85,7 @@ use crate::{Error, Result};
 use bytes::Bytes;
 use connector::{authority, connect, Target};
 use http_body_util::BodyExt;
+use idle::IdleConn;
 use replay::{idempotent, idempotent_without_body, ConnectionUse, Stage, MAX_REPLAYS};
 use response::ConnectionFuture;
 use std::future::Future;
@@ -388,8 +389,10 @@ impl Transport {
         streaming: bool,
     ) -> impl Future<Output = Result<http::Response<ResponseBody>>> + Send + '_ {
         let x = self.exchange(&req, op, streaming);
-        // (A streaming exchange has no deadline.)
-        Within::new(x, self.send_on(req, x, streaming))
+        // (A streaming exchange has no deadline.) Boxed here, once: the
+        // exchange's future is the largest part of every operation's future,
+        // and each layer above (the deadline, the client's) would move it.
+        Within::new(x, Box::pin(self.send_on(req, x, streaming)))
     }
 
     /// Sends a request whose answer is a stream (logs, events, progress,
@@ -415,13 +418,162 @@ impl Transport {
 
     /// Sends `req`, again on another connection when that is harmless (see
     /// the module docs); `inline`: a streaming request.
-    async fn send_on(
+    ///
+    /// The future is moved once, into its box ([`Transport::send_for`]), and
+    /// its size is what that costs (and, below 1 KiB, the allocator serves
+    /// it from its per-thread cache): one `async` block for every attempt
+    /// (no attempt's future nested in the whole's, each holding the
+    /// request), whose captures are not copied again into locals as an
+    /// `async fn`'s arguments are, and one place for the connection in use.
+    fn send_on(
         &self,
-        mut req: http::Request<RequestBody>,
+        req: http::Request<RequestBody>,
         x: Exchange,
         inline: bool,
-    ) -> Result<http::Response<ResponseBody>> {
-        let pool = self.pools.current()?;
+    ) -> impl Future<Output = Result<http::Response<ResponseBody>>> + Send + '_ {
+        let (common, may_repeat_sent, req) = self.prepare(req);
+        // The request to send next: this one first (unless its body must be
+        // read first), then copies.
+        let mut next = Some(req);
+        async move {
+            let pool = self.pools.current()?;
+            let mut again = if Replay::must_read(next.as_ref()) {
+                // Boxed: a body to read first is the less common case.
+                let (again, first) = Box::pin(Replay::read(next.take(), common)).await?;
+                next = Some(first);
+                again
+            } else {
+                Replay::keep(&mut next, common)
+            };
+            let mut replays = 0;
+            let list = if inline {
+                &pool.streams
+            } else {
+                &pool.requests
+            };
+            // A kept connection first; after a failure, a new one.
+            let mut reuse = true;
+            loop {
+                let e = 'attempt: {
+                    let mut c: Option<IdleConn> = None;
+                    while reuse {
+                        c = list.take();
+                        let Some(k) = &mut c else { break };
+                        // A connection driven by its task: wait for it to be
+                        // back to idle (it may not have got there since its
+                        // last body ended).
+                        if k.conn.is_some() || k.sender.ready().await.is_ok() {
+                            break;
+                        }
+                    }
+                    let mut c = match c {
+                        Some(c) => c,
+                        None => {
+                            // Boxed: connecting is rare, and its future (a
+                            // TLS handshake, an ssh process) would make every
+                            // request's future larger, and slower to move.
+                            match Box::pin(self.open(x, !inline)).await {
+                                Ok((sender, conn, used)) if inline => {
+                                    IdleConn::new(sender, Some(conn), used, None)
+                                }
+                                Ok((sender, conn, used)) => {
+                                    tokio::spawn(conn);
+                                    IdleConn::new(sender, None, used, None)
+                                }
+                                Err(e) => break 'attempt e,
+                            }
+                        }
+                    };
+                    let req = match next.take() {
+                        Some(req) => req,
+                        None => again.next(&self.common_headers),
+                    };
+                    let response = c.sender.send_request(req);
+                    let mut response = std::pin::pin!(response);
+                    let mut conn_done = false;
+                    // The header timeout, when there is one, armed on the
+                    // first poll that finds no answer yet: the connection's
+                    // timer, kept with it from one request to the next, set
+                    // to a later deadline (which tokio does without taking
+                    // its timer wheel's lock, where making and dropping a
+                    // timer per request takes it twice), else a new one.
+                    let mut armed = false;
+                    let resp = std::future::poll_fn(|cx| {
+                        // A streaming request's connection is driven here, in
+                        // this task.
+                        if let Some(conn) = &mut c.conn {
+                            if !conn_done && conn.as_mut().poll(cx).is_ready() {
+                                conn_done = true;
+                            }
+                        }
+                        if let Poll::Ready(r) = response.as_mut().poll(cx) {
+                            return Poll::Ready(Ok(r));
+                        }
+                        let Some(limit) = x.header_timeout else {
+                            return Poll::Pending;
+                        };
+                        let t = match &mut c.timer {
+                            Some(t) if armed => t,
+                            Some(t) => {
+                                t.as_mut().reset(Instant::now() + limit);
+                                armed = true;
+                                t
+                            }
+                            None => {
+                                armed = true;
+                                c.timer.insert(Box::pin(tokio::time::sleep(limit)))
+                            }
+                        };
+                        if t.as_mut().poll(cx).is_ready() {
+                            Poll::Ready(Err(limit))
+                        } else {
+                            Poll::Pending
+                        }
+                    })
+                    .await;
+                    let resp = match resp {
+                        Ok(Ok(resp)) => resp,
+                        Ok(Err(e)) => {
+                            let stage = replay::stage_of(&e, Some(&c.used), self.ssh_said());
+                            break 'attempt (stage, self.stage_error(stage, Box::new(e), x));
+                        }
+                        Err(limit) => {
+                            let stage = Stage::SentOutcomeUnknown { stale: false };
+                            break 'attempt (stage, header_timeout(x, limit));
+                        }
+                    };
+                    c.used.answered();
+                    if conn_done {
+                        c.conn = None;
+                        return Ok(self.kept_response(resp, &pool, x, inline, c, true));
+                    }
+                    return Ok(self.kept_response(resp, &pool, x, inline, c, false));
+                };
+                let repeat = match e.0 {
+                    Stage::NotSent => again.possible(),
+                    Stage::SentOutcomeUnknown { stale: true } => {
+                        may_repeat_sent && again.possible()
+                    }
+                    _ => false,
+                };
+                if repeat && replays < MAX_REPLAYS {
+                    replays += 1;
+                    reuse = false;
+                    tracing::debug!(operation = x.operation, stage = ?e.0, error = %e.1, "sending again on another connection");
+                    continue;
+                }
+                return Err(e.1);
+            }
+        }
+    }
+
+    /// `req` with the common headers, its URI a path and query; whether its
+    /// headers are the common ones alone, and whether sending it twice is
+    /// harmless.
+    fn prepare(
+        &self,
+        mut req: http::Request<RequestBody>,
+    ) -> (bool, bool, http::Request<RequestBody>) {
         if req.uri().scheme().is_some() {
             let path = req
                 .uri()
@@ -448,135 +600,21 @@ impl Transport {
                 .or_insert_with(|| self.host_header.clone());
         }
         let may_repeat_sent = idempotent_without_body(&req);
-        let (mut again, first) = match Replay::keep(req, common) {
-            Ok(kept) => kept,
-            // Boxed: a body to read first is the less common case.
-            Err((head, body)) => Box::pin(Replay::read(head, body, common)).await?,
-        };
-        let mut next = Some(first);
-        let mut replays = 0;
-        // A kept connection first; after a failure, a new one.
-        let mut reuse = true;
-        loop {
-            let req = match next.take() {
-                Some(req) => req,
-                None => again.next(&self.common_headers),
-            };
-            let e = match self.send_once(req, x, &pool, inline, reuse).await {
-                Ok(resp) => return Ok(resp),
-                Err(e) => e,
-            };
-            let repeat = match e.0 {
-                Stage::NotSent => again.possible(),
-                Stage::SentOutcomeUnknown { stale: true } => may_repeat_sent && again.possible(),
-                _ => false,
-            };
-            if repeat && replays < MAX_REPLAYS {
-                replays += 1;
-                reuse = false;
-                tracing::debug!(operation = x.operation, stage = ?e.0, error = %e.1, "sending again on another connection");
-                continue;
-            }
-            return Err(e.1);
-        }
+        (common, may_repeat_sent, req)
     }
 
-    /// One attempt of [`Transport::send_on`], on a kept connection
-    /// (`reuse`) or a new one.
-    async fn send_once(
+    /// The response of a request on the connection `c`, its body holding
+    /// what it needs to give the connection back once read to its end
+    /// (`conn_ended`: a streaming request's connection that has ended).
+    fn kept_response(
         &self,
-        req: http::Request<RequestBody>,
-        x: Exchange,
+        resp: http::Response<hyper::body::Incoming>,
         pool: &pool::RuntimePool,
+        x: Exchange,
         inline: bool,
-        reuse: bool,
-    ) -> std::result::Result<http::Response<ResponseBody>, (Stage, Error)> {
-        let list = if inline {
-            &pool.streams
-        } else {
-            &pool.requests
-        };
-        let mut kept = None;
-        if reuse {
-            while let Some(mut k) = list.take() {
-                // A connection driven by its task: wait for it to be back to
-                // idle (it may not have got there since its last body ended).
-                if k.conn.is_some() || k.sender.ready().await.is_ok() {
-                    kept = Some(k);
-                    break;
-                }
-            }
-        }
-        let (mut sender, conn, used, timer) = match kept {
-            Some(k) => (k.sender, k.conn, k.used, k.timer),
-            None => {
-                // Boxed: connecting is rare, and its future (a TLS
-                // handshake, an ssh process) would make every request's
-                // future larger, and slower to move.
-                let (sender, conn, used) = Box::pin(self.open(x, !inline)).await?;
-                if inline {
-                    (sender, Some(conn), used, None)
-                } else {
-                    tokio::spawn(conn);
-                    (sender, None, used, None)
-                }
-            }
-        };
-        let response = sender.send_request(req);
-        let mut response = std::pin::pin!(response);
-        let mut conn = conn;
-        let mut conn_done = false;
-        // The header timeout, when there is one, armed on the first poll
-        // that finds no answer yet: the connection's timer, kept with it from
-        // one request to the next, set to a later deadline (which tokio does
-        // without taking its timer wheel's lock, where making and dropping a
-        // timer per request takes it twice), else a new one.
-        let mut timer = timer;
-        let mut armed = false;
-        let resp = std::future::poll_fn(|cx| {
-            // A streaming request's connection is driven here, in this task.
-            if let Some(c) = &mut conn {
-                if !conn_done && c.as_mut().poll(cx).is_ready() {
-                    conn_done = true;
-                }
-            }
-            if let std::task::Poll::Ready(r) = response.as_mut().poll(cx) {
-                return std::task::Poll::Ready(Ok(r));
-            }
-            let Some(limit) = x.header_timeout else {
-                return std::task::Poll::Pending;
-            };
-            let t = match &mut timer {
-                Some(t) if armed => t,
-                Some(t) => {
-                    t.as_mut().reset(Instant::now() + limit);
-                    armed = true;
-                    t
-                }
-                None => {
-                    armed = true;
-                    timer.insert(Box::pin(tokio::time::sleep(limit)))
-                }
-            };
-            if t.as_mut().poll(cx).is_ready() {
-                std::task::Poll::Ready(Err(limit))
-            } else {
-                std::task::Poll::Pending
-            }
-        })
-        .await
-        .map_err(|limit| {
-            (
-                Stage::SentOutcomeUnknown { stale: false },
-                header_timeout(x, limit),
-            )
-        })?;
-        let conn = conn.map(|c| (!conn_done).then_some(c));
-        let resp = resp.map_err(|e| {
-            let stage = replay::stage_of(&e, Some(&used), self.ssh_said());
-            (stage, self.stage_error(stage, Box::new(e), x))
-        })?;
-        used.answered();
+        c: IdleConn,
+        conn_ended: bool,
+    ) -> http::Response<ResponseBody> {
         // An upgraded connection is not HTTP any more.
         let home = if resp.status() == http::StatusCode::SWITCHING_PROTOCOLS {
             std::sync::Weak::new()
@@ -586,18 +624,18 @@ impl Transport {
             Arc::downgrade(&pool.requests)
         };
         let keep = response::Keep {
-            sender: std::sync::Mutex::new(sender),
-            used,
+            sender: std::sync::Mutex::new(c.sender),
+            used: c.used,
             home,
-            timer: timer.map(std::sync::Mutex::new),
+            timer: c.timer.map(std::sync::Mutex::new),
         };
-        Ok(match conn {
-            Some(conn) => resp.map(|body| ResponseBody::inline(body, conn, keep)),
-            None => {
-                let (limit, deadline) = (self.options.max_response_body, x.deadline);
-                resp.map(|body| ResponseBody::pooled(body, Some(keep), limit, deadline))
-            }
-        })
+        if inline {
+            let conn = if conn_ended { None } else { c.conn };
+            resp.map(|body| ResponseBody::inline(body, conn, keep))
+        } else {
+            let (limit, deadline) = (self.options.max_response_body, x.deadline);
+            resp.map(|body| ResponseBody::pooled(body, Some(keep), limit, deadline))
+        }
     }
 
     /// A new connection: connected, the HTTP/1 handshake done; its
@@ -760,51 +798,58 @@ struct Replay {
     method: http::Method,
     uri: http::Uri,
     version: http::Version,
-    headers: Option<http::HeaderMap>,
+    // Boxed: most requests have the common headers, and this is moved
+    // with every request's future.
+    headers: Option<Box<http::HeaderMap>>,
     body: Option<Bytes>,
 }
 
 impl Replay {
-    /// What to keep of `req` (whose headers are the common ones when
-    /// `common`), and the request to send first; unless its body must be
-    /// read first ([`Replay::read`]).
-    #[allow(clippy::result_large_err, clippy::type_complexity)]
-    fn keep(
-        req: http::Request<RequestBody>,
-        common: bool,
-    ) -> std::result::Result<
-        (Replay, http::Request<RequestBody>),
-        (http::request::Parts, RequestBody),
-    > {
+    /// Whether the body of `req` must be read before it is sent, to be kept
+    /// for sending again ([`Replay::read`]): small, but not empty.
+    fn must_read(req: Option<&http::Request<RequestBody>>) -> bool {
         use hyper::body::Body as _;
-        let size = req.body().size_hint().exact();
-        let kept = |req: &http::Request<RequestBody>, body| Replay {
-            method: req.method().clone(),
-            uri: req.uri().clone(),
-            version: req.version(),
-            headers: (!common).then(|| req.headers().clone()),
-            body,
+        let size = req.and_then(|r| r.body().size_hint().exact());
+        size.is_some_and(|n| n > 0 && n <= replay::REPLAY_BODY_LIMIT)
+    }
+
+    /// What to keep of the request in `req` (whose headers are the common
+    /// ones when `common`), which stays there to be sent first (with its
+    /// body's errors marked as local when the body is not kept).
+    fn keep(req: &mut Option<http::Request<RequestBody>>, common: bool) -> Replay {
+        use hyper::body::Body as _;
+        let Some(r) = req.take() else {
+            return Replay {
+                method: http::Method::GET,
+                uri: http::Uri::default(),
+                version: http::Version::default(),
+                headers: None,
+                body: None,
+            };
         };
-        if size == Some(0) {
-            let again = kept(&req, Some(Bytes::new()));
-            return Ok((again, req));
-        }
-        let small = size.is_some_and(|n| n <= replay::REPLAY_BODY_LIMIT);
-        if !small {
-            // Sent once: nothing of the body is kept.
-            let again = kept(&req, None);
-            return Ok((again, req.map(body::marked)));
-        }
-        Err(req.into_parts())
+        let empty = r.body().size_hint().exact() == Some(0);
+        let again = Replay {
+            method: r.method().clone(),
+            uri: r.uri().clone(),
+            version: r.version(),
+            headers: (!common).then(|| Box::new(r.headers().clone())),
+            // An empty body is sent again as empty; a larger or streamed one
+            // is sent once: nothing of it is kept.
+            body: empty.then(Bytes::new),
+        };
+        *req = Some(if empty { r } else { r.map(body::marked) });
+        again
     }
 
     /// What to keep of a request with a small body, read into memory, and
     /// the request to send first.
     async fn read(
-        head: http::request::Parts,
-        body: RequestBody,
+        req: Option<http::Request<RequestBody>>,
         common: bool,
     ) -> Result<(Replay, http::Request<RequestBody>)> {
+        let (head, body) = req
+            .ok_or_else(|| Error::protocol("no request to send"))?
+            .into_parts();
         let bytes = body
             .collect()
             .await
@@ -818,7 +863,7 @@ impl Replay {
             method: req.method().clone(),
             uri: req.uri().clone(),
             version: req.version(),
-            headers: (!common).then(|| req.headers().clone()),
+            headers: (!common).then(|| Box::new(req.headers().clone())),
             body: Some(bytes),
         };
         Ok((again, req))
@@ -840,7 +885,7 @@ impl Replay {
         *req.method_mut() = self.method.clone();
         *req.uri_mut() = self.uri.clone();
         *req.version_mut() = self.version;
-        *req.headers_mut() = self.headers.as_ref().unwrap_or(common).clone();
+        *req.headers_mut() = self.headers.as_deref().unwrap_or(common).clone();
         // Extensions are the client's notes (the operation), not sent.
         req
     }
