@@ -456,14 +456,16 @@ impl Transport {
             loop {
                 let e = 'attempt: {
                     let mut c: Option<IdleConn> = None;
-                    while reuse {
-                        c = list.take();
-                        let Some(k) = &mut c else { break };
-                        // A connection driven by its task: wait for it to be
-                        // back to idle (it may not have got there since its
-                        // last body ended).
-                        if k.conn.is_some() || k.sender.ready().await.is_ok() {
-                            break;
+                    if reuse {
+                        loop {
+                            c = list.take();
+                            let Some(k) = &mut c else { break };
+                            // A connection driven by its task: wait for it to
+                            // be back to idle (it may not have got there since
+                            // its last body ended).
+                            if k.conn.is_some() || k.sender.ready().await.is_ok() {
+                                break;
+                            }
                         }
                     }
                     let mut c = match c {
