@@ -133,36 +133,41 @@ impl Default for TransportOptions {
 
 /// Operations that answer only once something has happened, however long
 /// that takes: never cut by the header timeout or the request deadline.
-const WAITS_FOR_SOMETHING: &[&str] = &[
-    "ContainerWait",
-    "ContainerStop",
-    "ContainerRestart",
-    "ContainerKill",
-    "ContainerChanges",
-    // Removing a container's or a volume's files may take minutes.
-    "ContainerDelete",
-    "VolumeDelete",
-    "ContainerPrune",
-    "ImagePrune",
-    "NetworkPrune",
-    "VolumePrune",
-    "BuildPrune",
-    "SystemDataUsage",
-    "ImageCommit",
-    "ImageDelete",
-    "ImageSearch",
-    "SwarmInit",
-    "SwarmJoin",
-    "SwarmLeave",
-    "SwarmUpdate",
-    "PluginPull",
-    "PluginUpgrade",
-    "PluginPush",
-    "PluginCreate",
-    "PluginEnable",
-    "PluginDisable",
-    "Session",
-];
+/// (A `match`, which compiles to a comparison of lengths first, where a
+/// list is compared entry by entry, on every request.)
+fn waits_for_something(id: &str) -> bool {
+    matches!(
+        id,
+        "ContainerWait"
+            | "ContainerStop"
+            | "ContainerRestart"
+            | "ContainerKill"
+            | "ContainerChanges"
+            // Removing a container's or a volume's files may take minutes.
+            | "ContainerDelete"
+            | "VolumeDelete"
+            | "ContainerPrune"
+            | "ImagePrune"
+            | "NetworkPrune"
+            | "VolumePrune"
+            | "BuildPrune"
+            | "SystemDataUsage"
+            | "ImageCommit"
+            | "ImageDelete"
+            | "ImageSearch"
+            | "SwarmInit"
+            | "SwarmJoin"
+            | "SwarmLeave"
+            | "SwarmUpdate"
+            | "PluginPull"
+            | "PluginUpgrade"
+            | "PluginPush"
+            | "PluginCreate"
+            | "PluginEnable"
+            | "PluginDisable"
+            | "Session"
+    )
+}
 
 /// Whether `op` answers at once, so that a response-header timeout and a
 /// request deadline may apply: not a stream, an archive or an upgrade (by
@@ -180,7 +185,7 @@ pub fn answers_at_once(op: &Operation) -> bool {
             | ResponseKind::Websocket
     );
     let uploads = matches!(op.body, BodyKind::Bytes { .. });
-    !streams && !uploads && !WAITS_FOR_SOMETHING.contains(&op.id)
+    !streams && !uploads && !waits_for_something(op.id)
 }
 
 /// The operation a request performs, given to [`Transport::send`] or set as a

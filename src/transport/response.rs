@@ -244,15 +244,44 @@ impl Drop for ResponseBody {
 /// more than the transport's cap (`Error::ResponseTooLarge` as soon as it is
 /// passed, without reading the rest), and within the request's deadline when
 /// it has one.
-pub(crate) async fn collect(operation: &'static str, mut body: ResponseBody) -> Result<Bytes> {
+///
+/// (A function returning an `async` block rather than an `async fn`: the
+/// body is captured once, not copied again into a local.)
+pub(crate) fn collect(
+    operation: &'static str,
+    body: ResponseBody,
+) -> impl Future<Output = Result<Bytes>> + Send {
+    let deadline = body.deadline;
+    let read = read_whole(operation, body);
+    async move {
+        match deadline {
+            None => read.await,
+            // Boxed: a deadline is rare (opt-in), and its timer would make
+            // every request's future larger.
+            Some(d) => Box::pin(tokio::time::timeout_at(d.at, read))
+                .await
+                .map_err(|_| Error::Timeout {
+                    during: "reading the response body",
+                    after: d.limit,
+                    retryable: d.retryable,
+                })?,
+        }
+    }
+}
+
+/// [`collect`] without the deadline.
+fn read_whole(
+    operation: &'static str,
+    mut body: ResponseBody,
+) -> impl Future<Output = Result<Bytes>> + Send {
     use hyper::body::Body as _;
     let limit = body.limit;
-    let too_large = || Error::ResponseTooLarge { operation, limit };
-    if body.size_hint().lower() > limit as u64 {
-        return Err(too_large());
-    }
-    let deadline = body.deadline;
-    let read = async move {
+    let too_large = move || Error::ResponseTooLarge { operation, limit };
+    let at_once = (body.size_hint().lower() > limit as u64).then(too_large);
+    async move {
+        if let Some(e) = at_once {
+            return Err(e);
+        }
         // One chunk (most answers) is handed on as it is; more are joined.
         let mut first = Bytes::new();
         let mut rest: Vec<Bytes> = Vec::new();
@@ -283,15 +312,5 @@ pub(crate) async fn collect(operation: &'static str, mut body: ResponseBody) -> 
             whole.extend_from_slice(&chunk);
         }
         Ok(Bytes::from(whole))
-    };
-    match deadline {
-        Some(d) => tokio::time::timeout_at(d.at, read)
-            .await
-            .map_err(|_| Error::Timeout {
-                during: "reading the response body",
-                after: d.limit,
-                retryable: d.retryable,
-            })?,
-        None => read.await,
     }
 }
