@@ -436,10 +436,13 @@ impl Transport {
         x: Exchange,
         inline: bool,
     ) -> impl Future<Output = Result<http::Response<ResponseBody>>> + Send + '_ {
-        let (common, may_repeat_sent, req) = self.prepare(req);
         // The request to send next: this one first (unless its body must be
         // read first), then copies.
         let mut next = Some(req);
+        let (common, may_repeat_sent) = match &mut next {
+            Some(req) => self.prepare(req),
+            None => (true, false),
+        };
         async move {
             let pool = self.pools.current()?;
             let mut again = if Replay::must_read(next.as_ref()) {
@@ -574,13 +577,10 @@ impl Transport {
         }
     }
 
-    /// `req` with the common headers, its URI a path and query; whether its
-    /// headers are the common ones alone, and whether sending it twice is
-    /// harmless.
-    fn prepare(
-        &self,
-        mut req: http::Request<RequestBody>,
-    ) -> (bool, bool, http::Request<RequestBody>) {
+    /// Gives `req` the common headers, and a URI that is a path and query;
+    /// whether its headers are the common ones alone, and whether sending it
+    /// twice is harmless.
+    fn prepare(&self, req: &mut http::Request<RequestBody>) -> (bool, bool) {
         if req.uri().scheme().is_some() {
             let path = req
                 .uri()
@@ -606,8 +606,8 @@ impl Transport {
             h.entry(http::header::HOST)
                 .or_insert_with(|| self.host_header.clone());
         }
-        let may_repeat_sent = idempotent_without_body(&req);
-        (common, may_repeat_sent, req)
+        let may_repeat_sent = idempotent_without_body(req);
+        (common, may_repeat_sent)
     }
 
     /// The response of a request on the connection `c`, its body holding
@@ -825,7 +825,7 @@ impl Replay {
     /// body's errors marked as local when the body is not kept).
     fn keep(req: &mut Option<http::Request<RequestBody>>, common: bool) -> Replay {
         use hyper::body::Body as _;
-        let Some(r) = req.take() else {
+        let Some(r) = req.as_ref() else {
             return Replay {
                 method: http::Method::GET,
                 uri: http::Uri::default(),
@@ -844,7 +844,9 @@ impl Replay {
             // is sent once: nothing of it is kept.
             body: empty.then(Bytes::new),
         };
-        *req = Some(if empty { r } else { r.map(body::marked) });
+        if !empty {
+            *req = req.take().map(|r| r.map(body::marked));
+        }
         again
     }
 

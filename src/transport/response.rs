@@ -245,26 +245,30 @@ impl Drop for ResponseBody {
 /// passed, without reading the rest), and within the request's deadline when
 /// it has one.
 ///
-/// (A function returning an `async` block rather than an `async fn`: the
-/// body is captured once, not copied again into a local.)
+/// (The reading future itself, not an `async` wrapper around it: a future
+/// a wrapper holds is copied again into its place when awaited.)
 pub(crate) fn collect(
     operation: &'static str,
     body: ResponseBody,
-) -> impl Future<Output = Result<Bytes>> + Send {
-    let deadline = body.deadline;
-    let read = read_whole(operation, body);
-    async move {
-        match deadline {
-            None => read.await,
-            // Boxed: a deadline is rare (opt-in), and its timer would make
-            // every request's future larger.
-            Some(d) => Box::pin(tokio::time::timeout_at(d.at, read))
-                .await
-                .map_err(|_| Error::Timeout {
-                    during: "reading the response body",
-                    after: d.limit,
-                    retryable: d.retryable,
-                })?,
+) -> futures::future::Either<
+    impl Future<Output = Result<Bytes>> + Send,
+    Pin<Box<dyn Future<Output = Result<Bytes>> + Send>>,
+> {
+    use futures::future::Either;
+    match body.deadline {
+        None => Either::Left(read_whole(operation, body)),
+        // Boxed: a deadline is rare (opt-in).
+        Some(d) => {
+            let read = read_whole(operation, body);
+            Either::Right(Box::pin(async move {
+                tokio::time::timeout_at(d.at, read)
+                    .await
+                    .map_err(|_| Error::Timeout {
+                        during: "reading the response body",
+                        after: d.limit,
+                        retryable: d.retryable,
+                    })?
+            }))
         }
     }
 }
@@ -274,13 +278,11 @@ fn read_whole(
     operation: &'static str,
     mut body: ResponseBody,
 ) -> impl Future<Output = Result<Bytes>> + Send {
-    use hyper::body::Body as _;
-    let limit = body.limit;
-    let too_large = move || Error::ResponseTooLarge { operation, limit };
-    let at_once = (body.size_hint().lower() > limit as u64).then(too_large);
     async move {
-        if let Some(e) = at_once {
-            return Err(e);
+        use hyper::body::Body as _;
+        let limit = body.limit;
+        if body.size_hint().lower() > limit as u64 {
+            return Err(Error::ResponseTooLarge { operation, limit });
         }
         // One chunk (most answers) is handed on as it is; more are joined.
         let mut first = Bytes::new();
@@ -294,7 +296,7 @@ fn read_whole(
             if let Ok(data) = frame.into_data() {
                 len = len.saturating_add(data.len());
                 if len > limit {
-                    return Err(too_large());
+                    return Err(Error::ResponseTooLarge { operation, limit });
                 }
                 if first.is_empty() {
                     first = data;
