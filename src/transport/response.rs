@@ -250,10 +250,7 @@ impl Drop for ResponseBody {
 pub(crate) fn collect(
     operation: &'static str,
     body: ResponseBody,
-) -> futures::future::Either<
-    impl Future<Output = Result<Bytes>> + Send,
-    Pin<Box<dyn Future<Output = Result<Bytes>> + Send>>,
-> {
+) -> futures::future::Either<impl Future<Output = Result<Bytes>> + Send, BoxedRead> {
     use futures::future::Either;
     match body.deadline {
         None => Either::Left(read_whole(operation, body)),
@@ -273,7 +270,13 @@ pub(crate) fn collect(
     }
 }
 
+/// [`collect`] with a deadline.
+type BoxedRead = Pin<Box<dyn Future<Output = Result<Bytes>> + Send>>;
+
 /// [`collect`] without the deadline.
+// Not an `async fn`: its argument would be copied again into a local of
+// its future, which would then be twice the body's size.
+#[allow(clippy::manual_async_fn)]
 fn read_whole(
     operation: &'static str,
     mut body: ResponseBody,
