@@ -154,6 +154,11 @@ impl PlatformFacts {
         ignored_on: &[],
     };
 
+    /// Whether there is no fact at all (most operations and parameters).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.only.is_empty() && self.not_on.is_empty() && self.ignored_on.is_empty()
+    }
+
     /// Does a daemon on `os` lack it (refuse it, or only the other platform has it)?
     pub fn lacks(&self, os: &str) -> bool {
         crate::model_support::lacks(os, self.only, self.not_on)
@@ -388,6 +393,11 @@ impl ParamSink {
             headers: Vec::new(),
             error: None,
         }
+    }
+
+    /// Whether no parameter has been written (nor refused).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.query.is_empty() && self.headers.is_empty() && self.error.is_none()
     }
 
     /// The table entries of the parameters written so far (each once).

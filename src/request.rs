@@ -121,6 +121,14 @@ pub(crate) fn encode_query<K: AsRef<str>>(out: &mut String, pairs: &[(K, String)
 /// Substitutes path arguments into an operation's template, in order,
 /// appended to `out`.
 fn render_path_into(out: &mut String, op: &'static Operation, args: &[&str]) -> Result<()> {
+    let has_path_params = op
+        .params
+        .iter()
+        .any(|p| p.location == crate::operations::ParamLocation::Path);
+    if !has_path_params && args.is_empty() && !op.path.contains('{') {
+        out.push_str(op.path);
+        return Ok(());
+    }
     let names = op
         .params
         .iter()

@@ -149,7 +149,6 @@ impl DockerBuilder {
             request_timeout: self.request_timeout,
             max_response_body: self.max_response_body.unwrap_or(defaults.max_response_body),
         };
-        let transport = Transport::new(&config, options)?;
         let ua = self
             .user_agent
             .unwrap_or_else(|| format!("dockhand/{}", env!("CARGO_PKG_VERSION")));
@@ -163,14 +162,13 @@ impl DockerBuilder {
                 .map_err(|_| Error::config(format!("header {name}: value is invalid")))?;
             headers.append(n, v);
         }
+        let transport = Transport::new(&config, options)?.with_common_headers(user_agent, headers);
         Ok(Docker {
             inner: Arc::new(Inner {
                 transport,
                 fixed_version: config.api_version,
                 negotiated: OnceCell::new(),
                 platform_check: !self.no_platform_check,
-                user_agent,
-                headers,
                 ttys: Default::default(),
             }),
         })

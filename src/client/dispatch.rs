@@ -14,33 +14,32 @@ use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 
 impl Docker {
-    /// Sends a request with the client's common headers; no status handling.
-    /// A `streaming` request (its answer is a stream or an archive) gets a
-    /// connection of its own, read in the task that reads the body.
+    /// Sends a request with the client's common headers (`User-Agent`, the
+    /// builder's headers, `Host`: the transport adds them); no status
+    /// handling. A `streaming` request (its answer is a stream or an
+    /// archive) gets a connection of its own, read in the task that reads
+    /// the body.
     pub(super) fn send_raw(
         &self,
-        mut req: http::Request<RequestBody>,
+        req: http::Request<RequestBody>,
         op: Option<&'static Operation>,
         streaming: bool,
     ) -> impl std::future::Future<Output = Result<http::Response<ResponseBody>>> + Send + '_ {
-        let h = req.headers_mut();
-        h.insert(http::header::USER_AGENT, self.inner.user_agent.clone());
-        for (name, value) in &self.inner.headers {
-            h.append(name.clone(), value.clone());
-        }
         self.inner.transport.send_for(req, op, streaming)
     }
 
     /// Builds and sends one operation; a non-success status becomes `Error::Api`.
-    pub(crate) async fn execute(
-        &self,
+    ///
+    /// (Not an `async fn`: its future would hold the one of
+    /// `execute_with`, and copies of the arguments.)
+    pub(crate) fn execute<'a>(
+        &'a self,
         op: &'static Operation,
-        path_args: &[&str],
-        params: impl FnOnce(&mut ParamSink),
-        body: Option<Payload<'_>>,
-    ) -> Result<Response> {
+        path_args: &'a [&'a str],
+        params: impl FnOnce(&mut ParamSink) + 'a,
+        body: Option<Payload<'a>>,
+    ) -> impl std::future::Future<Output = Result<Response>> + 'a {
         self.execute_with(op, path_args, params, body, &[], false)
-            .await
     }
 
     /// Sends an operation asking for a connection upgrade (`Upgrade: tcp` for
@@ -89,21 +88,29 @@ impl Docker {
         op.check_version(version)?;
         let mut sink = ParamSink::new(op, version);
         params(&mut sink);
-        let set: Vec<&'static Param> = sink.set_params().collect();
         let model = match &body {
             Some(Payload::Json(m)) => Some(*m),
             _ => None,
         };
-        self.check_platform(op.id, Some(op), &set, model).await?;
-        let (body, content_type) = encode_payload(op.id, version, body)?;
-        let mut req = request::build(op, version, path_args, sink, body, content_type)?;
-        for (name, value) in extra {
-            req.headers_mut().append(name.clone(), value.clone());
+        // Nothing to check (most requests: an operation without platform
+        // facts, no parameter, no JSON body) needs no platform.
+        if !(op.platform.is_empty() && sink.is_empty() && model.is_none()) {
+            let set: Vec<&'static Param> = sink.set_params().collect();
+            self.check_platform(op.id, Some(op), &set, model).await?;
         }
-        let resp = self.dispatch_for(op.id, Some(op), req, streaming).await?;
+        // (In a block of its own: the request's place is not kept beside
+        // the exchange's future.)
+        let sending = {
+            let (body, content_type) = encode_payload(op.id, version, body)?;
+            let mut req = request::build(op, version, path_args, sink, body, content_type)?;
+            for (name, value) in extra {
+                req.headers_mut().append(name.clone(), value.clone());
+            }
+            self.dispatch_for(op.id, Some(op), req, streaming)
+        };
         Ok(Response {
             operation: op,
-            inner: resp,
+            inner: sending.await?,
         })
     }
 
@@ -120,30 +127,37 @@ impl Docker {
     }
 
     /// As [`Docker::dispatch`], for a request that performs `op`.
-    async fn dispatch_for(
+    ///
+    /// The request goes to the transport at once (which boxes the exchange),
+    /// and the future holds only that and the status check: not a copy of
+    /// the request, as an `async fn`'s argument would be (each layer above
+    /// moves this future).
+    fn dispatch_for(
         &self,
         operation: &'static str,
         op: Option<&'static Operation>,
         req: http::Request<RequestBody>,
         streaming: bool,
-    ) -> Result<http::Response<ResponseBody>> {
+    ) -> impl std::future::Future<Output = Result<http::Response<ResponseBody>>> + Send + '_ {
         tracing::debug!(operation, method = %req.method(), path = req.uri().path(), "sending");
-        // Boxed: the exchange's future is the largest part of every
-        // operation's future, and each async layer above would move it.
-        let resp = Box::pin(self.send_raw(req, op, streaming)).await?;
-        let status = resp.status();
-        if status.is_success()
-            || status == http::StatusCode::SWITCHING_PROTOCOLS
-            || status == http::StatusCode::NOT_MODIFIED
-        {
-            return Ok(resp);
+        let sending = self.send_raw(req, op, streaming);
+        async move {
+            // Boxed: an error is the less common case, and its future would
+            // make every request's future larger. (In a block of its own, so
+            // that the response's place is not kept beside it.)
+            let error = {
+                let resp = sending.await?;
+                let status = resp.status();
+                if status.is_success()
+                    || status == http::StatusCode::SWITCHING_PROTOCOLS
+                    || status == http::StatusCode::NOT_MODIFIED
+                {
+                    return Ok(resp);
+                }
+                Box::pin(api_error(operation, resp))
+            };
+            Err(error.await)
         }
-        let message = read_error_body(resp.into_body()).await;
-        Err(Error::Api {
-            status: status.as_u16(),
-            message,
-            operation,
-        })
     }
 
     /// Executes and decodes a JSON response.
@@ -200,8 +214,13 @@ impl Docker {
         params: impl FnOnce(&mut ParamSink),
         body: Option<Payload<'_>>,
     ) -> Result<Bytes> {
-        let resp = self.execute(op, path_args, params, body).await?;
-        collect(resp.operation.id, resp.inner.into_body()).await
+        // (In a block of its own: the response's place is not kept beside
+        // the body's reading.)
+        let reading = {
+            let resp = self.execute(op, path_args, params, body).await?;
+            collect(resp.operation.id, resp.inner.into_body())
+        };
+        reading.await
     }
 
     /// Executes an operation whose response body does not matter.
@@ -453,8 +472,23 @@ pub(crate) async fn upgraded(
 }
 
 /// Reads a whole (non-streaming) response body.
-pub(crate) async fn collect(operation: &'static str, body: ResponseBody) -> Result<Bytes> {
-    transport::collect(operation, body).await
+pub(crate) fn collect(
+    operation: &'static str,
+    body: ResponseBody,
+) -> impl std::future::Future<Output = Result<Bytes>> + Send {
+    transport::collect(operation, body)
+}
+
+/// The `Error::Api` of an answer whose status is not success, with the
+/// daemon's message.
+async fn api_error(operation: &'static str, resp: http::Response<ResponseBody>) -> Error {
+    let status = resp.status();
+    let message = read_error_body(resp.into_body()).await;
+    Error::Api {
+        status: status.as_u16(),
+        message,
+        operation,
+    }
 }
 
 /// The most of an error body that is read.

@@ -36,8 +36,6 @@ struct Inner {
     fixed_version: Option<ApiVersion>,
     negotiated: OnceCell<DaemonInfo>,
     platform_check: bool,
-    user_agent: http::HeaderValue,
-    headers: http::HeaderMap,
     ttys: ttys::TtyCache,
 }
 

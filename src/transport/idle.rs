@@ -30,6 +30,9 @@ const MAX_IDLE: usize = 32;
 /// How long an idle connection is kept.
 const IDLE_FOR: Duration = Duration::from_secs(60);
 
+/// A connection's response-header timer, kept with it for its next request.
+pub(super) type HeaderTimer = std::pin::Pin<Box<tokio::time::Sleep>>;
+
 /// A connection whose last response was read to its end.
 pub(super) struct IdleConn {
     pub(super) sender: SendRequest<RequestBody>,
@@ -37,6 +40,8 @@ pub(super) struct IdleConn {
     /// by a task of its own.
     pub(super) conn: Option<ConnectionFuture>,
     pub(super) used: ConnectionUse,
+    /// Its header-timeout timer, once a request has needed one.
+    pub(super) timer: Option<HeaderTimer>,
     since: Instant,
 }
 
@@ -45,11 +50,13 @@ impl IdleConn {
         sender: SendRequest<RequestBody>,
         conn: Option<ConnectionFuture>,
         used: ConnectionUse,
+        timer: Option<HeaderTimer>,
     ) -> Self {
         IdleConn {
             sender,
             conn,
             used,
+            timer,
             since: Instant::now(),
         }
     }

@@ -85,6 +85,7 @@ use crate::{Error, Result};
 use bytes::Bytes;
 use connector::{authority, connect, Target};
 use http_body_util::BodyExt;
+use idle::IdleConn;
 use replay::{idempotent, idempotent_without_body, ConnectionUse, Stage, MAX_REPLAYS};
 use response::ConnectionFuture;
 use std::future::Future;
@@ -132,36 +133,41 @@ impl Default for TransportOptions {
 
 /// Operations that answer only once something has happened, however long
 /// that takes: never cut by the header timeout or the request deadline.
-const WAITS_FOR_SOMETHING: &[&str] = &[
-    "ContainerWait",
-    "ContainerStop",
-    "ContainerRestart",
-    "ContainerKill",
-    "ContainerChanges",
-    // Removing a container's or a volume's files may take minutes.
-    "ContainerDelete",
-    "VolumeDelete",
-    "ContainerPrune",
-    "ImagePrune",
-    "NetworkPrune",
-    "VolumePrune",
-    "BuildPrune",
-    "SystemDataUsage",
-    "ImageCommit",
-    "ImageDelete",
-    "ImageSearch",
-    "SwarmInit",
-    "SwarmJoin",
-    "SwarmLeave",
-    "SwarmUpdate",
-    "PluginPull",
-    "PluginUpgrade",
-    "PluginPush",
-    "PluginCreate",
-    "PluginEnable",
-    "PluginDisable",
-    "Session",
-];
+/// (A `match`, which compiles to a comparison of lengths first, where a
+/// list is compared entry by entry, on every request.)
+fn waits_for_something(id: &str) -> bool {
+    matches!(
+        id,
+        "ContainerWait"
+            | "ContainerStop"
+            | "ContainerRestart"
+            | "ContainerKill"
+            | "ContainerChanges"
+            // Removing a container's or a volume's files may take minutes.
+            | "ContainerDelete"
+            | "VolumeDelete"
+            | "ContainerPrune"
+            | "ImagePrune"
+            | "NetworkPrune"
+            | "VolumePrune"
+            | "BuildPrune"
+            | "SystemDataUsage"
+            | "ImageCommit"
+            | "ImageDelete"
+            | "ImageSearch"
+            | "SwarmInit"
+            | "SwarmJoin"
+            | "SwarmLeave"
+            | "SwarmUpdate"
+            | "PluginPull"
+            | "PluginUpgrade"
+            | "PluginPush"
+            | "PluginCreate"
+            | "PluginEnable"
+            | "PluginDisable"
+            | "Session"
+    )
+}
 
 /// Whether `op` answers at once, so that a response-header timeout and a
 /// request deadline may apply: not a stream, an archive or an upgrade (by
@@ -179,7 +185,7 @@ pub fn answers_at_once(op: &Operation) -> bool {
             | ResponseKind::Websocket
     );
     let uploads = matches!(op.body, BodyKind::Bytes { .. });
-    !streams && !uploads && !WAITS_FOR_SOMETHING.contains(&op.id)
+    !streams && !uploads && !waits_for_something(op.id)
 }
 
 /// The operation a request performs, given to [`Transport::send`] or set as a
@@ -209,6 +215,14 @@ pub(crate) struct Transport {
     target: Target,
     /// The `Host` header of every request.
     host_header: http::HeaderValue,
+    /// The client's `User-Agent` and own headers (`DockerBuilder::header`).
+    user_agent: Option<http::HeaderValue>,
+    extra_headers: http::HeaderMap,
+    /// What a request that brings no header of its own is sent with:
+    /// `User-Agent`, the client's own headers, `Host`, made once (a clone
+    /// of it is cheaper than inserting each, and a replay clones it again
+    /// instead of keeping a copy of every request's headers).
+    common_headers: http::HeaderMap,
     display: String,
     options: TransportOptions,
     ssh_stderr: Option<Arc<std::sync::Mutex<String>>>,
@@ -293,14 +307,39 @@ impl Transport {
             .map_err(|_| Error::config(format!("{display}: not a valid HTTP authority")))?;
         let host_header = http::HeaderValue::from_str(&authority)
             .map_err(|_| Error::config(format!("{display}: not a valid Host")))?;
+        let mut common_headers = http::HeaderMap::new();
+        common_headers.insert(http::header::HOST, host_header.clone());
         Ok(Transport {
             pools: pool::Pools::default(),
             target,
             host_header,
+            user_agent: None,
+            extra_headers: http::HeaderMap::new(),
+            common_headers,
             display,
             options,
             ssh_stderr,
         })
+    }
+
+    /// Sets the headers every request carries: `user_agent` (replacing one
+    /// the request brings) and `extra` (appended), besides `Host` (unless the
+    /// request brings its own).
+    pub(crate) fn with_common_headers(
+        mut self,
+        user_agent: http::HeaderValue,
+        extra: http::HeaderMap,
+    ) -> Self {
+        let mut common = http::HeaderMap::with_capacity(2 + extra.len());
+        common.insert(http::header::USER_AGENT, user_agent.clone());
+        for (name, value) in &extra {
+            common.append(name.clone(), value.clone());
+        }
+        common.insert(http::header::HOST, self.host_header.clone());
+        self.user_agent = Some(user_agent);
+        self.extra_headers = extra;
+        self.common_headers = common;
+        self
     }
 
     /// The daemon address, for messages.
@@ -355,8 +394,10 @@ impl Transport {
         streaming: bool,
     ) -> impl Future<Output = Result<http::Response<ResponseBody>>> + Send + '_ {
         let x = self.exchange(&req, op, streaming);
-        // (A streaming exchange has no deadline.)
-        Within::new(x, self.send_on(req, x, streaming))
+        // (A streaming exchange has no deadline.) Boxed here, once: the
+        // exchange's future is the largest part of every operation's future,
+        // and each layer above (the deadline, the client's) would move it.
+        Within::new(x, Box::pin(self.send_on(req, x, streaming)))
     }
 
     /// Sends a request whose answer is a stream (logs, events, progress,
@@ -382,13 +423,164 @@ impl Transport {
 
     /// Sends `req`, again on another connection when that is harmless (see
     /// the module docs); `inline`: a streaming request.
-    async fn send_on(
+    ///
+    /// The future is moved once, into its box ([`Transport::send_for`]), and
+    /// its size is what that costs (and, below 1 KiB, the allocator serves
+    /// it from its per-thread cache): one `async` block for every attempt
+    /// (no attempt's future nested in the whole's, each holding the
+    /// request), whose captures are not copied again into locals as an
+    /// `async fn`'s arguments are, and one place for the connection in use.
+    fn send_on(
         &self,
-        mut req: http::Request<RequestBody>,
+        req: http::Request<RequestBody>,
         x: Exchange,
         inline: bool,
-    ) -> Result<http::Response<ResponseBody>> {
-        let pool = self.pools.current()?;
+    ) -> impl Future<Output = Result<http::Response<ResponseBody>>> + Send + '_ {
+        // The request to send next: this one first (unless its body must be
+        // read first), then copies.
+        let mut next = Some(req);
+        let (common, may_repeat_sent) = match &mut next {
+            Some(req) => self.prepare(req),
+            None => (true, false),
+        };
+        async move {
+            let pool = self.pools.current()?;
+            let mut again = if Replay::must_read(next.as_ref()) {
+                // Boxed: a body to read first is the less common case.
+                let (again, first) = Box::pin(Replay::read(next.take(), common)).await?;
+                next = Some(first);
+                again
+            } else {
+                Replay::keep(&mut next, common)
+            };
+            let mut replays = 0;
+            let list = if inline {
+                &pool.streams
+            } else {
+                &pool.requests
+            };
+            // A kept connection first; after a failure, a new one.
+            let mut reuse = true;
+            loop {
+                let e = 'attempt: {
+                    let mut c: Option<IdleConn> = None;
+                    if reuse {
+                        loop {
+                            c = list.take();
+                            let Some(k) = &mut c else { break };
+                            // A connection driven by its task: wait for it to
+                            // be back to idle (it may not have got there since
+                            // its last body ended).
+                            if k.conn.is_some() || k.sender.ready().await.is_ok() {
+                                break;
+                            }
+                        }
+                    }
+                    let mut c = match c {
+                        Some(c) => c,
+                        None => {
+                            // Boxed: connecting is rare, and its future (a
+                            // TLS handshake, an ssh process) would make every
+                            // request's future larger, and slower to move.
+                            match Box::pin(self.open(x, !inline)).await {
+                                Ok((sender, conn, used)) if inline => {
+                                    IdleConn::new(sender, Some(conn), used, None)
+                                }
+                                Ok((sender, conn, used)) => {
+                                    tokio::spawn(conn);
+                                    IdleConn::new(sender, None, used, None)
+                                }
+                                Err(e) => break 'attempt e,
+                            }
+                        }
+                    };
+                    let req = match next.take() {
+                        Some(req) => req,
+                        None => again.next(&self.common_headers),
+                    };
+                    let response = c.sender.send_request(req);
+                    let mut response = std::pin::pin!(response);
+                    let mut conn_done = false;
+                    // The header timeout, when there is one, armed on the
+                    // first poll that finds no answer yet: the connection's
+                    // timer, kept with it from one request to the next, set
+                    // to a later deadline (which tokio does without taking
+                    // its timer wheel's lock, where making and dropping a
+                    // timer per request takes it twice), else a new one.
+                    let mut armed = false;
+                    let resp = std::future::poll_fn(|cx| {
+                        // A streaming request's connection is driven here, in
+                        // this task.
+                        if let Some(conn) = &mut c.conn {
+                            if !conn_done && conn.as_mut().poll(cx).is_ready() {
+                                conn_done = true;
+                            }
+                        }
+                        if let Poll::Ready(r) = response.as_mut().poll(cx) {
+                            return Poll::Ready(Ok(r));
+                        }
+                        let Some(limit) = x.header_timeout else {
+                            return Poll::Pending;
+                        };
+                        let t = match &mut c.timer {
+                            Some(t) if armed => t,
+                            Some(t) => {
+                                t.as_mut().reset(Instant::now() + limit);
+                                armed = true;
+                                t
+                            }
+                            None => {
+                                armed = true;
+                                c.timer.insert(Box::pin(tokio::time::sleep(limit)))
+                            }
+                        };
+                        if t.as_mut().poll(cx).is_ready() {
+                            Poll::Ready(Err(limit))
+                        } else {
+                            Poll::Pending
+                        }
+                    })
+                    .await;
+                    let resp = match resp {
+                        Ok(Ok(resp)) => resp,
+                        Ok(Err(e)) => {
+                            let stage = replay::stage_of(&e, Some(&c.used), self.ssh_said());
+                            break 'attempt (stage, self.stage_error(stage, Box::new(e), x));
+                        }
+                        Err(limit) => {
+                            let stage = Stage::SentOutcomeUnknown { stale: false };
+                            break 'attempt (stage, header_timeout(x, limit));
+                        }
+                    };
+                    c.used.answered();
+                    if conn_done {
+                        c.conn = None;
+                        return Ok(self.kept_response(resp, &pool, x, inline, c, true));
+                    }
+                    return Ok(self.kept_response(resp, &pool, x, inline, c, false));
+                };
+                let repeat = match e.0 {
+                    Stage::NotSent => again.possible(),
+                    Stage::SentOutcomeUnknown { stale: true } => {
+                        may_repeat_sent && again.possible()
+                    }
+                    _ => false,
+                };
+                if repeat && replays < MAX_REPLAYS {
+                    replays += 1;
+                    reuse = false;
+                    tracing::debug!(operation = x.operation, stage = ?e.0, error = %e.1, "sending again on another connection");
+                    continue;
+                }
+                return Err(e.1);
+            }
+        }
+    }
+
+    /// Gives `req` the common headers, and a URI that is a path and query;
+    /// whether its headers are the common ones alone, and whether sending it
+    /// twice is harmless.
+    fn prepare(&self, req: &mut http::Request<RequestBody>) -> (bool, bool) {
         if req.uri().scheme().is_some() {
             let path = req
                 .uri()
@@ -397,127 +589,39 @@ impl Transport {
                 .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
             *req.uri_mut() = http::Uri::from(path);
         }
-        // (A raw request may bring its own.)
-        req.headers_mut()
-            .entry(http::header::HOST)
-            .or_insert_with(|| self.host_header.clone());
-        let may_repeat_sent = idempotent_without_body(&req);
-        let mut again = match Replay::keep(req) {
-            Ok(again) => again,
-            // Boxed: a body to read first is the less common case.
-            Err((head, body)) => Box::pin(Replay::read(head, body)).await?,
-        };
-        let mut replays = 0;
-        // A kept connection first; after a failure, a new one.
-        let mut reuse = true;
-        loop {
-            let e = match self.send_once(again.next(), x, &pool, inline, reuse).await {
-                Ok(resp) => return Ok(resp),
-                Err(e) => e,
-            };
-            let repeat = match e.0 {
-                Stage::NotSent => again.possible(),
-                Stage::SentOutcomeUnknown { stale: true } => may_repeat_sent && again.possible(),
-                _ => false,
-            };
-            if repeat && replays < MAX_REPLAYS {
-                replays += 1;
-                reuse = false;
-                tracing::debug!(operation = x.operation, stage = ?e.0, error = %e.1, "sending again on another connection");
-                continue;
+        // The common headers: a clone of the set made once when the request
+        // brings none (most do not), else added to its own.
+        let common = req.headers().is_empty();
+        if common {
+            *req.headers_mut() = self.common_headers.clone();
+        } else {
+            let h = req.headers_mut();
+            if let Some(ua) = &self.user_agent {
+                h.insert(http::header::USER_AGENT, ua.clone());
             }
-            return Err(e.1);
+            for (name, value) in &self.extra_headers {
+                h.append(name.clone(), value.clone());
+            }
+            // (A raw request may bring its own.)
+            h.entry(http::header::HOST)
+                .or_insert_with(|| self.host_header.clone());
         }
+        let may_repeat_sent = idempotent_without_body(req);
+        (common, may_repeat_sent)
     }
 
-    /// One attempt of [`Transport::send_on`], on a kept connection
-    /// (`reuse`) or a new one.
-    async fn send_once(
+    /// The response of a request on the connection `c`, its body holding
+    /// what it needs to give the connection back once read to its end
+    /// (`conn_ended`: a streaming request's connection that has ended).
+    fn kept_response(
         &self,
-        req: http::Request<RequestBody>,
-        x: Exchange,
+        resp: http::Response<hyper::body::Incoming>,
         pool: &pool::RuntimePool,
+        x: Exchange,
         inline: bool,
-        reuse: bool,
-    ) -> std::result::Result<http::Response<ResponseBody>, (Stage, Error)> {
-        let list = if inline {
-            &pool.streams
-        } else {
-            &pool.requests
-        };
-        let mut kept = None;
-        if reuse {
-            while let Some(mut k) = list.take() {
-                // A connection driven by its task: wait for it to be back to
-                // idle (it may not have got there since its last body ended).
-                if k.conn.is_some() || k.sender.ready().await.is_ok() {
-                    kept = Some(k);
-                    break;
-                }
-            }
-        }
-        let (mut sender, conn, used) = match kept {
-            Some(k) => (k.sender, k.conn, k.used),
-            None => {
-                // Boxed: connecting is rare, and its future (a TLS
-                // handshake, an ssh process) would make every request's
-                // future larger, and slower to move.
-                let (sender, conn, used) = Box::pin(self.open(x, !inline)).await?;
-                if inline {
-                    (sender, Some(conn), used)
-                } else {
-                    tokio::spawn(conn);
-                    (sender, None, used)
-                }
-            }
-        };
-        let response = sender.send_request(req);
-        let mut response = std::pin::pin!(response);
-        let mut conn = conn;
-        let mut conn_done = false;
-        // The header timeout, when there is one: a timer made on the first
-        // poll that finds no answer yet.
-        let timer: Option<tokio::time::Sleep> = None;
-        let mut timer = std::pin::pin!(timer);
-        let resp = std::future::poll_fn(|cx| {
-            // A streaming request's connection is driven here, in this task.
-            if let Some(c) = &mut conn {
-                if !conn_done && c.as_mut().poll(cx).is_ready() {
-                    conn_done = true;
-                }
-            }
-            if let std::task::Poll::Ready(r) = response.as_mut().poll(cx) {
-                return std::task::Poll::Ready(Ok(r));
-            }
-            let Some(limit) = x.header_timeout else {
-                return std::task::Poll::Pending;
-            };
-            if timer.is_none() {
-                timer.set(Some(tokio::time::sleep(limit)));
-            }
-            let expired = timer
-                .as_mut()
-                .as_pin_mut()
-                .is_some_and(|t| t.poll(cx).is_ready());
-            if expired {
-                std::task::Poll::Ready(Err(limit))
-            } else {
-                std::task::Poll::Pending
-            }
-        })
-        .await
-        .map_err(|limit| {
-            (
-                Stage::SentOutcomeUnknown { stale: false },
-                header_timeout(x, limit),
-            )
-        })?;
-        let conn = conn.map(|c| (!conn_done).then_some(c));
-        let resp = resp.map_err(|e| {
-            let stage = replay::stage_of(&e, Some(&used), self.ssh_said());
-            (stage, self.stage_error(stage, Box::new(e), x))
-        })?;
-        used.answered();
+        c: IdleConn,
+        conn_ended: bool,
+    ) -> http::Response<ResponseBody> {
         // An upgraded connection is not HTTP any more.
         let home = if resp.status() == http::StatusCode::SWITCHING_PROTOCOLS {
             std::sync::Weak::new()
@@ -527,17 +631,18 @@ impl Transport {
             Arc::downgrade(&pool.requests)
         };
         let keep = response::Keep {
-            sender: std::sync::Mutex::new(sender),
-            used,
+            sender: std::sync::Mutex::new(c.sender),
+            used: c.used,
             home,
+            timer: c.timer.map(std::sync::Mutex::new),
         };
-        Ok(match conn {
-            Some(conn) => resp.map(|body| ResponseBody::inline(body, conn, keep)),
-            None => {
-                let (limit, deadline) = (self.options.max_response_body, x.deadline);
-                resp.map(|body| ResponseBody::pooled(body, Some(keep), limit, deadline))
-            }
-        })
+        if inline {
+            let conn = if conn_ended { None } else { c.conn };
+            resp.map(|body| ResponseBody::inline(body, conn, keep))
+        } else {
+            let (limit, deadline) = (self.options.max_response_body, x.deadline);
+            resp.map(|body| ResponseBody::pooled(body, Some(keep), limit, deadline))
+        }
     }
 
     /// A new connection: connected, the HTTP/1 handshake done; its
@@ -691,43 +796,69 @@ fn header_timeout(x: Exchange, limit: Duration) -> Error {
     }
 }
 
-/// A request kept so it can be sent again: its head, and its body when that
-/// is small and already in memory (a JSON document; not a streamed archive).
+/// What is kept of a request so that it can be sent again: its method, URI
+/// and headers (`None`: the transport's common headers, cloned again when
+/// needed rather than copied for every request), and its body when that is
+/// small and already in memory (a JSON document; not a streamed archive).
+/// The first attempt sends the request itself.
 struct Replay {
-    head: http::request::Parts,
+    method: http::Method,
+    uri: http::Uri,
+    version: http::Version,
+    // Boxed: most requests have the common headers, and this is moved
+    // with every request's future.
+    headers: Option<Box<http::HeaderMap>>,
     body: Option<Bytes>,
-    first: Option<RequestBody>,
 }
 
 impl Replay {
-    /// The request kept, unless its body must be read first ([`Replay::read`]).
-    #[allow(clippy::result_large_err)]
-    fn keep(
-        req: http::Request<RequestBody>,
-    ) -> std::result::Result<Replay, (http::request::Parts, RequestBody)> {
+    /// Whether the body of `req` must be read before it is sent, to be kept
+    /// for sending again ([`Replay::read`]): small, but not empty.
+    fn must_read(req: Option<&http::Request<RequestBody>>) -> bool {
         use hyper::body::Body as _;
-        let (head, body) = req.into_parts();
-        let size = body.size_hint().exact();
-        if size == Some(0) {
-            return Ok(Replay {
-                head,
-                body: Some(Bytes::new()),
-                first: None,
-            });
-        }
-        let small = size.is_some_and(|n| n <= replay::REPLAY_BODY_LIMIT);
-        if !small {
-            return Ok(Replay {
-                head,
-                body: None,
-                first: Some(body::marked(body)),
-            });
-        }
-        Err((head, body))
+        let size = req.and_then(|r| r.body().size_hint().exact());
+        size.is_some_and(|n| n > 0 && n <= replay::REPLAY_BODY_LIMIT)
     }
 
-    /// The request kept with its small body, read into memory.
-    async fn read(head: http::request::Parts, body: RequestBody) -> Result<Replay> {
+    /// What to keep of the request in `req` (whose headers are the common
+    /// ones when `common`), which stays there to be sent first (with its
+    /// body's errors marked as local when the body is not kept).
+    fn keep(req: &mut Option<http::Request<RequestBody>>, common: bool) -> Replay {
+        use hyper::body::Body as _;
+        let Some(r) = req.as_ref() else {
+            return Replay {
+                method: http::Method::GET,
+                uri: http::Uri::default(),
+                version: http::Version::default(),
+                headers: None,
+                body: None,
+            };
+        };
+        let empty = r.body().size_hint().exact() == Some(0);
+        let again = Replay {
+            method: r.method().clone(),
+            uri: r.uri().clone(),
+            version: r.version(),
+            headers: (!common).then(|| Box::new(r.headers().clone())),
+            // An empty body is sent again as empty; a larger or streamed one
+            // is sent once: nothing of it is kept.
+            body: empty.then(Bytes::new),
+        };
+        if !empty {
+            *req = req.take().map(|r| r.map(body::marked));
+        }
+        again
+    }
+
+    /// What to keep of a request with a small body, read into memory, and
+    /// the request to send first.
+    async fn read(
+        req: Option<http::Request<RequestBody>>,
+        common: bool,
+    ) -> Result<(Replay, http::Request<RequestBody>)> {
+        let (head, body) = req
+            .ok_or_else(|| Error::protocol("no request to send"))?
+            .into_parts();
         let bytes = body
             .collect()
             .await
@@ -736,31 +867,34 @@ impl Replay {
                 message: format!("reading the request body failed: {e}"),
             })?
             .to_bytes();
-        Ok(Replay {
-            head,
+        let req = http::Request::from_parts(head, full_body(bytes.clone()));
+        let again = Replay {
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            version: req.version(),
+            headers: (!common).then(|| Box::new(req.headers().clone())),
             body: Some(bytes),
-            first: None,
-        })
+        };
+        Ok((again, req))
     }
 
-    /// Whether the request can be sent (again).
+    /// Whether the request can be sent again.
     fn possible(&self) -> bool {
-        self.body.is_some() || self.first.is_some()
+        self.body.is_some()
     }
 
-    /// The request, to send once more.
-    fn next(&mut self) -> http::Request<RequestBody> {
-        let body = match (&self.body, self.first.take()) {
-            (Some(b), _) if b.is_empty() => empty_body(),
-            (Some(b), _) => full_body(b.clone()),
-            (None, Some(b)) => b,
-            (None, None) => empty_body(),
+    /// The request, to send once more (`common`: the transport's common
+    /// headers).
+    fn next(&mut self, common: &http::HeaderMap) -> http::Request<RequestBody> {
+        let body = match &self.body {
+            Some(b) if !b.is_empty() => full_body(b.clone()),
+            _ => empty_body(),
         };
         let mut req = http::Request::new(body);
-        *req.method_mut() = self.head.method.clone();
-        *req.uri_mut() = self.head.uri.clone();
-        *req.version_mut() = self.head.version;
-        *req.headers_mut() = self.head.headers.clone();
+        *req.method_mut() = self.method.clone();
+        *req.uri_mut() = self.uri.clone();
+        *req.version_mut() = self.version;
+        *req.headers_mut() = self.headers.as_deref().unwrap_or(common).clone();
         // Extensions are the client's notes (the operation), not sent.
         req
     }

@@ -3,7 +3,7 @@
 //! turns wake-ups from inside the poll into another round instead of a
 //! reschedule.
 
-use super::idle::{IdleConn, IdleList};
+use super::idle::{HeaderTimer, IdleConn, IdleList};
 use super::replay::ConnectionUse;
 use super::RequestBody;
 use crate::{Error, Result};
@@ -74,6 +74,9 @@ pub(super) struct Keep {
     pub(super) used: ConnectionUse,
     /// The idle list of its kind, of its runtime.
     pub(super) home: Weak<IdleList>,
+    /// The connection's header-timeout timer, which goes with it.
+    // `Mutex` only to stay `Sync`; only ever reached through `&mut`.
+    pub(super) timer: Option<std::sync::Mutex<HeaderTimer>>,
 }
 
 /// The waker the connection and the body are polled with. Wake-ups that
@@ -230,7 +233,10 @@ impl Drop for ResponseBody {
             }
         };
         let sender = keep.sender.into_inner().unwrap_or_else(|e| e.into_inner());
-        home.put(IdleConn::new(sender, conn, keep.used));
+        let timer = keep
+            .timer
+            .map(|t| t.into_inner().unwrap_or_else(|e| e.into_inner()));
+        home.put(IdleConn::new(sender, conn, keep.used, timer));
     }
 }
 
@@ -238,15 +244,49 @@ impl Drop for ResponseBody {
 /// more than the transport's cap (`Error::ResponseTooLarge` as soon as it is
 /// passed, without reading the rest), and within the request's deadline when
 /// it has one.
-pub(crate) async fn collect(operation: &'static str, mut body: ResponseBody) -> Result<Bytes> {
-    use hyper::body::Body as _;
-    let limit = body.limit;
-    let too_large = || Error::ResponseTooLarge { operation, limit };
-    if body.size_hint().lower() > limit as u64 {
-        return Err(too_large());
+///
+/// (The reading future itself, not an `async` wrapper around it: a future
+/// a wrapper holds is copied again into its place when awaited.)
+pub(crate) fn collect(
+    operation: &'static str,
+    body: ResponseBody,
+) -> futures::future::Either<impl Future<Output = Result<Bytes>> + Send, BoxedRead> {
+    use futures::future::Either;
+    match body.deadline {
+        None => Either::Left(read_whole(operation, body)),
+        // Boxed: a deadline is rare (opt-in).
+        Some(d) => {
+            let read = read_whole(operation, body);
+            Either::Right(Box::pin(async move {
+                tokio::time::timeout_at(d.at, read)
+                    .await
+                    .map_err(|_| Error::Timeout {
+                        during: "reading the response body",
+                        after: d.limit,
+                        retryable: d.retryable,
+                    })?
+            }))
+        }
     }
-    let deadline = body.deadline;
-    let read = async move {
+}
+
+/// [`collect`] with a deadline.
+type BoxedRead = Pin<Box<dyn Future<Output = Result<Bytes>> + Send>>;
+
+/// [`collect`] without the deadline.
+// Not an `async fn`: its argument would be copied again into a local of
+// its future, which would then be twice the body's size.
+#[allow(clippy::manual_async_fn)]
+fn read_whole(
+    operation: &'static str,
+    mut body: ResponseBody,
+) -> impl Future<Output = Result<Bytes>> + Send {
+    async move {
+        use hyper::body::Body as _;
+        let limit = body.limit;
+        if body.size_hint().lower() > limit as u64 {
+            return Err(Error::ResponseTooLarge { operation, limit });
+        }
         // One chunk (most answers) is handed on as it is; more are joined.
         let mut first = Bytes::new();
         let mut rest: Vec<Bytes> = Vec::new();
@@ -259,7 +299,7 @@ pub(crate) async fn collect(operation: &'static str, mut body: ResponseBody) -> 
             if let Ok(data) = frame.into_data() {
                 len = len.saturating_add(data.len());
                 if len > limit {
-                    return Err(too_large());
+                    return Err(Error::ResponseTooLarge { operation, limit });
                 }
                 if first.is_empty() {
                     first = data;
@@ -277,15 +317,5 @@ pub(crate) async fn collect(operation: &'static str, mut body: ResponseBody) -> 
             whole.extend_from_slice(&chunk);
         }
         Ok(Bytes::from(whole))
-    };
-    match deadline {
-        Some(d) => tokio::time::timeout_at(d.at, read)
-            .await
-            .map_err(|_| Error::Timeout {
-                during: "reading the response body",
-                after: d.limit,
-                retryable: d.retryable,
-            })?,
-        None => read.await,
     }
 }

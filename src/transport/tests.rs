@@ -665,6 +665,80 @@ async fn the_header_timeout_cuts_inspect_but_never_wait() {
         .is_err());
 }
 
+/// A daemon that answers every request but those whose path starts with
+/// `/silent`, which it reads and leaves unanswered; counts connections.
+fn picky_daemon() -> (String, Arc<AtomicUsize>, tempdir::Dir) {
+    let dir = tempdir::Dir::new();
+    let path = dir.0.join("d.sock");
+    let listener = UnixListener::bind(&path).expect("bind");
+    let conns = Arc::new(AtomicUsize::new(0));
+    let c = conns.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            c.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                while let Some(head) = read_head(&mut s).await {
+                    let path = head.split(' ').nth(1).unwrap_or("").to_owned();
+                    if !path.starts_with("/silent") {
+                        respond(&mut s, false, &path).await;
+                    }
+                }
+            });
+        }
+    });
+    (format!("unix://{}", path.display()), conns, dir)
+}
+
+/// The header timeout's timer stays with its connection from one request to
+/// the next and is moved to each request's deadline: a request on a kept
+/// connection is cut at its own deadline, neither at the previous
+/// request's (which passes while it waits) nor never; also when that timer
+/// went off while the connection was idle.
+#[tokio::test]
+async fn the_header_timeout_holds_on_a_kept_connection() {
+    let (host, conns, _dir) = picky_daemon();
+    let config = Config::for_host(&host).expect("config");
+    let limit = Duration::from_millis(300);
+    let t = Transport::new(
+        &config,
+        TransportOptions {
+            response_header_timeout: Some(limit),
+            ..TransportOptions::default()
+        },
+    )
+    .expect("transport");
+    let inspect = |path: &str| {
+        request_for(
+            &crate::operations::CONTAINER_INSPECT,
+            http::Method::GET,
+            path,
+        )
+    };
+    for (round, idle) in [
+        (1, Duration::from_millis(150)),
+        (2, Duration::from_millis(600)),
+    ] {
+        let r = t.send(inspect("/a")).await.expect("answered");
+        assert_eq!(body_text(r).await, "/a");
+        // Idle for part of the first request's timeout, or for longer.
+        tokio::time::sleep(idle).await;
+        let start = std::time::Instant::now();
+        let e = t
+            .send(inspect("/silent"))
+            .await
+            .expect_err("never answered");
+        let took = start.elapsed();
+        assert!(e.is_timeout(), "{e:?}");
+        assert!(
+            took >= limit - Duration::from_millis(20) && took < Duration::from_secs(3),
+            "round {round}: cut after {took:?}, the limit is {limit:?}"
+        );
+        // On the kept connection (a timed-out one is closed: the next round
+        // opens another).
+        assert_eq!(conns.load(Ordering::SeqCst), round);
+    }
+}
+
 #[test]
 fn which_operations_answer_at_once() {
     use crate::operations as ops;
