@@ -109,7 +109,7 @@ fn decode_json_serde<T: DeserializeOwned>(operation: &'static str, bytes: &[u8])
 /// such input (`a_raw_control_character_is_refused_not_cut_off` asks the
 /// fast parser alone), and `serde_json` then gives its message.
 fn fast_path_may_take<T>(bytes: &[u8]) -> bool {
-    if bytes.len() < FAST_MIN || parsers_may_differ(bytes) {
+    if !(FAST_MIN..=FAST_MAX).contains(&bytes.len()) || parsers_may_differ(bytes) {
         return false;
     }
     if bounded_by_type::<T>() {
@@ -134,6 +134,14 @@ fn fast_path_may_take<T>(bytes: &[u8]) -> bool {
 /// (441 M instructions against 434 M for 100,000 of them); a 5 kB inspect
 /// costs 0.83× `serde_json`'s. The line lies between the two, not tuned.
 const FAST_MIN: usize = 1024;
+
+/// Longer text goes to `serde_json` too: above this size `simd-json` needs
+/// buffers of its own for each answer (a thread keeps only small ones), and
+/// a fresh 11 MB input copy, tape and string buffer for a 5,000-container
+/// list cost more in page faults than its scan saves: 44 ms a list against
+/// 33 ms with `serde_json` (`scripts/bench.sh --only list`), though 0.85×
+/// the instructions (callgrind counts no page faults).
+const FAST_MAX: usize = fast::KEEP;
 
 /// Whether `T` is a generated model, or a `Vec` or `Option` of one (read
 /// from its type name: a name this does not recognise only costs the depth
@@ -242,7 +250,7 @@ mod fast {
     /// progress messages decodes without allocating parser buffers); larger
     /// ones get buffers of their own, freed after, so a thread never keeps
     /// the memory of one large answer.
-    const KEEP: usize = 64 << 10;
+    pub(super) const KEEP: usize = 64 << 10;
 
     struct Scratch {
         input: Vec<u8>,
