@@ -475,6 +475,24 @@ mod tests {
     }
 
     #[test]
+    fn only_answers_of_1_to_64_kib_go_to_the_fast_parser() {
+        use crate::models::ContainerSummary;
+        let doc = |len: usize| {
+            let pad = "x".repeat(len - r#"{"Id":""}"#.len());
+            format!(r#"{{"Id":"{pad}"}}"#).into_bytes()
+        };
+        assert!(!fast_path_may_take::<ContainerSummary>(&doc(FAST_MIN - 1)));
+        assert!(fast_path_may_take::<ContainerSummary>(&doc(FAST_MIN)));
+        assert!(fast_path_may_take::<ContainerSummary>(&doc(FAST_MAX)));
+        // Above the per-thread buffers: fresh buffers' page faults cost
+        // more time than the scan saves (bench/RESULTS.md).
+        assert!(!fast_path_may_take::<ContainerSummary>(&doc(FAST_MAX + 1)));
+        let big = doc(FAST_MAX + 1);
+        let c: ContainerSummary = decode_json("ContainerList", &big).expect("decodes");
+        assert_eq!(c.id.map(|id| id.len()), Some(FAST_MAX + 1 - 9));
+    }
+
+    #[test]
     fn models_are_recognised_by_type() {
         use crate::models::{ContainerInspectResponse, ContainerSummary};
         assert!(bounded_by_type::<ContainerSummary>());
