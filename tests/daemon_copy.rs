@@ -7,7 +7,7 @@ mod common;
 
 use common::{test_env, TempDir, TestEnv};
 use dockhand::models::{ContainerCreateBody, HostConfig};
-use dockhand::operations::{ContainerDeleteOptions, ImageCreateOptions, ImageDeleteOptions};
+use dockhand::operations::{ImageCreateOptions, ImageDeleteOptions};
 use dockhand::{Body, Docker, Error};
 use futures::TryStreamExt;
 use std::collections::BTreeMap;
@@ -23,18 +23,7 @@ fn docker() -> Docker {
 struct Container {
     docker: Docker,
     id: String,
-}
-
-impl Drop for Container {
-    fn drop(&mut self) {
-        let id = self.id.clone();
-        common::cleanup(move |docker| async move {
-            let _ = docker
-                .containers()
-                .remove(&id, &ContainerDeleteOptions::default().force(true))
-                .await;
-        });
-    }
+    _remove: common::RemoveContainer,
 }
 
 /// A created (not started) container: archives work on it all the same.
@@ -52,7 +41,11 @@ async fn create(env: &TestEnv) -> Container {
         .await
         .expect("create")
         .id;
-    Container { docker, id }
+    Container {
+        docker,
+        _remove: common::RemoveContainer(id.clone()),
+        id,
+    }
 }
 
 /// What a tree holds: relative path → (kind, permission bits, content or link target).

@@ -8,8 +8,8 @@ use dockhand::models::{ContainerCreateBody, ContainerExecBody, HostConfig};
 use dockhand::models::{ContainerWaitCondition, EventMessageType};
 use dockhand::operations::ContainerWaitOptions;
 use dockhand::operations::{
-    ContainerAttachOptions, ContainerDeleteOptions, ContainerLogsOptions, ContainerStatsOptions,
-    ImageCreateOptions, ImageDeleteOptions,
+    ContainerAttachOptions, ContainerLogsOptions, ContainerStatsOptions, ImageCreateOptions,
+    ImageDeleteOptions,
 };
 use dockhand::stream::events::EventFilters;
 use dockhand::stream::stats::StatsSummary;
@@ -28,18 +28,7 @@ fn docker() -> Docker {
 struct Container {
     docker: Docker,
     id: String,
-}
-
-impl Drop for Container {
-    fn drop(&mut self) {
-        let id = self.id.clone();
-        common::cleanup(move |docker| async move {
-            let _ = docker
-                .containers()
-                .remove(&id, &ContainerDeleteOptions::default().force(true))
-                .await;
-        });
-    }
+    _remove: common::RemoveContainer,
 }
 
 async fn create(
@@ -72,7 +61,11 @@ async fn create(
         .await
         .expect("create")
         .id;
-    Container { docker, id }
+    Container {
+        docker,
+        _remove: common::RemoveContainer(id.clone()),
+        id,
+    }
 }
 
 async fn run_to_end(c: &Container) {
