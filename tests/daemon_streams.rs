@@ -603,6 +603,84 @@ async fn wait_for_removal_of_an_auto_removed_container() {
     assert!(gone.is_not_found(), "{gone}");
 }
 
+/// Below API 1.42 (dockerd 20.10) an attach's format is the container's
+/// TTY, asked at the same time as the upgrade: a TTY's bytes that would
+/// parse as a frame header come back as console bytes, both for a name
+/// (inspected) and for the full ID (then known without an inspect), and a
+/// framed container's stderr stays stderr.
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn attach_tells_tty_bytes_from_frames_by_name_and_by_full_id() {
+    let env = test_env("attach_tells_tty_bytes_from_frames_by_name_and_by_full_id");
+    let script = r"sleep 1; printf '\001\000\000\000\000\000\000\002hi'";
+    let opts = ContainerAttachOptions::default()
+        .stream(true)
+        .stdout(true)
+        .stderr(true);
+    for by_name in [true, false] {
+        let c = create(&env, &["sh", "-c", script], true, false, None).await;
+        let who = if by_name {
+            let inspect = c
+                .docker
+                .containers()
+                .inspect(&c.id, &Default::default())
+                .await
+                .expect("inspect");
+            inspect
+                .name
+                .expect("name")
+                .trim_start_matches('/')
+                .to_owned()
+        } else {
+            c.id.clone()
+        };
+        let attached = c
+            .docker
+            .containers()
+            .attach(&who, &opts)
+            .await
+            .expect("attach");
+        c.docker
+            .containers()
+            .start(&c.id, &Default::default())
+            .await
+            .expect("start");
+        let pieces: Vec<LogOutput> =
+            tokio::time::timeout(Duration::from_secs(30), attached.output.try_collect())
+                .await
+                .expect("ends when the container exits")
+                .expect("output");
+        let (out, err, console) = split(&pieces);
+        assert!(out.is_empty() && err.is_empty(), "{who}: {pieces:?}");
+        assert_eq!(console, b"\x01\0\0\0\0\0\0\x02hi", "{who}");
+    }
+    let c = create(
+        &env,
+        &["sh", "-c", "sleep 1; echo oops >&2"],
+        false,
+        false,
+        None,
+    )
+    .await;
+    let attached = c
+        .docker
+        .containers()
+        .attach(&c.id, &opts)
+        .await
+        .expect("attach");
+    c.docker
+        .containers()
+        .start(&c.id, &Default::default())
+        .await
+        .expect("start");
+    let pieces: Vec<LogOutput> =
+        tokio::time::timeout(Duration::from_secs(30), attached.output.try_collect())
+            .await
+            .expect("ends when the container exits")
+            .expect("output");
+    assert_eq!(split(&pieces), (vec![], b"oops\n".to_vec(), vec![]));
+}
+
 #[tokio::test]
 #[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn attach_to_a_running_container_sees_its_output_to_the_end() {

@@ -519,18 +519,27 @@ impl Containers {
     /// # Ok(()) }
     /// ```
     pub async fn attach(&self, id: &str, options: &ContainerAttachOptions) -> Result<Attached> {
-        let (conn, headers) = self
-            .docker
-            .upgrade_with_headers(
-                &ops::CONTAINER_ATTACH,
-                &[id],
-                |s| options.write_params(s),
-                None,
-                &upgrade_headers("tcp"),
-            )
-            .await?;
-        let multiplexed = super::output_format(&self.docker, &headers, self.tty(id)).await?;
-        Ok(Attached::new(ops::CONTAINER_ATTACH.id, conn, multiplexed))
+        let headers = upgrade_headers("tcp");
+        let path_args = [id];
+        let upgrade = self.docker.upgrade_with_headers(
+            &ops::CONTAINER_ATTACH,
+            &path_args,
+            |s| options.write_params(s),
+            None,
+            &headers,
+        );
+        if self.docker.api_version().await? >= crate::ApiVersion::new(1, 42) {
+            let (conn, headers) = upgrade.await?;
+            let multiplexed = super::output_format(&self.docker, &headers, self.tty(id)).await?;
+            return Ok(Attached::new(ops::CONTAINER_ATTACH.id, conn, multiplexed));
+        }
+        // Below API 1.42 the format is the container's TTY (the daemon's
+        // Content-Type says `raw-stream` either way): known for a full ID
+        // inspected before, else asked at the same time as the upgrade, as
+        // `logs` does.
+        let (up, tty) = futures::future::join(upgrade, self.tty(id)).await;
+        let (conn, _) = up?;
+        Ok(Attached::new(ops::CONTAINER_ATTACH.id, conn, !tty?))
     }
 
     /// Attaches over a WebSocket: the upgraded connection speaks the WebSocket
