@@ -74,22 +74,23 @@ fn decode_json_serde<T: DeserializeOwned>(operation: &'static str, bytes: &[u8])
     // every answer is), and the text parsed as a `str`: a parser over bytes
     // checks each string it hands out, at a cost per string. Text that is
     // not UTF-8 is parsed as bytes, which finds the bad string and reports it.
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        let mut de = serde_json::Deserializer::from_str(text);
-        if let Ok(value) = T::deserialize(&mut de) {
-            if de.end().is_ok() {
-                return Ok(value);
-            }
-        }
-    } else {
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        if let Ok(value) = T::deserialize(&mut de) {
-            if de.end().is_ok() {
-                return Ok(value);
-            }
-        }
+    let plain = match std::str::from_utf8(bytes) {
+        Ok(text) => whole(serde_json::Deserializer::from_str(text)),
+        Err(_) => whole(serde_json::Deserializer::from_slice(bytes)),
+    };
+    match plain {
+        Some(value) => Ok(value),
+        None => decode_json_tracked(operation, bytes),
     }
-    decode_json_tracked(operation, bytes)
+}
+
+/// The one value `de` reads, with nothing but white space after it.
+fn whole<'de, R: serde_json::de::Read<'de>, T: DeserializeOwned>(
+    mut de: serde_json::Deserializer<R>,
+) -> Option<T> {
+    let value = T::deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(value)
 }
 
 /// Whether the fast parser may decode `bytes` as `T`: long enough to pay

@@ -555,9 +555,8 @@ impl Transport {
                     c.used.answered();
                     if conn_done {
                         c.conn = None;
-                        return Ok(self.kept_response(resp, &pool, x, inline, c, true));
                     }
-                    return Ok(self.kept_response(resp, &pool, x, inline, c, false));
+                    return Ok(self.kept_response(resp, &pool, x, inline, c, conn_done));
                 };
                 let repeat = match e.0 {
                     Stage::NotSent => again.possible(),
