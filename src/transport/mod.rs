@@ -335,7 +335,11 @@ impl Transport {
         for (name, value) in &extra {
             common.append(name.clone(), value.clone());
         }
-        common.insert(http::header::HOST, self.host_header.clone());
+        // A `Host` of the client's own headers stands (as it does when the
+        // request brings headers of its own: see `prepare`).
+        common
+            .entry(http::header::HOST)
+            .or_insert_with(|| self.host_header.clone());
         self.user_agent = Some(user_agent);
         self.extra_headers = extra;
         self.common_headers = common;

@@ -907,3 +907,52 @@ fn ssh_hosts_need_the_ssh_feature() {
         .expect("refused without the feature");
     assert!(e.to_string().contains("`ssh` feature"), "{e}");
 }
+
+/// The client's own headers (`DockerBuilder::header`) and `User-Agent` go
+/// with every request, whether it brings headers of its own or not, and a
+/// `Host` among them stands in both cases (a proxy may route by it).
+#[tokio::test]
+async fn the_clients_headers_and_host_go_with_every_request() {
+    let dir = tempdir::Dir::new();
+    let sock = dir.0.join("d.sock");
+    let listener = UnixListener::bind(&sock).expect("bind");
+    let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = heads.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                while let Some(head) = read_head(&mut s).await {
+                    seen.lock().unwrap().push(head.to_ascii_lowercase());
+                    respond(&mut s, false, "ok").await;
+                }
+            });
+        }
+    });
+    let mut extra = http::HeaderMap::new();
+    extra.insert("x-team", http::HeaderValue::from_static("a"));
+    extra.insert(
+        http::header::HOST,
+        http::HeaderValue::from_static("via.proxy"),
+    );
+    let t = transport(&format!("unix://{}", sock.display()))
+        .with_common_headers(http::HeaderValue::from_static("probe/1"), extra);
+    let r = t
+        .send(request(http::Method::GET, "/plain", empty_body()))
+        .await;
+    assert_eq!(body_text(r.expect("plain")).await, "ok");
+    let mut own = request(http::Method::GET, "/own", empty_body());
+    own.headers_mut()
+        .insert("x-own", http::HeaderValue::from_static("1"));
+    let r = t.send(own).await;
+    assert_eq!(body_text(r.expect("own")).await, "ok");
+    let heads = heads.lock().unwrap().clone();
+    assert_eq!(heads.len(), 2, "{heads:?}");
+    for head in &heads {
+        assert!(head.contains("\r\nuser-agent: probe/1\r\n"), "{head}");
+        assert!(head.contains("\r\nx-team: a\r\n"), "{head}");
+        assert!(head.contains("\r\nhost: via.proxy\r\n"), "{head}");
+        assert_eq!(head.matches("\r\nhost:").count(), 1, "{head}");
+    }
+    assert!(heads[1].contains("\r\nx-own: 1\r\n"), "{}", heads[1]);
+}
