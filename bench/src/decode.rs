@@ -8,7 +8,9 @@
 //! dockhand-bench decode-count          # runs callgrind 12 times, prints the table
 //! dockhand-bench decode-one LIB INPUT  # one decode (what callgrind runs)
 //! ```
-//! LIB is `dockhand` (the library path), `dockhand-serde`, `bollard` or `value`; INPUT is `list` (5,000 container
+//! LIB is `dockhand` (the library path), `dockhand-serde`, `bollard` or `value`
+//! (or, for `progress` only, one of the floor measurements `jiter`, `simd` and
+//! `tape`: see [`FLOORS`]); INPUT is `list` (5,000 container
 //! summaries), `progress` (100,000 pull-progress messages, one per line) or
 //! `inspect` (a dockerd 20.10 container inspect, decoded 100 times).
 //!
@@ -33,6 +35,28 @@ const INPUTS: [(&str, &str); 3] = [
 /// `dockhand`: the library path; `dockhand-serde`: dockhand's models
 /// through `serde_json::from_slice`.
 const LIBS: [&str; 4] = ["dockhand", "dockhand-serde", "bollard", "value"];
+
+/// Floor measurements on the progress messages (printed under the table):
+/// what the fastest parsers found here cost on a 150-byte message, to tell
+/// whether a target below bollard's `serde_json` count is reachable at all.
+/// Neither is a decode path of the library: `jiter` is hand-mapped into
+/// dockhand's type with none of the library's guarantees (no unknown fields
+/// or explicit `null`s kept, no in-band error read, no depth guard); the
+/// `simd-json` rows reuse one set of buffers for every message.
+const FLOORS: [(&str, &str); 3] = [
+    (
+        "jiter",
+        "jiter 0.19 (`Jiter` iterator, hand-mapped into dockhand's `CreateImageInfo`; unknown fields and `null`s dropped, no in-band check)",
+    ),
+    (
+        "simd",
+        "simd-json 0.19 `from_slice_with_buffers` into dockhand's `CreateImageInfo` (buffers reused; no guard, no in-band check)",
+    ),
+    (
+        "tape",
+        "simd-json 0.19, its tape alone (`Deserializer::from_slice_with_buffers`, buffers reused, no value built)",
+    ),
+];
 
 /// The bytes of one input, as a list of documents to decode.
 fn input(which: &str) -> Res<Vec<Vec<u8>>> {
@@ -125,13 +149,103 @@ fn decode_all<T: serde::de::DeserializeOwned>(docs: &[Vec<u8>]) -> Res<()> {
     Ok(())
 }
 
+#[inline(never)]
+fn fl_jiter_progress(docs: &[Vec<u8>]) -> Res<()> {
+    for d in docs {
+        let v = jiter_progress(d).map_err(|e| format!("jiter: {e:?}"))?;
+        drop(black_box(v));
+    }
+    Ok(())
+}
+#[inline(never)]
+fn fl_simd_progress(docs: &mut [Vec<u8>]) -> Res<()> {
+    let mut buffers = simd_json::Buffers::new(512);
+    for d in docs {
+        let v: dockhand::models::CreateImageInfo =
+            simd_json::serde::from_slice_with_buffers(d, &mut buffers)?;
+        drop(black_box(v));
+    }
+    Ok(())
+}
+#[inline(never)]
+fn fl_tape_progress(docs: &mut [Vec<u8>]) -> Res<()> {
+    let mut buffers = simd_json::Buffers::new(512);
+    for d in docs {
+        let tape = simd_json::Deserializer::from_slice_with_buffers(d, &mut buffers)?;
+        drop(black_box(tape));
+    }
+    Ok(())
+}
+
+/// One progress message through `jiter`'s iterator, field by field (the
+/// floor row: what a faster scanner alone would give).
+fn jiter_progress(d: &[u8]) -> jiter::JiterResult<dockhand::models::CreateImageInfo> {
+    fn string(j: &mut jiter::Jiter) -> jiter::JiterResult<Option<String>> {
+        Ok(match j.peek()? {
+            jiter::Peek::Null => {
+                j.known_null()?;
+                None
+            }
+            _ => Some(j.next_str()?.to_owned()),
+        })
+    }
+    fn int(j: &mut jiter::Jiter) -> jiter::JiterResult<Option<i64>> {
+        Ok(match j.peek()? {
+            jiter::Peek::Null => {
+                j.known_null()?;
+                None
+            }
+            _ => {
+                // Without jiter's `num-bigint` feature an integer is an i64
+                // (a larger one is an error).
+                let jiter::NumberInt::Int(i) = j.next_int()?;
+                Some(i)
+            }
+        })
+    }
+    let mut j = jiter::Jiter::new(d);
+    let mut v = dockhand::models::CreateImageInfo::default();
+    let mut key = j.next_object()?;
+    while let Some(k) = key {
+        match k {
+            "id" => v.id = string(&mut j)?,
+            "status" => v.status = string(&mut j)?,
+            "progress" => v.progress = string(&mut j)?,
+            "error" => v.error = string(&mut j)?,
+            "progressDetail" => {
+                let mut p = dockhand::models::ProgressDetail::default();
+                let mut key = j.next_object()?;
+                while let Some(k) = key {
+                    match k {
+                        "current" => p.current = int(&mut j)?,
+                        "total" => p.total = int(&mut j)?,
+                        _ => j.next_skip()?,
+                    }
+                    key = j.next_key()?;
+                }
+                v.progress_detail = Some(p);
+            }
+            _ => j.next_skip()?,
+        }
+        key = j.next_key()?;
+    }
+    j.finish()?;
+    Ok(v)
+}
+
 /// `decode-one LIB INPUT`.
 pub fn one(args: &[String]) -> Res<()> {
     let lib = args.first().ok_or("decode-one: which library?")?;
     let which = args.get(1).ok_or("decode-one: which input?")?;
-    let docs = input(which)?;
+    let mut docs = input(which)?;
+    match (lib.as_str(), which.as_str()) {
+        ("simd", "progress") => return fl_simd_progress(black_box(&mut docs)),
+        ("tape", "progress") => return fl_tape_progress(black_box(&mut docs)),
+        _ => {}
+    }
     let docs = black_box(&docs);
     match (lib.as_str(), which.as_str()) {
+        ("jiter", "progress") => fl_jiter_progress(docs),
         ("dockhand", "list") => dh_decode_count_list(docs),
         ("dockhand", "progress") => dh_decode_count_progress(docs),
         ("dockhand", "inspect") => dh_decode_count_inspect(docs),
@@ -154,7 +268,8 @@ fn count(lib: &str, which: &str, out_dir: &std::path::Path) -> Res<u64> {
         "dockhand" => format!("*dh_decode_count_{which}"),
         "dockhand-serde" => format!("*ds_decode_count_{which}"),
         "bollard" => format!("*bo_decode_count_{which}"),
-        _ => "*va_decode_count_any".to_owned(),
+        "value" => "*va_decode_count_any".to_owned(),
+        floor => format!("*fl_{floor}_{which}"),
     };
     let status = std::process::Command::new("valgrind")
         .arg("--tool=callgrind")
@@ -219,6 +334,19 @@ pub fn count_table(args: &[String]) -> Res<()> {
             millions(n[3]),
             n[0] as f64 / n[2] as f64,
             n[1] as f64 / n[2] as f64
+        );
+    }
+    // The floors, against bollard's count on the same messages.
+    let bollard = count("bollard", "progress", &dir)?;
+    println!();
+    println!("| floor on the 100,000 progress messages | instructions | / bollard |");
+    println!("|---|---:|---:|");
+    for (lib, label) in FLOORS {
+        let n = count(lib, "progress", &dir)?;
+        println!(
+            "| {label} | {} | {:.2} |",
+            millions(n),
+            n as f64 / bollard as f64
         );
     }
     eprintln!("callgrind outputs: {}", dir.display());
