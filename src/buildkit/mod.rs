@@ -10,7 +10,7 @@
 //! credentials, ssh agents and `--output` exports. The build's progress
 //! arrives as typed [`BuildKitEvent`]s decoded from the daemon's
 //! `moby.buildkit.trace` messages; a failed step is
-//! [`Error::BuildFailed`](crate::Error::BuildFailed) with that step's output.
+//! [`Error::BuildFailed`] with that step's output.
 //!
 //! ```no_run
 //! # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
