@@ -965,6 +965,48 @@ async fn layers(docker: &Docker, image: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A manifest pushed to the (loopback) test registry, deleted from it when
+/// dropped (`DELETE /v2/NAME/manifests/DIGEST`; the test registry has
+/// deletes enabled), which removes its tags there.
+struct DeleteFromRegistry {
+    /// `127.0.0.1:5000`.
+    registry: String,
+    /// The repository inside it.
+    repo: String,
+    /// `sha256:…`.
+    digest: String,
+}
+
+impl DeleteFromRegistry {
+    /// The HTTP status of the `DELETE` (202 when it was deleted).
+    fn delete(&self) -> std::io::Result<u16> {
+        use std::io::{Read, Write};
+        assert!(self.registry.starts_with("127.0.0.1:"), "{}", self.registry);
+        let mut conn = std::net::TcpStream::connect(&self.registry)?;
+        let limit = Some(std::time::Duration::from_secs(10));
+        conn.set_read_timeout(limit)?;
+        conn.set_write_timeout(limit)?;
+        write!(
+            conn,
+            "DELETE /v2/{}/manifests/{} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.repo, self.digest, self.registry
+        )?;
+        let mut answer = Vec::new();
+        conn.read_to_end(&mut answer)?;
+        let text = String::from_utf8_lossy(&answer);
+        text.split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("not an HTTP answer: {text:?}")))
+    }
+}
+
+impl Drop for DeleteFromRegistry {
+    fn drop(&mut self) {
+        let _ = self.delete();
+    }
+}
+
 #[tokio::test]
 #[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn cache_from_reuses_the_inline_cache_of_a_pushed_image() {
@@ -1028,6 +1070,24 @@ async fn cache_from_reuses_the_inline_cache_of_a_pushed_image() {
         .try_collect()
         .await
         .expect("push stream");
+    let repo = format!("dockhand-bk/cache-from-{pid}");
+    let in_registry = DeleteFromRegistry {
+        registry: env.registry.clone(),
+        digest: docker
+            .images()
+            .inspect(&pushed.0, &Default::default())
+            .await
+            .expect("inspect")
+            .repo_digests
+            .unwrap_or_default()
+            .iter()
+            .find_map(|d| {
+                d.strip_prefix(&format!("{}/{repo}@", env.registry))
+                    .map(str::to_owned)
+            })
+            .expect("the pushed manifest's digest"),
+        repo,
+    };
     docker
         .images()
         .remove(&pushed.0, &ImageDeleteOptions::default())
@@ -1066,6 +1126,7 @@ async fn cache_from_reuses_the_inline_cache_of_a_pushed_image() {
     let new_token = run(&docker, &third.0, "cat /token").await;
     assert_eq!(new_token.trim().len(), 36, "a uuid: {new_token:?}");
     assert_ne!(new_token, token);
+    assert_eq!(in_registry.delete().expect("delete from the registry"), 202);
 }
 
 #[tokio::test]
