@@ -760,6 +760,36 @@ impl Drop for Agent {
     }
 }
 
+/// Builds `tests/fixtures/ssh_agent_client` into a static Linux executable
+/// at `dest` with the `rustc` that builds these tests (glibc's `libc.a`, of
+/// Debian's libc6-dev, links it): busybox has no Unix-socket client.
+fn build_agent_client(dest: &Path) {
+    let source =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ssh_agent_client/main.rs");
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let out = Command::new(&rustc)
+        .args([
+            "--edition",
+            "2021",
+            "-O",
+            "-C",
+            "target-feature=+crt-static",
+            "-C",
+            "strip=symbols",
+        ])
+        .arg(&source)
+        .arg("-o")
+        .arg(dest)
+        .output()
+        .unwrap_or_else(|e| panic!("{rustc}: {e}"));
+    assert!(
+        out.status.success(),
+        "{rustc} {}: {}",
+        source.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[tokio::test]
 #[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn an_ssh_agent_is_forwarded_by_id() {
@@ -782,12 +812,47 @@ async fn an_ssh_agent_is_forwarded_by_id() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     assert!(sock.exists(), "the agent socket");
+    // One identity in the agent, with a comment the build must print.
+    let key = dir.0.join("id_ed25519");
+    let keygen = Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "dockhand-agent-test",
+            "-f",
+        ])
+        .arg(&key)
+        .output()
+        .expect("ssh-keygen");
+    assert!(
+        keygen.status.success(),
+        "{}",
+        String::from_utf8_lossy(&keygen.stderr)
+    );
+    let add = Command::new("ssh-add")
+        .arg(&key)
+        .env("SSH_AUTH_SOCK", &sock)
+        .output()
+        .expect("ssh-add");
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+
     let ctx = dir.0.join("ctx");
+    std::fs::create_dir_all(&ctx).expect("mkdir");
+    build_agent_client(&ctx.join("agent-client"));
     write(
         &ctx,
         "Dockerfile",
         &format!(
-            "FROM {}\nRUN --mount=type=ssh test -S \"$SSH_AUTH_SOCK\" && echo agent-socket-mounted\n",
+            "FROM {}\nCOPY agent-client /usr/local/bin/agent-client\n\
+             RUN --mount=type=ssh test -S \"$SSH_AUTH_SOCK\" && /usr/local/bin/agent-client\n",
             env.image
         ),
     );
@@ -812,7 +877,27 @@ async fn an_ssh_agent_is_forwarded_by_id() {
     )
     .await
     .expect("build with the agent");
-    assert!(logs.contains("agent-socket-mounted"), "{logs}");
+    // The client's request went through the session to this agent, and its
+    // answer came back: one identity, the public key added above.
+    assert!(logs.contains("agent identities: 1\n"), "{logs}");
+    let public = std::fs::read_to_string(dir.0.join("id_ed25519.pub")).expect("public key");
+    let blob = {
+        use base64::Engine;
+        let b64 = public
+            .split_whitespace()
+            .nth(1)
+            .expect("a key in the .pub file");
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .expect("base64 key")
+    };
+    let hex: String = blob.iter().map(|b| format!("{b:02x}")).collect();
+    assert!(
+        logs.contains(&format!(
+            "agent identity 0: key {hex} comment dockhand-agent-test\n"
+        )),
+        "{logs}"
+    );
 
     // An id the session does not serve: the daemon's check fails the build.
     write(
@@ -840,6 +925,208 @@ async fn an_ssh_agent_is_forwarded_by_id() {
     assert!(matches!(e, Error::BuildFailed { .. }), "{e:?}");
     assert!(e.to_string().contains("other"), "{e}");
     drop(agent);
+}
+
+/// Deletes the build cache records whose description mentions `marker`
+/// (`all`: also those `docker builder prune` keeps by default), one `id`
+/// filter each: other builds on this daemon keep their cache. Returns the
+/// ids deleted.
+async fn forget_cache(docker: &Docker, marker: &str) -> Vec<String> {
+    use dockhand::operations::BuildPruneOptions;
+    let mut deleted = Vec::new();
+    for id in cache_ids(docker, marker).await {
+        let report = docker
+            .images()
+            .build_prune(
+                &BuildPruneOptions::default()
+                    .all(true)
+                    .filters(dockhand::filters! { "id" => id }),
+            )
+            .await
+            .expect("prune");
+        deleted.extend(report.caches_deleted.unwrap_or_default());
+    }
+    assert!(
+        cache_ids(docker, marker).await.is_empty(),
+        "records of {marker} left after the prune"
+    );
+    deleted
+}
+
+/// The image's layers (diff ids).
+async fn layers(docker: &Docker, image: &str) -> Vec<String> {
+    docker
+        .images()
+        .inspect(image, &Default::default())
+        .await
+        .expect("inspect")
+        .root_fs
+        .and_then(|r| r.layers)
+        .unwrap_or_default()
+}
+
+/// A manifest pushed to the (loopback) test registry, deleted from it when
+/// dropped (`DELETE /v2/NAME/manifests/DIGEST`; the test registry has
+/// deletes enabled), which removes its tags there.
+struct DeleteFromRegistry {
+    /// `127.0.0.1:5000`.
+    registry: String,
+    /// The repository inside it.
+    repo: String,
+    /// `sha256:…`.
+    digest: String,
+}
+
+impl DeleteFromRegistry {
+    /// The HTTP status of the `DELETE` (202 when it was deleted).
+    fn delete(&self) -> std::io::Result<u16> {
+        use std::io::{Read, Write};
+        assert!(self.registry.starts_with("127.0.0.1:"), "{}", self.registry);
+        let mut conn = std::net::TcpStream::connect(&self.registry)?;
+        let limit = Some(std::time::Duration::from_secs(10));
+        conn.set_read_timeout(limit)?;
+        conn.set_write_timeout(limit)?;
+        write!(
+            conn,
+            "DELETE /v2/{}/manifests/{} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.repo, self.digest, self.registry
+        )?;
+        let mut answer = Vec::new();
+        conn.read_to_end(&mut answer)?;
+        let text = String::from_utf8_lossy(&answer);
+        text.split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("not an HTTP answer: {text:?}")))
+    }
+}
+
+impl Drop for DeleteFromRegistry {
+    fn drop(&mut self) {
+        let _ = self.delete();
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn cache_from_reuses_the_inline_cache_of_a_pushed_image() {
+    use dockhand::operations::ImageDeleteOptions;
+    let env = test_env("cache_from_reuses_the_inline_cache_of_a_pushed_image");
+    let docker = docker();
+    let pid = std::process::id();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos();
+    // Unique to this run: no cache of an earlier run answers for it.
+    let marker = format!("dockhand-cache-from-{pid}-{nanos}");
+    let dir = TempDir::new("bk-cache-from");
+    write(
+        &dir.0,
+        "Dockerfile",
+        &format!(
+            "FROM {}\nRUN echo {marker} > /marker && cat /proc/sys/kernel/random/uuid > /token\n",
+            env.image
+        ),
+    );
+    let step = format!("RUN echo {marker}");
+    let run_step = |outcome: &BuildKitOutcome| {
+        outcome
+            .vertexes
+            .iter()
+            .find(|v| v.name.contains(&step))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {step:?} step: {:?}", outcome.vertexes))
+    };
+    let build = |opts: BuildKitOptions| {
+        let (docker, dir) = (docker.clone(), dir.0.clone());
+        async move {
+            BuildKitOutcome::collect(
+                docker
+                    .images()
+                    .build_kit(&dir, &opts)
+                    .await
+                    .expect("build_kit"),
+            )
+            .await
+            .expect("build")
+        }
+    };
+    let inline = BuildKitOptions::default().build_arg("BUILDKIT_INLINE_CACHE", "1");
+
+    // 1. Built with its cache metadata in the image config, pushed to the
+    // test registry, then gone from the daemon: image and build cache.
+    let pushed = RemoveImage(format!("{}/dockhand-bk/cache-from-{pid}:1", env.registry));
+    let first = build(inline.clone().tag(pushed.0.clone())).await;
+    assert!(!run_step(&first).cached, "{:?}", first.vertexes);
+    let token = run(&docker, &pushed.0, "cat /token").await;
+    assert_eq!(token.trim().len(), 36, "a uuid: {token:?}");
+    let first_layers = layers(&docker, &pushed.0).await;
+    let _: Vec<_> = docker
+        .images()
+        .push(&pushed.0, &Default::default())
+        .await
+        .expect("push")
+        .try_collect()
+        .await
+        .expect("push stream");
+    let repo = format!("dockhand-bk/cache-from-{pid}");
+    let in_registry = DeleteFromRegistry {
+        registry: env.registry.clone(),
+        digest: docker
+            .images()
+            .inspect(&pushed.0, &Default::default())
+            .await
+            .expect("inspect")
+            .repo_digests
+            .unwrap_or_default()
+            .iter()
+            .find_map(|d| {
+                d.strip_prefix(&format!("{}/{repo}@", env.registry))
+                    .map(str::to_owned)
+            })
+            .expect("the pushed manifest's digest"),
+        repo,
+    };
+    docker
+        .images()
+        .remove(&pushed.0, &ImageDeleteOptions::default())
+        .await
+        .expect("remove the pushed image locally");
+    assert!(
+        !forget_cache(&docker, &marker).await.is_empty(),
+        "the first build left cache records"
+    );
+
+    // 2. With cache_from: the step comes from the registry image's cache,
+    // with the first build's file.
+    let second = tag("cache-from");
+    let again = build(
+        inline
+            .clone()
+            .tag(second.0.clone())
+            .cache_from(pushed.0.clone()),
+    )
+    .await;
+    assert!(run_step(&again).cached, "{:?}", again.vertexes);
+    assert_eq!(run(&docker, &second.0, "cat /token").await, token);
+    assert_eq!(layers(&docker, &second.0).await, first_layers);
+
+    // 3. The control: the same build without cache_from, after the same
+    // cleanup, runs the step again.
+    docker
+        .images()
+        .remove(&second.0, &ImageDeleteOptions::default())
+        .await
+        .expect("remove the second image");
+    forget_cache(&docker, &marker).await;
+    let third = tag("no-cache-from");
+    let control = build(inline.clone().tag(third.0.clone())).await;
+    assert!(!run_step(&control).cached, "{:?}", control.vertexes);
+    let new_token = run(&docker, &third.0, "cat /token").await;
+    assert_eq!(new_token.trim().len(), 36, "a uuid: {new_token:?}");
+    assert_ne!(new_token, token);
+    assert_eq!(in_registry.delete().expect("delete from the registry"), 202);
 }
 
 #[tokio::test]
