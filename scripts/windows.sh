@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # dockhand on Windows, as far as this Linux machine can take it:
-#   1. `cargo check --target x86_64-pc-windows-gnu` of the library, its tests
-#      and examples: no error and no warning allowed;
+#   1. `cargo clippy --target x86_64-pc-windows-gnu -- -D warnings` of the
+#      library, the native library, their tests and examples (Debian's clippy
+#      of the same rustc): no error and no warning allowed;
 #   2. the named-pipe test (tests/windows/npipe.rs) built for Windows and run
 #      under Wine, each test in a process of its own, through a pipe served
 #      like dockerd's and bridged to the real test daemon by socat;
@@ -13,7 +14,8 @@
 #
 # Installs what it needs once (as root; apt-get update only when a package is
 # missing): Debian's rustc-web/cargo-web (Rust 1.96, bookworm-security) and
-# rust-web-src to build the Windows std from source, mingw-w64 to link, wine64
+# rust-web-src to build the Windows std from source, rust-web-clippy to lint,
+# mingw-w64 to link, wine64
 # to run, socat to bridge. Builds in $CARGO_TARGET_DIR (target/windows), with
 # the linker given on the command line: the normal Linux build is untouched.
 # Prints PASS/FAIL per step and ends with "N passed, M failed".
@@ -30,7 +32,7 @@ log() { printf '[windows] %s\n' "$*"; }
 die() { printf '[windows] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # --- packages -----------------------------------------------------------------
-pkgs=(rustc-web cargo-web rust-web-src binutils-mingw-w64-x86-64 gcc-mingw-w64-x86-64 wine64 socat)
+pkgs=(rustc-web cargo-web rust-web-src rust-web-clippy binutils-mingw-w64-x86-64 gcc-mingw-w64-x86-64 wine64 socat)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -58,7 +60,9 @@ source "${DOCKHAND_TEST_ENV_DIR:-/var/lib/dockhand-test-env}/env.sh"
 wcargo() {
   local sub=$1
   shift
-  RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc nice /usr/bin/cargo "$sub" \
+  # /usr/bin first: `cargo clippy` must find Debian's cargo-clippy (the
+  # clippy of rustc 1.96), not rustup's proxy in ~/.cargo/bin.
+  PATH=/usr/bin:$PATH RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc nice /usr/bin/cargo "$sub" \
     -Zbuild-std=std,panic_abort --target "$TARGET" \
     --config "target.$TARGET.linker=\"x86_64-w64-mingw32-gcc\"" "$@"
 }
@@ -69,14 +73,17 @@ failed=0
 pass() { printf '[windows] PASS %s\n' "$*"; passed=$((passed + 1)); }
 fail() { printf '[windows] FAIL %s\n' "$*"; failed=$((failed + 1)); }
 
-# --- 1. the check -------------------------------------------------------------
+# --- 1. the lints ---------------------------------------------------------------
+# clippy with warnings denied, as .ci/run does for Linux: the Windows-only
+# code (named pipes, paths, the native library's Windows side) is linted too.
 status=0
-wcargo check -p dockhand --lib --tests --examples >"$WORK/check.log" 2>&1 || status=$?
+wcargo clippy -p dockhand -p dockhand-native --lib --tests --examples -- -D warnings \
+  >"$WORK/check.log" 2>&1 || status=$?
 if [ "$status" -eq 0 ] && ! grep -qE '^(warning|error)' "$WORK/check.log"; then
-  pass "cargo check --target $TARGET (library, tests, examples): no warnings"
+  pass "cargo clippy --target $TARGET (library, native library, tests, examples): no warnings"
 else
   grep -E '^(warning|error)' -A8 "$WORK/check.log" | head -60 || tail -30 "$WORK/check.log"
-  fail "cargo check --target $TARGET (library, tests, examples): exit $status, warnings or errors above"
+  fail "cargo clippy --target $TARGET (library, native library, tests, examples): exit $status, warnings or errors above"
 fi
 
 # --- 2. Windows test executables ----------------------------------------------
