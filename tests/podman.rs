@@ -1,0 +1,917 @@
+//! Podman's Docker-compatible API (Podman 4.3, API 1.41) as a target: what a
+//! user does through dockhand's public API, against the service
+//! `scripts/podman.sh` starts. Where Podman does something dockerd does not,
+//! the test says so and asserts what dockhand gives.
+//!
+//! Needs the test environment and its Podman (`scripts/test-env.sh`, then
+//! `scripts/podman.sh`): ignored by a plain `cargo test`, run by
+//! `scripts/test.sh` (`--include-ignored`). The facts come from the file
+//! `scripts/podman.sh` writes (`$DOCKHAND_TEST_ENV_DIR/podman.sh`, by default
+//! `/var/lib/dockhand-test-env/podman.sh`); without it the tests fail saying so.
+#![cfg(unix)]
+
+mod common;
+
+use dockhand::models::{
+    ContainerCreateBody, ContainerExecBody, ContainerInspectResponse, ContainerStatsResponse, EventMessageType,
+    ImageInspect, ImageSummary, NetworkCreateBody, NetworkInspect, NetworkSummary, SystemInfo, SystemVersion, Volume,
+    VolumeCreateRequest, VolumeListResponse,
+};
+use dockhand::operations::{
+    ContainerAttachOptions, ContainerDeleteOptions, ContainerListOptions, ContainerLogsOptions,
+    ContainerStatsOptions, ImageCreateOptions, ImageDeleteOptions, ImageListOptions,
+    ImageTagOptions, NetworkListOptions, VolumeDeleteOptions, VolumeListOptions,
+};
+use dockhand::stream::events::EventFilters;
+use dockhand::stream::LogOutput;
+use dockhand::{filters, ApiVersion, Docker, Error};
+use futures::{StreamExt, TryStreamExt};
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// What `scripts/podman.sh` wrote.
+#[derive(Debug, Clone)]
+struct PodmanEnv {
+    host: String,
+    image: String,
+    registry: String,
+}
+
+/// Reads the facts file of `scripts/podman.sh`; fails (never skips) when it is
+/// missing or incomplete.
+fn podman_env(test: &str) -> PodmanEnv {
+    let env = common::test_env(test);
+    let dir = std::env::var("DOCKHAND_TEST_ENV_DIR")
+        .ok()
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "/var/lib/dockhand-test-env".to_owned());
+    let path = std::path::Path::new(&dir).join("podman.sh");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{test}: the Podman facts file {} cannot be read ({e}): run scripts/podman.sh \
+             (as root) first",
+            path.display()
+        )
+    });
+    let facts: HashMap<&str, &str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("export "))
+        .filter_map(|l| l.split_once('='))
+        .collect();
+    let need = |k: &str| {
+        facts
+            .get(k)
+            .map(|v| v.to_string())
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| {
+                panic!(
+                    "{test}: {k} is missing from {}: rerun scripts/podman.sh",
+                    path.display()
+                )
+            })
+    };
+    PodmanEnv {
+        host: need("DOCKHAND_PODMAN_HOST"),
+        image: need("DOCKHAND_PODMAN_IMAGE"),
+        registry: env.registry,
+    }
+}
+
+fn client(env: &PodmanEnv) -> Docker {
+    Docker::connect_with_host(&env.host).expect("a client for the Podman socket")
+}
+
+/// A unique name for this test run.
+fn unique(tag: &str) -> String {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("dockhand-podman-{tag}-{}-{n}", std::process::id())
+}
+
+/// Runs `f` with a fresh Podman client on a thread and runtime of its own (for
+/// `Drop` guards, which cannot await).
+fn cleanup<F, Fut>(host: String, f: F)
+where
+    F: FnOnce(Docker) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let _ = std::thread::spawn(move || {
+        let Ok(docker) = Docker::connect_with_host(&host) else {
+            return;
+        };
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            rt.block_on(f(docker));
+        }
+    })
+    .join();
+}
+
+/// What a test made on Podman, removed (forced) when dropped.
+enum Made {
+    Container(String),
+    Image(String),
+    Network(String),
+    Volume(String),
+}
+
+struct Guard(String, Made);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let made = std::mem::replace(&mut self.1, Made::Volume(String::new()));
+        cleanup(self.0.clone(), move |docker| async move {
+            let _ = match made {
+                Made::Container(id) => {
+                    docker
+                        .containers()
+                        .remove(&id, &ContainerDeleteOptions::default().force(true))
+                        .await
+                }
+                Made::Image(name) => docker
+                    .images()
+                    .remove(&name, &ImageDeleteOptions::default().force(true))
+                    .await
+                    .map(drop),
+                Made::Network(id) => docker.networks().remove(&id).await,
+                Made::Volume(name) if name.is_empty() => Ok(()),
+                Made::Volume(name) => {
+                    docker
+                        .volumes()
+                        .remove(&name, &VolumeDeleteOptions::default().force(true))
+                        .await
+                }
+            };
+        });
+    }
+}
+
+/// Decodes `raw` into `T` and encodes it again: the same JSON value comes back.
+fn assert_lossless<T: DeserializeOwned + Serialize>(what: &str, raw: &[u8]) -> T {
+    let original: Value = serde_json::from_slice(raw)
+        .unwrap_or_else(|e| panic!("{what}: Podman's answer is not JSON: {e}"));
+    let typed: T = serde_json::from_slice(raw)
+        .unwrap_or_else(|e| panic!("{what}: does not decode: {e}\n{original:#}"));
+    let again = serde_json::to_value(&typed).expect("encodes");
+    if again != original {
+        let mut out = Vec::new();
+        diff(&original, &again, "$", &mut out);
+        panic!("{what}: not lossless:\n{}", out.join("\n"));
+    }
+    typed
+}
+
+/// Where two JSON values differ, as `path: left vs right` lines.
+fn diff(a: &Value, b: &Value, at: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, va) in x {
+                match y.get(k) {
+                    Some(vb) => diff(va, vb, &format!("{at}.{k}"), out),
+                    None => out.push(format!("{at}.{k}: missing after re-encoding (was {va})")),
+                }
+            }
+            for k in y.keys().filter(|k| !x.contains_key(*k)) {
+                out.push(format!("{at}.{k}: added by re-encoding ({})", y[k]));
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                diff(va, vb, &format!("{at}[{i}]"), out);
+            }
+        }
+        _ if a != b => out.push(format!("{at}: {a} vs {b}")),
+        _ => {}
+    }
+}
+
+/// GET `path` through dockhand's raw API: Podman's bytes as they came.
+async fn raw_get(docker: &Docker, path: &str) -> bytes::Bytes {
+    let (p, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut req = docker.request_path(http::Method::GET, p);
+    for pair in query.split('&').filter(|q| !q.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        req = req.query(k, v);
+    }
+    req.bytes()
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
+
+fn split(pieces: &[LogOutput]) -> (String, String, String) {
+    let (mut out, mut err, mut console) = (Vec::new(), Vec::new(), Vec::new());
+    for p in pieces {
+        match p {
+            LogOutput::StdOut(b) => out.extend_from_slice(b),
+            LogOutput::StdErr(b) => err.extend_from_slice(b),
+            LogOutput::Console(b) => console.extend_from_slice(b),
+            LogOutput::StdIn(_) => panic!("no stdin expected"),
+        }
+    }
+    let s = |v: Vec<u8>| String::from_utf8_lossy(&v).into_owned();
+    (s(out), s(err), s(console))
+}
+
+/// Creates a container of the Podman test image running `cmd`, removed when
+/// the guard drops.
+async fn create(
+    docker: &Docker,
+    env: &PodmanEnv,
+    cmd: &[&str],
+    labels: &[(&str, &str)],
+) -> (String, Guard) {
+    let body = ContainerCreateBody {
+        image: Some(env.image.clone()),
+        cmd: Some(cmd.iter().map(|s| s.to_string()).collect()),
+        labels: (!labels.is_empty()).then(|| {
+            labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        }),
+        ..Default::default()
+    };
+    let id = docker
+        .containers()
+        .create(&body, &Default::default())
+        .await
+        .expect("create")
+        .id;
+    let guard = Guard(env.host.clone(), Made::Container(id.clone()));
+    (id, guard)
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn ping_negotiates_1_41_and_version_names_podmans_components() {
+    let env = podman_env("ping_negotiates_1_41_and_version_names_podmans_components");
+    let docker = client(&env);
+    assert_eq!(docker.system().ping().await.expect("ping"), "OK");
+    let info = docker.daemon_info().await.expect("negotiated");
+    assert_eq!(info.api_version, ApiVersion::new(1, 41));
+    assert_eq!(info.daemon_api_version, Some(ApiVersion::new(1, 41)));
+    assert!(info.experimental, "Podman says Docker-Experimental: true");
+    // Podman's ping carries no `Ostype` header: the platform is unknown, and
+    // requests are not checked against one.
+    assert_eq!(info.os_type, None);
+    assert_eq!(docker.platform(), None);
+    // `Builder-Version:` comes empty: no builder is announced.
+    assert_eq!(info.builder_version, None, "{info:?}");
+
+    let v = docker.system().version().await.expect("version");
+    assert_eq!(v.api_version.as_deref(), Some("1.41"));
+    assert_eq!(v.min_api_version.as_deref(), Some("1.24"));
+    assert_eq!(v.os.as_deref(), Some("linux"));
+    let podman_version = v.version.clone().expect("a version");
+    assert!(podman_version.starts_with("4."), "{podman_version}");
+    let components = v.components.as_ref().expect("components");
+    let engine = components
+        .iter()
+        .find(|c| c.name == "Podman Engine")
+        .unwrap_or_else(|| panic!("no Podman Engine among {components:?}"));
+    assert_eq!(engine.version, podman_version);
+    let details = engine.details.as_ref().expect("engine details");
+    assert_eq!(details["APIVersion"], Value::from(podman_version.as_str()));
+    assert!(
+        components.iter().any(|c| c.name == "Conmon"),
+        "{components:?}"
+    );
+    assert!(
+        components.iter().any(|c| c.name.starts_with("OCI Runtime")),
+        "{components:?}"
+    );
+
+    let raw = raw_get(&docker, "/version").await;
+    let again: SystemVersion = assert_lossless("GET /version", &raw);
+    assert_eq!(again.version, v.version);
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn system_info_decodes_and_encodes_back() {
+    let env = podman_env("system_info_decodes_and_encodes_back");
+    let docker = client(&env);
+    let info = docker.system().info().await.expect("info");
+    let version = docker.system().version().await.expect("version");
+    assert_eq!(info.server_version, version.version);
+    assert_eq!(info.os_type.as_deref(), Some("linux"));
+    assert_eq!(info.docker_root_dir.as_deref(), Some("/var/lib/containers/storage"));
+    assert!(info.images.unwrap_or(0) >= 1, "{:?}", info.images);
+    // The insecure registries of scripts/podman.sh are what Podman reports.
+    let registries = info
+        .registry_config
+        .as_ref()
+        .and_then(|r| r.index_configs.as_ref())
+        .expect("index configs");
+    let plain = registries.get(&env.registry).expect("the test registry");
+    assert_eq!(plain.secure, Some(false));
+
+    let raw = raw_get(&docker, "/info").await;
+    let again: SystemInfo = assert_lossless("GET /info", &raw);
+    assert_eq!(again.name, info.name);
+    // Podman makes up a new `ID` for every answer (dockerd's is the engine's
+    // lasting identity): do not key anything on it.
+    assert!(again.id.is_some() && info.id.is_some());
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn image_list_and_inspect_decode_and_encode_back() {
+    let env = podman_env("image_list_and_inspect_decode_and_encode_back");
+    let docker = client(&env);
+    let images = docker
+        .images()
+        .list(&ImageListOptions::default())
+        .await
+        .expect("image list");
+    let ours = images
+        .iter()
+        .find(|i| i.repo_tags.iter().flatten().any(|t| t == &env.image))
+        .unwrap_or_else(|| panic!("{} not listed in {images:?}", env.image));
+    let inspected = docker
+        .images()
+        .inspect(&env.image, &Default::default())
+        .await
+        .expect("image inspect");
+    assert_eq!(inspected.id.as_deref(), Some(ours.id.as_str()));
+    assert!(
+        inspected.repo_tags.iter().flatten().any(|t| t == &env.image),
+        "{:?}",
+        inspected.repo_tags
+    );
+    let config = inspected.config.as_ref().expect("config");
+    assert_eq!(config.cmd.as_deref(), Some(&["/bin/sh".to_owned()][..]));
+
+    let raw = raw_get(&docker, "/images/json").await;
+    let listed: Vec<ImageSummary> = assert_lossless("GET /images/json", &raw);
+    assert_eq!(listed.len(), images.len());
+    let raw = raw_get(&docker, &format!("/images/{}/json", env.image)).await;
+    let again: ImageInspect = assert_lossless("GET /images/{name}/json", &raw);
+    assert_eq!(again.id, inspected.id);
+
+    let missing = docker
+        .images()
+        .inspect("localhost/dockhand-no-such-image:none", &Default::default())
+        .await
+        .expect_err("no such image");
+    assert!(missing.is_not_found(), "{missing}");
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn a_container_runs_logs_both_streams_waits_and_is_removed() {
+    let env = podman_env("a_container_runs_logs_both_streams_waits_and_is_removed");
+    let docker = client(&env);
+    let name = unique("life");
+    let body = ContainerCreateBody {
+        image: Some(env.image.clone()),
+        cmd: Some(vec![
+            "sh".into(),
+            "-c".into(),
+            "for i in 1 2 3; do echo out$i; echo err$i >&2; done; exit 3".into(),
+        ]),
+        ..Default::default()
+    };
+    let created = docker
+        .containers()
+        .create(
+            &body,
+            &dockhand::operations::ContainerCreateOptions::default().name(name.clone()),
+        )
+        .await
+        .expect("create");
+    let _guard = Guard(env.host.clone(), Made::Container(created.id.clone()));
+    assert_eq!(created.id.len(), 64, "{created:?}");
+
+    let listed = docker
+        .containers()
+        .list(
+            &ContainerListOptions::default()
+                .all(true)
+                .filters(filters! { "name" => [name.clone()] }),
+        )
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].id.as_deref(), Some(created.id.as_str()));
+
+    docker
+        .containers()
+        .start(&name, &Default::default())
+        .await
+        .expect("start");
+    let waited = tokio::time::timeout(
+        Duration::from_secs(60),
+        docker.containers().wait(&name, &Default::default()),
+    )
+    .await
+    .expect("wait returns")
+    .expect("wait");
+    assert_eq!(waited.status_code, 3);
+
+    let pieces: Vec<LogOutput> = docker
+        .containers()
+        .logs(
+            &name,
+            &ContainerLogsOptions::default().stdout(true).stderr(true),
+        )
+        .await
+        .expect("logs")
+        .try_collect()
+        .await
+        .expect("log stream");
+    let (out, err, console) = split(&pieces);
+    assert_eq!(out, "out1\nout2\nout3\n");
+    assert_eq!(err, "err1\nerr2\nerr3\n");
+    assert!(console.is_empty(), "{console:?}");
+    // A log stream that follows a stopped container ends.
+    let followed: Vec<LogOutput> = tokio::time::timeout(
+        Duration::from_secs(30),
+        async {
+            docker
+                .containers()
+                .logs(
+                    &name,
+                    &ContainerLogsOptions::default()
+                        .stdout(true)
+                        .follow(true),
+                )
+                .await
+                .expect("logs")
+                .try_collect::<Vec<_>>()
+                .await
+        },
+    )
+    .await
+    .expect("the followed stream ends")
+    .expect("log stream");
+    assert_eq!(split(&followed).0, "out1\nout2\nout3\n");
+
+    let inspected = docker
+        .containers()
+        .inspect(&name, &Default::default())
+        .await
+        .expect("inspect");
+    assert_eq!(inspected.name.as_deref(), Some(format!("/{name}").as_str()));
+    let state = inspected.state.as_ref().expect("state");
+    assert_eq!(state.exit_code, Some(3));
+    assert_eq!(state.running, Some(false));
+    let raw = raw_get(&docker, &format!("/containers/{name}/json")).await;
+    let again: ContainerInspectResponse = assert_lossless("GET /containers/{id}/json", &raw);
+    assert_eq!(again.id, inspected.id);
+
+    docker
+        .containers()
+        .remove(&name, &Default::default())
+        .await
+        .expect("remove");
+    let gone = docker
+        .containers()
+        .inspect(&name, &Default::default())
+        .await
+        .expect_err("removed");
+    assert!(gone.is_not_found(), "{gone}");
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn exec_gives_output_and_exit_code() {
+    let env = podman_env("exec_gives_output_and_exit_code");
+    let docker = client(&env);
+    let (id, _guard) = create(&docker, &env, &["sleep", "60"], &[]).await;
+    docker
+        .containers()
+        .start(&id, &Default::default())
+        .await
+        .expect("start");
+    let exec = docker
+        .exec()
+        .create(
+            &id,
+            &ContainerExecBody {
+                cmd: Some(vec![
+                    "sh".into(),
+                    "-c".into(),
+                    "echo to-out; echo to-err >&2; exit 5".into(),
+                ]),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("exec create")
+        .id;
+    let attached = docker
+        .exec()
+        .start(&exec, &Default::default())
+        .await
+        .expect("exec start");
+    let pieces: Vec<LogOutput> =
+        tokio::time::timeout(Duration::from_secs(30), attached.output.try_collect())
+            .await
+            .expect("exec output ends")
+            .expect("exec output");
+    let (out, err, _) = split(&pieces);
+    assert_eq!(out, "to-out\n");
+    assert_eq!(err, "to-err\n");
+    let mut code = None;
+    for _ in 0..50 {
+        let state = docker.exec().inspect(&exec).await.expect("exec inspect");
+        if state.running == Some(false) {
+            code = state.exit_code;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(code, Some(5));
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn attach_sees_the_output_of_a_container() {
+    let env = podman_env("attach_sees_the_output_of_a_container");
+    let docker = client(&env);
+    let (id, _guard) = create(
+        &docker,
+        &env,
+        &["sh", "-c", "sleep 1; echo first; echo second >&2; echo third"],
+        &[],
+    )
+    .await;
+    let attached = docker
+        .containers()
+        .attach(
+            &id,
+            &ContainerAttachOptions::default()
+                .stream(true)
+                .stdout(true)
+                .stderr(true),
+        )
+        .await
+        .expect("attach");
+    docker
+        .containers()
+        .start(&id, &Default::default())
+        .await
+        .expect("start");
+    let pieces: Vec<LogOutput> =
+        tokio::time::timeout(Duration::from_secs(30), attached.output.try_collect())
+            .await
+            .expect("ends when the container exits")
+            .expect("attach output");
+    let (out, err, _) = split(&pieces);
+    assert_eq!(out, "first\nthird\n");
+    assert_eq!(err, "second\n");
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn files_copy_in_and_out() {
+    let env = podman_env("files_copy_in_and_out");
+    let docker = client(&env);
+    let (id, _guard) = create(&docker, &env, &["sleep", "60"], &[]).await;
+    docker
+        .containers()
+        .start(&id, &Default::default())
+        .await
+        .expect("start");
+    let tmp = common::TempDir::new("podman-cp");
+    let text = "copied through Podman\nsecond line\n";
+    common::write_file(&tmp.0, "in/hello.txt", text);
+    docker
+        .containers()
+        .copy_in(&id, tmp.0.join("in/hello.txt"), "/tmp")
+        .await
+        .expect("copy in");
+    let stat = docker
+        .containers()
+        .archive_info(&id, "/tmp/hello.txt")
+        .await
+        .expect("archive info");
+    assert_eq!(stat.name, "hello.txt");
+    assert_eq!(stat.size, text.len() as i64);
+    assert!(!stat.is_dir());
+    // What the container sees.
+    let exec = docker
+        .exec()
+        .create(
+            &id,
+            &ContainerExecBody {
+                cmd: Some(vec!["cat".into(), "/tmp/hello.txt".into()]),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("exec create")
+        .id;
+    let seen: Vec<LogOutput> = docker
+        .exec()
+        .start(&exec, &Default::default())
+        .await
+        .expect("exec start")
+        .output
+        .try_collect()
+        .await
+        .expect("output");
+    assert_eq!(split(&seen).0, text);
+
+    let back = tmp.0.join("back.txt");
+    docker
+        .containers()
+        .copy_out(&id, "/tmp/hello.txt", &back)
+        .await
+        .expect("copy out");
+    assert_eq!(std::fs::read_to_string(&back).expect("copied file"), text);
+    let missing = docker
+        .containers()
+        .copy_out(&id, "/no/such/file", tmp.0.join("nothing"))
+        .await
+        .expect_err("no such path");
+    assert!(missing.is_not_found(), "{missing}");
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn events_show_the_start_of_a_container() {
+    let env = podman_env("events_show_the_start_of_a_container");
+    let docker = client(&env);
+    let label = unique("events");
+    let opts = EventFilters::new()
+        .kind(EventMessageType::Container)
+        .label("dockhand.test", Some(&label))
+        .since(std::time::SystemTime::now() - Duration::from_secs(1))
+        .into_options();
+    let mut events = docker.system().events(&opts).await.expect("events");
+    let (id, _guard) = create(&docker, &env, &["true"], &[("dockhand.test", &label)]).await;
+    docker
+        .containers()
+        .start(&id, &Default::default())
+        .await
+        .expect("start");
+    let mut actions = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !actions.iter().any(|a| a == "start") {
+        let next = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .unwrap_or_else(|_| panic!("no start event in time; saw {actions:?}"));
+        let e = next.expect("stream open").expect("event decodes");
+        let actor = e.actor.as_ref().and_then(|a| a.id.clone()).unwrap_or_default();
+        assert_eq!(actor, id, "only the labelled container: {e:?}");
+        assert_eq!(e.type_, Some(EventMessageType::Container), "{e:?}");
+        actions.push(e.action.clone().unwrap_or_default());
+    }
+    drop(events);
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn stats_one_shot_decodes() {
+    let env = podman_env("stats_one_shot_decodes");
+    let docker = client(&env);
+    let (id, _guard) = create(&docker, &env, &["sleep", "60"], &[]).await;
+    docker
+        .containers()
+        .start(&id, &Default::default())
+        .await
+        .expect("start");
+    let s = docker
+        .containers()
+        .stats_once(&id, &ContainerStatsOptions::default().one_shot(true))
+        .await
+        .expect("one sample decodes");
+    let memory = s.memory_stats.as_ref().expect("memory stats");
+    assert!(memory.usage.unwrap_or(0) > 0, "{memory:?}");
+    assert!(s.cpu_stats.is_some(), "{s:?}");
+    // Podman spells the container's ID `Id` (dockerd and the specification:
+    // `id`): the typed field stays empty and the value is kept among the
+    // unknown fields, so it encodes back as Podman sent it.
+    assert_eq!(s.id, None);
+    assert_eq!(s.extra.get("Id"), Some(&Value::from(id.as_str())));
+    assert!(s.name.as_deref().is_some_and(|n| !n.is_empty()), "{s:?}");
+    let raw = raw_get(
+        &docker,
+        &format!("/containers/{id}/stats?stream=false&one-shot=true"),
+    )
+    .await;
+    let _: ContainerStatsResponse = assert_lossless("GET /containers/{id}/stats", &raw);
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn networks_are_created_inspected_listed_and_removed() {
+    let env = podman_env("networks_are_created_inspected_listed_and_removed");
+    let docker = client(&env);
+    let name = unique("net");
+    let created = docker
+        .networks()
+        .create(&NetworkCreateBody {
+            name: name.clone(),
+            labels: Some([("dockhand.test".to_owned(), "1".to_owned())].into()),
+            ..Default::default()
+        })
+        .await
+        .expect("network create");
+    let _guard = Guard(env.host.clone(), Made::Network(created.id.clone()));
+    assert!(!created.id.is_empty());
+    let inspected = docker
+        .networks()
+        .inspect(&name, &Default::default())
+        .await
+        .expect("network inspect");
+    assert_eq!(inspected.name.as_deref(), Some(name.as_str()));
+    assert_eq!(inspected.id.as_deref(), Some(created.id.as_str()));
+    assert_eq!(inspected.driver.as_deref(), Some("bridge"));
+    let raw = raw_get(&docker, &format!("/networks/{name}")).await;
+    let _: NetworkInspect = assert_lossless("GET /networks/{id}", &raw);
+    let listed = docker
+        .networks()
+        .list(&NetworkListOptions::default().filters(filters! { "name" => [name.clone()] }))
+        .await
+        .expect("network list");
+    assert!(
+        listed.iter().any(|n| n.name.as_deref() == Some(name.as_str())),
+        "{listed:?}"
+    );
+    let raw = raw_get(&docker, "/networks").await;
+    let _: Vec<NetworkSummary> = assert_lossless("GET /networks", &raw);
+    docker
+        .networks()
+        .remove(&name)
+        .await
+        .expect("network remove");
+    let gone = docker
+        .networks()
+        .inspect(&name, &Default::default())
+        .await
+        .expect_err("removed");
+    assert!(gone.is_not_found(), "{gone}");
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn volumes_are_created_inspected_listed_and_removed() {
+    let env = podman_env("volumes_are_created_inspected_listed_and_removed");
+    let docker = client(&env);
+    let name = unique("vol");
+    let created = docker
+        .volumes()
+        .create(&VolumeCreateRequest {
+            name: Some(name.clone()),
+            labels: Some([("dockhand.test".to_owned(), "1".to_owned())].into()),
+            ..Default::default()
+        })
+        .await
+        .expect("volume create");
+    let _guard = Guard(env.host.clone(), Made::Volume(name.clone()));
+    assert_eq!(created.name, name);
+    assert_eq!(created.driver, "local");
+    let inspected = docker
+        .volumes()
+        .inspect(&name)
+        .await
+        .expect("volume inspect");
+    assert_eq!(inspected.mountpoint, created.mountpoint);
+    assert_eq!(
+        inspected.labels.as_ref().and_then(|l| l.get("dockhand.test")),
+        Some(&"1".to_owned())
+    );
+    let raw = raw_get(&docker, &format!("/volumes/{name}")).await;
+    let _: Volume = assert_lossless("GET /volumes/{name}", &raw);
+    let listed = docker
+        .volumes()
+        .list(&VolumeListOptions::default().filters(filters! { "name" => [name.clone()] }))
+        .await
+        .expect("volume list");
+    assert!(
+        listed.volumes.iter().flatten().any(|v| v.name == name),
+        "{listed:?}"
+    );
+    let raw = raw_get(&docker, "/volumes").await;
+    let _: VolumeListResponse = assert_lossless("GET /volumes", &raw);
+    docker
+        .volumes()
+        .remove(&name, &Default::default())
+        .await
+        .expect("volume remove");
+    let gone = docker
+        .volumes()
+        .inspect(&name)
+        .await
+        .expect_err("removed");
+    assert!(gone.is_not_found(), "{gone}");
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn images_pull_tag_push_and_remove_with_the_local_registry() {
+    let env = podman_env("images_pull_tag_push_and_remove_with_the_local_registry");
+    let docker = client(&env);
+    // Pull what scripts/test-env.sh pushed with dockerd.
+    let pulled = format!("{}/dockhand-test/busybox:latest", env.registry);
+    let messages: Vec<_> = docker
+        .images()
+        .pull(&pulled, &ImageCreateOptions::default().anonymous())
+        .await
+        .expect("pull")
+        .try_collect()
+        .await
+        .expect("pull progress");
+    assert!(!messages.is_empty());
+    let image = docker
+        .images()
+        .inspect(&pulled, &Default::default())
+        .await
+        .expect("the pulled image");
+    assert!(
+        image.repo_tags.iter().flatten().any(|t| t == &pulled),
+        "{:?}",
+        image.repo_tags
+    );
+
+    // Tag the Podman test image into the registry, push it, and pull it back.
+    let repo = format!("{}/dockhand-podman/{}", env.registry, unique("push"));
+    let target = format!("{repo}:v1");
+    docker
+        .images()
+        .tag(&env.image, &ImageTagOptions::default().repo(repo.clone()).tag("v1"))
+        .await
+        .expect("tag");
+    let _guard = Guard(env.host.clone(), Made::Image(target.clone()));
+    let tagged = docker
+        .images()
+        .inspect(&target, &Default::default())
+        .await
+        .expect("the tag exists");
+    let original = docker
+        .images()
+        .inspect(&env.image, &Default::default())
+        .await
+        .expect("the test image");
+    assert_eq!(tagged.id, original.id);
+
+    let pushed: Vec<_> = docker
+        .images()
+        .push(&target, &Default::default())
+        .await
+        .expect("push")
+        .try_collect()
+        .await
+        .expect("push progress");
+    assert!(!pushed.is_empty());
+
+    let removed = docker
+        .images()
+        .remove(&target, &Default::default())
+        .await
+        .expect("untag");
+    assert!(!removed.is_empty(), "{removed:?}");
+    let gone = docker
+        .images()
+        .inspect(&target, &Default::default())
+        .await
+        .expect_err("untagged");
+    assert!(gone.is_not_found(), "{gone}");
+
+    let back: Vec<_> = docker
+        .images()
+        .pull(&target, &ImageCreateOptions::default().anonymous())
+        .await
+        .expect("pull back")
+        .try_collect()
+        .await
+        .expect("pull progress");
+    assert!(!back.is_empty());
+    let again = docker
+        .images()
+        .inspect(&target, &Default::default())
+        .await
+        .expect("pulled back from the registry");
+    assert!(
+        again.repo_tags.iter().flatten().any(|t| t == &target),
+        "{:?}",
+        again.repo_tags
+    );
+
+    // A tag the registry does not have: the stream ends with Err(Api).
+    let result: Result<Vec<_>, Error> = async {
+        docker
+            .images()
+            .pull(
+                &format!("{repo}:no-such-tag"),
+                &ImageCreateOptions::default().anonymous(),
+            )
+            .await?
+            .try_collect()
+            .await
+    }
+    .await;
+    let e = result.expect_err("missing tag");
+    assert!(matches!(e, Error::Api { .. }), "{e:?}");
+}
