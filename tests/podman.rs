@@ -22,7 +22,10 @@ use dockhand::operations::{
     ContainerStatsOptions, ImageCreateOptions, ImageDeleteOptions, ImageListOptions,
     ImageTagOptions, NetworkListOptions, VolumeDeleteOptions, VolumeListOptions,
 };
+use dockhand::build::BuildOutcome;
+use dockhand::operations::ImageBuildOptions;
 use dockhand::stream::events::EventFilters;
+use dockhand::stream::timestamps::{Timestamped, TimestampedLog};
 use dockhand::stream::LogOutput;
 use dockhand::{filters, ApiVersion, Docker, Error};
 use futures::{StreamExt, TryStreamExt};
@@ -914,4 +917,376 @@ async fn images_pull_tag_push_and_remove_with_the_local_registry() {
     .await;
     let e = result.expect_err("missing tag");
     assert!(matches!(e, Error::Api { .. }), "{e:?}");
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn tty_logs_are_console_bytes_and_timestamps_parse() {
+    let env = podman_env("tty_logs_are_console_bytes_and_timestamps_parse");
+    let docker = client(&env);
+    let script = "echo out1; echo err1 >&2; echo out2";
+    for tty in [false, true] {
+        let body = ContainerCreateBody {
+            image: Some(env.image.clone()),
+            cmd: Some(vec!["sh".into(), "-c".into(), script.into()]),
+            tty: Some(tty),
+            ..Default::default()
+        };
+        let id = docker
+            .containers()
+            .create(&body, &Default::default())
+            .await
+            .expect("create")
+            .id;
+        let _guard = Guard(env.host.clone(), Made::Container(id.clone()));
+        docker
+            .containers()
+            .start(&id, &Default::default())
+            .await
+            .expect("start");
+        let w = docker
+            .containers()
+            .wait(&id, &Default::default())
+            .await
+            .expect("wait");
+        assert_eq!(w.status_code, 0);
+        let opts = ContainerLogsOptions::default().stdout(true).stderr(true);
+        let pieces: Vec<LogOutput> = docker
+            .containers()
+            .logs(&id, &opts)
+            .await
+            .expect("logs")
+            .try_collect()
+            .await
+            .expect("log stream");
+        let (out, err, console) = split(&pieces);
+        if tty {
+            assert!(out.is_empty() && err.is_empty(), "{pieces:?}");
+            assert_eq!(console, "out1\r\nerr1\r\nout2\r\n");
+        } else {
+            assert!(console.is_empty(), "{pieces:?}");
+            assert_eq!(out, "out1\nout2\n");
+            assert_eq!(err, "err1\n");
+        }
+        // Podman's timestamps have whole seconds (`2026-11-30T14:09:57Z`).
+        let start = std::time::SystemTime::now() - Duration::from_secs(60);
+        let lines: Vec<TimestampedLog> = Timestamped::new(
+            docker
+                .containers()
+                .logs(&id, &opts.clone().timestamps(true))
+                .await
+                .expect("logs"),
+        )
+        .try_collect()
+        .await
+        .expect("every message has a timestamp");
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        let end = std::time::SystemTime::now() + Duration::from_secs(5);
+        assert!(
+            lines.iter().all(|l| l.timestamp > start && l.timestamp < end),
+            "{lines:?}"
+        );
+        let outputs: Vec<LogOutput> = lines.into_iter().map(|l| l.output).collect();
+        let (out, err, console) = split(&outputs);
+        if tty {
+            assert_eq!(console, "out1\r\nerr1\r\nout2\r\n");
+        } else {
+            // conmon reads stdout and stderr from two pipes: their order
+            // between each other is not kept, each one's own order is.
+            assert_eq!((out.as_str(), err.as_str()), ("out1\nout2\n", "err1\n"));
+        }
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn exec_reads_stdin_to_its_end() {
+    let env = podman_env("exec_reads_stdin_to_its_end");
+    let docker = client(&env);
+    let (id, _guard) = create(&docker, &env, &["sleep", "60"], &[]).await;
+    docker
+        .containers()
+        .start(&id, &Default::default())
+        .await
+        .expect("start");
+    let exec = docker
+        .exec()
+        .create(
+            &id,
+            &ContainerExecBody {
+                cmd: Some(vec!["sh".into(), "-c".into(), "wc -c; echo done >&2".into()]),
+                attach_stdin: Some(true),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("exec create")
+        .id;
+    let attached = docker
+        .exec()
+        .start(&exec, &Default::default())
+        .await
+        .expect("exec start");
+    let input: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let mut stdin = attached.input;
+    let data = input.clone();
+    let writer = tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        stdin.write_all(&data).await?;
+        stdin.shutdown().await
+    });
+    let pieces: Vec<LogOutput> =
+        tokio::time::timeout(Duration::from_secs(30), attached.output.try_collect())
+            .await
+            .expect("the process sees EOF and ends")
+            .expect("exec output");
+    writer.await.expect("join").expect("stdin written and closed");
+    let (out, err, _) = split(&pieces);
+    assert_eq!(out.trim(), input.len().to_string());
+    assert_eq!(err, "done\n");
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn container_list_top_changes_pause_and_rename() {
+    let env = podman_env("container_list_top_changes_pause_and_rename");
+    let docker = client(&env);
+    let label = unique("list");
+    let (id, _guard) = create(
+        &docker,
+        &env,
+        &["sh", "-c", "echo x > /tmp/made; sleep 60"],
+        &[("dockhand.test", &label)],
+    )
+    .await;
+    docker
+        .containers()
+        .start(&id, &Default::default())
+        .await
+        .expect("start");
+    let opts = ContainerListOptions::default()
+        .filters(filters! { "label" => [format!("dockhand.test={label}")] });
+    let listed = docker.containers().list(&opts).await.expect("list");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].id.as_deref(), Some(id.as_str()));
+    assert_eq!(
+        listed[0].state,
+        Some(dockhand::models::ContainerSummaryState::Running)
+    );
+    let raw = raw_get(&docker, "/containers/json?all=1").await;
+    let _: Vec<dockhand::models::ContainerSummary> =
+        assert_lossless("GET /containers/json", &raw);
+
+    let top = docker
+        .containers()
+        .top(&id, &Default::default())
+        .await
+        .expect("top");
+    let processes = top.processes.as_ref().expect("processes");
+    assert!(
+        processes.iter().flatten().any(|cell| cell.contains("sleep")),
+        "{top:?}"
+    );
+    // `changes` after the file exists.
+    let mut changes = Vec::new();
+    for _ in 0..50 {
+        changes = docker.containers().changes(&id).await.expect("changes");
+        if changes.iter().any(|c| c.path == "/tmp/made") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(changes.iter().any(|c| c.path == "/tmp/made"), "{changes:?}");
+
+    docker.containers().pause(&id).await.expect("pause");
+    let state = docker
+        .containers()
+        .inspect(&id, &Default::default())
+        .await
+        .expect("inspect")
+        .state
+        .expect("state");
+    assert_eq!(state.paused, Some(true), "{state:?}");
+    docker.containers().unpause(&id).await.expect("unpause");
+
+    let new_name = unique("renamed");
+    docker
+        .containers()
+        .rename(&id, &new_name)
+        .await
+        .expect("rename");
+    let renamed = docker
+        .containers()
+        .inspect(&new_name, &Default::default())
+        .await
+        .expect("inspect by the new name");
+    assert_eq!(renamed.id.as_deref(), Some(id.as_str()));
+
+    docker
+        .containers()
+        .kill(&id, &Default::default())
+        .await
+        .expect("kill");
+    let w = docker
+        .containers()
+        .wait(&id, &Default::default())
+        .await
+        .expect("wait");
+    assert_eq!(w.status_code, 137);
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn a_directory_builds_and_the_outcome_names_the_image() {
+    let env = podman_env("a_directory_builds_and_the_outcome_names_the_image");
+    let docker = client(&env);
+    let dir = common::TempDir::new("podman-build");
+    common::write_file(
+        &dir.0,
+        "Dockerfile",
+        &format!(
+            "FROM {}\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt\nLABEL dockhand.test=build\n",
+            env.image
+        ),
+    );
+    common::write_file(&dir.0, "hello.txt", "from the context\n");
+    common::write_file(&dir.0, "ignored.txt", "never sent\n");
+    common::write_file(&dir.0, ".dockerignore", "ignored.txt\n");
+    let tag = format!("localhost/{}:1", unique("built"));
+    let stream = docker
+        .images()
+        .build_dir(&dir.0, &ImageBuildOptions::default().t(tag.clone()))
+        .await
+        .expect("build");
+    let _guard = Guard(env.host.clone(), Made::Image(tag.clone()));
+    let outcome = BuildOutcome::collect(stream).await.expect("build outcome");
+    assert!(outcome.log.contains("from the context"), "{}", outcome.log);
+    let built = docker
+        .images()
+        .inspect(&tag, &Default::default())
+        .await
+        .expect("the built image");
+    assert_eq!(built.id.as_deref(), Some(outcome.image_id.as_str()));
+
+    // A failing step is an Err.
+    common::write_file(
+        &dir.0,
+        "Dockerfile",
+        &format!("FROM {}\nRUN exit 7\n", env.image),
+    );
+    let result = async {
+        let stream = docker
+            .images()
+            .build_dir(&dir.0, &ImageBuildOptions::default())
+            .await?;
+        BuildOutcome::collect(stream).await
+    }
+    .await;
+    let e = result.expect_err("RUN exit 7");
+    assert!(e.to_string().contains("exit status 7"), "{e}");
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn system_df_and_events_decode_and_encode_back() {
+    let env = podman_env("system_df_and_events_decode_and_encode_back");
+    let docker = client(&env);
+    let df = docker
+        .system()
+        .df(&Default::default())
+        .await
+        .expect("df");
+    assert!(df.images.as_ref().is_some_and(|i| !i.is_empty()), "{df:?}");
+    let raw = raw_get(&docker, "/system/df").await;
+    let _: dockhand::models::SystemDataUsageResponse = assert_lossless("GET /system/df", &raw);
+
+    // Events as Podman writes them, read through the raw API.
+    let label = unique("rawevents");
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        - 1;
+    let (id, _guard) = create(&docker, &env, &["true"], &[("dockhand.test", &label)]).await;
+    docker
+        .containers()
+        .start(&id, &Default::default())
+        .await
+        .expect("start");
+    docker
+        .containers()
+        .wait(&id, &Default::default())
+        .await
+        .expect("wait");
+    let until = since + 30;
+    let raw = docker
+        .request_path(http::Method::GET, "/events")
+        .query("since", since.to_string())
+        .query("until", until.min(since + 5).to_string())
+        .query(
+            "filters",
+            serde_json::json!({ "label": [format!("dockhand.test={label}")] }).to_string(),
+        )
+        .bytes()
+        .await
+        .expect("events until");
+    let mut seen = Vec::new();
+    for line in raw.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let e: dockhand::models::EventMessage = assert_lossless("GET /events", line);
+        seen.push(e.action.unwrap_or_default());
+    }
+    assert!(seen.iter().any(|a| a == "start"), "{seen:?}");
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn authenticated_pull_with_credentials() {
+    let env = podman_env("authenticated_pull_with_credentials");
+    let test_env = common::test_env("authenticated_pull_with_credentials");
+    let docker = client(&env);
+    let reference = format!("{}/dockhand-test/busybox:latest", test_env.auth_registry);
+    let _ = docker
+        .images()
+        .remove(&reference, &ImageDeleteOptions::default().force(true))
+        .await;
+    // Without credentials: the registry refuses, the stream ends with Err.
+    let result: Result<Vec<_>, Error> = async {
+        docker
+            .images()
+            .pull(&reference, &ImageCreateOptions::default().anonymous())
+            .await?
+            .try_collect()
+            .await
+    }
+    .await;
+    let e = result.expect_err("anonymous pull of a protected repository");
+    assert!(e.to_string().contains("authentication required"), "{e}");
+    // The password's standard base64 has '+' and '/': Podman, like dockerd,
+    // decodes the URL-safe alphabet dockhand sends.
+    let credentials = dockhand::models::AuthConfig {
+        username: Some(test_env.registry_user.clone()),
+        password: Some(test_env.registry_password.clone()),
+        serveraddress: Some(test_env.auth_registry.clone()),
+        ..Default::default()
+    };
+    let _guard = Guard(env.host.clone(), Made::Image(reference.clone()));
+    let messages: Vec<_> = docker
+        .images()
+        .pull(
+            &reference,
+            &ImageCreateOptions::default().credentials(&credentials),
+        )
+        .await
+        .expect("pull")
+        .try_collect()
+        .await
+        .expect("pull with credentials");
+    assert!(!messages.is_empty());
+    docker
+        .images()
+        .inspect(&reference, &Default::default())
+        .await
+        .expect("pulled");
 }

@@ -1,0 +1,70 @@
+//! Podman's answers where they differ from dockerd's, replayed by wiremock
+//! daemons (captured from Podman 4.3.1's Docker-compatible API): what dockhand
+//! makes of them without the real Podman (`tests/podman.rs` runs against it).
+//!
+//! Every server has a catch-all mock that answers 599 and expects no call.
+
+use dockhand::{ApiVersion, Docker};
+use serde_json::json;
+use wiremock::matchers::{any, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// A wiremock daemon whose ping carries Podman 4.3's headers: `Api-Version`,
+/// no `Ostype`, and empty `Builder-Version` / `Buildkit-Version`.
+async fn podman() -> MockServer {
+    let server = MockServer::start().await;
+    let ping = ResponseTemplate::new(200)
+        .insert_header("Api-Version", "1.41")
+        .insert_header("Builder-Version", "")
+        .insert_header("Buildkit-Version", "")
+        .insert_header("Docker-Experimental", "true")
+        .insert_header("Libpod-Api-Version", "4.3.1")
+        .insert_header("Libpod-Buildah-Version", "1.28.2")
+        .insert_header("Server", "Libpod/4.3.1 (linux)")
+        .insert_header("Content-Type", "text/plain; charset=utf-8")
+        .set_body_string("OK");
+    Mock::given(path("/_ping"))
+        .respond_with(ping)
+        .named("ping")
+        .mount(&server)
+        .await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(599).set_body_string("unexpected request"))
+        .with_priority(u8::MAX)
+        .expect(0)
+        .named("catch-all: unexpected request")
+        .mount(&server)
+        .await;
+    server
+}
+
+fn client(server: &MockServer) -> Docker {
+    Docker::connect_with_host(&server.uri()).expect("client")
+}
+
+#[tokio::test]
+async fn podmans_ping_negotiates_and_its_empty_headers_say_nothing() {
+    let server = podman().await;
+    let docker = client(&server);
+    let info = docker.daemon_info().await.expect("negotiated");
+    assert_eq!(info.api_version, ApiVersion::new(1, 41));
+    assert_eq!(info.daemon_api_version, Some(ApiVersion::new(1, 41)));
+    assert!(info.experimental);
+    // `Builder-Version:` with no value is no builder version, not `Some("")`.
+    assert_eq!(info.builder_version, None);
+    // No `Ostype`: the platform is unknown, and requests are not checked.
+    assert_eq!(info.os_type, None);
+    assert_eq!(docker.platform(), None);
+    Mock::given(method("GET"))
+        .and(path("/v1.41/containers/json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let list = docker
+        .containers()
+        .list(&Default::default())
+        .await
+        .expect("list");
+    assert!(list.is_empty());
+}
