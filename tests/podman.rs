@@ -25,6 +25,7 @@ use dockhand::operations::{
 use dockhand::build::BuildOutcome;
 use dockhand::operations::ImageBuildOptions;
 use dockhand::stream::events::EventFilters;
+use dockhand::stream::progress::pushed_manifest;
 use dockhand::stream::timestamps::{Timestamped, TimestampedLog};
 use dockhand::stream::LogOutput;
 use dockhand::{filters, ApiVersion, Docker, Error};
@@ -867,7 +868,15 @@ async fn images_pull_tag_push_and_remove_with_the_local_registry() {
         .try_collect()
         .await
         .expect("push progress");
-    assert!(!pushed.is_empty());
+    // Podman's push has no `aux`: the digest is in the status line.
+    assert!(pushed.iter().all(|m| m.aux.is_none()), "{pushed:?}");
+    let manifest = pushed
+        .iter()
+        .rev()
+        .find_map(pushed_manifest)
+        .unwrap_or_else(|| panic!("no pushed digest in {pushed:?}"));
+    assert_eq!(manifest.tag, "v1");
+    assert!(manifest.digest.starts_with("sha256:"), "{manifest:?}");
 
     let removed = docker
         .images()
@@ -900,6 +909,13 @@ async fn images_pull_tag_push_and_remove_with_the_local_registry() {
         again.repo_tags.iter().flatten().any(|t| t == &target),
         "{:?}",
         again.repo_tags
+    );
+    // What came back is the manifest the push reported.
+    let by_digest = format!("{repo}@{}", manifest.digest);
+    assert!(
+        again.repo_digests.iter().flatten().any(|d| d == &by_digest),
+        "{by_digest} not in {:?}",
+        again.repo_digests
     );
 
     // A tag the registry does not have: the stream ends with Err(Api).
@@ -1289,4 +1305,146 @@ async fn authenticated_pull_with_credentials() {
         .inspect(&reference, &Default::default())
         .await
         .expect("pulled");
+}
+
+/// What Podman 4.3 does not implement, and what dockhand says about it: the
+/// daemon's 404 as `Error::Api`, never a hang or a decode error.
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn what_podman_does_not_implement_is_a_typed_error() {
+    let env = podman_env("what_podman_does_not_implement_is_a_typed_error");
+    let docker = client(&env);
+    let not_there = |what: &str, r: Result<(), Error>| match r {
+        Err(Error::Api {
+            status: 404,
+            message,
+            operation,
+        }) => {
+            assert!(!message.is_empty(), "{what}");
+            assert!(!operation.is_empty(), "{what}");
+        }
+        other => panic!("{what}: {other:?}"),
+    };
+    // Swarm mode and what hangs on it: Podman's router has no such paths.
+    not_there("swarm", docker.swarm().inspect().await.map(drop));
+    not_there(
+        "services",
+        docker.services().list(&Default::default()).await.map(drop),
+    );
+    not_there("nodes", docker.nodes().list(&Default::default()).await.map(drop));
+    not_there(
+        "configs",
+        docker.configs().list(&Default::default()).await.map(drop),
+    );
+    // Plugins: a JSON answer saying so.
+    match docker.plugins().list(&Default::default()).await {
+        Err(Error::Api {
+            status: 404,
+            message,
+            ..
+        }) => assert!(message.contains("not supported"), "{message}"),
+        other => panic!("plugins: {other:?}"),
+    }
+    not_there(
+        "distribution",
+        docker
+            .distribution()
+            .inspect(
+                &format!("{}/dockhand-test/busybox:latest", env.registry),
+                &Default::default(),
+            )
+            .await
+            .map(drop),
+    );
+    not_there(
+        "build cache prune",
+        docker
+            .images()
+            .build_prune(&Default::default())
+            .await
+            .map(drop),
+    );
+    // BuildKit needs `/session`: the build fails at once with the 404.
+    let dir = common::TempDir::new("podman-bk");
+    common::write_file(&dir.0, "Dockerfile", &format!("FROM {}\nRUN true\n", env.image));
+    let result = tokio::time::timeout(Duration::from_secs(60), async {
+        let stream = docker
+            .images()
+            .build_kit(&dir.0, &Default::default())
+            .await?;
+        stream.try_collect::<Vec<_>>().await.map(drop)
+    })
+    .await
+    .expect("a BuildKit build against Podman ends");
+    match result {
+        Err(Error::Api {
+            status: 404,
+            operation,
+            ..
+        }) => assert_eq!(operation, "Session"),
+        other => panic!("build_kit: {other:?}"),
+    }
+}
+
+/// Podman's `POST /auth` does not read registries.conf: it speaks HTTPS to
+/// a plain-HTTP registry that pulls and pushes (which do read it) reach.
+/// dockhand gives Podman's 500 and its message.
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn login_to_a_plain_http_registry_fails_on_podmans_side() {
+    let env = podman_env("login_to_a_plain_http_registry_fails_on_podmans_side");
+    let test_env = common::test_env("login_to_a_plain_http_registry_fails_on_podmans_side");
+    let docker = client(&env);
+    let credentials = dockhand::models::AuthConfig {
+        username: Some(test_env.registry_user.clone()),
+        password: Some(test_env.registry_password.clone()),
+        serveraddress: Some(test_env.auth_registry.clone()),
+        ..Default::default()
+    };
+    match docker.system().auth(&credentials).await {
+        Err(Error::Api {
+            status: 500,
+            message,
+            operation,
+        }) => {
+            assert_eq!(operation, "SystemAuth");
+            assert!(message.contains("HTTP response to HTTPS client"), "{message}");
+            assert!(
+                !message.contains(&test_env.registry_password),
+                "the password stays out of errors"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Podman answers a registry search with its own field names (`Name`,
+/// `Description`, `Stars`, `Official` as a string, …) where the API has
+/// `name`, `description`, `star_count`, `is_official`: the typed fields stay
+/// empty and Podman's fields are kept, so they encode back as sent.
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn a_registry_search_keeps_podmans_field_names() {
+    let env = podman_env("a_registry_search_keeps_podmans_field_names");
+    let docker = client(&env);
+    let term = format!("{}/dockhand-test/busybox", env.registry);
+    let found = docker
+        .images()
+        .search(&term, &Default::default())
+        .await
+        .expect("search");
+    let hit = found
+        .iter()
+        .find(|r| r.extra.get("Name") == Some(&Value::from(term.as_str())))
+        .unwrap_or_else(|| panic!("{term} not found in {found:?}"));
+    assert_eq!(hit.name, None);
+    assert_eq!(hit.extra.get("Index"), Some(&Value::from(env.registry.as_str())));
+    let raw = docker
+        .request_path(http::Method::GET, "/images/search")
+        .query("term", term.clone())
+        .bytes()
+        .await
+        .expect("raw search");
+    let _: Vec<dockhand::models::ImageSearchResponseItem> =
+        assert_lossless("GET /images/search", &raw);
 }

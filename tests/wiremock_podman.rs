@@ -68,3 +68,46 @@ async fn podmans_ping_negotiates_and_its_empty_headers_say_nothing() {
         .expect("list");
     assert!(list.is_empty());
 }
+
+#[tokio::test]
+async fn podmans_push_names_the_digest_only_in_its_status_line() {
+    let server = podman().await;
+    // Podman 4.3's whole push answer: no layer progress, no `aux`.
+    let body = concat!(
+        "{\"status\":\"The push refers to repository [127.0.0.1:5000/team/app:v1]\"}\n",
+        "{\"status\":\"v1: digest: sha256:42e044b4859ede0ff19f0b7c560260d582aac6d6913ea5adc4ab283acc9f9e6e size: 348\"}\n",
+    );
+    Mock::given(method("POST"))
+        .and(path("/v1.41/images/127.0.0.1:5000/team/app/push"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("Content-Type", "application/json")
+                .set_body_string(body),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let docker = client(&server);
+    let messages: Vec<_> = futures::TryStreamExt::try_collect(
+        docker
+            .images()
+            .push("127.0.0.1:5000/team/app:v1", &Default::default())
+            .await
+            .expect("push"),
+    )
+    .await
+    .expect("progress");
+    assert_eq!(messages.len(), 2);
+    assert!(messages.iter().all(|m| m.aux.is_none()));
+    let pushed = messages
+        .iter()
+        .rev()
+        .find_map(dockhand::stream::progress::pushed_manifest)
+        .expect("the digest of the status line");
+    assert_eq!(pushed.tag, "v1");
+    assert_eq!(
+        pushed.digest,
+        "sha256:42e044b4859ede0ff19f0b7c560260d582aac6d6913ea5adc4ab283acc9f9e6e"
+    );
+    assert_eq!(pushed.size, Some(348));
+}

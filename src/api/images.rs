@@ -266,8 +266,11 @@ impl Images {
 
     /// Pushes an image by reference (`docker push REF`): its tag, or
     /// `options.tag`, or `latest`; with the registry's credentials found as
-    /// for [`Images::pull`]. Returns the typed progress messages, the last
-    /// carrying the pushed digest; an in-band error ends the stream with `Err`.
+    /// for [`Images::pull`]. Returns the typed progress messages, one of the
+    /// last carrying the pushed digest (read it with
+    /// [`crate::stream::progress::pushed_manifest`], which knows dockerd's
+    /// `aux` and the status line Podman sends instead); an in-band error ends
+    /// the stream with `Err`.
     ///
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
@@ -278,6 +281,10 @@ impl Images {
     ///     .await?
     ///     .try_collect()
     ///     .await?;
+    /// let pushed = messages.iter().rev().find_map(dockhand::stream::progress::pushed_manifest);
+    /// if let Some(m) = pushed {
+    ///     println!("localhost:5000/app@{}", m.digest);
+    /// }
     /// # Ok(()) }
     /// ```
     pub async fn push(
