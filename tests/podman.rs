@@ -17,6 +17,12 @@ use dockhand::models::{
     ImageInspect, ImageSummary, NetworkCreateBody, NetworkInspect, NetworkSummary, SystemInfo, SystemVersion, Volume,
     VolumeCreateRequest, VolumeListResponse,
 };
+use dockhand::models::{ContainerWaitCondition, NetworkConnectRequest, NetworkDisconnectRequest};
+use dockhand::operations::{
+    ContainerRestartOptions, ContainerStopOptions, ContainerWaitOptions, ImageCommitOptions,
+};
+use dockhand::stream::stats::StatsSummary;
+use dockhand::Body;
 use dockhand::operations::{
     ContainerAttachOptions, ContainerDeleteOptions, ContainerListOptions, ContainerLogsOptions,
     ContainerStatsOptions, ImageCreateOptions, ImageDeleteOptions, ImageListOptions,
@@ -1356,6 +1362,23 @@ async fn what_podman_does_not_implement_is_a_typed_error() {
             .await
             .map(drop),
     );
+    // `docker update` (resources of a running container) came to Podman's
+    // compatible API after 4.3.
+    let (id, _guard) = create(&docker, &env, &["true"], &[]).await;
+    not_there(
+        "container update",
+        docker
+            .containers()
+            .update(
+                &id,
+                &dockhand::models::ContainerUpdateBody {
+                    memory: Some(64 * 1024 * 1024),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map(drop),
+    );
     not_there(
         "build cache prune",
         docker
@@ -1447,4 +1470,399 @@ async fn a_registry_search_keeps_podmans_field_names() {
         .expect("raw search");
     let _: Vec<dockhand::models::ImageSearchResponseItem> =
         assert_lossless("GET /images/search", &raw);
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn streaming_stats_summarise_a_busy_container() {
+    let env = podman_env("streaming_stats_summarise_a_busy_container");
+    let docker = client(&env);
+    let (id, _guard) = create(&docker, &env, &["sh", "-c", "while :; do :; done"], &[]).await;
+    docker
+        .containers()
+        .start(&id, &Default::default())
+        .await
+        .expect("start");
+    let mut stats = docker
+        .containers()
+        .stats(&id, &ContainerStatsOptions::default().stream(true))
+        .await
+        .expect("stats");
+    let mut summaries = Vec::new();
+    while summaries.len() < 3 {
+        let s = tokio::time::timeout(Duration::from_secs(15), stats.try_next())
+            .await
+            .expect("a sample a second")
+            .expect("decodes")
+            .expect("stream open");
+        summaries.push(StatsSummary::from_sample(&s));
+    }
+    drop(stats);
+    let last = summaries.last().expect("sample");
+    assert!(last.cpu_percent > 10.0, "a busy loop uses CPU: {summaries:?}");
+    assert!(
+        last.memory_used > 0 && last.memory_limit > last.memory_used,
+        "{last:?}"
+    );
+    assert!(last.pids >= 1, "{last:?}");
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn wait_conditions_and_stop_restart() {
+    let env = podman_env("wait_conditions_and_stop_restart");
+    let docker = client(&env);
+    let (id, _guard) = create(&docker, &env, &["sleep", "60"], &[]).await;
+    // `not-running` on a created container answers at once.
+    let w = tokio::time::timeout(
+        Duration::from_secs(20),
+        docker.containers().wait(
+            &id,
+            &ContainerWaitOptions::default().condition(ContainerWaitCondition::NotRunning),
+        ),
+    )
+    .await
+    .expect("not-running answers for a created container")
+    .expect("wait");
+    // dockerd says 0 for a container that never ran; Podman says -1.
+    assert_eq!(w.status_code, -1);
+    assert!(w.error.is_none(), "{w:?}");
+    docker
+        .containers()
+        .start(&id, &Default::default())
+        .await
+        .expect("start");
+    docker
+        .containers()
+        .restart(&id, &ContainerRestartOptions::default().t(1))
+        .await
+        .expect("restart");
+    let running = docker
+        .containers()
+        .inspect(&id, &Default::default())
+        .await
+        .expect("inspect")
+        .state
+        .expect("state");
+    assert_eq!(running.running, Some(true), "{running:?}");
+    // `next-exit` returns when the stop ends it.
+    let waiter = {
+        let docker = docker.clone();
+        let id = id.clone();
+        tokio::spawn(async move {
+            docker
+                .containers()
+                .wait(
+                    &id,
+                    &ContainerWaitOptions::default().condition(ContainerWaitCondition::NextExit),
+                )
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    docker
+        .containers()
+        .stop(&id, &ContainerStopOptions::default().t(1))
+        .await
+        .expect("stop");
+    let w = tokio::time::timeout(Duration::from_secs(30), waiter)
+        .await
+        .expect("next-exit returns after the stop")
+        .expect("join")
+        .expect("wait");
+    assert_eq!(w.status_code, 137, "sleep ignores SIGTERM as PID 1: killed");
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn a_container_joins_and_leaves_a_network() {
+    let env = podman_env("a_container_joins_and_leaves_a_network");
+    let docker = client(&env);
+    let name = unique("joined");
+    let net = docker
+        .networks()
+        .create(&NetworkCreateBody {
+            name: name.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("network create");
+    let _net_guard = Guard(env.host.clone(), Made::Network(net.id.clone()));
+    let (id, _guard) = create(&docker, &env, &["sleep", "60"], &[]).await;
+    docker
+        .networks()
+        .connect(
+            &name,
+            &NetworkConnectRequest {
+                container: id.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("connect");
+    let c = docker
+        .containers()
+        .inspect(&id, &Default::default())
+        .await
+        .expect("inspect");
+    let networks = c
+        .network_settings
+        .as_ref()
+        .and_then(|n| n.networks.as_ref())
+        .expect("networks");
+    assert!(networks.contains_key(&name), "{networks:?}");
+    docker
+        .networks()
+        .disconnect(
+            &name,
+            &NetworkDisconnectRequest {
+                container: id.clone(),
+                force: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("disconnect");
+    let c = docker
+        .containers()
+        .inspect(&id, &Default::default())
+        .await
+        .expect("inspect");
+    let networks = c
+        .network_settings
+        .as_ref()
+        .and_then(|n| n.networks.clone())
+        .unwrap_or_default();
+    assert!(!networks.contains_key(&name), "{networks:?}");
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn images_save_load_import_commit_and_export() {
+    let env = podman_env("images_save_load_import_commit_and_export");
+    let docker = client(&env);
+    // save: a tar with a manifest.
+    let saved = collect_bytes(
+        docker
+            .images()
+            .save(&env.image, &Default::default())
+            .await
+            .expect("save"),
+    )
+    .await;
+    let names = tar_names(&saved);
+    assert!(names.iter().any(|n| n == "manifest.json"), "{names:?}");
+
+    // load it back under another name: tag the loaded image afterwards.
+    let loaded: Vec<_> = docker
+        .images()
+        .load(Body::from(saved), &Default::default())
+        .await
+        .expect("load")
+        .try_collect()
+        .await
+        .expect("load output");
+    assert!(!loaded.is_empty());
+
+    // commit a container's change, then export the container.
+    let (id, _guard) = create(
+        &docker,
+        &env,
+        &["sh", "-c", "echo committed > /marker"],
+        &[],
+    )
+    .await;
+    docker
+        .containers()
+        .start(&id, &Default::default())
+        .await
+        .expect("start");
+    docker
+        .containers()
+        .wait(&id, &Default::default())
+        .await
+        .expect("wait");
+    let repo = format!("localhost/{}", unique("committed"));
+    let committed = docker
+        .images()
+        .commit(
+            &Default::default(),
+            &ImageCommitOptions::default()
+                .container(id.clone())
+                .repo(repo.clone())
+                .tag("1"),
+        )
+        .await
+        .expect("commit");
+    let _image_guard = Guard(env.host.clone(), Made::Image(format!("{repo}:1")));
+    let inspected = docker
+        .images()
+        .inspect(&format!("{repo}:1"), &Default::default())
+        .await
+        .expect("the committed image");
+    assert!(
+        inspected
+            .id
+            .as_deref()
+            .is_some_and(|i| committed.id.ends_with(i.trim_start_matches("sha256:"))),
+        "{committed:?} vs {:?}",
+        inspected.id
+    );
+    let exported = collect_bytes(docker.containers().export(&id).await.expect("export")).await;
+    let names = tar_names(&exported);
+    assert!(
+        names.iter().any(|n| n.trim_start_matches("./") == "marker"),
+        "{names:?}"
+    );
+
+    // import the exported file system as a new image.
+    let imported_repo = format!("localhost/{}", unique("imported"));
+    let progress: Vec<_> = docker
+        .images()
+        .import(
+            Body::from(exported),
+            &ImageCreateOptions::default()
+                .repo(imported_repo.clone())
+                .tag("1"),
+        )
+        .await
+        .expect("import")
+        .try_collect()
+        .await
+        .expect("import output");
+    assert!(!progress.is_empty());
+    let _imported_guard = Guard(env.host.clone(), Made::Image(format!("{imported_repo}:1")));
+    docker
+        .images()
+        .inspect(&format!("{imported_repo}:1"), &Default::default())
+        .await
+        .expect("the imported image");
+}
+
+async fn collect_bytes(mut s: dockhand::stream::ByteStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(chunk) = s.try_next().await.expect("chunk") {
+        out.extend_from_slice(&chunk);
+    }
+    out
+}
+
+fn tar_names(bytes: &[u8]) -> Vec<String> {
+    tar::Archive::new(bytes)
+        .entries()
+        .expect("tar")
+        .map(|e| {
+            e.expect("entry")
+                .path()
+                .expect("path")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn attach_with_stdin_and_a_tty_exec_with_resize() {
+    let env = podman_env("attach_with_stdin_and_a_tty_exec_with_resize");
+    let docker = client(&env);
+    // A container reading its stdin: attach, write, close; it ends.
+    let body = ContainerCreateBody {
+        image: Some(env.image.clone()),
+        cmd: Some(vec!["sh".into(), "-c".into(), "tr a-z A-Z".into()]),
+        open_stdin: Some(true),
+        stdin_once: Some(true),
+        attach_stdin: Some(true),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        ..Default::default()
+    };
+    let id = docker
+        .containers()
+        .create(&body, &Default::default())
+        .await
+        .expect("create")
+        .id;
+    let _guard = Guard(env.host.clone(), Made::Container(id.clone()));
+    let attached = docker
+        .containers()
+        .attach(
+            &id,
+            &ContainerAttachOptions::default()
+                .stream(true)
+                .stdin(true)
+                .stdout(true)
+                .stderr(true),
+        )
+        .await
+        .expect("attach");
+    docker
+        .containers()
+        .start(&id, &Default::default())
+        .await
+        .expect("start");
+    let mut stdin = attached.input;
+    let writer = tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        stdin.write_all(b"hello podman\n").await?;
+        stdin.shutdown().await
+    });
+    let pieces: Vec<LogOutput> =
+        tokio::time::timeout(Duration::from_secs(30), attached.output.try_collect())
+            .await
+            .expect("ends when stdin closes")
+            .expect("attach output");
+    writer.await.expect("join").expect("stdin");
+    assert_eq!(split(&pieces).0, "HELLO PODMAN\n");
+
+    // A TTY exec: console bytes, and a resize it sees.
+    let (id, _guard2) = create(&docker, &env, &["sleep", "60"], &[]).await;
+    docker
+        .containers()
+        .start(&id, &Default::default())
+        .await
+        .expect("start");
+    let exec = docker
+        .exec()
+        .create(
+            &id,
+            &ContainerExecBody {
+                cmd: Some(vec![
+                    "sh".into(),
+                    "-c".into(),
+                    "sleep 1; stty size".into(),
+                ]),
+                tty: Some(true),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("exec create")
+        .id;
+    let attached = docker
+        .exec()
+        .start(
+            &exec,
+            &dockhand::models::ExecStartBody {
+                tty: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("exec start");
+    docker
+        .exec()
+        .resize(&exec, 33, 99)
+        .await
+        .expect("exec resize");
+    let pieces: Vec<LogOutput> =
+        tokio::time::timeout(Duration::from_secs(30), attached.output.try_collect())
+            .await
+            .expect("ends")
+            .expect("exec output");
+    let (out, err, console) = split(&pieces);
+    assert!(out.is_empty() && err.is_empty(), "{pieces:?}");
+    assert_eq!(console.trim(), "33 99");
 }

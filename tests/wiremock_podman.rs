@@ -111,3 +111,77 @@ async fn podmans_push_names_the_digest_only_in_its_status_line() {
     );
     assert_eq!(pushed.size, Some(348));
 }
+
+/// `docker import - app:base` sends the tag inside `repo`; Podman 4.3 ignores
+/// a separate `tag` (the image would be `app:latest`), dockerd reads both.
+#[tokio::test]
+async fn an_import_sends_its_tag_inside_repo() {
+    use dockhand::operations::ImageCreateOptions;
+    let server = podman().await;
+    Mock::given(method("POST"))
+        .and(path("/v1.41/images/create"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("Content-Type", "application/json")
+                .set_body_string("{\"status\":\"sha256:88370cee35857eed975bfa2677a1195b80db2dca51269032128634c9dfceef2e\",\"progress\":\"\",\"progressDetail\":{},\"id\":\"sha256:88370cee35857eed975bfa2677a1195b80db2dca51269032128634c9dfceef2e\"}\n"),
+        )
+        .expect(4)
+        .mount(&server)
+        .await;
+    let docker = client(&server);
+    let query = |opts: ImageCreateOptions| {
+        let docker = docker.clone();
+        let server = &server;
+        async move {
+            let before = server.received_requests().await.unwrap_or_default().len();
+            let progress: Vec<_> = futures::TryStreamExt::try_collect(
+                docker
+                    .images()
+                    .import(dockhand::Body::from(b"tar".to_vec()), &opts)
+                    .await
+                    .expect("import"),
+            )
+            .await
+            .expect("progress");
+            assert_eq!(progress.len(), 1);
+            let requests = server.received_requests().await.unwrap_or_default();
+            let req = &requests[before..]
+                .iter()
+                .find(|r| r.url.path() == "/v1.41/images/create")
+                .expect("the import request");
+            let mut pairs: Vec<(String, String)> = req
+                .url
+                .query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            pairs.sort();
+            pairs
+        }
+    };
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        let mut v: Vec<_> = list
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        query(ImageCreateOptions::default().repo("localhost/app").tag("base")).await,
+        pairs(&[("fromSrc", "-"), ("repo", "localhost/app:base")])
+    );
+    // A registry with a port is not a tag.
+    assert_eq!(
+        query(ImageCreateOptions::default().repo("127.0.0.1:5000/app").tag("2")).await,
+        pairs(&[("fromSrc", "-"), ("repo", "127.0.0.1:5000/app:2")])
+    );
+    // A repo that has its tag already, or no tag at all: sent as given.
+    assert_eq!(
+        query(ImageCreateOptions::default().repo("app:1").tag("2")).await,
+        pairs(&[("fromSrc", "-"), ("repo", "app:1"), ("tag", "2")])
+    );
+    assert_eq!(
+        query(ImageCreateOptions::default().repo("app")).await,
+        pairs(&[("fromSrc", "-"), ("repo", "app")])
+    );
+}

@@ -185,6 +185,7 @@ impl Images {
         }
         let mut opts = options.clone();
         opts.from_src.get_or_insert_with(|| "-".to_owned());
+        fold_tag_into_repo(&mut opts);
         self.create(&opts, Some(source)).await
     }
 
@@ -531,6 +532,27 @@ impl Images {
             // The request failed because the archive could not be made: say why.
             Err(e) => Err(producer.take_failure().unwrap_or(e)),
         }
+    }
+}
+
+/// An import's `tag` goes into `repo` (`repo=app:base`, no `tag`), as
+/// `docker import - app:base` sends it: dockerd reads either spelling, while
+/// Podman (4.3) ignores a separate `tag` and names the image `app:latest`.
+/// A `repo` that already has a tag or digest, or is not a reference, is left
+/// as it is, for the daemon to judge.
+fn fold_tag_into_repo(opts: &mut ImageCreateOptions) {
+    let (Some(repo), Some(tag)) = (opts.repo.as_deref(), opts.tag.as_deref()) else {
+        return;
+    };
+    if repo.is_empty() || tag.is_empty() {
+        return;
+    }
+    match ImageReference::parse(repo) {
+        Ok(r) if r.tag().is_none() && r.digest().is_none() => {
+            opts.repo = Some(format!("{repo}:{tag}"));
+            opts.tag = None;
+        }
+        _ => {}
     }
 }
 
