@@ -1866,3 +1866,175 @@ async fn attach_with_stdin_and_a_tty_exec_with_resize() {
     assert!(out.is_empty() && err.is_empty(), "{pieces:?}");
     assert_eq!(console.trim(), "33 99");
 }
+
+/// A running container with a volume, a bind mount, a published port, a
+/// health check and an exec: Podman's answers about it, and the events of
+/// the whole story, decode and encode back.
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn a_busy_containers_answers_and_events_decode_and_encode_back() {
+    let env = podman_env("a_busy_containers_answers_and_events_decode_and_encode_back");
+    let docker = client(&env);
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        - 1;
+    let volume = unique("busyvol");
+    docker
+        .volumes()
+        .create(&VolumeCreateRequest {
+            name: Some(volume.clone()),
+            ..Default::default()
+        })
+        .await
+        .expect("volume");
+    let tmp = common::TempDir::new("podman-bind");
+    common::write_file(&tmp.0, "bound.txt", "bound\n");
+    let body = ContainerCreateBody {
+        image: Some(env.image.clone()),
+        cmd: Some(vec!["sleep".into(), "60".into()]),
+        env: Some(vec!["DOCKHAND=podman".into()]),
+        labels: Some([("dockhand.test".to_owned(), volume.clone())].into()),
+        exposed_ports: Some([("8080/tcp".to_owned(), Default::default())].into()),
+        healthcheck: Some(dockhand::models::HealthConfig {
+            test: Some(vec!["CMD-SHELL".into(), "true".into()]),
+            interval: Some(1_000_000_000),
+            ..Default::default()
+        }),
+        host_config: Some(dockhand::models::HostConfig {
+            binds: Some(vec![
+                format!("{volume}:/data"),
+                format!("{}:/bound:ro", tmp.0.display()),
+            ]),
+            port_bindings: Some(
+                [(
+                    "8080/tcp".to_owned(),
+                    Some(vec![dockhand::models::PortBinding {
+                        host_ip: Some("127.0.0.1".into()),
+                        host_port: Some(String::new()),
+                        ..Default::default()
+                    }]),
+                )]
+                .into(),
+            ),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let id = docker
+        .containers()
+        .create(&body, &Default::default())
+        .await
+        .expect("create")
+        .id;
+    let _guard = Guard(env.host.clone(), Made::Container(id.clone()));
+    let _vol_guard = Guard(env.host.clone(), Made::Volume(volume.clone()));
+    docker
+        .containers()
+        .start(&id, &Default::default())
+        .await
+        .expect("start");
+    let exec = docker
+        .exec()
+        .create(
+            &id,
+            &ContainerExecBody {
+                cmd: Some(vec!["cat".into(), "/bound/bound.txt".into()]),
+                attach_stdout: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("exec create")
+        .id;
+    let out: Vec<LogOutput> = docker
+        .exec()
+        .start(&exec, &Default::default())
+        .await
+        .expect("exec start")
+        .output
+        .try_collect()
+        .await
+        .expect("exec output");
+    assert_eq!(split(&out).0, "bound\n");
+
+    let inspected = docker
+        .containers()
+        .inspect(&id, &Default::default())
+        .await
+        .expect("inspect");
+    let mounts = inspected.mounts.as_ref().expect("mounts");
+    assert!(
+        mounts.iter().any(|m| m.destination.as_deref() == Some("/data")
+            && m.name.as_deref() == Some(volume.as_str())),
+        "{mounts:?}"
+    );
+    let ports = inspected
+        .network_settings
+        .as_ref()
+        .and_then(|n| n.ports.as_ref())
+        .and_then(|p| p.get("8080/tcp").cloned().flatten())
+        .unwrap_or_default();
+    assert!(
+        ports
+            .iter()
+            .any(|p| p.host_ip.as_deref() == Some("127.0.0.1")
+                && p.host_port.as_deref().is_some_and(|h| h.parse::<u16>().is_ok())),
+        "{ports:?}"
+    );
+    for path in [
+        format!("/containers/{id}/json"),
+        format!("/containers/{id}/json?size=1"),
+    ] {
+        let raw = raw_get(&docker, &path).await;
+        let _: ContainerInspectResponse = assert_lossless(&format!("GET {path}"), &raw);
+    }
+    let raw = raw_get(&docker, "/containers/json?all=1&size=1").await;
+    let _: Vec<dockhand::models::ContainerSummary> =
+        assert_lossless("GET /containers/json?size=1", &raw);
+    let raw = raw_get(&docker, &format!("/exec/{exec}/json")).await;
+    let _: dockhand::models::ExecInspectResponse = assert_lossless("GET /exec/{id}/json", &raw);
+    let raw = raw_get(&docker, &format!("/images/{}/history", env.image)).await;
+    let _: Vec<dockhand::models::ImageHistoryResponseItem> =
+        assert_lossless("GET /images/{name}/history", &raw);
+    let raw = raw_get(&docker, "/networks/podman").await;
+    let _: NetworkInspect = assert_lossless("GET /networks/podman", &raw);
+
+    docker
+        .containers()
+        .remove(&id, &ContainerDeleteOptions::default().force(true))
+        .await
+        .expect("remove");
+    docker
+        .volumes()
+        .remove(&volume, &Default::default())
+        .await
+        .expect("volume remove");
+    // Every event since the test began (containers, volumes, images, networks
+    // of other tests too), as Podman wrote them.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    // `until` is a whole second: one past now, so the last events are in.
+    let raw = docker
+        .request_path(http::Method::GET, "/events")
+        .query("since", since.to_string())
+        .query("until", (now + 1).to_string())
+        .bytes()
+        .await
+        .expect("events until now");
+    let mut kinds = std::collections::BTreeSet::new();
+    let mut actions = Vec::new();
+    for line in raw.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let e: dockhand::models::EventMessage = assert_lossless("GET /events", line);
+        kinds.insert(format!("{:?}", e.type_));
+        if e.actor.as_ref().and_then(|a| a.id.as_deref()) == Some(id.as_str()) {
+            actions.push(e.action.clone().unwrap_or_default());
+        }
+    }
+    assert!(actions.iter().any(|a| a == "start"), "{actions:?} among {} bytes", raw.len());
+    assert!(actions.iter().any(|a| a == "remove" || a == "destroy"), "{actions:?}");
+    println!("event kinds: {kinds:?}; container actions: {actions:?}");
+}
