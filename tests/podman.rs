@@ -2038,3 +2038,100 @@ async fn a_busy_containers_answers_and_events_decode_and_encode_back() {
     assert!(actions.iter().any(|a| a == "remove" || a == "destroy"), "{actions:?}");
     println!("event kinds: {kinds:?}; container actions: {actions:?}");
 }
+
+/// Where Podman 4.3 answers otherwise than dockerd 20.10, and what dockhand
+/// gives the caller: the daemon's own status and message, or a typed decode
+/// error for an answer that cannot be one.
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn podman_answers_that_differ_from_dockerd() {
+    let env = podman_env("podman_answers_that_differ_from_dockerd");
+    let docker = client(&env);
+    docker.system().ping_head().await.expect("HEAD /_ping");
+    let (id, _guard) = create(&docker, &env, &["sleep", "60"], &[]).await;
+    docker
+        .containers()
+        .start(&id, &Default::default())
+        .await
+        .expect("start");
+
+    // Removing a running container: dockerd answers 409 Conflict, Podman 500.
+    match docker.containers().remove(&id, &Default::default()).await {
+        Err(e @ Error::Api { status: 500, .. }) => {
+            assert!(!e.is_conflict());
+            assert!(e.to_string().contains("running"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Removing a network in use: 500 as well.
+    match docker.networks().remove("podman").await {
+        Err(Error::Api {
+            status: 500,
+            message,
+            ..
+        }) => assert!(message.contains("associated containers"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+
+    // An archive put into a missing directory: dockerd answers 404, Podman
+    // makes the directory.
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(3);
+    header.set_mode(0o644);
+    header.set_cksum();
+    tar.append_data(&mut header, "put.txt", &b"hi\n"[..])
+        .expect("tar entry");
+    let tar = tar.into_inner().expect("tar");
+    docker
+        .containers()
+        .put_archive(&id, "/made/by/podman", Body::from(tar), &Default::default())
+        .await
+        .expect("Podman creates the missing directories");
+    let stat = docker
+        .containers()
+        .archive_info(&id, "/made/by/podman/put.txt")
+        .await
+        .expect("the file is there");
+    assert_eq!(stat.size, 3);
+    // A missing source path is 404 on both.
+    let missing = docker
+        .containers()
+        .get_archive(&id, "/no/such/file")
+        .await
+        .map(drop)
+        .expect_err("no such file");
+    assert!(missing.is_not_found(), "{missing}");
+
+    // `GET /images/json?digests=1` is `200 OK` with an empty body in Podman
+    // 4.3: not a list, so a typed decode error names the operation.
+    match docker
+        .images()
+        .list(&ImageListOptions::default().digests(true))
+        .await
+    {
+        Err(Error::Decode { operation, .. }) => assert_eq!(operation, "ImageList"),
+        other => panic!("{other:?}"),
+    }
+    // Without it the digests are there anyway.
+    let listed = docker
+        .images()
+        .list(&ImageListOptions::default().all(true))
+        .await
+        .expect("list");
+    assert!(!listed.is_empty());
+
+    // A missing image is 404 on both.
+    let e = docker
+        .containers()
+        .create(
+            &ContainerCreateBody {
+                image: Some("localhost/dockhand-no-such-image:none".into()),
+                ..Default::default()
+            },
+            &Default::default(),
+        )
+        .await
+        .expect_err("no such image");
+    assert!(e.is_not_found(), "{e}");
+}
