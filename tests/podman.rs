@@ -12,28 +12,28 @@
 
 mod common;
 
+use dockhand::build::BuildOutcome;
 use dockhand::models::{
-    ContainerCreateBody, ContainerExecBody, ContainerInspectResponse, ContainerStatsResponse, EventMessageType,
-    ImageInspect, ImageSummary, NetworkCreateBody, NetworkInspect, NetworkSummary, SystemInfo, SystemVersion, Volume,
-    VolumeCreateRequest, VolumeListResponse,
+    ContainerCreateBody, ContainerExecBody, ContainerInspectResponse, ContainerStatsResponse,
+    EventMessageType, ImageInspect, ImageSummary, NetworkCreateBody, NetworkInspect,
+    NetworkSummary, SystemInfo, SystemVersion, Volume, VolumeCreateRequest, VolumeListResponse,
 };
 use dockhand::models::{ContainerWaitCondition, NetworkConnectRequest, NetworkDisconnectRequest};
-use dockhand::operations::{
-    ContainerRestartOptions, ContainerStopOptions, ContainerWaitOptions, ImageCommitOptions,
-};
-use dockhand::stream::stats::StatsSummary;
-use dockhand::Body;
+use dockhand::operations::ImageBuildOptions;
 use dockhand::operations::{
     ContainerAttachOptions, ContainerDeleteOptions, ContainerListOptions, ContainerLogsOptions,
     ContainerStatsOptions, ImageCreateOptions, ImageDeleteOptions, ImageListOptions,
     ImageTagOptions, NetworkListOptions, VolumeDeleteOptions, VolumeListOptions,
 };
-use dockhand::build::BuildOutcome;
-use dockhand::operations::ImageBuildOptions;
+use dockhand::operations::{
+    ContainerRestartOptions, ContainerStopOptions, ContainerWaitOptions, ImageCommitOptions,
+};
 use dockhand::stream::events::EventFilters;
 use dockhand::stream::progress::pushed_manifest;
+use dockhand::stream::stats::StatsSummary;
 use dockhand::stream::timestamps::{Timestamped, TimestampedLog};
 use dockhand::stream::LogOutput;
+use dockhand::Body;
 use dockhand::{filters, ApiVersion, Docker, Error};
 use futures::{StreamExt, TryStreamExt};
 use serde::{de::DeserializeOwned, Serialize};
@@ -309,7 +309,10 @@ async fn system_info_decodes_and_encodes_back() {
     let version = docker.system().version().await.expect("version");
     assert_eq!(info.server_version, version.version);
     assert_eq!(info.os_type.as_deref(), Some("linux"));
-    assert_eq!(info.docker_root_dir.as_deref(), Some("/var/lib/containers/storage"));
+    assert_eq!(
+        info.docker_root_dir.as_deref(),
+        Some("/var/lib/containers/storage")
+    );
     assert!(info.images.unwrap_or(0) >= 1, "{:?}", info.images);
     // The insecure registries of scripts/podman.sh are what Podman reports.
     let registries = info
@@ -349,7 +352,11 @@ async fn image_list_and_inspect_decode_and_encode_back() {
         .expect("image inspect");
     assert_eq!(inspected.id.as_deref(), Some(ours.id.as_str()));
     assert!(
-        inspected.repo_tags.iter().flatten().any(|t| t == &env.image),
+        inspected
+            .repo_tags
+            .iter()
+            .flatten()
+            .any(|t| t == &env.image),
         "{:?}",
         inspected.repo_tags
     );
@@ -439,23 +446,18 @@ async fn a_container_runs_logs_both_streams_waits_and_is_removed() {
     assert_eq!(err, "err1\nerr2\nerr3\n");
     assert!(console.is_empty(), "{console:?}");
     // A log stream that follows a stopped container ends.
-    let followed: Vec<LogOutput> = tokio::time::timeout(
-        Duration::from_secs(30),
-        async {
-            docker
-                .containers()
-                .logs(
-                    &name,
-                    &ContainerLogsOptions::default()
-                        .stdout(true)
-                        .follow(true),
-                )
-                .await
-                .expect("logs")
-                .try_collect::<Vec<_>>()
-                .await
-        },
-    )
+    let followed: Vec<LogOutput> = tokio::time::timeout(Duration::from_secs(30), async {
+        docker
+            .containers()
+            .logs(
+                &name,
+                &ContainerLogsOptions::default().stdout(true).follow(true),
+            )
+            .await
+            .expect("logs")
+            .try_collect::<Vec<_>>()
+            .await
+    })
     .await
     .expect("the followed stream ends")
     .expect("log stream");
@@ -549,7 +551,11 @@ async fn attach_sees_the_output_of_a_container() {
     let (id, _guard) = create(
         &docker,
         &env,
-        &["sh", "-c", "sleep 1; echo first; echo second >&2; echo third"],
+        &[
+            "sh",
+            "-c",
+            "sleep 1; echo first; echo second >&2; echo third",
+        ],
         &[],
     )
     .await;
@@ -672,7 +678,11 @@ async fn events_show_the_start_of_a_container() {
             .await
             .unwrap_or_else(|_| panic!("no start event in time; saw {actions:?}"));
         let e = next.expect("stream open").expect("event decodes");
-        let actor = e.actor.as_ref().and_then(|a| a.id.clone()).unwrap_or_default();
+        let actor = e
+            .actor
+            .as_ref()
+            .and_then(|a| a.id.clone())
+            .unwrap_or_default();
         assert_eq!(actor, id, "only the labelled container: {e:?}");
         assert_eq!(e.type_, Some(EventMessageType::Container), "{e:?}");
         actions.push(e.action.clone().unwrap_or_default());
@@ -746,7 +756,9 @@ async fn networks_are_created_inspected_listed_and_removed() {
         .await
         .expect("network list");
     assert!(
-        listed.iter().any(|n| n.name.as_deref() == Some(name.as_str())),
+        listed
+            .iter()
+            .any(|n| n.name.as_deref() == Some(name.as_str())),
         "{listed:?}"
     );
     let raw = raw_get(&docker, "/networks").await;
@@ -789,7 +801,10 @@ async fn volumes_are_created_inspected_listed_and_removed() {
         .expect("volume inspect");
     assert_eq!(inspected.mountpoint, created.mountpoint);
     assert_eq!(
-        inspected.labels.as_ref().and_then(|l| l.get("dockhand.test")),
+        inspected
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("dockhand.test")),
         Some(&"1".to_owned())
     );
     let raw = raw_get(&docker, &format!("/volumes/{name}")).await;
@@ -810,11 +825,7 @@ async fn volumes_are_created_inspected_listed_and_removed() {
         .remove(&name, &Default::default())
         .await
         .expect("volume remove");
-    let gone = docker
-        .volumes()
-        .inspect(&name)
-        .await
-        .expect_err("removed");
+    let gone = docker.volumes().inspect(&name).await.expect_err("removed");
     assert!(gone.is_not_found(), "{gone}");
 }
 
@@ -850,7 +861,10 @@ async fn images_pull_tag_push_and_remove_with_the_local_registry() {
     let target = format!("{repo}:v1");
     docker
         .images()
-        .tag(&env.image, &ImageTagOptions::default().repo(repo.clone()).tag("v1"))
+        .tag(
+            &env.image,
+            &ImageTagOptions::default().repo(repo.clone()).tag("v1"),
+        )
         .await
         .expect("tag");
     let _guard = Guard(env.host.clone(), Made::Image(target.clone()));
@@ -1005,7 +1019,9 @@ async fn tty_logs_are_console_bytes_and_timestamps_parse() {
         assert_eq!(lines.len(), 3, "{lines:?}");
         let end = std::time::SystemTime::now() + Duration::from_secs(5);
         assert!(
-            lines.iter().all(|l| l.timestamp > start && l.timestamp < end),
+            lines
+                .iter()
+                .all(|l| l.timestamp > start && l.timestamp < end),
             "{lines:?}"
         );
         let outputs: Vec<LogOutput> = lines.into_iter().map(|l| l.output).collect();
@@ -1036,7 +1052,11 @@ async fn exec_reads_stdin_to_its_end() {
         .create(
             &id,
             &ContainerExecBody {
-                cmd: Some(vec!["sh".into(), "-c".into(), "wc -c; echo done >&2".into()]),
+                cmd: Some(vec![
+                    "sh".into(),
+                    "-c".into(),
+                    "wc -c; echo done >&2".into(),
+                ]),
                 attach_stdin: Some(true),
                 attach_stdout: Some(true),
                 attach_stderr: Some(true),
@@ -1064,7 +1084,10 @@ async fn exec_reads_stdin_to_its_end() {
             .await
             .expect("the process sees EOF and ends")
             .expect("exec output");
-    writer.await.expect("join").expect("stdin written and closed");
+    writer
+        .await
+        .expect("join")
+        .expect("stdin written and closed");
     let (out, err, _) = split(&pieces);
     assert_eq!(out.trim(), input.len().to_string());
     assert_eq!(err, "done\n");
@@ -1098,8 +1121,7 @@ async fn container_list_top_changes_pause_and_rename() {
         Some(dockhand::models::ContainerSummaryState::Running)
     );
     let raw = raw_get(&docker, "/containers/json?all=1").await;
-    let _: Vec<dockhand::models::ContainerSummary> =
-        assert_lossless("GET /containers/json", &raw);
+    let _: Vec<dockhand::models::ContainerSummary> = assert_lossless("GET /containers/json", &raw);
 
     let top = docker
         .containers()
@@ -1108,7 +1130,10 @@ async fn container_list_top_changes_pause_and_rename() {
         .expect("top");
     let processes = top.processes.as_ref().expect("processes");
     assert!(
-        processes.iter().flatten().any(|cell| cell.contains("sleep")),
+        processes
+            .iter()
+            .flatten()
+            .any(|cell| cell.contains("sleep")),
         "{top:?}"
     );
     // `changes` after the file exists.
@@ -1215,11 +1240,7 @@ async fn a_directory_builds_and_the_outcome_names_the_image() {
 async fn system_df_and_events_decode_and_encode_back() {
     let env = podman_env("system_df_and_events_decode_and_encode_back");
     let docker = client(&env);
-    let df = docker
-        .system()
-        .df(&Default::default())
-        .await
-        .expect("df");
+    let df = docker.system().df(&Default::default()).await.expect("df");
     assert!(df.images.as_ref().is_some_and(|i| !i.is_empty()), "{df:?}");
     let raw = raw_get(&docker, "/system/df").await;
     let _: dockhand::models::SystemDataUsageResponse = assert_lossless("GET /system/df", &raw);
@@ -1337,7 +1358,14 @@ async fn what_podman_does_not_implement_is_a_typed_error() {
         "services",
         docker.services().list(&Default::default()).await.map(drop),
     );
-    not_there("nodes", docker.nodes().list(&Default::default()).await.map(drop));
+    not_there(
+        "nodes",
+        docker.nodes().list(&Default::default()).await.map(drop),
+    );
+    not_there(
+        "tasks",
+        docker.tasks().list(&Default::default()).await.map(drop),
+    );
     not_there(
         "configs",
         docker.configs().list(&Default::default()).await.map(drop),
@@ -1389,7 +1417,11 @@ async fn what_podman_does_not_implement_is_a_typed_error() {
     );
     // BuildKit needs `/session`: the build fails at once with the 404.
     let dir = common::TempDir::new("podman-bk");
-    common::write_file(&dir.0, "Dockerfile", &format!("FROM {}\nRUN true\n", env.image));
+    common::write_file(
+        &dir.0,
+        "Dockerfile",
+        &format!("FROM {}\nRUN true\n", env.image),
+    );
     let result = tokio::time::timeout(Duration::from_secs(60), async {
         let stream = docker
             .images()
@@ -1431,7 +1463,10 @@ async fn login_to_a_plain_http_registry_fails_on_podmans_side() {
             operation,
         }) => {
             assert_eq!(operation, "SystemAuth");
-            assert!(message.contains("HTTP response to HTTPS client"), "{message}");
+            assert!(
+                message.contains("HTTP response to HTTPS client"),
+                "{message}"
+            );
             assert!(
                 !message.contains(&test_env.registry_password),
                 "the password stays out of errors"
@@ -1461,7 +1496,10 @@ async fn a_registry_search_keeps_podmans_field_names() {
         .find(|r| r.extra.get("Name") == Some(&Value::from(term.as_str())))
         .unwrap_or_else(|| panic!("{term} not found in {found:?}"));
     assert_eq!(hit.name, None);
-    assert_eq!(hit.extra.get("Index"), Some(&Value::from(env.registry.as_str())));
+    assert_eq!(
+        hit.extra.get("Index"),
+        Some(&Value::from(env.registry.as_str()))
+    );
     let raw = docker
         .request_path(http::Method::GET, "/images/search")
         .query("term", term.clone())
@@ -1499,7 +1537,10 @@ async fn streaming_stats_summarise_a_busy_container() {
     }
     drop(stats);
     let last = summaries.last().expect("sample");
-    assert!(last.cpu_percent > 10.0, "a busy loop uses CPU: {summaries:?}");
+    assert!(
+        last.cpu_percent > 10.0,
+        "a busy loop uses CPU: {summaries:?}"
+    );
     assert!(
         last.memory_used > 0 && last.memory_limit > last.memory_used,
         "{last:?}"
@@ -1827,11 +1868,7 @@ async fn attach_with_stdin_and_a_tty_exec_with_resize() {
         .create(
             &id,
             &ContainerExecBody {
-                cmd: Some(vec![
-                    "sh".into(),
-                    "-c".into(),
-                    "sleep 1; stty size".into(),
-                ]),
+                cmd: Some(vec!["sh".into(), "-c".into(), "sleep 1; stty size".into()]),
                 tty: Some(true),
                 attach_stdout: Some(true),
                 attach_stderr: Some(true),
@@ -1966,8 +2003,10 @@ async fn a_busy_containers_answers_and_events_decode_and_encode_back() {
         .expect("inspect");
     let mounts = inspected.mounts.as_ref().expect("mounts");
     assert!(
-        mounts.iter().any(|m| m.destination.as_deref() == Some("/data")
-            && m.name.as_deref() == Some(volume.as_str())),
+        mounts
+            .iter()
+            .any(|m| m.destination.as_deref() == Some("/data")
+                && m.name.as_deref() == Some(volume.as_str())),
         "{mounts:?}"
     );
     let ports = inspected
@@ -1980,7 +2019,9 @@ async fn a_busy_containers_answers_and_events_decode_and_encode_back() {
         ports
             .iter()
             .any(|p| p.host_ip.as_deref() == Some("127.0.0.1")
-                && p.host_port.as_deref().is_some_and(|h| h.parse::<u16>().is_ok())),
+                && p.host_port
+                    .as_deref()
+                    .is_some_and(|h| h.parse::<u16>().is_ok())),
         "{ports:?}"
     );
     for path in [
@@ -2034,8 +2075,15 @@ async fn a_busy_containers_answers_and_events_decode_and_encode_back() {
             actions.push(e.action.clone().unwrap_or_default());
         }
     }
-    assert!(actions.iter().any(|a| a == "start"), "{actions:?} among {} bytes", raw.len());
-    assert!(actions.iter().any(|a| a == "remove" || a == "destroy"), "{actions:?}");
+    assert!(
+        actions.iter().any(|a| a == "start"),
+        "{actions:?} among {} bytes",
+        raw.len()
+    );
+    assert!(
+        actions.iter().any(|a| a == "remove" || a == "destroy"),
+        "{actions:?}"
+    );
     println!("event kinds: {kinds:?}; container actions: {actions:?}");
 }
 

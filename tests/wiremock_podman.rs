@@ -167,12 +167,22 @@ async fn an_import_sends_its_tag_inside_repo() {
         v
     };
     assert_eq!(
-        query(ImageCreateOptions::default().repo("localhost/app").tag("base")).await,
+        query(
+            ImageCreateOptions::default()
+                .repo("localhost/app")
+                .tag("base")
+        )
+        .await,
         pairs(&[("fromSrc", "-"), ("repo", "localhost/app:base")])
     );
     // A registry with a port is not a tag.
     assert_eq!(
-        query(ImageCreateOptions::default().repo("127.0.0.1:5000/app").tag("2")).await,
+        query(
+            ImageCreateOptions::default()
+                .repo("127.0.0.1:5000/app")
+                .tag("2")
+        )
+        .await,
         pairs(&[("fromSrc", "-"), ("repo", "127.0.0.1:5000/app:2")])
     );
     // A repo that has its tag already, or no tag at all: sent as given.

@@ -281,7 +281,9 @@ fn is_digest(d: &str) -> bool {
     match d.split_once(':') {
         Some((alg, hex)) => {
             !alg.is_empty()
-                && alg.bytes().all(|b| b.is_ascii_alphanumeric() || b"+._-".contains(&b))
+                && alg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+._-".contains(&b))
                 && !hex.is_empty()
                 && hex.bytes().all(|b| b.is_ascii_hexdigit())
         }
