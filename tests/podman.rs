@@ -2103,21 +2103,21 @@ async fn podman_answers_that_differ_from_dockerd() {
         .await
         .expect("start");
 
-    // Removing a running container: dockerd answers 409 Conflict, Podman 500.
+    // Removing a running container: dockerd answers 409 Conflict, Podman 500
+    // (which `is_conflict()` knows by Podman's error at its end).
     match docker.containers().remove(&id, &Default::default()).await {
         Err(e @ Error::Api { status: 500, .. }) => {
-            assert!(!e.is_conflict());
+            assert!(e.is_conflict(), "{e}");
             assert!(e.to_string().contains("running"), "{e}");
         }
         other => panic!("{other:?}"),
     }
-    // Removing a network in use: 500 as well.
+    // Removing a network in use: 500 as well (dockerd: 403).
     match docker.networks().remove("podman").await {
-        Err(Error::Api {
-            status: 500,
-            message,
-            ..
-        }) => assert!(message.contains("associated containers"), "{message}"),
+        Err(e @ Error::Api { status: 500, .. }) => {
+            assert!(e.is_conflict(), "{e}");
+            assert!(e.to_string().contains("associated containers"), "{e}");
+        }
         other => panic!("{other:?}"),
     }
 
@@ -2182,4 +2182,134 @@ async fn podman_answers_that_differ_from_dockerd() {
         .await
         .expect_err("no such image");
     assert!(e.is_not_found(), "{e}");
+}
+
+/// What dockerd calls a conflict (409), Podman often answers 500:
+/// `is_conflict()` is true for both; starting a started container and
+/// stopping a stopped one succeed on both; a followed log stream ends with
+/// the container.
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn conflicts_are_conflicts_whatever_podmans_status() {
+    let env = podman_env("conflicts_are_conflicts_whatever_podmans_status");
+    let docker = client(&env);
+    let name = unique("states");
+    let body = ContainerCreateBody {
+        image: Some(env.image.clone()),
+        cmd: Some(vec![
+            "sh".into(),
+            "-c".into(),
+            "for i in 1 2 3; do echo l$i; sleep 0.3; done".into(),
+        ]),
+        ..Default::default()
+    };
+    let create_opts = dockhand::operations::ContainerCreateOptions::default().name(name.clone());
+    let id = docker
+        .containers()
+        .create(&body, &create_opts)
+        .await
+        .expect("create")
+        .id;
+    let _guard = Guard(env.host.clone(), Made::Container(id.clone()));
+    let conflict = |what: &str, r: Result<(), Error>| match r {
+        Err(e) if e.is_conflict() => {}
+        other => panic!("{what}: {other:?}"),
+    };
+    conflict(
+        "the same name twice",
+        docker
+            .containers()
+            .create(&body, &create_opts)
+            .await
+            .map(drop),
+    );
+    docker
+        .containers()
+        .start(&id, &Default::default())
+        .await
+        .expect("start");
+    docker
+        .containers()
+        .start(&id, &Default::default())
+        .await
+        .expect("starting a running container succeeds");
+    let followed: Vec<LogOutput> = tokio::time::timeout(Duration::from_secs(30), async {
+        docker
+            .containers()
+            .logs(
+                &id,
+                &ContainerLogsOptions::default().stdout(true).follow(true),
+            )
+            .await
+            .expect("logs")
+            .try_collect::<Vec<_>>()
+            .await
+    })
+    .await
+    .expect("the followed stream ends when the container does")
+    .expect("log stream");
+    assert_eq!(split(&followed).0, "l1\nl2\nl3\n");
+    docker
+        .containers()
+        .wait(&id, &Default::default())
+        .await
+        .expect("wait");
+    docker
+        .containers()
+        .stop(&id, &Default::default())
+        .await
+        .expect("stopping a stopped container succeeds");
+    conflict(
+        "kill a stopped container",
+        docker.containers().kill(&id, &Default::default()).await,
+    );
+    conflict(
+        "pause a stopped container",
+        docker.containers().pause(&id).await,
+    );
+    conflict(
+        "exec in a stopped container",
+        docker
+            .exec()
+            .create(
+                &id,
+                &ContainerExecBody {
+                    cmd: Some(vec!["true".into()]),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map(drop),
+    );
+    conflict(
+        "remove an image a container uses",
+        docker
+            .images()
+            .remove(&env.image, &Default::default())
+            .await
+            .map(drop),
+    );
+    let net = unique("dupnet");
+    let created = docker
+        .networks()
+        .create(&NetworkCreateBody {
+            name: net.clone(),
+            check_duplicate: Some(true),
+            ..Default::default()
+        })
+        .await
+        .expect("network");
+    let _net_guard = Guard(env.host.clone(), Made::Network(created.id));
+    conflict(
+        "the same network twice",
+        docker
+            .networks()
+            .create(&NetworkCreateBody {
+                name: net.clone(),
+                check_duplicate: Some(true),
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+    );
 }
