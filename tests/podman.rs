@@ -89,6 +89,10 @@ fn podman_env(test: &str) -> PodmanEnv {
     }
 }
 
+/// Held by the tests that remove and pull the authenticated registry's
+/// image, which would otherwise race each other.
+static AUTH_REGISTRY_IMAGE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn client(env: &PodmanEnv) -> Docker {
     Docker::connect_with_host(&env.host).expect("a client for the Podman socket")
 }
@@ -1289,6 +1293,7 @@ async fn authenticated_pull_with_credentials() {
     let env = podman_env("authenticated_pull_with_credentials");
     let test_env = common::test_env("authenticated_pull_with_credentials");
     let docker = client(&env);
+    let _serial = AUTH_REGISTRY_IMAGE.lock().await;
     let reference = format!("{}/dockhand-test/busybox:latest", test_env.auth_registry);
     let _ = docker
         .images()
@@ -2311,5 +2316,77 @@ async fn conflicts_are_conflicts_whatever_podmans_status() {
             })
             .await
             .map(drop),
+    );
+}
+
+/// A build whose `FROM` is in the authenticated registry: Buildah pulls it
+/// with the credentials of `X-Registry-Config` (URL-safe base64 of a
+/// password whose standard base64 has `+` and `/`), and not without them.
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn a_build_pulls_a_private_base_with_x_registry_config() {
+    let env = podman_env("a_build_pulls_a_private_base_with_x_registry_config");
+    let test_env = common::test_env("a_build_pulls_a_private_base_with_x_registry_config");
+    let docker = client(&env);
+    let _serial = AUTH_REGISTRY_IMAGE.lock().await;
+    let base = format!("{}/dockhand-test/busybox:latest", test_env.auth_registry);
+    let _ = docker
+        .images()
+        .remove(&base, &ImageDeleteOptions::default().force(true))
+        .await;
+    let _base_guard = Guard(env.host.clone(), Made::Image(base.clone()));
+    let dir = common::TempDir::new("podman-auth-build");
+    common::write_file(
+        &dir.0,
+        "Dockerfile",
+        &format!("FROM {base}\nLABEL dockhand.test=auth\n"),
+    );
+    let tag = format!("localhost/{}:1", unique("authbuilt"));
+    let _guard = Guard(env.host.clone(), Made::Image(tag.clone()));
+    let build = |config: std::collections::BTreeMap<String, dockhand::models::AuthConfig>| {
+        let docker = docker.clone();
+        let dir = dir.0.clone();
+        let tag = tag.clone();
+        async move {
+            let header = dockhand::auth::registry_config_header(&config)?;
+            let stream = docker
+                .images()
+                .build_dir(
+                    &dir,
+                    &ImageBuildOptions::default()
+                        .t(tag)
+                        .x_registry_config(header),
+                )
+                .await?;
+            BuildOutcome::collect(stream).await
+        }
+    };
+    let refused = build(Default::default())
+        .await
+        .expect_err("no credentials for the base image");
+    assert!(
+        refused.to_string().contains("authentication required")
+            || refused.to_string().contains("unauthorized"),
+        "{refused}"
+    );
+    let credentials = dockhand::models::AuthConfig {
+        username: Some(test_env.registry_user.clone()),
+        password: Some(test_env.registry_password.clone()),
+        serveraddress: Some(test_env.auth_registry.clone()),
+        ..Default::default()
+    };
+    let outcome = build([(test_env.auth_registry.clone(), credentials)].into())
+        .await
+        .expect("the build pulls its base with the credentials");
+    let built = docker
+        .images()
+        .inspect(&tag, &Default::default())
+        .await
+        .expect("built");
+    assert_eq!(built.id.as_deref(), Some(outcome.image_id.as_str()));
+    let labels = built.config.and_then(|c| c.labels).unwrap_or_default();
+    assert_eq!(
+        labels.get("dockhand.test").map(String::as_str),
+        Some("auth")
     );
 }
