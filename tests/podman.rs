@@ -1570,8 +1570,9 @@ async fn wait_conditions_and_stop_restart() {
     .await
     .expect("not-running answers for a created container")
     .expect("wait");
-    // dockerd says 0 for a container that never ran; Podman says -1.
-    assert_eq!(w.status_code, -1);
+    // dockerd says 0 for a container that never ran; Podman 0 or -1, from
+    // one run to the next.
+    assert!(matches!(w.status_code, 0 | -1), "{w:?}");
     assert!(w.error.is_none(), "{w:?}");
     docker
         .containers()
