@@ -2391,3 +2391,69 @@ async fn a_build_pulls_a_private_base_with_x_registry_config() {
         Some("auth")
     );
 }
+
+/// Configured as a Podman user configures the docker CLI: `DOCKER_HOST`, or
+/// a context (`docker context create podman --docker host=…`) made current.
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn docker_host_or_a_context_pointing_at_podman() {
+    use sha2::{Digest, Sha256};
+    let env = podman_env("docker_host_or_a_context_pointing_at_podman");
+    let resolve = |vars: Vec<(&'static str, String)>| {
+        let var = move |k: &str| {
+            vars.iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| v.clone())
+        };
+        dockhand::config::Config::resolve(&dockhand::config::Env {
+            var: &var,
+            home: None,
+        })
+    };
+    let config = resolve(vec![("DOCKER_HOST", env.host.clone())]).expect("DOCKER_HOST");
+    assert_eq!(config.source, "DOCKER_HOST");
+    let docker = Docker::builder().config(config).build().expect("client");
+    let v = docker.system().version().await.expect("version");
+    assert!(
+        v.components
+            .iter()
+            .flatten()
+            .any(|c| c.name == "Podman Engine"),
+        "{v:?}"
+    );
+
+    let cfg = common::TempDir::new("podman-context");
+    let id: String = Sha256::digest(b"podman")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let meta = cfg.0.join("contexts/meta").join(&id);
+    std::fs::create_dir_all(&meta).expect("meta dir");
+    std::fs::write(
+        meta.join("meta.json"),
+        serde_json::json!({
+            "Name": "podman", "Metadata": {},
+            "Endpoints": {"docker": {"Host": env.host, "SkipTLSVerify": false}}
+        })
+        .to_string(),
+    )
+    .expect("meta.json");
+    std::fs::write(cfg.0.join("config.json"), r#"{"currentContext":"podman"}"#)
+        .expect("config.json");
+    let config = resolve(vec![(
+        "DOCKER_CONFIG",
+        cfg.0.to_string_lossy().into_owned(),
+    )])
+    .expect("the context");
+    assert_eq!(config.source, "context \"podman\"");
+    let docker = Docker::builder().config(config).build().expect("client");
+    assert_eq!(
+        docker.api_version().await.expect("negotiated"),
+        ApiVersion::new(1, 41)
+    );
+    let info = docker.system().info().await.expect("info");
+    assert_eq!(
+        info.docker_root_dir.as_deref(),
+        Some("/var/lib/containers/storage")
+    );
+}
