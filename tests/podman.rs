@@ -25,6 +25,7 @@ use dockhand::operations::{
     ContainerStatsOptions, ImageCreateOptions, ImageDeleteOptions, ImageListOptions,
     ImageTagOptions, NetworkListOptions, VolumeDeleteOptions, VolumeListOptions,
 };
+use dockhand::operations::{ContainerPruneOptions, NetworkPruneOptions, VolumePruneOptions};
 use dockhand::operations::{
     ContainerRestartOptions, ContainerStopOptions, ContainerWaitOptions, ImageCommitOptions,
 };
@@ -126,6 +127,7 @@ where
 }
 
 /// What a test made on Podman, removed (forced) when dropped.
+#[derive(Clone)]
 enum Made {
     Container(String),
     Image(String),
@@ -137,7 +139,7 @@ struct Guard(String, Made);
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        let made = std::mem::replace(&mut self.1, Made::Volume(String::new()));
+        let made = self.1.clone();
         cleanup(self.0.clone(), move |docker| async move {
             let _ = match made {
                 Made::Container(id) => {
@@ -152,7 +154,6 @@ impl Drop for Guard {
                     .await
                     .map(drop),
                 Made::Network(id) => docker.networks().remove(&id).await,
-                Made::Volume(name) if name.is_empty() => Ok(()),
                 Made::Volume(name) => {
                     docker
                         .volumes()
@@ -2456,4 +2457,66 @@ async fn docker_host_or_a_context_pointing_at_podman() {
         info.docker_root_dir.as_deref(),
         Some("/var/lib/containers/storage")
     );
+}
+
+/// Prunes limited by a label remove what carries it, and only that (other
+/// tests run beside this one).
+#[tokio::test]
+#[ignore = "needs the test environment (scripts/test-env.sh)"]
+async fn prunes_by_label_remove_only_what_carries_it() {
+    let env = podman_env("prunes_by_label_remove_only_what_carries_it");
+    let docker = client(&env);
+    let label = unique("prune");
+    let labels = || Some([("dockhand.prune".to_owned(), label.clone())].into());
+    let by_label = || filters! { "label" => [format!("dockhand.prune={label}")] };
+
+    let (stopped, _g1) = create(&docker, &env, &["true"], &[("dockhand.prune", &label)]).await;
+    let (kept, _g2) = create(&docker, &env, &["true"], &[]).await;
+    let pruned = docker
+        .containers()
+        .prune(&ContainerPruneOptions::default().filters(by_label()))
+        .await
+        .expect("container prune");
+    assert_eq!(pruned.containers_deleted, Some(vec![stopped.clone()]));
+    docker
+        .containers()
+        .inspect(&kept, &Default::default())
+        .await
+        .expect("the unlabelled container stays");
+
+    let volume = unique("prunevol");
+    docker
+        .volumes()
+        .create(&VolumeCreateRequest {
+            name: Some(volume.clone()),
+            labels: labels(),
+            ..Default::default()
+        })
+        .await
+        .expect("volume");
+    let _g3 = Guard(env.host.clone(), Made::Volume(volume.clone()));
+    let pruned = docker
+        .volumes()
+        .prune(&VolumePruneOptions::default().filters(by_label()))
+        .await
+        .expect("volume prune");
+    assert_eq!(pruned.volumes_deleted, Some(vec![volume.clone()]));
+
+    let network = unique("prunenet");
+    let created = docker
+        .networks()
+        .create(&NetworkCreateBody {
+            name: network.clone(),
+            labels: labels(),
+            ..Default::default()
+        })
+        .await
+        .expect("network");
+    let _g4 = Guard(env.host.clone(), Made::Network(created.id));
+    let pruned = docker
+        .networks()
+        .prune(&NetworkPruneOptions::default().filters(by_label()))
+        .await
+        .expect("network prune");
+    assert_eq!(pruned.networks_deleted, Some(vec![network.clone()]));
 }
