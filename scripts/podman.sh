@@ -120,7 +120,7 @@ out=$(podman run --rm "$PODMAN_IMAGE" echo ok 2>&1) && [ "$out" = ok ] \
 
 # --- facts for the tests ---------------------------------------------------------------------
 cat >"$STATE/podman.sh" <<EOF
-# Written by scripts/podman.sh: source it (beside env.sh) before running tests/podman.rs.
+# Written by scripts/podman.sh: tests/podman.rs reads it (source it for the variables).
 export DOCKHAND_PODMAN_HOST=unix://$PODMAN_SOCK
 export DOCKHAND_PODMAN_IMAGE=$PODMAN_IMAGE
 EOF
