@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Stops what scripts/test-env.sh started (by its pid files); packages stay.
+# Stops what scripts/test-env.sh and scripts/podman.sh started (by their pid
+# files); packages and configuration stay.
 set -uo pipefail
 STATE=${DOCKHAND_TEST_ENV_DIR:-/var/lib/dockhand-test-env}
-for pidfile in "$STATE"/ssh/sshd.pid "$STATE"/registry-*/registry.pid "$STATE"/dockerd.pid; do
+for pidfile in "$STATE"/podman-service.pid "$STATE"/ssh/sshd.pid "$STATE"/registry-*/registry.pid "$STATE"/dockerd.pid; do
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")
   if kill -0 "$pid" 2>/dev/null; then

@@ -9,6 +9,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 scripts/test-env.sh
+# Podman's Docker-compatible API beside dockerd, for tests/podman.rs (which
+# reads the facts file this writes).
+scripts/podman.sh
 # shellcheck disable=SC1091
 source "${DOCKHAND_TEST_ENV_DIR:-/var/lib/dockhand-test-env}/env.sh"
 

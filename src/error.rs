@@ -203,6 +203,21 @@ pub enum Error {
     },
 }
 
+/// The errors Podman (libpod, containers/storage, its network library) ends
+/// a `500` message with where dockerd answers `409 Conflict`.
+const PODMAN_CONFLICTS: &[&str] = &[
+    "container state improper",
+    "container already exists",
+    "that name is already in use",
+    "exec session state improper",
+    "volume already exists",
+    "volume is being used",
+    "network already exists",
+    "network is being used",
+    "image is being used",
+    "pod already exists",
+];
+
 /// The step of a failed build, for its message.
 fn build_step(step: &Option<String>) -> String {
     match step {
@@ -257,8 +272,23 @@ impl Error {
     }
 
     /// True for a daemon `409 Conflict` (name in use, container running…).
+    ///
+    /// Podman answers some of these with `500` and its own error at the end
+    /// of the message (`…: container state improper`, `…: that name is
+    /// already in use`, `…: network is being used`): those are conflicts too.
     pub fn is_conflict(&self) -> bool {
-        matches!(self, Error::Api { status: 409, .. })
+        match self {
+            Error::Api { status: 409, .. } => true,
+            Error::Api {
+                status: 500,
+                message,
+                ..
+            } => {
+                let m = message.trim_end();
+                PODMAN_CONFLICTS.iter().any(|c| m.ends_with(c))
+            }
+            _ => false,
+        }
     }
 
     /// The HTTP status of a daemon error, if this is one.
@@ -400,6 +430,48 @@ mod tests {
             e.to_string(),
             "ImageCreate: the daemon reported an error in the stream: manifest unknown"
         );
+    }
+
+    #[test]
+    fn podmans_conflicts_answered_500_are_conflicts() {
+        let api = |status: u16, message: &str| Error::Api {
+            status,
+            message: message.into(),
+            operation: "ContainerCreate",
+        };
+        // Podman 4.3's own answers.
+        for message in [
+            "container create: creating container storage: the container name \"web\" is \
+             already in use by 936d6c8c. You have to remove that container to be able to \
+             reuse that name: that name is already in use",
+            "cannot remove container 6277 as it is running - running or paused containers \
+             cannot be removed without force: container state improper",
+            "can only create exec sessions on running containers: container state improper",
+            "\"podman\" has associated containers with it. Use -f to forcibly delete \
+             containers and pods: network is being used",
+            "network name web already used: network already exists",
+        ] {
+            assert!(api(500, message).is_conflict(), "{message}");
+            assert!(!api(500, message).is_not_found());
+        }
+        assert!(api(
+            409,
+            "Conflict. The container name \"/web\" is already in use"
+        )
+        .is_conflict());
+        // Other 500s are not, nor the phrase elsewhere than at the end, nor
+        // another status with it.
+        for e in [
+            api(500, "OCI runtime error"),
+            api(
+                500,
+                "container state improper: but something else went wrong",
+            ),
+            api(404, "no such container: container state improper"),
+            api(0, "in a stream: container state improper"),
+        ] {
+            assert!(!e.is_conflict(), "{e}");
+        }
     }
 }
 

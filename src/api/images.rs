@@ -185,6 +185,7 @@ impl Images {
         }
         let mut opts = options.clone();
         opts.from_src.get_or_insert_with(|| "-".to_owned());
+        fold_tag_into_repo(&mut opts);
         self.create(&opts, Some(source)).await
     }
 
@@ -266,8 +267,11 @@ impl Images {
 
     /// Pushes an image by reference (`docker push REF`): its tag, or
     /// `options.tag`, or `latest`; with the registry's credentials found as
-    /// for [`Images::pull`]. Returns the typed progress messages, the last
-    /// carrying the pushed digest; an in-band error ends the stream with `Err`.
+    /// for [`Images::pull`]. Returns the typed progress messages, one of the
+    /// last carrying the pushed digest (read it with
+    /// [`crate::stream::progress::pushed_manifest`], which knows dockerd's
+    /// `aux` and the status line Podman sends instead); an in-band error ends
+    /// the stream with `Err`.
     ///
     /// ```no_run
     /// # async fn f(docker: dockhand::Docker) -> dockhand::Result<()> {
@@ -278,6 +282,10 @@ impl Images {
     ///     .await?
     ///     .try_collect()
     ///     .await?;
+    /// let pushed = messages.iter().rev().find_map(dockhand::stream::progress::pushed_manifest);
+    /// if let Some(m) = pushed {
+    ///     println!("localhost:5000/app@{}", m.digest);
+    /// }
     /// # Ok(()) }
     /// ```
     pub async fn push(
@@ -524,6 +532,27 @@ impl Images {
             // The request failed because the archive could not be made: say why.
             Err(e) => Err(producer.take_failure().unwrap_or(e)),
         }
+    }
+}
+
+/// An import's `tag` goes into `repo` (`repo=app:base`, no `tag`), as
+/// `docker import - app:base` sends it: dockerd reads either spelling, while
+/// Podman (4.3) ignores a separate `tag` and names the image `app:latest`.
+/// A `repo` that already has a tag or digest, or is not a reference, is left
+/// as it is, for the daemon to judge.
+fn fold_tag_into_repo(opts: &mut ImageCreateOptions) {
+    let (Some(repo), Some(tag)) = (opts.repo.as_deref(), opts.tag.as_deref()) else {
+        return;
+    };
+    if repo.is_empty() || tag.is_empty() {
+        return;
+    }
+    match ImageReference::parse(repo) {
+        Ok(r) if r.tag().is_none() && r.digest().is_none() => {
+            opts.repo = Some(format!("{repo}:{tag}"));
+            opts.tag = None;
+        }
+        _ => {}
     }
 }
 

@@ -20,7 +20,8 @@ pub struct DaemonInfo {
     pub os_type: Option<String>,
     /// `Docker-Experimental` header.
     pub experimental: bool,
-    /// `Builder-Version` header (`1` classic, `2` BuildKit).
+    /// `Builder-Version` header (`1` classic, `2` BuildKit); `None` when the
+    /// daemon sends none or an empty one (Podman).
     pub builder_version: Option<String>,
     /// `Swarm` header (`inactive`, `active/manager`, …), from API 1.39.
     pub swarm: Option<String>,
@@ -70,7 +71,15 @@ impl Docker {
     }
 
     fn info_from_headers(&self, h: &http::HeaderMap) -> Result<DaemonInfo> {
-        let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        // An empty header says nothing: Podman sends `Builder-Version:` and
+        // `Buildkit-Version:` with no value (it has no builder of its own).
+        let text = |name: &str| {
+            h.get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
         let daemon_api_version = match text("Api-Version") {
             Some(v) => Some(v.parse::<ApiVersion>().map_err(|e| Error::Protocol {
                 message: format!("daemon sent an invalid Api-Version header {v:?}"),

@@ -222,6 +222,75 @@ impl Progress {
     }
 }
 
+/// The manifest a push put on the registry: its tag, digest and size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PushedManifest {
+    /// The tag pushed (`latest`).
+    pub tag: String,
+    /// The manifest's digest (`sha256:…`): what `NAME@DIGEST` pulls.
+    pub digest: String,
+    /// The manifest's size in bytes, when said.
+    pub size: Option<u64>,
+}
+
+/// The manifest a push message reports, if it reports one: dockerd's final
+/// `aux` (`{"Tag","Digest","Size"}`), or the status line
+/// `TAG: digest: sha256:… size: N` that dockerd sends before it and Podman
+/// sends alone (its push has no `aux`). Look at every message of a push; the
+/// last one that answers is the pushed manifest.
+///
+/// ```
+/// use dockhand::models::PushImageInfo;
+/// use dockhand::stream::progress::pushed_manifest;
+/// // dockerd
+/// let m: PushImageInfo = serde_json::from_str(
+///     r#"{"progressDetail":{},"aux":{"Tag":"1","Digest":"sha256:4b8e","Size":527}}"#,
+/// ).unwrap();
+/// assert_eq!(pushed_manifest(&m).unwrap().digest, "sha256:4b8e");
+/// // Podman
+/// let m: PushImageInfo =
+///     serde_json::from_str(r#"{"status":"1: digest: sha256:4b8e size: 348"}"#).unwrap();
+/// let pushed = pushed_manifest(&m).unwrap();
+/// assert_eq!((pushed.tag.as_str(), pushed.size), ("1", Some(348)));
+/// ```
+pub fn pushed_manifest(message: &PushImageInfo) -> Option<PushedManifest> {
+    if let Some(aux) = &message.aux {
+        if let Some(digest) = aux.digest.as_deref().filter(|d| is_digest(d)) {
+            return Some(PushedManifest {
+                tag: aux.tag.clone().unwrap_or_default(),
+                digest: digest.to_owned(),
+                size: aux.size.and_then(|s| u64::try_from(s).ok()),
+            });
+        }
+    }
+    let (tag, rest) = message.status.as_deref()?.trim().split_once(": digest: ")?;
+    let (digest, size) = match rest.split_once(" size: ") {
+        Some((d, s)) => (d, Some(s.trim().parse::<u64>().ok()?)),
+        None => (rest, None),
+    };
+    is_digest(digest).then(|| PushedManifest {
+        tag: tag.to_owned(),
+        digest: digest.to_owned(),
+        size,
+    })
+}
+
+/// `algorithm:hex`, as a registry names content.
+fn is_digest(d: &str) -> bool {
+    match d.split_once(':') {
+        Some((alg, hex)) => {
+            !alg.is_empty()
+                && alg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+._-".contains(&b))
+                && !hex.is_empty()
+                && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        }
+        None => false,
+    }
+}
+
 /// Messages with an id that are not about a layer: `Pulling from …` carries
 /// the tag as its id.
 fn is_layer_status(status: &str) -> bool {
@@ -345,6 +414,40 @@ mod tests {
             r#"{"status":"Mounted from other/repo","progressDetail":{},"id":"l3"}"#,
         ));
         assert!(m.is_done());
+    }
+
+    #[test]
+    fn the_pushed_manifest_comes_from_aux_or_from_the_status_line() {
+        // dockerd: the status line, then the aux; both say the same.
+        let line = push(r#"{"status":"latest: digest: sha256:0a1b size: 527"}"#);
+        let aux = push(
+            r#"{"progressDetail":{},"aux":{"Tag":"latest","Digest":"sha256:0a1b","Size":527}}"#,
+        );
+        let want = PushedManifest {
+            tag: "latest".into(),
+            digest: "sha256:0a1b".into(),
+            size: Some(527),
+        };
+        assert_eq!(pushed_manifest(&line), Some(want.clone()));
+        assert_eq!(pushed_manifest(&aux), Some(want));
+        // Podman 4.3: only the status line.
+        let podman = push(r#"{"status":"v1: digest: sha256:42e0 size: 348"}"#);
+        assert_eq!(pushed_manifest(&podman).map(|p| p.tag), Some("v1".into()));
+        // No size: still the digest.
+        let bare = push(r#"{"status":"v1: digest: sha256:42e0"}"#);
+        assert_eq!(pushed_manifest(&bare).map(|p| p.size), Some(None));
+        // Not a pushed manifest.
+        for m in [
+            r#"{"status":"The push refers to repository [127.0.0.1:5000/x:1]"}"#,
+            r#"{"status":"Pushed","progressDetail":{},"id":"l1"}"#,
+            r#"{"status":"x: digest: not-a-digest size: 1"}"#,
+            r#"{"status":"x: digest: sha256:zz size: 1"}"#,
+            r#"{"status":"x: digest: sha256:ab size: many"}"#,
+            r#"{"aux":{"Tag":"1","Digest":""}}"#,
+            r#"{}"#,
+        ] {
+            assert_eq!(pushed_manifest(&push(m)), None, "{m}");
+        }
     }
 
     #[test]
