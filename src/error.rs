@@ -267,8 +267,38 @@ impl Error {
     }
 
     /// True for a daemon `404 Not Found` (no such container, image, network…).
+    ///
+    /// False for a `404` that names no object because the daemon has no
+    /// such endpoint at all ([`Error::is_unknown_endpoint`]): a daemon or
+    /// proxy that does not implement an operation has not said that the
+    /// object is missing.
     pub fn is_not_found(&self) -> bool {
-        matches!(self, Error::Api { status: 404, .. })
+        matches!(self, Error::Api { status: 404, .. }) && !self.is_unknown_endpoint()
+    }
+
+    /// True for a daemon `404` whose message is its HTTP router's own
+    /// answer for a path it does not serve: dockerd's `page not found`,
+    /// `Not Found` / `404 page not found` from Podman (which has no swarm,
+    /// `containers/{id}/update`… in its compatible API) and from proxies in
+    /// front of a daemon, or Podman's `Path /v1.41/plugins is not supported`. An operation the negotiated API
+    /// version lacks is refused before sending instead
+    /// ([`Error::UnsupportedByVersion`]).
+    pub fn is_unknown_endpoint(&self) -> bool {
+        match self {
+            Error::Api {
+                status: 404,
+                message,
+                ..
+            } => {
+                let m = message.trim();
+                ["page not found", "not found", "404 page not found"]
+                    .iter()
+                    .any(|router| m.eq_ignore_ascii_case(router))
+                    // Podman's answer for the compatible paths it leaves out.
+                    || (m.starts_with("Path /") && m.ends_with(" is not supported"))
+            }
+            _ => false,
+        }
     }
 
     /// True for a daemon `409 Conflict` (name in use, container running…).
@@ -430,6 +460,43 @@ mod tests {
             e.to_string(),
             "ImageCreate: the daemon reported an error in the stream: manifest unknown"
         );
+    }
+
+    #[test]
+    fn a_route_the_daemon_lacks_is_no_missing_object() {
+        let api = |message: &str| Error::Api {
+            status: 404,
+            message: message.into(),
+            operation: "SwarmInspect",
+        };
+        // dockerd's router, Podman's (Go's plain text), Go's default handler.
+        for message in [
+            "page not found",
+            "Not Found",
+            "Not Found\n",
+            "404 page not found",
+            "Path /v1.41/plugins is not supported",
+        ] {
+            let e = api(message);
+            assert!(e.is_unknown_endpoint() && !e.is_not_found(), "{message:?}");
+            assert_eq!(e.status(), Some(404));
+        }
+        // Objects that are missing, even when their names look like a route's answer.
+        for message in [
+            "No such container: page",
+            "No such image: not found",
+            "network not found not found",
+            "plugin \"x\" not found",
+        ] {
+            let e = api(message);
+            assert!(e.is_not_found() && !e.is_unknown_endpoint(), "{message:?}");
+        }
+        let other = Error::Api {
+            status: 500,
+            message: "page not found".into(),
+            operation: "SwarmInspect",
+        };
+        assert!(!other.is_unknown_endpoint() && !other.is_not_found());
     }
 
     #[test]

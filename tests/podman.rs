@@ -1355,6 +1355,13 @@ async fn what_podman_does_not_implement_is_a_typed_error() {
         }) => {
             assert!(!message.is_empty(), "{what}");
             assert!(!operation.is_empty(), "{what}");
+            // Podman's router answer: no route, not a missing object.
+            let e = Error::Api {
+                status: 404,
+                message,
+                operation,
+            };
+            assert!(e.is_unknown_endpoint() && !e.is_not_found(), "{what}: {e}");
         }
         other => panic!("{what}: {other:?}"),
     };
@@ -1382,7 +1389,15 @@ async fn what_podman_does_not_implement_is_a_typed_error() {
             status: 404,
             message,
             ..
-        }) => assert!(message.contains("not supported"), "{message}"),
+        }) => {
+            assert!(message.contains("not supported"), "{message}");
+            let e = Error::Api {
+                status: 404,
+                message,
+                operation: "PluginList",
+            };
+            assert!(e.is_unknown_endpoint() && !e.is_not_found(), "{e}");
+        }
         other => panic!("plugins: {other:?}"),
     }
     not_there(

@@ -150,8 +150,9 @@ pub fn error_json(e: &Error, operation: Option<&str>) -> Value {
             extra.insert("limit".into(), json!(limit));
             "response_too_large"
         }
-        Error::Api { status: 404, .. } => "not_found",
-        Error::Api { status: 409, .. } => "conflict",
+        Error::Api { .. } if e.is_unknown_endpoint() => "unknown_endpoint",
+        Error::Api { .. } if e.is_not_found() => "not_found",
+        Error::Api { .. } if e.is_conflict() => "conflict",
         Error::Api { .. } => "api",
         Error::Decode { path, .. } => {
             extra.insert("path".into(), json!(path));

@@ -349,6 +349,35 @@ fn bad_input_is_a_typed_error() {
 }
 
 #[test]
+fn daemon_errors_get_the_kinds_the_library_gives_them() {
+    let api = |status: u16, message: &str| dockhand::Error::Api {
+        status,
+        message: message.into(),
+        operation: "SwarmInspect",
+    };
+    for (status, message, kind) in [
+        (404, "No such container: web", "not_found"),
+        (404, "page not found", "unknown_endpoint"),
+        (404, "Not Found", "unknown_endpoint"),
+        (
+            409,
+            "Conflict. The container name \"/web\" is already in use",
+            "conflict",
+        ),
+        (
+            500,
+            "cannot remove container 6277 as it is running: container state improper",
+            "conflict",
+        ),
+        (500, "something broke", "api"),
+    ] {
+        let e = error_json(&api(status, message), Some("SwarmInspect"));
+        assert_eq!(e["kind"], kind, "{status} {message}: {e}");
+        assert_eq!(e["status"], status, "{e}");
+    }
+}
+
+#[test]
 fn bad_client_options_are_config_errors() {
     let e = new_client(&json!({"hots": "unix:///x"}))
         .err()
