@@ -84,13 +84,24 @@ if podman_up && [ "$changed" = yes ] && [ -f "$PIDFILE" ] && kill -0 "$(cat "$PI
   kill "$(cat "$PIDFILE")"
   for _ in $(seq 1 20); do podman_up || break; sleep 0.5; done
 fi
+# Our service, if its working directory has been deleted since it started:
+# restart it (see below).
+if [ -f "$PIDFILE" ] && [[ "$(readlink "/proc/$(cat "$PIDFILE")/cwd" 2>/dev/null)" == *" (deleted)" ]]; then
+  log "the podman service's working directory is gone: restarting it"
+  kill "$(cat "$PIDFILE")" 2>/dev/null || true
+  for _ in $(seq 50); do podman_up || break; sleep 0.2; done
+fi
 if podman_up; then
   log "podman already answers on $PODMAN_SOCK"
 else
   log "starting podman system service on unix://$PODMAN_SOCK"
   rm -f "$PODMAN_SOCK"
-  setsid nohup podman system service --time=0 "unix://$PODMAN_SOCK" \
-    >"$STATE/podman-service.log" 2>&1 </dev/null &
+  # Started from / : the service runs conmon and the OCI runtime from its
+  # working directory, and a service started in a directory deleted since
+  # (a removed git worktree) answers /_ping but fails every container start
+  # with "write child: broken pipe".
+  (cd / && exec setsid nohup podman system service --time=0 "unix://$PODMAN_SOCK" \
+    >"$STATE/podman-service.log" 2>&1 </dev/null) &
   echo $! >"$PIDFILE"
   deadline=$((SECONDS + 60))
   until podman_up; do

@@ -103,11 +103,14 @@ else
   if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
     rm -f /var/run/docker.pid
   fi
-  setsid nohup dockerd \
+  # From / : a daemon keeps its working directory, and one started in a
+  # directory deleted since (a removed git worktree) can fail to start
+  # containers (scripts/podman.sh found Podman doing so).
+  (cd / && exec setsid nohup dockerd \
     -H "unix://$SOCK" -H tcp://127.0.0.1:2376 \
     --tlsverify --tlscacert "$TLS/server/ca.pem" \
     --tlscert "$TLS/server/server-cert.pem" --tlskey "$TLS/server/server-key.pem" \
-    >"$STATE/dockerd.log" 2>&1 </dev/null &
+    >"$STATE/dockerd.log" 2>&1 </dev/null) &
   echo $! >"$STATE/dockerd.pid"
   wait_for 90 "dockerd" daemon_up || { tail -30 "$STATE/dockerd.log" >&2; die "dockerd did not come up"; }
   wait_for 30 "dockerd TLS endpoint" tls_up || die "dockerd TLS endpoint did not come up"
@@ -145,7 +148,7 @@ start_registry() { # NAME PORT AUTH(yes|no)
   if [ "$3" = yes ]; then
     htpasswd -Bbn "$REG_USER" "$REG_PASSWORD" >"$dir/htpasswd"
   fi
-  setsid nohup docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
+  (cd / && exec setsid nohup docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null) &
   echo $! >"$dir/registry.pid"
   wait_for 30 "registry $1 on 127.0.0.1:$2" reg_up "$2" || { tail -20 "$dir/registry.log" >&2; die "registry $1 did not come up"; }
 }
