@@ -676,7 +676,7 @@ impl<'a> Gen<'a> {
         let _ = writeln!(
             out,
             "                let mut extra = support::Extra::new();\n                \
-             let seed = support::FieldKey::<{name}>::new(support::bytes_keys::<A>());\n                \
+             let seed = support::FieldKey::<{name}>::new();\n                \
              while let Some(field) = map.next_key_seed(seed)? {{\n                    match field {{"
         );
         for (i, (f, rn)) in fields.iter().zip(&rust_names).enumerate() {

@@ -153,7 +153,7 @@ impl<'de> Deserialize<'de> for BuildCache {
                 let mut f_usage_count: Option<i64> = None;
                 let mut f_parent: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<BuildCache>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<BuildCache>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -391,8 +391,7 @@ impl<'de> Deserialize<'de> for BuildCacheDiskUsage {
                 let mut f_total_size: Option<i64> = None;
                 let mut f_items: Option<Vec<serde_json::Value>> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<BuildCacheDiskUsage>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<BuildCacheDiskUsage>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -640,7 +639,7 @@ impl<'de> Deserialize<'de> for BuildIdentity {
                 let mut f_ref_: Option<String> = None;
                 let mut f_created_at: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<BuildIdentity>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<BuildIdentity>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -807,7 +806,7 @@ impl<'de> Deserialize<'de> for BuildInfo {
                 let mut f_error: Option<String> = None;
                 let mut f_progress: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<BuildInfo>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<BuildInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -995,7 +994,7 @@ impl<'de> Deserialize<'de> for BuildPruneResponse {
                 let mut f_caches_deleted: Option<Vec<String>> = None;
                 let mut f_space_reclaimed: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<BuildPruneResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<BuildPruneResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {

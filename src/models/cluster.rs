@@ -146,7 +146,7 @@ impl<'de> Deserialize<'de> for ClusterInfo {
                 let mut f_default_addr_pool: Option<Vec<String>> = None;
                 let mut f_subnet_size: Option<u32> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ClusterInfo>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ClusterInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -427,7 +427,7 @@ impl<'de> Deserialize<'de> for ClusterVolume {
                 let mut f_info: Option<ClusterVolumeInfo> = None;
                 let mut f_publish_status: Option<Vec<ClusterVolumePublishStatusItem>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ClusterVolume>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ClusterVolume>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -623,7 +623,7 @@ impl<'de> Deserialize<'de> for ClusterVolumeInfo {
                 let mut f_volume_id: Option<String> = None;
                 let mut f_accessible_topology: Option<Vec<Topology>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ClusterVolumeInfo>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ClusterVolumeInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -771,9 +771,7 @@ impl<'de> Deserialize<'de> for ClusterVolumePublishStatusItem {
                 let mut f_state: Option<ClusterVolumePublishStatusItemState> = None;
                 let mut f_publish_context: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ClusterVolumePublishStatusItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<ClusterVolumePublishStatusItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -999,7 +997,7 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpec {
                 let mut f_group: Option<String> = None;
                 let mut f_access_mode: Option<ClusterVolumeSpecAccessMode> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ClusterVolumeSpec>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ClusterVolumeSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1166,9 +1164,7 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessMode {
                 let mut f_capacity_range: Option<ClusterVolumeSpecAccessModeCapacityRange> = None;
                 let mut f_availability: Option<ClusterVolumeSpecAccessModeAvailability> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ClusterVolumeSpecAccessMode>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<ClusterVolumeSpecAccessMode>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1358,7 +1354,6 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeAccessibilityRequireme
                 let mut extra = support::Extra::new();
                 let seed =
                     support::FieldKey::<ClusterVolumeSpecAccessModeAccessibilityRequirements>::new(
-                        support::bytes_keys::<A>(),
                     );
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
@@ -1564,9 +1559,7 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeCapacityRange {
                 let mut f_required_bytes: Option<i64> = None;
                 let mut f_limit_bytes: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ClusterVolumeSpecAccessModeCapacityRange>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<ClusterVolumeSpecAccessModeCapacityRange>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1763,9 +1756,7 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeSecretsItem {
                 let mut f_key: Option<String> = None;
                 let mut f_secret: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ClusterVolumeSpecAccessModeSecretsItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<ClusterVolumeSpecAccessModeSecretsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {

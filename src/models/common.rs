@@ -72,7 +72,7 @@ impl<'de> Deserialize<'de> for Address {
                 let mut f_addr: Option<String> = None;
                 let mut f_prefix_len: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Address>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Address>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -189,8 +189,7 @@ impl<'de> Deserialize<'de> for AttestationStatement {
                 let mut f_predicate_type: Option<String> = None;
                 let mut f_statement: Option<serde_json::Value> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<AttestationStatement>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<AttestationStatement>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_descriptor = Some(map.next_value()?),
@@ -361,7 +360,7 @@ impl<'de> Deserialize<'de> for AuthConfig {
                 let mut f_registrytoken: Option<String> = None;
                 let mut f_email: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<AuthConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<AuthConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -520,7 +519,7 @@ impl<'de> Deserialize<'de> for AuthResponse {
                 let mut f_status: Option<String> = None;
                 let mut f_identity_token: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<AuthResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<AuthResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_status = Some(map.next_value()?),
@@ -689,7 +688,7 @@ impl<'de> Deserialize<'de> for Commit {
                 let mut f_id: Option<String> = None;
                 let mut f_expected: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Commit>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Commit>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -805,7 +804,7 @@ impl<'de> Deserialize<'de> for ContainerdInfo {
                 let mut f_address: Option<String> = None;
                 let mut f_namespaces: Option<ContainerdInfoNamespaces> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerdInfo>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerdInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -923,8 +922,7 @@ impl<'de> Deserialize<'de> for ContainerdInfoNamespaces {
                 let mut f_containers: Option<String> = None;
                 let mut f_plugins: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerdInfoNamespaces>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerdInfoNamespaces>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1067,8 +1065,7 @@ impl<'de> Deserialize<'de> for ContainersDiskUsage {
                 let mut f_total_size: Option<i64> = None;
                 let mut f_items: Option<Vec<serde_json::Value>> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainersDiskUsage>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainersDiskUsage>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1251,7 +1248,7 @@ impl<'de> Deserialize<'de> for CreateImageInfo {
                 let mut f_error: Option<String> = None;
                 let mut f_progress: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<CreateImageInfo>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<CreateImageInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1421,7 +1418,7 @@ impl<'de> Deserialize<'de> for DeviceInfo {
                 let mut f_source: Option<String> = None;
                 let mut f_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<DeviceInfo>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<DeviceInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1548,7 +1545,7 @@ impl<'de> Deserialize<'de> for DeviceMapping {
                 let mut f_path_in_container: Option<String> = None;
                 let mut f_cgroup_permissions: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<DeviceMapping>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<DeviceMapping>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1700,7 +1697,7 @@ impl<'de> Deserialize<'de> for DeviceRequest {
                 let mut f_capabilities: Option<Vec<Vec<String>>> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<DeviceRequest>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<DeviceRequest>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1837,7 +1834,7 @@ impl<'de> Deserialize<'de> for Driver {
                 let mut f_name: Option<String> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Driver>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Driver>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
@@ -1944,7 +1941,7 @@ impl<'de> Deserialize<'de> for DriverData {
                 let mut f_name: Option<String> = None;
                 let mut f_data: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<DriverData>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<DriverData>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
@@ -2065,7 +2062,7 @@ impl<'de> Deserialize<'de> for EngineDescription {
                 let mut f_labels: Option<HashMap<String, String>> = None;
                 let mut f_plugins: Option<Vec<EngineDescriptionPluginsItem>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<EngineDescription>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<EngineDescription>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2192,9 +2189,7 @@ impl<'de> Deserialize<'de> for EngineDescriptionPluginsItem {
                 let mut f_type_: Option<String> = None;
                 let mut f_name: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<EngineDescriptionPluginsItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<EngineDescriptionPluginsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2305,7 +2300,7 @@ impl<'de> Deserialize<'de> for ErrorDetail {
                 let mut f_code: Option<i64> = None;
                 let mut f_message: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ErrorDetail>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ErrorDetail>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2408,7 +2403,7 @@ impl<'de> Deserialize<'de> for ErrorResponse {
             ) -> Result<ErrorResponse, A::Error> {
                 let mut f_message: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ErrorResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ErrorResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_message = Some(map.next_value()?),
@@ -2505,7 +2500,7 @@ impl<'de> Deserialize<'de> for FilesystemChange {
                 let mut f_path: Option<String> = None;
                 let mut f_kind: Option<ChangeType> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<FilesystemChange>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<FilesystemChange>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_path = Some(map.next_value()?),
@@ -2617,7 +2612,7 @@ impl<'de> Deserialize<'de> for FirewallInfo {
                 let mut f_driver: Option<String> = None;
                 let mut f_info: Option<Vec<Vec<String>>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<FirewallInfo>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<FirewallInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2743,8 +2738,7 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItem {
                     GenericResourcesItemItemDiscreteResourceSpec,
                 > = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<GenericResourcesItemItem>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<GenericResourcesItemItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2867,9 +2861,7 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItemDiscreteResourceSpec {
                 let mut f_kind: Option<String> = None;
                 let mut f_value: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<GenericResourcesItemItemDiscreteResourceSpec>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<GenericResourcesItemItemDiscreteResourceSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2985,9 +2977,7 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItemNamedResourceSpec {
                 let mut f_kind: Option<String> = None;
                 let mut f_value: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<GenericResourcesItemItemNamedResourceSpec>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<GenericResourcesItemItemNamedResourceSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -3109,7 +3099,7 @@ impl<'de> Deserialize<'de> for Health {
                 let mut f_failing_streak: Option<i64> = None;
                 let mut f_log: Option<Vec<HealthcheckResult>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Health>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Health>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -3275,7 +3265,7 @@ impl<'de> Deserialize<'de> for HealthConfig {
                 let mut f_start_period: Option<i64> = None;
                 let mut f_start_interval: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<HealthConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<HealthConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -3552,7 +3542,7 @@ impl<'de> Deserialize<'de> for HealthcheckResult {
                 let mut f_exit_code: Option<i64> = None;
                 let mut f_output: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<HealthcheckResult>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<HealthcheckResult>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -4327,7 +4317,7 @@ impl<'de> Deserialize<'de> for HostConfig {
                 let mut f_kernel_memory: Option<i64> = None;
                 let mut f_kernel_memory_tcp: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<HostConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<HostConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -5482,8 +5472,7 @@ impl<'de> Deserialize<'de> for HostConfigLogConfig {
                 let mut f_type_: Option<HostConfigLogConfigType> = None;
                 let mut f_config: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<HostConfigLogConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<HostConfigLogConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -5697,7 +5686,7 @@ impl<'de> Deserialize<'de> for IDResponse {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<IDResponse, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<IDResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<IDResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_id = Some(map.next_value()?),
@@ -5808,7 +5797,7 @@ impl<'de> Deserialize<'de> for IPAM {
                 let mut f_config: Option<Vec<IPAMConfig>> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<IPAM>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<IPAM>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -5950,7 +5939,7 @@ impl<'de> Deserialize<'de> for IPAMConfig {
                 let mut f_gateway: Option<String> = None;
                 let mut f_auxiliary_addresses: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<IPAMConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<IPAMConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -6070,7 +6059,7 @@ impl<'de> Deserialize<'de> for IPAMStatus {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<IPAMStatus, A::Error> {
                 let mut f_subnets: Option<HashMap<String, SubnetStatus>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<IPAMStatus>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<IPAMStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -6185,7 +6174,7 @@ impl<'de> Deserialize<'de> for Identity {
                 let mut f_pull: Option<Vec<PullIdentity>> = None;
                 let mut f_build: Option<Vec<BuildIdentity>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Identity>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Identity>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -6345,7 +6334,7 @@ impl<'de> Deserialize<'de> for ImagesDiskUsage {
                 let mut f_total_size: Option<i64> = None;
                 let mut f_items: Option<Vec<serde_json::Value>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImagesDiskUsage>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ImagesDiskUsage>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -6507,7 +6496,7 @@ impl<'de> Deserialize<'de> for IndexInfo {
                 let mut f_secure: Option<bool> = None;
                 let mut f_official: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<IndexInfo>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<IndexInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -6648,7 +6637,7 @@ impl<'de> Deserialize<'de> for JoinTokens {
                 let mut f_worker: Option<String> = None;
                 let mut f_manager: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<JoinTokens>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<JoinTokens>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -6846,7 +6835,7 @@ impl<'de> Deserialize<'de> for Limit {
                 let mut f_memory_bytes: Option<i64> = None;
                 let mut f_pids: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Limit>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Limit>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -7081,7 +7070,7 @@ impl<'de> Deserialize<'de> for ManagerStatus {
                 let mut f_reachability: Option<Reachability> = None;
                 let mut f_addr: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ManagerStatus>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ManagerStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -7268,7 +7257,7 @@ impl<'de> Deserialize<'de> for Mount {
                 let mut f_image_options: Option<MountImageOptions> = None;
                 let mut f_tmpfs_options: Option<MountTmpfsOptions> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Mount>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Mount>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -7508,7 +7497,7 @@ impl<'de> Deserialize<'de> for MountBindOptions {
                 let mut f_read_only_non_recursive: Option<bool> = None;
                 let mut f_read_only_force_recursive: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<MountBindOptions>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<MountBindOptions>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -7772,7 +7761,7 @@ impl<'de> Deserialize<'de> for MountImageOptions {
             ) -> Result<MountImageOptions, A::Error> {
                 let mut f_subpath: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<MountImageOptions>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<MountImageOptions>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -7930,7 +7919,7 @@ impl<'de> Deserialize<'de> for MountPoint {
                 let mut f_rw: Option<bool> = None;
                 let mut f_propagation: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<MountPoint>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<MountPoint>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -8123,7 +8112,7 @@ impl<'de> Deserialize<'de> for MountTmpfsOptions {
                 let mut f_mode: Option<i64> = None;
                 let mut f_options: Option<Vec<Vec<String>>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<MountTmpfsOptions>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<MountTmpfsOptions>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -8369,7 +8358,7 @@ impl<'de> Deserialize<'de> for MountVolumeOptions {
                 let mut f_driver_config: Option<MountVolumeOptionsDriverConfig> = None;
                 let mut f_subpath: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<MountVolumeOptions>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<MountVolumeOptions>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -8509,9 +8498,7 @@ impl<'de> Deserialize<'de> for MountVolumeOptionsDriverConfig {
                 let mut f_name: Option<String> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<MountVolumeOptionsDriverConfig>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<MountVolumeOptionsDriverConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -8615,7 +8602,7 @@ impl<'de> Deserialize<'de> for NRIInfo {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<NRIInfo, A::Error> {
                 let mut f_info: Option<Vec<Vec<String>>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NRIInfo>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NRIInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -8713,7 +8700,7 @@ impl<'de> Deserialize<'de> for NetworkingConfig {
             ) -> Result<NetworkingConfig, A::Error> {
                 let mut f_endpoints_config: Option<HashMap<String, EndpointSettings>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NetworkingConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NetworkingConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -8876,7 +8863,7 @@ impl<'de> Deserialize<'de> for OCIDescriptor {
                 let mut f_platform: Option<OCIPlatform> = None;
                 let mut f_artifact_type: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<OCIDescriptor>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<OCIDescriptor>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -9107,7 +9094,7 @@ impl<'de> Deserialize<'de> for OCIPlatform {
                 let mut f_os_features: Option<Vec<String>> = None;
                 let mut f_variant: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<OCIPlatform>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<OCIPlatform>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -9242,7 +9229,7 @@ impl<'de> Deserialize<'de> for ObjectVersion {
             ) -> Result<ObjectVersion, A::Error> {
                 let mut f_index: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ObjectVersion>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ObjectVersion>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -9346,7 +9333,7 @@ impl<'de> Deserialize<'de> for PeerInfo {
                 let mut f_name: Option<String> = None;
                 let mut f_ip: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PeerInfo>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PeerInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -9459,7 +9446,7 @@ impl<'de> Deserialize<'de> for PeerNode {
                 let mut f_node_id: Option<String> = None;
                 let mut f_addr: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PeerNode>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PeerNode>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -9572,7 +9559,7 @@ impl<'de> Deserialize<'de> for Platform {
                 let mut f_architecture: Option<String> = None;
                 let mut f_os: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Platform>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Platform>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -9703,7 +9690,7 @@ impl<'de> Deserialize<'de> for PluginsInfo {
                 let mut f_authorization: Option<Vec<String>> = None;
                 let mut f_log: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginsInfo>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginsInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -9834,7 +9821,7 @@ impl<'de> Deserialize<'de> for PortBinding {
                 let mut f_host_ip: Option<String> = None;
                 let mut f_host_port: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PortBinding>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PortBinding>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -9941,7 +9928,7 @@ impl<'de> Deserialize<'de> for PortStatus {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PortStatus, A::Error> {
                 let mut f_ports: Option<Vec<EndpointPortConfig>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PortStatus>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PortStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -10057,7 +10044,7 @@ impl<'de> Deserialize<'de> for PortSummary {
                 let mut f_public_port: Option<u16> = None;
                 let mut f_type_: Option<PortSummaryType> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PortSummary>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PortSummary>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -10302,7 +10289,7 @@ impl<'de> Deserialize<'de> for ProcessConfig {
                 let mut f_entrypoint: Option<String> = None;
                 let mut f_arguments: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ProcessConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ProcessConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -10462,7 +10449,7 @@ impl<'de> Deserialize<'de> for ProgressDetail {
                 let mut f_code: Option<i64> = None;
                 let mut f_message: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ProgressDetail>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ProgressDetail>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -10596,7 +10583,7 @@ impl<'de> Deserialize<'de> for PullIdentity {
             ) -> Result<PullIdentity, A::Error> {
                 let mut f_repository: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PullIdentity>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PullIdentity>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -10748,7 +10735,7 @@ impl<'de> Deserialize<'de> for PushImageInfo {
                 let mut f_error: Option<String> = None;
                 let mut f_progress: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PushImageInfo>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PushImageInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -10940,7 +10927,7 @@ impl<'de> Deserialize<'de> for PushImageInfoAux {
                 let mut f_digest: Option<String> = None;
                 let mut f_size: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PushImageInfoAux>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PushImageInfoAux>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -11186,8 +11173,7 @@ impl<'de> Deserialize<'de> for RegistryServiceConfig {
                 let mut f_allow_nondistributable_artifacts_cidrs: Option<Vec<String>> = None;
                 let mut f_allow_nondistributable_artifacts_hostnames: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<RegistryServiceConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<RegistryServiceConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -11351,7 +11337,7 @@ impl<'de> Deserialize<'de> for ResourceObject {
                 let mut f_memory_bytes: Option<i64> = None;
                 let mut f_generic_resources: Option<GenericResources> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ResourceObject>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ResourceObject>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -11777,7 +11763,7 @@ impl<'de> Deserialize<'de> for Resources {
                 let mut f_kernel_memory: Option<i64> = None;
                 let mut f_kernel_memory_tcp: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Resources>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Resources>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -12374,9 +12360,7 @@ impl<'de> Deserialize<'de> for ResourcesBlkioWeightDeviceItem {
                 let mut f_path: Option<String> = None;
                 let mut f_weight: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ResourcesBlkioWeightDeviceItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<ResourcesBlkioWeightDeviceItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -12501,8 +12485,7 @@ impl<'de> Deserialize<'de> for ResourcesUlimitsItem {
                 let mut f_soft: Option<i64> = None;
                 let mut f_hard: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ResourcesUlimitsItem>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ResourcesUlimitsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -12625,7 +12608,7 @@ impl<'de> Deserialize<'de> for RestartPolicy {
                 let mut f_name: Option<RestartPolicyName> = None;
                 let mut f_maximum_retry_count: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<RestartPolicy>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<RestartPolicy>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -12827,7 +12810,7 @@ impl<'de> Deserialize<'de> for RootFSStorage {
             ) -> Result<RootFSStorage, A::Error> {
                 let mut f_snapshot: Option<RootFSStorageSnapshot> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<RootFSStorage>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<RootFSStorage>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -12927,8 +12910,7 @@ impl<'de> Deserialize<'de> for RootFSStorageSnapshot {
             ) -> Result<RootFSStorageSnapshot, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<RootFSStorageSnapshot>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<RootFSStorageSnapshot>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -13041,7 +13023,7 @@ impl<'de> Deserialize<'de> for Runtime {
                 let mut f_runtime_args: Option<Vec<String>> = None;
                 let mut f_status: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Runtime>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Runtime>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -13225,7 +13207,7 @@ impl<'de> Deserialize<'de> for SignatureIdentity {
                 let mut f_error: Option<String> = None;
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SignatureIdentity>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SignatureIdentity>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -13424,7 +13406,7 @@ impl<'de> Deserialize<'de> for SignatureTimestamp {
                 let mut f_uri: Option<String> = None;
                 let mut f_timestamp: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SignatureTimestamp>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SignatureTimestamp>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -13875,7 +13857,7 @@ impl<'de> Deserialize<'de> for SignerIdentity {
                 let mut f_run_invocation_uri: Option<String> = None;
                 let mut f_source_repository_visibility_at_signing: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SignerIdentity>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SignerIdentity>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -14125,7 +14107,7 @@ impl<'de> Deserialize<'de> for Storage {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Storage, A::Error> {
                 let mut f_root_fs: Option<RootFSStorage> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Storage>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Storage>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -14236,7 +14218,7 @@ impl<'de> Deserialize<'de> for SubnetStatus {
                 let mut f_ips_in_use: Option<u64> = None;
                 let mut f_dynamic_ips_available: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SubnetStatus>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SubnetStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -14362,7 +14344,7 @@ impl<'de> Deserialize<'de> for TLSInfo {
                 let mut f_cert_issuer_subject: Option<String> = None;
                 let mut f_cert_issuer_public_key: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TLSInfo>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<TLSInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -14488,7 +14470,7 @@ impl<'de> Deserialize<'de> for ThrottleDevice {
                 let mut f_path: Option<String> = None;
                 let mut f_rate: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ThrottleDevice>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ThrottleDevice>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -14590,7 +14572,7 @@ impl<'de> Deserialize<'de> for Topology {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Topology, A::Error> {
                 let mut f_segments: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Topology>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Topology>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -14724,7 +14706,7 @@ impl<'de> Deserialize<'de> for VolumesDiskUsage {
                 let mut f_total_size: Option<i64> = None;
                 let mut f_items: Option<Vec<serde_json::Value>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<VolumesDiskUsage>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<VolumesDiskUsage>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {

@@ -126,7 +126,7 @@ impl<'de> Deserialize<'de> for Config {
                 let mut f_updated_at: Option<String> = None;
                 let mut f_spec: Option<ConfigSpec> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Config>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Config>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -317,7 +317,7 @@ impl<'de> Deserialize<'de> for ConfigCreateBody {
                 let mut f_data: Option<String> = None;
                 let mut f_templating: Option<Driver> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ConfigCreateBody>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ConfigCreateBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -448,7 +448,7 @@ impl<'de> Deserialize<'de> for ConfigReference {
             ) -> Result<ConfigReference, A::Error> {
                 let mut f_network: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ConfigReference>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ConfigReference>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -570,7 +570,7 @@ impl<'de> Deserialize<'de> for ConfigSpec {
                 let mut f_data: Option<String> = None;
                 let mut f_templating: Option<Driver> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ConfigSpec>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ConfigSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {

@@ -93,8 +93,7 @@ impl<'de> Deserialize<'de> for ContainerBlkioStatEntry {
                 let mut f_op: Option<String> = None;
                 let mut f_value: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerBlkioStatEntry>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerBlkioStatEntry>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -290,8 +289,7 @@ impl<'de> Deserialize<'de> for ContainerBlkioStats {
                 let mut f_io_time_recursive: Option<Vec<ContainerBlkioStatEntry>> = None;
                 let mut f_sectors_recursive: Option<Vec<ContainerBlkioStatEntry>> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerBlkioStats>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerBlkioStats>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -589,7 +587,7 @@ impl<'de> Deserialize<'de> for ContainerCPUStats {
                 let mut f_online_cpus: Option<u32> = None;
                 let mut f_throttling_data: Option<ContainerThrottlingData> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerCPUStats>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerCPUStats>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -780,7 +778,7 @@ impl<'de> Deserialize<'de> for ContainerCPUUsage {
                 let mut f_usage_in_kernelmode: Option<u64> = None;
                 let mut f_usage_in_usermode: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerCPUUsage>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerCPUUsage>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1139,7 +1137,7 @@ impl<'de> Deserialize<'de> for ContainerConfig {
                 let mut f_shell: Option<Vec<String>> = None;
                 let mut f_mac_address: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1698,8 +1696,7 @@ impl<'de> Deserialize<'de> for ContainerCreateBody {
                 let mut f_networking_config: Option<NetworkingConfig> = None;
                 let mut f_mac_address: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerCreateBody>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerCreateBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2058,8 +2055,7 @@ impl<'de> Deserialize<'de> for ContainerCreateResponse {
                 let mut f_id: Option<String> = None;
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerCreateResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerCreateResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_id = Some(map.next_value()?),
@@ -2254,7 +2250,7 @@ impl<'de> Deserialize<'de> for ContainerExecBody {
                 let mut f_user: Option<String> = None;
                 let mut f_working_dir: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerExecBody>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerExecBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2698,8 +2694,7 @@ impl<'de> Deserialize<'de> for ContainerInspectResponse {
                 let mut f_network_settings: Option<NetworkSettings> = None;
                 let mut f_node: Option<serde_json::Value> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerInspectResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerInspectResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -3173,8 +3168,7 @@ impl<'de> Deserialize<'de> for ContainerMemoryStats {
                 let mut f_commitpeakbytes: Option<u64> = None;
                 let mut f_privateworkingset: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerMemoryStats>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerMemoryStats>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -3467,8 +3461,7 @@ impl<'de> Deserialize<'de> for ContainerNetworkStats {
                 let mut f_endpoint_id: Option<String> = None;
                 let mut f_instance_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerNetworkStats>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerNetworkStats>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -3690,7 +3683,7 @@ impl<'de> Deserialize<'de> for ContainerPidsStats {
                 let mut f_current: Option<u64> = None;
                 let mut f_limit: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerPidsStats>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerPidsStats>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -3808,8 +3801,7 @@ impl<'de> Deserialize<'de> for ContainerPruneResponse {
                 let mut f_containers_deleted: Option<Vec<String>> = None;
                 let mut f_space_reclaimed: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerPruneResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerPruneResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -4015,7 +4007,7 @@ impl<'de> Deserialize<'de> for ContainerState {
                 let mut f_finished_at: Option<String> = None;
                 let mut f_health: Option<Health> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerState>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerState>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -4436,8 +4428,7 @@ impl<'de> Deserialize<'de> for ContainerStatsResponse {
                 let mut f_preread: Option<String> = None;
                 let mut f_precpu_stats: Option<ContainerCPUStats> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerStatsResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerStatsResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -4734,7 +4725,7 @@ impl<'de> Deserialize<'de> for ContainerStatus {
                 let mut f_pid: Option<i64> = None;
                 let mut f_exit_code: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerStatus>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -4881,8 +4872,7 @@ impl<'de> Deserialize<'de> for ContainerStorageStats {
                 let mut f_write_count_normalized: Option<u64> = None;
                 let mut f_write_size_bytes: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerStorageStats>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerStorageStats>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -5158,7 +5148,7 @@ impl<'de> Deserialize<'de> for ContainerSummary {
                 let mut f_mounts: Option<Vec<MountPoint>> = None;
                 let mut f_health: Option<ContainerSummaryHealth> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerSummary>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerSummary>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -5457,8 +5447,7 @@ impl<'de> Deserialize<'de> for ContainerSummaryHealth {
                 let mut f_status: Option<ContainerSummaryHealthStatus> = None;
                 let mut f_failing_streak: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerSummaryHealth>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerSummaryHealth>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -5667,9 +5656,7 @@ impl<'de> Deserialize<'de> for ContainerSummaryHostConfig {
                 let mut f_network_mode: Option<String> = None;
                 let mut f_annotations: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerSummaryHostConfig>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<ContainerSummaryHostConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -5779,9 +5766,7 @@ impl<'de> Deserialize<'de> for ContainerSummaryNetworkSettings {
             ) -> Result<ContainerSummaryNetworkSettings, A::Error> {
                 let mut f_networks: Option<HashMap<String, EndpointSettings>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerSummaryNetworkSettings>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<ContainerSummaryNetworkSettings>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -6005,8 +5990,7 @@ impl<'de> Deserialize<'de> for ContainerThrottlingData {
                 let mut f_throttled_periods: Option<u64> = None;
                 let mut f_throttled_time: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerThrottlingData>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerThrottlingData>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -6131,8 +6115,7 @@ impl<'de> Deserialize<'de> for ContainerTopResponse {
                 let mut f_titles: Option<Vec<String>> = None;
                 let mut f_processes: Option<Vec<Vec<String>>> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerTopResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerTopResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -6559,8 +6542,7 @@ impl<'de> Deserialize<'de> for ContainerUpdateBody {
                 let mut f_kernel_memory: Option<i64> = None;
                 let mut f_kernel_memory_tcp: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerUpdateBody>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerUpdateBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -7159,8 +7141,7 @@ impl<'de> Deserialize<'de> for ContainerUpdateResponse {
             ) -> Result<ContainerUpdateResponse, A::Error> {
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerUpdateResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerUpdateResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -7344,8 +7325,7 @@ impl<'de> Deserialize<'de> for ContainerWaitExitError {
             ) -> Result<ContainerWaitExitError, A::Error> {
                 let mut f_message: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerWaitExitError>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerWaitExitError>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -7448,8 +7428,7 @@ impl<'de> Deserialize<'de> for ContainerWaitResponse {
                 let mut f_status_code: Option<i64> = None;
                 let mut f_error: Option<ContainerWaitExitError> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerWaitResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerWaitResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_status_code = Some(map.next_value()?),

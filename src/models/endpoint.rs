@@ -84,7 +84,7 @@ impl<'de> Deserialize<'de> for EndpointIPAMConfig {
                 let mut f_ipv6_address: Option<String> = None;
                 let mut f_link_local_ips: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<EndpointIPAMConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<EndpointIPAMConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -234,7 +234,7 @@ impl<'de> Deserialize<'de> for EndpointPortConfig {
                 let mut f_published_port: Option<i64> = None;
                 let mut f_publish_mode: Option<EndpointPortConfigPublishMode> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<EndpointPortConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<EndpointPortConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -586,7 +586,7 @@ impl<'de> Deserialize<'de> for EndpointResource {
                 let mut f_ipv4_address: Option<String> = None;
                 let mut f_ipv6_address: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<EndpointResource>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<EndpointResource>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -852,7 +852,7 @@ impl<'de> Deserialize<'de> for EndpointSettings {
                 let mut f_global_ipv6_prefix_len: Option<i64> = None;
                 let mut f_dns_names: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<EndpointSettings>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<EndpointSettings>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1107,7 +1107,7 @@ impl<'de> Deserialize<'de> for EndpointSpec {
                 let mut f_mode: Option<EndpointSpecMode> = None;
                 let mut f_ports: Option<Vec<EndpointPortConfig>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<EndpointSpec>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<EndpointSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {

@@ -72,7 +72,7 @@ impl<'de> Deserialize<'de> for EventActor {
                 let mut f_id: Option<String> = None;
                 let mut f_attributes: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<EventActor>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<EventActor>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -224,7 +224,7 @@ impl<'de> Deserialize<'de> for EventMessage {
                 let mut f_time: Option<i64> = None;
                 let mut f_time_nano: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<EventMessage>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<EventMessage>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {

@@ -156,8 +156,7 @@ impl<'de> Deserialize<'de> for ExecInspectResponse {
                 let mut f_container_id: Option<String> = None;
                 let mut f_pid: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ExecInspectResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ExecInspectResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -383,7 +382,7 @@ impl<'de> Deserialize<'de> for ExecStartBody {
                 let mut f_tty: Option<bool> = None;
                 let mut f_console_size: Option<Vec<i64>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ExecStartBody>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ExecStartBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {

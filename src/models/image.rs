@@ -436,7 +436,7 @@ impl<'de> Deserialize<'de> for ImageConfig {
                 let mut f_stop_timeout: Option<i64> = None;
                 let mut f_tty: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImageConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ImageConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -772,8 +772,7 @@ impl<'de> Deserialize<'de> for ImageDeleteResponseItem {
                 let mut f_untagged: Option<String> = None;
                 let mut f_deleted: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ImageDeleteResponseItem>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ImageDeleteResponseItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -905,8 +904,7 @@ impl<'de> Deserialize<'de> for ImageHistoryResponseItem {
                 let mut f_size: Option<i64> = None;
                 let mut f_comment: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ImageHistoryResponseItem>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ImageHistoryResponseItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_id = Some(map.next_value()?),
@@ -1033,7 +1031,7 @@ impl<'de> Deserialize<'de> for ImageID {
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ImageID, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImageID>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ImageID>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1326,7 +1324,7 @@ impl<'de> Deserialize<'de> for ImageInspect {
                 let mut f_parent: Option<String> = None;
                 let mut f_virtual_size: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImageInspect>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ImageInspect>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1682,8 +1680,7 @@ impl<'de> Deserialize<'de> for ImageInspectMetadata {
             ) -> Result<ImageInspectMetadata, A::Error> {
                 let mut f_last_tag_time: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ImageInspectMetadata>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ImageInspectMetadata>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1786,7 +1783,7 @@ impl<'de> Deserialize<'de> for ImageInspectRootFS {
                 let mut f_type_: Option<String> = None;
                 let mut f_layers: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImageInspectRootFS>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ImageInspectRootFS>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_type_ = Some(map.next_value()?),
@@ -1925,8 +1922,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummary {
                 let mut f_image_data: Option<ImageManifestSummaryImageData> = None;
                 let mut f_attestation_data: Option<ImageManifestSummaryAttestationData> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ImageManifestSummary>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ImageManifestSummary>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_id = Some(map.next_value()?),
@@ -2082,9 +2078,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryAttestationData {
             ) -> Result<ImageManifestSummaryAttestationData, A::Error> {
                 let mut f_for_: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImageManifestSummaryAttestationData>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<ImageManifestSummaryAttestationData>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_for_ = Some(map.next_value()?),
@@ -2199,9 +2193,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryImageData {
                 let mut f_containers: Option<Vec<String>> = None;
                 let mut f_size: Option<ImageManifestSummaryImageDataSize> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImageManifestSummaryImageData>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<ImageManifestSummaryImageData>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_platform = Some(map.next_value()?),
@@ -2330,9 +2322,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryImageDataSize {
             ) -> Result<ImageManifestSummaryImageDataSize, A::Error> {
                 let mut f_unpacked: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImageManifestSummaryImageDataSize>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<ImageManifestSummaryImageDataSize>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_unpacked = Some(map.next_value()?),
@@ -2515,8 +2505,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummarySize {
                 let mut f_total: Option<i64> = None;
                 let mut f_content: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ImageManifestSummarySize>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ImageManifestSummarySize>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_total = Some(map.next_value()?),
@@ -2628,7 +2617,7 @@ impl<'de> Deserialize<'de> for ImagePruneResponse {
                 let mut f_images_deleted: Option<Vec<ImageDeleteResponseItem>> = None;
                 let mut f_space_reclaimed: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImagePruneResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ImagePruneResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2773,8 +2762,7 @@ impl<'de> Deserialize<'de> for ImageSearchResponseItem {
                 let mut f_name: Option<String> = None;
                 let mut f_star_count: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ImageSearchResponseItem>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ImageSearchResponseItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2987,7 +2975,7 @@ impl<'de> Deserialize<'de> for ImageSummary {
                 let mut f_descriptor: Option<OCIDescriptor> = None;
                 let mut f_virtual_size: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImageSummary>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ImageSummary>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_id = Some(map.next_value()?),

@@ -201,7 +201,7 @@ impl<'de> Deserialize<'de> for Network {
                 let mut f_labels: Option<HashMap<String, String>> = None;
                 let mut f_peers: Option<Vec<PeerInfo>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Network>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Network>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -486,7 +486,7 @@ impl<'de> Deserialize<'de> for NetworkAttachment {
                 let mut f_network: Option<Network> = None;
                 let mut f_addresses: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NetworkAttachment>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NetworkAttachment>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -613,8 +613,7 @@ impl<'de> Deserialize<'de> for NetworkAttachmentConfig {
                 let mut f_aliases: Option<Vec<String>> = None;
                 let mut f_driver_opts: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<NetworkAttachmentConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NetworkAttachmentConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -735,8 +734,7 @@ impl<'de> Deserialize<'de> for NetworkConnectRequest {
                 let mut f_container: Option<String> = None;
                 let mut f_endpoint_config: Option<EndpointSettings> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<NetworkConnectRequest>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NetworkConnectRequest>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_container = Some(map.next_value()?),
@@ -956,7 +954,7 @@ impl<'de> Deserialize<'de> for NetworkCreateBody {
                 let mut f_labels: Option<HashMap<String, String>> = None;
                 let mut f_check_duplicate: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NetworkCreateBody>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NetworkCreateBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
@@ -1212,8 +1210,7 @@ impl<'de> Deserialize<'de> for NetworkCreateResponse {
                 let mut f_id: Option<String> = None;
                 let mut f_warning: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<NetworkCreateResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NetworkCreateResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_id = Some(map.next_value()?),
@@ -1321,8 +1318,7 @@ impl<'de> Deserialize<'de> for NetworkDisconnectRequest {
                 let mut f_container: Option<String> = None;
                 let mut f_force: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<NetworkDisconnectRequest>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NetworkDisconnectRequest>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_container = Some(map.next_value()?),
@@ -1589,7 +1585,7 @@ impl<'de> Deserialize<'de> for NetworkInspect {
                 let mut f_services: Option<HashMap<String, serde_json::Value>> = None;
                 let mut f_status: Option<NetworkStatus> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NetworkInspect>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NetworkInspect>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1868,8 +1864,7 @@ impl<'de> Deserialize<'de> for NetworkPruneResponse {
                 let mut f_networks_deleted: Option<Vec<String>> = None;
                 let mut f_volumes_deleted: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<NetworkPruneResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NetworkPruneResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2146,7 +2141,7 @@ impl<'de> Deserialize<'de> for NetworkSettings {
                 let mut f_secondary_ip_addresses: Option<Vec<Address>> = None;
                 let mut f_secondary_ipv6_addresses: Option<Vec<Address>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NetworkSettings>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NetworkSettings>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2419,7 +2414,7 @@ impl<'de> Deserialize<'de> for NetworkStatus {
             ) -> Result<NetworkStatus, A::Error> {
                 let mut f_ipam: Option<IPAMStatus> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NetworkStatus>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NetworkStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2549,7 +2544,7 @@ impl<'de> Deserialize<'de> for NetworkTaskInfo {
                 let mut f_endpoint_ip: Option<String> = None;
                 let mut f_info: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NetworkTaskInfo>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NetworkTaskInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {

@@ -126,7 +126,7 @@ impl<'de> Deserialize<'de> for Node {
                 let mut f_status: Option<NodeStatus> = None;
                 let mut f_manager_status: Option<ManagerStatus> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Node>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Node>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -356,7 +356,7 @@ impl<'de> Deserialize<'de> for NodeDescription {
                 let mut f_engine: Option<EngineDescription> = None;
                 let mut f_tls_info: Option<TLSInfo> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NodeDescription>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NodeDescription>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -530,7 +530,7 @@ impl<'de> Deserialize<'de> for NodeSpec {
                 let mut f_role: Option<NodeSpecRole> = None;
                 let mut f_availability: Option<NodeSpecAvailability> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NodeSpec>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NodeSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -922,7 +922,7 @@ impl<'de> Deserialize<'de> for NodeStatus {
                 let mut f_message: Option<String> = None;
                 let mut f_addr: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NodeStatus>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NodeStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {

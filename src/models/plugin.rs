@@ -92,7 +92,7 @@ impl<'de> Deserialize<'de> for Plugin {
                 let mut f_plugin_reference: Option<String> = None;
                 let mut f_config: Option<PluginConfig> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Plugin>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Plugin>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -348,7 +348,7 @@ impl<'de> Deserialize<'de> for PluginConfig {
                 let mut f_rootfs: Option<PluginConfigRootfs> = None;
                 let mut f_docker_version: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_description = Some(map.next_value()?),
@@ -632,7 +632,7 @@ impl<'de> Deserialize<'de> for PluginConfigArgs {
                 let mut f_settable: Option<Vec<String>> = None;
                 let mut f_value: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginConfigArgs>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginConfigArgs>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
@@ -767,8 +767,7 @@ impl<'de> Deserialize<'de> for PluginConfigInterface {
                 let mut f_socket: Option<String> = None;
                 let mut f_protocol_scheme: Option<PluginConfigInterfaceProtocolScheme> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<PluginConfigInterface>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginConfigInterface>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -985,7 +984,7 @@ impl<'de> Deserialize<'de> for PluginConfigLinux {
                 let mut f_allow_all_devices: Option<bool> = None;
                 let mut f_devices: Option<Vec<PluginDevice>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginConfigLinux>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginConfigLinux>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1098,8 +1097,7 @@ impl<'de> Deserialize<'de> for PluginConfigNetwork {
             ) -> Result<PluginConfigNetwork, A::Error> {
                 let mut f_type_: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<PluginConfigNetwork>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginConfigNetwork>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_type_ = Some(map.next_value()?),
@@ -1204,7 +1202,7 @@ impl<'de> Deserialize<'de> for PluginConfigRootfs {
                 let mut f_type_: Option<String> = None;
                 let mut f_diff_ids: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginConfigRootfs>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginConfigRootfs>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1320,7 +1318,7 @@ impl<'de> Deserialize<'de> for PluginConfigUser {
                 let mut f_uid: Option<u32> = None;
                 let mut f_gid: Option<u32> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginConfigUser>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginConfigUser>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1440,7 +1438,7 @@ impl<'de> Deserialize<'de> for PluginDevice {
                 let mut f_settable: Option<Vec<String>> = None;
                 let mut f_path: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginDevice>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginDevice>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
@@ -1569,7 +1567,7 @@ impl<'de> Deserialize<'de> for PluginEnv {
                 let mut f_settable: Option<Vec<String>> = None;
                 let mut f_value: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginEnv>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginEnv>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
@@ -1719,7 +1717,7 @@ impl<'de> Deserialize<'de> for PluginMount {
                 let mut f_type_: Option<String> = None;
                 let mut f_options: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginMount>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginMount>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
@@ -1883,7 +1881,7 @@ impl<'de> Deserialize<'de> for PluginPrivilege {
                 let mut f_description: Option<String> = None;
                 let mut f_value: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginPrivilege>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginPrivilege>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2026,7 +2024,7 @@ impl<'de> Deserialize<'de> for PluginSettings {
                 let mut f_args: Option<Vec<String>> = None;
                 let mut f_devices: Option<Vec<PluginDevice>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginSettings>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginSettings>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {

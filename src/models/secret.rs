@@ -99,7 +99,7 @@ impl<'de> Deserialize<'de> for Secret {
                 let mut f_updated_at: Option<String> = None;
                 let mut f_spec: Option<SecretSpec> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Secret>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Secret>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -272,7 +272,7 @@ impl<'de> Deserialize<'de> for SecretCreateBody {
                 let mut f_driver: Option<Driver> = None;
                 let mut f_templating: Option<Driver> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SecretCreateBody>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SecretCreateBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -465,7 +465,7 @@ impl<'de> Deserialize<'de> for SecretSpec {
                 let mut f_driver: Option<Driver> = None;
                 let mut f_templating: Option<Driver> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SecretSpec>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SecretSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {

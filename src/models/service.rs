@@ -135,7 +135,7 @@ impl<'de> Deserialize<'de> for Service {
                 let mut f_service_status: Option<ServiceServiceStatus> = None;
                 let mut f_job_status: Option<ServiceJobStatus> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Service>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Service>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -416,7 +416,7 @@ impl<'de> Deserialize<'de> for ServiceCreateBody {
                 let mut f_networks: Option<Vec<NetworkAttachmentConfig>> = None;
                 let mut f_endpoint_spec: Option<EndpointSpec> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ServiceCreateBody>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ServiceCreateBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -634,8 +634,7 @@ impl<'de> Deserialize<'de> for ServiceCreateResponse {
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut f_warning: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ServiceCreateResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ServiceCreateResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -774,7 +773,7 @@ impl<'de> Deserialize<'de> for ServiceEndpoint {
                 let mut f_ports: Option<Vec<EndpointPortConfig>> = None;
                 let mut f_virtual_ips: Option<Vec<ServiceEndpointVirtualIPsItem>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ServiceEndpoint>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ServiceEndpoint>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -907,9 +906,7 @@ impl<'de> Deserialize<'de> for ServiceEndpointVirtualIPsItem {
                 let mut f_network_id: Option<String> = None;
                 let mut f_addr: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ServiceEndpointVirtualIPsItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<ServiceEndpointVirtualIPsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1040,7 +1037,7 @@ impl<'de> Deserialize<'de> for ServiceInfo {
                 let mut f_local_lb_index: Option<i64> = None;
                 let mut f_tasks: Option<Vec<NetworkTaskInfo>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ServiceInfo>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ServiceInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1174,7 +1171,7 @@ impl<'de> Deserialize<'de> for ServiceJobStatus {
                 let mut f_job_iteration: Option<ObjectVersion> = None;
                 let mut f_last_execution: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ServiceJobStatus>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ServiceJobStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1301,8 +1298,7 @@ impl<'de> Deserialize<'de> for ServiceServiceStatus {
                 let mut f_desired_tasks: Option<u64> = None;
                 let mut f_completed_tasks: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ServiceServiceStatus>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ServiceServiceStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1476,7 +1472,7 @@ impl<'de> Deserialize<'de> for ServiceSpec {
                 let mut f_networks: Option<Vec<NetworkAttachmentConfig>> = None;
                 let mut f_endpoint_spec: Option<EndpointSpec> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ServiceSpec>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ServiceSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1703,7 +1699,7 @@ impl<'de> Deserialize<'de> for ServiceSpecMode {
                 let mut f_replicated_job: Option<ServiceSpecModeReplicatedJob> = None;
                 let mut f_global_job: Option<serde_json::Value> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ServiceSpecMode>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ServiceSpecMode>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1845,8 +1841,7 @@ impl<'de> Deserialize<'de> for ServiceSpecModeReplicated {
             ) -> Result<ServiceSpecModeReplicated, A::Error> {
                 let mut f_replicas: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ServiceSpecModeReplicated>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ServiceSpecModeReplicated>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1953,9 +1948,7 @@ impl<'de> Deserialize<'de> for ServiceSpecModeReplicatedJob {
                 let mut f_max_concurrent: Option<i64> = None;
                 let mut f_total_completions: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ServiceSpecModeReplicatedJob>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<ServiceSpecModeReplicatedJob>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2107,8 +2100,7 @@ impl<'de> Deserialize<'de> for ServiceSpecRollbackConfig {
                 let mut f_max_failure_ratio: Option<f64> = None;
                 let mut f_order: Option<ServiceSpecRollbackConfigOrder> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ServiceSpecRollbackConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ServiceSpecRollbackConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2474,8 +2466,7 @@ impl<'de> Deserialize<'de> for ServiceSpecUpdateConfig {
                 let mut f_max_failure_ratio: Option<f64> = None;
                 let mut f_order: Option<ServiceSpecUpdateConfigOrder> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ServiceSpecUpdateConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ServiceSpecUpdateConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2862,7 +2853,7 @@ impl<'de> Deserialize<'de> for ServiceUpdateBody {
                 let mut f_networks: Option<Vec<NetworkAttachmentConfig>> = None;
                 let mut f_endpoint_spec: Option<EndpointSpec> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ServiceUpdateBody>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ServiceUpdateBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -3143,8 +3134,7 @@ impl<'de> Deserialize<'de> for ServiceUpdateResponse {
             ) -> Result<ServiceUpdateResponse, A::Error> {
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ServiceUpdateResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ServiceUpdateResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -3269,8 +3259,7 @@ impl<'de> Deserialize<'de> for ServiceUpdateStatus {
                 let mut f_completed_at: Option<String> = None;
                 let mut f_message: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ServiceUpdateStatus>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ServiceUpdateStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {

@@ -155,7 +155,7 @@ impl<'de> Deserialize<'de> for Swarm {
                 let mut f_subnet_size: Option<u32> = None;
                 let mut f_join_tokens: Option<JoinTokens> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Swarm>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Swarm>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -448,7 +448,7 @@ impl<'de> Deserialize<'de> for SwarmInfo {
                 let mut f_managers: Option<i64> = None;
                 let mut f_cluster: Option<ClusterInfo> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SwarmInfo>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SwarmInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -693,7 +693,7 @@ impl<'de> Deserialize<'de> for SwarmInitBody {
                 let mut f_subnet_size: Option<u32> = None;
                 let mut f_spec: Option<SwarmSpec> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SwarmInitBody>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SwarmInitBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -924,7 +924,7 @@ impl<'de> Deserialize<'de> for SwarmJoinBody {
                 let mut f_remote_addrs: Option<Vec<String>> = None;
                 let mut f_join_token: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SwarmJoinBody>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SwarmJoinBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_listen_addr = Some(map.next_value()?),
@@ -1061,8 +1061,7 @@ impl<'de> Deserialize<'de> for SwarmObjectCreateResponse {
             ) -> Result<SwarmObjectCreateResponse, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<SwarmObjectCreateResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SwarmObjectCreateResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_id = Some(map.next_value()?),
@@ -1218,7 +1217,7 @@ impl<'de> Deserialize<'de> for SwarmSpec {
                 let mut f_encryption_config: Option<SwarmSpecEncryptionConfig> = None;
                 let mut f_task_defaults: Option<SwarmSpecTaskDefaults> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SwarmSpec>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SwarmSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1439,7 +1438,7 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfig {
                 let mut f_signing_ca_key: Option<String> = None;
                 let mut f_force_rotate: Option<u64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SwarmSpecCAConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SwarmSpecCAConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1624,9 +1623,7 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfigExternalCAsItem {
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut f_ca_cert: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SwarmSpecCAConfigExternalCAsItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<SwarmSpecCAConfigExternalCAsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1832,8 +1829,7 @@ impl<'de> Deserialize<'de> for SwarmSpecDispatcher {
             ) -> Result<SwarmSpecDispatcher, A::Error> {
                 let mut f_heartbeat_period: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<SwarmSpecDispatcher>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SwarmSpecDispatcher>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1931,8 +1927,7 @@ impl<'de> Deserialize<'de> for SwarmSpecEncryptionConfig {
             ) -> Result<SwarmSpecEncryptionConfig, A::Error> {
                 let mut f_auto_lock_managers: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<SwarmSpecEncryptionConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SwarmSpecEncryptionConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2032,8 +2027,7 @@ impl<'de> Deserialize<'de> for SwarmSpecOrchestration {
             ) -> Result<SwarmSpecOrchestration, A::Error> {
                 let mut f_task_history_retention_limit: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<SwarmSpecOrchestration>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SwarmSpecOrchestration>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2170,7 +2164,7 @@ impl<'de> Deserialize<'de> for SwarmSpecRaft {
                 let mut f_election_tick: Option<i64> = None;
                 let mut f_heartbeat_tick: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SwarmSpecRaft>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SwarmSpecRaft>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2309,8 +2303,7 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaults {
             ) -> Result<SwarmSpecTaskDefaults, A::Error> {
                 let mut f_log_driver: Option<SwarmSpecTaskDefaultsLogDriver> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<SwarmSpecTaskDefaults>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SwarmSpecTaskDefaults>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2419,9 +2412,7 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaultsLogDriver {
                 let mut f_name: Option<String> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SwarmSpecTaskDefaultsLogDriver>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<SwarmSpecTaskDefaultsLogDriver>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2537,7 +2528,7 @@ impl<'de> Deserialize<'de> for SwarmUnlockBody {
             ) -> Result<SwarmUnlockBody, A::Error> {
                 let mut f_unlock_key: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SwarmUnlockBody>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SwarmUnlockBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2644,8 +2635,7 @@ impl<'de> Deserialize<'de> for SwarmUnlockkeyResponse {
             ) -> Result<SwarmUnlockkeyResponse, A::Error> {
                 let mut f_unlock_key: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<SwarmUnlockkeyResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SwarmUnlockkeyResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {

@@ -138,8 +138,7 @@ impl<'de> Deserialize<'de> for SystemDataUsageResponse {
                 let mut f_layers_size: Option<i64> = None;
                 let mut f_volumes: Option<Vec<Volume>> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<SystemDataUsageResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SystemDataUsageResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1088,7 +1087,7 @@ impl<'de> Deserialize<'de> for SystemInfo {
                 let mut f_kernel_memory_tcp: Option<bool> = None;
                 let mut f_system_status: Option<Vec<Vec<String>>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SystemInfo>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SystemInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2071,9 +2070,7 @@ impl<'de> Deserialize<'de> for SystemInfoDefaultAddressPoolsItem {
                 let mut f_base: Option<String> = None;
                 let mut f_size: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SystemInfoDefaultAddressPoolsItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<SystemInfoDefaultAddressPoolsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2368,7 +2365,7 @@ impl<'de> Deserialize<'de> for SystemVersion {
                 let mut f_experimental: Option<bool> = None;
                 let mut f_build_time: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SystemVersion>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SystemVersion>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2585,9 +2582,7 @@ impl<'de> Deserialize<'de> for SystemVersionComponentsItem {
                 let mut f_version: Option<String> = None;
                 let mut f_details: Option<serde_json::Value> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SystemVersionComponentsItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<SystemVersionComponentsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
@@ -2693,8 +2688,7 @@ impl<'de> Deserialize<'de> for SystemVersionPlatform {
             ) -> Result<SystemVersionPlatform, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<SystemVersionPlatform>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SystemVersionPlatform>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),

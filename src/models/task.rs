@@ -193,7 +193,7 @@ impl<'de> Deserialize<'de> for Task {
                 let mut f_job_iteration: Option<ObjectVersion> = None;
                 let mut f_networks_attachments: Option<Vec<NetworkAttachment>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Task>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Task>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -550,7 +550,7 @@ impl<'de> Deserialize<'de> for TaskSpec {
                 let mut f_networks: Option<Vec<NetworkAttachmentConfig>> = None;
                 let mut f_log_driver: Option<TaskSpecLogDriver> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpec>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<TaskSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1035,8 +1035,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpec {
                 let mut f_capability_drop: Option<Vec<String>> = None;
                 let mut f_ulimits: Option<Vec<TaskSpecContainerSpecUlimitsItem>> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<TaskSpecContainerSpec>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<TaskSpecContainerSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1545,9 +1544,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecConfigsItem {
                 let mut f_config_id: Option<String> = None;
                 let mut f_config_name: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecConfigsItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<TaskSpecContainerSpecConfigsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1707,9 +1704,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecConfigsItemFile {
                 let mut f_gid: Option<String> = None;
                 let mut f_mode: Option<u32> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecConfigsItemFile>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<TaskSpecContainerSpecConfigsItemFile>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1848,9 +1843,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecDNSConfig {
                 let mut f_search: Option<Vec<String>> = None;
                 let mut f_options: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecDNSConfig>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<TaskSpecContainerSpecDNSConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2104,9 +2097,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivileges {
                 let mut f_app_armor: Option<TaskSpecContainerSpecPrivilegesAppArmor> = None;
                 let mut f_no_new_privileges: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecPrivileges>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<TaskSpecContainerSpecPrivileges>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2290,9 +2281,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesAppArmor {
             ) -> Result<TaskSpecContainerSpecPrivilegesAppArmor, A::Error> {
                 let mut f_mode: Option<TaskSpecContainerSpecPrivilegesAppArmorMode> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesAppArmor>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesAppArmor>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2493,9 +2482,8 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesCredentialSpec {
                 let mut f_file: Option<String> = None;
                 let mut f_registry: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesCredentialSpec>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed =
+                    support::FieldKey::<TaskSpecContainerSpecPrivilegesCredentialSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2652,9 +2640,8 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesSELinuxContext {
                 let mut f_type_: Option<String> = None;
                 let mut f_level: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesSELinuxContext>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed =
+                    support::FieldKey::<TaskSpecContainerSpecPrivilegesSELinuxContext>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -2793,9 +2780,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesSeccomp {
                 let mut f_mode: Option<TaskSpecContainerSpecPrivilegesSeccompMode> = None;
                 let mut f_profile: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesSeccomp>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesSeccomp>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -3010,9 +2995,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecSecretsItem {
                 let mut f_secret_id: Option<String> = None;
                 let mut f_secret_name: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecSecretsItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<TaskSpecContainerSpecSecretsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -3157,9 +3140,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecSecretsItemFile {
                 let mut f_gid: Option<String> = None;
                 let mut f_mode: Option<u32> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecSecretsItemFile>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<TaskSpecContainerSpecSecretsItemFile>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -3298,9 +3279,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecUlimitsItem {
                 let mut f_soft: Option<i64> = None;
                 let mut f_hard: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecUlimitsItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<TaskSpecContainerSpecUlimitsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -3421,7 +3400,7 @@ impl<'de> Deserialize<'de> for TaskSpecLogDriver {
                 let mut f_name: Option<String> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecLogDriver>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<TaskSpecLogDriver>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -3528,9 +3507,7 @@ impl<'de> Deserialize<'de> for TaskSpecNetworkAttachmentSpec {
             ) -> Result<TaskSpecNetworkAttachmentSpec, A::Error> {
                 let mut f_container_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecNetworkAttachmentSpec>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<TaskSpecNetworkAttachmentSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -3655,7 +3632,7 @@ impl<'de> Deserialize<'de> for TaskSpecPlacement {
                 let mut f_max_replicas: Option<i64> = None;
                 let mut f_platforms: Option<Vec<Platform>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecPlacement>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<TaskSpecPlacement>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -3800,9 +3777,7 @@ impl<'de> Deserialize<'de> for TaskSpecPlacementPreferencesItem {
             ) -> Result<TaskSpecPlacementPreferencesItem, A::Error> {
                 let mut f_spread: Option<TaskSpecPlacementPreferencesItemSpread> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecPlacementPreferencesItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<TaskSpecPlacementPreferencesItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -3902,9 +3877,7 @@ impl<'de> Deserialize<'de> for TaskSpecPlacementPreferencesItemSpread {
             ) -> Result<TaskSpecPlacementPreferencesItemSpread, A::Error> {
                 let mut f_spread_descriptor: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecPlacementPreferencesItemSpread>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<TaskSpecPlacementPreferencesItemSpread>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -4029,7 +4002,7 @@ impl<'de> Deserialize<'de> for TaskSpecPluginSpec {
                 let mut f_disabled: Option<bool> = None;
                 let mut f_plugin_privilege: Option<Vec<PluginPrivilege>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecPluginSpec>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<TaskSpecPluginSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -4183,7 +4156,7 @@ impl<'de> Deserialize<'de> for TaskSpecResources {
                 let mut f_swap_bytes: Option<i64> = None;
                 let mut f_memory_swappiness: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecResources>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<TaskSpecResources>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -4353,8 +4326,7 @@ impl<'de> Deserialize<'de> for TaskSpecRestartPolicy {
                 let mut f_max_attempts: Option<i64> = None;
                 let mut f_window: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<TaskSpecRestartPolicy>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<TaskSpecRestartPolicy>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -4737,7 +4709,7 @@ impl<'de> Deserialize<'de> for TaskStatus {
                 let mut f_container_status: Option<ContainerStatus> = None;
                 let mut f_port_status: Option<PortStatus> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskStatus>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<TaskStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {

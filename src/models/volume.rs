@@ -128,7 +128,7 @@ impl<'de> Deserialize<'de> for Volume {
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut f_usage_data: Option<VolumeUsageData> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Volume>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Volume>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
@@ -362,8 +362,7 @@ impl<'de> Deserialize<'de> for VolumeCreateRequest {
                 let mut f_labels: Option<HashMap<String, String>> = None;
                 let mut f_cluster_volume_spec: Option<ClusterVolumeSpec> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<VolumeCreateRequest>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<VolumeCreateRequest>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -512,7 +511,7 @@ impl<'de> Deserialize<'de> for VolumeListResponse {
                 let mut f_volumes: Option<Vec<Volume>> = None;
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<VolumeListResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<VolumeListResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -630,8 +629,7 @@ impl<'de> Deserialize<'de> for VolumePruneResponse {
                 let mut f_volumes_deleted: Option<Vec<String>> = None;
                 let mut f_space_reclaimed: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<VolumePruneResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<VolumePruneResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -813,7 +811,7 @@ impl<'de> Deserialize<'de> for VolumeUpdateBody {
             ) -> Result<VolumeUpdateBody, A::Error> {
                 let mut f_spec: Option<ClusterVolumeSpec> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<VolumeUpdateBody>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<VolumeUpdateBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -914,7 +912,7 @@ impl<'de> Deserialize<'de> for VolumeUsageData {
                 let mut f_size: Option<i64> = None;
                 let mut f_ref_count: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<VolumeUsageData>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<VolumeUsageData>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_size = Some(map.next_value()?),
