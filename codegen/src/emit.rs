@@ -662,7 +662,8 @@ impl<'a> Gen<'a> {
             "impl<'de> Deserialize<'de> for {name} {{\n    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\n        \
              struct Visitor;\n        impl<'de> de::Visitor<'de> for Visitor {{\n            type Value = {name};\n            \
              fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {{\n                f.write_str(\"a {name} object\")\n            }}\n            \
-             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<{name}, A::Error> {{"
+             #[inline]
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<{name}, A::Error> {{"
         );
         for (f, rn) in fields.iter().zip(&rust_names) {
             let _ = writeln!(

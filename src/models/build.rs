@@ -140,6 +140,7 @@ impl<'de> Deserialize<'de> for BuildCache {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a BuildCache object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<BuildCache, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut f_parents: Option<Vec<String>> = None;
@@ -381,6 +382,7 @@ impl<'de> Deserialize<'de> for BuildCacheDiskUsage {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a BuildCacheDiskUsage object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -632,6 +634,7 @@ impl<'de> Deserialize<'de> for BuildIdentity {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a BuildIdentity object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -796,6 +799,7 @@ impl<'de> Deserialize<'de> for BuildInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a BuildInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<BuildInfo, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut f_stream: Option<String> = None;
@@ -987,6 +991,7 @@ impl<'de> Deserialize<'de> for BuildPruneResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a BuildPruneResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,

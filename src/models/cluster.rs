@@ -134,6 +134,7 @@ impl<'de> Deserialize<'de> for ClusterInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ClusterInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ClusterInfo, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut f_version: Option<ObjectVersion> = None;
@@ -415,6 +416,7 @@ impl<'de> Deserialize<'de> for ClusterVolume {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ClusterVolume object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -614,6 +616,7 @@ impl<'de> Deserialize<'de> for ClusterVolumeInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ClusterVolumeInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -763,6 +766,7 @@ impl<'de> Deserialize<'de> for ClusterVolumePublishStatusItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ClusterVolumePublishStatusItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -990,6 +994,7 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ClusterVolumeSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1150,6 +1155,7 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessMode {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ClusterVolumeSpecAccessMode object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1344,6 +1350,7 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeAccessibilityRequireme
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ClusterVolumeSpecAccessModeAccessibilityRequirements object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1552,6 +1559,7 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeCapacityRange {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ClusterVolumeSpecAccessModeCapacityRange object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1749,6 +1757,7 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeSecretsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ClusterVolumeSpecAccessModeSecretsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,

@@ -68,6 +68,7 @@ impl<'de> Deserialize<'de> for Address {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Address object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Address, A::Error> {
                 let mut f_addr: Option<String> = None;
                 let mut f_prefix_len: Option<i64> = None;
@@ -181,6 +182,7 @@ impl<'de> Deserialize<'de> for AttestationStatement {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a AttestationStatement object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -352,6 +354,7 @@ impl<'de> Deserialize<'de> for AuthConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a AuthConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<AuthConfig, A::Error> {
                 let mut f_username: Option<String> = None;
                 let mut f_password: Option<String> = None;
@@ -512,6 +515,7 @@ impl<'de> Deserialize<'de> for AuthResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a AuthResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -684,6 +688,7 @@ impl<'de> Deserialize<'de> for Commit {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Commit object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Commit, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut f_expected: Option<String> = None;
@@ -797,6 +802,7 @@ impl<'de> Deserialize<'de> for ContainerdInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerdInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -915,6 +921,7 @@ impl<'de> Deserialize<'de> for ContainerdInfoNamespaces {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerdInfoNamespaces object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1055,6 +1062,7 @@ impl<'de> Deserialize<'de> for ContainersDiskUsage {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainersDiskUsage object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1237,6 +1245,7 @@ impl<'de> Deserialize<'de> for CreateImageInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a CreateImageInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1414,6 +1423,7 @@ impl<'de> Deserialize<'de> for DeviceInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a DeviceInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<DeviceInfo, A::Error> {
                 let mut f_source: Option<String> = None;
                 let mut f_id: Option<String> = None;
@@ -1537,6 +1547,7 @@ impl<'de> Deserialize<'de> for DeviceMapping {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a DeviceMapping object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1687,6 +1698,7 @@ impl<'de> Deserialize<'de> for DeviceRequest {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a DeviceRequest object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1830,6 +1842,7 @@ impl<'de> Deserialize<'de> for Driver {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Driver object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Driver, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
@@ -1937,6 +1950,7 @@ impl<'de> Deserialize<'de> for DriverData {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a DriverData object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<DriverData, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut f_data: Option<HashMap<String, String>> = None;
@@ -2054,6 +2068,7 @@ impl<'de> Deserialize<'de> for EngineDescription {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a EngineDescription object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2182,6 +2197,7 @@ impl<'de> Deserialize<'de> for EngineDescriptionPluginsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a EngineDescriptionPluginsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2296,6 +2312,7 @@ impl<'de> Deserialize<'de> for ErrorDetail {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ErrorDetail object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ErrorDetail, A::Error> {
                 let mut f_code: Option<i64> = None;
                 let mut f_message: Option<String> = None;
@@ -2397,6 +2414,7 @@ impl<'de> Deserialize<'de> for ErrorResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ErrorResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2493,6 +2511,7 @@ impl<'de> Deserialize<'de> for FilesystemChange {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a FilesystemChange object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2605,6 +2624,7 @@ impl<'de> Deserialize<'de> for FirewallInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a FirewallInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2728,6 +2748,7 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a GenericResourcesItemItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2854,6 +2875,7 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItemDiscreteResourceSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a GenericResourcesItemItemDiscreteResourceSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2970,6 +2992,7 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItemNamedResourceSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a GenericResourcesItemItemNamedResourceSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -3094,6 +3117,7 @@ impl<'de> Deserialize<'de> for Health {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Health object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Health, A::Error> {
                 let mut f_status: Option<HealthStatus> = None;
                 let mut f_failing_streak: Option<i64> = None;
@@ -3254,6 +3278,7 @@ impl<'de> Deserialize<'de> for HealthConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a HealthConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -3533,6 +3558,7 @@ impl<'de> Deserialize<'de> for HealthcheckResult {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a HealthcheckResult object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -4242,6 +4268,7 @@ impl<'de> Deserialize<'de> for HostConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a HostConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<HostConfig, A::Error> {
                 let mut f_cpu_shares: Option<i64> = None;
                 let mut f_memory: Option<i64> = None;
@@ -5465,6 +5492,7 @@ impl<'de> Deserialize<'de> for HostConfigLogConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a HostConfigLogConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -5683,6 +5711,7 @@ impl<'de> Deserialize<'de> for IDResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a IDResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<IDResponse, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut extra = support::Extra::new();
@@ -5792,6 +5821,7 @@ impl<'de> Deserialize<'de> for IPAM {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a IPAM object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<IPAM, A::Error> {
                 let mut f_driver: Option<String> = None;
                 let mut f_config: Option<Vec<IPAMConfig>> = None;
@@ -5933,6 +5963,7 @@ impl<'de> Deserialize<'de> for IPAMConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a IPAMConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<IPAMConfig, A::Error> {
                 let mut f_subnet: Option<String> = None;
                 let mut f_ip_range: Option<String> = None;
@@ -6056,6 +6087,7 @@ impl<'de> Deserialize<'de> for IPAMStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a IPAMStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<IPAMStatus, A::Error> {
                 let mut f_subnets: Option<HashMap<String, SubnetStatus>> = None;
                 let mut extra = support::Extra::new();
@@ -6169,6 +6201,7 @@ impl<'de> Deserialize<'de> for Identity {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Identity object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Identity, A::Error> {
                 let mut f_signature: Option<Vec<SignatureIdentity>> = None;
                 let mut f_pull: Option<Vec<PullIdentity>> = None;
@@ -6324,6 +6357,7 @@ impl<'de> Deserialize<'de> for ImagesDiskUsage {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImagesDiskUsage object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -6490,6 +6524,7 @@ impl<'de> Deserialize<'de> for IndexInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a IndexInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<IndexInfo, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut f_mirrors: Option<Vec<String>> = None;
@@ -6633,6 +6668,7 @@ impl<'de> Deserialize<'de> for JoinTokens {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JoinTokens object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<JoinTokens, A::Error> {
                 let mut f_worker: Option<String> = None;
                 let mut f_manager: Option<String> = None;
@@ -6830,6 +6866,7 @@ impl<'de> Deserialize<'de> for Limit {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Limit object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Limit, A::Error> {
                 let mut f_nano_cpus: Option<i64> = None;
                 let mut f_memory_bytes: Option<i64> = None;
@@ -7062,6 +7099,7 @@ impl<'de> Deserialize<'de> for ManagerStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ManagerStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -7246,6 +7284,7 @@ impl<'de> Deserialize<'de> for Mount {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Mount object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Mount, A::Error> {
                 let mut f_target: Option<String> = None;
                 let mut f_source: Option<String> = None;
@@ -7487,6 +7526,7 @@ impl<'de> Deserialize<'de> for MountBindOptions {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a MountBindOptions object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -7755,6 +7795,7 @@ impl<'de> Deserialize<'de> for MountImageOptions {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a MountImageOptions object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -7909,6 +7950,7 @@ impl<'de> Deserialize<'de> for MountPoint {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a MountPoint object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<MountPoint, A::Error> {
                 let mut f_type_: Option<MountType> = None;
                 let mut f_name: Option<String> = None;
@@ -8104,6 +8146,7 @@ impl<'de> Deserialize<'de> for MountTmpfsOptions {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a MountTmpfsOptions object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -8349,6 +8392,7 @@ impl<'de> Deserialize<'de> for MountVolumeOptions {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a MountVolumeOptions object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -8491,6 +8535,7 @@ impl<'de> Deserialize<'de> for MountVolumeOptionsDriverConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a MountVolumeOptionsDriverConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -8599,6 +8644,7 @@ impl<'de> Deserialize<'de> for NRIInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NRIInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<NRIInfo, A::Error> {
                 let mut f_info: Option<Vec<Vec<String>>> = None;
                 let mut extra = support::Extra::new();
@@ -8694,6 +8740,7 @@ impl<'de> Deserialize<'de> for NetworkingConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkingConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -8850,6 +8897,7 @@ impl<'de> Deserialize<'de> for OCIDescriptor {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a OCIDescriptor object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -9087,6 +9135,7 @@ impl<'de> Deserialize<'de> for OCIPlatform {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a OCIPlatform object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<OCIPlatform, A::Error> {
                 let mut f_architecture: Option<String> = None;
                 let mut f_os: Option<String> = None;
@@ -9223,6 +9272,7 @@ impl<'de> Deserialize<'de> for ObjectVersion {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ObjectVersion object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -9329,6 +9379,7 @@ impl<'de> Deserialize<'de> for PeerInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PeerInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PeerInfo, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut f_ip: Option<String> = None;
@@ -9442,6 +9493,7 @@ impl<'de> Deserialize<'de> for PeerNode {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PeerNode object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PeerNode, A::Error> {
                 let mut f_node_id: Option<String> = None;
                 let mut f_addr: Option<String> = None;
@@ -9555,6 +9607,7 @@ impl<'de> Deserialize<'de> for Platform {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Platform object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Platform, A::Error> {
                 let mut f_architecture: Option<String> = None;
                 let mut f_os: Option<String> = None;
@@ -9684,6 +9737,7 @@ impl<'de> Deserialize<'de> for PluginsInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginsInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PluginsInfo, A::Error> {
                 let mut f_volume: Option<Vec<String>> = None;
                 let mut f_network: Option<Vec<String>> = None;
@@ -9817,6 +9871,7 @@ impl<'de> Deserialize<'de> for PortBinding {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PortBinding object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PortBinding, A::Error> {
                 let mut f_host_ip: Option<String> = None;
                 let mut f_host_port: Option<String> = None;
@@ -9925,6 +9980,7 @@ impl<'de> Deserialize<'de> for PortStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PortStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PortStatus, A::Error> {
                 let mut f_ports: Option<Vec<EndpointPortConfig>> = None;
                 let mut extra = support::Extra::new();
@@ -10038,6 +10094,7 @@ impl<'de> Deserialize<'de> for PortSummary {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PortSummary object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PortSummary, A::Error> {
                 let mut f_ip: Option<String> = None;
                 let mut f_private_port: Option<u16> = None;
@@ -10279,6 +10336,7 @@ impl<'de> Deserialize<'de> for ProcessConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ProcessConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -10440,6 +10498,7 @@ impl<'de> Deserialize<'de> for ProgressDetail {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ProgressDetail object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -10577,6 +10636,7 @@ impl<'de> Deserialize<'de> for PullIdentity {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PullIdentity object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -10723,6 +10783,7 @@ impl<'de> Deserialize<'de> for PushImageInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PushImageInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -10919,6 +10980,7 @@ impl<'de> Deserialize<'de> for PushImageInfoAux {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PushImageInfoAux object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -11163,6 +11225,7 @@ impl<'de> Deserialize<'de> for RegistryServiceConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a RegistryServiceConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -11329,6 +11392,7 @@ impl<'de> Deserialize<'de> for ResourceObject {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ResourceObject object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -11728,6 +11792,7 @@ impl<'de> Deserialize<'de> for Resources {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Resources object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Resources, A::Error> {
                 let mut f_cpu_shares: Option<i64> = None;
                 let mut f_memory: Option<i64> = None;
@@ -12353,6 +12418,7 @@ impl<'de> Deserialize<'de> for ResourcesBlkioWeightDeviceItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ResourcesBlkioWeightDeviceItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -12477,6 +12543,7 @@ impl<'de> Deserialize<'de> for ResourcesUlimitsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ResourcesUlimitsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -12601,6 +12668,7 @@ impl<'de> Deserialize<'de> for RestartPolicy {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a RestartPolicy object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -12804,6 +12872,7 @@ impl<'de> Deserialize<'de> for RootFSStorage {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a RootFSStorage object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -12904,6 +12973,7 @@ impl<'de> Deserialize<'de> for RootFSStorageSnapshot {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a RootFSStorageSnapshot object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -13018,6 +13088,7 @@ impl<'de> Deserialize<'de> for Runtime {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Runtime object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Runtime, A::Error> {
                 let mut f_path: Option<String> = None;
                 let mut f_runtime_args: Option<Vec<String>> = None;
@@ -13194,6 +13265,7 @@ impl<'de> Deserialize<'de> for SignatureIdentity {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SignatureIdentity object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -13398,6 +13470,7 @@ impl<'de> Deserialize<'de> for SignatureTimestamp {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SignatureTimestamp object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -13835,6 +13908,7 @@ impl<'de> Deserialize<'de> for SignerIdentity {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SignerIdentity object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -14104,6 +14178,7 @@ impl<'de> Deserialize<'de> for Storage {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Storage object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Storage, A::Error> {
                 let mut f_root_fs: Option<RootFSStorage> = None;
                 let mut extra = support::Extra::new();
@@ -14211,6 +14286,7 @@ impl<'de> Deserialize<'de> for SubnetStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SubnetStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -14339,6 +14415,7 @@ impl<'de> Deserialize<'de> for TLSInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TLSInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<TLSInfo, A::Error> {
                 let mut f_trust_root: Option<String> = None;
                 let mut f_cert_issuer_subject: Option<String> = None;
@@ -14463,6 +14540,7 @@ impl<'de> Deserialize<'de> for ThrottleDevice {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ThrottleDevice object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -14569,6 +14647,7 @@ impl<'de> Deserialize<'de> for Topology {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Topology object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Topology, A::Error> {
                 let mut f_segments: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
@@ -14696,6 +14775,7 @@ impl<'de> Deserialize<'de> for VolumesDiskUsage {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a VolumesDiskUsage object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,

@@ -119,6 +119,7 @@ impl<'de> Deserialize<'de> for Config {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Config object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Config, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut f_version: Option<ObjectVersion> = None;
@@ -308,6 +309,7 @@ impl<'de> Deserialize<'de> for ConfigCreateBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ConfigCreateBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -442,6 +444,7 @@ impl<'de> Deserialize<'de> for ConfigReference {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ConfigReference object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -564,6 +567,7 @@ impl<'de> Deserialize<'de> for ConfigSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ConfigSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ConfigSpec, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut f_labels: Option<HashMap<String, String>> = None;

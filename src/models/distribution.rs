@@ -64,6 +64,7 @@ impl<'de> Deserialize<'de> for DistributionInspect {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a DistributionInspect object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,

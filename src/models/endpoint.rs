@@ -76,6 +76,7 @@ impl<'de> Deserialize<'de> for EndpointIPAMConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a EndpointIPAMConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -224,6 +225,7 @@ impl<'de> Deserialize<'de> for EndpointPortConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a EndpointPortConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -576,6 +578,7 @@ impl<'de> Deserialize<'de> for EndpointResource {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a EndpointResource object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -832,6 +835,7 @@ impl<'de> Deserialize<'de> for EndpointSettings {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a EndpointSettings object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1100,6 +1104,7 @@ impl<'de> Deserialize<'de> for EndpointSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a EndpointSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,

@@ -68,6 +68,7 @@ impl<'de> Deserialize<'de> for EventActor {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a EventActor object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<EventActor, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut f_attributes: Option<HashMap<String, String>> = None;
@@ -213,6 +214,7 @@ impl<'de> Deserialize<'de> for EventMessage {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a EventMessage object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,

@@ -140,6 +140,7 @@ impl<'de> Deserialize<'de> for ExecInspectResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ExecInspectResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -374,6 +375,7 @@ impl<'de> Deserialize<'de> for ExecStartBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ExecStartBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,

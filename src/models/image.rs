@@ -409,6 +409,7 @@ impl<'de> Deserialize<'de> for ImageConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ImageConfig, A::Error> {
                 let mut f_user: Option<String> = None;
                 let mut f_exposed_ports: Option<HashMap<String, serde_json::Value>> = None;
@@ -765,6 +766,7 @@ impl<'de> Deserialize<'de> for ImageDeleteResponseItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageDeleteResponseItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -893,6 +895,7 @@ impl<'de> Deserialize<'de> for ImageHistoryResponseItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageHistoryResponseItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1028,6 +1031,7 @@ impl<'de> Deserialize<'de> for ImageID {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageID object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ImageID, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut extra = support::Extra::new();
@@ -1296,6 +1300,7 @@ impl<'de> Deserialize<'de> for ImageInspect {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageInspect object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1674,6 +1679,7 @@ impl<'de> Deserialize<'de> for ImageInspectMetadata {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageInspectMetadata object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1776,6 +1782,7 @@ impl<'de> Deserialize<'de> for ImageInspectRootFS {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageInspectRootFS object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1910,6 +1917,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummary {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageManifestSummary object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2072,6 +2080,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryAttestationData {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageManifestSummaryAttestationData object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2184,6 +2193,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryImageData {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageManifestSummaryImageData object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2316,6 +2326,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryImageDataSize {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageManifestSummaryImageDataSize object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2498,6 +2509,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummarySize {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageManifestSummarySize object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2610,6 +2622,7 @@ impl<'de> Deserialize<'de> for ImagePruneResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImagePruneResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2752,6 +2765,7 @@ impl<'de> Deserialize<'de> for ImageSearchResponseItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageSearchResponseItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2958,6 +2972,7 @@ impl<'de> Deserialize<'de> for ImageSummary {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageSummary object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,

@@ -183,6 +183,7 @@ impl<'de> Deserialize<'de> for Network {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Network object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Network, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut f_id: Option<String> = None;
@@ -479,6 +480,7 @@ impl<'de> Deserialize<'de> for NetworkAttachment {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkAttachment object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -605,6 +607,7 @@ impl<'de> Deserialize<'de> for NetworkAttachmentConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkAttachmentConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -727,6 +730,7 @@ impl<'de> Deserialize<'de> for NetworkConnectRequest {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkConnectRequest object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -935,6 +939,7 @@ impl<'de> Deserialize<'de> for NetworkCreateBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkCreateBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1203,6 +1208,7 @@ impl<'de> Deserialize<'de> for NetworkCreateResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkCreateResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1311,6 +1317,7 @@ impl<'de> Deserialize<'de> for NetworkDisconnectRequest {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkDisconnectRequest object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1561,6 +1568,7 @@ impl<'de> Deserialize<'de> for NetworkInspect {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkInspect object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1857,6 +1865,7 @@ impl<'de> Deserialize<'de> for NetworkPruneResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkPruneResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2118,6 +2127,7 @@ impl<'de> Deserialize<'de> for NetworkSettings {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkSettings object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2408,6 +2418,7 @@ impl<'de> Deserialize<'de> for NetworkStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2535,6 +2546,7 @@ impl<'de> Deserialize<'de> for NetworkTaskInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkTaskInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,

@@ -116,6 +116,7 @@ impl<'de> Deserialize<'de> for Node {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Node object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut f_version: Option<ObjectVersion> = None;
@@ -346,6 +347,7 @@ impl<'de> Deserialize<'de> for NodeDescription {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NodeDescription object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -524,6 +526,7 @@ impl<'de> Deserialize<'de> for NodeSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NodeSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<NodeSpec, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut f_labels: Option<HashMap<String, String>> = None;
@@ -917,6 +920,7 @@ impl<'de> Deserialize<'de> for NodeStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NodeStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<NodeStatus, A::Error> {
                 let mut f_state: Option<NodeState> = None;
                 let mut f_message: Option<String> = None;

@@ -84,6 +84,7 @@ impl<'de> Deserialize<'de> for Plugin {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Plugin object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Plugin, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut f_name: Option<String> = None;
@@ -327,6 +328,7 @@ impl<'de> Deserialize<'de> for PluginConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -623,6 +625,7 @@ impl<'de> Deserialize<'de> for PluginConfigArgs {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginConfigArgs object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -759,6 +762,7 @@ impl<'de> Deserialize<'de> for PluginConfigInterface {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginConfigInterface object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -976,6 +980,7 @@ impl<'de> Deserialize<'de> for PluginConfigLinux {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginConfigLinux object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1091,6 +1096,7 @@ impl<'de> Deserialize<'de> for PluginConfigNetwork {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginConfigNetwork object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1195,6 +1201,7 @@ impl<'de> Deserialize<'de> for PluginConfigRootfs {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginConfigRootfs object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1311,6 +1318,7 @@ impl<'de> Deserialize<'de> for PluginConfigUser {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginConfigUser object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1429,6 +1437,7 @@ impl<'de> Deserialize<'de> for PluginDevice {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginDevice object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1561,6 +1570,7 @@ impl<'de> Deserialize<'de> for PluginEnv {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginEnv object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PluginEnv, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut f_description: Option<String> = None;
@@ -1708,6 +1718,7 @@ impl<'de> Deserialize<'de> for PluginMount {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginMount object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PluginMount, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut f_description: Option<String> = None;
@@ -1873,6 +1884,7 @@ impl<'de> Deserialize<'de> for PluginPrivilege {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginPrivilege object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2015,6 +2027,7 @@ impl<'de> Deserialize<'de> for PluginSettings {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginSettings object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,

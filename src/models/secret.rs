@@ -92,6 +92,7 @@ impl<'de> Deserialize<'de> for Secret {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Secret object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Secret, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut f_version: Option<ObjectVersion> = None;
@@ -262,6 +263,7 @@ impl<'de> Deserialize<'de> for SecretCreateBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SecretCreateBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -458,6 +460,7 @@ impl<'de> Deserialize<'de> for SecretSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SecretSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<SecretSpec, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut f_labels: Option<HashMap<String, String>> = None;

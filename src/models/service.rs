@@ -124,6 +124,7 @@ impl<'de> Deserialize<'de> for Service {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Service object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Service, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut f_version: Option<ObjectVersion> = None;
@@ -403,6 +404,7 @@ impl<'de> Deserialize<'de> for ServiceCreateBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceCreateBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -626,6 +628,7 @@ impl<'de> Deserialize<'de> for ServiceCreateResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceCreateResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -765,6 +768,7 @@ impl<'de> Deserialize<'de> for ServiceEndpoint {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceEndpoint object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -899,6 +903,7 @@ impl<'de> Deserialize<'de> for ServiceEndpointVirtualIPsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceEndpointVirtualIPsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1031,6 +1036,7 @@ impl<'de> Deserialize<'de> for ServiceInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ServiceInfo, A::Error> {
                 let mut f_vip: Option<String> = None;
                 let mut f_ports: Option<Vec<String>> = None;
@@ -1164,6 +1170,7 @@ impl<'de> Deserialize<'de> for ServiceJobStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceJobStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1290,6 +1297,7 @@ impl<'de> Deserialize<'de> for ServiceServiceStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceServiceStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1462,6 +1470,7 @@ impl<'de> Deserialize<'de> for ServiceSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ServiceSpec, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut f_labels: Option<HashMap<String, String>> = None;
@@ -1690,6 +1699,7 @@ impl<'de> Deserialize<'de> for ServiceSpecMode {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceSpecMode object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1835,6 +1845,7 @@ impl<'de> Deserialize<'de> for ServiceSpecModeReplicated {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceSpecModeReplicated object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1941,6 +1952,7 @@ impl<'de> Deserialize<'de> for ServiceSpecModeReplicatedJob {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceSpecModeReplicatedJob object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2089,6 +2101,7 @@ impl<'de> Deserialize<'de> for ServiceSpecRollbackConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceSpecRollbackConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2455,6 +2468,7 @@ impl<'de> Deserialize<'de> for ServiceSpecUpdateConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceSpecUpdateConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2840,6 +2854,7 @@ impl<'de> Deserialize<'de> for ServiceUpdateBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceUpdateBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -3128,6 +3143,7 @@ impl<'de> Deserialize<'de> for ServiceUpdateResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceUpdateResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -3250,6 +3266,7 @@ impl<'de> Deserialize<'de> for ServiceUpdateStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceUpdateStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,

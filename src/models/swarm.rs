@@ -142,6 +142,7 @@ impl<'de> Deserialize<'de> for Swarm {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Swarm object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Swarm, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut f_version: Option<ObjectVersion> = None;
@@ -437,6 +438,7 @@ impl<'de> Deserialize<'de> for SwarmInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<SwarmInfo, A::Error> {
                 let mut f_node_id: Option<String> = None;
                 let mut f_node_addr: Option<String> = None;
@@ -680,6 +682,7 @@ impl<'de> Deserialize<'de> for SwarmInitBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmInitBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -914,6 +917,7 @@ impl<'de> Deserialize<'de> for SwarmJoinBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmJoinBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1055,6 +1059,7 @@ impl<'de> Deserialize<'de> for SwarmObjectCreateResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmObjectCreateResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1207,6 +1212,7 @@ impl<'de> Deserialize<'de> for SwarmSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<SwarmSpec, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut f_labels: Option<HashMap<String, String>> = None;
@@ -1428,6 +1434,7 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmSpecCAConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1614,6 +1621,7 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfigExternalCAsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmSpecCAConfigExternalCAsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1823,6 +1831,7 @@ impl<'de> Deserialize<'de> for SwarmSpecDispatcher {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmSpecDispatcher object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1921,6 +1930,7 @@ impl<'de> Deserialize<'de> for SwarmSpecEncryptionConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmSpecEncryptionConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2021,6 +2031,7 @@ impl<'de> Deserialize<'de> for SwarmSpecOrchestration {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmSpecOrchestration object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2154,6 +2165,7 @@ impl<'de> Deserialize<'de> for SwarmSpecRaft {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmSpecRaft object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2297,6 +2309,7 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaults {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmSpecTaskDefaults object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2405,6 +2418,7 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaultsLogDriver {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmSpecTaskDefaultsLogDriver object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2522,6 +2536,7 @@ impl<'de> Deserialize<'de> for SwarmUnlockBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmUnlockBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2629,6 +2644,7 @@ impl<'de> Deserialize<'de> for SwarmUnlockkeyResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmUnlockkeyResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,

@@ -124,6 +124,7 @@ impl<'de> Deserialize<'de> for SystemDataUsageResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SystemDataUsageResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1015,6 +1016,7 @@ impl<'de> Deserialize<'de> for SystemInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SystemInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<SystemInfo, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut f_containers: Option<i64> = None;
@@ -2063,6 +2065,7 @@ impl<'de> Deserialize<'de> for SystemInfoDefaultAddressPoolsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SystemInfoDefaultAddressPoolsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2348,6 +2351,7 @@ impl<'de> Deserialize<'de> for SystemVersion {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SystemVersion object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2574,6 +2578,7 @@ impl<'de> Deserialize<'de> for SystemVersionComponentsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SystemVersionComponentsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2682,6 +2687,7 @@ impl<'de> Deserialize<'de> for SystemVersionPlatform {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SystemVersionPlatform object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,

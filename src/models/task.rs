@@ -176,6 +176,7 @@ impl<'de> Deserialize<'de> for Task {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Task object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Task, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut f_version: Option<ObjectVersion> = None;
@@ -538,6 +539,7 @@ impl<'de> Deserialize<'de> for TaskSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<TaskSpec, A::Error> {
                 let mut f_plugin_spec: Option<TaskSpecPluginSpec> = None;
                 let mut f_container_spec: Option<TaskSpecContainerSpec> = None;
@@ -1002,6 +1004,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1535,6 +1538,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecConfigsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecConfigsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1695,6 +1699,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecConfigsItemFile {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecConfigsItemFile object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1835,6 +1840,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecDNSConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecDNSConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2085,6 +2091,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivileges {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecPrivileges object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2275,6 +2282,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesAppArmor {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecPrivilegesAppArmor object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2474,6 +2482,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesCredentialSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecPrivilegesCredentialSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2630,6 +2639,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesSELinuxContext {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecPrivilegesSELinuxContext object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2773,6 +2783,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesSeccomp {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecPrivilegesSeccomp object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2987,6 +2998,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecSecretsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecSecretsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -3131,6 +3143,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecSecretsItemFile {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecSecretsItemFile object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -3271,6 +3284,7 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecUlimitsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecUlimitsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -3393,6 +3407,7 @@ impl<'de> Deserialize<'de> for TaskSpecLogDriver {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecLogDriver object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -3501,6 +3516,7 @@ impl<'de> Deserialize<'de> for TaskSpecNetworkAttachmentSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecNetworkAttachmentSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -3623,6 +3639,7 @@ impl<'de> Deserialize<'de> for TaskSpecPlacement {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecPlacement object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -3771,6 +3788,7 @@ impl<'de> Deserialize<'de> for TaskSpecPlacementPreferencesItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecPlacementPreferencesItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -3871,6 +3889,7 @@ impl<'de> Deserialize<'de> for TaskSpecPlacementPreferencesItemSpread {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecPlacementPreferencesItemSpread object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -3993,6 +4012,7 @@ impl<'de> Deserialize<'de> for TaskSpecPluginSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecPluginSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -4147,6 +4167,7 @@ impl<'de> Deserialize<'de> for TaskSpecResources {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecResources object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -4317,6 +4338,7 @@ impl<'de> Deserialize<'de> for TaskSpecRestartPolicy {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecRestartPolicy object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -4701,6 +4723,7 @@ impl<'de> Deserialize<'de> for TaskStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<TaskStatus, A::Error> {
                 let mut f_timestamp: Option<String> = None;
                 let mut f_state: Option<TaskState> = None;

@@ -116,6 +116,7 @@ impl<'de> Deserialize<'de> for Volume {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Volume object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Volume, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut f_driver: Option<String> = None;
@@ -352,6 +353,7 @@ impl<'de> Deserialize<'de> for VolumeCreateRequest {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a VolumeCreateRequest object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -504,6 +506,7 @@ impl<'de> Deserialize<'de> for VolumeListResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a VolumeListResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -622,6 +625,7 @@ impl<'de> Deserialize<'de> for VolumePruneResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a VolumePruneResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -805,6 +809,7 @@ impl<'de> Deserialize<'de> for VolumeUpdateBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a VolumeUpdateBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -905,6 +910,7 @@ impl<'de> Deserialize<'de> for VolumeUsageData {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a VolumeUsageData object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
