@@ -272,7 +272,7 @@ pub enum Field {
 /// has its own key type) read keys as strings.
 ///
 /// Decided from the type's name, a constant (`serde_json::de::MapKey<'_,
-/// serde_json::read::StrRead<'_>>` with rustc 1.96; older compilers left
+/// serde_json::read::StrRead<'_>>` with rustc 1.95; older compilers left
 /// the lifetimes out), compared at its two ends only, so the compiler
 /// settles the answer per type (a substring search cost 60 instructions a
 /// progress message). The name is only a hint: spelled differently, keys
