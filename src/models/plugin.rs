@@ -1206,29 +1206,27 @@ impl<'de> Deserialize<'de> for PluginConfigRootfs {
                 self,
                 mut map: A,
             ) -> Result<PluginConfigRootfs, A::Error> {
-                let mut f_type_: Option<String> = None;
-                let mut f_diff_ids: Option<Vec<String>> = None;
-                let mut extra = support::Extra::new();
+                let mut out = PluginConfigRootfs {
+                    type_: None,
+                    diff_ids: None,
+                    extra: support::Extra::new(),
+                };
                 let seed = support::FieldKey::<PluginConfigRootfs>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_type_ = support::optional(&mut map, 0, &mut extra)?
+                            out.type_ = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_diff_ids = support::optional(&mut map, 1, &mut extra)?
+                            out.diff_ids = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(PluginConfigRootfs {
-                    type_: f_type_,
-                    diff_ids: f_diff_ids,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1323,29 +1321,27 @@ impl<'de> Deserialize<'de> for PluginConfigUser {
                 self,
                 mut map: A,
             ) -> Result<PluginConfigUser, A::Error> {
-                let mut f_uid: Option<u32> = None;
-                let mut f_gid: Option<u32> = None;
-                let mut extra = support::Extra::new();
+                let mut out = PluginConfigUser {
+                    uid: None,
+                    gid: None,
+                    extra: support::Extra::new(),
+                };
                 let seed = support::FieldKey::<PluginConfigUser>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_uid = support::optional(&mut map, 0, &mut extra)?
+                            out.uid = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_gid = support::optional(&mut map, 1, &mut extra)?
+                            out.gid = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(PluginConfigUser {
-                    uid: f_uid,
-                    gid: f_gid,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1889,34 +1885,31 @@ impl<'de> Deserialize<'de> for PluginPrivilege {
                 self,
                 mut map: A,
             ) -> Result<PluginPrivilege, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_description: Option<String> = None;
-                let mut f_value: Option<Vec<String>> = None;
-                let mut extra = support::Extra::new();
+                let mut out = PluginPrivilege {
+                    name: None,
+                    description: None,
+                    value: None,
+                    extra: support::Extra::new(),
+                };
                 let seed = support::FieldKey::<PluginPrivilege>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_description = support::optional(&mut map, 1, &mut extra)?
+                            out.description = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_value = support::optional(&mut map, 2, &mut extra)?
+                            out.value = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(PluginPrivilege {
-                    name: f_name,
-                    description: f_description,
-                    value: f_value,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2032,39 +2025,35 @@ impl<'de> Deserialize<'de> for PluginSettings {
                 self,
                 mut map: A,
             ) -> Result<PluginSettings, A::Error> {
-                let mut f_mounts: Option<Vec<PluginMount>> = None;
-                let mut f_env: Option<Vec<String>> = None;
-                let mut f_args: Option<Vec<String>> = None;
-                let mut f_devices: Option<Vec<PluginDevice>> = None;
-                let mut extra = support::Extra::new();
+                let mut out = PluginSettings {
+                    mounts: None,
+                    env: None,
+                    args: None,
+                    devices: None,
+                    extra: support::Extra::new(),
+                };
                 let seed = support::FieldKey::<PluginSettings>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_mounts = support::optional(&mut map, 0, &mut extra)?
+                            out.mounts = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_env = support::optional(&mut map, 1, &mut extra)?
+                            out.env = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_args = support::optional(&mut map, 2, &mut extra)?
+                            out.args = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_devices = support::optional(&mut map, 3, &mut extra)?
+                            out.devices = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(PluginSettings {
-                    mounts: f_mounts,
-                    env: f_env,
-                    args: f_args,
-                    devices: f_devices,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)

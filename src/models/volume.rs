@@ -358,44 +358,40 @@ impl<'de> Deserialize<'de> for VolumeCreateRequest {
                 self,
                 mut map: A,
             ) -> Result<VolumeCreateRequest, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_driver: Option<String> = None;
-                let mut f_driver_opts: Option<HashMap<String, String>> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_cluster_volume_spec: Option<ClusterVolumeSpec> = None;
-                let mut extra = support::Extra::new();
+                let mut out = VolumeCreateRequest {
+                    name: None,
+                    driver: None,
+                    driver_opts: None,
+                    labels: None,
+                    cluster_volume_spec: None,
+                    extra: support::Extra::new(),
+                };
                 let seed = support::FieldKey::<VolumeCreateRequest>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_driver = support::optional(&mut map, 1, &mut extra)?
+                            out.driver = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_driver_opts = support::optional_map(&mut map, 2, &mut extra)?
+                            out.driver_opts = support::optional_map(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_labels = support::optional_map(&mut map, 3, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_cluster_volume_spec = support::optional(&mut map, 4, &mut extra)?
+                            out.cluster_volume_spec =
+                                support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(VolumeCreateRequest {
-                    name: f_name,
-                    driver: f_driver,
-                    driver_opts: f_driver_opts,
-                    labels: f_labels,
-                    cluster_volume_spec: f_cluster_volume_spec,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -511,29 +507,27 @@ impl<'de> Deserialize<'de> for VolumeListResponse {
                 self,
                 mut map: A,
             ) -> Result<VolumeListResponse, A::Error> {
-                let mut f_volumes: Option<Vec<Volume>> = None;
-                let mut f_warnings: Option<Vec<String>> = None;
-                let mut extra = support::Extra::new();
+                let mut out = VolumeListResponse {
+                    volumes: None,
+                    warnings: None,
+                    extra: support::Extra::new(),
+                };
                 let seed = support::FieldKey::<VolumeListResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_volumes = support::optional(&mut map, 0, &mut extra)?
+                            out.volumes = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_warnings = support::optional(&mut map, 1, &mut extra)?
+                            out.warnings = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(VolumeListResponse {
-                    volumes: f_volumes,
-                    warnings: f_warnings,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -630,29 +624,27 @@ impl<'de> Deserialize<'de> for VolumePruneResponse {
                 self,
                 mut map: A,
             ) -> Result<VolumePruneResponse, A::Error> {
-                let mut f_volumes_deleted: Option<Vec<String>> = None;
-                let mut f_space_reclaimed: Option<i64> = None;
-                let mut extra = support::Extra::new();
+                let mut out = VolumePruneResponse {
+                    volumes_deleted: None,
+                    space_reclaimed: None,
+                    extra: support::Extra::new(),
+                };
                 let seed = support::FieldKey::<VolumePruneResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_volumes_deleted = support::optional(&mut map, 0, &mut extra)?
+                            out.volumes_deleted = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_space_reclaimed = support::optional(&mut map, 1, &mut extra)?
+                            out.space_reclaimed = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(VolumePruneResponse {
-                    volumes_deleted: f_volumes_deleted,
-                    space_reclaimed: f_space_reclaimed,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -814,24 +806,23 @@ impl<'de> Deserialize<'de> for VolumeUpdateBody {
                 self,
                 mut map: A,
             ) -> Result<VolumeUpdateBody, A::Error> {
-                let mut f_spec: Option<ClusterVolumeSpec> = None;
-                let mut extra = support::Extra::new();
+                let mut out = VolumeUpdateBody {
+                    spec: None,
+                    extra: support::Extra::new(),
+                };
                 let seed = support::FieldKey::<VolumeUpdateBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_spec = support::optional(&mut map, 0, &mut extra)?
+                            out.spec = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(VolumeUpdateBody {
-                    spec: f_spec,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
