@@ -53,6 +53,10 @@ pub(crate) fn error_message(body: &[u8]) -> String {
 ///   paired or not (rare: Go writes non-ASCII text as UTF-8), goes to
 ///   `serde_json`, and so does text with a raw control character (not JSON
 ///   anywhere).
+///
+/// Inlined, so that a stream message's value is decoded where its caller
+/// returns it (one copy of a 248-byte progress message fewer).
+#[inline]
 pub(crate) fn decode_json<T: DeserializeOwned>(operation: &'static str, bytes: &[u8]) -> Result<T> {
     if fast_path_may_take::<T>(bytes) {
         if let Some(value) = fast::decode(bytes) {
