@@ -260,39 +260,56 @@ pub enum Field {
     Unknown(String),
 }
 
-/// Whether the keys of map `A` can be read as bytes (skipping the UTF-8
-/// check a `&str` needs; a known name is ASCII, and an unknown one is
-/// checked when it is copied). True for serde_json's maps over bytes
-/// (`from_slice`), whose keys give their bytes to `deserialize_bytes`.
-/// Over a `&str` (`from_str`, the client's `serde_json` path) the text is
-/// already checked, and a key read as a string costs less than as bytes
-/// (429 M against 436 M instructions for 100,000 progress messages) and
-/// refuses a raw control character itself. Other formats (YAML refuses
-/// `deserialize_bytes`) read keys as strings. The type's name is only a
-/// hint: were it ever spelled differently, keys would be read as strings,
-/// slower and still correct.
+/// Whether the keys a deserializer `A` gives (`A`: the deserializer of one
+/// key) can be read as bytes, skipping the UTF-8 check a `&str` needs (a
+/// known name is ASCII, and an unknown one is checked when it is copied).
+/// True for serde_json's keys over bytes (`from_slice`), which give their
+/// bytes to `deserialize_bytes`. Over a `&str` (`from_str`, the client's
+/// `serde_json` path) the text is already checked, and a key read as a
+/// string costs less than as bytes (429 M against 436 M instructions for
+/// 100,000 progress messages) and refuses a raw control character itself.
+/// Other formats (YAML refuses `deserialize_bytes`, a `serde_json::Value`
+/// has its own key type) read keys as strings.
+///
+/// Decided from the type's name, a constant (`serde_json::de::MapKey<'_,
+/// serde_json::read::StrRead<'_>>` with rustc 1.95; older compilers left
+/// the lifetimes out), compared at its two ends only, so the compiler
+/// settles the answer per type (a substring search cost 60 instructions a
+/// progress message). The name is only a hint: spelled differently, keys
+/// would be read the costlier way, still correctly;
+/// `keys_are_read_as_the_parser_reads_them_best` (`tests/models.rs`) fails
+/// then.
 #[doc(hidden)]
 #[inline]
 pub fn bytes_keys<A: ?Sized>() -> bool {
     let name = std::any::type_name::<A>();
-    name.starts_with("serde_json::") && !name.contains("StrRead")
+    name.starts_with("serde_json::de::")
+        && !(name.ends_with("StrRead<'_>>") || name.ends_with("StrRead>"))
 }
 
-/// The seed that reads one key of model `T`'s object.
+/// The seed that reads one key of model `T`'s object. Whether it asks for
+/// bytes or a string ([`bytes_keys`]) follows from the type of the key's
+/// deserializer, so each copy of `serde_json`'s `next_key_seed` holds one
+/// of the two ways, not both behind a flag (a flag kept both, and the
+/// field match twice, in every copy).
 #[doc(hidden)]
 pub struct FieldKey<T: ?Sized> {
-    bytes: bool,
     model: std::marker::PhantomData<fn() -> T>,
 }
 
 impl<T: FieldIndex + ?Sized> FieldKey<T> {
-    /// Reads keys as bytes when `bytes` (see [`bytes_keys`]).
+    /// The seed of model `T`'s keys.
     #[inline]
-    pub fn new(bytes: bool) -> Self {
+    pub fn new() -> Self {
         FieldKey {
-            bytes,
             model: std::marker::PhantomData,
         }
+    }
+}
+
+impl<T: FieldIndex + ?Sized> Default for FieldKey<T> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -307,7 +324,7 @@ impl<'de, T: FieldIndex + ?Sized> de::DeserializeSeed<'de> for FieldKey<T> {
     type Value = Field;
     #[inline]
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Field, D::Error> {
-        if self.bytes {
+        if bytes_keys::<D>() {
             d.deserialize_bytes(self)
         } else {
             d.deserialize_str(self)
@@ -372,9 +389,12 @@ pub fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
 }
 
 /// Decodes the optional known field at `index` (< 64); a `null` is
-/// remembered as a bit of `extra`.
+/// remembered as a bit of `extra`. Always inlined (with [`next_bounded`]):
+/// once the visitors went into `serde_json`'s `deserialize_map`, this
+/// stayed a call of its own for each field (0.4 % of the progress
+/// messages' count).
 #[doc(hidden)]
-#[inline]
+#[inline(always)]
 pub fn optional<'de, A, T>(
     map: &mut A,
     index: u32,
@@ -392,7 +412,8 @@ where
 /// The next value of `map`; a free-form value (`serde_json::Value`, or a
 /// list of them) is read with a nesting limit ([`BoundedValue`]), so that
 /// every generated model decodes in bounded stack whatever the input.
-#[inline]
+/// Always inlined, as [`optional`] is (for any other type it is one call).
+#[inline(always)]
 fn next_bounded<'de, A, T>(map: &mut A) -> Result<Option<T>, A::Error>
 where
     A: MapAccess<'de>,

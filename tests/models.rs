@@ -139,6 +139,28 @@ fn keys_decode_from_escapes_and_other_formats() {
     assert!(serde_json::from_slice::<ContainerSummary>(bad).is_err());
 }
 
+/// `serde_json` over a `str` hands keys over as strings (cheaper there, and it
+/// refuses a raw control character itself); over bytes the models ask for
+/// the key's bytes (no UTF-8 check per key) and refuse such a key
+/// themselves. The two messages tell which way a key was read, so this
+/// fails if `model_support::bytes_keys` stops recognising serde_json's
+/// readers (e.g. a compiler spelling type names differently).
+#[test]
+fn keys_are_read_as_the_parser_reads_them_best() {
+    let e = serde_json::from_str::<ContainerSummary>("{\"Id\":\"a\",\"x\u{1}y\":1}")
+        .expect_err("a raw control character is not JSON")
+        .to_string();
+    assert!(e.contains("found while parsing a string"), "{e}");
+    let e = serde_json::from_slice::<ContainerSummary>(b"{\"Id\":\"a\",\"x\x01y\":1}")
+        .expect_err("a raw control character is not JSON")
+        .to_string();
+    assert!(e.contains("a field name without control characters"), "{e}");
+    // Through a `serde_json::Value` (neither reader) the key is a string.
+    let c: ContainerSummary =
+        serde_json::from_value(json!({"Id": "a", "x\u{1}y": 1})).expect("decodes");
+    assert_eq!(c.extra.get("x\u{1}y"), Some(&json!(1)));
+}
+
 /// What README's "What lossless means" says of numbers in unknown fields.
 #[test]
 fn unknown_numbers_follow_serde_json() {

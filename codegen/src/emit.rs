@@ -662,21 +662,41 @@ impl<'a> Gen<'a> {
             "impl<'de> Deserialize<'de> for {name} {{\n    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\n        \
              struct Visitor;\n        impl<'de> de::Visitor<'de> for Visitor {{\n            type Value = {name};\n            \
              fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {{\n                f.write_str(\"a {name} object\")\n            }}\n            \
-             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<{name}, A::Error> {{"
+             #[inline]
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<{name}, A::Error> {{"
         );
-        for (f, rn) in fields.iter().zip(&rust_names) {
-            let _ = writeln!(
-                out,
-                "                let mut f_{rn}: Option<{}> = None;",
-                self.base_ty(name, f)
-            );
+        // With every field optional, the value is built in place: each field
+        // read is stored into it, and it is returned as it stands (no locals
+        // moved into a struct at the end, which cost register shuffles and
+        // copies of nested values). A model with a required field collects
+        // its fields first, to report the one missing.
+        let in_place = fields.iter().all(|f| !self.is_required(def, f));
+        if in_place {
+            let _ = writeln!(out, "                let mut out = {name} {{");
+            for rn in &rust_names {
+                let _ = writeln!(out, "                    {rn}: None,");
+            }
+            out.push_str("                    extra: support::Extra::new(),\n                };\n");
+        } else {
+            for (f, rn) in fields.iter().zip(&rust_names) {
+                let _ = writeln!(
+                    out,
+                    "                let mut f_{rn}: Option<{}> = None;",
+                    self.base_ty(name, f)
+                );
+            }
+            out.push_str("                let mut extra = support::Extra::new();\n");
         }
+        let (slot, extra) = if in_place {
+            ("out.", "out.extra")
+        } else {
+            ("f_", "extra")
+        };
         // A key becomes the index of its field (no copy, bytes not checked
         // for UTF-8 when serde_json reads them); unknown keys are copied.
         let _ = writeln!(
             out,
-            "                let mut extra = support::Extra::new();\n                \
-             let seed = support::FieldKey::<{name}>::new(support::bytes_keys::<A>());\n                \
+            "                let seed = support::FieldKey::<{name}>::new();\n                \
              while let Some(field) = map.next_key_seed(seed)? {{\n                    match field {{"
         );
         for (i, (f, rn)) in fields.iter().zip(&rust_names).enumerate() {
@@ -687,38 +707,44 @@ impl<'a> Gen<'a> {
             let read = if self.is_required(def, f) {
                 "Some(map.next_value()?)".to_owned()
             } else if i < NULL_BITS && is_map {
-                format!("support::optional_map(&mut map, {i}, &mut extra)?")
+                format!("support::optional_map(&mut map, {i}, &mut {extra})?")
             } else if i < NULL_BITS {
-                format!("support::optional(&mut map, {i}, &mut extra)?")
+                format!("support::optional(&mut map, {i}, &mut {extra})?")
             } else {
                 format!(
-                    "support::optional_late(&mut map, {:?}, &mut extra)?",
+                    "support::optional_late(&mut map, {:?}, &mut {extra})?",
                     f.name
                 )
             };
             let _ = writeln!(
                 out,
-                "                        support::Field::Known({i}) => f_{rn} = {read},"
+                "                        support::Field::Known({i}) => {slot}{rn} = {read},"
             );
         }
         let _ = writeln!(
             out,
             "                        support::Field::Known(_) => support::skip(&mut map)?,\n                        \
-             support::Field::Unknown(key) => support::unknown(&mut map, key, &mut extra)?,\n                    }}\n                }}\n                Ok({name} {{"
+             support::Field::Unknown(key) => support::unknown(&mut map, key, &mut {extra})?,\n                    }}\n                }}"
         );
-        for (f, rn) in fields.iter().zip(&rust_names) {
-            if self.is_required(def, f) {
-                let _ = writeln!(
-                    out,
-                    "                    {rn}: f_{rn}.ok_or_else(|| support::missing({:?}))?,",
-                    f.name
-                );
-            } else {
-                let _ = writeln!(out, "                    {rn}: f_{rn},");
+        if in_place {
+            out.push_str("                Ok(out)\n");
+        } else {
+            let _ = writeln!(out, "                Ok({name} {{");
+            for (f, rn) in fields.iter().zip(&rust_names) {
+                if self.is_required(def, f) {
+                    let _ = writeln!(
+                        out,
+                        "                    {rn}: f_{rn}.ok_or_else(|| support::missing({:?}))?,",
+                        f.name
+                    );
+                } else {
+                    let _ = writeln!(out, "                    {rn}: f_{rn},");
+                }
             }
+            out.push_str("                    extra,\n                })\n");
         }
         out.push_str(
-            "                    extra,\n                })\n            }\n        }\n        deserializer.deserialize_map(Visitor)\n    }\n}\n\n",
+            "            }\n        }\n        deserializer.deserialize_map(Visitor)\n    }\n}\n\n",
         );
 
         // The names, for `KnownFields::null_fields`.

@@ -140,75 +140,65 @@ impl<'de> Deserialize<'de> for BuildCache {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a BuildCache object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<BuildCache, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_parents: Option<Vec<String>> = None;
-                let mut f_type_: Option<BuildCacheType> = None;
-                let mut f_description: Option<String> = None;
-                let mut f_in_use: Option<bool> = None;
-                let mut f_shared: Option<bool> = None;
-                let mut f_size: Option<i64> = None;
-                let mut f_created_at: Option<String> = None;
-                let mut f_last_used_at: Option<String> = None;
-                let mut f_usage_count: Option<i64> = None;
-                let mut f_parent: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<BuildCache>::new(support::bytes_keys::<A>());
+                let mut out = BuildCache {
+                    id: None,
+                    parents: None,
+                    type_: None,
+                    description: None,
+                    in_use: None,
+                    shared: None,
+                    size: None,
+                    created_at: None,
+                    last_used_at: None,
+                    usage_count: None,
+                    parent: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<BuildCache>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_parents = support::optional(&mut map, 1, &mut extra)?
+                            out.parents = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_type_ = support::optional(&mut map, 2, &mut extra)?
+                            out.type_ = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_description = support::optional(&mut map, 3, &mut extra)?
+                            out.description = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_in_use = support::optional(&mut map, 4, &mut extra)?
+                            out.in_use = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_shared = support::optional(&mut map, 5, &mut extra)?
+                            out.shared = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_size = support::optional(&mut map, 6, &mut extra)?
+                            out.size = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_created_at = support::optional(&mut map, 7, &mut extra)?
+                            out.created_at = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_last_used_at = support::optional(&mut map, 8, &mut extra)?
+                            out.last_used_at = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_usage_count = support::optional(&mut map, 9, &mut extra)?
+                            out.usage_count = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_parent = support::optional(&mut map, 10, &mut extra)?
+                            out.parent = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(BuildCache {
-                    id: f_id,
-                    parents: f_parents,
-                    type_: f_type_,
-                    description: f_description,
-                    in_use: f_in_use,
-                    shared: f_shared,
-                    size: f_size,
-                    created_at: f_created_at,
-                    last_used_at: f_last_used_at,
-                    usage_count: f_usage_count,
-                    parent: f_parent,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -381,49 +371,44 @@ impl<'de> Deserialize<'de> for BuildCacheDiskUsage {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a BuildCacheDiskUsage object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<BuildCacheDiskUsage, A::Error> {
-                let mut f_active_count: Option<i64> = None;
-                let mut f_total_count: Option<i64> = None;
-                let mut f_reclaimable: Option<i64> = None;
-                let mut f_total_size: Option<i64> = None;
-                let mut f_items: Option<Vec<serde_json::Value>> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<BuildCacheDiskUsage>::new(support::bytes_keys::<A>());
+                let mut out = BuildCacheDiskUsage {
+                    active_count: None,
+                    total_count: None,
+                    reclaimable: None,
+                    total_size: None,
+                    items: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<BuildCacheDiskUsage>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_active_count = support::optional(&mut map, 0, &mut extra)?
+                            out.active_count = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_total_count = support::optional(&mut map, 1, &mut extra)?
+                            out.total_count = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_reclaimable = support::optional(&mut map, 2, &mut extra)?
+                            out.reclaimable = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_total_size = support::optional(&mut map, 3, &mut extra)?
+                            out.total_size = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_items = support::optional(&mut map, 4, &mut extra)?
+                            out.items = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(BuildCacheDiskUsage {
-                    active_count: f_active_count,
-                    total_count: f_total_count,
-                    reclaimable: f_reclaimable,
-                    total_size: f_total_size,
-                    items: f_items,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -633,33 +618,32 @@ impl<'de> Deserialize<'de> for BuildIdentity {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a BuildIdentity object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<BuildIdentity, A::Error> {
-                let mut f_ref_: Option<String> = None;
-                let mut f_created_at: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<BuildIdentity>::new(support::bytes_keys::<A>());
+                let mut out = BuildIdentity {
+                    ref_: None,
+                    created_at: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<BuildIdentity>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_ref_ = support::optional(&mut map, 0, &mut extra)?
+                            out.ref_ = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_created_at = support::optional(&mut map, 1, &mut extra)?
+                            out.created_at = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(BuildIdentity {
-                    ref_: f_ref_,
-                    created_at: f_created_at,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -797,60 +781,53 @@ impl<'de> Deserialize<'de> for BuildInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a BuildInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<BuildInfo, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_stream: Option<String> = None;
-                let mut f_error_detail: Option<ErrorDetail> = None;
-                let mut f_status: Option<String> = None;
-                let mut f_progress_detail: Option<ProgressDetail> = None;
-                let mut f_aux: Option<ImageID> = None;
-                let mut f_error: Option<String> = None;
-                let mut f_progress: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<BuildInfo>::new(support::bytes_keys::<A>());
+                let mut out = BuildInfo {
+                    id: None,
+                    stream: None,
+                    error_detail: None,
+                    status: None,
+                    progress_detail: None,
+                    aux: None,
+                    error: None,
+                    progress: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<BuildInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_stream = support::optional(&mut map, 1, &mut extra)?
+                            out.stream = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_error_detail = support::optional(&mut map, 2, &mut extra)?
+                            out.error_detail = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_status = support::optional(&mut map, 3, &mut extra)?
+                            out.status = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_progress_detail = support::optional(&mut map, 4, &mut extra)?
+                            out.progress_detail = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_aux = support::optional(&mut map, 5, &mut extra)?
+                            out.aux = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_error = support::optional(&mut map, 6, &mut extra)?
+                            out.error = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_progress = support::optional(&mut map, 7, &mut extra)?
+                            out.progress = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(BuildInfo {
-                    id: f_id,
-                    stream: f_stream,
-                    error_detail: f_error_detail,
-                    status: f_status,
-                    progress_detail: f_progress_detail,
-                    aux: f_aux,
-                    error: f_error,
-                    progress: f_progress,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -988,33 +965,32 @@ impl<'de> Deserialize<'de> for BuildPruneResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a BuildPruneResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<BuildPruneResponse, A::Error> {
-                let mut f_caches_deleted: Option<Vec<String>> = None;
-                let mut f_space_reclaimed: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<BuildPruneResponse>::new(support::bytes_keys::<A>());
+                let mut out = BuildPruneResponse {
+                    caches_deleted: None,
+                    space_reclaimed: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<BuildPruneResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_caches_deleted = support::optional(&mut map, 0, &mut extra)?
+                            out.caches_deleted = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_space_reclaimed = support::optional(&mut map, 1, &mut extra)?
+                            out.space_reclaimed = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(BuildPruneResponse {
-                    caches_deleted: f_caches_deleted,
-                    space_reclaimed: f_space_reclaimed,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)

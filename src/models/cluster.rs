@@ -134,71 +134,62 @@ impl<'de> Deserialize<'de> for ClusterInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ClusterInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ClusterInfo, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_version: Option<ObjectVersion> = None;
-                let mut f_created_at: Option<String> = None;
-                let mut f_updated_at: Option<String> = None;
-                let mut f_spec: Option<SwarmSpec> = None;
-                let mut f_tls_info: Option<TLSInfo> = None;
-                let mut f_root_rotation_in_progress: Option<bool> = None;
-                let mut f_data_path_port: Option<u32> = None;
-                let mut f_default_addr_pool: Option<Vec<String>> = None;
-                let mut f_subnet_size: Option<u32> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ClusterInfo>::new(support::bytes_keys::<A>());
+                let mut out = ClusterInfo {
+                    id: None,
+                    version: None,
+                    created_at: None,
+                    updated_at: None,
+                    spec: None,
+                    tls_info: None,
+                    root_rotation_in_progress: None,
+                    data_path_port: None,
+                    default_addr_pool: None,
+                    subnet_size: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ClusterInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_version = support::optional(&mut map, 1, &mut extra)?
+                            out.version = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_created_at = support::optional(&mut map, 2, &mut extra)?
+                            out.created_at = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
+                            out.updated_at = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_spec = support::optional(&mut map, 4, &mut extra)?
+                            out.spec = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_tls_info = support::optional(&mut map, 5, &mut extra)?
+                            out.tls_info = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_root_rotation_in_progress =
-                                support::optional(&mut map, 6, &mut extra)?
+                            out.root_rotation_in_progress =
+                                support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_data_path_port = support::optional(&mut map, 7, &mut extra)?
+                            out.data_path_port = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_default_addr_pool = support::optional(&mut map, 8, &mut extra)?
+                            out.default_addr_pool = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_subnet_size = support::optional(&mut map, 9, &mut extra)?
+                            out.subnet_size = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ClusterInfo {
-                    id: f_id,
-                    version: f_version,
-                    created_at: f_created_at,
-                    updated_at: f_updated_at,
-                    spec: f_spec,
-                    tls_info: f_tls_info,
-                    root_rotation_in_progress: f_root_rotation_in_progress,
-                    data_path_port: f_data_path_port,
-                    default_addr_pool: f_default_addr_pool,
-                    subnet_size: f_subnet_size,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -415,58 +406,52 @@ impl<'de> Deserialize<'de> for ClusterVolume {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ClusterVolume object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ClusterVolume, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_version: Option<ObjectVersion> = None;
-                let mut f_created_at: Option<String> = None;
-                let mut f_updated_at: Option<String> = None;
-                let mut f_spec: Option<ClusterVolumeSpec> = None;
-                let mut f_info: Option<ClusterVolumeInfo> = None;
-                let mut f_publish_status: Option<Vec<ClusterVolumePublishStatusItem>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ClusterVolume>::new(support::bytes_keys::<A>());
+                let mut out = ClusterVolume {
+                    id: None,
+                    version: None,
+                    created_at: None,
+                    updated_at: None,
+                    spec: None,
+                    info: None,
+                    publish_status: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ClusterVolume>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_version = support::optional(&mut map, 1, &mut extra)?
+                            out.version = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_created_at = support::optional(&mut map, 2, &mut extra)?
+                            out.created_at = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
+                            out.updated_at = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_spec = support::optional(&mut map, 4, &mut extra)?
+                            out.spec = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_info = support::optional(&mut map, 5, &mut extra)?
+                            out.info = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_publish_status = support::optional(&mut map, 6, &mut extra)?
+                            out.publish_status = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ClusterVolume {
-                    id: f_id,
-                    version: f_version,
-                    created_at: f_created_at,
-                    updated_at: f_updated_at,
-                    spec: f_spec,
-                    info: f_info,
-                    publish_status: f_publish_status,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -614,43 +599,41 @@ impl<'de> Deserialize<'de> for ClusterVolumeInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ClusterVolumeInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ClusterVolumeInfo, A::Error> {
-                let mut f_capacity_bytes: Option<i64> = None;
-                let mut f_volume_context: Option<HashMap<String, String>> = None;
-                let mut f_volume_id: Option<String> = None;
-                let mut f_accessible_topology: Option<Vec<Topology>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ClusterVolumeInfo>::new(support::bytes_keys::<A>());
+                let mut out = ClusterVolumeInfo {
+                    capacity_bytes: None,
+                    volume_context: None,
+                    volume_id: None,
+                    accessible_topology: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ClusterVolumeInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_capacity_bytes = support::optional(&mut map, 0, &mut extra)?
+                            out.capacity_bytes = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_volume_context = support::optional_map(&mut map, 1, &mut extra)?
+                            out.volume_context = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_volume_id = support::optional(&mut map, 2, &mut extra)?
+                            out.volume_id = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_accessible_topology = support::optional(&mut map, 3, &mut extra)?
+                            out.accessible_topology =
+                                support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ClusterVolumeInfo {
-                    capacity_bytes: f_capacity_bytes,
-                    volume_context: f_volume_context,
-                    volume_id: f_volume_id,
-                    accessible_topology: f_accessible_topology,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -763,40 +746,37 @@ impl<'de> Deserialize<'de> for ClusterVolumePublishStatusItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ClusterVolumePublishStatusItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ClusterVolumePublishStatusItem, A::Error> {
-                let mut f_node_id: Option<String> = None;
-                let mut f_state: Option<ClusterVolumePublishStatusItemState> = None;
-                let mut f_publish_context: Option<HashMap<String, String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ClusterVolumePublishStatusItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = ClusterVolumePublishStatusItem {
+                    node_id: None,
+                    state: None,
+                    publish_context: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ClusterVolumePublishStatusItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_node_id = support::optional(&mut map, 0, &mut extra)?
+                            out.node_id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_state = support::optional(&mut map, 1, &mut extra)?
+                            out.state = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_publish_context = support::optional_map(&mut map, 2, &mut extra)?
+                            out.publish_context =
+                                support::optional_map(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ClusterVolumePublishStatusItem {
-                    node_id: f_node_id,
-                    state: f_state,
-                    publish_context: f_publish_context,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -992,33 +972,32 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ClusterVolumeSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ClusterVolumeSpec, A::Error> {
-                let mut f_group: Option<String> = None;
-                let mut f_access_mode: Option<ClusterVolumeSpecAccessMode> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ClusterVolumeSpec>::new(support::bytes_keys::<A>());
+                let mut out = ClusterVolumeSpec {
+                    group: None,
+                    access_mode: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ClusterVolumeSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_group = support::optional(&mut map, 0, &mut extra)?
+                            out.group = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_access_mode = support::optional(&mut map, 1, &mut extra)?
+                            out.access_mode = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ClusterVolumeSpec {
-                    group: f_group,
-                    access_mode: f_access_mode,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1152,63 +1131,53 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessMode {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ClusterVolumeSpecAccessMode object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ClusterVolumeSpecAccessMode, A::Error> {
-                let mut f_scope: Option<ClusterVolumeSpecAccessModeScope> = None;
-                let mut f_sharing: Option<ClusterVolumeSpecAccessModeSharing> = None;
-                let mut f_mount_volume: Option<serde_json::Value> = None;
-                let mut f_secrets: Option<Vec<ClusterVolumeSpecAccessModeSecretsItem>> = None;
-                let mut f_accessibility_requirements: Option<
-                    ClusterVolumeSpecAccessModeAccessibilityRequirements,
-                > = None;
-                let mut f_capacity_range: Option<ClusterVolumeSpecAccessModeCapacityRange> = None;
-                let mut f_availability: Option<ClusterVolumeSpecAccessModeAvailability> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ClusterVolumeSpecAccessMode>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = ClusterVolumeSpecAccessMode {
+                    scope: None,
+                    sharing: None,
+                    mount_volume: None,
+                    secrets: None,
+                    accessibility_requirements: None,
+                    capacity_range: None,
+                    availability: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ClusterVolumeSpecAccessMode>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_scope = support::optional(&mut map, 0, &mut extra)?
+                            out.scope = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_sharing = support::optional(&mut map, 1, &mut extra)?
+                            out.sharing = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_mount_volume = support::optional(&mut map, 2, &mut extra)?
+                            out.mount_volume = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_secrets = support::optional(&mut map, 3, &mut extra)?
+                            out.secrets = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_accessibility_requirements =
-                                support::optional(&mut map, 4, &mut extra)?
+                            out.accessibility_requirements =
+                                support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_capacity_range = support::optional(&mut map, 5, &mut extra)?
+                            out.capacity_range = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_availability = support::optional(&mut map, 6, &mut extra)?
+                            out.availability = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ClusterVolumeSpecAccessMode {
-                    scope: f_scope,
-                    sharing: f_sharing,
-                    mount_volume: f_mount_volume,
-                    secrets: f_secrets,
-                    accessibility_requirements: f_accessibility_requirements,
-                    capacity_range: f_capacity_range,
-                    availability: f_availability,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1348,37 +1317,35 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeAccessibilityRequireme
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ClusterVolumeSpecAccessModeAccessibilityRequirements object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ClusterVolumeSpecAccessModeAccessibilityRequirements, A::Error>
             {
-                let mut f_requisite: Option<Vec<Topology>> = None;
-                let mut f_preferred: Option<Vec<Topology>> = None;
-                let mut extra = support::Extra::new();
+                let mut out = ClusterVolumeSpecAccessModeAccessibilityRequirements {
+                    requisite: None,
+                    preferred: None,
+                    extra: support::Extra::new(),
+                };
                 let seed =
                     support::FieldKey::<ClusterVolumeSpecAccessModeAccessibilityRequirements>::new(
-                        support::bytes_keys::<A>(),
                     );
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_requisite = support::optional(&mut map, 0, &mut extra)?
+                            out.requisite = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_preferred = support::optional(&mut map, 1, &mut extra)?
+                            out.preferred = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ClusterVolumeSpecAccessModeAccessibilityRequirements {
-                    requisite: f_requisite,
-                    preferred: f_preferred,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1557,35 +1524,32 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeCapacityRange {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ClusterVolumeSpecAccessModeCapacityRange object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ClusterVolumeSpecAccessModeCapacityRange, A::Error> {
-                let mut f_required_bytes: Option<i64> = None;
-                let mut f_limit_bytes: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ClusterVolumeSpecAccessModeCapacityRange>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = ClusterVolumeSpecAccessModeCapacityRange {
+                    required_bytes: None,
+                    limit_bytes: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ClusterVolumeSpecAccessModeCapacityRange>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_required_bytes = support::optional(&mut map, 0, &mut extra)?
+                            out.required_bytes = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_limit_bytes = support::optional(&mut map, 1, &mut extra)?
+                            out.limit_bytes = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ClusterVolumeSpecAccessModeCapacityRange {
-                    required_bytes: f_required_bytes,
-                    limit_bytes: f_limit_bytes,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1756,35 +1720,32 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeSecretsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ClusterVolumeSpecAccessModeSecretsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ClusterVolumeSpecAccessModeSecretsItem, A::Error> {
-                let mut f_key: Option<String> = None;
-                let mut f_secret: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ClusterVolumeSpecAccessModeSecretsItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = ClusterVolumeSpecAccessModeSecretsItem {
+                    key: None,
+                    secret: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ClusterVolumeSpecAccessModeSecretsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_key = support::optional(&mut map, 0, &mut extra)?
+                            out.key = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_secret = support::optional(&mut map, 1, &mut extra)?
+                            out.secret = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ClusterVolumeSpecAccessModeSecretsItem {
-                    key: f_key,
-                    secret: f_secret,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)

@@ -68,30 +68,29 @@ impl<'de> Deserialize<'de> for Address {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Address object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Address, A::Error> {
-                let mut f_addr: Option<String> = None;
-                let mut f_prefix_len: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Address>::new(support::bytes_keys::<A>());
+                let mut out = Address {
+                    addr: None,
+                    prefix_len: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<Address>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_addr = support::optional(&mut map, 0, &mut extra)?
+                            out.addr = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_prefix_len = support::optional(&mut map, 1, &mut extra)?
+                            out.prefix_len = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(Address {
-                    addr: f_addr,
-                    prefix_len: f_prefix_len,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -181,6 +180,7 @@ impl<'de> Deserialize<'de> for AttestationStatement {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a AttestationStatement object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -189,8 +189,7 @@ impl<'de> Deserialize<'de> for AttestationStatement {
                 let mut f_predicate_type: Option<String> = None;
                 let mut f_statement: Option<serde_json::Value> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<AttestationStatement>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<AttestationStatement>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_descriptor = Some(map.next_value()?),
@@ -353,50 +352,45 @@ impl<'de> Deserialize<'de> for AuthConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a AuthConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<AuthConfig, A::Error> {
-                let mut f_username: Option<String> = None;
-                let mut f_password: Option<String> = None;
-                let mut f_serveraddress: Option<String> = None;
-                let mut f_identitytoken: Option<String> = None;
-                let mut f_registrytoken: Option<String> = None;
-                let mut f_email: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<AuthConfig>::new(support::bytes_keys::<A>());
+                let mut out = AuthConfig {
+                    username: None,
+                    password: None,
+                    serveraddress: None,
+                    identitytoken: None,
+                    registrytoken: None,
+                    email: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<AuthConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_username = support::optional(&mut map, 0, &mut extra)?
+                            out.username = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_password = support::optional(&mut map, 1, &mut extra)?
+                            out.password = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_serveraddress = support::optional(&mut map, 2, &mut extra)?
+                            out.serveraddress = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_identitytoken = support::optional(&mut map, 3, &mut extra)?
+                            out.identitytoken = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_registrytoken = support::optional(&mut map, 4, &mut extra)?
+                            out.registrytoken = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_email = support::optional(&mut map, 5, &mut extra)?
+                            out.email = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(AuthConfig {
-                    username: f_username,
-                    password: f_password,
-                    serveraddress: f_serveraddress,
-                    identitytoken: f_identitytoken,
-                    registrytoken: f_registrytoken,
-                    email: f_email,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -513,6 +507,7 @@ impl<'de> Deserialize<'de> for AuthResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a AuthResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -520,7 +515,7 @@ impl<'de> Deserialize<'de> for AuthResponse {
                 let mut f_status: Option<String> = None;
                 let mut f_identity_token: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<AuthResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<AuthResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_status = Some(map.next_value()?),
@@ -685,30 +680,29 @@ impl<'de> Deserialize<'de> for Commit {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Commit object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Commit, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_expected: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Commit>::new(support::bytes_keys::<A>());
+                let mut out = Commit {
+                    id: None,
+                    expected: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<Commit>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_expected = support::optional(&mut map, 1, &mut extra)?
+                            out.expected = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(Commit {
-                    id: f_id,
-                    expected: f_expected,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -798,33 +792,32 @@ impl<'de> Deserialize<'de> for ContainerdInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerdInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerdInfo, A::Error> {
-                let mut f_address: Option<String> = None;
-                let mut f_namespaces: Option<ContainerdInfoNamespaces> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerdInfo>::new(support::bytes_keys::<A>());
+                let mut out = ContainerdInfo {
+                    address: None,
+                    namespaces: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerdInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_address = support::optional(&mut map, 0, &mut extra)?
+                            out.address = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_namespaces = support::optional(&mut map, 1, &mut extra)?
+                            out.namespaces = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerdInfo {
-                    address: f_address,
-                    namespaces: f_namespaces,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -916,34 +909,32 @@ impl<'de> Deserialize<'de> for ContainerdInfoNamespaces {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerdInfoNamespaces object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerdInfoNamespaces, A::Error> {
-                let mut f_containers: Option<String> = None;
-                let mut f_plugins: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerdInfoNamespaces>::new(support::bytes_keys::<A>());
+                let mut out = ContainerdInfoNamespaces {
+                    containers: None,
+                    plugins: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerdInfoNamespaces>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_containers = support::optional(&mut map, 0, &mut extra)?
+                            out.containers = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_plugins = support::optional(&mut map, 1, &mut extra)?
+                            out.plugins = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerdInfoNamespaces {
-                    containers: f_containers,
-                    plugins: f_plugins,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1057,49 +1048,44 @@ impl<'de> Deserialize<'de> for ContainersDiskUsage {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainersDiskUsage object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainersDiskUsage, A::Error> {
-                let mut f_active_count: Option<i64> = None;
-                let mut f_total_count: Option<i64> = None;
-                let mut f_reclaimable: Option<i64> = None;
-                let mut f_total_size: Option<i64> = None;
-                let mut f_items: Option<Vec<serde_json::Value>> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainersDiskUsage>::new(support::bytes_keys::<A>());
+                let mut out = ContainersDiskUsage {
+                    active_count: None,
+                    total_count: None,
+                    reclaimable: None,
+                    total_size: None,
+                    items: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainersDiskUsage>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_active_count = support::optional(&mut map, 0, &mut extra)?
+                            out.active_count = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_total_count = support::optional(&mut map, 1, &mut extra)?
+                            out.total_count = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_reclaimable = support::optional(&mut map, 2, &mut extra)?
+                            out.reclaimable = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_total_size = support::optional(&mut map, 3, &mut extra)?
+                            out.total_size = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_items = support::optional(&mut map, 4, &mut extra)?
+                            out.items = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainersDiskUsage {
-                    active_count: f_active_count,
-                    total_count: f_total_count,
-                    reclaimable: f_reclaimable,
-                    total_size: f_total_size,
-                    items: f_items,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1240,53 +1226,48 @@ impl<'de> Deserialize<'de> for CreateImageInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a CreateImageInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<CreateImageInfo, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_error_detail: Option<ErrorDetail> = None;
-                let mut f_status: Option<String> = None;
-                let mut f_progress_detail: Option<ProgressDetail> = None;
-                let mut f_error: Option<String> = None;
-                let mut f_progress: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<CreateImageInfo>::new(support::bytes_keys::<A>());
+                let mut out = CreateImageInfo {
+                    id: None,
+                    error_detail: None,
+                    status: None,
+                    progress_detail: None,
+                    error: None,
+                    progress: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<CreateImageInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_error_detail = support::optional(&mut map, 1, &mut extra)?
+                            out.error_detail = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_status = support::optional(&mut map, 2, &mut extra)?
+                            out.status = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_progress_detail = support::optional(&mut map, 3, &mut extra)?
+                            out.progress_detail = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_error = support::optional(&mut map, 4, &mut extra)?
+                            out.error = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_progress = support::optional(&mut map, 5, &mut extra)?
+                            out.progress = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(CreateImageInfo {
-                    id: f_id,
-                    error_detail: f_error_detail,
-                    status: f_status,
-                    progress_detail: f_progress_detail,
-                    error: f_error,
-                    progress: f_progress,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1417,30 +1398,29 @@ impl<'de> Deserialize<'de> for DeviceInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a DeviceInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<DeviceInfo, A::Error> {
-                let mut f_source: Option<String> = None;
-                let mut f_id: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<DeviceInfo>::new(support::bytes_keys::<A>());
+                let mut out = DeviceInfo {
+                    source: None,
+                    id: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<DeviceInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_source = support::optional(&mut map, 0, &mut extra)?
+                            out.source = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_id = support::optional(&mut map, 1, &mut extra)?
+                            out.id = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(DeviceInfo {
-                    source: f_source,
-                    id: f_id,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1540,38 +1520,36 @@ impl<'de> Deserialize<'de> for DeviceMapping {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a DeviceMapping object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<DeviceMapping, A::Error> {
-                let mut f_path_on_host: Option<String> = None;
-                let mut f_path_in_container: Option<String> = None;
-                let mut f_cgroup_permissions: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<DeviceMapping>::new(support::bytes_keys::<A>());
+                let mut out = DeviceMapping {
+                    path_on_host: None,
+                    path_in_container: None,
+                    cgroup_permissions: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<DeviceMapping>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_path_on_host = support::optional(&mut map, 0, &mut extra)?
+                            out.path_on_host = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_path_in_container = support::optional(&mut map, 1, &mut extra)?
+                            out.path_in_container = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_cgroup_permissions = support::optional(&mut map, 2, &mut extra)?
+                            out.cgroup_permissions = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(DeviceMapping {
-                    path_on_host: f_path_on_host,
-                    path_in_container: f_path_in_container,
-                    cgroup_permissions: f_cgroup_permissions,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1690,48 +1668,44 @@ impl<'de> Deserialize<'de> for DeviceRequest {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a DeviceRequest object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<DeviceRequest, A::Error> {
-                let mut f_driver: Option<String> = None;
-                let mut f_count: Option<i64> = None;
-                let mut f_device_ids: Option<Vec<String>> = None;
-                let mut f_capabilities: Option<Vec<Vec<String>>> = None;
-                let mut f_options: Option<HashMap<String, String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<DeviceRequest>::new(support::bytes_keys::<A>());
+                let mut out = DeviceRequest {
+                    driver: None,
+                    count: None,
+                    device_ids: None,
+                    capabilities: None,
+                    options: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<DeviceRequest>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_driver = support::optional(&mut map, 0, &mut extra)?
+                            out.driver = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_count = support::optional(&mut map, 1, &mut extra)?
+                            out.count = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_device_ids = support::optional(&mut map, 2, &mut extra)?
+                            out.device_ids = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_capabilities = support::optional(&mut map, 3, &mut extra)?
+                            out.capabilities = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_options = support::optional_map(&mut map, 4, &mut extra)?
+                            out.options = support::optional_map(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(DeviceRequest {
-                    driver: f_driver,
-                    count: f_count,
-                    device_ids: f_device_ids,
-                    capabilities: f_capabilities,
-                    options: f_options,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1833,11 +1807,12 @@ impl<'de> Deserialize<'de> for Driver {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Driver object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Driver, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Driver>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Driver>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
@@ -1940,11 +1915,12 @@ impl<'de> Deserialize<'de> for DriverData {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a DriverData object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<DriverData, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut f_data: Option<HashMap<String, String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<DriverData>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<DriverData>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
@@ -2057,38 +2033,36 @@ impl<'de> Deserialize<'de> for EngineDescription {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a EngineDescription object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<EngineDescription, A::Error> {
-                let mut f_engine_version: Option<String> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_plugins: Option<Vec<EngineDescriptionPluginsItem>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<EngineDescription>::new(support::bytes_keys::<A>());
+                let mut out = EngineDescription {
+                    engine_version: None,
+                    labels: None,
+                    plugins: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<EngineDescription>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_engine_version = support::optional(&mut map, 0, &mut extra)?
+                            out.engine_version = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_plugins = support::optional(&mut map, 2, &mut extra)?
+                            out.plugins = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(EngineDescription {
-                    engine_version: f_engine_version,
-                    labels: f_labels,
-                    plugins: f_plugins,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2185,35 +2159,32 @@ impl<'de> Deserialize<'de> for EngineDescriptionPluginsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a EngineDescriptionPluginsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<EngineDescriptionPluginsItem, A::Error> {
-                let mut f_type_: Option<String> = None;
-                let mut f_name: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<EngineDescriptionPluginsItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = EngineDescriptionPluginsItem {
+                    type_: None,
+                    name: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<EngineDescriptionPluginsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_type_ = support::optional(&mut map, 0, &mut extra)?
+                            out.type_ = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_name = support::optional(&mut map, 1, &mut extra)?
+                            out.name = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(EngineDescriptionPluginsItem {
-                    type_: f_type_,
-                    name: f_name,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2301,30 +2272,29 @@ impl<'de> Deserialize<'de> for ErrorDetail {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ErrorDetail object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ErrorDetail, A::Error> {
-                let mut f_code: Option<i64> = None;
-                let mut f_message: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ErrorDetail>::new(support::bytes_keys::<A>());
+                let mut out = ErrorDetail {
+                    code: None,
+                    message: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ErrorDetail>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_code = support::optional(&mut map, 0, &mut extra)?
+                            out.code = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_message = support::optional(&mut map, 1, &mut extra)?
+                            out.message = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ErrorDetail {
-                    code: f_code,
-                    message: f_message,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2402,13 +2372,14 @@ impl<'de> Deserialize<'de> for ErrorResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ErrorResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ErrorResponse, A::Error> {
                 let mut f_message: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ErrorResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ErrorResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_message = Some(map.next_value()?),
@@ -2498,6 +2469,7 @@ impl<'de> Deserialize<'de> for FilesystemChange {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a FilesystemChange object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2505,7 +2477,7 @@ impl<'de> Deserialize<'de> for FilesystemChange {
                 let mut f_path: Option<String> = None;
                 let mut f_kind: Option<ChangeType> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<FilesystemChange>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<FilesystemChange>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_path = Some(map.next_value()?),
@@ -2610,33 +2582,32 @@ impl<'de> Deserialize<'de> for FirewallInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a FirewallInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<FirewallInfo, A::Error> {
-                let mut f_driver: Option<String> = None;
-                let mut f_info: Option<Vec<Vec<String>>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<FirewallInfo>::new(support::bytes_keys::<A>());
+                let mut out = FirewallInfo {
+                    driver: None,
+                    info: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<FirewallInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_driver = support::optional(&mut map, 0, &mut extra)?
+                            out.driver = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_info = support::optional(&mut map, 1, &mut extra)?
+                            out.info = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(FirewallInfo {
-                    driver: f_driver,
-                    info: f_info,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2733,37 +2704,34 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a GenericResourcesItemItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<GenericResourcesItemItem, A::Error> {
-                let mut f_named_resource_spec: Option<GenericResourcesItemItemNamedResourceSpec> =
-                    None;
-                let mut f_discrete_resource_spec: Option<
-                    GenericResourcesItemItemDiscreteResourceSpec,
-                > = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<GenericResourcesItemItem>::new(support::bytes_keys::<A>());
+                let mut out = GenericResourcesItemItem {
+                    named_resource_spec: None,
+                    discrete_resource_spec: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<GenericResourcesItemItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_named_resource_spec = support::optional(&mut map, 0, &mut extra)?
+                            out.named_resource_spec =
+                                support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_discrete_resource_spec = support::optional(&mut map, 1, &mut extra)?
+                            out.discrete_resource_spec =
+                                support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(GenericResourcesItemItem {
-                    named_resource_spec: f_named_resource_spec,
-                    discrete_resource_spec: f_discrete_resource_spec,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2860,35 +2828,32 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItemDiscreteResourceSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a GenericResourcesItemItemDiscreteResourceSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<GenericResourcesItemItemDiscreteResourceSpec, A::Error> {
-                let mut f_kind: Option<String> = None;
-                let mut f_value: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<GenericResourcesItemItemDiscreteResourceSpec>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = GenericResourcesItemItemDiscreteResourceSpec {
+                    kind: None,
+                    value: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<GenericResourcesItemItemDiscreteResourceSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_kind = support::optional(&mut map, 0, &mut extra)?
+                            out.kind = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_value = support::optional(&mut map, 1, &mut extra)?
+                            out.value = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(GenericResourcesItemItemDiscreteResourceSpec {
-                    kind: f_kind,
-                    value: f_value,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2978,35 +2943,32 @@ impl<'de> Deserialize<'de> for GenericResourcesItemItemNamedResourceSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a GenericResourcesItemItemNamedResourceSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<GenericResourcesItemItemNamedResourceSpec, A::Error> {
-                let mut f_kind: Option<String> = None;
-                let mut f_value: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<GenericResourcesItemItemNamedResourceSpec>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = GenericResourcesItemItemNamedResourceSpec {
+                    kind: None,
+                    value: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<GenericResourcesItemItemNamedResourceSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_kind = support::optional(&mut map, 0, &mut extra)?
+                            out.kind = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_value = support::optional(&mut map, 1, &mut extra)?
+                            out.value = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(GenericResourcesItemItemNamedResourceSpec {
-                    kind: f_kind,
-                    value: f_value,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -3104,35 +3066,33 @@ impl<'de> Deserialize<'de> for Health {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Health object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Health, A::Error> {
-                let mut f_status: Option<HealthStatus> = None;
-                let mut f_failing_streak: Option<i64> = None;
-                let mut f_log: Option<Vec<HealthcheckResult>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Health>::new(support::bytes_keys::<A>());
+                let mut out = Health {
+                    status: None,
+                    failing_streak: None,
+                    log: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<Health>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_status = support::optional(&mut map, 0, &mut extra)?
+                            out.status = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_failing_streak = support::optional(&mut map, 1, &mut extra)?
+                            out.failing_streak = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_log = support::optional(&mut map, 2, &mut extra)?
+                            out.log = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(Health {
-                    status: f_status,
-                    failing_streak: f_failing_streak,
-                    log: f_log,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -3264,53 +3224,48 @@ impl<'de> Deserialize<'de> for HealthConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a HealthConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<HealthConfig, A::Error> {
-                let mut f_test: Option<Vec<String>> = None;
-                let mut f_interval: Option<i64> = None;
-                let mut f_timeout: Option<i64> = None;
-                let mut f_retries: Option<i64> = None;
-                let mut f_start_period: Option<i64> = None;
-                let mut f_start_interval: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<HealthConfig>::new(support::bytes_keys::<A>());
+                let mut out = HealthConfig {
+                    test: None,
+                    interval: None,
+                    timeout: None,
+                    retries: None,
+                    start_period: None,
+                    start_interval: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<HealthConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_test = support::optional(&mut map, 0, &mut extra)?
+                            out.test = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_interval = support::optional(&mut map, 1, &mut extra)?
+                            out.interval = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_timeout = support::optional(&mut map, 2, &mut extra)?
+                            out.timeout = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_retries = support::optional(&mut map, 3, &mut extra)?
+                            out.retries = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_start_period = support::optional(&mut map, 4, &mut extra)?
+                            out.start_period = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_start_interval = support::optional(&mut map, 5, &mut extra)?
+                            out.start_interval = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(HealthConfig {
-                    test: f_test,
-                    interval: f_interval,
-                    timeout: f_timeout,
-                    retries: f_retries,
-                    start_period: f_start_period,
-                    start_interval: f_start_interval,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -3543,43 +3498,40 @@ impl<'de> Deserialize<'de> for HealthcheckResult {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a HealthcheckResult object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<HealthcheckResult, A::Error> {
-                let mut f_start: Option<String> = None;
-                let mut f_end: Option<String> = None;
-                let mut f_exit_code: Option<i64> = None;
-                let mut f_output: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<HealthcheckResult>::new(support::bytes_keys::<A>());
+                let mut out = HealthcheckResult {
+                    start: None,
+                    end: None,
+                    exit_code: None,
+                    output: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<HealthcheckResult>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_start = support::optional(&mut map, 0, &mut extra)?
+                            out.start = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_end = support::optional(&mut map, 1, &mut extra)?
+                            out.end = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_exit_code = support::optional(&mut map, 2, &mut extra)?
+                            out.exit_code = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_output = support::optional(&mut map, 3, &mut extra)?
+                            out.output = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(HealthcheckResult {
-                    start: f_start,
-                    end: f_end,
-                    exit_code: f_exit_code,
-                    output: f_output,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -4252,391 +4204,332 @@ impl<'de> Deserialize<'de> for HostConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a HostConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<HostConfig, A::Error> {
-                let mut f_cpu_shares: Option<i64> = None;
-                let mut f_memory: Option<i64> = None;
-                let mut f_cgroup_parent: Option<String> = None;
-                let mut f_blkio_weight: Option<i64> = None;
-                let mut f_blkio_weight_device: Option<Vec<ResourcesBlkioWeightDeviceItem>> = None;
-                let mut f_blkio_device_read_bps: Option<Vec<ThrottleDevice>> = None;
-                let mut f_blkio_device_write_bps: Option<Vec<ThrottleDevice>> = None;
-                let mut f_blkio_device_read_iops: Option<Vec<ThrottleDevice>> = None;
-                let mut f_blkio_device_write_iops: Option<Vec<ThrottleDevice>> = None;
-                let mut f_cpu_period: Option<i64> = None;
-                let mut f_cpu_quota: Option<i64> = None;
-                let mut f_cpu_realtime_period: Option<i64> = None;
-                let mut f_cpu_realtime_runtime: Option<i64> = None;
-                let mut f_cpuset_cpus: Option<String> = None;
-                let mut f_cpuset_mems: Option<String> = None;
-                let mut f_devices: Option<Vec<DeviceMapping>> = None;
-                let mut f_device_cgroup_rules: Option<Vec<String>> = None;
-                let mut f_device_requests: Option<Vec<DeviceRequest>> = None;
-                let mut f_memory_reservation: Option<i64> = None;
-                let mut f_memory_swap: Option<i64> = None;
-                let mut f_memory_swappiness: Option<i64> = None;
-                let mut f_nano_cpus: Option<i64> = None;
-                let mut f_oom_kill_disable: Option<bool> = None;
-                let mut f_init: Option<bool> = None;
-                let mut f_pids_limit: Option<i64> = None;
-                let mut f_ulimits: Option<Vec<ResourcesUlimitsItem>> = None;
-                let mut f_cpu_count: Option<i64> = None;
-                let mut f_cpu_percent: Option<i64> = None;
-                let mut f_io_maximum_iops: Option<i64> = None;
-                let mut f_io_maximum_bandwidth: Option<i64> = None;
-                let mut f_binds: Option<Vec<String>> = None;
-                let mut f_container_id_file: Option<String> = None;
-                let mut f_log_config: Option<HostConfigLogConfig> = None;
-                let mut f_network_mode: Option<String> = None;
-                let mut f_port_bindings: Option<PortMap> = None;
-                let mut f_restart_policy: Option<RestartPolicy> = None;
-                let mut f_auto_remove: Option<bool> = None;
-                let mut f_volume_driver: Option<String> = None;
-                let mut f_volumes_from: Option<Vec<String>> = None;
-                let mut f_mounts: Option<Vec<Mount>> = None;
-                let mut f_console_size: Option<Vec<i64>> = None;
-                let mut f_annotations: Option<HashMap<String, String>> = None;
-                let mut f_cap_add: Option<Vec<String>> = None;
-                let mut f_cap_drop: Option<Vec<String>> = None;
-                let mut f_cgroupns_mode: Option<HostConfigCgroupnsMode> = None;
-                let mut f_dns: Option<Vec<String>> = None;
-                let mut f_dns_options: Option<Vec<String>> = None;
-                let mut f_dns_search: Option<Vec<String>> = None;
-                let mut f_extra_hosts: Option<Vec<String>> = None;
-                let mut f_group_add: Option<Vec<String>> = None;
-                let mut f_ipc_mode: Option<String> = None;
-                let mut f_cgroup: Option<String> = None;
-                let mut f_links: Option<Vec<String>> = None;
-                let mut f_oom_score_adj: Option<i64> = None;
-                let mut f_pid_mode: Option<String> = None;
-                let mut f_privileged: Option<bool> = None;
-                let mut f_publish_all_ports: Option<bool> = None;
-                let mut f_readonly_rootfs: Option<bool> = None;
-                let mut f_security_opt: Option<Vec<String>> = None;
-                let mut f_storage_opt: Option<HashMap<String, String>> = None;
-                let mut f_tmpfs: Option<HashMap<String, String>> = None;
-                let mut f_uts_mode: Option<String> = None;
-                let mut f_userns_mode: Option<String> = None;
-                let mut f_shm_size: Option<i64> = None;
-                let mut f_sysctls: Option<HashMap<String, String>> = None;
-                let mut f_runtime: Option<String> = None;
-                let mut f_isolation: Option<HostConfigIsolation> = None;
-                let mut f_masked_paths: Option<Vec<String>> = None;
-                let mut f_readonly_paths: Option<Vec<String>> = None;
-                let mut f_capabilities: Option<Vec<String>> = None;
-                let mut f_disk_quota: Option<i64> = None;
-                let mut f_kernel_memory: Option<i64> = None;
-                let mut f_kernel_memory_tcp: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<HostConfig>::new(support::bytes_keys::<A>());
+                let mut out = HostConfig {
+                    cpu_shares: None,
+                    memory: None,
+                    cgroup_parent: None,
+                    blkio_weight: None,
+                    blkio_weight_device: None,
+                    blkio_device_read_bps: None,
+                    blkio_device_write_bps: None,
+                    blkio_device_read_iops: None,
+                    blkio_device_write_iops: None,
+                    cpu_period: None,
+                    cpu_quota: None,
+                    cpu_realtime_period: None,
+                    cpu_realtime_runtime: None,
+                    cpuset_cpus: None,
+                    cpuset_mems: None,
+                    devices: None,
+                    device_cgroup_rules: None,
+                    device_requests: None,
+                    memory_reservation: None,
+                    memory_swap: None,
+                    memory_swappiness: None,
+                    nano_cpus: None,
+                    oom_kill_disable: None,
+                    init: None,
+                    pids_limit: None,
+                    ulimits: None,
+                    cpu_count: None,
+                    cpu_percent: None,
+                    io_maximum_iops: None,
+                    io_maximum_bandwidth: None,
+                    binds: None,
+                    container_id_file: None,
+                    log_config: None,
+                    network_mode: None,
+                    port_bindings: None,
+                    restart_policy: None,
+                    auto_remove: None,
+                    volume_driver: None,
+                    volumes_from: None,
+                    mounts: None,
+                    console_size: None,
+                    annotations: None,
+                    cap_add: None,
+                    cap_drop: None,
+                    cgroupns_mode: None,
+                    dns: None,
+                    dns_options: None,
+                    dns_search: None,
+                    extra_hosts: None,
+                    group_add: None,
+                    ipc_mode: None,
+                    cgroup: None,
+                    links: None,
+                    oom_score_adj: None,
+                    pid_mode: None,
+                    privileged: None,
+                    publish_all_ports: None,
+                    readonly_rootfs: None,
+                    security_opt: None,
+                    storage_opt: None,
+                    tmpfs: None,
+                    uts_mode: None,
+                    userns_mode: None,
+                    shm_size: None,
+                    sysctls: None,
+                    runtime: None,
+                    isolation: None,
+                    masked_paths: None,
+                    readonly_paths: None,
+                    capabilities: None,
+                    disk_quota: None,
+                    kernel_memory: None,
+                    kernel_memory_tcp: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<HostConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_cpu_shares = support::optional(&mut map, 0, &mut extra)?
+                            out.cpu_shares = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_memory = support::optional(&mut map, 1, &mut extra)?
+                            out.memory = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_cgroup_parent = support::optional(&mut map, 2, &mut extra)?
+                            out.cgroup_parent = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_blkio_weight = support::optional(&mut map, 3, &mut extra)?
+                            out.blkio_weight = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_blkio_weight_device = support::optional(&mut map, 4, &mut extra)?
+                            out.blkio_weight_device =
+                                support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_blkio_device_read_bps = support::optional(&mut map, 5, &mut extra)?
+                            out.blkio_device_read_bps =
+                                support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_blkio_device_write_bps = support::optional(&mut map, 6, &mut extra)?
+                            out.blkio_device_write_bps =
+                                support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_blkio_device_read_iops = support::optional(&mut map, 7, &mut extra)?
+                            out.blkio_device_read_iops =
+                                support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_blkio_device_write_iops = support::optional(&mut map, 8, &mut extra)?
+                            out.blkio_device_write_iops =
+                                support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_cpu_period = support::optional(&mut map, 9, &mut extra)?
+                            out.cpu_period = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_cpu_quota = support::optional(&mut map, 10, &mut extra)?
+                            out.cpu_quota = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_cpu_realtime_period = support::optional(&mut map, 11, &mut extra)?
+                            out.cpu_realtime_period =
+                                support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(12) => {
-                            f_cpu_realtime_runtime = support::optional(&mut map, 12, &mut extra)?
+                            out.cpu_realtime_runtime =
+                                support::optional(&mut map, 12, &mut out.extra)?
                         }
                         support::Field::Known(13) => {
-                            f_cpuset_cpus = support::optional(&mut map, 13, &mut extra)?
+                            out.cpuset_cpus = support::optional(&mut map, 13, &mut out.extra)?
                         }
                         support::Field::Known(14) => {
-                            f_cpuset_mems = support::optional(&mut map, 14, &mut extra)?
+                            out.cpuset_mems = support::optional(&mut map, 14, &mut out.extra)?
                         }
                         support::Field::Known(15) => {
-                            f_devices = support::optional(&mut map, 15, &mut extra)?
+                            out.devices = support::optional(&mut map, 15, &mut out.extra)?
                         }
                         support::Field::Known(16) => {
-                            f_device_cgroup_rules = support::optional(&mut map, 16, &mut extra)?
+                            out.device_cgroup_rules =
+                                support::optional(&mut map, 16, &mut out.extra)?
                         }
                         support::Field::Known(17) => {
-                            f_device_requests = support::optional(&mut map, 17, &mut extra)?
+                            out.device_requests = support::optional(&mut map, 17, &mut out.extra)?
                         }
                         support::Field::Known(18) => {
-                            f_memory_reservation = support::optional(&mut map, 18, &mut extra)?
+                            out.memory_reservation =
+                                support::optional(&mut map, 18, &mut out.extra)?
                         }
                         support::Field::Known(19) => {
-                            f_memory_swap = support::optional(&mut map, 19, &mut extra)?
+                            out.memory_swap = support::optional(&mut map, 19, &mut out.extra)?
                         }
                         support::Field::Known(20) => {
-                            f_memory_swappiness = support::optional(&mut map, 20, &mut extra)?
+                            out.memory_swappiness = support::optional(&mut map, 20, &mut out.extra)?
                         }
                         support::Field::Known(21) => {
-                            f_nano_cpus = support::optional(&mut map, 21, &mut extra)?
+                            out.nano_cpus = support::optional(&mut map, 21, &mut out.extra)?
                         }
                         support::Field::Known(22) => {
-                            f_oom_kill_disable = support::optional(&mut map, 22, &mut extra)?
+                            out.oom_kill_disable = support::optional(&mut map, 22, &mut out.extra)?
                         }
                         support::Field::Known(23) => {
-                            f_init = support::optional(&mut map, 23, &mut extra)?
+                            out.init = support::optional(&mut map, 23, &mut out.extra)?
                         }
                         support::Field::Known(24) => {
-                            f_pids_limit = support::optional(&mut map, 24, &mut extra)?
+                            out.pids_limit = support::optional(&mut map, 24, &mut out.extra)?
                         }
                         support::Field::Known(25) => {
-                            f_ulimits = support::optional(&mut map, 25, &mut extra)?
+                            out.ulimits = support::optional(&mut map, 25, &mut out.extra)?
                         }
                         support::Field::Known(26) => {
-                            f_cpu_count = support::optional(&mut map, 26, &mut extra)?
+                            out.cpu_count = support::optional(&mut map, 26, &mut out.extra)?
                         }
                         support::Field::Known(27) => {
-                            f_cpu_percent = support::optional(&mut map, 27, &mut extra)?
+                            out.cpu_percent = support::optional(&mut map, 27, &mut out.extra)?
                         }
                         support::Field::Known(28) => {
-                            f_io_maximum_iops = support::optional(&mut map, 28, &mut extra)?
+                            out.io_maximum_iops = support::optional(&mut map, 28, &mut out.extra)?
                         }
                         support::Field::Known(29) => {
-                            f_io_maximum_bandwidth = support::optional(&mut map, 29, &mut extra)?
+                            out.io_maximum_bandwidth =
+                                support::optional(&mut map, 29, &mut out.extra)?
                         }
                         support::Field::Known(30) => {
-                            f_binds = support::optional(&mut map, 30, &mut extra)?
+                            out.binds = support::optional(&mut map, 30, &mut out.extra)?
                         }
                         support::Field::Known(31) => {
-                            f_container_id_file = support::optional(&mut map, 31, &mut extra)?
+                            out.container_id_file = support::optional(&mut map, 31, &mut out.extra)?
                         }
                         support::Field::Known(32) => {
-                            f_log_config = support::optional(&mut map, 32, &mut extra)?
+                            out.log_config = support::optional(&mut map, 32, &mut out.extra)?
                         }
                         support::Field::Known(33) => {
-                            f_network_mode = support::optional(&mut map, 33, &mut extra)?
+                            out.network_mode = support::optional(&mut map, 33, &mut out.extra)?
                         }
                         support::Field::Known(34) => {
-                            f_port_bindings = support::optional(&mut map, 34, &mut extra)?
+                            out.port_bindings = support::optional(&mut map, 34, &mut out.extra)?
                         }
                         support::Field::Known(35) => {
-                            f_restart_policy = support::optional(&mut map, 35, &mut extra)?
+                            out.restart_policy = support::optional(&mut map, 35, &mut out.extra)?
                         }
                         support::Field::Known(36) => {
-                            f_auto_remove = support::optional(&mut map, 36, &mut extra)?
+                            out.auto_remove = support::optional(&mut map, 36, &mut out.extra)?
                         }
                         support::Field::Known(37) => {
-                            f_volume_driver = support::optional(&mut map, 37, &mut extra)?
+                            out.volume_driver = support::optional(&mut map, 37, &mut out.extra)?
                         }
                         support::Field::Known(38) => {
-                            f_volumes_from = support::optional(&mut map, 38, &mut extra)?
+                            out.volumes_from = support::optional(&mut map, 38, &mut out.extra)?
                         }
                         support::Field::Known(39) => {
-                            f_mounts = support::optional(&mut map, 39, &mut extra)?
+                            out.mounts = support::optional(&mut map, 39, &mut out.extra)?
                         }
                         support::Field::Known(40) => {
-                            f_console_size = support::optional(&mut map, 40, &mut extra)?
+                            out.console_size = support::optional(&mut map, 40, &mut out.extra)?
                         }
                         support::Field::Known(41) => {
-                            f_annotations = support::optional_map(&mut map, 41, &mut extra)?
+                            out.annotations = support::optional_map(&mut map, 41, &mut out.extra)?
                         }
                         support::Field::Known(42) => {
-                            f_cap_add = support::optional(&mut map, 42, &mut extra)?
+                            out.cap_add = support::optional(&mut map, 42, &mut out.extra)?
                         }
                         support::Field::Known(43) => {
-                            f_cap_drop = support::optional(&mut map, 43, &mut extra)?
+                            out.cap_drop = support::optional(&mut map, 43, &mut out.extra)?
                         }
                         support::Field::Known(44) => {
-                            f_cgroupns_mode = support::optional(&mut map, 44, &mut extra)?
+                            out.cgroupns_mode = support::optional(&mut map, 44, &mut out.extra)?
                         }
                         support::Field::Known(45) => {
-                            f_dns = support::optional(&mut map, 45, &mut extra)?
+                            out.dns = support::optional(&mut map, 45, &mut out.extra)?
                         }
                         support::Field::Known(46) => {
-                            f_dns_options = support::optional(&mut map, 46, &mut extra)?
+                            out.dns_options = support::optional(&mut map, 46, &mut out.extra)?
                         }
                         support::Field::Known(47) => {
-                            f_dns_search = support::optional(&mut map, 47, &mut extra)?
+                            out.dns_search = support::optional(&mut map, 47, &mut out.extra)?
                         }
                         support::Field::Known(48) => {
-                            f_extra_hosts = support::optional(&mut map, 48, &mut extra)?
+                            out.extra_hosts = support::optional(&mut map, 48, &mut out.extra)?
                         }
                         support::Field::Known(49) => {
-                            f_group_add = support::optional(&mut map, 49, &mut extra)?
+                            out.group_add = support::optional(&mut map, 49, &mut out.extra)?
                         }
                         support::Field::Known(50) => {
-                            f_ipc_mode = support::optional(&mut map, 50, &mut extra)?
+                            out.ipc_mode = support::optional(&mut map, 50, &mut out.extra)?
                         }
                         support::Field::Known(51) => {
-                            f_cgroup = support::optional(&mut map, 51, &mut extra)?
+                            out.cgroup = support::optional(&mut map, 51, &mut out.extra)?
                         }
                         support::Field::Known(52) => {
-                            f_links = support::optional(&mut map, 52, &mut extra)?
+                            out.links = support::optional(&mut map, 52, &mut out.extra)?
                         }
                         support::Field::Known(53) => {
-                            f_oom_score_adj = support::optional(&mut map, 53, &mut extra)?
+                            out.oom_score_adj = support::optional(&mut map, 53, &mut out.extra)?
                         }
                         support::Field::Known(54) => {
-                            f_pid_mode = support::optional(&mut map, 54, &mut extra)?
+                            out.pid_mode = support::optional(&mut map, 54, &mut out.extra)?
                         }
                         support::Field::Known(55) => {
-                            f_privileged = support::optional(&mut map, 55, &mut extra)?
+                            out.privileged = support::optional(&mut map, 55, &mut out.extra)?
                         }
                         support::Field::Known(56) => {
-                            f_publish_all_ports = support::optional(&mut map, 56, &mut extra)?
+                            out.publish_all_ports = support::optional(&mut map, 56, &mut out.extra)?
                         }
                         support::Field::Known(57) => {
-                            f_readonly_rootfs = support::optional(&mut map, 57, &mut extra)?
+                            out.readonly_rootfs = support::optional(&mut map, 57, &mut out.extra)?
                         }
                         support::Field::Known(58) => {
-                            f_security_opt = support::optional(&mut map, 58, &mut extra)?
+                            out.security_opt = support::optional(&mut map, 58, &mut out.extra)?
                         }
                         support::Field::Known(59) => {
-                            f_storage_opt = support::optional_map(&mut map, 59, &mut extra)?
+                            out.storage_opt = support::optional_map(&mut map, 59, &mut out.extra)?
                         }
                         support::Field::Known(60) => {
-                            f_tmpfs = support::optional_map(&mut map, 60, &mut extra)?
+                            out.tmpfs = support::optional_map(&mut map, 60, &mut out.extra)?
                         }
                         support::Field::Known(61) => {
-                            f_uts_mode = support::optional(&mut map, 61, &mut extra)?
+                            out.uts_mode = support::optional(&mut map, 61, &mut out.extra)?
                         }
                         support::Field::Known(62) => {
-                            f_userns_mode = support::optional(&mut map, 62, &mut extra)?
+                            out.userns_mode = support::optional(&mut map, 62, &mut out.extra)?
                         }
                         support::Field::Known(63) => {
-                            f_shm_size = support::optional(&mut map, 63, &mut extra)?
+                            out.shm_size = support::optional(&mut map, 63, &mut out.extra)?
                         }
                         support::Field::Known(64) => {
-                            f_sysctls = support::optional_late(&mut map, "Sysctls", &mut extra)?
+                            out.sysctls =
+                                support::optional_late(&mut map, "Sysctls", &mut out.extra)?
                         }
                         support::Field::Known(65) => {
-                            f_runtime = support::optional_late(&mut map, "Runtime", &mut extra)?
+                            out.runtime =
+                                support::optional_late(&mut map, "Runtime", &mut out.extra)?
                         }
                         support::Field::Known(66) => {
-                            f_isolation = support::optional_late(&mut map, "Isolation", &mut extra)?
+                            out.isolation =
+                                support::optional_late(&mut map, "Isolation", &mut out.extra)?
                         }
                         support::Field::Known(67) => {
-                            f_masked_paths =
-                                support::optional_late(&mut map, "MaskedPaths", &mut extra)?
+                            out.masked_paths =
+                                support::optional_late(&mut map, "MaskedPaths", &mut out.extra)?
                         }
                         support::Field::Known(68) => {
-                            f_readonly_paths =
-                                support::optional_late(&mut map, "ReadonlyPaths", &mut extra)?
+                            out.readonly_paths =
+                                support::optional_late(&mut map, "ReadonlyPaths", &mut out.extra)?
                         }
                         support::Field::Known(69) => {
-                            f_capabilities =
-                                support::optional_late(&mut map, "Capabilities", &mut extra)?
+                            out.capabilities =
+                                support::optional_late(&mut map, "Capabilities", &mut out.extra)?
                         }
                         support::Field::Known(70) => {
-                            f_disk_quota =
-                                support::optional_late(&mut map, "DiskQuota", &mut extra)?
+                            out.disk_quota =
+                                support::optional_late(&mut map, "DiskQuota", &mut out.extra)?
                         }
                         support::Field::Known(71) => {
-                            f_kernel_memory =
-                                support::optional_late(&mut map, "KernelMemory", &mut extra)?
+                            out.kernel_memory =
+                                support::optional_late(&mut map, "KernelMemory", &mut out.extra)?
                         }
                         support::Field::Known(72) => {
-                            f_kernel_memory_tcp =
-                                support::optional_late(&mut map, "KernelMemoryTCP", &mut extra)?
+                            out.kernel_memory_tcp =
+                                support::optional_late(&mut map, "KernelMemoryTCP", &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(HostConfig {
-                    cpu_shares: f_cpu_shares,
-                    memory: f_memory,
-                    cgroup_parent: f_cgroup_parent,
-                    blkio_weight: f_blkio_weight,
-                    blkio_weight_device: f_blkio_weight_device,
-                    blkio_device_read_bps: f_blkio_device_read_bps,
-                    blkio_device_write_bps: f_blkio_device_write_bps,
-                    blkio_device_read_iops: f_blkio_device_read_iops,
-                    blkio_device_write_iops: f_blkio_device_write_iops,
-                    cpu_period: f_cpu_period,
-                    cpu_quota: f_cpu_quota,
-                    cpu_realtime_period: f_cpu_realtime_period,
-                    cpu_realtime_runtime: f_cpu_realtime_runtime,
-                    cpuset_cpus: f_cpuset_cpus,
-                    cpuset_mems: f_cpuset_mems,
-                    devices: f_devices,
-                    device_cgroup_rules: f_device_cgroup_rules,
-                    device_requests: f_device_requests,
-                    memory_reservation: f_memory_reservation,
-                    memory_swap: f_memory_swap,
-                    memory_swappiness: f_memory_swappiness,
-                    nano_cpus: f_nano_cpus,
-                    oom_kill_disable: f_oom_kill_disable,
-                    init: f_init,
-                    pids_limit: f_pids_limit,
-                    ulimits: f_ulimits,
-                    cpu_count: f_cpu_count,
-                    cpu_percent: f_cpu_percent,
-                    io_maximum_iops: f_io_maximum_iops,
-                    io_maximum_bandwidth: f_io_maximum_bandwidth,
-                    binds: f_binds,
-                    container_id_file: f_container_id_file,
-                    log_config: f_log_config,
-                    network_mode: f_network_mode,
-                    port_bindings: f_port_bindings,
-                    restart_policy: f_restart_policy,
-                    auto_remove: f_auto_remove,
-                    volume_driver: f_volume_driver,
-                    volumes_from: f_volumes_from,
-                    mounts: f_mounts,
-                    console_size: f_console_size,
-                    annotations: f_annotations,
-                    cap_add: f_cap_add,
-                    cap_drop: f_cap_drop,
-                    cgroupns_mode: f_cgroupns_mode,
-                    dns: f_dns,
-                    dns_options: f_dns_options,
-                    dns_search: f_dns_search,
-                    extra_hosts: f_extra_hosts,
-                    group_add: f_group_add,
-                    ipc_mode: f_ipc_mode,
-                    cgroup: f_cgroup,
-                    links: f_links,
-                    oom_score_adj: f_oom_score_adj,
-                    pid_mode: f_pid_mode,
-                    privileged: f_privileged,
-                    publish_all_ports: f_publish_all_ports,
-                    readonly_rootfs: f_readonly_rootfs,
-                    security_opt: f_security_opt,
-                    storage_opt: f_storage_opt,
-                    tmpfs: f_tmpfs,
-                    uts_mode: f_uts_mode,
-                    userns_mode: f_userns_mode,
-                    shm_size: f_shm_size,
-                    sysctls: f_sysctls,
-                    runtime: f_runtime,
-                    isolation: f_isolation,
-                    masked_paths: f_masked_paths,
-                    readonly_paths: f_readonly_paths,
-                    capabilities: f_capabilities,
-                    disk_quota: f_disk_quota,
-                    kernel_memory: f_kernel_memory,
-                    kernel_memory_tcp: f_kernel_memory_tcp,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -5475,34 +5368,32 @@ impl<'de> Deserialize<'de> for HostConfigLogConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a HostConfigLogConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<HostConfigLogConfig, A::Error> {
-                let mut f_type_: Option<HostConfigLogConfigType> = None;
-                let mut f_config: Option<HashMap<String, String>> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<HostConfigLogConfig>::new(support::bytes_keys::<A>());
+                let mut out = HostConfigLogConfig {
+                    type_: None,
+                    config: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<HostConfigLogConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_type_ = support::optional(&mut map, 0, &mut extra)?
+                            out.type_ = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_config = support::optional_map(&mut map, 1, &mut extra)?
+                            out.config = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(HostConfigLogConfig {
-                    type_: f_type_,
-                    config: f_config,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -5694,10 +5585,11 @@ impl<'de> Deserialize<'de> for IDResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a IDResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<IDResponse, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<IDResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<IDResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_id = Some(map.next_value()?),
@@ -5803,35 +5695,33 @@ impl<'de> Deserialize<'de> for IPAM {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a IPAM object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<IPAM, A::Error> {
-                let mut f_driver: Option<String> = None;
-                let mut f_config: Option<Vec<IPAMConfig>> = None;
-                let mut f_options: Option<HashMap<String, String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<IPAM>::new(support::bytes_keys::<A>());
+                let mut out = IPAM {
+                    driver: None,
+                    config: None,
+                    options: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<IPAM>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_driver = support::optional(&mut map, 0, &mut extra)?
+                            out.driver = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_config = support::optional(&mut map, 1, &mut extra)?
+                            out.config = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_options = support::optional_map(&mut map, 2, &mut extra)?
+                            out.options = support::optional_map(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(IPAM {
-                    driver: f_driver,
-                    config: f_config,
-                    options: f_options,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -5944,40 +5834,38 @@ impl<'de> Deserialize<'de> for IPAMConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a IPAMConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<IPAMConfig, A::Error> {
-                let mut f_subnet: Option<String> = None;
-                let mut f_ip_range: Option<String> = None;
-                let mut f_gateway: Option<String> = None;
-                let mut f_auxiliary_addresses: Option<HashMap<String, String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<IPAMConfig>::new(support::bytes_keys::<A>());
+                let mut out = IPAMConfig {
+                    subnet: None,
+                    ip_range: None,
+                    gateway: None,
+                    auxiliary_addresses: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<IPAMConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_subnet = support::optional(&mut map, 0, &mut extra)?
+                            out.subnet = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_ip_range = support::optional(&mut map, 1, &mut extra)?
+                            out.ip_range = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_gateway = support::optional(&mut map, 2, &mut extra)?
+                            out.gateway = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_auxiliary_addresses = support::optional_map(&mut map, 3, &mut extra)?
+                            out.auxiliary_addresses =
+                                support::optional_map(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(IPAMConfig {
-                    subnet: f_subnet,
-                    ip_range: f_ip_range,
-                    gateway: f_gateway,
-                    auxiliary_addresses: f_auxiliary_addresses,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -6067,25 +5955,25 @@ impl<'de> Deserialize<'de> for IPAMStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a IPAMStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<IPAMStatus, A::Error> {
-                let mut f_subnets: Option<HashMap<String, SubnetStatus>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<IPAMStatus>::new(support::bytes_keys::<A>());
+                let mut out = IPAMStatus {
+                    subnets: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<IPAMStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_subnets = support::optional_map(&mut map, 0, &mut extra)?
+                            out.subnets = support::optional_map(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(IPAMStatus {
-                    subnets: f_subnets,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -6180,35 +6068,33 @@ impl<'de> Deserialize<'de> for Identity {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Identity object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Identity, A::Error> {
-                let mut f_signature: Option<Vec<SignatureIdentity>> = None;
-                let mut f_pull: Option<Vec<PullIdentity>> = None;
-                let mut f_build: Option<Vec<BuildIdentity>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Identity>::new(support::bytes_keys::<A>());
+                let mut out = Identity {
+                    signature: None,
+                    pull: None,
+                    build: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<Identity>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_signature = support::optional(&mut map, 0, &mut extra)?
+                            out.signature = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_pull = support::optional(&mut map, 1, &mut extra)?
+                            out.pull = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_build = support::optional(&mut map, 2, &mut extra)?
+                            out.build = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(Identity {
-                    signature: f_signature,
-                    pull: f_pull,
-                    build: f_build,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -6335,48 +6221,44 @@ impl<'de> Deserialize<'de> for ImagesDiskUsage {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImagesDiskUsage object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ImagesDiskUsage, A::Error> {
-                let mut f_active_count: Option<i64> = None;
-                let mut f_total_count: Option<i64> = None;
-                let mut f_reclaimable: Option<i64> = None;
-                let mut f_total_size: Option<i64> = None;
-                let mut f_items: Option<Vec<serde_json::Value>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImagesDiskUsage>::new(support::bytes_keys::<A>());
+                let mut out = ImagesDiskUsage {
+                    active_count: None,
+                    total_count: None,
+                    reclaimable: None,
+                    total_size: None,
+                    items: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ImagesDiskUsage>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_active_count = support::optional(&mut map, 0, &mut extra)?
+                            out.active_count = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_total_count = support::optional(&mut map, 1, &mut extra)?
+                            out.total_count = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_reclaimable = support::optional(&mut map, 2, &mut extra)?
+                            out.reclaimable = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_total_size = support::optional(&mut map, 3, &mut extra)?
+                            out.total_size = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_items = support::optional(&mut map, 4, &mut extra)?
+                            out.items = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ImagesDiskUsage {
-                    active_count: f_active_count,
-                    total_count: f_total_count,
-                    reclaimable: f_reclaimable,
-                    total_size: f_total_size,
-                    items: f_items,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -6501,40 +6383,37 @@ impl<'de> Deserialize<'de> for IndexInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a IndexInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<IndexInfo, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_mirrors: Option<Vec<String>> = None;
-                let mut f_secure: Option<bool> = None;
-                let mut f_official: Option<bool> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<IndexInfo>::new(support::bytes_keys::<A>());
+                let mut out = IndexInfo {
+                    name: None,
+                    mirrors: None,
+                    secure: None,
+                    official: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<IndexInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_mirrors = support::optional(&mut map, 1, &mut extra)?
+                            out.mirrors = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_secure = support::optional(&mut map, 2, &mut extra)?
+                            out.secure = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_official = support::optional(&mut map, 3, &mut extra)?
+                            out.official = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(IndexInfo {
-                    name: f_name,
-                    mirrors: f_mirrors,
-                    secure: f_secure,
-                    official: f_official,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -6644,30 +6523,29 @@ impl<'de> Deserialize<'de> for JoinTokens {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JoinTokens object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<JoinTokens, A::Error> {
-                let mut f_worker: Option<String> = None;
-                let mut f_manager: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<JoinTokens>::new(support::bytes_keys::<A>());
+                let mut out = JoinTokens {
+                    worker: None,
+                    manager: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<JoinTokens>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_worker = support::optional(&mut map, 0, &mut extra)?
+                            out.worker = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_manager = support::optional(&mut map, 1, &mut extra)?
+                            out.manager = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(JoinTokens {
-                    worker: f_worker,
-                    manager: f_manager,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -6841,35 +6719,33 @@ impl<'de> Deserialize<'de> for Limit {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Limit object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Limit, A::Error> {
-                let mut f_nano_cpus: Option<i64> = None;
-                let mut f_memory_bytes: Option<i64> = None;
-                let mut f_pids: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Limit>::new(support::bytes_keys::<A>());
+                let mut out = Limit {
+                    nano_cpus: None,
+                    memory_bytes: None,
+                    pids: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<Limit>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_nano_cpus = support::optional(&mut map, 0, &mut extra)?
+                            out.nano_cpus = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_memory_bytes = support::optional(&mut map, 1, &mut extra)?
+                            out.memory_bytes = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_pids = support::optional(&mut map, 2, &mut extra)?
+                            out.pids = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(Limit {
-                    nano_cpus: f_nano_cpus,
-                    memory_bytes: f_memory_bytes,
-                    pids: f_pids,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -7073,38 +6949,36 @@ impl<'de> Deserialize<'de> for ManagerStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ManagerStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ManagerStatus, A::Error> {
-                let mut f_leader: Option<bool> = None;
-                let mut f_reachability: Option<Reachability> = None;
-                let mut f_addr: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ManagerStatus>::new(support::bytes_keys::<A>());
+                let mut out = ManagerStatus {
+                    leader: None,
+                    reachability: None,
+                    addr: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ManagerStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_leader = support::optional(&mut map, 0, &mut extra)?
+                            out.leader = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_reachability = support::optional(&mut map, 1, &mut extra)?
+                            out.reachability = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_addr = support::optional(&mut map, 2, &mut extra)?
+                            out.addr = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ManagerStatus {
-                    leader: f_leader,
-                    reachability: f_reachability,
-                    addr: f_addr,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -7257,65 +7131,57 @@ impl<'de> Deserialize<'de> for Mount {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Mount object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Mount, A::Error> {
-                let mut f_target: Option<String> = None;
-                let mut f_source: Option<String> = None;
-                let mut f_type_: Option<MountType> = None;
-                let mut f_read_only: Option<bool> = None;
-                let mut f_consistency: Option<String> = None;
-                let mut f_bind_options: Option<MountBindOptions> = None;
-                let mut f_volume_options: Option<MountVolumeOptions> = None;
-                let mut f_image_options: Option<MountImageOptions> = None;
-                let mut f_tmpfs_options: Option<MountTmpfsOptions> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Mount>::new(support::bytes_keys::<A>());
+                let mut out = Mount {
+                    target: None,
+                    source: None,
+                    type_: None,
+                    read_only: None,
+                    consistency: None,
+                    bind_options: None,
+                    volume_options: None,
+                    image_options: None,
+                    tmpfs_options: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<Mount>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_target = support::optional(&mut map, 0, &mut extra)?
+                            out.target = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_source = support::optional(&mut map, 1, &mut extra)?
+                            out.source = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_type_ = support::optional(&mut map, 2, &mut extra)?
+                            out.type_ = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_read_only = support::optional(&mut map, 3, &mut extra)?
+                            out.read_only = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_consistency = support::optional(&mut map, 4, &mut extra)?
+                            out.consistency = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_bind_options = support::optional(&mut map, 5, &mut extra)?
+                            out.bind_options = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_volume_options = support::optional(&mut map, 6, &mut extra)?
+                            out.volume_options = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_image_options = support::optional(&mut map, 7, &mut extra)?
+                            out.image_options = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_tmpfs_options = support::optional(&mut map, 8, &mut extra)?
+                            out.tmpfs_options = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(Mount {
-                    target: f_target,
-                    source: f_source,
-                    type_: f_type_,
-                    read_only: f_read_only,
-                    consistency: f_consistency,
-                    bind_options: f_bind_options,
-                    volume_options: f_volume_options,
-                    image_options: f_image_options,
-                    tmpfs_options: f_tmpfs_options,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -7498,49 +7364,46 @@ impl<'de> Deserialize<'de> for MountBindOptions {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a MountBindOptions object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<MountBindOptions, A::Error> {
-                let mut f_propagation: Option<MountBindOptionsPropagation> = None;
-                let mut f_non_recursive: Option<bool> = None;
-                let mut f_create_mountpoint: Option<bool> = None;
-                let mut f_read_only_non_recursive: Option<bool> = None;
-                let mut f_read_only_force_recursive: Option<bool> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<MountBindOptions>::new(support::bytes_keys::<A>());
+                let mut out = MountBindOptions {
+                    propagation: None,
+                    non_recursive: None,
+                    create_mountpoint: None,
+                    read_only_non_recursive: None,
+                    read_only_force_recursive: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<MountBindOptions>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_propagation = support::optional(&mut map, 0, &mut extra)?
+                            out.propagation = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_non_recursive = support::optional(&mut map, 1, &mut extra)?
+                            out.non_recursive = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_create_mountpoint = support::optional(&mut map, 2, &mut extra)?
+                            out.create_mountpoint = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_read_only_non_recursive = support::optional(&mut map, 3, &mut extra)?
+                            out.read_only_non_recursive =
+                                support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_read_only_force_recursive =
-                                support::optional(&mut map, 4, &mut extra)?
+                            out.read_only_force_recursive =
+                                support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(MountBindOptions {
-                    propagation: f_propagation,
-                    non_recursive: f_non_recursive,
-                    create_mountpoint: f_create_mountpoint,
-                    read_only_non_recursive: f_read_only_non_recursive,
-                    read_only_force_recursive: f_read_only_force_recursive,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -7766,28 +7629,28 @@ impl<'de> Deserialize<'de> for MountImageOptions {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a MountImageOptions object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<MountImageOptions, A::Error> {
-                let mut f_subpath: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<MountImageOptions>::new(support::bytes_keys::<A>());
+                let mut out = MountImageOptions {
+                    subpath: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<MountImageOptions>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_subpath = support::optional(&mut map, 0, &mut extra)?
+                            out.subpath = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(MountImageOptions {
-                    subpath: f_subpath,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -7920,60 +7783,53 @@ impl<'de> Deserialize<'de> for MountPoint {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a MountPoint object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<MountPoint, A::Error> {
-                let mut f_type_: Option<MountType> = None;
-                let mut f_name: Option<String> = None;
-                let mut f_source: Option<String> = None;
-                let mut f_destination: Option<String> = None;
-                let mut f_driver: Option<String> = None;
-                let mut f_mode: Option<String> = None;
-                let mut f_rw: Option<bool> = None;
-                let mut f_propagation: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<MountPoint>::new(support::bytes_keys::<A>());
+                let mut out = MountPoint {
+                    type_: None,
+                    name: None,
+                    source: None,
+                    destination: None,
+                    driver: None,
+                    mode: None,
+                    rw: None,
+                    propagation: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<MountPoint>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_type_ = support::optional(&mut map, 0, &mut extra)?
+                            out.type_ = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_name = support::optional(&mut map, 1, &mut extra)?
+                            out.name = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_source = support::optional(&mut map, 2, &mut extra)?
+                            out.source = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_destination = support::optional(&mut map, 3, &mut extra)?
+                            out.destination = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_driver = support::optional(&mut map, 4, &mut extra)?
+                            out.driver = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_mode = support::optional(&mut map, 5, &mut extra)?
+                            out.mode = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_rw = support::optional(&mut map, 6, &mut extra)?
+                            out.rw = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_propagation = support::optional(&mut map, 7, &mut extra)?
+                            out.propagation = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(MountPoint {
-                    type_: f_type_,
-                    name: f_name,
-                    source: f_source,
-                    destination: f_destination,
-                    driver: f_driver,
-                    mode: f_mode,
-                    rw: f_rw,
-                    propagation: f_propagation,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -8115,38 +7971,36 @@ impl<'de> Deserialize<'de> for MountTmpfsOptions {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a MountTmpfsOptions object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<MountTmpfsOptions, A::Error> {
-                let mut f_size_bytes: Option<i64> = None;
-                let mut f_mode: Option<i64> = None;
-                let mut f_options: Option<Vec<Vec<String>>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<MountTmpfsOptions>::new(support::bytes_keys::<A>());
+                let mut out = MountTmpfsOptions {
+                    size_bytes: None,
+                    mode: None,
+                    options: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<MountTmpfsOptions>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_size_bytes = support::optional(&mut map, 0, &mut extra)?
+                            out.size_bytes = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_mode = support::optional(&mut map, 1, &mut extra)?
+                            out.mode = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_options = support::optional(&mut map, 2, &mut extra)?
+                            out.options = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(MountTmpfsOptions {
-                    size_bytes: f_size_bytes,
-                    mode: f_mode,
-                    options: f_options,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -8360,43 +8214,40 @@ impl<'de> Deserialize<'de> for MountVolumeOptions {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a MountVolumeOptions object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<MountVolumeOptions, A::Error> {
-                let mut f_no_copy: Option<bool> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_driver_config: Option<MountVolumeOptionsDriverConfig> = None;
-                let mut f_subpath: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<MountVolumeOptions>::new(support::bytes_keys::<A>());
+                let mut out = MountVolumeOptions {
+                    no_copy: None,
+                    labels: None,
+                    driver_config: None,
+                    subpath: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<MountVolumeOptions>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_no_copy = support::optional(&mut map, 0, &mut extra)?
+                            out.no_copy = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_driver_config = support::optional(&mut map, 2, &mut extra)?
+                            out.driver_config = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_subpath = support::optional(&mut map, 3, &mut extra)?
+                            out.subpath = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(MountVolumeOptions {
-                    no_copy: f_no_copy,
-                    labels: f_labels,
-                    driver_config: f_driver_config,
-                    subpath: f_subpath,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -8502,35 +8353,32 @@ impl<'de> Deserialize<'de> for MountVolumeOptionsDriverConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a MountVolumeOptionsDriverConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<MountVolumeOptionsDriverConfig, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_options: Option<HashMap<String, String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<MountVolumeOptionsDriverConfig>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = MountVolumeOptionsDriverConfig {
+                    name: None,
+                    options: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<MountVolumeOptionsDriverConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_options = support::optional_map(&mut map, 1, &mut extra)?
+                            out.options = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(MountVolumeOptionsDriverConfig {
-                    name: f_name,
-                    options: f_options,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -8612,25 +8460,25 @@ impl<'de> Deserialize<'de> for NRIInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NRIInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<NRIInfo, A::Error> {
-                let mut f_info: Option<Vec<Vec<String>>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NRIInfo>::new(support::bytes_keys::<A>());
+                let mut out = NRIInfo {
+                    info: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<NRIInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_info = support::optional(&mut map, 0, &mut extra)?
+                            out.info = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(NRIInfo {
-                    info: f_info,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -8707,28 +8555,29 @@ impl<'de> Deserialize<'de> for NetworkingConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkingConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<NetworkingConfig, A::Error> {
-                let mut f_endpoints_config: Option<HashMap<String, EndpointSettings>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NetworkingConfig>::new(support::bytes_keys::<A>());
+                let mut out = NetworkingConfig {
+                    endpoints_config: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<NetworkingConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_endpoints_config = support::optional_map(&mut map, 0, &mut extra)?
+                            out.endpoints_config =
+                                support::optional_map(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(NetworkingConfig {
-                    endpoints_config: f_endpoints_config,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -8863,63 +8712,56 @@ impl<'de> Deserialize<'de> for OCIDescriptor {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a OCIDescriptor object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<OCIDescriptor, A::Error> {
-                let mut f_media_type: Option<String> = None;
-                let mut f_digest: Option<String> = None;
-                let mut f_size: Option<i64> = None;
-                let mut f_urls: Option<Vec<String>> = None;
-                let mut f_annotations: Option<HashMap<String, String>> = None;
-                let mut f_data: Option<String> = None;
-                let mut f_platform: Option<OCIPlatform> = None;
-                let mut f_artifact_type: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<OCIDescriptor>::new(support::bytes_keys::<A>());
+                let mut out = OCIDescriptor {
+                    media_type: None,
+                    digest: None,
+                    size: None,
+                    urls: None,
+                    annotations: None,
+                    data: None,
+                    platform: None,
+                    artifact_type: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<OCIDescriptor>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_media_type = support::optional(&mut map, 0, &mut extra)?
+                            out.media_type = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_digest = support::optional(&mut map, 1, &mut extra)?
+                            out.digest = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_size = support::optional(&mut map, 2, &mut extra)?
+                            out.size = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_urls = support::optional(&mut map, 3, &mut extra)?
+                            out.urls = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_annotations = support::optional_map(&mut map, 4, &mut extra)?
+                            out.annotations = support::optional_map(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_data = support::optional(&mut map, 5, &mut extra)?
+                            out.data = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_platform = support::optional(&mut map, 6, &mut extra)?
+                            out.platform = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_artifact_type = support::optional(&mut map, 7, &mut extra)?
+                            out.artifact_type = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(OCIDescriptor {
-                    media_type: f_media_type,
-                    digest: f_digest,
-                    size: f_size,
-                    urls: f_urls,
-                    annotations: f_annotations,
-                    data: f_data,
-                    platform: f_platform,
-                    artifact_type: f_artifact_type,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -9100,45 +8942,41 @@ impl<'de> Deserialize<'de> for OCIPlatform {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a OCIPlatform object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<OCIPlatform, A::Error> {
-                let mut f_architecture: Option<String> = None;
-                let mut f_os: Option<String> = None;
-                let mut f_os_version: Option<String> = None;
-                let mut f_os_features: Option<Vec<String>> = None;
-                let mut f_variant: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<OCIPlatform>::new(support::bytes_keys::<A>());
+                let mut out = OCIPlatform {
+                    architecture: None,
+                    os: None,
+                    os_version: None,
+                    os_features: None,
+                    variant: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<OCIPlatform>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_architecture = support::optional(&mut map, 0, &mut extra)?
+                            out.architecture = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_os = support::optional(&mut map, 1, &mut extra)?
+                            out.os = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_os_version = support::optional(&mut map, 2, &mut extra)?
+                            out.os_version = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_os_features = support::optional(&mut map, 3, &mut extra)?
+                            out.os_features = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_variant = support::optional(&mut map, 4, &mut extra)?
+                            out.variant = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(OCIPlatform {
-                    architecture: f_architecture,
-                    os: f_os,
-                    os_version: f_os_version,
-                    os_features: f_os_features,
-                    variant: f_variant,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -9236,28 +9074,28 @@ impl<'de> Deserialize<'de> for ObjectVersion {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ObjectVersion object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ObjectVersion, A::Error> {
-                let mut f_index: Option<u64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ObjectVersion>::new(support::bytes_keys::<A>());
+                let mut out = ObjectVersion {
+                    index: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ObjectVersion>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_index = support::optional(&mut map, 0, &mut extra)?
+                            out.index = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ObjectVersion {
-                    index: f_index,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -9342,30 +9180,29 @@ impl<'de> Deserialize<'de> for PeerInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PeerInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PeerInfo, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_ip: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PeerInfo>::new(support::bytes_keys::<A>());
+                let mut out = PeerInfo {
+                    name: None,
+                    ip: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<PeerInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_ip = support::optional(&mut map, 1, &mut extra)?
+                            out.ip = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(PeerInfo {
-                    name: f_name,
-                    ip: f_ip,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -9455,30 +9292,29 @@ impl<'de> Deserialize<'de> for PeerNode {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PeerNode object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PeerNode, A::Error> {
-                let mut f_node_id: Option<String> = None;
-                let mut f_addr: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PeerNode>::new(support::bytes_keys::<A>());
+                let mut out = PeerNode {
+                    node_id: None,
+                    addr: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<PeerNode>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_node_id = support::optional(&mut map, 0, &mut extra)?
+                            out.node_id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_addr = support::optional(&mut map, 1, &mut extra)?
+                            out.addr = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(PeerNode {
-                    node_id: f_node_id,
-                    addr: f_addr,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -9568,30 +9404,29 @@ impl<'de> Deserialize<'de> for Platform {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Platform object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Platform, A::Error> {
-                let mut f_architecture: Option<String> = None;
-                let mut f_os: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Platform>::new(support::bytes_keys::<A>());
+                let mut out = Platform {
+                    architecture: None,
+                    os: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<Platform>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_architecture = support::optional(&mut map, 0, &mut extra)?
+                            out.architecture = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_os = support::optional(&mut map, 1, &mut extra)?
+                            out.os = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(Platform {
-                    architecture: f_architecture,
-                    os: f_os,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -9697,40 +9532,37 @@ impl<'de> Deserialize<'de> for PluginsInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginsInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PluginsInfo, A::Error> {
-                let mut f_volume: Option<Vec<String>> = None;
-                let mut f_network: Option<Vec<String>> = None;
-                let mut f_authorization: Option<Vec<String>> = None;
-                let mut f_log: Option<Vec<String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginsInfo>::new(support::bytes_keys::<A>());
+                let mut out = PluginsInfo {
+                    volume: None,
+                    network: None,
+                    authorization: None,
+                    log: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<PluginsInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_volume = support::optional(&mut map, 0, &mut extra)?
+                            out.volume = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_network = support::optional(&mut map, 1, &mut extra)?
+                            out.network = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_authorization = support::optional(&mut map, 2, &mut extra)?
+                            out.authorization = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_log = support::optional(&mut map, 3, &mut extra)?
+                            out.log = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(PluginsInfo {
-                    volume: f_volume,
-                    network: f_network,
-                    authorization: f_authorization,
-                    log: f_log,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -9830,30 +9662,29 @@ impl<'de> Deserialize<'de> for PortBinding {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PortBinding object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PortBinding, A::Error> {
-                let mut f_host_ip: Option<String> = None;
-                let mut f_host_port: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PortBinding>::new(support::bytes_keys::<A>());
+                let mut out = PortBinding {
+                    host_ip: None,
+                    host_port: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<PortBinding>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_host_ip = support::optional(&mut map, 0, &mut extra)?
+                            out.host_ip = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_host_port = support::optional(&mut map, 1, &mut extra)?
+                            out.host_port = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(PortBinding {
-                    host_ip: f_host_ip,
-                    host_port: f_host_port,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -9938,25 +9769,25 @@ impl<'de> Deserialize<'de> for PortStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PortStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PortStatus, A::Error> {
-                let mut f_ports: Option<Vec<EndpointPortConfig>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PortStatus>::new(support::bytes_keys::<A>());
+                let mut out = PortStatus {
+                    ports: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<PortStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_ports = support::optional(&mut map, 0, &mut extra)?
+                            out.ports = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(PortStatus {
-                    ports: f_ports,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -10051,13 +9882,14 @@ impl<'de> Deserialize<'de> for PortSummary {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PortSummary object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PortSummary, A::Error> {
                 let mut f_ip: Option<String> = None;
                 let mut f_private_port: Option<u16> = None;
                 let mut f_public_port: Option<u16> = None;
                 let mut f_type_: Option<PortSummaryType> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PortSummary>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PortSummary>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -10292,48 +10124,44 @@ impl<'de> Deserialize<'de> for ProcessConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ProcessConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ProcessConfig, A::Error> {
-                let mut f_privileged: Option<bool> = None;
-                let mut f_user: Option<String> = None;
-                let mut f_tty: Option<bool> = None;
-                let mut f_entrypoint: Option<String> = None;
-                let mut f_arguments: Option<Vec<String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ProcessConfig>::new(support::bytes_keys::<A>());
+                let mut out = ProcessConfig {
+                    privileged: None,
+                    user: None,
+                    tty: None,
+                    entrypoint: None,
+                    arguments: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ProcessConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_privileged = support::optional(&mut map, 0, &mut extra)?
+                            out.privileged = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_user = support::optional(&mut map, 1, &mut extra)?
+                            out.user = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_tty = support::optional(&mut map, 2, &mut extra)?
+                            out.tty = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_entrypoint = support::optional(&mut map, 3, &mut extra)?
+                            out.entrypoint = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_arguments = support::optional(&mut map, 4, &mut extra)?
+                            out.arguments = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ProcessConfig {
-                    privileged: f_privileged,
-                    user: f_user,
-                    tty: f_tty,
-                    entrypoint: f_entrypoint,
-                    arguments: f_arguments,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -10453,43 +10281,40 @@ impl<'de> Deserialize<'de> for ProgressDetail {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ProgressDetail object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ProgressDetail, A::Error> {
-                let mut f_current: Option<i64> = None;
-                let mut f_total: Option<i64> = None;
-                let mut f_code: Option<i64> = None;
-                let mut f_message: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ProgressDetail>::new(support::bytes_keys::<A>());
+                let mut out = ProgressDetail {
+                    current: None,
+                    total: None,
+                    code: None,
+                    message: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ProgressDetail>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_current = support::optional(&mut map, 0, &mut extra)?
+                            out.current = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_total = support::optional(&mut map, 1, &mut extra)?
+                            out.total = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_code = support::optional(&mut map, 2, &mut extra)?
+                            out.code = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_message = support::optional(&mut map, 3, &mut extra)?
+                            out.message = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ProgressDetail {
-                    current: f_current,
-                    total: f_total,
-                    code: f_code,
-                    message: f_message,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -10590,28 +10415,28 @@ impl<'de> Deserialize<'de> for PullIdentity {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PullIdentity object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<PullIdentity, A::Error> {
-                let mut f_repository: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PullIdentity>::new(support::bytes_keys::<A>());
+                let mut out = PullIdentity {
+                    repository: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<PullIdentity>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_repository = support::optional(&mut map, 0, &mut extra)?
+                            out.repository = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(PullIdentity {
-                    repository: f_repository,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -10736,58 +10561,52 @@ impl<'de> Deserialize<'de> for PushImageInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PushImageInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<PushImageInfo, A::Error> {
-                let mut f_error_detail: Option<ErrorDetail> = None;
-                let mut f_status: Option<String> = None;
-                let mut f_progress_detail: Option<ProgressDetail> = None;
-                let mut f_id: Option<String> = None;
-                let mut f_aux: Option<PushImageInfoAux> = None;
-                let mut f_error: Option<String> = None;
-                let mut f_progress: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PushImageInfo>::new(support::bytes_keys::<A>());
+                let mut out = PushImageInfo {
+                    error_detail: None,
+                    status: None,
+                    progress_detail: None,
+                    id: None,
+                    aux: None,
+                    error: None,
+                    progress: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<PushImageInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_error_detail = support::optional(&mut map, 0, &mut extra)?
+                            out.error_detail = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_status = support::optional(&mut map, 1, &mut extra)?
+                            out.status = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_progress_detail = support::optional(&mut map, 2, &mut extra)?
+                            out.progress_detail = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_id = support::optional(&mut map, 3, &mut extra)?
+                            out.id = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_aux = support::optional(&mut map, 4, &mut extra)?
+                            out.aux = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_error = support::optional(&mut map, 5, &mut extra)?
+                            out.error = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_progress = support::optional(&mut map, 6, &mut extra)?
+                            out.progress = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(PushImageInfo {
-                    error_detail: f_error_detail,
-                    status: f_status,
-                    progress_detail: f_progress_detail,
-                    id: f_id,
-                    aux: f_aux,
-                    error: f_error,
-                    progress: f_progress,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -10932,38 +10751,36 @@ impl<'de> Deserialize<'de> for PushImageInfoAux {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PushImageInfoAux object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<PushImageInfoAux, A::Error> {
-                let mut f_tag: Option<String> = None;
-                let mut f_digest: Option<String> = None;
-                let mut f_size: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PushImageInfoAux>::new(support::bytes_keys::<A>());
+                let mut out = PushImageInfoAux {
+                    tag: None,
+                    digest: None,
+                    size: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<PushImageInfoAux>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_tag = support::optional(&mut map, 0, &mut extra)?
+                            out.tag = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_digest = support::optional(&mut map, 1, &mut extra)?
+                            out.digest = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_size = support::optional(&mut map, 2, &mut extra)?
+                            out.size = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(PushImageInfoAux {
-                    tag: f_tag,
-                    digest: f_digest,
-                    size: f_size,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -11176,53 +10993,47 @@ impl<'de> Deserialize<'de> for RegistryServiceConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a RegistryServiceConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<RegistryServiceConfig, A::Error> {
-                let mut f_insecure_registry_cidrs: Option<Vec<String>> = None;
-                let mut f_index_configs: Option<HashMap<String, IndexInfo>> = None;
-                let mut f_mirrors: Option<Vec<String>> = None;
-                let mut f_allow_nondistributable_artifacts_cidrs: Option<Vec<String>> = None;
-                let mut f_allow_nondistributable_artifacts_hostnames: Option<Vec<String>> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<RegistryServiceConfig>::new(support::bytes_keys::<A>());
+                let mut out = RegistryServiceConfig {
+                    insecure_registry_cidrs: None,
+                    index_configs: None,
+                    mirrors: None,
+                    allow_nondistributable_artifacts_cidrs: None,
+                    allow_nondistributable_artifacts_hostnames: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<RegistryServiceConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_insecure_registry_cidrs = support::optional(&mut map, 0, &mut extra)?
+                            out.insecure_registry_cidrs =
+                                support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_index_configs = support::optional_map(&mut map, 1, &mut extra)?
+                            out.index_configs = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_mirrors = support::optional(&mut map, 2, &mut extra)?
+                            out.mirrors = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_allow_nondistributable_artifacts_cidrs =
-                                support::optional(&mut map, 3, &mut extra)?
+                            out.allow_nondistributable_artifacts_cidrs =
+                                support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_allow_nondistributable_artifacts_hostnames =
-                                support::optional(&mut map, 4, &mut extra)?
+                            out.allow_nondistributable_artifacts_hostnames =
+                                support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(RegistryServiceConfig {
-                    insecure_registry_cidrs: f_insecure_registry_cidrs,
-                    index_configs: f_index_configs,
-                    mirrors: f_mirrors,
-                    allow_nondistributable_artifacts_cidrs:
-                        f_allow_nondistributable_artifacts_cidrs,
-                    allow_nondistributable_artifacts_hostnames:
-                        f_allow_nondistributable_artifacts_hostnames,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -11343,38 +11154,36 @@ impl<'de> Deserialize<'de> for ResourceObject {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ResourceObject object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ResourceObject, A::Error> {
-                let mut f_nano_cpus: Option<i64> = None;
-                let mut f_memory_bytes: Option<i64> = None;
-                let mut f_generic_resources: Option<GenericResources> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ResourceObject>::new(support::bytes_keys::<A>());
+                let mut out = ResourceObject {
+                    nano_cpus: None,
+                    memory_bytes: None,
+                    generic_resources: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ResourceObject>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_nano_cpus = support::optional(&mut map, 0, &mut extra)?
+                            out.nano_cpus = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_memory_bytes = support::optional(&mut map, 1, &mut extra)?
+                            out.memory_bytes = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_generic_resources = support::optional(&mut map, 2, &mut extra)?
+                            out.generic_resources = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ResourceObject {
-                    nano_cpus: f_nano_cpus,
-                    memory_bytes: f_memory_bytes,
-                    generic_resources: f_generic_resources,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -11742,185 +11551,163 @@ impl<'de> Deserialize<'de> for Resources {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Resources object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Resources, A::Error> {
-                let mut f_cpu_shares: Option<i64> = None;
-                let mut f_memory: Option<i64> = None;
-                let mut f_cgroup_parent: Option<String> = None;
-                let mut f_blkio_weight: Option<i64> = None;
-                let mut f_blkio_weight_device: Option<Vec<ResourcesBlkioWeightDeviceItem>> = None;
-                let mut f_blkio_device_read_bps: Option<Vec<ThrottleDevice>> = None;
-                let mut f_blkio_device_write_bps: Option<Vec<ThrottleDevice>> = None;
-                let mut f_blkio_device_read_iops: Option<Vec<ThrottleDevice>> = None;
-                let mut f_blkio_device_write_iops: Option<Vec<ThrottleDevice>> = None;
-                let mut f_cpu_period: Option<i64> = None;
-                let mut f_cpu_quota: Option<i64> = None;
-                let mut f_cpu_realtime_period: Option<i64> = None;
-                let mut f_cpu_realtime_runtime: Option<i64> = None;
-                let mut f_cpuset_cpus: Option<String> = None;
-                let mut f_cpuset_mems: Option<String> = None;
-                let mut f_devices: Option<Vec<DeviceMapping>> = None;
-                let mut f_device_cgroup_rules: Option<Vec<String>> = None;
-                let mut f_device_requests: Option<Vec<DeviceRequest>> = None;
-                let mut f_memory_reservation: Option<i64> = None;
-                let mut f_memory_swap: Option<i64> = None;
-                let mut f_memory_swappiness: Option<i64> = None;
-                let mut f_nano_cpus: Option<i64> = None;
-                let mut f_oom_kill_disable: Option<bool> = None;
-                let mut f_init: Option<bool> = None;
-                let mut f_pids_limit: Option<i64> = None;
-                let mut f_ulimits: Option<Vec<ResourcesUlimitsItem>> = None;
-                let mut f_cpu_count: Option<i64> = None;
-                let mut f_cpu_percent: Option<i64> = None;
-                let mut f_io_maximum_iops: Option<i64> = None;
-                let mut f_io_maximum_bandwidth: Option<i64> = None;
-                let mut f_disk_quota: Option<i64> = None;
-                let mut f_kernel_memory: Option<i64> = None;
-                let mut f_kernel_memory_tcp: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Resources>::new(support::bytes_keys::<A>());
+                let mut out = Resources {
+                    cpu_shares: None,
+                    memory: None,
+                    cgroup_parent: None,
+                    blkio_weight: None,
+                    blkio_weight_device: None,
+                    blkio_device_read_bps: None,
+                    blkio_device_write_bps: None,
+                    blkio_device_read_iops: None,
+                    blkio_device_write_iops: None,
+                    cpu_period: None,
+                    cpu_quota: None,
+                    cpu_realtime_period: None,
+                    cpu_realtime_runtime: None,
+                    cpuset_cpus: None,
+                    cpuset_mems: None,
+                    devices: None,
+                    device_cgroup_rules: None,
+                    device_requests: None,
+                    memory_reservation: None,
+                    memory_swap: None,
+                    memory_swappiness: None,
+                    nano_cpus: None,
+                    oom_kill_disable: None,
+                    init: None,
+                    pids_limit: None,
+                    ulimits: None,
+                    cpu_count: None,
+                    cpu_percent: None,
+                    io_maximum_iops: None,
+                    io_maximum_bandwidth: None,
+                    disk_quota: None,
+                    kernel_memory: None,
+                    kernel_memory_tcp: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<Resources>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_cpu_shares = support::optional(&mut map, 0, &mut extra)?
+                            out.cpu_shares = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_memory = support::optional(&mut map, 1, &mut extra)?
+                            out.memory = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_cgroup_parent = support::optional(&mut map, 2, &mut extra)?
+                            out.cgroup_parent = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_blkio_weight = support::optional(&mut map, 3, &mut extra)?
+                            out.blkio_weight = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_blkio_weight_device = support::optional(&mut map, 4, &mut extra)?
+                            out.blkio_weight_device =
+                                support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_blkio_device_read_bps = support::optional(&mut map, 5, &mut extra)?
+                            out.blkio_device_read_bps =
+                                support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_blkio_device_write_bps = support::optional(&mut map, 6, &mut extra)?
+                            out.blkio_device_write_bps =
+                                support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_blkio_device_read_iops = support::optional(&mut map, 7, &mut extra)?
+                            out.blkio_device_read_iops =
+                                support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_blkio_device_write_iops = support::optional(&mut map, 8, &mut extra)?
+                            out.blkio_device_write_iops =
+                                support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_cpu_period = support::optional(&mut map, 9, &mut extra)?
+                            out.cpu_period = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_cpu_quota = support::optional(&mut map, 10, &mut extra)?
+                            out.cpu_quota = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_cpu_realtime_period = support::optional(&mut map, 11, &mut extra)?
+                            out.cpu_realtime_period =
+                                support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(12) => {
-                            f_cpu_realtime_runtime = support::optional(&mut map, 12, &mut extra)?
+                            out.cpu_realtime_runtime =
+                                support::optional(&mut map, 12, &mut out.extra)?
                         }
                         support::Field::Known(13) => {
-                            f_cpuset_cpus = support::optional(&mut map, 13, &mut extra)?
+                            out.cpuset_cpus = support::optional(&mut map, 13, &mut out.extra)?
                         }
                         support::Field::Known(14) => {
-                            f_cpuset_mems = support::optional(&mut map, 14, &mut extra)?
+                            out.cpuset_mems = support::optional(&mut map, 14, &mut out.extra)?
                         }
                         support::Field::Known(15) => {
-                            f_devices = support::optional(&mut map, 15, &mut extra)?
+                            out.devices = support::optional(&mut map, 15, &mut out.extra)?
                         }
                         support::Field::Known(16) => {
-                            f_device_cgroup_rules = support::optional(&mut map, 16, &mut extra)?
+                            out.device_cgroup_rules =
+                                support::optional(&mut map, 16, &mut out.extra)?
                         }
                         support::Field::Known(17) => {
-                            f_device_requests = support::optional(&mut map, 17, &mut extra)?
+                            out.device_requests = support::optional(&mut map, 17, &mut out.extra)?
                         }
                         support::Field::Known(18) => {
-                            f_memory_reservation = support::optional(&mut map, 18, &mut extra)?
+                            out.memory_reservation =
+                                support::optional(&mut map, 18, &mut out.extra)?
                         }
                         support::Field::Known(19) => {
-                            f_memory_swap = support::optional(&mut map, 19, &mut extra)?
+                            out.memory_swap = support::optional(&mut map, 19, &mut out.extra)?
                         }
                         support::Field::Known(20) => {
-                            f_memory_swappiness = support::optional(&mut map, 20, &mut extra)?
+                            out.memory_swappiness = support::optional(&mut map, 20, &mut out.extra)?
                         }
                         support::Field::Known(21) => {
-                            f_nano_cpus = support::optional(&mut map, 21, &mut extra)?
+                            out.nano_cpus = support::optional(&mut map, 21, &mut out.extra)?
                         }
                         support::Field::Known(22) => {
-                            f_oom_kill_disable = support::optional(&mut map, 22, &mut extra)?
+                            out.oom_kill_disable = support::optional(&mut map, 22, &mut out.extra)?
                         }
                         support::Field::Known(23) => {
-                            f_init = support::optional(&mut map, 23, &mut extra)?
+                            out.init = support::optional(&mut map, 23, &mut out.extra)?
                         }
                         support::Field::Known(24) => {
-                            f_pids_limit = support::optional(&mut map, 24, &mut extra)?
+                            out.pids_limit = support::optional(&mut map, 24, &mut out.extra)?
                         }
                         support::Field::Known(25) => {
-                            f_ulimits = support::optional(&mut map, 25, &mut extra)?
+                            out.ulimits = support::optional(&mut map, 25, &mut out.extra)?
                         }
                         support::Field::Known(26) => {
-                            f_cpu_count = support::optional(&mut map, 26, &mut extra)?
+                            out.cpu_count = support::optional(&mut map, 26, &mut out.extra)?
                         }
                         support::Field::Known(27) => {
-                            f_cpu_percent = support::optional(&mut map, 27, &mut extra)?
+                            out.cpu_percent = support::optional(&mut map, 27, &mut out.extra)?
                         }
                         support::Field::Known(28) => {
-                            f_io_maximum_iops = support::optional(&mut map, 28, &mut extra)?
+                            out.io_maximum_iops = support::optional(&mut map, 28, &mut out.extra)?
                         }
                         support::Field::Known(29) => {
-                            f_io_maximum_bandwidth = support::optional(&mut map, 29, &mut extra)?
+                            out.io_maximum_bandwidth =
+                                support::optional(&mut map, 29, &mut out.extra)?
                         }
                         support::Field::Known(30) => {
-                            f_disk_quota = support::optional(&mut map, 30, &mut extra)?
+                            out.disk_quota = support::optional(&mut map, 30, &mut out.extra)?
                         }
                         support::Field::Known(31) => {
-                            f_kernel_memory = support::optional(&mut map, 31, &mut extra)?
+                            out.kernel_memory = support::optional(&mut map, 31, &mut out.extra)?
                         }
                         support::Field::Known(32) => {
-                            f_kernel_memory_tcp = support::optional(&mut map, 32, &mut extra)?
+                            out.kernel_memory_tcp = support::optional(&mut map, 32, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(Resources {
-                    cpu_shares: f_cpu_shares,
-                    memory: f_memory,
-                    cgroup_parent: f_cgroup_parent,
-                    blkio_weight: f_blkio_weight,
-                    blkio_weight_device: f_blkio_weight_device,
-                    blkio_device_read_bps: f_blkio_device_read_bps,
-                    blkio_device_write_bps: f_blkio_device_write_bps,
-                    blkio_device_read_iops: f_blkio_device_read_iops,
-                    blkio_device_write_iops: f_blkio_device_write_iops,
-                    cpu_period: f_cpu_period,
-                    cpu_quota: f_cpu_quota,
-                    cpu_realtime_period: f_cpu_realtime_period,
-                    cpu_realtime_runtime: f_cpu_realtime_runtime,
-                    cpuset_cpus: f_cpuset_cpus,
-                    cpuset_mems: f_cpuset_mems,
-                    devices: f_devices,
-                    device_cgroup_rules: f_device_cgroup_rules,
-                    device_requests: f_device_requests,
-                    memory_reservation: f_memory_reservation,
-                    memory_swap: f_memory_swap,
-                    memory_swappiness: f_memory_swappiness,
-                    nano_cpus: f_nano_cpus,
-                    oom_kill_disable: f_oom_kill_disable,
-                    init: f_init,
-                    pids_limit: f_pids_limit,
-                    ulimits: f_ulimits,
-                    cpu_count: f_cpu_count,
-                    cpu_percent: f_cpu_percent,
-                    io_maximum_iops: f_io_maximum_iops,
-                    io_maximum_bandwidth: f_io_maximum_bandwidth,
-                    disk_quota: f_disk_quota,
-                    kernel_memory: f_kernel_memory,
-                    kernel_memory_tcp: f_kernel_memory_tcp,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -12367,35 +12154,32 @@ impl<'de> Deserialize<'de> for ResourcesBlkioWeightDeviceItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ResourcesBlkioWeightDeviceItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ResourcesBlkioWeightDeviceItem, A::Error> {
-                let mut f_path: Option<String> = None;
-                let mut f_weight: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ResourcesBlkioWeightDeviceItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = ResourcesBlkioWeightDeviceItem {
+                    path: None,
+                    weight: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ResourcesBlkioWeightDeviceItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_path = support::optional(&mut map, 0, &mut extra)?
+                            out.path = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_weight = support::optional(&mut map, 1, &mut extra)?
+                            out.weight = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ResourcesBlkioWeightDeviceItem {
-                    path: f_path,
-                    weight: f_weight,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -12493,39 +12277,36 @@ impl<'de> Deserialize<'de> for ResourcesUlimitsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ResourcesUlimitsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ResourcesUlimitsItem, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_soft: Option<i64> = None;
-                let mut f_hard: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ResourcesUlimitsItem>::new(support::bytes_keys::<A>());
+                let mut out = ResourcesUlimitsItem {
+                    name: None,
+                    soft: None,
+                    hard: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ResourcesUlimitsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_soft = support::optional(&mut map, 1, &mut extra)?
+                            out.soft = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_hard = support::optional(&mut map, 2, &mut extra)?
+                            out.hard = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ResourcesUlimitsItem {
-                    name: f_name,
-                    soft: f_soft,
-                    hard: f_hard,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -12618,33 +12399,33 @@ impl<'de> Deserialize<'de> for RestartPolicy {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a RestartPolicy object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<RestartPolicy, A::Error> {
-                let mut f_name: Option<RestartPolicyName> = None;
-                let mut f_maximum_retry_count: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<RestartPolicy>::new(support::bytes_keys::<A>());
+                let mut out = RestartPolicy {
+                    name: None,
+                    maximum_retry_count: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<RestartPolicy>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_maximum_retry_count = support::optional(&mut map, 1, &mut extra)?
+                            out.maximum_retry_count =
+                                support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(RestartPolicy {
-                    name: f_name,
-                    maximum_retry_count: f_maximum_retry_count,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -12821,28 +12602,28 @@ impl<'de> Deserialize<'de> for RootFSStorage {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a RootFSStorage object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<RootFSStorage, A::Error> {
-                let mut f_snapshot: Option<RootFSStorageSnapshot> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<RootFSStorage>::new(support::bytes_keys::<A>());
+                let mut out = RootFSStorage {
+                    snapshot: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<RootFSStorage>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_snapshot = support::optional(&mut map, 0, &mut extra)?
+                            out.snapshot = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(RootFSStorage {
-                    snapshot: f_snapshot,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -12921,29 +12702,28 @@ impl<'de> Deserialize<'de> for RootFSStorageSnapshot {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a RootFSStorageSnapshot object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<RootFSStorageSnapshot, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<RootFSStorageSnapshot>::new(support::bytes_keys::<A>());
+                let mut out = RootFSStorageSnapshot {
+                    name: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<RootFSStorageSnapshot>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(RootFSStorageSnapshot {
-                    name: f_name,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -13036,35 +12816,33 @@ impl<'de> Deserialize<'de> for Runtime {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Runtime object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Runtime, A::Error> {
-                let mut f_path: Option<String> = None;
-                let mut f_runtime_args: Option<Vec<String>> = None;
-                let mut f_status: Option<HashMap<String, String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Runtime>::new(support::bytes_keys::<A>());
+                let mut out = Runtime {
+                    path: None,
+                    runtime_args: None,
+                    status: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<Runtime>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_path = support::optional(&mut map, 0, &mut extra)?
+                            out.path = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_runtime_args = support::optional(&mut map, 1, &mut extra)?
+                            out.runtime_args = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_status = support::optional_map(&mut map, 2, &mut extra)?
+                            out.status = support::optional_map(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(Runtime {
-                    path: f_path,
-                    runtime_args: f_runtime_args,
-                    status: f_status,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -13212,63 +12990,56 @@ impl<'de> Deserialize<'de> for SignatureIdentity {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SignatureIdentity object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SignatureIdentity, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_timestamps: Option<Vec<SignatureTimestamp>> = None;
-                let mut f_known_signer: Option<KnownSignerIdentity> = None;
-                let mut f_docker_reference: Option<String> = None;
-                let mut f_signer: Option<SignerIdentity> = None;
-                let mut f_signature_type: Option<SignatureType> = None;
-                let mut f_error: Option<String> = None;
-                let mut f_warnings: Option<Vec<String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SignatureIdentity>::new(support::bytes_keys::<A>());
+                let mut out = SignatureIdentity {
+                    name: None,
+                    timestamps: None,
+                    known_signer: None,
+                    docker_reference: None,
+                    signer: None,
+                    signature_type: None,
+                    error: None,
+                    warnings: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SignatureIdentity>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_timestamps = support::optional(&mut map, 1, &mut extra)?
+                            out.timestamps = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_known_signer = support::optional(&mut map, 2, &mut extra)?
+                            out.known_signer = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_docker_reference = support::optional(&mut map, 3, &mut extra)?
+                            out.docker_reference = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_signer = support::optional(&mut map, 4, &mut extra)?
+                            out.signer = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_signature_type = support::optional(&mut map, 5, &mut extra)?
+                            out.signature_type = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_error = support::optional(&mut map, 6, &mut extra)?
+                            out.error = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_warnings = support::optional(&mut map, 7, &mut extra)?
+                            out.warnings = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SignatureIdentity {
-                    name: f_name,
-                    timestamps: f_timestamps,
-                    known_signer: f_known_signer,
-                    docker_reference: f_docker_reference,
-                    signer: f_signer,
-                    signature_type: f_signature_type,
-                    error: f_error,
-                    warnings: f_warnings,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -13416,38 +13187,36 @@ impl<'de> Deserialize<'de> for SignatureTimestamp {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SignatureTimestamp object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SignatureTimestamp, A::Error> {
-                let mut f_type_: Option<SignatureTimestampType> = None;
-                let mut f_uri: Option<String> = None;
-                let mut f_timestamp: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SignatureTimestamp>::new(support::bytes_keys::<A>());
+                let mut out = SignatureTimestamp {
+                    type_: None,
+                    uri: None,
+                    timestamp: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SignatureTimestamp>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_type_ = support::optional(&mut map, 0, &mut extra)?
+                            out.type_ = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_uri = support::optional(&mut map, 1, &mut extra)?
+                            out.uri = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_timestamp = support::optional(&mut map, 2, &mut extra)?
+                            out.timestamp = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SignatureTimestamp {
-                    type_: f_type_,
-                    uri: f_uri,
-                    timestamp: f_timestamp,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -13853,113 +13622,103 @@ impl<'de> Deserialize<'de> for SignerIdentity {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SignerIdentity object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SignerIdentity, A::Error> {
-                let mut f_certificate_issuer: Option<String> = None;
-                let mut f_subject_alternative_name: Option<String> = None;
-                let mut f_issuer: Option<String> = None;
-                let mut f_build_signer_uri: Option<String> = None;
-                let mut f_build_signer_digest: Option<String> = None;
-                let mut f_runner_environment: Option<String> = None;
-                let mut f_source_repository_uri: Option<String> = None;
-                let mut f_source_repository_digest: Option<String> = None;
-                let mut f_source_repository_ref: Option<String> = None;
-                let mut f_source_repository_identifier: Option<String> = None;
-                let mut f_source_repository_owner_uri: Option<String> = None;
-                let mut f_source_repository_owner_identifier: Option<String> = None;
-                let mut f_build_config_uri: Option<String> = None;
-                let mut f_build_config_digest: Option<String> = None;
-                let mut f_build_trigger: Option<String> = None;
-                let mut f_run_invocation_uri: Option<String> = None;
-                let mut f_source_repository_visibility_at_signing: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SignerIdentity>::new(support::bytes_keys::<A>());
+                let mut out = SignerIdentity {
+                    certificate_issuer: None,
+                    subject_alternative_name: None,
+                    issuer: None,
+                    build_signer_uri: None,
+                    build_signer_digest: None,
+                    runner_environment: None,
+                    source_repository_uri: None,
+                    source_repository_digest: None,
+                    source_repository_ref: None,
+                    source_repository_identifier: None,
+                    source_repository_owner_uri: None,
+                    source_repository_owner_identifier: None,
+                    build_config_uri: None,
+                    build_config_digest: None,
+                    build_trigger: None,
+                    run_invocation_uri: None,
+                    source_repository_visibility_at_signing: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SignerIdentity>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_certificate_issuer = support::optional(&mut map, 0, &mut extra)?
+                            out.certificate_issuer = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_subject_alternative_name = support::optional(&mut map, 1, &mut extra)?
+                            out.subject_alternative_name =
+                                support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_issuer = support::optional(&mut map, 2, &mut extra)?
+                            out.issuer = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_build_signer_uri = support::optional(&mut map, 3, &mut extra)?
+                            out.build_signer_uri = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_build_signer_digest = support::optional(&mut map, 4, &mut extra)?
+                            out.build_signer_digest =
+                                support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_runner_environment = support::optional(&mut map, 5, &mut extra)?
+                            out.runner_environment = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_source_repository_uri = support::optional(&mut map, 6, &mut extra)?
+                            out.source_repository_uri =
+                                support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_source_repository_digest = support::optional(&mut map, 7, &mut extra)?
+                            out.source_repository_digest =
+                                support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_source_repository_ref = support::optional(&mut map, 8, &mut extra)?
+                            out.source_repository_ref =
+                                support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_source_repository_identifier =
-                                support::optional(&mut map, 9, &mut extra)?
+                            out.source_repository_identifier =
+                                support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_source_repository_owner_uri =
-                                support::optional(&mut map, 10, &mut extra)?
+                            out.source_repository_owner_uri =
+                                support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_source_repository_owner_identifier =
-                                support::optional(&mut map, 11, &mut extra)?
+                            out.source_repository_owner_identifier =
+                                support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(12) => {
-                            f_build_config_uri = support::optional(&mut map, 12, &mut extra)?
+                            out.build_config_uri = support::optional(&mut map, 12, &mut out.extra)?
                         }
                         support::Field::Known(13) => {
-                            f_build_config_digest = support::optional(&mut map, 13, &mut extra)?
+                            out.build_config_digest =
+                                support::optional(&mut map, 13, &mut out.extra)?
                         }
                         support::Field::Known(14) => {
-                            f_build_trigger = support::optional(&mut map, 14, &mut extra)?
+                            out.build_trigger = support::optional(&mut map, 14, &mut out.extra)?
                         }
                         support::Field::Known(15) => {
-                            f_run_invocation_uri = support::optional(&mut map, 15, &mut extra)?
+                            out.run_invocation_uri =
+                                support::optional(&mut map, 15, &mut out.extra)?
                         }
                         support::Field::Known(16) => {
-                            f_source_repository_visibility_at_signing =
-                                support::optional(&mut map, 16, &mut extra)?
+                            out.source_repository_visibility_at_signing =
+                                support::optional(&mut map, 16, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SignerIdentity {
-                    certificate_issuer: f_certificate_issuer,
-                    subject_alternative_name: f_subject_alternative_name,
-                    issuer: f_issuer,
-                    build_signer_uri: f_build_signer_uri,
-                    build_signer_digest: f_build_signer_digest,
-                    runner_environment: f_runner_environment,
-                    source_repository_uri: f_source_repository_uri,
-                    source_repository_digest: f_source_repository_digest,
-                    source_repository_ref: f_source_repository_ref,
-                    source_repository_identifier: f_source_repository_identifier,
-                    source_repository_owner_uri: f_source_repository_owner_uri,
-                    source_repository_owner_identifier: f_source_repository_owner_identifier,
-                    build_config_uri: f_build_config_uri,
-                    build_config_digest: f_build_config_digest,
-                    build_trigger: f_build_trigger,
-                    run_invocation_uri: f_run_invocation_uri,
-                    source_repository_visibility_at_signing:
-                        f_source_repository_visibility_at_signing,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -14122,25 +13881,25 @@ impl<'de> Deserialize<'de> for Storage {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Storage object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Storage, A::Error> {
-                let mut f_root_fs: Option<RootFSStorage> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Storage>::new(support::bytes_keys::<A>());
+                let mut out = Storage {
+                    root_fs: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<Storage>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_root_fs = support::optional(&mut map, 0, &mut extra)?
+                            out.root_fs = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(Storage {
-                    root_fs: f_root_fs,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -14229,33 +13988,33 @@ impl<'de> Deserialize<'de> for SubnetStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SubnetStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SubnetStatus, A::Error> {
-                let mut f_ips_in_use: Option<u64> = None;
-                let mut f_dynamic_ips_available: Option<u64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SubnetStatus>::new(support::bytes_keys::<A>());
+                let mut out = SubnetStatus {
+                    ips_in_use: None,
+                    dynamic_ips_available: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SubnetStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_ips_in_use = support::optional(&mut map, 0, &mut extra)?
+                            out.ips_in_use = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_dynamic_ips_available = support::optional(&mut map, 1, &mut extra)?
+                            out.dynamic_ips_available =
+                                support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SubnetStatus {
-                    ips_in_use: f_ips_in_use,
-                    dynamic_ips_available: f_dynamic_ips_available,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -14357,35 +14116,35 @@ impl<'de> Deserialize<'de> for TLSInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TLSInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<TLSInfo, A::Error> {
-                let mut f_trust_root: Option<String> = None;
-                let mut f_cert_issuer_subject: Option<String> = None;
-                let mut f_cert_issuer_public_key: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TLSInfo>::new(support::bytes_keys::<A>());
+                let mut out = TLSInfo {
+                    trust_root: None,
+                    cert_issuer_subject: None,
+                    cert_issuer_public_key: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TLSInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_trust_root = support::optional(&mut map, 0, &mut extra)?
+                            out.trust_root = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_cert_issuer_subject = support::optional(&mut map, 1, &mut extra)?
+                            out.cert_issuer_subject =
+                                support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_cert_issuer_public_key = support::optional(&mut map, 2, &mut extra)?
+                            out.cert_issuer_public_key =
+                                support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TLSInfo {
-                    trust_root: f_trust_root,
-                    cert_issuer_subject: f_cert_issuer_subject,
-                    cert_issuer_public_key: f_cert_issuer_public_key,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -14481,33 +14240,32 @@ impl<'de> Deserialize<'de> for ThrottleDevice {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ThrottleDevice object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ThrottleDevice, A::Error> {
-                let mut f_path: Option<String> = None;
-                let mut f_rate: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ThrottleDevice>::new(support::bytes_keys::<A>());
+                let mut out = ThrottleDevice {
+                    path: None,
+                    rate: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ThrottleDevice>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_path = support::optional(&mut map, 0, &mut extra)?
+                            out.path = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_rate = support::optional(&mut map, 1, &mut extra)?
+                            out.rate = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ThrottleDevice {
-                    path: f_path,
-                    rate: f_rate,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -14587,25 +14345,25 @@ impl<'de> Deserialize<'de> for Topology {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Topology object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Topology, A::Error> {
-                let mut f_segments: Option<HashMap<String, String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Topology>::new(support::bytes_keys::<A>());
+                let mut out = Topology {
+                    segments: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<Topology>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_segments = support::optional_map(&mut map, 0, &mut extra)?
+                            out.segments = support::optional_map(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(Topology {
-                    segments: f_segments,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -14714,48 +14472,44 @@ impl<'de> Deserialize<'de> for VolumesDiskUsage {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a VolumesDiskUsage object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<VolumesDiskUsage, A::Error> {
-                let mut f_active_count: Option<i64> = None;
-                let mut f_total_count: Option<i64> = None;
-                let mut f_reclaimable: Option<i64> = None;
-                let mut f_total_size: Option<i64> = None;
-                let mut f_items: Option<Vec<serde_json::Value>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<VolumesDiskUsage>::new(support::bytes_keys::<A>());
+                let mut out = VolumesDiskUsage {
+                    active_count: None,
+                    total_count: None,
+                    reclaimable: None,
+                    total_size: None,
+                    items: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<VolumesDiskUsage>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_active_count = support::optional(&mut map, 0, &mut extra)?
+                            out.active_count = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_total_count = support::optional(&mut map, 1, &mut extra)?
+                            out.total_count = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_reclaimable = support::optional(&mut map, 2, &mut extra)?
+                            out.reclaimable = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_total_size = support::optional(&mut map, 3, &mut extra)?
+                            out.total_size = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_items = support::optional(&mut map, 4, &mut extra)?
+                            out.items = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(VolumesDiskUsage {
-                    active_count: f_active_count,
-                    total_count: f_total_count,
-                    reclaimable: f_reclaimable,
-                    total_size: f_total_size,
-                    items: f_items,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)

@@ -119,45 +119,41 @@ impl<'de> Deserialize<'de> for Config {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Config object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Config, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_version: Option<ObjectVersion> = None;
-                let mut f_created_at: Option<String> = None;
-                let mut f_updated_at: Option<String> = None;
-                let mut f_spec: Option<ConfigSpec> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Config>::new(support::bytes_keys::<A>());
+                let mut out = Config {
+                    id: None,
+                    version: None,
+                    created_at: None,
+                    updated_at: None,
+                    spec: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<Config>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_version = support::optional(&mut map, 1, &mut extra)?
+                            out.version = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_created_at = support::optional(&mut map, 2, &mut extra)?
+                            out.created_at = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
+                            out.updated_at = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_spec = support::optional(&mut map, 4, &mut extra)?
+                            out.spec = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(Config {
-                    id: f_id,
-                    version: f_version,
-                    created_at: f_created_at,
-                    updated_at: f_updated_at,
-                    spec: f_spec,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -308,43 +304,40 @@ impl<'de> Deserialize<'de> for ConfigCreateBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ConfigCreateBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ConfigCreateBody, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_data: Option<String> = None;
-                let mut f_templating: Option<Driver> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ConfigCreateBody>::new(support::bytes_keys::<A>());
+                let mut out = ConfigCreateBody {
+                    name: None,
+                    labels: None,
+                    data: None,
+                    templating: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ConfigCreateBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_data = support::optional(&mut map, 2, &mut extra)?
+                            out.data = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_templating = support::optional(&mut map, 3, &mut extra)?
+                            out.templating = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ConfigCreateBody {
-                    name: f_name,
-                    labels: f_labels,
-                    data: f_data,
-                    templating: f_templating,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -442,28 +435,28 @@ impl<'de> Deserialize<'de> for ConfigReference {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ConfigReference object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ConfigReference, A::Error> {
-                let mut f_network: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ConfigReference>::new(support::bytes_keys::<A>());
+                let mut out = ConfigReference {
+                    network: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ConfigReference>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_network = support::optional(&mut map, 0, &mut extra)?
+                            out.network = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ConfigReference {
-                    network: f_network,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -564,40 +557,37 @@ impl<'de> Deserialize<'de> for ConfigSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ConfigSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ConfigSpec, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_data: Option<String> = None;
-                let mut f_templating: Option<Driver> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ConfigSpec>::new(support::bytes_keys::<A>());
+                let mut out = ConfigSpec {
+                    name: None,
+                    labels: None,
+                    data: None,
+                    templating: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ConfigSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_data = support::optional(&mut map, 2, &mut extra)?
+                            out.data = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_templating = support::optional(&mut map, 3, &mut extra)?
+                            out.templating = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ConfigSpec {
-                    name: f_name,
-                    labels: f_labels,
-                    data: f_data,
-                    templating: f_templating,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)

@@ -84,44 +84,40 @@ impl<'de> Deserialize<'de> for ContainerBlkioStatEntry {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerBlkioStatEntry object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerBlkioStatEntry, A::Error> {
-                let mut f_major: Option<u64> = None;
-                let mut f_minor: Option<u64> = None;
-                let mut f_op: Option<String> = None;
-                let mut f_value: Option<u64> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerBlkioStatEntry>::new(support::bytes_keys::<A>());
+                let mut out = ContainerBlkioStatEntry {
+                    major: None,
+                    minor: None,
+                    op: None,
+                    value: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerBlkioStatEntry>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_major = support::optional(&mut map, 0, &mut extra)?
+                            out.major = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_minor = support::optional(&mut map, 1, &mut extra)?
+                            out.minor = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_op = support::optional(&mut map, 2, &mut extra)?
+                            out.op = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_value = support::optional(&mut map, 3, &mut extra)?
+                            out.value = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerBlkioStatEntry {
-                    major: f_major,
-                    minor: f_minor,
-                    op: f_op,
-                    value: f_value,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -277,66 +273,61 @@ impl<'de> Deserialize<'de> for ContainerBlkioStats {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerBlkioStats object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerBlkioStats, A::Error> {
-                let mut f_io_service_bytes_recursive: Option<Vec<ContainerBlkioStatEntry>> = None;
-                let mut f_io_serviced_recursive: Option<Vec<ContainerBlkioStatEntry>> = None;
-                let mut f_io_queue_recursive: Option<Vec<ContainerBlkioStatEntry>> = None;
-                let mut f_io_service_time_recursive: Option<Vec<ContainerBlkioStatEntry>> = None;
-                let mut f_io_wait_time_recursive: Option<Vec<ContainerBlkioStatEntry>> = None;
-                let mut f_io_merged_recursive: Option<Vec<ContainerBlkioStatEntry>> = None;
-                let mut f_io_time_recursive: Option<Vec<ContainerBlkioStatEntry>> = None;
-                let mut f_sectors_recursive: Option<Vec<ContainerBlkioStatEntry>> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerBlkioStats>::new(support::bytes_keys::<A>());
+                let mut out = ContainerBlkioStats {
+                    io_service_bytes_recursive: None,
+                    io_serviced_recursive: None,
+                    io_queue_recursive: None,
+                    io_service_time_recursive: None,
+                    io_wait_time_recursive: None,
+                    io_merged_recursive: None,
+                    io_time_recursive: None,
+                    sectors_recursive: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerBlkioStats>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_io_service_bytes_recursive =
-                                support::optional(&mut map, 0, &mut extra)?
+                            out.io_service_bytes_recursive =
+                                support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_io_serviced_recursive = support::optional(&mut map, 1, &mut extra)?
+                            out.io_serviced_recursive =
+                                support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_io_queue_recursive = support::optional(&mut map, 2, &mut extra)?
+                            out.io_queue_recursive = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_io_service_time_recursive =
-                                support::optional(&mut map, 3, &mut extra)?
+                            out.io_service_time_recursive =
+                                support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_io_wait_time_recursive = support::optional(&mut map, 4, &mut extra)?
+                            out.io_wait_time_recursive =
+                                support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_io_merged_recursive = support::optional(&mut map, 5, &mut extra)?
+                            out.io_merged_recursive =
+                                support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_io_time_recursive = support::optional(&mut map, 6, &mut extra)?
+                            out.io_time_recursive = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_sectors_recursive = support::optional(&mut map, 7, &mut extra)?
+                            out.sectors_recursive = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerBlkioStats {
-                    io_service_bytes_recursive: f_io_service_bytes_recursive,
-                    io_serviced_recursive: f_io_serviced_recursive,
-                    io_queue_recursive: f_io_queue_recursive,
-                    io_service_time_recursive: f_io_service_time_recursive,
-                    io_wait_time_recursive: f_io_wait_time_recursive,
-                    io_merged_recursive: f_io_merged_recursive,
-                    io_time_recursive: f_io_time_recursive,
-                    sectors_recursive: f_sectors_recursive,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -580,43 +571,40 @@ impl<'de> Deserialize<'de> for ContainerCPUStats {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerCPUStats object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerCPUStats, A::Error> {
-                let mut f_cpu_usage: Option<ContainerCPUUsage> = None;
-                let mut f_system_cpu_usage: Option<u64> = None;
-                let mut f_online_cpus: Option<u32> = None;
-                let mut f_throttling_data: Option<ContainerThrottlingData> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerCPUStats>::new(support::bytes_keys::<A>());
+                let mut out = ContainerCPUStats {
+                    cpu_usage: None,
+                    system_cpu_usage: None,
+                    online_cpus: None,
+                    throttling_data: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerCPUStats>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_cpu_usage = support::optional(&mut map, 0, &mut extra)?
+                            out.cpu_usage = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_system_cpu_usage = support::optional(&mut map, 1, &mut extra)?
+                            out.system_cpu_usage = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_online_cpus = support::optional(&mut map, 2, &mut extra)?
+                            out.online_cpus = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_throttling_data = support::optional(&mut map, 3, &mut extra)?
+                            out.throttling_data = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerCPUStats {
-                    cpu_usage: f_cpu_usage,
-                    system_cpu_usage: f_system_cpu_usage,
-                    online_cpus: f_online_cpus,
-                    throttling_data: f_throttling_data,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -771,43 +759,41 @@ impl<'de> Deserialize<'de> for ContainerCPUUsage {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerCPUUsage object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerCPUUsage, A::Error> {
-                let mut f_total_usage: Option<u64> = None;
-                let mut f_percpu_usage: Option<Vec<u64>> = None;
-                let mut f_usage_in_kernelmode: Option<u64> = None;
-                let mut f_usage_in_usermode: Option<u64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerCPUUsage>::new(support::bytes_keys::<A>());
+                let mut out = ContainerCPUUsage {
+                    total_usage: None,
+                    percpu_usage: None,
+                    usage_in_kernelmode: None,
+                    usage_in_usermode: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerCPUUsage>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_total_usage = support::optional(&mut map, 0, &mut extra)?
+                            out.total_usage = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_percpu_usage = support::optional(&mut map, 1, &mut extra)?
+                            out.percpu_usage = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_usage_in_kernelmode = support::optional(&mut map, 2, &mut extra)?
+                            out.usage_in_kernelmode =
+                                support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_usage_in_usermode = support::optional(&mut map, 3, &mut extra)?
+                            out.usage_in_usermode = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerCPUUsage {
-                    total_usage: f_total_usage,
-                    percpu_usage: f_percpu_usage,
-                    usage_in_kernelmode: f_usage_in_kernelmode,
-                    usage_in_usermode: f_usage_in_usermode,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1109,148 +1095,124 @@ impl<'de> Deserialize<'de> for ContainerConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerConfig, A::Error> {
-                let mut f_hostname: Option<String> = None;
-                let mut f_domainname: Option<String> = None;
-                let mut f_user: Option<String> = None;
-                let mut f_attach_stdin: Option<bool> = None;
-                let mut f_attach_stdout: Option<bool> = None;
-                let mut f_attach_stderr: Option<bool> = None;
-                let mut f_exposed_ports: Option<HashMap<String, serde_json::Value>> = None;
-                let mut f_tty: Option<bool> = None;
-                let mut f_open_stdin: Option<bool> = None;
-                let mut f_stdin_once: Option<bool> = None;
-                let mut f_env: Option<Vec<String>> = None;
-                let mut f_cmd: Option<Vec<String>> = None;
-                let mut f_healthcheck: Option<HealthConfig> = None;
-                let mut f_args_escaped: Option<bool> = None;
-                let mut f_image: Option<String> = None;
-                let mut f_volumes: Option<HashMap<String, serde_json::Value>> = None;
-                let mut f_working_dir: Option<String> = None;
-                let mut f_entrypoint: Option<Vec<String>> = None;
-                let mut f_network_disabled: Option<bool> = None;
-                let mut f_on_build: Option<Vec<String>> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_stop_signal: Option<String> = None;
-                let mut f_stop_timeout: Option<i64> = None;
-                let mut f_shell: Option<Vec<String>> = None;
-                let mut f_mac_address: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerConfig>::new(support::bytes_keys::<A>());
+                let mut out = ContainerConfig {
+                    hostname: None,
+                    domainname: None,
+                    user: None,
+                    attach_stdin: None,
+                    attach_stdout: None,
+                    attach_stderr: None,
+                    exposed_ports: None,
+                    tty: None,
+                    open_stdin: None,
+                    stdin_once: None,
+                    env: None,
+                    cmd: None,
+                    healthcheck: None,
+                    args_escaped: None,
+                    image: None,
+                    volumes: None,
+                    working_dir: None,
+                    entrypoint: None,
+                    network_disabled: None,
+                    on_build: None,
+                    labels: None,
+                    stop_signal: None,
+                    stop_timeout: None,
+                    shell: None,
+                    mac_address: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_hostname = support::optional(&mut map, 0, &mut extra)?
+                            out.hostname = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_domainname = support::optional(&mut map, 1, &mut extra)?
+                            out.domainname = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_user = support::optional(&mut map, 2, &mut extra)?
+                            out.user = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_attach_stdin = support::optional(&mut map, 3, &mut extra)?
+                            out.attach_stdin = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_attach_stdout = support::optional(&mut map, 4, &mut extra)?
+                            out.attach_stdout = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_attach_stderr = support::optional(&mut map, 5, &mut extra)?
+                            out.attach_stderr = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_exposed_ports = support::optional_map(&mut map, 6, &mut extra)?
+                            out.exposed_ports = support::optional_map(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_tty = support::optional(&mut map, 7, &mut extra)?
+                            out.tty = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_open_stdin = support::optional(&mut map, 8, &mut extra)?
+                            out.open_stdin = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_stdin_once = support::optional(&mut map, 9, &mut extra)?
+                            out.stdin_once = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_env = support::optional(&mut map, 10, &mut extra)?
+                            out.env = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_cmd = support::optional(&mut map, 11, &mut extra)?
+                            out.cmd = support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(12) => {
-                            f_healthcheck = support::optional(&mut map, 12, &mut extra)?
+                            out.healthcheck = support::optional(&mut map, 12, &mut out.extra)?
                         }
                         support::Field::Known(13) => {
-                            f_args_escaped = support::optional(&mut map, 13, &mut extra)?
+                            out.args_escaped = support::optional(&mut map, 13, &mut out.extra)?
                         }
                         support::Field::Known(14) => {
-                            f_image = support::optional(&mut map, 14, &mut extra)?
+                            out.image = support::optional(&mut map, 14, &mut out.extra)?
                         }
                         support::Field::Known(15) => {
-                            f_volumes = support::optional_map(&mut map, 15, &mut extra)?
+                            out.volumes = support::optional_map(&mut map, 15, &mut out.extra)?
                         }
                         support::Field::Known(16) => {
-                            f_working_dir = support::optional(&mut map, 16, &mut extra)?
+                            out.working_dir = support::optional(&mut map, 16, &mut out.extra)?
                         }
                         support::Field::Known(17) => {
-                            f_entrypoint = support::optional(&mut map, 17, &mut extra)?
+                            out.entrypoint = support::optional(&mut map, 17, &mut out.extra)?
                         }
                         support::Field::Known(18) => {
-                            f_network_disabled = support::optional(&mut map, 18, &mut extra)?
+                            out.network_disabled = support::optional(&mut map, 18, &mut out.extra)?
                         }
                         support::Field::Known(19) => {
-                            f_on_build = support::optional(&mut map, 19, &mut extra)?
+                            out.on_build = support::optional(&mut map, 19, &mut out.extra)?
                         }
                         support::Field::Known(20) => {
-                            f_labels = support::optional_map(&mut map, 20, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 20, &mut out.extra)?
                         }
                         support::Field::Known(21) => {
-                            f_stop_signal = support::optional(&mut map, 21, &mut extra)?
+                            out.stop_signal = support::optional(&mut map, 21, &mut out.extra)?
                         }
                         support::Field::Known(22) => {
-                            f_stop_timeout = support::optional(&mut map, 22, &mut extra)?
+                            out.stop_timeout = support::optional(&mut map, 22, &mut out.extra)?
                         }
                         support::Field::Known(23) => {
-                            f_shell = support::optional(&mut map, 23, &mut extra)?
+                            out.shell = support::optional(&mut map, 23, &mut out.extra)?
                         }
                         support::Field::Known(24) => {
-                            f_mac_address = support::optional(&mut map, 24, &mut extra)?
+                            out.mac_address = support::optional(&mut map, 24, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerConfig {
-                    hostname: f_hostname,
-                    domainname: f_domainname,
-                    user: f_user,
-                    attach_stdin: f_attach_stdin,
-                    attach_stdout: f_attach_stdout,
-                    attach_stderr: f_attach_stderr,
-                    exposed_ports: f_exposed_ports,
-                    tty: f_tty,
-                    open_stdin: f_open_stdin,
-                    stdin_once: f_stdin_once,
-                    env: f_env,
-                    cmd: f_cmd,
-                    healthcheck: f_healthcheck,
-                    args_escaped: f_args_escaped,
-                    image: f_image,
-                    volumes: f_volumes,
-                    working_dir: f_working_dir,
-                    entrypoint: f_entrypoint,
-                    network_disabled: f_network_disabled,
-                    on_build: f_on_build,
-                    labels: f_labels,
-                    stop_signal: f_stop_signal,
-                    stop_timeout: f_stop_timeout,
-                    shell: f_shell,
-                    mac_address: f_mac_address,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1666,159 +1628,132 @@ impl<'de> Deserialize<'de> for ContainerCreateBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerCreateBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerCreateBody, A::Error> {
-                let mut f_hostname: Option<String> = None;
-                let mut f_domainname: Option<String> = None;
-                let mut f_user: Option<String> = None;
-                let mut f_attach_stdin: Option<bool> = None;
-                let mut f_attach_stdout: Option<bool> = None;
-                let mut f_attach_stderr: Option<bool> = None;
-                let mut f_exposed_ports: Option<HashMap<String, serde_json::Value>> = None;
-                let mut f_tty: Option<bool> = None;
-                let mut f_open_stdin: Option<bool> = None;
-                let mut f_stdin_once: Option<bool> = None;
-                let mut f_env: Option<Vec<String>> = None;
-                let mut f_cmd: Option<Vec<String>> = None;
-                let mut f_healthcheck: Option<HealthConfig> = None;
-                let mut f_args_escaped: Option<bool> = None;
-                let mut f_image: Option<String> = None;
-                let mut f_volumes: Option<HashMap<String, serde_json::Value>> = None;
-                let mut f_working_dir: Option<String> = None;
-                let mut f_entrypoint: Option<Vec<String>> = None;
-                let mut f_network_disabled: Option<bool> = None;
-                let mut f_on_build: Option<Vec<String>> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_stop_signal: Option<String> = None;
-                let mut f_stop_timeout: Option<i64> = None;
-                let mut f_shell: Option<Vec<String>> = None;
-                let mut f_host_config: Option<HostConfig> = None;
-                let mut f_networking_config: Option<NetworkingConfig> = None;
-                let mut f_mac_address: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerCreateBody>::new(support::bytes_keys::<A>());
+                let mut out = ContainerCreateBody {
+                    hostname: None,
+                    domainname: None,
+                    user: None,
+                    attach_stdin: None,
+                    attach_stdout: None,
+                    attach_stderr: None,
+                    exposed_ports: None,
+                    tty: None,
+                    open_stdin: None,
+                    stdin_once: None,
+                    env: None,
+                    cmd: None,
+                    healthcheck: None,
+                    args_escaped: None,
+                    image: None,
+                    volumes: None,
+                    working_dir: None,
+                    entrypoint: None,
+                    network_disabled: None,
+                    on_build: None,
+                    labels: None,
+                    stop_signal: None,
+                    stop_timeout: None,
+                    shell: None,
+                    host_config: None,
+                    networking_config: None,
+                    mac_address: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerCreateBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_hostname = support::optional(&mut map, 0, &mut extra)?
+                            out.hostname = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_domainname = support::optional(&mut map, 1, &mut extra)?
+                            out.domainname = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_user = support::optional(&mut map, 2, &mut extra)?
+                            out.user = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_attach_stdin = support::optional(&mut map, 3, &mut extra)?
+                            out.attach_stdin = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_attach_stdout = support::optional(&mut map, 4, &mut extra)?
+                            out.attach_stdout = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_attach_stderr = support::optional(&mut map, 5, &mut extra)?
+                            out.attach_stderr = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_exposed_ports = support::optional_map(&mut map, 6, &mut extra)?
+                            out.exposed_ports = support::optional_map(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_tty = support::optional(&mut map, 7, &mut extra)?
+                            out.tty = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_open_stdin = support::optional(&mut map, 8, &mut extra)?
+                            out.open_stdin = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_stdin_once = support::optional(&mut map, 9, &mut extra)?
+                            out.stdin_once = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_env = support::optional(&mut map, 10, &mut extra)?
+                            out.env = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_cmd = support::optional(&mut map, 11, &mut extra)?
+                            out.cmd = support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(12) => {
-                            f_healthcheck = support::optional(&mut map, 12, &mut extra)?
+                            out.healthcheck = support::optional(&mut map, 12, &mut out.extra)?
                         }
                         support::Field::Known(13) => {
-                            f_args_escaped = support::optional(&mut map, 13, &mut extra)?
+                            out.args_escaped = support::optional(&mut map, 13, &mut out.extra)?
                         }
                         support::Field::Known(14) => {
-                            f_image = support::optional(&mut map, 14, &mut extra)?
+                            out.image = support::optional(&mut map, 14, &mut out.extra)?
                         }
                         support::Field::Known(15) => {
-                            f_volumes = support::optional_map(&mut map, 15, &mut extra)?
+                            out.volumes = support::optional_map(&mut map, 15, &mut out.extra)?
                         }
                         support::Field::Known(16) => {
-                            f_working_dir = support::optional(&mut map, 16, &mut extra)?
+                            out.working_dir = support::optional(&mut map, 16, &mut out.extra)?
                         }
                         support::Field::Known(17) => {
-                            f_entrypoint = support::optional(&mut map, 17, &mut extra)?
+                            out.entrypoint = support::optional(&mut map, 17, &mut out.extra)?
                         }
                         support::Field::Known(18) => {
-                            f_network_disabled = support::optional(&mut map, 18, &mut extra)?
+                            out.network_disabled = support::optional(&mut map, 18, &mut out.extra)?
                         }
                         support::Field::Known(19) => {
-                            f_on_build = support::optional(&mut map, 19, &mut extra)?
+                            out.on_build = support::optional(&mut map, 19, &mut out.extra)?
                         }
                         support::Field::Known(20) => {
-                            f_labels = support::optional_map(&mut map, 20, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 20, &mut out.extra)?
                         }
                         support::Field::Known(21) => {
-                            f_stop_signal = support::optional(&mut map, 21, &mut extra)?
+                            out.stop_signal = support::optional(&mut map, 21, &mut out.extra)?
                         }
                         support::Field::Known(22) => {
-                            f_stop_timeout = support::optional(&mut map, 22, &mut extra)?
+                            out.stop_timeout = support::optional(&mut map, 22, &mut out.extra)?
                         }
                         support::Field::Known(23) => {
-                            f_shell = support::optional(&mut map, 23, &mut extra)?
+                            out.shell = support::optional(&mut map, 23, &mut out.extra)?
                         }
                         support::Field::Known(24) => {
-                            f_host_config = support::optional(&mut map, 24, &mut extra)?
+                            out.host_config = support::optional(&mut map, 24, &mut out.extra)?
                         }
                         support::Field::Known(25) => {
-                            f_networking_config = support::optional(&mut map, 25, &mut extra)?
+                            out.networking_config = support::optional(&mut map, 25, &mut out.extra)?
                         }
                         support::Field::Known(26) => {
-                            f_mac_address = support::optional(&mut map, 26, &mut extra)?
+                            out.mac_address = support::optional(&mut map, 26, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerCreateBody {
-                    hostname: f_hostname,
-                    domainname: f_domainname,
-                    user: f_user,
-                    attach_stdin: f_attach_stdin,
-                    attach_stdout: f_attach_stdout,
-                    attach_stderr: f_attach_stderr,
-                    exposed_ports: f_exposed_ports,
-                    tty: f_tty,
-                    open_stdin: f_open_stdin,
-                    stdin_once: f_stdin_once,
-                    env: f_env,
-                    cmd: f_cmd,
-                    healthcheck: f_healthcheck,
-                    args_escaped: f_args_escaped,
-                    image: f_image,
-                    volumes: f_volumes,
-                    working_dir: f_working_dir,
-                    entrypoint: f_entrypoint,
-                    network_disabled: f_network_disabled,
-                    on_build: f_on_build,
-                    labels: f_labels,
-                    stop_signal: f_stop_signal,
-                    stop_timeout: f_stop_timeout,
-                    shell: f_shell,
-                    host_config: f_host_config,
-                    networking_config: f_networking_config,
-                    mac_address: f_mac_address,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2051,6 +1986,7 @@ impl<'de> Deserialize<'de> for ContainerCreateResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerCreateResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2058,8 +1994,7 @@ impl<'de> Deserialize<'de> for ContainerCreateResponse {
                 let mut f_id: Option<String> = None;
                 let mut f_warnings: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerCreateResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerCreateResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_id = Some(map.next_value()?),
@@ -2238,78 +2173,68 @@ impl<'de> Deserialize<'de> for ContainerExecBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerExecBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerExecBody, A::Error> {
-                let mut f_attach_stdin: Option<bool> = None;
-                let mut f_attach_stdout: Option<bool> = None;
-                let mut f_attach_stderr: Option<bool> = None;
-                let mut f_console_size: Option<Vec<i64>> = None;
-                let mut f_detach_keys: Option<String> = None;
-                let mut f_tty: Option<bool> = None;
-                let mut f_env: Option<Vec<String>> = None;
-                let mut f_cmd: Option<Vec<String>> = None;
-                let mut f_privileged: Option<bool> = None;
-                let mut f_user: Option<String> = None;
-                let mut f_working_dir: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerExecBody>::new(support::bytes_keys::<A>());
+                let mut out = ContainerExecBody {
+                    attach_stdin: None,
+                    attach_stdout: None,
+                    attach_stderr: None,
+                    console_size: None,
+                    detach_keys: None,
+                    tty: None,
+                    env: None,
+                    cmd: None,
+                    privileged: None,
+                    user: None,
+                    working_dir: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerExecBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_attach_stdin = support::optional(&mut map, 0, &mut extra)?
+                            out.attach_stdin = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_attach_stdout = support::optional(&mut map, 1, &mut extra)?
+                            out.attach_stdout = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_attach_stderr = support::optional(&mut map, 2, &mut extra)?
+                            out.attach_stderr = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_console_size = support::optional(&mut map, 3, &mut extra)?
+                            out.console_size = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_detach_keys = support::optional(&mut map, 4, &mut extra)?
+                            out.detach_keys = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_tty = support::optional(&mut map, 5, &mut extra)?
+                            out.tty = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_env = support::optional(&mut map, 6, &mut extra)?
+                            out.env = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_cmd = support::optional(&mut map, 7, &mut extra)?
+                            out.cmd = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_privileged = support::optional(&mut map, 8, &mut extra)?
+                            out.privileged = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_user = support::optional(&mut map, 9, &mut extra)?
+                            out.user = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_working_dir = support::optional(&mut map, 10, &mut extra)?
+                            out.working_dir = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerExecBody {
-                    attach_stdin: f_attach_stdin,
-                    attach_stdout: f_attach_stdout,
-                    attach_stderr: f_attach_stderr,
-                    console_size: f_console_size,
-                    detach_keys: f_detach_keys,
-                    tty: f_tty,
-                    env: f_env,
-                    cmd: f_cmd,
-                    privileged: f_privileged,
-                    user: f_user,
-                    working_dir: f_working_dir,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2665,165 +2590,137 @@ impl<'de> Deserialize<'de> for ContainerInspectResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerInspectResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerInspectResponse, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_created: Option<String> = None;
-                let mut f_path: Option<String> = None;
-                let mut f_args: Option<Vec<String>> = None;
-                let mut f_state: Option<ContainerState> = None;
-                let mut f_image: Option<String> = None;
-                let mut f_resolv_conf_path: Option<String> = None;
-                let mut f_hostname_path: Option<String> = None;
-                let mut f_hosts_path: Option<String> = None;
-                let mut f_log_path: Option<String> = None;
-                let mut f_name: Option<String> = None;
-                let mut f_restart_count: Option<i64> = None;
-                let mut f_driver: Option<String> = None;
-                let mut f_platform: Option<String> = None;
-                let mut f_image_manifest_descriptor: Option<OCIDescriptor> = None;
-                let mut f_mount_label: Option<String> = None;
-                let mut f_process_label: Option<String> = None;
-                let mut f_app_armor_profile: Option<String> = None;
-                let mut f_exec_ids: Option<Vec<String>> = None;
-                let mut f_host_config: Option<HostConfig> = None;
-                let mut f_graph_driver: Option<DriverData> = None;
-                let mut f_storage: Option<Storage> = None;
-                let mut f_size_rw: Option<i64> = None;
-                let mut f_size_root_fs: Option<i64> = None;
-                let mut f_mounts: Option<Vec<MountPoint>> = None;
-                let mut f_config: Option<ContainerConfig> = None;
-                let mut f_network_settings: Option<NetworkSettings> = None;
-                let mut f_node: Option<serde_json::Value> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerInspectResponse>::new(support::bytes_keys::<A>());
+                let mut out = ContainerInspectResponse {
+                    id: None,
+                    created: None,
+                    path: None,
+                    args: None,
+                    state: None,
+                    image: None,
+                    resolv_conf_path: None,
+                    hostname_path: None,
+                    hosts_path: None,
+                    log_path: None,
+                    name: None,
+                    restart_count: None,
+                    driver: None,
+                    platform: None,
+                    image_manifest_descriptor: None,
+                    mount_label: None,
+                    process_label: None,
+                    app_armor_profile: None,
+                    exec_ids: None,
+                    host_config: None,
+                    graph_driver: None,
+                    storage: None,
+                    size_rw: None,
+                    size_root_fs: None,
+                    mounts: None,
+                    config: None,
+                    network_settings: None,
+                    node: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerInspectResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_created = support::optional(&mut map, 1, &mut extra)?
+                            out.created = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_path = support::optional(&mut map, 2, &mut extra)?
+                            out.path = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_args = support::optional(&mut map, 3, &mut extra)?
+                            out.args = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_state = support::optional(&mut map, 4, &mut extra)?
+                            out.state = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_image = support::optional(&mut map, 5, &mut extra)?
+                            out.image = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_resolv_conf_path = support::optional(&mut map, 6, &mut extra)?
+                            out.resolv_conf_path = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_hostname_path = support::optional(&mut map, 7, &mut extra)?
+                            out.hostname_path = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_hosts_path = support::optional(&mut map, 8, &mut extra)?
+                            out.hosts_path = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_log_path = support::optional(&mut map, 9, &mut extra)?
+                            out.log_path = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_name = support::optional(&mut map, 10, &mut extra)?
+                            out.name = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_restart_count = support::optional(&mut map, 11, &mut extra)?
+                            out.restart_count = support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(12) => {
-                            f_driver = support::optional(&mut map, 12, &mut extra)?
+                            out.driver = support::optional(&mut map, 12, &mut out.extra)?
                         }
                         support::Field::Known(13) => {
-                            f_platform = support::optional(&mut map, 13, &mut extra)?
+                            out.platform = support::optional(&mut map, 13, &mut out.extra)?
                         }
                         support::Field::Known(14) => {
-                            f_image_manifest_descriptor =
-                                support::optional(&mut map, 14, &mut extra)?
+                            out.image_manifest_descriptor =
+                                support::optional(&mut map, 14, &mut out.extra)?
                         }
                         support::Field::Known(15) => {
-                            f_mount_label = support::optional(&mut map, 15, &mut extra)?
+                            out.mount_label = support::optional(&mut map, 15, &mut out.extra)?
                         }
                         support::Field::Known(16) => {
-                            f_process_label = support::optional(&mut map, 16, &mut extra)?
+                            out.process_label = support::optional(&mut map, 16, &mut out.extra)?
                         }
                         support::Field::Known(17) => {
-                            f_app_armor_profile = support::optional(&mut map, 17, &mut extra)?
+                            out.app_armor_profile = support::optional(&mut map, 17, &mut out.extra)?
                         }
                         support::Field::Known(18) => {
-                            f_exec_ids = support::optional(&mut map, 18, &mut extra)?
+                            out.exec_ids = support::optional(&mut map, 18, &mut out.extra)?
                         }
                         support::Field::Known(19) => {
-                            f_host_config = support::optional(&mut map, 19, &mut extra)?
+                            out.host_config = support::optional(&mut map, 19, &mut out.extra)?
                         }
                         support::Field::Known(20) => {
-                            f_graph_driver = support::optional(&mut map, 20, &mut extra)?
+                            out.graph_driver = support::optional(&mut map, 20, &mut out.extra)?
                         }
                         support::Field::Known(21) => {
-                            f_storage = support::optional(&mut map, 21, &mut extra)?
+                            out.storage = support::optional(&mut map, 21, &mut out.extra)?
                         }
                         support::Field::Known(22) => {
-                            f_size_rw = support::optional(&mut map, 22, &mut extra)?
+                            out.size_rw = support::optional(&mut map, 22, &mut out.extra)?
                         }
                         support::Field::Known(23) => {
-                            f_size_root_fs = support::optional(&mut map, 23, &mut extra)?
+                            out.size_root_fs = support::optional(&mut map, 23, &mut out.extra)?
                         }
                         support::Field::Known(24) => {
-                            f_mounts = support::optional(&mut map, 24, &mut extra)?
+                            out.mounts = support::optional(&mut map, 24, &mut out.extra)?
                         }
                         support::Field::Known(25) => {
-                            f_config = support::optional(&mut map, 25, &mut extra)?
+                            out.config = support::optional(&mut map, 25, &mut out.extra)?
                         }
                         support::Field::Known(26) => {
-                            f_network_settings = support::optional(&mut map, 26, &mut extra)?
+                            out.network_settings = support::optional(&mut map, 26, &mut out.extra)?
                         }
                         support::Field::Known(27) => {
-                            f_node = support::optional(&mut map, 27, &mut extra)?
+                            out.node = support::optional(&mut map, 27, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerInspectResponse {
-                    id: f_id,
-                    created: f_created,
-                    path: f_path,
-                    args: f_args,
-                    state: f_state,
-                    image: f_image,
-                    resolv_conf_path: f_resolv_conf_path,
-                    hostname_path: f_hostname_path,
-                    hosts_path: f_hosts_path,
-                    log_path: f_log_path,
-                    name: f_name,
-                    restart_count: f_restart_count,
-                    driver: f_driver,
-                    platform: f_platform,
-                    image_manifest_descriptor: f_image_manifest_descriptor,
-                    mount_label: f_mount_label,
-                    process_label: f_process_label,
-                    app_armor_profile: f_app_armor_profile,
-                    exec_ids: f_exec_ids,
-                    host_config: f_host_config,
-                    graph_driver: f_graph_driver,
-                    storage: f_storage,
-                    size_rw: f_size_rw,
-                    size_root_fs: f_size_root_fs,
-                    mounts: f_mounts,
-                    config: f_config,
-                    network_settings: f_network_settings,
-                    node: f_node,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -3160,64 +3057,56 @@ impl<'de> Deserialize<'de> for ContainerMemoryStats {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerMemoryStats object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerMemoryStats, A::Error> {
-                let mut f_usage: Option<u64> = None;
-                let mut f_max_usage: Option<u64> = None;
-                let mut f_stats: Option<HashMap<String, Option<u64>>> = None;
-                let mut f_failcnt: Option<u64> = None;
-                let mut f_limit: Option<u64> = None;
-                let mut f_commitbytes: Option<u64> = None;
-                let mut f_commitpeakbytes: Option<u64> = None;
-                let mut f_privateworkingset: Option<u64> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerMemoryStats>::new(support::bytes_keys::<A>());
+                let mut out = ContainerMemoryStats {
+                    usage: None,
+                    max_usage: None,
+                    stats: None,
+                    failcnt: None,
+                    limit: None,
+                    commitbytes: None,
+                    commitpeakbytes: None,
+                    privateworkingset: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerMemoryStats>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_usage = support::optional(&mut map, 0, &mut extra)?
+                            out.usage = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_max_usage = support::optional(&mut map, 1, &mut extra)?
+                            out.max_usage = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_stats = support::optional_map(&mut map, 2, &mut extra)?
+                            out.stats = support::optional_map(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_failcnt = support::optional(&mut map, 3, &mut extra)?
+                            out.failcnt = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_limit = support::optional(&mut map, 4, &mut extra)?
+                            out.limit = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_commitbytes = support::optional(&mut map, 5, &mut extra)?
+                            out.commitbytes = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_commitpeakbytes = support::optional(&mut map, 6, &mut extra)?
+                            out.commitpeakbytes = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_privateworkingset = support::optional(&mut map, 7, &mut extra)?
+                            out.privateworkingset = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerMemoryStats {
-                    usage: f_usage,
-                    max_usage: f_max_usage,
-                    stats: f_stats,
-                    failcnt: f_failcnt,
-                    limit: f_limit,
-                    commitbytes: f_commitbytes,
-                    commitpeakbytes: f_commitpeakbytes,
-                    privateworkingset: f_privateworkingset,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -3452,74 +3341,64 @@ impl<'de> Deserialize<'de> for ContainerNetworkStats {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerNetworkStats object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerNetworkStats, A::Error> {
-                let mut f_rx_bytes: Option<u64> = None;
-                let mut f_rx_packets: Option<u64> = None;
-                let mut f_rx_errors: Option<u64> = None;
-                let mut f_rx_dropped: Option<u64> = None;
-                let mut f_tx_bytes: Option<u64> = None;
-                let mut f_tx_packets: Option<u64> = None;
-                let mut f_tx_errors: Option<u64> = None;
-                let mut f_tx_dropped: Option<u64> = None;
-                let mut f_endpoint_id: Option<String> = None;
-                let mut f_instance_id: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerNetworkStats>::new(support::bytes_keys::<A>());
+                let mut out = ContainerNetworkStats {
+                    rx_bytes: None,
+                    rx_packets: None,
+                    rx_errors: None,
+                    rx_dropped: None,
+                    tx_bytes: None,
+                    tx_packets: None,
+                    tx_errors: None,
+                    tx_dropped: None,
+                    endpoint_id: None,
+                    instance_id: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerNetworkStats>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_rx_bytes = support::optional(&mut map, 0, &mut extra)?
+                            out.rx_bytes = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_rx_packets = support::optional(&mut map, 1, &mut extra)?
+                            out.rx_packets = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_rx_errors = support::optional(&mut map, 2, &mut extra)?
+                            out.rx_errors = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_rx_dropped = support::optional(&mut map, 3, &mut extra)?
+                            out.rx_dropped = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_tx_bytes = support::optional(&mut map, 4, &mut extra)?
+                            out.tx_bytes = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_tx_packets = support::optional(&mut map, 5, &mut extra)?
+                            out.tx_packets = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_tx_errors = support::optional(&mut map, 6, &mut extra)?
+                            out.tx_errors = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_tx_dropped = support::optional(&mut map, 7, &mut extra)?
+                            out.tx_dropped = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_endpoint_id = support::optional(&mut map, 8, &mut extra)?
+                            out.endpoint_id = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_instance_id = support::optional(&mut map, 9, &mut extra)?
+                            out.instance_id = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerNetworkStats {
-                    rx_bytes: f_rx_bytes,
-                    rx_packets: f_rx_packets,
-                    rx_errors: f_rx_errors,
-                    rx_dropped: f_rx_dropped,
-                    tx_bytes: f_tx_bytes,
-                    tx_packets: f_tx_packets,
-                    tx_errors: f_tx_errors,
-                    tx_dropped: f_tx_dropped,
-                    endpoint_id: f_endpoint_id,
-                    instance_id: f_instance_id,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -3683,33 +3562,32 @@ impl<'de> Deserialize<'de> for ContainerPidsStats {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerPidsStats object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerPidsStats, A::Error> {
-                let mut f_current: Option<u64> = None;
-                let mut f_limit: Option<u64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerPidsStats>::new(support::bytes_keys::<A>());
+                let mut out = ContainerPidsStats {
+                    current: None,
+                    limit: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerPidsStats>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_current = support::optional(&mut map, 0, &mut extra)?
+                            out.current = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_limit = support::optional(&mut map, 1, &mut extra)?
+                            out.limit = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerPidsStats {
-                    current: f_current,
-                    limit: f_limit,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -3801,34 +3679,32 @@ impl<'de> Deserialize<'de> for ContainerPruneResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerPruneResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerPruneResponse, A::Error> {
-                let mut f_containers_deleted: Option<Vec<String>> = None;
-                let mut f_space_reclaimed: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerPruneResponse>::new(support::bytes_keys::<A>());
+                let mut out = ContainerPruneResponse {
+                    containers_deleted: None,
+                    space_reclaimed: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerPruneResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_containers_deleted = support::optional(&mut map, 0, &mut extra)?
+                            out.containers_deleted = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_space_reclaimed = support::optional(&mut map, 1, &mut extra)?
+                            out.space_reclaimed = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerPruneResponse {
-                    containers_deleted: f_containers_deleted,
-                    space_reclaimed: f_space_reclaimed,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -3998,83 +3874,72 @@ impl<'de> Deserialize<'de> for ContainerState {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerState object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerState, A::Error> {
-                let mut f_status: Option<ContainerStateStatus> = None;
-                let mut f_running: Option<bool> = None;
-                let mut f_paused: Option<bool> = None;
-                let mut f_restarting: Option<bool> = None;
-                let mut f_oom_killed: Option<bool> = None;
-                let mut f_dead: Option<bool> = None;
-                let mut f_pid: Option<i64> = None;
-                let mut f_exit_code: Option<i64> = None;
-                let mut f_error: Option<String> = None;
-                let mut f_started_at: Option<String> = None;
-                let mut f_finished_at: Option<String> = None;
-                let mut f_health: Option<Health> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerState>::new(support::bytes_keys::<A>());
+                let mut out = ContainerState {
+                    status: None,
+                    running: None,
+                    paused: None,
+                    restarting: None,
+                    oom_killed: None,
+                    dead: None,
+                    pid: None,
+                    exit_code: None,
+                    error: None,
+                    started_at: None,
+                    finished_at: None,
+                    health: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerState>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_status = support::optional(&mut map, 0, &mut extra)?
+                            out.status = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_running = support::optional(&mut map, 1, &mut extra)?
+                            out.running = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_paused = support::optional(&mut map, 2, &mut extra)?
+                            out.paused = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_restarting = support::optional(&mut map, 3, &mut extra)?
+                            out.restarting = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_oom_killed = support::optional(&mut map, 4, &mut extra)?
+                            out.oom_killed = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_dead = support::optional(&mut map, 5, &mut extra)?
+                            out.dead = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_pid = support::optional(&mut map, 6, &mut extra)?
+                            out.pid = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_exit_code = support::optional(&mut map, 7, &mut extra)?
+                            out.exit_code = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_error = support::optional(&mut map, 8, &mut extra)?
+                            out.error = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_started_at = support::optional(&mut map, 9, &mut extra)?
+                            out.started_at = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_finished_at = support::optional(&mut map, 10, &mut extra)?
+                            out.finished_at = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_health = support::optional(&mut map, 11, &mut extra)?
+                            out.health = support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerState {
-                    status: f_status,
-                    running: f_running,
-                    paused: f_paused,
-                    restarting: f_restarting,
-                    oom_killed: f_oom_killed,
-                    dead: f_dead,
-                    pid: f_pid,
-                    exit_code: f_exit_code,
-                    error: f_error,
-                    started_at: f_started_at,
-                    finished_at: f_finished_at,
-                    health: f_health,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -4418,89 +4283,76 @@ impl<'de> Deserialize<'de> for ContainerStatsResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerStatsResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerStatsResponse, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_name: Option<String> = None;
-                let mut f_os_type: Option<String> = None;
-                let mut f_read: Option<String> = None;
-                let mut f_cpu_stats: Option<ContainerCPUStats> = None;
-                let mut f_memory_stats: Option<ContainerMemoryStats> = None;
-                let mut f_networks: Option<HashMap<String, ContainerNetworkStats>> = None;
-                let mut f_pids_stats: Option<ContainerPidsStats> = None;
-                let mut f_blkio_stats: Option<ContainerBlkioStats> = None;
-                let mut f_num_procs: Option<u32> = None;
-                let mut f_storage_stats: Option<ContainerStorageStats> = None;
-                let mut f_preread: Option<String> = None;
-                let mut f_precpu_stats: Option<ContainerCPUStats> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerStatsResponse>::new(support::bytes_keys::<A>());
+                let mut out = ContainerStatsResponse {
+                    id: None,
+                    name: None,
+                    os_type: None,
+                    read: None,
+                    cpu_stats: None,
+                    memory_stats: None,
+                    networks: None,
+                    pids_stats: None,
+                    blkio_stats: None,
+                    num_procs: None,
+                    storage_stats: None,
+                    preread: None,
+                    precpu_stats: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerStatsResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_name = support::optional(&mut map, 1, &mut extra)?
+                            out.name = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_os_type = support::optional(&mut map, 2, &mut extra)?
+                            out.os_type = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_read = support::optional(&mut map, 3, &mut extra)?
+                            out.read = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_cpu_stats = support::optional(&mut map, 4, &mut extra)?
+                            out.cpu_stats = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_memory_stats = support::optional(&mut map, 5, &mut extra)?
+                            out.memory_stats = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_networks = support::optional_map(&mut map, 6, &mut extra)?
+                            out.networks = support::optional_map(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_pids_stats = support::optional(&mut map, 7, &mut extra)?
+                            out.pids_stats = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_blkio_stats = support::optional(&mut map, 8, &mut extra)?
+                            out.blkio_stats = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_num_procs = support::optional(&mut map, 9, &mut extra)?
+                            out.num_procs = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_storage_stats = support::optional(&mut map, 10, &mut extra)?
+                            out.storage_stats = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_preread = support::optional(&mut map, 11, &mut extra)?
+                            out.preread = support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(12) => {
-                            f_precpu_stats = support::optional(&mut map, 12, &mut extra)?
+                            out.precpu_stats = support::optional(&mut map, 12, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerStatsResponse {
-                    id: f_id,
-                    name: f_name,
-                    os_type: f_os_type,
-                    read: f_read,
-                    cpu_stats: f_cpu_stats,
-                    memory_stats: f_memory_stats,
-                    networks: f_networks,
-                    pids_stats: f_pids_stats,
-                    blkio_stats: f_blkio_stats,
-                    num_procs: f_num_procs,
-                    storage_stats: f_storage_stats,
-                    preread: f_preread,
-                    precpu_stats: f_precpu_stats,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -4726,38 +4578,36 @@ impl<'de> Deserialize<'de> for ContainerStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerStatus, A::Error> {
-                let mut f_container_id: Option<String> = None;
-                let mut f_pid: Option<i64> = None;
-                let mut f_exit_code: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerStatus>::new(support::bytes_keys::<A>());
+                let mut out = ContainerStatus {
+                    container_id: None,
+                    pid: None,
+                    exit_code: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_container_id = support::optional(&mut map, 0, &mut extra)?
+                            out.container_id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_pid = support::optional(&mut map, 1, &mut extra)?
+                            out.pid = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_exit_code = support::optional(&mut map, 2, &mut extra)?
+                            out.exit_code = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerStatus {
-                    container_id: f_container_id,
-                    pid: f_pid,
-                    exit_code: f_exit_code,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -4872,44 +4722,42 @@ impl<'de> Deserialize<'de> for ContainerStorageStats {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerStorageStats object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerStorageStats, A::Error> {
-                let mut f_read_count_normalized: Option<u64> = None;
-                let mut f_read_size_bytes: Option<u64> = None;
-                let mut f_write_count_normalized: Option<u64> = None;
-                let mut f_write_size_bytes: Option<u64> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerStorageStats>::new(support::bytes_keys::<A>());
+                let mut out = ContainerStorageStats {
+                    read_count_normalized: None,
+                    read_size_bytes: None,
+                    write_count_normalized: None,
+                    write_size_bytes: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerStorageStats>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_read_count_normalized = support::optional(&mut map, 0, &mut extra)?
+                            out.read_count_normalized =
+                                support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_read_size_bytes = support::optional(&mut map, 1, &mut extra)?
+                            out.read_size_bytes = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_write_count_normalized = support::optional(&mut map, 2, &mut extra)?
+                            out.write_count_normalized =
+                                support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_write_size_bytes = support::optional(&mut map, 3, &mut extra)?
+                            out.write_size_bytes = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerStorageStats {
-                    read_count_normalized: f_read_count_normalized,
-                    read_size_bytes: f_read_size_bytes,
-                    write_count_normalized: f_write_count_normalized,
-                    write_size_bytes: f_write_size_bytes,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -5136,109 +4984,93 @@ impl<'de> Deserialize<'de> for ContainerSummary {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerSummary object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerSummary, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_names: Option<Vec<String>> = None;
-                let mut f_image: Option<String> = None;
-                let mut f_image_id: Option<String> = None;
-                let mut f_image_manifest_descriptor: Option<OCIDescriptor> = None;
-                let mut f_command: Option<String> = None;
-                let mut f_created: Option<i64> = None;
-                let mut f_ports: Option<Vec<PortSummary>> = None;
-                let mut f_size_rw: Option<i64> = None;
-                let mut f_size_root_fs: Option<i64> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_state: Option<ContainerSummaryState> = None;
-                let mut f_status: Option<String> = None;
-                let mut f_host_config: Option<ContainerSummaryHostConfig> = None;
-                let mut f_network_settings: Option<ContainerSummaryNetworkSettings> = None;
-                let mut f_mounts: Option<Vec<MountPoint>> = None;
-                let mut f_health: Option<ContainerSummaryHealth> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerSummary>::new(support::bytes_keys::<A>());
+                let mut out = ContainerSummary {
+                    id: None,
+                    names: None,
+                    image: None,
+                    image_id: None,
+                    image_manifest_descriptor: None,
+                    command: None,
+                    created: None,
+                    ports: None,
+                    size_rw: None,
+                    size_root_fs: None,
+                    labels: None,
+                    state: None,
+                    status: None,
+                    host_config: None,
+                    network_settings: None,
+                    mounts: None,
+                    health: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerSummary>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_names = support::optional(&mut map, 1, &mut extra)?
+                            out.names = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_image = support::optional(&mut map, 2, &mut extra)?
+                            out.image = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_image_id = support::optional(&mut map, 3, &mut extra)?
+                            out.image_id = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_image_manifest_descriptor =
-                                support::optional(&mut map, 4, &mut extra)?
+                            out.image_manifest_descriptor =
+                                support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_command = support::optional(&mut map, 5, &mut extra)?
+                            out.command = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_created = support::optional(&mut map, 6, &mut extra)?
+                            out.created = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_ports = support::optional(&mut map, 7, &mut extra)?
+                            out.ports = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_size_rw = support::optional(&mut map, 8, &mut extra)?
+                            out.size_rw = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_size_root_fs = support::optional(&mut map, 9, &mut extra)?
+                            out.size_root_fs = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_labels = support::optional_map(&mut map, 10, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_state = support::optional(&mut map, 11, &mut extra)?
+                            out.state = support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(12) => {
-                            f_status = support::optional(&mut map, 12, &mut extra)?
+                            out.status = support::optional(&mut map, 12, &mut out.extra)?
                         }
                         support::Field::Known(13) => {
-                            f_host_config = support::optional(&mut map, 13, &mut extra)?
+                            out.host_config = support::optional(&mut map, 13, &mut out.extra)?
                         }
                         support::Field::Known(14) => {
-                            f_network_settings = support::optional(&mut map, 14, &mut extra)?
+                            out.network_settings = support::optional(&mut map, 14, &mut out.extra)?
                         }
                         support::Field::Known(15) => {
-                            f_mounts = support::optional(&mut map, 15, &mut extra)?
+                            out.mounts = support::optional(&mut map, 15, &mut out.extra)?
                         }
                         support::Field::Known(16) => {
-                            f_health = support::optional(&mut map, 16, &mut extra)?
+                            out.health = support::optional(&mut map, 16, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerSummary {
-                    id: f_id,
-                    names: f_names,
-                    image: f_image,
-                    image_id: f_image_id,
-                    image_manifest_descriptor: f_image_manifest_descriptor,
-                    command: f_command,
-                    created: f_created,
-                    ports: f_ports,
-                    size_rw: f_size_rw,
-                    size_root_fs: f_size_root_fs,
-                    labels: f_labels,
-                    state: f_state,
-                    status: f_status,
-                    host_config: f_host_config,
-                    network_settings: f_network_settings,
-                    mounts: f_mounts,
-                    health: f_health,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -5450,34 +5282,32 @@ impl<'de> Deserialize<'de> for ContainerSummaryHealth {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerSummaryHealth object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerSummaryHealth, A::Error> {
-                let mut f_status: Option<ContainerSummaryHealthStatus> = None;
-                let mut f_failing_streak: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerSummaryHealth>::new(support::bytes_keys::<A>());
+                let mut out = ContainerSummaryHealth {
+                    status: None,
+                    failing_streak: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerSummaryHealth>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_status = support::optional(&mut map, 0, &mut extra)?
+                            out.status = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_failing_streak = support::optional(&mut map, 1, &mut extra)?
+                            out.failing_streak = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerSummaryHealth {
-                    status: f_status,
-                    failing_streak: f_failing_streak,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -5660,35 +5490,32 @@ impl<'de> Deserialize<'de> for ContainerSummaryHostConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerSummaryHostConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerSummaryHostConfig, A::Error> {
-                let mut f_network_mode: Option<String> = None;
-                let mut f_annotations: Option<HashMap<String, String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerSummaryHostConfig>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = ContainerSummaryHostConfig {
+                    network_mode: None,
+                    annotations: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerSummaryHostConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_network_mode = support::optional(&mut map, 0, &mut extra)?
+                            out.network_mode = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_annotations = support::optional_map(&mut map, 1, &mut extra)?
+                            out.annotations = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerSummaryHostConfig {
-                    network_mode: f_network_mode,
-                    annotations: f_annotations,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -5773,30 +5600,28 @@ impl<'de> Deserialize<'de> for ContainerSummaryNetworkSettings {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerSummaryNetworkSettings object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerSummaryNetworkSettings, A::Error> {
-                let mut f_networks: Option<HashMap<String, EndpointSettings>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ContainerSummaryNetworkSettings>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = ContainerSummaryNetworkSettings {
+                    networks: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerSummaryNetworkSettings>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_networks = support::optional_map(&mut map, 0, &mut extra)?
+                            out.networks = support::optional_map(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerSummaryNetworkSettings {
-                    networks: f_networks,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -5997,39 +5822,36 @@ impl<'de> Deserialize<'de> for ContainerThrottlingData {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerThrottlingData object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerThrottlingData, A::Error> {
-                let mut f_periods: Option<u64> = None;
-                let mut f_throttled_periods: Option<u64> = None;
-                let mut f_throttled_time: Option<u64> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerThrottlingData>::new(support::bytes_keys::<A>());
+                let mut out = ContainerThrottlingData {
+                    periods: None,
+                    throttled_periods: None,
+                    throttled_time: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerThrottlingData>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_periods = support::optional(&mut map, 0, &mut extra)?
+                            out.periods = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_throttled_periods = support::optional(&mut map, 1, &mut extra)?
+                            out.throttled_periods = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_throttled_time = support::optional(&mut map, 2, &mut extra)?
+                            out.throttled_time = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerThrottlingData {
-                    periods: f_periods,
-                    throttled_periods: f_throttled_periods,
-                    throttled_time: f_throttled_time,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -6124,34 +5946,32 @@ impl<'de> Deserialize<'de> for ContainerTopResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerTopResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerTopResponse, A::Error> {
-                let mut f_titles: Option<Vec<String>> = None;
-                let mut f_processes: Option<Vec<Vec<String>>> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerTopResponse>::new(support::bytes_keys::<A>());
+                let mut out = ContainerTopResponse {
+                    titles: None,
+                    processes: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerTopResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_titles = support::optional(&mut map, 0, &mut extra)?
+                            out.titles = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_processes = support::optional(&mut map, 1, &mut extra)?
+                            out.processes = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerTopResponse {
-                    titles: f_titles,
-                    processes: f_processes,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -6520,194 +6340,170 @@ impl<'de> Deserialize<'de> for ContainerUpdateBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerUpdateBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerUpdateBody, A::Error> {
-                let mut f_cpu_shares: Option<i64> = None;
-                let mut f_memory: Option<i64> = None;
-                let mut f_cgroup_parent: Option<String> = None;
-                let mut f_blkio_weight: Option<i64> = None;
-                let mut f_blkio_weight_device: Option<Vec<ResourcesBlkioWeightDeviceItem>> = None;
-                let mut f_blkio_device_read_bps: Option<Vec<ThrottleDevice>> = None;
-                let mut f_blkio_device_write_bps: Option<Vec<ThrottleDevice>> = None;
-                let mut f_blkio_device_read_iops: Option<Vec<ThrottleDevice>> = None;
-                let mut f_blkio_device_write_iops: Option<Vec<ThrottleDevice>> = None;
-                let mut f_cpu_period: Option<i64> = None;
-                let mut f_cpu_quota: Option<i64> = None;
-                let mut f_cpu_realtime_period: Option<i64> = None;
-                let mut f_cpu_realtime_runtime: Option<i64> = None;
-                let mut f_cpuset_cpus: Option<String> = None;
-                let mut f_cpuset_mems: Option<String> = None;
-                let mut f_devices: Option<Vec<DeviceMapping>> = None;
-                let mut f_device_cgroup_rules: Option<Vec<String>> = None;
-                let mut f_device_requests: Option<Vec<DeviceRequest>> = None;
-                let mut f_memory_reservation: Option<i64> = None;
-                let mut f_memory_swap: Option<i64> = None;
-                let mut f_memory_swappiness: Option<i64> = None;
-                let mut f_nano_cpus: Option<i64> = None;
-                let mut f_oom_kill_disable: Option<bool> = None;
-                let mut f_init: Option<bool> = None;
-                let mut f_pids_limit: Option<i64> = None;
-                let mut f_ulimits: Option<Vec<ResourcesUlimitsItem>> = None;
-                let mut f_cpu_count: Option<i64> = None;
-                let mut f_cpu_percent: Option<i64> = None;
-                let mut f_io_maximum_iops: Option<i64> = None;
-                let mut f_io_maximum_bandwidth: Option<i64> = None;
-                let mut f_restart_policy: Option<RestartPolicy> = None;
-                let mut f_disk_quota: Option<i64> = None;
-                let mut f_kernel_memory: Option<i64> = None;
-                let mut f_kernel_memory_tcp: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerUpdateBody>::new(support::bytes_keys::<A>());
+                let mut out = ContainerUpdateBody {
+                    cpu_shares: None,
+                    memory: None,
+                    cgroup_parent: None,
+                    blkio_weight: None,
+                    blkio_weight_device: None,
+                    blkio_device_read_bps: None,
+                    blkio_device_write_bps: None,
+                    blkio_device_read_iops: None,
+                    blkio_device_write_iops: None,
+                    cpu_period: None,
+                    cpu_quota: None,
+                    cpu_realtime_period: None,
+                    cpu_realtime_runtime: None,
+                    cpuset_cpus: None,
+                    cpuset_mems: None,
+                    devices: None,
+                    device_cgroup_rules: None,
+                    device_requests: None,
+                    memory_reservation: None,
+                    memory_swap: None,
+                    memory_swappiness: None,
+                    nano_cpus: None,
+                    oom_kill_disable: None,
+                    init: None,
+                    pids_limit: None,
+                    ulimits: None,
+                    cpu_count: None,
+                    cpu_percent: None,
+                    io_maximum_iops: None,
+                    io_maximum_bandwidth: None,
+                    restart_policy: None,
+                    disk_quota: None,
+                    kernel_memory: None,
+                    kernel_memory_tcp: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerUpdateBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_cpu_shares = support::optional(&mut map, 0, &mut extra)?
+                            out.cpu_shares = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_memory = support::optional(&mut map, 1, &mut extra)?
+                            out.memory = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_cgroup_parent = support::optional(&mut map, 2, &mut extra)?
+                            out.cgroup_parent = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_blkio_weight = support::optional(&mut map, 3, &mut extra)?
+                            out.blkio_weight = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_blkio_weight_device = support::optional(&mut map, 4, &mut extra)?
+                            out.blkio_weight_device =
+                                support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_blkio_device_read_bps = support::optional(&mut map, 5, &mut extra)?
+                            out.blkio_device_read_bps =
+                                support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_blkio_device_write_bps = support::optional(&mut map, 6, &mut extra)?
+                            out.blkio_device_write_bps =
+                                support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_blkio_device_read_iops = support::optional(&mut map, 7, &mut extra)?
+                            out.blkio_device_read_iops =
+                                support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_blkio_device_write_iops = support::optional(&mut map, 8, &mut extra)?
+                            out.blkio_device_write_iops =
+                                support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_cpu_period = support::optional(&mut map, 9, &mut extra)?
+                            out.cpu_period = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_cpu_quota = support::optional(&mut map, 10, &mut extra)?
+                            out.cpu_quota = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_cpu_realtime_period = support::optional(&mut map, 11, &mut extra)?
+                            out.cpu_realtime_period =
+                                support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(12) => {
-                            f_cpu_realtime_runtime = support::optional(&mut map, 12, &mut extra)?
+                            out.cpu_realtime_runtime =
+                                support::optional(&mut map, 12, &mut out.extra)?
                         }
                         support::Field::Known(13) => {
-                            f_cpuset_cpus = support::optional(&mut map, 13, &mut extra)?
+                            out.cpuset_cpus = support::optional(&mut map, 13, &mut out.extra)?
                         }
                         support::Field::Known(14) => {
-                            f_cpuset_mems = support::optional(&mut map, 14, &mut extra)?
+                            out.cpuset_mems = support::optional(&mut map, 14, &mut out.extra)?
                         }
                         support::Field::Known(15) => {
-                            f_devices = support::optional(&mut map, 15, &mut extra)?
+                            out.devices = support::optional(&mut map, 15, &mut out.extra)?
                         }
                         support::Field::Known(16) => {
-                            f_device_cgroup_rules = support::optional(&mut map, 16, &mut extra)?
+                            out.device_cgroup_rules =
+                                support::optional(&mut map, 16, &mut out.extra)?
                         }
                         support::Field::Known(17) => {
-                            f_device_requests = support::optional(&mut map, 17, &mut extra)?
+                            out.device_requests = support::optional(&mut map, 17, &mut out.extra)?
                         }
                         support::Field::Known(18) => {
-                            f_memory_reservation = support::optional(&mut map, 18, &mut extra)?
+                            out.memory_reservation =
+                                support::optional(&mut map, 18, &mut out.extra)?
                         }
                         support::Field::Known(19) => {
-                            f_memory_swap = support::optional(&mut map, 19, &mut extra)?
+                            out.memory_swap = support::optional(&mut map, 19, &mut out.extra)?
                         }
                         support::Field::Known(20) => {
-                            f_memory_swappiness = support::optional(&mut map, 20, &mut extra)?
+                            out.memory_swappiness = support::optional(&mut map, 20, &mut out.extra)?
                         }
                         support::Field::Known(21) => {
-                            f_nano_cpus = support::optional(&mut map, 21, &mut extra)?
+                            out.nano_cpus = support::optional(&mut map, 21, &mut out.extra)?
                         }
                         support::Field::Known(22) => {
-                            f_oom_kill_disable = support::optional(&mut map, 22, &mut extra)?
+                            out.oom_kill_disable = support::optional(&mut map, 22, &mut out.extra)?
                         }
                         support::Field::Known(23) => {
-                            f_init = support::optional(&mut map, 23, &mut extra)?
+                            out.init = support::optional(&mut map, 23, &mut out.extra)?
                         }
                         support::Field::Known(24) => {
-                            f_pids_limit = support::optional(&mut map, 24, &mut extra)?
+                            out.pids_limit = support::optional(&mut map, 24, &mut out.extra)?
                         }
                         support::Field::Known(25) => {
-                            f_ulimits = support::optional(&mut map, 25, &mut extra)?
+                            out.ulimits = support::optional(&mut map, 25, &mut out.extra)?
                         }
                         support::Field::Known(26) => {
-                            f_cpu_count = support::optional(&mut map, 26, &mut extra)?
+                            out.cpu_count = support::optional(&mut map, 26, &mut out.extra)?
                         }
                         support::Field::Known(27) => {
-                            f_cpu_percent = support::optional(&mut map, 27, &mut extra)?
+                            out.cpu_percent = support::optional(&mut map, 27, &mut out.extra)?
                         }
                         support::Field::Known(28) => {
-                            f_io_maximum_iops = support::optional(&mut map, 28, &mut extra)?
+                            out.io_maximum_iops = support::optional(&mut map, 28, &mut out.extra)?
                         }
                         support::Field::Known(29) => {
-                            f_io_maximum_bandwidth = support::optional(&mut map, 29, &mut extra)?
+                            out.io_maximum_bandwidth =
+                                support::optional(&mut map, 29, &mut out.extra)?
                         }
                         support::Field::Known(30) => {
-                            f_restart_policy = support::optional(&mut map, 30, &mut extra)?
+                            out.restart_policy = support::optional(&mut map, 30, &mut out.extra)?
                         }
                         support::Field::Known(31) => {
-                            f_disk_quota = support::optional(&mut map, 31, &mut extra)?
+                            out.disk_quota = support::optional(&mut map, 31, &mut out.extra)?
                         }
                         support::Field::Known(32) => {
-                            f_kernel_memory = support::optional(&mut map, 32, &mut extra)?
+                            out.kernel_memory = support::optional(&mut map, 32, &mut out.extra)?
                         }
                         support::Field::Known(33) => {
-                            f_kernel_memory_tcp = support::optional(&mut map, 33, &mut extra)?
+                            out.kernel_memory_tcp = support::optional(&mut map, 33, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerUpdateBody {
-                    cpu_shares: f_cpu_shares,
-                    memory: f_memory,
-                    cgroup_parent: f_cgroup_parent,
-                    blkio_weight: f_blkio_weight,
-                    blkio_weight_device: f_blkio_weight_device,
-                    blkio_device_read_bps: f_blkio_device_read_bps,
-                    blkio_device_write_bps: f_blkio_device_write_bps,
-                    blkio_device_read_iops: f_blkio_device_read_iops,
-                    blkio_device_write_iops: f_blkio_device_write_iops,
-                    cpu_period: f_cpu_period,
-                    cpu_quota: f_cpu_quota,
-                    cpu_realtime_period: f_cpu_realtime_period,
-                    cpu_realtime_runtime: f_cpu_realtime_runtime,
-                    cpuset_cpus: f_cpuset_cpus,
-                    cpuset_mems: f_cpuset_mems,
-                    devices: f_devices,
-                    device_cgroup_rules: f_device_cgroup_rules,
-                    device_requests: f_device_requests,
-                    memory_reservation: f_memory_reservation,
-                    memory_swap: f_memory_swap,
-                    memory_swappiness: f_memory_swappiness,
-                    nano_cpus: f_nano_cpus,
-                    oom_kill_disable: f_oom_kill_disable,
-                    init: f_init,
-                    pids_limit: f_pids_limit,
-                    ulimits: f_ulimits,
-                    cpu_count: f_cpu_count,
-                    cpu_percent: f_cpu_percent,
-                    io_maximum_iops: f_io_maximum_iops,
-                    io_maximum_bandwidth: f_io_maximum_bandwidth,
-                    restart_policy: f_restart_policy,
-                    disk_quota: f_disk_quota,
-                    kernel_memory: f_kernel_memory,
-                    kernel_memory_tcp: f_kernel_memory_tcp,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -7153,29 +6949,28 @@ impl<'de> Deserialize<'de> for ContainerUpdateResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerUpdateResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerUpdateResponse, A::Error> {
-                let mut f_warnings: Option<Vec<String>> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerUpdateResponse>::new(support::bytes_keys::<A>());
+                let mut out = ContainerUpdateResponse {
+                    warnings: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerUpdateResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_warnings = support::optional(&mut map, 0, &mut extra)?
+                            out.warnings = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerUpdateResponse {
-                    warnings: f_warnings,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -7338,29 +7133,28 @@ impl<'de> Deserialize<'de> for ContainerWaitExitError {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerWaitExitError object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ContainerWaitExitError, A::Error> {
-                let mut f_message: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerWaitExitError>::new(support::bytes_keys::<A>());
+                let mut out = ContainerWaitExitError {
+                    message: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ContainerWaitExitError>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_message = support::optional(&mut map, 0, &mut extra)?
+                            out.message = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ContainerWaitExitError {
-                    message: f_message,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -7441,6 +7235,7 @@ impl<'de> Deserialize<'de> for ContainerWaitResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ContainerWaitResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -7448,8 +7243,7 @@ impl<'de> Deserialize<'de> for ContainerWaitResponse {
                 let mut f_status_code: Option<i64> = None;
                 let mut f_error: Option<ContainerWaitExitError> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ContainerWaitResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ContainerWaitResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_status_code = Some(map.next_value()?),

@@ -64,6 +64,7 @@ impl<'de> Deserialize<'de> for DistributionInspect {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a DistributionInspect object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -71,8 +72,7 @@ impl<'de> Deserialize<'de> for DistributionInspect {
                 let mut f_descriptor: Option<OCIDescriptor> = None;
                 let mut f_platforms: Option<Vec<OCIPlatform>> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<DistributionInspect>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<DistributionInspect>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_descriptor = Some(map.next_value()?),

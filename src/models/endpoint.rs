@@ -76,38 +76,36 @@ impl<'de> Deserialize<'de> for EndpointIPAMConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a EndpointIPAMConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<EndpointIPAMConfig, A::Error> {
-                let mut f_ipv4_address: Option<String> = None;
-                let mut f_ipv6_address: Option<String> = None;
-                let mut f_link_local_ips: Option<Vec<String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<EndpointIPAMConfig>::new(support::bytes_keys::<A>());
+                let mut out = EndpointIPAMConfig {
+                    ipv4_address: None,
+                    ipv6_address: None,
+                    link_local_ips: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<EndpointIPAMConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_ipv4_address = support::optional(&mut map, 0, &mut extra)?
+                            out.ipv4_address = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_ipv6_address = support::optional(&mut map, 1, &mut extra)?
+                            out.ipv6_address = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_link_local_ips = support::optional(&mut map, 2, &mut extra)?
+                            out.link_local_ips = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(EndpointIPAMConfig {
-                    ipv4_address: f_ipv4_address,
-                    ipv6_address: f_ipv6_address,
-                    link_local_ips: f_link_local_ips,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -224,48 +222,44 @@ impl<'de> Deserialize<'de> for EndpointPortConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a EndpointPortConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<EndpointPortConfig, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_protocol: Option<EndpointPortConfigProtocol> = None;
-                let mut f_target_port: Option<i64> = None;
-                let mut f_published_port: Option<i64> = None;
-                let mut f_publish_mode: Option<EndpointPortConfigPublishMode> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<EndpointPortConfig>::new(support::bytes_keys::<A>());
+                let mut out = EndpointPortConfig {
+                    name: None,
+                    protocol: None,
+                    target_port: None,
+                    published_port: None,
+                    publish_mode: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<EndpointPortConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_protocol = support::optional(&mut map, 1, &mut extra)?
+                            out.protocol = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_target_port = support::optional(&mut map, 2, &mut extra)?
+                            out.target_port = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_published_port = support::optional(&mut map, 3, &mut extra)?
+                            out.published_port = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_publish_mode = support::optional(&mut map, 4, &mut extra)?
+                            out.publish_mode = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(EndpointPortConfig {
-                    name: f_name,
-                    protocol: f_protocol,
-                    target_port: f_target_port,
-                    published_port: f_published_port,
-                    publish_mode: f_publish_mode,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -576,48 +570,44 @@ impl<'de> Deserialize<'de> for EndpointResource {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a EndpointResource object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<EndpointResource, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_endpoint_id: Option<String> = None;
-                let mut f_mac_address: Option<String> = None;
-                let mut f_ipv4_address: Option<String> = None;
-                let mut f_ipv6_address: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<EndpointResource>::new(support::bytes_keys::<A>());
+                let mut out = EndpointResource {
+                    name: None,
+                    endpoint_id: None,
+                    mac_address: None,
+                    ipv4_address: None,
+                    ipv6_address: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<EndpointResource>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_endpoint_id = support::optional(&mut map, 1, &mut extra)?
+                            out.endpoint_id = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_mac_address = support::optional(&mut map, 2, &mut extra)?
+                            out.mac_address = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_ipv4_address = support::optional(&mut map, 3, &mut extra)?
+                            out.ipv4_address = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_ipv6_address = support::optional(&mut map, 4, &mut extra)?
+                            out.ipv6_address = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(EndpointResource {
-                    name: f_name,
-                    endpoint_id: f_endpoint_id,
-                    mac_address: f_mac_address,
-                    ipv4_address: f_ipv4_address,
-                    ipv6_address: f_ipv6_address,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -832,98 +822,86 @@ impl<'de> Deserialize<'de> for EndpointSettings {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a EndpointSettings object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<EndpointSettings, A::Error> {
-                let mut f_ipam_config: Option<EndpointIPAMConfig> = None;
-                let mut f_links: Option<Vec<String>> = None;
-                let mut f_mac_address: Option<String> = None;
-                let mut f_aliases: Option<Vec<String>> = None;
-                let mut f_driver_opts: Option<HashMap<String, String>> = None;
-                let mut f_gw_priority: Option<i64> = None;
-                let mut f_network_id: Option<String> = None;
-                let mut f_endpoint_id: Option<String> = None;
-                let mut f_gateway: Option<String> = None;
-                let mut f_ip_address: Option<String> = None;
-                let mut f_ip_prefix_len: Option<i64> = None;
-                let mut f_ipv6_gateway: Option<String> = None;
-                let mut f_global_ipv6_address: Option<String> = None;
-                let mut f_global_ipv6_prefix_len: Option<i64> = None;
-                let mut f_dns_names: Option<Vec<String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<EndpointSettings>::new(support::bytes_keys::<A>());
+                let mut out = EndpointSettings {
+                    ipam_config: None,
+                    links: None,
+                    mac_address: None,
+                    aliases: None,
+                    driver_opts: None,
+                    gw_priority: None,
+                    network_id: None,
+                    endpoint_id: None,
+                    gateway: None,
+                    ip_address: None,
+                    ip_prefix_len: None,
+                    ipv6_gateway: None,
+                    global_ipv6_address: None,
+                    global_ipv6_prefix_len: None,
+                    dns_names: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<EndpointSettings>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_ipam_config = support::optional(&mut map, 0, &mut extra)?
+                            out.ipam_config = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_links = support::optional(&mut map, 1, &mut extra)?
+                            out.links = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_mac_address = support::optional(&mut map, 2, &mut extra)?
+                            out.mac_address = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_aliases = support::optional(&mut map, 3, &mut extra)?
+                            out.aliases = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_driver_opts = support::optional_map(&mut map, 4, &mut extra)?
+                            out.driver_opts = support::optional_map(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_gw_priority = support::optional(&mut map, 5, &mut extra)?
+                            out.gw_priority = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_network_id = support::optional(&mut map, 6, &mut extra)?
+                            out.network_id = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_endpoint_id = support::optional(&mut map, 7, &mut extra)?
+                            out.endpoint_id = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_gateway = support::optional(&mut map, 8, &mut extra)?
+                            out.gateway = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_ip_address = support::optional(&mut map, 9, &mut extra)?
+                            out.ip_address = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_ip_prefix_len = support::optional(&mut map, 10, &mut extra)?
+                            out.ip_prefix_len = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_ipv6_gateway = support::optional(&mut map, 11, &mut extra)?
+                            out.ipv6_gateway = support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(12) => {
-                            f_global_ipv6_address = support::optional(&mut map, 12, &mut extra)?
+                            out.global_ipv6_address =
+                                support::optional(&mut map, 12, &mut out.extra)?
                         }
                         support::Field::Known(13) => {
-                            f_global_ipv6_prefix_len = support::optional(&mut map, 13, &mut extra)?
+                            out.global_ipv6_prefix_len =
+                                support::optional(&mut map, 13, &mut out.extra)?
                         }
                         support::Field::Known(14) => {
-                            f_dns_names = support::optional(&mut map, 14, &mut extra)?
+                            out.dns_names = support::optional(&mut map, 14, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(EndpointSettings {
-                    ipam_config: f_ipam_config,
-                    links: f_links,
-                    mac_address: f_mac_address,
-                    aliases: f_aliases,
-                    driver_opts: f_driver_opts,
-                    gw_priority: f_gw_priority,
-                    network_id: f_network_id,
-                    endpoint_id: f_endpoint_id,
-                    gateway: f_gateway,
-                    ip_address: f_ip_address,
-                    ip_prefix_len: f_ip_prefix_len,
-                    ipv6_gateway: f_ipv6_gateway,
-                    global_ipv6_address: f_global_ipv6_address,
-                    global_ipv6_prefix_len: f_global_ipv6_prefix_len,
-                    dns_names: f_dns_names,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1100,33 +1078,32 @@ impl<'de> Deserialize<'de> for EndpointSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a EndpointSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<EndpointSpec, A::Error> {
-                let mut f_mode: Option<EndpointSpecMode> = None;
-                let mut f_ports: Option<Vec<EndpointPortConfig>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<EndpointSpec>::new(support::bytes_keys::<A>());
+                let mut out = EndpointSpec {
+                    mode: None,
+                    ports: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<EndpointSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_mode = support::optional(&mut map, 0, &mut extra)?
+                            out.mode = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_ports = support::optional(&mut map, 1, &mut extra)?
+                            out.ports = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(EndpointSpec {
-                    mode: f_mode,
-                    ports: f_ports,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)

@@ -68,30 +68,29 @@ impl<'de> Deserialize<'de> for EventActor {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a EventActor object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<EventActor, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_attributes: Option<HashMap<String, String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<EventActor>::new(support::bytes_keys::<A>());
+                let mut out = EventActor {
+                    id: None,
+                    attributes: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<EventActor>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_attributes = support::optional_map(&mut map, 1, &mut extra)?
+                            out.attributes = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(EventActor {
-                    id: f_id,
-                    attributes: f_attributes,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -213,53 +212,48 @@ impl<'de> Deserialize<'de> for EventMessage {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a EventMessage object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<EventMessage, A::Error> {
-                let mut f_type_: Option<EventMessageType> = None;
-                let mut f_action: Option<String> = None;
-                let mut f_actor: Option<EventActor> = None;
-                let mut f_scope: Option<EventMessageScope> = None;
-                let mut f_time: Option<i64> = None;
-                let mut f_time_nano: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<EventMessage>::new(support::bytes_keys::<A>());
+                let mut out = EventMessage {
+                    type_: None,
+                    action: None,
+                    actor: None,
+                    scope: None,
+                    time: None,
+                    time_nano: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<EventMessage>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_type_ = support::optional(&mut map, 0, &mut extra)?
+                            out.type_ = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_action = support::optional(&mut map, 1, &mut extra)?
+                            out.action = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_actor = support::optional(&mut map, 2, &mut extra)?
+                            out.actor = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_scope = support::optional(&mut map, 3, &mut extra)?
+                            out.scope = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_time = support::optional(&mut map, 4, &mut extra)?
+                            out.time = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_time_nano = support::optional(&mut map, 5, &mut extra)?
+                            out.time_nano = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(EventMessage {
-                    type_: f_type_,
-                    action: f_action,
-                    actor: f_actor,
-                    scope: f_scope,
-                    time: f_time,
-                    time_nano: f_time_nano,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)

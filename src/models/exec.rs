@@ -140,79 +140,68 @@ impl<'de> Deserialize<'de> for ExecInspectResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ExecInspectResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ExecInspectResponse, A::Error> {
-                let mut f_can_remove: Option<bool> = None;
-                let mut f_detach_keys: Option<String> = None;
-                let mut f_id: Option<String> = None;
-                let mut f_running: Option<bool> = None;
-                let mut f_exit_code: Option<i64> = None;
-                let mut f_process_config: Option<ProcessConfig> = None;
-                let mut f_open_stdin: Option<bool> = None;
-                let mut f_open_stderr: Option<bool> = None;
-                let mut f_open_stdout: Option<bool> = None;
-                let mut f_container_id: Option<String> = None;
-                let mut f_pid: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ExecInspectResponse>::new(support::bytes_keys::<A>());
+                let mut out = ExecInspectResponse {
+                    can_remove: None,
+                    detach_keys: None,
+                    id: None,
+                    running: None,
+                    exit_code: None,
+                    process_config: None,
+                    open_stdin: None,
+                    open_stderr: None,
+                    open_stdout: None,
+                    container_id: None,
+                    pid: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ExecInspectResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_can_remove = support::optional(&mut map, 0, &mut extra)?
+                            out.can_remove = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_detach_keys = support::optional(&mut map, 1, &mut extra)?
+                            out.detach_keys = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_id = support::optional(&mut map, 2, &mut extra)?
+                            out.id = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_running = support::optional(&mut map, 3, &mut extra)?
+                            out.running = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_exit_code = support::optional(&mut map, 4, &mut extra)?
+                            out.exit_code = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_process_config = support::optional(&mut map, 5, &mut extra)?
+                            out.process_config = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_open_stdin = support::optional(&mut map, 6, &mut extra)?
+                            out.open_stdin = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_open_stderr = support::optional(&mut map, 7, &mut extra)?
+                            out.open_stderr = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_open_stdout = support::optional(&mut map, 8, &mut extra)?
+                            out.open_stdout = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_container_id = support::optional(&mut map, 9, &mut extra)?
+                            out.container_id = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_pid = support::optional(&mut map, 10, &mut extra)?
+                            out.pid = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ExecInspectResponse {
-                    can_remove: f_can_remove,
-                    detach_keys: f_detach_keys,
-                    id: f_id,
-                    running: f_running,
-                    exit_code: f_exit_code,
-                    process_config: f_process_config,
-                    open_stdin: f_open_stdin,
-                    open_stderr: f_open_stderr,
-                    open_stdout: f_open_stdout,
-                    container_id: f_container_id,
-                    pid: f_pid,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -375,38 +364,36 @@ impl<'de> Deserialize<'de> for ExecStartBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ExecStartBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ExecStartBody, A::Error> {
-                let mut f_detach: Option<bool> = None;
-                let mut f_tty: Option<bool> = None;
-                let mut f_console_size: Option<Vec<i64>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ExecStartBody>::new(support::bytes_keys::<A>());
+                let mut out = ExecStartBody {
+                    detach: None,
+                    tty: None,
+                    console_size: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ExecStartBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_detach = support::optional(&mut map, 0, &mut extra)?
+                            out.detach = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_tty = support::optional(&mut map, 1, &mut extra)?
+                            out.tty = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_console_size = support::optional(&mut map, 2, &mut extra)?
+                            out.console_size = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ExecStartBody {
-                    detach: f_detach,
-                    tty: f_tty,
-                    console_size: f_console_size,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)

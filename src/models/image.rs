@@ -409,145 +409,121 @@ impl<'de> Deserialize<'de> for ImageConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ImageConfig, A::Error> {
-                let mut f_user: Option<String> = None;
-                let mut f_exposed_ports: Option<HashMap<String, serde_json::Value>> = None;
-                let mut f_env: Option<Vec<String>> = None;
-                let mut f_cmd: Option<Vec<String>> = None;
-                let mut f_healthcheck: Option<HealthConfig> = None;
-                let mut f_args_escaped: Option<bool> = None;
-                let mut f_volumes: Option<HashMap<String, serde_json::Value>> = None;
-                let mut f_working_dir: Option<String> = None;
-                let mut f_entrypoint: Option<Vec<String>> = None;
-                let mut f_on_build: Option<Vec<String>> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_stop_signal: Option<String> = None;
-                let mut f_shell: Option<Vec<String>> = None;
-                let mut f_attach_stderr: Option<bool> = None;
-                let mut f_attach_stdin: Option<bool> = None;
-                let mut f_attach_stdout: Option<bool> = None;
-                let mut f_domainname: Option<String> = None;
-                let mut f_hostname: Option<String> = None;
-                let mut f_image: Option<String> = None;
-                let mut f_mac_address: Option<String> = None;
-                let mut f_network_disabled: Option<bool> = None;
-                let mut f_open_stdin: Option<bool> = None;
-                let mut f_stdin_once: Option<bool> = None;
-                let mut f_stop_timeout: Option<i64> = None;
-                let mut f_tty: Option<bool> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImageConfig>::new(support::bytes_keys::<A>());
+                let mut out = ImageConfig {
+                    user: None,
+                    exposed_ports: None,
+                    env: None,
+                    cmd: None,
+                    healthcheck: None,
+                    args_escaped: None,
+                    volumes: None,
+                    working_dir: None,
+                    entrypoint: None,
+                    on_build: None,
+                    labels: None,
+                    stop_signal: None,
+                    shell: None,
+                    attach_stderr: None,
+                    attach_stdin: None,
+                    attach_stdout: None,
+                    domainname: None,
+                    hostname: None,
+                    image: None,
+                    mac_address: None,
+                    network_disabled: None,
+                    open_stdin: None,
+                    stdin_once: None,
+                    stop_timeout: None,
+                    tty: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ImageConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_user = support::optional(&mut map, 0, &mut extra)?
+                            out.user = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_exposed_ports = support::optional_map(&mut map, 1, &mut extra)?
+                            out.exposed_ports = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_env = support::optional(&mut map, 2, &mut extra)?
+                            out.env = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_cmd = support::optional(&mut map, 3, &mut extra)?
+                            out.cmd = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_healthcheck = support::optional(&mut map, 4, &mut extra)?
+                            out.healthcheck = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_args_escaped = support::optional(&mut map, 5, &mut extra)?
+                            out.args_escaped = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_volumes = support::optional_map(&mut map, 6, &mut extra)?
+                            out.volumes = support::optional_map(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_working_dir = support::optional(&mut map, 7, &mut extra)?
+                            out.working_dir = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_entrypoint = support::optional(&mut map, 8, &mut extra)?
+                            out.entrypoint = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_on_build = support::optional(&mut map, 9, &mut extra)?
+                            out.on_build = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_labels = support::optional_map(&mut map, 10, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_stop_signal = support::optional(&mut map, 11, &mut extra)?
+                            out.stop_signal = support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(12) => {
-                            f_shell = support::optional(&mut map, 12, &mut extra)?
+                            out.shell = support::optional(&mut map, 12, &mut out.extra)?
                         }
                         support::Field::Known(13) => {
-                            f_attach_stderr = support::optional(&mut map, 13, &mut extra)?
+                            out.attach_stderr = support::optional(&mut map, 13, &mut out.extra)?
                         }
                         support::Field::Known(14) => {
-                            f_attach_stdin = support::optional(&mut map, 14, &mut extra)?
+                            out.attach_stdin = support::optional(&mut map, 14, &mut out.extra)?
                         }
                         support::Field::Known(15) => {
-                            f_attach_stdout = support::optional(&mut map, 15, &mut extra)?
+                            out.attach_stdout = support::optional(&mut map, 15, &mut out.extra)?
                         }
                         support::Field::Known(16) => {
-                            f_domainname = support::optional(&mut map, 16, &mut extra)?
+                            out.domainname = support::optional(&mut map, 16, &mut out.extra)?
                         }
                         support::Field::Known(17) => {
-                            f_hostname = support::optional(&mut map, 17, &mut extra)?
+                            out.hostname = support::optional(&mut map, 17, &mut out.extra)?
                         }
                         support::Field::Known(18) => {
-                            f_image = support::optional(&mut map, 18, &mut extra)?
+                            out.image = support::optional(&mut map, 18, &mut out.extra)?
                         }
                         support::Field::Known(19) => {
-                            f_mac_address = support::optional(&mut map, 19, &mut extra)?
+                            out.mac_address = support::optional(&mut map, 19, &mut out.extra)?
                         }
                         support::Field::Known(20) => {
-                            f_network_disabled = support::optional(&mut map, 20, &mut extra)?
+                            out.network_disabled = support::optional(&mut map, 20, &mut out.extra)?
                         }
                         support::Field::Known(21) => {
-                            f_open_stdin = support::optional(&mut map, 21, &mut extra)?
+                            out.open_stdin = support::optional(&mut map, 21, &mut out.extra)?
                         }
                         support::Field::Known(22) => {
-                            f_stdin_once = support::optional(&mut map, 22, &mut extra)?
+                            out.stdin_once = support::optional(&mut map, 22, &mut out.extra)?
                         }
                         support::Field::Known(23) => {
-                            f_stop_timeout = support::optional(&mut map, 23, &mut extra)?
+                            out.stop_timeout = support::optional(&mut map, 23, &mut out.extra)?
                         }
                         support::Field::Known(24) => {
-                            f_tty = support::optional(&mut map, 24, &mut extra)?
+                            out.tty = support::optional(&mut map, 24, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ImageConfig {
-                    user: f_user,
-                    exposed_ports: f_exposed_ports,
-                    env: f_env,
-                    cmd: f_cmd,
-                    healthcheck: f_healthcheck,
-                    args_escaped: f_args_escaped,
-                    volumes: f_volumes,
-                    working_dir: f_working_dir,
-                    entrypoint: f_entrypoint,
-                    on_build: f_on_build,
-                    labels: f_labels,
-                    stop_signal: f_stop_signal,
-                    shell: f_shell,
-                    attach_stderr: f_attach_stderr,
-                    attach_stdin: f_attach_stdin,
-                    attach_stdout: f_attach_stdout,
-                    domainname: f_domainname,
-                    hostname: f_hostname,
-                    image: f_image,
-                    mac_address: f_mac_address,
-                    network_disabled: f_network_disabled,
-                    open_stdin: f_open_stdin,
-                    stdin_once: f_stdin_once,
-                    stop_timeout: f_stop_timeout,
-                    tty: f_tty,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -765,34 +741,32 @@ impl<'de> Deserialize<'de> for ImageDeleteResponseItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageDeleteResponseItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ImageDeleteResponseItem, A::Error> {
-                let mut f_untagged: Option<String> = None;
-                let mut f_deleted: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ImageDeleteResponseItem>::new(support::bytes_keys::<A>());
+                let mut out = ImageDeleteResponseItem {
+                    untagged: None,
+                    deleted: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ImageDeleteResponseItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_untagged = support::optional(&mut map, 0, &mut extra)?
+                            out.untagged = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_deleted = support::optional(&mut map, 1, &mut extra)?
+                            out.deleted = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ImageDeleteResponseItem {
-                    untagged: f_untagged,
-                    deleted: f_deleted,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -894,6 +868,7 @@ impl<'de> Deserialize<'de> for ImageHistoryResponseItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageHistoryResponseItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -905,8 +880,7 @@ impl<'de> Deserialize<'de> for ImageHistoryResponseItem {
                 let mut f_size: Option<i64> = None;
                 let mut f_comment: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ImageHistoryResponseItem>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ImageHistoryResponseItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_id = Some(map.next_value()?),
@@ -1030,22 +1004,25 @@ impl<'de> Deserialize<'de> for ImageID {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageID object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ImageID, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImageID>::new(support::bytes_keys::<A>());
+                let mut out = ImageID {
+                    id: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ImageID>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ImageID { id: f_id, extra })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1298,138 +1275,116 @@ impl<'de> Deserialize<'de> for ImageInspect {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageInspect object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ImageInspect, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_descriptor: Option<OCIDescriptor> = None;
-                let mut f_manifests: Option<Vec<ImageManifestSummary>> = None;
-                let mut f_identity: Option<Identity> = None;
-                let mut f_repo_tags: Option<Vec<String>> = None;
-                let mut f_repo_digests: Option<Vec<String>> = None;
-                let mut f_comment: Option<String> = None;
-                let mut f_created: Option<String> = None;
-                let mut f_author: Option<String> = None;
-                let mut f_config: Option<ImageConfig> = None;
-                let mut f_architecture: Option<String> = None;
-                let mut f_variant: Option<String> = None;
-                let mut f_os: Option<String> = None;
-                let mut f_os_version: Option<String> = None;
-                let mut f_size: Option<i64> = None;
-                let mut f_graph_driver: Option<DriverData> = None;
-                let mut f_root_fs: Option<ImageInspectRootFS> = None;
-                let mut f_metadata: Option<ImageInspectMetadata> = None;
-                let mut f_container: Option<String> = None;
-                let mut f_container_config: Option<ContainerConfig> = None;
-                let mut f_docker_version: Option<String> = None;
-                let mut f_parent: Option<String> = None;
-                let mut f_virtual_size: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImageInspect>::new(support::bytes_keys::<A>());
+                let mut out = ImageInspect {
+                    id: None,
+                    descriptor: None,
+                    manifests: None,
+                    identity: None,
+                    repo_tags: None,
+                    repo_digests: None,
+                    comment: None,
+                    created: None,
+                    author: None,
+                    config: None,
+                    architecture: None,
+                    variant: None,
+                    os: None,
+                    os_version: None,
+                    size: None,
+                    graph_driver: None,
+                    root_fs: None,
+                    metadata: None,
+                    container: None,
+                    container_config: None,
+                    docker_version: None,
+                    parent: None,
+                    virtual_size: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ImageInspect>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_descriptor = support::optional(&mut map, 1, &mut extra)?
+                            out.descriptor = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_manifests = support::optional(&mut map, 2, &mut extra)?
+                            out.manifests = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_identity = support::optional(&mut map, 3, &mut extra)?
+                            out.identity = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_repo_tags = support::optional(&mut map, 4, &mut extra)?
+                            out.repo_tags = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_repo_digests = support::optional(&mut map, 5, &mut extra)?
+                            out.repo_digests = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_comment = support::optional(&mut map, 6, &mut extra)?
+                            out.comment = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_created = support::optional(&mut map, 7, &mut extra)?
+                            out.created = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_author = support::optional(&mut map, 8, &mut extra)?
+                            out.author = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_config = support::optional(&mut map, 9, &mut extra)?
+                            out.config = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_architecture = support::optional(&mut map, 10, &mut extra)?
+                            out.architecture = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_variant = support::optional(&mut map, 11, &mut extra)?
+                            out.variant = support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(12) => {
-                            f_os = support::optional(&mut map, 12, &mut extra)?
+                            out.os = support::optional(&mut map, 12, &mut out.extra)?
                         }
                         support::Field::Known(13) => {
-                            f_os_version = support::optional(&mut map, 13, &mut extra)?
+                            out.os_version = support::optional(&mut map, 13, &mut out.extra)?
                         }
                         support::Field::Known(14) => {
-                            f_size = support::optional(&mut map, 14, &mut extra)?
+                            out.size = support::optional(&mut map, 14, &mut out.extra)?
                         }
                         support::Field::Known(15) => {
-                            f_graph_driver = support::optional(&mut map, 15, &mut extra)?
+                            out.graph_driver = support::optional(&mut map, 15, &mut out.extra)?
                         }
                         support::Field::Known(16) => {
-                            f_root_fs = support::optional(&mut map, 16, &mut extra)?
+                            out.root_fs = support::optional(&mut map, 16, &mut out.extra)?
                         }
                         support::Field::Known(17) => {
-                            f_metadata = support::optional(&mut map, 17, &mut extra)?
+                            out.metadata = support::optional(&mut map, 17, &mut out.extra)?
                         }
                         support::Field::Known(18) => {
-                            f_container = support::optional(&mut map, 18, &mut extra)?
+                            out.container = support::optional(&mut map, 18, &mut out.extra)?
                         }
                         support::Field::Known(19) => {
-                            f_container_config = support::optional(&mut map, 19, &mut extra)?
+                            out.container_config = support::optional(&mut map, 19, &mut out.extra)?
                         }
                         support::Field::Known(20) => {
-                            f_docker_version = support::optional(&mut map, 20, &mut extra)?
+                            out.docker_version = support::optional(&mut map, 20, &mut out.extra)?
                         }
                         support::Field::Known(21) => {
-                            f_parent = support::optional(&mut map, 21, &mut extra)?
+                            out.parent = support::optional(&mut map, 21, &mut out.extra)?
                         }
                         support::Field::Known(22) => {
-                            f_virtual_size = support::optional(&mut map, 22, &mut extra)?
+                            out.virtual_size = support::optional(&mut map, 22, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ImageInspect {
-                    id: f_id,
-                    descriptor: f_descriptor,
-                    manifests: f_manifests,
-                    identity: f_identity,
-                    repo_tags: f_repo_tags,
-                    repo_digests: f_repo_digests,
-                    comment: f_comment,
-                    created: f_created,
-                    author: f_author,
-                    config: f_config,
-                    architecture: f_architecture,
-                    variant: f_variant,
-                    os: f_os,
-                    os_version: f_os_version,
-                    size: f_size,
-                    graph_driver: f_graph_driver,
-                    root_fs: f_root_fs,
-                    metadata: f_metadata,
-                    container: f_container,
-                    container_config: f_container_config,
-                    docker_version: f_docker_version,
-                    parent: f_parent,
-                    virtual_size: f_virtual_size,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1676,29 +1631,28 @@ impl<'de> Deserialize<'de> for ImageInspectMetadata {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageInspectMetadata object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ImageInspectMetadata, A::Error> {
-                let mut f_last_tag_time: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ImageInspectMetadata>::new(support::bytes_keys::<A>());
+                let mut out = ImageInspectMetadata {
+                    last_tag_time: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ImageInspectMetadata>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_last_tag_time = support::optional(&mut map, 0, &mut extra)?
+                            out.last_tag_time = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ImageInspectMetadata {
-                    last_tag_time: f_last_tag_time,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1779,6 +1733,7 @@ impl<'de> Deserialize<'de> for ImageInspectRootFS {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageInspectRootFS object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1786,7 +1741,7 @@ impl<'de> Deserialize<'de> for ImageInspectRootFS {
                 let mut f_type_: Option<String> = None;
                 let mut f_layers: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImageInspectRootFS>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ImageInspectRootFS>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_type_ = Some(map.next_value()?),
@@ -1913,6 +1868,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummary {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageManifestSummary object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1925,8 +1881,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummary {
                 let mut f_image_data: Option<ImageManifestSummaryImageData> = None;
                 let mut f_attestation_data: Option<ImageManifestSummaryAttestationData> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ImageManifestSummary>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ImageManifestSummary>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_id = Some(map.next_value()?),
@@ -2076,15 +2031,14 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryAttestationData {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageManifestSummaryAttestationData object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ImageManifestSummaryAttestationData, A::Error> {
                 let mut f_for_: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImageManifestSummaryAttestationData>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<ImageManifestSummaryAttestationData>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_for_ = Some(map.next_value()?),
@@ -2190,6 +2144,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryImageData {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageManifestSummaryImageData object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2199,9 +2154,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryImageData {
                 let mut f_containers: Option<Vec<String>> = None;
                 let mut f_size: Option<ImageManifestSummaryImageDataSize> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImageManifestSummaryImageData>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<ImageManifestSummaryImageData>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_platform = Some(map.next_value()?),
@@ -2324,15 +2277,14 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryImageDataSize {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageManifestSummaryImageDataSize object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ImageManifestSummaryImageDataSize, A::Error> {
                 let mut f_unpacked: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImageManifestSummaryImageDataSize>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<ImageManifestSummaryImageDataSize>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_unpacked = Some(map.next_value()?),
@@ -2508,6 +2460,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummarySize {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageManifestSummarySize object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2515,8 +2468,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummarySize {
                 let mut f_total: Option<i64> = None;
                 let mut f_content: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ImageManifestSummarySize>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ImageManifestSummarySize>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_total = Some(map.next_value()?),
@@ -2621,33 +2573,32 @@ impl<'de> Deserialize<'de> for ImagePruneResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImagePruneResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ImagePruneResponse, A::Error> {
-                let mut f_images_deleted: Option<Vec<ImageDeleteResponseItem>> = None;
-                let mut f_space_reclaimed: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImagePruneResponse>::new(support::bytes_keys::<A>());
+                let mut out = ImagePruneResponse {
+                    images_deleted: None,
+                    space_reclaimed: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ImagePruneResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_images_deleted = support::optional(&mut map, 0, &mut extra)?
+                            out.images_deleted = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_space_reclaimed = support::optional(&mut map, 1, &mut extra)?
+                            out.space_reclaimed = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ImagePruneResponse {
-                    images_deleted: f_images_deleted,
-                    space_reclaimed: f_space_reclaimed,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2763,49 +2714,44 @@ impl<'de> Deserialize<'de> for ImageSearchResponseItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageSearchResponseItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ImageSearchResponseItem, A::Error> {
-                let mut f_description: Option<String> = None;
-                let mut f_is_official: Option<bool> = None;
-                let mut f_is_automated: Option<bool> = None;
-                let mut f_name: Option<String> = None;
-                let mut f_star_count: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ImageSearchResponseItem>::new(support::bytes_keys::<A>());
+                let mut out = ImageSearchResponseItem {
+                    description: None,
+                    is_official: None,
+                    is_automated: None,
+                    name: None,
+                    star_count: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ImageSearchResponseItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_description = support::optional(&mut map, 0, &mut extra)?
+                            out.description = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_is_official = support::optional(&mut map, 1, &mut extra)?
+                            out.is_official = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_is_automated = support::optional(&mut map, 2, &mut extra)?
+                            out.is_automated = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_name = support::optional(&mut map, 3, &mut extra)?
+                            out.name = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_star_count = support::optional(&mut map, 4, &mut extra)?
+                            out.star_count = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ImageSearchResponseItem {
-                    description: f_description,
-                    is_official: f_is_official,
-                    is_automated: f_is_automated,
-                    name: f_name,
-                    star_count: f_star_count,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2970,6 +2916,7 @@ impl<'de> Deserialize<'de> for ImageSummary {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ImageSummary object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2987,7 +2934,7 @@ impl<'de> Deserialize<'de> for ImageSummary {
                 let mut f_descriptor: Option<OCIDescriptor> = None;
                 let mut f_virtual_size: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ImageSummary>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<ImageSummary>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_id = Some(map.next_value()?),

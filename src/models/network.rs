@@ -183,100 +183,85 @@ impl<'de> Deserialize<'de> for Network {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Network object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Network, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_id: Option<String> = None;
-                let mut f_created: Option<String> = None;
-                let mut f_scope: Option<String> = None;
-                let mut f_driver: Option<String> = None;
-                let mut f_enable_ipv4: Option<bool> = None;
-                let mut f_enable_ipv6: Option<bool> = None;
-                let mut f_ipam: Option<IPAM> = None;
-                let mut f_internal: Option<bool> = None;
-                let mut f_attachable: Option<bool> = None;
-                let mut f_ingress: Option<bool> = None;
-                let mut f_config_from: Option<ConfigReference> = None;
-                let mut f_config_only: Option<bool> = None;
-                let mut f_options: Option<HashMap<String, String>> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_peers: Option<Vec<PeerInfo>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Network>::new(support::bytes_keys::<A>());
+                let mut out = Network {
+                    name: None,
+                    id: None,
+                    created: None,
+                    scope: None,
+                    driver: None,
+                    enable_ipv4: None,
+                    enable_ipv6: None,
+                    ipam: None,
+                    internal: None,
+                    attachable: None,
+                    ingress: None,
+                    config_from: None,
+                    config_only: None,
+                    options: None,
+                    labels: None,
+                    peers: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<Network>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_id = support::optional(&mut map, 1, &mut extra)?
+                            out.id = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_created = support::optional(&mut map, 2, &mut extra)?
+                            out.created = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_scope = support::optional(&mut map, 3, &mut extra)?
+                            out.scope = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_driver = support::optional(&mut map, 4, &mut extra)?
+                            out.driver = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_enable_ipv4 = support::optional(&mut map, 5, &mut extra)?
+                            out.enable_ipv4 = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_enable_ipv6 = support::optional(&mut map, 6, &mut extra)?
+                            out.enable_ipv6 = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_ipam = support::optional(&mut map, 7, &mut extra)?
+                            out.ipam = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_internal = support::optional(&mut map, 8, &mut extra)?
+                            out.internal = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_attachable = support::optional(&mut map, 9, &mut extra)?
+                            out.attachable = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_ingress = support::optional(&mut map, 10, &mut extra)?
+                            out.ingress = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_config_from = support::optional(&mut map, 11, &mut extra)?
+                            out.config_from = support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(12) => {
-                            f_config_only = support::optional(&mut map, 12, &mut extra)?
+                            out.config_only = support::optional(&mut map, 12, &mut out.extra)?
                         }
                         support::Field::Known(13) => {
-                            f_options = support::optional_map(&mut map, 13, &mut extra)?
+                            out.options = support::optional_map(&mut map, 13, &mut out.extra)?
                         }
                         support::Field::Known(14) => {
-                            f_labels = support::optional_map(&mut map, 14, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 14, &mut out.extra)?
                         }
                         support::Field::Known(15) => {
-                            f_peers = support::optional(&mut map, 15, &mut extra)?
+                            out.peers = support::optional(&mut map, 15, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(Network {
-                    name: f_name,
-                    id: f_id,
-                    created: f_created,
-                    scope: f_scope,
-                    driver: f_driver,
-                    enable_ipv4: f_enable_ipv4,
-                    enable_ipv6: f_enable_ipv6,
-                    ipam: f_ipam,
-                    internal: f_internal,
-                    attachable: f_attachable,
-                    ingress: f_ingress,
-                    config_from: f_config_from,
-                    config_only: f_config_only,
-                    options: f_options,
-                    labels: f_labels,
-                    peers: f_peers,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -479,33 +464,32 @@ impl<'de> Deserialize<'de> for NetworkAttachment {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkAttachment object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<NetworkAttachment, A::Error> {
-                let mut f_network: Option<Network> = None;
-                let mut f_addresses: Option<Vec<String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NetworkAttachment>::new(support::bytes_keys::<A>());
+                let mut out = NetworkAttachment {
+                    network: None,
+                    addresses: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<NetworkAttachment>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_network = support::optional(&mut map, 0, &mut extra)?
+                            out.network = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_addresses = support::optional(&mut map, 1, &mut extra)?
+                            out.addresses = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(NetworkAttachment {
-                    network: f_network,
-                    addresses: f_addresses,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -605,39 +589,36 @@ impl<'de> Deserialize<'de> for NetworkAttachmentConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkAttachmentConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<NetworkAttachmentConfig, A::Error> {
-                let mut f_target: Option<String> = None;
-                let mut f_aliases: Option<Vec<String>> = None;
-                let mut f_driver_opts: Option<HashMap<String, String>> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<NetworkAttachmentConfig>::new(support::bytes_keys::<A>());
+                let mut out = NetworkAttachmentConfig {
+                    target: None,
+                    aliases: None,
+                    driver_opts: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<NetworkAttachmentConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_target = support::optional(&mut map, 0, &mut extra)?
+                            out.target = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_aliases = support::optional(&mut map, 1, &mut extra)?
+                            out.aliases = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_driver_opts = support::optional_map(&mut map, 2, &mut extra)?
+                            out.driver_opts = support::optional_map(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(NetworkAttachmentConfig {
-                    target: f_target,
-                    aliases: f_aliases,
-                    driver_opts: f_driver_opts,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -728,6 +709,7 @@ impl<'de> Deserialize<'de> for NetworkConnectRequest {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkConnectRequest object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -735,8 +717,7 @@ impl<'de> Deserialize<'de> for NetworkConnectRequest {
                 let mut f_container: Option<String> = None;
                 let mut f_endpoint_config: Option<EndpointSettings> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<NetworkConnectRequest>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NetworkConnectRequest>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_container = Some(map.next_value()?),
@@ -937,6 +918,7 @@ impl<'de> Deserialize<'de> for NetworkCreateBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkCreateBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -956,7 +938,7 @@ impl<'de> Deserialize<'de> for NetworkCreateBody {
                 let mut f_labels: Option<HashMap<String, String>> = None;
                 let mut f_check_duplicate: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NetworkCreateBody>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NetworkCreateBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
@@ -1205,6 +1187,7 @@ impl<'de> Deserialize<'de> for NetworkCreateResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkCreateResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1212,8 +1195,7 @@ impl<'de> Deserialize<'de> for NetworkCreateResponse {
                 let mut f_id: Option<String> = None;
                 let mut f_warning: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<NetworkCreateResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NetworkCreateResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_id = Some(map.next_value()?),
@@ -1314,6 +1296,7 @@ impl<'de> Deserialize<'de> for NetworkDisconnectRequest {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkDisconnectRequest object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1321,8 +1304,7 @@ impl<'de> Deserialize<'de> for NetworkDisconnectRequest {
                 let mut f_container: Option<String> = None;
                 let mut f_force: Option<bool> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<NetworkDisconnectRequest>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<NetworkDisconnectRequest>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_container = Some(map.next_value()?),
@@ -1565,118 +1547,100 @@ impl<'de> Deserialize<'de> for NetworkInspect {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkInspect object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<NetworkInspect, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_id: Option<String> = None;
-                let mut f_created: Option<String> = None;
-                let mut f_scope: Option<String> = None;
-                let mut f_driver: Option<String> = None;
-                let mut f_enable_ipv4: Option<bool> = None;
-                let mut f_enable_ipv6: Option<bool> = None;
-                let mut f_ipam: Option<IPAM> = None;
-                let mut f_internal: Option<bool> = None;
-                let mut f_attachable: Option<bool> = None;
-                let mut f_ingress: Option<bool> = None;
-                let mut f_config_from: Option<ConfigReference> = None;
-                let mut f_config_only: Option<bool> = None;
-                let mut f_options: Option<HashMap<String, String>> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_peers: Option<Vec<PeerInfo>> = None;
-                let mut f_containers: Option<HashMap<String, EndpointResource>> = None;
-                let mut f_services: Option<HashMap<String, serde_json::Value>> = None;
-                let mut f_status: Option<NetworkStatus> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NetworkInspect>::new(support::bytes_keys::<A>());
+                let mut out = NetworkInspect {
+                    name: None,
+                    id: None,
+                    created: None,
+                    scope: None,
+                    driver: None,
+                    enable_ipv4: None,
+                    enable_ipv6: None,
+                    ipam: None,
+                    internal: None,
+                    attachable: None,
+                    ingress: None,
+                    config_from: None,
+                    config_only: None,
+                    options: None,
+                    labels: None,
+                    peers: None,
+                    containers: None,
+                    services: None,
+                    status: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<NetworkInspect>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_id = support::optional(&mut map, 1, &mut extra)?
+                            out.id = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_created = support::optional(&mut map, 2, &mut extra)?
+                            out.created = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_scope = support::optional(&mut map, 3, &mut extra)?
+                            out.scope = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_driver = support::optional(&mut map, 4, &mut extra)?
+                            out.driver = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_enable_ipv4 = support::optional(&mut map, 5, &mut extra)?
+                            out.enable_ipv4 = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_enable_ipv6 = support::optional(&mut map, 6, &mut extra)?
+                            out.enable_ipv6 = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_ipam = support::optional(&mut map, 7, &mut extra)?
+                            out.ipam = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_internal = support::optional(&mut map, 8, &mut extra)?
+                            out.internal = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_attachable = support::optional(&mut map, 9, &mut extra)?
+                            out.attachable = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_ingress = support::optional(&mut map, 10, &mut extra)?
+                            out.ingress = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_config_from = support::optional(&mut map, 11, &mut extra)?
+                            out.config_from = support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(12) => {
-                            f_config_only = support::optional(&mut map, 12, &mut extra)?
+                            out.config_only = support::optional(&mut map, 12, &mut out.extra)?
                         }
                         support::Field::Known(13) => {
-                            f_options = support::optional_map(&mut map, 13, &mut extra)?
+                            out.options = support::optional_map(&mut map, 13, &mut out.extra)?
                         }
                         support::Field::Known(14) => {
-                            f_labels = support::optional_map(&mut map, 14, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 14, &mut out.extra)?
                         }
                         support::Field::Known(15) => {
-                            f_peers = support::optional(&mut map, 15, &mut extra)?
+                            out.peers = support::optional(&mut map, 15, &mut out.extra)?
                         }
                         support::Field::Known(16) => {
-                            f_containers = support::optional_map(&mut map, 16, &mut extra)?
+                            out.containers = support::optional_map(&mut map, 16, &mut out.extra)?
                         }
                         support::Field::Known(17) => {
-                            f_services = support::optional_map(&mut map, 17, &mut extra)?
+                            out.services = support::optional_map(&mut map, 17, &mut out.extra)?
                         }
                         support::Field::Known(18) => {
-                            f_status = support::optional(&mut map, 18, &mut extra)?
+                            out.status = support::optional(&mut map, 18, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(NetworkInspect {
-                    name: f_name,
-                    id: f_id,
-                    created: f_created,
-                    scope: f_scope,
-                    driver: f_driver,
-                    enable_ipv4: f_enable_ipv4,
-                    enable_ipv6: f_enable_ipv6,
-                    ipam: f_ipam,
-                    internal: f_internal,
-                    attachable: f_attachable,
-                    ingress: f_ingress,
-                    config_from: f_config_from,
-                    config_only: f_config_only,
-                    options: f_options,
-                    labels: f_labels,
-                    peers: f_peers,
-                    containers: f_containers,
-                    services: f_services,
-                    status: f_status,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1861,34 +1825,32 @@ impl<'de> Deserialize<'de> for NetworkPruneResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkPruneResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<NetworkPruneResponse, A::Error> {
-                let mut f_networks_deleted: Option<Vec<String>> = None;
-                let mut f_volumes_deleted: Option<Vec<String>> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<NetworkPruneResponse>::new(support::bytes_keys::<A>());
+                let mut out = NetworkPruneResponse {
+                    networks_deleted: None,
+                    volumes_deleted: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<NetworkPruneResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_networks_deleted = support::optional(&mut map, 0, &mut extra)?
+                            out.networks_deleted = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_volumes_deleted = support::optional(&mut map, 1, &mut extra)?
+                            out.volumes_deleted = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(NetworkPruneResponse {
-                    networks_deleted: f_networks_deleted,
-                    volumes_deleted: f_volumes_deleted,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2123,115 +2085,102 @@ impl<'de> Deserialize<'de> for NetworkSettings {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkSettings object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<NetworkSettings, A::Error> {
-                let mut f_sandbox_id: Option<String> = None;
-                let mut f_sandbox_key: Option<String> = None;
-                let mut f_ports: Option<PortMap> = None;
-                let mut f_networks: Option<HashMap<String, EndpointSettings>> = None;
-                let mut f_bridge: Option<String> = None;
-                let mut f_endpoint_id: Option<String> = None;
-                let mut f_gateway: Option<String> = None;
-                let mut f_global_ipv6_address: Option<String> = None;
-                let mut f_global_ipv6_prefix_len: Option<i64> = None;
-                let mut f_hairpin_mode: Option<bool> = None;
-                let mut f_ip_address: Option<String> = None;
-                let mut f_ip_prefix_len: Option<i64> = None;
-                let mut f_ipv6_gateway: Option<String> = None;
-                let mut f_link_local_ipv6_address: Option<String> = None;
-                let mut f_link_local_ipv6_prefix_len: Option<i64> = None;
-                let mut f_mac_address: Option<String> = None;
-                let mut f_secondary_ip_addresses: Option<Vec<Address>> = None;
-                let mut f_secondary_ipv6_addresses: Option<Vec<Address>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NetworkSettings>::new(support::bytes_keys::<A>());
+                let mut out = NetworkSettings {
+                    sandbox_id: None,
+                    sandbox_key: None,
+                    ports: None,
+                    networks: None,
+                    bridge: None,
+                    endpoint_id: None,
+                    gateway: None,
+                    global_ipv6_address: None,
+                    global_ipv6_prefix_len: None,
+                    hairpin_mode: None,
+                    ip_address: None,
+                    ip_prefix_len: None,
+                    ipv6_gateway: None,
+                    link_local_ipv6_address: None,
+                    link_local_ipv6_prefix_len: None,
+                    mac_address: None,
+                    secondary_ip_addresses: None,
+                    secondary_ipv6_addresses: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<NetworkSettings>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_sandbox_id = support::optional(&mut map, 0, &mut extra)?
+                            out.sandbox_id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_sandbox_key = support::optional(&mut map, 1, &mut extra)?
+                            out.sandbox_key = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_ports = support::optional(&mut map, 2, &mut extra)?
+                            out.ports = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_networks = support::optional_map(&mut map, 3, &mut extra)?
+                            out.networks = support::optional_map(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_bridge = support::optional(&mut map, 4, &mut extra)?
+                            out.bridge = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_endpoint_id = support::optional(&mut map, 5, &mut extra)?
+                            out.endpoint_id = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_gateway = support::optional(&mut map, 6, &mut extra)?
+                            out.gateway = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_global_ipv6_address = support::optional(&mut map, 7, &mut extra)?
+                            out.global_ipv6_address =
+                                support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_global_ipv6_prefix_len = support::optional(&mut map, 8, &mut extra)?
+                            out.global_ipv6_prefix_len =
+                                support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_hairpin_mode = support::optional(&mut map, 9, &mut extra)?
+                            out.hairpin_mode = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_ip_address = support::optional(&mut map, 10, &mut extra)?
+                            out.ip_address = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_ip_prefix_len = support::optional(&mut map, 11, &mut extra)?
+                            out.ip_prefix_len = support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(12) => {
-                            f_ipv6_gateway = support::optional(&mut map, 12, &mut extra)?
+                            out.ipv6_gateway = support::optional(&mut map, 12, &mut out.extra)?
                         }
                         support::Field::Known(13) => {
-                            f_link_local_ipv6_address = support::optional(&mut map, 13, &mut extra)?
+                            out.link_local_ipv6_address =
+                                support::optional(&mut map, 13, &mut out.extra)?
                         }
                         support::Field::Known(14) => {
-                            f_link_local_ipv6_prefix_len =
-                                support::optional(&mut map, 14, &mut extra)?
+                            out.link_local_ipv6_prefix_len =
+                                support::optional(&mut map, 14, &mut out.extra)?
                         }
                         support::Field::Known(15) => {
-                            f_mac_address = support::optional(&mut map, 15, &mut extra)?
+                            out.mac_address = support::optional(&mut map, 15, &mut out.extra)?
                         }
                         support::Field::Known(16) => {
-                            f_secondary_ip_addresses = support::optional(&mut map, 16, &mut extra)?
+                            out.secondary_ip_addresses =
+                                support::optional(&mut map, 16, &mut out.extra)?
                         }
                         support::Field::Known(17) => {
-                            f_secondary_ipv6_addresses =
-                                support::optional(&mut map, 17, &mut extra)?
+                            out.secondary_ipv6_addresses =
+                                support::optional(&mut map, 17, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(NetworkSettings {
-                    sandbox_id: f_sandbox_id,
-                    sandbox_key: f_sandbox_key,
-                    ports: f_ports,
-                    networks: f_networks,
-                    bridge: f_bridge,
-                    endpoint_id: f_endpoint_id,
-                    gateway: f_gateway,
-                    global_ipv6_address: f_global_ipv6_address,
-                    global_ipv6_prefix_len: f_global_ipv6_prefix_len,
-                    hairpin_mode: f_hairpin_mode,
-                    ip_address: f_ip_address,
-                    ip_prefix_len: f_ip_prefix_len,
-                    ipv6_gateway: f_ipv6_gateway,
-                    link_local_ipv6_address: f_link_local_ipv6_address,
-                    link_local_ipv6_prefix_len: f_link_local_ipv6_prefix_len,
-                    mac_address: f_mac_address,
-                    secondary_ip_addresses: f_secondary_ip_addresses,
-                    secondary_ipv6_addresses: f_secondary_ipv6_addresses,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2413,28 +2362,28 @@ impl<'de> Deserialize<'de> for NetworkStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<NetworkStatus, A::Error> {
-                let mut f_ipam: Option<IPAMStatus> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NetworkStatus>::new(support::bytes_keys::<A>());
+                let mut out = NetworkStatus {
+                    ipam: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<NetworkStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_ipam = support::optional(&mut map, 0, &mut extra)?
+                            out.ipam = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(NetworkStatus {
-                    ipam: f_ipam,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2540,43 +2489,40 @@ impl<'de> Deserialize<'de> for NetworkTaskInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NetworkTaskInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<NetworkTaskInfo, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_endpoint_id: Option<String> = None;
-                let mut f_endpoint_ip: Option<String> = None;
-                let mut f_info: Option<HashMap<String, String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NetworkTaskInfo>::new(support::bytes_keys::<A>());
+                let mut out = NetworkTaskInfo {
+                    name: None,
+                    endpoint_id: None,
+                    endpoint_ip: None,
+                    info: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<NetworkTaskInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_endpoint_id = support::optional(&mut map, 1, &mut extra)?
+                            out.endpoint_id = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_endpoint_ip = support::optional(&mut map, 2, &mut extra)?
+                            out.endpoint_ip = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_info = support::optional_map(&mut map, 3, &mut extra)?
+                            out.info = support::optional_map(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(NetworkTaskInfo {
-                    name: f_name,
-                    endpoint_id: f_endpoint_id,
-                    endpoint_ip: f_endpoint_ip,
-                    info: f_info,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)

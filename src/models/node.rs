@@ -116,60 +116,53 @@ impl<'de> Deserialize<'de> for Node {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Node object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_version: Option<ObjectVersion> = None;
-                let mut f_created_at: Option<String> = None;
-                let mut f_updated_at: Option<String> = None;
-                let mut f_spec: Option<NodeSpec> = None;
-                let mut f_description: Option<NodeDescription> = None;
-                let mut f_status: Option<NodeStatus> = None;
-                let mut f_manager_status: Option<ManagerStatus> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Node>::new(support::bytes_keys::<A>());
+                let mut out = Node {
+                    id: None,
+                    version: None,
+                    created_at: None,
+                    updated_at: None,
+                    spec: None,
+                    description: None,
+                    status: None,
+                    manager_status: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<Node>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_version = support::optional(&mut map, 1, &mut extra)?
+                            out.version = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_created_at = support::optional(&mut map, 2, &mut extra)?
+                            out.created_at = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
+                            out.updated_at = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_spec = support::optional(&mut map, 4, &mut extra)?
+                            out.spec = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_description = support::optional(&mut map, 5, &mut extra)?
+                            out.description = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_status = support::optional(&mut map, 6, &mut extra)?
+                            out.status = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_manager_status = support::optional(&mut map, 7, &mut extra)?
+                            out.manager_status = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(Node {
-                    id: f_id,
-                    version: f_version,
-                    created_at: f_created_at,
-                    updated_at: f_updated_at,
-                    spec: f_spec,
-                    description: f_description,
-                    status: f_status,
-                    manager_status: f_manager_status,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -346,48 +339,44 @@ impl<'de> Deserialize<'de> for NodeDescription {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NodeDescription object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<NodeDescription, A::Error> {
-                let mut f_hostname: Option<String> = None;
-                let mut f_platform: Option<Platform> = None;
-                let mut f_resources: Option<ResourceObject> = None;
-                let mut f_engine: Option<EngineDescription> = None;
-                let mut f_tls_info: Option<TLSInfo> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NodeDescription>::new(support::bytes_keys::<A>());
+                let mut out = NodeDescription {
+                    hostname: None,
+                    platform: None,
+                    resources: None,
+                    engine: None,
+                    tls_info: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<NodeDescription>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_hostname = support::optional(&mut map, 0, &mut extra)?
+                            out.hostname = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_platform = support::optional(&mut map, 1, &mut extra)?
+                            out.platform = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_resources = support::optional(&mut map, 2, &mut extra)?
+                            out.resources = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_engine = support::optional(&mut map, 3, &mut extra)?
+                            out.engine = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_tls_info = support::optional(&mut map, 4, &mut extra)?
+                            out.tls_info = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(NodeDescription {
-                    hostname: f_hostname,
-                    platform: f_platform,
-                    resources: f_resources,
-                    engine: f_engine,
-                    tls_info: f_tls_info,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -524,40 +513,37 @@ impl<'de> Deserialize<'de> for NodeSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NodeSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<NodeSpec, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_role: Option<NodeSpecRole> = None;
-                let mut f_availability: Option<NodeSpecAvailability> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NodeSpec>::new(support::bytes_keys::<A>());
+                let mut out = NodeSpec {
+                    name: None,
+                    labels: None,
+                    role: None,
+                    availability: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<NodeSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_role = support::optional(&mut map, 2, &mut extra)?
+                            out.role = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_availability = support::optional(&mut map, 3, &mut extra)?
+                            out.availability = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(NodeSpec {
-                    name: f_name,
-                    labels: f_labels,
-                    role: f_role,
-                    availability: f_availability,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -917,35 +903,33 @@ impl<'de> Deserialize<'de> for NodeStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a NodeStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<NodeStatus, A::Error> {
-                let mut f_state: Option<NodeState> = None;
-                let mut f_message: Option<String> = None;
-                let mut f_addr: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<NodeStatus>::new(support::bytes_keys::<A>());
+                let mut out = NodeStatus {
+                    state: None,
+                    message: None,
+                    addr: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<NodeStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_state = support::optional(&mut map, 0, &mut extra)?
+                            out.state = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_message = support::optional(&mut map, 1, &mut extra)?
+                            out.message = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_addr = support::optional(&mut map, 2, &mut extra)?
+                            out.addr = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(NodeStatus {
-                    state: f_state,
-                    message: f_message,
-                    addr: f_addr,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)

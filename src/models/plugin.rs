@@ -84,6 +84,7 @@ impl<'de> Deserialize<'de> for Plugin {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Plugin object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Plugin, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut f_name: Option<String> = None;
@@ -92,7 +93,7 @@ impl<'de> Deserialize<'de> for Plugin {
                 let mut f_plugin_reference: Option<String> = None;
                 let mut f_config: Option<PluginConfig> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Plugin>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Plugin>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -327,6 +328,7 @@ impl<'de> Deserialize<'de> for PluginConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -348,7 +350,7 @@ impl<'de> Deserialize<'de> for PluginConfig {
                 let mut f_rootfs: Option<PluginConfigRootfs> = None;
                 let mut f_docker_version: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginConfig>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_description = Some(map.next_value()?),
@@ -623,6 +625,7 @@ impl<'de> Deserialize<'de> for PluginConfigArgs {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginConfigArgs object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -632,7 +635,7 @@ impl<'de> Deserialize<'de> for PluginConfigArgs {
                 let mut f_settable: Option<Vec<String>> = None;
                 let mut f_value: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginConfigArgs>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginConfigArgs>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
@@ -759,6 +762,7 @@ impl<'de> Deserialize<'de> for PluginConfigInterface {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginConfigInterface object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -767,8 +771,7 @@ impl<'de> Deserialize<'de> for PluginConfigInterface {
                 let mut f_socket: Option<String> = None;
                 let mut f_protocol_scheme: Option<PluginConfigInterfaceProtocolScheme> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<PluginConfigInterface>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginConfigInterface>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -977,6 +980,7 @@ impl<'de> Deserialize<'de> for PluginConfigLinux {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginConfigLinux object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -985,7 +989,7 @@ impl<'de> Deserialize<'de> for PluginConfigLinux {
                 let mut f_allow_all_devices: Option<bool> = None;
                 let mut f_devices: Option<Vec<PluginDevice>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginConfigLinux>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginConfigLinux>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
@@ -1092,14 +1096,14 @@ impl<'de> Deserialize<'de> for PluginConfigNetwork {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginConfigNetwork object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<PluginConfigNetwork, A::Error> {
                 let mut f_type_: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<PluginConfigNetwork>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginConfigNetwork>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_type_ = Some(map.next_value()?),
@@ -1197,33 +1201,32 @@ impl<'de> Deserialize<'de> for PluginConfigRootfs {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginConfigRootfs object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<PluginConfigRootfs, A::Error> {
-                let mut f_type_: Option<String> = None;
-                let mut f_diff_ids: Option<Vec<String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginConfigRootfs>::new(support::bytes_keys::<A>());
+                let mut out = PluginConfigRootfs {
+                    type_: None,
+                    diff_ids: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<PluginConfigRootfs>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_type_ = support::optional(&mut map, 0, &mut extra)?
+                            out.type_ = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_diff_ids = support::optional(&mut map, 1, &mut extra)?
+                            out.diff_ids = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(PluginConfigRootfs {
-                    type_: f_type_,
-                    diff_ids: f_diff_ids,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1313,33 +1316,32 @@ impl<'de> Deserialize<'de> for PluginConfigUser {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginConfigUser object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<PluginConfigUser, A::Error> {
-                let mut f_uid: Option<u32> = None;
-                let mut f_gid: Option<u32> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginConfigUser>::new(support::bytes_keys::<A>());
+                let mut out = PluginConfigUser {
+                    uid: None,
+                    gid: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<PluginConfigUser>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_uid = support::optional(&mut map, 0, &mut extra)?
+                            out.uid = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_gid = support::optional(&mut map, 1, &mut extra)?
+                            out.gid = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(PluginConfigUser {
-                    uid: f_uid,
-                    gid: f_gid,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1431,6 +1433,7 @@ impl<'de> Deserialize<'de> for PluginDevice {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginDevice object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -1440,7 +1443,7 @@ impl<'de> Deserialize<'de> for PluginDevice {
                 let mut f_settable: Option<Vec<String>> = None;
                 let mut f_path: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginDevice>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginDevice>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
@@ -1563,13 +1566,14 @@ impl<'de> Deserialize<'de> for PluginEnv {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginEnv object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PluginEnv, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut f_description: Option<String> = None;
                 let mut f_settable: Option<Vec<String>> = None;
                 let mut f_value: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginEnv>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginEnv>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
@@ -1710,6 +1714,7 @@ impl<'de> Deserialize<'de> for PluginMount {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginMount object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<PluginMount, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut f_description: Option<String> = None;
@@ -1719,7 +1724,7 @@ impl<'de> Deserialize<'de> for PluginMount {
                 let mut f_type_: Option<String> = None;
                 let mut f_options: Option<Vec<String>> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginMount>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<PluginMount>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
@@ -1875,38 +1880,36 @@ impl<'de> Deserialize<'de> for PluginPrivilege {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginPrivilege object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<PluginPrivilege, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_description: Option<String> = None;
-                let mut f_value: Option<Vec<String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginPrivilege>::new(support::bytes_keys::<A>());
+                let mut out = PluginPrivilege {
+                    name: None,
+                    description: None,
+                    value: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<PluginPrivilege>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_description = support::optional(&mut map, 1, &mut extra)?
+                            out.description = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_value = support::optional(&mut map, 2, &mut extra)?
+                            out.value = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(PluginPrivilege {
-                    name: f_name,
-                    description: f_description,
-                    value: f_value,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2017,43 +2020,40 @@ impl<'de> Deserialize<'de> for PluginSettings {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a PluginSettings object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<PluginSettings, A::Error> {
-                let mut f_mounts: Option<Vec<PluginMount>> = None;
-                let mut f_env: Option<Vec<String>> = None;
-                let mut f_args: Option<Vec<String>> = None;
-                let mut f_devices: Option<Vec<PluginDevice>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<PluginSettings>::new(support::bytes_keys::<A>());
+                let mut out = PluginSettings {
+                    mounts: None,
+                    env: None,
+                    args: None,
+                    devices: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<PluginSettings>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_mounts = support::optional(&mut map, 0, &mut extra)?
+                            out.mounts = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_env = support::optional(&mut map, 1, &mut extra)?
+                            out.env = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_args = support::optional(&mut map, 2, &mut extra)?
+                            out.args = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_devices = support::optional(&mut map, 3, &mut extra)?
+                            out.devices = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(PluginSettings {
-                    mounts: f_mounts,
-                    env: f_env,
-                    args: f_args,
-                    devices: f_devices,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)

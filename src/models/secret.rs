@@ -92,45 +92,41 @@ impl<'de> Deserialize<'de> for Secret {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Secret object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Secret, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_version: Option<ObjectVersion> = None;
-                let mut f_created_at: Option<String> = None;
-                let mut f_updated_at: Option<String> = None;
-                let mut f_spec: Option<SecretSpec> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Secret>::new(support::bytes_keys::<A>());
+                let mut out = Secret {
+                    id: None,
+                    version: None,
+                    created_at: None,
+                    updated_at: None,
+                    spec: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<Secret>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_version = support::optional(&mut map, 1, &mut extra)?
+                            out.version = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_created_at = support::optional(&mut map, 2, &mut extra)?
+                            out.created_at = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
+                            out.updated_at = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_spec = support::optional(&mut map, 4, &mut extra)?
+                            out.spec = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(Secret {
-                    id: f_id,
-                    version: f_version,
-                    created_at: f_created_at,
-                    updated_at: f_updated_at,
-                    spec: f_spec,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -262,48 +258,44 @@ impl<'de> Deserialize<'de> for SecretCreateBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SecretCreateBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SecretCreateBody, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_data: Option<String> = None;
-                let mut f_driver: Option<Driver> = None;
-                let mut f_templating: Option<Driver> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SecretCreateBody>::new(support::bytes_keys::<A>());
+                let mut out = SecretCreateBody {
+                    name: None,
+                    labels: None,
+                    data: None,
+                    driver: None,
+                    templating: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SecretCreateBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_data = support::optional(&mut map, 2, &mut extra)?
+                            out.data = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_driver = support::optional(&mut map, 3, &mut extra)?
+                            out.driver = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_templating = support::optional(&mut map, 4, &mut extra)?
+                            out.templating = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SecretCreateBody {
-                    name: f_name,
-                    labels: f_labels,
-                    data: f_data,
-                    driver: f_driver,
-                    templating: f_templating,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -458,45 +450,41 @@ impl<'de> Deserialize<'de> for SecretSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SecretSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<SecretSpec, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_data: Option<String> = None;
-                let mut f_driver: Option<Driver> = None;
-                let mut f_templating: Option<Driver> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SecretSpec>::new(support::bytes_keys::<A>());
+                let mut out = SecretSpec {
+                    name: None,
+                    labels: None,
+                    data: None,
+                    driver: None,
+                    templating: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SecretSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_data = support::optional(&mut map, 2, &mut extra)?
+                            out.data = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_driver = support::optional(&mut map, 3, &mut extra)?
+                            out.driver = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_templating = support::optional(&mut map, 4, &mut extra)?
+                            out.templating = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SecretSpec {
-                    name: f_name,
-                    labels: f_labels,
-                    data: f_data,
-                    driver: f_driver,
-                    templating: f_templating,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)

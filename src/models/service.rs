@@ -124,65 +124,57 @@ impl<'de> Deserialize<'de> for Service {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Service object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Service, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_version: Option<ObjectVersion> = None;
-                let mut f_created_at: Option<String> = None;
-                let mut f_updated_at: Option<String> = None;
-                let mut f_spec: Option<ServiceSpec> = None;
-                let mut f_endpoint: Option<ServiceEndpoint> = None;
-                let mut f_update_status: Option<ServiceUpdateStatus> = None;
-                let mut f_service_status: Option<ServiceServiceStatus> = None;
-                let mut f_job_status: Option<ServiceJobStatus> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Service>::new(support::bytes_keys::<A>());
+                let mut out = Service {
+                    id: None,
+                    version: None,
+                    created_at: None,
+                    updated_at: None,
+                    spec: None,
+                    endpoint: None,
+                    update_status: None,
+                    service_status: None,
+                    job_status: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<Service>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_version = support::optional(&mut map, 1, &mut extra)?
+                            out.version = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_created_at = support::optional(&mut map, 2, &mut extra)?
+                            out.created_at = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
+                            out.updated_at = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_spec = support::optional(&mut map, 4, &mut extra)?
+                            out.spec = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_endpoint = support::optional(&mut map, 5, &mut extra)?
+                            out.endpoint = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_update_status = support::optional(&mut map, 6, &mut extra)?
+                            out.update_status = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_service_status = support::optional(&mut map, 7, &mut extra)?
+                            out.service_status = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_job_status = support::optional(&mut map, 8, &mut extra)?
+                            out.job_status = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(Service {
-                    id: f_id,
-                    version: f_version,
-                    created_at: f_created_at,
-                    updated_at: f_updated_at,
-                    spec: f_spec,
-                    endpoint: f_endpoint,
-                    update_status: f_update_status,
-                    service_status: f_service_status,
-                    job_status: f_job_status,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -403,63 +395,56 @@ impl<'de> Deserialize<'de> for ServiceCreateBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceCreateBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ServiceCreateBody, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_task_template: Option<TaskSpec> = None;
-                let mut f_mode: Option<ServiceSpecMode> = None;
-                let mut f_update_config: Option<ServiceSpecUpdateConfig> = None;
-                let mut f_rollback_config: Option<ServiceSpecRollbackConfig> = None;
-                let mut f_networks: Option<Vec<NetworkAttachmentConfig>> = None;
-                let mut f_endpoint_spec: Option<EndpointSpec> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ServiceCreateBody>::new(support::bytes_keys::<A>());
+                let mut out = ServiceCreateBody {
+                    name: None,
+                    labels: None,
+                    task_template: None,
+                    mode: None,
+                    update_config: None,
+                    rollback_config: None,
+                    networks: None,
+                    endpoint_spec: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ServiceCreateBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_task_template = support::optional(&mut map, 2, &mut extra)?
+                            out.task_template = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_mode = support::optional(&mut map, 3, &mut extra)?
+                            out.mode = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_update_config = support::optional(&mut map, 4, &mut extra)?
+                            out.update_config = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_rollback_config = support::optional(&mut map, 5, &mut extra)?
+                            out.rollback_config = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_networks = support::optional(&mut map, 6, &mut extra)?
+                            out.networks = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_endpoint_spec = support::optional(&mut map, 7, &mut extra)?
+                            out.endpoint_spec = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ServiceCreateBody {
-                    name: f_name,
-                    labels: f_labels,
-                    task_template: f_task_template,
-                    mode: f_mode,
-                    update_config: f_update_config,
-                    rollback_config: f_rollback_config,
-                    networks: f_networks,
-                    endpoint_spec: f_endpoint_spec,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -626,39 +611,36 @@ impl<'de> Deserialize<'de> for ServiceCreateResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceCreateResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ServiceCreateResponse, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_warnings: Option<Vec<String>> = None;
-                let mut f_warning: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ServiceCreateResponse>::new(support::bytes_keys::<A>());
+                let mut out = ServiceCreateResponse {
+                    id: None,
+                    warnings: None,
+                    warning: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ServiceCreateResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_warnings = support::optional(&mut map, 1, &mut extra)?
+                            out.warnings = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_warning = support::optional(&mut map, 2, &mut extra)?
+                            out.warning = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ServiceCreateResponse {
-                    id: f_id,
-                    warnings: f_warnings,
-                    warning: f_warning,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -766,38 +748,36 @@ impl<'de> Deserialize<'de> for ServiceEndpoint {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceEndpoint object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ServiceEndpoint, A::Error> {
-                let mut f_spec: Option<EndpointSpec> = None;
-                let mut f_ports: Option<Vec<EndpointPortConfig>> = None;
-                let mut f_virtual_ips: Option<Vec<ServiceEndpointVirtualIPsItem>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ServiceEndpoint>::new(support::bytes_keys::<A>());
+                let mut out = ServiceEndpoint {
+                    spec: None,
+                    ports: None,
+                    virtual_ips: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ServiceEndpoint>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_spec = support::optional(&mut map, 0, &mut extra)?
+                            out.spec = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_ports = support::optional(&mut map, 1, &mut extra)?
+                            out.ports = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_virtual_ips = support::optional(&mut map, 2, &mut extra)?
+                            out.virtual_ips = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ServiceEndpoint {
-                    spec: f_spec,
-                    ports: f_ports,
-                    virtual_ips: f_virtual_ips,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -900,35 +880,32 @@ impl<'de> Deserialize<'de> for ServiceEndpointVirtualIPsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceEndpointVirtualIPsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ServiceEndpointVirtualIPsItem, A::Error> {
-                let mut f_network_id: Option<String> = None;
-                let mut f_addr: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ServiceEndpointVirtualIPsItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = ServiceEndpointVirtualIPsItem {
+                    network_id: None,
+                    addr: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ServiceEndpointVirtualIPsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_network_id = support::optional(&mut map, 0, &mut extra)?
+                            out.network_id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_addr = support::optional(&mut map, 1, &mut extra)?
+                            out.addr = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ServiceEndpointVirtualIPsItem {
-                    network_id: f_network_id,
-                    addr: f_addr,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1034,40 +1011,37 @@ impl<'de> Deserialize<'de> for ServiceInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ServiceInfo, A::Error> {
-                let mut f_vip: Option<String> = None;
-                let mut f_ports: Option<Vec<String>> = None;
-                let mut f_local_lb_index: Option<i64> = None;
-                let mut f_tasks: Option<Vec<NetworkTaskInfo>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ServiceInfo>::new(support::bytes_keys::<A>());
+                let mut out = ServiceInfo {
+                    vip: None,
+                    ports: None,
+                    local_lb_index: None,
+                    tasks: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ServiceInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_vip = support::optional(&mut map, 0, &mut extra)?
+                            out.vip = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_ports = support::optional(&mut map, 1, &mut extra)?
+                            out.ports = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_local_lb_index = support::optional(&mut map, 2, &mut extra)?
+                            out.local_lb_index = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_tasks = support::optional(&mut map, 3, &mut extra)?
+                            out.tasks = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ServiceInfo {
-                    vip: f_vip,
-                    ports: f_ports,
-                    local_lb_index: f_local_lb_index,
-                    tasks: f_tasks,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1167,33 +1141,32 @@ impl<'de> Deserialize<'de> for ServiceJobStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceJobStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ServiceJobStatus, A::Error> {
-                let mut f_job_iteration: Option<ObjectVersion> = None;
-                let mut f_last_execution: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ServiceJobStatus>::new(support::bytes_keys::<A>());
+                let mut out = ServiceJobStatus {
+                    job_iteration: None,
+                    last_execution: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ServiceJobStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_job_iteration = support::optional(&mut map, 0, &mut extra)?
+                            out.job_iteration = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_last_execution = support::optional(&mut map, 1, &mut extra)?
+                            out.last_execution = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ServiceJobStatus {
-                    job_iteration: f_job_iteration,
-                    last_execution: f_last_execution,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1293,39 +1266,36 @@ impl<'de> Deserialize<'de> for ServiceServiceStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceServiceStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ServiceServiceStatus, A::Error> {
-                let mut f_running_tasks: Option<u64> = None;
-                let mut f_desired_tasks: Option<u64> = None;
-                let mut f_completed_tasks: Option<u64> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ServiceServiceStatus>::new(support::bytes_keys::<A>());
+                let mut out = ServiceServiceStatus {
+                    running_tasks: None,
+                    desired_tasks: None,
+                    completed_tasks: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ServiceServiceStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_running_tasks = support::optional(&mut map, 0, &mut extra)?
+                            out.running_tasks = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_desired_tasks = support::optional(&mut map, 1, &mut extra)?
+                            out.desired_tasks = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_completed_tasks = support::optional(&mut map, 2, &mut extra)?
+                            out.completed_tasks = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ServiceServiceStatus {
-                    running_tasks: f_running_tasks,
-                    desired_tasks: f_desired_tasks,
-                    completed_tasks: f_completed_tasks,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1466,60 +1436,53 @@ impl<'de> Deserialize<'de> for ServiceSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ServiceSpec, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_task_template: Option<TaskSpec> = None;
-                let mut f_mode: Option<ServiceSpecMode> = None;
-                let mut f_update_config: Option<ServiceSpecUpdateConfig> = None;
-                let mut f_rollback_config: Option<ServiceSpecRollbackConfig> = None;
-                let mut f_networks: Option<Vec<NetworkAttachmentConfig>> = None;
-                let mut f_endpoint_spec: Option<EndpointSpec> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ServiceSpec>::new(support::bytes_keys::<A>());
+                let mut out = ServiceSpec {
+                    name: None,
+                    labels: None,
+                    task_template: None,
+                    mode: None,
+                    update_config: None,
+                    rollback_config: None,
+                    networks: None,
+                    endpoint_spec: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ServiceSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_task_template = support::optional(&mut map, 2, &mut extra)?
+                            out.task_template = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_mode = support::optional(&mut map, 3, &mut extra)?
+                            out.mode = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_update_config = support::optional(&mut map, 4, &mut extra)?
+                            out.update_config = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_rollback_config = support::optional(&mut map, 5, &mut extra)?
+                            out.rollback_config = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_networks = support::optional(&mut map, 6, &mut extra)?
+                            out.networks = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_endpoint_spec = support::optional(&mut map, 7, &mut extra)?
+                            out.endpoint_spec = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ServiceSpec {
-                    name: f_name,
-                    labels: f_labels,
-                    task_template: f_task_template,
-                    mode: f_mode,
-                    update_config: f_update_config,
-                    rollback_config: f_rollback_config,
-                    networks: f_networks,
-                    endpoint_spec: f_endpoint_spec,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1694,43 +1657,40 @@ impl<'de> Deserialize<'de> for ServiceSpecMode {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceSpecMode object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ServiceSpecMode, A::Error> {
-                let mut f_replicated: Option<ServiceSpecModeReplicated> = None;
-                let mut f_global: Option<serde_json::Value> = None;
-                let mut f_replicated_job: Option<ServiceSpecModeReplicatedJob> = None;
-                let mut f_global_job: Option<serde_json::Value> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ServiceSpecMode>::new(support::bytes_keys::<A>());
+                let mut out = ServiceSpecMode {
+                    replicated: None,
+                    global: None,
+                    replicated_job: None,
+                    global_job: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ServiceSpecMode>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_replicated = support::optional(&mut map, 0, &mut extra)?
+                            out.replicated = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_global = support::optional(&mut map, 1, &mut extra)?
+                            out.global = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_replicated_job = support::optional(&mut map, 2, &mut extra)?
+                            out.replicated_job = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_global_job = support::optional(&mut map, 3, &mut extra)?
+                            out.global_job = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ServiceSpecMode {
-                    replicated: f_replicated,
-                    global: f_global,
-                    replicated_job: f_replicated_job,
-                    global_job: f_global_job,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1839,29 +1799,28 @@ impl<'de> Deserialize<'de> for ServiceSpecModeReplicated {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceSpecModeReplicated object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ServiceSpecModeReplicated, A::Error> {
-                let mut f_replicas: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ServiceSpecModeReplicated>::new(support::bytes_keys::<A>());
+                let mut out = ServiceSpecModeReplicated {
+                    replicas: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ServiceSpecModeReplicated>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_replicas = support::optional(&mut map, 0, &mut extra)?
+                            out.replicas = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ServiceSpecModeReplicated {
-                    replicas: f_replicas,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1946,35 +1905,32 @@ impl<'de> Deserialize<'de> for ServiceSpecModeReplicatedJob {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceSpecModeReplicatedJob object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ServiceSpecModeReplicatedJob, A::Error> {
-                let mut f_max_concurrent: Option<i64> = None;
-                let mut f_total_completions: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ServiceSpecModeReplicatedJob>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = ServiceSpecModeReplicatedJob {
+                    max_concurrent: None,
+                    total_completions: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ServiceSpecModeReplicatedJob>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_max_concurrent = support::optional(&mut map, 0, &mut extra)?
+                            out.max_concurrent = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_total_completions = support::optional(&mut map, 1, &mut extra)?
+                            out.total_completions = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ServiceSpecModeReplicatedJob {
-                    max_concurrent: f_max_concurrent,
-                    total_completions: f_total_completions,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2096,54 +2052,48 @@ impl<'de> Deserialize<'de> for ServiceSpecRollbackConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceSpecRollbackConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ServiceSpecRollbackConfig, A::Error> {
-                let mut f_parallelism: Option<i64> = None;
-                let mut f_delay: Option<i64> = None;
-                let mut f_failure_action: Option<ServiceSpecRollbackConfigFailureAction> = None;
-                let mut f_monitor: Option<i64> = None;
-                let mut f_max_failure_ratio: Option<f64> = None;
-                let mut f_order: Option<ServiceSpecRollbackConfigOrder> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ServiceSpecRollbackConfig>::new(support::bytes_keys::<A>());
+                let mut out = ServiceSpecRollbackConfig {
+                    parallelism: None,
+                    delay: None,
+                    failure_action: None,
+                    monitor: None,
+                    max_failure_ratio: None,
+                    order: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ServiceSpecRollbackConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_parallelism = support::optional(&mut map, 0, &mut extra)?
+                            out.parallelism = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_delay = support::optional(&mut map, 1, &mut extra)?
+                            out.delay = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_failure_action = support::optional(&mut map, 2, &mut extra)?
+                            out.failure_action = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_monitor = support::optional(&mut map, 3, &mut extra)?
+                            out.monitor = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_max_failure_ratio = support::optional(&mut map, 4, &mut extra)?
+                            out.max_failure_ratio = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_order = support::optional(&mut map, 5, &mut extra)?
+                            out.order = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ServiceSpecRollbackConfig {
-                    parallelism: f_parallelism,
-                    delay: f_delay,
-                    failure_action: f_failure_action,
-                    monitor: f_monitor,
-                    max_failure_ratio: f_max_failure_ratio,
-                    order: f_order,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2463,54 +2413,48 @@ impl<'de> Deserialize<'de> for ServiceSpecUpdateConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceSpecUpdateConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ServiceSpecUpdateConfig, A::Error> {
-                let mut f_parallelism: Option<i64> = None;
-                let mut f_delay: Option<i64> = None;
-                let mut f_failure_action: Option<ServiceSpecUpdateConfigFailureAction> = None;
-                let mut f_monitor: Option<i64> = None;
-                let mut f_max_failure_ratio: Option<f64> = None;
-                let mut f_order: Option<ServiceSpecUpdateConfigOrder> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ServiceSpecUpdateConfig>::new(support::bytes_keys::<A>());
+                let mut out = ServiceSpecUpdateConfig {
+                    parallelism: None,
+                    delay: None,
+                    failure_action: None,
+                    monitor: None,
+                    max_failure_ratio: None,
+                    order: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ServiceSpecUpdateConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_parallelism = support::optional(&mut map, 0, &mut extra)?
+                            out.parallelism = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_delay = support::optional(&mut map, 1, &mut extra)?
+                            out.delay = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_failure_action = support::optional(&mut map, 2, &mut extra)?
+                            out.failure_action = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_monitor = support::optional(&mut map, 3, &mut extra)?
+                            out.monitor = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_max_failure_ratio = support::optional(&mut map, 4, &mut extra)?
+                            out.max_failure_ratio = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_order = support::optional(&mut map, 5, &mut extra)?
+                            out.order = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ServiceSpecUpdateConfig {
-                    parallelism: f_parallelism,
-                    delay: f_delay,
-                    failure_action: f_failure_action,
-                    monitor: f_monitor,
-                    max_failure_ratio: f_max_failure_ratio,
-                    order: f_order,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2849,63 +2793,56 @@ impl<'de> Deserialize<'de> for ServiceUpdateBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceUpdateBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ServiceUpdateBody, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_task_template: Option<TaskSpec> = None;
-                let mut f_mode: Option<ServiceSpecMode> = None;
-                let mut f_update_config: Option<ServiceSpecUpdateConfig> = None;
-                let mut f_rollback_config: Option<ServiceSpecRollbackConfig> = None;
-                let mut f_networks: Option<Vec<NetworkAttachmentConfig>> = None;
-                let mut f_endpoint_spec: Option<EndpointSpec> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<ServiceUpdateBody>::new(support::bytes_keys::<A>());
+                let mut out = ServiceUpdateBody {
+                    name: None,
+                    labels: None,
+                    task_template: None,
+                    mode: None,
+                    update_config: None,
+                    rollback_config: None,
+                    networks: None,
+                    endpoint_spec: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ServiceUpdateBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_task_template = support::optional(&mut map, 2, &mut extra)?
+                            out.task_template = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_mode = support::optional(&mut map, 3, &mut extra)?
+                            out.mode = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_update_config = support::optional(&mut map, 4, &mut extra)?
+                            out.update_config = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_rollback_config = support::optional(&mut map, 5, &mut extra)?
+                            out.rollback_config = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_networks = support::optional(&mut map, 6, &mut extra)?
+                            out.networks = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_endpoint_spec = support::optional(&mut map, 7, &mut extra)?
+                            out.endpoint_spec = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ServiceUpdateBody {
-                    name: f_name,
-                    labels: f_labels,
-                    task_template: f_task_template,
-                    mode: f_mode,
-                    update_config: f_update_config,
-                    rollback_config: f_rollback_config,
-                    networks: f_networks,
-                    endpoint_spec: f_endpoint_spec,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -3137,29 +3074,28 @@ impl<'de> Deserialize<'de> for ServiceUpdateResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceUpdateResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ServiceUpdateResponse, A::Error> {
-                let mut f_warnings: Option<Vec<String>> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ServiceUpdateResponse>::new(support::bytes_keys::<A>());
+                let mut out = ServiceUpdateResponse {
+                    warnings: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ServiceUpdateResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_warnings = support::optional(&mut map, 0, &mut extra)?
+                            out.warnings = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ServiceUpdateResponse {
-                    warnings: f_warnings,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -3260,44 +3196,40 @@ impl<'de> Deserialize<'de> for ServiceUpdateStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a ServiceUpdateStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<ServiceUpdateStatus, A::Error> {
-                let mut f_state: Option<ServiceUpdateStatusState> = None;
-                let mut f_started_at: Option<String> = None;
-                let mut f_completed_at: Option<String> = None;
-                let mut f_message: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<ServiceUpdateStatus>::new(support::bytes_keys::<A>());
+                let mut out = ServiceUpdateStatus {
+                    state: None,
+                    started_at: None,
+                    completed_at: None,
+                    message: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<ServiceUpdateStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_state = support::optional(&mut map, 0, &mut extra)?
+                            out.state = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_started_at = support::optional(&mut map, 1, &mut extra)?
+                            out.started_at = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_completed_at = support::optional(&mut map, 2, &mut extra)?
+                            out.completed_at = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_message = support::optional(&mut map, 3, &mut extra)?
+                            out.message = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(ServiceUpdateStatus {
-                    state: f_state,
-                    started_at: f_started_at,
-                    completed_at: f_completed_at,
-                    message: f_message,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)

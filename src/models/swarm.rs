@@ -142,76 +142,66 @@ impl<'de> Deserialize<'de> for Swarm {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Swarm object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Swarm, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_version: Option<ObjectVersion> = None;
-                let mut f_created_at: Option<String> = None;
-                let mut f_updated_at: Option<String> = None;
-                let mut f_spec: Option<SwarmSpec> = None;
-                let mut f_tls_info: Option<TLSInfo> = None;
-                let mut f_root_rotation_in_progress: Option<bool> = None;
-                let mut f_data_path_port: Option<u32> = None;
-                let mut f_default_addr_pool: Option<Vec<String>> = None;
-                let mut f_subnet_size: Option<u32> = None;
-                let mut f_join_tokens: Option<JoinTokens> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Swarm>::new(support::bytes_keys::<A>());
+                let mut out = Swarm {
+                    id: None,
+                    version: None,
+                    created_at: None,
+                    updated_at: None,
+                    spec: None,
+                    tls_info: None,
+                    root_rotation_in_progress: None,
+                    data_path_port: None,
+                    default_addr_pool: None,
+                    subnet_size: None,
+                    join_tokens: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<Swarm>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_version = support::optional(&mut map, 1, &mut extra)?
+                            out.version = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_created_at = support::optional(&mut map, 2, &mut extra)?
+                            out.created_at = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
+                            out.updated_at = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_spec = support::optional(&mut map, 4, &mut extra)?
+                            out.spec = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_tls_info = support::optional(&mut map, 5, &mut extra)?
+                            out.tls_info = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_root_rotation_in_progress =
-                                support::optional(&mut map, 6, &mut extra)?
+                            out.root_rotation_in_progress =
+                                support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_data_path_port = support::optional(&mut map, 7, &mut extra)?
+                            out.data_path_port = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_default_addr_pool = support::optional(&mut map, 8, &mut extra)?
+                            out.default_addr_pool = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_subnet_size = support::optional(&mut map, 9, &mut extra)?
+                            out.subnet_size = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_join_tokens = support::optional(&mut map, 10, &mut extra)?
+                            out.join_tokens = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(Swarm {
-                    id: f_id,
-                    version: f_version,
-                    created_at: f_created_at,
-                    updated_at: f_updated_at,
-                    spec: f_spec,
-                    tls_info: f_tls_info,
-                    root_rotation_in_progress: f_root_rotation_in_progress,
-                    data_path_port: f_data_path_port,
-                    default_addr_pool: f_default_addr_pool,
-                    subnet_size: f_subnet_size,
-                    join_tokens: f_join_tokens,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -437,65 +427,57 @@ impl<'de> Deserialize<'de> for SwarmInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<SwarmInfo, A::Error> {
-                let mut f_node_id: Option<String> = None;
-                let mut f_node_addr: Option<String> = None;
-                let mut f_local_node_state: Option<LocalNodeState> = None;
-                let mut f_control_available: Option<bool> = None;
-                let mut f_error: Option<String> = None;
-                let mut f_remote_managers: Option<Vec<PeerNode>> = None;
-                let mut f_nodes: Option<i64> = None;
-                let mut f_managers: Option<i64> = None;
-                let mut f_cluster: Option<ClusterInfo> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SwarmInfo>::new(support::bytes_keys::<A>());
+                let mut out = SwarmInfo {
+                    node_id: None,
+                    node_addr: None,
+                    local_node_state: None,
+                    control_available: None,
+                    error: None,
+                    remote_managers: None,
+                    nodes: None,
+                    managers: None,
+                    cluster: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SwarmInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_node_id = support::optional(&mut map, 0, &mut extra)?
+                            out.node_id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_node_addr = support::optional(&mut map, 1, &mut extra)?
+                            out.node_addr = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_local_node_state = support::optional(&mut map, 2, &mut extra)?
+                            out.local_node_state = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_control_available = support::optional(&mut map, 3, &mut extra)?
+                            out.control_available = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_error = support::optional(&mut map, 4, &mut extra)?
+                            out.error = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_remote_managers = support::optional(&mut map, 5, &mut extra)?
+                            out.remote_managers = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_nodes = support::optional(&mut map, 6, &mut extra)?
+                            out.nodes = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_managers = support::optional(&mut map, 7, &mut extra)?
+                            out.managers = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_cluster = support::optional(&mut map, 8, &mut extra)?
+                            out.cluster = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SwarmInfo {
-                    node_id: f_node_id,
-                    node_addr: f_node_addr,
-                    local_node_state: f_local_node_state,
-                    control_available: f_control_available,
-                    error: f_error,
-                    remote_managers: f_remote_managers,
-                    nodes: f_nodes,
-                    managers: f_managers,
-                    cluster: f_cluster,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -680,63 +662,56 @@ impl<'de> Deserialize<'de> for SwarmInitBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmInitBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SwarmInitBody, A::Error> {
-                let mut f_listen_addr: Option<String> = None;
-                let mut f_advertise_addr: Option<String> = None;
-                let mut f_data_path_addr: Option<String> = None;
-                let mut f_data_path_port: Option<u32> = None;
-                let mut f_default_addr_pool: Option<Vec<String>> = None;
-                let mut f_force_new_cluster: Option<bool> = None;
-                let mut f_subnet_size: Option<u32> = None;
-                let mut f_spec: Option<SwarmSpec> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SwarmInitBody>::new(support::bytes_keys::<A>());
+                let mut out = SwarmInitBody {
+                    listen_addr: None,
+                    advertise_addr: None,
+                    data_path_addr: None,
+                    data_path_port: None,
+                    default_addr_pool: None,
+                    force_new_cluster: None,
+                    subnet_size: None,
+                    spec: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SwarmInitBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_listen_addr = support::optional(&mut map, 0, &mut extra)?
+                            out.listen_addr = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_advertise_addr = support::optional(&mut map, 1, &mut extra)?
+                            out.advertise_addr = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_data_path_addr = support::optional(&mut map, 2, &mut extra)?
+                            out.data_path_addr = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_data_path_port = support::optional(&mut map, 3, &mut extra)?
+                            out.data_path_port = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_default_addr_pool = support::optional(&mut map, 4, &mut extra)?
+                            out.default_addr_pool = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_force_new_cluster = support::optional(&mut map, 5, &mut extra)?
+                            out.force_new_cluster = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_subnet_size = support::optional(&mut map, 6, &mut extra)?
+                            out.subnet_size = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_spec = support::optional(&mut map, 7, &mut extra)?
+                            out.spec = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SwarmInitBody {
-                    listen_addr: f_listen_addr,
-                    advertise_addr: f_advertise_addr,
-                    data_path_addr: f_data_path_addr,
-                    data_path_port: f_data_path_port,
-                    default_addr_pool: f_default_addr_pool,
-                    force_new_cluster: f_force_new_cluster,
-                    subnet_size: f_subnet_size,
-                    spec: f_spec,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -914,6 +889,7 @@ impl<'de> Deserialize<'de> for SwarmJoinBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmJoinBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -924,7 +900,7 @@ impl<'de> Deserialize<'de> for SwarmJoinBody {
                 let mut f_remote_addrs: Option<Vec<String>> = None;
                 let mut f_join_token: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SwarmJoinBody>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SwarmJoinBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_listen_addr = Some(map.next_value()?),
@@ -1055,14 +1031,14 @@ impl<'de> Deserialize<'de> for SwarmObjectCreateResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmObjectCreateResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SwarmObjectCreateResponse, A::Error> {
                 let mut f_id: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<SwarmObjectCreateResponse>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SwarmObjectCreateResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_id = Some(map.next_value()?),
@@ -1208,60 +1184,53 @@ impl<'de> Deserialize<'de> for SwarmSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<SwarmSpec, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_orchestration: Option<SwarmSpecOrchestration> = None;
-                let mut f_raft: Option<SwarmSpecRaft> = None;
-                let mut f_dispatcher: Option<SwarmSpecDispatcher> = None;
-                let mut f_ca_config: Option<SwarmSpecCAConfig> = None;
-                let mut f_encryption_config: Option<SwarmSpecEncryptionConfig> = None;
-                let mut f_task_defaults: Option<SwarmSpecTaskDefaults> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SwarmSpec>::new(support::bytes_keys::<A>());
+                let mut out = SwarmSpec {
+                    name: None,
+                    labels: None,
+                    orchestration: None,
+                    raft: None,
+                    dispatcher: None,
+                    ca_config: None,
+                    encryption_config: None,
+                    task_defaults: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SwarmSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_orchestration = support::optional(&mut map, 2, &mut extra)?
+                            out.orchestration = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_raft = support::optional(&mut map, 3, &mut extra)?
+                            out.raft = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_dispatcher = support::optional(&mut map, 4, &mut extra)?
+                            out.dispatcher = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_ca_config = support::optional(&mut map, 5, &mut extra)?
+                            out.ca_config = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_encryption_config = support::optional(&mut map, 6, &mut extra)?
+                            out.encryption_config = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_task_defaults = support::optional(&mut map, 7, &mut extra)?
+                            out.task_defaults = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SwarmSpec {
-                    name: f_name,
-                    labels: f_labels,
-                    orchestration: f_orchestration,
-                    raft: f_raft,
-                    dispatcher: f_dispatcher,
-                    ca_config: f_ca_config,
-                    encryption_config: f_encryption_config,
-                    task_defaults: f_task_defaults,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1429,48 +1398,44 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmSpecCAConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SwarmSpecCAConfig, A::Error> {
-                let mut f_node_cert_expiry: Option<i64> = None;
-                let mut f_external_cas: Option<Vec<SwarmSpecCAConfigExternalCAsItem>> = None;
-                let mut f_signing_ca_cert: Option<String> = None;
-                let mut f_signing_ca_key: Option<String> = None;
-                let mut f_force_rotate: Option<u64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SwarmSpecCAConfig>::new(support::bytes_keys::<A>());
+                let mut out = SwarmSpecCAConfig {
+                    node_cert_expiry: None,
+                    external_cas: None,
+                    signing_ca_cert: None,
+                    signing_ca_key: None,
+                    force_rotate: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SwarmSpecCAConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_node_cert_expiry = support::optional(&mut map, 0, &mut extra)?
+                            out.node_cert_expiry = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_external_cas = support::optional(&mut map, 1, &mut extra)?
+                            out.external_cas = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_signing_ca_cert = support::optional(&mut map, 2, &mut extra)?
+                            out.signing_ca_cert = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_signing_ca_key = support::optional(&mut map, 3, &mut extra)?
+                            out.signing_ca_key = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_force_rotate = support::optional(&mut map, 4, &mut extra)?
+                            out.force_rotate = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SwarmSpecCAConfig {
-                    node_cert_expiry: f_node_cert_expiry,
-                    external_cas: f_external_cas,
-                    signing_ca_cert: f_signing_ca_cert,
-                    signing_ca_key: f_signing_ca_key,
-                    force_rotate: f_force_rotate,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1615,45 +1580,40 @@ impl<'de> Deserialize<'de> for SwarmSpecCAConfigExternalCAsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmSpecCAConfigExternalCAsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SwarmSpecCAConfigExternalCAsItem, A::Error> {
-                let mut f_protocol: Option<SwarmSpecCAConfigExternalCAsItemProtocol> = None;
-                let mut f_url: Option<String> = None;
-                let mut f_options: Option<HashMap<String, String>> = None;
-                let mut f_ca_cert: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SwarmSpecCAConfigExternalCAsItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = SwarmSpecCAConfigExternalCAsItem {
+                    protocol: None,
+                    url: None,
+                    options: None,
+                    ca_cert: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SwarmSpecCAConfigExternalCAsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_protocol = support::optional(&mut map, 0, &mut extra)?
+                            out.protocol = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_url = support::optional(&mut map, 1, &mut extra)?
+                            out.url = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_options = support::optional_map(&mut map, 2, &mut extra)?
+                            out.options = support::optional_map(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_ca_cert = support::optional(&mut map, 3, &mut extra)?
+                            out.ca_cert = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SwarmSpecCAConfigExternalCAsItem {
-                    protocol: f_protocol,
-                    url: f_url,
-                    options: f_options,
-                    ca_cert: f_ca_cert,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1826,29 +1786,28 @@ impl<'de> Deserialize<'de> for SwarmSpecDispatcher {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmSpecDispatcher object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SwarmSpecDispatcher, A::Error> {
-                let mut f_heartbeat_period: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<SwarmSpecDispatcher>::new(support::bytes_keys::<A>());
+                let mut out = SwarmSpecDispatcher {
+                    heartbeat_period: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SwarmSpecDispatcher>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_heartbeat_period = support::optional(&mut map, 0, &mut extra)?
+                            out.heartbeat_period = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SwarmSpecDispatcher {
-                    heartbeat_period: f_heartbeat_period,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1925,29 +1884,28 @@ impl<'de> Deserialize<'de> for SwarmSpecEncryptionConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmSpecEncryptionConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SwarmSpecEncryptionConfig, A::Error> {
-                let mut f_auto_lock_managers: Option<bool> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<SwarmSpecEncryptionConfig>::new(support::bytes_keys::<A>());
+                let mut out = SwarmSpecEncryptionConfig {
+                    auto_lock_managers: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SwarmSpecEncryptionConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_auto_lock_managers = support::optional(&mut map, 0, &mut extra)?
+                            out.auto_lock_managers = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SwarmSpecEncryptionConfig {
-                    auto_lock_managers: f_auto_lock_managers,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2026,30 +1984,29 @@ impl<'de> Deserialize<'de> for SwarmSpecOrchestration {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmSpecOrchestration object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SwarmSpecOrchestration, A::Error> {
-                let mut f_task_history_retention_limit: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<SwarmSpecOrchestration>::new(support::bytes_keys::<A>());
+                let mut out = SwarmSpecOrchestration {
+                    task_history_retention_limit: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SwarmSpecOrchestration>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_task_history_retention_limit =
-                                support::optional(&mut map, 0, &mut extra)?
+                            out.task_history_retention_limit =
+                                support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SwarmSpecOrchestration {
-                    task_history_retention_limit: f_task_history_retention_limit,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2160,49 +2117,45 @@ impl<'de> Deserialize<'de> for SwarmSpecRaft {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmSpecRaft object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SwarmSpecRaft, A::Error> {
-                let mut f_snapshot_interval: Option<u64> = None;
-                let mut f_keep_old_snapshots: Option<u64> = None;
-                let mut f_log_entries_for_slow_followers: Option<u64> = None;
-                let mut f_election_tick: Option<i64> = None;
-                let mut f_heartbeat_tick: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SwarmSpecRaft>::new(support::bytes_keys::<A>());
+                let mut out = SwarmSpecRaft {
+                    snapshot_interval: None,
+                    keep_old_snapshots: None,
+                    log_entries_for_slow_followers: None,
+                    election_tick: None,
+                    heartbeat_tick: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SwarmSpecRaft>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_snapshot_interval = support::optional(&mut map, 0, &mut extra)?
+                            out.snapshot_interval = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_keep_old_snapshots = support::optional(&mut map, 1, &mut extra)?
+                            out.keep_old_snapshots = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_log_entries_for_slow_followers =
-                                support::optional(&mut map, 2, &mut extra)?
+                            out.log_entries_for_slow_followers =
+                                support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_election_tick = support::optional(&mut map, 3, &mut extra)?
+                            out.election_tick = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_heartbeat_tick = support::optional(&mut map, 4, &mut extra)?
+                            out.heartbeat_tick = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SwarmSpecRaft {
-                    snapshot_interval: f_snapshot_interval,
-                    keep_old_snapshots: f_keep_old_snapshots,
-                    log_entries_for_slow_followers: f_log_entries_for_slow_followers,
-                    election_tick: f_election_tick,
-                    heartbeat_tick: f_heartbeat_tick,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2303,29 +2256,28 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaults {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmSpecTaskDefaults object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SwarmSpecTaskDefaults, A::Error> {
-                let mut f_log_driver: Option<SwarmSpecTaskDefaultsLogDriver> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<SwarmSpecTaskDefaults>::new(support::bytes_keys::<A>());
+                let mut out = SwarmSpecTaskDefaults {
+                    log_driver: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SwarmSpecTaskDefaults>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_log_driver = support::optional(&mut map, 0, &mut extra)?
+                            out.log_driver = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SwarmSpecTaskDefaults {
-                    log_driver: f_log_driver,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2412,35 +2364,32 @@ impl<'de> Deserialize<'de> for SwarmSpecTaskDefaultsLogDriver {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmSpecTaskDefaultsLogDriver object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SwarmSpecTaskDefaultsLogDriver, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_options: Option<HashMap<String, String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SwarmSpecTaskDefaultsLogDriver>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = SwarmSpecTaskDefaultsLogDriver {
+                    name: None,
+                    options: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SwarmSpecTaskDefaultsLogDriver>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_options = support::optional_map(&mut map, 1, &mut extra)?
+                            out.options = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SwarmSpecTaskDefaultsLogDriver {
-                    name: f_name,
-                    options: f_options,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2531,28 +2480,28 @@ impl<'de> Deserialize<'de> for SwarmUnlockBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmUnlockBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SwarmUnlockBody, A::Error> {
-                let mut f_unlock_key: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SwarmUnlockBody>::new(support::bytes_keys::<A>());
+                let mut out = SwarmUnlockBody {
+                    unlock_key: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SwarmUnlockBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_unlock_key = support::optional(&mut map, 0, &mut extra)?
+                            out.unlock_key = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SwarmUnlockBody {
-                    unlock_key: f_unlock_key,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2638,29 +2587,28 @@ impl<'de> Deserialize<'de> for SwarmUnlockkeyResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SwarmUnlockkeyResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SwarmUnlockkeyResponse, A::Error> {
-                let mut f_unlock_key: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<SwarmUnlockkeyResponse>::new(support::bytes_keys::<A>());
+                let mut out = SwarmUnlockkeyResponse {
+                    unlock_key: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SwarmUnlockkeyResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_unlock_key = support::optional(&mut map, 0, &mut extra)?
+                            out.unlock_key = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SwarmUnlockkeyResponse {
-                    unlock_key: f_unlock_key,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)

@@ -124,69 +124,60 @@ impl<'de> Deserialize<'de> for SystemDataUsageResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SystemDataUsageResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SystemDataUsageResponse, A::Error> {
-                let mut f_image_usage: Option<ImagesDiskUsage> = None;
-                let mut f_container_usage: Option<ContainersDiskUsage> = None;
-                let mut f_volume_usage: Option<VolumesDiskUsage> = None;
-                let mut f_build_cache_usage: Option<BuildCacheDiskUsage> = None;
-                let mut f_build_cache: Option<Vec<BuildCache>> = None;
-                let mut f_containers: Option<Vec<ContainerSummary>> = None;
-                let mut f_images: Option<Vec<ImageSummary>> = None;
-                let mut f_layers_size: Option<i64> = None;
-                let mut f_volumes: Option<Vec<Volume>> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<SystemDataUsageResponse>::new(support::bytes_keys::<A>());
+                let mut out = SystemDataUsageResponse {
+                    image_usage: None,
+                    container_usage: None,
+                    volume_usage: None,
+                    build_cache_usage: None,
+                    build_cache: None,
+                    containers: None,
+                    images: None,
+                    layers_size: None,
+                    volumes: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SystemDataUsageResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_image_usage = support::optional(&mut map, 0, &mut extra)?
+                            out.image_usage = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_container_usage = support::optional(&mut map, 1, &mut extra)?
+                            out.container_usage = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_volume_usage = support::optional(&mut map, 2, &mut extra)?
+                            out.volume_usage = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_build_cache_usage = support::optional(&mut map, 3, &mut extra)?
+                            out.build_cache_usage = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_build_cache = support::optional(&mut map, 4, &mut extra)?
+                            out.build_cache = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_containers = support::optional(&mut map, 5, &mut extra)?
+                            out.containers = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_images = support::optional(&mut map, 6, &mut extra)?
+                            out.images = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_layers_size = support::optional(&mut map, 7, &mut extra)?
+                            out.layers_size = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_volumes = support::optional(&mut map, 8, &mut extra)?
+                            out.volumes = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SystemDataUsageResponse {
-                    image_usage: f_image_usage,
-                    container_usage: f_container_usage,
-                    volume_usage: f_volume_usage,
-                    build_cache_usage: f_build_cache_usage,
-                    build_cache: f_build_cache,
-                    containers: f_containers,
-                    images: f_images,
-                    layers_size: f_layers_size,
-                    volumes: f_volumes,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1016,371 +1007,312 @@ impl<'de> Deserialize<'de> for SystemInfo {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SystemInfo object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<SystemInfo, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_containers: Option<i64> = None;
-                let mut f_containers_running: Option<i64> = None;
-                let mut f_containers_paused: Option<i64> = None;
-                let mut f_containers_stopped: Option<i64> = None;
-                let mut f_images: Option<i64> = None;
-                let mut f_driver: Option<String> = None;
-                let mut f_driver_status: Option<Vec<Vec<String>>> = None;
-                let mut f_docker_root_dir: Option<String> = None;
-                let mut f_plugins: Option<PluginsInfo> = None;
-                let mut f_memory_limit: Option<bool> = None;
-                let mut f_swap_limit: Option<bool> = None;
-                let mut f_cpu_cfs_period: Option<bool> = None;
-                let mut f_cpu_cfs_quota: Option<bool> = None;
-                let mut f_cpu_shares: Option<bool> = None;
-                let mut f_cpu_set: Option<bool> = None;
-                let mut f_pids_limit: Option<bool> = None;
-                let mut f_oom_kill_disable: Option<bool> = None;
-                let mut f_ipv4_forwarding: Option<bool> = None;
-                let mut f_debug: Option<bool> = None;
-                let mut f_n_fd: Option<i64> = None;
-                let mut f_n_goroutines: Option<i64> = None;
-                let mut f_system_time: Option<String> = None;
-                let mut f_logging_driver: Option<String> = None;
-                let mut f_cgroup_driver: Option<SystemInfoCgroupDriver> = None;
-                let mut f_cgroup_version: Option<SystemInfoCgroupVersion> = None;
-                let mut f_n_events_listener: Option<i64> = None;
-                let mut f_kernel_version: Option<String> = None;
-                let mut f_operating_system: Option<String> = None;
-                let mut f_os_version: Option<String> = None;
-                let mut f_os_type: Option<String> = None;
-                let mut f_architecture: Option<String> = None;
-                let mut f_ncpu: Option<i64> = None;
-                let mut f_mem_total: Option<i64> = None;
-                let mut f_index_server_address: Option<String> = None;
-                let mut f_registry_config: Option<RegistryServiceConfig> = None;
-                let mut f_generic_resources: Option<GenericResources> = None;
-                let mut f_http_proxy: Option<String> = None;
-                let mut f_https_proxy: Option<String> = None;
-                let mut f_no_proxy: Option<String> = None;
-                let mut f_name: Option<String> = None;
-                let mut f_labels: Option<Vec<String>> = None;
-                let mut f_experimental_build: Option<bool> = None;
-                let mut f_server_version: Option<String> = None;
-                let mut f_runtimes: Option<HashMap<String, Runtime>> = None;
-                let mut f_default_runtime: Option<String> = None;
-                let mut f_swarm: Option<SwarmInfo> = None;
-                let mut f_live_restore_enabled: Option<bool> = None;
-                let mut f_isolation: Option<SystemInfoIsolation> = None;
-                let mut f_init_binary: Option<String> = None;
-                let mut f_containerd_commit: Option<Commit> = None;
-                let mut f_runc_commit: Option<Commit> = None;
-                let mut f_init_commit: Option<Commit> = None;
-                let mut f_security_options: Option<Vec<String>> = None;
-                let mut f_product_license: Option<String> = None;
-                let mut f_default_address_pools: Option<Vec<SystemInfoDefaultAddressPoolsItem>> =
-                    None;
-                let mut f_firewall_backend: Option<FirewallInfo> = None;
-                let mut f_discovered_devices: Option<Vec<DeviceInfo>> = None;
-                let mut f_nri: Option<NRIInfo> = None;
-                let mut f_warnings: Option<Vec<String>> = None;
-                let mut f_cdi_spec_dirs: Option<Vec<String>> = None;
-                let mut f_containerd: Option<ContainerdInfo> = None;
-                let mut f_bridge_nf_ip6tables: Option<bool> = None;
-                let mut f_bridge_nf_iptables: Option<bool> = None;
-                let mut f_cluster_advertise: Option<String> = None;
-                let mut f_cluster_store: Option<String> = None;
-                let mut f_kernel_memory: Option<bool> = None;
-                let mut f_kernel_memory_tcp: Option<bool> = None;
-                let mut f_system_status: Option<Vec<Vec<String>>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SystemInfo>::new(support::bytes_keys::<A>());
+                let mut out = SystemInfo {
+                    id: None,
+                    containers: None,
+                    containers_running: None,
+                    containers_paused: None,
+                    containers_stopped: None,
+                    images: None,
+                    driver: None,
+                    driver_status: None,
+                    docker_root_dir: None,
+                    plugins: None,
+                    memory_limit: None,
+                    swap_limit: None,
+                    cpu_cfs_period: None,
+                    cpu_cfs_quota: None,
+                    cpu_shares: None,
+                    cpu_set: None,
+                    pids_limit: None,
+                    oom_kill_disable: None,
+                    ipv4_forwarding: None,
+                    debug: None,
+                    n_fd: None,
+                    n_goroutines: None,
+                    system_time: None,
+                    logging_driver: None,
+                    cgroup_driver: None,
+                    cgroup_version: None,
+                    n_events_listener: None,
+                    kernel_version: None,
+                    operating_system: None,
+                    os_version: None,
+                    os_type: None,
+                    architecture: None,
+                    ncpu: None,
+                    mem_total: None,
+                    index_server_address: None,
+                    registry_config: None,
+                    generic_resources: None,
+                    http_proxy: None,
+                    https_proxy: None,
+                    no_proxy: None,
+                    name: None,
+                    labels: None,
+                    experimental_build: None,
+                    server_version: None,
+                    runtimes: None,
+                    default_runtime: None,
+                    swarm: None,
+                    live_restore_enabled: None,
+                    isolation: None,
+                    init_binary: None,
+                    containerd_commit: None,
+                    runc_commit: None,
+                    init_commit: None,
+                    security_options: None,
+                    product_license: None,
+                    default_address_pools: None,
+                    firewall_backend: None,
+                    discovered_devices: None,
+                    nri: None,
+                    warnings: None,
+                    cdi_spec_dirs: None,
+                    containerd: None,
+                    bridge_nf_ip6tables: None,
+                    bridge_nf_iptables: None,
+                    cluster_advertise: None,
+                    cluster_store: None,
+                    kernel_memory: None,
+                    kernel_memory_tcp: None,
+                    system_status: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SystemInfo>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_containers = support::optional(&mut map, 1, &mut extra)?
+                            out.containers = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_containers_running = support::optional(&mut map, 2, &mut extra)?
+                            out.containers_running = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_containers_paused = support::optional(&mut map, 3, &mut extra)?
+                            out.containers_paused = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_containers_stopped = support::optional(&mut map, 4, &mut extra)?
+                            out.containers_stopped = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_images = support::optional(&mut map, 5, &mut extra)?
+                            out.images = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_driver = support::optional(&mut map, 6, &mut extra)?
+                            out.driver = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_driver_status = support::optional(&mut map, 7, &mut extra)?
+                            out.driver_status = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_docker_root_dir = support::optional(&mut map, 8, &mut extra)?
+                            out.docker_root_dir = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_plugins = support::optional(&mut map, 9, &mut extra)?
+                            out.plugins = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_memory_limit = support::optional(&mut map, 10, &mut extra)?
+                            out.memory_limit = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_swap_limit = support::optional(&mut map, 11, &mut extra)?
+                            out.swap_limit = support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(12) => {
-                            f_cpu_cfs_period = support::optional(&mut map, 12, &mut extra)?
+                            out.cpu_cfs_period = support::optional(&mut map, 12, &mut out.extra)?
                         }
                         support::Field::Known(13) => {
-                            f_cpu_cfs_quota = support::optional(&mut map, 13, &mut extra)?
+                            out.cpu_cfs_quota = support::optional(&mut map, 13, &mut out.extra)?
                         }
                         support::Field::Known(14) => {
-                            f_cpu_shares = support::optional(&mut map, 14, &mut extra)?
+                            out.cpu_shares = support::optional(&mut map, 14, &mut out.extra)?
                         }
                         support::Field::Known(15) => {
-                            f_cpu_set = support::optional(&mut map, 15, &mut extra)?
+                            out.cpu_set = support::optional(&mut map, 15, &mut out.extra)?
                         }
                         support::Field::Known(16) => {
-                            f_pids_limit = support::optional(&mut map, 16, &mut extra)?
+                            out.pids_limit = support::optional(&mut map, 16, &mut out.extra)?
                         }
                         support::Field::Known(17) => {
-                            f_oom_kill_disable = support::optional(&mut map, 17, &mut extra)?
+                            out.oom_kill_disable = support::optional(&mut map, 17, &mut out.extra)?
                         }
                         support::Field::Known(18) => {
-                            f_ipv4_forwarding = support::optional(&mut map, 18, &mut extra)?
+                            out.ipv4_forwarding = support::optional(&mut map, 18, &mut out.extra)?
                         }
                         support::Field::Known(19) => {
-                            f_debug = support::optional(&mut map, 19, &mut extra)?
+                            out.debug = support::optional(&mut map, 19, &mut out.extra)?
                         }
                         support::Field::Known(20) => {
-                            f_n_fd = support::optional(&mut map, 20, &mut extra)?
+                            out.n_fd = support::optional(&mut map, 20, &mut out.extra)?
                         }
                         support::Field::Known(21) => {
-                            f_n_goroutines = support::optional(&mut map, 21, &mut extra)?
+                            out.n_goroutines = support::optional(&mut map, 21, &mut out.extra)?
                         }
                         support::Field::Known(22) => {
-                            f_system_time = support::optional(&mut map, 22, &mut extra)?
+                            out.system_time = support::optional(&mut map, 22, &mut out.extra)?
                         }
                         support::Field::Known(23) => {
-                            f_logging_driver = support::optional(&mut map, 23, &mut extra)?
+                            out.logging_driver = support::optional(&mut map, 23, &mut out.extra)?
                         }
                         support::Field::Known(24) => {
-                            f_cgroup_driver = support::optional(&mut map, 24, &mut extra)?
+                            out.cgroup_driver = support::optional(&mut map, 24, &mut out.extra)?
                         }
                         support::Field::Known(25) => {
-                            f_cgroup_version = support::optional(&mut map, 25, &mut extra)?
+                            out.cgroup_version = support::optional(&mut map, 25, &mut out.extra)?
                         }
                         support::Field::Known(26) => {
-                            f_n_events_listener = support::optional(&mut map, 26, &mut extra)?
+                            out.n_events_listener = support::optional(&mut map, 26, &mut out.extra)?
                         }
                         support::Field::Known(27) => {
-                            f_kernel_version = support::optional(&mut map, 27, &mut extra)?
+                            out.kernel_version = support::optional(&mut map, 27, &mut out.extra)?
                         }
                         support::Field::Known(28) => {
-                            f_operating_system = support::optional(&mut map, 28, &mut extra)?
+                            out.operating_system = support::optional(&mut map, 28, &mut out.extra)?
                         }
                         support::Field::Known(29) => {
-                            f_os_version = support::optional(&mut map, 29, &mut extra)?
+                            out.os_version = support::optional(&mut map, 29, &mut out.extra)?
                         }
                         support::Field::Known(30) => {
-                            f_os_type = support::optional(&mut map, 30, &mut extra)?
+                            out.os_type = support::optional(&mut map, 30, &mut out.extra)?
                         }
                         support::Field::Known(31) => {
-                            f_architecture = support::optional(&mut map, 31, &mut extra)?
+                            out.architecture = support::optional(&mut map, 31, &mut out.extra)?
                         }
                         support::Field::Known(32) => {
-                            f_ncpu = support::optional(&mut map, 32, &mut extra)?
+                            out.ncpu = support::optional(&mut map, 32, &mut out.extra)?
                         }
                         support::Field::Known(33) => {
-                            f_mem_total = support::optional(&mut map, 33, &mut extra)?
+                            out.mem_total = support::optional(&mut map, 33, &mut out.extra)?
                         }
                         support::Field::Known(34) => {
-                            f_index_server_address = support::optional(&mut map, 34, &mut extra)?
+                            out.index_server_address =
+                                support::optional(&mut map, 34, &mut out.extra)?
                         }
                         support::Field::Known(35) => {
-                            f_registry_config = support::optional(&mut map, 35, &mut extra)?
+                            out.registry_config = support::optional(&mut map, 35, &mut out.extra)?
                         }
                         support::Field::Known(36) => {
-                            f_generic_resources = support::optional(&mut map, 36, &mut extra)?
+                            out.generic_resources = support::optional(&mut map, 36, &mut out.extra)?
                         }
                         support::Field::Known(37) => {
-                            f_http_proxy = support::optional(&mut map, 37, &mut extra)?
+                            out.http_proxy = support::optional(&mut map, 37, &mut out.extra)?
                         }
                         support::Field::Known(38) => {
-                            f_https_proxy = support::optional(&mut map, 38, &mut extra)?
+                            out.https_proxy = support::optional(&mut map, 38, &mut out.extra)?
                         }
                         support::Field::Known(39) => {
-                            f_no_proxy = support::optional(&mut map, 39, &mut extra)?
+                            out.no_proxy = support::optional(&mut map, 39, &mut out.extra)?
                         }
                         support::Field::Known(40) => {
-                            f_name = support::optional(&mut map, 40, &mut extra)?
+                            out.name = support::optional(&mut map, 40, &mut out.extra)?
                         }
                         support::Field::Known(41) => {
-                            f_labels = support::optional(&mut map, 41, &mut extra)?
+                            out.labels = support::optional(&mut map, 41, &mut out.extra)?
                         }
                         support::Field::Known(42) => {
-                            f_experimental_build = support::optional(&mut map, 42, &mut extra)?
+                            out.experimental_build =
+                                support::optional(&mut map, 42, &mut out.extra)?
                         }
                         support::Field::Known(43) => {
-                            f_server_version = support::optional(&mut map, 43, &mut extra)?
+                            out.server_version = support::optional(&mut map, 43, &mut out.extra)?
                         }
                         support::Field::Known(44) => {
-                            f_runtimes = support::optional_map(&mut map, 44, &mut extra)?
+                            out.runtimes = support::optional_map(&mut map, 44, &mut out.extra)?
                         }
                         support::Field::Known(45) => {
-                            f_default_runtime = support::optional(&mut map, 45, &mut extra)?
+                            out.default_runtime = support::optional(&mut map, 45, &mut out.extra)?
                         }
                         support::Field::Known(46) => {
-                            f_swarm = support::optional(&mut map, 46, &mut extra)?
+                            out.swarm = support::optional(&mut map, 46, &mut out.extra)?
                         }
                         support::Field::Known(47) => {
-                            f_live_restore_enabled = support::optional(&mut map, 47, &mut extra)?
+                            out.live_restore_enabled =
+                                support::optional(&mut map, 47, &mut out.extra)?
                         }
                         support::Field::Known(48) => {
-                            f_isolation = support::optional(&mut map, 48, &mut extra)?
+                            out.isolation = support::optional(&mut map, 48, &mut out.extra)?
                         }
                         support::Field::Known(49) => {
-                            f_init_binary = support::optional(&mut map, 49, &mut extra)?
+                            out.init_binary = support::optional(&mut map, 49, &mut out.extra)?
                         }
                         support::Field::Known(50) => {
-                            f_containerd_commit = support::optional(&mut map, 50, &mut extra)?
+                            out.containerd_commit = support::optional(&mut map, 50, &mut out.extra)?
                         }
                         support::Field::Known(51) => {
-                            f_runc_commit = support::optional(&mut map, 51, &mut extra)?
+                            out.runc_commit = support::optional(&mut map, 51, &mut out.extra)?
                         }
                         support::Field::Known(52) => {
-                            f_init_commit = support::optional(&mut map, 52, &mut extra)?
+                            out.init_commit = support::optional(&mut map, 52, &mut out.extra)?
                         }
                         support::Field::Known(53) => {
-                            f_security_options = support::optional(&mut map, 53, &mut extra)?
+                            out.security_options = support::optional(&mut map, 53, &mut out.extra)?
                         }
                         support::Field::Known(54) => {
-                            f_product_license = support::optional(&mut map, 54, &mut extra)?
+                            out.product_license = support::optional(&mut map, 54, &mut out.extra)?
                         }
                         support::Field::Known(55) => {
-                            f_default_address_pools = support::optional(&mut map, 55, &mut extra)?
+                            out.default_address_pools =
+                                support::optional(&mut map, 55, &mut out.extra)?
                         }
                         support::Field::Known(56) => {
-                            f_firewall_backend = support::optional(&mut map, 56, &mut extra)?
+                            out.firewall_backend = support::optional(&mut map, 56, &mut out.extra)?
                         }
                         support::Field::Known(57) => {
-                            f_discovered_devices = support::optional(&mut map, 57, &mut extra)?
+                            out.discovered_devices =
+                                support::optional(&mut map, 57, &mut out.extra)?
                         }
                         support::Field::Known(58) => {
-                            f_nri = support::optional(&mut map, 58, &mut extra)?
+                            out.nri = support::optional(&mut map, 58, &mut out.extra)?
                         }
                         support::Field::Known(59) => {
-                            f_warnings = support::optional(&mut map, 59, &mut extra)?
+                            out.warnings = support::optional(&mut map, 59, &mut out.extra)?
                         }
                         support::Field::Known(60) => {
-                            f_cdi_spec_dirs = support::optional(&mut map, 60, &mut extra)?
+                            out.cdi_spec_dirs = support::optional(&mut map, 60, &mut out.extra)?
                         }
                         support::Field::Known(61) => {
-                            f_containerd = support::optional(&mut map, 61, &mut extra)?
+                            out.containerd = support::optional(&mut map, 61, &mut out.extra)?
                         }
                         support::Field::Known(62) => {
-                            f_bridge_nf_ip6tables = support::optional(&mut map, 62, &mut extra)?
+                            out.bridge_nf_ip6tables =
+                                support::optional(&mut map, 62, &mut out.extra)?
                         }
                         support::Field::Known(63) => {
-                            f_bridge_nf_iptables = support::optional(&mut map, 63, &mut extra)?
+                            out.bridge_nf_iptables =
+                                support::optional(&mut map, 63, &mut out.extra)?
                         }
                         support::Field::Known(64) => {
-                            f_cluster_advertise =
-                                support::optional_late(&mut map, "ClusterAdvertise", &mut extra)?
+                            out.cluster_advertise = support::optional_late(
+                                &mut map,
+                                "ClusterAdvertise",
+                                &mut out.extra,
+                            )?
                         }
                         support::Field::Known(65) => {
-                            f_cluster_store =
-                                support::optional_late(&mut map, "ClusterStore", &mut extra)?
+                            out.cluster_store =
+                                support::optional_late(&mut map, "ClusterStore", &mut out.extra)?
                         }
                         support::Field::Known(66) => {
-                            f_kernel_memory =
-                                support::optional_late(&mut map, "KernelMemory", &mut extra)?
+                            out.kernel_memory =
+                                support::optional_late(&mut map, "KernelMemory", &mut out.extra)?
                         }
                         support::Field::Known(67) => {
-                            f_kernel_memory_tcp =
-                                support::optional_late(&mut map, "KernelMemoryTCP", &mut extra)?
+                            out.kernel_memory_tcp =
+                                support::optional_late(&mut map, "KernelMemoryTCP", &mut out.extra)?
                         }
                         support::Field::Known(68) => {
-                            f_system_status =
-                                support::optional_late(&mut map, "SystemStatus", &mut extra)?
+                            out.system_status =
+                                support::optional_late(&mut map, "SystemStatus", &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SystemInfo {
-                    id: f_id,
-                    containers: f_containers,
-                    containers_running: f_containers_running,
-                    containers_paused: f_containers_paused,
-                    containers_stopped: f_containers_stopped,
-                    images: f_images,
-                    driver: f_driver,
-                    driver_status: f_driver_status,
-                    docker_root_dir: f_docker_root_dir,
-                    plugins: f_plugins,
-                    memory_limit: f_memory_limit,
-                    swap_limit: f_swap_limit,
-                    cpu_cfs_period: f_cpu_cfs_period,
-                    cpu_cfs_quota: f_cpu_cfs_quota,
-                    cpu_shares: f_cpu_shares,
-                    cpu_set: f_cpu_set,
-                    pids_limit: f_pids_limit,
-                    oom_kill_disable: f_oom_kill_disable,
-                    ipv4_forwarding: f_ipv4_forwarding,
-                    debug: f_debug,
-                    n_fd: f_n_fd,
-                    n_goroutines: f_n_goroutines,
-                    system_time: f_system_time,
-                    logging_driver: f_logging_driver,
-                    cgroup_driver: f_cgroup_driver,
-                    cgroup_version: f_cgroup_version,
-                    n_events_listener: f_n_events_listener,
-                    kernel_version: f_kernel_version,
-                    operating_system: f_operating_system,
-                    os_version: f_os_version,
-                    os_type: f_os_type,
-                    architecture: f_architecture,
-                    ncpu: f_ncpu,
-                    mem_total: f_mem_total,
-                    index_server_address: f_index_server_address,
-                    registry_config: f_registry_config,
-                    generic_resources: f_generic_resources,
-                    http_proxy: f_http_proxy,
-                    https_proxy: f_https_proxy,
-                    no_proxy: f_no_proxy,
-                    name: f_name,
-                    labels: f_labels,
-                    experimental_build: f_experimental_build,
-                    server_version: f_server_version,
-                    runtimes: f_runtimes,
-                    default_runtime: f_default_runtime,
-                    swarm: f_swarm,
-                    live_restore_enabled: f_live_restore_enabled,
-                    isolation: f_isolation,
-                    init_binary: f_init_binary,
-                    containerd_commit: f_containerd_commit,
-                    runc_commit: f_runc_commit,
-                    init_commit: f_init_commit,
-                    security_options: f_security_options,
-                    product_license: f_product_license,
-                    default_address_pools: f_default_address_pools,
-                    firewall_backend: f_firewall_backend,
-                    discovered_devices: f_discovered_devices,
-                    nri: f_nri,
-                    warnings: f_warnings,
-                    cdi_spec_dirs: f_cdi_spec_dirs,
-                    containerd: f_containerd,
-                    bridge_nf_ip6tables: f_bridge_nf_ip6tables,
-                    bridge_nf_iptables: f_bridge_nf_iptables,
-                    cluster_advertise: f_cluster_advertise,
-                    cluster_store: f_cluster_store,
-                    kernel_memory: f_kernel_memory,
-                    kernel_memory_tcp: f_kernel_memory_tcp,
-                    system_status: f_system_status,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2064,35 +1996,32 @@ impl<'de> Deserialize<'de> for SystemInfoDefaultAddressPoolsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SystemInfoDefaultAddressPoolsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SystemInfoDefaultAddressPoolsItem, A::Error> {
-                let mut f_base: Option<String> = None;
-                let mut f_size: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SystemInfoDefaultAddressPoolsItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = SystemInfoDefaultAddressPoolsItem {
+                    base: None,
+                    size: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SystemInfoDefaultAddressPoolsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_base = support::optional(&mut map, 0, &mut extra)?
+                            out.base = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_size = support::optional(&mut map, 1, &mut extra)?
+                            out.size = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SystemInfoDefaultAddressPoolsItem {
-                    base: f_base,
-                    size: f_size,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2351,83 +2280,72 @@ impl<'de> Deserialize<'de> for SystemVersion {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SystemVersion object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SystemVersion, A::Error> {
-                let mut f_platform: Option<SystemVersionPlatform> = None;
-                let mut f_components: Option<Vec<SystemVersionComponentsItem>> = None;
-                let mut f_version: Option<String> = None;
-                let mut f_api_version: Option<String> = None;
-                let mut f_min_api_version: Option<String> = None;
-                let mut f_git_commit: Option<String> = None;
-                let mut f_go_version: Option<String> = None;
-                let mut f_os: Option<String> = None;
-                let mut f_arch: Option<String> = None;
-                let mut f_kernel_version: Option<String> = None;
-                let mut f_experimental: Option<bool> = None;
-                let mut f_build_time: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SystemVersion>::new(support::bytes_keys::<A>());
+                let mut out = SystemVersion {
+                    platform: None,
+                    components: None,
+                    version: None,
+                    api_version: None,
+                    min_api_version: None,
+                    git_commit: None,
+                    go_version: None,
+                    os: None,
+                    arch: None,
+                    kernel_version: None,
+                    experimental: None,
+                    build_time: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<SystemVersion>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_platform = support::optional(&mut map, 0, &mut extra)?
+                            out.platform = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_components = support::optional(&mut map, 1, &mut extra)?
+                            out.components = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_version = support::optional(&mut map, 2, &mut extra)?
+                            out.version = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_api_version = support::optional(&mut map, 3, &mut extra)?
+                            out.api_version = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_min_api_version = support::optional(&mut map, 4, &mut extra)?
+                            out.min_api_version = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_git_commit = support::optional(&mut map, 5, &mut extra)?
+                            out.git_commit = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_go_version = support::optional(&mut map, 6, &mut extra)?
+                            out.go_version = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_os = support::optional(&mut map, 7, &mut extra)?
+                            out.os = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_arch = support::optional(&mut map, 8, &mut extra)?
+                            out.arch = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_kernel_version = support::optional(&mut map, 9, &mut extra)?
+                            out.kernel_version = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_experimental = support::optional(&mut map, 10, &mut extra)?
+                            out.experimental = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_build_time = support::optional(&mut map, 11, &mut extra)?
+                            out.build_time = support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(SystemVersion {
-                    platform: f_platform,
-                    components: f_components,
-                    version: f_version,
-                    api_version: f_api_version,
-                    min_api_version: f_min_api_version,
-                    git_commit: f_git_commit,
-                    go_version: f_go_version,
-                    os: f_os,
-                    arch: f_arch,
-                    kernel_version: f_kernel_version,
-                    experimental: f_experimental,
-                    build_time: f_build_time,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2577,6 +2495,7 @@ impl<'de> Deserialize<'de> for SystemVersionComponentsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SystemVersionComponentsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -2585,9 +2504,7 @@ impl<'de> Deserialize<'de> for SystemVersionComponentsItem {
                 let mut f_version: Option<String> = None;
                 let mut f_details: Option<serde_json::Value> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<SystemVersionComponentsItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let seed = support::FieldKey::<SystemVersionComponentsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
@@ -2687,14 +2604,14 @@ impl<'de> Deserialize<'de> for SystemVersionPlatform {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a SystemVersionPlatform object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<SystemVersionPlatform, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<SystemVersionPlatform>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<SystemVersionPlatform>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),

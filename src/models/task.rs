@@ -176,96 +176,83 @@ impl<'de> Deserialize<'de> for Task {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Task object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Task, A::Error> {
-                let mut f_id: Option<String> = None;
-                let mut f_version: Option<ObjectVersion> = None;
-                let mut f_created_at: Option<String> = None;
-                let mut f_updated_at: Option<String> = None;
-                let mut f_name: Option<String> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_spec: Option<TaskSpec> = None;
-                let mut f_service_id: Option<String> = None;
-                let mut f_slot: Option<i64> = None;
-                let mut f_node_id: Option<String> = None;
-                let mut f_assigned_generic_resources: Option<GenericResources> = None;
-                let mut f_status: Option<TaskStatus> = None;
-                let mut f_desired_state: Option<TaskState> = None;
-                let mut f_job_iteration: Option<ObjectVersion> = None;
-                let mut f_networks_attachments: Option<Vec<NetworkAttachment>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Task>::new(support::bytes_keys::<A>());
+                let mut out = Task {
+                    id: None,
+                    version: None,
+                    created_at: None,
+                    updated_at: None,
+                    name: None,
+                    labels: None,
+                    spec: None,
+                    service_id: None,
+                    slot: None,
+                    node_id: None,
+                    assigned_generic_resources: None,
+                    status: None,
+                    desired_state: None,
+                    job_iteration: None,
+                    networks_attachments: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<Task>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_id = support::optional(&mut map, 0, &mut extra)?
+                            out.id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_version = support::optional(&mut map, 1, &mut extra)?
+                            out.version = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_created_at = support::optional(&mut map, 2, &mut extra)?
+                            out.created_at = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_updated_at = support::optional(&mut map, 3, &mut extra)?
+                            out.updated_at = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_name = support::optional(&mut map, 4, &mut extra)?
+                            out.name = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_labels = support::optional_map(&mut map, 5, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_spec = support::optional(&mut map, 6, &mut extra)?
+                            out.spec = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_service_id = support::optional(&mut map, 7, &mut extra)?
+                            out.service_id = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_slot = support::optional(&mut map, 8, &mut extra)?
+                            out.slot = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_node_id = support::optional(&mut map, 9, &mut extra)?
+                            out.node_id = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_assigned_generic_resources =
-                                support::optional(&mut map, 10, &mut extra)?
+                            out.assigned_generic_resources =
+                                support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_status = support::optional(&mut map, 11, &mut extra)?
+                            out.status = support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(12) => {
-                            f_desired_state = support::optional(&mut map, 12, &mut extra)?
+                            out.desired_state = support::optional(&mut map, 12, &mut out.extra)?
                         }
                         support::Field::Known(13) => {
-                            f_job_iteration = support::optional(&mut map, 13, &mut extra)?
+                            out.job_iteration = support::optional(&mut map, 13, &mut out.extra)?
                         }
                         support::Field::Known(14) => {
-                            f_networks_attachments = support::optional(&mut map, 14, &mut extra)?
+                            out.networks_attachments =
+                                support::optional(&mut map, 14, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(Task {
-                    id: f_id,
-                    version: f_version,
-                    created_at: f_created_at,
-                    updated_at: f_updated_at,
-                    name: f_name,
-                    labels: f_labels,
-                    spec: f_spec,
-                    service_id: f_service_id,
-                    slot: f_slot,
-                    node_id: f_node_id,
-                    assigned_generic_resources: f_assigned_generic_resources,
-                    status: f_status,
-                    desired_state: f_desired_state,
-                    job_iteration: f_job_iteration,
-                    networks_attachments: f_networks_attachments,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -538,70 +525,62 @@ impl<'de> Deserialize<'de> for TaskSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<TaskSpec, A::Error> {
-                let mut f_plugin_spec: Option<TaskSpecPluginSpec> = None;
-                let mut f_container_spec: Option<TaskSpecContainerSpec> = None;
-                let mut f_network_attachment_spec: Option<TaskSpecNetworkAttachmentSpec> = None;
-                let mut f_resources: Option<TaskSpecResources> = None;
-                let mut f_restart_policy: Option<TaskSpecRestartPolicy> = None;
-                let mut f_placement: Option<TaskSpecPlacement> = None;
-                let mut f_force_update: Option<u64> = None;
-                let mut f_runtime: Option<String> = None;
-                let mut f_networks: Option<Vec<NetworkAttachmentConfig>> = None;
-                let mut f_log_driver: Option<TaskSpecLogDriver> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpec>::new(support::bytes_keys::<A>());
+                let mut out = TaskSpec {
+                    plugin_spec: None,
+                    container_spec: None,
+                    network_attachment_spec: None,
+                    resources: None,
+                    restart_policy: None,
+                    placement: None,
+                    force_update: None,
+                    runtime: None,
+                    networks: None,
+                    log_driver: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_plugin_spec = support::optional(&mut map, 0, &mut extra)?
+                            out.plugin_spec = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_container_spec = support::optional(&mut map, 1, &mut extra)?
+                            out.container_spec = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_network_attachment_spec = support::optional(&mut map, 2, &mut extra)?
+                            out.network_attachment_spec =
+                                support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_resources = support::optional(&mut map, 3, &mut extra)?
+                            out.resources = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_restart_policy = support::optional(&mut map, 4, &mut extra)?
+                            out.restart_policy = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_placement = support::optional(&mut map, 5, &mut extra)?
+                            out.placement = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_force_update = support::optional(&mut map, 6, &mut extra)?
+                            out.force_update = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_runtime = support::optional(&mut map, 7, &mut extra)?
+                            out.runtime = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_networks = support::optional(&mut map, 8, &mut extra)?
+                            out.networks = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_log_driver = support::optional(&mut map, 9, &mut extra)?
+                            out.log_driver = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpec {
-                    plugin_spec: f_plugin_spec,
-                    container_spec: f_container_spec,
-                    network_attachment_spec: f_network_attachment_spec,
-                    resources: f_resources,
-                    restart_policy: f_restart_policy,
-                    placement: f_placement,
-                    force_update: f_force_update,
-                    runtime: f_runtime,
-                    networks: f_networks,
-                    log_driver: f_log_driver,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1002,164 +981,136 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecContainerSpec, A::Error> {
-                let mut f_image: Option<String> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_command: Option<Vec<String>> = None;
-                let mut f_args: Option<Vec<String>> = None;
-                let mut f_hostname: Option<String> = None;
-                let mut f_env: Option<Vec<String>> = None;
-                let mut f_dir: Option<String> = None;
-                let mut f_user: Option<String> = None;
-                let mut f_groups: Option<Vec<String>> = None;
-                let mut f_privileges: Option<TaskSpecContainerSpecPrivileges> = None;
-                let mut f_tty: Option<bool> = None;
-                let mut f_open_stdin: Option<bool> = None;
-                let mut f_read_only: Option<bool> = None;
-                let mut f_mounts: Option<Vec<Mount>> = None;
-                let mut f_stop_signal: Option<String> = None;
-                let mut f_stop_grace_period: Option<i64> = None;
-                let mut f_health_check: Option<HealthConfig> = None;
-                let mut f_hosts: Option<Vec<String>> = None;
-                let mut f_dns_config: Option<TaskSpecContainerSpecDNSConfig> = None;
-                let mut f_secrets: Option<Vec<TaskSpecContainerSpecSecretsItem>> = None;
-                let mut f_oom_score_adj: Option<i64> = None;
-                let mut f_configs: Option<Vec<TaskSpecContainerSpecConfigsItem>> = None;
-                let mut f_isolation: Option<TaskSpecContainerSpecIsolation> = None;
-                let mut f_init: Option<bool> = None;
-                let mut f_sysctls: Option<HashMap<String, String>> = None;
-                let mut f_capability_add: Option<Vec<String>> = None;
-                let mut f_capability_drop: Option<Vec<String>> = None;
-                let mut f_ulimits: Option<Vec<TaskSpecContainerSpecUlimitsItem>> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<TaskSpecContainerSpec>::new(support::bytes_keys::<A>());
+                let mut out = TaskSpecContainerSpec {
+                    image: None,
+                    labels: None,
+                    command: None,
+                    args: None,
+                    hostname: None,
+                    env: None,
+                    dir: None,
+                    user: None,
+                    groups: None,
+                    privileges: None,
+                    tty: None,
+                    open_stdin: None,
+                    read_only: None,
+                    mounts: None,
+                    stop_signal: None,
+                    stop_grace_period: None,
+                    health_check: None,
+                    hosts: None,
+                    dns_config: None,
+                    secrets: None,
+                    oom_score_adj: None,
+                    configs: None,
+                    isolation: None,
+                    init: None,
+                    sysctls: None,
+                    capability_add: None,
+                    capability_drop: None,
+                    ulimits: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpecContainerSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_image = support::optional(&mut map, 0, &mut extra)?
+                            out.image = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_labels = support::optional_map(&mut map, 1, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_command = support::optional(&mut map, 2, &mut extra)?
+                            out.command = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_args = support::optional(&mut map, 3, &mut extra)?
+                            out.args = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_hostname = support::optional(&mut map, 4, &mut extra)?
+                            out.hostname = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_env = support::optional(&mut map, 5, &mut extra)?
+                            out.env = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(6) => {
-                            f_dir = support::optional(&mut map, 6, &mut extra)?
+                            out.dir = support::optional(&mut map, 6, &mut out.extra)?
                         }
                         support::Field::Known(7) => {
-                            f_user = support::optional(&mut map, 7, &mut extra)?
+                            out.user = support::optional(&mut map, 7, &mut out.extra)?
                         }
                         support::Field::Known(8) => {
-                            f_groups = support::optional(&mut map, 8, &mut extra)?
+                            out.groups = support::optional(&mut map, 8, &mut out.extra)?
                         }
                         support::Field::Known(9) => {
-                            f_privileges = support::optional(&mut map, 9, &mut extra)?
+                            out.privileges = support::optional(&mut map, 9, &mut out.extra)?
                         }
                         support::Field::Known(10) => {
-                            f_tty = support::optional(&mut map, 10, &mut extra)?
+                            out.tty = support::optional(&mut map, 10, &mut out.extra)?
                         }
                         support::Field::Known(11) => {
-                            f_open_stdin = support::optional(&mut map, 11, &mut extra)?
+                            out.open_stdin = support::optional(&mut map, 11, &mut out.extra)?
                         }
                         support::Field::Known(12) => {
-                            f_read_only = support::optional(&mut map, 12, &mut extra)?
+                            out.read_only = support::optional(&mut map, 12, &mut out.extra)?
                         }
                         support::Field::Known(13) => {
-                            f_mounts = support::optional(&mut map, 13, &mut extra)?
+                            out.mounts = support::optional(&mut map, 13, &mut out.extra)?
                         }
                         support::Field::Known(14) => {
-                            f_stop_signal = support::optional(&mut map, 14, &mut extra)?
+                            out.stop_signal = support::optional(&mut map, 14, &mut out.extra)?
                         }
                         support::Field::Known(15) => {
-                            f_stop_grace_period = support::optional(&mut map, 15, &mut extra)?
+                            out.stop_grace_period = support::optional(&mut map, 15, &mut out.extra)?
                         }
                         support::Field::Known(16) => {
-                            f_health_check = support::optional(&mut map, 16, &mut extra)?
+                            out.health_check = support::optional(&mut map, 16, &mut out.extra)?
                         }
                         support::Field::Known(17) => {
-                            f_hosts = support::optional(&mut map, 17, &mut extra)?
+                            out.hosts = support::optional(&mut map, 17, &mut out.extra)?
                         }
                         support::Field::Known(18) => {
-                            f_dns_config = support::optional(&mut map, 18, &mut extra)?
+                            out.dns_config = support::optional(&mut map, 18, &mut out.extra)?
                         }
                         support::Field::Known(19) => {
-                            f_secrets = support::optional(&mut map, 19, &mut extra)?
+                            out.secrets = support::optional(&mut map, 19, &mut out.extra)?
                         }
                         support::Field::Known(20) => {
-                            f_oom_score_adj = support::optional(&mut map, 20, &mut extra)?
+                            out.oom_score_adj = support::optional(&mut map, 20, &mut out.extra)?
                         }
                         support::Field::Known(21) => {
-                            f_configs = support::optional(&mut map, 21, &mut extra)?
+                            out.configs = support::optional(&mut map, 21, &mut out.extra)?
                         }
                         support::Field::Known(22) => {
-                            f_isolation = support::optional(&mut map, 22, &mut extra)?
+                            out.isolation = support::optional(&mut map, 22, &mut out.extra)?
                         }
                         support::Field::Known(23) => {
-                            f_init = support::optional(&mut map, 23, &mut extra)?
+                            out.init = support::optional(&mut map, 23, &mut out.extra)?
                         }
                         support::Field::Known(24) => {
-                            f_sysctls = support::optional_map(&mut map, 24, &mut extra)?
+                            out.sysctls = support::optional_map(&mut map, 24, &mut out.extra)?
                         }
                         support::Field::Known(25) => {
-                            f_capability_add = support::optional(&mut map, 25, &mut extra)?
+                            out.capability_add = support::optional(&mut map, 25, &mut out.extra)?
                         }
                         support::Field::Known(26) => {
-                            f_capability_drop = support::optional(&mut map, 26, &mut extra)?
+                            out.capability_drop = support::optional(&mut map, 26, &mut out.extra)?
                         }
                         support::Field::Known(27) => {
-                            f_ulimits = support::optional(&mut map, 27, &mut extra)?
+                            out.ulimits = support::optional(&mut map, 27, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecContainerSpec {
-                    image: f_image,
-                    labels: f_labels,
-                    command: f_command,
-                    args: f_args,
-                    hostname: f_hostname,
-                    env: f_env,
-                    dir: f_dir,
-                    user: f_user,
-                    groups: f_groups,
-                    privileges: f_privileges,
-                    tty: f_tty,
-                    open_stdin: f_open_stdin,
-                    read_only: f_read_only,
-                    mounts: f_mounts,
-                    stop_signal: f_stop_signal,
-                    stop_grace_period: f_stop_grace_period,
-                    health_check: f_health_check,
-                    hosts: f_hosts,
-                    dns_config: f_dns_config,
-                    secrets: f_secrets,
-                    oom_score_adj: f_oom_score_adj,
-                    configs: f_configs,
-                    isolation: f_isolation,
-                    init: f_init,
-                    sysctls: f_sysctls,
-                    capability_add: f_capability_add,
-                    capability_drop: f_capability_drop,
-                    ulimits: f_ulimits,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1536,45 +1487,40 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecConfigsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecConfigsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecContainerSpecConfigsItem, A::Error> {
-                let mut f_file: Option<TaskSpecContainerSpecConfigsItemFile> = None;
-                let mut f_runtime: Option<serde_json::Value> = None;
-                let mut f_config_id: Option<String> = None;
-                let mut f_config_name: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecConfigsItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = TaskSpecContainerSpecConfigsItem {
+                    file: None,
+                    runtime: None,
+                    config_id: None,
+                    config_name: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpecContainerSpecConfigsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_file = support::optional(&mut map, 0, &mut extra)?
+                            out.file = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_runtime = support::optional(&mut map, 1, &mut extra)?
+                            out.runtime = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_config_id = support::optional(&mut map, 2, &mut extra)?
+                            out.config_id = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_config_name = support::optional(&mut map, 3, &mut extra)?
+                            out.config_name = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecContainerSpecConfigsItem {
-                    file: f_file,
-                    runtime: f_runtime,
-                    config_id: f_config_id,
-                    config_name: f_config_name,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1698,45 +1644,40 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecConfigsItemFile {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecConfigsItemFile object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecContainerSpecConfigsItemFile, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_uid: Option<String> = None;
-                let mut f_gid: Option<String> = None;
-                let mut f_mode: Option<u32> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecConfigsItemFile>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = TaskSpecContainerSpecConfigsItemFile {
+                    name: None,
+                    uid: None,
+                    gid: None,
+                    mode: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpecContainerSpecConfigsItemFile>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_uid = support::optional(&mut map, 1, &mut extra)?
+                            out.uid = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_gid = support::optional(&mut map, 2, &mut extra)?
+                            out.gid = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_mode = support::optional(&mut map, 3, &mut extra)?
+                            out.mode = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecContainerSpecConfigsItemFile {
-                    name: f_name,
-                    uid: f_uid,
-                    gid: f_gid,
-                    mode: f_mode,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -1840,40 +1781,36 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecDNSConfig {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecDNSConfig object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecContainerSpecDNSConfig, A::Error> {
-                let mut f_nameservers: Option<Vec<String>> = None;
-                let mut f_search: Option<Vec<String>> = None;
-                let mut f_options: Option<Vec<String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecDNSConfig>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = TaskSpecContainerSpecDNSConfig {
+                    nameservers: None,
+                    search: None,
+                    options: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpecContainerSpecDNSConfig>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_nameservers = support::optional(&mut map, 0, &mut extra)?
+                            out.nameservers = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_search = support::optional(&mut map, 1, &mut extra)?
+                            out.search = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_options = support::optional(&mut map, 2, &mut extra)?
+                            out.options = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecContainerSpecDNSConfig {
-                    nameservers: f_nameservers,
-                    search: f_search,
-                    options: f_options,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2092,52 +2029,44 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivileges {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecPrivileges object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecContainerSpecPrivileges, A::Error> {
-                let mut f_credential_spec: Option<TaskSpecContainerSpecPrivilegesCredentialSpec> =
-                    None;
-                let mut f_se_linux_context: Option<TaskSpecContainerSpecPrivilegesSELinuxContext> =
-                    None;
-                let mut f_seccomp: Option<TaskSpecContainerSpecPrivilegesSeccomp> = None;
-                let mut f_app_armor: Option<TaskSpecContainerSpecPrivilegesAppArmor> = None;
-                let mut f_no_new_privileges: Option<bool> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecPrivileges>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = TaskSpecContainerSpecPrivileges {
+                    credential_spec: None,
+                    se_linux_context: None,
+                    seccomp: None,
+                    app_armor: None,
+                    no_new_privileges: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpecContainerSpecPrivileges>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_credential_spec = support::optional(&mut map, 0, &mut extra)?
+                            out.credential_spec = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_se_linux_context = support::optional(&mut map, 1, &mut extra)?
+                            out.se_linux_context = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_seccomp = support::optional(&mut map, 2, &mut extra)?
+                            out.seccomp = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_app_armor = support::optional(&mut map, 3, &mut extra)?
+                            out.app_armor = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_no_new_privileges = support::optional(&mut map, 4, &mut extra)?
+                            out.no_new_privileges = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecContainerSpecPrivileges {
-                    credential_spec: f_credential_spec,
-                    se_linux_context: f_se_linux_context,
-                    seccomp: f_seccomp,
-                    app_armor: f_app_armor,
-                    no_new_privileges: f_no_new_privileges,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2284,30 +2213,28 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesAppArmor {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecPrivilegesAppArmor object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecContainerSpecPrivilegesAppArmor, A::Error> {
-                let mut f_mode: Option<TaskSpecContainerSpecPrivilegesAppArmorMode> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesAppArmor>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = TaskSpecContainerSpecPrivilegesAppArmor {
+                    mode: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesAppArmor>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_mode = support::optional(&mut map, 0, &mut extra)?
+                            out.mode = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecContainerSpecPrivilegesAppArmor {
-                    mode: f_mode,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2485,40 +2412,37 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesCredentialSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecPrivilegesCredentialSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecContainerSpecPrivilegesCredentialSpec, A::Error> {
-                let mut f_config: Option<String> = None;
-                let mut f_file: Option<String> = None;
-                let mut f_registry: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesCredentialSpec>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = TaskSpecContainerSpecPrivilegesCredentialSpec {
+                    config: None,
+                    file: None,
+                    registry: None,
+                    extra: support::Extra::new(),
+                };
+                let seed =
+                    support::FieldKey::<TaskSpecContainerSpecPrivilegesCredentialSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_config = support::optional(&mut map, 0, &mut extra)?
+                            out.config = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_file = support::optional(&mut map, 1, &mut extra)?
+                            out.file = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_registry = support::optional(&mut map, 2, &mut extra)?
+                            out.registry = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecContainerSpecPrivilegesCredentialSpec {
-                    config: f_config,
-                    file: f_file,
-                    registry: f_registry,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2642,50 +2566,45 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesSELinuxContext {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecPrivilegesSELinuxContext object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecContainerSpecPrivilegesSELinuxContext, A::Error> {
-                let mut f_disable: Option<bool> = None;
-                let mut f_user: Option<String> = None;
-                let mut f_role: Option<String> = None;
-                let mut f_type_: Option<String> = None;
-                let mut f_level: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesSELinuxContext>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = TaskSpecContainerSpecPrivilegesSELinuxContext {
+                    disable: None,
+                    user: None,
+                    role: None,
+                    type_: None,
+                    level: None,
+                    extra: support::Extra::new(),
+                };
+                let seed =
+                    support::FieldKey::<TaskSpecContainerSpecPrivilegesSELinuxContext>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_disable = support::optional(&mut map, 0, &mut extra)?
+                            out.disable = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_user = support::optional(&mut map, 1, &mut extra)?
+                            out.user = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_role = support::optional(&mut map, 2, &mut extra)?
+                            out.role = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_type_ = support::optional(&mut map, 3, &mut extra)?
+                            out.type_ = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_level = support::optional(&mut map, 4, &mut extra)?
+                            out.level = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecContainerSpecPrivilegesSELinuxContext {
-                    disable: f_disable,
-                    user: f_user,
-                    role: f_role,
-                    type_: f_type_,
-                    level: f_level,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -2786,35 +2705,32 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesSeccomp {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecPrivilegesSeccomp object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecContainerSpecPrivilegesSeccomp, A::Error> {
-                let mut f_mode: Option<TaskSpecContainerSpecPrivilegesSeccompMode> = None;
-                let mut f_profile: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesSeccomp>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = TaskSpecContainerSpecPrivilegesSeccomp {
+                    mode: None,
+                    profile: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpecContainerSpecPrivilegesSeccomp>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_mode = support::optional(&mut map, 0, &mut extra)?
+                            out.mode = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_profile = support::optional(&mut map, 1, &mut extra)?
+                            out.profile = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecContainerSpecPrivilegesSeccomp {
-                    mode: f_mode,
-                    profile: f_profile,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -3002,40 +2918,36 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecSecretsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecSecretsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecContainerSpecSecretsItem, A::Error> {
-                let mut f_file: Option<TaskSpecContainerSpecSecretsItemFile> = None;
-                let mut f_secret_id: Option<String> = None;
-                let mut f_secret_name: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecSecretsItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = TaskSpecContainerSpecSecretsItem {
+                    file: None,
+                    secret_id: None,
+                    secret_name: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpecContainerSpecSecretsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_file = support::optional(&mut map, 0, &mut extra)?
+                            out.file = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_secret_id = support::optional(&mut map, 1, &mut extra)?
+                            out.secret_id = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_secret_name = support::optional(&mut map, 2, &mut extra)?
+                            out.secret_name = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecContainerSpecSecretsItem {
-                    file: f_file,
-                    secret_id: f_secret_id,
-                    secret_name: f_secret_name,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -3148,45 +3060,40 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecSecretsItemFile {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecSecretsItemFile object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecContainerSpecSecretsItemFile, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_uid: Option<String> = None;
-                let mut f_gid: Option<String> = None;
-                let mut f_mode: Option<u32> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecSecretsItemFile>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = TaskSpecContainerSpecSecretsItemFile {
+                    name: None,
+                    uid: None,
+                    gid: None,
+                    mode: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpecContainerSpecSecretsItemFile>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_uid = support::optional(&mut map, 1, &mut extra)?
+                            out.uid = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_gid = support::optional(&mut map, 2, &mut extra)?
+                            out.gid = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_mode = support::optional(&mut map, 3, &mut extra)?
+                            out.mode = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecContainerSpecSecretsItemFile {
-                    name: f_name,
-                    uid: f_uid,
-                    gid: f_gid,
-                    mode: f_mode,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -3290,40 +3197,36 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecUlimitsItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecContainerSpecUlimitsItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecContainerSpecUlimitsItem, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_soft: Option<i64> = None;
-                let mut f_hard: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecContainerSpecUlimitsItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = TaskSpecContainerSpecUlimitsItem {
+                    name: None,
+                    soft: None,
+                    hard: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpecContainerSpecUlimitsItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_soft = support::optional(&mut map, 1, &mut extra)?
+                            out.soft = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_hard = support::optional(&mut map, 2, &mut extra)?
+                            out.hard = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecContainerSpecUlimitsItem {
-                    name: f_name,
-                    soft: f_soft,
-                    hard: f_hard,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -3414,33 +3317,32 @@ impl<'de> Deserialize<'de> for TaskSpecLogDriver {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecLogDriver object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecLogDriver, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_options: Option<HashMap<String, String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecLogDriver>::new(support::bytes_keys::<A>());
+                let mut out = TaskSpecLogDriver {
+                    name: None,
+                    options: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpecLogDriver>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_options = support::optional_map(&mut map, 1, &mut extra)?
+                            out.options = support::optional_map(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecLogDriver {
-                    name: f_name,
-                    options: f_options,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -3522,30 +3424,28 @@ impl<'de> Deserialize<'de> for TaskSpecNetworkAttachmentSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecNetworkAttachmentSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecNetworkAttachmentSpec, A::Error> {
-                let mut f_container_id: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecNetworkAttachmentSpec>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = TaskSpecNetworkAttachmentSpec {
+                    container_id: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpecNetworkAttachmentSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_container_id = support::optional(&mut map, 0, &mut extra)?
+                            out.container_id = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecNetworkAttachmentSpec {
-                    container_id: f_container_id,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -3646,43 +3546,40 @@ impl<'de> Deserialize<'de> for TaskSpecPlacement {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecPlacement object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecPlacement, A::Error> {
-                let mut f_constraints: Option<Vec<String>> = None;
-                let mut f_preferences: Option<Vec<TaskSpecPlacementPreferencesItem>> = None;
-                let mut f_max_replicas: Option<i64> = None;
-                let mut f_platforms: Option<Vec<Platform>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecPlacement>::new(support::bytes_keys::<A>());
+                let mut out = TaskSpecPlacement {
+                    constraints: None,
+                    preferences: None,
+                    max_replicas: None,
+                    platforms: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpecPlacement>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_constraints = support::optional(&mut map, 0, &mut extra)?
+                            out.constraints = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_preferences = support::optional(&mut map, 1, &mut extra)?
+                            out.preferences = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_max_replicas = support::optional(&mut map, 2, &mut extra)?
+                            out.max_replicas = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_platforms = support::optional(&mut map, 3, &mut extra)?
+                            out.platforms = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecPlacement {
-                    constraints: f_constraints,
-                    preferences: f_preferences,
-                    max_replicas: f_max_replicas,
-                    platforms: f_platforms,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -3794,30 +3691,28 @@ impl<'de> Deserialize<'de> for TaskSpecPlacementPreferencesItem {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecPlacementPreferencesItem object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecPlacementPreferencesItem, A::Error> {
-                let mut f_spread: Option<TaskSpecPlacementPreferencesItemSpread> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecPlacementPreferencesItem>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = TaskSpecPlacementPreferencesItem {
+                    spread: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpecPlacementPreferencesItem>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_spread = support::optional(&mut map, 0, &mut extra)?
+                            out.spread = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecPlacementPreferencesItem {
-                    spread: f_spread,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -3896,30 +3791,28 @@ impl<'de> Deserialize<'de> for TaskSpecPlacementPreferencesItemSpread {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecPlacementPreferencesItemSpread object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecPlacementPreferencesItemSpread, A::Error> {
-                let mut f_spread_descriptor: Option<String> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecPlacementPreferencesItemSpread>::new(
-                    support::bytes_keys::<A>(),
-                );
+                let mut out = TaskSpecPlacementPreferencesItemSpread {
+                    spread_descriptor: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpecPlacementPreferencesItemSpread>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_spread_descriptor = support::optional(&mut map, 0, &mut extra)?
+                            out.spread_descriptor = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecPlacementPreferencesItemSpread {
-                    spread_descriptor: f_spread_descriptor,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -4020,43 +3913,40 @@ impl<'de> Deserialize<'de> for TaskSpecPluginSpec {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecPluginSpec object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecPluginSpec, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_remote: Option<String> = None;
-                let mut f_disabled: Option<bool> = None;
-                let mut f_plugin_privilege: Option<Vec<PluginPrivilege>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecPluginSpec>::new(support::bytes_keys::<A>());
+                let mut out = TaskSpecPluginSpec {
+                    name: None,
+                    remote: None,
+                    disabled: None,
+                    plugin_privilege: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpecPluginSpec>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_remote = support::optional(&mut map, 1, &mut extra)?
+                            out.remote = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_disabled = support::optional(&mut map, 2, &mut extra)?
+                            out.disabled = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_plugin_privilege = support::optional(&mut map, 3, &mut extra)?
+                            out.plugin_privilege = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecPluginSpec {
-                    name: f_name,
-                    remote: f_remote,
-                    disabled: f_disabled,
-                    plugin_privilege: f_plugin_privilege,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -4174,43 +4064,40 @@ impl<'de> Deserialize<'de> for TaskSpecResources {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecResources object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecResources, A::Error> {
-                let mut f_limits: Option<Limit> = None;
-                let mut f_reservations: Option<ResourceObject> = None;
-                let mut f_swap_bytes: Option<i64> = None;
-                let mut f_memory_swappiness: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskSpecResources>::new(support::bytes_keys::<A>());
+                let mut out = TaskSpecResources {
+                    limits: None,
+                    reservations: None,
+                    swap_bytes: None,
+                    memory_swappiness: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpecResources>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_limits = support::optional(&mut map, 0, &mut extra)?
+                            out.limits = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_reservations = support::optional(&mut map, 1, &mut extra)?
+                            out.reservations = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_swap_bytes = support::optional(&mut map, 2, &mut extra)?
+                            out.swap_bytes = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_memory_swappiness = support::optional(&mut map, 3, &mut extra)?
+                            out.memory_swappiness = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecResources {
-                    limits: f_limits,
-                    reservations: f_reservations,
-                    swap_bytes: f_swap_bytes,
-                    memory_swappiness: f_memory_swappiness,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -4344,44 +4231,40 @@ impl<'de> Deserialize<'de> for TaskSpecRestartPolicy {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskSpecRestartPolicy object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<TaskSpecRestartPolicy, A::Error> {
-                let mut f_condition: Option<TaskSpecRestartPolicyCondition> = None;
-                let mut f_delay: Option<i64> = None;
-                let mut f_max_attempts: Option<i64> = None;
-                let mut f_window: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<TaskSpecRestartPolicy>::new(support::bytes_keys::<A>());
+                let mut out = TaskSpecRestartPolicy {
+                    condition: None,
+                    delay: None,
+                    max_attempts: None,
+                    window: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskSpecRestartPolicy>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_condition = support::optional(&mut map, 0, &mut extra)?
+                            out.condition = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_delay = support::optional(&mut map, 1, &mut extra)?
+                            out.delay = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_max_attempts = support::optional(&mut map, 2, &mut extra)?
+                            out.max_attempts = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_window = support::optional(&mut map, 3, &mut extra)?
+                            out.window = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskSpecRestartPolicy {
-                    condition: f_condition,
-                    delay: f_delay,
-                    max_attempts: f_max_attempts,
-                    window: f_window,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -4729,50 +4612,45 @@ impl<'de> Deserialize<'de> for TaskStatus {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a TaskStatus object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<TaskStatus, A::Error> {
-                let mut f_timestamp: Option<String> = None;
-                let mut f_state: Option<TaskState> = None;
-                let mut f_message: Option<String> = None;
-                let mut f_err: Option<String> = None;
-                let mut f_container_status: Option<ContainerStatus> = None;
-                let mut f_port_status: Option<PortStatus> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<TaskStatus>::new(support::bytes_keys::<A>());
+                let mut out = TaskStatus {
+                    timestamp: None,
+                    state: None,
+                    message: None,
+                    err: None,
+                    container_status: None,
+                    port_status: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<TaskStatus>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_timestamp = support::optional(&mut map, 0, &mut extra)?
+                            out.timestamp = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_state = support::optional(&mut map, 1, &mut extra)?
+                            out.state = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_message = support::optional(&mut map, 2, &mut extra)?
+                            out.message = support::optional(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_err = support::optional(&mut map, 3, &mut extra)?
+                            out.err = support::optional(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_container_status = support::optional(&mut map, 4, &mut extra)?
+                            out.container_status = support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(5) => {
-                            f_port_status = support::optional(&mut map, 5, &mut extra)?
+                            out.port_status = support::optional(&mut map, 5, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(TaskStatus {
-                    timestamp: f_timestamp,
-                    state: f_state,
-                    message: f_message,
-                    err: f_err,
-                    container_status: f_container_status,
-                    port_status: f_port_status,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)

@@ -116,6 +116,7 @@ impl<'de> Deserialize<'de> for Volume {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a Volume object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Volume, A::Error> {
                 let mut f_name: Option<String> = None;
                 let mut f_driver: Option<String> = None;
@@ -128,7 +129,7 @@ impl<'de> Deserialize<'de> for Volume {
                 let mut f_options: Option<HashMap<String, String>> = None;
                 let mut f_usage_data: Option<VolumeUsageData> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<Volume>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<Volume>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_name = Some(map.next_value()?),
@@ -352,49 +353,45 @@ impl<'de> Deserialize<'de> for VolumeCreateRequest {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a VolumeCreateRequest object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<VolumeCreateRequest, A::Error> {
-                let mut f_name: Option<String> = None;
-                let mut f_driver: Option<String> = None;
-                let mut f_driver_opts: Option<HashMap<String, String>> = None;
-                let mut f_labels: Option<HashMap<String, String>> = None;
-                let mut f_cluster_volume_spec: Option<ClusterVolumeSpec> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<VolumeCreateRequest>::new(support::bytes_keys::<A>());
+                let mut out = VolumeCreateRequest {
+                    name: None,
+                    driver: None,
+                    driver_opts: None,
+                    labels: None,
+                    cluster_volume_spec: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<VolumeCreateRequest>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_name = support::optional(&mut map, 0, &mut extra)?
+                            out.name = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_driver = support::optional(&mut map, 1, &mut extra)?
+                            out.driver = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(2) => {
-                            f_driver_opts = support::optional_map(&mut map, 2, &mut extra)?
+                            out.driver_opts = support::optional_map(&mut map, 2, &mut out.extra)?
                         }
                         support::Field::Known(3) => {
-                            f_labels = support::optional_map(&mut map, 3, &mut extra)?
+                            out.labels = support::optional_map(&mut map, 3, &mut out.extra)?
                         }
                         support::Field::Known(4) => {
-                            f_cluster_volume_spec = support::optional(&mut map, 4, &mut extra)?
+                            out.cluster_volume_spec =
+                                support::optional(&mut map, 4, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(VolumeCreateRequest {
-                    name: f_name,
-                    driver: f_driver,
-                    driver_opts: f_driver_opts,
-                    labels: f_labels,
-                    cluster_volume_spec: f_cluster_volume_spec,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -505,33 +502,32 @@ impl<'de> Deserialize<'de> for VolumeListResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a VolumeListResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<VolumeListResponse, A::Error> {
-                let mut f_volumes: Option<Vec<Volume>> = None;
-                let mut f_warnings: Option<Vec<String>> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<VolumeListResponse>::new(support::bytes_keys::<A>());
+                let mut out = VolumeListResponse {
+                    volumes: None,
+                    warnings: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<VolumeListResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_volumes = support::optional(&mut map, 0, &mut extra)?
+                            out.volumes = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_warnings = support::optional(&mut map, 1, &mut extra)?
+                            out.warnings = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(VolumeListResponse {
-                    volumes: f_volumes,
-                    warnings: f_warnings,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -623,34 +619,32 @@ impl<'de> Deserialize<'de> for VolumePruneResponse {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a VolumePruneResponse object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<VolumePruneResponse, A::Error> {
-                let mut f_volumes_deleted: Option<Vec<String>> = None;
-                let mut f_space_reclaimed: Option<i64> = None;
-                let mut extra = support::Extra::new();
-                let seed =
-                    support::FieldKey::<VolumePruneResponse>::new(support::bytes_keys::<A>());
+                let mut out = VolumePruneResponse {
+                    volumes_deleted: None,
+                    space_reclaimed: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<VolumePruneResponse>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_volumes_deleted = support::optional(&mut map, 0, &mut extra)?
+                            out.volumes_deleted = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(1) => {
-                            f_space_reclaimed = support::optional(&mut map, 1, &mut extra)?
+                            out.space_reclaimed = support::optional(&mut map, 1, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(VolumePruneResponse {
-                    volumes_deleted: f_volumes_deleted,
-                    space_reclaimed: f_space_reclaimed,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -807,28 +801,28 @@ impl<'de> Deserialize<'de> for VolumeUpdateBody {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a VolumeUpdateBody object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
             ) -> Result<VolumeUpdateBody, A::Error> {
-                let mut f_spec: Option<ClusterVolumeSpec> = None;
-                let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<VolumeUpdateBody>::new(support::bytes_keys::<A>());
+                let mut out = VolumeUpdateBody {
+                    spec: None,
+                    extra: support::Extra::new(),
+                };
+                let seed = support::FieldKey::<VolumeUpdateBody>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => {
-                            f_spec = support::optional(&mut map, 0, &mut extra)?
+                            out.spec = support::optional(&mut map, 0, &mut out.extra)?
                         }
                         support::Field::Known(_) => support::skip(&mut map)?,
                         support::Field::Unknown(key) => {
-                            support::unknown(&mut map, key, &mut extra)?
+                            support::unknown(&mut map, key, &mut out.extra)?
                         }
                     }
                 }
-                Ok(VolumeUpdateBody {
-                    spec: f_spec,
-                    extra,
-                })
+                Ok(out)
             }
         }
         deserializer.deserialize_map(Visitor)
@@ -907,6 +901,7 @@ impl<'de> Deserialize<'de> for VolumeUsageData {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a VolumeUsageData object")
             }
+            #[inline]
             fn visit_map<A: de::MapAccess<'de>>(
                 self,
                 mut map: A,
@@ -914,7 +909,7 @@ impl<'de> Deserialize<'de> for VolumeUsageData {
                 let mut f_size: Option<i64> = None;
                 let mut f_ref_count: Option<i64> = None;
                 let mut extra = support::Extra::new();
-                let seed = support::FieldKey::<VolumeUsageData>::new(support::bytes_keys::<A>());
+                let seed = support::FieldKey::<VolumeUsageData>::new();
                 while let Some(field) = map.next_key_seed(seed)? {
                     match field {
                         support::Field::Known(0) => f_size = Some(map.next_value()?),

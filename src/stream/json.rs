@@ -315,17 +315,27 @@ pub(crate) fn decode_typed_message<T: CarriesInBandError>(
     operation: &'static str,
     value: &[u8],
 ) -> Result<T> {
-    match crate::codec::decode_json::<T>(operation, value) {
-        Ok(mut v) => match v.take_in_band_error() {
-            None => Ok(v),
-            Some((message, code)) => Err(Error::Api {
-                status: in_band_status(code.and_then(|c| u64::try_from(c).ok())),
-                message,
-                operation,
-            }),
-        },
-        Err(e) => Err(in_band_error(operation, value).unwrap_or(e)),
+    // One result, changed in place and returned as it is: the decoded value
+    // stays where it was decoded (moving it out of `Ok` and back cost two
+    // copies of a 248-byte progress message).
+    let mut result = crate::codec::decode_json::<T>(operation, value);
+    match &mut result {
+        Ok(v) => {
+            if let Some((message, code)) = v.take_in_band_error() {
+                result = Err(Error::Api {
+                    status: in_band_status(code.and_then(|c| u64::try_from(c).ok())),
+                    message,
+                    operation,
+                });
+            }
+        }
+        Err(_) => {
+            if let Some(e) = in_band_error(operation, value) {
+                result = Err(e);
+            }
+        }
     }
+    result
 }
 
 /// The status an in-band error's `errorDetail.code` gives: the code when
