@@ -28,6 +28,7 @@ mod reference;
 
 pub use config_file::ConfigFile;
 pub use helper::{CredentialHelper, DEFAULT_HELPER_TIMEOUT};
+pub(crate) use reference::check_digest;
 pub use reference::{ImageReference, DOCKER_HUB_AUTH_KEY, DOCKER_HUB_REGISTRY};
 
 pub use crate::models::AuthConfig;

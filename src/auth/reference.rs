@@ -301,7 +301,7 @@ fn check_tag(tag: &str) -> std::result::Result<(), String> {
 }
 
 /// `algorithm:encoded`; `sha256` digests are 64 lower-case hex digits.
-fn check_digest(digest: &str) -> std::result::Result<(), String> {
+pub(crate) fn check_digest(digest: &str) -> std::result::Result<(), String> {
     let bad = || format!("the digest {digest:?} is not of the form algorithm:hex");
     let (alg, enc) = digest.split_once(':').ok_or_else(bad)?;
     let alg_ok = !alg.is_empty()

@@ -243,14 +243,15 @@ pub struct PushedManifest {
 /// ```
 /// use dockhand::models::PushImageInfo;
 /// use dockhand::stream::progress::pushed_manifest;
+/// let digest = "sha256:4b8e6d7a3f2c1b0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e";
 /// // dockerd
-/// let m: PushImageInfo = serde_json::from_str(
-///     r#"{"progressDetail":{},"aux":{"Tag":"1","Digest":"sha256:4b8e","Size":527}}"#,
-/// ).unwrap();
-/// assert_eq!(pushed_manifest(&m).unwrap().digest, "sha256:4b8e");
+/// let m: PushImageInfo = serde_json::from_str(&format!(
+///     r#"{{"progressDetail":{{}},"aux":{{"Tag":"1","Digest":"{digest}","Size":527}}}}"#
+/// )).unwrap();
+/// assert_eq!(pushed_manifest(&m).unwrap().digest, digest);
 /// // Podman
 /// let m: PushImageInfo =
-///     serde_json::from_str(r#"{"status":"1: digest: sha256:4b8e size: 348"}"#).unwrap();
+///     serde_json::from_str(&format!(r#"{{"status":"1: digest: {digest} size: 348"}}"#)).unwrap();
 /// let pushed = pushed_manifest(&m).unwrap();
 /// assert_eq!((pushed.tag.as_str(), pushed.size), ("1", Some(348)));
 /// ```
@@ -276,19 +277,9 @@ pub fn pushed_manifest(message: &PushImageInfo) -> Option<PushedManifest> {
     })
 }
 
-/// `algorithm:hex`, as a registry names content.
+/// `algorithm:encoded`, as an image reference's digest is checked.
 fn is_digest(d: &str) -> bool {
-    match d.split_once(':') {
-        Some((alg, hex)) => {
-            !alg.is_empty()
-                && alg
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"+._-".contains(&b))
-                && !hex.is_empty()
-                && hex.bytes().all(|b| b.is_ascii_hexdigit())
-        }
-        None => false,
-    }
+    crate::auth::check_digest(d).is_ok()
 }
 
 /// Messages with an id that are not about a layer: `Pulling from …` carries
@@ -418,23 +409,24 @@ mod tests {
 
     #[test]
     fn the_pushed_manifest_comes_from_aux_or_from_the_status_line() {
+        const D: &str = "sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9";
         // dockerd: the status line, then the aux; both say the same.
-        let line = push(r#"{"status":"latest: digest: sha256:0a1b size: 527"}"#);
-        let aux = push(
-            r#"{"progressDetail":{},"aux":{"Tag":"latest","Digest":"sha256:0a1b","Size":527}}"#,
-        );
+        let line = push(&format!(r#"{{"status":"latest: digest: {D} size: 527"}}"#));
+        let aux = push(&format!(
+            r#"{{"progressDetail":{{}},"aux":{{"Tag":"latest","Digest":"{D}","Size":527}}}}"#
+        ));
         let want = PushedManifest {
             tag: "latest".into(),
-            digest: "sha256:0a1b".into(),
+            digest: D.into(),
             size: Some(527),
         };
         assert_eq!(pushed_manifest(&line), Some(want.clone()));
         assert_eq!(pushed_manifest(&aux), Some(want));
         // Podman 4.3: only the status line.
-        let podman = push(r#"{"status":"v1: digest: sha256:42e0 size: 348"}"#);
+        let podman = push(&format!(r#"{{"status":"v1: digest: {D} size: 348"}}"#));
         assert_eq!(pushed_manifest(&podman).map(|p| p.tag), Some("v1".into()));
         // No size: still the digest.
-        let bare = push(r#"{"status":"v1: digest: sha256:42e0"}"#);
+        let bare = push(&format!(r#"{{"status":"v1: digest: {D}"}}"#));
         assert_eq!(pushed_manifest(&bare).map(|p| p.size), Some(None));
         // Not a pushed manifest.
         for m in [
@@ -442,6 +434,8 @@ mod tests {
             r#"{"status":"Pushed","progressDetail":{},"id":"l1"}"#,
             r#"{"status":"x: digest: not-a-digest size: 1"}"#,
             r#"{"status":"x: digest: sha256:zz size: 1"}"#,
+            // A sha256 digest has 64 hex digits (as in an image reference).
+            r#"{"status":"x: digest: sha256:0a1b size: 1"}"#,
             r#"{"status":"x: digest: sha256:ab size: many"}"#,
             r#"{"aux":{"Tag":"1","Digest":""}}"#,
             r#"{}"#,
