@@ -105,27 +105,6 @@ fn unique(tag: &str) -> String {
     format!("dockhand-podman-{tag}-{}-{n}", std::process::id())
 }
 
-/// Runs `f` with a fresh Podman client on a thread and runtime of its own (for
-/// `Drop` guards, which cannot await).
-fn cleanup<F, Fut>(host: String, f: F)
-where
-    F: FnOnce(Docker) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()>,
-{
-    let _ = std::thread::spawn(move || {
-        let Ok(docker) = Docker::connect_with_host(&host) else {
-            return;
-        };
-        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            rt.block_on(f(docker));
-        }
-    })
-    .join();
-}
-
 /// What a test made on Podman, removed (forced) when dropped.
 #[derive(Clone)]
 enum Made {
@@ -140,7 +119,7 @@ struct Guard(String, Made);
 impl Drop for Guard {
     fn drop(&mut self) {
         let made = self.1.clone();
-        cleanup(self.0.clone(), move |docker| async move {
+        common::cleanup_on(self.0.clone(), move |docker| async move {
             let _ = match made {
                 Made::Container(id) => {
                     docker

@@ -71,17 +71,26 @@ impl Drop for TempDir {
     }
 }
 
-/// Runs `f` with a fresh client on a thread and runtime of its own, and
-/// waits for it: for `Drop` guards, which cannot await. A fresh client,
-/// because the test's pooled connections are driven by the test's runtime,
-/// which the wait blocks.
+/// Runs `f` with a fresh client of the test daemon on a thread and runtime
+/// of its own, and waits for it: for `Drop` guards, which cannot await.
 pub fn cleanup<F, Fut>(f: F)
 where
     F: FnOnce(Docker) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()>,
 {
+    cleanup_on("unix:///var/run/docker.sock".to_owned(), f)
+}
+
+/// [`cleanup`] with a client of the daemon at `host` (Podman's socket). A
+/// fresh client, because the test's pooled connections are driven by the
+/// test's runtime, which the wait blocks.
+pub fn cleanup_on<F, Fut>(host: String, f: F)
+where
+    F: FnOnce(Docker) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
     let _ = std::thread::spawn(move || {
-        let Ok(docker) = Docker::connect_with_host("unix:///var/run/docker.sock") else {
+        let Ok(docker) = Docker::connect_with_host(&host) else {
             return;
         };
         if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
