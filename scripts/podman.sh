@@ -114,17 +114,7 @@ fi
 # --- test image ----------------------------------------------------------------------
 if ! podman image exists "$PODMAN_IMAGE"; then
   log "importing $PODMAN_IMAGE from busybox-static"
-  root=$(mktemp -d)
-  mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/root"
-  chmod 1777 "$root/tmp"
-  cp /bin/busybox "$root/bin/busybox"
-  for applet in $(/bin/busybox --list); do
-    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
-  done
-  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
-  printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
-  tar -C "$root" -c . | podman import -q -c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' - "$PODMAN_IMAGE" >/dev/null
-  rm -rf "$root"
+  "$(dirname "${BASH_SOURCE[0]}")/busybox-rootfs.sh" | podman import -q -c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' - "$PODMAN_IMAGE" >/dev/null
 fi
 out=$(podman run --rm "$PODMAN_IMAGE" echo ok 2>&1) && [ "$out" = ok ] \
   || die "$PODMAN_IMAGE does not run under podman: $out"

@@ -119,17 +119,7 @@ fi
 # --- test image ----------------------------------------------------------------------
 if ! "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
   log "building $IMAGE from busybox-static"
-  root=$(mktemp -d)
-  mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/root"
-  chmod 1777 "$root/tmp"
-  cp /bin/busybox "$root/bin/busybox"
-  for applet in $(/bin/busybox --list); do
-    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
-  done
-  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
-  printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
-  tar -C "$root" -c . | "$DOCKER" import -c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' - "$IMAGE" >/dev/null
-  rm -rf "$root"
+  "$(dirname "${BASH_SOURCE[0]}")/busybox-rootfs.sh" | "$DOCKER" import -c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' - "$IMAGE" >/dev/null
 fi
 "$DOCKER" run --rm "$IMAGE" echo ok >/dev/null || die "$IMAGE does not run"
 
