@@ -15,9 +15,9 @@ use dockhand::models::{
     SystemDataUsageResponse, SystemInfo, SystemVersion, VolumeListResponse,
 };
 
+use common::assert_lossless;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
-use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{json, Value};
 
 const SOCKET: &str = "/var/run/docker.sock";
@@ -65,48 +65,6 @@ async fn get_ok(path: &str) -> Bytes {
         String::from_utf8_lossy(&body)
     );
     body
-}
-
-/// Where two JSON values differ, as `path: left vs right` lines.
-fn diff(a: &Value, b: &Value, at: &str, out: &mut Vec<String>) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            for (k, va) in x {
-                match y.get(k) {
-                    Some(vb) => diff(va, vb, &format!("{at}.{k}"), out),
-                    None => out.push(format!("{at}.{k}: missing after re-encoding (was {va})")),
-                }
-            }
-            for k in y.keys().filter(|k| !x.contains_key(*k)) {
-                out.push(format!("{at}.{k}: added by re-encoding ({})", y[k]));
-            }
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
-                diff(va, vb, &format!("{at}[{i}]"), out);
-            }
-        }
-        _ if a != b => out.push(format!("{at}: {a} vs {b}")),
-        _ => {}
-    }
-}
-
-/// Decodes `body` as `T` (from bytes, as the client will) and checks that
-/// encoding gives back the same JSON value.
-fn assert_lossless<T: DeserializeOwned + Serialize>(what: &str, body: &[u8]) -> T {
-    let raw: Value = serde_json::from_slice(body).expect("daemon sent JSON");
-    let typed: T = serde_json::from_slice(body).unwrap_or_else(|e| {
-        panic!(
-            "{what}: does not decode into {}: {e}\n{}",
-            std::any::type_name::<T>(),
-            String::from_utf8_lossy(body)
-        )
-    });
-    let back = serde_json::to_value(&typed).expect("encodes");
-    let mut d = Vec::new();
-    diff(&raw, &back, "", &mut d);
-    assert!(d.is_empty(), "{what}: not lossless:\n{}", d.join("\n"));
-    typed
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@
 
 mod common;
 
+use common::assert_lossless;
 use dockhand::build::BuildOutcome;
 use dockhand::models::{
     ContainerCreateBody, ContainerExecBody, ContainerInspectResponse, ContainerStatsResponse,
@@ -37,7 +38,6 @@ use dockhand::stream::LogOutput;
 use dockhand::Body;
 use dockhand::{filters, ApiVersion, Docker, Error};
 use futures::{StreamExt, TryStreamExt};
-use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -141,45 +141,6 @@ impl Drop for Guard {
                 }
             };
         });
-    }
-}
-
-/// Decodes `raw` into `T` and encodes it again: the same JSON value comes back.
-fn assert_lossless<T: DeserializeOwned + Serialize>(what: &str, raw: &[u8]) -> T {
-    let original: Value = serde_json::from_slice(raw)
-        .unwrap_or_else(|e| panic!("{what}: Podman's answer is not JSON: {e}"));
-    let typed: T = serde_json::from_slice(raw)
-        .unwrap_or_else(|e| panic!("{what}: does not decode: {e}\n{original:#}"));
-    let again = serde_json::to_value(&typed).expect("encodes");
-    if again != original {
-        let mut out = Vec::new();
-        diff(&original, &again, "$", &mut out);
-        panic!("{what}: not lossless:\n{}", out.join("\n"));
-    }
-    typed
-}
-
-/// Where two JSON values differ, as `path: left vs right` lines.
-fn diff(a: &Value, b: &Value, at: &str, out: &mut Vec<String>) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            for (k, va) in x {
-                match y.get(k) {
-                    Some(vb) => diff(va, vb, &format!("{at}.{k}"), out),
-                    None => out.push(format!("{at}.{k}: missing after re-encoding (was {va})")),
-                }
-            }
-            for k in y.keys().filter(|k| !x.contains_key(*k)) {
-                out.push(format!("{at}.{k}: added by re-encoding ({})", y[k]));
-            }
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
-                diff(va, vb, &format!("{at}[{i}]"), out);
-            }
-        }
-        _ if a != b => out.push(format!("{at}: {a} vs {b}")),
-        _ => {}
     }
 }
 

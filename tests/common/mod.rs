@@ -193,3 +193,50 @@ pub async fn run_script(
         .expect("log stream");
     (w.status_code, out)
 }
+
+/// Decodes `body` into `T` and encodes it again: the same JSON value must
+/// come back (unknown fields and explicit `null`s kept). `what` names the
+/// answer in the panic, which lists where the two values differ.
+pub fn assert_lossless<T: serde::de::DeserializeOwned + serde::Serialize>(
+    what: &str,
+    body: &[u8],
+) -> T {
+    let original: serde_json::Value = serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("{what}: the daemon's answer is not JSON: {e}"));
+    let typed: T = serde_json::from_slice(body).unwrap_or_else(|e| {
+        panic!(
+            "{what}: does not decode into {}: {e}\n{original:#}",
+            std::any::type_name::<T>()
+        )
+    });
+    let again = serde_json::to_value(&typed).expect("encodes");
+    let mut out = Vec::new();
+    json_diff(&original, &again, "$", &mut out);
+    assert!(out.is_empty(), "{what}: not lossless:\n{}", out.join("\n"));
+    typed
+}
+
+/// Where two JSON values differ, as `path: left vs right` lines.
+pub fn json_diff(a: &serde_json::Value, b: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, va) in x {
+                match y.get(k) {
+                    Some(vb) => json_diff(va, vb, &format!("{at}.{k}"), out),
+                    None => out.push(format!("{at}.{k}: missing after re-encoding (was {va})")),
+                }
+            }
+            for k in y.keys().filter(|k| !x.contains_key(*k)) {
+                out.push(format!("{at}.{k}: added by re-encoding ({})", y[k]));
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                json_diff(va, vb, &format!("{at}[{i}]"), out);
+            }
+        }
+        _ if a != b => out.push(format!("{at}: {a} vs {b}")),
+        _ => {}
+    }
+}
