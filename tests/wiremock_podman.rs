@@ -4,38 +4,29 @@
 //!
 //! Every server has a catch-all mock that answers 599 and expects no call.
 
+mod common;
+
 use dockhand::{ApiVersion, Docker};
 use serde_json::json;
-use wiremock::matchers::{any, method, path};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// A wiremock daemon whose ping carries Podman 4.3's headers: `Api-Version`,
 /// no `Ostype`, and empty `Builder-Version` / `Buildkit-Version`.
 async fn podman() -> MockServer {
-    let server = MockServer::start().await;
-    let ping = ResponseTemplate::new(200)
-        .insert_header("Api-Version", "1.41")
-        .insert_header("Builder-Version", "")
-        .insert_header("Buildkit-Version", "")
-        .insert_header("Docker-Experimental", "true")
-        .insert_header("Libpod-Api-Version", "4.3.1")
-        .insert_header("Libpod-Buildah-Version", "1.28.2")
-        .insert_header("Server", "Libpod/4.3.1 (linux)")
-        .insert_header("Content-Type", "text/plain; charset=utf-8")
-        .set_body_string("OK");
-    Mock::given(path("/_ping"))
-        .respond_with(ping)
-        .named("ping")
-        .mount(&server)
-        .await;
-    Mock::given(any())
-        .respond_with(ResponseTemplate::new(599).set_body_string("unexpected request"))
-        .with_priority(u8::MAX)
-        .expect(0)
-        .named("catch-all: unexpected request")
-        .mount(&server)
-        .await;
-    server
+    common::mock::daemon_with_ping(
+        ResponseTemplate::new(200)
+            .insert_header("Api-Version", "1.41")
+            .insert_header("Builder-Version", "")
+            .insert_header("Buildkit-Version", "")
+            .insert_header("Docker-Experimental", "true")
+            .insert_header("Libpod-Api-Version", "4.3.1")
+            .insert_header("Libpod-Buildah-Version", "1.28.2")
+            .insert_header("Server", "Libpod/4.3.1 (linux)")
+            .insert_header("Content-Type", "text/plain; charset=utf-8")
+            .set_body_string("OK"),
+    )
+    .await
 }
 
 fn client(server: &MockServer) -> Docker {

@@ -14,7 +14,6 @@ pub async fn daemon(version: Option<&str>) -> MockServer {
 /// A mock daemon whose ping reports `version` and the OS `os` (`Ostype`).
 #[allow(dead_code)] // not every test binary uses it
 pub async fn daemon_on(version: Option<&str>, os: &str) -> MockServer {
-    let server = MockServer::start().await;
     let mut ping = ResponseTemplate::new(200)
         .insert_header("Ostype", os)
         .insert_header("Docker-Experimental", "false")
@@ -23,6 +22,14 @@ pub async fn daemon_on(version: Option<&str>, os: &str) -> MockServer {
     if let Some(v) = version {
         ping = ping.insert_header("Api-Version", v);
     }
+    daemon_with_ping(ping).await
+}
+
+/// A mock daemon whose `/_ping` answers `ping` (another daemon's headers:
+/// Podman's, …), with the same catch-all as [`daemon`].
+#[allow(dead_code)] // not every test binary uses it
+pub async fn daemon_with_ping(ping: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
     Mock::given(path("/_ping"))
         .respond_with(ping)
         .named("ping")
