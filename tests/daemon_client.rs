@@ -201,24 +201,9 @@ async fn ssh_to_a_closed_port_fails_with_what_ssh_said() {
 #[tokio::test]
 #[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn named_context_pointing_at_the_tls_daemon() {
-    use sha2::{Digest, Sha256};
     let env = test_env("named_context_pointing_at_the_tls_daemon");
     let cfg = TempDir::new("context");
-    let id: String = Sha256::digest(b"tls-test")
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let meta = cfg.0.join("contexts/meta").join(&id);
-    std::fs::create_dir_all(&meta).expect("meta dir");
-    std::fs::write(
-        meta.join("meta.json"),
-        serde_json::json!({
-            "Name": "tls-test", "Metadata": {},
-            "Endpoints": {"docker": {"Host": env.tls_host, "SkipTLSVerify": false}}
-        })
-        .to_string(),
-    )
-    .expect("meta.json");
+    let id = common::write_context(&cfg.0, "tls-test", &env.tls_host);
     let tls = cfg.0.join("contexts/tls").join(&id).join("docker");
     std::fs::create_dir_all(&tls).expect("tls dir");
     for f in ["ca.pem", "cert.pem", "key.pem"] {

@@ -2353,7 +2353,6 @@ async fn a_build_pulls_a_private_base_with_x_registry_config() {
 #[tokio::test]
 #[ignore = "needs the test environment (scripts/test-env.sh)"]
 async fn docker_host_or_a_context_pointing_at_podman() {
-    use sha2::{Digest, Sha256};
     let env = podman_env("docker_host_or_a_context_pointing_at_podman");
     let resolve = |vars: Vec<(&'static str, String)>| {
         let var = move |k: &str| {
@@ -2379,21 +2378,7 @@ async fn docker_host_or_a_context_pointing_at_podman() {
     );
 
     let cfg = common::TempDir::new("podman-context");
-    let id: String = Sha256::digest(b"podman")
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let meta = cfg.0.join("contexts/meta").join(&id);
-    std::fs::create_dir_all(&meta).expect("meta dir");
-    std::fs::write(
-        meta.join("meta.json"),
-        serde_json::json!({
-            "Name": "podman", "Metadata": {},
-            "Endpoints": {"docker": {"Host": env.host, "SkipTLSVerify": false}}
-        })
-        .to_string(),
-    )
-    .expect("meta.json");
+    common::write_context(&cfg.0, "podman", &env.host);
     std::fs::write(cfg.0.join("config.json"), r#"{"currentContext":"podman"}"#)
         .expect("config.json");
     let config = resolve(vec![(

@@ -240,3 +240,27 @@ pub fn json_diff(a: &serde_json::Value, b: &serde_json::Value, at: &str, out: &m
         _ => {}
     }
 }
+
+/// Writes the docker CLI's metadata of context `name` with the docker
+/// endpoint `host` under the config directory `config_dir`
+/// (`contexts/meta/<sha256 of the name>/meta.json`); returns that directory
+/// name, under which `contexts/tls/` keeps the context's TLS files.
+pub fn write_context(config_dir: &std::path::Path, name: &str, host: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let id: String = Sha256::digest(name.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let meta = config_dir.join("contexts/meta").join(&id);
+    std::fs::create_dir_all(&meta).expect("meta dir");
+    std::fs::write(
+        meta.join("meta.json"),
+        serde_json::json!({
+            "Name": name, "Metadata": {},
+            "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": false}}
+        })
+        .to_string(),
+    )
+    .expect("meta.json");
+    id
+}
