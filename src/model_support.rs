@@ -279,9 +279,8 @@ pub enum Field {
 /// would be read the costlier way, still correctly;
 /// `keys_are_read_as_the_parser_reads_them_best` (`tests/models.rs`) fails
 /// then.
-#[doc(hidden)]
 #[inline]
-pub fn bytes_keys<A: ?Sized>() -> bool {
+fn bytes_keys<A: ?Sized>() -> bool {
     let name = std::any::type_name::<A>();
     name.starts_with("serde_json::de::")
         && !(name.ends_with("StrRead<'_>>") || name.ends_with("StrRead>"))
